@@ -1,0 +1,159 @@
+# hv: build, run and test. `make help` lists the targets; README.md explains.
+.DEFAULT_GOAL := all
+.SUFFIXES:
+SHELL := /bin/bash
+
+BUILD   := build
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+
+# Run-time knobs for `make run` (see README.md).
+IMAGES  ?= images
+SMP     ?= 1
+MEM     ?= 256
+MACHINE ?= q35
+CPU     ?= max
+DISPLAY ?= none
+ICOUNT  ?= 0
+TIMEOUT ?= 300
+HV_CFG  ?=
+
+WARN := -Wall -Wextra -Werror
+
+# --- the hypervisor core: freestanding, linked at the top 2 GiB -------------
+# -mgeneral-regs-only: hv never touches FPU/SSE state, so a guest's is only
+#   ever saved and restored, never clobbered by hypervisor code.
+# -fno-tree-loop-distribute-patterns: lib/string.c implements memset and
+#   friends with loops GCC would otherwise turn back into calls to themselves.
+CORE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fno-omit-frame-pointer -fno-tree-loop-distribute-patterns \
+	-fno-asynchronous-unwind-tables -fno-common -I. -MMD -MP
+CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
+	-Wl,--build-id=none -T hv/hv.ld
+CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c
+CORE_ASMS := $(sort $(shell find hv vcpu -name '*.S' 2>/dev/null))
+CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS))
+
+$(BUILD)/core/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+
+$(BUILD)/core/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+
+# Full debug info stays in hv-core.elf (for gdb); the copy carried inside
+# BOOTX64.EFI keeps only the symbol table, for panic stack traces.
+$(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
+	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(CORE_OBJS) -o $@ -lgcc
+
+$(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
+	$(OBJCOPY) --strip-debug $< $@
+
+# --- the UEFI stub (gnu-efi) ---------------------------------------------------
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+# gnu-efi's headers come in with -isystem: they are not ours to fix and
+# trip -Wextra (unused parameters in inline helpers).
+EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-strict-aliasing \
+	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
+	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
+	-DHV_CORE_ELF_PATH='"$(BUILD)/hv-core.sym.elf"'
+EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c
+EFI_ASMS := $(sort $(wildcard efi/*.S))
+EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
+
+$(BUILD)/efi/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.sym.elf
+
+$(BUILD)/hv.so: $(EFI_OBJS)
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
+		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lefi -lgnuefi
+
+$(BUILD)/hv.efi: $(BUILD)/hv.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	$(OBJCOPY) --only-keep-debug $< $(BUILD)/hv.efi.debug
+
+# --- the ESP: what goes on a USB stick ----------------------------------------
+# build/esp/ and build/esp.img never carry QEMU-only settings: `make run`
+# and the tests boot a copy with the runner's additions.
+ESP_IMAGES := $(wildcard $(IMAGES)/*)
+
+$(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh
+	scripts/mkesp.sh --efi $(BUILD)/hv.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
+		--tree $(BUILD)/esp --out $@
+
+.PHONY: all
+all: $(BUILD)/hv.efi $(BUILD)/esp.img
+
+# --- set-up -----------------------------------------------------------------
+.PHONY: deps
+deps:
+	@scripts/deps.sh
+
+# --- running ----------------------------------------------------------------
+.PHONY: run
+run: deps
+	@$(MAKE) --no-print-directory all
+	scripts/hv-qemu --esp $(BUILD)/esp.img --workdir $(BUILD)/run --smp $(SMP) --mem $(MEM) \
+		--machine $(MACHINE) --cpu $(CPU) --display $(DISPLAY) --timeout $(TIMEOUT) \
+		$(if $(filter 1,$(ICOUNT)),--icount)
+
+# gdb on the core, which is linked at a fixed address: its symbols are right
+# as they are. QEMU waits for gdb; `continue` boots.
+.PHONY: debug
+debug: deps all
+	scripts/hv-qemu --esp $(BUILD)/esp.img --workdir $(BUILD)/debug --smp $(SMP) --mem $(MEM) \
+		--machine $(MACHINE) --cpu $(CPU) --display $(DISPLAY) --timeout 0 --gdb &
+	gdb -q $(BUILD)/hv-core.elf -ex 'target remote localhost:1234' -ex 'hbreak hv_main'
+
+# --- tests ------------------------------------------------------------------
+UNIT_TESTS :=
+include $(wildcard tests/unit/*.mk)
+UNIT_CFLAGS := -std=gnu11 $(WARN) -g -O1 -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -I.
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
+
+define unit_rule
+$(BUILD)/unit/$(1): $$($(1)_SRCS) $$(wildcard tests/unit/*.h)
+	@mkdir -p $$(@D)
+	$$(CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) $$($(1)_SRCS) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+$(BUILD)/screentext: tests/tools/screentext.c tests/tools/screen_decode.c hv/console/font8x16.c
+	$(CC) -std=gnu11 $(WARN) -O2 -I. $^ -o $@
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+.PHONY: test
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/screentext
+	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: help
+help:
+	@echo "make deps    install what is missing (Debian packages)"
+	@echo "make         build build/hv.efi and the ESP (build/esp/, build/esp.img)"
+	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
+	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
+	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,65 @@
+/* Places the embedded core ELF in memory. The core is our own build output,
+ * but it is still checked: a corrupt build must stop here with a message, not
+ * jump into garbage. */
+#include "efi/stub.h"
+#include "lib/elf64.h"
+
+static bool span_of_segments(const Elf64_Ehdr *eh, size_t file_size, uint64_t *lo, uint64_t *hi)
+{
+    *lo = ~0ULL;
+    *hi = 0;
+    for (uint16_t i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)((const uint8_t *)eh + eh->e_phoff +
+                                                    (uint64_t)i * eh->e_phentsize);
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (ph->p_filesz > ph->p_memsz || ph->p_offset > file_size ||
+            ph->p_filesz > file_size - ph->p_offset || ph->p_vaddr < HV_CORE_BASE ||
+            ph->p_memsz > ~0ULL - ph->p_vaddr)
+            return false;
+        if (ph->p_vaddr < *lo)
+            *lo = ph->p_vaddr;
+        if (ph->p_vaddr + ph->p_memsz > *hi)
+            *hi = ph->p_vaddr + ph->p_memsz;
+    }
+    return *lo == HV_CORE_BASE && *hi > *lo;
+}
+
+uint64_t stub_load_core(struct handoff *h)
+{
+    const uint8_t *elf = hv_core_elf_start;
+    size_t size = (size_t)(hv_core_elf_end - hv_core_elf_start);
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+    uint64_t lo, hi;
+
+    if (size < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
+        eh->e_ident[2] != 'L' || eh->e_ident[3] != 'F' || eh->e_ident[4] != ELFCLASS64 ||
+        eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+        eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff ||
+        !span_of_segments(eh, size, &lo, &hi) || eh->e_entry < lo || eh->e_entry >= hi) {
+        Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
+        return 0;
+    }
+
+    UINTN pages = (hi - lo + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE;
+    uint8_t *image = stub_alloc_pages(pages); /* zeroed: that is the .bss */
+    uint8_t *elf_copy = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
+    if (!image || !elf_copy) {
+        Print(L"hv: not enough memory to load the core\r\n");
+        return 0;
+    }
+    for (uint16_t i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf + eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr));
+        if (ph->p_type == PT_LOAD)
+            CopyMem(image + (ph->p_vaddr - lo), (void *)(elf + ph->p_offset), ph->p_filesz);
+    }
+    /* The stub's own image becomes free memory once the core runs, so the
+     * symbol table the core uses for stack traces needs a copy of its own. */
+    CopyMem(elf_copy, (void *)elf, size);
+
+    h->core_phys = (uint64_t)image;
+    h->core_size = pages * EFI_PAGE_SIZE;
+    h->core_elf_phys = (uint64_t)elf_copy;
+    h->core_elf_size = size;
+    return eh->e_entry;
+}

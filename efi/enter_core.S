@@ -1,0 +1,15 @@
+/* void stub_enter_core(uint64_t pml4_phys, uint64_t entry, uint64_t arg)
+ * Switch to the boot page tables and jump to the core. This code runs from
+ * the identity map, which the boot tables keep, so the instruction after the
+ * CR3 load is still mapped. The core sets up its own stack at once. */
+    .text
+    .globl stub_enter_core
+    .type stub_enter_core, @function
+stub_enter_core:
+    cli
+    mov %rdi, %cr3
+    mov %rdx, %rdi
+    xor %ebp, %ebp
+    jmp *%rsi
+
+    .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,164 @@
+/* Reading the ESP hv was loaded from: the optional \hv.cfg and every file of
+ * \images. Nothing is interpreted here; validating images is the loader's
+ * job once the core runs. Problems are recorded per file in the handoff so
+ * the core can name them in its log, which is the one a user reads. */
+#include "efi/stub.h"
+
+/* Larger files are refused rather than read: a guest image of this size is a
+ * mistake, and reading it could starve the rest of memory. */
+#define MAX_IMAGE_BYTES (256ULL << 20)
+#define MAX_CONFIG_BYTES (64ULL << 10)
+
+static EFI_FILE_HANDLE open_esp_root(EFI_HANDLE image)
+{
+    EFI_LOADED_IMAGE *loaded = NULL;
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
+                                    (void **)&loaded)) || !loaded)
+        return NULL;
+    return LibOpenRoot(loaded->DeviceHandle);
+}
+
+/* Reads a whole file into fresh loader-data pages (so the core keeps it). */
+static uint32_t read_whole_file(EFI_FILE_HANDLE f, uint64_t size, uint64_t *phys)
+{
+    UINTN pages = (size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE;
+    if (pages == 0)
+        pages = 1;
+    void *buf = stub_alloc_pages(pages);
+    if (!buf)
+        return HANDOFF_FILE_NO_MEMORY;
+    UINTN got = size;
+    EFI_STATUS st = uefi_call_wrapper(f->Read, 3, f, &got, buf);
+    if (EFI_ERROR(st) || got != size) {
+        uefi_call_wrapper(BS->FreePages, 2, (EFI_PHYSICAL_ADDRESS)buf, pages);
+        return HANDOFF_FILE_READ_ERROR;
+    }
+    *phys = (uint64_t)buf;
+    return HANDOFF_FILE_OK;
+}
+
+static bool to_ascii_name(const CHAR16 *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in[i]; i++) {
+        if (i + 1 >= cap || in[i] < 0x20 || in[i] > 0x7e) {
+            /* Keep a readable prefix for the error message. */
+            out[i < cap ? i : cap - 1] = '\0';
+            return false;
+        }
+        out[i] = (char)in[i];
+    }
+    out[i] = '\0';
+    return true;
+}
+
+static int name_compare(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+static void sort_files_by_name(struct handoff *h)
+{
+    /* Insertion sort: at most HANDOFF_MAX_FILES entries. */
+    for (uint32_t i = 1; i < h->file_count; i++) {
+        struct handoff_file tmp = h->files[i];
+        uint32_t j = i;
+        while (j > 0 && name_compare(h->files[j - 1].name, tmp.name) > 0) {
+            h->files[j] = h->files[j - 1];
+            j--;
+        }
+        h->files[j] = tmp;
+    }
+}
+
+static void read_config(EFI_FILE_HANDLE root, struct handoff *h)
+{
+    EFI_FILE_HANDLE f = NULL;
+    if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &f, L"\\hv.cfg", EFI_FILE_MODE_READ, 0)))
+        return;
+    EFI_FILE_INFO *info = LibFileInfo(f);
+    if (info) {
+        if (info->FileSize > MAX_CONFIG_BYTES) {
+            h->config_too_large = true;
+        } else {
+            uint64_t phys = 0;
+            if (read_whole_file(f, info->FileSize, &phys) == HANDOFF_FILE_OK) {
+                h->config_phys = phys;
+                h->config_size = info->FileSize;
+            }
+        }
+        FreePool(info);
+    }
+    uefi_call_wrapper(f->Close, 1, f);
+}
+
+static void read_one_image(EFI_FILE_HANDLE dir, const EFI_FILE_INFO *entry, struct handoff_file *out)
+{
+    if (!to_ascii_name(entry->FileName, out->name, sizeof(out->name))) {
+        out->status = HANDOFF_FILE_BAD_NAME;
+        return;
+    }
+    out->size = entry->FileSize;
+    if (entry->FileSize > MAX_IMAGE_BYTES) {
+        out->status = HANDOFF_FILE_TOO_LARGE;
+        return;
+    }
+    EFI_FILE_HANDLE f = NULL;
+    if (EFI_ERROR(uefi_call_wrapper(dir->Open, 5, dir, &f, (CHAR16 *)entry->FileName,
+                                    EFI_FILE_MODE_READ, 0))) {
+        out->status = HANDOFF_FILE_READ_ERROR;
+        return;
+    }
+    out->status = read_whole_file(f, entry->FileSize, &out->phys);
+    uefi_call_wrapper(f->Close, 1, f);
+}
+
+static void read_images(EFI_FILE_HANDLE root, struct handoff *h)
+{
+    EFI_FILE_HANDLE dir = NULL;
+    if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &dir, L"\\images", EFI_FILE_MODE_READ, 0)))
+        return;
+    h->images_dir_found = true;
+
+    /* Directory reads return one EFI_FILE_INFO each; names may be long. */
+    UINTN buf_size = SIZE_OF_EFI_FILE_INFO + 512 * sizeof(CHAR16);
+    EFI_FILE_INFO *entry = AllocatePool(buf_size);
+    if (!entry) {
+        uefi_call_wrapper(dir->Close, 1, dir);
+        return;
+    }
+    for (;;) {
+        UINTN size = buf_size;
+        EFI_STATUS st = uefi_call_wrapper(dir->Read, 3, dir, &size, entry);
+        if (EFI_ERROR(st) || size == 0)
+            break; /* end of directory, or an entry with an absurdly long name */
+        if (entry->Attribute & EFI_FILE_DIRECTORY)
+            continue;
+        if (h->file_count == HANDOFF_MAX_FILES) {
+            h->files_skipped++;
+            continue;
+        }
+        read_one_image(dir, entry, &h->files[h->file_count++]);
+    }
+    FreePool(entry);
+    uefi_call_wrapper(dir->Close, 1, dir);
+    sort_files_by_name(h);
+}
+
+void stub_read_esp(EFI_HANDLE image, struct handoff *h)
+{
+    EFI_FILE_HANDLE root = open_esp_root(image);
+    if (!root) {
+        Print(L"hv: cannot open the volume hv was loaded from: no config, no images\r\n");
+        return;
+    }
+    read_config(root, h);
+    read_images(root, h);
+    uefi_call_wrapper(root->Close, 1, root);
+    Print(L"hv: read %u file(s) from \\images%s\r\n", h->file_count,
+          h->images_dir_found ? L"" : L" (folder missing)");
+}

@@ -1,0 +1,100 @@
+/* efi_main: the only code that runs in the UEFI world. It gathers what the
+ * hypervisor needs while firmware services exist, exits boot services and
+ * jumps to the core with one plain struct. Data flows one way: nothing here
+ * is called back once the core runs. */
+#include "efi/stub.h"
+
+static inline uint64_t read_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+void *stub_alloc_pages(UINTN pages)
+{
+    EFI_PHYSICAL_ADDRESS addr = 0;
+    EFI_STATUS st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData,
+                                      pages, &addr);
+    if (EFI_ERROR(st))
+        return NULL;
+    ZeroMem((void *)addr, pages * EFI_PAGE_SIZE);
+    return (void *)addr;
+}
+
+/* Enough table pages for the core, the first MiB, and identity + direct maps
+ * of the memory map in 2 MiB pages: two page-directory pages per GiB of
+ * address space plus a margin for 4 KiB-mapped edges. Computed from the map
+ * as it is now; the map after exit covers the same physical memory. */
+static UINTN boot_table_pages_needed(void)
+{
+    UINTN entries = 0, key = 0, desc_size = 0;
+    UINT32 desc_version = 0;
+    EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &desc_size, &desc_version);
+    uint64_t top = 0x100000000ULL;
+    UINTN edges = 0;
+    if (map) {
+        for (UINTN i = 0; i < entries; i++) {
+            EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((UINT8 *)map + i * desc_size);
+            uint64_t end = d->PhysicalStart + (d->NumberOfPages << 12);
+            if (end > top && d->Type != EfiMemoryMappedIO)
+                top = end;
+            edges++;
+        }
+        FreePool(map);
+    }
+    uint64_t gib = (top + (1ULL << 30) - 1) >> 30;
+    /* 2 maps x (PD per GiB) + PDPTs + a 4 KiB table per map edge, per map. */
+    return (UINTN)(2 * gib + 16 + 4 * edges + 64);
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+    uint64_t entry_tsc = read_tsc();
+    InitializeLib(image, st);
+    Print(L"hv: UEFI stub starting\r\n");
+
+    struct handoff *h = stub_alloc_pages((sizeof(*h) + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
+    if (!h) {
+        Print(L"hv: cannot allocate the handoff block; giving up\r\n");
+        return EFI_OUT_OF_RESOURCES;
+    }
+    h->magic = HANDOFF_MAGIC;
+    h->version = HANDOFF_VERSION;
+    h->struct_size = sizeof(*h);
+    h->boot_tsc = entry_tsc;
+
+    EFI_LOADED_IMAGE *loaded = NULL;
+    if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
+                                     (void **)&loaded)) && loaded) {
+        h->efi_image_base = (uint64_t)loaded->ImageBase;
+        Print(L"hv: stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%x)\r\n",
+              h->efi_image_base, 0x1000);
+    }
+
+    stub_collect_firmware_info(st, h);
+    stub_read_esp(image, h);
+
+    uint64_t entry = stub_load_core(h);
+    if (!entry)
+        return EFI_LOAD_ERROR;
+
+    struct page_pool pool;
+    if (!stub_reserve_page_pool(&pool, boot_table_pages_needed())) {
+        Print(L"hv: cannot reserve memory for boot page tables; giving up\r\n");
+        return EFI_OUT_OF_RESOURCES;
+    }
+
+    Print(L"hv: exiting boot services\r\n");
+    stub_exit_boot_services(image, h);
+
+    /* From here on no firmware service may be called and nothing printed. */
+    uint64_t pml4 = stub_build_boot_tables(&pool, h);
+    if (!pml4) {
+        /* Nothing can report this any more; stop where a debugger finds us. */
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    }
+    h->boot_pml4_phys = pml4;
+    stub_enter_core(pml4, entry, (uint64_t)h + HV_DIRECT_MAP_BASE);
+}

@@ -1,0 +1,50 @@
+/* Translating the firmware's memory map into hv's plain memory ranges.
+ * Pure (no boot services), so host unit tests can feed it any shape of map. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/mm/memmap.h"
+
+/* The UEFI descriptor as the spec lays it out; the firmware's stride
+ * (descriptor_size) may be larger, and is honoured. */
+struct efi_mem_desc {
+    uint32_t type;
+    uint32_t pad;
+    uint64_t phys_start;
+    uint64_t virt_start;
+    uint64_t pages;
+    uint64_t attribute;
+};
+
+/* UEFI memory types (UEFI spec, EFI_MEMORY_TYPE). */
+enum {
+    EFI_TYPE_RESERVED = 0,
+    EFI_TYPE_LOADER_CODE = 1,
+    EFI_TYPE_LOADER_DATA = 2,
+    EFI_TYPE_BOOT_CODE = 3,
+    EFI_TYPE_BOOT_DATA = 4,
+    EFI_TYPE_RUNTIME_CODE = 5,
+    EFI_TYPE_RUNTIME_DATA = 6,
+    EFI_TYPE_CONVENTIONAL = 7,
+    EFI_TYPE_UNUSABLE = 8,
+    EFI_TYPE_ACPI_RECLAIM = 9,
+    EFI_TYPE_ACPI_NVS = 10,
+    EFI_TYPE_MMIO = 11,
+    EFI_TYPE_MMIO_PORT = 12,
+    EFI_TYPE_PAL_CODE = 13,
+    EFI_TYPE_PERSISTENT = 14,
+    EFI_TYPE_UNACCEPTED = 15,
+};
+
+#define EFI_MEMORY_RUNTIME_ATTR 0x8000000000000000ULL
+
+uint32_t efi_type_to_mem_kind(uint32_t efi_type, uint64_t attribute);
+
+/* Converts `map_size` bytes of descriptors laid out `desc_size` apart into
+ * at most `cap` ranges. Returns how many were written; *truncated is set when
+ * the map had more descriptors than room (the extra ones are lost, which only
+ * ever loses memory hv could have used: see the caller). */
+size_t efi_memmap_convert(const void *map, size_t map_size, size_t desc_size,
+                          struct mem_range *out, size_t cap, bool *truncated);

@@ -1,0 +1,36 @@
+/* Internal interfaces of the UEFI stub: the pieces efi_main strings together
+ * while boot services exist. Nothing here is visible to the hypervisor core. */
+#pragma once
+
+#include <efi.h>
+#include <efilib.h>
+
+#include "hv/handoff.h"
+
+/* Allocate zeroed pages below 4 GiB is not required: any address will do. */
+void *stub_alloc_pages(UINTN pages);
+
+void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);
+void stub_read_esp(EFI_HANDLE image, struct handoff *h);
+/* Loads the embedded core ELF; returns its entry point or 0 (reason printed). */
+uint64_t stub_load_core(struct handoff *h);
+
+/* Boot page tables are built after ExitBootServices from a pool reserved
+ * before it, because nothing can be allocated any more by then. */
+struct page_pool {
+    uint64_t base;
+    uint64_t pages;
+    uint64_t used;
+};
+bool stub_reserve_page_pool(struct page_pool *pool, UINTN pages);
+uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h);
+
+/* Exits boot services and fills h->mem; never returns on failure. */
+void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h);
+
+/* efi/enter_core.S */
+void stub_enter_core(uint64_t pml4_phys, uint64_t entry, uint64_t arg) __attribute__((noreturn));
+
+/* efi/core_blob.S: the hypervisor core ELF, embedded at build time. */
+extern const uint8_t hv_core_elf_start[];
+extern const uint8_t hv_core_elf_end[];

@@ -1,0 +1,69 @@
+#include "hv/config/settings.h"
+
+#include "hv/config/config.h"
+#include "hv/mm/mm.h"
+#include "lib/string.h"
+
+static const char *apply(void *arg, const char *section, const char *section_arg, const char *key,
+                         const char *value)
+{
+    struct hv_settings *s = arg;
+    uint64_t n;
+    if (strcmp(section, "hv") != 0 || section_arg[0] != '\0')
+        return NULL; /* other sections belong to other readers */
+
+    if (strcmp(key, "log_level") == 0) {
+        static const char *const levels[] = {"debug", "info", "warn", "error"};
+        for (unsigned i = 0; i < 4; i++)
+            if (strcmp(value, levels[i]) == 0) {
+                s->log_level = (enum log_level)i;
+                return NULL;
+            }
+        return "must be debug, info, warn or error";
+    }
+    if (strcmp(key, "qemu_exit_port") == 0) {
+        if (!cfg_parse_u64(value, &n) || n == 0 || n > 0xfffc)
+            return "must be an I/O port number";
+        s->qemu_exit_port = (uint16_t)n;
+        return NULL;
+    }
+    if (strcmp(key, "halt_on_failure") == 0)
+        return cfg_parse_bool(value, &s->halt_on_failure) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_fault") == 0)
+        return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
+    if (strcmp(key, "halt_at_end") == 0)
+        return cfg_parse_bool(value, &s->halt_at_end) ? NULL : "must be yes or no";
+    if (strcmp(key, "timer_hz") == 0) {
+        if (!cfg_parse_u64(value, &n) || n < 1 || n > 100000)
+            return "must be between 1 and 100000";
+        s->timer_hz = (uint32_t)n;
+        return NULL;
+    }
+    if (strcmp(key, "timer_check_ticks") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 1000000)
+            return "must be between 0 and 1000000";
+        s->timer_check_ticks = (uint32_t)n;
+        return NULL;
+    }
+    return "not a setting of [hv]";
+}
+
+void settings_load(const struct handoff *h, struct hv_settings *out)
+{
+    *out = (struct hv_settings){
+        .log_level = LOG_INFO,
+        .halt_on_failure = true,
+        .timer_hz = 100,
+    };
+    if (h->config_too_large) {
+        log_error("hv.cfg: larger than 64 KiB, ignored");
+        return;
+    }
+    if (!h->config_phys)
+        return;
+    /* Settings before a bad line stay in force: the QEMU runner puts its
+     * own lines first, so a user's typo cannot hang a test run. */
+    struct cfg_error err;
+    if (cfg_parse(phys_to_virt(h->config_phys), h->config_size, apply, out, &err) != 0)
+        log_error("hv.cfg line %u: %s; the rest of the file is ignored", err.line, err.reason);
+}

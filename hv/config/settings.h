@@ -1,0 +1,22 @@
+/* The [hv] section of hv.cfg: how the hypervisor itself behaves. Sections
+ * for guests are read by the guest loader. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/console/log.h"
+#include "hv/handoff.h"
+
+struct hv_settings {
+    enum log_level log_level;
+    uint16_t qemu_exit_port;   /* only the QEMU runner sets this */
+    bool halt_on_failure;      /* default: keep a failure on screen */
+    uint32_t timer_hz;         /* rate of the timer self-check */
+    uint32_t timer_check_ticks;/* 0: no timer self-check at boot */
+    bool debug_fault;          /* fault on purpose to show the panic report */
+    bool halt_at_end;          /* wait instead of powering off (screen tests) */
+};
+
+/* Reads hv.cfg from the handoff; problems are logged and defaults kept. */
+void settings_load(const struct handoff *h, struct hv_settings *out);

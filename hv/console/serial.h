@@ -1,0 +1,7 @@
+/* 16550 UART console on COM1, used only when one is detected: most laptops
+ * have none, and writing to an absent port is harmless but pointless. */
+#pragma once
+
+#include <stdbool.h>
+
+bool serial_init(void);

@@ -1,0 +1,39 @@
+/* Segments: the GDT, the TSS and the IDT of one CPU.
+ *
+ * Selector layout is fixed by SYSCALL/SYSRET: STAR puts the kernel code
+ * selector at 0x08 with kernel data right after it, and 64-bit SYSRET takes
+ * user data at STAR[63:48] + 8 and user code at STAR[63:48] + 16. */
+#pragma once
+
+#include <stdint.h>
+
+#define SEL_KERNEL_CODE 0x08
+#define SEL_KERNEL_DATA 0x10
+#define SEL_USER_DATA (0x18 | 3)
+#define SEL_USER_CODE (0x20 | 3)
+#define SEL_TSS 0x28
+
+#define GDT_ENTRIES 7 /* null, kcode, kdata, udata, ucode, tss (two slots) */
+
+/* Interrupt stack table slots: faults that must not trust the current stack
+ * get a known-good one of their own. */
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI 2
+#define IST_MACHINE_CHECK 3
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+
+struct cpu_tables {
+    uint64_t gdt[GDT_ENTRIES];
+    struct tss tss;
+};
+
+void gdt_load(struct cpu_tables *t, uint64_t ist_tops[3], uint64_t ring0_stack_top);

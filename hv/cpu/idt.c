@@ -1,0 +1,68 @@
+/* The interrupt descriptor table: every vector gets a stub (hv/cpu/isr.S),
+ * exceptions and interrupts alike, so no vector can reach an empty gate. */
+#include "hv/cpu/gdt.h"
+#include "hv/cpu/trap.h"
+
+struct idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+} __attribute__((packed));
+
+#define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define ISR_STUB_SIZE 16
+
+extern const char isr_stubs[];
+
+static struct idt_gate idt[256] __attribute__((aligned(4096)));
+static irq_handler irq_handlers[256];
+
+static void set_gate(unsigned vector, uint64_t handler, uint8_t ist, uint8_t type_attr)
+{
+    idt[vector] = (struct idt_gate){
+        .offset_lo = (uint16_t)handler,
+        .selector = SEL_KERNEL_CODE,
+        .ist = ist,
+        .type_attr = type_attr,
+        .offset_mid = (uint16_t)(handler >> 16),
+        .offset_hi = (uint32_t)(handler >> 32),
+    };
+}
+
+void idt_init(void)
+{
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t ist = 0;
+        if (v == VEC_DF)
+            ist = IST_DOUBLE_FAULT;
+        else if (v == VEC_NMI)
+            ist = IST_NMI;
+        else if (v == VEC_MC)
+            ist = IST_MACHINE_CHECK;
+        set_gate(v, (uint64_t)(isr_stubs + v * ISR_STUB_SIZE), ist, GATE_INTERRUPT);
+    }
+    idt_load();
+}
+
+void idt_load(void)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void irq_register(uint8_t vector, irq_handler h)
+{
+    irq_handlers[vector] = h;
+}
+
+irq_handler irq_handler_for(uint8_t vector)
+{
+    return irq_handlers[vector];
+}

@@ -1,0 +1,105 @@
+/* The one plain struct the UEFI stub (efi/) hands to the hypervisor core (hv/).
+ *
+ * It carries no EFI types: everything the core needs from the firmware is
+ * gathered while boot services exist and written here as plain numbers, so
+ * the core never calls back into the UEFI world (except ResetSystem, whose
+ * address it receives, at power-off). Physical addresses throughout; the core
+ * reads them through its direct map. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/mm/memmap.h"
+
+#define HANDOFF_MAGIC 0x66666f646e616876ULL /* "hvhandoff" (truncated), little endian */
+#define HANDOFF_VERSION 1
+
+#define HANDOFF_MAX_MEM_RANGES 1024
+#define HANDOFF_MAX_FILES 128
+#define HANDOFF_FILE_NAME_MAX 64
+
+/* Where the core is linked and where all physical memory is mapped. */
+#define HV_CORE_BASE 0xffffffff80000000ULL
+#define HV_DIRECT_MAP_BASE 0xffff800000000000ULL
+
+enum handoff_fb_format {
+    HANDOFF_FB_NONE = 0, /* no framebuffer usable: serial only */
+    HANDOFF_FB_RGBX,     /* byte 0 red, 1 green, 2 blue, 3 reserved */
+    HANDOFF_FB_BGRX,     /* byte 0 blue, 1 green, 2 red, 3 reserved */
+    HANDOFF_FB_BITMASK,  /* 32-bit pixels, channel positions given by masks */
+};
+
+struct handoff_framebuffer {
+    uint64_t phys;
+    uint64_t size;
+    uint32_t width;
+    uint32_t height;
+    uint32_t pixels_per_line;
+    uint32_t format;
+    uint32_t red_mask, green_mask, blue_mask;
+};
+
+/* Wall-clock time read from the firmware (UTC when the firmware says so). */
+struct handoff_time {
+    bool valid;
+    uint16_t year;
+    uint8_t month, day, hour, minute, second;
+    uint32_t nanosecond;
+    int16_t utc_offset_minutes; /* 2047 = unspecified (treated as UTC) */
+};
+
+enum handoff_file_status {
+    HANDOFF_FILE_OK = 0,
+    HANDOFF_FILE_TOO_LARGE,
+    HANDOFF_FILE_READ_ERROR,
+    HANDOFF_FILE_NO_MEMORY,
+    HANDOFF_FILE_BAD_NAME, /* name not representable in ASCII or too long */
+};
+
+struct handoff_file {
+    char name[HANDOFF_FILE_NAME_MAX]; /* NUL-terminated, ASCII */
+    uint64_t phys;                    /* 0 unless status is OK */
+    uint64_t size;
+    uint32_t status; /* enum handoff_file_status */
+};
+
+struct handoff {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t struct_size;
+
+    uint64_t boot_tsc; /* TSC at efi_main entry, for boot-time measurement */
+
+    /* The core image as loaded: [core_phys, core_phys + core_size) holds the
+     * span of its PT_LOAD segments, linked at HV_CORE_BASE. core_elf_* is the
+     * embedded ELF file itself (symbols for panic stack traces). */
+    uint64_t core_phys, core_size;
+    uint64_t core_elf_phys, core_elf_size;
+
+    /* Page tables the stub switched to: identity map of firmware-visible
+     * memory plus the core and the direct map. The core keeps them for the
+     * one moment it needs the identity map again: calling ResetSystem. */
+    uint64_t boot_pml4_phys;
+
+    uint64_t efi_image_base;       /* where firmware loaded BOOTX64.EFI (gdb) */
+    /* The firmware's ResetSystem (MS x64 calling convention), physical and
+     * callable only on the identity map: hv's way to power a PC off. */
+    uint64_t efi_reset_system;
+    uint64_t rsdp_phys;            /* 0 if the firmware published none */
+
+    struct handoff_framebuffer fb;
+    struct handoff_time boot_time;
+
+    uint64_t config_phys, config_size; /* \hv.cfg, config_phys 0 if absent */
+    bool config_too_large;
+
+    bool images_dir_found;
+    uint32_t file_count;         /* files of \images, sorted by name */
+    uint32_t files_skipped;      /* beyond HANDOFF_MAX_FILES */
+    struct handoff_file files[HANDOFF_MAX_FILES];
+
+    uint32_t mem_count;
+    bool mem_truncated; /* the firmware map had more than HANDOFF_MAX_MEM_RANGES */
+    struct mem_range mem[HANDOFF_MAX_MEM_RANGES];
+};

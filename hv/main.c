@@ -1,0 +1,129 @@
+/* hv_main: the hypervisor proper, entered once from the UEFI stub. The boot
+ * runs one way: CPU tables, consoles, memory, devices, time; then (later
+ * issues) guests; then power off. */
+#include "hv/acpi/acpi.h"
+#include "hv/config/settings.h"
+#include "hv/console/fbcon.h"
+#include "hv/console/log.h"
+#include "hv/console/serial.h"
+#include "hv/cpu/features.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
+#include "hv/debug/symbols.h"
+#include "hv/handoff.h"
+#include "hv/mm/mm.h"
+#include "hv/power/power.h"
+#include "hv/time/time.h"
+#include "hv/version.h"
+
+static struct acpi_info acpi;
+
+static void acpi_warning(void *arg, const char *msg)
+{
+    (void)arg;
+    log_warn("%s", msg);
+}
+
+static void log_images(const struct handoff *h)
+{
+    if (!h->images_dir_found) {
+        log_info("esp: no \\images folder: no guests to run");
+        return;
+    }
+    log_info("esp: %u file(s) in \\images", h->file_count);
+    for (uint32_t i = 0; i < h->file_count; i++) {
+        const struct handoff_file *f = &h->files[i];
+        static const char *const problems[] = {
+            [HANDOFF_FILE_TOO_LARGE] = "larger than 256 MiB, not read",
+            [HANDOFF_FILE_READ_ERROR] = "could not be read",
+            [HANDOFF_FILE_NO_MEMORY] = "no memory to read it",
+            [HANDOFF_FILE_BAD_NAME] = "name is not plain ASCII or too long",
+        };
+        if (f->status == HANDOFF_FILE_OK)
+            log_info("esp:   %s (%lu bytes)", f->name, (unsigned long)f->size);
+        else
+            log_error("esp:   %s: %s", f->name,
+                      f->status < sizeof(problems) / sizeof(problems[0]) && problems[f->status]
+                          ? problems[f->status] : "unknown problem");
+    }
+    if (h->files_skipped)
+        log_error("esp: %u more file(s) ignored: at most %u are read", h->files_skipped,
+                  HANDOFF_MAX_FILES);
+}
+
+static void log_memory(const struct handoff *h)
+{
+    log_info("memory: %lu MiB usable of %u firmware ranges, %lu MiB free after hv set-up",
+             (unsigned long)(mm_total_usable_bytes() >> 20), h->mem_count,
+             (unsigned long)(mm_free_bytes() >> 20));
+}
+
+static void setup_acpi(const struct handoff *h)
+{
+    if (!h->rsdp_phys) {
+        log_warn("acpi: no RSDP from the firmware; assuming one CPU and no HPET or PM timer");
+        return;
+    }
+    if (acpi_parse(h->rsdp_phys, HV_DIRECT_MAP_BASE, direct_map_limit(), &acpi, acpi_warning,
+                   NULL) != 0) {
+        log_warn("acpi: the RSDP at 0x%lx is invalid; ACPI ignored", (unsigned long)h->rsdp_phys);
+        return;
+    }
+    log_info("acpi: revision %u, %u CPU(s), local APIC at 0x%lx, HPET %s, PM timer %s",
+             acpi.revision, acpi.cpu_count, (unsigned long)acpi.lapic_phys,
+             acpi.have_hpet ? "yes" : "no", acpi.have_pm_timer ? "yes" : "no");
+}
+
+/* The deliberate fault of the debug_fault option: a write through a null
+ * pointer, which the empty lower half turns into a page fault. */
+static volatile uintptr_t debug_fault_address = 0x10;
+
+static void __attribute__((noinline)) debug_fault(void)
+{
+    log_info("debug: faulting on purpose (debug_fault = yes)");
+    *(volatile uint64_t *)debug_fault_address = 0xdead;
+}
+
+void hv_main(struct handoff *h)
+{
+    percpu_init_boot_cpu();
+    bool serial = serial_init();
+    log_info("hv %s: a minimal paravirtualizing hypervisor", HV_VERSION);
+    if (h->magic != HANDOFF_MAGIC || h->version != HANDOFF_VERSION ||
+        h->struct_size != sizeof(*h)) {
+        log_error("the UEFI stub and the core come from different builds; rebuild hv");
+        halt_forever();
+    }
+
+    struct hv_settings settings;
+    settings_load(h, &settings);
+    log_set_level(settings.log_level);
+    struct power_config power = {settings.qemu_exit_port, settings.halt_on_failure};
+    power_init(h, &power);
+
+    cpu_features_detect();
+    mm_init(h);
+    cpu_protections_enable();
+    symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
+    bool screen = fbcon_init(&h->fb);
+    log_info("console: serial %s, screen %s", serial ? "COM1" : "absent",
+             screen ? "framebuffer" : "absent");
+    log_memory(h);
+    log_images(h);
+
+    setup_acpi(h);
+    time_init(&acpi, h);
+
+    if (settings.debug_fault)
+        debug_fault();
+    if (settings.timer_check_ticks)
+        timer_selfcheck(settings.timer_hz, settings.timer_check_ticks);
+
+    log_info("nothing left to run");
+    if (settings.halt_at_end) {
+        log_info("halted (halt_at_end = yes)");
+        halt_forever();
+    }
+    power_off(HV_EXIT_OK);
+}

@@ -1,0 +1,192 @@
+/* Bringing up the hypervisor's own memory management from the firmware's
+ * map: normalise it, build the frame allocator, then page tables where the
+ * lower half is empty (guests will own it) and the upper half holds the core
+ * (W^X, guard pages under stacks), the direct map and a device window. */
+#include "hv/mm/mm.h"
+
+#include "hv/console/log.h"
+#include "hv/cpu/features.h"
+#include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
+#include "hv/mm/frame_alloc.h"
+
+extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern const char __data_start[], __data_end[];
+extern const char __guard_boot_stack[], __guard_ist1[], __guard_ist2[], __guard_ist3[];
+
+#define PAGE 4096ULL
+/* PAT entry 1 (selected by PWT alone) is reprogrammed to write-combining,
+ * which suits a framebuffer; the other entries keep their reset values. */
+#define PAT_VALUE 0x0007040600070106ULL
+#define PTE_CACHE_WC PTE_PWT
+#define PTE_CACHE_UC (PTE_PCD | PTE_PWT)
+
+/* Splitting overlapping firmware entries can make more ranges than came in. */
+static struct mem_range ranges[HANDOFF_MAX_MEM_RANGES * 2];
+static size_t range_count;
+static struct frame_alloc frames;
+static struct pt_space kspace;
+static uint64_t mmio_next = HV_MMIO_BASE;
+static uint64_t map_limit;
+static uint64_t boot_tables;
+static uint64_t core_phys;
+
+static uint64_t alloc_table(void *arg)
+{
+    return frame_alloc_page_zeroed(arg);
+}
+
+uint64_t frame_get_zeroed(void)
+{
+    return frame_alloc_page_zeroed(&frames);
+}
+
+void frame_put(uint64_t phys)
+{
+    if (!frame_free(&frames, phys, 1))
+        panic("frame_put: 0x%lx was not an allocated frame", (unsigned long)phys);
+}
+
+void *kalloc_zeroed(uint64_t bytes)
+{
+    uint64_t pages = (bytes + PAGE - 1) / PAGE;
+    uint64_t phys = frame_alloc_contig(&frames, pages, 1);
+    if (!phys)
+        return NULL;
+    uint64_t *p = phys_to_virt(phys);
+    for (uint64_t i = 0; i < pages * PAGE / 8; i++)
+        p[i] = 0;
+    return p;
+}
+
+struct pt_space *kernel_space(void)
+{
+    return &kspace;
+}
+
+uint64_t direct_map_limit(void)
+{
+    return map_limit;
+}
+
+uint64_t mm_free_bytes(void)
+{
+    return frame_alloc_free_pages(&frames) * PAGE;
+}
+
+uint64_t mm_total_usable_bytes(void)
+{
+    return memmap_usable_bytes(ranges, range_count);
+}
+
+uint64_t mm_boot_tables(void)
+{
+    return boot_tables;
+}
+
+static void must_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags, unsigned opts,
+                     const char *what)
+{
+    int rc = pt_map(&kspace, va, pa, size, flags, opts);
+    if (rc != PT_OK)
+        panic("mm: cannot map %s (0x%lx bytes at 0x%lx): error %d", what, (unsigned long)size,
+              (unsigned long)pa, rc);
+}
+
+static void map_core_section(const char *start, const char *end, uint64_t flags, const char *what)
+{
+    uint64_t va = (uint64_t)start;
+    must_map(va, va - HV_CORE_BASE + core_phys, (uint64_t)(end - start), flags | PTE_G, 0, what);
+}
+
+static void map_direct(void)
+{
+    uint64_t nx = cpu_nx_mask();
+    for (size_t i = 0; i < range_count; i++) {
+        const struct mem_range *r = &ranges[i];
+        uint64_t flags;
+        switch (r->kind) {
+        case MEM_USABLE:
+        case MEM_BOOTLOADER:
+        case MEM_RUNTIME:
+        case MEM_ACPI_RECLAIM:
+        case MEM_ACPI_NVS:
+            flags = PTE_W | PTE_G | nx;
+            break;
+        case MEM_MMIO:
+        case MEM_RESERVED:
+            /* Firmware tables sometimes sit in reserved memory, next to
+             * device registers: uncached and read-only is safe for both. */
+            flags = PTE_CACHE_UC | PTE_G | nx;
+            break;
+        default:
+            continue;
+        }
+        must_map(HV_DIRECT_MAP_BASE + r->base, r->base, r->size, flags, PT_ALLOW_2M, "direct map");
+        if (r->base + r->size > map_limit)
+            map_limit = r->base + r->size;
+    }
+}
+
+void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
+{
+    uint64_t offset = phys & (PAGE - 1);
+    uint64_t base = phys - offset;
+    if (size > HV_MMIO_SIZE || offset + size < size)
+        return NULL;
+    uint64_t len = (offset + size + PAGE - 1) & ~(PAGE - 1);
+    if (len > HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next) {
+        log_error("mm: device window full, cannot map 0x%lx", (unsigned long)phys);
+        return NULL;
+    }
+    uint64_t va = mmio_next;
+    uint64_t flags = PTE_W | PTE_G | cpu_nx_mask() |
+                     (cache == MMIO_WRITE_COMBINING && cpu_has_pat() ? PTE_CACHE_WC : PTE_CACHE_UC);
+    if (pt_map(&kspace, va, base, len, flags, 0) != PT_OK) {
+        log_error("mm: cannot map device memory at 0x%lx", (unsigned long)phys);
+        return NULL;
+    }
+    mmio_next += len + PAGE; /* an unmapped page between mappings */
+    return (void *)(va + offset);
+}
+
+void mm_init(const struct handoff *h)
+{
+    core_phys = h->core_phys;
+    boot_tables = h->boot_pml4_phys;
+
+    for (uint32_t i = 0; i < h->mem_count; i++)
+        ranges[i] = h->mem[i];
+    range_count = memmap_normalize(ranges, h->mem_count, sizeof(ranges) / sizeof(ranges[0]));
+    if (h->mem_truncated)
+        log_warn("mm: the firmware memory map had more than %u entries; some memory is not used",
+                 HANDOFF_MAX_MEM_RANGES);
+
+    /* Low memory stays free of hypervisor data, for a real-mode SMP
+     * trampoline later and for firmware that assumes it is untouched. */
+    if (!frame_alloc_init(&frames, ranges, range_count, HV_DIRECT_MAP_BASE, 1ULL << 20))
+        panic("mm: no usable memory for the frame allocator");
+
+    if (cpu_has_pat())
+        wrmsr(MSR_PAT, PAT_VALUE);
+
+    if (pt_init(&kspace, HV_DIRECT_MAP_BASE, alloc_table, &frames) != PT_OK)
+        panic("mm: no memory for the root page table");
+    map_core_section(__text_start, __text_end, 0, "core text");
+    map_core_section(__rodata_start, __rodata_end, cpu_nx_mask(), "core rodata");
+    map_core_section(__data_start, __data_end, PTE_W | cpu_nx_mask(), "core data");
+    const char *guards[] = {__guard_boot_stack, __guard_ist1, __guard_ist2, __guard_ist3};
+    for (unsigned i = 0; i < sizeof(guards) / sizeof(guards[0]); i++)
+        if (pt_unmap(&kspace, (uint64_t)guards[i], PAGE) != PT_OK)
+            panic("mm: cannot unmap a stack guard page");
+    map_direct();
+
+    /* Reserve the device window's top-level slot now, so every guest
+     * address space made later from a copy of the upper half sees it. */
+    if (pt_map(&kspace, HV_MMIO_BASE, 0, PAGE, cpu_nx_mask(), 0) != PT_OK ||
+        pt_unmap(&kspace, HV_MMIO_BASE, PAGE) != PT_OK)
+        panic("mm: cannot set up the device window");
+    mmio_next = HV_MMIO_BASE + PAGE;
+
+    write_cr3(kspace.root_phys);
+}

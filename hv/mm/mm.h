@@ -1,0 +1,45 @@
+/* The hypervisor's memory: physical frames, its own page tables, the direct
+ * map of physical memory, and mappings of device memory. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/handoff.h"
+#include "hv/mm/pagetable.h"
+
+/* Device memory is mapped on demand into this window. */
+#define HV_MMIO_BASE 0xffffc00000000000ULL
+#define HV_MMIO_SIZE (512ULL << 30)
+
+enum mmio_cache { MMIO_UNCACHED, MMIO_WRITE_COMBINING };
+
+void mm_init(const struct handoff *h);
+
+static inline void *phys_to_virt(uint64_t phys)
+{
+    return (void *)(phys + HV_DIRECT_MAP_BASE);
+}
+
+static inline uint64_t virt_to_phys(const void *direct_mapped)
+{
+    return (uint64_t)direct_mapped - HV_DIRECT_MAP_BASE;
+}
+
+/* Zeroed, physically contiguous, direct-mapped pages; NULL when none left. */
+void *kalloc_zeroed(uint64_t bytes);
+uint64_t frame_get_zeroed(void);
+void frame_put(uint64_t phys);
+
+void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache);
+
+struct pt_space *kernel_space(void);
+/* Highest physical address the direct map covers (for table parsers). */
+uint64_t direct_map_limit(void);
+
+uint64_t mm_free_bytes(void);
+uint64_t mm_total_usable_bytes(void);
+
+/* The boot page tables (identity map kept), for calling firmware at the end. */
+uint64_t mm_boot_tables(void);

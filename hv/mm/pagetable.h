@@ -1,0 +1,85 @@
+/* x86-64 4-level page tables, built through a direct map of physical memory
+ * (offset 0 for the UEFI stub's identity map, the hypervisor's direct map,
+ * or a test's fake memory). Pure: no TLB flushing, no CR3; callers flush.
+ *
+ * Levels are numbered 4 (PML4, the root) down to 1 (page table). Leaves are
+ * 4 KiB (level 1), 2 MiB (level 2, PS) or 1 GiB (level 3, PS). Intermediate
+ * entries are always P|W, plus U when some leaf beneath is (or was) user,
+ * never NX: the leaf decides. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PTE_P (1ULL << 0)
+#define PTE_W (1ULL << 1)
+#define PTE_U (1ULL << 2)
+#define PTE_PWT (1ULL << 3)
+#define PTE_PCD (1ULL << 4)
+#define PTE_A (1ULL << 5)
+#define PTE_D (1ULL << 6)
+#define PTE_PS (1ULL << 7)
+#define PTE_G (1ULL << 8)
+#define PTE_NX (1ULL << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ULL /* bits 12..51 */
+
+/* map_opts */
+#define PT_ALLOW_2M (1u << 0)
+#define PT_ALLOW_1G (1u << 1)
+
+#define PT_OK 0
+#define PT_EINVAL (-1) /* unaligned, non-canonical, wrapping, bad flags */
+#define PT_ENOMEM (-2) /* alloc_table returned 0 */
+#define PT_EEXIST (-3) /* part of the range is mapped already */
+#define PT_ENOENT (-4) /* part of the range is not mapped */
+
+struct pt_space {
+    uint64_t root_phys;
+    uintptr_t direct_map_offset; /* virtual = physical + offset */
+    /* A zeroed 4 KiB physical page, or 0 when none is left. */
+    uint64_t (*alloc_table)(void *arg);
+    void *alloc_arg;
+};
+
+/* Allocates the root table. PT_EINVAL without alloc_table. */
+int pt_init(struct pt_space *s, uintptr_t direct_map_offset, uint64_t (*alloc_table)(void *),
+            void *arg);
+
+/* Maps [va, va + size) to [pa, pa + size). va, pa and size must be 4 KiB
+ * multiples (size > 0), va..va+size-1 canonical without crossing the hole,
+ * pa + size <= 2^52. flags: leaf bits (PTE_P implied) from W, U, PWT, PCD, A,
+ * D, G, NX and the software/protection-key bits 9..11 and 52..62; PS and
+ * address bits are refused (the module decides page sizes, and PAT is not
+ * supported). map_opts PT_ALLOW_2M / PT_ALLOW_1G allow large leaves where
+ * va, pa and the remaining size are aligned and no table exists there yet.
+ * All or nothing: on any error no page of the range is mapped. Tables that
+ * got allocated before an error stay (empty), and intermediates may keep a
+ * U bit set for a user mapping that failed; both are harmless. */
+int pt_map(struct pt_space *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags,
+           unsigned map_opts);
+
+/* Unmaps every mapped page in [va, va + size) (holes are fine). A large
+ * leaf that the range only partly covers is split first. On PT_ENOMEM (a
+ * split needed a table) the translation is unchanged, though some large
+ * pages may now be split. Emptied tables are not freed. */
+int pt_unmap(struct pt_space *s, uint64_t va, uint64_t size);
+
+/* Replaces the leaf flags of every page in [va, va + size) with flags (same
+ * rules as pt_map; pass A and D again if you want them kept), splitting
+ * large leaves the range only partly covers. PT_ENOENT if any page in the
+ * range is unmapped, PT_ENOMEM if a split failed: then no flags changed. */
+int pt_protect(struct pt_space *s, uint64_t va, uint64_t size, uint64_t flags);
+
+/* Translates va. *flags gets the leaf's flag bits with W and U only if set
+ * at every level and NX if set at any level (PS tells a large leaf). Either
+ * output pointer may be NULL. */
+bool pt_lookup(const struct pt_space *s, uint64_t va, uint64_t *pa, uint64_t *flags);
+
+/* Calls fn for every table page reachable through entries whose range
+ * meets [va_lo, va_hi] (inclusive; pass 0, UINT64_MAX for everything),
+ * children before their parent and the root last (always, whatever the
+ * range), so fn may free each page it is given. */
+typedef void (*pt_visit_fn)(void *arg, uint64_t table_phys, int level);
+void pt_for_each_table(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_visit_fn fn,
+                       void *arg);

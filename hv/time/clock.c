@@ -1,0 +1,159 @@
+/* The monotonic clock and the one-shot timer built on the calibration. */
+#include "hv/console/log.h"
+#include "hv/cpu/features.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/trap.h"
+#include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
+#include "hv/time/calibrate.h"
+#include "hv/time/lapic.h"
+#include "hv/time/time.h"
+#include "hv/time/timescale.h"
+
+#define NS_PER_SEC 1000000000ULL
+#define DIVIDE_BY_1 0xb
+
+static struct calibration cal;
+static struct timescale tsc_to_ns, ns_to_tsc, ns_to_lapic;
+static uint64_t tsc_at_boot;
+static bool use_tsc_deadline;
+static uint64_t deadline;
+static timer_fn handler;
+
+uint64_t time_now_ns(void)
+{
+    return timescale_apply(&tsc_to_ns, rdtsc() - tsc_at_boot);
+}
+
+uint64_t time_tsc_hz(void)
+{
+    return cal.tsc_hz;
+}
+
+uint64_t time_lapic_hz(void)
+{
+    return cal.lapic_hz;
+}
+
+void timer_set_handler(timer_fn fn)
+{
+    handler = fn;
+}
+
+/* Programs the hardware for the current deadline. The APIC's 32-bit count
+ * may not reach a far deadline; the interrupt then comes early and
+ * timer_interrupt programs the rest. */
+static void program(uint64_t now)
+{
+    if (!deadline) {
+        if (use_tsc_deadline)
+            wrmsr(MSR_TSC_DEADLINE, 0);
+        else
+            lapic_write(LAPIC_REG_TIMER_INIT, 0);
+        return;
+    }
+    uint64_t delta = deadline > now ? deadline - now : 0;
+    if (use_tsc_deadline) {
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + timescale_apply(&ns_to_tsc, delta) + 1);
+        return;
+    }
+    uint64_t count = timescale_apply(&ns_to_lapic, delta);
+    if (count == 0)
+        count = 1;
+    if (count > 0xffffffffULL)
+        count = 0xffffffffULL;
+    lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
+}
+
+void timer_arm(uint64_t deadline_ns)
+{
+    uint64_t flags = irq_save();
+    deadline = deadline_ns;
+    program(time_now_ns());
+    irq_restore(flags);
+}
+
+static void timer_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    this_cpu()->ticks++;
+    lapic_eoi();
+    uint64_t now = time_now_ns();
+    if (!deadline)
+        return;
+    if (now < deadline) {
+        program(now);
+        return;
+    }
+    deadline = 0;
+    if (handler)
+        handler(now);
+}
+
+void time_init(const struct acpi_info *acpi, const struct handoff *h)
+{
+    if (!lapic_init(acpi->have_madt ? acpi->lapic_phys : 0))
+        panic("time: no usable local APIC");
+    if (!calibrate(acpi, &cal))
+        panic("time: no reference clock to calibrate the TSC against");
+    /* Time zero is the stub's entry, so boot costs show in timestamps. */
+    tsc_at_boot = h->boot_tsc;
+    timescale_init(&tsc_to_ns, cal.tsc_hz, NS_PER_SEC);
+    timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
+    timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
+    use_tsc_deadline = cpu_features()->tsc_deadline;
+
+    log_info("time: TSC %lu.%06lu MHz (from %s)%s, APIC timer %lu.%06lu MHz (from %s)",
+             (unsigned long)(cal.tsc_hz / 1000000), (unsigned long)(cal.tsc_hz % 1000000),
+             cal.tsc_source, cpu_features()->invariant_tsc ? ", invariant" : "",
+             (unsigned long)(cal.lapic_hz / 1000000), (unsigned long)(cal.lapic_hz % 1000000),
+             cal.lapic_source);
+    if (!cpu_features()->invariant_tsc)
+        log_info("time: the CPU does not promise a constant-rate TSC (expected under emulators)");
+
+    irq_register(VEC_TIMER, timer_interrupt);
+    if (use_tsc_deadline) {
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE | VEC_TIMER);
+        /* Intel SDM: order the LVT write before the first deadline write. */
+        __asm__ volatile("mfence" ::: "memory");
+    } else {
+        lapic_write(LAPIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_ONESHOT | VEC_TIMER);
+    }
+    log_info("time: timer in %s mode", use_tsc_deadline ? "TSC-deadline" : "one-shot");
+}
+
+static volatile uint32_t selfcheck_left;
+static uint64_t selfcheck_period, selfcheck_next;
+
+static void selfcheck_tick(uint64_t now)
+{
+    (void)now;
+    if (selfcheck_left && --selfcheck_left) {
+        /* Absolute deadlines: lateness of one tick does not shift the rest. */
+        selfcheck_next += selfcheck_period;
+        timer_arm(selfcheck_next);
+    }
+}
+
+void timer_selfcheck(uint32_t hz, uint32_t ticks)
+{
+    selfcheck_period = NS_PER_SEC / hz;
+    selfcheck_left = ticks;
+    timer_set_handler(selfcheck_tick);
+    uint64_t irq_before = this_cpu()->ticks;
+    uint64_t tsc0 = rdtsc();
+    uint64_t ns0 = time_now_ns();
+    selfcheck_next = ns0 + selfcheck_period;
+    timer_arm(selfcheck_next);
+    while (selfcheck_left) {
+        /* sti;hlt is atomic: no interrupt slips in between them. */
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
+    uint64_t tsc1 = rdtsc();
+    uint64_t ns1 = time_now_ns();
+    timer_set_handler(NULL);
+    log_info("timer: %u ticks at %u Hz took %lu ns, %lu TSC cycles, %lu interrupts", ticks, hz,
+             (unsigned long)(ns1 - ns0), (unsigned long)(tsc1 - tsc0),
+             (unsigned long)(this_cpu()->ticks - irq_before));
+}

@@ -1,0 +1,28 @@
+/* The local APIC of the current CPU, in whichever mode the firmware left it:
+ * xAPIC (registers in memory) or x2APIC (registers as MSRs; the memory
+ * window is dead in that mode, so both must be supported on real PCs). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LAPIC_REG_ID 0x20
+#define LAPIC_REG_TPR 0x80
+#define LAPIC_REG_EOI 0xb0
+#define LAPIC_REG_SVR 0xf0
+#define LAPIC_REG_LVT_TIMER 0x320
+#define LAPIC_REG_TIMER_INIT 0x380
+#define LAPIC_REG_TIMER_CURRENT 0x390
+#define LAPIC_REG_TIMER_DIVIDE 0x3e0
+
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_TIMER_ONESHOT (0u << 17)
+#define LAPIC_TIMER_TSC_DEADLINE (2u << 17)
+
+/* Enables the local APIC; madt_phys is the MADT's address (0: use the MSR). */
+bool lapic_init(uint64_t madt_phys);
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t value);
+void lapic_eoi(void);
+uint32_t lapic_id(void);
+bool lapic_is_x2apic(void);

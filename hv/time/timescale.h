@@ -1,0 +1,31 @@
+/* Fixed-point frequency conversion in the form of Xen's vcpu_time_info
+ * (tsc_to_system_mul / tsc_shift), so a guest given the same two numbers
+ * computes the same result:
+ *
+ *     scaled(delta) = ((shift >= 0 ? delta << shift : delta >> -shift) * mul) >> 32
+ *
+ * i.e. to_hz / from_hz == mul * 2^shift / 2^32. timescale_apply evaluates it
+ * without intermediate overflow and saturates at UINT64_MAX; a guest doing
+ * the 64-bit shift like Xen's pvclock code agrees whenever delta << shift
+ * still fits 64 bits. */
+#pragma once
+
+#include <stdint.h>
+
+struct timescale {
+    uint32_t mul;
+    int8_t shift;
+};
+
+/* Picks the smallest shift whose mul (rounded to nearest) fits 32 bits, so
+ * mul >= 2^31 and the relative error of the ratio is below 2^-31. Any
+ * from_hz, to_hz > 0 work (shift stays within -63..65); a zero frequency
+ * yields mul = 0, shift = 0, which scales everything to 0. */
+void timescale_init(struct timescale *ts, uint64_t from_hz, uint64_t to_hz);
+
+/* Scales delta by the formula above; UINT64_MAX if the result does not fit. */
+uint64_t timescale_apply(const struct timescale *ts, uint64_t delta);
+
+/* floor(a * b / c) with a 128-bit intermediate; UINT64_MAX if the quotient
+ * does not fit 64 bits or c == 0. */
+uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c);

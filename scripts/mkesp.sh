@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds an ESP: a folder tree (optional) and a FAT image made with mtools:
+#   EFI/BOOT/BOOTX64.EFI, images/<guest files>, and hv.cfg if given.
+set -euo pipefail
+
+efi= images= cfg= tree= out=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --efi) efi=$2; shift 2 ;;
+        --images) images=$2; shift 2 ;;
+        --cfg) cfg=$2; shift 2 ;;
+        --tree) tree=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        *) echo "mkesp: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ -n "$efi" ] && [ -n "$out" ] || { echo "mkesp: --efi and --out are required" >&2; exit 2; }
+
+files=()
+if [ -n "$images" ] && [ -d "$images" ]; then
+    while IFS= read -r -d '' f; do files+=("$f"); done \
+        < <(find "$images" -maxdepth 1 -type f ! -name '.*' -print0 | sort -z)
+fi
+
+if [ -n "$tree" ]; then
+    rm -rf "$tree"
+    mkdir -p "$tree/EFI/BOOT" "$tree/images"
+    cp "$efi" "$tree/EFI/BOOT/BOOTX64.EFI"
+    [ ${#files[@]} -gt 0 ] && cp "${files[@]}" "$tree/images/"
+    [ -n "$cfg" ] && cp "$cfg" "$tree/hv.cfg"
+fi
+
+# Room for everything twice over plus FAT overhead; at least 16 MiB.
+bytes=$(cat "$efi" "${files[@]}" ${cfg:+"$cfg"} | wc -c)
+mib=$(( bytes * 2 / 1048576 + 16 ))
+rm -f "$out"
+truncate -s "${mib}M" "$out"
+export MTOOLS_SKIP_CHECK=1
+mformat -i "$out" -v HV-ESP ::
+mmd -i "$out" ::/EFI ::/EFI/BOOT ::/images
+mcopy -i "$out" "$efi" ::/EFI/BOOT/BOOTX64.EFI
+[ ${#files[@]} -gt 0 ] && mcopy -i "$out" "${files[@]}" ::/images/
+[ -n "$cfg" ] && mcopy -i "$out" "$cfg" ::/hv.cfg
+exit 0

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make test: host unit tests, then the QEMU system tests; one closing line.
+set -u
+build=$1; shift
+unit_out=$(tests/run-unit.sh "$@" 2>&1)
+echo "$unit_out"
+read -r up uf < <(tail -n 1 <<<"$unit_out" | sed -E 's/unit: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
+
+sys_out=$(python3 tests/system/run.py --build "$build" 2>&1 | tee /dev/stderr)
+read -r sp sf < <(grep -E '^system: [0-9]+ passed, [0-9]+ failed' <<<"$sys_out" | tail -n 1 |
+    sed -E 's/system: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
+if [ -z "${sp:-}" ]; then sp=0; sf=1; echo "system tests did not report a result"; fi
+
+passed=$((up + sp)); failed=$((uf + sf))
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

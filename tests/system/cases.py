@@ -1,0 +1,178 @@
+"""Foundation system tests: boot, memory, CPUs, machines, timer, panic,
+screen console. Each test returns (problems, result); no problems = pass."""
+
+import os
+import re
+
+from harness import Boot, run, run_watching_screen
+from registry import system_test
+
+BANNER = re.compile(r"^hv: hv \d+\.\d+\.\d+: a minimal paravirtualizing hypervisor$", re.M)
+MEMORY = re.compile(r"^hv: memory: (\d+) MiB usable of \d+ firmware ranges, (\d+) MiB free", re.M)
+CPUS = re.compile(r"^hv: acpi: revision \d+, (\d+) CPU\(s\)", re.M)
+POWER_OFF_OK = "hv: powering off (status 0)"
+
+
+def expect(problems, cond, what):
+    if not cond:
+        problems.append(what)
+
+
+def check_clean_boot(r, problems):
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, BANNER.search(r.log), "no boot banner in the serial log")
+    expect(problems, POWER_OFF_OK in r.log, f"no '{POWER_OFF_OK}' line")
+    expect(problems, "PANIC" not in r.log, "a panic was reported")
+    expect(problems, "warning:" not in r.log and "error:" not in r.log,
+           "warnings or errors in a clean boot: " +
+           "; ".join(l for l in r.log.splitlines() if "warning:" in l or "error:" in l)[:300])
+
+
+def usable_mib(r):
+    m = MEMORY.search(r.log)
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+
+@system_test
+def test_boot_banner_and_memory(build):
+    r = run(build, Boot(), "banner")
+    problems = []
+    check_clean_boot(r, problems)
+    usable, free = usable_mib(r)
+    expect(problems, usable is not None, "no memory summary line")
+    if usable is not None:
+        # 256 MiB machine: firmware keeps some, but most must be usable.
+        expect(problems, 180 <= usable <= 256, f"usable memory {usable} MiB on a 256 MiB machine")
+        expect(problems, 0 < free <= usable, f"free memory {free} MiB vs usable {usable} MiB")
+    expect(problems, re.search(r"protections: WP on, NX on, SMEP on, SMAP on, UMIP on", r.log),
+           "CPU protections not all on with -cpu max")
+    expect(problems, "console: serial COM1, screen framebuffer" in r.log,
+           "serial and screen consoles not both reported")
+    return problems, r
+
+
+@system_test
+def test_machine_pc(build):
+    r = run(build, Boot(machine="pc"), "pc")
+    problems = []
+    check_clean_boot(r, problems)
+    return problems, r
+
+
+def smp_test(build, n):
+    r = run(build, Boot(smp=n), f"smp{n}")
+    problems = []
+    check_clean_boot(r, problems)
+    m = CPUS.search(r.log)
+    expect(problems, m and int(m.group(1)) == n, f"ACPI CPU count {m and m.group(1)}, expected {n}")
+    return problems, r
+
+
+@system_test
+def test_smp_1(build):
+    return smp_test(build, 1)
+
+
+@system_test
+def test_smp_2(build):
+    return smp_test(build, 2)
+
+
+@system_test
+def test_smp_4(build):
+    return smp_test(build, 4)
+
+
+@system_test
+def test_memory_128m(build):
+    r = run(build, Boot(mem=128), "mem128")
+    problems = []
+    check_clean_boot(r, problems)
+    usable, _ = usable_mib(r)
+    expect(problems, usable is not None and 64 <= usable <= 128, f"usable {usable} MiB of 128")
+    return problems, r
+
+
+@system_test
+def test_memory_4g(build):
+    r = run(build, Boot(mem=4096), "mem4g")
+    problems = []
+    check_clean_boot(r, problems)
+    usable, _ = usable_mib(r)
+    # q35 puts 2 GiB below 4 GiB and the rest above: both must be found.
+    expect(problems, usable is not None and 3800 <= usable <= 4096, f"usable {usable} MiB of 4096")
+    return problems, r
+
+
+@system_test
+def test_old_cpu_without_protections(build):
+    r = run(build, Boot(cpu="qemu64"), "qemu64")
+    problems = []
+    check_clean_boot(r, problems)
+    expect(problems, "SMEP absent" in r.log, "qemu64 has no SMEP, the log should say so")
+    return problems, r
+
+
+TIMER = re.compile(r"^hv: timer: (\d+) ticks at (\d+) Hz took (\d+) ns, (\d+) TSC cycles, (\d+) interrupts", re.M)
+TSC = re.compile(r"^hv: time: TSC (\d+)\.(\d+) MHz \(from ([^)]+)\)", re.M)
+
+
+@system_test
+def test_timer_rate_under_icount(build):
+    # Under -icount shift=3 the guest TSC advances exactly 8 per instruction,
+    # and QEMU's virtual clock 8 ns per instruction: raw TSC cycles are
+    # QEMU nanoseconds, a clock hv's calibration has no say in.
+    r = run(build, Boot(icount=True, runner_cfg=["timer_hz = 250", "timer_check_ticks = 500"]),
+            "timer")
+    problems = []
+    check_clean_boot(r, problems)
+    m = TIMER.search(r.log)
+    expect(problems, m, "no timer self-check line")
+    t = TSC.search(r.log)
+    expect(problems, t, "no TSC calibration line")
+    if t:
+        mhz = int(t.group(1)) + int(t.group(2)) / 1e6
+        expect(problems, abs(mhz - 1000) <= 10, f"TSC calibrated at {mhz} MHz, QEMU runs it at 1000")
+    if m:
+        ticks, hz, cycles, irqs = int(m.group(1)), int(m.group(2)), int(m.group(4)), int(m.group(5))
+        qemu_seconds = cycles / 1e9
+        rate = ticks / qemu_seconds
+        expect(problems, abs(rate - hz) <= 0.05 * hz, f"{ticks} ticks in {qemu_seconds:.4f} s of QEMU time: {rate:.1f} Hz, wanted {hz}")
+        expect(problems, irqs >= ticks, f"{irqs} interrupts for {ticks} ticks")
+    return problems, r
+
+
+@system_test
+def test_panic_report(build):
+    r = run(build, Boot(runner_cfg=["debug_fault = yes"]), "panic")
+    problems = []
+    expect(problems, r.status == 3, f"exit status {r.status}, expected 3 (panic)")
+    for needle in ["hv: error: PANIC: #PF (page fault, vector 14) in the hypervisor, error code 0x",
+                   "CR2 0x0000000000000010", "RIP 0xffffffff8", "debug_fault+0x",
+                   "stack trace:", "hv_main+0x", "RAX 0x", "R15 0x"]:
+        expect(problems, needle in r.log, f"panic report lacks '{needle}'")
+    return problems, r
+
+
+@system_test
+def test_bad_config_line_reported(build):
+    r = run(build, Boot(cfg="[hv]\nlog_level = loud\n"), "badcfg")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, "hv: error: hv.cfg line 5: key 'log_level': must be debug, info, warn or error" in r.log,
+           "the bad hv.cfg line is not reported with its line number and reason")
+    return problems, r
+
+
+@system_test
+def test_screen_console_without_serial(build):
+    screentext = os.path.join(build, "screentext")
+    boot = Boot(serial=False, runner_cfg=["halt_at_end = yes"])
+    r = run_watching_screen(build, boot, "screen", lambda text: "hv: halted" in text, screentext)
+    problems = []
+    expect(problems, BANNER.search(r.screen), "no boot banner on screen")
+    expect(problems, "hv: console: serial absent, screen framebuffer" in r.screen,
+           "screen does not say the serial port is absent")
+    expect(problems, "hv: halted (halt_at_end = yes)" in r.screen, "boot did not reach its end on screen")
+    r.log = r.screen
+    return problems, r

@@ -1,0 +1,146 @@
+"""Boots hv ESPs in QEMU + OVMF and collects what a test judges: the serial
+log, the exit status (as scripts/hv-qemu reports it) and, for tests without a
+serial port, the text on the screen read back from QMP screendumps."""
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class Boot:
+    """One QEMU boot: what goes on the ESP and how QEMU runs."""
+    images: list = field(default_factory=list)   # paths copied into \\images
+    cfg: str = ""                                # the ESP's hv.cfg (user part)
+    runner_cfg: list = field(default_factory=list)  # extra [hv] lines from the runner
+    machine: str = "q35"
+    cpu: str = "max"
+    smp: int = 1
+    mem: int = 256
+    icount: bool = False
+    serial: bool = True
+    timeout: int = 120
+
+
+@dataclass
+class Result:
+    status: int
+    log: str
+    screen: str = ""
+    seconds: float = 0.0
+    workdir: str = ""
+
+
+def build_esp(build, boot, workdir):
+    images_dir = os.path.join(workdir, "images")
+    os.makedirs(images_dir, exist_ok=True)
+    for img in boot.images:
+        dst = os.path.join(images_dir, os.path.basename(img))
+        with open(img, "rb") as src, open(dst, "wb") as out:
+            out.write(src.read())
+    cmd = [os.path.join(ROOT, "scripts/mkesp.sh"), "--efi", os.path.join(build, "hv.efi"),
+           "--images", images_dir, "--out", os.path.join(workdir, "base.img")]
+    if boot.cfg:
+        cfg = os.path.join(workdir, "user.cfg")
+        with open(cfg, "w") as f:
+            f.write(boot.cfg)
+        cmd += ["--cfg", cfg]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return os.path.join(workdir, "base.img")
+
+
+def qemu_command(boot, esp, workdir, qmp=None):
+    cmd = [os.path.join(ROOT, "scripts/hv-qemu"), "--esp", esp, "--workdir", workdir,
+           "--machine", boot.machine, "--cpu", boot.cpu, "--smp", str(boot.smp),
+           "--mem", str(boot.mem), "--timeout", str(boot.timeout)]
+    if boot.icount:
+        cmd.append("--icount")
+    cmd += ["--serial", "file:" + os.path.join(workdir, "serial.log") if boot.serial else "none"]
+    for line in boot.runner_cfg:
+        cmd += ["--cfg", line]
+    if qmp:
+        cmd += ["--qmp", qmp]
+    return cmd
+
+
+def run(build, boot, name):
+    workdir = tempfile.mkdtemp(prefix=f"hv-{name}-", dir=os.path.join(build, "systest"))
+    esp = build_esp(build, boot, workdir)
+    start = time.monotonic()
+    proc = subprocess.run(qemu_command(boot, esp, workdir), capture_output=True, text=True)
+    log = ""
+    path = os.path.join(workdir, "serial.log")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            log = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    return Result(proc.returncode, log + proc.stderr, seconds=time.monotonic() - start,
+                  workdir=workdir)
+
+
+class Qmp:
+    def __init__(self, path, deadline):
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.file = self.sock.makefile("rw")
+        self.file.readline()  # greeting
+        self.call("qmp_capabilities")
+
+    def call(self, command, **arguments):
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.file.write(json.dumps(msg) + "\n")
+        self.file.flush()
+        while True:
+            reply = json.loads(self.file.readline())
+            if "return" in reply or "error" in reply:
+                return reply
+
+
+def run_watching_screen(build, boot, name, until, screentext):
+    """Boots and reads the screen every second until `until(text)` holds or
+    the timeout passes; then quits QEMU. Result.screen is the last text."""
+    workdir = tempfile.mkdtemp(prefix=f"hv-{name}-", dir=os.path.join(build, "systest"))
+    esp = build_esp(build, boot, workdir)
+    qmp_path = os.path.join(workdir, "qmp.sock")
+    start = time.monotonic()
+    deadline = start + boot.timeout
+    proc = subprocess.Popen(qemu_command(boot, esp, workdir, qmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    text = ""
+    try:
+        qmp = Qmp(qmp_path, deadline)
+        ppm = os.path.join(workdir, "screen.ppm")
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(1)
+            if qmp.call("screendump", filename=ppm).get("error"):
+                continue
+            out = subprocess.run([screentext, ppm], capture_output=True, text=True)
+            if out.returncode == 0:
+                text = out.stdout
+                if until(text):
+                    break
+        if proc.poll() is None:
+            qmp.call("quit")
+    except OSError:
+        pass
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return Result(proc.returncode, err, screen=text, seconds=time.monotonic() - start,
+                  workdir=workdir)

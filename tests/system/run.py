@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""System tests: boot hv in QEMU + OVMF and judge the serial log, the screen
+and the exit status. Tests run in parallel (one QEMU per core by default).
+
+  tests/system/run.py --build build [-j N] [-k PATTERN] [--keep]
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import cases  # noqa: E402  (registers the tests)
+from registry import TESTS  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("-j", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep work directories of passing tests")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build)
+    os.makedirs(os.path.join(build, "systest"), exist_ok=True)
+    selected = [t for t in TESTS if args.k in t.__name__]
+    passed = failed = 0
+    start = time.monotonic()
+
+    def one(test):
+        t0 = time.monotonic()
+        try:
+            problems, result = test(build)
+        except Exception as e:  # a harness failure is a test failure, said plainly
+            return test, [f"harness error: {type(e).__name__}: {e}"], None, time.monotonic() - t0
+        return test, problems, result, time.monotonic() - t0
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
+        for test, problems, result, secs in pool.map(one, selected):
+            name = test.__name__.removeprefix("test_")
+            if not problems:
+                passed += 1
+                print(f"PASS system/{name} ({secs:.1f} s)", flush=True)
+                if result and not args.keep:
+                    shutil.rmtree(result.workdir, ignore_errors=True)
+                continue
+            failed += 1
+            print(f"FAIL system/{name} ({secs:.1f} s)", flush=True)
+            for p in problems:
+                print(f"  - {p}")
+            if result:
+                print(f"  status {result.status}; files in {result.workdir}")
+                tail = (result.log or result.screen).strip().splitlines()[-25:]
+                for line in tail:
+                    print(f"  | {line}")
+    print(f"system tests took {time.monotonic() - start:.0f} s")
+    print(f"system: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

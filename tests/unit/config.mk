@@ -1,0 +1,2 @@
+UNIT_TESTS += config
+config_SRCS := tests/unit/test_config.c hv/config/config.c
