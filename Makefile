@@ -85,10 +85,13 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 	$(OBJCOPY) --only-keep-debug $< $(BUILD)/hv.efi.debug
 
+# --- guests: the SDK, example images (into images/) and test guests ---------
+include guest/guest.mk
+
 # --- the ESP: what goes on a USB stick ----------------------------------------
 # build/esp/ and build/esp.img never carry QEMU-only settings: `make run`
 # and the tests boot a copy with the runner's additions.
-ESP_IMAGES := $(wildcard $(IMAGES)/*)
+ESP_IMAGES := $(sort $(wildcard $(IMAGES)/*) $(if $(filter images,$(IMAGES)),$(GUEST_EXAMPLES)))
 
 $(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh
 	scripts/mkesp.sh --efi $(BUILD)/hv.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
@@ -141,8 +144,14 @@ unit: $(UNIT_BINS)
 
 .PHONY: test
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/screentext
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/screentext $(TEST_GUESTS)
 	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
+
+# The ELF validator's fuzz target for longer than make test's brief run.
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz
+fuzz: deps
+	tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
 
 .PHONY: clean
 clean:
@@ -155,5 +164,6 @@ help:
 	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
+	@echo "make fuzz    fuzz the guest image validator (FUZZ_SECONDS, default 600)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

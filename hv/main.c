@@ -1,6 +1,7 @@
 /* hv_main: the hypervisor proper, entered once from the UEFI stub. The boot
  * runs one way: CPU tables, consoles, memory, devices, time; then (later
  * issues) guests; then power off. */
+#include "guest-loader/loader.h"
 #include "hv/acpi/acpi.h"
 #include "hv/config/settings.h"
 #include "hv/console/fbcon.h"
@@ -11,11 +12,15 @@
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/symbols.h"
+#include "hv/guest/guest.h"
 #include "hv/handoff.h"
 #include "hv/mm/mm.h"
 #include "hv/power/power.h"
+#include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/version.h"
+#include "vcpu/fpu.h"
+#include "vcpu/syscall.h"
 
 static struct acpi_info acpi;
 
@@ -85,6 +90,17 @@ static void __attribute__((noinline)) debug_fault(void)
     *(volatile uint64_t *)debug_fault_address = 0xdead;
 }
 
+static void all_guests_ended(void)
+{
+    int status = guest_summary();
+    unsigned rejected = loader_rejected_images();
+    if (rejected) {
+        log_error("%u image(s) of \\images were rejected (see above)", rejected);
+        status = HV_EXIT_GUEST_FAILED;
+    }
+    power_off(status);
+}
+
 void hv_main(struct handoff *h)
 {
     percpu_init_boot_cpu();
@@ -99,7 +115,8 @@ void hv_main(struct handoff *h)
     struct hv_settings settings;
     settings_load(h, &settings);
     log_set_level(settings.log_level);
-    struct power_config power = {settings.qemu_exit_port, settings.halt_on_failure};
+    struct power_config power = {settings.qemu_exit_port, settings.halt_on_failure,
+                                 settings.halt_at_end};
     power_init(h, &power);
 
     cpu_features_detect();
@@ -120,10 +137,10 @@ void hv_main(struct handoff *h)
     if (settings.timer_check_ticks)
         timer_selfcheck(settings.timer_hz, settings.timer_check_ticks);
 
-    log_info("nothing left to run");
-    if (settings.halt_at_end) {
-        log_info("halted (halt_at_end = yes)");
-        halt_forever();
-    }
-    power_off(HV_EXIT_OK);
+    fpu_init();
+    syscall_init();
+    sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
+    unsigned guests = loader_start_guests(h);
+    log_info("%u guest(s) started", guests);
+    sched_start(all_guests_ended);
 }

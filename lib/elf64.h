@@ -87,3 +87,62 @@ typedef struct {
     uint32_t n_descsz;
     uint32_t n_type;
 } Elf64_Nhdr;
+
+/* Identification, types and machines hv names when it refuses an image. */
+#define ELFCLASS32 1
+#define ELFDATA2MSB 2
+#define EI_CLASS 4
+#define EI_DATA 5
+#define EI_VERSION 6
+#define EI_OSABI 7
+#define ELFOSABI_SYSV 0
+#define ELFOSABI_GNU 3
+#define ET_NONE 0
+#define ET_REL 1
+#define ET_CORE 4
+#define EM_386 3
+#define EM_ARM 40
+#define EM_AARCH64 183
+#define EM_RISCV 243
+#define PN_XNUM 0xffff
+
+/* Dynamic section tags. */
+#define DT_NULL 0
+#define DT_NEEDED 1
+#define DT_PLTRELSZ 2
+#define DT_STRTAB 5
+#define DT_RELA 7
+#define DT_RELASZ 8
+#define DT_RELAENT 9
+#define DT_STRSZ 10
+#define DT_REL 17
+#define DT_RELSZ 18
+#define DT_RELENT 19
+#define DT_JMPREL 23
+
+/* x86-64 relocation types. */
+#define R_X86_64_NONE 0
+#define R_X86_64_64 1
+#define R_X86_64_PC32 2
+#define R_X86_64_COPY 5
+#define R_X86_64_GLOB_DAT 6
+#define R_X86_64_JUMP_SLOT 7
+#define R_X86_64_RELATIVE 8
+#define R_X86_64_DTPMOD64 16
+#define R_X86_64_DTPOFF64 17
+#define R_X86_64_TPOFF64 18
+#define R_X86_64_IRELATIVE 37
+
+typedef struct {
+    int64_t d_tag;
+    uint64_t d_val; /* d_un: d_val and d_ptr share it */
+} Elf64_Dyn;
+
+typedef struct {
+    uint64_t r_offset;
+    uint64_t r_info;
+    int64_t r_addend;
+} Elf64_Rela;
+
+#define ELF64_R_SYM(info) ((uint32_t)((info) >> 32))
+#define ELF64_R_TYPE(info) ((uint32_t)(info))

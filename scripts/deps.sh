@@ -10,6 +10,7 @@ packages=(
     qemu-system-x86          # the emulator that runs the system tests
     mtools                   # building FAT ESP images without root or mounts
     python3                  # the system-test harness
+    clang libclang-rt-14-dev # libFuzzer for the ELF validator's fuzz target
     gdb                      # make debug
 )
 

@@ -6,11 +6,18 @@ unit_out=$(tests/run-unit.sh "$@" 2>&1)
 echo "$unit_out"
 read -r up uf < <(tail -n 1 <<<"$unit_out" | sed -E 's/unit: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
 
+# The ELF validator's fuzz target, briefly (tests/fuzz/run-fuzz.sh N for longer).
+if tests/fuzz/run-fuzz.sh "${HV_FUZZ_SECONDS:-20}" > "$build/fuzz.log" 2>&1; then
+    echo "PASS fuzz/elf_image (${HV_FUZZ_SECONDS:-20} s)"; fp=1; ff=0
+else
+    echo "FAIL fuzz/elf_image: see $build/fuzz.log"; tail -n 20 "$build/fuzz.log"; fp=0; ff=1
+fi
+
 sys_out=$(python3 tests/system/run.py --build "$build" 2>&1 | tee /dev/stderr)
 read -r sp sf < <(grep -E '^system: [0-9]+ passed, [0-9]+ failed' <<<"$sys_out" | tail -n 1 |
     sed -E 's/system: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
 if [ -z "${sp:-}" ]; then sp=0; sf=1; echo "system tests did not report a result"; fi
 
-passed=$((up + sp)); failed=$((uf + sf))
+passed=$((up + fp + sp)); failed=$((uf + ff + sf))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

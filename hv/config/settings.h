@@ -14,6 +14,7 @@ struct hv_settings {
     bool halt_on_failure;      /* default: keep a failure on screen */
     uint32_t timer_hz;         /* rate of the timer self-check */
     uint32_t timer_check_ticks;/* 0: no timer self-check at boot */
+    uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
     bool halt_at_end;          /* wait instead of powering off (screen tests) */
 };

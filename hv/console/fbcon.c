@@ -3,22 +3,31 @@
 #include "hv/console/font.h"
 #include "hv/console/log.h"
 #include "hv/mm/mm.h"
+#include "hv/time/time.h"
 
-/* A cell is a character and the log level that picked its colour. The
- * cells are kept in RAM so scrolling redraws only what changed and never
- * reads the framebuffer back (slow on real hardware). */
+/* A cell is a character and the log level that picked its colour. Text
+ * goes into `cells`, a ring of rows in RAM (scrolling moves the ring's
+ * start, not the text); `shown` is what the screen shows. A flush draws only
+ * the cells that differ, and flushes are spaced out in time, so a flood of
+ * lines costs memory writes, not a screen redraw per line, and video memory
+ * is never read back (slow on real hardware). */
 struct cell {
     unsigned char ch;
     unsigned char level;
 };
 
+#define FLUSH_INTERVAL_NS 30000000ULL /* ~30 redraws a second at most */
+
 static volatile uint32_t *pixels;
 static uint32_t pitch; /* pixels per scan line */
 static uint32_t cols, rows;
-static uint32_t cur_col, cur_row;
-static struct cell *cells;
+static uint32_t cur_col, cur_row; /* cur_row: logical, 0 = top of the screen */
+static uint32_t ring_top;         /* cells row shown at the top */
+static struct cell *cells, *shown;
 static uint32_t fg_colour[4], bg_colour;
 static const struct handoff_framebuffer *fbinfo;
+static uint64_t last_flush;
+static bool dirty;
 
 static uint32_t channel(uint32_t mask, uint8_t value)
 {
@@ -44,11 +53,15 @@ static uint32_t encode(uint8_t r, uint8_t g, uint8_t b)
     }
 }
 
-static void draw_cell(uint32_t row, uint32_t col)
+static struct cell *cell_at(uint32_t row, uint32_t col)
 {
-    const struct cell *c = &cells[row * cols + col];
-    const uint8_t *glyph = font_glyph(c->ch);
-    uint32_t fg = fg_colour[c->level & 3];
+    return &cells[((ring_top + row) % rows) * cols + col];
+}
+
+static void draw(uint32_t row, uint32_t col, struct cell c)
+{
+    const uint8_t *glyph = font_glyph(c.ch);
+    uint32_t fg = fg_colour[c.level & 3];
     volatile uint32_t *p = pixels + (uint64_t)row * FONT_HEIGHT * pitch + (uint64_t)col * FONT_WIDTH;
     for (unsigned y = 0; y < FONT_HEIGHT; y++, p += pitch) {
         uint8_t bits = glyph[y];
@@ -57,34 +70,38 @@ static void draw_cell(uint32_t row, uint32_t col)
     }
 }
 
-static void set_cell(uint32_t row, uint32_t col, unsigned char ch, unsigned char level)
+static bool same(struct cell a, struct cell b)
 {
-    struct cell *c = &cells[row * cols + col];
-    if (c->ch == ch && (c->level == level || ch == ' '))
-        return;
-    c->ch = ch;
-    c->level = level;
-    draw_cell(row, col);
+    return a.ch == b.ch && (a.level == b.level || a.ch == ' ');
 }
 
-static void scroll_up(void)
+static void flush(void)
 {
-    for (uint32_t r = 0; r + 1 < rows; r++)
+    if (!dirty)
+        return;
+    for (uint32_t r = 0; r < rows; r++)
         for (uint32_t c = 0; c < cols; c++) {
-            const struct cell *below = &cells[(r + 1) * cols + c];
-            set_cell(r, c, below->ch, below->level);
+            struct cell want = *cell_at(r, c);
+            struct cell *have = &shown[r * cols + c];
+            if (!same(want, *have)) {
+                draw(r, c, want);
+                *have = want;
+            }
         }
-    for (uint32_t c = 0; c < cols; c++)
-        set_cell(rows - 1, c, ' ', LOG_INFO);
+    dirty = false;
+    last_flush = time_now_ns();
 }
 
 static void newline(void)
 {
     cur_col = 0;
-    if (cur_row + 1 < rows)
+    if (cur_row + 1 < rows) {
         cur_row++;
-    else
-        scroll_up();
+        return;
+    }
+    ring_top = (ring_top + 1) % rows;
+    for (uint32_t c = 0; c < cols; c++)
+        *cell_at(rows - 1, c) = (struct cell){' ', LOG_INFO};
 }
 
 static void fbcon_write(const char *s, size_t n, enum log_level level)
@@ -99,11 +116,16 @@ static void fbcon_write(const char *s, size_t n, enum log_level level)
             continue;
         if (cur_col == cols)
             newline();
-        set_cell(cur_row, cur_col++, ch == '\t' ? ' ' : ch, (unsigned char)level);
+        *cell_at(cur_row, cur_col++) = (struct cell){ch == '\t' ? ' ' : ch, (unsigned char)level};
     }
+    dirty = true;
+    /* Before the clock is calibrated time reads 0: draw at once then. */
+    uint64_t now = time_now_ns();
+    if (now == 0 || now - last_flush >= FLUSH_INTERVAL_NS)
+        flush();
 }
 
-static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write};
+static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write, flush};
 
 bool fbcon_init(const struct handoff_framebuffer *fb)
 {
@@ -124,7 +146,8 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     cols = fb->width / FONT_WIDTH;
     rows = fb->height / FONT_HEIGHT;
     cells = kalloc_zeroed((uint64_t)cols * rows * sizeof(*cells));
-    if (!cells)
+    shown = kalloc_zeroed((uint64_t)cols * rows * sizeof(*shown));
+    if (!cells || !shown)
         return false;
 
     bg_colour = encode(0, 0, 0);
@@ -133,13 +156,12 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     fg_colour[LOG_WARN] = encode(0xff, 0xd0, 0x40);
     fg_colour[LOG_ERROR] = encode(0xff, 0x50, 0x50);
 
-    /* Clear the firmware's leftovers; cells start as ' ' so every one is
-     * drawn once, in the background colour. */
+    /* Clear the firmware's leftovers: `shown` starts as NULs, which no
+     * text cell equals, so the first flush draws every cell once. */
     for (uint32_t i = 0; i < cols * rows; i++)
-        cells[i] = (struct cell){'\0', LOG_INFO};
-    for (uint32_t r = 0; r < rows; r++)
-        for (uint32_t c = 0; c < cols; c++)
-            set_cell(r, c, ' ', LOG_INFO);
+        cells[i] = (struct cell){' ', LOG_INFO};
+    dirty = true;
+    flush();
     /* Pixels right of or below the last full cell. */
     for (uint32_t y = 0; y < fb->height; y++)
         for (uint32_t x = (y < rows * FONT_HEIGHT) ? cols * FONT_WIDTH : 0; x < fb->width; x++)

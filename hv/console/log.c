@@ -99,6 +99,13 @@ void log_write(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+void log_flush(void)
+{
+    for (unsigned i = 0; i < sink_count; i++)
+        if (sinks[i]->flush)
+            sinks[i]->flush();
+}
+
 void log_panic_mode(void)
 {
     panic_mode = true;

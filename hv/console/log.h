@@ -13,6 +13,8 @@ struct console_sink {
     const char *name;
     /* Writes bytes of one line; `level` picks a colour where there is one. */
     void (*write)(const char *s, size_t n, enum log_level level);
+    /* Brings output held back for speed onto the device (NULL: none held). */
+    void (*flush)(void);
 };
 
 void log_set_level(enum log_level min);
@@ -26,6 +28,10 @@ void log_vwrite(enum log_level level, const char *prefix, const char *fmt, va_li
 /* A line that is already formatted and carries its own prefix (a guest's
  * "[name] " line); written whole so lines never interleave. */
 void log_raw_line(enum log_level level, const char *line, size_t n);
+
+/* Every sink shows all that was logged (before halting, powering off, or
+ * while idle). */
+void log_flush(void);
 
 /* The panic path: no lock (the holder may be the one that faulted). */
 void log_panic_mode(void);

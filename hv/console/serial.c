@@ -45,7 +45,7 @@ static void serial_write(const char *s, size_t n, enum log_level level)
     }
 }
 
-static const struct console_sink serial_sink = {"serial", serial_write};
+static const struct console_sink serial_sink = {"serial", serial_write, NULL};
 
 /* A port that is not there reads back 0xff whatever was written; a real
  * 16550 keeps what is written to its scratch register and echoes data in

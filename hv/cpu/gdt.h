@@ -5,7 +5,6 @@
  * user data at STAR[63:48] + 8 and user code at STAR[63:48] + 16. */
 #pragma once
 
-#include <stdint.h>
 
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
@@ -20,6 +19,9 @@
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI 2
 #define IST_MACHINE_CHECK 3
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 struct tss {
     uint32_t reserved0;
@@ -37,3 +39,4 @@ struct cpu_tables {
 };
 
 void gdt_load(struct cpu_tables *t, uint64_t ist_tops[3], uint64_t ring0_stack_top);
+#endif

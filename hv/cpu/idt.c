@@ -14,6 +14,9 @@ struct idt_gate {
 } __attribute__((packed));
 
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+/* int3 from ring 3 must raise #BP, as on bare metal, not a #GP for the
+ * gate's privilege: its gate alone is open to ring 3. */
+#define GATE_INTERRUPT_DPL3 0xee
 #define ISR_STUB_SIZE 16
 
 extern const char isr_stubs[];
@@ -43,7 +46,8 @@ void idt_init(void)
             ist = IST_NMI;
         else if (v == VEC_MC)
             ist = IST_MACHINE_CHECK;
-        set_gate(v, (uint64_t)(isr_stubs + v * ISR_STUB_SIZE), ist, GATE_INTERRUPT);
+        set_gate(v, (uint64_t)(isr_stubs + v * ISR_STUB_SIZE), ist,
+                 v == VEC_BP ? GATE_INTERRUPT_DPL3 : GATE_INTERRUPT);
     }
     idt_load();
 }

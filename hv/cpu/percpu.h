@@ -1,19 +1,38 @@
 /* Per-CPU data, reached through GS while in the hypervisor. The boot CPU's
  * area is static; others will be allocated at bring-up, so nothing here may
- * assume it is the only CPU. */
+ * assume it is the only CPU. The first fields are read by assembly
+ * (vcpu/syscall_entry.S): their offsets are fixed below. */
 #pragma once
-
-#include <stdint.h>
 
 #include "hv/cpu/gdt.h"
 
+#define PERCPU_KERNEL_RSP 8
+#define PERCPU_USER_RSP 16
+#define PERCPU_SYSRET_OK 24
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vcpu;
+
 struct percpu {
-    struct percpu *self; /* gs:0, so this_cpu() is one load */
-    uint32_t index;      /* 0 for the boot CPU */
+    struct percpu *self;  /* gs:0, so this_cpu() is one load */
+    uint64_t kernel_rsp;  /* top of the stack hv uses for guest entries */
+    uint64_t user_rsp;    /* guest RSP while the syscall entry builds its frame */
+    uint64_t sysret_ok;   /* set by C: the syscall may return with sysret */
+    struct vcpu *current; /* the vCPU whose state is on the kernel stack */
+    uint32_t index;       /* 0 for the boot CPU */
     uint32_t apic_id;
-    uint64_t ticks;      /* local APIC timer interrupts taken */
+    uint64_t ticks;       /* local APIC timer interrupts taken */
+    bool need_resched;    /* pick another vCPU before returning to a guest */
     struct cpu_tables tables;
 };
+
+_Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
+_Static_assert(offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "asm offset");
+_Static_assert(offsetof(struct percpu, sysret_ok) == PERCPU_SYSRET_OK, "asm offset");
 
 void percpu_init_boot_cpu(void);
 
@@ -23,3 +42,4 @@ static inline struct percpu *this_cpu(void)
     __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
     return p;
 }
+#endif

@@ -3,7 +3,12 @@
  * panic report is the way to find it. Interrupts go to their handler. */
 #include "hv/cpu/trap.h"
 #include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
 #include "hv/debug/panic.h"
+#include "hv/sched/sched.h"
+#include "hv/time/lapic.h"
+#include "vcpu/guest_trap.h"
+#include "vcpu/vcpu.h"
 
 irq_handler irq_handler_for(uint8_t vector);
 
@@ -36,13 +41,8 @@ const char *exception_name(uint64_t vector)
     return vector < 32 ? names[vector][1] : "interrupt";
 }
 
-void trap_dispatch(struct trap_frame *f)
+static void interrupt(struct trap_frame *f)
 {
-    if (f->vector < 32) {
-        /* Guest (ring 3) exceptions get their own path once guests exist;
-         * until then any exception is the hypervisor's own. */
-        panic_trap(f);
-    }
     if (f->vector == VEC_SPURIOUS)
         return; /* spurious interrupts take no EOI */
     irq_handler h = irq_handler_for((uint8_t)f->vector);
@@ -50,5 +50,26 @@ void trap_dispatch(struct trap_frame *f)
         h(f);
         return;
     }
+    lapic_eoi(); /* harmless if it was not the APIC's; keeps it from blocking */
     log_warn("unexpected interrupt on vector %lu ignored", (unsigned long)f->vector);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    if (!frame_from_guest(f)) {
+        if (f->vector == VEC_NMI) {
+            log_warn("NMI in the hypervisor; ignored");
+            return;
+        }
+        /* hv never expects to fault: an exception here is a hypervisor bug. */
+        if (f->vector < 32)
+            panic_trap(f);
+        interrupt(f);
+        return;
+    }
+    if (f->vector < 32)
+        guest_exception(this_cpu()->current, f);
+    else
+        interrupt(f);
+    sched_return_to_guest(f);
 }

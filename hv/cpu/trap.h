@@ -21,6 +21,10 @@ enum {
 /* Interrupt vectors hv owns (32..255; exceptions are below). */
 #define VEC_TIMER 0x30
 #define VEC_SPURIOUS 0xff
+/* Not hardware vectors: what a trap frame was made by, when not an
+ * interrupt or exception. Frames made by `syscall` may return with sysret. */
+#define VEC_SYSCALL 0x100
+#define VEC_GUEST_START 0x101
 
 typedef void (*irq_handler)(struct trap_frame *f);
 

@@ -9,10 +9,12 @@
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/mm/frame_alloc.h"
+#include "hv/mm/kmalloc.h"
 
 extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[];
-extern const char __guard_boot_stack[], __guard_ist1[], __guard_ist2[], __guard_ist3[];
+extern const char __guard_boot_stack[], __guard_ist1[], __guard_ist2[], __guard_ist3[],
+    __guard_kstack[];
 
 #define PAGE 4096ULL
 /* PAT entry 1 (selected by PWT alone) is reprogrammed to write-combining,
@@ -57,6 +59,36 @@ void *kalloc_zeroed(uint64_t bytes)
     for (uint64_t i = 0; i < pages * PAGE / 8; i++)
         p[i] = 0;
     return p;
+}
+
+static void *heap_get_pages(void *arg, size_t pages)
+{
+    (void)arg;
+    return kalloc_zeroed(pages * PAGE);
+}
+
+static void heap_put_pages(void *arg, void *p, size_t pages)
+{
+    (void)arg;
+    if (!frame_free(&frames, virt_to_phys(p), pages))
+        panic("kfree: pages at %p were not allocated", p);
+}
+
+static struct kmalloc_heap heap = {.get_pages = heap_get_pages, .put_pages = heap_put_pages};
+
+void *kmalloc(size_t size)
+{
+    return kmalloc_from(&heap, size);
+}
+
+void kfree(void *p, size_t size)
+{
+    kfree_to(&heap, p, size);
+}
+
+uint64_t kmalloc_bytes_in_use(void)
+{
+    return heap.bytes_in_use;
 }
 
 struct pt_space *kernel_space(void)
@@ -175,7 +207,8 @@ void mm_init(const struct handoff *h)
     map_core_section(__text_start, __text_end, 0, "core text");
     map_core_section(__rodata_start, __rodata_end, cpu_nx_mask(), "core rodata");
     map_core_section(__data_start, __data_end, PTE_W | cpu_nx_mask(), "core data");
-    const char *guards[] = {__guard_boot_stack, __guard_ist1, __guard_ist2, __guard_ist3};
+    const char *guards[] = {__guard_boot_stack, __guard_ist1, __guard_ist2, __guard_ist3,
+                            __guard_kstack};
     for (unsigned i = 0; i < sizeof(guards) / sizeof(guards[0]); i++)
         if (pt_unmap(&kspace, (uint64_t)guards[i], PAGE) != PT_OK)
             panic("mm: cannot unmap a stack guard page");

@@ -32,6 +32,12 @@ void *kalloc_zeroed(uint64_t bytes);
 uint64_t frame_get_zeroed(void);
 void frame_put(uint64_t phys);
 
+/* Small objects (zeroed, aligned to their power-of-two size class). The
+ * size must be passed back to kfree. */
+void *kmalloc(size_t size);
+void kfree(void *p, size_t size);
+uint64_t kmalloc_bytes_in_use(void);
+
 void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache);
 
 struct pt_space *kernel_space(void);

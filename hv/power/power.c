@@ -23,7 +23,13 @@ void power_init(const struct handoff *h, const struct power_config *cfg)
 void power_off(int status)
 {
     irq_disable();
+    if (config.halt_at_end) {
+        log_info("halted with status %d (halt_at_end = yes)", status);
+        log_flush();
+        halt_forever();
+    }
     log_info("powering off (status %d)", status);
+    log_flush();
     if (config.qemu_exit_port) {
         /* isa-debug-exit: QEMU exits with (value << 1) | 1. The offset keeps
          * every hv status clear of QEMU's own exit codes (1 on a start-up
@@ -33,6 +39,7 @@ void power_off(int status)
     if (status != HV_EXIT_OK && config.halt_on_failure) {
         log_error("stopped with status %d; the report above says why (press the power button)",
                   status);
+        log_flush();
         halt_forever();
     }
     if (reset_system && boot_tables) {

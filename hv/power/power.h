@@ -18,6 +18,7 @@ enum hv_exit_status {
 struct power_config {
     uint16_t qemu_exit_port; /* 0: not under the QEMU runner */
     bool halt_on_failure;    /* keep a failure report on screen instead of powering off */
+    bool halt_at_end;        /* halt instead of powering off, whatever the status */
 };
 
 void power_init(const struct handoff *h, const struct power_config *cfg);

@@ -168,11 +168,11 @@ def test_bad_config_line_reported(build):
 def test_screen_console_without_serial(build):
     screentext = os.path.join(build, "screentext")
     boot = Boot(serial=False, runner_cfg=["halt_at_end = yes"])
-    r = run_watching_screen(build, boot, "screen", lambda text: "hv: halted" in text, screentext)
+    r = run_watching_screen(build, boot, "screen", lambda text: "hv: halted with status" in text, screentext)
     problems = []
     expect(problems, BANNER.search(r.screen), "no boot banner on screen")
     expect(problems, "hv: console: serial absent, screen framebuffer" in r.screen,
            "screen does not say the serial port is absent")
-    expect(problems, "hv: halted (halt_at_end = yes)" in r.screen, "boot did not reach its end on screen")
+    expect(problems, "hv: halted with status 0 (halt_at_end = yes)" in r.screen, "boot did not reach its end on screen")
     r.log = r.screen
     return problems, r

@@ -41,8 +41,13 @@ def build_esp(build, boot, workdir):
     images_dir = os.path.join(workdir, "images")
     os.makedirs(images_dir, exist_ok=True)
     for img in boot.images:
-        dst = os.path.join(images_dir, os.path.basename(img))
-        with open(img, "rb") as src, open(dst, "wb") as out:
+        # A path, or (path, name on the ESP), or (None, name, bytes).
+        if isinstance(img, tuple) and len(img) == 3:
+            with open(os.path.join(images_dir, img[1]), "wb") as out:
+                out.write(img[2])
+            continue
+        src_path, name = img if isinstance(img, tuple) else (img, os.path.basename(img))
+        with open(src_path, "rb") as src, open(os.path.join(images_dir, name), "wb") as out:
             out.write(src.read())
     cmd = [os.path.join(ROOT, "scripts/mkesp.sh"), "--efi", os.path.join(build, "hv.efi"),
            "--images", images_dir, "--out", os.path.join(workdir, "base.img")]

@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import cases  # noqa: E402  (registers the tests)
+import cases  # noqa: E402,F401  (registers the tests)
+import guest_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

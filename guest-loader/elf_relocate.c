@@ -1,0 +1,86 @@
+/* Static-pie relocation: only R_X86_64_RELATIVE (the image's own addresses
+ * moved by the load bias). The same walk validates at check time, so an
+ * accepted image fails to relocate only if writing to the guest fails. */
+#include "guest-loader/elf_internal.h"
+
+static const char *reloc_name(uint32_t type)
+{
+    switch (type) {
+    case R_X86_64_64: return "R_X86_64_64";
+    case R_X86_64_PC32: return "R_X86_64_PC32";
+    case R_X86_64_COPY: return "R_X86_64_COPY";
+    case R_X86_64_GLOB_DAT: return "R_X86_64_GLOB_DAT";
+    case R_X86_64_JUMP_SLOT: return "R_X86_64_JUMP_SLOT";
+    case R_X86_64_DTPMOD64: return "R_X86_64_DTPMOD64";
+    case R_X86_64_DTPOFF64: return "R_X86_64_DTPOFF64";
+    case R_X86_64_TPOFF64: return "R_X86_64_TPOFF64";
+    case R_X86_64_IRELATIVE: return "R_X86_64_IRELATIVE";
+    default: return NULL;
+    }
+}
+
+/* Whether the 8 bytes at guest address va lie inside one segment. */
+static bool target_in_segment(const struct elf_image *img, uint64_t va)
+{
+    for (size_t i = 0; i < img->segment_count && i < ELF_IMAGE_MAX_SEGMENTS; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        if (va >= s->vaddr && s->memsz >= 8 && va - s->vaddr <= s->memsz - 8)
+            return true;
+    }
+    return false;
+}
+
+int elf_walk_relocations(const struct elf_image *img, const struct elf_file *f,
+                         int (*write64)(void *arg, uint64_t guest_va, uint64_t value),
+                         void *arg)
+{
+    uint64_t count = img->rela_count, base = img->rela_offset;
+    if (count == 0)
+        return 0;
+    if (count > f->size / sizeof(Elf64_Rela) ||
+        !elf_in_file(f, base, count * sizeof(Elf64_Rela)))
+        return elf_reject(f, "the relocation table at file offset 0x%lx (%lu entries) runs past "
+                             "the end of the file (0x%zx bytes)", base, count, f->size);
+    uint64_t bias = img->load_bias;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t off = base + i * sizeof(Elf64_Rela);
+        uint64_t where = elf_read64(f, off), info = elf_read64(f, off + 8);
+        uint64_t addend = elf_read64(f, off + 16);
+        uint32_t type = ELF64_R_TYPE(info), sym = ELF64_R_SYM(info);
+        if (type == R_X86_64_NONE)
+            continue; /* what ld leaves of a relocation it resolved */
+        if (type != R_X86_64_RELATIVE) {
+            const char *name = reloc_name(type);
+            if (name)
+                return elf_reject(f, "relocation %lu has type %s (%u); hv applies only "
+                                     "R_X86_64_RELATIVE", i, name, type);
+            return elf_reject(f, "relocation %lu has unknown type %u; hv applies only "
+                                 "R_X86_64_RELATIVE", i, type);
+        }
+        if (sym != 0)
+            return elf_reject(f, "relocation %lu (R_X86_64_RELATIVE) names symbol %u; it must "
+                                 "name none", i, sym);
+        uint64_t va = where + bias; /* modulo 2^64, like the bias */
+        if (!target_in_segment(img, va))
+            return elf_reject(f, "relocation %lu targets 0x%lx, whose 8 bytes are not inside "
+                                 "one loadable segment", i, where);
+        if (write64 && write64(arg, va, bias + addend) != 0)
+            return elf_reject(f, "relocation %lu: writing 0x%lx to guest address 0x%lx failed",
+                              i, bias + addend, va);
+    }
+    return 0;
+}
+
+int elf_image_relocate(const struct elf_image *img, const void *file, size_t size,
+                       int (*write64)(void *arg, uint64_t guest_va, uint64_t value), void *arg,
+                       char *why, size_t why_len)
+{
+    struct elf_file f = {
+        .data = file, .size = file ? size : 0, .why = why, .why_len = why ? why_len : 0,
+    };
+    if (f.why_len)
+        why[0] = 0;
+    if (!img || !write64)
+        return elf_reject(&f, "elf_image_relocate: no image or no write function");
+    return elf_walk_relocations(img, &f, write64, arg);
+}

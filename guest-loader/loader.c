@@ -1,0 +1,290 @@
+#include "guest-loader/loader.h"
+
+#include "guest-loader/elf_image.h"
+#include "guest-loader/guest_params.h"
+#include "hv/console/log.h"
+#include "hv/cpu/features.h"
+#include "hv/guest/guest.h"
+#include "hv/mm/mm.h"
+#include "hv/sched/sched.h"
+#include "lib/elf64.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "vcpu/vcpu.h"
+
+#define PAGE 4096ULL
+/* Above the image area: the start-info page, then the vCPU stacks going
+ * down, each above an unmapped guard page. The top of the lower half stays
+ * unmapped (see the sysret note in vcpu/syscall.c). */
+#define START_INFO_VA 0x00007ffffffd0000ULL
+#define STACKS_TOP 0x00007ffffffc0000ULL
+/* Memory hv keeps back for its own structures when granting guests. */
+#define HV_RESERVE_BYTES (2ULL << 20)
+
+static uint64_t page_down(uint64_t v)
+{
+    return v & ~(PAGE - 1);
+}
+
+static uint64_t page_up(uint64_t v)
+{
+    return (v + PAGE - 1) & ~(PAGE - 1);
+}
+
+static uint64_t segment_flags(uint32_t pflags)
+{
+    uint64_t f = 0;
+    if (pflags & PF_W)
+        f |= PTE_W;
+    if (!(pflags & PF_X))
+        f |= cpu_nx_mask();
+    return f;
+}
+
+/* Writes through hv's direct map into pages already mapped for the guest. */
+static int write_guest(struct guest *g, uint64_t va, const uint8_t *src, uint64_t n)
+{
+    while (n) {
+        uint64_t chunk = PAGE - (va & (PAGE - 1));
+        if (chunk > n)
+            chunk = n;
+        uint8_t *dst = guest_page_ptr(g, va);
+        if (!dst)
+            return -1;
+        memcpy(dst, src, chunk);
+        va += chunk;
+        src += chunk;
+        n -= chunk;
+    }
+    return 0;
+}
+
+static int relocate_write64(void *arg, uint64_t va, uint64_t value)
+{
+    uint8_t bytes[8];
+    for (int i = 0; i < 8; i++)
+        bytes[i] = (uint8_t)(value >> (8 * i));
+    return write_guest(arg, va, bytes, 8);
+}
+
+static bool load_segments(struct guest *g, const struct elf_image *img, const uint8_t *file,
+                          char *why, size_t why_len)
+{
+    for (size_t i = 0; i < img->segment_count; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        uint64_t start = page_down(s->vaddr), end = page_up(s->vaddr + s->memsz);
+        /* Writable while hv fills it, then the ELF's permissions. */
+        if (guest_map_zeroed(g, start, end - start, PTE_W | cpu_nx_mask()) != 0) {
+            fmt_format(why, why_len, "not enough memory for segment %lu (0x%lx bytes at 0x%lx)",
+                       (unsigned long)i, (unsigned long)(end - start), (unsigned long)start);
+            return false;
+        }
+        if (write_guest(g, s->vaddr, file + s->offset, s->filesz) != 0) {
+            fmt_format(why, why_len, "segment %lu could not be copied", (unsigned long)i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool protect_segments(struct guest *g, const struct elf_image *img)
+{
+    for (size_t i = 0; i < img->segment_count; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        uint64_t start = page_down(s->vaddr), end = page_up(s->vaddr + s->memsz);
+        if (pt_protect(&g->space, start, end - start,
+                       PTE_P | PTE_U | segment_flags(s->flags)) != PT_OK)
+            return false;
+    }
+    return true;
+}
+
+static bool build(struct guest *g, const struct guest_params *p, const struct elf_image *img,
+                  const uint8_t *file, size_t size, char *why, size_t why_len)
+{
+    if (!load_segments(g, img, file, why, why_len))
+        return false;
+    if (elf_image_relocate(img, file, size, relocate_write64, g, why, why_len) != 0)
+        return false;
+    if (!protect_segments(g, img)) {
+        fmt_format(why, why_len, "could not set segment permissions");
+        return false;
+    }
+
+    uint64_t stack = page_up(p->stack_bytes);
+    for (uint32_t i = 0; i < p->vcpus; i++) {
+        uint64_t top = STACKS_TOP - i * (stack + PAGE);
+        if (guest_map_zeroed(g, top - stack, stack, PTE_W | cpu_nx_mask()) != 0) {
+            fmt_format(why, why_len, "not enough memory for the stack of vCPU %u", i);
+            return false;
+        }
+    }
+    if (guest_map_zeroed(g, START_INFO_VA, PAGE, PTE_W | cpu_nx_mask()) != 0) {
+        fmt_format(why, why_len, "not enough memory for the start-info page");
+        return false;
+    }
+
+    /* What the allowance leaves becomes the heap, above the image with a
+     * guard page between them. */
+    uint64_t used = g->pages_mapped * PAGE;
+    uint64_t heap_start = img->highest + PAGE;
+    uint64_t heap = used < p->memory_bytes ? page_down(p->memory_bytes - used) : 0;
+    if (heap > HV_GUEST_IMAGE_MAX - heap_start)
+        heap = page_down(HV_GUEST_IMAGE_MAX - heap_start);
+    if (heap && guest_map_zeroed(g, heap_start, heap, PTE_W | cpu_nx_mask()) != 0) {
+        fmt_format(why, why_len, "not enough memory for a 0x%lx-byte heap", (unsigned long)heap);
+        return false;
+    }
+
+    struct hv_start_info si;
+    memset(&si, 0, sizeof(si));
+    si.magic = HV_START_INFO_MAGIC;
+    si.abi_version = HV_ABI_VERSION;
+    si.vcpu_count = p->vcpus;
+    memcpy(si.name, g->name, sizeof(si.name));
+    si.guest_id = g->id;
+    si.memory_bytes = p->memory_bytes;
+    si.heap_start = heap ? heap_start : 0;
+    si.heap_bytes = heap;
+    si.stack_bytes = stack;
+    si.image_start = img->lowest;
+    si.image_end = img->highest;
+    write_guest(g, START_INFO_VA, (const uint8_t *)&si, sizeof(si));
+    if (pt_protect(&g->space, START_INFO_VA, PAGE, PTE_P | PTE_U | cpu_nx_mask()) != PT_OK) {
+        fmt_format(why, why_len, "could not protect the start-info page");
+        return false;
+    }
+    g->start_info_va = START_INFO_VA;
+
+    for (uint32_t i = 0; i < p->vcpus; i++) {
+        struct vcpu *v = vcpu_create(g, i, img->entry, STACKS_TOP - i * (stack + PAGE), START_INFO_VA);
+        if (!v) {
+            fmt_format(why, why_len, "no memory for vCPU %u", i);
+            return false;
+        }
+        g->vcpus[i] = v;
+        g->vcpu_count = i + 1;
+    }
+    return true;
+}
+
+static const char *cfg_text(const struct handoff *h, size_t *len)
+{
+    *len = h->config_phys ? h->config_size : 0;
+    return h->config_phys ? phys_to_virt(h->config_phys) : NULL;
+}
+
+static void report_unknown_section(void *arg, const char *section_arg)
+{
+    (void)arg;
+    log_warn("hv.cfg: [guest %s] names no file in \\images", section_arg);
+}
+
+static unsigned rejected;
+
+static bool name_taken(const char *name)
+{
+    for (struct guest *g = guest_list(); g; g = g->next)
+        if (strcmp(g->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Two images may carry the same name (two copies of one file): the later one
+ * gets "-2", "-3", ... so every console line and report stays unambiguous. */
+static void make_name_unique(char *name, size_t cap)
+{
+    if (!name_taken(name))
+        return;
+    char base[GUEST_NAME_MAX + 1];
+    size_t len = strnlen(name, GUEST_NAME_MAX);
+    for (unsigned n = 2;; n++) {
+        char suffix[12];
+        size_t slen = fmt_format(suffix, sizeof(suffix), "-%u", n);
+        size_t keep = len + slen < cap ? len : cap - 1 - slen;
+        memcpy(base, name, keep);
+        memcpy(base + keep, suffix, slen + 1);
+        if (!name_taken(base)) {
+            log_info("guest name %s is taken: this one is %s", name, base);
+            memcpy(name, base, keep + slen + 1);
+            return;
+        }
+    }
+}
+
+static bool start_one(const struct handoff *h, const struct handoff_file *f)
+{
+    char why[160];
+    struct elf_image img;
+    const uint8_t *file = phys_to_virt(f->phys);
+    if (elf_image_check(file, f->size, &img, why, sizeof(why)) != 0) {
+        rejected++;
+        log_error("image %s rejected: %s", f->name, why);
+        return false;
+    }
+    size_t cfg_len;
+    const char *cfg = cfg_text(h, &cfg_len);
+    struct guest_params p;
+    if (guest_params_resolve(f->name, img.highest - img.lowest, img.have_note ? &img.note : NULL,
+                             cfg, cfg_len, &p, why, sizeof(why)) != 0) {
+        rejected++;
+        log_error("image %s rejected: %s", f->name, why);
+        return false;
+    }
+    if (!p.enabled) {
+        log_info("image %s: disabled in hv.cfg", f->name);
+        return false;
+    }
+    uint64_t free_bytes = mm_free_bytes();
+    uint64_t available = free_bytes > HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : 0;
+    if (p.memory_bytes > available) {
+        rejected++;
+        log_error("image %s rejected: guest %s asks for %lu KiB of memory, %lu KiB are free",
+                  f->name, p.name, (unsigned long)(p.memory_bytes >> 10),
+                  (unsigned long)(available >> 10));
+        return false;
+    }
+    make_name_unique(p.name, sizeof(p.name));
+    struct guest *g = guest_create(p.name, f->name, p.memory_bytes);
+    if (!g) {
+        rejected++;
+        log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
+        return false;
+    }
+    if (!build(g, &p, &img, file, f->size, why, sizeof(why))) {
+        rejected++;
+        log_error("image %s rejected: %s", f->name, why);
+        guest_discard(g);
+        return false;
+    }
+    g->vcpus_alive = g->vcpu_count;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        sched_add(g->vcpus[i]);
+    log_info("guest %s: %s, %u vCPU(s), %lu KiB, entry 0x%lx", g->name, f->name, g->vcpu_count,
+             (unsigned long)(p.memory_bytes >> 10), (unsigned long)img.entry);
+    return true;
+}
+
+unsigned loader_rejected_images(void)
+{
+    return rejected;
+}
+
+unsigned loader_start_guests(const struct handoff *h)
+{
+    unsigned started = 0;
+    const char *names[HANDOFF_MAX_FILES];
+    for (uint32_t i = 0; i < h->file_count; i++) {
+        names[i] = h->files[i].name;
+        if (h->files[i].status != HANDOFF_FILE_OK)
+            rejected++;
+        else if (start_one(h, &h->files[i]))
+            started++;
+    }
+    size_t cfg_len;
+    const char *cfg = cfg_text(h, &cfg_len);
+    if (cfg)
+        guest_params_unknown_sections(cfg, cfg_len, names, h->file_count, report_unknown_section,
+                                      NULL);
+    return started;
+}

@@ -1,0 +1,12 @@
+/* Turning the files of the ESP's images folder into running guests. */
+#pragma once
+
+#include "hv/handoff.h"
+
+/* Validates and loads every image, in name order; a rejected one gets one
+ * line naming the file and the reason, and the others still start. Returns
+ * how many guests were created. */
+unsigned loader_start_guests(const struct handoff *h);
+/* How many images were rejected or could not be read: any makes the run's
+ * status a failure, so a bad image in an unattended run is not missed. */
+unsigned loader_rejected_images(void);

@@ -1,0 +1,94 @@
+# Guests: the SDK (guest/), the example images (guest/examples/ -> images/)
+# and the test guests (tests/guests/ -> $(BUILD)/test-guests/).
+# Included by the top-level Makefile, which defines BUILD, CC and WARN.
+#
+# A guest is one C file linked with the SDK:
+#     $(call guest_image,IMAGE,SOURCE.c[,EXTRA_CFLAGS])
+# makes the rules for IMAGE. An image whose name ends in "-pie" is built as
+# a static-pie (ET_DYN, loaded at 0x400000), any other as an ET_EXEC at
+# 0x400000 (guest/guest.ld).
+
+# The red zone stays on: hv never pushes anything onto a guest's stack.
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-common -I include -I guest/include -I .
+GUEST_EXEC_CFLAGS := $(GUEST_CFLAGS) -fno-pic -fno-pie
+GUEST_PIE_CFLAGS := $(GUEST_CFLAGS) -fpie
+
+# max-page-size=4096: segments start on 4 KiB pages, not 2 MiB ones.
+GUEST_LDFLAGS := -nostdlib -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=none
+GUEST_EXEC_LDFLAGS := $(GUEST_LDFLAGS) -static -no-pie -Wl,-T,guest/guest.ld
+# ld's own static-pie layout, linked at 0; separate-code keeps the text off
+# the pages of the headers and of rodata.
+GUEST_PIE_LDFLAGS := $(GUEST_LDFLAGS) -static-pie -Wl,-z,separate-code
+
+# --- the SDK: the same sources twice, plain and position-independent -----------
+GUEST_SDK_SRCS := guest/lib/start.S guest/lib/console.c guest/lib/runtime.c \
+	lib/fmt.c lib/string.c
+GUEST_SDK_OBJS := $(patsubst %,$(BUILD)/guest-sdk/%.o,$(GUEST_SDK_SRCS))
+GUEST_SDK_PIE_OBJS := $(patsubst %,$(BUILD)/guest-sdk-pie/%.o,$(GUEST_SDK_SRCS))
+
+$(BUILD)/guest-sdk/%.o: %
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_EXEC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guest-sdk-pie/%.o: %
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_PIE_CFLAGS) -MMD -MP -c $< -o $@
+
+# --- one guest image ----------------------------------------------------------------
+guest_is_pie = $(filter %-pie,$(notdir $(1)))
+guest_cflags = $(if $(call guest_is_pie,$(1)),$(GUEST_PIE_CFLAGS),$(GUEST_EXEC_CFLAGS))
+guest_ldflags = $(if $(call guest_is_pie,$(1)),$(GUEST_PIE_LDFLAGS),$(GUEST_EXEC_LDFLAGS))
+guest_sdk = $(if $(call guest_is_pie,$(1)),$(GUEST_SDK_PIE_OBJS),$(GUEST_SDK_OBJS))
+# The object lives under $(BUILD) even when the image does not (images/).
+guest_object = $(BUILD)/guest-obj/$(patsubst $(BUILD)/%,%,$(1)).o
+
+# $(call guest_rules,image,source,object,extra cflags)
+define guest_rules
+$(3): $(2)
+	@mkdir -p $$(@D)
+	$$(CC) $(call guest_cflags,$(1)) $(4) -MMD -MP -c $$< -o $$@
+
+$(1): $(3) $(call guest_sdk,$(1)) $(if $(call guest_is_pie,$(1)),,guest/guest.ld)
+	@mkdir -p $$(@D)
+	$$(CC) $(call guest_cflags,$(1)) $(call guest_ldflags,$(1)) $(3) $(call guest_sdk,$(1)) -o $$@ -lgcc
+endef
+
+guest_image = $(eval $(call guest_rules,$(1),$(2),$(call guest_object,$(1)),$(3)))
+
+# lines_a.c -> lines-a
+guest_name = $(subst _,-,$(basename $(notdir $(1))))
+
+# --- example guests: built into images/, the folder `make` puts on the ESP ------
+GUEST_EXAMPLE_SRCS := $(sort $(wildcard guest/examples/*.c))
+GUEST_EXAMPLES := $(foreach s,$(GUEST_EXAMPLE_SRCS),images/$(call guest_name,$(s)))
+$(foreach s,$(GUEST_EXAMPLE_SRCS),$(call guest_image,images/$(call guest_name,$(s)),$(s)))
+
+# --- test guests: built into $(BUILD)/test-guests/ for the system tests ---------
+# tests/guests/fault.c makes one image per kind: fault-<kind> is compiled
+# with -DFAULT=<kind, '-' as '_'>. What each kind does and which exception
+# it must raise is listed in that file.
+GUEST_FAULT_KINDS := ud gp sti hlt io io-in msr msr-write cr cr-write dr-write \
+	lgdt lidt sgdt invlpg wbinvd swapgs sysret rdpmc int80 int-nmi int1 bp \
+	de de-overflow pf-null pf-read pf-write-text pf-write-rodata \
+	pf-write-start-info pf-exec-data pf-exec-stack pf-exec-heap \
+	hv-memory hv-direct-map hv-jump noncanonical xm popf-iopl
+GUEST_TEST_SRCS := $(filter-out tests/guests/fault.c,$(sort $(wildcard tests/guests/*.c)))
+TEST_GUESTS := $(foreach s,$(GUEST_TEST_SRCS),$(BUILD)/test-guests/$(call guest_name,$(s))) \
+	$(patsubst %,$(BUILD)/test-guests/fault-%,$(GUEST_FAULT_KINDS))
+
+$(foreach s,$(GUEST_TEST_SRCS),$(call guest_image,$(BUILD)/test-guests/$(call guest_name,$(s)),$(s)))
+$(foreach k,$(GUEST_FAULT_KINDS),$(call guest_image,$(BUILD)/test-guests/fault-$(k),tests/guests/fault.c,-DFAULT=$(subst -,_,$(k))))
+
+# --- targets ----------------------------------------------------------------------
+.PHONY: guests test-guests check-guests clean-guests
+guests: $(GUEST_EXAMPLES)
+test-guests: $(TEST_GUESTS)
+
+# Segment layout and permissions, the image note, relocations: see the script.
+check-guests: $(GUEST_EXAMPLES) $(TEST_GUESTS)
+	python3 guest/check_image.py $^
+
+# `make clean` empties $(BUILD); the examples live in images/.
+clean-guests:
+	rm -f $(GUEST_EXAMPLES)

@@ -1,0 +1,197 @@
+/* hvg: the guest SDK. Hypercall wrappers, console output, the start info,
+ * the image note and a few helpers for guests of hv (include/hv/abi.h is the
+ * ABI underneath; docs/abi.md and docs/writing-guests.md explain both).
+ *
+ * A guest defines
+ *     int main(const struct hv_start_info *si, unsigned vcpu);
+ * which every vCPU enters (guest/lib/start.S). vCPU 0 returning ends the
+ * whole guest with main's value as its status; any other vCPU returning ends
+ * only that vCPU. */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/abi.h"
+
+/* Every guest defines it; _start (guest/lib/start.S) calls it. */
+int main(const struct hv_start_info *si, unsigned vcpu);
+
+#define HVG_NORETURN __attribute__((noreturn))
+#define HVG_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+
+/* --- raw hypercalls -----------------------------------------------------
+ * `syscall` takes rax = number and rdi, rsi, rdx, r10, r8, r9; it returns
+ * in rax and clobbers rcx and r11. "memory": hv reads and writes guest
+ * memory behind the compiler's back. */
+
+static inline int64_t hvg_hypercall6(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                                     uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    register uint64_t r10 __asm__("r10") = a3;
+    register uint64_t r8 __asm__("r8") = a4;
+    register uint64_t r9 __asm__("r9") = a5;
+    int64_t ret;
+
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static inline int64_t hvg_hypercall2(uint64_t nr, uint64_t a0, uint64_t a1)
+{
+    int64_t ret;
+
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a0), "S"(a1)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static inline int64_t hvg_hypercall1(uint64_t nr, uint64_t a0)
+{
+    return hvg_hypercall2(nr, a0, 0);
+}
+
+static inline int64_t hvg_hypercall0(uint64_t nr)
+{
+    return hvg_hypercall2(nr, 0, 0);
+}
+
+/* --- the hypercalls of include/hv/abi.h ---------------------------------- */
+
+/* Writes up to HV_CONSOLE_WRITE_MAX bytes of buf; returns how many were taken
+ * (the rest is for the next call), -HV_EAGAIN when the console is busy, or
+ * -HV_EFAULT / -HV_EINVAL for a bad buffer or length. hvg_write() loops. */
+static inline int64_t hvg_console_write(const char *buf, uint64_t len)
+{
+    return hvg_hypercall2(HV_CALL_CONSOLE_WRITE, (uint64_t)(uintptr_t)buf, len);
+}
+
+/* Ends the whole guest, every vCPU, with this status. */
+static inline HVG_NORETURN void hvg_exit(int64_t status)
+{
+    /* hv never returns from it; should it ever, asking again is the only
+     * thing that cannot make matters worse. */
+    for (;;)
+        hvg_hypercall1(HV_CALL_EXIT, (uint64_t)status);
+}
+
+/* Gives the CPU to the next vCPU; returns 0. */
+static inline int64_t hvg_yield(void)
+{
+    return hvg_hypercall0(HV_CALL_YIELD);
+}
+
+/* Fills *out; returns 0 or -HV_EFAULT. */
+static inline int64_t hvg_guest_info(struct hv_guest_info *out)
+{
+    return hvg_hypercall1(HV_CALL_GUEST_INFO, (uint64_t)(uintptr_t)out);
+}
+
+/* Fills *out for vCPU vcpu_id of this guest; returns 0, -HV_EINVAL (no such
+ * vCPU) or -HV_EFAULT. */
+static inline int64_t hvg_vcpu_info(uint64_t vcpu_id, struct hv_vcpu_info *out)
+{
+    return hvg_hypercall2(HV_CALL_VCPU_INFO, vcpu_id, (uint64_t)(uintptr_t)out);
+}
+
+/* Ends the calling vCPU only; the guest ends when its last vCPU does. */
+static inline HVG_NORETURN void hvg_vcpu_exit(void)
+{
+    for (;;)
+        hvg_hypercall0(HV_CALL_VCPU_EXIT);
+}
+
+/* --- console output (guest/lib/console.c) --------------------------------
+ * Output is formatted into a line buffer on the stack and handed to hv a
+ * line (at most HV_CONSOLE_WRITE_MAX bytes) at a time, so lines of
+ * different vCPUs and guests do not mix mid-line as long as each line is
+ * printed by one call. -HV_EAGAIN is retried after a yield; other errors drop
+ * the rest of the output. */
+
+/* Writes all n bytes; returns n, or the negative error that stopped it. */
+int64_t hvg_write(const char *s, size_t n);
+/* s followed by a newline, like puts(). Returns as hvg_write(). */
+int64_t hvg_puts(const char *s);
+/* printf (lib/fmt.h lists the conversions; no floating point). Returns the
+ * length of the formatted output, or the negative error that stopped it. */
+int64_t hvg_printf(const char *fmt, ...) HVG_PRINTF(1, 2);
+int64_t hvg_vprintf(const char *fmt, va_list ap);
+
+/* --- the start info -------------------------------------------------------
+ * The same read-only struct for every vCPU, also passed to main(). Valid
+ * from the first instruction of main() on. */
+const struct hv_start_info *hvg_start_info(void);
+
+/* --- small helpers ------------------------------------------------------- */
+
+static inline uint64_t hvg_rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Spin-wait hint for busy loops. */
+static inline void hvg_cpu_relax(void)
+{
+    __asm__ volatile("pause" ::: "memory");
+}
+
+/* Prints "assertion failed: <expr> at <file>:<line> (<function>)" and ends
+ * the guest with status HVG_ASSERT_STATUS. */
+#define HVG_ASSERT_STATUS 99
+#define hvg_assert(expr) \
+    ((expr) ? (void)0 : hvg_assert_fail(#expr, __FILE__, __LINE__, __func__))
+HVG_NORETURN void hvg_assert_fail(const char *expr, const char *file, int line,
+                                  const char *function);
+
+/* --- the image note --------------------------------------------------------
+ * HV_GUEST_NOTE(name, memory, vcpus, stack) at file scope, once per guest,
+ * asks hv for resources: name (a string literal of at most 31 characters,
+ * "" for the file name), memory in bytes, the number of vCPUs and the stack
+ * size per vCPU in bytes. 0 means hv's default for each; see docs/abi.md.
+ *
+ * The record is an ELF note: a 12-byte header (namesz, descsz, type), the
+ * owner "hv" NUL-padded to 4 bytes, then struct hv_image_note. Packed with
+ * 4-byte alignment so the section and its PT_NOTE segment have the classic
+ * 4-byte note layout with no padding anywhere. */
+struct hvg_note {
+    uint32_t namesz;
+    uint32_t descsz;
+    uint32_t type;
+    char owner[4];
+    struct hv_image_note desc;
+} __attribute__((packed, aligned(4)));
+
+_Static_assert(sizeof(HV_NOTE_OWNER) <= 4, "note owner must fit its 4-byte slot");
+_Static_assert(sizeof(struct hv_image_note) % 4 == 0, "note descriptor must need no padding");
+_Static_assert(sizeof(struct hvg_note) == 16 + sizeof(struct hv_image_note), "note layout");
+
+#define HV_GUEST_NOTE(name_, memory_, vcpus_, stack_)                                  \
+    _Static_assert(sizeof(name_) <= sizeof(((struct hv_image_note *)0)->name),        \
+                   "HV_GUEST_NOTE: name longer than 31 characters");                  \
+    __attribute__((section(".note.hv"), used, aligned(4)))                             \
+    static const struct hvg_note hvg_image_note = {                                   \
+        .namesz = sizeof(HV_NOTE_OWNER),                                              \
+        .descsz = sizeof(struct hv_image_note),                                       \
+        .type = HV_NOTE_GUEST,                                                        \
+        .owner = HV_NOTE_OWNER,                                                       \
+        .desc = {                                                                     \
+            .abi_version = HV_ABI_VERSION,                                            \
+            .vcpus = (vcpus_),                                                        \
+            .memory_bytes = (memory_),                                                \
+            .stack_bytes = (stack_),                                                  \
+            .name = name_,                                                            \
+        },                                                                            \
+    }
+
+#define HVG_KIB(n) ((uint64_t)(n) << 10)
+#define HVG_MIB(n) ((uint64_t)(n) << 20)
+#define HVG_GIB(n) ((uint64_t)(n) << 30)

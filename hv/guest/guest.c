@@ -1,0 +1,205 @@
+#include "hv/guest/guest.h"
+
+#include "hv/console/log.h"
+#include "hv/cpu/features.h"
+#include "hv/debug/panic.h"
+#include "hv/guest/console.h"
+#include "hv/mm/mm.h"
+#include "hv/power/power.h"
+#include "hv/sched/sched.h"
+#include "lib/string.h"
+#include "vcpu/vcpu.h"
+
+#define PAGE 4096ULL
+#define LOWER_HALF_END 0x0000800000000000ULL
+
+static struct guest *first, *last;
+static uint32_t next_id, alive;
+
+static uint64_t alloc_table(void *arg)
+{
+    (void)arg;
+    return frame_get_zeroed();
+}
+
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = src[i];
+    dst[i] = '\0';
+}
+
+struct guest *guest_create(const char *name, const char *file, uint64_t memory_bytes)
+{
+    struct guest *g = kmalloc(sizeof(*g));
+    if (!g)
+        return NULL;
+    if (pt_init(&g->space, HV_DIRECT_MAP_BASE, alloc_table, NULL) != PT_OK) {
+        kfree(g, sizeof(*g));
+        return NULL;
+    }
+    /* The upper half is hv's, identical in every address space and
+     * supervisor-only, so a trap needs no CR3 switch. */
+    uint64_t *root = phys_to_virt(g->space.root_phys);
+    const uint64_t *kroot = phys_to_virt(kernel_space()->root_phys);
+    for (int i = 256; i < 512; i++)
+        root[i] = kroot[i];
+    g->id = next_id++;
+    copy_name(g->name, sizeof(g->name), name);
+    copy_name(g->file, sizeof(g->file), file);
+    g->memory_bytes = memory_bytes;
+    g->end = GUEST_ALIVE;
+    guest_console_init(g);
+    if (last)
+        last->next = g;
+    else
+        first = g;
+    last = g;
+    alive++;
+    return g;
+}
+
+int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
+{
+    uint64_t pages = bytes / PAGE;
+    if (bytes % PAGE || va % PAGE || va >= LOWER_HALF_END || pages > (LOWER_HALF_END - va) / PAGE)
+        return -HV_EINVAL;
+    if (pages > g->memory_bytes / PAGE - g->pages_mapped)
+        return -HV_ENOMEM;
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t frame = frame_get_zeroed();
+        if (!frame)
+            return -HV_ENOMEM;
+        int rc = pt_map(&g->space, va + i * PAGE, frame, PAGE, flags | PTE_U, 0);
+        if (rc != PT_OK) {
+            frame_put(frame);
+            return rc == PT_EEXIST ? -HV_EINVAL : -HV_ENOMEM;
+        }
+        g->pages_mapped++;
+    }
+    return 0;
+}
+
+void *guest_page_ptr(struct guest *g, uint64_t va)
+{
+    uint64_t pa, flags;
+    if (va >= LOWER_HALF_END || !pt_lookup(&g->space, va & ~(PAGE - 1), &pa, &flags))
+        return NULL;
+    return (char *)phys_to_virt(pa) + (va & (PAGE - 1));
+}
+
+void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
+{
+    if (g->end != GUEST_ALIVE)
+        return;
+    g->end = how;
+    g->exit_status = status;
+    copy_name(g->end_reason, sizeof(g->end_reason), reason);
+    guest_console_flush(g);
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        struct vcpu *v = g->vcpus[i];
+        v->cpu_time_ns = sched_vcpu_time(v);
+        g->cpu_time_ns += v->cpu_time_ns;
+        v->state = VCPU_DEAD;
+    }
+    g->vcpus_alive = 0;
+    alive--;
+    if (how == GUEST_EXITED)
+        log_info("guest %s exited with status %ld", g->name, (long)status);
+    else
+        log_error("guest %s ended: %s", g->name, reason);
+}
+
+void guest_vcpu_stopped(struct guest *g)
+{
+    if (g->vcpus_alive && --g->vcpus_alive == 0)
+        guest_end(g, GUEST_EXITED, 0, "every vCPU stopped");
+}
+
+/* Leaves of the lower half: every frame the guest owned. */
+static void free_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
+{
+    (void)va;
+    (void)flags;
+    struct guest *g = arg;
+    for (uint64_t off = 0; off < size; off += PAGE)
+        frame_put(pa + off);
+    g->pages_mapped -= size / PAGE;
+}
+
+static void free_table(void *arg, uint64_t table_phys, int level)
+{
+    (void)arg;
+    (void)level;
+    frame_put(table_phys);
+}
+
+void guest_free_memory(struct guest *g)
+{
+    if (g->memory_freed)
+        return;
+    g->memory_freed = true;
+    pt_for_each_leaf(&g->space, 0, LOWER_HALF_END - 1, free_leaf, g);
+    /* Lower-half tables and the root; the upper half's tables are hv's. */
+    uint64_t *root = phys_to_virt(g->space.root_phys);
+    for (int i = 256; i < 512; i++)
+        root[i] = 0;
+    pt_for_each_table(&g->space, 0, LOWER_HALF_END - 1, free_table, NULL);
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i]) {
+            vcpu_destroy(g->vcpus[i]);
+            g->vcpus[i] = NULL;
+        }
+}
+
+void guest_discard(struct guest *g)
+{
+    guest_free_memory(g);
+    /* Unlink: a guest that never ran does not appear in the summary. */
+    struct guest **p = &first;
+    struct guest *prev = NULL;
+    while (*p && *p != g) {
+        prev = *p;
+        p = &(*p)->next;
+    }
+    if (*p)
+        *p = g->next;
+    if (last == g)
+        last = prev;
+    if (g->end == GUEST_ALIVE)
+        alive--;
+    kfree(g, sizeof(*g));
+}
+
+struct guest *guest_list(void)
+{
+    return first;
+}
+
+uint32_t guests_alive(void)
+{
+    return alive;
+}
+
+int guest_summary(void)
+{
+    int status = HV_EXIT_OK;
+    uint32_t n = 0;
+    for (struct guest *g = first; g; g = g->next)
+        n++;
+    log_info("summary: %u guest(s)", n);
+    for (struct guest *g = first; g; g = g->next) {
+        uint64_t us = g->cpu_time_ns / 1000;
+        if (g->end == GUEST_EXITED)
+            log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s", g->name,
+                     (long)g->exit_status, (unsigned long)(us / 1000000),
+                     (unsigned long)(us % 1000000));
+        else
+            log_info("  %-16s %s  cpu %lu.%06lu s", g->name, g->end_reason,
+                     (unsigned long)(us / 1000000), (unsigned long)(us % 1000000));
+        if (g->end != GUEST_EXITED || g->exit_status != 0)
+            status = HV_EXIT_GUEST_FAILED;
+    }
+    return status;
+}

@@ -1,0 +1,66 @@
+/* A guest: one image from the ESP, its address space, its vCPUs, its console
+ * and how it ended. Guests are kept after they end, for the summary. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/mm/pagetable.h"
+#include "include/hv/abi.h"
+
+#define GUEST_MAX_VCPUS 16
+#define GUEST_CONSOLE_LINE 160
+
+enum guest_end { GUEST_ALIVE, GUEST_EXITED, GUEST_FAULTED };
+
+struct guest_console {
+    char line[GUEST_CONSOLE_LINE];
+    size_t len;
+    uint64_t tokens;       /* bytes it may still write now (rate limit) */
+    uint64_t refilled_at;  /* ns */
+    uint64_t dropped;      /* bytes refused since the last notice */
+};
+
+struct guest {
+    uint32_t id;
+    char name[32];
+    char file[64];
+    struct pt_space space;
+    uint64_t memory_bytes;      /* as granted */
+    uint64_t pages_mapped;      /* guest frames in use */
+    uint64_t start_info_va;
+    uint32_t vcpu_count;
+    uint32_t vcpus_alive;
+    struct vcpu *vcpus[GUEST_MAX_VCPUS];
+    enum guest_end end;
+    int64_t exit_status;
+    char end_reason[112];
+    uint64_t cpu_time_ns;
+    bool memory_freed;
+    struct guest_console console;
+    struct guest *next; /* all guests, in start order */
+};
+
+/* A new guest with an empty address space (the upper half shared with hv). */
+struct guest *guest_create(const char *name, const char *file, uint64_t memory_bytes);
+/* Maps `pages` fresh zeroed frames at va with leaf flags; counts them against
+ * the guest's memory. Returns the first frame's physical address of the
+ * last page mapped... callers use guest_frame() to reach them. */
+int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags);
+/* The frame behind a mapped guest page, through the direct map (NULL if not mapped). */
+void *guest_page_ptr(struct guest *g, uint64_t va);
+
+/* Ends the guest: all vCPUs stop, the line is logged, memory is freed once
+ * the CPU no longer runs on its page tables. */
+void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason);
+/* Called when a vCPU stops; the guest ends with its last. */
+void guest_vcpu_stopped(struct guest *g);
+void guest_free_memory(struct guest *g);
+/* Fully tears a guest down that never ran (a failed load). */
+void guest_discard(struct guest *g);
+
+struct guest *guest_list(void);
+uint32_t guests_alive(void);
+/* Logs the end-of-run table; returns the hv exit status it implies. */
+int guest_summary(void);

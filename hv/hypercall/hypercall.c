@@ -1,0 +1,101 @@
+#include "hv/hypercall/hypercall.h"
+
+#include "hv/guest/console.h"
+#include "hv/guest/guest.h"
+#include "hv/guest/uaccess.h"
+#include "hv/sched/sched.h"
+#include "hv/time/time.h"
+#include "lib/string.h"
+#include "vcpu/vcpu.h"
+
+typedef int64_t (*hypercall_fn)(struct vcpu *v, struct trap_frame *f);
+
+static int64_t hc_console_write(struct vcpu *v, struct trap_frame *f)
+{
+    uint64_t len = f->rsi;
+    char buf[HV_CONSOLE_WRITE_MAX];
+    if (len == 0)
+        return 0;
+    /* The whole range must be plausible even though one call takes only
+     * its first bytes: a length no buffer can have is an error. */
+    if (f->rdi >= HV_GUEST_LOWER_HALF_END)
+        return -HV_EFAULT;
+    if (len > HV_GUEST_LOWER_HALF_END - f->rdi)
+        return -HV_EINVAL;
+    if (len > HV_CONSOLE_WRITE_MAX)
+        len = HV_CONSOLE_WRITE_MAX; /* the rest is the next call's */
+    if (copy_from_guest(v->guest, buf, f->rdi, len) != 0)
+        return -HV_EFAULT;
+    return guest_console_write(v->guest, buf, len);
+}
+
+static int64_t hc_exit(struct vcpu *v, struct trap_frame *f)
+{
+    guest_end(v->guest, GUEST_EXITED, (int64_t)f->rdi, "exited");
+    return 0;
+}
+
+static int64_t hc_vcpu_exit(struct vcpu *v, struct trap_frame *f)
+{
+    (void)f;
+    sched_vcpu_stop(v);
+    return 0;
+}
+
+static int64_t hc_yield(struct vcpu *v, struct trap_frame *f)
+{
+    (void)v;
+    (void)f;
+    sched_yield();
+    return 0;
+}
+
+static int64_t hc_guest_info(struct vcpu *v, struct trap_frame *f)
+{
+    struct guest *g = v->guest;
+    struct hv_guest_info info;
+    memset(&info, 0, sizeof(info));
+    info.guest_id = g->id;
+    info.vcpu_count = g->vcpu_count;
+    memcpy(info.name, g->name, sizeof(info.name));
+    info.memory_bytes = g->memory_bytes;
+    info.abi_version = HV_ABI_VERSION;
+    info.guests_running = guests_alive();
+    return copy_to_guest(g, f->rdi, &info, sizeof(info));
+}
+
+static int64_t hc_vcpu_info(struct vcpu *v, struct trap_frame *f)
+{
+    struct guest *g = v->guest;
+    if (f->rdi >= g->vcpu_count)
+        return -HV_EINVAL;
+    struct vcpu *target = g->vcpus[f->rdi];
+    struct hv_vcpu_info info;
+    memset(&info, 0, sizeof(info));
+    info.vcpu_id = target->id;
+    static const uint32_t states[] = {
+        [VCPU_RUNNING] = HV_VCPU_RUNNING, [VCPU_RUNNABLE] = HV_VCPU_RUNNABLE,
+        [VCPU_BLOCKED] = HV_VCPU_BLOCKED, [VCPU_DEAD] = HV_VCPU_DEAD};
+    info.state = states[target->state];
+    info.cpu_time_ns = sched_vcpu_time(target);
+    return copy_to_guest(g, f->rsi, &info, sizeof(info));
+}
+
+static const hypercall_fn table[HV_CALL_COUNT] = {
+    [HV_CALL_CONSOLE_WRITE] = hc_console_write,
+    [HV_CALL_EXIT] = hc_exit,
+    [HV_CALL_YIELD] = hc_yield,
+    [HV_CALL_GUEST_INFO] = hc_guest_info,
+    [HV_CALL_VCPU_INFO] = hc_vcpu_info,
+    [HV_CALL_VCPU_EXIT] = hc_vcpu_exit,
+};
+
+void hypercall_dispatch(struct vcpu *v, struct trap_frame *f)
+{
+    uint64_t nr = f->rax;
+    if (nr >= HV_CALL_COUNT || !table[nr]) {
+        f->rax = (uint64_t)-HV_ENOSYS;
+        return;
+    }
+    f->rax = (uint64_t)table[nr](v, f);
+}

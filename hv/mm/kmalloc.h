@@ -1,0 +1,27 @@
+/* Small-object allocator for hypervisor structures (guests, vCPUs, their
+ * FPU areas): power-of-two size classes from 64 bytes to 2 KiB carved from
+ * whole pages, so per-guest bookkeeping does not cost a page per object.
+ * Larger requests take whole pages. Pure: pages come from a callback, so
+ * host tests can run it. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KMALLOC_MIN 64
+#define KMALLOC_MAX 2048
+#define KMALLOC_CLASSES 6 /* 64 128 256 512 1024 2048 */
+
+struct kmalloc_heap {
+    void *free_list[KMALLOC_CLASSES];
+    /* Returns a page-aligned, zeroed region of `pages` pages, or NULL. */
+    void *(*get_pages)(void *arg, size_t pages);
+    void (*put_pages)(void *arg, void *p, size_t pages);
+    void *arg;
+    uint64_t bytes_in_use; /* as requested, rounded to the class size */
+};
+
+/* Zeroed memory aligned to its size class (64 bytes at least), or NULL. */
+void *kmalloc_from(struct kmalloc_heap *h, size_t size);
+/* `size` must be the size given to kmalloc_from. */
+void kfree_to(struct kmalloc_heap *h, void *p, size_t size);

@@ -1,0 +1,98 @@
+/* The hv guest ABI, version 1: everything a guest and the hypervisor agree
+ * on. One header, shared by hv and the guest SDK; docs/abi.md explains it.
+ *
+ * Hypercalls: the guest executes `syscall` with
+ *     rax = hypercall number, arguments in rdi, rsi, rdx, r10, r8, r9
+ * and gets the result in rax: >= 0 success, < 0 a negated HV_E* code.
+ * rcx and r11 are clobbered (the instruction itself uses them); every other
+ * register is preserved. */
+#pragma once
+
+#include <stdint.h>
+
+#define HV_ABI_VERSION 1
+
+/* Hypercall numbers. */
+enum hv_hypercall {
+    HV_CALL_CONSOLE_WRITE = 0, /* (const char *buf, uint64_t len) -> bytes taken */
+    HV_CALL_EXIT = 1,          /* (int64_t status): ends the whole guest; no return */
+    HV_CALL_YIELD = 2,         /* () -> 0: give the CPU to the next vCPU */
+    HV_CALL_GUEST_INFO = 3,    /* (struct hv_guest_info *out) -> 0 */
+    HV_CALL_VCPU_INFO = 4,     /* (uint64_t vcpu_id, struct hv_vcpu_info *out) -> 0 */
+    HV_CALL_VCPU_EXIT = 5,     /* (): ends the calling vCPU only; the guest ends with its last */
+    HV_CALL_COUNT
+};
+
+/* Error codes (returned negated). Numbers follow Linux errno for familiarity. */
+#define HV_EPERM 1
+#define HV_ENOENT 2
+#define HV_EFAULT 14   /* a pointer argument is not valid guest memory */
+#define HV_EINVAL 22   /* an argument is out of range */
+#define HV_ENOSYS 38   /* no such hypercall */
+#define HV_EAGAIN 11   /* try again later (e.g. console rate limit) */
+#define HV_ENOMEM 12   /* not enough memory (the guest's allowance or the machine's) */
+
+/* Most bytes one console write takes; the rest is for the next call. */
+#define HV_CONSOLE_WRITE_MAX 256
+
+/* Initial state of every vCPU, entered at ring 3 at the ELF entry point:
+ *     rdi = address of the guest's struct hv_start_info (read-only page)
+ *     rsi = this vCPU's id (0 .. vcpu_count - 1)
+ *     rsp = top of this vCPU's stack, 16-byte aligned (minus 8, as after a call)
+ *     rflags = IF only; all other general registers 0; FPU/SSE in reset state
+ * Everything a guest can see of memory is described by the start info. */
+#define HV_START_INFO_MAGIC 0x6f666e6974726174ULL /* "tartinfo" */
+
+struct hv_start_info {
+    uint64_t magic;
+    uint32_t abi_version;
+    uint32_t vcpu_count;
+    char name[32];            /* NUL-terminated */
+    uint32_t guest_id;
+    uint32_t reserved0;
+    uint64_t memory_bytes;    /* all memory the guest was given */
+    uint64_t heap_start;      /* spare memory, mapped read-write, zeroed */
+    uint64_t heap_bytes;
+    uint64_t stack_bytes;     /* per vCPU */
+    uint64_t image_start;     /* lowest and highest address of the loaded image */
+    uint64_t image_end;
+};
+
+struct hv_guest_info {
+    uint32_t guest_id;
+    uint32_t vcpu_count;
+    char name[32];
+    uint64_t memory_bytes;
+    uint32_t abi_version;
+    uint32_t guests_running; /* guests alive in the system, this one included */
+};
+
+struct hv_vcpu_info {
+    uint32_t vcpu_id;
+    uint32_t state;       /* enum hv_vcpu_state */
+    uint64_t cpu_time_ns; /* time this vCPU has run */
+};
+
+enum hv_vcpu_state { HV_VCPU_RUNNING = 0, HV_VCPU_RUNNABLE = 1, HV_VCPU_BLOCKED = 2, HV_VCPU_DEAD = 3 };
+
+/* The optional image note: an ELF note (PT_NOTE) with owner "hv" and type
+ * HV_NOTE_GUEST whose descriptor is struct hv_image_note. A zero field means
+ * "the default". The SDK's HV_GUEST_NOTE() macro writes one. */
+#define HV_NOTE_OWNER "hv"
+#define HV_NOTE_GUEST 1
+
+struct hv_image_note {
+    uint32_t abi_version;   /* must be HV_ABI_VERSION */
+    uint32_t vcpus;         /* default 1 */
+    uint64_t memory_bytes;  /* default: see docs/abi.md */
+    uint64_t stack_bytes;   /* per vCPU, default 64 KiB */
+    char name[32];          /* default: the file name */
+};
+
+/* Guest address-space layout. Images load in [HV_GUEST_IMAGE_MIN,
+ * HV_GUEST_IMAGE_MAX); stacks and the start info live above it; the top of
+ * the lower half is never mapped. */
+#define HV_GUEST_IMAGE_MIN 0x0000000000010000ULL
+#define HV_GUEST_IMAGE_MAX 0x00007f0000000000ULL
+#define HV_GUEST_STATIC_PIE_BASE 0x0000000000400000ULL
+#define HV_GUEST_LOWER_HALF_END 0x0000800000000000ULL

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Fuzzes the guest image validator: tests/fuzz/run-fuzz.sh SECONDS
+#
+# Builds tests/fuzz/fuzz_elf_image.c with clang and libFuzzer (plus ASan and
+# UBSan) into build/fuzz/, seeds it with every ELF file the unit tests build
+# (test_elf_image writes them when HV_ELF_CORPUS_DIR is set) and runs it for
+# SECONDS. New interesting inputs accumulate in build/fuzz/corpus across runs.
+# Exits non-zero if the fuzzer finds a crash, leak, timeout or broken
+# invariant; the input is saved as build/fuzz/crash-* (or leak-*, timeout-*)
+# and can be replayed with: build/fuzz/fuzz_elf_image build/fuzz/crash-...
+#
+# Needs the Debian 12 packages clang and libclang-rt-14-dev (libFuzzer and
+# the sanitizer runtimes).
+set -euo pipefail
+
+seconds=${1:-}
+if [[ ! $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
+    echo "usage: $0 SECONDS" >&2
+    exit 2
+fi
+cd "$(dirname "$0")/../.."
+
+out=build/fuzz
+CLANG=${CLANG:-clang}
+CC=${CC:-gcc}
+command -v "$CLANG" >/dev/null || { echo "run-fuzz: $CLANG not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+
+# The module's sources are the unit test's, minus the test itself.
+read -r -a unit_srcs <<<"$(sed -n 's/^elf_image_SRCS := //p' tests/unit/elf_image.mk)"
+srcs=()
+for s in "${unit_srcs[@]}"; do
+    [ "$s" = tests/unit/test_elf_image.c ] || srcs+=("$s")
+done
+
+mkdir -p "$out/corpus" "$out/seeds"
+rm -f "$out"/seeds/*
+
+echo "run-fuzz: building $out/fuzz_elf_image"
+"$CLANG" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. \
+    tests/fuzz/fuzz_elf_image.c "${srcs[@]}" -o "$out/fuzz_elf_image"
+
+echo "run-fuzz: writing the seed corpus to $out/seeds"
+"$CC" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
+    -fno-sanitize-recover=all -I. "${unit_srcs[@]}" -o "$out/test_elf_image"
+HV_ELF_CORPUS_DIR="$out/seeds" "$out/test_elf_image" >"$out/seed-unit.log" ||
+    { cat "$out/seed-unit.log"; echo "run-fuzz: the unit test failed" >&2; exit 1; }
+echo "run-fuzz: $(ls "$out/seeds" | wc -l) seeds; fuzzing for $seconds s"
+
+set +e
+"$out/fuzz_elf_image" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" \
+    "$out/corpus" "$out/seeds" 2>"$out/fuzz.log"
+rc=$?
+set -e
+grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::new_units_added|Done )' \
+    "$out/fuzz.log" || true
+if [ "$rc" != 0 ]; then
+    tail -n 60 "$out/fuzz.log"
+    echo "run-fuzz: FAILED (libFuzzer exit status $rc); full log in $out/fuzz.log" >&2
+    exit 1
+fi
+echo "run-fuzz: no crash in $seconds s; corpus: $(ls "$out/corpus" | wc -l) inputs, log in $out/fuzz.log"

@@ -1,0 +1,808 @@
+/* guest-loader/guest_params: defaults < image note < hv.cfg, and every
+ * refusal on the merged result. */
+#include "guest-loader/guest_params.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tests/unit/check.h"
+
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+static char why[256];
+
+/* Runs the resolver on exact-size heap copies of the note and hv.cfg, so
+ * ASan catches any read past either. */
+static int resolve_n(const char *file, uint64_t span, const struct hv_image_note *note,
+                     const char *cfg, size_t cfg_len, struct guest_params *out)
+{
+    struct hv_image_note *note_copy = NULL;
+    if (note != NULL) {
+        note_copy = malloc(sizeof(*note_copy));
+        memcpy(note_copy, note, sizeof(*note_copy));
+    }
+    char *cfg_copy = NULL;
+    if (cfg != NULL) {
+        cfg_copy = malloc(cfg_len ? cfg_len : 1);
+        memcpy(cfg_copy, cfg, cfg_len);
+    }
+    memset(why, 0x55, sizeof(why));
+    int rc = guest_params_resolve(file, span, note_copy, cfg_copy, cfg_len, out, why,
+                                  sizeof(why));
+    CHECK(memchr(why, '\0', sizeof(why)) != NULL);
+    free(note_copy);
+    free(cfg_copy);
+    return rc;
+}
+
+static int resolve(const char *file, uint64_t span, const struct hv_image_note *note,
+                   const char *cfg, struct guest_params *out)
+{
+    return resolve_n(file, span, note, cfg, cfg ? strlen(cfg) : 0, out);
+}
+
+static struct hv_image_note make_note(uint32_t vcpus, uint64_t memory, uint64_t stack,
+                                      const char *name)
+{
+    struct hv_image_note n;
+    memset(&n, 0, sizeof(n));
+    n.abi_version = HV_ABI_VERSION;
+    n.vcpus = vcpus;
+    n.memory_bytes = memory;
+    n.stack_bytes = stack;
+    if (name != NULL)
+        memcpy(n.name, name, strnlen(name, sizeof(n.name)));
+    return n;
+}
+
+/* Expects success; returns the result. */
+#define EXPECT_OK(file, span, note, cfg, out)                                   \
+    do {                                                                        \
+        memset(&(out), 0, sizeof(out));                                         \
+        int rc_ = resolve(file, span, note, cfg, &(out));                       \
+        if (rc_ != 0)                                                           \
+            printf("  %s:%d: unexpected refusal: %s\n", __FILE__, __LINE__, why); \
+        CHECK(rc_ == 0);                                                        \
+        CHECK_STR_EQ(why, "");                                                  \
+    } while (0)
+
+/* Expects a refusal whose message contains each of the given pieces, and
+ * that *out was left alone. */
+static void expect_refused(int line, const char *file, uint64_t span,
+                           const struct hv_image_note *note, const char *cfg,
+                           const char *piece1, const char *piece2)
+{
+    struct guest_params out, before;
+    memset(&out, 0xa5, sizeof(out));
+    before = out;
+    int rc = resolve(file, span, note, cfg, &out);
+    if (rc >= 0 || strstr(why, piece1) == NULL || (piece2 && strstr(why, piece2) == NULL)) {
+        printf("  line %d: rc %d, why \"%s\", wanted \"%s\" and \"%s\"\n", line, rc, why,
+               piece1, piece2 ? piece2 : "");
+        check_case_failed = 1;
+    }
+    CHECK(memcmp(&out, &before, sizeof(out)) == 0);
+}
+
+#define EXPECT_REFUSED(file, span, note, cfg, piece1, piece2) \
+    expect_refused(__LINE__, file, span, note, cfg, piece1, piece2)
+
+/* Expects exactly this message. */
+static void expect_message(int line, const char *file, uint64_t span,
+                           const struct hv_image_note *note, const char *cfg, const char *want)
+{
+    struct guest_params out;
+    int rc = resolve(file, span, note, cfg, &out);
+    if (rc >= 0 || strcmp(why, want) != 0) {
+        printf("  line %d: rc %d\n    got  \"%s\"\n    want \"%s\"\n", line, rc, why, want);
+        check_case_failed = 1;
+    }
+}
+
+#define EXPECT_MESSAGE(file, span, note, cfg, want) \
+    expect_message(__LINE__, file, span, note, cfg, want)
+
+/* ---- defaults ---- */
+
+static void defaults_for_a_small_image(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 64 * KiB, NULL, NULL, p);
+    CHECK_STR_EQ(p.name, "hello");
+    CHECK_EQ_U64(p.vcpus, 1);
+    CHECK_EQ_U64(p.stack_bytes, 64 * KiB);
+    CHECK_EQ_U64(p.memory_bytes, 4 * MiB);
+    CHECK(p.enabled);
+
+    EXPECT_OK("hello.elf", 0, NULL, "", p);
+    CHECK_EQ_U64(p.memory_bytes, 4 * MiB);
+}
+
+static void default_name_strips_elf_and_sanitises(void)
+{
+    static const struct { const char *file, *name; } cases[] = {
+        {"hello.elf", "hello"},
+        {"HELLO.ELF", "HELLO"},
+        {"Hello.Elf", "Hello"},
+        {"a.elf.elf", "a.elf"},
+        {"noext", "noext"},
+        {"x.elfx", "x.elfx"},
+        {"x.bin", "x.bin"},
+        {"elf", "elf"},
+        {"my guest+1.elf", "my_guest_1"},
+        {"caf\xc3\xa9.elf", "caf__"},
+        {"a-b_c.d.elf", "a-b_c.d"},
+        {".elf", "guest"},
+        {"", "guest"},
+        {"abcdefghijklmnopqrstuvwxyz0123456789.elf", "abcdefghijklmnopqrstuvwxyz01234"},
+        {"0123456789012345678901234567890.elf", "0123456789012345678901234567890"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct guest_params p;
+        EXPECT_OK(cases[i].file, 0, NULL, NULL, p);
+        CHECK_STR_EQ(p.name, cases[i].name);
+    }
+}
+
+static void default_memory_grows_with_image_and_rounds(void)
+{
+    struct guest_params p;
+    /* 10 MiB + 1 x (64 KiB + 4 KiB) + 1 MiB */
+    EXPECT_OK("big.elf", 10 * MiB, NULL, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 11 * MiB + 68 * KiB);
+    EXPECT_OK("big.elf", 10 * MiB + 1, NULL, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 11 * MiB + 72 * KiB);
+    /* Just below and at the 4 MiB floor. */
+    EXPECT_OK("big.elf", 3 * MiB - 68 * KiB, NULL, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 4 * MiB);
+    EXPECT_OK("big.elf", 3 * MiB - 68 * KiB + 1, NULL, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 4 * MiB + 4 * KiB);
+}
+
+static void default_memory_uses_final_vcpus_and_stack(void)
+{
+    struct guest_params p;
+    struct hv_image_note n = make_note(4, 0, 1 * MiB, NULL);
+    EXPECT_OK("big.elf", 8 * MiB, &n, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 8 * MiB + 4 * (1 * MiB + 4 * KiB) + 1 * MiB);
+
+    EXPECT_OK("big.elf", 8 * MiB, &n, "[guest big.elf]\nvcpus = 2\nstack = 2M\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 8 * MiB + 2 * (2 * MiB + 4 * KiB) + 1 * MiB);
+
+    /* The stack is rounded before it is counted. */
+    EXPECT_OK("big.elf", 8 * MiB, NULL, "[guest big.elf]\nstack = 4097\nvcpus = 3\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 8 * MiB + 3 * (8 * KiB + 4 * KiB) + 1 * MiB);
+}
+
+static void default_memory_is_capped_when_the_image_fits(void)
+{
+    struct guest_params p;
+    /* need = 64 GiB - 1 MiB + 68 KiB + 4 KiB <= 64 GiB, default would be more. */
+    EXPECT_OK("huge.elf", 64 * GiB - 1 * MiB, NULL, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 64 * GiB);
+    /* Exactly fits: 64 GiB - 68 KiB - 4 KiB of image. */
+    EXPECT_OK("huge.elf", 64 * GiB - 72 * KiB, NULL, NULL, p);
+    CHECK_EQ_U64(p.memory_bytes, 64 * GiB);
+    EXPECT_REFUSED("huge.elf", 64 * GiB - 72 * KiB + 1, NULL, NULL, "64 GiB", "image");
+}
+
+/* ---- the image note ---- */
+
+static void note_overrides_defaults(void)
+{
+    struct guest_params p;
+    struct hv_image_note n = make_note(3, 32 * MiB, 128 * KiB, "fromnote");
+    EXPECT_OK("hello.elf", 64 * KiB, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "fromnote");
+    CHECK_EQ_U64(p.vcpus, 3);
+    CHECK_EQ_U64(p.stack_bytes, 128 * KiB);
+    CHECK_EQ_U64(p.memory_bytes, 32 * MiB);
+    CHECK(p.enabled);
+}
+
+static void note_zero_fields_mean_default(void)
+{
+    struct guest_params p;
+    struct hv_image_note n = make_note(0, 0, 0, NULL);
+    EXPECT_OK("hello.elf", 64 * KiB, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "hello");
+    CHECK_EQ_U64(p.vcpus, 1);
+    CHECK_EQ_U64(p.stack_bytes, 64 * KiB);
+    CHECK_EQ_U64(p.memory_bytes, 4 * MiB);
+
+    n = make_note(2, 0, 0, NULL);
+    EXPECT_OK("hello.elf", 64 * KiB, &n, NULL, p);
+    CHECK_EQ_U64(p.vcpus, 2);
+    CHECK_EQ_U64(p.stack_bytes, 64 * KiB);
+}
+
+static void note_abi_version_must_match(void)
+{
+    struct hv_image_note n = make_note(1, 0, 0, NULL);
+    n.abi_version = 0;
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: abi_version = 0", NULL);
+    n.abi_version = HV_ABI_VERSION + 1;
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: abi_version = 2", NULL);
+    n.abi_version = 0xffffffffu;
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "abi_version = 4294967295", NULL);
+}
+
+static void note_values_are_validated(void)
+{
+    struct hv_image_note n = make_note(40, 0, 0, NULL);
+    EXPECT_MESSAGE("hello.elf", 0, &n, NULL,
+                   "image note: vcpus = 40: must be between 1 and 16 vCPUs");
+    n = make_note(0xffffffffu, 0, 0, NULL);
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: vcpus = 4294967295", NULL);
+    n = make_note(0, 0x10, 0, NULL);
+    EXPECT_MESSAGE("hello.elf", 0, &n, NULL,
+                   "image note: memory_bytes = 0x10: must be at least 256 KiB");
+    n = make_note(0, UINT64_MAX, 0, NULL);
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: memory_bytes = 0xffffffffffffffff",
+                   "at most 64 GiB");
+    n = make_note(0, 0, 1024, NULL);
+    EXPECT_MESSAGE("hello.elf", 0, &n, NULL,
+                   "image note: stack_bytes = 0x400: must be at least 4 KiB");
+    n = make_note(0, 0, 32 * MiB, NULL);
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: stack_bytes", "at most 16 MiB");
+    n = make_note(0, 0, UINT64_MAX, NULL);
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: stack_bytes", "at most 16 MiB");
+    n = make_note(0, 1 * MiB, 0, NULL);
+    EXPECT_REFUSED("hello.elf", 2 * MiB, &n, NULL, "image note: memory_bytes = 0x100000",
+                   "needs at least");
+}
+
+static void note_values_are_rounded(void)
+{
+    struct guest_params p;
+    struct hv_image_note n = make_note(0, 5 * MiB + 1, 5000, NULL);
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_EQ_U64(p.stack_bytes, 8 * KiB);
+    CHECK_EQ_U64(p.memory_bytes, 5 * MiB + 4 * KiB);
+}
+
+static void note_name_rules(void)
+{
+    struct guest_params p;
+    struct hv_image_note n = make_note(0, 0, 0, "a.b-c_D9");
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "a.b-c_D9");
+
+    n = make_note(0, 0, 0, "0123456789012345678901234567890"); /* 31 */
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "0123456789012345678901234567890");
+
+    /* 32 characters: no room for the NUL; refused, not cut. */
+    memset(n.name, 'x', sizeof(n.name));
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: name = xxxxxxxxxxxxxxxxxxxxxxxx...",
+                   "must be 1 to 31 characters");
+
+    n = make_note(0, 0, 0, "my guest");
+    EXPECT_MESSAGE("hello.elf", 0, &n, NULL,
+                   "image note: name = my guest: must be 1 to 31 characters of "
+                   "A-Z a-z 0-9 . _ -");
+    /* Control characters are not echoed to the console. */
+    n = make_note(0, 0, 0, "a\x1b[2Jb");
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "name = a?[2Jb:", NULL);
+    n = make_note(0, 0, 0, "caf\xc3\xa9");
+    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "name = caf??:", NULL);
+    /* Bytes after the NUL do not matter. */
+    n = make_note(0, 0, 0, "ok");
+    memcpy(n.name + 3, "bad chars!", 10);
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "ok");
+}
+
+/* ---- hv.cfg ---- */
+
+static void cfg_overrides_note(void)
+{
+    struct guest_params p;
+    struct hv_image_note n = make_note(3, 32 * MiB, 128 * KiB, "fromnote");
+    EXPECT_OK("hello.elf", 64 * KiB, &n,
+              "[guest hello.elf]\n"
+              "name = fromcfg\n"
+              "memory = 0x2000000\n"
+              "stack = 256K\n"
+              "vcpus = 5\n"
+              "enabled = no\n",
+              p);
+    CHECK_STR_EQ(p.name, "fromcfg");
+    CHECK_EQ_U64(p.memory_bytes, 32 * MiB);
+    CHECK_EQ_U64(p.stack_bytes, 256 * KiB);
+    CHECK_EQ_U64(p.vcpus, 5);
+    CHECK(!p.enabled);
+
+    /* Each key on its own: the others keep the note's value. */
+    EXPECT_OK("hello.elf", 64 * KiB, &n, "[guest hello.elf]\nmemory = 1G\n", p);
+    CHECK_STR_EQ(p.name, "fromnote");
+    CHECK_EQ_U64(p.memory_bytes, 1 * GiB);
+    CHECK_EQ_U64(p.stack_bytes, 128 * KiB);
+    CHECK_EQ_U64(p.vcpus, 3);
+    CHECK(p.enabled);
+}
+
+static void cfg_overrides_defaults(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 64 * KiB, NULL,
+              "[guest hello.elf]\nname = x\nmemory = 8M\nstack = 16K\nvcpus = 16\nenabled = on\n",
+              p);
+    CHECK_STR_EQ(p.name, "x");
+    CHECK_EQ_U64(p.memory_bytes, 8 * MiB);
+    CHECK_EQ_U64(p.stack_bytes, 16 * KiB);
+    CHECK_EQ_U64(p.vcpus, 16);
+    CHECK(p.enabled);
+}
+
+static void validation_is_after_merging(void)
+{
+    struct guest_params p;
+    /* The note's values are bad but hv.cfg replaces every one of them. */
+    struct hv_image_note n = make_note(40, 0x10, 1, "bad name");
+    EXPECT_OK("hello.elf", 0, &n,
+              "[guest hello.elf]\nvcpus = 2\nmemory = 1M\nstack = 8K\nname = good\n", p);
+    CHECK_EQ_U64(p.vcpus, 2);
+    CHECK_EQ_U64(p.memory_bytes, 1 * MiB);
+    CHECK_EQ_U64(p.stack_bytes, 8 * KiB);
+    CHECK_STR_EQ(p.name, "good");
+    /* A repeated key: the last one counts, also when the first was out of range. */
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 99\nvcpus = 4\n", p);
+    CHECK_EQ_U64(p.vcpus, 4);
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 4\nvcpus = 99\n",
+                   "vcpus = 99", NULL);
+}
+
+static void section_match_ignores_case_but_nothing_else(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL, "[guest HELLO.ELF]\nvcpus = 2\n", p);
+    CHECK_EQ_U64(p.vcpus, 2);
+    EXPECT_OK("HELLO.ELF", 0, NULL, "[guest hello.elf]\nvcpus = 3\n", p);
+    CHECK_EQ_U64(p.vcpus, 3);
+    CHECK_STR_EQ(p.name, "HELLO");
+    EXPECT_OK("hello.elf", 0, NULL, "[ guest  Hello.Elf ]\nvcpus = 4\n", p);
+    CHECK_EQ_U64(p.vcpus, 4);
+
+    static const char *const others[] = {
+        "[guest hello]\nvcpus = 2\n",
+        "[guest hello.elf2]\nvcpus = 2\n",
+        "[guest ello.elf]\nvcpus = 2\n",
+        "[guest hello.el]\nvcpus = 2\n",
+        "[guest]\nvcpus = 2\n",
+        "[Guest hello.elf]\nvcpus = 2\n",
+        "[guests hello.elf]\nvcpus = 2\n",
+        "[hv hello.elf]\nvcpus = 2\n",
+        "vcpus = 2\n",
+        "[hv]\nvcpus = 2\n",
+    };
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        EXPECT_OK("hello.elf", 0, NULL, others[i], p);
+        CHECK_EQ_U64(p.vcpus, 1);
+    }
+    /* Several matching sections: read in order, the last value wins. */
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[guest hello.elf]\nvcpus = 2\nstack = 8K\n"
+              "[guest other.elf]\nvcpus = 9\n"
+              "[guest HELLO.elf]\nvcpus = 3\n",
+              p);
+    CHECK_EQ_U64(p.vcpus, 3);
+    CHECK_EQ_U64(p.stack_bytes, 8 * KiB);
+}
+
+static void other_sections_may_hold_anything(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[hv]\nlog_level = debug\nwhatever = 1\n"
+              "[guest other.elf]\nbogus = 1\nmemory = lots\nvcpus = 99\nname = \"a b\"\n"
+              "[guest hello.elf]\nvcpus = 2\n"
+              "[guest other.elf]\nmemory = 0\n",
+              p);
+    CHECK_EQ_U64(p.vcpus, 2);
+}
+
+static void file_name_that_no_section_can_name(void)
+{
+    struct guest_params p;
+    /* "my game.elf" is not a valid section argument: defaults apply. */
+    EXPECT_OK("my game.elf", 0, NULL, "[guest my_game.elf]\nvcpus = 2\n", p);
+    CHECK_EQ_U64(p.vcpus, 1);
+    CHECK_STR_EQ(p.name, "my_game");
+}
+
+static void cfg_exact_messages(void)
+{
+    EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 0x10\n",
+                   "hv.cfg [guest hello.elf] memory = 0x10: must be at least 256 KiB");
+    EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nfoo = 1\n",
+                   "hv.cfg [guest hello.elf]: unknown key 'foo' (known: name, memory, "
+                   "stack, vcpus, enabled)");
+    EXPECT_MESSAGE("hello.elf", 1 * MiB, NULL, "[guest hello.elf]\nvcpus = 2\nmemory = 1M\n",
+                   "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1164 KiB "
+                   "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 4 KiB start info)");
+    /* Messages name the file as the caller spelled it. */
+    EXPECT_MESSAGE("HELLO.ELF", 0, NULL, "[guest hello.elf]\nvcpus = 17\n",
+                   "hv.cfg [guest HELLO.ELF] vcpus = 17: must be between 1 and 16 vCPUs");
+}
+
+static void cfg_refusals(void)
+{
+    const char *h = "[guest hello.elf]\n";
+    char cfg[512];
+#define REFUSED_CFG(body, p1, p2)                                 \
+    do {                                                          \
+        snprintf(cfg, sizeof(cfg), "%s%s", h, body);              \
+        EXPECT_REFUSED("hello.elf", 0, NULL, cfg, p1, p2);        \
+    } while (0)
+
+    REFUSED_CFG("bogus = 1\n", "unknown key 'bogus'", NULL);
+    REFUSED_CFG("Memory = 1M\n", "unknown key 'Memory'", NULL);
+    REFUSED_CFG("memory = lots\n", "memory = lots:", "byte count");
+    REFUSED_CFG("memory =\n", "memory = :", "byte count");
+    REFUSED_CFG("memory = -1\n", "memory = -1:", NULL);
+    REFUSED_CFG("memory = 1 M\n", "memory = 1 M:", NULL);
+    REFUSED_CFG("memory = 99999999999999999999\n", "memory = 99999999999999999999:", NULL);
+    REFUSED_CFG("memory = 20000000T\n", "memory = 20000000T:", "byte count");
+    REFUSED_CFG("memory = 0\n", "memory = 0:", "at least 256 KiB");
+    REFUSED_CFG("memory = 262143\n", "memory = 262143:", "at least 256 KiB");
+    REFUSED_CFG("memory = 0x1000000001\n", "memory = 0x1000000001:", "at most 64 GiB");
+    REFUSED_CFG("memory = 1T\n", "memory = 1T:", "at most 64 GiB");
+    REFUSED_CFG("memory = 0xffffffffffffffff\n", "memory = 0xffffffffffffffff:",
+                "at most 64 GiB");
+    REFUSED_CFG("stack = 0\n", "stack = 0:", "at least 4 KiB");
+    REFUSED_CFG("stack = 4095\n", "stack = 4095:", "at least 4 KiB");
+    REFUSED_CFG("stack = 0x1000001\n", "stack = 0x1000001:", "at most 16 MiB");
+    REFUSED_CFG("stack = 18446744073709551615\n", "stack = 18446744073709551615:",
+                "at most 16 MiB");
+    REFUSED_CFG("stack = big\n", "stack = big:", "byte count");
+    REFUSED_CFG("vcpus = 0\n", "vcpus = 0:", "between 1 and 16");
+    REFUSED_CFG("vcpus = 17\n", "vcpus = 17:", "between 1 and 16");
+    REFUSED_CFG("vcpus = 1K\n", "vcpus = 1K:", "between 1 and 16");
+    /* Would be 1 if truncated to 32 bits first. */
+    REFUSED_CFG("vcpus = 4294967297\n", "vcpus = 4294967297:", "between 1 and 16");
+    REFUSED_CFG("vcpus = two\n", "vcpus = two:", "must be a number");
+    REFUSED_CFG("enabled = maybe\n", "enabled = maybe:", "yes or no");
+    REFUSED_CFG("enabled =\n", "enabled = :", "yes or no");
+    REFUSED_CFG("name =\n", "name = :", "1 to 31 characters");
+    REFUSED_CFG("name = \"\"\n", "name = :", "1 to 31 characters");
+    REFUSED_CFG("name = \"my guest\"\n", "name = my guest:", "1 to 31 characters");
+    REFUSED_CFG("name = a/b\n", "name = a/b:", NULL);
+    REFUSED_CFG("name = caf\xc3\xa9\n", "name = caf??:", NULL);
+    REFUSED_CFG("name = 01234567890123456789012345678901\n",
+                "name = 012345678901234567890123...:", "1 to 31 characters");
+    /* A long bad value is quoted cut short. */
+    REFUSED_CFG("memory = 0x0000000000000000000000000000000000000000010\n",
+                "memory = 0x0000000000000000000000...:", "at least 256 KiB");
+#undef REFUSED_CFG
+}
+
+static void cfg_boundaries_accepted(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nname = 0123456789012345678901234567890\n",
+              p);
+    CHECK_STR_EQ(p.name, "0123456789012345678901234567890");
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 256K\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 256 * KiB);
+    /* Checked as given, then rounded: 256 KiB + 1 becomes 260 KiB. */
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 262145\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 260 * KiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 64G\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 64 * GiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 0x1000000000\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 64 * GiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nstack = 4K\n", p);
+    CHECK_EQ_U64(p.stack_bytes, 4 * KiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nstack = 4097\n", p);
+    CHECK_EQ_U64(p.stack_bytes, 8 * KiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nstack = 16M\n", p);
+    CHECK_EQ_U64(p.stack_bytes, 16 * MiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nstack = 0xfff001\n", p);
+    CHECK_EQ_U64(p.stack_bytes, 16 * MiB);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 1\n", p);
+    CHECK_EQ_U64(p.vcpus, 1);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 0x10\n", p);
+    CHECK_EQ_U64(p.vcpus, 16);
+    static const char *const truthy[] = {"yes", "YES", "1", "true", "On"};
+    static const char *const falsy[] = {"no", "0", "False", "off"};
+    char cfg[64];
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(cfg, sizeof(cfg), "[guest hello.elf]\nenabled = no\nenabled = %s\n", truthy[i]);
+        EXPECT_OK("hello.elf", 0, NULL, cfg, p);
+        CHECK(p.enabled);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(cfg, sizeof(cfg), "[guest hello.elf]\nenabled = %s\n", falsy[i]);
+        EXPECT_OK("hello.elf", 0, NULL, cfg, p);
+        CHECK(!p.enabled);
+    }
+}
+
+static void memory_must_hold_image_stacks_and_start_info(void)
+{
+    struct guest_params p;
+    /* need = 1 MiB + 2 x 68 KiB + 4 KiB = 1164 KiB */
+    const char *h = "[guest hello.elf]\nvcpus = 2\n";
+    char cfg[128];
+    snprintf(cfg, sizeof(cfg), "%smemory = 1164K\n", h);
+    EXPECT_OK("hello.elf", 1 * MiB, NULL, cfg, p);
+    CHECK_EQ_U64(p.memory_bytes, 1164 * KiB);
+    /* Rounded up first, so one byte short of a page still fits. */
+    snprintf(cfg, sizeof(cfg), "%smemory = %llu\n", h, 1164 * KiB - 1);
+    EXPECT_OK("hello.elf", 1 * MiB, NULL, cfg, p);
+    CHECK_EQ_U64(p.memory_bytes, 1164 * KiB);
+    snprintf(cfg, sizeof(cfg), "%smemory = 1160K\n", h);
+    EXPECT_REFUSED("hello.elf", 1 * MiB, NULL, cfg, "memory = 1160K:", "needs at least 1164 KiB");
+    /* An image of 1 MiB + 1 byte needs one more page. */
+    snprintf(cfg, sizeof(cfg), "%smemory = 1164K\n", h);
+    EXPECT_REFUSED("hello.elf", 1 * MiB + 1, NULL, cfg, "needs at least 1168 KiB",
+                   "image 0x100001 bytes");
+    /* 16 vCPUs with 16 MiB stacks: 16 x (16 MiB + 4 KiB) + 4 KiB. */
+    EXPECT_REFUSED("hello.elf", 0, NULL,
+                   "[guest hello.elf]\nvcpus = 16\nstack = 16M\nmemory = 256M\n",
+                   "needs at least 262212 KiB", "16 x (16 MiB stack");
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[guest hello.elf]\nvcpus = 16\nstack = 16M\nmemory = 262212K\n", p);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 16\nstack = 16M\n", p);
+    CHECK_EQ_U64(p.memory_bytes, 16 * (16 * MiB + 4 * KiB) + 1 * MiB);
+}
+
+static void huge_images_do_not_wrap(void)
+{
+    static const uint64_t spans[] = {
+        UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 4095, UINT64_MAX - 4096,
+        UINT64_MAX - 72 * KiB, UINT64_MAX - 72 * KiB + 1, UINT64_MAX - 1 * MiB,
+        UINT64_MAX - 2 * MiB, 1ULL << 63, 64 * GiB, 64 * GiB + 1,
+    };
+    struct hv_image_note n = make_note(16, 0, 16 * MiB, NULL);
+    for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+        EXPECT_REFUSED("hello.elf", spans[i], NULL, NULL, "64 GiB", NULL);
+        EXPECT_REFUSED("hello.elf", spans[i], &n, NULL, "64 GiB", NULL);
+        EXPECT_REFUSED("hello.elf", spans[i], NULL, "[guest hello.elf]\nmemory = 64G\n",
+                       "64 GiB", NULL);
+        EXPECT_REFUSED("hello.elf", spans[i], NULL, "[guest hello.elf]\nmemory = 4M\n",
+                       "64 GiB", NULL);
+    }
+    EXPECT_MESSAGE("hello.elf", UINT64_MAX, NULL, NULL,
+                   "image of 0xffffffffffffffff bytes with 1 x (64 KiB stack + 4 KiB guard) "
+                   "and the 4 KiB start info needs more than the 64 GiB memory limit");
+}
+
+/* ---- malformed hv.cfg ---- */
+
+static void syntax_error_before_the_section_hides_it(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL, "[hv\n[guest hello.elf]\nvcpus = 2\n", p);
+    CHECK_EQ_U64(p.vcpus, 1);
+    /* Even a bad value of ours after the syntax error goes unread. */
+    EXPECT_OK("hello.elf", 0, NULL, "junk\n[guest hello.elf]\nvcpus = 99\nbogus = 1\n", p);
+    CHECK_EQ_U64(p.vcpus, 1);
+}
+
+static void syntax_error_after_keeps_what_came_before(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[guest hello.elf]\nvcpus = 2\n[guest other.elf\nvcpus = 3\n", p);
+    CHECK_EQ_U64(p.vcpus, 2);
+    /* Inside our own section: the keys before the bad line count. */
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[guest hello.elf]\nvcpus = 2\nstack 8K\nvcpus = 3\nmemory = 0\n", p);
+    CHECK_EQ_U64(p.vcpus, 2);
+    CHECK_EQ_U64(p.stack_bytes, 64 * KiB);
+    /* A refusal of ours is reported even when a syntax error follows. */
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 99\n\"oops\n",
+                   "vcpus = 99", NULL);
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = x\n\"oops\n",
+                   "memory = x", NULL);
+}
+
+static void hostile_cfg_bytes(void)
+{
+    struct guest_params p;
+    /* A NUL byte in the middle: the parse stops there. */
+    static const char with_nul[] = "[guest hello.elf]\nvcpus = 2\nvc\0pus = 3\nvcpus = 4\n";
+    memset(&p, 0, sizeof(p));
+    CHECK(resolve_n("hello.elf", 0, NULL, with_nul, sizeof(with_nul) - 1, &p) == 0);
+    CHECK_EQ_U64(p.vcpus, 2);
+    /* No final newline, CRLF and a BOM. */
+    static const char crlf[] = "\xef\xbb\xbf[guest hello.elf]\r\nvcpus = 5";
+    CHECK(resolve_n("hello.elf", 0, NULL, crlf, sizeof(crlf) - 1, &p) == 0);
+    CHECK_EQ_U64(p.vcpus, 5);
+    /* Cut mid-line: "vcpus = 1" of "vcpus = 12". */
+    static const char cut[] = "[guest hello.elf]\nvcpus = 12";
+    CHECK(resolve_n("hello.elf", 0, NULL, cut, sizeof(cut) - 2, &p) == 0);
+    CHECK_EQ_U64(p.vcpus, 1);
+    CHECK(resolve_n("hello.elf", 0, NULL, cut, sizeof(cut) - 1, &p) == 0);
+    CHECK_EQ_U64(p.vcpus, 12);
+    /* NULL text with a length is no hv.cfg at all. */
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, NULL, 100, &p, why, sizeof(why)) == 0);
+    CHECK_EQ_U64(p.vcpus, 1);
+    /* A line too long for the tokenizer. */
+    char long_line[600];
+    memset(long_line, 'a', sizeof(long_line));
+    memcpy(long_line, "[guest hello.elf]\nvcpus = 3\nname = ", 35);
+    CHECK(resolve_n("hello.elf", 0, NULL, long_line, sizeof(long_line), &p) == 0);
+    CHECK_EQ_U64(p.vcpus, 3);
+    CHECK_STR_EQ(p.name, "hello");
+}
+
+/* ---- the why buffer and bad arguments ---- */
+
+static void why_buffer_handling(void)
+{
+    struct guest_params p;
+    char small[12];
+    memset(small, 'z', sizeof(small));
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 0\n", 28, &p,
+                               small, sizeof(small)) < 0);
+    CHECK_STR_EQ(small, "hv.cfg [gue");
+    memset(small, 'z', sizeof(small));
+    CHECK(guest_params_resolve("hello.elf", UINT64_MAX, NULL, NULL, 0, &p, small,
+                               sizeof(small)) < 0);
+    CHECK_STR_EQ(small, "image of 0x");
+    /* A tiny buffer ends the prefix mid-way; nothing is written past it. */
+    char one[1] = {'z'};
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 0\n", 28, &p,
+                               one, 1) < 0);
+    CHECK(one[0] == '\0');
+    /* No buffer at all. */
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 0\n", 28, &p,
+                               NULL, 0) < 0);
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, "[guest hello.elf]\nfoo = 1\n", 26, &p,
+                               NULL, 0) < 0);
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, NULL, 0, &p, NULL, 0) == 0);
+    /* Success clears it. */
+    memset(small, 'z', sizeof(small));
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, NULL, 0, &p, small, sizeof(small)) == 0);
+    CHECK_STR_EQ(small, "");
+}
+
+static void bad_arguments(void)
+{
+    struct guest_params p;
+    CHECK(guest_params_resolve(NULL, 0, NULL, NULL, 0, &p, why, sizeof(why)) < 0);
+    CHECK(why[0] != '\0');
+    CHECK(guest_params_resolve("hello.elf", 0, NULL, NULL, 0, NULL, why, sizeof(why)) < 0);
+}
+
+/* ---- guest_params_unknown_sections ---- */
+
+struct reports {
+    char text[512];
+    size_t len;
+};
+
+static void record_report(void *arg, const char *section_arg)
+{
+    struct reports *r = arg;
+    int n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s|", section_arg);
+    CHECK(n > 0 && (size_t)n < sizeof(r->text) - r->len);
+    r->len += (size_t)n;
+}
+
+static int unknown(const char *cfg, const char *const *files, size_t n, struct reports *r)
+{
+    size_t len = strlen(cfg);
+    char *copy = malloc(len ? len : 1);
+    memcpy(copy, cfg, len);
+    memset(r, 0, sizeof(*r));
+    int count = guest_params_unknown_sections(copy, len, files, n, record_report, r);
+    free(copy);
+    return count;
+}
+
+static void unknown_sections_are_reported(void)
+{
+    static const char *const files[] = {"hello.elf", NULL, "World.ELF"};
+    struct reports r;
+    int count = unknown("[hv]\nlog_level = info\n"
+                        "[guest hello.elf]\nvcpus = 2\nstack = 8K\n"
+                        "[guest foo]\nvcpus = 1\nmemory = 1M\n"
+                        "[guest HELLO.ELF]\nvcpus = 2\n"
+                        "[guest world.elf]\nvcpus = 2\n"
+                        "[guest hello]\nvcpus = 2\n"
+                        "[guest]\nvcpus = 2\n"
+                        "[other hello.elf2]\nx = 1\n",
+                        files, 3, &r);
+    CHECK_EQ_U64(count, 3);
+    CHECK_STR_EQ(r.text, "foo|hello||");
+}
+
+static void unknown_sections_runs_and_empty_sections(void)
+{
+    static const char *const files[] = {"hello.elf"};
+    struct reports r;
+    /* A section without keys is invisible; consecutive keys count once. */
+    CHECK_EQ_U64(unknown("[guest empty]\n[guest foo]\na = 1\nb = 2\n", files, 1, &r), 1);
+    CHECK_STR_EQ(r.text, "foo|");
+    CHECK_EQ_U64(unknown("[guest foo]\na = 1\n[guest bar]\na = 1\n[guest foo]\na = 1\n", files,
+                         1, &r),
+                 3);
+    CHECK_STR_EQ(r.text, "foo|bar|foo|");
+    CHECK_EQ_U64(unknown("[guest foo]\na = 1\n[hv]\na = 1\n[guest foo]\na = 1\n", files, 1, &r),
+                 2);
+    CHECK_STR_EQ(r.text, "foo|foo|");
+    /* A known section between two unknown ones splits the run. */
+    CHECK_EQ_U64(unknown("[guest foo]\na = 1\n[guest hello.elf]\na = 1\n[guest foo]\na = 1\n",
+                         files, 1, &r),
+                 2);
+    CHECK_EQ_U64(unknown("", files, 1, &r), 0);
+    CHECK_STR_EQ(r.text, "");
+}
+
+static void unknown_sections_stop_at_syntax_errors(void)
+{
+    static const char *const files[] = {"hello.elf"};
+    struct reports r;
+    CHECK_EQ_U64(unknown("[guest foo]\na = 1\n[guest bar\n[guest baz]\na = 1\n", files, 1, &r),
+                 1);
+    CHECK_STR_EQ(r.text, "foo|");
+    CHECK_EQ_U64(unknown("oops\n[guest foo]\na = 1\n", files, 1, &r), 0);
+}
+
+static void unknown_sections_argument_edges(void)
+{
+    struct reports r;
+    static const char cfg[] = "[guest foo]\na = 1\n[guest bar]\na = 1\n";
+    /* No file list: every guest section is unknown. */
+    CHECK_EQ_U64(unknown(cfg, NULL, 0, &r), 2);
+    CHECK_EQ_U64(unknown(cfg, NULL, 5, &r), 2);
+    CHECK_STR_EQ(r.text, "foo|bar|");
+    /* Counting only. */
+    CHECK_EQ_U64(guest_params_unknown_sections(cfg, sizeof(cfg) - 1, NULL, 0, NULL, NULL), 2);
+    CHECK_EQ_U64(guest_params_unknown_sections(NULL, 0, NULL, 0, NULL, NULL), 0);
+    CHECK_EQ_U64(guest_params_unknown_sections(NULL, 10, NULL, 0, NULL, NULL), 0);
+    /* Only the first n names count. */
+    static const char *const files[] = {"bar", "foo"};
+    CHECK_EQ_U64(unknown(cfg, files, 1, &r), 1);
+    CHECK_STR_EQ(r.text, "foo|");
+    CHECK_EQ_U64(unknown(cfg, files, 2, &r), 0);
+    /* A 63-character argument, the tokenizer's longest. */
+    char long_cfg[256];
+    snprintf(long_cfg, sizeof(long_cfg), "[guest %s]\na = 1\n[guest %s]\nb = 2\n",
+             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk",
+             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk");
+    CHECK_EQ_U64(unknown(long_cfg, NULL, 0, &r), 1);
+}
+
+int main(void)
+{
+    check_suite = "guest_params";
+    RUN_TEST(defaults_for_a_small_image);
+    RUN_TEST(default_name_strips_elf_and_sanitises);
+    RUN_TEST(default_memory_grows_with_image_and_rounds);
+    RUN_TEST(default_memory_uses_final_vcpus_and_stack);
+    RUN_TEST(default_memory_is_capped_when_the_image_fits);
+    RUN_TEST(note_overrides_defaults);
+    RUN_TEST(note_zero_fields_mean_default);
+    RUN_TEST(note_abi_version_must_match);
+    RUN_TEST(note_values_are_validated);
+    RUN_TEST(note_values_are_rounded);
+    RUN_TEST(note_name_rules);
+    RUN_TEST(cfg_overrides_note);
+    RUN_TEST(cfg_overrides_defaults);
+    RUN_TEST(validation_is_after_merging);
+    RUN_TEST(section_match_ignores_case_but_nothing_else);
+    RUN_TEST(other_sections_may_hold_anything);
+    RUN_TEST(file_name_that_no_section_can_name);
+    RUN_TEST(cfg_exact_messages);
+    RUN_TEST(cfg_refusals);
+    RUN_TEST(cfg_boundaries_accepted);
+    RUN_TEST(memory_must_hold_image_stacks_and_start_info);
+    RUN_TEST(huge_images_do_not_wrap);
+    RUN_TEST(syntax_error_before_the_section_hides_it);
+    RUN_TEST(syntax_error_after_keeps_what_came_before);
+    RUN_TEST(hostile_cfg_bytes);
+    RUN_TEST(why_buffer_handling);
+    RUN_TEST(bad_arguments);
+    RUN_TEST(unknown_sections_are_reported);
+    RUN_TEST(unknown_sections_runs_and_empty_sections);
+    RUN_TEST(unknown_sections_stop_at_syntax_errors);
+    RUN_TEST(unknown_sections_argument_edges);
+    return check_finish();
+}

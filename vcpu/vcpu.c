@@ -1,0 +1,86 @@
+#include "vcpu/vcpu.h"
+
+#include "hv/cpu/gdt.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/x86.h"
+#include "hv/mm/mm.h"
+#include "vcpu/fpu.h"
+
+#define RFLAGS_GUEST_MASK 0x00240fd5ull /* CF PF AF ZF SF TF DF OF AC ID */
+#define RFLAGS_RESERVED_1 0x2ull
+
+uint64_t vcpu_sanitize_rflags(uint64_t rflags)
+{
+    return (rflags & RFLAGS_GUEST_MASK) | RFLAGS_IF | RFLAGS_RESERVED_1;
+}
+
+struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t stack_top,
+                         uint64_t start_info)
+{
+    struct vcpu *v = kmalloc(sizeof(*v));
+    if (!v)
+        return NULL;
+    v->arch.fpu = kmalloc(fpu_area_size());
+    if (!v->arch.fpu) {
+        kfree(v, sizeof(*v));
+        return NULL;
+    }
+    fpu_area_reset(v->arch.fpu);
+    v->id = id;
+    v->guest = g;
+    v->state = VCPU_RUNNABLE;
+    v->stack_top = stack_top;
+    /* The ABI's initial state: everything zero but these (kmalloc zeroes). */
+    struct trap_frame *r = &v->arch.regs;
+    r->rip = entry;
+    r->rsp = stack_top - 8; /* as if just called: 16-byte alignment minus 8 */
+    r->rdi = start_info;
+    r->rsi = id;
+    r->cs = SEL_USER_CODE;
+    r->ss = SEL_USER_DATA;
+    r->rflags = vcpu_sanitize_rflags(0);
+    r->vector = VEC_GUEST_START;
+    v->arch.ds = v->arch.es = v->arch.fs = v->arch.gs = 0;
+    return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+    kfree(v->arch.fpu, fpu_area_size());
+    kfree(v, sizeof(*v));
+}
+
+void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
+{
+    v->arch.regs = *frame;
+    __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
+                     : "=r"(v->arch.ds), "=r"(v->arch.es), "=r"(v->arch.fs), "=r"(v->arch.gs));
+    fpu_save(v->arch.fpu);
+}
+
+/* Loads a selector the guest chose. It can only have loaded null or the
+ * user data selector (anything else faulted in the guest), so this cannot
+ * fault here. */
+static void load_segments(const struct arch_vcpu *a)
+{
+    __asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%fs"
+                     : : "r"(a->ds), "r"(a->es), "r"(a->fs));
+    /* Loading GS overwrites GS_BASE, which is hv's per-CPU pointer until the
+     * swapgs on the way out: put it back. Guest FS/GS bases are always 0
+     * (the guest cannot set them), which is what loading a selector gives. */
+    struct percpu *cpu = this_cpu();
+    __asm__ volatile("mov %0, %%gs" : : "r"(a->gs));
+    wrmsr(MSR_GS_BASE, (uint64_t)cpu);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    wrmsr(MSR_FS_BASE, 0);
+}
+
+void vcpu_load(struct vcpu *v, struct trap_frame *frame)
+{
+    *frame = v->arch.regs;
+    frame->rflags = vcpu_sanitize_rflags(frame->rflags);
+    frame->cs = SEL_USER_CODE;
+    frame->ss = SEL_USER_DATA;
+    load_segments(&v->arch);
+    fpu_restore(v->arch.fpu);
+}

@@ -1,0 +1,59 @@
+/* The virtual CPU control block, as the seeds describe it: identity (id,
+ * owning guest), register context (general registers, segment state, the
+ * FPU/SSE/AVX area), scheduling state, and an arch part with the saved user
+ * registers and pending trap information. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/cpu/trap.h"
+
+struct guest;
+
+enum vcpu_state { VCPU_RUNNING, VCPU_RUNNABLE, VCPU_BLOCKED, VCPU_DEAD };
+
+/* The last exception the vCPU took, kept for reports and (later) delivery. */
+struct pending_trap {
+    bool valid;
+    uint64_t vector, error_code, cr2, rip;
+};
+
+struct arch_vcpu {
+    /* Guest registers while the vCPU is off the CPU. While it runs they live
+     * in the trap frame on the per-CPU stack instead. */
+    struct trap_frame regs;
+    uint16_t ds, es, fs, gs; /* segment selectors the guest may have loaded */
+    void *fpu;               /* XSAVE (or FXSAVE) area, 64-byte aligned */
+    struct pending_trap trap;
+};
+
+struct vcpu {
+    uint32_t id;
+    struct guest *guest;
+    enum vcpu_state state;
+    struct vcpu *run_next;  /* run-queue link */
+    uint64_t cpu_time_ns;   /* time run so far */
+    uint64_t running_since; /* when it last got the CPU */
+    uint64_t stack_top;     /* guest-virtual */
+    struct arch_vcpu arch;
+};
+
+/* A vCPU that will enter the guest at `entry` with the ABI's initial state. */
+struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t stack_top,
+                         uint64_t start_info);
+void vcpu_destroy(struct vcpu *v);
+
+/* Moving guest state between a vCPU and the CPU (frame = the trap frame on
+ * the per-CPU stack that the return to ring 3 will use). */
+void vcpu_save(struct vcpu *v, const struct trap_frame *frame);
+void vcpu_load(struct vcpu *v, struct trap_frame *frame);
+
+/* RFLAGS a guest may hold: arithmetic flags, TF, DF, AC, ID; IF always set,
+ * IOPL 0, no NT, VM, RF. */
+uint64_t vcpu_sanitize_rflags(uint64_t rflags);
+
+static inline bool frame_from_guest(const struct trap_frame *f)
+{
+    return (f->cs & 3) == 3;
+}
