@@ -303,7 +303,7 @@ static bool settle_memory(struct resolver *r, uint64_t span)
     format_size(span_text, sizeof(span_text), span);
 
     if (need > GUEST_MAX_MEMORY_BYTES) {
-        say(r, "image of %s with %u x (%s stack + 4 KiB guard) and the 4 KiB start info "
+        say(r, "image of %s with %u x (%s stack + 4 KiB guard) and the 8 KiB start-info and shared pages "
                "needs more than the 64 GiB memory limit",
             span_text, (unsigned)r->vcpus.value, stack_text);
         return false;
@@ -333,7 +333,7 @@ static bool settle_memory(struct resolver *r, uint64_t span)
         format_size(need_text, sizeof(need_text), need);
         refuse_setting(r, &r->memory,
                        "too small, needs at least %s (image %s + %u x (%s stack + 4 KiB guard) "
-                       "+ 4 KiB start info)",
+                       "+ 8 KiB start-info and shared pages)",
                        need_text, span_text, (unsigned)r->vcpus.value, stack_text);
         return false;
     }

@@ -34,7 +34,8 @@
 
 #define GUEST_PAGE_BYTES 0x1000ULL
 #define GUEST_STACK_GUARD_BYTES GUEST_PAGE_BYTES   /* unmapped page below each stack */
-#define GUEST_START_INFO_BYTES GUEST_PAGE_BYTES
+/* the start-info page and the shared page */
+#define GUEST_START_INFO_BYTES (2 * GUEST_PAGE_BYTES)
 #define GUEST_DEFAULT_STACK_BYTES (64ULL << 10)
 #define GUEST_MIN_STACK_BYTES (4ULL << 10)
 #define GUEST_MAX_STACK_BYTES (16ULL << 20)

@@ -5,6 +5,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/guest/guest.h"
+#include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
 #include "lib/elf64.h"
@@ -17,6 +18,7 @@
  * down, each above an unmapped guard page. The top of the lower half stays
  * unmapped (see the sysret note in vcpu/syscall.c). */
 #define START_INFO_VA 0x00007ffffffd0000ULL
+#define SHARED_VA 0x00007ffffffd1000ULL
 #define STACKS_TOP 0x00007ffffffc0000ULL
 /* Memory hv keeps back for its own structures when granting guests. */
 #define HV_RESERVE_BYTES (2ULL << 20)
@@ -119,16 +121,26 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
             return false;
         }
     }
-    if (guest_map_zeroed(g, START_INFO_VA, PAGE, PTE_W | cpu_nx_mask()) != 0) {
-        fmt_format(why, why_len, "not enough memory for the start-info page");
+    if (guest_map_zeroed(g, START_INFO_VA, PAGE, PTE_W | cpu_nx_mask()) != 0 ||
+        guest_map_zeroed(g, SHARED_VA, PAGE, PTE_W | cpu_nx_mask()) != 0) {
+        fmt_format(why, why_len, "not enough memory for the start-info and shared pages");
         return false;
     }
+    /* hv keeps its own reference to the shared page: it writes there, and
+     * the guest unmapping it must not free it under hv. */
+    uint64_t shared_pa, shared_flags;
+    pt_lookup(&g->space, SHARED_VA, &shared_pa, &shared_flags);
+    guest_frame_share(shared_pa);
+    g->shared_va = SHARED_VA;
+    g->shared_pa = shared_pa;
+    g->shared = phys_to_virt(shared_pa);
 
-    /* What the allowance leaves becomes the heap, above the image with a
-     * guard page between them. */
+    /* Half of what the allowance leaves becomes the heap, above the image
+     * with a guard page between them; the other half stays unmapped for the
+     * guest's memory operations (HV_CALL_MEM_MAP of fresh pages). */
     uint64_t used = g->pages_mapped * PAGE;
     uint64_t heap_start = img->highest + PAGE;
-    uint64_t heap = used < p->memory_bytes ? page_down(p->memory_bytes - used) : 0;
+    uint64_t heap = used < p->memory_bytes ? page_down((p->memory_bytes - used) / 2) : 0;
     if (heap > HV_GUEST_IMAGE_MAX - heap_start)
         heap = page_down(HV_GUEST_IMAGE_MAX - heap_start);
     if (heap && guest_map_zeroed(g, heap_start, heap, PTE_W | cpu_nx_mask()) != 0) {
@@ -149,6 +161,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     si.stack_bytes = stack;
     si.image_start = img->lowest;
     si.image_end = img->highest;
+    si.shared_va = SHARED_VA;
     write_guest(g, START_INFO_VA, (const uint8_t *)&si, sizeof(si));
     if (pt_protect(&g->space, START_INFO_VA, PAGE, PTE_P | PTE_U | cpu_nx_mask()) != PT_OK) {
         fmt_format(why, why_len, "could not protect the start-info page");
@@ -181,6 +194,21 @@ static void report_unknown_section(void *arg, const char *section_arg)
 }
 
 static unsigned rejected;
+
+static void count_table(void *arg, uint64_t table_phys, int level)
+{
+    (void)table_phys;
+    (void)level;
+    (*(uint64_t *)arg)++;
+}
+
+/* Page-table pages of the guest's own (the root and its lower half). */
+static uint64_t count_table_pages(struct guest *g)
+{
+    uint64_t n = 0;
+    pt_for_each_table(&g->space, 0, HV_GUEST_LOWER_HALF_END - 1, count_table, &n);
+    return n;
+}
 
 static bool name_taken(const char *name)
 {
@@ -245,6 +273,7 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     make_name_unique(p.name, sizeof(p.name));
+    uint64_t structures_before = kmalloc_bytes_in_use();
     struct guest *g = guest_create(p.name, f->name, p.memory_bytes);
     if (!g) {
         rejected++;
@@ -258,10 +287,15 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     g->vcpus_alive = g->vcpu_count;
+    g->charge_tables = true;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
     log_info("guest %s: %s, %u vCPU(s), %lu KiB, entry 0x%lx", g->name, f->name, g->vcpu_count,
              (unsigned long)(p.memory_bytes >> 10), (unsigned long)img.entry);
+    uint64_t tables = count_table_pages(g);
+    log_debug("guest %s: hv overhead %lu bytes: %lu page-table pages, %lu bytes of structures",
+              g->name, (unsigned long)(tables * PAGE + kmalloc_bytes_in_use() - structures_before),
+              (unsigned long)tables, (unsigned long)(kmalloc_bytes_in_use() - structures_before));
     return true;
 }
 

@@ -3,13 +3,17 @@
 # Included by the top-level Makefile, which defines BUILD, CC and WARN.
 #
 # A guest is one C file linked with the SDK:
-#     $(call guest_image,IMAGE,SOURCE.c[,EXTRA_CFLAGS])
-# makes the rules for IMAGE. An image whose name ends in "-pie" is built as
+#     $(call guest_image,IMAGE,SOURCE.c[,EXTRA_CFLAGS[,EXTRA_OBJECTS]])
+# makes the rules for IMAGE. EXTRA_OBJECTS are linked in too (and are
+# prerequisites of the image); their rules are the caller's: bench/bench.mk
+# uses this for an object that must be compiled with other flags than the
+# guest's C file. An image whose name ends in "-pie" is built as
 # a static-pie (ET_DYN, loaded at 0x400000), any other as an ET_EXEC at
 # 0x400000 (guest/guest.ld).
 
-# The red zone stays on: hv never pushes anything onto a guest's stack.
-GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-stack-protector \
+# No red zone: hv pushes exception frames right below a guest kernel's rsp,
+# and a fast gate's CPU-pushed frame lands below any guest code's rsp.
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-stack-protector -mno-red-zone \
 	-fno-asynchronous-unwind-tables -fno-common -I include -I guest/include -I .
 GUEST_EXEC_CFLAGS := $(GUEST_CFLAGS) -fno-pic -fno-pie
 GUEST_PIE_CFLAGS := $(GUEST_CFLAGS) -fpie
@@ -23,7 +27,7 @@ GUEST_PIE_LDFLAGS := $(GUEST_LDFLAGS) -static-pie -Wl,-z,separate-code
 
 # --- the SDK: the same sources twice, plain and position-independent -----------
 GUEST_SDK_SRCS := guest/lib/start.S guest/lib/console.c guest/lib/runtime.c \
-	lib/fmt.c lib/string.c
+	guest/lib/cpu.c guest/lib/trap_entry.S guest/lib/trap_fast.S lib/fmt.c lib/string.c
 GUEST_SDK_OBJS := $(patsubst %,$(BUILD)/guest-sdk/%.o,$(GUEST_SDK_SRCS))
 GUEST_SDK_PIE_OBJS := $(patsubst %,$(BUILD)/guest-sdk-pie/%.o,$(GUEST_SDK_SRCS))
 
@@ -43,18 +47,18 @@ guest_sdk = $(if $(call guest_is_pie,$(1)),$(GUEST_SDK_PIE_OBJS),$(GUEST_SDK_OBJ
 # The object lives under $(BUILD) even when the image does not (images/).
 guest_object = $(BUILD)/guest-obj/$(patsubst $(BUILD)/%,%,$(1)).o
 
-# $(call guest_rules,image,source,object,extra cflags)
+# $(call guest_rules,image,source,object,extra cflags,extra objects)
 define guest_rules
 $(3): $(2)
 	@mkdir -p $$(@D)
 	$$(CC) $(call guest_cflags,$(1)) $(4) -MMD -MP -c $$< -o $$@
 
-$(1): $(3) $(call guest_sdk,$(1)) $(if $(call guest_is_pie,$(1)),,guest/guest.ld)
+$(1): $(3) $(5) $(call guest_sdk,$(1)) $(if $(call guest_is_pie,$(1)),,guest/guest.ld)
 	@mkdir -p $$(@D)
-	$$(CC) $(call guest_cflags,$(1)) $(call guest_ldflags,$(1)) $(3) $(call guest_sdk,$(1)) -o $$@ -lgcc
+	$$(CC) $(call guest_cflags,$(1)) $(call guest_ldflags,$(1)) $(3) $(5) $(call guest_sdk,$(1)) -o $$@ -lgcc
 endef
 
-guest_image = $(eval $(call guest_rules,$(1),$(2),$(call guest_object,$(1)),$(3)))
+guest_image = $(eval $(call guest_rules,$(1),$(2),$(call guest_object,$(1)),$(3),$(4)))
 
 # lines_a.c -> lines-a
 guest_name = $(subst _,-,$(basename $(notdir $(1))))

@@ -14,11 +14,13 @@
 #include "hv/debug/symbols.h"
 #include "hv/guest/guest.h"
 #include "hv/handoff.h"
+#include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/power/power.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/version.h"
+#include "lib/bench_work.h"
 #include "vcpu/fpu.h"
 #include "vcpu/syscall.h"
 
@@ -90,6 +92,19 @@ static void __attribute__((noinline)) debug_fault(void)
     *(volatile uint64_t *)debug_fault_address = 0xdead;
 }
 
+/* The reference half of cpu_overhead_pct (docs/benchmarks.md): the
+ * workload at ring 0 before any guest exists, timed in TSC cycles, which
+ * under QEMU -icount are a fixed multiple of instructions. */
+static void bench_native(uint32_t rounds)
+{
+    bench_workload(1); /* warm-up */
+    uint64_t t0 = rdtsc();
+    uint32_t crc = bench_workload(rounds);
+    uint64_t t1 = rdtsc();
+    log_info("bench: native workload of %u rounds: %lu TSC cycles (crc 0x%08x)", rounds,
+             (unsigned long)(t1 - t0), crc);
+}
+
 static void all_guests_ended(void)
 {
     int status = guest_summary();
@@ -106,6 +121,7 @@ void hv_main(struct handoff *h)
     percpu_init_boot_cpu();
     bool serial = serial_init();
     log_info("hv %s: a minimal paravirtualizing hypervisor", HV_VERSION);
+    log_info("boot: efi_main entered at TSC %lu", (unsigned long)h->boot_tsc);
     if (h->magic != HANDOFF_MAGIC || h->version != HANDOFF_VERSION ||
         h->struct_size != sizeof(*h)) {
         log_error("the UEFI stub and the core come from different builds; rebuild hv");
@@ -121,6 +137,8 @@ void hv_main(struct handoff *h)
 
     cpu_features_detect();
     mm_init(h);
+    if (!guest_frames_init())
+        panic("mm: no memory to count guest frames");
     cpu_protections_enable();
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     bool screen = fbcon_init(&h->fb);
@@ -136,6 +154,8 @@ void hv_main(struct handoff *h)
         debug_fault();
     if (settings.timer_check_ticks)
         timer_selfcheck(settings.timer_hz, settings.timer_check_ticks);
+    if (settings.bench_native_rounds)
+        bench_native(settings.bench_native_rounds);
 
     fpu_init();
     syscall_init();

@@ -4,12 +4,54 @@
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
+#include "hv/guest/uaccess.h"
 #include "lib/fmt.h"
+#include "vcpu/deliver.h"
+#include "vcpu/smap_quirk.h"
+#include "vcpu/trap_table.h"
 #include "vcpu/vcpu.h"
 
 #define PF_PRESENT (1u << 0)
 #define PF_WRITE (1u << 1)
 #define PF_FETCH (1u << 4)
+
+/* Vectors for which the CPU pushes an error code. */
+static bool has_error_code(uint64_t vector)
+{
+    return vector == VEC_DF || vector == VEC_TS || vector == VEC_NP || vector == VEC_SS ||
+           vector == VEC_GP || vector == VEC_PF || vector == VEC_AC || vector == VEC_CP ||
+           vector == 29 || vector == 30;
+}
+
+#define GP_ERROR_IDT (1u << 1)
+#define GP_ERROR_EXT (1u << 0)
+#define OPCODE_INT_IMM8 0xcd
+
+/* `int n` on a gate hv keeps at DPL 0 raises #GP with the vector in the
+ * error code. If the guest's trap table gives it that vector, and allows
+ * the mode it is in, it gets the interrupt instead, as with a DPL-3 gate:
+ * delivered with rip after the instruction. */
+static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
+{
+    if (f->vector != VEC_GP || !(f->error_code & GP_ERROR_IDT) || (f->error_code & GP_ERROR_EXT) ||
+        !v->arch.traps)
+        return false;
+    unsigned vector = (unsigned)(f->error_code >> 3) & 0xff;
+    uint64_t handler;
+    uint8_t flags;
+    if (!trap_table_lookup(v->arch.traps, vector, &handler, &flags) ||
+        (v->arch.user_mode && !(flags & HV_TRAP_USER_INT)))
+        return false;
+    /* Only the two-byte `int imm8` form reaches here with this error code
+     * (int3 and int1 have gates or #DB of their own); check it anyway. */
+    uint8_t insn[2];
+    if (copy_from_space(guest_space(v->guest, v->arch.user_mode ? v->arch.user_space : 0), insn,
+                        f->rip, 2) != 0 || insn[0] != OPCODE_INT_IMM8 || insn[1] != vector)
+        return false;
+    f->rip += 2;
+    deliver_to_kernel(v, f, handler, flags & HV_TRAP_MASK_EVENTS, false, 0, "int n");
+    return true;
+}
 
 void guest_exception(struct vcpu *v, struct trap_frame *f)
 {
@@ -23,8 +65,23 @@ void guest_exception(struct vcpu *v, struct trap_frame *f)
     }
     if (f->vector == VEC_MC || f->vector == VEC_DF)
         panic_trap(f); /* hardware trouble or a broken hv, not the guest */
+    v->arch.hv_entries++;
 
+    if (smap_quirk_complete(v, f, cr2))
+        return;
     v->arch.trap = (struct pending_trap){true, f->vector, f->error_code, cr2, f->rip};
+    if (soft_interrupt(v, f))
+        return;
+    uint64_t handler;
+    uint8_t flags;
+    if (v->arch.traps && trap_table_lookup(v->arch.traps, (unsigned)f->vector, &handler, &flags)) {
+        if (f->vector == VEC_PF)
+            v->guest->shared->vcpu[v->id].cr2 = cr2;
+        deliver_to_kernel(v, f, handler, flags & HV_TRAP_MASK_EVENTS,
+                          has_error_code(f->vector), f->error_code,
+                          exception_mnemonic(f->vector));
+        return;
+    }
     if (f->vector == VEC_PF)
         fmt_format(reason, sizeof(reason), "#PF (page fault) %s 0x%lx (%s), RIP 0x%lx",
                    (f->error_code & PF_FETCH) ? "executing" :

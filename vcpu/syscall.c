@@ -4,7 +4,10 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/hypercall/hypercall.h"
+#include "hv/guest/guest.h"
 #include "hv/sched/sched.h"
+#include "vcpu/deliver.h"
+#include "vcpu/vcpu.h"
 
 void syscall_entry(void);
 
@@ -26,10 +29,28 @@ void syscall_init(void)
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }
 
+/* `syscall` in guest user mode is the application's system call, for the
+ * guest kernel: applications never reach hv's hypercalls. */
+static void bounce_to_guest_kernel(struct vcpu *v, struct trap_frame *f)
+{
+    if (!v->arch.syscall_handler) {
+        guest_end(v->guest, GUEST_FAULTED, -1,
+                  "system call from guest user mode with no handler registered");
+        return;
+    }
+    deliver_to_kernel(v, f, v->arch.syscall_handler,
+                      v->arch.syscall_flags & HV_SYSCALL_MASK_EVENTS, false, 0, "a system call");
+}
+
 void hypercall_entry(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
-    hypercall_dispatch(cpu->current, f);
+    struct vcpu *v = cpu->current;
+    v->arch.hv_entries++;
+    if (v->arch.user_mode)
+        bounce_to_guest_kernel(v, f);
+    else
+        hypercall_dispatch(v, f);
     sched_return_to_guest(f);
     cpu->sysret_ok = f->vector == VEC_SYSCALL && f->rip < SYSRET_RIP_LIMIT;
 }

@@ -1,6 +1,9 @@
 #include "vcpu/vcpu.h"
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/idt.h"
+#include "hv/guest/guest.h"
+#include "vcpu/trap_table.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/mm/mm.h"
@@ -8,6 +11,18 @@
 
 #define RFLAGS_GUEST_MASK 0x00240fd5ull /* CF PF AF ZF SF TF DF OF AC ID */
 #define RFLAGS_RESERVED_1 0x2ull
+
+uint64_t vcpu_space_root(const struct vcpu *v)
+{
+    if (v->arch.user_mode)
+        return guest_space(v->guest, v->arch.user_space)->root_phys;
+    return v->guest->space.root_phys;
+}
+
+uint64_t vcpu_mode_cs(const struct vcpu *v)
+{
+    return v->arch.user_mode ? SEL_GUEST_USER_CODE : SEL_USER_CODE;
+}
 
 uint64_t vcpu_sanitize_rflags(uint64_t rflags)
 {
@@ -46,6 +61,8 @@ struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t 
 
 void vcpu_destroy(struct vcpu *v)
 {
+    if (v->arch.traps)
+        kfree(v->arch.traps, sizeof(struct trap_table));
     kfree(v->arch.fpu, fpu_area_size());
     kfree(v, sizeof(*v));
 }
@@ -79,8 +96,9 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame)
 {
     *frame = v->arch.regs;
     frame->rflags = vcpu_sanitize_rflags(frame->rflags);
-    frame->cs = SEL_USER_CODE;
+    frame->cs = vcpu_mode_cs(v);
     frame->ss = SEL_USER_DATA;
     load_segments(&v->arch);
     fpu_restore(v->arch.fpu);
+    idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);
 }

@@ -19,6 +19,8 @@ struct pending_trap {
     uint64_t vector, error_code, cr2, rip;
 };
 
+struct trap_table;
+
 struct arch_vcpu {
     /* Guest registers while the vCPU is off the CPU. While it runs they live
      * in the trap frame on the per-CPU stack instead. */
@@ -26,6 +28,14 @@ struct arch_vcpu {
     uint16_t ds, es, fs, gs; /* segment selectors the guest may have loaded */
     void *fpu;               /* XSAVE (or FXSAVE) area, 64-byte aligned */
     struct pending_trap trap;
+    /* The paravirtual CPU (include/hv/abi_cpu.h). */
+    struct trap_table *traps; /* NULL until the guest registers one */
+    uint64_t syscall_handler; /* for `syscall` in guest user mode; 0: none */
+    uint8_t syscall_flags;
+    uint64_t kernel_sp;       /* stack for entries from guest user mode; 0: none */
+    bool user_mode;           /* in guest user mode (its own page tables) */
+    uint32_t user_space;      /* the user space user mode runs in; 0: none chosen */
+    uint64_t hv_entries;      /* entries into hv the guest caused */
 };
 
 struct vcpu {
@@ -43,6 +53,11 @@ struct vcpu {
 struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t stack_top,
                          uint64_t start_info);
 void vcpu_destroy(struct vcpu *v);
+
+/* The root of the page tables the vCPU runs on now (kernel or user space). */
+uint64_t vcpu_space_root(const struct vcpu *v);
+/* Its code selector for the mode it is in. */
+uint64_t vcpu_mode_cs(const struct vcpu *v);
 
 /* Moving guest state between a vCPU and the CPU (frame = the trap frame on
  * the per-CPU stack that the return to ring 3 will use). */

@@ -195,3 +195,6 @@ _Static_assert(sizeof(struct hvg_note) == 16 + sizeof(struct hv_image_note), "no
 #define HVG_KIB(n) ((uint64_t)(n) << 10)
 #define HVG_MIB(n) ((uint64_t)(n) << 20)
 #define HVG_GIB(n) ((uint64_t)(n) << 30)
+
+/* --- the paravirtual CPU: traps, system calls, user mode, memory ------------ */
+#include "hvg_cpu.h"

@@ -39,6 +39,12 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         s->timer_hz = (uint32_t)n;
         return NULL;
     }
+    if (strcmp(key, "bench_native_rounds") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 100000)
+            return "must be between 0 and 100000";
+        s->bench_native_rounds = (uint32_t)n;
+        return NULL;
+    }
     if (strcmp(key, "time_limit_ms") == 0) {
         if (!cfg_parse_u64(value, &n) || n > 365ULL * 24 * 3600 * 1000)
             return "must be a number of milliseconds (0: no limit)";

@@ -17,6 +17,7 @@ struct hv_settings {
     uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
     bool halt_at_end;          /* wait instead of powering off (screen tests) */
+    uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
 };
 
 /* Reads hv.cfg from the handoff; problems are logged and defaults kept. */

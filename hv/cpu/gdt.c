@@ -23,6 +23,9 @@ void gdt_load(struct cpu_tables *t, uint64_t ist_tops[3], uint64_t ring0_stack_t
     uint64_t base = (uint64_t)&t->tss;
     t->gdt[5] = tss_low(base, sizeof(t->tss) - 1);
     t->gdt[6] = base >> 32;
+    /* Same as slot 4: only the selector differs, so a guest kernel can tell
+     * from a frame's CS which of its modes was interrupted. */
+    t->gdt[7] = t->gdt[4];
 
     t->tss.rsp[0] = ring0_stack_top;
     t->tss.ist[IST_DOUBLE_FAULT - 1] = ist_tops[0];

@@ -9,10 +9,12 @@
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
 #define SEL_USER_DATA (0x18 | 3)
-#define SEL_USER_CODE (0x20 | 3)
+#define SEL_USER_CODE (0x20 | 3)       /* ring 3: a guest in guest kernel mode */
 #define SEL_TSS 0x28
+#define SEL_GUEST_USER_CODE (0x38 | 3) /* ring 3 too: a guest in guest user mode */
 
-#define GDT_ENTRIES 7 /* null, kcode, kdata, udata, ucode, tss (two slots) */
+/* null, kcode, kdata, udata, ucode, tss (two slots), guest-user code */
+#define GDT_ENTRIES 8
 
 /* Interrupt stack table slots: faults that must not trust the current stack
  * get a known-good one of their own. */

@@ -1,7 +1,10 @@
 /* The interrupt descriptor table: every vector gets a stub (hv/cpu/isr.S),
  * exceptions and interrupts alike, so no vector can reach an empty gate. */
+#include "hv/cpu/idt.h"
+
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/trap.h"
+#include "include/hv/abi.h"
 
 struct idt_gate {
     uint16_t offset_lo;
@@ -17,6 +20,7 @@ struct idt_gate {
 /* int3 from ring 3 must raise #BP, as on bare metal, not a #GP for the
  * gate's privilege: its gate alone is open to ring 3. */
 #define GATE_INTERRUPT_DPL3 0xee
+#define GATE_TRAP_DPL3 0xef /* present, DPL 3, 64-bit trap gate: IF stays set */
 #define ISR_STUB_SIZE 16
 
 extern const char isr_stubs[];
@@ -59,6 +63,23 @@ void idt_load(void)
         uint64_t base;
     } __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void idt_set_fast_gate(uint64_t guest_handler)
+{
+    static uint64_t current;
+    if (guest_handler == current)
+        return;
+    current = guest_handler;
+    if (guest_handler) {
+        /* Target selector: the guest's ring-3 code segment, so the CPU stays
+         * at ring 3, on the guest's stack, and hv is never entered. */
+        set_gate(HV_FAST_TRAP_VECTOR, guest_handler, 0, GATE_TRAP_DPL3);
+        idt[HV_FAST_TRAP_VECTOR].selector = SEL_USER_CODE;
+    } else {
+        set_gate(HV_FAST_TRAP_VECTOR,
+                 (uint64_t)(isr_stubs + HV_FAST_TRAP_VECTOR * ISR_STUB_SIZE), 0, GATE_INTERRUPT);
+    }
 }
 
 void irq_register(uint8_t vector, irq_handler h)

@@ -25,6 +25,7 @@ enum {
  * interrupt or exception. Frames made by `syscall` may return with sysret. */
 #define VEC_SYSCALL 0x100
 #define VEC_GUEST_START 0x101
+#define VEC_GUEST_BOUNCE 0x102 /* hv rewrote the frame for a guest handler */
 
 typedef void (*irq_handler)(struct trap_frame *f);
 

@@ -4,6 +4,7 @@
 #include "hv/cpu/features.h"
 #include "hv/debug/panic.h"
 #include "hv/guest/console.h"
+#include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/power/power.h"
 #include "hv/sched/sched.h"
@@ -16,10 +17,43 @@
 static struct guest *first, *last;
 static uint32_t next_id, alive;
 
+/* Page-table pages for a guest's spaces. Once the guest runs they are
+ * charged to its allowance, so memory operations cannot make hv spend
+ * memory on a guest beyond what it was granted. */
 static uint64_t alloc_table(void *arg)
 {
-    (void)arg;
+    struct guest *g = arg;
+    if (g->charge_tables) {
+        if (g->pages_mapped >= g->memory_bytes / PAGE)
+            return 0;
+        uint64_t pa = frame_get_zeroed();
+        if (pa)
+            g->pages_mapped++;
+        return pa;
+    }
     return frame_get_zeroed();
+}
+
+bool guest_space_init(struct guest *g, struct pt_space *s)
+{
+    if (pt_init(s, HV_DIRECT_MAP_BASE, alloc_table, g) != PT_OK)
+        return false;
+    /* The upper half is hv's, identical in every address space and
+     * supervisor-only, so a trap needs no CR3 switch. */
+    uint64_t *root = phys_to_virt(s->root_phys);
+    const uint64_t *kroot = phys_to_virt(kernel_space()->root_phys);
+    for (int i = 256; i < 512; i++)
+        root[i] = kroot[i];
+    return true;
+}
+
+struct pt_space *guest_space(struct guest *g, uint64_t handle)
+{
+    if (handle == HV_SPACE_KERNEL)
+        return &g->space;
+    if (handle > HV_MAX_USER_SPACES)
+        return NULL;
+    return g->user_spaces[handle];
 }
 
 static void copy_name(char *dst, size_t cap, const char *src)
@@ -35,16 +69,10 @@ struct guest *guest_create(const char *name, const char *file, uint64_t memory_b
     struct guest *g = kmalloc(sizeof(*g));
     if (!g)
         return NULL;
-    if (pt_init(&g->space, HV_DIRECT_MAP_BASE, alloc_table, NULL) != PT_OK) {
+    if (!guest_space_init(g, &g->space)) {
         kfree(g, sizeof(*g));
         return NULL;
     }
-    /* The upper half is hv's, identical in every address space and
-     * supervisor-only, so a trap needs no CR3 switch. */
-    uint64_t *root = phys_to_virt(g->space.root_phys);
-    const uint64_t *kroot = phys_to_virt(kernel_space()->root_phys);
-    for (int i = 256; i < 512; i++)
-        root[i] = kroot[i];
     g->id = next_id++;
     copy_name(g->name, sizeof(g->name), name);
     copy_name(g->file, sizeof(g->file), file);
@@ -68,12 +96,12 @@ int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flag
     if (pages > g->memory_bytes / PAGE - g->pages_mapped)
         return -HV_ENOMEM;
     for (uint64_t i = 0; i < pages; i++) {
-        uint64_t frame = frame_get_zeroed();
+        uint64_t frame = guest_frame_new();
         if (!frame)
             return -HV_ENOMEM;
         int rc = pt_map(&g->space, va + i * PAGE, frame, PAGE, flags | PTE_U, 0);
         if (rc != PT_OK) {
-            frame_put(frame);
+            guest_frame_release(frame);
             return rc == PT_EEXIST ? -HV_EINVAL : -HV_ENOMEM;
         }
         g->pages_mapped++;
@@ -117,15 +145,16 @@ void guest_vcpu_stopped(struct guest *g)
         guest_end(g, GUEST_EXITED, 0, "every vCPU stopped");
 }
 
-/* Leaves of the lower half: every frame the guest owned. */
-static void free_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
+/* Leaves of the lower half: the guest's frames, each let go once per
+ * mapping (a frame mapped twice goes when both mappings have). */
+static void release_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
 {
     (void)va;
     (void)flags;
     struct guest *g = arg;
     for (uint64_t off = 0; off < size; off += PAGE)
-        frame_put(pa + off);
-    g->pages_mapped -= size / PAGE;
+        if (guest_frame_release(pa + off))
+            g->pages_mapped--;
 }
 
 static void free_table(void *arg, uint64_t table_phys, int level)
@@ -135,17 +164,31 @@ static void free_table(void *arg, uint64_t table_phys, int level)
     frame_put(table_phys);
 }
 
+void guest_space_teardown(struct guest *g, struct pt_space *s)
+{
+    pt_for_each_leaf(s, 0, LOWER_HALF_END - 1, release_leaf, g);
+    /* Lower-half tables and the root; the upper half's tables are hv's. */
+    uint64_t *root = phys_to_virt(s->root_phys);
+    for (int i = 256; i < 512; i++)
+        root[i] = 0;
+    pt_for_each_table(s, 0, LOWER_HALF_END - 1, free_table, NULL);
+}
+
 void guest_free_memory(struct guest *g)
 {
     if (g->memory_freed)
         return;
     g->memory_freed = true;
-    pt_for_each_leaf(&g->space, 0, LOWER_HALF_END - 1, free_leaf, g);
-    /* Lower-half tables and the root; the upper half's tables are hv's. */
-    uint64_t *root = phys_to_virt(g->space.root_phys);
-    for (int i = 256; i < 512; i++)
-        root[i] = 0;
-    pt_for_each_table(&g->space, 0, LOWER_HALF_END - 1, free_table, NULL);
+    for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
+        if (g->user_spaces[h]) {
+            guest_space_teardown(g, g->user_spaces[h]);
+            kfree(g->user_spaces[h], sizeof(struct pt_space));
+            g->user_spaces[h] = NULL;
+        }
+    guest_space_teardown(g, &g->space);
+    if (g->shared_pa)
+        guest_frame_release(g->shared_pa); /* hv's own reference */
+    g->shared = NULL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i]) {
             vcpu_destroy(g->vcpus[i]);

@@ -39,6 +39,13 @@ struct guest {
     uint64_t cpu_time_ns;
     bool memory_freed;
     struct guest_console console;
+    /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */
+    struct pt_space *user_spaces[HV_MAX_USER_SPACES + 1];
+    uint64_t shared_va, shared_pa;
+    struct hv_shared_info *shared; /* the shared page, through hv's direct map */
+    /* Page-table pages count against the allowance once the guest runs (its
+     * memory operations), not for what hv built at load time. */
+    bool charge_tables;
     struct guest *next; /* all guests, in start order */
 };
 
@@ -50,6 +57,12 @@ struct guest *guest_create(const char *name, const char *file, uint64_t memory_b
 int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags);
 /* The frame behind a mapped guest page, through the direct map (NULL if not mapped). */
 void *guest_page_ptr(struct guest *g, uint64_t va);
+/* Address space by handle: 0 the kernel's, 1.. user spaces; NULL if none. */
+struct pt_space *guest_space(struct guest *g, uint64_t handle);
+/* Page tables for a new address space of this guest, upper half shared. */
+bool guest_space_init(struct guest *g, struct pt_space *s);
+/* Unmaps everything of a space's lower half and frees its tables. */
+void guest_space_teardown(struct guest *g, struct pt_space *s);
 
 /* Ends the guest: all vCPUs stop, the line is logged, memory is freed once
  * the CPU no longer runs on its page tables. */

@@ -1,5 +1,6 @@
 #include "hv/hypercall/hypercall.h"
 
+#include "hv/hypercall/hypercall_table.h"
 #include "hv/guest/console.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
@@ -78,16 +79,35 @@ static int64_t hc_vcpu_info(struct vcpu *v, struct trap_frame *f)
         [VCPU_BLOCKED] = HV_VCPU_BLOCKED, [VCPU_DEAD] = HV_VCPU_DEAD};
     info.state = states[target->state];
     info.cpu_time_ns = sched_vcpu_time(target);
+    info.hv_entries = target->arch.hv_entries;
     return copy_to_guest(g, f->rsi, &info, sizeof(info));
 }
 
+static int64_t hc_nop(struct vcpu *v, struct trap_frame *f)
+{
+    (void)v;
+    (void)f;
+    return 0;
+}
+
 static const hypercall_fn table[HV_CALL_COUNT] = {
+    [HV_CALL_NOP] = hc_nop,
     [HV_CALL_CONSOLE_WRITE] = hc_console_write,
     [HV_CALL_EXIT] = hc_exit,
     [HV_CALL_YIELD] = hc_yield,
     [HV_CALL_GUEST_INFO] = hc_guest_info,
     [HV_CALL_VCPU_INFO] = hc_vcpu_info,
     [HV_CALL_VCPU_EXIT] = hc_vcpu_exit,
+    [HV_CALL_SET_TRAP_TABLE] = hc_set_trap_table,
+    [HV_CALL_SET_SYSCALL] = hc_set_syscall,
+    [HV_CALL_SET_KERNEL_STACK] = hc_set_kernel_stack,
+    [HV_CALL_IRET] = hc_iret,
+    [HV_CALL_USER_SPACE_CREATE] = hc_user_space_create,
+    [HV_CALL_USER_SPACE_DESTROY] = hc_user_space_destroy,
+    [HV_CALL_SET_USER_SPACE] = hc_set_user_space,
+    [HV_CALL_MEM_MAP] = hc_mem_map,
+    [HV_CALL_MEM_UNMAP] = hc_mem_unmap,
+    [HV_CALL_MEM_PROTECT] = hc_mem_protect,
 };
 
 void hypercall_dispatch(struct vcpu *v, struct trap_frame *f)

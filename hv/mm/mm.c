@@ -43,6 +43,12 @@ uint64_t frame_get_zeroed(void)
     return frame_alloc_page_zeroed(&frames);
 }
 
+void mm_frame_range(uint64_t *first, uint64_t *count)
+{
+    *first = frames.first_page;
+    *count = frames.page_count;
+}
+
 void frame_put(uint64_t phys)
 {
     if (!frame_free(&frames, phys, 1))

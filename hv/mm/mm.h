@@ -31,6 +31,8 @@ static inline uint64_t virt_to_phys(const void *direct_mapped)
 void *kalloc_zeroed(uint64_t bytes);
 uint64_t frame_get_zeroed(void);
 void frame_put(uint64_t phys);
+/* The page numbers the frame allocator manages: [*first, *first + *count). */
+void mm_frame_range(uint64_t *first, uint64_t *count);
 
 /* Small objects (zeroed, aligned to their power-of-two size class). The
  * size must be passed back to kfree. */

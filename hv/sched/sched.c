@@ -1,6 +1,7 @@
 #include "hv/sched/sched.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
@@ -97,6 +98,7 @@ static void reap_guests(void)
 
 static void leave_guest_tables(void)
 {
+    idt_set_fast_gate(0);
     uint64_t kernel = kernel_space()->root_phys;
     if (read_cr3() != kernel)
         write_cr3(kernel);
@@ -114,8 +116,9 @@ static void __attribute__((noreturn)) finish(void)
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
-    if (read_cr3() != next->guest->space.root_phys)
-        write_cr3(next->guest->space.root_phys);
+    uint64_t root = vcpu_space_root(next);
+    if (read_cr3() != root)
+        write_cr3(root);
     vcpu_load(next, f);
     next->state = VCPU_RUNNING;
     next->running_since = now;

@@ -20,6 +20,18 @@ enum hv_hypercall {
     HV_CALL_GUEST_INFO = 3,    /* (struct hv_guest_info *out) -> 0 */
     HV_CALL_VCPU_INFO = 4,     /* (uint64_t vcpu_id, struct hv_vcpu_info *out) -> 0 */
     HV_CALL_VCPU_EXIT = 5,     /* (): ends the calling vCPU only; the guest ends with its last */
+    HV_CALL_NOP = 6,           /* () -> 0: does nothing; the cost of the hypercall path itself */
+    /* The paravirtual CPU (include/hv/abi_cpu.h) */
+    HV_CALL_SET_TRAP_TABLE = 7,    /* (const struct hv_trap_info *t, uint64_t n) -> 0 */
+    HV_CALL_SET_SYSCALL = 8,       /* (uint64_t handler, uint64_t flags) -> 0 */
+    HV_CALL_SET_KERNEL_STACK = 9,  /* (uint64_t rsp) -> 0 */
+    HV_CALL_IRET = 10,             /* (): frame at the guest's rsp; does not return */
+    HV_CALL_USER_SPACE_CREATE = 11,  /* () -> handle (1..) */
+    HV_CALL_USER_SPACE_DESTROY = 12, /* (uint64_t handle) -> 0 */
+    HV_CALL_SET_USER_SPACE = 13,   /* (uint64_t handle) -> 0: the space user mode runs in */
+    HV_CALL_MEM_MAP = 14,      /* (space, va, pages, src_va, prot) -> 0 */
+    HV_CALL_MEM_UNMAP = 15,    /* (space, va, pages) -> 0 */
+    HV_CALL_MEM_PROTECT = 16,  /* (space, va, pages, prot) -> 0 */
     HV_CALL_COUNT
 };
 
@@ -31,6 +43,8 @@ enum hv_hypercall {
 #define HV_ENOSYS 38   /* no such hypercall */
 #define HV_EAGAIN 11   /* try again later (e.g. console rate limit) */
 #define HV_ENOMEM 12   /* not enough memory (the guest's allowance or the machine's) */
+#define HV_EBUSY 16    /* in use (e.g. destroying the user space a vCPU runs in) */
+#define HV_EEXIST 17   /* already mapped */
 
 /* Most bytes one console write takes; the rest is for the next call. */
 #define HV_CONSOLE_WRITE_MAX 256
@@ -56,6 +70,7 @@ struct hv_start_info {
     uint64_t stack_bytes;     /* per vCPU */
     uint64_t image_start;     /* lowest and highest address of the loaded image */
     uint64_t image_end;
+    uint64_t shared_va;       /* struct hv_shared_info, read-write (abi_cpu.h) */
 };
 
 struct hv_guest_info {
@@ -71,6 +86,9 @@ struct hv_vcpu_info {
     uint32_t vcpu_id;
     uint32_t state;       /* enum hv_vcpu_state */
     uint64_t cpu_time_ns; /* time this vCPU has run */
+    /* Times the vCPU entered hv by its own doing (hypercalls, exceptions,
+     * bounced system calls; not interrupts): shows a fast path skips hv. */
+    uint64_t hv_entries;
 };
 
 enum hv_vcpu_state { HV_VCPU_RUNNING = 0, HV_VCPU_RUNNABLE = 1, HV_VCPU_BLOCKED = 2, HV_VCPU_DEAD = 3 };
@@ -96,3 +114,5 @@ struct hv_image_note {
 #define HV_GUEST_IMAGE_MAX 0x00007f0000000000ULL
 #define HV_GUEST_STATIC_PIE_BASE 0x0000000000400000ULL
 #define HV_GUEST_LOWER_HALF_END 0x0000800000000000ULL
+
+#include "abi_cpu.h" /* beside this file */

@@ -179,13 +179,13 @@ static void default_memory_uses_final_vcpus_and_stack(void)
 static void default_memory_is_capped_when_the_image_fits(void)
 {
     struct guest_params p;
-    /* need = 64 GiB - 1 MiB + 68 KiB + 4 KiB <= 64 GiB, default would be more. */
+    /* need = 64 GiB - 1 MiB + 68 KiB + 8 KiB <= 64 GiB, default would be more. */
     EXPECT_OK("huge.elf", 64 * GiB - 1 * MiB, NULL, NULL, p);
     CHECK_EQ_U64(p.memory_bytes, 64 * GiB);
-    /* Exactly fits: 64 GiB - 68 KiB - 4 KiB of image. */
-    EXPECT_OK("huge.elf", 64 * GiB - 72 * KiB, NULL, NULL, p);
+    /* Exactly fits: 64 GiB - 68 KiB - 8 KiB of image. */
+    EXPECT_OK("huge.elf", 64 * GiB - 76 * KiB, NULL, NULL, p);
     CHECK_EQ_U64(p.memory_bytes, 64 * GiB);
-    EXPECT_REFUSED("huge.elf", 64 * GiB - 72 * KiB + 1, NULL, NULL, "64 GiB", "image");
+    EXPECT_REFUSED("huge.elf", 64 * GiB - 76 * KiB + 1, NULL, NULL, "64 GiB", "image");
 }
 
 /* ---- the image note ---- */
@@ -421,8 +421,8 @@ static void cfg_exact_messages(void)
                    "hv.cfg [guest hello.elf]: unknown key 'foo' (known: name, memory, "
                    "stack, vcpus, enabled)");
     EXPECT_MESSAGE("hello.elf", 1 * MiB, NULL, "[guest hello.elf]\nvcpus = 2\nmemory = 1M\n",
-                   "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1164 KiB "
-                   "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 4 KiB start info)");
+                   "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1168 KiB "
+                   "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 8 KiB start-info and shared pages)");
     /* Messages name the file as the caller spelled it. */
     EXPECT_MESSAGE("HELLO.ELF", 0, NULL, "[guest hello.elf]\nvcpus = 17\n",
                    "hv.cfg [guest HELLO.ELF] vcpus = 17: must be between 1 and 16 vCPUs");
@@ -524,28 +524,28 @@ static void cfg_boundaries_accepted(void)
 static void memory_must_hold_image_stacks_and_start_info(void)
 {
     struct guest_params p;
-    /* need = 1 MiB + 2 x 68 KiB + 4 KiB = 1164 KiB */
+    /* need = 1 MiB + 2 x 68 KiB + 8 KiB = 1168 KiB */
     const char *h = "[guest hello.elf]\nvcpus = 2\n";
     char cfg[128];
-    snprintf(cfg, sizeof(cfg), "%smemory = 1164K\n", h);
+    snprintf(cfg, sizeof(cfg), "%smemory = 1168K\n", h);
     EXPECT_OK("hello.elf", 1 * MiB, NULL, cfg, p);
-    CHECK_EQ_U64(p.memory_bytes, 1164 * KiB);
+    CHECK_EQ_U64(p.memory_bytes, 1168 * KiB);
     /* Rounded up first, so one byte short of a page still fits. */
-    snprintf(cfg, sizeof(cfg), "%smemory = %llu\n", h, 1164 * KiB - 1);
+    snprintf(cfg, sizeof(cfg), "%smemory = %llu\n", h, 1168 * KiB - 1);
     EXPECT_OK("hello.elf", 1 * MiB, NULL, cfg, p);
-    CHECK_EQ_U64(p.memory_bytes, 1164 * KiB);
-    snprintf(cfg, sizeof(cfg), "%smemory = 1160K\n", h);
-    EXPECT_REFUSED("hello.elf", 1 * MiB, NULL, cfg, "memory = 1160K:", "needs at least 1164 KiB");
-    /* An image of 1 MiB + 1 byte needs one more page. */
+    CHECK_EQ_U64(p.memory_bytes, 1168 * KiB);
     snprintf(cfg, sizeof(cfg), "%smemory = 1164K\n", h);
-    EXPECT_REFUSED("hello.elf", 1 * MiB + 1, NULL, cfg, "needs at least 1168 KiB",
+    EXPECT_REFUSED("hello.elf", 1 * MiB, NULL, cfg, "memory = 1164K:", "needs at least 1168 KiB");
+    /* An image of 1 MiB + 1 byte needs one more page. */
+    snprintf(cfg, sizeof(cfg), "%smemory = 1168K\n", h);
+    EXPECT_REFUSED("hello.elf", 1 * MiB + 1, NULL, cfg, "needs at least 1172 KiB",
                    "image 0x100001 bytes");
-    /* 16 vCPUs with 16 MiB stacks: 16 x (16 MiB + 4 KiB) + 4 KiB. */
+    /* 16 vCPUs with 16 MiB stacks: 16 x (16 MiB + 4 KiB) + 8 KiB. */
     EXPECT_REFUSED("hello.elf", 0, NULL,
                    "[guest hello.elf]\nvcpus = 16\nstack = 16M\nmemory = 256M\n",
-                   "needs at least 262212 KiB", "16 x (16 MiB stack");
+                   "needs at least 262216 KiB", "16 x (16 MiB stack");
     EXPECT_OK("hello.elf", 0, NULL,
-              "[guest hello.elf]\nvcpus = 16\nstack = 16M\nmemory = 262212K\n", p);
+              "[guest hello.elf]\nvcpus = 16\nstack = 16M\nmemory = 262216K\n", p);
     EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nvcpus = 16\nstack = 16M\n", p);
     CHECK_EQ_U64(p.memory_bytes, 16 * (16 * MiB + 4 * KiB) + 1 * MiB);
 }
@@ -568,7 +568,7 @@ static void huge_images_do_not_wrap(void)
     }
     EXPECT_MESSAGE("hello.elf", UINT64_MAX, NULL, NULL,
                    "image of 0xffffffffffffffff bytes with 1 x (64 KiB stack + 4 KiB guard) "
-                   "and the 4 KiB start info needs more than the 64 GiB memory limit");
+                   "and the 8 KiB start-info and shared pages needs more than the 64 GiB memory limit");
 }
 
 /* ---- malformed hv.cfg ---- */

@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""make bench: boots the benchmark guests, prints the figures with their
+targets, writes build/bench.json. docs/benchmarks.md says what each figure
+measures; make builds everything this script boots.
+
+  bench/run.py --build build [--icount 1|0] [--json PATH] [--timeout S]
+
+Three boots, in parallel under -icount (they cannot disturb each other's
+instruction counts), one after the other on wall-clock time. Each boot
+figure needs an ESP of its own shape and nothing extra before its guests:
+
+  a  bench-main + bench-peer, log_level = debug, bench_native_rounds = N:
+     rdtsc_pair, vcpu_switch, hypercall_null, hypercall_console_64b,
+     cpu_overhead_pct (hv's native run comes before the guests, which is
+     why boot_first_guest cannot come from this boot), guest_overhead_bytes
+  b  32 copies of bench-boot (boot-00 .. boot-31): boot_32_guests
+  c  one bench-boot (boot-00), nothing else: boot_first_guest
+
+hv_image_bytes is the size of build/hv.efi. Exit status: 0 when every figure
+was measured, whatever the verdicts; 1 when a boot failed or a figure is
+missing (a broken benchmark); 2 for bad arguments or a missing build.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+import harness  # noqa: E402  (ESP building and the QEMU command line)
+
+ICOUNT_SHIFT = 3  # scripts/hv-qemu --icount: -icount shift=3, TSC += 8 per instruction
+NOT_IMPLEMENTED = "not measured: path not implemented yet"
+
+# Every figure of the issue, in table order: (name, unit under -icount, target).
+# A target is an upper bound ("<= target").
+FIGURES = [
+    ("hypercall_null", "instructions", 60),
+    ("hypercall_console_64b", "instructions", 600),
+    ("trap_ud_roundtrip", "instructions", 150),
+    ("trap_pf_roundtrip", "instructions", 200),
+    ("syscall_fast", "instructions", 10),
+    ("syscall_bounce", "instructions", 250),
+    ("event_self", "instructions", 200),
+    ("event_cross_guest", "instructions", 600),
+    ("vcpu_switch", "instructions", 400),
+    ("timer_deadline_late", "ns", 5000),
+    ("boot_first_guest", "instructions", 5_000_000),
+    ("boot_32_guests", "instructions", 20_000_000),
+    ("cpu_overhead_pct", "percent", 0.5),
+    ("hv_image_bytes", "bytes", 131072),
+    ("guest_overhead_bytes", "bytes", 32768),
+]
+# Paths hv does not have yet: listed as not measured until bench-main reports
+# them (then they are measured and judged like any other figure).
+PENDING = {"trap_ud_roundtrip", "trap_pf_roundtrip", "syscall_fast", "syscall_bounce",
+           "event_self", "event_cross_guest", "timer_deadline_late"}
+EXTRA_TARGET_NOTE = {"syscall_fast": " and 0 hv entries"}
+TIME_UNITS = {"instructions", "ns"}
+
+# bench-main rows that are not figures of their own: the baseline, and the
+# guest half of cpu_overhead_pct.
+DERIVED = {"rdtsc_pair", "cpu_workload", "cpu_workload_check", "done"}
+# What bench-main must report today; a missing one is a broken benchmark.
+GUEST_FIGURES = ("vcpu_switch", "hypercall_null", "hypercall_console_64b", "cpu_workload")
+
+BOOT_GUESTS = 32
+PEER_NAME = "bench-peer"  # the "typical small guest" of guest_overhead_bytes
+
+
+def work_rounds():
+    """BENCH_WORK_ROUNDS from bench/guests/bench.h: hv must run the same work."""
+    with open(os.path.join(ROOT, "bench", "guests", "bench.h")) as f:
+        m = re.search(r"^#define BENCH_WORK_ROUNDS (\d+)\s*$", f.read(), re.M)
+    if not m:
+        sys.exit("bench: BENCH_WORK_ROUNDS not found in bench/guests/bench.h")
+    return int(m.group(1))
+
+
+def boot(build, name, images, cfg, icount, timeout, workroot):
+    """One QEMU boot in workroot/name: (exit status, serial log, seconds, stderr)."""
+    workdir = os.path.join(workroot, name)
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    spec = harness.Boot(images=images, cfg=cfg, icount=icount, timeout=timeout)
+    esp = harness.build_esp(build, spec, workdir)
+    start = time.monotonic()
+    proc = subprocess.run(harness.qemu_command(spec, esp, workdir), capture_output=True, text=True)
+    log = ""
+    path = os.path.join(workdir, "serial.log")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            log = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    with open(os.path.join(workdir, "qemu-stderr.log"), "w") as f:
+        f.write(proc.stderr)
+    return proc.returncode, log, time.monotonic() - start, proc.stderr
+
+
+GUEST_LINE = re.compile(r"^\[([^\]]+)\] bench: (.*)$", re.M)
+FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
+
+
+def guest_lines(log):
+    """(guest, {key: value}) for every `bench:` line a guest printed."""
+    out = []
+    for guest, rest in GUEST_LINE.findall(log):
+        fields = {k: v.strip('"') for k, v in FIELD.findall(rest)}
+        fields["_error"] = rest.startswith("error ")
+        out.append((guest, fields))
+    return out
+
+
+def hv_value(log, pattern):
+    m = re.search(pattern, log, re.M)
+    return m.groups() if m else None
+
+
+class Report:
+    def __init__(self, icount):
+        self.icount = icount
+        self.values = {}     # name -> dict(median, min, iterations, note)
+        self.problems = []   # broken benchmarks
+        self.notes = []
+        self.extra = []      # figures bench-main measures that FIGURES does not list
+
+    def time_value(self, tsc):
+        """TSC cycles -> instructions under -icount; cycles as they are otherwise."""
+        return tsc / (1 << ICOUNT_SHIFT) if self.icount else float(tsc)
+
+    def put(self, name, median, minimum, iterations, note=""):
+        self.values[name] = {"median": median, "min": minimum, "iterations": iterations,
+                             "note": note}
+
+
+def parse_boot_a(log, rep, rounds):
+    lines = guest_lines(log)
+    main = {f["name"]: f for g, f in lines if g == "bench-main" and "name" in f and not f["_error"]}
+    for g, f in lines:
+        if f["_error"]:
+            rep.problems.append(f"{g}: {f.get('name', '?')} broke: {f.get('reason', '?')} "
+                                f"(result {f.get('result', '?')})")
+    targets = dict((n, t) for n, _, t in FIGURES)
+
+    pair = main.get("rdtsc_pair")
+    if pair:
+        rep.notes.append(f"rdtsc pair (subtracted from every sample): "
+                         f"{fmt(rep.time_value(int(pair['tsc_median'])))} "
+                         f"{'instructions' if rep.icount else 'TSC cycles'}")
+    else:
+        rep.problems.append("rdtsc_pair: no result from bench-main")
+
+    # Every row of bench-main's table is a figure, whatever its name: a new
+    # row needs nothing here (a name missing from FIGURES is appended).
+    for name, f in main.items():
+        if name in DERIVED or "tsc_median" not in f:
+            continue
+        events = int(f["events"])
+        rep.put(name, rep.time_value(int(f["tsc_median"])) / events,
+                rep.time_value(int(f["tsc_min"])) / events, int(f["iterations"]),
+                f"{events} per sample" if events > 1 else "")
+        if name not in targets:
+            rep.extra.append((name, f["unit"], int(f["target"])))
+        elif int(f["target"]) != targets[name]:
+            rep.notes.append(f"{name}: the guest's target {f['target']} differs from "
+                             f"run.py's {targets[name]}")
+    for name in GUEST_FIGURES:
+        if name not in main:
+            rep.problems.append(f"{name}: no result from bench-main")
+
+    native = hv_value(log, r"^hv: bench: native workload of (\d+) rounds: (\d+) TSC cycles "
+                           r"\(crc (0x[0-9a-f]+)\)")
+    work = main.get("cpu_workload")
+    check = main.get("cpu_workload_check")
+    if native and work and check:
+        n_rounds, n_tsc, n_crc = int(native[0]), int(native[1]), native[2]
+        if n_rounds != rounds or int(check["rounds"]) != rounds:
+            rep.problems.append(f"cpu_overhead_pct: rounds differ (hv {n_rounds}, guest "
+                                f"{check['rounds']}, bench.h {rounds})")
+        elif check["crc"].lower() != n_crc.lower():
+            rep.problems.append(f"cpu_overhead_pct: the guest's CRC {check['crc']} is not "
+                                f"hv's {n_crc}: not the same work")
+        else:
+            med = (int(work["tsc_median"]) - n_tsc) / n_tsc * 100
+            low = (int(work["tsc_min"]) - n_tsc) / n_tsc * 100
+            rep.put("cpu_overhead_pct", med, low, int(work["iterations"]),
+                    f"{rounds} rounds: native {fmt(rep.time_value(n_tsc))}, guest "
+                    f"{fmt(rep.time_value(int(work['tsc_median'])))}")
+    else:
+        rep.problems.append("cpu_overhead_pct: hv's native run or the guest's runs missing")
+
+    over = hv_value(log, rf"^hv: guest {re.escape(PEER_NAME)}: hv overhead (\d+) bytes: "
+                         r"(\d+) page-table pages, (\d+) bytes of structures")
+    if over:
+        v = int(over[0])
+        rep.put("guest_overhead_bytes", v, v, 1,
+                f"{PEER_NAME}: {over[1]} page-table pages + {over[2]} B of structures")
+    else:
+        rep.problems.append("guest_overhead_bytes: hv's debug line for bench-peer missing")
+
+
+def boot_tscs(log):
+    """efi_main's TSC and {guest: first TSC} of the bench-boot guests."""
+    efi = hv_value(log, r"^hv: boot: efi_main entered at TSC (\d+)")
+    tscs = {f["guest"]: int(f["tsc"]) for g, f in guest_lines(log)
+            if f.get("name") == "boot_guest" and "tsc" in f}
+    return (int(efi[0]) if efi else None), tscs
+
+
+def parse_boot_b(log, rep):
+    efi, tscs = boot_tscs(log)
+    if efi is None or len(tscs) != BOOT_GUESTS:
+        rep.problems.append(f"boot_32_guests: efi_main's TSC {'found' if efi else 'missing'}, "
+                            f"{len(tscs)} of {BOOT_GUESTS} guests reported")
+        return
+    last = max(tscs, key=tscs.get)
+    v = rep.time_value(tscs[last] - efi)
+    first = rep.time_value(min(tscs.values()) - efi)
+    rep.put("boot_32_guests", v, v, 1, f"last: {last}; the first of them at {fmt(first)}")
+
+
+def parse_boot_c(log, rep):
+    efi, tscs = boot_tscs(log)
+    if efi is None or len(tscs) != 1:
+        rep.problems.append(f"boot_first_guest: efi_main's TSC {'found' if efi else 'missing'}, "
+                            f"{len(tscs)} of 1 guest reported")
+        return
+    v = rep.time_value(next(iter(tscs.values())) - efi)
+    rep.put("boot_first_guest", v, v, 1, "one 256 KiB guest on the ESP")
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+    return f"{int(v):,}"
+
+
+def verdict(rep, name, unit, target, median):
+    if unit in TIME_UNITS and not rep.icount:
+        return "noisy: not judged"
+    if median is None:
+        return "BROKEN"
+    ok = median <= target
+    return ("ok" if ok else "MISSED") + (" (noisy)" if unit == "percent" and not rep.icount else "")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--icount", type=int, choices=(0, 1), default=1)
+    ap.add_argument("--json", default=None, help="default: BUILD/bench.json")
+    ap.add_argument("--timeout", type=int, default=180, help="seconds per boot")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build)
+    guests = os.path.join(build, "bench-guests")
+    need = [os.path.join(build, "hv.efi")] + [os.path.join(guests, g) for g in
+                                                ("bench-main", "bench-peer", "bench-boot")]
+    missing = [p for p in need if not os.path.exists(p)]
+    if missing:
+        print("bench: missing " + ", ".join(missing) + " (run make bench)", file=sys.stderr)
+        return 2
+    icount = bool(args.icount)
+    rounds = work_rounds()
+    workroot = os.path.join(build, "bench")
+    os.makedirs(workroot, exist_ok=True)
+
+    boots = {
+        "a": ([(os.path.join(guests, "bench-main"), "bench-a-main"),
+               (os.path.join(guests, "bench-peer"), "bench-b-peer")],
+              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n"),
+        "b": ([(os.path.join(guests, "bench-boot"), f"boot-{i:02d}") for i in range(BOOT_GUESTS)],
+              ""),
+        "c": ([(os.path.join(guests, "bench-boot"), "boot-00")], ""),
+    }
+    started = time.monotonic()
+    print(f"bench: {len(boots)} boots{', in parallel, under -icount shift=3' if icount else ', one after the other, on wall-clock time'}",
+          flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if icount else 1) as pool:
+        futures = {k: pool.submit(boot, build, f"boot-{k}", imgs, cfg, icount, args.timeout,
+                                  workroot) for k, (imgs, cfg) in boots.items()}
+        results = {k: f.result() for k, f in futures.items()}
+
+    rep = Report(icount)
+    for k, (status, log, secs, stderr) in results.items():
+        print(f"bench: boot {k}: status {status}, {secs:.1f} s, log in "
+              f"{os.path.relpath(os.path.join(workroot, 'boot-' + k, 'serial.log'))}")
+        if status != 0:
+            rep.problems.append(f"boot {k} ended with status {status} (0 expected): "
+                                + (stderr.strip().splitlines() or ["see its serial log"])[-1])
+    parse_boot_a(results["a"][1], rep, rounds)
+    parse_boot_b(results["b"][1], rep)
+    parse_boot_c(results["c"][1], rep)
+    size = os.path.getsize(os.path.join(build, "hv.efi"))
+    rep.put("hv_image_bytes", size, size, 1, "build/hv.efi (= EFI/BOOT/BOOTX64.EFI)")
+
+    # --- the table and the JSON -----------------------------------------------
+    rows, records = [], []
+    for name, unit, target in FIGURES + rep.extra:
+        shown_unit = "TSC cycles" if unit == "instructions" and not icount else unit
+        target_text = f"<= {fmt(target)}{EXTRA_TARGET_NOTE.get(name, '')}"
+        if name in PENDING and name not in rep.values:
+            rows.append((name, shown_unit, "-", "-", "-", target_text, NOT_IMPLEMENTED, ""))
+            records.append({"name": name, "unit": shown_unit, "median": None, "min": None,
+                            "iterations": 0, "target": target, "status": "not_measured"})
+            continue
+        v = rep.values.get(name)
+        if v is None:
+            rows.append((name, shown_unit, "-", "-", "-", target_text, "BROKEN", ""))
+            records.append({"name": name, "unit": shown_unit, "median": None, "min": None,
+                            "iterations": 0, "target": target, "status": "broken"})
+            if not any(p.startswith(name) for p in rep.problems):
+                rep.problems.append(f"{name}: missing")
+            continue
+        ver = verdict(rep, name, unit, target, v["median"])
+        rows.append((name, shown_unit, fmt(v["median"]), fmt(v["min"]), str(v["iterations"]),
+                     target_text, ver, v["note"]))
+        status = "noisy" if ver.startswith("noisy") else ("ok" if ver.startswith("ok") else "missed")
+        rnd = (lambda x: round(x, 4)) if unit == "percent" else \
+            (lambda x: int(x) if float(x).is_integer() else round(x, 2))
+        records.append({"name": name, "unit": shown_unit, "median": rnd(v["median"]),
+                        "min": rnd(v["min"]), "iterations": v["iterations"], "target": target,
+                        "status": status})
+
+    head = ("figure", "unit", "median", "min", "iterations", "target", "verdict", "")
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    title = ("exact: instruction counts under -icount shift=3 (TSC / 8)" if icount
+             else "NOISY: wall-clock TSC cycles, not instructions (ICOUNT=0)")
+    print(f"\nbench results, {title}")
+    for r in [head] + rows:
+        print("  ".join(c.rjust(w) if 2 <= i <= 4 else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    for n in rep.notes:
+        print(f"note: {n}")
+
+    out = args.json or os.path.join(build, "bench.json")
+    with open(out, "w") as f:
+        json.dump(records, f, indent=2)
+        f.write("\n")
+    print(f"bench: wrote {os.path.relpath(out)} in {time.monotonic() - started:.0f} s")
+    if rep.problems:
+        print("bench: BROKEN benchmarks:", file=sys.stderr)
+        for p in rep.problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+/* Hypercalls of the paravirtual CPU: trap table, system-call entry, kernel
+ * stack, iret, user address spaces (include/hv/abi_cpu.h). */
+#include "hv/hypercall/hypercall_table.h"
+
+#include "hv/cpu/idt.h"
+#include "hv/guest/guest.h"
+#include "hv/guest/uaccess.h"
+#include "hv/mm/mm.h"
+#include "vcpu/deliver.h"
+#include "vcpu/trap_table.h"
+#include "vcpu/vcpu.h"
+
+int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
+{
+    uint64_t n = f->rsi;
+    struct hv_trap_info entries[256];
+    if (n > 256)
+        return -HV_EINVAL;
+    if (n && copy_from_guest(v->guest, entries, f->rdi, n * sizeof(entries[0])) != 0)
+        return -HV_EFAULT;
+    if (!v->arch.traps) {
+        if (n == 0)
+            return 0;
+        v->arch.traps = kmalloc(sizeof(struct trap_table));
+        if (!v->arch.traps)
+            return -HV_ENOMEM;
+    }
+    if (n == 0 && f->rdi == 0) { /* (NULL, 0): forget every entry */
+        kfree(v->arch.traps, sizeof(struct trap_table));
+        v->arch.traps = NULL;
+        idt_set_fast_gate(0);
+        return 0;
+    }
+    int rc = trap_table_update(v->arch.traps, entries, n);
+    if (rc == 0)
+        idt_set_fast_gate(v->arch.traps->fast_handler); /* v is the running vCPU */
+    return rc;
+}
+
+int64_t hc_set_syscall(struct vcpu *v, struct trap_frame *f)
+{
+    if (f->rdi >= HV_GUEST_LOWER_HALF_END || (f->rsi & ~(uint64_t)HV_SYSCALL_MASK_EVENTS))
+        return -HV_EINVAL;
+    v->arch.syscall_handler = f->rdi;
+    v->arch.syscall_flags = (uint8_t)f->rsi;
+    return 0;
+}
+
+int64_t hc_set_kernel_stack(struct vcpu *v, struct trap_frame *f)
+{
+    if (f->rdi >= HV_GUEST_LOWER_HALF_END)
+        return -HV_EINVAL;
+    v->arch.kernel_sp = f->rdi;
+    return 0;
+}
+
+int64_t hc_iret(struct vcpu *v, struct trap_frame *f)
+{
+    int error;
+    int64_t rax = vcpu_iret(v, f, &error);
+    return error ? error : rax;
+}
+
+int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
+{
+    (void)f;
+    struct guest *g = v->guest;
+    for (uint64_t h = 1; h <= HV_MAX_USER_SPACES; h++) {
+        if (g->user_spaces[h])
+            continue;
+        struct pt_space *s = kmalloc(sizeof(*s));
+        if (!s)
+            return -HV_ENOMEM;
+        if (!guest_space_init(g, s)) {
+            kfree(s, sizeof(*s));
+            return -HV_ENOMEM;
+        }
+        g->user_spaces[h] = s;
+        return (int64_t)h;
+    }
+    return -HV_ENOMEM;
+}
+
+int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
+{
+    struct guest *g = v->guest;
+    uint64_t h = f->rdi;
+    if (h == HV_SPACE_KERNEL || !guest_space(g, h))
+        return -HV_EINVAL;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i]->arch.user_space == h)
+            return -HV_EBUSY;
+    guest_space_teardown(g, g->user_spaces[h]);
+    kfree(g->user_spaces[h], sizeof(struct pt_space));
+    g->user_spaces[h] = NULL;
+    return 0;
+}
+
+int64_t hc_set_user_space(struct vcpu *v, struct trap_frame *f)
+{
+    if (f->rdi == HV_SPACE_KERNEL || !guest_space(v->guest, f->rdi))
+        return -HV_EINVAL;
+    v->arch.user_space = (uint32_t)f->rdi;
+    return 0;
+}

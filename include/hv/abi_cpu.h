@@ -1,0 +1,98 @@
+/* The paravirtual CPU, ABI version 1 (part of include/hv/abi.h; see
+ * docs/abi.md). Guests run at ring 3 and register with hv what a kernel
+ * would put in its IDT and MSRs: exception handlers, a system-call entry and
+ * a stack for entries from user mode.
+ *
+ * Two ring-3 code selectors tell the guest where an exception came from, as
+ * a native kernel tells ring 0 from ring 3 by CS: HV_KERNEL_CS when the
+ * vCPU ran in guest kernel mode, HV_USER_CS in guest user mode. */
+#pragma once
+
+#include <stdint.h>
+
+#define HV_KERNEL_CS 0x23
+#define HV_USER_CS 0x3b
+#define HV_DATA_SS 0x1b
+
+/* --- trap table ------------------------------------------------------------
+ * One entry per vector: exceptions 0..31 reach the handler when the guest
+ * raises them; any vector may be raised with `int n` when the entry allows
+ * the mode the guest is in. The table belongs to the calling vCPU. A handler
+ * of 0 removes the entry. */
+#define HV_TRAP_MASK_EVENTS 0x01 /* events are masked while the handler runs */
+#define HV_TRAP_USER_INT 0x02    /* guest user mode may raise it with `int n` (kernel mode always may) */
+#define HV_TRAP_FAST 0x04        /* direct: a DPL-3 trap gate to the handler while this vCPU
+                                  * runs; hv is not entered (vector HV_FAST_TRAP_VECTOR only) */
+
+#define HV_FAST_TRAP_VECTOR 0x80
+
+struct hv_trap_info {
+    uint8_t vector;
+    uint8_t flags;
+    uint16_t reserved0; /* must be 0 */
+    uint32_t reserved1; /* must be 0 */
+    uint64_t handler;   /* lower-half address, 0 to remove */
+};
+
+/* How a handler is entered (not for HV_TRAP_FAST, which the CPU does):
+ *   - in guest kernel mode on the current stack, from guest user mode on the
+ *     kernel stack (HV_CALL_SET_KERNEL_STACK), after aligning it to 16 bytes,
+ *     the native 64-bit frame is pushed: ss, rsp, rflags, cs, rip and, for
+ *     the vectors where the CPU pushes one, the error code; rflags.IF in the
+ *     frame is the inverse of the event mask at the time (the virtual IF);
+ *   - rip = handler, in guest kernel mode, TF clear, events masked if the
+ *     entry says so; all other registers as they were;
+ *   - for #PF, the faulting address is in the vCPU's `cr2` in the shared
+ *     page before the handler runs.
+ * Guest kernel code must not use a red zone (as for any kernel on bare
+ * metal): the frame is written right below the interrupted code's rsp.
+ * A handler returns with `iretq` (to the same mode, no hypercall) or with
+ * HV_CALL_IRET (any mode, restores the event mask). */
+
+/* --- system calls from guest user mode --------------------------------------
+ * `syscall` in guest user mode does not reach hv's hypercalls: hv switches
+ * the vCPU to guest kernel mode, its page tables and kernel stack, pushes the
+ * native frame (ss, rsp, rflags, cs = HV_USER_CS, rip after the syscall) and
+ * enters `handler` with all registers as the application left them (rcx and
+ * r11 hold the return rip and rflags, as the instruction defines). */
+#define HV_SYSCALL_MASK_EVENTS 0x01
+
+/* --- returning: HV_CALL_IRET --------------------------------------------------
+ * The frame is at the guest's rsp (push flags, r11, rcx, rax in that order on
+ * top of a native frame, then call). rax, rcx and r11 come back from it,
+ * every other register stays as it is. cs selects the mode: HV_KERNEL_CS or
+ * HV_USER_CS (then the user space chosen with HV_CALL_SET_USER_SPACE, which
+ * must exist). rflags.IF sets the event mask (IF = 1: unmasked). */
+struct hv_iret_frame {
+    uint64_t rax, rcx, r11, flags; /* flags: 0, reserved */
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* --- memory operations -----------------------------------------------------
+ * `space` 0 is the guest kernel's address space, 1.. a user space. Pages are
+ * 4 KiB, va page-aligned, below HV_GUEST_MAP_LIMIT. src_va 0 maps fresh,
+ * zeroed pages charged to the guest's memory allowance; otherwise the pages
+ * already mapped at src_va.. in the kernel space are mapped again (the same
+ * memory, shared). Writable and executable together is refused. */
+#define HV_PROT_READ 0x1
+#define HV_PROT_WRITE 0x2
+#define HV_PROT_EXEC 0x4
+#define HV_SPACE_KERNEL 0
+#define HV_MAX_USER_SPACES 16
+#define HV_GUEST_MAP_LIMIT 0x00007fff00000000ULL
+
+/* --- the shared page ------------------------------------------------------------
+ * One page per guest at hv_start_info.shared_va, read-write to the guest. */
+#define HV_MAX_VCPUS 16
+
+struct hv_vcpu_shared {
+    uint8_t upcall_pending; /* events wait for delivery (events: later ABI) */
+    uint8_t upcall_mask;    /* the virtual IF, inverted: 1 = events masked */
+    uint8_t in_user_mode;   /* informative: 1 while the vCPU runs in user mode */
+    uint8_t pad[5];
+    uint64_t cr2;           /* the faulting address of the last #PF delivered */
+};
+
+struct hv_shared_info {
+    struct hv_vcpu_shared vcpu[HV_MAX_VCPUS];
+};

@@ -1,0 +1,106 @@
+/* vcpu/trap_table.c: validation is all-or-nothing, merging, lookup. */
+#include "check.h"
+#include "vcpu/trap_table.h"
+
+static struct hv_trap_info entry(uint8_t vector, uint8_t flags, uint64_t handler)
+{
+    return (struct hv_trap_info){.vector = vector, .flags = flags, .handler = handler};
+}
+
+static void sets_and_looks_up_exceptions(void)
+{
+    struct trap_table t = {0};
+    struct hv_trap_info e[] = {entry(14, HV_TRAP_MASK_EVENTS, 0x401000), entry(6, 0, 0x402000)};
+    CHECK_EQ_U64(trap_table_update(&t, e, 2), 0);
+    uint64_t h;
+    uint8_t f;
+    CHECK(trap_table_lookup(&t, 14, &h, &f));
+    CHECK_EQ_U64(h, 0x401000);
+    CHECK_EQ_U64(f, HV_TRAP_MASK_EVENTS);
+    CHECK(trap_table_lookup(&t, 6, &h, &f));
+    CHECK(!trap_table_lookup(&t, 13, &h, &f));
+}
+
+static void bad_entries_change_nothing(void)
+{
+    struct trap_table t = {0};
+    struct hv_trap_info good = entry(3, 0, 0x401000);
+    struct hv_trap_info bad[] = {
+        entry(13, 0, 0xffffffff80000000ULL),        /* hv's address */
+        entry(13, 0, 0x0000800000000000ULL),        /* non-canonical */
+        entry(13, 0x80, 0x401000),                  /* unknown flag */
+        entry(0x81, HV_TRAP_FAST, 0x401000),        /* fast on another vector */
+        entry(HV_FAST_TRAP_VECTOR, HV_TRAP_FAST, 0),/* fast without a handler */
+        entry(14, HV_TRAP_FAST, 0x401000),          /* fast exception */
+    };
+    struct hv_trap_info reserved = good;
+    reserved.reserved1 = 1;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct hv_trap_info pair[2] = {good, bad[i]};
+        CHECK_EQ_U64(trap_table_update(&t, pair, 2), (uint64_t)-HV_EINVAL);
+        uint64_t h;
+        uint8_t f;
+        CHECK(!trap_table_lookup(&t, 3, &h, &f)); /* the good one was not applied either */
+    }
+    CHECK_EQ_U64(trap_table_update(&t, &reserved, 1), (uint64_t)-HV_EINVAL);
+    reserved.reserved1 = 0;
+    reserved.reserved0 = 1;
+    CHECK_EQ_U64(trap_table_update(&t, &reserved, 1), (uint64_t)-HV_EINVAL);
+}
+
+static void zero_handler_removes(void)
+{
+    struct trap_table t = {0};
+    struct hv_trap_info set = entry(0x40, HV_TRAP_USER_INT, 0x401000), clear = entry(0x40, 0, 0);
+    CHECK_EQ_U64(trap_table_update(&t, &set, 1), 0);
+    uint64_t h;
+    uint8_t f;
+    CHECK(trap_table_lookup(&t, 0x40, &h, &f));
+    CHECK_EQ_U64(f, HV_TRAP_USER_INT);
+    CHECK_EQ_U64(trap_table_update(&t, &clear, 1), 0);
+    CHECK(!trap_table_lookup(&t, 0x40, &h, &f));
+    CHECK_EQ_U64(t.soft_count, 0);
+}
+
+static void soft_vectors_are_bounded(void)
+{
+    struct trap_table t = {0};
+    for (unsigned v = 0; v < TRAP_SOFT_MAX; v++) {
+        struct hv_trap_info e = entry((uint8_t)(0x40 + v), 0, 0x401000 + v);
+        CHECK_EQ_U64(trap_table_update(&t, &e, 1), 0);
+    }
+    struct hv_trap_info one_more = entry(0x90, 0, 0x401000);
+    CHECK_EQ_U64(trap_table_update(&t, &one_more, 1), (uint64_t)-HV_ENOMEM);
+    struct hv_trap_info replace = entry(0x40, 0, 0x409000); /* same vector: fits */
+    CHECK_EQ_U64(trap_table_update(&t, &replace, 1), 0);
+    uint64_t h;
+    uint8_t f;
+    CHECK(trap_table_lookup(&t, 0x40, &h, &f));
+    CHECK_EQ_U64(h, 0x409000);
+}
+
+static void fast_gate_set_and_cleared(void)
+{
+    struct trap_table t = {0};
+    struct hv_trap_info fast = entry(HV_FAST_TRAP_VECTOR, HV_TRAP_FAST, 0x405000);
+    CHECK_EQ_U64(trap_table_update(&t, &fast, 1), 0);
+    CHECK_EQ_U64(t.fast_handler, 0x405000);
+    struct hv_trap_info plain = entry(HV_FAST_TRAP_VECTOR, 0, 0x406000);
+    CHECK_EQ_U64(trap_table_update(&t, &plain, 1), 0);
+    CHECK_EQ_U64(t.fast_handler, 0);
+    uint64_t h;
+    uint8_t f;
+    CHECK(trap_table_lookup(&t, HV_FAST_TRAP_VECTOR, &h, &f));
+    CHECK_EQ_U64(h, 0x406000);
+}
+
+int main(void)
+{
+    check_suite = "trap_table";
+    RUN_TEST(sets_and_looks_up_exceptions);
+    RUN_TEST(bad_entries_change_nothing);
+    RUN_TEST(zero_handler_removes);
+    RUN_TEST(soft_vectors_are_bounded);
+    RUN_TEST(fast_gate_set_and_cleared);
+    return check_finish();
+}

@@ -1,0 +1,91 @@
+#include "vcpu/trap_table.h"
+
+#define KNOWN_FLAGS (HV_TRAP_MASK_EVENTS | HV_TRAP_USER_INT | HV_TRAP_FAST)
+
+static bool entry_valid(const struct hv_trap_info *e)
+{
+    if (e->reserved0 || e->reserved1 || (e->flags & ~KNOWN_FLAGS))
+        return false;
+    /* Lower half only: a guest handler can never be an hv address, and a
+     * canonical one, so returning there can never fault in ring 0. */
+    if (e->handler >= HV_GUEST_LOWER_HALF_END)
+        return false;
+    if (e->flags & HV_TRAP_FAST)
+        return e->vector == HV_FAST_TRAP_VECTOR && e->handler != 0;
+    return true;
+}
+
+static int set_soft(struct trap_table *t, const struct hv_trap_info *e)
+{
+    for (unsigned i = 0; i < t->soft_count; i++) {
+        if (t->soft[i].vector != e->vector)
+            continue;
+        if (e->handler) {
+            t->soft[i].handler = e->handler;
+            t->soft[i].flags = e->flags;
+        } else {
+            t->soft[i] = t->soft[--t->soft_count];
+        }
+        return 0;
+    }
+    if (!e->handler)
+        return 0;
+    if (t->soft_count == TRAP_SOFT_MAX)
+        return -HV_ENOMEM;
+    t->soft[t->soft_count].vector = e->vector;
+    t->soft[t->soft_count].flags = e->flags;
+    t->soft[t->soft_count].handler = e->handler;
+    t->soft_count++;
+    return 0;
+}
+
+static int apply(struct trap_table *t, const struct hv_trap_info *e)
+{
+    if (e->flags & HV_TRAP_FAST) {
+        t->fast_handler = e->handler;
+        return 0;
+    }
+    if (e->vector < TRAP_EXCEPTIONS) {
+        t->handler[e->vector] = e->handler;
+        t->flags[e->vector] = e->handler ? e->flags : 0;
+        return 0;
+    }
+    /* A non-fast entry for the fast vector also takes its gate away. */
+    if (e->vector == HV_FAST_TRAP_VECTOR)
+        t->fast_handler = 0;
+    return set_soft(t, e);
+}
+
+int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!entry_valid(&entries[i]))
+            return -HV_EINVAL;
+    struct trap_table next = *t;
+    for (size_t i = 0; i < n; i++) {
+        int rc = apply(&next, &entries[i]);
+        if (rc)
+            return rc;
+    }
+    *t = next;
+    return 0;
+}
+
+bool trap_table_lookup(const struct trap_table *t, unsigned vector, uint64_t *handler,
+                       uint8_t *flags)
+{
+    if (vector < TRAP_EXCEPTIONS) {
+        if (!t->handler[vector])
+            return false;
+        *handler = t->handler[vector];
+        *flags = t->flags[vector];
+        return true;
+    }
+    for (unsigned i = 0; i < t->soft_count; i++)
+        if (t->soft[i].vector == vector) {
+            *handler = t->soft[i].handler;
+            *flags = t->soft[i].flags;
+            return true;
+        }
+    return false;
+}

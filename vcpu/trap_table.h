@@ -1,0 +1,31 @@
+/* A vCPU's trap table: where each exception or software-interrupt vector
+ * is delivered in the guest. Pure (no hardware), unit-tested. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/hv/abi.h"
+
+#define TRAP_EXCEPTIONS 32
+#define TRAP_SOFT_MAX 16 /* software-interrupt vectors (int n) per vCPU */
+
+struct trap_table {
+    uint64_t handler[TRAP_EXCEPTIONS];
+    uint8_t flags[TRAP_EXCEPTIONS];
+    uint8_t soft_count;
+    struct {
+        uint8_t vector, flags;
+        uint64_t handler;
+    } soft[TRAP_SOFT_MAX];
+    uint64_t fast_handler; /* HV_FAST_TRAP_VECTOR's direct gate; 0: none */
+};
+
+/* Applies n entries (merging: each sets or, with handler 0, removes one
+ * vector) only if every entry is valid; otherwise changes nothing and
+ * returns -HV_EINVAL (or -HV_ENOMEM when more soft vectors than fit). */
+int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, size_t n);
+/* The handler for a vector (exception or int n), or false. */
+bool trap_table_lookup(const struct trap_table *t, unsigned vector, uint64_t *handler,
+                       uint8_t *flags);
