@@ -89,6 +89,14 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 # --- guests: the SDK, example images (into images/) and test guests ---------
 include guest/guest.mk
 
+# --- benchmarks: `make bench` (docs/benchmarks.md) --------------------------
+include bench/bench.mk
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hv.efi bench-guests
+	python3 bench/run.py $(BENCH_RUN_ARGS)
+
 # --- the ESP: what goes on a USB stick ----------------------------------------
 # build/esp/ and build/esp.img never carry QEMU-only settings: `make run`
 # and the tests boot a copy with the runner's additions.
@@ -166,5 +174,6 @@ help:
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
 	@echo "make fuzz    fuzz the guest image validator (FUZZ_SECONDS, default 600)"
+	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -12,7 +12,8 @@
  * covers `events` occurrences of the path (a ping-pong sample is 2
  * switches). bench/run.py divides by `events`, and by 8 under -icount
  * shift=3, where the TSC advances exactly 8 per instruction. A path that
- * fails prints `bench: error name=N reason=R` and the guest exits with 1.
+ * fails prints `bench: error name=N reason="R" result=E` and the guest
+ * exits with 1.
  *
  * Adding a figure: write a sample function (time the path between
  * bench_tsc() calls, nothing else) and add its row. */
@@ -235,8 +236,8 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     if (measure(&empty, 0, &baseline) != NULL)
         return 1;
 
-    /* Printing costs console tokens: keep it short until the console
-     * figure is done, then print everything. */
+    /* Nothing is printed until every figure is measured: printing costs
+     * console tokens that hypercall_console_64b needs. */
     struct result results[sizeof(figures) / sizeof(figures[0])];
     const char *errors[sizeof(figures) / sizeof(figures[0])];
     int64_t error_results[sizeof(figures) / sizeof(figures[0])];

@@ -105,7 +105,7 @@ static void HVG_USER_TEXT __attribute__((noreturn)) user_exit(uint64_t status)
 #define USER_STRING(name, text) static const char HVG_USER_RODATA name[] = text
 
 USER_STRING(hello_greeting, "hello: hello from user mode, getpid() by syscall = ");
-USER_STRING(counter_fast, "counter: getpid() by int $0x80 (fast, no hv) = ");
+USER_STRING(counter_fast, "counter: getpid() by int $0x80 (the fast gate) = ");
 USER_STRING(counter_slow, "counter: getpid() by syscall (bounced through hv) = ");
 USER_STRING(counter_sum, "counter: 1 + 2 + ... + 1000 = ");
 USER_STRING(crasher_hello, "crasher: pid ");

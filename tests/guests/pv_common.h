@@ -5,14 +5,18 @@
 
 #include "hvg.h"
 
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 #define PAGE 4096ull
 
+/* Not every guest uses every helper. */
+#define PV_HELPER static __attribute__((unused))
+
 static const char *pv_name = "pv";
 static int pv_checks, pv_failures;
 
-static void expect_eq(const char *what, int64_t got, int64_t want)
+PV_HELPER void expect_eq(const char *what, int64_t got, int64_t want)
 {
     pv_checks++;
     if (got == want) {
@@ -25,7 +29,7 @@ static void expect_eq(const char *what, int64_t got, int64_t want)
     }
 }
 
-static void expect_true(const char *what, bool ok)
+PV_HELPER void expect_true(const char *what, bool ok)
 {
     pv_checks++;
     if (!ok)
@@ -35,7 +39,7 @@ static void expect_true(const char *what, bool ok)
 
 /* An error (< 0), whichever: where the ABI names no code, the test says
  * what hv answered. */
-static void expect_error(const char *what, int64_t got)
+PV_HELPER void expect_error(const char *what, int64_t got)
 {
     pv_checks++;
     if (got < 0) {
@@ -48,7 +52,7 @@ static void expect_error(const char *what, int64_t got)
     }
 }
 
-static int pv_finish(void)
+PV_HELPER int pv_finish(void)
 {
     if (pv_failures == 0) {
         hvg_printf("%s: all %d checks passed\n", pv_name, pv_checks);
@@ -64,7 +68,7 @@ static int pv_finish(void)
  * pv_fault_rip and pv_resume_rip; it uses rax and needs the operands
  *     [fault] "=m"(pv_fault_rip), [resume] "=m"(pv_resume_rip)
  * which PV_ARM_OUT supplies. */
-static volatile uint64_t pv_fault_rip, pv_resume_rip;
+static volatile uint64_t pv_fault_rip __attribute__((unused)), pv_resume_rip __attribute__((unused));
 
 #define PV_ARM                                   \
     "lea 8f(%%rip), %%rax\n\t"                   \
@@ -78,7 +82,7 @@ static volatile uint64_t pv_fault_rip, pv_resume_rip;
  * read+exec, rodata read-only, user data read+write and shared with the
  * kernel, so the kernel sees what user code stored), plus a fresh stack
  * below stack_top. Returns the space's handle or a negative error. */
-static int64_t pv_make_user_space(uint64_t stack_top, uint64_t stack_pages)
+PV_HELPER int64_t pv_make_user_space(uint64_t stack_top, uint64_t stack_pages)
 {
     struct {
         const char *start, *end;
@@ -114,15 +118,15 @@ static int64_t pv_make_user_space(uint64_t stack_top, uint64_t stack_pages)
     return space;
 }
 
-static uint8_t pv_kernel_stack[32768] __attribute__((aligned(16)));
+static uint8_t pv_kernel_stack[32768] __attribute__((aligned(16), unused));
 
-static uint64_t pv_kernel_stack_top(void)
+PV_HELPER uint64_t pv_kernel_stack_top(void)
 {
     return (uint64_t)(uintptr_t)(pv_kernel_stack + sizeof(pv_kernel_stack));
 }
 
 /* Reads hv_entries of vCPU vcpu (one hypercall, which itself counts). */
-static uint64_t pv_hv_entries(unsigned vcpu)
+PV_HELPER uint64_t pv_hv_entries(unsigned vcpu)
 {
     struct hv_vcpu_info info;
 

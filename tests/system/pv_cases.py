@@ -1,0 +1,101 @@
+"""System tests of the paravirtual CPU (include/hv/abi_cpu.h): trap tables and
+delivery, system calls (bounced and fast), guest user mode, HV_CALL_IRET,
+memory operations, and the example guest OS. Each returns (problems, result).
+
+Most test guests (tests/guests/pv_*.c) check themselves and print one line
+per check; the tests here judge their last words, their exit status and
+hv's log (no panic, the reports hv must give)."""
+
+import os
+import re
+
+from harness import ROOT, Boot, run
+from registry import system_test
+
+EXAMPLES = os.path.join(ROOT, "images")
+
+
+def test_guest(build, name):
+    return os.path.join(build, "test-guests", name)
+
+
+def expect(problems, cond, what):
+    if not cond:
+        problems.append(what)
+
+
+def exited(log, guest, status=0):
+    return f"hv: guest {guest} exited with status {status}" in log
+
+
+def guest_lines(log, guest):
+    prefix = f"[{guest}] "
+    return [l[len(prefix):] for l in log.splitlines() if l.startswith(prefix)]
+
+
+def ended_line(log, guest):
+    m = re.search(rf"^hv: error: guest {re.escape(guest)} ended: (.*)$", log, re.M)
+    return m.group(1) if m else None
+
+
+def self_checking(build, name, boot=None, tag=None):
+    """Boots one self-checking pv guest (beside `hello`, which must not be
+    disturbed) and judges it: every check passed, exit 0, hv did not panic."""
+    boot = boot or Boot()
+    boot.images = [test_guest(build, name), os.path.join(EXAMPLES, "hello")] + boot.images
+    r = run(build, boot, tag or name)
+    problems = []
+    lines = guest_lines(r.log, name)
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
+    expect(problems, any(re.match(rf"{re.escape(name)}: all \d+ checks passed", l) for l in lines),
+           f"{name} did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(r.log, name), f"{name} did not exit 0: {ended_line(r.log, name)}")
+    expect(problems, exited(r.log, "hello"), "hello beside it did not complete")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    return problems, r, lines
+
+
+# --- the example guest OS, as `make run` boots it ------------------------------------
+
+@system_test
+def test_pv_tinyos_runs_its_applications(build):
+    r = run(build, Boot(images=[os.path.join(EXAMPLES, "tinyos")]), "tinyos")
+    problems = []
+    lines = guest_lines(r.log, "tinyos")
+    text = "\n".join(lines)
+    expect(problems, exited(r.log, "tinyos"), f"tinyos did not exit 0: {ended_line(r.log, 'tinyos')}")
+    expect(problems, r.status == 0, f"exit status {r.status}")
+    expect(problems, "demand paging: touched 3 pages" in text and "3 page fault(s)" in text
+           and "contents right" in text, "the kernel's demand paging did not show")
+    expect(problems, "hello: hello from user mode, getpid() by syscall = 1" in lines,
+           "hello did not print its pid")
+    expect(problems, "counter: getpid() by int $0x80 (the fast gate) = 2" in lines
+           and "counter: getpid() by syscall (bounced through hv) = 2" in lines,
+           "counter did not print its pid both ways")
+    expect(problems, "counter: 1 + 2 + ... + 1000 = 500500" in lines, "counter's sum missing")
+    expect(problems, re.search(r"tinyos: crasher \(pid 3\) ended: #PF reading 0x[0-9a-f]+ "
+                               r"\(not mapped in its space\)", text),
+           "crasher's page fault was not reported by the kernel")
+    for app in ["hello (pid 1)", "counter (pid 2)"]:
+        expect(problems, f"tinyos: {app} exited with status 0" in lines, f"{app} did not exit 0")
+    expect(problems, "tinyos: crasher (pid 3) was ended by #PF" in lines, "crasher was not ended")
+    expect(problems, any(l.endswith(": all done") for l in lines), "tinyos did not sum up well")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    return problems, r
+
+
+# --- exceptions in guest kernel mode ----------------------------------------------------
+
+@system_test
+def test_pv_exceptions_reach_guest_handlers(build):
+    problems, r, lines = self_checking(build, "pv-exceptions")
+    return problems, r
+
+
+# --- guest user mode: system calls and exceptions bounced to the guest kernel -----------
+
+@system_test
+def test_pv_user_mode_syscalls_and_exceptions(build):
+    problems, r, lines = self_checking(build, "pv-user")
+    return problems, r
