@@ -64,6 +64,11 @@ uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
      * the firmware's MTRRs, as the firmware's own identity map does. */
     uint64_t top = 1ULL << 32;
     for (uint32_t i = 0; i < h->mem_count; i++) {
+        /* Device memory only an OS uses (PCI windows, possibly far above
+         * RAM) is left to the core's device window; what runtime services
+         * use is MEM_RUNTIME and is covered. */
+        if (h->mem[i].kind == MEM_MMIO)
+            continue;
         uint64_t end = h->mem[i].base + h->mem[i].size;
         if (end > top && end > h->mem[i].base)
             top = end;

@@ -51,11 +51,11 @@ uint64_t stub_load_core(struct handoff *h)
     for (uint16_t i = 0; i < eh->e_phnum; i++) {
         const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf + eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr));
         if (ph->p_type == PT_LOAD)
-            CopyMem(image + (ph->p_vaddr - lo), (void *)(elf + ph->p_offset), ph->p_filesz);
+            stub_copy(image + (ph->p_vaddr - lo), elf + ph->p_offset, ph->p_filesz);
     }
     /* The stub's own image becomes free memory once the core runs, so the
      * symbol table the core uses for stack traces needs a copy of its own. */
-    CopyMem(elf_copy, (void *)elf, size);
+    stub_copy(elf_copy, elf, size);
 
     h->core_phys = (uint64_t)image;
     h->core_size = pages * EFI_PAGE_SIZE;

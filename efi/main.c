@@ -11,6 +11,20 @@ static inline uint64_t read_tsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+void stub_zero(void *dst, UINTN bytes)
+{
+    UINTN words = bytes / 8, rest = bytes % 8;
+    __asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(0ull) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(rest) : "a"(0) : "memory");
+}
+
+void stub_copy(void *dst, const void *src, UINTN bytes)
+{
+    UINTN words = bytes / 8, rest = bytes % 8;
+    __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
+}
+
 void *stub_alloc_pages(UINTN pages)
 {
     EFI_PHYSICAL_ADDRESS addr = 0;
@@ -18,34 +32,36 @@ void *stub_alloc_pages(UINTN pages)
                                       pages, &addr);
     if (EFI_ERROR(st))
         return NULL;
-    ZeroMem((void *)addr, pages * EFI_PAGE_SIZE);
+    stub_zero((void *)addr, pages * EFI_PAGE_SIZE);
     return (void *)addr;
 }
 
-/* Enough table pages for the core, the first MiB, and identity + direct maps
- * of the memory map in 2 MiB pages: two page-directory pages per GiB of
- * address space plus a margin for 4 KiB-mapped edges. Computed from the map
- * as it is now; the map after exit covers the same physical memory. */
+/* Enough table pages for the identity and direct maps of [0, top of the
+ * memory map) in 2 MiB pages (one page directory per GiB, for each map, plus
+ * the directory-pointer pages) and the core in 4 KiB pages (a few tables),
+ * with a margin. Computed from the map as it is now; the map after exit
+ * covers the same physical memory. */
 static UINTN boot_table_pages_needed(void)
 {
     UINTN entries = 0, key = 0, desc_size = 0;
     UINT32 desc_version = 0;
     EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &desc_size, &desc_version);
     uint64_t top = 0x100000000ULL;
-    UINTN edges = 0;
     if (map) {
         for (UINTN i = 0; i < entries; i++) {
             EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((UINT8 *)map + i * desc_size);
             uint64_t end = d->PhysicalStart + (d->NumberOfPages << 12);
-            if (end > top && d->Type != EfiMemoryMappedIO)
+            /* Device ranges only the OS uses are not mapped at boot (see
+             * stub_build_boot_tables); runtime ones are. */
+            bool device_only = (d->Type == EfiMemoryMappedIO || d->Type == EfiMemoryMappedIOPortSpace) &&
+                               !(d->Attribute & EFI_MEMORY_RUNTIME);
+            if (end > top && !device_only)
                 top = end;
-            edges++;
         }
         FreePool(map);
     }
     uint64_t gib = (top + (1ULL << 30) - 1) >> 30;
-    /* 2 maps x (PD per GiB) + PDPTs + a 4 KiB table per map edge, per map. */
-    return (UINTN)(2 * gib + 16 + 4 * edges + 64);
+    return (UINTN)(2 * gib + 2 * (gib / 512 + 1) + 32);
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)

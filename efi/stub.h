@@ -7,8 +7,12 @@
 
 #include "hv/handoff.h"
 
-/* Allocate zeroed pages below 4 GiB is not required: any address will do. */
+/* Zeroed loader-data pages anywhere in memory, or NULL. */
 void *stub_alloc_pages(UINTN pages);
+/* gnu-efi's ZeroMem and CopyMem go a byte at a time; the stub moves
+ * megabytes (files, the core, page-table pages), so it has its own. */
+void stub_zero(void *dst, UINTN bytes);
+void stub_copy(void *dst, const void *src, UINTN bytes);
 
 void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);
 void stub_read_esp(EFI_HANDLE image, struct handoff *h);

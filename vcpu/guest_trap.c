@@ -36,17 +36,21 @@ static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
     if (f->vector != VEC_GP || !(f->error_code & GP_ERROR_IDT) || (f->error_code & GP_ERROR_EXT) ||
         !v->arch.traps)
         return false;
-    unsigned vector = (unsigned)(f->error_code >> 3) & 0xff;
+    /* The vector comes from the instruction; the error code must name the
+     * same gate. Hardware puts the vector in bits 3 and up; QEMU's TCG puts
+     * the gate's byte offset (vector * 16) there: both are accepted. */
+    uint8_t insn[2];
+    if (copy_from_space(guest_space(v->guest, v->arch.user_mode ? v->arch.user_space : 0), insn,
+                        f->rip, 2) != 0 || insn[0] != OPCODE_INT_IMM8)
+        return false;
+    unsigned vector = insn[1];
+    uint64_t index = f->error_code & ~7ull;
+    if (index != (uint64_t)vector << 3 && index != (uint64_t)vector << 4)
+        return false;
     uint64_t handler;
     uint8_t flags;
     if (!trap_table_lookup(v->arch.traps, vector, &handler, &flags) ||
         (v->arch.user_mode && !(flags & HV_TRAP_USER_INT)))
-        return false;
-    /* Only the two-byte `int imm8` form reaches here with this error code
-     * (int3 and int1 have gates or #DB of their own); check it anyway. */
-    uint8_t insn[2];
-    if (copy_from_space(guest_space(v->guest, v->arch.user_mode ? v->arch.user_space : 0), insn,
-                        f->rip, 2) != 0 || insn[0] != OPCODE_INT_IMM8 || insn[1] != vector)
         return false;
     f->rip += 2;
     deliver_to_kernel(v, f, handler, flags & HV_TRAP_MASK_EVENTS, false, 0, "int n");

@@ -75,21 +75,29 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
     fpu_save(v->arch.fpu);
 }
 
-/* Loads a selector the guest chose. It can only have loaded null or the
- * user data selector (anything else faulted in the guest), so this cannot
- * fault here. */
+/* Loads the selectors the guest chose, unless they are what the CPU holds
+ * already (the common case: both vCPUs left them null). A guest can only
+ * have loaded null or the user data selector (anything else faulted in the
+ * guest), so this cannot fault here. Guest FS/GS bases are always 0: the
+ * guest cannot set them (no FSGSBASE, no MSR access), and loading a
+ * selector sets 0; KERNEL_GS_BASE, the guest's GS base while hv runs, stays
+ * 0 throughout. */
 static void load_segments(const struct arch_vcpu *a)
 {
-    __asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%fs"
-                     : : "r"(a->ds), "r"(a->es), "r"(a->fs));
-    /* Loading GS overwrites GS_BASE, which is hv's per-CPU pointer until the
-     * swapgs on the way out: put it back. Guest FS/GS bases are always 0
-     * (the guest cannot set them), which is what loading a selector gives. */
-    struct percpu *cpu = this_cpu();
-    __asm__ volatile("mov %0, %%gs" : : "r"(a->gs));
-    wrmsr(MSR_GS_BASE, (uint64_t)cpu);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
-    wrmsr(MSR_FS_BASE, 0);
+    uint16_t ds, es, fs, gs;
+    __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
+                     : "=r"(ds), "=r"(es), "=r"(fs), "=r"(gs));
+    if (ds != a->ds || es != a->es)
+        __asm__ volatile("mov %0, %%ds; mov %1, %%es" : : "r"(a->ds), "r"(a->es));
+    if (fs != a->fs)
+        __asm__ volatile("mov %0, %%fs" : : "r"(a->fs));
+    if (gs != a->gs) {
+        /* Loading GS overwrites GS_BASE, hv's per-CPU pointer until the
+         * swapgs on the way out: put it back. */
+        struct percpu *cpu = this_cpu();
+        __asm__ volatile("mov %0, %%gs" : : "r"(a->gs));
+        wrmsr(MSR_GS_BASE, (uint64_t)cpu);
+    }
 }
 
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)

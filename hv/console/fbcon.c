@@ -28,6 +28,10 @@ static uint32_t fg_colour[4], bg_colour;
 static const struct handoff_framebuffer *fbinfo;
 static uint64_t last_flush;
 static bool dirty;
+static unsigned lines_unflushed;
+/* Before the clock is calibrated there is no time to space flushes by:
+ * flush every so many lines, and at once for warnings and errors. */
+#define EARLY_FLUSH_LINES 16
 
 static uint32_t channel(uint32_t mask, uint8_t value)
 {
@@ -89,6 +93,7 @@ static void flush(void)
             }
         }
     dirty = false;
+    lines_unflushed = 0;
     last_flush = time_now_ns();
 }
 
@@ -119,13 +124,28 @@ static void fbcon_write(const char *s, size_t n, enum log_level level)
         *cell_at(cur_row, cur_col++) = (struct cell){ch == '\t' ? ' ' : ch, (unsigned char)level};
     }
     dirty = true;
-    /* Before the clock is calibrated time reads 0: draw at once then. */
-    uint64_t now = time_now_ns();
-    if (now == 0 || now - last_flush >= FLUSH_INTERVAL_NS)
+    lines_unflushed++;
+    uint64_t now = time_now_ns(); /* 0 until the clock is calibrated */
+    if (now ? now - last_flush >= FLUSH_INTERVAL_NS
+            : level >= LOG_WARN || lines_unflushed >= EARLY_FLUSH_LINES)
         flush();
 }
 
 static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write, flush};
+
+/* Two pixels per store: the screen is the largest thing hv ever writes. */
+static void clear_screen(const struct handoff_framebuffer *fb)
+{
+    uint64_t pair = (uint64_t)bg_colour << 32 | bg_colour;
+    for (uint32_t y = 0; y < fb->height; y++) {
+        volatile uint32_t *line = pixels + (uint64_t)y * pitch;
+        uint32_t x = 0;
+        for (; x + 1 < fb->width; x += 2)
+            *(volatile uint64_t *)(line + x) = pair;
+        if (x < fb->width)
+            line[x] = bg_colour;
+    }
+}
 
 bool fbcon_init(const struct handoff_framebuffer *fb)
 {
@@ -156,17 +176,13 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     fg_colour[LOG_WARN] = encode(0xff, 0xd0, 0x40);
     fg_colour[LOG_ERROR] = encode(0xff, 0x50, 0x50);
 
-    /* Clear the firmware's leftovers: `shown` starts as NULs, which no
-     * text cell equals, so the first flush draws every cell once. */
+    /* Clear the firmware's leftovers; the screen then shows blank cells,
+     * and a flush draws only text. */
     for (uint32_t i = 0; i < cols * rows; i++)
-        cells[i] = (struct cell){' ', LOG_INFO};
-    dirty = true;
-    flush();
-    /* Pixels right of or below the last full cell. */
-    for (uint32_t y = 0; y < fb->height; y++)
-        for (uint32_t x = (y < rows * FONT_HEIGHT) ? cols * FONT_WIDTH : 0; x < fb->width; x++)
-            pixels[(uint64_t)y * pitch + x] = bg_colour;
+        cells[i] = shown[i] = (struct cell){' ', LOG_INFO};
+    clear_screen(fb);
 
     log_add_sink(&fbcon_sink);
+    flush(); /* the replayed history, all of it */
     return true;
 }

@@ -12,6 +12,7 @@ static unsigned sink_count;
 static enum log_level min_level = LOG_INFO;
 static struct spinlock log_lock;
 static bool panic_mode;
+static bool unflushed; /* something was written since the last log_flush */
 
 /* Lines logged so far, kept to replay to late sinks; once full, later lines
  * are still written to live sinks but no longer kept. */
@@ -32,6 +33,7 @@ enum log_level log_get_level(void)
 
 static void emit(enum log_level level, const char *line, size_t n)
 {
+    unflushed = true;
     for (unsigned i = 0; i < sink_count; i++)
         sinks[i]->write(line, n, level);
     if (history_len + n <= HISTORY_BYTES && history_lines < sizeof(history_levels)) {
@@ -101,6 +103,9 @@ void log_write(enum log_level level, const char *fmt, ...)
 
 void log_flush(void)
 {
+    if (!unflushed)
+        return;
+    unflushed = false;
     for (unsigned i = 0; i < sink_count; i++)
         if (sinks[i]->flush)
             sinks[i]->flush();

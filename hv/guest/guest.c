@@ -15,7 +15,7 @@
 #define LOWER_HALF_END 0x0000800000000000ULL
 
 static struct guest *first, *last;
-static uint32_t next_id, alive;
+static uint32_t next_id, alive, unreaped;
 
 /* Page-table pages for a guest's spaces. Once the guest runs they are
  * charged to its allowance, so memory operations cannot make hv spend
@@ -133,6 +133,7 @@ void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *
     }
     g->vcpus_alive = 0;
     alive--;
+    unreaped++;
     if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else
@@ -179,6 +180,8 @@ void guest_free_memory(struct guest *g)
     if (g->memory_freed)
         return;
     g->memory_freed = true;
+    if (g->end != GUEST_ALIVE)
+        unreaped--;
     for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
         if (g->user_spaces[h]) {
             guest_space_teardown(g, g->user_spaces[h]);
@@ -223,6 +226,11 @@ struct guest *guest_list(void)
 uint32_t guests_alive(void)
 {
     return alive;
+}
+
+uint32_t guests_to_reap(void)
+{
+    return unreaped;
 }
 
 int guest_summary(void)

@@ -75,5 +75,7 @@ void guest_discard(struct guest *g);
 
 struct guest *guest_list(void);
 uint32_t guests_alive(void);
+/* Guests that ended but whose memory is not freed yet. */
+uint32_t guests_to_reap(void);
 /* Logs the end-of-run table; returns the hv exit status it implies. */
 int guest_summary(void);

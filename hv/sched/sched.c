@@ -88,9 +88,11 @@ void sched_vcpu_stop(struct vcpu *v)
     guest_vcpu_stopped(v->guest);
 }
 
-/* Frees every ended guest; only called on hv's own page tables. */
+/* Frees every ended guest; only called on page tables no ended guest owns. */
 static void reap_guests(void)
 {
+    if (!guests_to_reap())
+        return;
     for (struct guest *g = guest_list(); g; g = g->next)
         if (g->end != GUEST_ALIVE && !g->memory_freed)
             guest_free_memory(g);
@@ -113,6 +115,18 @@ static void __attribute__((noreturn)) finish(void)
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
+/* After idling, time has moved on; otherwise `now` is still good enough and
+ * saves reading the clock again. */
+static bool idled;
+
+static uint64_t next_now(uint64_t now)
+{
+    if (!idled)
+        return now;
+    idled = false;
+    return time_now_ns();
+}
+
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
@@ -124,7 +138,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     next->running_since = now;
     cpu->current = next;
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
-    timer_arm(now + SCHED_SLICE_NS);
+    timer_arm_from(now, now + SCHED_SLICE_NS);
 }
 
 void sched_return_to_guest(struct trap_frame *f)
@@ -138,7 +152,7 @@ void sched_return_to_guest(struct trap_frame *f)
         return;
     }
     cpu->need_resched = false;
-    log_flush(); /* at most once a slice: the screen catches up */
+    log_flush(); /* at most once a slice: the screen catches up (cheap if nothing to do) */
     uint64_t now = time_now_ns();
     enforce_time_limit(now);
     cur_runs = cur && cur->state == VCPU_RUNNING;
@@ -152,7 +166,7 @@ void sched_return_to_guest(struct trap_frame *f)
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
         cur->running_since = now;
-        timer_arm(now + SCHED_SLICE_NS);
+        timer_arm_from(now, now + SCHED_SLICE_NS);
         f->rflags = vcpu_sanitize_rflags(f->rflags);
         return;
     }
@@ -166,9 +180,10 @@ void sched_return_to_guest(struct trap_frame *f)
             finish();
         /* Nothing runnable, guests waiting: sleep until an interrupt. */
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+        idled = true;
         next = dequeue();
     }
-    switch_to(next, f, time_now_ns());
+    switch_to(next, f, next_now(now));
 }
 
 void sched_start(void (*ended)(void))

@@ -53,11 +53,18 @@ static void program(uint64_t now)
         return;
     }
     uint64_t delta = deadline > now ? deadline - now : 0;
+    /* The scheduler arms the same slice length over and over: convert it
+     * once. */
+    static uint64_t memo_delta = ~0ull, memo_ticks;
+    if (delta != memo_delta) {
+        memo_delta = delta;
+        memo_ticks = timescale_apply(use_tsc_deadline ? &ns_to_tsc : &ns_to_lapic, delta);
+    }
     if (use_tsc_deadline) {
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + timescale_apply(&ns_to_tsc, delta) + 1);
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + memo_ticks + 1);
         return;
     }
-    uint64_t count = timescale_apply(&ns_to_lapic, delta);
+    uint64_t count = memo_ticks;
     if (count == 0)
         count = 1;
     if (count > 0xffffffffULL)
@@ -65,12 +72,17 @@ static void program(uint64_t now)
     lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
 }
 
-void timer_arm(uint64_t deadline_ns)
+void timer_arm_from(uint64_t now_ns, uint64_t deadline_ns)
 {
     uint64_t flags = irq_save();
     deadline = deadline_ns;
-    program(time_now_ns());
+    program(now_ns);
     irq_restore(flags);
+}
+
+void timer_arm(uint64_t deadline_ns)
+{
+    timer_arm_from(time_now_ns(), deadline_ns);
 }
 
 static void timer_interrupt(struct trap_frame *f)

@@ -19,6 +19,8 @@ uint64_t time_lapic_hz(void);
 typedef void (*timer_fn)(uint64_t now_ns);
 void timer_set_handler(timer_fn fn);
 void timer_arm(uint64_t deadline_ns);
+/* The same when the caller has just read the clock as now_ns. */
+void timer_arm_from(uint64_t now_ns, uint64_t deadline_ns);
 
 /* Boot self-check: `ticks` timer interrupts at `hz`, with the elapsed time
  * logged for the system tests to compare against QEMU's clock. */

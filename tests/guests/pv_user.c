@@ -25,6 +25,9 @@ HV_GUEST_NOTE("pv-user", HVG_MIB(4), 1, 0);
 #define SYS_CHECK 500
 #define SYS_EXIT 60
 #define HV_CORE 0xffffffff80000000ull
+/* Where the user space sees the shared page (hv's own address for it is
+ * above HV_GUEST_MAP_LIMIT, so it cannot be mapped there). */
+#define USER_SHARED_VA 0x0000600000000000ull
 
 /* Shared with the user program (aliased read-write into its space). */
 uint64_t HVG_USER_DATA u_fault, u_resume, u_shared;
@@ -150,6 +153,7 @@ static unsigned log_count;
 static struct hvg_user_context context;
 static struct hvg_trap_frame check_frame;
 static uint8_t check_mask, check_in_user;
+static uint64_t check_frame_address;
 static uint64_t syscalls_seen[4][2];
 static unsigned syscall_count;
 
@@ -173,12 +177,20 @@ static void k_trap(struct hvg_trap_frame *f)
         hvg_exit(3);
     }
     log_entry(f);
+    /* An exception the program did not plan (no resume address, or far too
+     * many) ends it rather than looping. */
+    if (u_resume == 0 || log_count >= 32) {
+        hvg_trap_dump("pv-user: unplanned exception in user mode", f);
+        hvg_user_return(f, &context, -1);
+        return;
+    }
     if (f->vector == HVG_DB && (f->rflags & HVG_RFLAGS_TF)) {
         if (f->rip == u_resume)
             f->rflags &= ~HVG_RFLAGS_TF;
         return; /* a trap: rip is already past the instruction */
     }
     f->rip = u_resume;
+    u_resume = 0;
 }
 
 static void k_syscall(struct hvg_trap_frame *f)
@@ -191,6 +203,7 @@ static void k_syscall(struct hvg_trap_frame *f)
     }
     if (f->rax == SYS_CHECK) {
         check_frame = *f;
+        check_frame_address = (uint64_t)(uintptr_t)f;
         check_mask = sh->upcall_mask;
         check_in_user = sh->in_user_mode;
         f->rax = 0x5678;
@@ -227,8 +240,9 @@ static void check_regs(void)
                     f->r12 == 0xccccccccccccccccull && f->r13 == 0xddddddddddddddddull &&
                     f->r14 == 0xeeeeeeeeeeeeeeeeull && f->r15 == 0xffffffffffffffffull);
     expect_true("syscall handler: on the kernel stack",
-                (uint64_t)(uintptr_t)f >= (uint64_t)(uintptr_t)pv_kernel_stack &&
-                    (uint64_t)(uintptr_t)f < pv_kernel_stack_top());
+                check_frame_address >= (uint64_t)(uintptr_t)pv_kernel_stack &&
+                    check_frame_address < pv_kernel_stack_top() &&
+                    check_frame_address % 16 == 0);
     expect_eq("syscall handler: events masked (HV_SYSCALL_MASK_EVENTS)", check_mask, 1);
     expect_eq("syscall handler: in kernel mode (shared in_user_mode)", check_in_user, 0);
     expect_eq("after the syscall: rax is the handler's result", (int64_t)u_after[0], 0x5678);
@@ -326,8 +340,8 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     if (space <= 0)
         return pv_finish();
     expect_eq("mapping the shared page read-only into it",
-              hvg_mem_map((uint64_t)space, si->shared_va, 1, si->shared_va, HV_PROT_READ), 0);
-    u_shared = si->shared_va;
+              hvg_mem_map((uint64_t)space, USER_SHARED_VA, 1, si->shared_va, HV_PROT_READ), 0);
+    u_shared = USER_SHARED_VA;
     expect_eq("selecting it", hvg_set_user_space((uint64_t)space), 0);
 
     int64_t r = hvg_user_run(&context, (uint64_t)(uintptr_t)u_regs, USER_STACK_TOP - 8, 0);

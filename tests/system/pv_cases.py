@@ -99,3 +99,75 @@ def test_pv_exceptions_reach_guest_handlers(build):
 def test_pv_user_mode_syscalls_and_exceptions(build):
     problems, r, lines = self_checking(build, "pv-user")
     return problems, r
+
+
+# --- system calls: the fast gate and the bounced syscall ------------------------------------
+
+@system_test
+def test_pv_fast_and_bounced_syscalls_agree(build):
+    problems, r, lines = self_checking(build, "pv-syscalls")
+    return problems, r
+
+
+@system_test
+def test_pv_fast_gate_does_not_enter_hv(build):
+    # Without SMAP, QEMU TCG's gate and iretq accesses need no help from hv,
+    # so the guest judges hv_entries strictly (see tests/guests/pv_syscalls.c).
+    problems, r, lines = self_checking(build, "pv-syscalls", Boot(cpu="max,-smap"), "pv-nosmap")
+    expect(problems, any("judged strictly" in l for l in lines),
+           "the guest did not judge hv_entries strictly")
+    return problems, r
+
+
+# --- hostile state on entry, registration checks ---------------------------------------------
+
+@system_test
+def test_pv_hostile_rsp_and_flags_on_syscall(build):
+    problems, r, lines = self_checking(build, "pv-hostile")
+    return problems, r
+
+
+@system_test
+def test_pv_bad_registrations_rejected(build):
+    problems, r, lines = self_checking(build, "pv-trap-table")
+    return problems, r
+
+
+# --- memory operations --------------------------------------------------------------------------
+
+@system_test
+def test_pv_memory_operations_refuse_and_work(build):
+    problems, r, lines = self_checking(build, "pv-memops")
+    return problems, r
+
+
+# --- deliveries that cannot be made -------------------------------------------------------------
+
+FAILS = {
+    # name: what hv's end line must say
+    "pv-fail-stack": r"fault while delivering #PF: the kernel stack is not writable at 0x5000000",
+    "pv-fail-handler": r"fault while delivering #UD: the handler is not mapped executable at 0x",
+    "pv-fail-kstack": r"fault while delivering a system call: the kernel stack is not writable at 0xff",
+    "pv-fail-nokstack": r"fault while delivering a system call: no kernel stack registered",
+    "pv-fail-nosyscall": r"system call from guest user mode with no handler registered",
+    "pv-fail-unhandled": r"#UD \(invalid opcode\), RIP 0x",
+}
+
+
+@system_test
+def test_pv_undeliverable_ends_only_that_guest(build):
+    images = [(test_guest(build, "pv-fail"), n) for n in FAILS]
+    images.append(os.path.join(EXAMPLES, "hello"))
+    r = run(build, Boot(images=images), "pvfail")
+    problems = []
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (guests failed)")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    expect(problems, exited(r.log, "hello"), "hello did not complete beside them")
+    for name, want in FAILS.items():
+        reason = ended_line(r.log, name)
+        expect(problems, reason is not None, f"{name}: no end line")
+        if reason is not None:
+            expect(problems, re.search(want, reason), f"{name}: '{reason}', expected /{want}/")
+        expect(problems, not any("FAILED" in l for l in guest_lines(r.log, name)),
+               f"{name} survived what should have ended it")
+    return problems, r
