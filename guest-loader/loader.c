@@ -38,9 +38,27 @@ static uint64_t segment_flags(uint32_t pflags)
     uint64_t f = 0;
     if (pflags & PF_W)
         f |= PTE_W;
-    if (!(pflags & PF_X))
+    if (pflags & PF_X)
+        f |= PTE_SW_EXEC;
+    else
         f |= cpu_nx_mask();
     return f;
+}
+
+/* Gives mapped pages their final permissions, keeping the per-frame W^X
+ * counts right (they were mapped writable to be filled). */
+static bool set_final_flags(struct guest *g, uint64_t start, uint64_t end, uint64_t flags)
+{
+    for (uint64_t va = start; va < end; va += PAGE) {
+        uint64_t pa, old;
+        if (!pt_lookup(&g->space, va, &pa, &old))
+            return false;
+        guest_frame_count_mapping(pa, old, -1);
+        if (!guest_frame_may_map(pa, flags))
+            return false;
+        guest_frame_count_mapping(pa, flags, +1);
+    }
+    return pt_protect(&g->space, start, end - start, flags) == PT_OK;
 }
 
 /* Writes through hv's direct map into pages already mapped for the guest. */
@@ -94,8 +112,7 @@ static bool protect_segments(struct guest *g, const struct elf_image *img)
     for (size_t i = 0; i < img->segment_count; i++) {
         const struct elf_segment *s = &img->segments[i];
         uint64_t start = page_down(s->vaddr), end = page_up(s->vaddr + s->memsz);
-        if (pt_protect(&g->space, start, end - start,
-                       PTE_P | PTE_U | segment_flags(s->flags)) != PT_OK)
+        if (!set_final_flags(g, start, end, PTE_P | PTE_U | segment_flags(s->flags)))
             return false;
     }
     return true;
@@ -163,7 +180,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     si.image_end = img->highest;
     si.shared_va = SHARED_VA;
     write_guest(g, START_INFO_VA, (const uint8_t *)&si, sizeof(si));
-    if (pt_protect(&g->space, START_INFO_VA, PAGE, PTE_P | PTE_U | cpu_nx_mask()) != PT_OK) {
+    if (!set_final_flags(g, START_INFO_VA, START_INFO_VA + PAGE, PTE_P | PTE_U | cpu_nx_mask())) {
         fmt_format(why, why_len, "could not protect the start-info page");
         return false;
     }

@@ -56,6 +56,8 @@ struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t 
     r->rflags = vcpu_sanitize_rflags(0);
     r->vector = VEC_GUEST_START;
     v->arch.ds = v->arch.es = v->arch.fs = v->arch.gs = 0;
+    for (int i = 0; i < HV_VIRQ_COUNT; i++)
+        v->ev.virq_port[i] = NO_PORT;
     return v;
 }
 

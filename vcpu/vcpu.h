@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hv/cpu/trap.h"
+#include "include/hv/abi.h"
 
 struct guest;
 
@@ -38,6 +39,20 @@ struct arch_vcpu {
     uint64_t hv_entries;      /* entries into hv the guest caused */
 };
 
+#define VCPU_POLL_MAX 16
+#define NO_PORT 0xffff
+
+/* What a vCPU waits for and is woken by (hv/event/). */
+struct vcpu_events {
+    uint64_t upcall;                 /* entry for event upcalls; 0: none */
+    uint16_t virq_port[HV_VIRQ_COUNT]; /* NO_PORT when unbound */
+    uint64_t timer_deadline;         /* HV_CALL_SET_TIMER, system ns; 0: none */
+    bool polling;                    /* blocked in HV_CALL_POLL */
+    uint8_t poll_count;
+    uint16_t poll_ports[VCPU_POLL_MAX];
+    uint64_t poll_deadline;          /* 0: none */
+};
+
 struct vcpu {
     uint32_t id;
     struct guest *guest;
@@ -47,6 +62,7 @@ struct vcpu {
     uint64_t running_since; /* when it last got the CPU */
     uint64_t stack_top;     /* guest-virtual */
     struct arch_vcpu arch;
+    struct vcpu_events ev;
 };
 
 /* A vCPU that will enter the guest at `entry` with the ABI's initial state. */

@@ -6,7 +6,10 @@
  *     int main(const struct hv_start_info *si, unsigned vcpu);
  * which every vCPU enters (guest/lib/start.S). vCPU 0 returning ends the
  * whole guest with main's value as its status; any other vCPU returning ends
- * only that vCPU. */
+ * only that vCPU.
+ *
+ * The paravirtual CPU (trap handlers, user mode, memory operations) is in
+ * hvg_cpu.h, included at the end. */
 #pragma once
 
 #include <stdarg.h>

@@ -104,6 +104,7 @@ int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flag
             guest_frame_release(frame);
             return rc == PT_EEXIST ? -HV_EINVAL : -HV_ENOMEM;
         }
+        guest_frame_count_mapping(frame, flags, +1);
         g->pages_mapped++;
     }
     return 0;
@@ -151,11 +152,12 @@ void guest_vcpu_stopped(struct guest *g)
 static void release_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
 {
     (void)va;
-    (void)flags;
     struct guest *g = arg;
-    for (uint64_t off = 0; off < size; off += PAGE)
+    for (uint64_t off = 0; off < size; off += PAGE) {
+        guest_frame_count_mapping(pa + off, flags, -1);
         if (guest_frame_release(pa + off))
             g->pages_mapped--;
+    }
 }
 
 static void free_table(void *arg, uint64_t table_phys, int level)

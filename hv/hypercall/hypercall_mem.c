@@ -25,7 +25,7 @@ static bool prot_flags(uint64_t prot, uint64_t *flags)
         !(prot & HV_PROT_READ) || ((prot & HV_PROT_WRITE) && (prot & HV_PROT_EXEC)))
         return false;
     *flags = PTE_P | PTE_U | ((prot & HV_PROT_WRITE) ? PTE_W : 0) |
-             ((prot & HV_PROT_EXEC) ? 0 : cpu_nx_mask());
+             ((prot & HV_PROT_EXEC) ? PTE_SW_EXEC : cpu_nx_mask());
     return true;
 }
 
@@ -41,20 +41,26 @@ static void flush(const struct pt_space *s, uint64_t va, uint64_t pages)
         invlpg(va + i * PAGE);
 }
 
+static bool mapped_flags(const struct pt_space *s, uint64_t va, uint64_t *pa, uint64_t *flags)
+{
+    return pt_lookup(s, va, pa, flags) && (*flags & PTE_U);
+}
+
 static bool mapped(const struct pt_space *s, uint64_t va, uint64_t *pa)
 {
     uint64_t flags, dummy;
-    return pt_lookup(s, va, pa ? pa : &dummy, &flags) && (flags & PTE_U);
+    return mapped_flags(s, va, pa ? pa : &dummy, &flags);
 }
 
 /* Drops the mappings of [va, va + pages) that exist, letting go of frames. */
 static void unmap_pages(struct guest *g, struct pt_space *s, uint64_t va, uint64_t pages)
 {
     for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa;
-        if (!mapped(s, va + i * PAGE, &pa))
+        uint64_t pa, flags;
+        if (!mapped_flags(s, va + i * PAGE, &pa, &flags))
             continue;
         pt_unmap(s, va + i * PAGE, PAGE);
+        guest_frame_count_mapping(pa, flags, -1);
         if (guest_frame_release(pa))
             g->pages_mapped--;
     }
@@ -73,8 +79,13 @@ int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
                 pages > (HV_GUEST_LOWER_HALF_END - src) / PAGE))
         return -HV_EINVAL;
     for (uint64_t i = 0; i < pages; i++) {
-        if (src && !mapped(&g->space, src + i * PAGE, NULL))
+        uint64_t pa;
+        if (src && !mapped(&g->space, src + i * PAGE, &pa))
             return -HV_EFAULT;
+        /* W^X per frame: no writable alias of code, no executable alias of
+         * data (hv/mm/guest_frames.h). */
+        if (src && !guest_frame_may_map(pa, flags))
+            return -HV_EPERM;
         if (mapped(s, va + i * PAGE, NULL))
             return -HV_EEXIST;
     }
@@ -96,6 +107,7 @@ int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
             unmap_pages(g, s, va, i);
             return -HV_ENOMEM;
         }
+        guest_frame_count_mapping(pa, flags, +1);
         if (!src)
             g->pages_mapped++;
     }
@@ -124,6 +136,23 @@ int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
     for (uint64_t i = 0; i < pages; i++)
         if (!mapped(s, va + i * PAGE, NULL))
             return -HV_ENOENT;
+    /* Move each page's W^X count from its old permissions to the new ones;
+     * on a refusal, put back what was moved. */
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t pa, old;
+        mapped_flags(s, va + i * PAGE, &pa, &old);
+        guest_frame_count_mapping(pa, old, -1);
+        if (!guest_frame_may_map(pa, flags)) {
+            guest_frame_count_mapping(pa, old, +1);
+            for (uint64_t j = 0; j < i; j++) {
+                mapped_flags(s, va + j * PAGE, &pa, &old);
+                guest_frame_count_mapping(pa, flags, -1);
+                guest_frame_count_mapping(pa, old, +1);
+            }
+            return -HV_EPERM;
+        }
+        guest_frame_count_mapping(pa, flags, +1);
+    }
     if (pt_protect(s, va, pages * PAGE, flags) != PT_OK)
         return -HV_ENOMEM; /* only a large page to split could fail; guests have none */
     flush(s, va, pages);

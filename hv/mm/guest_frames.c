@@ -3,22 +3,34 @@
 #include "hv/debug/panic.h"
 #include "hv/mm/mm.h"
 
-static uint16_t *refs;
+struct frame_info {
+    uint16_t refs;
+    uint8_t writable_maps; /* mappings with PTE_W */
+    uint8_t exec_maps;     /* mappings with PTE_SW_EXEC */
+};
+
+static struct frame_info *info;
 static uint64_t first_page, page_count;
 
 bool guest_frames_init(void)
 {
     mm_frame_range(&first_page, &page_count);
-    refs = kalloc_zeroed(page_count * sizeof(*refs));
-    return refs != NULL;
+    info = kalloc_zeroed(page_count * sizeof(*info));
+    return info != NULL;
 }
 
-static uint16_t *ref_of(uint64_t pa)
+static struct frame_info *info_of(uint64_t pa)
 {
     uint64_t page = pa >> 12;
     if (page < first_page || page - first_page >= page_count)
         return NULL;
-    return &refs[page - first_page];
+    return &info[page - first_page];
+}
+
+static uint16_t *ref_of(uint64_t pa)
+{
+    struct frame_info *i = info_of(pa);
+    return i ? &i->refs : NULL;
 }
 
 uint64_t guest_frame_new(void)
@@ -27,7 +39,7 @@ uint64_t guest_frame_new(void)
     uint16_t *r = pa ? ref_of(pa) : NULL;
     if (!r)
         return 0;
-    *r = 1;
+    *info_of(pa) = (struct frame_info){.refs = 1};
     return pa;
 }
 
@@ -49,4 +61,27 @@ bool guest_frame_release(uint64_t pa)
         return false;
     frame_put(pa);
     return true;
+}
+
+bool guest_frame_may_map(uint64_t pa, uint64_t flags)
+{
+    struct frame_info *i = info_of(pa);
+    if (!i)
+        return false;
+    if ((flags & PTE_W) && (i->exec_maps || i->writable_maps == UINT8_MAX))
+        return false;
+    if ((flags & PTE_SW_EXEC) && (i->writable_maps || i->exec_maps == UINT8_MAX))
+        return false;
+    return !((flags & PTE_W) && (flags & PTE_SW_EXEC));
+}
+
+void guest_frame_count_mapping(uint64_t pa, uint64_t flags, int delta)
+{
+    struct frame_info *i = info_of(pa);
+    if (!i)
+        panic("guest_frame_count_mapping: 0x%lx is not a guest frame", (unsigned long)pa);
+    if (flags & PTE_W)
+        i->writable_maps = (uint8_t)(i->writable_maps + delta);
+    if (flags & PTE_SW_EXEC)
+        i->exec_maps = (uint8_t)(i->exec_maps + delta);
 }

@@ -32,6 +32,19 @@ enum hv_hypercall {
     HV_CALL_MEM_MAP = 14,      /* (space, va, pages, src_va, prot) -> 0 */
     HV_CALL_MEM_UNMAP = 15,    /* (space, va, pages) -> 0 */
     HV_CALL_MEM_PROTECT = 16,  /* (space, va, pages, prot) -> 0 */
+    /* Events and time (include/hv/abi_event.h) */
+    HV_CALL_SET_UPCALL = 17,          /* (uint64_t entry) -> 0: this vCPU's event upcall */
+    HV_CALL_EVTCHN_BIND_VIRQ = 18,    /* (uint64_t virq) -> port, notifying this vCPU */
+    HV_CALL_EVTCHN_ALLOC_UNBOUND = 19, /* (const char *peer_name) -> port */
+    HV_CALL_EVTCHN_BIND_PEER = 20,    /* (const char *peer_name, uint64_t peer_port) -> port */
+    HV_CALL_EVTCHN_BIND_IPI = 21,     /* (uint64_t vcpu) -> port notifying that vCPU */
+    HV_CALL_EVTCHN_SEND = 22,         /* (uint64_t port) -> 0 */
+    HV_CALL_EVTCHN_CLOSE = 23,        /* (uint64_t port) -> 0 */
+    HV_CALL_EVTCHN_UNMASK = 24,       /* (uint64_t port) -> 0: delivers if pending */
+    HV_CALL_EVTCHN_STATUS = 25,       /* (uint64_t port, struct hv_evtchn_status *out) -> 0 */
+    HV_CALL_BLOCK = 26,               /* (): unmask events and sleep until one is pending */
+    HV_CALL_POLL = 27,                /* (const uint32_t *ports, uint64_t n, uint64_t deadline_ns) -> 0 or -HV_ETIMEDOUT */
+    HV_CALL_SET_TIMER = 28,           /* (uint64_t deadline_ns) -> 0; 0 cancels */
     HV_CALL_COUNT
 };
 
@@ -45,6 +58,9 @@ enum hv_hypercall {
 #define HV_ENOMEM 12   /* not enough memory (the guest's allowance or the machine's) */
 #define HV_EBUSY 16    /* in use (e.g. destroying the user space a vCPU runs in) */
 #define HV_EEXIST 17   /* already mapped */
+/* (HV_EPERM also: a mapping that would make a frame writable and executable) */
+#define HV_ESRCH 3     /* no such peer guest */
+#define HV_ETIMEDOUT 110
 
 /* Most bytes one console write takes; the rest is for the next call. */
 #define HV_CONSOLE_WRITE_MAX 256
@@ -55,6 +71,7 @@ enum hv_hypercall {
  *     rsp = top of this vCPU's stack, 16-byte aligned (minus 8, as after a call)
  *     rflags = IF only; all other general registers 0; FPU/SSE in reset state
  * Everything a guest can see of memory is described by the start info. */
+#define HV_MAX_SHM 4
 #define HV_START_INFO_MAGIC 0x6f666e6974726174ULL /* "tartinfo" */
 
 struct hv_start_info {
@@ -71,6 +88,14 @@ struct hv_start_info {
     uint64_t image_start;     /* lowest and highest address of the loaded image */
     uint64_t image_end;
     uint64_t shared_va;       /* struct hv_shared_info, read-write (abi_cpu.h) */
+    /* Memory shared with other guests, declared in hv.cfg ([shm NAME]). */
+    struct hv_shm_info {
+        char name[16];        /* NUL-terminated; "" for an unused slot */
+        uint64_t va;
+        uint64_t bytes;
+        uint32_t writable;    /* 0: mapped read-only for this guest */
+        uint32_t reserved;
+    } shm[HV_MAX_SHM];
 };
 
 struct hv_guest_info {

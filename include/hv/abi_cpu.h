@@ -86,13 +86,21 @@ struct hv_iret_frame {
 #define HV_MAX_VCPUS 16
 
 struct hv_vcpu_shared {
-    uint8_t upcall_pending; /* events wait for delivery (events: later ABI) */
+    uint8_t upcall_pending; /* events wait for delivery (abi_event.h) */
     uint8_t upcall_mask;    /* the virtual IF, inverted: 1 = events masked */
     uint8_t in_user_mode;   /* informative: 1 while the vCPU runs in user mode */
     uint8_t pad[5];
     uint64_t cr2;           /* the faulting address of the last #PF delivered */
+    uint64_t pending_sel;   /* bit w: word w of evtchn_pending has events for this vCPU */
+    uint64_t pad2;
 };
+
+#include "abi_event.h" /* beside this file */
 
 struct hv_shared_info {
     struct hv_vcpu_shared vcpu[HV_MAX_VCPUS];
+    uint64_t evtchn_pending[HV_EVTCHN_WORDS];
+    uint64_t evtchn_mask[HV_EVTCHN_WORDS];
+    struct hv_time_info time;
+    struct hv_runstate runstate[HV_MAX_VCPUS];
 };

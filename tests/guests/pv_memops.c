@@ -17,9 +17,11 @@
  *   - destroying the user space a vCPU runs in (is set to): -HV_EBUSY;
  *     destroying or selecting space 0 or one that does not exist:
  *     -HV_EINVAL; more than HV_MAX_USER_SPACES spaces: -HV_ENOMEM.
- * Two things hv allows that a reader might not expect are printed, not
- * judged: a writable alias of a page that is executable in the kernel
- * space (W^X holds per mapping), and a writable alias of the start info.
+ * W^X holds per frame: a writable alias of code, an executable alias of
+ * writable data, or making such an alias writable: -HV_EPERM. One thing hv
+ * allows that a reader might not expect is printed, not judged: a writable
+ * alias of the start info (the guest's own page, which hv never reads
+ * back).
  * Prints one line per check; "pv-memops: all N checks passed", exit 0. */
 #include "pv_common.h"
 
@@ -140,14 +142,18 @@ static void check_aliases(void)
     expect_true("... a write faults again", !writable(b));
     expect_eq("unmap the alias", hvg_mem_unmap(0, b, 1), 0);
 
-    /* Allowed, and worth knowing. */
+    /* W^X holds per frame: code never gets a writable alias, data never an
+     * executable one, and protection changes obey the same rule. */
     uint64_t text = (uint64_t)(uintptr_t)hvg_user_text_start & ~(PAGE - 1);
-    int64_t r = hvg_mem_map(0, a, 1, text, RW);
-    hvg_printf("pv-memops: a writable alias of its own executable code: %lld (%s)\n", (long long)r,
-               r == 0 ? "allowed: W^X holds per mapping only" : "refused");
-    if (r == 0)
-        hvg_mem_unmap(0, a, 1);
-    r = hvg_mem_map(0, a, 1, (uint64_t)(uintptr_t)hvg_start_info(), RW);
+    expect_eq("a writable alias of its own executable code", hvg_mem_map(0, a, 1, text, RW),
+              -HV_EPERM);
+    uint64_t data = (uint64_t)(uintptr_t)&pf_address & ~(PAGE - 1);
+    expect_eq("an executable alias of its own writable data",
+              hvg_mem_map(0, a, 1, data, HV_PROT_READ | HV_PROT_EXEC), -HV_EPERM);
+    expect_eq("a read-only alias of its code", hvg_mem_map(0, a, 1, text, HV_PROT_READ), 0);
+    expect_eq("... which cannot be made writable", hvg_mem_protect(0, a, 1, RW), -HV_EPERM);
+    expect_eq("... and goes", hvg_mem_unmap(0, a, 1), 0);
+    int64_t r = hvg_mem_map(0, a, 1, (uint64_t)(uintptr_t)hvg_start_info(), RW);
     hvg_printf("pv-memops: a writable alias of the read-only start info: %lld (%s)\n",
                (long long)r, r == 0 ? "allowed" : "refused");
     if (r == 0)
