@@ -17,7 +17,7 @@ CPU     ?= max
 DISPLAY ?= none
 ICOUNT  ?= 0
 TIMEOUT ?= 300
-HV_CFG  ?=
+HV_CFG  ?= guest/examples/hv.cfg
 
 WARN := -Wall -Wextra -Werror
 
@@ -102,7 +102,11 @@ bench: deps
 # and the tests boot a copy with the runner's additions.
 ESP_IMAGES := $(sort $(wildcard $(IMAGES)/*) $(if $(filter images,$(IMAGES)),$(GUEST_EXAMPLES)))
 
-$(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh
+# Rebuilt every time (it takes a fraction of a second): what goes on it
+# depends on IMAGES and HV_CFG, which make cannot see change.
+.PHONY: FORCE
+FORCE:
+$(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh FORCE
 	scripts/mkesp.sh --efi $(BUILD)/hv.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
 		--tree $(BUILD)/esp --out $@
 

@@ -2,12 +2,14 @@
 
 #include "guest-loader/elf_image.h"
 #include "guest-loader/guest_params.h"
+#include "guest-loader/shm.h"
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
+#include "hv/time/time.h"
 #include "lib/elf64.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -151,6 +153,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     g->shared_va = SHARED_VA;
     g->shared_pa = shared_pa;
     g->shared = phys_to_virt(shared_pa);
+    time_fill_info(&g->shared->time);
 
     /* Half of what the allowance leaves becomes the heap, above the image
      * with a guard page between them; the other half stays unmapped for the
@@ -179,6 +182,8 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     si.image_start = img->lowest;
     si.image_end = img->highest;
     si.shared_va = SHARED_VA;
+    if (!shm_attach(g, &si, why, why_len))
+        return false;
     write_guest(g, START_INFO_VA, (const uint8_t *)&si, sizeof(si));
     if (!set_final_flags(g, START_INFO_VA, START_INFO_VA + PAGE, PTE_P | PTE_U | cpu_nx_mask())) {
         fmt_format(why, why_len, "could not protect the start-info page");
@@ -324,6 +329,9 @@ unsigned loader_rejected_images(void)
 unsigned loader_start_guests(const struct handoff *h)
 {
     unsigned started = 0;
+    size_t shm_len;
+    const char *shm_cfg = cfg_text(h, &shm_len);
+    shm_configure(shm_cfg, shm_len);
     const char *names[HANDOFF_MAX_FILES];
     for (uint32_t i = 0; i < h->file_count; i++) {
         names[i] = h->files[i].name;

@@ -204,8 +204,10 @@ typedef void hvg_event_fn(unsigned port, unsigned vcpu, void *arg);
 
 /* Registers the SDK's upcall entry for vCPU vcpu (the caller: each vCPU
  * that wants events calls it itself) and binds that vCPU's timer
- * (HV_VIRQ_TIMER; hvg_timer_port). Calling it again does nothing. Returns 0
- * or the failing hypercall's error (-HV_EINVAL for a vcpu out of range). */
+ * (HV_VIRQ_TIMER; hvg_timer_port): do not bind it yourself, register a
+ * callback on hvg_timer_port(vcpu) instead. Calling it again does nothing.
+ * Returns 0 or the failing hypercall's error (-HV_EINVAL for a vcpu out of
+ * range, -HV_EEXIST if the vCPU's timer was bound already). */
 int64_t hvg_events_init(unsigned vcpu);
 
 /* Calls fn(port, vcpu, arg) for each event on `port`, on the vCPU the port
@@ -231,6 +233,15 @@ uint64_t hvg_timer_events(unsigned vcpu);
  * Returns 0, or the error of HV_CALL_SET_TIMER / HV_CALL_BLOCK, or
  * -HV_EINVAL before hvg_events_init(vcpu). */
 int64_t hvg_sleep_until(unsigned vcpu, uint64_t deadline_ns);
+
+/* Blocks vCPU vcpu until done(arg) holds, checking it with events masked
+ * before each HV_CALL_BLOCK, so that an event whose callback makes it true
+ * cannot be missed. With deadline_ns (system time) not 0, gives up then and
+ * returns -HV_ETIMEDOUT; that uses (and afterwards cancels) the vCPU's
+ * timer. done runs with events masked. Returns 0 when done, or a
+ * hypercall's error; -HV_EINVAL before hvg_events_init(vcpu). */
+typedef bool hvg_wait_fn(void *arg);
+int64_t hvg_wait(unsigned vcpu, hvg_wait_fn *done, void *arg, uint64_t deadline_ns);
 
 /* The SDK's upcall entry for vCPU vcpu (0 for vcpu >= HV_MAX_VCPUS). */
 uint64_t hvg_upcall_stub(unsigned vcpu);

@@ -2,6 +2,7 @@
  * dispatch to installed handlers, registration with hv, returning from
  * user mode. */
 #include "hvg.h"
+#include "hvg_event.h"
 
 /* trap_entry.S and trap_fast.S hard-code these. */
 _Static_assert(HV_CALL_IRET == 10, "trap_entry.S: HVG_CALL_IRET");
@@ -37,6 +38,8 @@ void hvg_trap_dispatch(struct hvg_trap_frame *f)
         fn = __atomic_load_n(&handlers[f->vector], __ATOMIC_ACQUIRE);
     else if (f->vector == HVG_VECTOR_SYSCALL)
         fn = __atomic_load_n(&syscall_handler, __ATOMIC_ACQUIRE);
+    else if (f->vector == HVG_VECTOR_UPCALL)
+        fn = hvg_event_upcall; /* guest/lib/event.c */
     if (fn == NULL)
         hvg_trap_unhandled(f);
     fn(f);

@@ -263,12 +263,16 @@ int64_t hvg_event_handler(unsigned port, hvg_event_fn *fn, void *arg)
     __atomic_store_n(&h->fn, fn, __ATOMIC_RELEASE);
     if (fn || timer)
         __atomic_store_n(&h->claimed, true, __ATOMIC_RELEASE);
-    /* An event that came while nobody took it is still pending; hv
-     * delivers it now unless the port is masked (the guest's choice). */
+    /* An event that came while nobody took it is still pending, and hv
+     * told the vCPU about it already. Masking and unmasking the port has hv
+     * tell it again, now that there is a callback; a port the guest has
+     * masked stays so. */
     if (fn && hvg_evtchn_is_pending(port) &&
         !((__atomic_load_n(&hvg_shared()->evtchn_mask[port / 64], __ATOMIC_ACQUIRE) >>
-           (port % 64)) & 1))
+           (port % 64)) & 1)) {
+        hvg_evtchn_mask(port);
         hvg_evtchn_unmask(port);
+    }
     return 0;
 }
 
@@ -313,6 +317,36 @@ int64_t hvg_sleep_until(unsigned vcpu, uint64_t deadline_ns)
             break;
     }
 out:
+    hvg_events_restore(vcpu, was_masked);
+    return r;
+}
+
+int64_t hvg_wait(unsigned vcpu, hvg_wait_fn *done, void *arg, uint64_t deadline_ns)
+{
+    if (!vcpu_valid(vcpu) || timer_port_plus1[vcpu] == 0)
+        return -HV_EINVAL;
+
+    bool was_masked = hvg_events_mask(vcpu);
+    uint64_t ticks = hvg_timer_events(vcpu);
+    int64_t r = deadline_ns ? hvg_set_timer(deadline_ns) : 0;
+    while (r == 0 && !done(arg)) {
+        if (deadline_ns && hvg_now() >= deadline_ns) {
+            r = -HV_ETIMEDOUT;
+            break;
+        }
+        /* A timer event that came before the deadline by our clock (or was
+         * left from an earlier one) must not leave us without one. */
+        if (deadline_ns && hvg_timer_events(vcpu) != ticks) {
+            ticks = hvg_timer_events(vcpu);
+            r = hvg_set_timer(deadline_ns);
+            if (r < 0)
+                break;
+        }
+        r = hvg_block();
+        hvg_events_mask(vcpu);
+    }
+    if (deadline_ns)
+        hvg_set_timer(0);
     hvg_events_restore(vcpu, was_masked);
     return r;
 }

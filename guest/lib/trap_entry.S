@@ -89,6 +89,8 @@ hvg_syscall_entry:
     jmp hvg_trap_common
     .size hvg_syscall_entry, . - hvg_syscall_entry
 
+    /* Global: the event upcall entries (event_entry.S) join here too. */
+    .globl hvg_trap_common
     .type hvg_trap_common, @function
 hvg_trap_common:
     push %rax

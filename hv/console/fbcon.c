@@ -79,11 +79,13 @@ static bool same(struct cell a, struct cell b)
     return a.ch == b.ch && (a.level == b.level || a.ch == ' ');
 }
 
-static void flush(void)
+static void flush(bool (*stop)(void))
 {
     if (!dirty)
         return;
-    for (uint32_t r = 0; r < rows; r++)
+    for (uint32_t r = 0; r < rows; r++) {
+        if (stop && stop())
+            return; /* still dirty: the rest next time */
         for (uint32_t c = 0; c < cols; c++) {
             struct cell want = *cell_at(r, c);
             struct cell *have = &shown[r * cols + c];
@@ -92,6 +94,7 @@ static void flush(void)
                 *have = want;
             }
         }
+    }
     dirty = false;
     lines_unflushed = 0;
     last_flush = time_now_ns();
@@ -128,7 +131,7 @@ static void fbcon_write(const char *s, size_t n, enum log_level level)
     uint64_t now = time_now_ns(); /* 0 until the clock is calibrated */
     if (now ? now - last_flush >= FLUSH_INTERVAL_NS
             : level >= LOG_WARN || lines_unflushed >= EARLY_FLUSH_LINES)
-        flush();
+        flush(NULL);
 }
 
 static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write, flush};
@@ -183,6 +186,6 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     clear_screen(fb);
 
     log_add_sink(&fbcon_sink);
-    flush(); /* the replayed history, all of it */
+    flush(NULL); /* the replayed history, all of it */
     return true;
 }

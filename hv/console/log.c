@@ -101,14 +101,26 @@ void log_write(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void log_flush(void)
+static void flush_sinks(bool (*stop)(void))
 {
     if (!unflushed)
         return;
     unflushed = false;
     for (unsigned i = 0; i < sink_count; i++)
         if (sinks[i]->flush)
-            sinks[i]->flush();
+            sinks[i]->flush(stop);
+}
+
+void log_flush(void)
+{
+    flush_sinks(NULL);
+}
+
+void log_flush_idle(bool (*stop)(void))
+{
+    flush_sinks(stop);
+    if (stop && stop())
+        unflushed = true; /* cut short: finish another time */
 }
 
 void log_panic_mode(void)

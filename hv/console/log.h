@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -13,8 +14,9 @@ struct console_sink {
     const char *name;
     /* Writes bytes of one line; `level` picks a colour where there is one. */
     void (*write)(const char *s, size_t n, enum log_level level);
-    /* Brings output held back for speed onto the device (NULL: none held). */
-    void (*flush)(void);
+    /* Brings output held back for speed onto the device (NULL: none held);
+     * stops early when `stop` (may be NULL) says there is better to do. */
+    void (*flush)(bool (*stop)(void));
 };
 
 void log_set_level(enum log_level min);
@@ -32,6 +34,9 @@ void log_raw_line(enum log_level level, const char *line, size_t n);
 /* Every sink shows all that was logged (before halting, powering off, or
  * while idle). */
 void log_flush(void);
+/* The same, from the idle loop with interrupts on: gives up as soon as
+ * `stop` returns true, and is picked up again next time. */
+void log_flush_idle(bool (*stop)(void));
 
 /* The panic path: no lock (the holder may be the one that faulted). */
 void log_panic_mode(void);

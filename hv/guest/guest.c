@@ -3,6 +3,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/debug/panic.h"
+#include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
@@ -124,6 +125,7 @@ void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *
         return;
     g->end = how;
     g->exit_status = status;
+    sched_guest_ended(g);
     copy_name(g->end_reason, sizeof(g->end_reason), reason);
     guest_console_flush(g);
     for (uint32_t i = 0; i < g->vcpu_count; i++) {
@@ -193,6 +195,7 @@ void guest_free_memory(struct guest *g)
     guest_space_teardown(g, &g->space);
     if (g->shared_pa)
         guest_frame_release(g->shared_pa); /* hv's own reference */
+    evtchn_free_table(g);
     g->shared = NULL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i]) {

@@ -46,6 +46,7 @@ struct guest {
     /* Page-table pages count against the allowance once the guest runs (its
      * memory operations), not for what hv built at load time. */
     bool charge_tables;
+    struct evtchn *evtchn; /* HV_EVTCHN_PORTS entries, made on first use */
     struct guest *next; /* all guests, in start order */
 };
 

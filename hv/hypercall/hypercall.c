@@ -108,6 +108,18 @@ static const hypercall_fn table[HV_CALL_COUNT] = {
     [HV_CALL_MEM_MAP] = hc_mem_map,
     [HV_CALL_MEM_UNMAP] = hc_mem_unmap,
     [HV_CALL_MEM_PROTECT] = hc_mem_protect,
+    [HV_CALL_SET_UPCALL] = hc_set_upcall,
+    [HV_CALL_EVTCHN_BIND_VIRQ] = hc_evtchn_bind_virq,
+    [HV_CALL_EVTCHN_ALLOC_UNBOUND] = hc_evtchn_alloc_unbound,
+    [HV_CALL_EVTCHN_BIND_PEER] = hc_evtchn_bind_peer,
+    [HV_CALL_EVTCHN_BIND_IPI] = hc_evtchn_bind_ipi,
+    [HV_CALL_EVTCHN_SEND] = hc_evtchn_send,
+    [HV_CALL_EVTCHN_CLOSE] = hc_evtchn_close,
+    [HV_CALL_EVTCHN_UNMASK] = hc_evtchn_unmask,
+    [HV_CALL_EVTCHN_STATUS] = hc_evtchn_status,
+    [HV_CALL_BLOCK] = hc_block,
+    [HV_CALL_POLL] = hc_poll,
+    [HV_CALL_SET_TIMER] = hc_set_timer,
 };
 
 void hypercall_dispatch(struct vcpu *v, struct trap_frame *f)

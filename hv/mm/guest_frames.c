@@ -43,6 +43,14 @@ uint64_t guest_frame_new(void)
     return pa;
 }
 
+void guest_frame_adopt(uint64_t pa)
+{
+    struct frame_info *i = info_of(pa);
+    if (!i)
+        panic("guest_frame_adopt: 0x%lx is outside managed memory", (unsigned long)pa);
+    *i = (struct frame_info){.refs = 1};
+}
+
 bool guest_frame_share(uint64_t pa)
 {
     uint16_t *r = ref_of(pa);

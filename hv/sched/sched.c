@@ -4,10 +4,12 @@
 #include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
+#include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
-#include "hv/power/power.h"
+#include "hv/sched/runstate.h"
 #include "hv/time/time.h"
+#include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
@@ -15,6 +17,8 @@ void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 static struct vcpu *queue_head, *queue_tail;
 static uint64_t time_limit;
 static void (*all_ended)(void);
+static uint64_t slice_end;      /* 0: no vCPU holds a slice */
+static unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
 
 static void enqueue(struct vcpu *v)
 {
@@ -24,6 +28,16 @@ static void enqueue(struct vcpu *v)
     else
         queue_head = v;
     queue_tail = v;
+}
+
+/* A vCPU that was woken goes first: it waited, and latency to its event is
+ * what the event is for. It still runs only a slice at a time. */
+static void enqueue_front(struct vcpu *v)
+{
+    v->run_next = queue_head;
+    queue_head = v;
+    if (!queue_tail)
+        queue_tail = v;
 }
 
 static struct vcpu *dequeue(void)
@@ -40,16 +54,121 @@ static struct vcpu *dequeue(void)
     return NULL;
 }
 
-static void slice_over(uint64_t now)
+static bool something_runnable(void)
 {
-    (void)now;
+    return __atomic_load_n(&queue_head, __ATOMIC_RELAXED) != NULL;
+}
+
+static bool vtimer_armed(const struct vcpu *v)
+{
+    return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
+}
+
+static void wake(struct vcpu *v, uint64_t now)
+{
+    if (v->state != VCPU_BLOCKED)
+        return;
+    if (v->ev.polling) {
+        v->ev.polling = false;
+        if (v->ev.poll_deadline)
+            vtimers_armed--;
+    }
+    v->state = VCPU_RUNNABLE;
+    runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
+    enqueue_front(v);
     this_cpu()->need_resched = true;
+}
+
+void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
+{
+    if (v->state != VCPU_BLOCKED || (!v->ev.polling && !notified))
+        return;
+    if (v->ev.polling) {
+        bool watched = false;
+        for (unsigned i = 0; i < v->ev.poll_count; i++)
+            watched |= v->ev.poll_ports[i] == port;
+        if (!watched)
+            return;
+        v->arch.regs.rax = 0; /* HV_CALL_POLL returns 0: an event came */
+    }
+    wake(v, time_now_ns());
+}
+
+/* Expired vCPU timers and poll deadlines; returns the earliest one left. */
+static uint64_t run_vtimers(uint64_t now)
+{
+    uint64_t next = 0;
+    if (!vtimers_armed)
+        return 0;
+    for (struct guest *g = guest_list(); g; g = g->next) {
+        if (g->end != GUEST_ALIVE)
+            continue;
+        for (uint32_t i = 0; i < g->vcpu_count; i++) {
+            struct vcpu *v = g->vcpus[i];
+            if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
+                v->ev.timer_deadline = 0;
+                vtimers_armed--;
+                evtchn_raise_virq(v, HV_VIRQ_TIMER);
+            }
+            if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
+                v->state == VCPU_BLOCKED) {
+                v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
+                wake(v, now);
+            }
+            if (v->ev.timer_deadline && (!next || v->ev.timer_deadline < next))
+                next = v->ev.timer_deadline;
+            if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
+                next = v->ev.poll_deadline;
+        }
+    }
+    return next;
+}
+
+/* One-shot to the next decision: the slice's end or a vCPU's timer,
+ * whichever comes first; nothing at all when neither is due (no tick). */
+static void rearm(uint64_t now)
+{
+    uint64_t next = run_vtimers(now);
+    uint64_t when = slice_end;
+    if (next && (!when || next < when))
+        when = next;
+    timer_arm_from(now, when);
+}
+
+static void timer_fired(uint64_t now)
+{
+    if (slice_end && now >= slice_end)
+        this_cpu()->need_resched = true;
+    rearm(now);
 }
 
 void sched_init(uint64_t time_limit_ns)
 {
     time_limit = time_limit_ns;
-    timer_set_handler(slice_over);
+    timer_set_handler(timer_fired);
+}
+
+void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
+{
+    bool was = vtimer_armed(v);
+    v->ev.timer_deadline = deadline;
+    vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
+    rearm(time_now_ns());
+}
+
+void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
+{
+    uint64_t now = time_now_ns();
+    v->cpu_time_ns += now - v->running_since;
+    v->state = VCPU_BLOCKED;
+    runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
+    v->ev.polling = poll;
+    v->ev.poll_deadline = poll ? poll_deadline : 0;
+    if (poll && poll_deadline)
+        vtimers_armed++;
+    this_cpu()->need_resched = true;
+    if (poll && poll_deadline)
+        rearm(now);
 }
 
 static void enforce_time_limit(uint64_t now)
@@ -65,6 +184,7 @@ static void enforce_time_limit(uint64_t now)
 void sched_add(struct vcpu *v)
 {
     v->state = VCPU_RUNNABLE;
+    runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
     enqueue(v);
 }
 
@@ -83,9 +203,22 @@ void sched_yield(void)
 void sched_vcpu_stop(struct vcpu *v)
 {
     v->cpu_time_ns = sched_vcpu_time(v);
+    if (vtimer_armed(v))
+        vtimers_armed--;
+    v->ev.timer_deadline = 0;
+    v->ev.polling = false;
     v->state = VCPU_DEAD;
+    runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
     this_cpu()->need_resched = true;
     guest_vcpu_stopped(v->guest);
+}
+
+void sched_guest_ended(struct guest *g)
+{
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (vtimer_armed(g->vcpus[i]))
+            vtimers_armed--;
+    evtchn_guest_ended(g);
 }
 
 /* Frees every ended guest; only called on page tables no ended guest owns. */
@@ -110,21 +243,10 @@ static void __attribute__((noreturn)) finish(void)
 {
     leave_guest_tables();
     reap_guests();
+    slice_end = 0;
     timer_arm(0);
     all_ended();
     halt_forever(); /* all_ended must not return; stop here if it does */
-}
-
-/* After idling, time has moved on; otherwise `now` is still good enough and
- * saves reading the clock again. */
-static bool idled;
-
-static uint64_t next_now(uint64_t now)
-{
-    if (!idled)
-        return now;
-    idled = false;
-    return time_now_ns();
 }
 
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
@@ -136,54 +258,87 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     vcpu_load(next, f);
     next->state = VCPU_RUNNING;
     next->running_since = now;
+    runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
-    timer_arm_from(now, now + SCHED_SLICE_NS);
+    slice_end = now + SCHED_SLICE_NS;
+    rearm(now);
 }
 
-void sched_return_to_guest(struct trap_frame *f)
+/* Events waiting for the vCPU about to run, and not masked: enter its
+ * upcall as an interrupt would (the return will be an iretq). */
+static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
+{
+    struct hv_vcpu_shared *vs = &v->guest->shared->vcpu[v->id];
+    if (vs->upcall_pending && !vs->upcall_mask && v->ev.upcall)
+        deliver_to_kernel(v, f, v->ev.upcall, true, false, 0, "an event upcall");
+}
+
+/* Picks what runs next and loads it into f. */
+static void reschedule(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
-    bool cur_runs = cur && cur->state == VCPU_RUNNING;
-
-    if (cur_runs && !cpu->need_resched) {
-        f->rflags = vcpu_sanitize_rflags(f->rflags);
-        return;
-    }
     cpu->need_resched = false;
-    log_flush(); /* at most once a slice: the screen catches up (cheap if nothing to do) */
     uint64_t now = time_now_ns();
     enforce_time_limit(now);
-    cur_runs = cur && cur->state == VCPU_RUNNING;
-    if (cur_runs) {
+    if (cur && cur->state == VCPU_RUNNING) {
         cur->cpu_time_ns += now - cur->running_since;
         cur->state = VCPU_RUNNABLE;
+        runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
         enqueue(cur);
     }
     struct vcpu *next = dequeue();
-    if (next == cur && cur_runs) {
+    if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
         cur->running_since = now;
-        timer_arm_from(now, now + SCHED_SLICE_NS);
+        runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
+        slice_end = now + SCHED_SLICE_NS;
+        rearm(now);
         f->rflags = vcpu_sanitize_rflags(f->rflags);
         return;
     }
-    if (cur_runs)
+    /* A vCPU that is off the CPU keeps its registers, blocked or not. */
+    if (cur && cur->state != VCPU_DEAD)
         vcpu_save(cur, f);
     cpu->current = NULL;
+    slice_end = 0;
     while (!next) {
         leave_guest_tables();
         reap_guests();
         if (guests_alive() == 0)
             finish();
-        /* Nothing runnable, guests waiting: sleep until an interrupt. */
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
-        idled = true;
+        rearm(now);
+        /* Nothing runnable, guests waiting: the screen catches up, with
+         * interrupts on so a vCPU's timer cuts it short, then sleep until an
+         * interrupt makes something runnable. */
+        irq_enable();
+        log_flush_idle(something_runnable);
+        irq_disable();
+        if (!queue_head)
+            __asm__ volatile("sti; hlt; cli" ::: "memory");
+        now = time_now_ns();
         next = dequeue();
     }
-    switch_to(next, f, next_now(now));
+    switch_to(next, f, now);
+}
+
+void sched_return_to_guest(struct trap_frame *f)
+{
+    struct percpu *cpu = this_cpu();
+    for (;;) {
+        struct vcpu *cur = cpu->current;
+        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING)
+            reschedule(f);
+        else
+            f->rflags = vcpu_sanitize_rflags(f->rflags);
+        deliver_upcall(cpu->current, f);
+        /* An upcall that could not be delivered ended the guest: choose
+         * again. */
+        if (cpu->current->state == VCPU_RUNNING)
+            return;
+    }
 }
 
 void sched_start(void (*ended)(void))

@@ -4,6 +4,7 @@
  * with interrupts off, and only ever for a bounded time per entry. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/cpu/trap.h"
@@ -25,5 +26,15 @@ void sched_start(void (*all_ended)(void)) __attribute__((noreturn));
  * no guest is left. Leaves `f` ready for the return to the guest. */
 void sched_return_to_guest(struct trap_frame *f);
 void sched_yield(void);
+/* The calling vCPU sleeps (HV_CALL_BLOCK), or polls ports with an optional
+ * deadline (HV_CALL_POLL, ports in v->ev): it leaves the CPU on the way out. */
+void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline);
+/* An event was raised for v on `port` (wakes it if it waits for that). */
+void sched_event_arrived(struct vcpu *v, unsigned port, bool notified);
+/* HV_CALL_SET_TIMER: 0 cancels. */
+void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline);
+/* A guest ended: its timers stop, its peers learn. */
+struct guest;
+void sched_guest_ended(struct guest *g);
 void sched_vcpu_stop(struct vcpu *v);
 uint64_t sched_vcpu_time(const struct vcpu *v);

@@ -9,6 +9,8 @@
 #include "hv/time/lapic.h"
 #include "hv/time/time.h"
 #include "hv/time/timescale.h"
+#include "hv/time/wallclock.h"
+#include "include/hv/abi.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define DIVIDE_BY_1 0xb
@@ -102,6 +104,25 @@ static void timer_interrupt(struct trap_frame *f)
         handler(now);
 }
 
+static bool wall_valid;
+static uint64_t wall_sec;
+static uint32_t wall_nsec;
+
+void time_fill_info(struct hv_time_info *t)
+{
+    t->version++; /* odd: being written */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->tsc_to_ns_mul = tsc_to_ns.mul;
+    t->tsc_shift = tsc_to_ns.shift;
+    t->tsc_timestamp = tsc_at_boot;
+    t->system_time_ns = 0;
+    t->wall_valid = wall_valid;
+    t->wall_sec = wall_sec;
+    t->wall_nsec = wall_nsec;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->version++;
+}
+
 void time_init(const struct acpi_info *acpi, const struct handoff *h)
 {
     if (!lapic_init(acpi->have_madt ? acpi->lapic_phys : 0))
@@ -114,6 +135,13 @@ void time_init(const struct acpi_info *acpi, const struct handoff *h)
     timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
     timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
     use_tsc_deadline = cpu_features()->tsc_deadline;
+    /* The stub read the clock as it started, which is system time zero
+     * give or take the few milliseconds of reading the ESP. */
+    wall_valid = wallclock_to_epoch(&h->boot_time, &wall_sec, &wall_nsec);
+    if (wall_valid)
+        log_info("time: wall clock at boot %lu s since the epoch (UTC)", (unsigned long)wall_sec);
+    else
+        log_warn("time: the firmware clock is unset or invalid; guests get no wall clock");
 
     log_info("time: TSC %lu.%06lu MHz (from %s)%s, APIC timer %lu.%06lu MHz (from %s)",
              (unsigned long)(cal.tsc_hz / 1000000), (unsigned long)(cal.tsc_hz % 1000000),

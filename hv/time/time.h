@@ -10,6 +10,10 @@
 
 void time_init(const struct acpi_info *acpi, const struct handoff *h);
 
+struct hv_time_info;
+/* A guest's time area: the TSC scaling and the wall clock at time zero. */
+void time_fill_info(struct hv_time_info *t);
+
 uint64_t time_now_ns(void);   /* since efi_main was entered */
 uint64_t time_tsc_hz(void);
 uint64_t time_lapic_hz(void);

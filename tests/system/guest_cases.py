@@ -37,17 +37,22 @@ def guest_lines(log, guest):
 
 @system_test
 def test_examples_run_labelled(build):
-    r = run(build, Boot(images=[example("hello"), example("compute"), example("hello-pie")]),
-            "examples")
+    # What `make run` boots: every example in images/ and their hv.cfg.
+    names = sorted(n for n in os.listdir(EXAMPLES) if not n.startswith("."))
+    with open(os.path.join(ROOT, "guest/examples/hv.cfg")) as f:
+        cfg = f.read()
+    r = run(build, Boot(images=[example(n) for n in names], cfg=cfg), "examples")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
-    for g in ["hello", "compute", "hello-pie"]:
+    expect(problems, {"hello", "compute", "hello-pie", "tinyos", "producer", "consumer"} <= set(names),
+           f"examples missing from images/: {names}")
+    for g in names:
         expect(problems, exited(r.log, g), f"{g} did not exit with status 0")
         expect(problems, guest_lines(r.log, g), f"no output labelled [{g}]")
     expect(problems, "[hello] Hello, world" in r.log, "hello's greeting missing")
     expect(problems, "[compute] compute: correct" in r.log, "compute did not check its result")
-    expect(problems, re.search(r"hv: summary: 3 guest\(s\)", r.log), "no summary")
-    for g in ["hello", "compute", "hello-pie"]:
+    expect(problems, re.search(rf"hv: summary: {len(names)} guest\(s\)", r.log), "no summary")
+    for g in names:
         expect(problems, re.search(rf"hv:   {re.escape(g)} +exited with status 0 +cpu \d+\.\d{{6}} s", r.log),
                f"summary row for {g} missing")
     return problems, r

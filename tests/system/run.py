@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases  # noqa: E402,F401  (registers the tests)
 import guest_cases  # noqa: E402,F401
 import pv_cases  # noqa: E402,F401
+import ev_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

@@ -1,0 +1,21 @@
+/* Memory shared between guests, declared in hv.cfg:
+ *     [shm NAME]
+ *     size = 64K
+ *     map = producer:rw consumer:ro
+ * Each region is zeroed memory of hv's (not charged to any guest), mapped
+ * into every guest named, read-write or read-only, never executable, and
+ * described in that guest's start info. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "include/hv/abi.h"
+
+struct guest;
+
+/* Reads every [shm] section; bad ones are reported and left out. */
+void shm_configure(const char *cfg, size_t len);
+/* Maps the regions that name this guest and fills si->shm[]; false (with
+ * the reason) if one cannot be mapped. */
+bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why_len);

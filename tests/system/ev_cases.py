@@ -1,0 +1,292 @@
+"""System tests of events and time (include/hv/abi_event.h): event channels
+between guests and vCPUs, masking, the one-shot timer, run-state (virtual)
+time, the wall clock, shared memory regions, and the example producer and
+consumer. Each returns (problems, result).
+
+The test guests (tests/guests/ev_*.c) check themselves and print one line
+per check; several print figures (timer lateness, run-state times, the wall
+clock) that the tests here judge, and report in their problems when out of
+bounds. Timer tests run under -icount (Boot(icount=True)): QEMU's virtual
+clock then advances 8 ns per instruction whatever the host does, so the
+bounds hold on a loaded host too."""
+
+import os
+import re
+import time
+
+from harness import ROOT, Boot, run
+from registry import system_test
+
+EXAMPLES = os.path.join(ROOT, "images")
+# A safety net: a guest waiting for an event that never comes is stopped
+# (and named) by hv long before QEMU's timeout.
+TIME_LIMIT = ["time_limit_ms = 60000"]
+
+
+def test_guest(build, name):
+    return os.path.join(build, "test-guests", name)
+
+
+def expect(problems, cond, what):
+    if not cond:
+        problems.append(what)
+
+
+def exited(log, guest, status=0):
+    return f"hv: guest {guest} exited with status {status}" in log
+
+
+def guest_lines(log, guest):
+    prefix = f"[{guest}] "
+    return [l[len(prefix):] for l in log.splitlines() if l.startswith(prefix)]
+
+
+def ended_line(log, guest):
+    m = re.search(rf"^hv: error: guest {re.escape(guest)} ended: (.*)$", log, re.M)
+    return m.group(1) if m else None
+
+
+def judge_self_checking(problems, log, name):
+    """The guest passed all its checks and exited 0. Returns its lines."""
+    lines = guest_lines(log, name)
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
+    expect(problems, any(re.match(rf"{re.escape(name)}: all \d+ checks passed", l) for l in lines),
+           f"{name} did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(log, name),
+           f"{name} did not exit 0: {ended_line(log, name) or 'no exit line'}")
+    return lines
+
+
+def no_panic(problems, r):
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+
+
+def lateness(lines, name):
+    """(n, min, max, mean) in ns from the guest's lateness line, or None."""
+    for l in lines:
+        m = re.match(rf"{re.escape(name)}: lateness over (\d+) events: min (\d+) ns, max (\d+) ns, "
+                     r"mean (\d+) ns", l)
+        if m:
+            return tuple(int(x) for x in m.groups())
+    return None
+
+
+def first_match(lines, pattern):
+    """The match of the first line matching pattern (re.match), or None."""
+    for l in lines:
+        m = re.match(pattern, l)
+        if m:
+            return m
+    return None
+
+
+def shm_cfg(name, size, mapping):
+    return f"[shm {name}]\nsize = {size}\nmap = {mapping}\n"
+
+
+# --- channels between guests, shared memory, the peer-ended notice -------------------
+
+@system_test
+def test_ev_pingpong_through_channel_and_shared_memory(build):
+    image = test_guest(build, "ev-pingpong")
+    boot = Boot(images=[(image, "ev-ping"), (image, "ev-pong")],
+                cfg=shm_cfg("pp", "64K", "ev-ping:rw ev-pong:rw"), runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "ev-pingpong")
+    problems = []
+    ping = judge_self_checking(problems, r.log, "ev-ping")
+    judge_self_checking(problems, r.log, "ev-pong")
+    expect(problems, any(re.match(r"ev-ping: 2000 round trips in \d+ us", l) for l in ping),
+           "ev-ping did not report its round trips")
+    expect(problems, r.status == 0, f"exit status {r.status}")
+    no_panic(problems, r)
+    return problems, r
+
+
+@system_test
+def test_ev_producer_consumer_example(build):
+    with open(os.path.join(ROOT, "guest/examples/hv.cfg")) as f:
+        cfg = f.read()
+    boot = Boot(images=[os.path.join(EXAMPLES, "producer"), os.path.join(EXAMPLES, "consumer")],
+                cfg=cfg, runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "ev-prodcons")
+    problems = []
+    for g in ["producer", "consumer"]:
+        expect(problems, exited(r.log, g), f"{g} did not exit 0: {ended_line(r.log, g)}; "
+                                           f"last words {guest_lines(r.log, g)[-2:]}")
+    expect(problems, any(re.match(r"producer: sent 20000 messages in \d+ batches, each acknowledged", l)
+                         for l in guest_lines(r.log, "producer")), "the producer's summary is missing")
+    expect(problems, any(re.match(r"consumer: received 20000 messages in \d+ batches, all in sequence, "
+                                  r"checksums right", l) for l in guest_lines(r.log, "consumer")),
+           "the consumer's summary is missing")
+    expect(problems, r.status == 0, f"exit status {r.status}")
+    no_panic(problems, r)
+    return problems, r
+
+
+# --- the timer -------------------------------------------------------------------------
+
+TIMER_BOUND_NS = 1_000_000      # alone: an event at most 1 ms late
+TICKER_BOUND_NS = 20_000_000    # beside a masked spinner: two 10 ms slices
+
+
+@system_test
+def test_ev_timer_fires_on_time(build):
+    r = run(build, Boot(images=[test_guest(build, "ev-timer")], icount=True,
+                        runner_cfg=TIME_LIMIT), "ev-timer")
+    problems = []
+    lines = judge_self_checking(problems, r.log, "ev-timer")
+    late = lateness(lines, "ev-timer")
+    expect(problems, late is not None, "ev-timer printed no lateness figures")
+    if late:
+        n, lo, hi, mean = late
+        print(f"  ev-timer: {n} one-shot timers, lateness min {lo} ns, max {hi} ns, mean {mean} ns")
+        expect(problems, n == 60, f"ev-timer measured {n} of 60 timers")
+        expect(problems, hi < TIMER_BOUND_NS,
+               f"a timer event came {hi} ns late (bound {TIMER_BOUND_NS} ns; mean {mean} ns)")
+    # Under -icount the TSC counts QEMU's virtual nanoseconds: system time,
+    # derived from it through hv's calibration, must agree closely.
+    m = first_match(lines, r"ev-timer: clock: system time advanced (\d+) ns while the TSC advanced (\d+)")
+    expect(problems, m is not None, "ev-timer printed no clock line")
+    if m:
+        ns, tsc = int(m.group(1)), int(m.group(2))
+        expect(problems, tsc > 0 and abs(ns - tsc) <= tsc / 100,
+               f"system time advanced {ns} ns while {tsc} virtual ns passed (> 1% apart)")
+    no_panic(problems, r)
+    return problems, r
+
+
+@system_test
+def test_ev_masked_spinner_does_not_starve_timer_guest(build):
+    boot = Boot(images=[(test_guest(build, "ev-timer"), "ev-ticker"),
+                        test_guest(build, "ev-spin-masked")],
+                icount=True, runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "ev-ticker")
+    problems = []
+    lines = judge_self_checking(problems, r.log, "ev-ticker")
+    judge_self_checking(problems, r.log, "ev-spin-masked")
+    late = lateness(lines, "ev-ticker")
+    expect(problems, late is not None, "ev-ticker printed no lateness figures")
+    if late:
+        n, lo, hi, mean = late
+        print(f"  ev-ticker: {n} ticks beside a masked spinner, lateness min {lo} ns, max {hi} ns, "
+              f"mean {mean} ns")
+        expect(problems, n == 100, f"ev-ticker measured {n} of 100 ticks")
+        expect(problems, hi < TICKER_BOUND_NS,
+               f"a tick came {hi} ns late beside the spinner (bound {TICKER_BOUND_NS} ns)")
+    no_panic(problems, r)
+    return problems, r
+
+
+# --- run-state (virtual) time -------------------------------------------------------------
+
+@system_test
+def test_ev_virtual_time_of_two_guests_sharing_the_cpu(build):
+    image = test_guest(build, "ev-vtime")
+    boot = Boot(images=[(image, "ev-vtime-a"), (image, "ev-vtime-b")],
+                cfg=shm_cfg("vt", "4K", "ev-vtime-a:rw ev-vtime-b:ro"), icount=True,
+                runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "ev-vtime")
+    problems = []
+    windows, running = [], []
+    for g in ["ev-vtime-a", "ev-vtime-b"]:
+        lines = judge_self_checking(problems, r.log, g)
+        m = first_match(lines, rf"{g}: window (\d+) ns: running (\d+) ns")
+        expect(problems, m is not None, f"{g} printed no run-state figures")
+        if m:
+            w, run_ns = int(m.group(1)), int(m.group(2))
+            windows.append(w)
+            running.append(run_ns)
+            expect(problems, run_ns < 0.75 * w,
+                   f"{g}: running {run_ns} ns of a {w} ns window shared with another spinner")
+    if len(windows) == 2:
+        w = sum(windows) / 2
+        total = sum(running)
+        print(f"  ev-vtime: window {w:.0f} ns, running {running[0]} + {running[1]} = {total} ns "
+              f"({100 * total / w:.1f}%)")
+        expect(problems, abs(total - w) <= 0.1 * w,
+               f"running times add up to {total} ns over a {w:.0f} ns window (not within 10%)")
+    no_panic(problems, r)
+    return problems, r
+
+
+@system_test
+def test_ev_blocked_guest_accrues_no_cpu_time(build):
+    boot = Boot(images=[test_guest(build, "ev-block"), test_guest(build, "ev-spin-masked")],
+                icount=True, runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "ev-block")
+    problems = []
+    lines = judge_self_checking(problems, r.log, "ev-block")
+    judge_self_checking(problems, r.log, "ev-spin-masked")
+    for l in lines:
+        if re.match(r"ev-block: sleep \d+: elapsed", l):
+            print(f"  {l}")
+    no_panic(problems, r)
+    return problems, r
+
+
+# --- masking, IPIs, argument checks ----------------------------------------------------------
+
+@system_test
+def test_ev_masked_events_delivered_when_unmasked(build):
+    # -icount: "at once" is judged in (virtual) milliseconds, which a
+    # loaded host cannot stretch.
+    r = run(build, Boot(images=[test_guest(build, "ev-mask")], icount=True, runner_cfg=TIME_LIMIT),
+            "ev-mask")
+    problems = []
+    judge_self_checking(problems, r.log, "ev-mask")
+    no_panic(problems, r)
+    return problems, r
+
+
+@system_test
+def test_ev_ipi_between_vcpus(build):
+    r = run(build, Boot(images=[test_guest(build, "ev-ipi")], icount=True, runner_cfg=TIME_LIMIT),
+            "ev-ipi")
+    problems = []
+    judge_self_checking(problems, r.log, "ev-ipi")
+    no_panic(problems, r)
+    return problems, r
+
+
+@system_test
+def test_ev_bad_arguments_refused(build):
+    image = test_guest(build, "ev-calls")
+    boot = Boot(images=[(image, "ev-calls"), (image, "ev-calls-peer")], icount=True,
+                runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "ev-calls")
+    problems = []
+    lines = judge_self_checking(problems, r.log, "ev-calls")
+    for l in lines:
+        if ": info: " in l:
+            print(f"  {l}")
+    expect(problems, "ev-calls-peer: outlived ev-calls: ok" in guest_lines(r.log, "ev-calls-peer"),
+           "ev-calls-peer did not outlive ev-calls")
+    expect(problems, exited(r.log, "ev-calls-peer"), "ev-calls-peer did not exit 0")
+    no_panic(problems, r)
+    return problems, r
+
+
+# --- the wall clock ------------------------------------------------------------------------
+
+@system_test
+def test_ev_wallclock_matches_the_host(build):
+    # No -icount: with it the runner gives QEMU `-rtc clock=vm`, and the RTC
+    # would not follow the host. QEMU's RTC starts at the host's UTC time.
+    start = time.time()
+    r = run(build, Boot(images=[test_guest(build, "ev-wallclock")], runner_cfg=TIME_LIMIT),
+            "ev-wallclock")
+    end = time.time()
+    problems = []
+    lines = judge_self_checking(problems, r.log, "ev-wallclock")
+    m = first_match(lines, r"ev-wallclock: wallclock (\d+)\.(\d{9})")
+    expect(problems, m is not None, "ev-wallclock printed no wall clock")
+    if m:
+        wall = int(m.group(1)) + int(m.group(2)) / 1e9
+        print(f"  ev-wallclock: guest {wall:.3f}, host {start:.3f} .. {end:.3f}")
+        # The guest read it during the run; the firmware's clock has whole
+        # seconds, so it may lag by up to one.
+        expect(problems, start - 1 <= wall <= end + 1,
+               f"guest wall clock {wall:.3f} outside the host's {start:.3f} .. {end:.3f} (+-1 s)")
+    no_panic(problems, r)
+    return problems, r
