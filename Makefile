@@ -17,7 +17,7 @@ CPU     ?= max
 DISPLAY ?= none
 ICOUNT  ?= 0
 TIMEOUT ?= 300
-HV_CFG  ?= guest/examples/hv.cfg
+HV_CFG  ?= $(if $(filter images,$(IMAGES)),guest/examples/hv.cfg)
 
 WARN := -Wall -Wextra -Werror
 

@@ -34,6 +34,7 @@ struct resolver {
     const struct hv_image_note *note;
     char name[GUEST_NAME_MAX + 1];
     bool enabled;
+    uint32_t weight;
 };
 
 static bool is_name_char(char c)
@@ -244,6 +245,15 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
         refuse(r, FROM_CFG, "enabled", echo, "must be yes or no");
         return refused;
     }
+    if (equal(key, "weight")) {
+        uint64_t w;
+        if (cfg_parse_u64(value, &w) && w >= GUEST_MIN_WEIGHT && w <= GUEST_MAX_WEIGHT) {
+            r->weight = (uint32_t)w;
+            return NULL;
+        }
+        refuse(r, FROM_CFG, "weight", echo, "must be between 1 and 65535");
+        return refused;
+    }
 
     struct setting *s = NULL;
     if (equal(key, "vcpus"))
@@ -253,7 +263,7 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     else if (equal(key, "memory"))
         s = &r->memory;
     if (s == NULL) {
-        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled)",
+        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight)",
             r->file_name, key);
         return refused;
     }
@@ -355,6 +365,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
         .memory = {.note_key = "memory_bytes", .cfg_key = "memory"},
         .name_source = FROM_DEFAULT,
         .enabled = true,
+        .weight = GUEST_DEFAULT_WEIGHT,
     };
     if (why != NULL && why_len > 0)
         why[0] = '\0';
@@ -384,6 +395,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
     out->stack_bytes = r.stack.value;
     out->vcpus = (uint32_t)r.vcpus.value;
     out->enabled = r.enabled;
+    out->weight = r.weight;
     return 0;
 }
 

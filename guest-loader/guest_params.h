@@ -44,12 +44,17 @@
 #define GUEST_DEFAULT_MIN_MEMORY_BYTES (4ULL << 20)
 #define GUEST_DEFAULT_HEAP_SLACK_BYTES (1ULL << 20)
 
+#define GUEST_DEFAULT_WEIGHT 256
+#define GUEST_MIN_WEIGHT 1
+#define GUEST_MAX_WEIGHT 65535
+
 struct guest_params {
     char name[GUEST_NAME_MAX + 1];  /* NUL-terminated, [A-Za-z0-9._-]+ */
     uint64_t memory_bytes;          /* multiple of 4 KiB, 256 KiB .. 64 GiB */
     uint64_t stack_bytes;           /* per vCPU, multiple of 4 KiB, 4 KiB .. 16 MiB */
     uint32_t vcpus;                 /* 1 .. GUEST_MAX_VCPUS */
     bool enabled;
+    uint32_t weight;                /* CPU share, relative to GUEST_DEFAULT_WEIGHT */
 };
 
 /* Decides the parameters of the guest in file file_name (the bare name in

@@ -17,6 +17,7 @@
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/power/power.h"
+#include "hv/sched/partition.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/version.h"
@@ -105,6 +106,17 @@ static void bench_native(uint32_t rounds)
              (unsigned long)(t1 - t0), crc);
 }
 
+static void start_partition_schedule(const struct handoff *h)
+{
+    struct partition_plan plan;
+    char why[160];
+    const char *cfg = h->config_phys ? phys_to_virt(h->config_phys) : NULL;
+    if (partition_load(cfg, cfg ? h->config_size : 0, &plan, why, sizeof(why)) != 0)
+        log_error("%s; round-robin scheduling instead", why);
+    else if (plan.enabled)
+        sched_set_partitions(&plan);
+}
+
 static void all_guests_ended(void)
 {
     int status = guest_summary();
@@ -162,5 +174,6 @@ void hv_main(struct handoff *h)
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
     unsigned guests = loader_start_guests(h);
     log_info("%u guest(s) started", guests);
+    start_partition_schedule(h);
     sched_start(all_guests_ended);
 }

@@ -37,6 +37,7 @@ struct guest {
     int64_t exit_status;
     char end_reason[112];
     uint64_t cpu_time_ns;
+    uint64_t slice_ns;          /* its vCPUs' time slice: the weight made time */
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */

@@ -7,9 +7,11 @@
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/partition.h"
 #include "hv/sched/runstate.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
+#include "lib/string.h"
 #include "vcpu/vcpu.h"
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
@@ -18,6 +20,11 @@ static struct vcpu *queue_head, *queue_tail;
 static uint64_t time_limit;
 static void (*all_ended)(void);
 static uint64_t slice_end;      /* 0: no vCPU holds a slice */
+/* The partition schedule, when hv.cfg asks for one. */
+static struct partition_plan plan;
+static struct guest *window_owner[PARTITION_MAX_WINDOWS];
+static uint64_t plan_start;
+static uint64_t window_boundary; /* next window change; 0 without a plan */
 static unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
 
 static void enqueue(struct vcpu *v)
@@ -40,6 +47,24 @@ static void enqueue_front(struct vcpu *v)
         queue_tail = v;
 }
 
+/* The first runnable vCPU of guest `owner` in the queue, taken out. */
+static struct vcpu *dequeue_of(struct guest *owner)
+{
+    struct vcpu *prev = NULL;
+    for (struct vcpu *v = queue_head; v; prev = v, v = v->run_next) {
+        if (v->guest != owner || v->state != VCPU_RUNNABLE)
+            continue;
+        if (prev)
+            prev->run_next = v->run_next;
+        else
+            queue_head = v->run_next;
+        if (queue_tail == v)
+            queue_tail = prev;
+        return v;
+    }
+    return NULL;
+}
+
 static struct vcpu *dequeue(void)
 {
     while (queue_head) {
@@ -52,6 +77,16 @@ static struct vcpu *dequeue(void)
         /* Dead (its guest ended while it waited): drop it. */
     }
     return NULL;
+}
+
+uint64_t sched_slice_for_weight(uint32_t weight)
+{
+    uint64_t slice = SCHED_SLICE_NS * weight / 256;
+    if (slice < SCHED_SLICE_NS / 10)
+        slice = SCHED_SLICE_NS / 10;
+    if (slice > SCHED_SLICE_NS * 10)
+        slice = SCHED_SLICE_NS * 10;
+    return slice;
 }
 
 static bool something_runnable(void)
@@ -132,14 +167,55 @@ static void rearm(uint64_t now)
     uint64_t when = slice_end;
     if (next && (!when || next < when))
         when = next;
+    if (window_boundary && (!when || window_boundary < when))
+        when = window_boundary;
     timer_arm_from(now, when);
 }
 
 static void timer_fired(uint64_t now)
 {
-    if (slice_end && now >= slice_end)
+    if ((slice_end && now >= slice_end) || (window_boundary && now >= window_boundary))
         this_cpu()->need_resched = true;
     rearm(now);
+}
+
+/* Whose window it is now (NULL: a gap, or no such guest); sets the next
+ * boundary. Without a plan, everyone's. */
+static bool partition_current(uint64_t now, struct guest **owner)
+{
+    if (!plan.enabled)
+        return false;
+    uint64_t until;
+    const struct partition_window *w = partition_at(&plan, now - plan_start, &until);
+    window_boundary = now + until;
+    *owner = w ? window_owner[w - plan.w] : NULL;
+    return true;
+}
+
+static struct vcpu *pick_next(uint64_t now)
+{
+    struct guest *owner;
+    if (!partition_current(now, &owner))
+        return dequeue();
+    return owner ? dequeue_of(owner) : NULL;
+}
+
+void sched_set_partitions(const struct partition_plan *p)
+{
+    plan = *p;
+    plan_start = time_now_ns();
+    for (unsigned i = 0; i < plan.count; i++) {
+        window_owner[i] = NULL;
+        for (struct guest *g = guest_list(); g; g = g->next)
+            if (g->end == GUEST_ALIVE && strcmp(g->name, plan.w[i].guest) == 0)
+                window_owner[i] = g;
+        if (!window_owner[i])
+            log_warn("schedule: no guest %s for the window at %lu ms; it stays idle",
+                     plan.w[i].guest, (unsigned long)(plan.w[i].offset_ns / 1000000));
+    }
+    log_info("schedule: partitioned, major frame %lu ms, %u window(s), from system time %lu ns",
+             (unsigned long)(plan.major_frame_ns / 1000000), plan.count,
+             (unsigned long)plan_start);
 }
 
 void sched_init(uint64_t time_limit_ns)
@@ -249,6 +325,12 @@ static void __attribute__((noreturn)) finish(void)
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
+static uint64_t slice_until(const struct vcpu *v, uint64_t now)
+{
+    uint64_t end = now + v->guest->slice_ns;
+    return window_boundary && window_boundary < end ? window_boundary : end;
+}
+
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
@@ -261,7 +343,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
-    slice_end = now + SCHED_SLICE_NS;
+    slice_end = slice_until(next, now);
     rearm(now);
 }
 
@@ -288,13 +370,13 @@ static void reschedule(struct trap_frame *f)
         runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
         enqueue(cur);
     }
-    struct vcpu *next = dequeue();
+    struct vcpu *next = pick_next(now);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
         cur->running_since = now;
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
-        slice_end = now + SCHED_SLICE_NS;
+        slice_end = slice_until(cur, now);
         rearm(now);
         f->rflags = vcpu_sanitize_rflags(f->rflags);
         return;
@@ -309,6 +391,10 @@ static void reschedule(struct trap_frame *f)
         reap_guests();
         if (guests_alive() == 0)
             finish();
+        if (window_boundary && now >= window_boundary)
+            next = pick_next(now); /* the window changed while idle */
+        if (next)
+            break;
         rearm(now);
         /* Nothing runnable, guests waiting: the screen catches up, with
          * interrupts on so a vCPU's timer cuts it short, then sleep until an
@@ -319,7 +405,7 @@ static void reschedule(struct trap_frame *f)
         if (!queue_head)
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         now = time_now_ns();
-        next = dequeue();
+        next = pick_next(now);
     }
     switch_to(next, f, now);
 }

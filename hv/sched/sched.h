@@ -11,7 +11,12 @@
 
 struct vcpu;
 
-#define SCHED_SLICE_NS 10000000ULL /* 10 ms */
+#define SCHED_SLICE_NS 10000000ULL /* 10 ms, at the default weight */
+
+/* A guest's slice: proportional to its weight (256 = SCHED_SLICE_NS), so a
+ * CPU-bound guest's share of the CPU is its weight's share; kept between
+ * 1 ms and 100 ms so no guest can hold the CPU long or thrash it. */
+uint64_t sched_slice_for_weight(uint32_t weight);
 
 /* time_limit_ns: 0, or when (on the monotonic clock) to stop every guest
  * still running: a safety net for unattended runs and tests. */
@@ -33,6 +38,10 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline);
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified);
 /* HV_CALL_SET_TIMER: 0 cancels. */
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline);
+struct partition_plan;
+/* Switches to the partition schedule (hv/sched/partition.h), its frame
+ * starting now; window owners are looked up by guest name. */
+void sched_set_partitions(const struct partition_plan *p);
 /* A guest ended: its timers stop, its peers learn. */
 struct guest;
 void sched_guest_ended(struct guest *g);

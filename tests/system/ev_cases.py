@@ -290,3 +290,66 @@ def test_ev_wallclock_matches_the_host(build):
                f"guest wall clock {wall:.3f} outside the host's {start:.3f} .. {end:.3f} (+-1 s)")
     no_panic(problems, r)
     return problems, r
+
+
+# --- the schedulers: partitions (ARINC 653 style) and weights ------------------------
+
+def stretches(log, guest):
+    out = []
+    for l in guest_lines(log, guest):
+        m = re.match(r"ran (\d+) (\d+)$", l)
+        if m:
+            out.append((int(m.group(1)), int(m.group(2))))
+    return out
+
+
+@system_test
+def test_partition_windows_respected(build):
+    probe = test_guest(build, "partition-probe")
+    cfg = ("[guest pa]\nname = pa\n[guest pb]\nname = pb\n"
+           "[schedule]\nmode = partitioned\nmajor_frame_ms = 50\n"
+           "window = pa 0 20\nwindow = pb 25 15\n")
+    r = run(build, Boot(images=[(probe, "pa"), (probe, "pb")], cfg=cfg, icount=True,
+                        runner_cfg=TIME_LIMIT), "partition")
+    problems = []
+    m = re.search(r"schedule: partitioned, major frame 50 ms, 2 window\(s\), from system time (\d+) ns",
+                  r.log)
+    expect(problems, m, "the partition schedule was not started")
+    windows = {"pa": (0, 20_000_000), "pb": (25_000_000, 40_000_000)}
+    if m:
+        start = int(m.group(1))
+        for g, (lo, hi) in windows.items():
+            ran = stretches(r.log, g)
+            expect(problems, exited(r.log, g), f"{g} did not exit 0")
+            expect(problems, len(ran) >= 5, f"{g} ran in only {len(ran)} stretches")
+            for a, b in ran:
+                # Each stretch lies in one window of the frame (hv's own work
+                # at a boundary may shift an edge by a little).
+                pa, pb = (a - start) % 50_000_000, (b - start) % 50_000_000
+                slack = 200_000
+                ok = lo - slack <= pa <= hi + slack and lo - slack <= pb <= hi + slack and b - a <= hi - lo + slack
+                expect(problems, ok, f"{g} ran {a}..{b} (phase {pa / 1e6:.2f}..{pb / 1e6:.2f} ms), "
+                                     f"outside its window {lo / 1e6:.0f}..{hi / 1e6:.0f} ms")
+    return problems, r
+
+
+@system_test
+def test_weights_share_the_cpu(build):
+    probe = test_guest(build, "partition-probe")
+    cfg = "[guest heavy]\nname = heavy\nweight = 768\n[guest light]\nname = light\nweight = 256\n"
+    r = run(build, Boot(images=[(probe, "heavy"), (probe, "light")], cfg=cfg, icount=True,
+                        runner_cfg=TIME_LIMIT), "weights")
+    problems = []
+    totals = {}
+    for g in ["heavy", "light"]:
+        ran = stretches(r.log, g)
+        expect(problems, exited(r.log, g), f"{g} did not exit 0")
+        # Only while both run: up to the first one's end.
+        totals[g] = ran
+    if all(totals.values()):
+        end = min(max(b for _, b in totals["heavy"]), max(b for _, b in totals["light"]))
+        share = {g: sum(min(b, end) - a for a, b in ran if a < end) for g, ran in totals.items()}
+        ratio = share["heavy"] / max(share["light"], 1)
+        print(f"  weights: heavy {share['heavy']} ns, light {share['light']} ns, ratio {ratio:.2f}")
+        expect(problems, 2.4 <= ratio <= 3.6, f"weight 768 vs 256 gave a CPU ratio of {ratio:.2f}, expected ~3")
+    return problems, r

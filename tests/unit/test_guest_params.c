@@ -413,13 +413,26 @@ static void file_name_that_no_section_can_name(void)
     CHECK_STR_EQ(p.name, "my_game");
 }
 
+static void weight_from_cfg(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL, NULL, p);
+    CHECK_EQ_U64(p.weight, GUEST_DEFAULT_WEIGHT);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nweight = 512\n", p);
+    CHECK_EQ_U64(p.weight, 512);
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nweight = 0\n", "weight = 0:",
+                   "between 1 and 65535");
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nweight = 65536\n", "weight",
+                   "between 1 and 65535");
+}
+
 static void cfg_exact_messages(void)
 {
     EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 0x10\n",
                    "hv.cfg [guest hello.elf] memory = 0x10: must be at least 256 KiB");
     EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nfoo = 1\n",
                    "hv.cfg [guest hello.elf]: unknown key 'foo' (known: name, memory, "
-                   "stack, vcpus, enabled)");
+                   "stack, vcpus, enabled, weight)");
     EXPECT_MESSAGE("hello.elf", 1 * MiB, NULL, "[guest hello.elf]\nvcpus = 2\nmemory = 1M\n",
                    "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1168 KiB "
                    "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 8 KiB start-info and shared pages)");
@@ -791,6 +804,7 @@ int main(void)
     RUN_TEST(other_sections_may_hold_anything);
     RUN_TEST(file_name_that_no_section_can_name);
     RUN_TEST(cfg_exact_messages);
+    RUN_TEST(weight_from_cfg);
     RUN_TEST(cfg_refusals);
     RUN_TEST(cfg_boundaries_accepted);
     RUN_TEST(memory_must_hold_image_stacks_and_start_info);
