@@ -9,11 +9,13 @@ Four boots, in parallel under -icount (they cannot disturb each other's
 instruction counts), one after the other on wall-clock time. Each boot
 figure needs an ESP of its own shape and nothing extra before its guests:
 
-  a  bench-main + bench-peer, log_level = debug, bench_native_rounds = N:
+  a  bench-main + bench-peer + bench-event, log_level = debug,
+     bench_native_rounds = N, [shm bench-ev] for bench-main and bench-event:
      rdtsc_pair, vcpu_switch, hypercall_null, hypercall_console_64b,
      cpu_overhead_pct (hv's native run comes before the guests, which is
      why boot_first_guest cannot come from this boot), guest_overhead_bytes,
-     trap_ud_roundtrip(_iretq), trap_pf_roundtrip, syscall_bounce
+     trap_ud_roundtrip(_iretq), trap_pf_roundtrip, syscall_bounce,
+     event_self, event_cross_guest, timer_deadline_late
   b  32 copies of bench-boot (boot-00 .. boot-31): boot_32_guests
   c  one bench-boot (boot-00), nothing else: boot_first_guest
   d  bench-main alone on -cpu max,smap=off: syscall_fast and
@@ -67,7 +69,7 @@ FIGURES = [
 ]
 # Paths hv does not have yet: listed as not measured until bench-main reports
 # them (then they are measured and judged like any other figure).
-PENDING = {"event_self", "event_cross_guest", "timer_deadline_late"}
+PENDING = set()
 EXTRA_TARGET_NOTE = {"syscall_fast": " and 0 hv entries"}
 # Figures that come from time: judged only under -icount.
 TIME_UNITS = {"instructions", "ns", "percent"}
@@ -78,7 +80,8 @@ DERIVED = {"rdtsc_pair", "cpu_workload", "cpu_workload_check", "syscall_fast_hv_
 # What bench-main must report today, per boot; a missing one is a broken benchmark.
 GUEST_FIGURES = {"a": ("vcpu_switch", "hypercall_null", "hypercall_console_64b", "cpu_workload",
                        "trap_ud_roundtrip", "trap_ud_roundtrip_iretq", "trap_pf_roundtrip",
-                       "syscall_bounce"),
+                       "syscall_bounce", "event_self", "event_cross_guest",
+                       "timer_deadline_late"),
                  "d": ("syscall_fast",)}
 # Boot d's CPU model: the fast gate skips hv only without SMAP under QEMU TCG.
 NO_SMAP_CPU = "max,smap=off"
@@ -90,15 +93,30 @@ FIGURE_NOTES = {
 
 BOOT_GUESTS = 32
 PEER_NAME = "bench-peer"  # the "typical small guest" of guest_overhead_bytes
+# event_cross_guest's receiver. Its ESP name sorts first, so it starts (sets
+# up and blocks) before bench-main and bench-peer first run.
+EVENT_NAME = "bench-event"
+EVENT_ESP_NAME = "bench-0-event"
+
+
+def bench_h(name, value):
+    """A #define of bench/guests/bench.h that the guests and hv.cfg must agree on."""
+    with open(os.path.join(ROOT, "bench", "guests", "bench.h")) as f:
+        m = re.search(rf"^#define {name} ({value})\s*$", f.read(), re.M)
+    if not m:
+        sys.exit(f"bench: {name} not found in bench/guests/bench.h")
+    return m.group(1)
 
 
 def work_rounds():
-    """BENCH_WORK_ROUNDS from bench/guests/bench.h: hv must run the same work."""
-    with open(os.path.join(ROOT, "bench", "guests", "bench.h")) as f:
-        m = re.search(r"^#define BENCH_WORK_ROUNDS (\d+)\s*$", f.read(), re.M)
-    if not m:
-        sys.exit("bench: BENCH_WORK_ROUNDS not found in bench/guests/bench.h")
-    return int(m.group(1))
+    """BENCH_WORK_ROUNDS: hv must run the same work as bench-main."""
+    return int(bench_h("BENCH_WORK_ROUNDS", r"\d+"))
+
+
+def event_shm_cfg():
+    """hv.cfg's region shared by bench-main and bench-event (event_cross_guest)."""
+    name = bench_h("BENCH_EVENT_SHM", r'"[A-Za-z0-9_-]+"').strip('"')
+    return f"[shm {name}]\nsize = 4K\nmap = bench-main:rw {EVENT_NAME}:rw\n"
 
 
 def boot(build, name, images, cfg, cpu, icount, timeout, workroot):
@@ -178,11 +196,16 @@ def parse_bench_main(log, rep, boot_name):
     # Every row of bench-main's table is a figure, whatever its name: a new
     # row needs nothing here (a name missing from FIGURES is appended).
     for name, f in main.items():
-        if name in DERIVED or "tsc_median" not in f:
+        if name in DERIVED:
             continue
         events = int(f["events"])
-        rep.put(name, rep.time_value(int(f["tsc_median"])) / events,
-                rep.time_value(int(f["tsc_min"])) / events, int(f["iterations"]),
+        if "tsc_median" in f:  # TSC deltas: instructions under -icount
+            median, low = rep.time_value(int(f["tsc_median"])), rep.time_value(int(f["tsc_min"]))
+        elif "median" in f:    # values in the figure's unit already (ns)
+            median, low = int(f["median"]), int(f["min"])
+        else:
+            continue
+        rep.put(name, median / events, low / events, int(f["iterations"]),
                 f"{events} per sample" if events > 1 else "")
         if name not in targets:
             rep.extra.append((name, f["unit"], int(f["target"])))
@@ -302,7 +325,8 @@ def main():
     build = os.path.abspath(args.build)
     guests = os.path.join(build, "bench-guests")
     need = [os.path.join(build, "hv.efi")] + [os.path.join(guests, g) for g in
-                                                ("bench-main", "bench-peer", "bench-boot")]
+                                                ("bench-main", "bench-peer", "bench-boot",
+                                                 EVENT_NAME)]
     missing = [p for p in need if not os.path.exists(p)]
     if missing:
         print("bench: missing " + ", ".join(missing) + " (run make bench)", file=sys.stderr)
@@ -313,9 +337,11 @@ def main():
     os.makedirs(workroot, exist_ok=True)
 
     boots = {
-        "a": ([(os.path.join(guests, "bench-main"), "bench-a-main"),
+        "a": ([(os.path.join(guests, EVENT_NAME), EVENT_ESP_NAME),
+               (os.path.join(guests, "bench-main"), "bench-a-main"),
                (os.path.join(guests, "bench-peer"), "bench-b-peer")],
-              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n", "max"),
+              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n" + event_shm_cfg(),
+              "max"),
         "b": ([(os.path.join(guests, "bench-boot"), f"boot-{i:02d}") for i in range(BOOT_GUESTS)],
               "", "max"),
         "c": ([(os.path.join(guests, "bench-boot"), "boot-00")], "", "max"),

@@ -12,16 +12,19 @@
  * (`rdtsc_pair`, measured the same way, first) already subtracted; a sample
  * covers `events` occurrences of the path (a ping-pong sample is 2
  * switches). bench/run.py divides by `events`, and by 8 under -icount
- * shift=3, where the TSC advances exactly 8 per instruction. A path that
- * fails prints `bench: error name=N reason="R" result=E` and the guest
- * exits with 1.
+ * shift=3, where the TSC advances exactly 8 per instruction. A figure in ns
+ * (timer_deadline_late) samples ns itself and prints median=/min=/max=
+ * instead, nothing subtracted. A path that fails prints
+ * `bench: error name=N reason="R" result=E` and the guest exits with 1.
  *
  * Adding a figure: write a sample function (time the path between
  * bench_tsc() calls, nothing else) and add its row. */
 #include "hvg.h"
+#include "hvg_event.h"
 
 #include "bench/guests/bench.h"
 #include "lib/bench_work.h"
+#include "lib/string.h"
 
 HV_GUEST_NOTE("bench-main", 0, 1, 0);
 
@@ -52,6 +55,14 @@ struct figure {
     const char *(*before)(void);
     const char *(*after)(void);
 };
+
+/* A figure in ns (timer_deadline_late) has samples in ns already, not TSC
+ * deltas: no baseline is subtracted, and its line says median=/min=/max=
+ * instead of tsc_*=, which bench/run.py takes as they are. */
+static bool in_unit(const struct figure *f)
+{
+    return strcmp(f->unit, "ns") == 0;
+}
 
 /* Why the last sample failed (a hypercall's result), for the error line. */
 static int64_t last_result;
@@ -105,17 +116,23 @@ static uint64_t guests_running(void)
     return info.guests_running;
 }
 
+/* bench-event (event_cross_guest's receiver, boot a only) is alive too, but
+ * blocked since before we first ran: it never takes a yield. */
+static unsigned blocked_event_peer(void);
+
 static const char *vcpu_switch_before(void)
 {
-    /* Exactly the two of us, or a yield would land somewhere else. */
-    return guests_running() == 2 ? NULL : "bench-peer is not the only other guest running";
+    /* Exactly the two of us runnable, or a yield would land somewhere else. */
+    return guests_running() == 2 + blocked_event_peer()
+               ? NULL : "bench-peer is not the only other guest running";
 }
 
 static const char *vcpu_switch_after(void)
 {
     /* Releases the peer's last yield; it exits, and we are alone again. */
     hvg_yield();
-    return guests_running() == 1 ? NULL : "bench-peer did not end in lockstep";
+    return guests_running() == 1 + blocked_event_peer()
+               ? NULL : "bench-peer did not end in lockstep";
 }
 
 static uint64_t __attribute__((noinline)) sample_vcpu_switch(void)
@@ -377,6 +394,271 @@ static uint64_t __attribute__((noinline)) sample_syscall_bounce(void)
     return bounce_next < BOUNCE_SAMPLES ? bounce_samples[bounce_next++] : SAMPLE_FAILED;
 }
 
+/* --- events (include/hv/abi_event.h) ----------------------------------------
+ * Upcall handlers in asm, like the trap handlers: the least a guest kernel's
+ * handler can do, knowing its one port. abi_event.h's protocol: clear
+ * upcall_pending, exchange pending_sel with 0, clear the port's pending bit,
+ * return with HV_CALL_IRET (which unmasks). bench_event_vcpu/word/bit say
+ * what to clear; each figure's `before` sets them. The SDK's dispatcher
+ * (hvg_events_init, guest/lib/event_entry.S and event.c) would add its
+ * register saving, C dispatch and loops over pending_sel to every figure. */
+_Static_assert(offsetof(struct hv_vcpu_shared, upcall_pending) == 0, "EVENT_CLEAR");
+_Static_assert(offsetof(struct hv_vcpu_shared, pending_sel) == 16, "EVENT_CLEAR");
+
+volatile struct hv_vcpu_shared *bench_event_vcpu;
+volatile uint64_t *bench_event_word; /* the port's word of evtchn_pending */
+uint64_t bench_event_bit;            /* the port's bit in it */
+volatile uint64_t bench_self_upcalls, bench_timer_upcalls, bench_timer_stamp;
+
+void bench_self_upcall(void), bench_timer_upcall(void);
+
+/* Uses rax and rcx, which the iret frame (pushed first) gives back. */
+#define EVENT_CLEAR "mov bench_event_vcpu(%rip), %rax\n\tmovb $0, (%rax)\n\t" \
+                    "xor %ecx, %ecx\n\txchg %rcx, 16(%rax)\n\t" \
+                    "mov bench_event_word(%rip), %rax\n\tmov bench_event_bit(%rip), %rcx\n\t" \
+                    "lock btr %rcx, (%rax)\n\t"
+__asm__(".pushsection .text\n"
+        /* event_self: any code may be interrupted; every register comes
+         * back (rax, rcx, r11 through the frame). 14 instructions. */
+        "bench_self_upcall:\n\t" IRET_FRAME EVENT_CLEAR
+        "incq bench_self_upcalls(%rip)\n\t" IRET_CALL
+        /* timer_deadline_late: the TSC first, as the upcall is entered. It
+         * costs rax and rdx: only ever entered right after the `syscall` of
+         * block_rdx(), whose result (0) the frame gives back in rax and
+         * whose clobber rdx is. 18 instructions. */
+        "bench_timer_upcall:\n\trdtsc\n\tshl $32, %rdx\n\tor %rdx, %rax\n\t"
+        "mov %rax, bench_timer_stamp(%rip)\n\tincq bench_timer_upcalls(%rip)\n\t"
+        "pushq $0\n\tpush %r11\n\tpush %rcx\n\tpushq $0\n\t" EVENT_CLEAR IRET_CALL
+        ".popsection\n");
+
+static const char *set_upcall(void (*handler)(void))
+{
+    last_result = hvg_set_upcall((uint64_t)(uintptr_t)handler);
+    return last_result == 0 ? NULL : "HV_CALL_SET_UPCALL failed";
+}
+
+/* What the handlers clear, for `port` on vCPU 0. */
+static void event_targets(int64_t port)
+{
+    bench_event_vcpu = hvg_vcpu_shared(0);
+    bench_event_word = &hvg_shared()->evtchn_pending[port / 64];
+    bench_event_bit = (uint64_t)port % 64;
+}
+
+static bool bad_port(int64_t port)
+{
+    last_result = port;
+    return port < 0 || port >= HV_EVTCHN_PORTS;
+}
+
+/* The handler left nothing behind; then the port closes and the upcall
+ * entry goes (no upcall while other figures run). */
+static const char *event_done(int64_t port)
+{
+    volatile struct hv_vcpu_shared *v = hvg_vcpu_shared(0);
+
+    if (v->upcall_mask)
+        return "events stayed masked after the upcalls returned";
+    if (v->upcall_pending || v->pending_sel || hvg_evtchn_is_pending((unsigned)port))
+        return "the upcalls left the event pending";
+    if ((last_result = hvg_evtchn_close((uint64_t)port)) != 0)
+        return "HV_CALL_EVTCHN_CLOSE failed";
+    return set_upcall(NULL);
+}
+
+/* --- event_self: send on an IPI port to this very vCPU -> the upcall ->
+ * HV_CALL_IRET -> right after the send --------------------------------------- */
+
+static int64_t self_port = -1;
+
+static const char *self_before(void)
+{
+    self_port = hvg_evtchn_bind_ipi(0);
+    if (bad_port(self_port))
+        return "HV_CALL_EVTCHN_BIND_IPI(0) failed";
+    event_targets(self_port);
+    if (hvg_vcpu_shared(0)->upcall_mask)
+        return "events are masked";
+    return set_upcall(bench_self_upcall);
+}
+
+static const char *self_after(void)
+{
+    return event_done(self_port);
+}
+
+static uint64_t __attribute__((noinline)) sample_event_self(void)
+{
+    uint64_t seen = bench_self_upcalls;
+    uint64_t t0 = bench_tsc();
+    int64_t r = hvg_evtchn_send((uint64_t)self_port);
+    uint64_t t1 = bench_tsc();
+
+    last_result = r;
+    return r == 0 && bench_self_upcalls == seen + 1 ? t1 - t0 : SAMPLE_FAILED;
+}
+
+/* --- event_cross_guest: send to bench-event (blocked) -> hv switches to it
+ * -> the first instruction of its upcall (rdtsc) ------------------------------
+ * Sender's rdtsc to receiver's rdtsc; the TSC is one clock for both. Its
+ * handler then returns, it blocks again, and we are back after the send. */
+
+static volatile struct bench_event_shm *event_peer;
+static int64_t cross_port = -1;
+static bool event_peer_released;
+
+/* bench-event set up and blocked (it runs first), waiting for our events. */
+static volatile struct bench_event_shm *event_peer_waiting(void)
+{
+    const struct hv_shm_info *shm = hvg_shm(BENCH_EVENT_SHM);
+
+    if (!shm || !shm->writable || shm->bytes < sizeof(struct bench_event_shm))
+        return NULL;
+    volatile struct bench_event_shm *s = (volatile struct bench_event_shm *)(uintptr_t)shm->va;
+    return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == BENCH_EVENT_READY ? s : NULL;
+}
+
+static const char *cross_before(void)
+{
+    if (!(event_peer = event_peer_waiting()))
+        return "bench-event is not waiting in [shm " BENCH_EVENT_SHM "]";
+    cross_port = hvg_evtchn_bind_peer(BENCH_EVENT_GUEST, event_peer->port);
+    return bad_port(cross_port) ? "HV_CALL_EVTCHN_BIND_PEER(bench-event) failed" : NULL;
+}
+
+static unsigned blocked_event_peer(void)
+{
+    return event_peer_waiting() && !event_peer_released ? 1 : 0;
+}
+
+/* Lets bench-event end: `quit`, then one more event. Also at the end of
+ * main, whatever broke before. */
+static const char *release_event_peer(void)
+{
+    if (event_peer_released || !(event_peer = event_peer_waiting()))
+        return NULL;
+    event_peer_released = true;
+    if (cross_port < 0) {
+        cross_port = hvg_evtchn_bind_peer(BENCH_EVENT_GUEST, event_peer->port);
+        if (bad_port(cross_port))
+            return "HV_CALL_EVTCHN_BIND_PEER(bench-event) failed";
+    }
+    __atomic_store_n(&event_peer->quit, 1, __ATOMIC_RELEASE);
+    uint64_t seen = event_peer->upcalls;
+    if ((last_result = hvg_evtchn_send((uint64_t)cross_port)) != 0)
+        return "HV_CALL_EVTCHN_SEND failed";
+    return event_peer->upcalls == seen + 1 ? NULL : "bench-event's last upcall did not run";
+}
+
+static const char *cross_after(void)
+{
+    const char *why = release_event_peer();
+
+    if (why)
+        return why;
+    /* It ran at once (woken, first in the queue) and ended. */
+    return guests_running() == 1 ? NULL : "bench-event did not end";
+}
+
+static uint64_t __attribute__((noinline)) sample_event_cross(void)
+{
+    volatile struct bench_event_shm *s = event_peer;
+    uint64_t seen = s->upcalls;
+    uint64_t t0 = bench_tsc();
+    int64_t r = hvg_evtchn_send((uint64_t)cross_port);
+    uint64_t t1 = s->stamp;
+
+    last_result = r;
+    if (r != 0 || s->upcalls != seen + 1 || t1 < t0)
+        return SAMPLE_FAILED;
+    return t1 - t0;
+}
+
+/* --- timer_deadline_late: HV_CALL_SET_TIMER at hvg_now() + TIMER_DELAY_NS,
+ * HV_CALL_BLOCK until the timer's upcall: its entry (rdtsc, as system time)
+ * minus the deadline, in ns ------------------------------------------------
+ * Events stay masked outside HV_CALL_BLOCK (which unmasks as it sleeps), so
+ * the upcall only ever interrupts block_rdx(). */
+
+#define TIMER_DELAY_NS 100000 /* 100 us: well past the block, the vCPU sleeps */
+
+static int64_t timer_port = -1;
+
+static int64_t block_rdx(void)
+{
+    int64_t r;
+
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "a"((uint64_t)HV_CALL_BLOCK)
+                     : "rcx", "rdx", "r11", "memory");
+    return r;
+}
+
+/* System time at TSC value tsc: abi_event.h's formula, as hvg_now() uses. */
+static uint64_t system_ns_at(uint64_t tsc)
+{
+    __extension__ typedef unsigned __int128 u128;
+    volatile struct hv_time_info *t = &hvg_shared()->time;
+
+    for (;;) {
+        uint32_t version = __atomic_load_n(&t->version, __ATOMIC_ACQUIRE);
+        uint64_t stamp = t->tsc_timestamp, system = t->system_time_ns;
+        uint32_t mul = t->tsc_to_ns_mul;
+        int8_t shift = t->tsc_shift;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if ((version & 1) || __atomic_load_n(&t->version, __ATOMIC_ACQUIRE) != version)
+            continue;
+        u128 d = tsc > stamp ? tsc - stamp : 0;
+        if (shift >= 0)
+            d <<= shift < 64 ? shift : 63;
+        else
+            d >>= -shift < 64 ? -shift : 63;
+        return system + (uint64_t)((d * mul) >> 32);
+    }
+}
+
+static const char *timer_before(void)
+{
+    timer_port = hvg_evtchn_bind_virq(HV_VIRQ_TIMER);
+    if (bad_port(timer_port))
+        return "HV_CALL_EVTCHN_BIND_VIRQ(HV_VIRQ_TIMER) failed";
+    event_targets(timer_port);
+    hvg_events_mask(0);
+    return set_upcall(bench_timer_upcall);
+}
+
+static const char *timer_after(void)
+{
+    /* Nothing pending, so unmasking makes no hypercall, and the handler
+     * never interrupts anything but block_rdx(). */
+    if (hvg_vcpu_shared(0)->upcall_pending)
+        return "the upcalls left the event pending";
+    hvg_events_unmask(0);
+    return event_done(timer_port);
+}
+
+static uint64_t __attribute__((noinline)) sample_timer_late(void)
+{
+    uint64_t seen = bench_timer_upcalls;
+    uint64_t deadline = hvg_now() + TIMER_DELAY_NS;
+    int64_t r = hvg_set_timer(deadline);
+
+    while (r == 0 && bench_timer_upcalls == seen) {
+        r = block_rdx();
+        hvg_events_mask(0);
+    }
+    last_result = r;
+    if (r != 0 || bench_timer_upcalls != seen + 1)
+        return SAMPLE_FAILED;
+    uint64_t fired = system_ns_at(bench_timer_stamp);
+    if (fired < deadline) {
+        last_result = (int64_t)(fired - deadline);
+        return SAMPLE_FAILED; /* the upcall came before the deadline */
+    }
+    return fired - deadline;
+}
+
 /* Which boot this is: only boot d's CPU has no SMAP. */
 static bool cpu_has_smap(void)
 {
@@ -413,6 +695,13 @@ static const struct figure figures[] = {
     /* All BOUNCE_SAMPLES samples are taken in bounce_before. */
     { "syscall_bounce", "instructions", 250, sample_syscall_bounce, 1, BENCH_WARMUP,
       BENCH_ITERATIONS, bounce_before, NULL },
+    /* Events, last: each registers an upcall entry and a port, and removes
+     * them after; event_cross_guest's `after` lets bench-event end, so the
+     * timer's vCPU blocks in an otherwise idle system. */
+    { "event_self", "instructions", 200, sample_event_self, 1, 0, 0, self_before, self_after },
+    { "event_cross_guest", "instructions", 600, sample_event_cross, 1, 0, 0, cross_before,
+      cross_after },
+    { "timer_deadline_late", "ns", 5000, sample_timer_late, 1, 0, 0, timer_before, timer_after },
 };
 
 /* The table of bench/run.py's boot d, whose CPU model has no SMAP (-cpu
@@ -473,6 +762,8 @@ static const char *measure(const struct figure *f, uint64_t baseline, struct res
     if (f->after && (why = f->after()) != NULL)
         return why;
     sort(samples, n);
+    if (in_unit(f))
+        baseline = 0;
     out->median = less_baseline(samples[(n - 1) / 2], baseline);
     out->min = less_baseline(samples[0], baseline);
     out->max = less_baseline(samples[n - 1], baseline);
@@ -482,10 +773,12 @@ static const char *measure(const struct figure *f, uint64_t baseline, struct res
 
 static void print_result(const struct figure *f, const struct result *r)
 {
-    hvg_printf("bench: name=%s unit=%s tsc_median=%llu tsc_min=%llu tsc_max=%llu "
+    const char *p = in_unit(f) ? "" : "tsc_"; /* TSC deltas, or values in unit */
+
+    hvg_printf("bench: name=%s unit=%s %smedian=%llu %smin=%llu %smax=%llu "
                "iterations=%u warmup=%u events=%u target=%llu\n",
-               f->name, f->unit, (unsigned long long)r->median, (unsigned long long)r->min,
-               (unsigned long long)r->max, r->iterations, f->warmup ? f->warmup : BENCH_WARMUP,
+               f->name, f->unit, p, (unsigned long long)r->median, p, (unsigned long long)r->min,
+               p, (unsigned long long)r->max, r->iterations, f->warmup ? f->warmup : BENCH_WARMUP,
                f->events, (unsigned long long)f->target);
 }
 
@@ -518,6 +811,16 @@ int main(const struct hv_start_info *si, unsigned vcpu)
         error_results[i] = last_result;
         if (errors[i])
             failures++;
+    }
+
+    /* bench-event must not outlive us, whatever broke before. */
+    if (smap) {
+        const char *why = release_event_peer();
+        if (why) {
+            hvg_printf("bench: error name=event_cross_guest reason=\"%s\" result=%lld\n", why,
+                       (long long)last_result);
+            failures++;
+        }
     }
 
     print_result(&empty, &baseline);

@@ -45,6 +45,15 @@ static void serial_write(const char *s, size_t n, enum log_level level)
     }
 }
 
+static bool present;
+
+int serial_getc(void)
+{
+    if (!present || !(inb(COM1 + REG_LSR) & 1))
+        return -1;
+    return inb(COM1 + REG_DATA);
+}
+
 static const struct console_sink serial_sink = {"serial", serial_write, NULL};
 
 /* A port that is not there reads back 0xff whatever was written; a real
@@ -78,6 +87,7 @@ bool serial_init(void)
 {
     if (!detect())
         return false;
+    present = true;
     log_add_sink(&serial_sink);
     return true;
 }

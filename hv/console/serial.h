@@ -5,3 +5,5 @@
 #include <stdbool.h>
 
 bool serial_init(void);
+/* A received byte, or -1 if none is waiting (or there is no UART). */
+int serial_getc(void);

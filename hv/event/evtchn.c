@@ -1,5 +1,6 @@
 #include "hv/event/evtchn.h"
 
+#include "hv/console/input.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
@@ -101,6 +102,8 @@ int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
     v->guest->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_VIRQ, .virq = (uint8_t)virq,
                                           .vcpu = (uint8_t)v->id};
     v->ev.virq_port[virq] = (uint16_t)p;
+    if (virq == HV_VIRQ_CONSOLE)
+        console_listeners++;
     return p;
 }
 
@@ -177,8 +180,11 @@ int64_t evtchn_close(struct vcpu *v, uint64_t port)
         return -HV_EINVAL;
     struct guest *g = v->guest;
     disconnect_peer(ch);
-    if (ch->state == HV_EVTCHN_VIRQ)
+    if (ch->state == HV_EVTCHN_VIRQ) {
         g->vcpus[ch->vcpu]->ev.virq_port[ch->virq] = NO_PORT;
+        if (ch->virq == HV_VIRQ_CONSOLE)
+            console_listeners--;
+    }
     *ch = (struct evtchn){0};
     __atomic_and_fetch(&g->shared->evtchn_pending[port / 64], ~bit((unsigned)port),
                        __ATOMIC_SEQ_CST);
@@ -220,6 +226,9 @@ int64_t evtchn_status(struct vcpu *v, uint64_t port, struct hv_evtchn_status *ou
 
 void evtchn_guest_ended(struct guest *g)
 {
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i]->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT)
+            console_listeners--;
     if (!g->evtchn)
         return;
     for (unsigned p = 0; p < HV_EVTCHN_PORTS; p++) {

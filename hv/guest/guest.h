@@ -14,7 +14,11 @@
 
 enum guest_end { GUEST_ALIVE, GUEST_EXITED, GUEST_FAULTED };
 
+#define GUEST_INPUT_BYTES 256
+
 struct guest_console {
+    char input[GUEST_INPUT_BYTES]; /* console input waiting for HV_CALL_CONSOLE_READ */
+    uint16_t input_head, input_len;
     char line[GUEST_CONSOLE_LINE];
     size_t len;
     uint64_t tokens;       /* bytes it may still write now (rate limit) */

@@ -1,6 +1,7 @@
 /* Hypercalls of events and time (include/hv/abi_event.h). */
 #include "hv/hypercall/hypercall_table.h"
 
+#include "hv/console/input.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
@@ -131,4 +132,15 @@ int64_t hc_set_timer(struct vcpu *v, struct trap_frame *f)
     }
     sched_set_vcpu_timer(v, deadline);
     return 0;
+}
+
+int64_t hc_console_read(struct vcpu *v, struct trap_frame *f)
+{
+    char buf[GUEST_INPUT_BYTES];
+    uint64_t len = f->rsi < sizeof(buf) ? f->rsi : sizeof(buf);
+    size_t got = console_input_peek(v->guest, buf, len);
+    if (got && copy_to_guest(v->guest, f->rdi, buf, got) != 0)
+        return -HV_EFAULT; /* nothing taken: the bytes wait for a good buffer */
+    console_input_take(v->guest, got);
+    return (int64_t)got;
 }

@@ -1,5 +1,6 @@
 #include "hv/sched/sched.h"
 
+#include "hv/console/input.h"
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
@@ -89,9 +90,13 @@ uint64_t sched_slice_for_weight(uint32_t weight)
     return slice;
 }
 
+/* Set by anything an interrupt does that could give the idle loop work:
+ * a wake-up, a timer (a window boundary, a slice). */
+static volatile bool idle_kick;
+
 static bool something_runnable(void)
 {
-    return __atomic_load_n(&queue_head, __ATOMIC_RELAXED) != NULL;
+    return idle_kick;
 }
 
 static bool vtimer_armed(const struct vcpu *v)
@@ -112,6 +117,7 @@ static void wake(struct vcpu *v, uint64_t now)
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
     enqueue_front(v);
     this_cpu()->need_resched = true;
+    idle_kick = true;
 }
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
@@ -161,9 +167,29 @@ static uint64_t run_vtimers(uint64_t now)
 
 /* One-shot to the next decision: the slice's end or a vCPU's timer,
  * whichever comes first; nothing at all when neither is due (no tick). */
+static uint64_t next_console_poll;
+
+/* Console input has no interrupt here: look at the UART every 20 ms, and
+ * only while a guest listens for it. */
+static uint64_t poll_console(uint64_t now)
+{
+    if (!console_listeners) {
+        next_console_poll = 0;
+        return 0;
+    }
+    if (now >= next_console_poll) {
+        console_input_poll();
+        next_console_poll = now + CONSOLE_POLL_NS;
+    }
+    return next_console_poll;
+}
+
 static void rearm(uint64_t now)
 {
     uint64_t next = run_vtimers(now);
+    uint64_t poll = poll_console(now);
+    if (poll && (!next || poll < next))
+        next = poll;
     uint64_t when = slice_end;
     if (next && (!when || next < when))
         when = next;
@@ -174,8 +200,19 @@ static void rearm(uint64_t now)
 
 static void timer_fired(uint64_t now)
 {
-    if ((slice_end && now >= slice_end) || (window_boundary && now >= window_boundary))
+    idle_kick = true;
+    /* A passed slice end or window boundary is consumed here: the
+     * reschedule it asks for sets the next one. Left in place, it would
+     * re-arm the timer in the past, and an interrupt taken in hv's idle
+     * loop (interrupts on) would fire again at once, for ever. */
+    if (slice_end && now >= slice_end) {
+        slice_end = 0;
         this_cpu()->need_resched = true;
+    }
+    if (window_boundary && now >= window_boundary) {
+        window_boundary = 0;
+        this_cpu()->need_resched = true;
+    }
     rearm(now);
 }
 
@@ -395,14 +432,15 @@ static void reschedule(struct trap_frame *f)
             next = pick_next(now); /* the window changed while idle */
         if (next)
             break;
+        idle_kick = false;
         rearm(now);
-        /* Nothing runnable, guests waiting: the screen catches up, with
-         * interrupts on so a vCPU's timer cuts it short, then sleep until an
-         * interrupt makes something runnable. */
+        /* Nothing can run (nothing runnable, or not in its partition's
+         * window): the screen catches up, with interrupts on so a timer cuts
+         * it short, then sleep until an interrupt gives work. */
         irq_enable();
         log_flush_idle(something_runnable);
         irq_disable();
-        if (!queue_head)
+        if (!idle_kick)
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         now = time_now_ns();
         next = pick_next(now);

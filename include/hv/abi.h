@@ -45,6 +45,7 @@ enum hv_hypercall {
     HV_CALL_BLOCK = 26,               /* (): unmask events and sleep until one is pending */
     HV_CALL_POLL = 27,                /* (const uint32_t *ports, uint64_t n, uint64_t deadline_ns) -> 0 or -HV_ETIMEDOUT */
     HV_CALL_SET_TIMER = 28,           /* (uint64_t deadline_ns) -> 0; 0 cancels */
+    HV_CALL_CONSOLE_READ = 29,        /* (char *buf, uint64_t len) -> bytes read (0: none waiting) */
     HV_CALL_COUNT
 };
 

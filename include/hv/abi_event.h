@@ -24,7 +24,10 @@
 /* Virtual interrupt sources, bound with HV_CALL_EVTCHN_BIND_VIRQ. */
 enum hv_virq {
     HV_VIRQ_TIMER = 0,   /* this vCPU's one-shot timer (HV_CALL_SET_TIMER) passed */
-    HV_VIRQ_CONSOLE = 1, /* console input is waiting (HV_CALL_CONSOLE_READ) */
+    HV_VIRQ_CONSOLE = 1, /* console input is waiting (HV_CALL_CONSOLE_READ); only the
+                          * guest with the console focus gets input: Ctrl-A n on the
+                          * serial line moves the focus to the next guest, Ctrl-A
+                          * Ctrl-A sends a Ctrl-A */
     HV_VIRQ_NOTICE = 2,  /* hv notice: a peer guest ended (HV_CALL_EVTCHN_STATUS tells which port) */
     HV_VIRQ_COUNT
 };

@@ -353,3 +353,23 @@ def test_weights_share_the_cpu(build):
         print(f"  weights: heavy {share['heavy']} ns, light {share['light']} ns, ratio {ratio:.2f}")
         expect(problems, 2.4 <= ratio <= 3.6, f"weight 768 vs 256 gave a CPU ratio of {ratio:.2f}, expected ~3")
     return problems, r
+
+
+@system_test
+def test_console_input_follows_the_focus(build):
+    from harness import run_with_input
+    probe = test_guest(build, "console-input")
+    cfg = "[guest in-a]\nname = in-a\n[guest in-b]\nname = in-b\n"
+    script = [("in-b: ready for input", b"first line\n"),
+              ("in-a got: first line", b"\x01n"),
+              ("console: input goes to guest in-b", b"second \x01\x01line\n")]
+    r = run_with_input(build, Boot(images=[(probe, "in-a"), (probe, "in-b")], cfg=cfg,
+                                   runner_cfg=TIME_LIMIT, timeout=90), "console", script)
+    problems = []
+    expect(problems, "[in-a] in-a got: first line" in r.log,
+           "the first guest (with the focus at boot) did not get the first line")
+    expect(problems, "hv: console: input goes to guest in-b" in r.log, "Ctrl-A n did not move the focus")
+    expect(problems, "[in-b] in-b got: second ?line" in r.log,
+           "the second guest did not get the second line (with its Ctrl-A, shown as ?)")
+    expect(problems, exited(r.log, "in-a") and exited(r.log, "in-b"), "the guests did not exit 0")
+    return problems, r

@@ -149,3 +149,54 @@ def run_watching_screen(build, boot, name, until, screentext):
         _, err = proc.communicate()
     return Result(proc.returncode, err, screen=text, seconds=time.monotonic() - start,
                   workdir=workdir)
+
+
+def run_with_input(build, boot, name, script):
+    """Boots with the serial line on FIFOs; `script` is a list of
+    (text to wait for in the output, bytes to type then). Returns the
+    Result when QEMU ends (or the timeout passes)."""
+    import threading
+    workdir = tempfile.mkdtemp(prefix=f"hv-{name}-", dir=os.path.join(build, "systest"))
+    esp = build_esp(build, boot, workdir)
+    base = os.path.join(workdir, "serial")
+    os.mkfifo(base + ".in")
+    os.mkfifo(base + ".out")
+    cmd = qemu_command(boot, esp, workdir)
+    i = cmd.index("--serial")
+    cmd[i + 1] = "pipe:" + base
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = []
+    reader_done = threading.Event()
+
+    def reader():
+        with open(base + ".out", "rb") as f:
+            while True:
+                chunk = f.read1(4096) if hasattr(f, "read1") else f.read(1)
+                if not chunk:
+                    break
+                out.append(chunk)
+        reader_done.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    writer = open(base + ".in", "wb", buffering=0)
+    deadline = start + boot.timeout
+    for wait_for, data in script:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if wait_for in b"".join(out).decode("utf-8", "replace"):
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+        try:
+            writer.write(data)
+        except OSError:
+            break
+    try:
+        _, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    writer.close()
+    reader_done.wait(5)
+    log = b"".join(out).decode("utf-8", "replace").replace("\r\n", "\n")
+    return Result(proc.returncode, log + err, seconds=time.monotonic() - start, workdir=workdir)

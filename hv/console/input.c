@@ -1,0 +1,94 @@
+#include "hv/console/input.h"
+
+#include "hv/console/log.h"
+#include "hv/console/serial.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/guest.h"
+#include "vcpu/vcpu.h"
+
+#define CTRL_A 0x01
+
+static struct guest *focus;
+static bool escape;
+
+struct guest *console_focus(void)
+{
+    if (!focus || focus->end != GUEST_ALIVE) {
+        focus = NULL;
+        for (struct guest *g = guest_list(); g && !focus; g = g->next)
+            if (g->end == GUEST_ALIVE)
+                focus = g;
+    }
+    return focus;
+}
+
+static void move_focus(void)
+{
+    struct guest *from = console_focus();
+    if (!from)
+        return;
+    struct guest *g = from->next;
+    for (; g && g->end != GUEST_ALIVE; g = g->next)
+        ;
+    if (!g)
+        for (g = guest_list(); g && g->end != GUEST_ALIVE; g = g->next)
+            ;
+    focus = g;
+    if (g)
+        log_info("console: input goes to guest %s", g->name);
+}
+
+static void deliver(char c)
+{
+    struct guest *g = console_focus();
+    if (!g)
+        return;
+    struct guest_console *con = &g->console;
+    if (con->input_len == GUEST_INPUT_BYTES)
+        return; /* the guest is not reading: drop, as a full UART would */
+    con->input[(con->input_head + con->input_len) % GUEST_INPUT_BYTES] = c;
+    con->input_len++;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i]->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT) {
+            evtchn_raise_virq(g->vcpus[i], HV_VIRQ_CONSOLE);
+            break;
+        }
+}
+
+void console_input_poll(void)
+{
+    int c;
+    while ((c = serial_getc()) >= 0) {
+        if (escape) {
+            escape = false;
+            if (c == 'n')
+                move_focus();
+            else if (c == CTRL_A)
+                deliver(CTRL_A);
+            continue;
+        }
+        if (c == CTRL_A) {
+            escape = true;
+            continue;
+        }
+        deliver((char)c);
+    }
+}
+
+unsigned console_listeners;
+
+size_t console_input_peek(struct guest *g, char *buf, size_t n)
+{
+    struct guest_console *con = &g->console;
+    size_t got = 0;
+    for (; got < n && got < con->input_len; got++)
+        buf[got] = con->input[(con->input_head + got) % GUEST_INPUT_BYTES];
+    return got;
+}
+
+void console_input_take(struct guest *g, size_t n)
+{
+    struct guest_console *con = &g->console;
+    con->input_head = (uint16_t)((con->input_head + n) % GUEST_INPUT_BYTES);
+    con->input_len = (uint16_t)(con->input_len - n);
+}

@@ -1,0 +1,25 @@
+/* Console input: bytes typed on the serial line go to the guest that has
+ * the console focus (one at a time; the others keep logging). Ctrl-A n
+ * moves the focus to the next guest that runs, Ctrl-A Ctrl-A sends one
+ * Ctrl-A. hv polls the UART (it takes no device interrupts): every 20 ms,
+ * and only while some guest waits for input (has bound HV_VIRQ_CONSOLE). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct guest;
+
+#define CONSOLE_POLL_NS 20000000ULL
+
+/* Takes what the UART has; returns true if a guest got input. */
+void console_input_poll(void);
+/* HV_CALL_CONSOLE_READ for g: copies up to n waiting bytes into buf
+ * without taking them; console_input_take then removes them, once the copy
+ * to the guest worked. */
+size_t console_input_peek(struct guest *g, char *buf, size_t n);
+void console_input_take(struct guest *g, size_t n);
+/* Guests' vCPUs that bound HV_VIRQ_CONSOLE: polling happens only then. */
+extern unsigned console_listeners;
+/* The guest with the focus (the first guest until moved). */
+struct guest *console_focus(void);
