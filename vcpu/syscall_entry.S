@@ -5,6 +5,7 @@
  * hypercall that switches vCPUs returns through the same path as anything
  * else. */
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/frame_asm.h"
 #include "hv/cpu/percpu.h"
 
 #define VEC_SYSCALL 0x100
@@ -23,21 +24,7 @@ syscall_entry:
     pushq %rcx                      /* rip */
     pushq $0                        /* error code */
     pushq $VEC_SYSCALL
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    push_gprs
     xor %ebp, %ebp
     mov %rsp, %rdi
     call hypercall_entry
@@ -45,21 +32,7 @@ syscall_entry:
      * RIP is canonical (CVE-2012-0217), else the general iretq path. */
     cmpq $0, %gs:PERCPU_SYSRET_OK
     je trap_return
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    pop_gprs
     mov 16(%rsp), %rcx              /* rip */
     mov 32(%rsp), %r11              /* rflags, sanitised by C */
     mov 40(%rsp), %rsp              /* guest rsp */

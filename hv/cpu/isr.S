@@ -2,6 +2,8 @@
  * their addresses. Each makes the frame uniform (a zero error code where the
  * CPU pushes none, then the vector) and joins isr_common, which saves the
  * general registers as struct trap_frame and calls trap_dispatch. */
+#include "hv/cpu/frame_asm.h"
+
     .text
     .altmacro
 
@@ -31,41 +33,13 @@ isr_common:
     jz 1f
     swapgs
 1:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    push_gprs
     cld
     mov %rsp, %rdi
     call trap_dispatch
     .globl trap_return
 trap_return:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    pop_gprs
     testb $3, 24(%rsp)
     jz 2f
     swapgs

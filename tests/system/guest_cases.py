@@ -6,31 +6,18 @@ import re
 import struct
 
 from harness import ROOT, Boot, run
+from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
 
 EXAMPLES = os.path.join(ROOT, "images")
 
 
-def test_guest(build, name):
-    return os.path.join(build, "test-guests", name)
 
 
 def example(name):
     return os.path.join(EXAMPLES, name)
 
 
-def expect(problems, cond, what):
-    if not cond:
-        problems.append(what)
-
-
-def exited(log, guest, status=0):
-    return f"hv: guest {guest} exited with status {status}" in log
-
-
-def guest_lines(log, guest):
-    prefix = f"[{guest}] "
-    return [l[len(prefix):] for l in log.splitlines() if l.startswith(prefix)]
 
 
 # --- the examples, as `make run` boots them --------------------------------------

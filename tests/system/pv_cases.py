@@ -10,32 +10,12 @@ import os
 import re
 
 from harness import ROOT, Boot, run
+from judge import ended_line, exited, expect, guest_lines, test_guest  # noqa: F401
 from registry import system_test
 
 EXAMPLES = os.path.join(ROOT, "images")
 
 
-def test_guest(build, name):
-    return os.path.join(build, "test-guests", name)
-
-
-def expect(problems, cond, what):
-    if not cond:
-        problems.append(what)
-
-
-def exited(log, guest, status=0):
-    return f"hv: guest {guest} exited with status {status}" in log
-
-
-def guest_lines(log, guest):
-    prefix = f"[{guest}] "
-    return [l[len(prefix):] for l in log.splitlines() if l.startswith(prefix)]
-
-
-def ended_line(log, guest):
-    m = re.search(rf"^hv: error: guest {re.escape(guest)} ended: (.*)$", log, re.M)
-    return m.group(1) if m else None
 
 
 def self_checking(build, name, boot=None, tag=None):
