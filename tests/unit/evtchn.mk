@@ -1,0 +1,2 @@
+UNIT_TESTS += evtchn
+evtchn_SRCS := tests/unit/test_evtchn.c hv/event/evtchn.c

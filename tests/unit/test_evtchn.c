@@ -1,0 +1,210 @@
+/* hv/event/evtchn.c against fake guests: the pending and mask bitmaps, the
+ * selector and upcall flag, who gets woken, binding, closing and a peer's
+ * end. The scheduler and allocator are stubs that record what happens. */
+#include "check.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/guest.h"
+#include "vcpu/vcpu.h"
+
+unsigned console_listeners;
+
+/* Stubs of what evtchn.c calls outside itself. */
+static unsigned woken_port, wakes, masked_wakes;
+void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
+{
+    (void)v;
+    woken_port = port;
+    if (notified)
+        wakes++;
+    else
+        masked_wakes++;
+}
+void *kmalloc(size_t size)
+{
+    return calloc(1, size);
+}
+void kfree(void *p, size_t size)
+{
+    (void)size;
+    free(p);
+}
+
+struct fake {
+    struct guest g;
+    struct hv_shared_info shared;
+    struct vcpu v[2];
+    struct vcpu *vp[2];
+};
+
+static void make(struct fake *f, const char *name)
+{
+    memset(f, 0, sizeof(*f));
+    strcpy(f->g.name, name);
+    f->g.end = GUEST_ALIVE;
+    f->g.shared = &f->shared;
+    f->g.vcpu_count = 2;
+    for (int i = 0; i < 2; i++) {
+        f->v[i].id = (uint32_t)i;
+        f->v[i].guest = &f->g;
+        for (int q = 0; q < HV_VIRQ_COUNT; q++)
+            f->v[i].ev.virq_port[q] = NO_PORT;
+        f->g.vcpus[i] = &f->v[i];
+    }
+    wakes = masked_wakes = 0;
+}
+
+static void done(struct fake *f)
+{
+    evtchn_free_table(&f->g);
+}
+
+static bool pending(struct fake *f, unsigned port)
+{
+    return f->shared.evtchn_pending[port / 64] >> (port % 64) & 1;
+}
+
+static void ipi_sets_pending_selector_and_upcall(void)
+{
+    struct fake a;
+    make(&a, "a");
+    int64_t p = evtchn_bind_ipi(&a.v[0], 1);
+    CHECK(p >= 0);
+    CHECK_EQ_U64(evtchn_send(&a.v[0], (uint64_t)p), 0);
+    CHECK(pending(&a, (unsigned)p));
+    CHECK_EQ_U64(a.shared.vcpu[1].upcall_pending, 1);
+    CHECK_EQ_U64(a.shared.vcpu[1].pending_sel, 1ull << (p / 64));
+    CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 0); /* only the bound vCPU */
+    CHECK_EQ_U64(wakes, 1);
+    /* Already pending: no second notification. */
+    CHECK_EQ_U64(evtchn_send(&a.v[0], (uint64_t)p), 0);
+    CHECK_EQ_U64(wakes, 1);
+    done(&a);
+}
+
+static void masked_port_waits_for_unmask(void)
+{
+    struct fake a;
+    make(&a, "a");
+    int64_t p = evtchn_bind_ipi(&a.v[0], 0);
+    a.shared.evtchn_mask[p / 64] |= 1ull << (p % 64);
+    evtchn_send(&a.v[0], (uint64_t)p);
+    CHECK(pending(&a, (unsigned)p));
+    CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 0);
+    CHECK_EQ_U64(wakes, 0);
+    CHECK_EQ_U64(masked_wakes, 1); /* a poller of this port may still wake */
+    CHECK_EQ_U64(evtchn_unmask(&a.v[0], (uint64_t)p), 0);
+    CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 1);
+    CHECK_EQ_U64(wakes, 1);
+    CHECK_EQ_U64(a.shared.evtchn_mask[p / 64], 0);
+    done(&a);
+}
+
+static void virq_binds_once_per_vcpu(void)
+{
+    struct fake a;
+    make(&a, "a");
+    int64_t p = evtchn_bind_virq(&a.v[1], HV_VIRQ_TIMER);
+    CHECK(p >= 0);
+    CHECK_EQ_U64(evtchn_bind_virq(&a.v[1], HV_VIRQ_TIMER), (uint64_t)-HV_EEXIST);
+    CHECK_EQ_U64(evtchn_bind_virq(&a.v[1], HV_VIRQ_COUNT), (uint64_t)-HV_EINVAL);
+    evtchn_raise_virq(&a.v[1], HV_VIRQ_TIMER);
+    CHECK(pending(&a, (unsigned)p));
+    CHECK_EQ_U64(a.shared.vcpu[1].upcall_pending, 1);
+    /* A VIRQ port cannot be sent on. */
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)p), (uint64_t)-HV_EINVAL);
+    CHECK_EQ_U64(evtchn_bind_virq(&a.v[0], HV_VIRQ_CONSOLE) >= 0, 1);
+    CHECK_EQ_U64(console_listeners, 1);
+    done(&a);
+    console_listeners = 0;
+}
+
+static void peers_connect_only_as_offered(void)
+{
+    struct fake a, b, c;
+    make(&a, "a");
+    make(&b, "b");
+    make(&c, "c");
+    int64_t offered = evtchn_alloc_unbound(&a.v[0], &b.g);
+    CHECK(offered >= 0);
+    /* c was not offered the port. */
+    CHECK_EQ_U64(evtchn_bind_peer(&c.v[0], &a.g, (uint64_t)offered), (uint64_t)-HV_EINVAL);
+    int64_t local = evtchn_bind_peer(&b.v[1], &a.g, (uint64_t)offered);
+    CHECK(local >= 0);
+    /* Binding twice to the same offer fails: it is taken. */
+    CHECK_EQ_U64(evtchn_bind_peer(&b.v[0], &a.g, (uint64_t)offered), (uint64_t)-HV_EINVAL);
+    CHECK_EQ_U64(evtchn_send(&b.v[1], (uint64_t)local), 0);
+    CHECK(pending(&a, (unsigned)offered));
+    CHECK_EQ_U64(evtchn_send(&a.v[0], (uint64_t)offered), 0);
+    CHECK(pending(&b, (unsigned)local));
+    CHECK_EQ_U64(b.shared.vcpu[1].upcall_pending, 1);
+    struct hv_evtchn_status st;
+    CHECK_EQ_U64(evtchn_status(&a.v[0], (uint64_t)offered, &st), 0);
+    CHECK_EQ_U64(st.state, HV_EVTCHN_INTERGUEST);
+    CHECK_STR_EQ(st.remote_name, "b");
+    CHECK_EQ_U64(st.remote_port, (uint64_t)local);
+    done(&a);
+    done(&b);
+    done(&c);
+}
+
+static void close_and_end_disconnect(void)
+{
+    struct fake a, b;
+    make(&a, "a");
+    make(&b, "b");
+    int64_t pa = evtchn_alloc_unbound(&a.v[0], &b.g);
+    int64_t pb = evtchn_bind_peer(&b.v[0], &a.g, (uint64_t)pa);
+    int64_t notice = evtchn_bind_virq(&b.v[0], HV_VIRQ_NOTICE);
+    CHECK(pa >= 0 && pb >= 0 && notice >= 0);
+    /* a ends: b's side closes and b's notice VIRQ fires. */
+    a.g.end = GUEST_EXITED;
+    evtchn_guest_ended(&a.g);
+    struct hv_evtchn_status st;
+    evtchn_status(&b.v[0], (uint64_t)pb, &st);
+    CHECK_EQ_U64(st.state, HV_EVTCHN_CLOSED_PEER);
+    CHECK(pending(&b, (unsigned)notice));
+    CHECK_EQ_U64(evtchn_send(&b.v[0], (uint64_t)pb), (uint64_t)-HV_EINVAL);
+    /* Raising on an ended guest does nothing. */
+    CHECK(!evtchn_raise(&a.g, (unsigned)pa));
+    /* Closing frees the port and clears its pending bit. */
+    evtchn_send(&b.v[0], (uint64_t)notice); /* -EINVAL, but harmless */
+    CHECK_EQ_U64(evtchn_close(&b.v[0], (uint64_t)notice), 0);
+    CHECK(!pending(&b, (unsigned)notice));
+    CHECK_EQ_U64(evtchn_close(&b.v[0], (uint64_t)notice), (uint64_t)-HV_EINVAL);
+    CHECK_EQ_U64(b.v[0].ev.virq_port[HV_VIRQ_NOTICE], NO_PORT);
+    done(&a);
+    done(&b);
+}
+
+static void bad_ports_and_exhaustion(void)
+{
+    struct fake a;
+    make(&a, "a");
+    CHECK_EQ_U64(evtchn_send(&a.v[0], 0), (uint64_t)-HV_EINVAL);       /* no table yet */
+    CHECK_EQ_U64(evtchn_unmask(&a.v[0], 999), (uint64_t)-HV_EINVAL);
+    CHECK_EQ_U64(evtchn_bind_ipi(&a.v[0], 2), (uint64_t)-HV_EINVAL);    /* no vCPU 2 */
+    struct hv_evtchn_status st;
+    CHECK_EQ_U64(evtchn_status(&a.v[0], HV_EVTCHN_PORTS, &st), (uint64_t)-HV_EINVAL);
+    for (unsigned i = 0; i < HV_EVTCHN_PORTS; i++)
+        CHECK(evtchn_bind_ipi(&a.v[0], 0) == (int64_t)i);
+    CHECK_EQ_U64(evtchn_bind_ipi(&a.v[0], 0), (uint64_t)-HV_ENOMEM);
+    /* A freed port is reused, and starts with nothing pending. */
+    evtchn_send(&a.v[0], 7);
+    CHECK(pending(&a, 7));
+    evtchn_close(&a.v[0], 7);
+    CHECK_EQ_U64(evtchn_bind_ipi(&a.v[0], 1), 7);
+    CHECK(!pending(&a, 7));
+    done(&a);
+}
+
+int main(void)
+{
+    check_suite = "evtchn";
+    RUN_TEST(ipi_sets_pending_selector_and_upcall);
+    RUN_TEST(masked_port_waits_for_unmask);
+    RUN_TEST(virq_binds_once_per_vcpu);
+    RUN_TEST(peers_connect_only_as_offered);
+    RUN_TEST(close_and_end_disconnect);
+    RUN_TEST(bad_ports_and_exhaustion);
+    return check_finish();
+}
