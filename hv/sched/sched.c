@@ -80,16 +80,6 @@ static struct vcpu *dequeue(void)
     return NULL;
 }
 
-uint64_t sched_slice_for_weight(uint32_t weight)
-{
-    uint64_t slice = SCHED_SLICE_NS * weight / 256;
-    if (slice < SCHED_SLICE_NS / 10)
-        slice = SCHED_SLICE_NS / 10;
-    if (slice > SCHED_SLICE_NS * 10)
-        slice = SCHED_SLICE_NS * 10;
-    return slice;
-}
-
 /* Set by anything an interrupt does that could give the idle loop work:
  * a wake-up, a timer (a window boundary, a slice). */
 static volatile bool idle_kick;
