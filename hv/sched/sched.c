@@ -185,7 +185,10 @@ static void rearm(uint64_t now)
         when = next;
     if (window_boundary && (!when || window_boundary < when))
         when = window_boundary;
-    timer_arm_from(now, when);
+    if (when && when == next)
+        timer_arm(when); /* a guest's deadline: measured from the clock as it is now */
+    else
+        timer_arm_from(now, when); /* a slice end: `now` is close enough, and cheaper */
 }
 
 static void timer_fired(uint64_t now)
