@@ -39,9 +39,9 @@ _Static_assert(offsetof(struct hv_vcpu_shared, pending_sel) == 16, "pending_sel"
 
 /* The upcall handler, 19 instructions. rdtsc comes first, so the stamp is
  * the moment the upcall is entered; that costs rax and rdx, which the only
- * code it ever interrupts (block() below, right after its `syscall`) does
+ * code it ever interrupts (bench_block() below, right after its `syscall`) does
  * not keep: the iret frame gives back rax = 0 (HV_CALL_BLOCK's result),
- * rcx and r11; rdx is block()'s clobber. Then abi_event.h's protocol for the
+ * rcx and r11; rdx is bench_block()'s clobber. Then abi_event.h's protocol for the
  * one port it knows: upcall_pending = 0, pending_sel exchanged with 0, the
  * port's pending bit cleared. */
 __asm__(".pushsection .text\n"
@@ -74,18 +74,6 @@ void bench_recv_iret_failed(int64_t error)
     hvg_exit(1);
 }
 
-/* HV_CALL_BLOCK; the upcall handler runs right after the `syscall` and
- * leaves rdx changed. */
-static int64_t block(void)
-{
-    int64_t r;
-
-    __asm__ volatile("syscall"
-                     : "=a"(r)
-                     : "a"((uint64_t)HV_CALL_BLOCK)
-                     : "rcx", "rdx", "r11", "memory");
-    return r;
-}
 
 static int failed(volatile struct bench_event_shm *s, const char *why, int64_t result)
 {
@@ -123,7 +111,7 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     __atomic_store_n(&s->state, BENCH_EVENT_READY, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE) &&
            !hvg_evtchn_is_pending((unsigned)notice)) {
-        r = block();
+        r = bench_block();
         if (r != 0)
             return failed(s, "HV_CALL_BLOCK failed", r);
     }

@@ -424,7 +424,7 @@ __asm__(".pushsection .text\n"
         "incq bench_self_upcalls(%rip)\n\t" IRET_CALL
         /* timer_deadline_late: the TSC first, as the upcall is entered. It
          * costs rax and rdx: only ever entered right after the `syscall` of
-         * block_rdx(), whose result (0) the frame gives back in rax and
+         * bench_block(), whose result (0) the frame gives back in rax and
          * whose clobber rdx is. 18 instructions. */
         "bench_timer_upcall:\n\trdtsc\n\tshl $32, %rdx\n\tor %rdx, %rax\n\t"
         "mov %rax, bench_timer_stamp(%rip)\n\tincq bench_timer_upcalls(%rip)\n\t"
@@ -578,22 +578,12 @@ static uint64_t __attribute__((noinline)) sample_event_cross(void)
  * HV_CALL_BLOCK until the timer's upcall: its entry (rdtsc, as system time)
  * minus the deadline, in ns ------------------------------------------------
  * Events stay masked outside HV_CALL_BLOCK (which unmasks as it sleeps), so
- * the upcall only ever interrupts block_rdx(). */
+ * the upcall only ever interrupts bench_block(). */
 
 #define TIMER_DELAY_NS 100000 /* 100 us: well past the block, the vCPU sleeps */
 
 static int64_t timer_port = -1;
 
-static int64_t block_rdx(void)
-{
-    int64_t r;
-
-    __asm__ volatile("syscall"
-                     : "=a"(r)
-                     : "a"((uint64_t)HV_CALL_BLOCK)
-                     : "rcx", "rdx", "r11", "memory");
-    return r;
-}
 
 /* System time at TSC value tsc: abi_event.h's formula, as hvg_now() uses. */
 static uint64_t system_ns_at(uint64_t tsc)
@@ -631,7 +621,7 @@ static const char *timer_before(void)
 static const char *timer_after(void)
 {
     /* Nothing pending, so unmasking makes no hypercall, and the handler
-     * never interrupts anything but block_rdx(). */
+     * never interrupts anything but bench_block(). */
     if (hvg_vcpu_shared(0)->upcall_pending)
         return "the upcalls left the event pending";
     hvg_events_unmask(0);
@@ -645,7 +635,7 @@ static uint64_t __attribute__((noinline)) sample_timer_late(void)
     int64_t r = hvg_set_timer(deadline);
 
     while (r == 0 && bench_timer_upcalls == seen) {
-        r = block_rdx();
+        r = bench_block();
         hvg_events_mask(0);
     }
     last_result = r;

@@ -14,42 +14,7 @@
 #define HVG_VECTOR_SYSCALL 0x100
 #define HVG_STUB_SIZE 16
 
-/* Pushes the general registers in the order struct hvg_trap_frame lists
- * them from the top (rax highest, r15 at the frame's address). */
-.macro SAVE_AFTER_RAX
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-.endm
-
-.macro RESTORE_ALL
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-.endm
+#include "guest/lib/trap_frame_asm.h"
 
     .text
 
