@@ -44,7 +44,6 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 import harness  # noqa: E402  (ESP building and the QEMU command line)
 
 ICOUNT_SHIFT = 3  # scripts/hv-qemu --icount: -icount shift=3, TSC += 8 per instruction
-NOT_IMPLEMENTED = "not measured: path not implemented yet"
 
 # Every figure of the issue, in table order: (name, unit under -icount, target).
 # A target is an upper bound ("<= target").
@@ -67,9 +66,6 @@ FIGURES = [
     ("hv_image_bytes", "bytes", 131072),
     ("guest_overhead_bytes", "bytes", 32768),
 ]
-# Paths hv does not have yet: listed as not measured until bench-main reports
-# them (then they are measured and judged like any other figure).
-PENDING = set()
 EXTRA_TARGET_NOTE = {"syscall_fast": " and 0 hv entries"}
 # Figures that come from time: judged only under -icount.
 TIME_UNITS = {"instructions", "ns", "percent"}
@@ -376,11 +372,6 @@ def main():
     for name, unit, target in FIGURES + rep.extra:
         shown_unit = "TSC cycles" if unit == "instructions" and not icount else unit
         target_text = f"<= {fmt(target)}{EXTRA_TARGET_NOTE.get(name, '')}"
-        if name in PENDING and name not in rep.values:
-            rows.append((name, shown_unit, "-", "-", "-", target_text, NOT_IMPLEMENTED, ""))
-            records.append({"name": name, "unit": shown_unit, "median": None, "min": None,
-                            "iterations": 0, "target": target, "status": "not_measured"})
-            continue
         v = rep.values.get(name)
         if v is None:
             rows.append((name, shown_unit, "-", "-", "-", target_text, "BROKEN", ""))
