@@ -25,3 +25,27 @@ def guest_lines(log, guest):
 def ended_line(log, guest):
     m = re.search(rf"^hv: error: guest {re.escape(guest)} ended: (.*)$", log, re.M)
     return m.group(1) if m else None
+
+
+def companion(log, name="companion"):
+    """What tests/guests/companion.c reported: (cpu_ms, wall_ms, longest_wait_us),
+    or None if it never finished its work."""
+    m = re.search(rf"^\[{re.escape(name)}\] companion {re.escape(name)}: (\d+) ms of CPU in "
+                  rf"(\d+) ms of wall time, longest wait (\d+) us$", log, re.M)
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+def companion_within_share(problems, log, share, name="companion", slack=1.25):
+    """The companion finished, exited 0 and needed no more wall time than its
+    share of the CPU allows (cpu / share), with `slack` for hv's own time and
+    the boot."""
+    c = companion(log, name)
+    if c is None:
+        problems.append(f"the companion {name} did not finish its work")
+        return
+    expect(problems, exited(log, name), f"the companion {name} did not exit with status 0")
+    cpu_ms, wall_ms, wait_us = c
+    limit = cpu_ms / share * slack
+    expect(problems, wall_ms <= limit,
+           f"the companion {name} needed {wall_ms} ms of wall time for {cpu_ms} ms of CPU; "
+           f"its share {share:.2f} allows {limit:.0f} ms")
