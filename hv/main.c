@@ -9,6 +9,7 @@
 #include "hv/console/serial.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/percpu.h"
+#include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/symbols.h"
@@ -120,6 +121,7 @@ static void start_partition_schedule(const struct handoff *h)
 static void all_guests_ended(void)
 {
     int status = guest_summary();
+    entry_report();
     unsigned rejected = loader_rejected_images();
     if (rejected) {
         log_error("%u image(s) of \\images were rejected (see above)", rejected);
@@ -171,6 +173,8 @@ void hv_main(struct handoff *h)
 
     fpu_init();
     syscall_init();
+    if (settings.debug_syscall_breakpoint)
+        debug_syscall_breakpoint();
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
     unsigned guests = loader_start_guests(h);
     log_info("%u guest(s) started", guests);

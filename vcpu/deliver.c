@@ -11,9 +11,7 @@ _Static_assert(SEL_USER_CODE == HV_KERNEL_CS, "guest kernel-mode CS is the ABI's
 _Static_assert(SEL_GUEST_USER_CODE == HV_USER_CS, "guest user-mode CS is the ABI's");
 _Static_assert(SEL_USER_DATA == HV_DATA_SS, "guest SS is the ABI's");
 
-#define RFLAGS_TF (1ull << 8)
 #define RFLAGS_NT (1ull << 14)
-#define RFLAGS_RF (1ull << 16)
 
 void vcpu_set_user_mode(struct vcpu *v, bool user)
 {

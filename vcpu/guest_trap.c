@@ -62,11 +62,7 @@ void guest_exception(struct vcpu *v, struct trap_frame *f)
     char reason[112];
     uint64_t cr2 = f->vector == VEC_PF ? read_cr2() : 0;
 
-    if (f->vector == VEC_NMI) {
-        /* Not the guest's doing: an NMI that arrived while it ran. */
-        log_warn("NMI while guest %s ran; ignored", v->guest->name);
-        return;
-    }
+    /* NMIs never come here: trap_dispatch counts them. */
     if (f->vector == VEC_MC || f->vector == VEC_DF)
         panic_trap(f); /* hardware trouble or a broken hv, not the guest */
     v->arch.hv_entries++;

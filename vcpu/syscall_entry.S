@@ -1,5 +1,9 @@
 /* Hypercall entry: the guest's `syscall`. FMASK has cleared IF, TF, DF, NT
- * and AC, so nothing interrupts this and no guest flag reaches hv. The
+ * and AC, so nothing but NMI, #MC and #DB interrupts this and no guest flag
+ * reaches hv. Those three come with IST stacks and check GS themselves
+ * (hv/cpu/isr.S): a #DB can arrive on the very first instruction (a
+ * single-step or breakpoint deferred by MOV SS), with the guest's RSP and
+ * GS, and hv/cpu/trap.c drops it. The
  * guest's RSP is never used: the frame is built on this CPU's hypervisor
  * stack, in the same layout as an interrupt frame (struct trap_frame), so a
  * hypercall that switches vCPUs returns through the same path as anything
@@ -15,8 +19,11 @@
     .type syscall_entry, @function
 syscall_entry:
     swapgs
+    clac_if_smap                    /* FMASK did it; kept should FMASK change */
     mov %rsp, %gs:PERCPU_USER_RSP
     mov %gs:PERCPU_KERNEL_RSP, %rsp
+    .globl syscall_entry_on_hv_stack
+syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
     pushq $SEL_USER_DATA            /* ss */
     pushq %gs:PERCPU_USER_RSP       /* rsp */
     pushq %r11                      /* rflags, as syscall saved them */

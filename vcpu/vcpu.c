@@ -95,10 +95,11 @@ static void load_segments(const struct arch_vcpu *a)
         __asm__ volatile("mov %0, %%fs" : : "r"(a->fs));
     if (gs != a->gs) {
         /* Loading GS overwrites GS_BASE, hv's per-CPU pointer until the
-         * swapgs on the way out: put it back. */
-        struct percpu *cpu = this_cpu();
-        __asm__ volatile("mov %0, %%gs" : : "r"(a->gs));
-        wrmsr(MSR_GS_BASE, (uint64_t)cpu);
+         * swapgs on the way out. Load it with the bases swapped, so that
+         * hv's pointer is never lost: an NMI between the two swapgs finds
+         * a lower-half GS_BASE and swaps, as after any guest entry
+         * (hv/cpu/isr.S). KERNEL_GS_BASE ends up with the guest's (0). */
+        __asm__ volatile("swapgs; mov %0, %%gs; swapgs" : : "r"(a->gs) : "memory");
     }
 }
 

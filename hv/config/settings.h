@@ -16,6 +16,7 @@ struct hv_settings {
     uint32_t timer_check_ticks;/* 0: no timer self-check at boot */
     uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
+    bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
     bool halt_at_end;          /* wait instead of powering off (screen tests) */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
 };

@@ -38,3 +38,12 @@
     pop %rbx
     pop %rax
 .endm
+
+/* clac where the CPU has SMAP (elsewhere the instruction is #UD): a flag
+ * set once at boot (cpu_protections_enable), so a predictable branch. */
+.macro clac_if_smap
+    testb $1, cpu_entry_clac(%rip)
+    jz .Lno_clac\@
+    clac
+.Lno_clac\@:
+.endm

@@ -13,7 +13,7 @@ static uint64_t tss_low(uint64_t base, uint32_t limit)
            | SEG_PRESENT | ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
 }
 
-void gdt_load(struct cpu_tables *t, uint64_t ist_tops[3], uint64_t ring0_stack_top)
+void gdt_load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top)
 {
     t->gdt[0] = 0;
     t->gdt[1] = SEG_PRESENT | SEG_CODE_DATA | SEG_EXEC | SEG_RW | SEG_LONG;
@@ -28,9 +28,8 @@ void gdt_load(struct cpu_tables *t, uint64_t ist_tops[3], uint64_t ring0_stack_t
     t->gdt[7] = t->gdt[4];
 
     t->tss.rsp[0] = ring0_stack_top;
-    t->tss.ist[IST_DOUBLE_FAULT - 1] = ist_tops[0];
-    t->tss.ist[IST_NMI - 1] = ist_tops[1];
-    t->tss.ist[IST_MACHINE_CHECK - 1] = ist_tops[2];
+    for (unsigned i = 0; i < IST_STACKS; i++)
+        t->tss.ist[i] = ist_tops[i]; /* slot IST_x is ist_tops[IST_x - 1] */
     /* An I/O bitmap offset past the TSS limit means no port is allowed at
      * ring 3: every in/out from a guest faults. */
     t->tss.iomap_base = sizeof(t->tss);

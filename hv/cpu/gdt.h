@@ -17,10 +17,16 @@
 #define GDT_ENTRIES 8
 
 /* Interrupt stack table slots: faults that must not trust the current stack
- * get a known-good one of their own. */
+ * get a known-good one of their own. #DB is among them because it can be
+ * raised at CPL 0 on the first instruction of the syscall entry, before
+ * that switches away from the guest's stack (a single-step or breakpoint
+ * deferred by MOV SS, CVE-2018-8897): without IST its frame would be
+ * pushed wherever the guest pointed RSP. */
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI 2
 #define IST_MACHINE_CHECK 3
+#define IST_DEBUG 4
+#define IST_STACKS 4
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -40,5 +46,5 @@ struct cpu_tables {
     struct tss tss;
 };
 
-void gdt_load(struct cpu_tables *t, uint64_t ist_tops[3], uint64_t ring0_stack_top);
+void gdt_load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top);
 #endif

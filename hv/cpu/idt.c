@@ -50,6 +50,13 @@ void idt_init(void)
             ist = IST_NMI;
         else if (v == VEC_MC)
             ist = IST_MACHINE_CHECK;
+        else if (v == VEC_DB)
+            ist = IST_DEBUG;
+        /* #BP needs no IST: it is raised only by int3 itself, never
+         * deferred onto a later instruction as #DB can be, and hv has no
+         * int3 in its syscall window (or anywhere): from ring 3 the CPU
+         * switches to TSS.RSP0 as for any other gate, so no #BP ever runs
+         * on a stack the guest chose. */
         set_gate(v, (uint64_t)(isr_stubs + v * ISR_STUB_SIZE), ist,
                  v == VEC_BP ? GATE_INTERRUPT_DPL3 : GATE_INTERRUPT);
     }

@@ -17,6 +17,16 @@
 
 struct vcpu;
 
+/* What the entry paths saw that they must not log on the spot (an NMI or
+ * #DB can interrupt hv holding the log lock): counted here, reported by
+ * entry_report() at the summary. */
+struct entry_counts {
+    uint64_t nmi_in_hv, nmi_in_guest;
+    uint64_t db_in_hv;            /* #DB raised in hv context and dropped */
+    uint64_t db_at_syscall_entry; /* ...of which before the syscall entry's stack switch */
+    uint64_t ac_on_entry;         /* trap entries that reached C with RFLAGS.AC set */
+};
+
 struct percpu {
     struct percpu *self;  /* gs:0, so this_cpu() is one load */
     uint64_t kernel_rsp;  /* top of the stack hv uses for guest entries */
@@ -27,6 +37,7 @@ struct percpu {
     uint32_t apic_id;
     uint64_t ticks;       /* local APIC timer interrupts taken */
     bool need_resched;    /* pick another vCPU before returning to a guest */
+    struct entry_counts entry;
     struct cpu_tables tables;
 };
 

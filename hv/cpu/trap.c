@@ -6,6 +6,7 @@
 #include "hv/cpu/percpu.h"
 #include "hv/debug/panic.h"
 #include "hv/sched/sched.h"
+#include "hv/cpu/x86.h"
 #include "hv/time/lapic.h"
 #include "vcpu/guest_trap.h"
 #include "vcpu/vcpu.h"
@@ -54,13 +55,55 @@ static void interrupt(struct trap_frame *f)
     log_warn("unexpected interrupt on vector %lu ignored", (unsigned long)f->vector);
 }
 
+extern const char syscall_entry[], syscall_entry_on_hv_stack[];
+
+/* hv sets neither TF nor a debug register, so a #DB in hv context is the
+ * guest's doing: a single-step or breakpoint armed by the guest's last
+ * instruction and deferred past a MOV SS onto the first instruction of the
+ * syscall entry (CVE-2018-8897), or one a debugger left. It arrives on the
+ * IST stack; it is dropped, never delivered and never fatal. For TF the
+ * guest still gets its single-step after the hypercall: sysret restores TF
+ * from R11 (docs/abi.md). A fault-type breakpoint would fire again at the
+ * same instruction: RF lets that instruction run once. */
+static void debug_in_hv(struct percpu *cpu, struct trap_frame *f, uint64_t dr6)
+{
+    cpu->entry.db_in_hv++;
+    if (f->rip >= (uint64_t)syscall_entry && f->rip <= (uint64_t)syscall_entry_on_hv_stack)
+        cpu->entry.db_at_syscall_entry++;
+    f->rflags &= ~RFLAGS_TF;
+    if (dr6 & DR6_BREAKPOINT_HIT)
+        f->rflags |= RFLAGS_RF;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
-    if (!frame_from_guest(f)) {
-        if (f->vector == VEC_NMI) {
-            log_warn("NMI in the hypervisor; ignored");
+    struct percpu *cpu = this_cpu();
+    /* Every entry clears AC (isr.S): were it set here, SMAP would be off
+     * for all hv does on this path. Cheap enough to check always. */
+    if (read_rflags() & RFLAGS_AC)
+        cpu->entry.ac_on_entry++;
+    if (f->vector == VEC_DB) {
+        /* DR6's bits are sticky: clear them, or the next #DB looks like
+         * this one too. */
+        uint64_t dr6 = read_dr6();
+        write_dr6(DR6_INIT);
+        if (!frame_from_guest(f)) {
+            debug_in_hv(cpu, f, dr6);
             return;
         }
+    }
+    if (f->vector == VEC_NMI) {
+        /* No log here: the NMI may have interrupted hv holding the log
+         * lock. Counted, reported at the summary (entry_report). */
+        if (!frame_from_guest(f)) {
+            cpu->entry.nmi_in_hv++;
+            return;
+        }
+        cpu->entry.nmi_in_guest++;
+        sched_return_to_guest(f);
+        return;
+    }
+    if (!frame_from_guest(f)) {
         /* hv never expects to fault: an exception here is a hypervisor bug. */
         if (f->vector < 32)
             panic_trap(f);
@@ -68,8 +111,34 @@ void trap_dispatch(struct trap_frame *f)
         return;
     }
     if (f->vector < 32)
-        guest_exception(this_cpu()->current, f);
+        guest_exception(cpu->current, f);
     else
         interrupt(f);
     sched_return_to_guest(f);
+}
+
+/* An instruction breakpoint (DR0, DR7.L0, execute) on the first
+ * instruction of the syscall entry: every hypercall then raises #DB at
+ * CPL 0 with the guest's RSP and GS, what a MOV SS-deferred #DB does on
+ * hardware (QEMU's TCG defers it differently), so tests can reach
+ * debug_in_hv's syscall case. */
+#define DR7_L0_EXECUTE 0x1ul
+void debug_syscall_breakpoint(void)
+{
+    write_dr0((uint64_t)syscall_entry);
+    write_dr7(DR7_INIT | DR7_L0_EXECUTE);
+    log_info("debug: instruction breakpoint on the syscall entry (debug_syscall_breakpoint)");
+}
+
+void entry_report(void)
+{
+    const struct entry_counts *c = &this_cpu()->entry;
+    log_info("entry: %lu NMI(s) (%lu in hv, %lu in guests), %lu #DB in hv dropped (%lu at the "
+             "syscall entry), %lu trap entries with RFLAGS.AC set",
+             (unsigned long)(c->nmi_in_hv + c->nmi_in_guest), (unsigned long)c->nmi_in_hv,
+             (unsigned long)c->nmi_in_guest, (unsigned long)c->db_in_hv,
+             (unsigned long)c->db_at_syscall_entry, (unsigned long)c->ac_on_entry);
+    if (c->ac_on_entry)
+        log_error("entry: hv ran %lu trap paths with RFLAGS.AC set (SMAP off): an entry lacks clac",
+                  (unsigned long)c->ac_on_entry);
 }

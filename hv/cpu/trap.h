@@ -36,3 +36,8 @@ const char *exception_name(uint64_t vector);
 const char *exception_mnemonic(uint64_t vector);
 
 void trap_dispatch(struct trap_frame *f);
+/* One log line: what the entry paths counted instead of logging (NMIs,
+ * #DB in hv, entries that reached C with RFLAGS.AC set). */
+void entry_report(void);
+/* hv.cfg debug_syscall_breakpoint: see hv/cpu/trap.c. */
+void debug_syscall_breakpoint(void);

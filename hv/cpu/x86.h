@@ -13,17 +13,38 @@
 #define MSR_APIC_BASE 0x1bu
 #define MSR_TSC_DEADLINE 0x6e0u
 #define MSR_PAT 0x277u
+#define MSR_SYSENTER_CS 0x174u
+#define MSR_SYSENTER_ESP 0x175u
+#define MSR_SYSENTER_EIP 0x176u
 
 #define EFER_SCE (1u << 0)
 #define EFER_NXE (1u << 11)
+#define EFER_FFXSR (1u << 14)
 
+#define CR0_NE (1ul << 5)
 #define CR0_WP (1ul << 16)
+#define CR4_TSD (1ul << 2)
+#define CR4_DE (1ul << 3)
 #define CR4_PGE (1ul << 7)
+#define CR4_PCE (1ul << 8)
 #define CR4_UMIP (1ul << 11)
+#define CR4_FSGSBASE (1ul << 16)
 #define CR4_SMEP (1ul << 20)
 #define CR4_SMAP (1ul << 21)
+#define CR4_PKE (1ul << 22)
+#define CR4_CET (1ul << 23)
 
+#define RFLAGS_TF (1ul << 8)
 #define RFLAGS_IF (1ul << 9)
+#define RFLAGS_RF (1ul << 16)
+#define RFLAGS_AC (1ul << 18)
+
+static inline uint64_t read_rflags(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; pop %0" : "=r"(flags));
+    return flags;
+}
 
 struct cpuid_regs {
     uint32_t eax, ebx, ecx, edx;
@@ -72,6 +93,26 @@ DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
 #undef DEFINE_CR_ACCESS
+
+#define DEFINE_DR_ACCESS(n)                                                   \
+    static inline uint64_t read_dr##n(void)                                   \
+    {                                                                         \
+        uint64_t v;                                                           \
+        __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v));                     \
+        return v;                                                             \
+    }                                                                         \
+    static inline void write_dr##n(uint64_t v)                                \
+    {                                                                         \
+        __asm__ volatile("mov %0, %%dr" #n : : "r"(v) : "memory");            \
+    }
+DEFINE_DR_ACCESS(0)
+DEFINE_DR_ACCESS(6)
+DEFINE_DR_ACCESS(7)
+#undef DEFINE_DR_ACCESS
+
+#define DR6_BREAKPOINT_HIT 0xful /* B0-B3: an address breakpoint matched */
+#define DR6_INIT 0xffff0ff0ul    /* what software writes back after a #DB */
+#define DR7_INIT 0x400ul         /* every breakpoint disabled */
 
 static inline void outb(uint16_t port, uint8_t v)
 {

@@ -14,7 +14,7 @@
 extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[];
 extern const char __guard_boot_stack[], __guard_ist1[], __guard_ist2[], __guard_ist3[],
-    __guard_kstack[];
+    __guard_ist4[], __guard_kstack[];
 
 #define PAGE 4096ULL
 /* PAT entry 1 (selected by PWT alone) is reprogrammed to write-combining,
@@ -214,7 +214,7 @@ void mm_init(const struct handoff *h)
     map_core_section(__rodata_start, __rodata_end, cpu_nx_mask(), "core rodata");
     map_core_section(__data_start, __data_end, PTE_W | cpu_nx_mask(), "core data");
     const char *guards[] = {__guard_boot_stack, __guard_ist1, __guard_ist2, __guard_ist3,
-                            __guard_kstack};
+                            __guard_ist4, __guard_kstack};
     for (unsigned i = 0; i < sizeof(guards) / sizeof(guards[0]); i++)
         if (pt_unmap(&kspace, (uint64_t)guards[i], PAGE) != PT_OK)
             panic("mm: cannot unmap a stack guard page");
