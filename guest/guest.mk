@@ -77,7 +77,7 @@ GUEST_FAULT_KINDS := ud gp sti hlt io io-in msr msr-write cr cr-write dr-write \
 	lgdt lidt sgdt invlpg wbinvd swapgs sysret rdpmc int80 int-nmi int1 bp \
 	de de-overflow pf-null pf-read pf-write-text pf-write-rodata \
 	pf-write-start-info pf-exec-data pf-exec-stack pf-exec-heap \
-	hv-memory hv-direct-map hv-jump noncanonical xm popf-iopl
+	hv-memory hv-direct-map hv-jump noncanonical xm popf-iopl sysenter mf
 GUEST_TEST_SRCS := $(filter-out tests/guests/fault.c,$(sort $(wildcard tests/guests/*.c)))
 TEST_GUESTS := $(foreach s,$(GUEST_TEST_SRCS),$(BUILD)/test-guests/$(call guest_name,$(s))) \
 	$(patsubst %,$(BUILD)/test-guests/fault-%,$(GUEST_FAULT_KINDS))

@@ -45,6 +45,8 @@
  *   noncanonical         read 0x0000800000000000                 #GP
  *   xm                   SSE divide by zero, unmasked in MXCSR   #XM
  *   popf-iopl            popf with IOPL 3 (ignored), then outb   #GP
+ *   sysenter             sysenter (IA32_SYSENTER_CS = 0)         #GP (Intel) or #UD (AMD)
+ *   mf                   x87 1/0 unmasked, then fwait (CR0.NE)   #MF
  */
 #include "hvg.h"
 
@@ -310,6 +312,25 @@ FAULT_KIND fault_popf_iopl(void)
                      : "=r"(flags) : : "memory", "cc");
     hvg_printf("%s: IOPL now %llu\n", image_name, (unsigned long long)((flags >> 12) & 3));
     __asm__ volatile("outb %%al, $0x80" : : "a"(0));
+}
+
+FAULT_KIND fault_sysenter(void)
+{
+    announce("executing sysenter", "#GP (Intel) or #UD (AMD)");
+    /* Were it to enter ring 0, it would be at the firmware's SYSENTER_EIP
+     * with SYSENTER_ESP: hv programs SYSENTER_CS = 0 so it faults. */
+    __asm__ volatile("sysenter" : : : "rcx", "r11", "memory");
+}
+
+FAULT_KIND fault_mf(void)
+{
+    static const double zero = 0.0;
+    uint16_t unmasked = 0x37f & ~0x4; /* the divide-by-zero exception unmasked */
+    announce("x87 1/0 with the divide-by-zero exception unmasked, then fwait", "#MF");
+    /* With CR0.NE clear the error would go out as FERR# (an interrupt
+     * for hv) instead of #MF in the guest. */
+    __asm__ volatile("fninit\n\tfldcw %0\n\tfld1\n\tfdivl %1\n\tfwait"
+                     : : "m"(unmasked), "m"(zero) : "memory", "st");
 }
 
 int main(const struct hv_start_info *si, unsigned vcpu)

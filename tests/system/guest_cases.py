@@ -78,6 +78,7 @@ FAULTS = {
     "pf-write-start-info": "#PF", "pf-exec-data": "#PF", "pf-exec-stack": "#PF",
     "pf-exec-heap": "#PF", "hv-memory": "#PF", "hv-direct-map": "#PF", "hv-jump": "#PF",
     "noncanonical": "#GP", "popf-iopl": "#GP",
+    "sysenter": ("#GP", "#UD"), "mf": "#MF",
 }
 # Not judged here, because QEMU TCG (7.2) differs from hardware: fault-xm's
 # unmasked SSE divide by zero raises no #XM under TCG (it does on hardware),
