@@ -10,6 +10,7 @@
 #include "hv/cpu/features.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/symbols.h"
 #include "hv/guest/guest.h"
@@ -119,6 +120,7 @@ static void start_partition_schedule(const struct handoff *h)
 
 static void all_guests_ended(void)
 {
+    irqoff_report();
     int status = guest_summary();
     unsigned rejected = loader_rejected_images();
     if (rejected) {
@@ -175,5 +177,7 @@ void hv_main(struct handoff *h)
     unsigned guests = loader_start_guests(h);
     log_info("%u guest(s) started", guests);
     start_partition_schedule(h);
+    if (settings.measure_irq_off)
+        irqoff_arm(); /* from the first guest on: the boot is not a guest's problem */
     sched_start(all_guests_ended);
 }

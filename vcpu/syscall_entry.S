@@ -27,7 +27,7 @@ syscall_entry:
     push_gprs
     xor %ebp, %ebp
     mov %rsp, %rdi
-    call hypercall_entry
+    call *hypercall_entry_fn(%rip)   /* hypercall_entry; hv/debug/irqoff.h */
     /* C decided how to leave: sysret only for a frame made by syscall whose
      * RIP is canonical (CVE-2012-0217), else the general iretq path. */
     cmpq $0, %gs:PERCPU_SYSRET_OK

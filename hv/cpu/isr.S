@@ -36,7 +36,7 @@ isr_common:
     push_gprs
     cld
     mov %rsp, %rdi
-    call trap_dispatch
+    call *trap_dispatch_fn(%rip)     /* trap_dispatch; hv/debug/irqoff.h */
     .globl trap_return
 trap_return:
     pop_gprs
