@@ -1,8 +1,10 @@
 /* The longest stretch hv runs with interrupts off (irqoff.h). One CPU, so
- * one open stretch at a time: every stretch begins at an entry whose
- * interrupted context had interrupts on (a guest, or hv's idle loop between
- * its `sti` and `cli`), and an NMI or exception taken inside a stretch
- * (interrupts off in its frame) neither begins nor ends one. */
+ * one open stretch at a time: a stretch begins at an entry whose interrupted
+ * context had interrupts on (a guest, or hv's idle loop between its `sti`
+ * and `cli`) or where the idle loop goes on after its `cli`, and ends at the
+ * return to such a context or at the idle loop's `sti`. An NMI or exception
+ * taken inside a stretch (interrupts off in its frame) neither begins nor
+ * ends one. */
 #include "hv/debug/irqoff.h"
 
 #include "hv/console/log.h"
