@@ -11,6 +11,7 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/symbols.h"
 #include "hv/guest/guest.h"
@@ -120,6 +121,7 @@ static void start_partition_schedule(const struct handoff *h)
 
 static void all_guests_ended(void)
 {
+    irqoff_report();
     int status = guest_summary();
     entry_report();
     unsigned rejected = loader_rejected_images();
@@ -179,5 +181,7 @@ void hv_main(struct handoff *h)
     unsigned guests = loader_start_guests(h);
     log_info("%u guest(s) started", guests);
     start_partition_schedule(h);
+    if (settings.measure_irq_off)
+        irqoff_arm(); /* from the first guest on: the boot is not a guest's problem */
     sched_start(all_guests_ended);
 }

@@ -34,7 +34,10 @@ syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
     push_gprs
     xor %ebp, %ebp
     mov %rsp, %rdi
+    cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
+    jne measured_hypercall
     call hypercall_entry
+hypercall_done:
     /* C decided how to leave: sysret only for a frame made by syscall whose
      * RIP is canonical (CVE-2012-0217), else the general iretq path. */
     cmpq $0, %gs:PERCPU_SYSRET_OK
@@ -45,5 +48,9 @@ syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
     mov 40(%rsp), %rsp              /* guest rsp */
     swapgs
     sysretq
+
+measured_hypercall:
+    call irqoff_hypercall_entry
+    jmp hypercall_done
 
     .section .note.GNU-stack,"",@progbits

@@ -57,3 +57,11 @@ static inline int64_t bench_block(void)
                      : "rcx", "rdx", "r11", "memory");
     return r;
 }
+
+/* timer_late_under_attack (bench-timer beside bench-attack): after its
+ * warm-up, bench-timer takes samples for this long of system time (up to
+ * TIMER_ATTACK_SAMPLES_MAX), so they cover several rounds of the attacker's
+ * loop whether its calls are long (today's) or bounded and many. */
+#define TIMER_ATTACK_WARMUP 20
+#define TIMER_ATTACK_NS 1000000000ull
+#define TIMER_ATTACK_SAMPLES_MAX 16384

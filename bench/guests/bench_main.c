@@ -23,6 +23,7 @@
 #include "hvg_event.h"
 
 #include "bench/guests/bench.h"
+#include "bench/guests/bench_clock.h"
 #include "lib/bench_work.h"
 #include "lib/string.h"
 
@@ -584,30 +585,6 @@ static uint64_t __attribute__((noinline)) sample_event_cross(void)
 
 static int64_t timer_port = -1;
 
-
-/* System time at TSC value tsc: abi_event.h's formula, as hvg_now() uses. */
-static uint64_t system_ns_at(uint64_t tsc)
-{
-    __extension__ typedef unsigned __int128 u128;
-    volatile struct hv_time_info *t = &hvg_shared()->time;
-
-    for (;;) {
-        uint32_t version = __atomic_load_n(&t->version, __ATOMIC_ACQUIRE);
-        uint64_t stamp = t->tsc_timestamp, system = t->system_time_ns;
-        uint32_t mul = t->tsc_to_ns_mul;
-        int8_t shift = t->tsc_shift;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if ((version & 1) || __atomic_load_n(&t->version, __ATOMIC_ACQUIRE) != version)
-            continue;
-        u128 d = tsc > stamp ? tsc - stamp : 0;
-        if (shift >= 0)
-            d <<= shift < 64 ? shift : 63;
-        else
-            d >>= -shift < 64 ? -shift : 63;
-        return system + (uint64_t)((d * mul) >> 32);
-    }
-}
-
 static const char *timer_before(void)
 {
     timer_port = hvg_evtchn_bind_virq(HV_VIRQ_TIMER);
@@ -641,7 +618,7 @@ static uint64_t __attribute__((noinline)) sample_timer_late(void)
     last_result = r;
     if (r != 0 || bench_timer_upcalls != seen + 1)
         return SAMPLE_FAILED;
-    uint64_t fired = system_ns_at(bench_timer_stamp);
+    uint64_t fired = bench_system_ns_at(bench_timer_stamp);
     if (fired < deadline) {
         last_result = (int64_t)(fired - deadline);
         return SAMPLE_FAILED; /* the upcall came before the deadline */

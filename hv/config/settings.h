@@ -19,6 +19,7 @@ struct hv_settings {
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
     bool halt_at_end;          /* wait instead of powering off (screen tests) */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
+    bool measure_irq_off;      /* time hv's interrupts-off stretches (make bench) */
 };
 
 /* Reads hv.cfg from the handoff; problems are logged and defaults kept. */

@@ -55,6 +55,8 @@ isr_common:
     cld
 dispatch_on_this_stack:
     mov %rsp, %rdi
+    cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
+    jne measured_dispatch
     call trap_dispatch
     .globl trap_return
 trap_return:
@@ -65,6 +67,10 @@ trap_return:
 2:
     add $16, %rsp
     iretq
+
+measured_dispatch:
+    call irqoff_trap_dispatch
+    jmp trap_return
 
 /* Linux's "paranoid entry". From ring 3 the saved CS is the truth: take
  * hv's GS and move the frame to the hypervisor stack, so what follows

@@ -5,6 +5,7 @@
 #include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/irqoff.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
@@ -430,11 +431,13 @@ static void reschedule(struct trap_frame *f)
         /* Nothing can run (nothing runnable, or not in its partition's
          * window): the screen catches up, with interrupts on so a timer cuts
          * it short, then sleep until an interrupt gives work. */
+        irqoff_idle_leaving();
         irq_enable();
         log_flush_idle(something_runnable);
         irq_disable();
         if (!idle_kick)
             __asm__ volatile("sti; hlt; cli" ::: "memory");
+        irqoff_idle_entered();
         now = time_now_ns();
         next = pick_next(now);
     }

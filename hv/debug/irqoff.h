@@ -1,0 +1,48 @@
+/* How long hv runs with interrupts off (make bench's hv_irq_off_max,
+ * docs/benchmarks.md). hv runs with interrupts off from every entry (a
+ * hypercall's `syscall`, an exception, an interrupt) until it returns to a
+ * guest or enables interrupts in its idle loop; this module times each such
+ * stretch with the TSC and keeps the longest and what caused it.
+ *
+ * Off unless hv.cfg says `measure_irq_off = yes` (only bench/run.py writes
+ * it). Otherwise the entry paths pay a compare and a branch not taken:
+ * vcpu/syscall_entry.S and hv/cpu/isr.S test irqoff_measuring and call
+ * the measuring wrappers below instead of hypercall_entry / trap_dispatch
+ * when it is set. (Not a call through a pointer: that would be an indirect
+ * branch on every entry, through a pointer in writable memory.) The idle
+ * loop's two hooks cost a load and a branch each. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct trap_frame;
+
+/* What the entry paths call instead of hypercall_entry and trap_dispatch
+ * once irqoff_arm ran. */
+void irqoff_hypercall_entry(struct trap_frame *f);
+void irqoff_trap_dispatch(struct trap_frame *f);
+
+/* Set once, just before the scheduler starts the first guest. */
+extern bool irqoff_measuring;
+
+void irqoff_arm(void);
+/* Logs the longest stretch (one line bench/run.py parses); nothing unless armed. */
+void irqoff_report(void);
+
+void irqoff_idle_leaving_slow(void);
+void irqoff_idle_entered_slow(void);
+
+/* The idle loop: just before it enables interrupts, and once it runs with
+ * them off again (after its `sti; hlt; cli`). */
+static inline void irqoff_idle_leaving(void)
+{
+    if (__builtin_expect(irqoff_measuring, 0))
+        irqoff_idle_leaving_slow();
+}
+
+static inline void irqoff_idle_entered(void)
+{
+    if (__builtin_expect(irqoff_measuring, 0))
+        irqoff_idle_entered_slow();
+}

@@ -1,0 +1,62 @@
+"""System tests of what `make bench` relies on in hv: the interrupts-off
+measurement behind hv_irq_off_max (hv.cfg `measure_irq_off`,
+hv/debug/irqoff.c; docs/benchmarks.md). Run under -icount, where the TSC
+counts instructions, so the bounds are exact whatever the host does."""
+
+import re
+
+from harness import Boot, run
+from judge import ended_line, exited, expect, guest_lines, test_guest
+from registry import system_test
+
+IRQ_OFF_LINE = re.compile(r"^hv: irq-off: longest (\d+) TSC cycles: (\S+) (\d+) guest (\S+) "
+                          r"\((\d+) stretches\)$", re.M)
+# Inside the probe's timing of a call but outside hv's stretch: the entry
+# and exit assembly around hypercall_entry (vcpu/syscall_entry.S) and the
+# rdtsc pair, under 100 instructions, and the slice timer's interrupt, which
+# fires during a call this long and is taken as soon as hv returns to the
+# probe, before its second rdtsc (~750 instructions: a stretch of its own).
+# 1,500 instructions, 8 TSC cycles each under -icount: 0.06 % of the call.
+OUTSIDE_STRETCH_TSC = 1500 * 8
+
+
+def probe(build, cfg):
+    r = run(build, Boot(images=[test_guest(build, "irqoff-probe")], cfg=cfg, icount=True),
+            "irqoff-probe")
+    problems = []
+    expect(problems, exited(r.log, "irqoff-probe"),
+           f"irqoff-probe did not exit 0: {ended_line(r.log, 'irqoff-probe')}")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    m = None
+    for l in guest_lines(r.log, "irqoff-probe"):
+        m = re.match(r"irqoff-probe: longest call (\d+) hypercall (\d+)", l) or m
+    expect(problems, m is not None, "irqoff-probe did not report its longest call")
+    return r, problems, (int(m.group(1)), int(m.group(2))) if m else None
+
+
+@system_test
+def test_bench_irq_off_finds_the_longest_call(build):
+    """hv's longest interrupts-off stretch is the probe's longest hypercall
+    (a MEM_MAP of 1024 fresh pages), within the assembly around it."""
+    r, problems, longest = probe(build, "[hv]\nmeasure_irq_off = yes\n")
+    m = IRQ_OFF_LINE.search(r.log)
+    expect(problems, m is not None, "hv logged no irq-off line with measure_irq_off = yes")
+    if m and longest:
+        tsc, kind, nr, guest, stretches = m.groups()
+        tsc, nr, stretches = int(tsc), int(nr), int(stretches)
+        probe_tsc, probe_nr = longest
+        expect(problems, (kind, nr, guest) == ("hypercall", probe_nr, "irqoff-probe"),
+               f"hv names {kind} {nr} of {guest}, the probe's longest was hypercall {probe_nr}")
+        expect(problems, probe_tsc - OUTSIDE_STRETCH_TSC <= tsc <= probe_tsc,
+               f"hv's longest stretch {tsc} TSC cycles is not within {OUTSIDE_STRETCH_TSC} "
+               f"below the probe's timing of that call, {probe_tsc}")
+        expect(problems, stretches >= 1000, f"only {stretches} stretches for 1000+ hypercalls")
+    return problems, r
+
+
+@system_test
+def test_bench_irq_off_silent_without_the_setting(build):
+    """Without measure_irq_off hv measures nothing and says nothing."""
+    r, problems, _ = probe(build, "")
+    expect(problems, "irq-off" not in r.log, "hv logged an irq-off line without measure_irq_off")
+    return problems, r
