@@ -1,0 +1,67 @@
+"""Adversarial system tests of issue 10 (stream ident): guest identity, the
+in-guest hypercall fuzzer, event ports not the attacker's own, trap and
+callback registration at hostile addresses, HV_CALL_IRET frames with
+privileged selectors and flags. Each attack guest (tests/guests/) boots
+beside the well-behaved companion and is judged on: the attack fails with
+the documented error or the attacker is stopped with a named report, hv
+never panics or hangs, the companion finishes within its share."""
+
+import re
+
+from harness import Boot, run
+from judge import (companion_within_share, ended_line, exited, expect, guest_lines,
+                   test_guest)
+from registry import system_test
+
+# Two guests of equal weight that both want the CPU: half each.
+HALF = 0.5
+
+
+def no_panic(problems, r):
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    expect(problems, r.status in (0, 1), f"hv ended with status {r.status} (a hang or a crash)")
+
+
+def self_checked(problems, r, name):
+    """The attack guest's own verdict: every check passed and it exited 0."""
+    lines = guest_lines(r.log, name)
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
+    expect(problems, any(re.match(rf"\S+: all \d+ checks passed", l) for l in lines),
+           f"{name} did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(r.log, name), f"{name} did not exit 0: {ended_line(r.log, name)}")
+    return lines
+
+
+# --- attack 8: names decide access ------------------------------------------------------
+
+@system_test
+def test_impostor_gets_no_name_and_no_region(build):
+    """An image whose note says "companion", whose file sorts before the real
+    companion's, beside a region hv.cfg grants the companion read-write; a
+    third file that hv.cfg names "companion" too must be rejected."""
+    companion = test_guest(build, "companion")
+    cfg = ("[shm secret]\nsize = 4K\nmap = companion:rw\n"
+           "[guest zzz-copy]\nname = companion\n")
+    r = run(build, Boot(images=[(test_guest(build, "impostor"), "aaa-impostor"), companion,
+                                (companion, "zzz-copy")], cfg=cfg), "impostor")
+    problems = []
+    no_panic(problems, r)
+    self_checked(problems, r, "aaa-impostor")
+    expect(problems, "impostor: name aaa-impostor, shared regions: none"
+           in guest_lines(r.log, "aaa-impostor"), "the impostor did not report its own name and no region")
+    expect(problems, re.search(r"^hv: image aaa-impostor: its note asks for the name 'companion', "
+                               r"ignored: the name is aaa-impostor \(from the file name\)$",
+                               r.log, re.M), "no info line about the ignored note name")
+    expect(problems, re.search(r"^hv: guest companion: companion, ", r.log, re.M),
+           "the real companion was not started under its own name from its own file")
+    expect(problems, "companion-2" not in r.log, "a guest was renamed")
+    expect(problems, re.search(r"^hv: error: image zzz-copy rejected: guest name companion "
+                               r"\(from hv.cfg\) is already the name of image companion$",
+                               r.log, re.M), "the second claim of the name was not rejected, "
+                                             "naming both files")
+    expect(problems, "hv: shm secret: 4 KiB shared by 1 guest(s)" in r.log,
+           "the region was not set up for exactly one guest")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (an image rejected)")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
