@@ -65,3 +65,53 @@ def test_impostor_gets_no_name_and_no_region(build):
     expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (an image rejected)")
     companion_within_share(problems, r.log, HALF)
     return problems, r
+
+
+# --- the in-guest hypercall fuzzer ------------------------------------------------------
+
+FUZZ_SHORT_CALLS = 30000
+
+
+def fuzz_verdict(problems, r, name, calls):
+    lines = self_checked(problems, r, name)
+    m = [l for l in lines if re.match(rf"{re.escape(name)}: seed \d+, {calls} calls, mode normal$", l)]
+    expect(problems, m, f"{name} did not print its seed")
+    expect(problems, any(l.endswith(f"checks passed ({calls} calls)") for l in lines),
+           f"{name} did not make its {calls} calls")
+
+
+@system_test
+def test_hypercall_fuzzer_short_run(build):
+    """tests/guests/hcall_fuzz.c, tens of thousands of calls beside the
+    companion (make fuzz runs a million)."""
+    name = f"hcall-fuzz-n{FUZZ_SHORT_CALLS}-m512"
+    r = run(build, Boot(images=[(test_guest(build, "hcall-fuzz"), name),
+                                test_guest(build, "companion")],
+                        runner_cfg=["time_limit_ms = 100000"], timeout=150), "fuzz")
+    problems = []
+    no_panic(problems, r)
+    fuzz_verdict(problems, r, name, FUZZ_SHORT_CALLS)
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
+
+
+@system_test
+def test_hypercall_fuzzer_sacrificial_run_is_ended(build):
+    """The fuzzer's sacrificial mode also makes EXIT, VCPU_EXIT, BLOCK and
+    IRET with random frames. With this seed its vCPU 0 calls
+    HV_CALL_VCPU_EXIT early while vCPU 1 sleeps in HV_CALL_BLOCK with nothing
+    to wake it: hv, idle, must still stop it at hv.cfg's time limit (it
+    slept for ever before, the time limit never came)."""
+    name = "hcall-fuzz-s829191115-m512-end"
+    r = run(build, Boot(images=[(test_guest(build, "hcall-fuzz"), name),
+                                test_guest(build, "companion")],
+                        runner_cfg=["time_limit_ms = 3000"], timeout=60), "fuzzend")
+    problems = []
+    no_panic(problems, r)
+    how = ended_line(r.log, name)
+    expect(problems, how or re.search(rf"^hv: guest {re.escape(name)} exited with status", r.log,
+                                      re.M), f"{name} was not ended with a named report")
+    expect(problems, not [l for l in guest_lines(r.log, name) if "FAILED" in l],
+           f"{name} found an undocumented answer")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
