@@ -115,3 +115,20 @@ def test_hypercall_fuzzer_sacrificial_run_is_ended(build):
            f"{name} found an undocumented answer")
     companion_within_share(problems, r.log, HALF)
     return problems, r
+
+
+# --- iret frames and registration at hostile addresses ----------------------------------
+
+@system_test
+def test_iret_frames_and_registration_cannot_gain_privilege(build):
+    """tests/guests/pv_iret_priv.c beside the companion: HV_CALL_IRET frames
+    with ring-0 and hv's selectors, null SS, IOPL 3, NT, RF, VM, AC are
+    refused or sanitised (checked from inside after the return), and every
+    entry point refuses hv's halves and non-canonical addresses."""
+    r = run(build, Boot(images=[test_guest(build, "pv-iret-priv"), test_guest(build, "companion")]),
+            "ivetpriv")
+    problems = []
+    no_panic(problems, r)
+    self_checked(problems, r, "pv-iret-priv")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
