@@ -132,3 +132,24 @@ def test_iret_frames_and_registration_cannot_gain_privilege(build):
     self_checked(problems, r, "pv-iret-priv")
     companion_within_share(problems, r.log, HALF)
     return problems, r
+
+
+# --- event ports not the attacker's own -------------------------------------------------
+
+@system_test
+def test_event_ports_not_its_own(build):
+    """tests/guests/ev_foreign.c as ev-thief beside ev-owner and ev-grantee
+    (which complete an exchange through the port set aside for the grantee)
+    and the companion."""
+    image = test_guest(build, "ev-foreign")
+    cfg = "[shm grant]\nsize = 4K\nmap = ev-owner:rw ev-grantee:ro\n"
+    r = run(build, Boot(images=[(image, "ev-thief"), (image, "ev-owner"), (image, "ev-grantee"),
+                                test_guest(build, "companion")], cfg=cfg,
+                        runner_cfg=["time_limit_ms = 60000"], timeout=150), "evforeign")
+    problems = []
+    no_panic(problems, r)
+    for g in ["ev-thief", "ev-owner", "ev-grantee"]:
+        self_checked(problems, r, g)
+    # Four guests of equal weight: a quarter each while all want the CPU.
+    companion_within_share(problems, r.log, 0.25)
+    return problems, r
