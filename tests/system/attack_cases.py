@@ -102,10 +102,8 @@ def test_hypercall_fuzzer_short_run(build):
 @system_test
 def test_hypercall_fuzzer_sacrificial_run_is_ended(build):
     """The fuzzer's sacrificial mode also makes EXIT, VCPU_EXIT, BLOCK and
-    IRET with random frames. With this seed its vCPU 0 calls
-    HV_CALL_VCPU_EXIT early while vCPU 1 sleeps in HV_CALL_BLOCK with nothing
-    to wake it: hv, idle, must still stop it at hv.cfg's time limit (it
-    slept for ever before, the time limit never came)."""
+    IRET with random frames: it must be ended with a report (its own exit,
+    a fault, or the time limit), hv must neither panic nor hang."""
     name = "hcall-fuzz-s829191115-m512-end"
     r = run(build, Boot(images=[(test_guest(build, "hcall-fuzz"), name),
                                 test_guest(build, "companion")],
@@ -156,4 +154,20 @@ def test_event_ports_not_its_own(build):
         self_checked(problems, r, g)
     # Four guests of equal weight: a quarter each while all want the CPU.
     companion_within_share(problems, r.log, 0.25)
+    return problems, r
+
+
+@system_test
+def test_time_limit_stops_a_guest_that_only_sleeps(build):
+    """Found by the sacrificial fuzzer: a guest whose vCPUs all sleep with
+    nothing to wake them kept hv idle for ever once the companion had
+    ended (the time limit was checked only when something ran)."""
+    r = run(build, Boot(images=[test_guest(build, "sleeper"), test_guest(build, "companion")],
+                        runner_cfg=["time_limit_ms = 3000"], timeout=60), "sleeper")
+    problems = []
+    no_panic(problems, r)
+    expect(problems, ended_line(r.log, "sleeper") == "stopped: hv.cfg time_limit_ms reached",
+           f"sleeper was not stopped at the time limit: {ended_line(r.log, 'sleeper')}")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (a guest was stopped)")
+    companion_within_share(problems, r.log, HALF)
     return problems, r
