@@ -160,10 +160,20 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/screentext $(TEST_GUESTS)
 	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
 
-# The ELF validator's fuzz target for longer than make test's brief run.
+# The ELF validator's fuzz target for longer than make test's brief run, and
+# the in-guest hypercall fuzzer (tests/guests/hcall_fuzz.c) for FUZZ_CALLS
+# calls in QEMU beside the companion. FUZZ_SEED reproduces a run (the seed
+# is printed); FUZZ_PAGE_CAP > 0 caps the pages a memory call names.
 FUZZ_SECONDS ?= 600
+FUZZ_CALLS ?= 1000000
+FUZZ_SEED ?=
+FUZZ_PAGE_CAP ?= 0
+FUZZ_TIME_LIMIT ?= 900
 .PHONY: fuzz
 fuzz: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/test-guests/hcall-fuzz $(BUILD)/test-guests/companion
+	tests/fuzz/run-hcall-fuzz.py --build $(BUILD) --calls $(FUZZ_CALLS) \
+		--page-cap $(FUZZ_PAGE_CAP) --time-limit $(FUZZ_TIME_LIMIT) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 	tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
 
 .PHONY: clean
@@ -177,7 +187,7 @@ help:
 	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
-	@echo "make fuzz    fuzz the guest image validator (FUZZ_SECONDS, default 600)"
+	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -134,6 +134,12 @@ def work_rounds():
     return int(bench_h("BENCH_WORK_ROUNDS", r"\d+"))
 
 
+def names_cfg(names):
+    """hv.cfg sections naming guests whose ESP file name is not their name
+    (a guest's name comes from hv.cfg or its file name, never its note)."""
+    return "".join(f"[guest {f}]\nname = {n}\n" for f, n in names.items())
+
+
 def event_shm_cfg():
     """hv.cfg's region shared by bench-main and bench-event (event_cross_guest)."""
     name = bench_h("BENCH_EVENT_SHM", r'"[A-Za-z0-9_-]+"').strip('"')
@@ -497,7 +503,9 @@ def main():
         "a": ([(os.path.join(guests, EVENT_NAME), EVENT_ESP_NAME),
                (os.path.join(guests, "bench-main"), "bench-a-main"),
                (os.path.join(guests, "bench-peer"), "bench-b-peer")],
-              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n" + event_shm_cfg(),
+              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n" + event_shm_cfg()
+              + names_cfg({EVENT_ESP_NAME: EVENT_NAME, "bench-a-main": "bench-main",
+                           "bench-b-peer": PEER_NAME}),
               "max"),
         "b": ([(os.path.join(guests, "bench-boot"), f"boot-{i:02d}") for i in range(BOOT_GUESTS)],
               IRQ_OFF_CFG, "max"),

@@ -30,9 +30,9 @@ struct resolver {
     size_t why_len;
     bool failed;
     struct setting vcpus, stack, memory;
-    enum source name_source;
     const struct hv_image_note *note;
     char name[GUEST_NAME_MAX + 1];
+    bool name_from_cfg;
     bool enabled;
     uint32_t weight;
 };
@@ -61,6 +61,16 @@ static bool equal(const char *a, const char *b)
     for (; *a != '\0' && *a == *b; a++, b++)
         ;
     return *a == *b;
+}
+
+/* a (at most max bytes, maybe without a NUL) equals the string b. */
+static bool equal_bounded(const char *a, size_t max, const char *b)
+{
+    size_t i = 0;
+    for (; i < max && a[i] != '\0'; i++)
+        if (a[i] != b[i])
+            return false;
+    return b[i] == '\0';
 }
 
 static uint64_t add_saturating(uint64_t a, uint64_t b)
@@ -175,10 +185,12 @@ static bool take_name(struct resolver *r, enum source source, const char *name, 
     for (size_t i = 0; i < len; i++)
         r->name[i] = name[i];
     r->name[len] = '\0';
-    r->name_source = source;
+    r->name_from_cfg = true;
     return true;
 }
 
+/* The name a file gives its guest (see guest_params.h): lower case, so the
+ * same file has the same name however the ESP's FAT reports its case. */
 static void default_name(const char *file_name, char name[GUEST_NAME_MAX + 1])
 {
     size_t len = 0;
@@ -189,7 +201,7 @@ static void default_name(const char *file_name, char name[GUEST_NAME_MAX + 1])
     if (len > GUEST_NAME_MAX)
         len = GUEST_NAME_MAX;
     for (size_t i = 0; i < len; i++)
-        name[i] = is_name_char(file_name[i]) ? file_name[i] : '_';
+        name[i] = is_name_char(file_name[i]) ? to_lower(file_name[i]) : '_';
     name[len] = '\0';
     if (len == 0) {
         static const char fallback[] = "guest";
@@ -219,11 +231,9 @@ static bool apply_note(struct resolver *r, const struct hv_image_note *note)
     set_from_note(&r->vcpus, note->vcpus, false);
     set_from_note(&r->stack, note->stack_bytes, true);
     set_from_note(&r->memory, note->memory_bytes, true);
-    if (note->name[0] != '\0') {
-        /* Checked only once hv.cfg had its say: it may replace the name. */
-        r->name_source = FROM_NOTE;
-        r->note = note;
-    }
+    /* The note's name is the image's wish, never its identity: compared
+     * with the real name at the end only to tell the user it was ignored. */
+    r->note = note;
     return true;
 }
 
@@ -363,7 +373,6 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
         .stack = {.note_key = "stack_bytes", .cfg_key = "stack",
                   .value = GUEST_DEFAULT_STACK_BYTES, .text = "64K"},
         .memory = {.note_key = "memory_bytes", .cfg_key = "memory"},
-        .name_source = FROM_DEFAULT,
         .enabled = true,
         .weight = GUEST_DEFAULT_WEIGHT,
     };
@@ -383,9 +392,6 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
     if (r.failed)
         return -1;
 
-    if (r.name_source == FROM_NOTE &&
-        !take_name(&r, FROM_NOTE, r.note->name, sizeof(r.note->name)))
-        return -1;
     if (!check_vcpus_and_stack(&r) || !settle_memory(&r, image_span_bytes))
         return -1;
 
@@ -396,7 +402,17 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
     out->vcpus = (uint32_t)r.vcpus.value;
     out->enabled = r.enabled;
     out->weight = r.weight;
+    out->name_from_cfg = r.name_from_cfg;
+    out->ignored_note_name[0] = '\0';
+    if (r.note != NULL && r.note->name[0] != '\0' &&
+        !equal_bounded(r.note->name, sizeof(r.note->name), r.name))
+        copy_echo(out->ignored_note_name, r.note->name, sizeof(r.note->name));
     return 0;
+}
+
+bool guest_name_equal(const char *a, const char *b)
+{
+    return equal_ignoring_case(a, b);
 }
 
 struct section_scan {

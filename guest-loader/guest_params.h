@@ -5,6 +5,17 @@
  *   2. the image's optional ELF note (struct hv_image_note; 0 = default);
  *   3. the hv.cfg section [guest FILE_NAME].
  *
+ * The name is the guest's identity: it decides [shm] membership and which
+ * guests may bind event channels to it. So it comes only from what the
+ * machine's owner wrote, hv.cfg's name key or else the file name, never from
+ * the image: the note's name field is ignored (ignored_note_name reports it
+ * when it differs, for an info line). The file name becomes a name thus:
+ * a trailing ".elf" (any case) is dropped, A-Z become a-z (FAT keeps no
+ * reliable case), every character other than [a-z0-9._-] becomes '_', and
+ * the result is cut to 31 characters ("guest" if nothing is left). Two files
+ * can therefore give one name; the loader rejects the second (names are
+ * unique, compared ignoring case).
+ *
  * The section argument is matched against the file name ignoring ASCII case,
  * because the ESP is FAT, where HELLO.ELF and hello.elf are the same file.
  * Only files whose name is a valid section argument ([A-Za-z0-9._-], at most
@@ -55,6 +66,10 @@ struct guest_params {
     uint32_t vcpus;                 /* 1 .. GUEST_MAX_VCPUS */
     bool enabled;
     uint32_t weight;                /* CPU share, relative to GUEST_DEFAULT_WEIGHT */
+    bool name_from_cfg;             /* name from hv.cfg, else from the file name */
+    /* The note's name, printable and cut for a message, when it is not ""
+     * and differs from name; else "". */
+    char ignored_note_name[GUEST_NAME_MAX + 1];
 };
 
 /* Decides the parameters of the guest in file file_name (the bare name in
@@ -62,14 +77,13 @@ struct guest_params {
  * note is NULL when the image has none; cfg_text/cfg_len is hv.cfg (NULL/0
  * when there is none).
  *
- * Defaults: name = file_name without a trailing ".elf" (any case), other
- * characters than [A-Za-z0-9._-] replaced by '_', cut to 31 characters
- * ("guest" if nothing is left); 1 vCPU; 64 KiB stack; enabled; memory =
+ * Defaults: name from the file name as above; 1 vCPU; 64 KiB stack; enabled; memory =
  * max(4 MiB, span + vcpus * (stack + 4 KiB guard) + 1 MiB) rounded up to
  * 4 KiB, computed with the final vcpus and stack, and capped at 64 GiB when
  * the image still fits below that.
  *
- * Checks on the merged values: a note's abi_version must be HV_ABI_VERSION;
+ * Checks on the merged values: a note's abi_version must be HV_ABI_VERSION
+ * (its name field is not checked: it is not used);
  * vcpus 1..16; stack 4 KiB..16 MiB, then rounded up to 4 KiB; memory 256 KiB
  * ..64 GiB, then rounded up to 4 KiB, and at least span + vcpus * (stack +
  * 4 KiB) + 4 KiB (start info). Range checks apply to the value as given,
@@ -102,3 +116,7 @@ int guest_params_unknown_sections(const char *cfg_text, size_t cfg_len,
                                   const char *const *file_names, size_t n,
                                   void (*report)(void *arg, const char *section_arg),
                                   void *arg);
+
+/* Whether two guest names are the same name: equal ignoring ASCII case, so
+ * "Producer" cannot sit beside "producer" and be mistaken for it in a log. */
+bool guest_name_equal(const char *a, const char *b);

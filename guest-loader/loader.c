@@ -232,34 +232,15 @@ static uint64_t count_table_pages(struct guest *g)
     return n;
 }
 
-static bool name_taken(const char *name)
+/* The guest already called name (ignoring case), or NULL. A name is a
+ * guest's identity ([shm] membership, event-channel peers), so it is never
+ * shared and never changed: the second image claiming one is rejected. */
+static const struct guest *guest_named(const char *name)
 {
     for (struct guest *g = guest_list(); g; g = g->next)
-        if (strcmp(g->name, name) == 0)
-            return true;
-    return false;
-}
-
-/* Two images may carry the same name (two copies of one file): the later one
- * gets "-2", "-3", ... so every console line and report stays unambiguous. */
-static void make_name_unique(char *name, size_t cap)
-{
-    if (!name_taken(name))
-        return;
-    char base[GUEST_NAME_MAX + 1];
-    size_t len = strnlen(name, GUEST_NAME_MAX);
-    for (unsigned n = 2;; n++) {
-        char suffix[12];
-        size_t slen = fmt_format(suffix, sizeof(suffix), "-%u", n);
-        size_t keep = len + slen < cap ? len : cap - 1 - slen;
-        memcpy(base, name, keep);
-        memcpy(base + keep, suffix, slen + 1);
-        if (!name_taken(base)) {
-            log_info("guest name %s is taken: this one is %s", name, base);
-            memcpy(name, base, keep + slen + 1);
-            return;
-        }
-    }
+        if (guest_name_equal(g->name, name))
+            return g;
+    return NULL;
 }
 
 static bool start_one(const struct handoff *h, const struct handoff_file *f)
@@ -285,6 +266,17 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         log_info("image %s: disabled in hv.cfg", f->name);
         return false;
     }
+    if (p.ignored_note_name[0] != '\0')
+        log_info("image %s: its note asks for the name '%s', ignored: the name is %s (from %s)",
+                 f->name, p.ignored_note_name, p.name,
+                 p.name_from_cfg ? "hv.cfg" : "the file name");
+    const struct guest *holder = guest_named(p.name);
+    if (holder != NULL) {
+        rejected++;
+        log_error("image %s rejected: guest name %s (from %s) is already the name of image %s",
+                  f->name, p.name, p.name_from_cfg ? "hv.cfg" : "the file name", holder->file);
+        return false;
+    }
     uint64_t free_bytes = mm_free_bytes();
     uint64_t available = free_bytes > HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : 0;
     if (p.memory_bytes > available) {
@@ -294,7 +286,6 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
                   (unsigned long)(available >> 10));
         return false;
     }
-    make_name_unique(p.name, sizeof(p.name));
     uint64_t structures_before = kmalloc_bytes_in_use();
     struct guest *g = guest_create(p.name, f->name, p.memory_bytes);
     if (!g) {

@@ -113,7 +113,9 @@ def describe_note(desc):
 
     def value(v, unit=""):
         return str(v) + unit if v else "default"
-    return (f"note name={name or 'default'} vcpus={value(vcpus)} "
+    # hv ignores the note's name (docs/abi.md, "Names and identity"): the
+    # checks above keep the SDK's notes tidy, the output says it is unused.
+    return (f"note name={name + ' (ignored by hv)' if name else 'empty'} vcpus={value(vcpus)} "
             f"memory={value(memory >> 10, 'K') if memory % 1024 == 0 else memory} "
             f"stack={value(stack >> 10, 'K') if stack % 1024 == 0 else stack}")
 

@@ -186,6 +186,10 @@ static void rearm(uint64_t now)
         when = next;
     if (window_boundary && (!when || window_boundary < when))
         when = window_boundary;
+    /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
+     * blocked with nothing to wake them): otherwise nothing would wake hv. */
+    if (time_limit && (!when || time_limit < when))
+        when = time_limit;
     if (when && when == next)
         timer_arm(when); /* a guest's deadline: measured from the clock as it is now */
     else
@@ -439,6 +443,7 @@ static void reschedule(struct trap_frame *f)
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         irqoff_idle_entered();
         now = time_now_ns();
+        enforce_time_limit(now);
         next = pick_next(now);
     }
     switch_to(next, f, now);

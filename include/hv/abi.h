@@ -130,7 +130,11 @@ struct hv_image_note {
     uint32_t vcpus;         /* default 1 */
     uint64_t memory_bytes;  /* default: see docs/abi.md */
     uint64_t stack_bytes;   /* per vCPU, default 64 KiB */
-    char name[32];          /* default: the file name */
+    /* Ignored: a guest's name is its identity ([shm] membership, event-
+     * channel peers), so it comes from hv.cfg or the file name, never from
+     * the image (docs/abi.md, "Names and identity"). hv logs an info line
+     * when this differs from the name it gives. */
+    char name[32];
 };
 
 /* Guest address-space layout. Images load in [HV_GUEST_IMAGE_MIN,

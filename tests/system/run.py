@@ -21,6 +21,7 @@ import pv_cases  # noqa: E402,F401
 import ev_cases  # noqa: E402,F401
 import entry_cases  # noqa: E402,F401
 import bench_cases  # noqa: E402,F401
+import attack_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

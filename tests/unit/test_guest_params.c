@@ -124,8 +124,9 @@ static void default_name_strips_elf_and_sanitises(void)
 {
     static const struct { const char *file, *name; } cases[] = {
         {"hello.elf", "hello"},
-        {"HELLO.ELF", "HELLO"},
-        {"Hello.Elf", "Hello"},
+        {"HELLO.ELF", "hello"},
+        {"Hello.Elf", "hello"},
+        {"MiXeD-Case_9.ELF", "mixed-case_9"},
         {"a.elf.elf", "a.elf"},
         {"noext", "noext"},
         {"x.elfx", "x.elfx"},
@@ -143,6 +144,8 @@ static void default_name_strips_elf_and_sanitises(void)
         struct guest_params p;
         EXPECT_OK(cases[i].file, 0, NULL, NULL, p);
         CHECK_STR_EQ(p.name, cases[i].name);
+        CHECK(!p.name_from_cfg);
+        CHECK_STR_EQ(p.ignored_note_name, "");
     }
 }
 
@@ -195,7 +198,8 @@ static void note_overrides_defaults(void)
     struct guest_params p;
     struct hv_image_note n = make_note(3, 32 * MiB, 128 * KiB, "fromnote");
     EXPECT_OK("hello.elf", 64 * KiB, &n, NULL, p);
-    CHECK_STR_EQ(p.name, "fromnote");
+    CHECK_STR_EQ(p.name, "hello");          /* never the note's */
+    CHECK_STR_EQ(p.ignored_note_name, "fromnote");
     CHECK_EQ_U64(p.vcpus, 3);
     CHECK_EQ_U64(p.stack_bytes, 128 * KiB);
     CHECK_EQ_U64(p.memory_bytes, 32 * MiB);
@@ -263,36 +267,77 @@ static void note_values_are_rounded(void)
     CHECK_EQ_U64(p.memory_bytes, 5 * MiB + 4 * KiB);
 }
 
-static void note_name_rules(void)
+/* The note's name is the image's wish, not its identity (attack 8: an image
+ * claiming another guest's name got that guest's shared memory): whatever
+ * it holds, the name comes from the file name or hv.cfg, and nothing in the
+ * note's name field can get the image refused either. */
+static void note_name_is_ignored(void)
 {
     struct guest_params p;
-    struct hv_image_note n = make_note(0, 0, 0, "a.b-c_D9");
+    struct hv_image_note n = make_note(0, 0, 0, "producer");
+    EXPECT_OK("impostor.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "impostor");
+    CHECK(!p.name_from_cfg);
+    CHECK_STR_EQ(p.ignored_note_name, "producer");
+
+    /* The same name as the file's: nothing to report. */
+    n = make_note(0, 0, 0, "hello");
     EXPECT_OK("hello.elf", 0, &n, NULL, p);
-    CHECK_STR_EQ(p.name, "a.b-c_D9");
-
-    n = make_note(0, 0, 0, "0123456789012345678901234567890"); /* 31 */
+    CHECK_STR_EQ(p.name, "hello");
+    CHECK_STR_EQ(p.ignored_note_name, "");
+    /* Differing only in case still differs: the name is "hello". */
+    n = make_note(0, 0, 0, "Hello");
     EXPECT_OK("hello.elf", 0, &n, NULL, p);
-    CHECK_STR_EQ(p.name, "0123456789012345678901234567890");
+    CHECK_STR_EQ(p.name, "hello");
+    CHECK_STR_EQ(p.ignored_note_name, "Hello");
 
-    /* 32 characters: no room for the NUL; refused, not cut. */
-    memset(n.name, 'x', sizeof(n.name));
-    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "image note: name = xxxxxxxxxxxxxxxxxxxxxxxx...",
-                   "must be 1 to 31 characters");
+    /* hv.cfg names it: the note is still ignored, against hv.cfg's name. */
+    n = make_note(0, 0, 0, "producer");
+    EXPECT_OK("impostor.elf", 0, &n, "[guest impostor.elf]\nname = consumer\n", p);
+    CHECK_STR_EQ(p.name, "consumer");
+    CHECK(p.name_from_cfg);
+    CHECK_STR_EQ(p.ignored_note_name, "producer");
 
+    /* Names that used to be refused are now just ignored, and echoed only
+     * as printable text. */
+    memset(n.name, 'x', sizeof(n.name));    /* 32 characters, no NUL */
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.name, "hello");
+    CHECK_STR_EQ(p.ignored_note_name, "xxxxxxxxxxxxxxxxxxxxxxxx...");
     n = make_note(0, 0, 0, "my guest");
-    EXPECT_MESSAGE("hello.elf", 0, &n, NULL,
-                   "image note: name = my guest: must be 1 to 31 characters of "
-                   "A-Z a-z 0-9 . _ -");
-    /* Control characters are not echoed to the console. */
-    n = make_note(0, 0, 0, "a\x1b[2Jb");
-    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "name = a?[2Jb:", NULL);
-    n = make_note(0, 0, 0, "caf\xc3\xa9");
-    EXPECT_REFUSED("hello.elf", 0, &n, NULL, "name = caf??:", NULL);
-    /* Bytes after the NUL do not matter. */
-    n = make_note(0, 0, 0, "ok");
-    memcpy(n.name + 3, "bad chars!", 10);
     EXPECT_OK("hello.elf", 0, &n, NULL, p);
-    CHECK_STR_EQ(p.name, "ok");
+    CHECK_STR_EQ(p.ignored_note_name, "my guest");
+    n = make_note(0, 0, 0, "a\x1b[2Jb");
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.ignored_note_name, "a?[2Jb");
+    n = make_note(0, 0, 0, "caf\xc3\xa9");
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.ignored_note_name, "caf??");
+    /* Bytes after the NUL do not matter. */
+    n = make_note(0, 0, 0, "hello");
+    memcpy(n.name + 6, "bad chars!", 10);
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_STR_EQ(p.ignored_note_name, "");
+    /* The other note fields still count. */
+    n = make_note(2, 0, 0, "producer");
+    EXPECT_OK("hello.elf", 0, &n, NULL, p);
+    CHECK_EQ_U64(p.vcpus, 2);
+}
+
+static void names_are_equal_ignoring_case_only(void)
+{
+    CHECK(guest_name_equal("producer", "producer"));
+    CHECK(guest_name_equal("Producer", "pRODUCER"));
+    CHECK(guest_name_equal("", ""));
+    CHECK(!guest_name_equal("producer", "producer2"));
+    CHECK(!guest_name_equal("producer", "produce"));
+    CHECK(!guest_name_equal("a_b", "a-b"));
+    CHECK(!guest_name_equal("a", ""));
+    /* Two files that make one name: the loader rejects the second. */
+    struct guest_params p1, p2;
+    EXPECT_OK("my game.elf", 0, NULL, NULL, p1);
+    EXPECT_OK("MY_GAME", 0, NULL, NULL, p2);
+    CHECK(guest_name_equal(p1.name, p2.name));
 }
 
 /* ---- hv.cfg ---- */
@@ -317,7 +362,7 @@ static void cfg_overrides_note(void)
 
     /* Each key on its own: the others keep the note's value. */
     EXPECT_OK("hello.elf", 64 * KiB, &n, "[guest hello.elf]\nmemory = 1G\n", p);
-    CHECK_STR_EQ(p.name, "fromnote");
+    CHECK_STR_EQ(p.name, "hello");
     CHECK_EQ_U64(p.memory_bytes, 1 * GiB);
     CHECK_EQ_U64(p.stack_bytes, 128 * KiB);
     CHECK_EQ_U64(p.vcpus, 3);
@@ -362,7 +407,7 @@ static void section_match_ignores_case_but_nothing_else(void)
     CHECK_EQ_U64(p.vcpus, 2);
     EXPECT_OK("HELLO.ELF", 0, NULL, "[guest hello.elf]\nvcpus = 3\n", p);
     CHECK_EQ_U64(p.vcpus, 3);
-    CHECK_STR_EQ(p.name, "HELLO");
+    CHECK_STR_EQ(p.name, "hello");
     EXPECT_OK("hello.elf", 0, NULL, "[ guest  Hello.Elf ]\nvcpus = 4\n", p);
     CHECK_EQ_U64(p.vcpus, 4);
 
@@ -796,7 +841,8 @@ int main(void)
     RUN_TEST(note_abi_version_must_match);
     RUN_TEST(note_values_are_validated);
     RUN_TEST(note_values_are_rounded);
-    RUN_TEST(note_name_rules);
+    RUN_TEST(note_name_is_ignored);
+    RUN_TEST(names_are_equal_ignoring_case_only);
     RUN_TEST(cfg_overrides_note);
     RUN_TEST(cfg_overrides_defaults);
     RUN_TEST(validation_is_after_merging);

@@ -1,0 +1,173 @@
+"""Adversarial system tests of issue 10 (stream ident): guest identity, the
+in-guest hypercall fuzzer, event ports not the attacker's own, trap and
+callback registration at hostile addresses, HV_CALL_IRET frames with
+privileged selectors and flags. Each attack guest (tests/guests/) boots
+beside the well-behaved companion and is judged on: the attack fails with
+the documented error or the attacker is stopped with a named report, hv
+never panics or hangs, the companion finishes within its share."""
+
+import re
+
+from harness import Boot, run
+from judge import (companion_within_share, ended_line, exited, expect, guest_lines,
+                   test_guest)
+from registry import system_test
+
+# Two guests of equal weight that both want the CPU: half each.
+HALF = 0.5
+
+
+def no_panic(problems, r):
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    expect(problems, r.status in (0, 1), f"hv ended with status {r.status} (a hang or a crash)")
+
+
+def self_checked(problems, r, name):
+    """The attack guest's own verdict: every check passed and it exited 0."""
+    lines = guest_lines(r.log, name)
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
+    expect(problems, any(re.match(rf"\S+: all \d+ checks passed", l) for l in lines),
+           f"{name} did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(r.log, name), f"{name} did not exit 0: {ended_line(r.log, name)}")
+    return lines
+
+
+# --- attack 8: names decide access ------------------------------------------------------
+
+@system_test
+def test_impostor_gets_no_name_and_no_region(build):
+    """An image whose note says "companion", whose file sorts before the real
+    companion's, beside a region hv.cfg grants the companion read-write; a
+    third file that hv.cfg names "companion" too must be rejected."""
+    companion = test_guest(build, "companion")
+    cfg = ("[shm secret]\nsize = 4K\nmap = companion:rw\n"
+           "[guest zzz-copy]\nname = companion\n")
+    r = run(build, Boot(images=[(test_guest(build, "impostor"), "aaa-impostor"), companion,
+                                (companion, "zzz-copy")], cfg=cfg), "impostor")
+    problems = []
+    no_panic(problems, r)
+    self_checked(problems, r, "aaa-impostor")
+    expect(problems, "impostor: name aaa-impostor, shared regions: none"
+           in guest_lines(r.log, "aaa-impostor"), "the impostor did not report its own name and no region")
+    expect(problems, re.search(r"^hv: image aaa-impostor: its note asks for the name 'companion', "
+                               r"ignored: the name is aaa-impostor \(from the file name\)$",
+                               r.log, re.M), "no info line about the ignored note name")
+    expect(problems, re.search(r"^hv: guest companion: companion, ", r.log, re.M),
+           "the real companion was not started under its own name from its own file")
+    expect(problems, "companion-2" not in r.log, "a guest was renamed")
+    expect(problems, re.search(r"^hv: error: image zzz-copy rejected: guest name companion "
+                               r"\(from hv.cfg\) is already the name of image companion$",
+                               r.log, re.M), "the second claim of the name was not rejected, "
+                                             "naming both files")
+    expect(problems, "hv: shm secret: 4 KiB shared by 1 guest(s)" in r.log,
+           "the region was not set up for exactly one guest")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (an image rejected)")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
+
+
+# --- the in-guest hypercall fuzzer ------------------------------------------------------
+
+FUZZ_SHORT_CALLS = 30000
+
+
+def fuzz_verdict(problems, r, name, calls):
+    lines = self_checked(problems, r, name)
+    m = [l for l in lines if re.match(rf"{re.escape(name)}: seed \d+, {calls} calls, mode normal$", l)]
+    expect(problems, m, f"{name} did not print its seed")
+    expect(problems, any(l.endswith(f"checks passed ({calls} calls)") for l in lines),
+           f"{name} did not make its {calls} calls")
+
+
+@system_test
+def test_hypercall_fuzzer_short_run(build):
+    """tests/guests/hcall_fuzz.c, tens of thousands of calls beside the
+    companion (make fuzz runs a million). Memory calls name at most 512
+    pages (-m512) here: on an hv whose MEM_MAP/UNMAP/PROTECT walk every page
+    named (issue 10, attack 1, the mem stream's fix) one call of 2^31 pages
+    holds hv for minutes, which make fuzz shows (it runs uncapped). Drop the
+    cap once those calls are bounded."""
+    name = f"hcall-fuzz-n{FUZZ_SHORT_CALLS}-m512"
+    r = run(build, Boot(images=[(test_guest(build, "hcall-fuzz"), name),
+                                test_guest(build, "companion")],
+                        runner_cfg=["time_limit_ms = 100000"], timeout=150), "fuzz")
+    problems = []
+    no_panic(problems, r)
+    fuzz_verdict(problems, r, name, FUZZ_SHORT_CALLS)
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
+
+
+@system_test
+def test_hypercall_fuzzer_sacrificial_run_is_ended(build):
+    """The fuzzer's sacrificial mode also makes EXIT, VCPU_EXIT, BLOCK and
+    IRET with random frames: it must be ended with a report (its own exit,
+    a fault, or the time limit), hv must neither panic nor hang."""
+    name = "hcall-fuzz-s829191115-m512-end"
+    r = run(build, Boot(images=[(test_guest(build, "hcall-fuzz"), name),
+                                test_guest(build, "companion")],
+                        runner_cfg=["time_limit_ms = 3000"], timeout=60), "fuzzend")
+    problems = []
+    no_panic(problems, r)
+    how = ended_line(r.log, name)
+    expect(problems, how or re.search(rf"^hv: guest {re.escape(name)} exited with status", r.log,
+                                      re.M), f"{name} was not ended with a named report")
+    expect(problems, not [l for l in guest_lines(r.log, name) if "FAILED" in l],
+           f"{name} found an undocumented answer")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
+
+
+# --- iret frames and registration at hostile addresses ----------------------------------
+
+@system_test
+def test_iret_frames_and_registration_cannot_gain_privilege(build):
+    """tests/guests/pv_iret_priv.c beside the companion: HV_CALL_IRET frames
+    with ring-0 and hv's selectors, null SS, IOPL 3, NT, RF, VM, AC are
+    refused or sanitised (checked from inside after the return), and every
+    entry point refuses hv's halves and non-canonical addresses."""
+    r = run(build, Boot(images=[test_guest(build, "pv-iret-priv"), test_guest(build, "companion")]),
+            "ivetpriv")
+    problems = []
+    no_panic(problems, r)
+    self_checked(problems, r, "pv-iret-priv")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
+
+
+# --- event ports not the attacker's own -------------------------------------------------
+
+@system_test
+def test_event_ports_not_its_own(build):
+    """tests/guests/ev_foreign.c as ev-thief beside ev-owner and ev-grantee
+    (which complete an exchange through the port set aside for the grantee)
+    and the companion."""
+    image = test_guest(build, "ev-foreign")
+    cfg = "[shm grant]\nsize = 4K\nmap = ev-owner:rw ev-grantee:ro\n"
+    r = run(build, Boot(images=[(image, "ev-thief"), (image, "ev-owner"), (image, "ev-grantee"),
+                                test_guest(build, "companion")], cfg=cfg,
+                        runner_cfg=["time_limit_ms = 60000"], timeout=150), "evforeign")
+    problems = []
+    no_panic(problems, r)
+    for g in ["ev-thief", "ev-owner", "ev-grantee"]:
+        self_checked(problems, r, g)
+    # Four guests of equal weight: a quarter each while all want the CPU.
+    companion_within_share(problems, r.log, 0.25)
+    return problems, r
+
+
+@system_test
+def test_time_limit_stops_a_guest_that_only_sleeps(build):
+    """Found by the sacrificial fuzzer: a guest whose vCPUs all sleep with
+    nothing to wake them kept hv idle for ever once the companion had
+    ended (the time limit was checked only when something ran)."""
+    r = run(build, Boot(images=[test_guest(build, "sleeper"), test_guest(build, "companion")],
+                        runner_cfg=["time_limit_ms = 3000"], timeout=60), "sleeper")
+    problems = []
+    no_panic(problems, r)
+    expect(problems, ended_line(r.log, "sleeper") == "stopped: hv.cfg time_limit_ms reached",
+           f"sleeper was not stopped at the time limit: {ended_line(r.log, 'sleeper')}")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (a guest was stopped)")
+    companion_within_share(problems, r.log, HALF)
+    return problems, r
