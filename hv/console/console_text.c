@@ -1,7 +1,5 @@
 #include "hv/console/console_text.h"
 
-#include <stdbool.h>
-
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
@@ -12,28 +10,39 @@ static char sanitize(unsigned char c)
     return c == '\t' ? ' ' : '?';
 }
 
-/* True if all eight bytes of w are printable ASCII (0x20..0x7e). SWAR:
- * `below` is non-zero iff some byte is under 0x20 (a borrow only starts at
- * such a byte); adding 1 to the low seven bits of each byte carries into
- * its top bit iff the byte is 0x7f; bytes with the top bit set are caught
- * by `w & HIGHS` directly. */
-static bool all_printable(uint64_t w)
+/* The bytes of w that are not printable ASCII (0x20..0x7e), as the top
+ * bit of each. `below` marks bytes under 0x20: it can also mark a byte
+ * above such a byte (a borrow runs upwards), never one below, so the lowest
+ * mark is exact, which is all copy_run uses. Adding 1 to the low seven bits
+ * carries into the top bit exactly for 0x7f; bytes with the top bit set
+ * mark themselves. */
+static uint64_t unprintable(uint64_t w)
 {
     uint64_t below = (w - ONES * 0x20) & ~w & HIGHS;
     uint64_t del = ((w & ~HIGHS) + ONES) & HIGHS;
-    return !(below | del | (w & HIGHS));
+    return below | del | (w & HIGHS);
 }
 
-/* Copies k bytes, sanitized, stopping before a newline; returns how many. */
+/* Copies up to k bytes, sanitized, stopping before a newline; returns how
+ * many. Eight at a time: a word is stored whole (dst has room for k bytes)
+ * and its first unprintable byte, if any, then handled on its own. */
 static size_t copy_run(char *dst, const char *src, size_t k)
 {
     size_t j = 0;
-    for (; j + 8 <= k; j += 8) {
+    while (j + 8 <= k) {
         uint64_t w;
         __builtin_memcpy(&w, src + j, 8);
-        if (!all_printable(w))
-            break;
+        uint64_t bad = unprintable(w);
         __builtin_memcpy(dst + j, &w, 8);
+        if (!bad) {
+            j += 8;
+            continue;
+        }
+        j += (size_t)__builtin_ctzll(bad) >> 3;
+        unsigned char c = (unsigned char)src[j];
+        if (c == '\n')
+            return j;
+        dst[j++] = sanitize(c);
     }
     for (; j < k; j++) {
         unsigned char c = (unsigned char)src[j];

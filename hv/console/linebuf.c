@@ -1,7 +1,5 @@
 #include "hv/console/linebuf.h"
 
-/* Header: seq (4 bytes, little endian), length (2), level (1), unused (1). */
-
 void linebuf_init(struct linebuf *b, char *storage, uint32_t cap)
 {
     b->data = storage;
@@ -14,22 +12,47 @@ uint32_t linebuf_free_bytes(const struct linebuf *b)
     return b->cap - b->used;
 }
 
-/* Eight bytes a step: a guest's console write copies its line in here. */
+static void copy8(char *dst, const char *src)
+{
+    uint64_t w;
+    __builtin_memcpy(&w, src, 8);
+    __builtin_memcpy(dst, &w, 8);
+}
+
+/* Eight bytes a step, the last step overlapping the one before (no byte
+ * loop for the tail): a guest's console write copies its line in here. */
 static void copy_bytes(char *dst, const char *src, size_t n)
 {
-    for (; n >= 8; n -= 8, dst += 8, src += 8) {
-        uint64_t w;
-        __builtin_memcpy(&w, src, 8);
-        __builtin_memcpy(dst, &w, 8);
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            copy8(dst + i, src + i);
+        if (i < n)
+            copy8(dst + n - 8, src + n - 8);
+        return;
+    }
+    if (n >= 4) {
+        uint32_t a, z;
+        __builtin_memcpy(&a, src, 4);
+        __builtin_memcpy(&z, src + n - 4, 4);
+        __builtin_memcpy(dst, &a, 4);
+        __builtin_memcpy(dst + n - 4, &z, 4);
+        return;
     }
     while (n--)
         *dst++ = *src++;
 }
 
+/* Ring offset `at` (< 2 * cap) reduced. */
+static uint32_t wrap(const struct linebuf *b, uint32_t at)
+{
+    return at >= b->cap ? at - b->cap : at;
+}
+
 /* At most two straight copies: up to the end of the ring, then from its start. */
 static void put_bytes(struct linebuf *b, uint32_t at, const char *src, size_t n)
 {
-    uint32_t pos = at % b->cap;
+    uint32_t pos = wrap(b, at);
     size_t first = b->cap - pos < n ? b->cap - pos : n;
     copy_bytes(b->data + pos, src, first);
     copy_bytes(b->data, src + first, n - first);
@@ -37,12 +60,13 @@ static void put_bytes(struct linebuf *b, uint32_t at, const char *src, size_t n)
 
 static void get_bytes(const struct linebuf *b, uint32_t at, char *dst, size_t n)
 {
-    uint32_t pos = at % b->cap;
+    uint32_t pos = wrap(b, at);
     size_t first = b->cap - pos < n ? b->cap - pos : n;
     copy_bytes(dst, b->data + pos, first);
     copy_bytes(dst + first, b->data, n - first);
 }
 
+/* Header: seq (bits 0-31), length (32-47), level (48-55), little endian. */
 bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct linebuf_part *parts,
                  unsigned nparts)
 {
@@ -54,14 +78,26 @@ bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct li
     }
     if (len == 0 || len > LINEBUF_LINE_MAX || LINEBUF_HEADER + len > linebuf_free_bytes(b))
         return false;
-    char header[LINEBUF_HEADER] = {(char)seq, (char)(seq >> 8), (char)(seq >> 16),
-                                   (char)(seq >> 24), (char)len, (char)(len >> 8), (char)level, 0};
-    uint32_t at = b->head + b->used; /* < 2 * cap: no overflow, reduced mod cap */
-    put_bytes(b, at, header, LINEBUF_HEADER);
-    at += LINEBUF_HEADER;
-    for (unsigned i = 0; i < nparts; i++) {
-        put_bytes(b, at, parts[i].bytes, parts[i].len);
-        at += (uint32_t)parts[i].len;
+    uint64_t header = (uint64_t)seq | (uint64_t)len << 32 | (uint64_t)level << 48;
+    uint32_t at = wrap(b, b->head + b->used);
+    if (at + LINEBUF_HEADER + len <= b->cap) {
+        /* The usual case: the record does not wrap; straight stores. */
+        char *p = b->data + at;
+        __builtin_memcpy(p, &header, LINEBUF_HEADER);
+        p += LINEBUF_HEADER;
+        for (unsigned i = 0; i < nparts; i++) {
+            copy_bytes(p, parts[i].bytes, parts[i].len);
+            p += parts[i].len;
+        }
+    } else {
+        char h[LINEBUF_HEADER];
+        __builtin_memcpy(h, &header, LINEBUF_HEADER);
+        put_bytes(b, at, h, LINEBUF_HEADER);
+        at = wrap(b, at + LINEBUF_HEADER);
+        for (unsigned i = 0; i < nparts; i++) {
+            put_bytes(b, at, parts[i].bytes, parts[i].len);
+            at = wrap(b, at + (uint32_t)parts[i].len);
+        }
     }
     b->used += LINEBUF_HEADER + (uint32_t)len;
     b->lines++;
@@ -70,11 +106,13 @@ bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct li
 
 static void read_header(const struct linebuf *b, uint32_t *seq, size_t *len, uint8_t *level)
 {
-    unsigned char h[LINEBUF_HEADER];
-    get_bytes(b, b->head, (char *)h, LINEBUF_HEADER);
-    *seq = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-    *len = (size_t)h[4] | (size_t)h[5] << 8;
-    *level = h[6];
+    char h[LINEBUF_HEADER];
+    get_bytes(b, b->head, h, LINEBUF_HEADER);
+    uint64_t header;
+    __builtin_memcpy(&header, h, LINEBUF_HEADER);
+    *seq = (uint32_t)header;
+    *len = (size_t)(header >> 32 & 0xffff);
+    *level = (uint8_t)(header >> 48);
 }
 
 bool linebuf_head_seq(const struct linebuf *b, uint32_t *seq)
@@ -96,7 +134,7 @@ size_t linebuf_pop(struct linebuf *b, char *out, uint8_t *level)
     read_header(b, &seq, &len, level);
     get_bytes(b, b->head + LINEBUF_HEADER, out, len);
     uint32_t size = LINEBUF_HEADER + (uint32_t)len;
-    b->head = (b->head + size) % b->cap;
+    b->head = wrap(b, b->head + size);
     b->used -= size;
     b->lines--;
     if (!b->lines)
