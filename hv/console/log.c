@@ -53,6 +53,9 @@ static size_t tx_len, tx_done;
 /* Bytes the serial line has carried since it was last fed, at most a
  * piece: hv never feeds the UART faster than the line runs. */
 static struct token_bucket line_credit;
+/* When the transmitter was first found without room (0: it has room). */
+static uint64_t full_since;
+#define TX_STUCK_NS 2000000000ULL
 
 void log_set_level(enum log_level min)
 {
@@ -219,10 +222,20 @@ static void feed_serial(size_t *budget, bool wait)
     while (tx_done < tx_len && *budget) {
         unsigned room = wait ? serial_tx_wait_room() : serial_tx_room();
         if (!room) {
-            if (wait)
+            if (wait) {
                 tx_done = tx_len; /* a stuck UART: the line is lost to it */
+            } else {
+                /* A UART whose transmitter stays full (wired to nothing,
+                 * broken) would hold every line forever: give it up. */
+                uint64_t now = time_now_ns();
+                if (!full_since)
+                    full_since = now ? now : 1;
+                else if (now - full_since > TX_STUCK_NS)
+                    serial_tx_give_up();
+            }
             return;
         }
+        full_since = 0;
         size_t n = tx_len - tx_done;
         if (n > room)
             n = room;

@@ -48,6 +48,11 @@ void serial_tx_put(uint8_t c)
     outb(COM1 + REG_DATA, c);
 }
 
+void serial_tx_give_up(void)
+{
+    tx_stuck = true;
+}
+
 unsigned serial_tx_wait_room(void)
 {
     if (tx_stuck)

@@ -15,6 +15,9 @@ bool serial_tx_usable(void);
  * 1 when THRE is set, else 0. */
 unsigned serial_tx_room(void);
 void serial_tx_put(uint8_t c);
+/* The transmitter has not had room for so long that it never will: from
+ * now on the serial line is treated as absent. */
+void serial_tx_give_up(void);
 /* Polls until there is room (bounded; a UART that never drains is marked
  * stuck and then takes nothing): only for the end of the run and a panic. */
 unsigned serial_tx_wait_room(void);
