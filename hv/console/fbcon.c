@@ -8,15 +8,14 @@
 /* A cell is a character and the log level that picked its colour. Text
  * goes into `cells`, a ring of rows in RAM (scrolling moves the ring's
  * start, not the text); `shown` is what the screen shows. A flush draws only
- * the cells that differ, and flushes are spaced out in time, so a flood of
- * lines costs memory writes, not a screen redraw per line, and video memory
- * is never read back (slow on real hardware). */
+ * the cells that differ, and only the idle loop and the end of the run
+ * flush, so a flood of lines costs memory writes, not a screen redraw per
+ * line, and video memory is never read back (slow on real hardware). */
 struct cell {
     unsigned char ch;
     unsigned char level;
 };
 
-#define FLUSH_INTERVAL_NS 30000000ULL /* ~30 redraws a second at most */
 
 static volatile uint32_t *pixels;
 static uint32_t pitch; /* pixels per scan line */
@@ -26,7 +25,6 @@ static uint32_t ring_top;         /* cells row shown at the top */
 static struct cell *cells, *shown;
 static uint32_t fg_colour[4], bg_colour;
 static const struct handoff_framebuffer *fbinfo;
-static uint64_t last_flush;
 static bool dirty;
 static unsigned lines_unflushed;
 /* Before the clock is calibrated there is no time to space flushes by:
@@ -79,25 +77,37 @@ static bool same(struct cell a, struct cell b)
     return a.ch == b.ch && (a.level == b.level || a.ch == ' ');
 }
 
+/* How far a pass has got: the idle loop may be cut short any time (a timer
+ * interrupt 100 us away), and the next call goes on from here rather than
+ * comparing the whole screen again, which alone could take longer than the
+ * idle time and never finish. */
+static uint32_t pass_row, pass_col;
+#define CELLS_BETWEEN_CHECKS 16
+
 static void flush(bool (*stop)(void))
 {
-    if (!dirty)
+    if (!dirty && pass_row == 0 && pass_col == 0)
         return;
-    for (uint32_t r = 0; r < rows; r++) {
-        if (stop && stop())
-            return; /* still dirty: the rest next time */
-        for (uint32_t c = 0; c < cols; c++) {
-            struct cell want = *cell_at(r, c);
-            struct cell *have = &shown[r * cols + c];
+    if (pass_row == 0 && pass_col == 0)
+        dirty = false; /* a new pass: a line written from here on needs another */
+    unsigned since_check = 0;
+    for (; pass_row < rows; pass_row++, pass_col = 0) {
+        for (; pass_col < cols; pass_col++) {
+            if (++since_check == CELLS_BETWEEN_CHECKS) {
+                since_check = 0;
+                if (stop && stop())
+                    return; /* the rest next time */
+            }
+            struct cell want = *cell_at(pass_row, pass_col);
+            struct cell *have = &shown[pass_row * cols + pass_col];
             if (!same(want, *have)) {
-                draw(r, c, want);
+                draw(pass_row, pass_col, want);
                 *have = want;
             }
         }
     }
-    dirty = false;
+    pass_row = pass_col = 0;
     lines_unflushed = 0;
-    last_flush = time_now_ns();
 }
 
 static void newline(void)
@@ -128,9 +138,11 @@ static void fbcon_write(const char *s, size_t n, enum log_level level)
     }
     dirty = true;
     lines_unflushed++;
-    uint64_t now = time_now_ns(); /* 0 until the clock is calibrated */
-    if (now ? now - last_flush >= FLUSH_INTERVAL_NS
-            : level >= LOG_WARN || lines_unflushed >= EARLY_FLUSH_LINES)
+    /* Once the clock runs, lines arrive from wherever the log drains (the
+     * scheduler, a hypercall's or an interrupt's path): drawing is for the
+     * idle loop and the end of the run (the sink's flush), never here. At
+     * boot, before that, nothing else would draw. */
+    if (!time_now_ns() && (level >= LOG_WARN || lines_unflushed >= EARLY_FLUSH_LINES))
         flush(NULL);
 }
 

@@ -1,22 +1,51 @@
-/* The hypervisor's one logging API. Every line goes to every console sink
- * present (16550 serial, framebuffer) and into a history buffer that is
- * replayed to a sink that comes up later (the framebuffer is mapped only
- * after paging is set up). */
+/* The hypervisor's one logging API, and the console that carries hv's own
+ * lines and the guests' to the serial line and the screen.
+ *
+ * Nothing here waits for a UART (except at the end of the run and in a
+ * panic): a line is queued whole and goes out later, in order, from
+ * log_drain_some() (the scheduler, in bounded pieces), the idle loop
+ * (log_flush_idle) and log_flush(). The serial line is fed only while the
+ * UART's transmitter has room, and never faster than 115200 baud carries
+ * (LOG_LINE_BYTES_PER_SEC), so what is queued, refused and dropped is the
+ * same in QEMU as on a PC with COM1. Lines come from hv's own queue and
+ * from sources (one per guest), taken round robin among the sources with
+ * lines waiting; an hv line goes out after every source line queued before
+ * it, so hv's report of a guest's end follows that guest's last line.
+ * Every line also goes to the screen sinks (memory writes) and into a
+ * history replayed to a sink that comes up later; the screen itself is
+ * drawn only from the idle loop and log_flush(). */
 #pragma once
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hv/console/linebuf.h"
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* 115200 baud, 8 data bits, no parity, 1 stop bit: 10 bits a byte. */
+#define LOG_LINE_BYTES_PER_SEC 11520u
 
 struct console_sink {
     const char *name;
-    /* Writes bytes of one line; `level` picks a colour where there is one. */
+    /* Takes one whole line (memory writes only: never draws, never waits);
+     * `level` picks a colour where there is one. */
     void (*write)(const char *s, size_t n, enum log_level level);
-    /* Brings output held back for speed onto the device (NULL: none held);
-     * stops early when `stop` (may be NULL) says there is better to do. */
+    /* Brings output held back onto the device (NULL: none held); stops
+     * early when `stop` (may be NULL) says there is better to do. */
     void (*flush)(bool (*stop)(void));
+};
+
+/* A queue of lines from one writer (a guest's console). The owner gives it
+ * its storage (linebuf_init on `buf`) and adds it. */
+struct log_source {
+    struct linebuf buf;
+    bool closed;
+    /* Called once a closed source has no line left (under the log lock,
+     * interrupts off: bounded work, no logging). */
+    void (*release)(struct log_source *s);
+    struct log_source *next;
 };
 
 void log_set_level(enum log_level min);
@@ -27,18 +56,30 @@ void log_add_sink(const struct console_sink *sink);
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(enum log_level level, const char *prefix, const char *fmt, va_list ap);
 
-/* A line that is already formatted and carries its own prefix (a guest's
- * "[name] " line); written whole so lines never interleave. */
-void log_raw_line(enum log_level level, const char *line, size_t n);
+void log_source_add(struct log_source *s);
+/* Queues one whole line (the parts end with its newline) at LOG_INFO;
+ * false, and nothing queued, if the source's queue has no room. */
+bool log_source_put(struct log_source *s, const struct linebuf_part *parts, unsigned nparts);
+/* No more lines will come: released (s->release) once its lines are out. */
+void log_source_close(struct log_source *s);
+/* Takes the source out now, dropping lines still queued (a guest that
+ * never ran). Does not call release. */
+void log_source_remove(struct log_source *s);
 
-/* Every sink shows all that was logged (before halting, powering off, or
- * while idle). */
+/* A bounded piece of draining (a few hundred bytes at most, never waiting),
+ * for the scheduler's paths, so a machine whose CPU is never idle still
+ * gets its output out. Never draws the screen. */
+void log_drain_some(void);
+/* Everything queued goes out and every sink shows it, waiting on the UART
+ * as needed: the end of the run (power off, halt) only. */
 void log_flush(void);
-/* The same, from the idle loop with interrupts on: gives up as soon as
- * `stop` returns true, and is picked up again next time. */
+/* From the idle loop, with interrupts on: drains at the line's pace and
+ * draws the screen; gives up as soon as `stop` returns true, and is picked
+ * up again next time. */
 void log_flush_idle(bool (*stop)(void));
 
-/* The panic path: no lock (the holder may be the one that faulted). */
+/* The panic path: from here on every line is written at once, after all
+ * that was queued, with no lock (the holder may be the one that faulted). */
 void log_panic_mode(void);
 
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)

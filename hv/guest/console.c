@@ -2,77 +2,117 @@
 
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
+#include "hv/mm/mm.h"
 #include "hv/time/time.h"
 #include "include/hv/abi.h"
 
-/* A burst of 64 KiB, then 256 KiB/s: far more than anyone reads, far less
- * than what would keep a 115200-baud UART busy for long. */
-#define BURST_BYTES (64u << 10)
-#define BYTES_PER_SEC (256u << 10)
+/* What a guest may write, in bytes as they go out on the serial line (its
+ * label, its text, CR LF): a burst of 2 KiB, then 7/8 of the line's 11,520
+ * bytes a second (10,080), so one guest alone never outruns the line and
+ * hv's own lines keep room beside it. When several write at once the line
+ * is shared round robin (hv/console/log.c), and a guest writing beyond its
+ * share fills its own buffer and loses its own lines, never another's. */
+#define BURST_BYTES 2048u
+#define BYTES_PER_SEC (LOG_LINE_BYTES_PER_SEC / 8 * 7)
+/* Finished lines waiting for the line, per guest: 8 KiB (record headers
+ * included), about 0.7 s of the line; allocated at its first line. */
+#define BUFFER_BYTES 8192u
+/* At most one "dropping" warning per guest this often. */
+#define DROP_NOTICE_NS 10000000000ULL
 
 void guest_console_init(struct guest *g)
 {
-    g->console.len = 0;
-    g->console.tokens = BURST_BYTES;
-    g->console.refilled_at = time_now_ns();
+    struct guest_console *c = &g->console;
+    c->line.len = 0;
+    token_bucket_init(&c->rate, BURST_BYTES, time_now_ns());
+    linebuf_init(&c->out.buf, NULL, 0);
+    c->out.release = NULL;
+    c->out.next = NULL;
+    c->dropped = 0;
+    c->dropped_noticed_at = 0;
+    c->ended = false;
+    uint32_t n = 0;
+    c->label[n++] = '[';
+    for (const char *p = g->name; *p && n < sizeof(c->label) - 2; p++)
+        c->label[n++] = *p;
+    c->label[n++] = ']';
+    c->label[n++] = ' ';
+    c->label_len = n;
 }
 
-static void emit_line(struct guest *g)
+static void release_buffer(struct log_source *s)
 {
-    char line[GUEST_CONSOLE_LINE + 48];
-    size_t n = 0;
-    line[n++] = '[';
-    for (const char *p = g->name; *p && n < 40; p++)
-        line[n++] = *p;
-    line[n++] = ']';
-    line[n++] = ' ';
-    for (size_t i = 0; i < g->console.len; i++)
-        line[n++] = g->console.line[i];
-    line[n++] = '\n';
-    log_raw_line(LOG_INFO, line, n);
-    g->console.len = 0;
+    kfree(s->buf.data, BUFFER_BYTES);
+    linebuf_init(&s->buf, NULL, 0);
 }
 
-void guest_console_flush(struct guest *g)
+/* Its buffer, made at its first finished line; false if memory is short
+ * (the line is then dropped and counted like any other). */
+static bool have_buffer(struct guest_console *c)
 {
-    if (g->console.len)
-        emit_line(g);
+    if (c->out.buf.data)
+        return true;
+    char *storage = kmalloc(BUFFER_BYTES);
+    if (!storage)
+        return false;
+    linebuf_init(&c->out.buf, storage, BUFFER_BYTES);
+    c->out.release = release_buffer;
+    log_source_add(&c->out);
+    return true;
 }
 
-static void refill(struct guest_console *c)
+static void commit_line(void *arg, const char *text, size_t len)
 {
+    struct guest *g = arg;
+    struct guest_console *c = &g->console;
+    struct linebuf_part parts[3] = {{c->label, c->label_len}, {text, len}, {"\n", 1}};
+    if (have_buffer(c) && log_source_put(&c->out, parts, 3))
+        return;
+    c->dropped += console_line_bytes(c->label_len + 2, len);
     uint64_t now = time_now_ns();
-    uint64_t earned = (now - c->refilled_at) * BYTES_PER_SEC / 1000000000ULL;
-    if (earned) {
-        c->tokens = c->tokens + earned > BURST_BYTES ? BURST_BYTES : c->tokens + earned;
-        c->refilled_at = now;
+    if (!c->dropped_noticed_at || now - c->dropped_noticed_at >= DROP_NOTICE_NS) {
+        c->dropped_noticed_at = now ? now : 1;
+        log_warn("guest %s: console output dropped: it writes faster than the serial line "
+                 "carries its share (the summary counts the bytes)", g->name);
     }
 }
 
 int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
 {
     struct guest_console *c = &g->console;
-    refill(c);
-    if (c->tokens == 0)
+    if (c->ended)
         return -HV_EAGAIN;
-    if (n > c->tokens)
-        n = c->tokens;
-    c->tokens -= n;
-    for (size_t i = 0; i < n; i++) {
-        char ch = buf[i];
-        if (ch == '\n') {
-            emit_line(g);
-            continue;
-        }
-        /* No control characters reach the user's terminal: a guest must not
-         * be able to clear it or move its cursor. */
-        if (ch == '\t')
-            ch = ' ';
-        else if ((unsigned char)ch < 0x20 || (unsigned char)ch >= 0x7f)
-            ch = '?';
-        if (c->len == GUEST_CONSOLE_LINE)
-            emit_line(g); /* an over-long line continues on the next */
-        c->line[c->len++] = ch;
+    token_bucket_refill(&c->rate, time_now_ns(), BYTES_PER_SEC, BURST_BYTES);
+    size_t taken = console_text_take(&c->line, buf, n, &c->rate.tokens, c->label_len + 2,
+                                     commit_line, g);
+    return taken ? (int64_t)taken : -HV_EAGAIN;
+}
+
+void guest_console_flush(struct guest *g)
+{
+    struct guest_console *c = &g->console;
+    if (c->ended)
+        return;
+    if (c->line.len) {
+        commit_line(g, c->line.text, c->line.len); /* charged when it was written */
+        c->line.len = 0;
     }
-    return (int64_t)n;
+    c->ended = true;
+    if (c->out.buf.data)
+        log_source_close(&c->out); /* its buffer goes once its lines are out */
+}
+
+void guest_console_discard(struct guest *g)
+{
+    struct guest_console *c = &g->console;
+    c->ended = true;
+    if (c->out.buf.data) {
+        log_source_remove(&c->out);
+        release_buffer(&c->out);
+    }
+}
+
+uint64_t guest_console_dropped(const struct guest *g)
+{
+    return g->console.dropped;
 }

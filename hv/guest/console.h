@@ -1,7 +1,12 @@
-/* A guest's console: bytes from the console-write hypercall are collected
- * into lines, and each whole line is logged at once as "[name] text", so
- * lines of different guests never interleave mid-line. A rate limit keeps a
- * flooding guest from monopolising the (slow, on real hardware) consoles. */
+/* A guest's console output. HV_CALL_CONSOLE_WRITE does bounded work: the
+ * bytes are sanitized into the line being written, each finished line goes
+ * whole, as "[name] text", into the guest's own bounded buffer, and the call
+ * returns; hv/console/log.c sends the buffers to the serial line and the
+ * screen later, round robin between guests, so lines never interleave
+ * mid-line and a flooding guest cannot hold hv or starve the others. A rate
+ * limit in output bytes (label and CR LF included) refuses what the line
+ * could not carry; a line that finds the buffer full is dropped and counted
+ * (the end-of-run summary reports it). docs/abi.md has the figures. */
 #pragma once
 
 #include <stddef.h>
@@ -13,5 +18,10 @@ void guest_console_init(struct guest *g);
 /* Takes up to `n` bytes; returns how many, or -HV_EAGAIN when the guest is
  * over its rate for now. */
 int64_t guest_console_write(struct guest *g, const char *buf, size_t n);
-/* Logs a partial line (at guest end). */
+/* At the guest's end: queues its unfinished line; its buffer is freed once
+ * its lines are out. */
 void guest_console_flush(struct guest *g);
+/* A guest that is torn down without its output (it never ran). */
+void guest_console_discard(struct guest *g);
+/* Output bytes lost because its buffer was full. */
+uint64_t guest_console_dropped(const struct guest *g);

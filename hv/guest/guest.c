@@ -9,6 +9,7 @@
 #include "hv/mm/mm.h"
 #include "hv/power/power.h"
 #include "hv/sched/sched.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -206,6 +207,7 @@ void guest_free_memory(struct guest *g)
 
 void guest_discard(struct guest *g)
 {
+    guest_console_discard(g);
     guest_free_memory(g);
     /* Unlink: a guest that never ran does not appear in the summary. */
     struct guest **p = &first;
@@ -247,13 +249,18 @@ int guest_summary(void)
     log_info("summary: %u guest(s)", n);
     for (struct guest *g = first; g; g = g->next) {
         uint64_t us = g->cpu_time_ns / 1000;
+        /* Console output it lost (its buffer was full), when there was any. */
+        char dropped[48] = "";
+        if (guest_console_dropped(g))
+            fmt_format(dropped, sizeof(dropped), "  dropped %lu bytes",
+                       (unsigned long)guest_console_dropped(g));
         if (g->end == GUEST_EXITED)
-            log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s", g->name,
+            log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s%s", g->name,
                      (long)g->exit_status, (unsigned long)(us / 1000000),
-                     (unsigned long)(us % 1000000));
+                     (unsigned long)(us % 1000000), dropped);
         else
-            log_info("  %-16s %s  cpu %lu.%06lu s", g->name, g->end_reason,
-                     (unsigned long)(us / 1000000), (unsigned long)(us % 1000000));
+            log_info("  %-16s %s  cpu %lu.%06lu s%s", g->name, g->end_reason,
+                     (unsigned long)(us / 1000000), (unsigned long)(us % 1000000), dropped);
         if (g->end != GUEST_EXITED || g->exit_status != 0)
             status = HV_EXIT_GUEST_FAILED;
     }

@@ -6,24 +6,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/console/console_text.h"
+#include "hv/console/log.h"
+#include "hv/console/token_bucket.h"
 #include "hv/mm/pagetable.h"
 #include "include/hv/abi.h"
 
 #define GUEST_MAX_VCPUS 16
-#define GUEST_CONSOLE_LINE 160
 
 enum guest_end { GUEST_ALIVE, GUEST_EXITED, GUEST_FAULTED };
 
 #define GUEST_INPUT_BYTES 256
 
+/* hv/guest/console.c */
 struct guest_console {
     char input[GUEST_INPUT_BYTES]; /* console input waiting for HV_CALL_CONSOLE_READ */
     uint16_t input_head, input_len;
-    char line[GUEST_CONSOLE_LINE];
-    size_t len;
-    uint64_t tokens;       /* bytes it may still write now (rate limit) */
-    uint64_t refilled_at;  /* ns */
-    uint64_t dropped;      /* bytes refused since the last notice */
+    struct console_text line;      /* the line being written */
+    struct token_bucket rate;      /* output bytes it may still write now */
+    struct log_source out;         /* its finished lines, until hv sends them */
+    uint64_t dropped;              /* output bytes lost: its buffer was full */
+    uint64_t dropped_noticed_at;   /* ns; 0: never */
+    char label[40];                /* "[name] " */
+    uint32_t label_len;
+    bool ended;                    /* no more output: its last line is queued */
 };
 
 struct guest {

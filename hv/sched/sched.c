@@ -397,6 +397,7 @@ static void reschedule(struct trap_frame *f)
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
+    log_drain_some(); /* the console keeps moving when the CPU is never idle */
     uint64_t now = time_now_ns();
     enforce_time_limit(now);
     if (cur && cur->state == VCPU_RUNNING) {

@@ -1,0 +1,47 @@
+/* A bounded queue of whole log lines in a byte ring: what the console holds
+ * for the serial line and the screen until hv gets to them. A line goes in
+ * whole or not at all (so a full queue drops lines, never halves of them),
+ * and carries the sequence number that orders it against the lines of
+ * other queues. Pure: host unit tests run it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Each line costs its bytes plus this much bookkeeping in the ring. */
+#define LINEBUF_HEADER 8
+/* No line is longer (hv's own are cut to 256 bytes, guests' wrap at 160). */
+#define LINEBUF_LINE_MAX 256
+
+struct linebuf {
+    char *data;      /* `cap` bytes; NULL: no storage (nothing fits) */
+    uint32_t cap;
+    uint32_t head;   /* where the oldest line's header starts */
+    uint32_t used;   /* bytes in use, headers included */
+    uint32_t lines;
+};
+
+struct linebuf_part {
+    const char *bytes;
+    size_t len;
+};
+
+void linebuf_init(struct linebuf *b, char *storage, uint32_t cap);
+/* Appends one line made of the parts, stamped with seq and level. False
+ * (and nothing appended) if it does not fit, is empty, or is longer than
+ * LINEBUF_LINE_MAX. */
+bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct linebuf_part *parts,
+                 unsigned nparts);
+/* The oldest line's sequence number; false if the queue is empty. */
+bool linebuf_head_seq(const struct linebuf *b, uint32_t *seq);
+/* Removes the oldest line into out (LINEBUF_LINE_MAX bytes); returns its
+ * length, 0 if the queue is empty. */
+size_t linebuf_pop(struct linebuf *b, char *out, uint8_t *level);
+uint32_t linebuf_free_bytes(const struct linebuf *b);
+
+/* Sequence numbers wrap; a is older than b if it is less than 2^31 behind. */
+static inline bool seq_before(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}

@@ -1,0 +1,2 @@
+UNIT_TESTS += linebuf
+linebuf_SRCS := tests/unit/test_linebuf.c hv/console/linebuf.c
