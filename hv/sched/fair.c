@@ -1,0 +1,146 @@
+/* Per-guest fair shares: virtual-time accounting, the clamp on wake and
+ * yield, and picking (see fair.h for the rules). */
+#include "hv/sched/fair.h"
+
+#include <stddef.h>
+
+/* a < b on virtual times that may wrap. */
+static bool before(uint64_t a, uint64_t b)
+{
+    return (int64_t)(a - b) < 0;
+}
+
+void fair_queue_init(struct fair_queue *q)
+{
+    q->head = NULL;
+    q->floor = 0;
+    q->count = 0;
+}
+
+void fair_entity_init(struct fair_entity *e, uint32_t weight)
+{
+    if (weight == 0)
+        weight = 1;
+    if (weight > 65535)
+        weight = 65535;
+    e->vtime = 0;
+    e->weight = weight;
+    e->queued = false;
+    e->prev = e->next = NULL;
+}
+
+uint64_t fair_scale(const struct fair_entity *e, uint64_t ns)
+{
+    if (ns > FAIR_MAX_CHARGE_NS)
+        ns = FAIR_MAX_CHARGE_NS;
+    /* At most 2^40 x 2^8: no wrap. */
+    return ns * FAIR_WEIGHT_UNIT / e->weight;
+}
+
+uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns)
+{
+    /* Callers want at most a slice; beyond 2^40 the answer is "long". */
+    if (vns > FAIR_MAX_CHARGE_NS)
+        vns = FAIR_MAX_CHARGE_NS;
+    /* At most 2^40 x 2^16: no wrap. */
+    return vns * e->weight / FAIR_WEIGHT_UNIT;
+}
+
+/* The most virtual time e may be behind: one quantum of its own time. */
+static uint64_t lag_allowed(const struct fair_entity *e)
+{
+    return fair_scale(e, FAIR_QUANTUM_NS);
+}
+
+void fair_enqueue(struct fair_queue *q, struct fair_entity *e)
+{
+    if (e->queued)
+        return;
+    uint64_t lowest = q->floor - lag_allowed(e);
+    if (before(e->vtime, lowest))
+        e->vtime = lowest;
+    e->prev = NULL;
+    e->next = q->head;
+    if (q->head)
+        q->head->prev = e;
+    q->head = e;
+    e->queued = true;
+    q->count++;
+}
+
+void fair_dequeue(struct fair_queue *q, struct fair_entity *e)
+{
+    if (!e->queued)
+        return;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        q->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+    e->queued = false;
+    q->count--;
+}
+
+void fair_charge(struct fair_entity *e, uint64_t ns)
+{
+    e->vtime += fair_scale(e, ns);
+}
+
+struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip)
+{
+    struct fair_entity *best = NULL, *other = NULL;
+    for (struct fair_entity *e = q->head; e; e = e->next) {
+        if (!best || before(e->vtime, best->vtime))
+            best = e;
+        if (e != skip && (!other || before(e->vtime, other->vtime)))
+            other = e;
+    }
+    if (!best)
+        return NULL;
+    /* The floor only moves forward: an entity that was behind it and left
+     * cannot pull it back by returning. */
+    if (before(q->floor, best->vtime))
+        q->floor = best->vtime;
+    return skip && other ? other : best;
+}
+
+uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns)
+{
+    if (ran_ns >= FAIR_SLICE_NS)
+        return 0;
+    const struct fair_entity *next = NULL;
+    for (const struct fair_entity *o = q->head; o; o = o->next)
+        if (o != e && (!next || before(o->vtime, next->vtime)))
+            next = o;
+    if (!next)
+        return FAIR_SLICE_NS - ran_ns; /* alone: nobody waits for it */
+    /* Until e's virtual time is past next's by a quantum of the heavier
+     * one's time: every guest's lead or lag stays within a quantum of its
+     * own CPU time, however unequal the weights. */
+    uint64_t now_vtime = e->vtime + fair_scale(e, ran_ns);
+    uint64_t lead = lag_allowed(e->weight > next->weight ? e : next);
+    uint64_t until = next->vtime + lead;
+    uint64_t run = before(now_vtime, until) ? fair_unscale(e, until - now_vtime) : 0;
+    if (ran_ns + run < FAIR_MIN_RUN_NS)
+        run = FAIR_MIN_RUN_NS - ran_ns;
+    if (ran_ns + run > FAIR_SLICE_NS)
+        run = FAIR_SLICE_NS - ran_ns;
+    return run;
+}
+
+void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to)
+{
+    uint64_t lowest = to->vtime - lag_allowed(yielder);
+    if (before(yielder->vtime, lowest))
+        yielder->vtime = lowest;
+}
+
+bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
+                         uint64_t ran_ns)
+{
+    if (woken == cur)
+        return false;
+    return before(woken->vtime, cur->vtime + fair_scale(cur, ran_ns));
+}

@@ -1,0 +1,76 @@
+/* Per-guest fair shares: the scheduler's pure decisions (unit-tested on the
+ * host, tests/unit/test_fair.c).
+ *
+ * Each guest is one entity with a virtual time: the CPU time its vCPUs used,
+ * scaled by FAIR_WEIGHT_UNIT / weight, so a guest of twice the weight ages
+ * half as fast. The runnable entity with the smallest virtual time runs
+ * next, whatever its number of vCPUs; it runs until it is a quantum of its
+ * own time past the next one (never longer than a slice). Rules that make
+ * this hold against a guest that blocks, polls, yields or sets timers:
+ *
+ *  - Time is charged exactly as used (fair_charge), hv's time on the
+ *    guest's behalf included; nothing is charged in advance or forgiven.
+ *  - An entity that becomes runnable again (fair_enqueue) is no further
+ *    behind the runnable ones than one quantum of its own time: sleeping
+ *    never banks credit, and waking never jumps the queue beyond that.
+ *  - A yield hands the CPU to another entity if one is runnable, keeping
+ *    the yielder's virtual time, but again no more than a quantum behind
+ *    the one it yields to (fair_yielded), so yielding neither loses the
+ *    share a guest wants nor banks credit for later.
+ *
+ * Work per decision is one pass over the runnable entities (guests). Virtual
+ * times are compared as signed differences, so they may wrap. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FAIR_WEIGHT_UNIT 256u            /* the default weight: virtual time = CPU time */
+#define FAIR_QUANTUM_NS 2000000ull       /* lead over the next entity, and the most lag kept */
+#define FAIR_MIN_RUN_NS 100000ull        /* the least a picked entity runs (no thrashing) */
+#define FAIR_SLICE_NS 10000000ull        /* the most it runs at once while others wait */
+#define FAIR_MAX_CHARGE_NS (1ull << 40)  /* one charge is cut here, so scaling cannot wrap */
+
+struct fair_entity {
+    uint64_t vtime;
+    uint32_t weight;                 /* 1..65535 */
+    bool queued;                     /* in the runnable set */
+    struct fair_entity *prev, *next; /* the runnable set */
+};
+
+struct fair_queue {
+    struct fair_entity *head;
+    uint64_t floor;                  /* the smallest virtual time last seen runnable */
+    unsigned count;
+};
+
+void fair_queue_init(struct fair_queue *q);
+/* weight 0 is taken as 1, weights above 65535 as 65535. */
+void fair_entity_init(struct fair_entity *e, uint32_t weight);
+/* e has a runnable vCPU again (or for the first time): its virtual time is
+ * clamped to no less than the floor minus one quantum of its own time. */
+void fair_enqueue(struct fair_queue *q, struct fair_entity *e);
+/* e has no runnable vCPU left (all blocked, stopped, or the guest ended). */
+void fair_dequeue(struct fair_queue *q, struct fair_entity *e);
+/* e used ns of CPU. */
+void fair_charge(struct fair_entity *e, uint64_t ns);
+/* The runnable entity with the smallest virtual time, other than `skip`
+ * when another is runnable (a yield); NULL when none is runnable. Raises
+ * the floor to the smallest runnable virtual time. */
+struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip);
+/* How much longer e may run before the next decision, having run `ran_ns`
+ * (not charged yet) since it was picked: until it is one quantum of its own
+ * time past the next entity, at least FAIR_MIN_RUN_NS from the pick, at
+ * most FAIR_SLICE_NS from the pick. Asked again when another entity becomes
+ * runnable, so a run decided while e was alone is cut to fit. */
+uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns);
+/* `yielder` gave the CPU to `to`: it keeps its place, but never more than a
+ * quantum of its own time behind `to`. */
+void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to);
+/* Whether `woken` should take the CPU from `cur`, which has run `ran_ns`
+ * since it was last charged: only when woken is behind it in virtual time. */
+bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
+                         uint64_t ran_ns);
+/* ns of CPU as virtual time of e, and back. */
+uint64_t fair_scale(const struct fair_entity *e, uint64_t ns);
+uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns);
