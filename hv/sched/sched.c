@@ -8,6 +8,7 @@
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/fair.h"
 #include "hv/sched/partition.h"
 #include "hv/sched/runstate.h"
 #include "hv/time/time.h"
@@ -17,10 +18,12 @@
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 
-static struct vcpu *queue_head, *queue_tail;
+static struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
 static uint64_t time_limit;
 static void (*all_ended)(void);
 static uint64_t slice_end;      /* 0: no vCPU holds a slice */
+static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
+static bool slice_cut;          /* a wake-up moved slice_end earlier: re-arm the timer */
 /* The partition schedule, when hv.cfg asks for one. */
 static struct partition_plan plan;
 static struct guest *window_owner[PARTITION_MAX_WINDOWS];
@@ -28,56 +31,85 @@ static uint64_t plan_start;
 static uint64_t window_boundary; /* next window change; 0 without a plan */
 static unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
 
+static struct guest *guest_of(struct fair_entity *e)
+{
+    return (struct guest *)((char *)e - __builtin_offsetof(struct guest, fair));
+}
+
+/* v (running before, or new) wants the CPU; its guest joins the fair
+ * queue with its first such vCPU. */
+static void wants_cpu(struct vcpu *v)
+{
+    if (v->guest->vcpus_wanting++ == 0)
+        fair_enqueue(&fair_queue, &v->guest->fair);
+}
+
+/* v blocked or stopped; its guest leaves the fair queue with its last. */
+static void stops_wanting_cpu(struct vcpu *v)
+{
+    if (v->guest->vcpus_wanting && --v->guest->vcpus_wanting == 0)
+        fair_dequeue(&fair_queue, &v->guest->fair);
+}
+
+/* Into its guest's round robin, at the back. */
 static void enqueue(struct vcpu *v)
 {
+    struct guest *g = v->guest;
     v->run_next = NULL;
-    if (queue_tail)
-        queue_tail->run_next = v;
+    if (g->run_tail)
+        g->run_tail->run_next = v;
     else
-        queue_head = v;
-    queue_tail = v;
+        g->run_head = v;
+    g->run_tail = v;
 }
 
-/* A vCPU that was woken goes first: it waited, and latency to its event is
- * what the event is for. It still runs only a slice at a time. */
+/* A vCPU that was woken goes first among its guest's: it waited, and
+ * latency to its event is what the event is for. When its guest runs is
+ * the fair queue's decision, not the wake-up's. */
 static void enqueue_front(struct vcpu *v)
 {
-    v->run_next = queue_head;
-    queue_head = v;
-    if (!queue_tail)
-        queue_tail = v;
+    struct guest *g = v->guest;
+    v->run_next = g->run_head;
+    g->run_head = v;
+    if (!g->run_tail)
+        g->run_tail = v;
 }
 
-/* The first runnable vCPU of guest `owner` in the queue, taken out. */
-static struct vcpu *dequeue_of(struct guest *owner)
+/* The next runnable vCPU of g, taken out of its round robin. */
+static struct vcpu *dequeue_of(struct guest *g)
 {
-    struct vcpu *prev = NULL;
-    for (struct vcpu *v = queue_head; v; prev = v, v = v->run_next) {
-        if (v->guest != owner || v->state != VCPU_RUNNABLE)
-            continue;
-        if (prev)
-            prev->run_next = v->run_next;
-        else
-            queue_head = v->run_next;
-        if (queue_tail == v)
-            queue_tail = prev;
-        return v;
-    }
-    return NULL;
-}
-
-static struct vcpu *dequeue(void)
-{
-    while (queue_head) {
-        struct vcpu *v = queue_head;
-        queue_head = v->run_next;
-        if (!queue_head)
-            queue_tail = NULL;
+    while (g->run_head) {
+        struct vcpu *v = g->run_head;
+        g->run_head = v->run_next;
+        if (!g->run_head)
+            g->run_tail = NULL;
         if (v->state == VCPU_RUNNABLE)
             return v;
-        /* Dead (its guest ended while it waited): drop it. */
+        /* Dead (it stopped while it waited): drop it. */
     }
     return NULL;
+}
+
+/* The guest furthest behind its share runs (another one than `yielder`'s,
+ * if it yields and another can run), its next vCPU in round robin. */
+static struct vcpu *dequeue(struct guest *yielder)
+{
+    /* Each turn leaves the queue or returns: at most one turn per guest. */
+    for (;;) {
+        struct fair_entity *e = fair_pick(&fair_queue, yielder ? &yielder->fair : NULL);
+        if (!e)
+            return NULL;
+        struct guest *g = guest_of(e);
+        struct vcpu *v = dequeue_of(g);
+        if (v) {
+            if (yielder && g != yielder)
+                fair_yielded(&yielder->fair, e);
+            return v;
+        }
+        /* Cannot happen while vcpus_wanting is kept right; never loop on it. */
+        g->vcpus_wanting = 0;
+        fair_dequeue(&fair_queue, e);
+    }
 }
 
 /* Set by anything an interrupt does that could give the idle loop work:
@@ -94,6 +126,27 @@ static bool vtimer_armed(const struct vcpu *v)
     return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
 }
 
+/* v was woken while another vCPU may hold the CPU: it takes the CPU at
+ * once only if its guest is behind the running one (or is the running one:
+ * the guest's own business); otherwise the running vCPU's run is cut so it
+ * ends where v's guest's turn begins. */
+static void preempt_for(struct vcpu *v, uint64_t now)
+{
+    struct percpu *cpu = this_cpu();
+    struct vcpu *cur = cpu->current;
+    if (!cur || cur->state != VCPU_RUNNING || plan.enabled || cur->guest == v->guest ||
+        fair_should_preempt(&v->guest->fair, &cur->guest->fair, now - cur->running_since)) {
+        cpu->need_resched = true;
+        return;
+    }
+    uint64_t ran = now - cur->running_since;
+    uint64_t end = now + fair_run_ns(&fair_queue, &cur->guest->fair, ran);
+    if (slice_end && end < slice_end) {
+        slice_end = end;
+        slice_cut = true;
+    }
+}
+
 static void wake(struct vcpu *v, uint64_t now)
 {
     if (v->state != VCPU_BLOCKED)
@@ -105,9 +158,10 @@ static void wake(struct vcpu *v, uint64_t now)
     }
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
+    wants_cpu(v);
     enqueue_front(v);
-    this_cpu()->need_resched = true;
     idle_kick = true;
+    preempt_for(v, now);
 }
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
@@ -222,11 +276,11 @@ static bool partition_current(uint64_t now, struct guest **owner)
     return true;
 }
 
-static struct vcpu *pick_next(uint64_t now)
+static struct vcpu *pick_next(uint64_t now, struct guest *yielder)
 {
     struct guest *owner;
     if (!partition_current(now, &owner))
-        return dequeue();
+        return dequeue(yielder);
     return owner ? dequeue_of(owner) : NULL;
 }
 
@@ -251,6 +305,7 @@ void sched_set_partitions(const struct partition_plan *p)
 void sched_init(uint64_t time_limit_ns)
 {
     time_limit = time_limit_ns;
+    fair_queue_init(&fair_queue);
     timer_set_handler(timer_fired);
 }
 
@@ -267,6 +322,7 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     uint64_t now = time_now_ns();
     v->cpu_time_ns += now - v->running_since;
     v->state = VCPU_BLOCKED;
+    stops_wanting_cpu(v);
     runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
@@ -287,10 +343,19 @@ static void enforce_time_limit(uint64_t now)
         guest_end(g, GUEST_FAULTED, -1, "stopped: hv.cfg time_limit_ms reached");
 }
 
+void sched_guest_init(struct guest *g, uint32_t weight)
+{
+    g->slice_ns = sched_slice_for_weight(weight);
+    fair_entity_init(&g->fair, weight);
+    g->run_head = g->run_tail = NULL;
+    g->vcpus_wanting = 0;
+}
+
 void sched_add(struct vcpu *v)
 {
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
+    wants_cpu(v);
     enqueue(v);
 }
 
@@ -303,6 +368,7 @@ uint64_t sched_vcpu_time(const struct vcpu *v)
 
 void sched_yield(void)
 {
+    yield_pending = true;
     this_cpu()->need_resched = true;
 }
 
@@ -313,6 +379,8 @@ void sched_vcpu_stop(struct vcpu *v)
         vtimers_armed--;
     v->ev.timer_deadline = 0;
     v->ev.polling = false;
+    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+        stops_wanting_cpu(v);
     v->state = VCPU_DEAD;
     runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
     this_cpu()->need_resched = true;
@@ -324,6 +392,9 @@ void sched_guest_ended(struct guest *g)
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (vtimer_armed(g->vcpus[i]))
             vtimers_armed--;
+    fair_dequeue(&fair_queue, &g->fair);
+    g->vcpus_wanting = 0;
+    g->run_head = g->run_tail = NULL;
     evtchn_guest_ended(g);
 }
 
@@ -355,8 +426,12 @@ static void __attribute__((noreturn)) finish(void)
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
+/* Its guest's fair run (fair_run_ns); in a partition window, the guest's
+ * slice cut at the window's end. */
 static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 {
+    if (!plan.enabled)
+        return now + fair_run_ns(&fair_queue, &v->guest->fair, 0);
     uint64_t end = now + v->guest->slice_ns;
     return window_boundary && window_boundary < end ? window_boundary : end;
 }
@@ -392,15 +467,22 @@ static void reschedule(struct trap_frame *f)
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
+    bool yielding = yield_pending;
+    yield_pending = false;
+    slice_cut = false;
     uint64_t now = time_now_ns();
     enforce_time_limit(now);
+    /* Exactly what it used, hv's time on its behalf included: from its
+     * switch-in to now, whether it runs on, blocked or stopped. */
+    if (cur)
+        fair_charge(&cur->guest->fair, now - cur->running_since);
     if (cur && cur->state == VCPU_RUNNING) {
         cur->cpu_time_ns += now - cur->running_since;
         cur->state = VCPU_RUNNABLE;
         runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
         enqueue(cur);
     }
-    struct vcpu *next = pick_next(now);
+    struct vcpu *next = pick_next(now, yielding && cur ? cur->guest : NULL);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
@@ -422,7 +504,7 @@ static void reschedule(struct trap_frame *f)
         if (guests_alive() == 0)
             finish();
         if (window_boundary && now >= window_boundary)
-            next = pick_next(now); /* the window changed while idle */
+            next = pick_next(now, NULL); /* the window changed while idle */
         if (next)
             break;
         idle_kick = false;
@@ -436,7 +518,7 @@ static void reschedule(struct trap_frame *f)
         if (!idle_kick)
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         now = time_now_ns();
-        next = pick_next(now);
+        next = pick_next(now, NULL);
     }
     switch_to(next, f, now);
 }
@@ -446,10 +528,15 @@ void sched_return_to_guest(struct trap_frame *f)
     struct percpu *cpu = this_cpu();
     for (;;) {
         struct vcpu *cur = cpu->current;
-        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING)
+        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
             reschedule(f);
-        else
+        } else {
+            if (slice_cut) { /* a wake-up shortened the run */
+                slice_cut = false;
+                rearm(time_now_ns());
+            }
             f->rflags = vcpu_sanitize_rflags(f->rflags);
+        }
         deliver_upcall(cpu->current, f);
         /* An upcall that could not be delivered ended the guest: choose
          * again. */
