@@ -12,7 +12,7 @@ static bool before(uint64_t a, uint64_t b)
 
 void fair_queue_init(struct fair_queue *q)
 {
-    q->head = NULL;
+    q->head = q->tail = NULL;
     q->floor = 0;
     q->count = 0;
 }
@@ -25,16 +25,9 @@ void fair_entity_init(struct fair_entity *e, uint32_t weight)
         weight = 65535;
     e->vtime = 0;
     e->weight = weight;
+    e->lag = fair_scale(e, FAIR_QUANTUM_NS);
     e->queued = false;
     e->prev = e->next = NULL;
-}
-
-uint64_t fair_scale(const struct fair_entity *e, uint64_t ns)
-{
-    if (ns > FAIR_MAX_CHARGE_NS)
-        ns = FAIR_MAX_CHARGE_NS;
-    /* At most 2^40 x 2^8: no wrap. */
-    return ns * FAIR_WEIGHT_UNIT / e->weight;
 }
 
 uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns)
@@ -49,7 +42,7 @@ uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns)
 /* The most virtual time e may be behind: one quantum of its own time. */
 static uint64_t lag_allowed(const struct fair_entity *e)
 {
-    return fair_scale(e, FAIR_QUANTUM_NS);
+    return e->lag;
 }
 
 void fair_enqueue(struct fair_queue *q, struct fair_entity *e)
@@ -59,11 +52,13 @@ void fair_enqueue(struct fair_queue *q, struct fair_entity *e)
     uint64_t lowest = q->floor - lag_allowed(e);
     if (before(e->vtime, lowest))
         e->vtime = lowest;
-    e->prev = NULL;
-    e->next = q->head;
-    if (q->head)
-        q->head->prev = e;
-    q->head = e;
+    e->next = NULL;
+    e->prev = q->tail;
+    if (q->tail)
+        q->tail->next = e;
+    else
+        q->head = e;
+    q->tail = e;
     e->queued = true;
     q->count++;
 }
@@ -78,42 +73,20 @@ void fair_dequeue(struct fair_queue *q, struct fair_entity *e)
         q->head = e->next;
     if (e->next)
         e->next->prev = e->prev;
+    else
+        q->tail = e->prev;
     e->prev = e->next = NULL;
     e->queued = false;
     q->count--;
 }
 
-void fair_charge(struct fair_entity *e, uint64_t ns)
-{
-    e->vtime += fair_scale(e, ns);
-}
-
-struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip)
-{
-    struct fair_entity *best = NULL, *other = NULL;
-    for (struct fair_entity *e = q->head; e; e = e->next) {
-        if (!best || before(e->vtime, best->vtime))
-            best = e;
-        if (e != skip && (!other || before(e->vtime, other->vtime)))
-            other = e;
-    }
-    if (!best)
-        return NULL;
-    /* The floor only moves forward: an entity that was behind it and left
-     * cannot pull it back by returning. */
-    if (before(q->floor, best->vtime))
-        q->floor = best->vtime;
-    return skip && other ? other : best;
-}
-
-uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns)
+/* How much longer e may run having run ran_ns, when `next` (NULL: none)
+ * is the runnable entity with the smallest virtual time after e's. */
+static uint64_t run_before(const struct fair_entity *e, const struct fair_entity *next,
+                           uint64_t ran_ns)
 {
     if (ran_ns >= FAIR_SLICE_NS)
         return 0;
-    const struct fair_entity *next = NULL;
-    for (const struct fair_entity *o = q->head; o; o = o->next)
-        if (o != e && (!next || before(o->vtime, next->vtime)))
-            next = o;
     if (!next)
         return FAIR_SLICE_NS - ran_ns; /* alone: nobody waits for it */
     /* Until e's virtual time is past next's by a quantum of the heavier
@@ -130,6 +103,46 @@ uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, ui
     return run;
 }
 
+struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip,
+                              uint64_t *run_ns)
+{
+    /* One pass: the smallest, the second smallest, the smallest but skip. */
+    struct fair_entity *best = NULL, *second = NULL, *other = NULL;
+    for (struct fair_entity *e = q->head; e; e = e->next) {
+        if (!best || before(e->vtime, best->vtime)) {
+            second = best;
+            best = e;
+        } else if (!second || before(e->vtime, second->vtime)) {
+            second = e;
+        }
+        if (e != skip && (!other || before(e->vtime, other->vtime)))
+            other = e;
+    }
+    if (!best)
+        return NULL;
+    /* The floor only moves forward: an entity that was behind it and left
+     * cannot pull it back by returning. */
+    if (before(q->floor, best->vtime))
+        q->floor = best->vtime;
+    struct fair_entity *pick = best, *next = second;
+    if (skip == best && other) { /* a yield: the next smallest runs, best waits */
+        pick = other;
+        next = best;
+    }
+    if (run_ns)
+        *run_ns = run_before(pick, next, 0);
+    return pick;
+}
+
+uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns)
+{
+    const struct fair_entity *next = NULL;
+    for (const struct fair_entity *o = q->head; o; o = o->next)
+        if (o != e && (!next || before(o->vtime, next->vtime)))
+            next = o;
+    return run_before(e, next, ran_ns);
+}
+
 void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to)
 {
     uint64_t lowest = to->vtime - lag_allowed(yielder);
@@ -142,5 +155,11 @@ bool fair_should_preempt(const struct fair_entity *woken, const struct fair_enti
 {
     if (woken == cur)
         return false;
-    return before(woken->vtime, cur->vtime + fair_scale(cur, ran_ns));
+    /* Up to a slice (of the heavier one's time) ahead still preempts: an
+     * occasional waker answers its events at once although it used a bit
+     * more than the running guest lately; a frequent one soon runs out of
+     * that lead, and every run is charged, so the shares hold. */
+    const struct fair_entity *heavier = woken->weight > cur->weight ? woken : cur;
+    return before(woken->vtime,
+                  cur->vtime + fair_scale(cur, ran_ns) + fair_scale(heavier, FAIR_SLICE_NS));
 }

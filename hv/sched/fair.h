@@ -33,13 +33,14 @@
 
 struct fair_entity {
     uint64_t vtime;
+    uint64_t lag;                    /* a quantum of its CPU time, as virtual time */
     uint32_t weight;                 /* 1..65535 */
     bool queued;                     /* in the runnable set */
     struct fair_entity *prev, *next; /* the runnable set */
 };
 
 struct fair_queue {
-    struct fair_entity *head;
+    struct fair_entity *head, *tail; /* in the order they became runnable */
     uint64_t floor;                  /* the smallest virtual time last seen runnable */
     unsigned count;
 };
@@ -52,12 +53,26 @@ void fair_entity_init(struct fair_entity *e, uint32_t weight);
 void fair_enqueue(struct fair_queue *q, struct fair_entity *e);
 /* e has no runnable vCPU left (all blocked, stopped, or the guest ended). */
 void fair_dequeue(struct fair_queue *q, struct fair_entity *e);
+/* ns of CPU as virtual time of e (inline: every switch charges). */
+static inline uint64_t fair_scale(const struct fair_entity *e, uint64_t ns)
+{
+    if (ns > FAIR_MAX_CHARGE_NS)
+        ns = FAIR_MAX_CHARGE_NS;
+    return ns * FAIR_WEIGHT_UNIT / e->weight; /* at most 2^40 x 2^8: no wrap */
+}
+
 /* e used ns of CPU. */
-void fair_charge(struct fair_entity *e, uint64_t ns);
+static inline void fair_charge(struct fair_entity *e, uint64_t ns)
+{
+    e->vtime += fair_scale(e, ns);
+}
 /* The runnable entity with the smallest virtual time, other than `skip`
- * when another is runnable (a yield); NULL when none is runnable. Raises
- * the floor to the smallest runnable virtual time. */
-struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip);
+ * when another is runnable (a yield); NULL when none is runnable. Ties go
+ * to the one runnable longest (so guests start in load order). Raises the
+ * floor to the smallest runnable virtual time. With run_ns, also how long
+ * the pick may run (fair_run_ns with ran_ns = 0), from the same pass. */
+struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip,
+                              uint64_t *run_ns);
 /* How much longer e may run before the next decision, having run `ran_ns`
  * (not charged yet) since it was picked: until it is one quantum of its own
  * time past the next entity, at least FAIR_MIN_RUN_NS from the pick, at
@@ -68,9 +83,9 @@ uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, ui
  * quantum of its own time behind `to`. */
 void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to);
 /* Whether `woken` should take the CPU from `cur`, which has run `ran_ns`
- * since it was last charged: only when woken is behind it in virtual time. */
+ * since it was last charged: when woken is behind it in virtual time, or
+ * less than a slice (of the heavier one's time) ahead. */
 bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
                          uint64_t ran_ns);
-/* ns of CPU as virtual time of e, and back. */
-uint64_t fair_scale(const struct fair_entity *e, uint64_t ns);
+/* Virtual time of e as ns of its CPU time. */
 uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns);

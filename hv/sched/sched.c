@@ -24,6 +24,10 @@ static void (*all_ended)(void);
 static uint64_t slice_end;      /* 0: no vCPU holds a slice */
 static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
 static bool slice_cut;          /* a wake-up moved slice_end earlier: re-arm the timer */
+static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
+/* A guest woken with the right to take the CPU at once (preempt_for): the
+ * next decision runs it, although it may be a little ahead in virtual time. */
+static struct guest *woken_first;
 /* The partition schedule, when hv.cfg asks for one. */
 static struct partition_plan plan;
 static struct guest *window_owner[PARTITION_MAX_WINDOWS];
@@ -94,9 +98,19 @@ static struct vcpu *dequeue_of(struct guest *g)
  * if it yields and another can run), its next vCPU in round robin. */
 static struct vcpu *dequeue(struct guest *yielder)
 {
+    struct guest *woken = woken_first;
+    woken_first = NULL;
+    if (woken && !yielder && woken->vcpus_wanting) {
+        struct vcpu *v = dequeue_of(woken);
+        if (v) {
+            picked_run_ns = fair_run_ns(&fair_queue, &woken->fair, 0);
+            return v;
+        }
+    }
     /* Each turn leaves the queue or returns: at most one turn per guest. */
     for (;;) {
-        struct fair_entity *e = fair_pick(&fair_queue, yielder ? &yielder->fair : NULL);
+        struct fair_entity *e =
+            fair_pick(&fair_queue, yielder ? &yielder->fair : NULL, &picked_run_ns);
         if (!e)
             return NULL;
         struct guest *g = guest_of(e);
@@ -134,8 +148,12 @@ static void preempt_for(struct vcpu *v, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
-    if (!cur || cur->state != VCPU_RUNNING || plan.enabled || cur->guest == v->guest ||
-        fair_should_preempt(&v->guest->fair, &cur->guest->fair, now - cur->running_since)) {
+    if (!cur || cur->state != VCPU_RUNNING || plan.enabled || cur->guest == v->guest) {
+        cpu->need_resched = true;
+        return;
+    }
+    if (fair_should_preempt(&v->guest->fair, &cur->guest->fair, now - cur->running_since)) {
+        woken_first = v->guest;
         cpu->need_resched = true;
         return;
     }
@@ -394,6 +412,8 @@ void sched_guest_ended(struct guest *g)
             vtimers_armed--;
     fair_dequeue(&fair_queue, &g->fair);
     g->vcpus_wanting = 0;
+    if (woken_first == g)
+        woken_first = NULL;
     g->run_head = g->run_tail = NULL;
     evtchn_guest_ended(g);
 }
@@ -426,12 +446,12 @@ static void __attribute__((noreturn)) finish(void)
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
-/* Its guest's fair run (fair_run_ns); in a partition window, the guest's
- * slice cut at the window's end. */
+/* Its guest's fair run (fair_pick's answer); in a partition window, the
+ * guest's slice cut at the window's end. */
 static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 {
     if (!plan.enabled)
-        return now + fair_run_ns(&fair_queue, &v->guest->fair, 0);
+        return now + picked_run_ns; /* from the pick that chose v */
     uint64_t end = now + v->guest->slice_ns;
     return window_boundary && window_boundary < end ? window_boundary : end;
 }

@@ -40,22 +40,45 @@ static void picks_smallest_virtual_time(void)
     fair_entity_init(&a, 256);
     fair_entity_init(&b, 256);
     fair_entity_init(&c, 256);
-    CHECK(fair_pick(&q, NULL) == NULL);
+    CHECK(fair_pick(&q, NULL, NULL) == NULL);
     fair_enqueue(&q, &a);
     fair_enqueue(&q, &b);
     fair_enqueue(&q, &c);
     fair_charge(&a, 3 * MS);
     fair_charge(&b, 1 * MS);
     fair_charge(&c, 2 * MS);
-    CHECK(fair_pick(&q, NULL) == &b);
+    CHECK(fair_pick(&q, NULL, NULL) == &b);
     CHECK_EQ_U64(q.floor, 1 * MS);
     /* A yield skips the yielder while another is runnable... */
-    CHECK(fair_pick(&q, &b) == &c);
+    CHECK(fair_pick(&q, &b, NULL) == &c);
     fair_dequeue(&q, &a);
     fair_dequeue(&q, &c);
     CHECK_EQ_U64(q.count, 1);
     /* ...and gets the yielder back when it is alone. */
-    CHECK(fair_pick(&q, &b) == &b);
+    CHECK(fair_pick(&q, &b, NULL) == &b);
+}
+
+static void ties_go_in_order_of_becoming_runnable(void)
+{
+    struct fair_queue q;
+    struct fair_entity a, b, c;
+    fair_queue_init(&q);
+    fair_entity_init(&a, 256);
+    fair_entity_init(&b, 512);
+    fair_entity_init(&c, 256);
+    fair_enqueue(&q, &a);
+    fair_enqueue(&q, &b);
+    fair_enqueue(&q, &c);
+    CHECK(fair_pick(&q, NULL, NULL) == &a); /* all at 0: load order */
+    CHECK(fair_pick(&q, &a, NULL) == &b);
+    fair_dequeue(&q, &a);
+    fair_enqueue(&q, &a);             /* back, now last */
+    CHECK(fair_pick(&q, NULL, NULL) == &b);
+    fair_dequeue(&q, &b);
+    fair_dequeue(&q, &a);
+    CHECK(q.head == &c && q.tail == &c);
+    fair_dequeue(&q, &c);
+    CHECK(q.head == NULL && q.tail == NULL && q.count == 0);
 }
 
 static void waking_never_banks_credit(void)
@@ -67,11 +90,11 @@ static void waking_never_banks_credit(void)
     fair_entity_init(&sleeper, 256);
     fair_enqueue(&q, &spinner);
     fair_charge(&spinner, 1000 * MS); /* ran a second while the other slept */
-    CHECK(fair_pick(&q, NULL) == &spinner);
+    CHECK(fair_pick(&q, NULL, NULL) == &spinner);
     fair_enqueue(&q, &sleeper);
     CHECK_EQ_U64(sleeper.vtime, 1000 * MS - FAIR_QUANTUM_NS);
     /* It runs first, and only until a quantum past the spinner. */
-    CHECK(fair_pick(&q, NULL) == &sleeper);
+    CHECK(fair_pick(&q, NULL, NULL) == &sleeper);
     CHECK_EQ_U64(fair_run_ns(&q, &sleeper, 0), 2 * FAIR_QUANTUM_NS);
     /* A guest ahead of the floor keeps its own (higher) time on waking. */
     fair_dequeue(&q, &sleeper);
@@ -124,8 +147,12 @@ static void preempts_only_from_behind(void)
     fair_entity_init(&cur, 256);
     fair_entity_init(&w, 256);
     cur.vtime = 10 * MS;
+    w.vtime = 9 * MS;
+    CHECK(fair_should_preempt(&w, &cur, 0));      /* behind */
     w.vtime = 11 * MS;
-    CHECK(!fair_should_preempt(&w, &cur, 0));
+    CHECK(fair_should_preempt(&w, &cur, 0));      /* ahead, by less than a slice */
+    w.vtime = 10 * MS + FAIR_SLICE_NS + 1;
+    CHECK(!fair_should_preempt(&w, &cur, 0));     /* a slice ahead: waits its turn */
     CHECK(fair_should_preempt(&w, &cur, 2 * MS)); /* cur ran past it meanwhile */
     CHECK(!fair_should_preempt(&cur, &cur, 5 * MS));
 }
@@ -143,7 +170,7 @@ static void virtual_time_may_wrap(void)
     fair_enqueue(&q, &b);
     fair_charge(&a, 3 * MS); /* wraps past zero */
     CHECK(a.vtime < 3 * MS);
-    CHECK(fair_pick(&q, NULL) == &b);
+    CHECK(fair_pick(&q, NULL, NULL) == &b);
     CHECK_EQ_U64(fair_run_ns(&q, &b, 0), 3 * MS + FAIR_QUANTUM_NS);
     CHECK(fair_should_preempt(&b, &a, 0));
 }
@@ -248,8 +275,9 @@ static void account(struct sim_guest *g, uint64_t since, uint64_t until)
     }
 }
 
-/* As sched.c's reschedule: charge, requeue, pick, run. */
-static void reschedule(struct sim *s, bool yielding)
+/* As sched.c's reschedule: charge, requeue, pick (the woken guest that
+ * preempted, if any), run. */
+static void reschedule_to(struct sim *s, bool yielding, struct sim_guest *woken)
 {
     struct sim_vcpu *cur = s->cur;
     struct sim_guest *prev = cur ? cur->g : NULL;
@@ -260,7 +288,16 @@ static void reschedule(struct sim *s, bool yielding)
         else if (--prev->runnable == 0)
             fair_dequeue(&s->q, &prev->fe);
     }
-    struct fair_entity *e = fair_pick(&s->q, yielding && prev ? &prev->fe : NULL);
+    uint64_t run;
+    struct fair_entity *e;
+    if (woken) {
+        e = &woken->fe;
+        run = fair_run_ns(&s->q, e, 0);
+    } else {
+        e = fair_pick(&s->q, yielding && prev ? &prev->fe : NULL, &run);
+        if (e)
+            CHECK_EQ_U64(run, fair_run_ns(&s->q, e, 0)); /* one pass gives what two would */
+    }
     s->cur = NULL;
     if (!e)
         return;
@@ -269,12 +306,17 @@ static void reschedule(struct sim *s, bool yielding)
         fair_yielded(&prev->fe, e);
     s->cur = pop(next);
     s->since = s->now;
-    s->run_end = s->now + fair_run_ns(&s->q, e, 0);
+    s->run_end = s->now + run;
     if (s->cur != cur)
         s->switches++;
     /* hv's work for the switch is the entering guest's time. */
     if (s->cur->work_left != UINT64_MAX)
         s->cur->work_left += HV_COST_NS;
+}
+
+static void reschedule(struct sim *s, bool yielding)
+{
+    reschedule_to(s, yielding, NULL);
 }
 
 static void wake(struct sim *s, struct sim_vcpu *v)
@@ -287,8 +329,8 @@ static void wake(struct sim *s, struct sim_vcpu *v)
     push(g, v, true);
     if (!s->cur)
         reschedule(s, false);
-    else if (fair_should_preempt(&g->fe, &s->cur->g->fe, s->now - s->since))
-        reschedule(s, false);
+    else if (s->cur->g != g && fair_should_preempt(&g->fe, &s->cur->g->fe, s->now - s->since))
+        reschedule_to(s, false, g);
     else { /* the run was decided without it: cut it to fit */
         uint64_t left = fair_run_ns(&s->q, &s->cur->g->fe, s->now - s->since);
         if (s->now + left < s->run_end)
@@ -367,7 +409,7 @@ static void simulate(struct sim *s, const struct guest_spec *specs, unsigned n)
  * (wants_all false), the others must get at least their share. */
 static double judge(const struct sim *s, const char *name)
 {
-    double total_weight = 0, worst = 0;
+    double total_weight = 0, worst = 0, worst_rel = 0;
     bool all_want = true;
     for (unsigned i = 0; i < s->n; i++) {
         total_weight += s->g[i].spec.weight;
@@ -383,6 +425,8 @@ static double judge(const struct sim *s, const char *name)
             double err = all_want ? (got > want ? got - want : want - got) : want - got;
             if (err > worst)
                 worst = err;
+            if (err / want > worst_rel)
+                worst_rel = err / want;
             if (err > 0.02) {
                 printf("  %s: second %u: guest %u (weight %u) got %.2f %% of the CPU, "
                        "its share is %.2f %%\n",
@@ -390,8 +434,8 @@ static double judge(const struct sim *s, const char *name)
                 CHECK(err <= 0.02);
             }
         }
-    printf("  %s: worst deviation %.3f %% of the CPU, %llu switches\n", name, 100 * worst,
-           (unsigned long long)s->switches);
+    printf("  %s: worst deviation %.3f %% of the CPU (%.2f %% of the share), %llu switches\n",
+           name, 100 * worst, 100 * worst_rel, (unsigned long long)s->switches);
     return worst;
 }
 
@@ -427,6 +471,14 @@ static const struct scenario scenarios[] = {
     {"weights 1:2:4 of 16, 1, 4 vCPUs and a 16-vCPU spin-and-poll", 4,
      {{256, 16, SPIN, 0, 0, true}, {512, 1, SPIN, 0, 0, true}, {1024, 4, SPIN, 0, 0, true},
       {256, 16, SPIN_POLL, 9900 * US, 5 * US, true}}},
+    /* Sleepers that try to bank credit: each sleep is long enough for the
+     * floor to pass them, so every wake-up lands at the most lag allowed. */
+    {"a spinner beside run 2 ms / sleep 2 ms", 2,
+     {spinner, {256, 1, SPIN_POLL, 2 * MS, 2 * MS, false}}},
+    {"a spinner beside run 1 ms / sleep 5 ms", 2,
+     {spinner, {256, 1, SPIN_POLL, 1 * MS, 5 * MS, false}}},
+    {"a spinner beside 16 vCPUs of run 5 ms / sleep 1 ms", 2,
+     {spinner, {256, 16, SPIN_POLL, 5 * MS, 1 * MS, false}}},
     {"weights 1:100 (the light guest still gets its share)", 2,
      {{100, 1, SPIN, 0, 0, true}, {10000, 1, SPIN_POLL, 9900 * US, 5 * US, true}}},
 };
@@ -445,6 +497,7 @@ int main(void)
     check_suite = "fair";
     RUN_TEST(charge_scales_by_weight);
     RUN_TEST(picks_smallest_virtual_time);
+    RUN_TEST(ties_go_in_order_of_becoming_runnable);
     RUN_TEST(waking_never_banks_credit);
     RUN_TEST(run_length_bounds);
     RUN_TEST(yield_keeps_at_most_a_quantum);
