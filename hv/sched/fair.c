@@ -82,7 +82,7 @@ void fair_dequeue(struct fair_queue *q, struct fair_entity *e)
 
 /* How much longer e may run having run ran_ns, when `next` (NULL: none)
  * is the runnable entity with the smallest virtual time after e's. */
-static uint64_t run_before(const struct fair_entity *e, const struct fair_entity *next,
+static inline uint64_t run_before(const struct fair_entity *e, const struct fair_entity *next,
                            uint64_t ran_ns)
 {
     if (ran_ns >= FAIR_SLICE_NS)
@@ -92,10 +92,11 @@ static uint64_t run_before(const struct fair_entity *e, const struct fair_entity
     /* Until e's virtual time is past next's by a quantum of the heavier
      * one's time: every guest's lead or lag stays within a quantum of its
      * own CPU time, however unequal the weights. */
-    uint64_t now_vtime = e->vtime + fair_scale(e, ran_ns);
-    uint64_t lead = lag_allowed(e->weight > next->weight ? e : next);
+    uint64_t now_vtime = ran_ns ? e->vtime + fair_scale(e, ran_ns) : e->vtime;
+    uint64_t lead = e->lag < next->lag ? e->lag : next->lag; /* the heavier one's */
     uint64_t until = next->vtime + lead;
     uint64_t run = before(now_vtime, until) ? fair_unscale(e, until - now_vtime) : 0;
+    run &= ~(FAIR_RUN_GRAIN_NS - 1);
     if (ran_ns + run < FAIR_MIN_RUN_NS)
         run = FAIR_MIN_RUN_NS - ran_ns;
     if (ran_ns + run > FAIR_SLICE_NS)
@@ -106,27 +107,34 @@ static uint64_t run_before(const struct fair_entity *e, const struct fair_entity
 struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip,
                               uint64_t *run_ns)
 {
-    /* One pass: the smallest, the second smallest, the smallest but skip. */
-    struct fair_entity *best = NULL, *second = NULL, *other = NULL;
-    for (struct fair_entity *e = q->head; e; e = e->next) {
-        if (!best || before(e->vtime, best->vtime)) {
-            second = best;
-            best = e;
-        } else if (!second || before(e->vtime, second->vtime)) {
-            second = e;
-        }
-        if (e != skip && (!other || before(e->vtime, other->vtime)))
-            other = e;
-    }
+    /* The smallest and the second smallest virtual time; one or two
+     * runnable guests (the common case) without the loop. */
+    struct fair_entity *best = q->head, *second = NULL;
     if (!best)
         return NULL;
+    if (q->count == 2) {
+        second = q->tail;
+        if (before(second->vtime, best->vtime)) {
+            best = second;
+            second = q->head;
+        }
+    } else if (q->count > 2) {
+        for (struct fair_entity *e = best->next; e; e = e->next) {
+            if (before(e->vtime, best->vtime)) {
+                second = best;
+                best = e;
+            } else if (!second || before(e->vtime, second->vtime)) {
+                second = e;
+            }
+        }
+    }
     /* The floor only moves forward: an entity that was behind it and left
      * cannot pull it back by returning. */
     if (before(q->floor, best->vtime))
         q->floor = best->vtime;
     struct fair_entity *pick = best, *next = second;
-    if (skip == best && other) { /* a yield: the next smallest runs, best waits */
-        pick = other;
+    if (skip == best && second) { /* a yield: the next smallest runs, best waits */
+        pick = second;
         next = best;
     }
     if (run_ns)
@@ -141,13 +149,6 @@ uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, ui
         if (o != e && (!next || before(o->vtime, next->vtime)))
             next = o;
     return run_before(e, next, ran_ns);
-}
-
-void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to)
-{
-    uint64_t lowest = to->vtime - lag_allowed(yielder);
-    if (before(yielder->vtime, lowest))
-        yielder->vtime = lowest;
 }
 
 bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,

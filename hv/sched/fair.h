@@ -29,6 +29,7 @@
 #define FAIR_QUANTUM_NS 2000000ull       /* lead over the next entity, and the most lag kept */
 #define FAIR_MIN_RUN_NS 100000ull        /* the least a picked entity runs (no thrashing) */
 #define FAIR_SLICE_NS 10000000ull        /* the most it runs at once while others wait */
+#define FAIR_RUN_GRAIN_NS (1ull << 16)   /* runs are whole grains (65.5 us): see fair_run_ns */
 #define FAIR_MAX_CHARGE_NS (1ull << 40)  /* one charge is cut here, so scaling cannot wrap */
 
 struct fair_entity {
@@ -75,13 +76,20 @@ struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *sk
                               uint64_t *run_ns);
 /* How much longer e may run before the next decision, having run `ran_ns`
  * (not charged yet) since it was picked: until it is one quantum of its own
- * time past the next entity, at least FAIR_MIN_RUN_NS from the pick, at
- * most FAIR_SLICE_NS from the pick. Asked again when another entity becomes
- * runnable, so a run decided while e was alone is cut to fit. */
+ * time past the next entity, rounded down to whole FAIR_RUN_GRAIN_NS (the
+ * timer converts a run length it saw last for free, and charging stays
+ * exact), at least FAIR_MIN_RUN_NS from the pick, at most FAIR_SLICE_NS from
+ * the pick. Asked again when another entity becomes runnable, so a run
+ * decided while e was alone is cut to fit. */
 uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns);
 /* `yielder` gave the CPU to `to`: it keeps its place, but never more than a
- * quantum of its own time behind `to`. */
-void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to);
+ * quantum of its own time behind `to` (inline: every yield does it). */
+static inline void fair_yielded(struct fair_entity *yielder, const struct fair_entity *to)
+{
+    uint64_t lowest = to->vtime - yielder->lag;
+    if ((int64_t)(yielder->vtime - lowest) < 0)
+        yielder->vtime = lowest;
+}
 /* Whether `woken` should take the CPU from `cur`, which has run `ran_ns`
  * since it was last charged: when woken is behind it in virtual time, or
  * less than a slice (of the heavier one's time) ahead. */
