@@ -4,12 +4,6 @@
 
 #include <stddef.h>
 
-/* a < b on virtual times that may wrap. */
-static bool before(uint64_t a, uint64_t b)
-{
-    return (int64_t)(a - b) < 0;
-}
-
 void fair_queue_init(struct fair_queue *q)
 {
     q->head = q->tail = NULL;
@@ -30,15 +24,6 @@ void fair_entity_init(struct fair_entity *e, uint32_t weight)
     e->prev = e->next = NULL;
 }
 
-uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns)
-{
-    /* Callers want at most a slice; beyond 2^40 the answer is "long". */
-    if (vns > FAIR_MAX_CHARGE_NS)
-        vns = FAIR_MAX_CHARGE_NS;
-    /* At most 2^40 x 2^16: no wrap. */
-    return vns * e->weight / FAIR_WEIGHT_UNIT;
-}
-
 /* The most virtual time e may be behind: one quantum of its own time. */
 static uint64_t lag_allowed(const struct fair_entity *e)
 {
@@ -50,7 +35,7 @@ void fair_enqueue(struct fair_queue *q, struct fair_entity *e)
     if (e->queued)
         return;
     uint64_t lowest = q->floor - lag_allowed(e);
-    if (before(e->vtime, lowest))
+    if (fair_before(e->vtime, lowest))
         e->vtime = lowest;
     e->next = NULL;
     e->prev = q->tail;
@@ -80,75 +65,17 @@ void fair_dequeue(struct fair_queue *q, struct fair_entity *e)
     q->count--;
 }
 
-/* How much longer e may run having run ran_ns, when `next` (NULL: none)
- * is the runnable entity with the smallest virtual time after e's. */
-static inline uint64_t run_before(const struct fair_entity *e, const struct fair_entity *next,
-                           uint64_t ran_ns)
-{
-    if (ran_ns >= FAIR_SLICE_NS)
-        return 0;
-    if (!next)
-        return FAIR_SLICE_NS - ran_ns; /* alone: nobody waits for it */
-    /* Until e's virtual time is past next's by a quantum of the heavier
-     * one's time: every guest's lead or lag stays within a quantum of its
-     * own CPU time, however unequal the weights. */
-    uint64_t now_vtime = ran_ns ? e->vtime + fair_scale(e, ran_ns) : e->vtime;
-    uint64_t lead = e->lag < next->lag ? e->lag : next->lag; /* the heavier one's */
-    uint64_t until = next->vtime + lead;
-    uint64_t run = before(now_vtime, until) ? fair_unscale(e, until - now_vtime) : 0;
-    run &= ~(FAIR_RUN_GRAIN_NS - 1);
-    if (ran_ns + run < FAIR_MIN_RUN_NS)
-        run = FAIR_MIN_RUN_NS - ran_ns;
-    if (ran_ns + run > FAIR_SLICE_NS)
-        run = FAIR_SLICE_NS - ran_ns;
-    return run;
-}
-
-struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip,
-                              uint64_t *run_ns)
-{
-    /* The smallest and the second smallest virtual time; one or two
-     * runnable guests (the common case) without the loop. */
-    struct fair_entity *best = q->head, *second = NULL;
-    if (!best)
-        return NULL;
-    if (q->count == 2) {
-        second = q->tail;
-        if (before(second->vtime, best->vtime)) {
-            best = second;
-            second = q->head;
-        }
-    } else if (q->count > 2) {
-        for (struct fair_entity *e = best->next; e; e = e->next) {
-            if (before(e->vtime, best->vtime)) {
-                second = best;
-                best = e;
-            } else if (!second || before(e->vtime, second->vtime)) {
-                second = e;
-            }
-        }
-    }
-    /* The floor only moves forward: an entity that was behind it and left
-     * cannot pull it back by returning. */
-    if (before(q->floor, best->vtime))
-        q->floor = best->vtime;
-    struct fair_entity *pick = best, *next = second;
-    if (skip == best && second) { /* a yield: the next smallest runs, best waits */
-        pick = second;
-        next = best;
-    }
-    if (run_ns)
-        *run_ns = run_before(pick, next, 0);
-    return pick;
-}
-
 uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns)
 {
     const struct fair_entity *next = NULL;
-    for (const struct fair_entity *o = q->head; o; o = o->next)
-        if (o != e && (!next || before(o->vtime, next->vtime)))
-            next = o;
-    return run_before(e, next, ran_ns);
+    if (q->count == 2 && (q->head == e || q->tail == e)) {
+        next = q->head == e ? q->tail : q->head; /* the common case, no loop */
+    } else {
+        for (const struct fair_entity *o = q->head; o; o = o->next)
+            if (o != e && (!next || fair_before(o->vtime, next->vtime)))
+                next = o;
+    }
+    return fair_run_before(e, next, ran_ns);
 }
 
 bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
@@ -161,6 +88,6 @@ bool fair_should_preempt(const struct fair_entity *woken, const struct fair_enti
      * more than the running guest lately; a frequent one soon runs out of
      * that lead, and every run is charged, so the shares hold. */
     const struct fair_entity *heavier = woken->weight > cur->weight ? woken : cur;
-    return before(woken->vtime,
+    return fair_before(woken->vtime,
                   cur->vtime + fair_scale(cur, ran_ns) + fair_scale(heavier, FAIR_SLICE_NS));
 }

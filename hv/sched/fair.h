@@ -23,6 +23,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FAIR_WEIGHT_UNIT 256u            /* the default weight: virtual time = CPU time */
@@ -72,8 +73,8 @@ static inline void fair_charge(struct fair_entity *e, uint64_t ns)
  * to the one runnable longest (so guests start in load order). Raises the
  * floor to the smallest runnable virtual time. With run_ns, also how long
  * the pick may run (fair_run_ns with ran_ns = 0), from the same pass. */
-struct fair_entity *fair_pick(struct fair_queue *q, const struct fair_entity *skip,
-                              uint64_t *run_ns);
+static inline struct fair_entity *fair_pick(struct fair_queue *q,
+                                            const struct fair_entity *skip, uint64_t *run_ns);
 /* How much longer e may run before the next decision, having run `ran_ns`
  * (not charged yet) since it was picked: until it is one quantum of its own
  * time past the next entity, rounded down to whole FAIR_RUN_GRAIN_NS (the
@@ -95,5 +96,83 @@ static inline void fair_yielded(struct fair_entity *yielder, const struct fair_e
  * less than a slice (of the heavier one's time) ahead. */
 bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
                          uint64_t ran_ns);
+
+/* --- inline: each scheduling decision runs these ------------------------------ */
+
+/* a < b on virtual times that may wrap. */
+static inline bool fair_before(uint64_t a, uint64_t b)
+{
+    return (int64_t)(a - b) < 0;
+}
+
 /* Virtual time of e as ns of its CPU time. */
-uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns);
+static inline uint64_t fair_unscale(const struct fair_entity *e, uint64_t vns)
+{
+    /* Callers want at most a slice; beyond 2^40 the answer is "long". */
+    if (vns > FAIR_MAX_CHARGE_NS)
+        vns = FAIR_MAX_CHARGE_NS;
+    /* At most 2^40 x 2^16: no wrap. */
+    return vns * e->weight / FAIR_WEIGHT_UNIT;
+}
+
+/* How much longer e may run having run ran_ns, when `next` (NULL: none)
+ * is the runnable entity with the smallest virtual time after e's. */
+static inline uint64_t fair_run_before(const struct fair_entity *e, const struct fair_entity *next,
+                                       uint64_t ran_ns)
+{
+    if (ran_ns >= FAIR_SLICE_NS)
+        return 0;
+    if (!next)
+        return FAIR_SLICE_NS - ran_ns; /* alone: nobody waits for it */
+    /* Until e's virtual time is past next's by a quantum of the heavier
+     * one's time: every guest's lead or lag stays within a quantum of its
+     * own CPU time, however unequal the weights. */
+    uint64_t now_vtime = ran_ns ? e->vtime + fair_scale(e, ran_ns) : e->vtime;
+    uint64_t lead = e->lag < next->lag ? e->lag : next->lag; /* the heavier one's */
+    uint64_t until = next->vtime + lead;
+    uint64_t run = fair_before(now_vtime, until) ? fair_unscale(e, until - now_vtime) : 0;
+    run &= ~(FAIR_RUN_GRAIN_NS - 1);
+    if (ran_ns + run < FAIR_MIN_RUN_NS)
+        run = FAIR_MIN_RUN_NS - ran_ns;
+    if (ran_ns + run > FAIR_SLICE_NS)
+        run = FAIR_SLICE_NS - ran_ns;
+    return run;
+}
+
+static inline struct fair_entity *fair_pick(struct fair_queue *q,
+                                            const struct fair_entity *skip, uint64_t *run_ns)
+{
+    /* The smallest and the second smallest virtual time; one or two
+     * runnable guests (the common case) without the loop. */
+    struct fair_entity *best = q->head, *second = NULL;
+    if (!best)
+        return NULL;
+    if (q->count == 2) {
+        second = q->tail;
+        if (fair_before(second->vtime, best->vtime)) {
+            best = second;
+            second = q->head;
+        }
+    } else if (q->count > 2) {
+        for (struct fair_entity *e = best->next; e; e = e->next) {
+            if (fair_before(e->vtime, best->vtime)) {
+                second = best;
+                best = e;
+            } else if (!second || fair_before(e->vtime, second->vtime)) {
+                second = e;
+            }
+        }
+    }
+    /* The floor only moves forward: an entity that was behind it and left
+     * cannot pull it back by returning. */
+    if (fair_before(q->floor, best->vtime))
+        q->floor = best->vtime;
+    struct fair_entity *pick = best, *next = second;
+    if (skip == best && second) { /* a yield: the next smallest runs, best waits */
+        pick = second;
+        next = best;
+    }
+    if (run_ns)
+        *run_ns = fair_run_before(pick, next, 0);
+    return pick;
+}
