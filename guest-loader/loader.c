@@ -300,7 +300,7 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     g->vcpus_alive = g->vcpu_count;
-    g->slice_ns = sched_slice_for_weight(p.weight);
+    sched_guest_init(g, p.weight);
     g->charge_tables = true;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);

@@ -247,20 +247,26 @@ int guest_summary(void)
     for (struct guest *g = first; g; g = g->next)
         n++;
     log_info("summary: %u guest(s)", n);
+    /* Each guest's share of the CPU time the guests used (per mille). */
+    uint64_t all_us = 0;
+    for (struct guest *g = first; g; g = g->next)
+        all_us += g->cpu_time_ns / 1000;
     for (struct guest *g = first; g; g = g->next) {
         uint64_t us = g->cpu_time_ns / 1000;
+        unsigned long pm = all_us ? (unsigned long)(us * 1000 / all_us) : 0;
         /* Console output it lost (its buffer was full), when there was any. */
         char dropped[48] = "";
         if (guest_console_dropped(g))
             fmt_format(dropped, sizeof(dropped), "  dropped %lu bytes",
                        (unsigned long)guest_console_dropped(g));
         if (g->end == GUEST_EXITED)
-            log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s%s", g->name,
-                     (long)g->exit_status, (unsigned long)(us / 1000000),
-                     (unsigned long)(us % 1000000), dropped);
+            log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s (share %lu.%lu %%)%s",
+                     g->name, (long)g->exit_status, (unsigned long)(us / 1000000),
+                     (unsigned long)(us % 1000000), pm / 10, pm % 10, dropped);
         else
-            log_info("  %-16s %s  cpu %lu.%06lu s%s", g->name, g->end_reason,
-                     (unsigned long)(us / 1000000), (unsigned long)(us % 1000000), dropped);
+            log_info("  %-16s %s  cpu %lu.%06lu s (share %lu.%lu %%)%s", g->name, g->end_reason,
+                     (unsigned long)(us / 1000000), (unsigned long)(us % 1000000), pm / 10,
+                     pm % 10, dropped);
         if (g->end != GUEST_EXITED || g->exit_status != 0)
             status = HV_EXIT_GUEST_FAILED;
     }

@@ -10,6 +10,7 @@
 #include "hv/console/log.h"
 #include "hv/console/token_bucket.h"
 #include "hv/mm/pagetable.h"
+#include "hv/sched/fair.h"
 #include "include/hv/abi.h"
 
 #define GUEST_MAX_VCPUS 16
@@ -47,7 +48,13 @@ struct guest {
     int64_t exit_status;
     char end_reason[112];
     uint64_t cpu_time_ns;
-    uint64_t slice_ns;          /* its vCPUs' time slice: the weight made time */
+    uint64_t slice_ns;          /* its vCPUs' slice in a partition window: the weight made time */
+    /* The scheduler's (hv/sched/sched.c): the guest's fair share, its
+     * runnable vCPUs waiting for the CPU (round robin), and how many of its
+     * vCPUs want the CPU (running or runnable). */
+    struct fair_entity fair;
+    struct vcpu *run_head, *run_tail;
+    uint32_t vcpus_wanting;
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */

@@ -9,6 +9,7 @@
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/fair.h"
 #include "hv/sched/partition.h"
 #include "hv/sched/runstate.h"
 #include "hv/time/time.h"
@@ -18,10 +19,16 @@
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 
-static struct vcpu *queue_head, *queue_tail;
+static struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
 static uint64_t time_limit;
 static void (*all_ended)(void);
 static uint64_t slice_end;      /* 0: no vCPU holds a slice */
+static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
+static bool slice_cut;          /* a wake-up moved slice_end earlier: re-arm the timer */
+static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
+/* A guest woken with the right to take the CPU at once (preempt_for): the
+ * next decision runs it, although it may be a little ahead in virtual time. */
+static struct guest *woken_first;
 /* The partition schedule, when hv.cfg asks for one. */
 static struct partition_plan plan;
 static struct guest *window_owner[PARTITION_MAX_WINDOWS];
@@ -29,56 +36,95 @@ static uint64_t plan_start;
 static uint64_t window_boundary; /* next window change; 0 without a plan */
 static unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
 
+static struct guest *guest_of(struct fair_entity *e)
+{
+    return (struct guest *)((char *)e - __builtin_offsetof(struct guest, fair));
+}
+
+/* v (running before, or new) wants the CPU; its guest joins the fair
+ * queue with its first such vCPU. */
+static void wants_cpu(struct vcpu *v)
+{
+    if (v->guest->vcpus_wanting++ == 0)
+        fair_enqueue(&fair_queue, &v->guest->fair);
+}
+
+/* v blocked or stopped; its guest leaves the fair queue with its last. */
+static void stops_wanting_cpu(struct vcpu *v)
+{
+    if (v->guest->vcpus_wanting && --v->guest->vcpus_wanting == 0)
+        fair_dequeue(&fair_queue, &v->guest->fair);
+}
+
+/* Into its guest's round robin, at the back. */
 static void enqueue(struct vcpu *v)
 {
+    struct guest *g = v->guest;
     v->run_next = NULL;
-    if (queue_tail)
-        queue_tail->run_next = v;
+    if (g->run_tail)
+        g->run_tail->run_next = v;
     else
-        queue_head = v;
-    queue_tail = v;
+        g->run_head = v;
+    g->run_tail = v;
 }
 
-/* A vCPU that was woken goes first: it waited, and latency to its event is
- * what the event is for. It still runs only a slice at a time. */
+/* A vCPU that was woken goes first among its guest's: it waited, and
+ * latency to its event is what the event is for. When its guest runs is
+ * the fair queue's decision, not the wake-up's. */
 static void enqueue_front(struct vcpu *v)
 {
-    v->run_next = queue_head;
-    queue_head = v;
-    if (!queue_tail)
-        queue_tail = v;
+    struct guest *g = v->guest;
+    v->run_next = g->run_head;
+    g->run_head = v;
+    if (!g->run_tail)
+        g->run_tail = v;
 }
 
-/* The first runnable vCPU of guest `owner` in the queue, taken out. */
-static struct vcpu *dequeue_of(struct guest *owner)
+/* The next runnable vCPU of g, taken out of its round robin. */
+static struct vcpu *dequeue_of(struct guest *g)
 {
-    struct vcpu *prev = NULL;
-    for (struct vcpu *v = queue_head; v; prev = v, v = v->run_next) {
-        if (v->guest != owner || v->state != VCPU_RUNNABLE)
-            continue;
-        if (prev)
-            prev->run_next = v->run_next;
-        else
-            queue_head = v->run_next;
-        if (queue_tail == v)
-            queue_tail = prev;
-        return v;
-    }
-    return NULL;
-}
-
-static struct vcpu *dequeue(void)
-{
-    while (queue_head) {
-        struct vcpu *v = queue_head;
-        queue_head = v->run_next;
-        if (!queue_head)
-            queue_tail = NULL;
+    while (g->run_head) {
+        struct vcpu *v = g->run_head;
+        g->run_head = v->run_next;
+        if (!g->run_head)
+            g->run_tail = NULL;
         if (v->state == VCPU_RUNNABLE)
             return v;
-        /* Dead (its guest ended while it waited): drop it. */
+        /* Dead (it stopped while it waited): drop it. */
     }
     return NULL;
+}
+
+/* The guest furthest behind its share runs (another one than `yielder`'s,
+ * if it yields and another can run), its next vCPU in round robin. */
+static struct vcpu *dequeue(struct guest *yielder)
+{
+    struct guest *woken = woken_first;
+    woken_first = NULL;
+    if (woken && !yielder && woken->vcpus_wanting) {
+        struct vcpu *v = dequeue_of(woken);
+        if (v) {
+            picked_run_ns = fair_run_ns(&fair_queue, &woken->fair, 0);
+            return v;
+        }
+    }
+    /* Each turn leaves the queue or returns: at most one turn per guest. */
+    for (;;) {
+        struct fair_entity *e =
+            fair_pick(&fair_queue, yielder ? &yielder->fair : NULL, &picked_run_ns);
+        if (!e)
+            return NULL;
+        struct guest *g = guest_of(e);
+        struct vcpu *v = dequeue_of(g);
+        if (v) {
+            if (yielder && g != yielder)
+                fair_yielded(&yielder->fair, e);
+            return v;
+        }
+        /* Cannot happen while vcpus_wanting is kept right; never loop on it. */
+        g->vcpus_wanting = 0;
+        fair_dequeue(&fair_queue, e);
+    }
 }
 
 /* Set by anything an interrupt does that could give the idle loop work:
@@ -95,6 +141,31 @@ static bool vtimer_armed(const struct vcpu *v)
     return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
 }
 
+/* v was woken while another vCPU may hold the CPU: it takes the CPU at
+ * once only if its guest is behind the running one (or is the running one:
+ * the guest's own business); otherwise the running vCPU's run is cut so it
+ * ends where v's guest's turn begins. */
+static void preempt_for(struct vcpu *v, uint64_t now)
+{
+    struct percpu *cpu = this_cpu();
+    struct vcpu *cur = cpu->current;
+    if (!cur || cur->state != VCPU_RUNNING || plan.enabled || cur->guest == v->guest) {
+        cpu->need_resched = true;
+        return;
+    }
+    if (fair_should_preempt(&v->guest->fair, &cur->guest->fair, now - cur->running_since)) {
+        woken_first = v->guest;
+        cpu->need_resched = true;
+        return;
+    }
+    uint64_t ran = now - cur->running_since;
+    uint64_t end = now + fair_run_ns(&fair_queue, &cur->guest->fair, ran);
+    if (slice_end && end < slice_end) {
+        slice_end = end;
+        slice_cut = true;
+    }
+}
+
 static void wake(struct vcpu *v, uint64_t now)
 {
     if (v->state != VCPU_BLOCKED)
@@ -106,9 +177,10 @@ static void wake(struct vcpu *v, uint64_t now)
     }
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
+    wants_cpu(v);
     enqueue_front(v);
-    this_cpu()->need_resched = true;
     idle_kick = true;
+    preempt_for(v, now);
 }
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
@@ -227,11 +299,11 @@ static bool partition_current(uint64_t now, struct guest **owner)
     return true;
 }
 
-static struct vcpu *pick_next(uint64_t now)
+static struct vcpu *pick_next(uint64_t now, struct guest *yielder)
 {
     struct guest *owner;
     if (!partition_current(now, &owner))
-        return dequeue();
+        return dequeue(yielder);
     return owner ? dequeue_of(owner) : NULL;
 }
 
@@ -256,6 +328,7 @@ void sched_set_partitions(const struct partition_plan *p)
 void sched_init(uint64_t time_limit_ns)
 {
     time_limit = time_limit_ns;
+    fair_queue_init(&fair_queue);
     timer_set_handler(timer_fired);
 }
 
@@ -272,6 +345,7 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     uint64_t now = time_now_ns();
     v->cpu_time_ns += now - v->running_since;
     v->state = VCPU_BLOCKED;
+    stops_wanting_cpu(v);
     runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
@@ -292,10 +366,19 @@ static void enforce_time_limit(uint64_t now)
         guest_end(g, GUEST_FAULTED, -1, "stopped: hv.cfg time_limit_ms reached");
 }
 
+void sched_guest_init(struct guest *g, uint32_t weight)
+{
+    g->slice_ns = sched_slice_for_weight(weight);
+    fair_entity_init(&g->fair, weight);
+    g->run_head = g->run_tail = NULL;
+    g->vcpus_wanting = 0;
+}
+
 void sched_add(struct vcpu *v)
 {
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
+    wants_cpu(v);
     enqueue(v);
 }
 
@@ -308,6 +391,7 @@ uint64_t sched_vcpu_time(const struct vcpu *v)
 
 void sched_yield(void)
 {
+    yield_pending = true;
     this_cpu()->need_resched = true;
 }
 
@@ -318,6 +402,8 @@ void sched_vcpu_stop(struct vcpu *v)
         vtimers_armed--;
     v->ev.timer_deadline = 0;
     v->ev.polling = false;
+    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+        stops_wanting_cpu(v);
     v->state = VCPU_DEAD;
     runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
     this_cpu()->need_resched = true;
@@ -329,6 +415,11 @@ void sched_guest_ended(struct guest *g)
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (vtimer_armed(g->vcpus[i]))
             vtimers_armed--;
+    fair_dequeue(&fair_queue, &g->fair);
+    g->vcpus_wanting = 0;
+    if (woken_first == g)
+        woken_first = NULL;
+    g->run_head = g->run_tail = NULL;
     evtchn_guest_ended(g);
 }
 
@@ -360,8 +451,12 @@ static void __attribute__((noreturn)) finish(void)
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
+/* Its guest's fair run (fair_pick's answer); in a partition window, the
+ * guest's slice cut at the window's end. */
 static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 {
+    if (!plan.enabled)
+        return now + picked_run_ns; /* from the pick that chose v */
     uint64_t end = now + v->guest->slice_ns;
     return window_boundary && window_boundary < end ? window_boundary : end;
 }
@@ -398,15 +493,22 @@ static void reschedule(struct trap_frame *f)
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
     log_drain_some(); /* the console keeps moving when the CPU is never idle */
+    bool yielding = yield_pending;
+    yield_pending = false;
+    slice_cut = false;
     uint64_t now = time_now_ns();
     enforce_time_limit(now);
+    /* Exactly what it used, hv's time on its behalf included: from its
+     * switch-in to now, whether it runs on, blocked or stopped. */
+    if (cur)
+        fair_charge(&cur->guest->fair, now - cur->running_since);
     if (cur && cur->state == VCPU_RUNNING) {
         cur->cpu_time_ns += now - cur->running_since;
         cur->state = VCPU_RUNNABLE;
         runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
         enqueue(cur);
     }
-    struct vcpu *next = pick_next(now);
+    struct vcpu *next = pick_next(now, yielding && cur ? cur->guest : NULL);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
@@ -428,7 +530,7 @@ static void reschedule(struct trap_frame *f)
         if (guests_alive() == 0)
             finish();
         if (window_boundary && now >= window_boundary)
-            next = pick_next(now); /* the window changed while idle */
+            next = pick_next(now, NULL); /* the window changed while idle */
         if (next)
             break;
         idle_kick = false;
@@ -445,7 +547,7 @@ static void reschedule(struct trap_frame *f)
         irqoff_idle_entered();
         now = time_now_ns();
         enforce_time_limit(now);
-        next = pick_next(now);
+        next = pick_next(now, NULL);
     }
     switch_to(next, f, now);
 }
@@ -455,10 +557,15 @@ void sched_return_to_guest(struct trap_frame *f)
     struct percpu *cpu = this_cpu();
     for (;;) {
         struct vcpu *cur = cpu->current;
-        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING)
+        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
             reschedule(f);
-        else
+        } else {
+            if (slice_cut) { /* a wake-up shortened the run */
+                slice_cut = false;
+                rearm(time_now_ns());
+            }
             f->rflags = vcpu_sanitize_rflags(f->rflags);
+        }
         deliver_upcall(cpu->current, f);
         /* An upcall that could not be delivered ended the guest: choose
          * again. */

@@ -1,7 +1,11 @@
-/* Which vCPU runs: round robin over runnable vCPUs, preempted by the local
- * APIC timer at the end of a time slice, so a guest that never yields still
- * cannot keep the CPU from others. hv itself is never preempted: it runs
- * with interrupts off, and only ever for a bounded time per entry. */
+/* Which vCPU runs: the guest furthest behind its weight's share of the CPU
+ * (hv/sched/fair.h), and among its runnable vCPUs the next in round robin,
+ * preempted by the local APIC timer when its run is over, so a guest that
+ * never yields still cannot keep the CPU from others, and a guest's share
+ * does not grow with its vCPUs, its wake-ups or its yields. With a partition
+ * schedule (hv/sched/partition.h) the window's owner runs instead, round
+ * robin with slices. hv itself is never preempted: it runs with interrupts
+ * off, and only ever for a bounded time per entry. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,10 +17,13 @@ struct vcpu;
 
 #define SCHED_SLICE_NS 10000000ULL /* 10 ms, at the default weight */
 
-/* A guest's slice: proportional to its weight (256 = SCHED_SLICE_NS), so a
- * CPU-bound guest's share of the CPU is its weight's share; kept between
- * 1 ms and 100 ms so no guest can hold the CPU long or thrash it. */
+/* A guest's slice in a partition window: proportional to its weight
+ * (256 = SCHED_SLICE_NS), kept between 1 ms and 100 ms. */
 uint64_t sched_slice_for_weight(uint32_t weight);
+struct guest;
+/* A new guest's scheduling state, from its hv.cfg weight (1..65535), before
+ * its vCPUs are added. */
+void sched_guest_init(struct guest *g, uint32_t weight);
 
 /* time_limit_ns: 0, or when (on the monotonic clock) to stop every guest
  * still running: a safety net for unattended runs and tests. */

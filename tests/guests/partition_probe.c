@@ -5,7 +5,7 @@
 #include "hvg.h"
 #include "hvg_event.h"
 
-#define STRETCHES 64
+#define STRETCHES 1024 /* a fair scheduler switches every few ms */
 #define GAP_NS 200000ull
 #define RUN_FOR_NS 400000000ull /* 400 ms of system time */
 

@@ -1,0 +1,93 @@
+/* Per-guest fair shares: virtual-time accounting, the clamp on wake and
+ * yield, and picking (see fair.h for the rules). */
+#include "hv/sched/fair.h"
+
+#include <stddef.h>
+
+void fair_queue_init(struct fair_queue *q)
+{
+    q->head = q->tail = NULL;
+    q->floor = 0;
+    q->count = 0;
+}
+
+void fair_entity_init(struct fair_entity *e, uint32_t weight)
+{
+    if (weight == 0)
+        weight = 1;
+    if (weight > 65535)
+        weight = 65535;
+    e->vtime = 0;
+    e->weight = weight;
+    e->lag = fair_scale(e, FAIR_QUANTUM_NS);
+    e->queued = false;
+    e->prev = e->next = NULL;
+}
+
+/* The most virtual time e may be behind: one quantum of its own time. */
+static uint64_t lag_allowed(const struct fair_entity *e)
+{
+    return e->lag;
+}
+
+void fair_enqueue(struct fair_queue *q, struct fair_entity *e)
+{
+    if (e->queued)
+        return;
+    uint64_t lowest = q->floor - lag_allowed(e);
+    if (fair_before(e->vtime, lowest))
+        e->vtime = lowest;
+    e->next = NULL;
+    e->prev = q->tail;
+    if (q->tail)
+        q->tail->next = e;
+    else
+        q->head = e;
+    q->tail = e;
+    e->queued = true;
+    q->count++;
+}
+
+void fair_dequeue(struct fair_queue *q, struct fair_entity *e)
+{
+    if (!e->queued)
+        return;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        q->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        q->tail = e->prev;
+    e->prev = e->next = NULL;
+    e->queued = false;
+    q->count--;
+}
+
+uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, uint64_t ran_ns)
+{
+    const struct fair_entity *next = NULL;
+    if (q->count == 2 && (q->head == e || q->tail == e)) {
+        next = q->head == e ? q->tail : q->head; /* the common case, no loop */
+    } else {
+        for (const struct fair_entity *o = q->head; o; o = o->next)
+            if (o != e && (!next || fair_before(o->vtime, next->vtime)))
+                next = o;
+    }
+    return fair_run_before(e, next, ran_ns);
+}
+
+bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
+                         uint64_t ran_ns)
+{
+    if (woken == cur)
+        return false;
+    /* Up to a slice (of the heavier one's time) ahead still preempts: an
+     * occasional waker answers its events at once although it used a bit
+     * more than the running guest lately; a frequent one soon runs out of
+     * that lead, and every run is charged, so the shares hold. */
+    const struct fair_entity *heavier = woken->weight > cur->weight ? woken : cur;
+    return fair_before(woken->vtime,
+                  cur->vtime + fair_scale(cur, ran_ns) + fair_scale(heavier, FAIR_SLICE_NS));
+}

@@ -1,0 +1,139 @@
+"""System tests of per-guest fair shares (issue 10, attack 5): CPU hogs of 1
+and 16 vCPUs, spin-and-poll, timer storms and yield storms, each booted
+beside the well-behaved companion (tests/guests/companion.c), which must
+finish within its weight's share of the CPU; and three guests of weights
+1:2:4 beside a spin-and-poll attacker, whose shares of a 2 s window must be
+their weights' within a few percent. All run under -icount: QEMU's clock is
+then 8 ns per instruction, so the shares do not depend on the host's load.
+
+Each fails on a scheduler that shares the CPU per vCPU or gives a woken
+vCPU a fresh slice at the front of the queue (main before issue 10: the
+companion needed 12x to 42x its share of wall time)."""
+
+import re
+
+from harness import Boot, run
+from judge import companion_within_share, ended_line, expect, guest_lines, test_guest
+from registry import system_test
+
+# The attackers never stop by themselves: hv stops them (and names them).
+TIME_LIMIT_MS = 1500
+# Room for the companion's own hypercalls and a quantum of lag (a fair hv
+# needs 1.0x). The failures it catches were 12x and 42x; beside one 1-vCPU
+# spinner, main before issue 10 needed 1.3x (a yield lost the rest of the
+# companion's slice).
+SLACK = 1.2
+
+
+def no_panic(problems, r):
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+
+
+def stopped_at_limit(problems, log, name):
+    expect(problems, ended_line(log, name) == "stopped: hv.cfg time_limit_ms reached",
+           f"{name} was not stopped at the time limit: {ended_line(log, name)!r}")
+
+
+def beside_companion(build, attackers, share, cfg="", name="sched"):
+    """Boots the companion beside `attackers` ((image, ESP name) pairs),
+    judges its share, that each attacker ran until the time limit stopped
+    it, and that hv did not panic."""
+    boot = Boot(images=[test_guest(build, "companion")] + attackers, cfg=cfg, icount=True,
+                runner_cfg=[f"time_limit_ms = {TIME_LIMIT_MS}"])
+    r = run(build, boot, name)
+    problems = []
+    companion_within_share(problems, r.log, share, slack=SLACK)
+    for _, guest in attackers:
+        stopped_at_limit(problems, r.log, guest)
+    no_panic(problems, r)
+    lines = [l for l in r.log.splitlines() if "companion companion:" in l and "wall" in l]
+    if lines:
+        print(f"  {name}: {lines[-1].split('] ', 1)[-1]} (share {share})")
+    return problems, r
+
+
+def vcpus_cfg(name, n):
+    return f"[guest {name}]\nvcpus = {n}\nmemory = 4M\n"
+
+
+@system_test
+def test_sched_companion_beside_spinner(build):
+    return beside_companion(build, [(test_guest(build, "spin"), "spin")], 0.5,
+                            name="sched-spinner")
+
+
+@system_test
+def test_sched_companion_beside_16_vcpu_spinner(build):
+    return beside_companion(build, [(test_guest(build, "spin"), "spin16")], 0.5,
+                            cfg=vcpus_cfg("spin16", 16), name="sched-spinner16")
+
+
+@system_test
+def test_sched_companion_beside_spin_and_poll(build):
+    return beside_companion(build, [(test_guest(build, "sched-spin-poll"), "spin-poll")], 0.5,
+                            name="sched-spin-poll")
+
+
+@system_test
+def test_sched_companion_beside_timer_storm(build):
+    return beside_companion(build, [(test_guest(build, "sched-timer-storm"), "timer-storm")],
+                            0.5, name="sched-timer-storm")
+
+
+@system_test
+def test_sched_companion_beside_16_vcpu_yield_storm(build):
+    return beside_companion(build, [(test_guest(build, "sched-yield-storm"), "yield-storm16")],
+                            0.5, cfg=vcpus_cfg("yield-storm16", 16), name="sched-yield-storm16")
+
+
+@system_test
+def test_sched_companion_beside_16_vcpu_spin_and_poll(build):
+    return beside_companion(build, [(test_guest(build, "sched-spin-poll"), "spin-poll16")], 0.5,
+                            cfg=vcpus_cfg("spin-poll16", 16), name="sched-spin-poll16")
+
+
+@system_test
+def test_sched_companion_beside_four_spinners_one_of_16_vcpus(build):
+    spin = test_guest(build, "spin")
+    return beside_companion(build, [(spin, "spin-a"), (spin, "spin-b"), (spin, "spin-c"),
+                                    (spin, "spin16")], 0.2,
+                            cfg=vcpus_cfg("spin16", 16), name="sched-four-spinners")
+
+
+# --- shares by weight -------------------------------------------------------------------
+
+WEIGHTS = {"share-1": 256, "share-2": 512, "share-4": 1024}
+ATTACKER_WEIGHT = 256
+SHARE_TOLERANCE = 0.02  # of the whole CPU
+
+
+@system_test
+def test_sched_shares_follow_weights_1_2_4_beside_spin_and_poll(build):
+    share = test_guest(build, "sched-share")
+    cfg = "".join(f"[guest {n}]\nweight = {w}\n" for n, w in WEIGHTS.items())
+    boot = Boot(images=[(share, n) for n in WEIGHTS] +
+                [(test_guest(build, "sched-spin-poll"), "spin-poll")],
+                cfg=cfg, icount=True, runner_cfg=["time_limit_ms = 4000"])
+    r = run(build, boot, "sched-shares")
+    problems = []
+    total = sum(WEIGHTS.values()) + ATTACKER_WEIGHT
+    report = []
+    for name, weight in WEIGHTS.items():
+        lines = guest_lines(r.log, name)
+        m = next((re.match(rf"{name}: share over (\d+) ns: running (\d+) ns", l) for l in lines
+                  if re.match(rf"{name}: share over", l)), None)
+        if not m:
+            problems.append(f"{name} reported no share: {lines[-2:]}")
+            continue
+        got = int(m.group(2)) / int(m.group(1))
+        want = weight / total
+        report.append(f"{name} {100 * got:.2f} % (share {100 * want:.2f} %)")
+        expect(problems, abs(got - want) <= SHARE_TOLERANCE,
+               f"{name} (weight {weight}) got {100 * got:.2f} % of the CPU over the window; "
+               f"its share is {100 * want:.2f} % (tolerance {100 * SHARE_TOLERANCE:.0f} %)")
+        expect(problems, f"hv: guest {name} exited with status 0" in r.log,
+               f"{name} did not exit 0")
+    stopped_at_limit(problems, r.log, "spin-poll")
+    no_panic(problems, r)
+    print("  sched-shares: " + ", ".join(report))
+    return problems, r
