@@ -80,6 +80,24 @@ struct hv_iret_frame {
 #define HV_SPACE_KERNEL 0
 #define HV_MAX_USER_SPACES 16
 #define HV_GUEST_MAP_LIMIT 0x00007fff00000000ULL
+/* Bounded work (docs/abi.md, "Memory operations"): one HV_CALL_MEM_MAP or
+ * HV_CALL_MEM_PROTECT handles at most this many pages (never past the end
+ * of a 2 MiB-aligned block), all or none, and returns how many it handled;
+ * the caller calls again for the rest. Fresh pages are zeroed, so their
+ * batch is smaller. */
+#define HV_MEM_BATCH_PAGES 32
+#define HV_MEM_FRESH_BATCH_PAGES 8
+/* One HV_CALL_MEM_UNMAP visits at most this many page-table entries (a
+ * mapped page costs HV_MEM_UNMAP_PAGE_COST of them) and returns how many
+ * pages of the range it dealt with, mapped or not. */
+#define HV_MEM_UNMAP_BUDGET 1024
+#define HV_MEM_UNMAP_PAGE_COST 16
+/* HV_CALL_USER_SPACE_DESTROY: the space is partly torn down; call again
+ * with the same handle (it can no longer be used for anything else). */
+#define HV_CONTINUE 1
+/* A frame may have at most this many writable mappings, and as many
+ * executable ones (-HV_ENOMEM past it). */
+#define HV_FRAME_MAX_MAPPINGS 65535
 
 /* --- the shared page ------------------------------------------------------------
  * One page per guest at hv_start_info.shared_va, read-write to the guest. */
