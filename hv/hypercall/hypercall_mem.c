@@ -197,7 +197,7 @@ int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
         }
     }
     for (uint64_t i = 0; i < n; i++)
-        if (pt_protect(s, va + i * PAGE, PAGE, flags | (old[i] & PTE_SW_MAX)) != PT_OK)
+        if (pt_set_leaf_flags(s, va + i * PAGE, flags | (old[i] & PTE_SW_MAX)) != PT_OK)
             panic("MEM_PROTECT: a checked page at 0x%lx failed", (unsigned long)(va + i * PAGE));
     flush(s, va, n, false);
     return (int64_t)n;

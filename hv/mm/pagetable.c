@@ -359,6 +359,18 @@ void pt_for_each_leaf(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, 
     visit_leaves(s, s->root_phys, 4, 0, va_lo, va_hi, fn, arg);
 }
 
+int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags)
+{
+    if (!s || !s->root_phys || !is_canonical(va) || (va & (PAGE_SIZE_4K - 1)) || !flags_ok(flags))
+        return PT_EINVAL;
+    int level;
+    uint64_t *e = walk(s, va, flags & PTE_U, &level);
+    if (!(*e & PTE_P) || level != 1)
+        return PT_ENOENT;
+    *e = (*e & PTE_ADDR_MASK) | flags | PTE_P;
+    return PT_OK;
+}
+
 int pt_missing_tables(const struct pt_space *s, uint64_t va)
 {
     if (!s || !s->root_phys || !is_canonical(va))

@@ -91,6 +91,10 @@ typedef void (*pt_leaf_fn)(void *arg, uint64_t va, uint64_t pa, uint64_t size, u
 void pt_for_each_leaf(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_leaf_fn fn,
                       void *arg);
 
+/* Replaces the flags of the 4 KiB leaf mapping va (one walk, no split):
+ * PT_OK, PT_ENOENT if va has no 4 KiB leaf, PT_EINVAL for bad flags. */
+int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags);
+
 /* Page tables that mapping one 4 KiB page at va would have to allocate
  * (0 to 3; 0 also when a large leaf covers va). */
 int pt_missing_tables(const struct pt_space *s, uint64_t va);

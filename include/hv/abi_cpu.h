@@ -85,12 +85,12 @@ struct hv_iret_frame {
  * of a 2 MiB-aligned block), all or none, and returns how many it handled;
  * the caller calls again for the rest. Fresh pages are zeroed, so their
  * batch is smaller. */
-#define HV_MEM_BATCH_PAGES 32
+#define HV_MEM_BATCH_PAGES 16
 #define HV_MEM_FRESH_BATCH_PAGES 8
 /* One HV_CALL_MEM_UNMAP visits at most this many page-table entries (a
  * mapped page costs HV_MEM_UNMAP_PAGE_COST of them) and returns how many
  * pages of the range it dealt with, mapped or not. */
-#define HV_MEM_UNMAP_BUDGET 1024
+#define HV_MEM_UNMAP_BUDGET 512
 #define HV_MEM_UNMAP_PAGE_COST 16
 /* HV_CALL_USER_SPACE_DESTROY: the space is partly torn down; call again
  * with the same handle (it can no longer be used for anything else). */

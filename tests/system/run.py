@@ -19,6 +19,7 @@ import cases  # noqa: E402,F401  (registers the tests)
 import guest_cases  # noqa: E402,F401
 import pv_cases  # noqa: E402,F401
 import ev_cases  # noqa: E402,F401
+import mem_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
