@@ -43,7 +43,7 @@ def self_checked(problems, log, name):
 # these tests judge 0.4. What they guard against is far beyond that: before
 # bounded calls one hypercall held the CPU for minutes.
 SHARE = 0.4
-LONGEST_WAIT_US = 25000  # two time slices of the attacker
+LONGEST_WAIT_US = 50000  # five time slices of the attacker
 
 
 def attack(build, guest, tag, cfg="", icount=False, mem=256, share=SHARE, extra=()):
@@ -74,4 +74,20 @@ def test_mem_huge_ranges_bounded_per_call(build):
         insns = cycles * INSN_PER_TSC
         expect(problems, insns <= IRQ_OFF_TARGET,
                f"a {kind} call costs {insns:.0f} instructions, more than {IRQ_OFF_TARGET}")
+    return problems, r
+
+
+@system_test
+def test_mem_read_only_shm_never_writable(build):
+    """Attack 2: a guest with a read-only [shm] region tries every route to
+    write it (writable alias, MEM_PROTECT, a read-only alias raised, alias of
+    an alias, a user space), and to write its start-info page and its code:
+    all refused with -HV_EPERM, and the region's owner finds it unchanged."""
+    cfg = "[shm victim]\nsize = 8K\nmap = mem-shm-owner:rw mem-shm-ro:ro\n"
+    problems, r, lines = attack(build, "mem-shm-ro", "mem-shm-ro", cfg=cfg,
+                                extra=[test_guest(build, "mem-shm-owner")], share=SHARE * 2 / 3)
+    expect(problems, "[mem-shm-owner] mem-shm-owner: the region is unchanged" in r.log,
+           "the owner of the shared region found it changed: " +
+           str(guest_lines(r.log, "mem-shm-owner")[-2:]))
+    expect(problems, exited(r.log, "mem-shm-owner"), "the region's owner did not exit 0")
     return problems, r
