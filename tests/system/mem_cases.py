@@ -91,3 +91,28 @@ def test_mem_read_only_shm_never_writable(build):
            str(guest_lines(r.log, "mem-shm-owner")[-2:]))
     expect(problems, exited(r.log, "mem-shm-owner"), "the region's owner did not exit 0")
     return problems, r
+
+
+@system_test
+def test_mem_allowances_are_reservations(build):
+    """Attack 3: two guests with 96 MiB allowances each map fresh pages (two
+    page tables apiece) until -HV_ENOMEM: neither passes its allowance, both
+    reach it, both get every page and table back after unmapping, user
+    space create/destroy loops drain nothing; a third copy, whose allowance
+    is no longer free, is rejected at load with the sizes named."""
+    image = test_guest(build, "mem-allowance")
+    boot = Boot(images=[(image, "mem-allowance-a"), (image, "mem-allowance-b"),
+                        (image, "mem-allowance-c"), test_guest(build, "companion")],
+                mem=256, timeout=240)
+    r = run(build, boot, "mem-allowance")
+    problems = []
+    names = sorted(set(re.findall(r"^\[(mem-allowance[^\]]*)\] ", r.log, re.M)))
+    expect(problems, len(names) == 2, f"expected two copies to run, saw {names}")
+    for n in names:
+        self_checked(problems, r.log, n)
+    expect(problems, re.search(r"^hv: error: image mem-allowance-c rejected: .*98304 KiB.*"
+                               r"\d+ KiB (are )?free", r.log, re.M),
+           "the third copy was not rejected naming its 98304 KiB allowance and the free memory")
+    companion_within_share(problems, r.log, SHARE * 2 / 3)
+    balanced(problems, r.log)
+    return problems, r
