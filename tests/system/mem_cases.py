@@ -116,3 +116,12 @@ def test_mem_allowances_are_reservations(build):
     companion_within_share(problems, r.log, SHARE * 2 / 3)
     balanced(problems, r.log)
     return problems, r
+
+
+@system_test
+def test_mem_wx_counters_cannot_wrap(build):
+    """Attack 4: 300 writable aliases of one frame, then an executable one;
+    writable aliases in batches to the counter's limit (-HV_ENOMEM); 300
+    executable aliases, then a writable one: W^X per frame holds throughout."""
+    problems, r, lines = attack(build, "mem-wx-alias", "mem-wx-alias")
+    return problems, r
