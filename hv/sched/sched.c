@@ -352,8 +352,11 @@ static void leave_guest_tables(void)
 static void __attribute__((noreturn)) finish(void)
 {
     leave_guest_tables();
-    while (guests_to_reap())
+    while (guests_to_reap()) {
         reap_guests();
+        irq_enable(); /* an interrupt-window between bounded steps */
+        irq_disable();
+    }
     slice_end = 0;
     timer_arm(0);
     all_ended();

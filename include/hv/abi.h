@@ -59,7 +59,8 @@ enum hv_hypercall {
 #define HV_ENOMEM 12   /* not enough memory (the guest's allowance or the machine's) */
 #define HV_EBUSY 16    /* in use (e.g. destroying the user space a vCPU runs in) */
 #define HV_EEXIST 17   /* already mapped */
-/* (HV_EPERM also: a mapping that would make a frame writable and executable) */
+/* (HV_EPERM also: a mapping that would make a frame writable and executable,
+ * or a mapping above its maximum protections: docs/abi.md, Memory operations) */
 #define HV_ESRCH 3     /* no such peer guest */
 #define HV_ETIMEDOUT 110
 

@@ -73,7 +73,10 @@ struct hv_iret_frame {
  * 4 KiB, va page-aligned, below HV_GUEST_MAP_LIMIT. src_va 0 maps fresh,
  * zeroed pages charged to the guest's memory allowance; otherwise the pages
  * already mapped at src_va.. in the kernel space are mapped again (the same
- * memory, shared). Writable and executable together is refused. */
+ * memory, shared). Writable and executable together is refused (W^X holds
+ * per frame, across all mappings), and so is anything above a mapping's
+ * maximum protections (an alias takes its source's). The calls return how
+ * many pages they dealt with; see the bounds below. */
 #define HV_PROT_READ 0x1
 #define HV_PROT_WRITE 0x2
 #define HV_PROT_EXEC 0x4
