@@ -330,35 +330,6 @@ void pt_for_each_table(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi,
     visit(s, s->root_phys, 4, 0, va_lo, va_hi, fn, arg);
 }
 
-static void visit_leaves(const struct pt_space *s, uint64_t table, int level, uint64_t base,
-                         uint64_t lo, uint64_t hi, pt_leaf_fn fn, void *arg)
-{
-    const uint64_t *t = table_at(s, table);
-    uint64_t span = level_span(level);
-    for (unsigned i = 0; i < ENTRIES; i++) {
-        uint64_t e = t[i];
-        if (!(e & PTE_P))
-            continue;
-        uint64_t first = base + i * span;
-        if (level == 4 && i >= ENTRIES / 2)
-            first |= 0xffff000000000000ULL;
-        if (first > hi || first + (span - 1) < lo)
-            continue;
-        if (is_leaf(e, level))
-            fn(arg, first, e & PTE_ADDR_MASK & ~(span - 1), span, e & ~PTE_ADDR_MASK);
-        else
-            visit_leaves(s, e & PTE_ADDR_MASK, level - 1, first, lo, hi, fn, arg);
-    }
-}
-
-void pt_for_each_leaf(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_leaf_fn fn,
-                      void *arg)
-{
-    if (!s || !s->root_phys || !fn)
-        return;
-    visit_leaves(s, s->root_phys, 4, 0, va_lo, va_hi, fn, arg);
-}
-
 int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags)
 {
     if (!s || !s->root_phys || !is_canonical(va) || (va & (PAGE_SIZE_4K - 1)) || !flags_ok(flags))

@@ -84,12 +84,9 @@ typedef void (*pt_visit_fn)(void *arg, uint64_t table_phys, int level);
 void pt_for_each_table(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_visit_fn fn,
                        void *arg);
 
-/* Calls fn for every present leaf (4 KiB, 2 MiB or 1 GiB) overlapping
- * [va_lo, va_hi] (inclusive), in address order, with its whole extent and
- * raw flags. The callback must not change the tables. */
+/* A present leaf (4 KiB, 2 MiB or 1 GiB) with its whole extent and raw
+ * flags, as pt_unmap_bounded reports it. */
 typedef void (*pt_leaf_fn)(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags);
-void pt_for_each_leaf(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_leaf_fn fn,
-                      void *arg);
 
 /* Replaces the flags of the 4 KiB leaf mapping va (one walk, no split):
  * PT_OK, PT_ENOENT if va has no 4 KiB leaf, PT_EINVAL for bad flags. */

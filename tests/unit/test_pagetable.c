@@ -474,52 +474,6 @@ static void test_for_each_table(void)
     pt_for_each_table(&s, 0, UINT64_MAX, NULL, NULL); /* no visitor: nothing happens */
 }
 
-struct leaf_log {
-    unsigned n;
-    uint64_t va[8], pa[8], size[8], flags[8];
-};
-
-static void record_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
-{
-    struct leaf_log *l = arg;
-    if (l->n < 8) {
-        l->va[l->n] = va;
-        l->pa[l->n] = pa;
-        l->size[l->n] = size;
-        l->flags[l->n] = flags;
-    }
-    l->n++;
-}
-
-static void test_for_each_leaf(void)
-{
-    struct pt_space s;
-    fresh(&s);
-    CHECK(pt_map(&s, 0x400000, 0x10000000, 2 * PG, PTE_W | PTE_U, 0) == PT_OK);
-    CHECK(pt_map(&s, 0x40000000, 0x20000000, M2, PTE_NX, PT_ALLOW_2M) == PT_OK);
-    CHECK(pt_map(&s, 0xffff800000000000ULL, 0x30000000, PG, PTE_W, 0) == PT_OK);
-    struct leaf_log all = {0};
-    pt_for_each_leaf(&s, 0, ~0ULL, record_leaf, &all);
-    CHECK_EQ_U64(all.n, 4);
-    CHECK_EQ_U64(all.va[0], 0x400000);
-    CHECK_EQ_U64(all.pa[1], 0x10001000);
-    CHECK_EQ_U64(all.size[1], PG);
-    CHECK(all.flags[1] & PTE_U);
-    CHECK_EQ_U64(all.va[2], 0x40000000);
-    CHECK_EQ_U64(all.size[2], M2);
-    CHECK(all.flags[2] & PTE_NX);
-    CHECK_EQ_U64(all.va[3], 0xffff800000000000ULL);
-    /* The lower half only: the upper-half leaf is not reported. */
-    struct leaf_log lower = {0};
-    pt_for_each_leaf(&s, 0, 0x00007fffffffffffULL, record_leaf, &lower);
-    CHECK_EQ_U64(lower.n, 3);
-    /* A window inside the 2 MiB page still reports it whole. */
-    struct leaf_log mid = {0};
-    pt_for_each_leaf(&s, 0x40001000, 0x40001fff, record_leaf, &mid);
-    CHECK_EQ_U64(mid.n, 1);
-    CHECK_EQ_U64(mid.pa[0], 0x20000000);
-}
-
 /* --- bounded unmapping --------------------------------------------------- */
 
 struct unmap_log {
@@ -696,7 +650,6 @@ int main(void)
     RUN_TEST(test_enomem_midway_maps_nothing);
     RUN_TEST(test_enomem_on_split_changes_nothing);
     RUN_TEST(test_for_each_table);
-    RUN_TEST(test_for_each_leaf);
     RUN_TEST(test_bounded_unmap_of_a_huge_sparse_range_is_quick);
     RUN_TEST(test_bounded_unmap_stops_on_budget_and_resumes);
     RUN_TEST(test_bounded_unmap_keeps_what_is_outside);
