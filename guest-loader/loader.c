@@ -35,13 +35,15 @@ static uint64_t page_up(uint64_t v)
     return (v + PAGE - 1) & ~(PAGE - 1);
 }
 
+/* A segment's permissions are also the most its pages may ever become:
+ * code is never writable, data never executable. */
 static uint64_t segment_flags(uint32_t pflags)
 {
     uint64_t f = 0;
     if (pflags & PF_W)
-        f |= PTE_W;
+        f |= PTE_W | PTE_SW_MAY_WRITE;
     if (pflags & PF_X)
-        f |= PTE_SW_EXEC;
+        f |= PTE_SW_EXEC | PTE_SW_MAY_EXEC;
     else
         f |= cpu_nx_mask();
     return f;
@@ -55,10 +57,11 @@ static bool set_final_flags(struct guest *g, uint64_t start, uint64_t end, uint6
         uint64_t pa, old;
         if (!pt_lookup(&g->space, va, &pa, &old))
             return false;
-        guest_frame_count_mapping(pa, old, -1);
-        if (!guest_frame_may_map(pa, flags))
+        guest_frame_drop_mapping(pa, old);
+        if (guest_frame_add_mapping(pa, flags) != 0) {
+            guest_frame_add_mapping(pa, old);
             return false;
-        guest_frame_count_mapping(pa, flags, +1);
+        }
     }
     return pt_protect(&g->space, start, end - start, flags) == PT_OK;
 }
@@ -132,16 +135,20 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
         return false;
     }
 
+    /* Stacks and the heap may become anything the per-frame W^X rule
+     * allows, like fresh pages; the shared page never executable; the
+     * start-info page never writable once filled (no maximum bits). */
+    uint64_t any = PTE_W | cpu_nx_mask() | PTE_SW_MAX;
     uint64_t stack = page_up(p->stack_bytes);
     for (uint32_t i = 0; i < p->vcpus; i++) {
         uint64_t top = STACKS_TOP - i * (stack + PAGE);
-        if (guest_map_zeroed(g, top - stack, stack, PTE_W | cpu_nx_mask()) != 0) {
+        if (guest_map_zeroed(g, top - stack, stack, any) != 0) {
             fmt_format(why, why_len, "not enough memory for the stack of vCPU %u", i);
             return false;
         }
     }
     if (guest_map_zeroed(g, START_INFO_VA, PAGE, PTE_W | cpu_nx_mask()) != 0 ||
-        guest_map_zeroed(g, SHARED_VA, PAGE, PTE_W | cpu_nx_mask()) != 0) {
+        guest_map_zeroed(g, SHARED_VA, PAGE, PTE_W | cpu_nx_mask() | PTE_SW_MAY_WRITE) != 0) {
         fmt_format(why, why_len, "not enough memory for the start-info and shared pages");
         return false;
     }
@@ -158,12 +165,12 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     /* Half of what the allowance leaves becomes the heap, above the image
      * with a guard page between them; the other half stays unmapped for the
      * guest's memory operations (HV_CALL_MEM_MAP of fresh pages). */
-    uint64_t used = g->pages_mapped * PAGE;
+    uint64_t used = g->mem.used * PAGE; /* page tables included */
     uint64_t heap_start = img->highest + PAGE;
     uint64_t heap = used < p->memory_bytes ? page_down((p->memory_bytes - used) / 2) : 0;
     if (heap > HV_GUEST_IMAGE_MAX - heap_start)
         heap = page_down(HV_GUEST_IMAGE_MAX - heap_start);
-    if (heap && guest_map_zeroed(g, heap_start, heap, PTE_W | cpu_nx_mask()) != 0) {
+    if (heap && guest_map_zeroed(g, heap_start, heap, any) != 0) {
         fmt_format(why, why_len, "not enough memory for a 0x%lx-byte heap", (unsigned long)heap);
         return false;
     }
@@ -277,20 +284,30 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
                   f->name, p.name, p.name_from_cfg ? "hv.cfg" : "the file name", holder->file);
         return false;
     }
+    /* The allowance is set aside now, whole: free memory that no other
+     * guest's allowance holds, keeping HV_RESERVE_BYTES for hv itself. */
     uint64_t free_bytes = mm_free_bytes();
     uint64_t available = free_bytes > HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : 0;
     if (p.memory_bytes > available) {
         rejected++;
-        log_error("image %s rejected: guest %s asks for %lu KiB of memory, %lu KiB are free",
+        log_error("image %s rejected: guest %s asks for %lu KiB of memory, %lu KiB are free "
+                  "and not reserved for other guests",
                   f->name, p.name, (unsigned long)(p.memory_bytes >> 10),
                   (unsigned long)(available >> 10));
         return false;
     }
     uint64_t structures_before = kmalloc_bytes_in_use();
-    struct guest *g = guest_create(p.name, f->name, p.memory_bytes);
+    bool no_room;
+    struct guest *g = guest_create(p.name, f->name, p.memory_bytes, &no_room);
     if (!g) {
         rejected++;
-        log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
+        if (no_room)
+            log_error("image %s rejected: the %lu KiB allowance of guest %s could not be set "
+                      "aside (%lu KiB free and not reserved)",
+                      f->name, (unsigned long)(p.memory_bytes >> 10), p.name,
+                      (unsigned long)(mm_free_bytes() >> 10));
+        else
+            log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
         return false;
     }
     if (!build(g, &p, &img, file, f->size, why, sizeof(why))) {
@@ -301,7 +318,6 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
     }
     g->vcpus_alive = g->vcpu_count;
     sched_guest_init(g, p.weight);
-    g->charge_tables = true;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
     log_info("guest %s: %s, %u vCPU(s), %lu KiB, entry 0x%lx", g->name, f->name, g->vcpu_count,
@@ -321,6 +337,7 @@ unsigned loader_rejected_images(void)
 unsigned loader_start_guests(const struct handoff *h)
 {
     unsigned started = 0;
+    mm_balance_mark();
     size_t shm_len;
     const char *shm_cfg = cfg_text(h, &shm_len);
     shm_configure(shm_cfg, shm_len);

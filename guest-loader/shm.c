@@ -128,6 +128,26 @@ void shm_configure(const char *cfg, size_t len)
     }
 }
 
+/* Maps region r at va for g with leaf flags, hv's reference kept. */
+static bool map_region(struct guest *g, const struct region *r, uint64_t va, uint64_t flags)
+{
+    for (uint64_t off = 0; off < r->bytes; off += PAGE) {
+        uint64_t pa = r->phys + off;
+        if (guest_frame_add_mapping(pa, flags) != 0)
+            return false;
+        if (!guest_frame_share(pa)) {
+            guest_frame_drop_mapping(pa, flags);
+            return false;
+        }
+        if (pt_map(&g->space, va + off, pa, PAGE, flags, 0) != PT_OK) {
+            guest_frame_release(pa, NULL); /* never the last: hv holds one */
+            guest_frame_drop_mapping(pa, flags);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why_len)
 {
     unsigned slot = 0;
@@ -143,14 +163,13 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
                 return false;
             }
             uint64_t va = SHM_BASE + slot * SHM_STRIDE;
-            uint64_t flags = PTE_P | PTE_U | cpu_nx_mask() | (r->map[m].writable ? PTE_W : 0);
-            for (uint64_t off = 0; off < r->bytes; off += PAGE) {
-                if (!guest_frame_share(r->phys + off) ||
-                    pt_map(&g->space, va + off, r->phys + off, PAGE, flags, 0) != PT_OK) {
-                    fmt_format(why, why_len, "cannot map shared region %s", r->name);
-                    return false;
-                }
-                guest_frame_count_mapping(r->phys + off, flags, +1);
+            /* What hv.cfg granted is also the most the mapping, and every
+             * alias of it, may ever be: "ro" is never writable. */
+            uint64_t flags = PTE_P | PTE_U | cpu_nx_mask() |
+                             (r->map[m].writable ? PTE_W | PTE_SW_MAY_WRITE : 0);
+            if (!map_region(g, r, va, flags)) {
+                fmt_format(why, why_len, "cannot map shared region %s", r->name);
+                return false;
             }
             memcpy(si->shm[slot].name, r->name, sizeof(r->name));
             si->shm[slot].va = va;
@@ -160,4 +179,19 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
         }
     }
     return true;
+}
+
+void shm_free_all(void)
+{
+    for (unsigned i = 0; i < region_count; i++) {
+        struct region *r = &regions[i];
+        if (!r->phys)
+            continue;
+        /* Every guest is gone: hv's reference is the last one. */
+        for (uint64_t off = 0; off < r->bytes; off += PAGE)
+            if (!guest_frame_release(r->phys + off, NULL))
+                log_error("shm %s: page 0x%lx still referenced at the end", r->name,
+                          (unsigned long)off);
+        r->phys = 0;
+    }
 }

@@ -19,3 +19,5 @@ void shm_configure(const char *cfg, size_t len);
 /* Maps the regions that name this guest and fills si->shm[]; false (with
  * the reason) if one cannot be mapped. */
 bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why_len);
+/* At the end of the run, every guest gone: gives the regions' memory back. */
+void shm_free_all(void);

@@ -2,6 +2,7 @@
  * runs one way: CPU tables, consoles, memory, devices, time; then (later
  * issues) guests; then power off. */
 #include "guest-loader/loader.h"
+#include "guest-loader/shm.h"
 #include "hv/acpi/acpi.h"
 #include "hv/config/settings.h"
 #include "hv/console/fbcon.h"
@@ -124,6 +125,10 @@ static void all_guests_ended(void)
     irqoff_report();
     int status = guest_summary();
     entry_report();
+    /* Everything guests caused comes back: checked, one line either way. */
+    guest_release_all();
+    shm_free_all();
+    mm_balance_check();
     unsigned rejected = loader_rejected_images();
     if (rejected) {
         log_error("%u image(s) of \\images were rejected (see above)", rejected);

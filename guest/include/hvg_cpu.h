@@ -47,9 +47,14 @@ static inline int64_t hvg_user_space_create(void)
     return hvg_hypercall0(HV_CALL_USER_SPACE_CREATE);
 }
 
+/* Destroys a user space: hv tears it down in bounded steps, each call
+ * returning HV_CONTINUE until the last; this loops. 0 or the error. */
 static inline int64_t hvg_user_space_destroy(uint64_t space)
 {
-    return hvg_hypercall1(HV_CALL_USER_SPACE_DESTROY, space);
+    int64_t r;
+    while ((r = hvg_hypercall1(HV_CALL_USER_SPACE_DESTROY, space)) == HV_CONTINUE)
+        ;
+    return r;
 }
 
 /* The user space guest user mode runs in from the next return to it. */
@@ -58,25 +63,61 @@ static inline int64_t hvg_set_user_space(uint64_t space)
     return hvg_hypercall1(HV_CALL_SET_USER_SPACE, space);
 }
 
+/* The memory operations do a bounded amount of work per hypercall and
+ * return how many pages they dealt with (docs/abi.md); these wrappers call
+ * again until the whole range is done and return 0, or the first error.
+ * Steps done before an error stay done (a range mapped in part stays
+ * mapped in part: unmap it if you need all or nothing). */
+
 /* Maps pages at va in space (HV_SPACE_KERNEL or a handle): fresh zeroed
  * pages when src_va is 0, else the pages mapped at src_va in the kernel
- * space, shared. prot: HV_PROT_READ/WRITE/EXEC, never WRITE with EXEC. */
+ * space, shared. prot: HV_PROT_READ/WRITE/EXEC, never WRITE with EXEC, and
+ * never above the source mapping's maximum protections. */
 static inline int64_t hvg_mem_map(uint64_t space, uint64_t va, uint64_t pages, uint64_t src_va,
                                   uint64_t prot)
 {
-    return hvg_hypercall6(HV_CALL_MEM_MAP, space, va, pages, src_va, prot, 0);
+    do { /* at least once: 0 pages is hv's to refuse */
+        int64_t r = hvg_hypercall6(HV_CALL_MEM_MAP, space, va, pages, src_va, prot, 0);
+        if (r <= 0)
+            return r ? r : -HV_EINVAL; /* 0 never comes: no endless loop if it did */
+        if ((uint64_t)r > pages)
+            return -HV_EINVAL;
+        pages -= (uint64_t)r;
+        va += (uint64_t)r * 4096;
+        if (src_va)
+            src_va += (uint64_t)r * 4096;
+    } while (pages);
+    return 0;
 }
 
 static inline int64_t hvg_mem_unmap(uint64_t space, uint64_t va, uint64_t pages)
 {
-    return hvg_hypercall6(HV_CALL_MEM_UNMAP, space, va, pages, 0, 0, 0);
+    do { /* at least once: 0 pages is hv's to refuse */
+        int64_t r = hvg_hypercall6(HV_CALL_MEM_UNMAP, space, va, pages, 0, 0, 0);
+        if (r <= 0)
+            return r ? r : -HV_EINVAL;
+        if ((uint64_t)r > pages)
+            return -HV_EINVAL;
+        pages -= (uint64_t)r;
+        va += (uint64_t)r * 4096;
+    } while (pages);
+    return 0;
 }
 
 static inline int64_t hvg_mem_protect(uint64_t space, uint64_t va, uint64_t pages,
                                       uint64_t prot)
 {
-    /* prot is the fourth argument: r10. */
-    return hvg_hypercall6(HV_CALL_MEM_PROTECT, space, va, pages, prot, 0, 0);
+    do { /* at least once: 0 pages is hv's to refuse */
+        /* prot is the fourth argument: r10. */
+        int64_t r = hvg_hypercall6(HV_CALL_MEM_PROTECT, space, va, pages, prot, 0, 0);
+        if (r <= 0)
+            return r ? r : -HV_EINVAL;
+        if ((uint64_t)r > pages)
+            return -HV_EINVAL;
+        pages -= (uint64_t)r;
+        va += (uint64_t)r * 4096;
+    } while (pages);
+    return 0;
 }
 
 /* The guest's shared page (hv_start_info.shared_va). */

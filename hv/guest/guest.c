@@ -19,21 +19,23 @@
 static struct guest *first, *last;
 static uint32_t next_id, alive, unreaped;
 
-/* Page-table pages for a guest's spaces. Once the guest runs they are
- * charged to its allowance, so memory operations cannot make hv spend
- * memory on a guest beyond what it was granted. */
+/* Page-table pages of every space of a guest come out of its allowance,
+ * at load and later alike, and go back to it when freed. */
 static uint64_t alloc_table(void *arg)
 {
     struct guest *g = arg;
-    if (g->charge_tables) {
-        if (g->pages_mapped >= g->memory_bytes / PAGE)
-            return 0;
-        uint64_t pa = frame_get_zeroed();
-        if (pa)
-            g->pages_mapped++;
-        return pa;
-    }
-    return frame_get_zeroed();
+    return frame_get_charged(&g->mem);
+}
+
+void guest_free_table(void *arg, uint64_t table_phys)
+{
+    struct guest *g = arg;
+    frame_put_charged(&g->mem, table_phys);
+}
+
+uint64_t guest_memory_left(const struct guest *g)
+{
+    return frame_reservation_left(&g->mem);
 }
 
 bool guest_space_init(struct guest *g, struct pt_space *s)
@@ -53,7 +55,7 @@ struct pt_space *guest_space(struct guest *g, uint64_t handle)
 {
     if (handle == HV_SPACE_KERNEL)
         return &g->space;
-    if (handle > HV_MAX_USER_SPACES)
+    if (handle > HV_MAX_USER_SPACES || g->space_dying[handle])
         return NULL;
     return g->user_spaces[handle];
 }
@@ -66,12 +68,21 @@ static void copy_name(char *dst, size_t cap, const char *src)
     dst[i] = '\0';
 }
 
-struct guest *guest_create(const char *name, const char *file, uint64_t memory_bytes)
+struct guest *guest_create(const char *name, const char *file, uint64_t memory_bytes,
+                           bool *no_room)
 {
+    *no_room = false;
     struct guest *g = kmalloc(sizeof(*g));
     if (!g)
         return NULL;
+    if (!mm_reserve(&g->mem, memory_bytes / PAGE)) {
+        *no_room = true;
+        kfree(g, sizeof(*g));
+        return NULL;
+    }
     if (!guest_space_init(g, &g->space)) {
+        *no_room = true; /* only its allowance could not hold a root table */
+        mm_reservation_end(&g->mem);
         kfree(g, sizeof(*g));
         return NULL;
     }
@@ -95,19 +106,19 @@ int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flag
     uint64_t pages = bytes / PAGE;
     if (bytes % PAGE || va % PAGE || va >= LOWER_HALF_END || pages > (LOWER_HALF_END - va) / PAGE)
         return -HV_EINVAL;
-    if (pages > g->memory_bytes / PAGE - g->pages_mapped)
+    if (pages > guest_memory_left(g))
         return -HV_ENOMEM;
     for (uint64_t i = 0; i < pages; i++) {
-        uint64_t frame = guest_frame_new();
+        uint64_t frame = guest_frame_new(&g->mem);
         if (!frame)
             return -HV_ENOMEM;
         int rc = pt_map(&g->space, va + i * PAGE, frame, PAGE, flags | PTE_U, 0);
-        if (rc != PT_OK) {
-            guest_frame_release(frame);
+        if (rc != PT_OK || guest_frame_add_mapping(frame, flags) != 0) {
+            if (rc == PT_OK)
+                pt_unmap(&g->space, va + i * PAGE, PAGE);
+            guest_frame_release(frame, &g->mem);
             return rc == PT_EEXIST ? -HV_EINVAL : -HV_ENOMEM;
         }
-        guest_frame_count_mapping(frame, flags, +1);
-        g->pages_mapped++;
     }
     return 0;
 }
@@ -150,52 +161,61 @@ void guest_vcpu_stopped(struct guest *g)
         guest_end(g, GUEST_EXITED, 0, "every vCPU stopped");
 }
 
-/* Leaves of the lower half: the guest's frames, each let go once per
- * mapping (a frame mapped twice goes when both mappings have). */
-static void release_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
+void guest_unmap_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
 {
     (void)va;
     struct guest *g = arg;
     for (uint64_t off = 0; off < size; off += PAGE) {
-        guest_frame_count_mapping(pa + off, flags, -1);
-        if (guest_frame_release(pa + off))
-            g->pages_mapped--;
+        guest_frame_drop_mapping(pa + off, flags);
+        guest_frame_release(pa + off, &g->mem);
     }
 }
 
-static void free_table(void *arg, uint64_t table_phys, int level)
+bool guest_space_teardown_step(struct guest *g, uint64_t handle)
 {
-    (void)arg;
-    (void)level;
-    frame_put(table_phys);
+    struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
+    uint64_t from = g->teardown_done[handle];
+    if (from < LOWER_HALF_END) {
+        struct pt_unmap_step step = {.budget = HV_MEM_UNMAP_BUDGET,
+                                     .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
+                                     .leaf = guest_unmap_leaf,
+                                     .free_table = guest_free_table,
+                                     .arg = g};
+        uint64_t done = 0;
+        if (pt_unmap_bounded(s, from, LOWER_HALF_END - from, &step, &done) != PT_OK)
+            panic("guest %s: cannot tear down address space %lu", g->name, (unsigned long)handle);
+        g->teardown_done[handle] = from + done;
+        if (from + done < LOWER_HALF_END)
+            return false;
+    }
+    /* Every lower-half table is gone; the upper half's are hv's. */
+    guest_free_table(g, s->root_phys);
+    s->root_phys = 0;
+    g->teardown_done[handle] = 0;
+    if (handle != HV_SPACE_KERNEL) {
+        kfree(s, sizeof(*s));
+        g->user_spaces[handle] = NULL;
+        g->space_dying[handle] = false;
+    }
+    return true;
 }
 
-void guest_space_teardown(struct guest *g, struct pt_space *s)
-{
-    pt_for_each_leaf(s, 0, LOWER_HALF_END - 1, release_leaf, g);
-    /* Lower-half tables and the root; the upper half's tables are hv's. */
-    uint64_t *root = phys_to_virt(s->root_phys);
-    for (int i = 256; i < 512; i++)
-        root[i] = 0;
-    pt_for_each_table(s, 0, LOWER_HALF_END - 1, free_table, NULL);
-}
-
-void guest_free_memory(struct guest *g)
+bool guest_free_memory(struct guest *g)
 {
     if (g->memory_freed)
-        return;
-    g->memory_freed = true;
-    if (g->end != GUEST_ALIVE)
-        unreaped--;
-    for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
-        if (g->user_spaces[h]) {
-            guest_space_teardown(g, g->user_spaces[h]);
-            kfree(g->user_spaces[h], sizeof(struct pt_space));
-            g->user_spaces[h] = NULL;
-        }
-    guest_space_teardown(g, &g->space);
+        return true;
+    for (int h = 1; h <= HV_MAX_USER_SPACES; h++) {
+        if (!g->user_spaces[h])
+            continue;
+        g->space_dying[h] = true;
+        guest_space_teardown_step(g, (uint64_t)h);
+        return false; /* one bounded step per call */
+    }
+    if (g->space.root_phys && !guest_space_teardown_step(g, HV_SPACE_KERNEL))
+        return false;
     if (g->shared_pa)
-        guest_frame_release(g->shared_pa); /* hv's own reference */
+        guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */
+    g->shared_pa = 0;
     evtchn_free_table(g);
     g->shared = NULL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
@@ -203,12 +223,21 @@ void guest_free_memory(struct guest *g)
             vcpu_destroy(g->vcpus[i]);
             g->vcpus[i] = NULL;
         }
+    uint64_t still = mm_reservation_end(&g->mem);
+    if (still)
+        log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
+                  (unsigned long)still);
+    g->memory_freed = true;
+    if (g->end != GUEST_ALIVE)
+        unreaped--;
+    return true;
 }
 
 void guest_discard(struct guest *g)
 {
     guest_console_discard(g);
-    guest_free_memory(g);
+    while (!guest_free_memory(g))
+        ; /* at load time: nothing runs beside it yet */
     /* Unlink: a guest that never ran does not appear in the summary. */
     struct guest **p = &first;
     struct guest *prev = NULL;
@@ -223,6 +252,18 @@ void guest_discard(struct guest *g)
     if (g->end == GUEST_ALIVE)
         alive--;
     kfree(g, sizeof(*g));
+}
+
+void guest_release_all(void)
+{
+    while (first) {
+        struct guest *g = first;
+        while (!guest_free_memory(g))
+            ;
+        first = g->next;
+        kfree(g, sizeof(*g));
+    }
+    last = NULL;
 }
 
 struct guest *guest_list(void)

@@ -9,6 +9,7 @@
 #include "hv/console/console_text.h"
 #include "hv/console/log.h"
 #include "hv/console/token_bucket.h"
+#include "hv/mm/frame_alloc.h"
 #include "hv/mm/pagetable.h"
 #include "hv/sched/fair.h"
 #include "include/hv/abi.h"
@@ -39,7 +40,9 @@ struct guest {
     char file[64];
     struct pt_space space;
     uint64_t memory_bytes;      /* as granted */
-    uint64_t pages_mapped;      /* guest frames in use */
+    /* The allowance, set aside at creation: every frame the guest causes
+     * (its pages, the page tables of all its spaces) is charged to it. */
+    struct frame_reservation mem;
     uint64_t start_info_va;
     uint32_t vcpu_count;
     uint32_t vcpus_alive;
@@ -61,34 +64,50 @@ struct guest {
     struct pt_space *user_spaces[HV_MAX_USER_SPACES + 1];
     uint64_t shared_va, shared_pa;
     struct hv_shared_info *shared; /* the shared page, through hv's direct map */
-    /* Page-table pages count against the allowance once the guest runs (its
-     * memory operations), not for what hv built at load time. */
-    bool charge_tables;
+    /* Spaces being torn down in steps (index 0: the kernel space, at the
+     * guest's end): how far, and whether a user space is no longer usable. */
+    uint64_t teardown_done[HV_MAX_USER_SPACES + 1];
+    bool space_dying[HV_MAX_USER_SPACES + 1];
     struct evtchn *evtchn; /* HV_EVTCHN_PORTS entries, made on first use */
     struct guest *next; /* all guests, in start order */
 };
 
-/* A new guest with an empty address space (the upper half shared with hv). */
-struct guest *guest_create(const char *name, const char *file, uint64_t memory_bytes);
-/* Maps `pages` fresh zeroed frames at va with leaf flags; counts them against
- * the guest's memory. Returns the first frame's physical address of the
- * last page mapped... callers use guest_frame() to reach them. */
+/* A new guest with an empty address space (the upper half shared with hv),
+ * its whole allowance set aside; NULL when hv has no memory for its
+ * bookkeeping or the allowance is not free (*no_room says which). */
+struct guest *guest_create(const char *name, const char *file, uint64_t memory_bytes,
+                           bool *no_room);
+/* Maps fresh zeroed frames at va with leaf flags (maximum protections
+ * included), charged to the guest's allowance. */
 int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags);
+/* Pages of the allowance not charged yet. */
+uint64_t guest_memory_left(const struct guest *g);
 /* The frame behind a mapped guest page, through the direct map (NULL if not mapped). */
 void *guest_page_ptr(struct guest *g, uint64_t va);
-/* Address space by handle: 0 the kernel's, 1.. user spaces; NULL if none. */
+/* Address space by handle: 0 the kernel's, 1.. user spaces; NULL if none
+ * (or being destroyed). */
 struct pt_space *guest_space(struct guest *g, uint64_t handle);
 /* Page tables for a new address space of this guest, upper half shared. */
 bool guest_space_init(struct guest *g, struct pt_space *s);
-/* Unmaps everything of a space's lower half and frees its tables. */
-void guest_space_teardown(struct guest *g, struct pt_space *s);
+/* One bounded step of unmapping everything of the space with this handle
+ * (0: the kernel space) and freeing its tables, root included at the end:
+ * true when the space is gone (a user space's struct is freed too). */
+bool guest_space_teardown_step(struct guest *g, uint64_t handle);
+/* Drops one guest page mapping's counts and reference (its leaf flags). */
+void guest_unmap_leaf(void *guest, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags);
+/* Frees a page-table page of the guest's (charged to its allowance). */
+void guest_free_table(void *guest, uint64_t table_phys);
 
 /* Ends the guest: all vCPUs stop, the line is logged, memory is freed once
  * the CPU no longer runs on its page tables. */
 void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason);
 /* Called when a vCPU stops; the guest ends with its last. */
 void guest_vcpu_stopped(struct guest *g);
-void guest_free_memory(struct guest *g);
+/* One bounded step of freeing an ended guest's memory; true when all of
+ * it is back (then it checks nothing stays charged). */
+bool guest_free_memory(struct guest *g);
+/* After the summary: frees every guest's remaining bookkeeping. */
+void guest_release_all(void);
 /* Fully tears a guest down that never ran (a failed load). */
 void guest_discard(struct guest *g);
 

@@ -60,6 +60,7 @@ static int64_t hc_guest_info(struct vcpu *v, struct trap_frame *f)
     info.vcpu_count = g->vcpu_count;
     memcpy(info.name, g->name, sizeof(info.name));
     info.memory_bytes = g->memory_bytes;
+    info.memory_used_bytes = g->mem.used * 4096;
     info.abi_version = HV_ABI_VERSION;
     info.guests_running = guests_alive();
     return copy_to_guest(g, f->rdi, &info, sizeof(info));

@@ -68,6 +68,8 @@ int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
     for (uint64_t h = 1; h <= HV_MAX_USER_SPACES; h++) {
         if (g->user_spaces[h])
             continue;
+        if (guest_memory_left(g) == 0)
+            return -HV_ENOMEM; /* its root table comes out of the allowance */
         struct pt_space *s = kmalloc(sizeof(*s));
         if (!s)
             return -HV_ENOMEM;
@@ -81,19 +83,20 @@ int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
     return -HV_ENOMEM;
 }
 
+/* Bounded: one step of the teardown per call. Once started, the handle can
+ * only be destroyed (guest_space() no longer finds it), so the steps can
+ * resume where the last one stopped. */
 int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
     uint64_t h = f->rdi;
-    if (h == HV_SPACE_KERNEL || !guest_space(g, h))
+    if (h == HV_SPACE_KERNEL || h > HV_MAX_USER_SPACES || !g->user_spaces[h])
         return -HV_EINVAL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i]->arch.user_space == h)
             return -HV_EBUSY;
-    guest_space_teardown(g, g->user_spaces[h]);
-    kfree(g->user_spaces[h], sizeof(struct pt_space));
-    g->user_spaces[h] = NULL;
-    return 0;
+    g->space_dying[h] = true;
+    return guest_space_teardown_step(g, h) ? 0 : HV_CONTINUE;
 }
 
 int64_t hc_set_user_space(struct vcpu *v, struct trap_frame *f)

@@ -1,17 +1,26 @@
 /* Memory operations: a guest changes its own address spaces, mapping only
  * memory that is its own (fresh pages from its allowance, or pages already
- * mapped in its kernel space), never hv's, never writable and executable. */
+ * mapped in its kernel space), never hv's, never writable and executable,
+ * never above a mapping's maximum protections.
+ *
+ * Every call does a bounded amount of work (hv runs them with interrupts
+ * off): MEM_MAP and MEM_PROTECT handle one batch of pages, all or none,
+ * after checking every limit for that batch; MEM_UNMAP visits a bounded
+ * number of page-table entries. Each returns how many pages it dealt with,
+ * and the guest calls again for the rest (the SDK does). */
 #include "hv/hypercall/hypercall_table.h"
 
 #include "hv/cpu/features.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "vcpu/vcpu.h"
 
 #define PAGE 4096ULL
-#define FLUSH_ALL_ABOVE 32 /* pages: past this a CR3 reload is cheaper */
+#define TABLE_SPAN (512 * PAGE) /* what one last-level page table maps */
+#define FLUSH_ALL_ABOVE 32      /* pages: past this a CR3 reload is cheaper */
 
 static bool range_ok(uint64_t va, uint64_t pages)
 {
@@ -29,12 +38,29 @@ static bool prot_flags(uint64_t prot, uint64_t *flags)
     return true;
 }
 
-static void flush(const struct pt_space *s, uint64_t va, uint64_t pages)
+/* Whether leaf flags stay within a mapping's maximum protections. */
+static bool within_max(uint64_t flags, uint64_t max)
+{
+    return (!(flags & PTE_W) || (max & PTE_SW_MAY_WRITE)) &&
+           (!(flags & PTE_SW_EXEC) || (max & PTE_SW_MAY_EXEC));
+}
+
+/* The pages one call handles from va: at most `limit`, and none past the
+ * end of the last-level table covering va, so the batch needs at most the
+ * tables on one path (pt_missing_tables). */
+static uint64_t batch_of(uint64_t va, uint64_t pages, uint64_t limit)
+{
+    uint64_t to_table_end = (TABLE_SPAN - (va & (TABLE_SPAN - 1))) / PAGE;
+    uint64_t n = pages < limit ? pages : limit;
+    return n < to_table_end ? n : to_table_end;
+}
+
+static void flush(const struct pt_space *s, uint64_t va, uint64_t pages, bool tables_freed)
 {
     if (s->root_phys != read_cr3())
         return; /* loading it later flushes: hv uses no PCIDs */
-    if (pages > FLUSH_ALL_ABOVE) {
-        write_cr3(read_cr3());
+    if (tables_freed || pages > FLUSH_ALL_ABOVE) {
+        write_cr3(read_cr3()); /* paging-structure caches too */
         return;
     }
     for (uint64_t i = 0; i < pages; i++)
@@ -46,28 +72,13 @@ static bool mapped_flags(const struct pt_space *s, uint64_t va, uint64_t *pa, ui
     return pt_lookup(s, va, pa, flags) && (*flags & PTE_U);
 }
 
-static bool mapped(const struct pt_space *s, uint64_t va, uint64_t *pa)
+static bool mapped(const struct pt_space *s, uint64_t va)
 {
-    uint64_t flags, dummy;
-    return mapped_flags(s, va, pa ? pa : &dummy, &flags);
+    uint64_t pa, flags;
+    return mapped_flags(s, va, &pa, &flags);
 }
 
-/* Drops the mappings of [va, va + pages) that exist, letting go of frames. */
-static void unmap_pages(struct guest *g, struct pt_space *s, uint64_t va, uint64_t pages)
-{
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa, flags;
-        if (!mapped_flags(s, va + i * PAGE, &pa, &flags))
-            continue;
-        pt_unmap(s, va + i * PAGE, PAGE);
-        guest_frame_count_mapping(pa, flags, -1);
-        if (guest_frame_release(pa))
-            g->pages_mapped--;
-    }
-    flush(s, va, pages);
-}
-
-/* (space, va, pages, src_va, prot) */
+/* (space, va, pages, src_va, prot) -> pages handled */
 int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
@@ -78,54 +89,83 @@ int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
     if (src && (src % PAGE || src >= HV_GUEST_LOWER_HALF_END ||
                 pages > (HV_GUEST_LOWER_HALF_END - src) / PAGE))
         return -HV_EINVAL;
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa;
-        if (src && !mapped(&g->space, src + i * PAGE, &pa))
-            return -HV_EFAULT;
-        /* W^X per frame: no writable alias of code, no executable alias of
-         * data (hv/mm/guest_frames.h). */
-        if (src && !guest_frame_may_map(pa, flags))
-            return -HV_EPERM;
-        if (mapped(s, va + i * PAGE, NULL))
+    uint64_t left = guest_memory_left(g);
+    if (!src && pages > left)
+        return -HV_ENOMEM; /* can never succeed: refused without a walk */
+
+    /* Check everything for this batch before changing anything. */
+    uint64_t n = batch_of(va, pages, src ? HV_MEM_BATCH_PAGES : HV_MEM_FRESH_BATCH_PAGES);
+    uint64_t pa[HV_MEM_BATCH_PAGES], leaf[HV_MEM_BATCH_PAGES];
+    for (uint64_t i = 0; i < n; i++) {
+        if (src) {
+            uint64_t src_flags;
+            if (!mapped_flags(&g->space, src + i * PAGE, &pa[i], &src_flags))
+                return -HV_EFAULT;
+            /* An alias keeps its source's maximum: it can lower, never raise. */
+            if (!within_max(flags, src_flags))
+                return -HV_EPERM;
+            leaf[i] = flags | (src_flags & PTE_SW_MAX);
+        } else {
+            leaf[i] = flags | PTE_SW_MAX; /* fresh: the W^X frame rule decides */
+        }
+        if (mapped(s, va + i * PAGE))
             return -HV_EEXIST;
     }
-    if (!src && pages > g->memory_bytes / PAGE - g->pages_mapped)
+    uint64_t need = (uint64_t)pt_missing_tables(s, va) + (src ? 0 : n);
+    if (need > left)
         return -HV_ENOMEM;
-
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa = 0;
-        bool ok;
-        if (src)
-            ok = mapped(&g->space, src + i * PAGE, &pa) && guest_frame_share(pa);
-        else
-            ok = (pa = guest_frame_new()) != 0;
-        if (ok && pt_map(s, va + i * PAGE, pa, PAGE, flags, 0) != PT_OK) {
-            guest_frame_release(pa);
-            ok = false;
+    /* W^X and reference counts, one page at a time, so a frame that comes
+     * twice in the batch is counted twice; undone on a refusal. */
+    if (src) {
+        for (uint64_t i = 0; i < n; i++) {
+            int rc = guest_frame_add_mapping(pa[i], flags);
+            if (rc == 0 && !guest_frame_share(pa[i])) {
+                guest_frame_drop_mapping(pa[i], flags);
+                rc = -HV_ENOMEM;
+            }
+            if (rc != 0) {
+                while (i--) {
+                    guest_frame_release(pa[i], &g->mem); /* never the last reference */
+                    guest_frame_drop_mapping(pa[i], flags);
+                }
+                return rc;
+            }
         }
-        if (!ok) {
-            unmap_pages(g, s, va, i);
-            return -HV_ENOMEM;
-        }
-        guest_frame_count_mapping(pa, flags, +1);
-        if (!src)
-            g->pages_mapped++;
     }
-    return 0;
+
+    /* Nothing below can fail: the allowance holds the frames and tables. */
+    for (uint64_t i = 0; i < n; i++) {
+        if (!src) {
+            pa[i] = guest_frame_new(&g->mem);
+            if (!pa[i] || guest_frame_add_mapping(pa[i], flags) != 0)
+                panic("MEM_MAP: a checked fresh page could not be had");
+        }
+        if (pt_map(s, va + i * PAGE, pa[i], PAGE, leaf[i], 0) != PT_OK)
+            panic("MEM_MAP: a checked mapping at 0x%lx failed", (unsigned long)(va + i * PAGE));
+    }
+    return (int64_t)n;
 }
 
-/* (space, va, pages) */
+/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
 int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
     struct pt_space *s = guest_space(g, f->rdi);
-    if (!s || !range_ok(f->rsi, f->rdx))
+    uint64_t va = f->rsi, pages = f->rdx, done = 0;
+    if (!s || !range_ok(va, pages))
         return -HV_EINVAL;
-    unmap_pages(g, s, f->rsi, f->rdx);
-    return 0;
+    struct pt_unmap_step step = {.budget = HV_MEM_UNMAP_BUDGET,
+                                 .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
+                                 .leaf = guest_unmap_leaf,
+                                 .free_table = guest_free_table,
+                                 .arg = g};
+    if (pt_unmap_bounded(s, va, pages * PAGE, &step, &done) != PT_OK)
+        return -HV_ENOMEM; /* a large page to split: guests have none */
+    flush(s, va, done / PAGE, step.tables_freed != 0);
+    return (int64_t)(done / PAGE);
 }
 
-/* (space, va, pages, prot) */
+/* (space, va, pages, prot) -> pages handled */
 int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
@@ -133,28 +173,32 @@ int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
     uint64_t va = f->rsi, pages = f->rdx, flags;
     if (!s || !range_ok(va, pages) || !prot_flags(f->r10, &flags))
         return -HV_EINVAL;
-    for (uint64_t i = 0; i < pages; i++)
-        if (!mapped(s, va + i * PAGE, NULL))
+    uint64_t n = batch_of(va, pages, HV_MEM_BATCH_PAGES);
+    uint64_t pa[HV_MEM_BATCH_PAGES], old[HV_MEM_BATCH_PAGES];
+    for (uint64_t i = 0; i < n; i++) {
+        if (!mapped_flags(s, va + i * PAGE, &pa[i], &old[i]))
             return -HV_ENOENT;
-    /* Move each page's W^X count from its old permissions to the new ones;
-     * on a refusal, put back what was moved. */
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa, old;
-        mapped_flags(s, va + i * PAGE, &pa, &old);
-        guest_frame_count_mapping(pa, old, -1);
-        if (!guest_frame_may_map(pa, flags)) {
-            guest_frame_count_mapping(pa, old, +1);
-            for (uint64_t j = 0; j < i; j++) {
-                mapped_flags(s, va + j * PAGE, &pa, &old);
-                guest_frame_count_mapping(pa, flags, -1);
-                guest_frame_count_mapping(pa, old, +1);
-            }
-            return -HV_EPERM;
-        }
-        guest_frame_count_mapping(pa, flags, +1);
+        if (!within_max(flags, old[i]))
+            return -HV_EPERM; /* above what this mapping may ever be */
     }
-    if (pt_protect(s, va, pages * PAGE, flags) != PT_OK)
-        return -HV_ENOMEM; /* only a large page to split could fail; guests have none */
-    flush(s, va, pages);
-    return 0;
+    /* Move each page's W^X count from its old permissions to the new ones;
+     * on a refusal, put back what was moved, newest first (each step back
+     * restores a state that held, so it cannot be refused). */
+    for (uint64_t i = 0; i < n; i++) {
+        guest_frame_drop_mapping(pa[i], old[i]);
+        int rc = guest_frame_add_mapping(pa[i], flags);
+        if (rc != 0) {
+            guest_frame_add_mapping(pa[i], old[i]);
+            while (i--) {
+                guest_frame_drop_mapping(pa[i], flags);
+                guest_frame_add_mapping(pa[i], old[i]);
+            }
+            return rc;
+        }
+    }
+    for (uint64_t i = 0; i < n; i++)
+        if (pt_set_leaf_flags(s, va + i * PAGE, flags | (old[i] & PTE_SW_MAX)) != PT_OK)
+            panic("MEM_PROTECT: a checked page at 0x%lx failed", (unsigned long)(va + i * PAGE));
+    flush(s, va, n, false);
+    return (int64_t)n;
 }

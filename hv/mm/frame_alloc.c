@@ -169,7 +169,8 @@ bool frame_alloc_reserve(struct frame_alloc *fa, uint64_t base, uint64_t size)
     return true;
 }
 
-uint64_t frame_alloc_page(struct frame_alloc *fa)
+/* Any free page, set aside or not: callers decide whether they may. */
+static uint64_t take_page(struct frame_alloc *fa)
 {
     if (fa->free_pages == 0)
         return 0;
@@ -189,22 +190,89 @@ uint64_t frame_alloc_page(struct frame_alloc *fa)
     return 0; /* free_pages disagreed with the bitmap: hand out nothing */
 }
 
+uint64_t frame_alloc_page(struct frame_alloc *fa)
+{
+    if (fa->free_pages <= fa->set_aside)
+        return 0;
+    return take_page(fa);
+}
+
+static void zero_page(struct frame_alloc *fa, uint64_t phys)
+{
+    /* volatile: the compiler must not turn this into a memset call; eight
+     * stores a round keep the loop's own instructions few (hypercalls that
+     * map fresh pages run with interrupts off). */
+    volatile uint64_t *p = direct_map(fa, phys);
+    for (uint64_t i = 0; i < FRAME_SIZE / sizeof(uint64_t); i += 8) {
+        p[i] = 0;
+        p[i + 1] = 0;
+        p[i + 2] = 0;
+        p[i + 3] = 0;
+        p[i + 4] = 0;
+        p[i + 5] = 0;
+        p[i + 6] = 0;
+        p[i + 7] = 0;
+    }
+}
+
 uint64_t frame_alloc_page_zeroed(struct frame_alloc *fa)
 {
     uint64_t phys = frame_alloc_page(fa);
-    if (phys) {
-        /* volatile: the compiler must not turn this into a memset call */
-        volatile uint64_t *p = direct_map(fa, phys);
-        for (uint64_t i = 0; i < FRAME_SIZE / sizeof(uint64_t); i++)
-            p[i] = 0;
-    }
+    if (phys)
+        zero_page(fa, phys);
     return phys;
+}
+
+bool frame_reservation_make(struct frame_alloc *fa, struct frame_reservation *r, uint64_t pages)
+{
+    if (pages > fa->free_pages - fa->set_aside)
+        return false;
+    fa->set_aside += pages;
+    *r = (struct frame_reservation){.pages = pages};
+    return true;
+}
+
+uint64_t frame_reservation_left(const struct frame_reservation *r)
+{
+    return r->used < r->pages ? r->pages - r->used : 0;
+}
+
+uint64_t frame_alloc_charged(struct frame_alloc *fa, struct frame_reservation *r, bool zero)
+{
+    if (r->used >= r->pages || fa->set_aside == 0)
+        return 0;
+    uint64_t phys = take_page(fa);
+    if (!phys)
+        return 0;
+    fa->set_aside--;
+    r->used++;
+    if (zero)
+        zero_page(fa, phys);
+    return phys;
+}
+
+bool frame_free_charged(struct frame_alloc *fa, struct frame_reservation *r, uint64_t phys)
+{
+    if (r->used == 0 || !frame_free(fa, phys, 1))
+        return false;
+    r->used--;
+    fa->set_aside++;
+    return true;
+}
+
+uint64_t frame_reservation_end(struct frame_alloc *fa, struct frame_reservation *r)
+{
+    uint64_t unused = frame_reservation_left(r);
+    fa->set_aside -= unused;
+    uint64_t still = r->used;
+    *r = (struct frame_reservation){0};
+    return still;
 }
 
 uint64_t frame_alloc_contig(struct frame_alloc *fa, size_t npages, size_t align_pages)
 {
     uint64_t align = align_pages ? align_pages : 1;
-    if (npages == 0 || npages > fa->free_pages || (align & (align - 1)) ||
+    if (npages == 0 || npages > fa->free_pages - fa->set_aside || (align & (align - 1)) ||
         align > PAGE_NUMBER_LIMIT)
         return 0;
     uint64_t end = fa->first_page + fa->page_count;
@@ -253,6 +321,11 @@ bool frame_free(struct frame_alloc *fa, uint64_t phys, size_t npages)
 uint64_t frame_alloc_free_pages(const struct frame_alloc *fa)
 {
     return fa->free_pages;
+}
+
+uint64_t frame_alloc_unreserved_pages(const struct frame_alloc *fa)
+{
+    return fa->free_pages - fa->set_aside;
 }
 
 uint64_t frame_alloc_total_pages(const struct frame_alloc *fa)

@@ -23,7 +23,8 @@ struct frame_alloc {
     uint64_t word_count;   /* 64-bit words per bitmap */
     uint64_t next_word;    /* next-fit hint for single pages */
     uint64_t total_pages;
-    uint64_t free_pages;
+    uint64_t free_pages;   /* free, set-aside pages included */
+    uint64_t set_aside;    /* free pages promised to reservations (<= free_pages) */
     uint64_t bitmap_phys;  /* where the bitmaps themselves live */
     uint64_t bitmap_pages;
     uintptr_t direct_map_offset;
@@ -59,5 +60,34 @@ uint64_t frame_alloc_contig(struct frame_alloc *fa, size_t npages, size_t align_
 bool frame_free(struct frame_alloc *fa, uint64_t phys, size_t npages);
 
 uint64_t frame_alloc_free_pages(const struct frame_alloc *fa);
+/* Free pages no reservation holds: what frame_alloc_page and
+ * frame_alloc_contig may hand out. */
+uint64_t frame_alloc_unreserved_pages(const struct frame_alloc *fa);
+
+/* A counted reservation (a guest's memory allowance): `pages` free pages
+ * are set aside when it is made, so that whatever else allocates, the
+ * holder can always get them. Frames are fungible: the reservation is a
+ * number, not particular pages. `used` counts pages allocated from it and
+ * not freed; used <= pages always, and nothing is computed as
+ * pages - used before that is known to hold. */
+struct frame_reservation {
+    uint64_t pages;
+    uint64_t used;
+};
+
+/* Sets `pages` pages aside for r (r->used = 0). False, nothing changed, if
+ * fewer than that are free and unreserved. */
+bool frame_reservation_make(struct frame_alloc *fa, struct frame_reservation *r, uint64_t pages);
+/* Pages r may still allocate. */
+uint64_t frame_reservation_left(const struct frame_reservation *r);
+/* One page out of r's reservation (zeroed when `zero`), or 0 when r has
+ * used all of it. */
+uint64_t frame_alloc_charged(struct frame_alloc *fa, struct frame_reservation *r, bool zero);
+/* Gives a page allocated from r back, to r's reservation. False, nothing
+ * changed, if r has nothing charged or the page was not allocated. */
+bool frame_free_charged(struct frame_alloc *fa, struct frame_reservation *r, uint64_t phys);
+/* Ends r: its unused pages go back to everyone. Returns the pages still
+ * charged (0 when its holder gave back everything); those stay allocated. */
+uint64_t frame_reservation_end(struct frame_alloc *fa, struct frame_reservation *r);
 /* Pages the allocator manages (free or not), bitmap pages excluded. */
 uint64_t frame_alloc_total_pages(const struct frame_alloc *fa);

@@ -2,11 +2,14 @@
 
 #include "hv/debug/panic.h"
 #include "hv/mm/mm.h"
+#include "include/hv/abi.h"
 
+/* Counters wide enough for any real use, and each checked against its
+ * limit before it is incremented, so none can wrap. */
 struct frame_info {
-    uint16_t refs;
-    uint8_t writable_maps; /* mappings with PTE_W */
-    uint8_t exec_maps;     /* mappings with PTE_SW_EXEC */
+    uint32_t refs;
+    uint16_t writable_maps; /* mappings with PTE_W */
+    uint16_t exec_maps;     /* mappings with PTE_SW_EXEC */
 };
 
 static struct frame_info *info;
@@ -27,19 +30,17 @@ static struct frame_info *info_of(uint64_t pa)
     return &info[page - first_page];
 }
 
-static uint16_t *ref_of(uint64_t pa)
+uint64_t guest_frame_new(struct frame_reservation *r)
 {
-    struct frame_info *i = info_of(pa);
-    return i ? &i->refs : NULL;
-}
-
-uint64_t guest_frame_new(void)
-{
-    uint64_t pa = frame_get_zeroed();
-    uint16_t *r = pa ? ref_of(pa) : NULL;
-    if (!r)
+    uint64_t pa = frame_get_charged(r);
+    if (!pa)
         return 0;
-    *info_of(pa) = (struct frame_info){.refs = 1};
+    struct frame_info *i = info_of(pa);
+    if (!i) {
+        frame_put_charged(r, pa);
+        return 0;
+    }
+    *i = (struct frame_info){.refs = 1};
     return pa;
 }
 
@@ -53,43 +54,55 @@ void guest_frame_adopt(uint64_t pa)
 
 bool guest_frame_share(uint64_t pa)
 {
-    uint16_t *r = ref_of(pa);
-    if (!r || *r == 0 || *r == UINT16_MAX)
+    struct frame_info *i = info_of(pa);
+    if (!i || i->refs == 0 || i->refs == GUEST_FRAME_MAX_REFS)
         return false;
-    (*r)++;
+    i->refs++;
     return true;
 }
 
-bool guest_frame_release(uint64_t pa)
+bool guest_frame_release(uint64_t pa, struct frame_reservation *r)
 {
-    uint16_t *r = ref_of(pa);
-    if (!r || *r == 0)
+    struct frame_info *i = info_of(pa);
+    if (!i || i->refs == 0)
         panic("guest_frame_release: 0x%lx is not a guest frame", (unsigned long)pa);
-    if (--*r)
+    if (--i->refs)
         return false;
-    frame_put(pa);
+    if (i->writable_maps || i->exec_maps)
+        panic("guest_frame_release: 0x%lx freed with mappings counted", (unsigned long)pa);
+    if (r)
+        frame_put_charged(r, pa);
+    else
+        frame_put(pa);
     return true;
 }
 
-bool guest_frame_may_map(uint64_t pa, uint64_t flags)
+int guest_frame_add_mapping(uint64_t pa, uint64_t flags)
 {
     struct frame_info *i = info_of(pa);
-    if (!i)
-        return false;
-    if ((flags & PTE_W) && (i->exec_maps || i->writable_maps == UINT8_MAX))
-        return false;
-    if ((flags & PTE_SW_EXEC) && (i->writable_maps || i->exec_maps == UINT8_MAX))
-        return false;
-    return !((flags & PTE_W) && (flags & PTE_SW_EXEC));
+    bool w = flags & PTE_W, x = flags & PTE_SW_EXEC;
+    if (!i || (w && x))
+        return -HV_EPERM;
+    if ((w && i->exec_maps) || (x && i->writable_maps))
+        return -HV_EPERM;
+    if ((w && i->writable_maps == GUEST_FRAME_MAX_MAPS) ||
+        (x && i->exec_maps == GUEST_FRAME_MAX_MAPS))
+        return -HV_ENOMEM;
+    if (w)
+        i->writable_maps++;
+    if (x)
+        i->exec_maps++;
+    return 0;
 }
 
-void guest_frame_count_mapping(uint64_t pa, uint64_t flags, int delta)
+void guest_frame_drop_mapping(uint64_t pa, uint64_t flags)
 {
     struct frame_info *i = info_of(pa);
-    if (!i)
-        panic("guest_frame_count_mapping: 0x%lx is not a guest frame", (unsigned long)pa);
-    if (flags & PTE_W)
-        i->writable_maps = (uint8_t)(i->writable_maps + delta);
-    if (flags & PTE_SW_EXEC)
-        i->exec_maps = (uint8_t)(i->exec_maps + delta);
+    bool w = flags & PTE_W, x = flags & PTE_SW_EXEC;
+    if (!i || (w && i->writable_maps == 0) || (x && i->exec_maps == 0))
+        panic("guest_frame_drop_mapping: 0x%lx has no such mapping counted", (unsigned long)pa);
+    if (w)
+        i->writable_maps--;
+    if (x)
+        i->exec_maps--;
 }

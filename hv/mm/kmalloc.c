@@ -41,6 +41,7 @@ void *kmalloc_from(struct kmalloc_heap *h, size_t size)
         char *page = h->get_pages(h->arg, 1);
         if (!page)
             return NULL;
+        h->class_pages++;
         for (size_t off = 0; off < PAGE; off += obj) {
             struct free_object *o = (struct free_object *)(page + off);
             o->next = h->free_list[cls];

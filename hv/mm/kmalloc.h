@@ -19,6 +19,7 @@ struct kmalloc_heap {
     void (*put_pages)(void *arg, void *p, size_t pages);
     void *arg;
     uint64_t bytes_in_use; /* as requested, rounded to the class size */
+    uint64_t class_pages;  /* pages carved into size classes (kept for reuse) */
 };
 
 /* Zeroed memory aligned to its size class (64 bytes at least), or NULL. */

@@ -55,6 +55,27 @@ void frame_put(uint64_t phys)
         panic("frame_put: 0x%lx was not an allocated frame", (unsigned long)phys);
 }
 
+bool mm_reserve(struct frame_reservation *r, uint64_t pages)
+{
+    return frame_reservation_make(&frames, r, pages);
+}
+
+uint64_t mm_reservation_end(struct frame_reservation *r)
+{
+    return frame_reservation_end(&frames, r);
+}
+
+uint64_t frame_get_charged(struct frame_reservation *r)
+{
+    return frame_alloc_charged(&frames, r, true);
+}
+
+void frame_put_charged(struct frame_reservation *r, uint64_t phys)
+{
+    if (!frame_free_charged(&frames, r, phys))
+        panic("frame_put_charged: 0x%lx was not a charged frame", (unsigned long)phys);
+}
+
 void *kalloc_zeroed(uint64_t bytes)
 {
     uint64_t pages = (bytes + PAGE - 1) / PAGE;
@@ -97,6 +118,41 @@ uint64_t kmalloc_bytes_in_use(void)
     return heap.bytes_in_use;
 }
 
+static struct {
+    bool marked;
+    uint64_t free_pages, kmalloc_bytes, class_pages;
+} before_guests;
+
+void mm_balance_mark(void)
+{
+    before_guests.marked = true;
+    before_guests.free_pages = frame_alloc_free_pages(&frames);
+    before_guests.kmalloc_bytes = heap.bytes_in_use;
+    before_guests.class_pages = heap.class_pages;
+}
+
+bool mm_balance_check(void)
+{
+    if (!before_guests.marked)
+        return true;
+    /* Pages kmalloc carved into size classes since stay with it, free for
+     * reuse: they count as free here. Reservations must all have ended. */
+    uint64_t free_now = frame_alloc_free_pages(&frames) + (heap.class_pages - before_guests.class_pages);
+    bool ok = free_now == before_guests.free_pages && heap.bytes_in_use == before_guests.kmalloc_bytes &&
+              frames.set_aside == 0;
+    if (ok)
+        log_info("memory balance: %lu free frames and %lu kmalloc bytes, as before the first "
+                 "guest",
+                 (unsigned long)free_now, (unsigned long)heap.bytes_in_use);
+    else
+        log_error("memory balance: %lu free frames (%lu before the first guest), %lu kmalloc "
+                  "bytes (%lu before), %lu frames still reserved",
+                  (unsigned long)free_now, (unsigned long)before_guests.free_pages,
+                  (unsigned long)heap.bytes_in_use, (unsigned long)before_guests.kmalloc_bytes,
+                  (unsigned long)frames.set_aside);
+    return ok;
+}
+
 struct pt_space *kernel_space(void)
 {
     return &kspace;
@@ -109,7 +165,12 @@ uint64_t direct_map_limit(void)
 
 uint64_t mm_free_bytes(void)
 {
-    return frame_alloc_free_pages(&frames) * PAGE;
+    return frame_alloc_unreserved_pages(&frames) * PAGE;
+}
+
+uint64_t mm_free_pages(void)
+{
+    return frame_alloc_free_pages(&frames);
 }
 
 uint64_t mm_total_usable_bytes(void)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hv/handoff.h"
+#include "hv/mm/frame_alloc.h"
 #include "hv/mm/pagetable.h"
 
 /* Device memory is mapped on demand into this window. */
@@ -31,6 +32,16 @@ static inline uint64_t virt_to_phys(const void *direct_mapped)
 void *kalloc_zeroed(uint64_t bytes);
 uint64_t frame_get_zeroed(void);
 void frame_put(uint64_t phys);
+/* Guests' allowances (hv/mm/frame_alloc.h, struct frame_reservation):
+ * mm_reserve sets pages aside (false if they are not free), frames are
+ * then taken from and given back to the reservation, and
+ * mm_reservation_end returns the unused part, reporting the pages still
+ * charged. kalloc_zeroed, kmalloc and frame_get_zeroed never take a page
+ * a reservation holds. */
+bool mm_reserve(struct frame_reservation *r, uint64_t pages);
+uint64_t mm_reservation_end(struct frame_reservation *r);
+uint64_t frame_get_charged(struct frame_reservation *r); /* zeroed; 0 when r is used up */
+void frame_put_charged(struct frame_reservation *r, uint64_t phys);
 /* The page numbers the frame allocator manages: [*first, *first + *count). */
 void mm_frame_range(uint64_t *first, uint64_t *count);
 
@@ -46,7 +57,15 @@ struct pt_space *kernel_space(void);
 /* Highest physical address the direct map covers (for table parsers). */
 uint64_t direct_map_limit(void);
 
+/* The end-of-run check that every guest gave back all it caused: mark
+ * before the first guest (and [shm] region) is made; check after all are
+ * gone. Logs one line with the numbers, an error line when they differ. */
+void mm_balance_mark(void);
+bool mm_balance_check(void);
+/* Free memory no reservation holds. */
 uint64_t mm_free_bytes(void);
+/* Free frames, set-aside ones included (the end-of-run balance). */
+uint64_t mm_free_pages(void);
 uint64_t mm_total_usable_bytes(void);
 
 /* The boot page tables (identity map kept), for calling firmware at the end. */

@@ -330,31 +330,117 @@ void pt_for_each_table(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi,
     visit(s, s->root_phys, 4, 0, va_lo, va_hi, fn, arg);
 }
 
-static void visit_leaves(const struct pt_space *s, uint64_t table, int level, uint64_t base,
-                         uint64_t lo, uint64_t hi, pt_leaf_fn fn, void *arg)
+int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags)
+{
+    if (!s || !s->root_phys || !is_canonical(va) || (va & (PAGE_SIZE_4K - 1)) || !flags_ok(flags))
+        return PT_EINVAL;
+    int level;
+    uint64_t *e = walk(s, va, flags & PTE_U, &level);
+    if (!(*e & PTE_P) || level != 1)
+        return PT_ENOENT;
+    *e = (*e & PTE_ADDR_MASK) | flags | PTE_P;
+    return PT_OK;
+}
+
+int pt_missing_tables(const struct pt_space *s, uint64_t va)
+{
+    if (!s || !s->root_phys || !is_canonical(va))
+        return 0;
+    int level;
+    uint64_t *e = walk(s, va, false, &level);
+    return (*e & PTE_P) ? 0 : level - 1;
+}
+
+struct bounded_unmap {
+    struct pt_space *s;
+    uint64_t lo, hi; /* inclusive */
+    struct pt_unmap_step *step;
+    bool stopped;
+    uint64_t stop_va; /* first address not dealt with, when stopped */
+};
+
+static bool table_empty(const struct pt_space *s, uint64_t table)
 {
     const uint64_t *t = table_at(s, table);
+    for (unsigned i = 0; i < ENTRIES; i++)
+        if (t[i] & PTE_P)
+            return false;
+    return true;
+}
+
+/* Unmaps what of [lo, hi] lies in the table at `level` covering from
+ * `base`; returns whether it cleared any entry of this table or below.
+ * Depth is bounded by the four levels. */
+static bool unmap_in(struct bounded_unmap *b, uint64_t table, int level, uint64_t base)
+{
+    uint64_t *t = table_at(b->s, table);
     uint64_t span = level_span(level);
-    for (unsigned i = 0; i < ENTRIES; i++) {
+    bool cleared = false;
+    unsigned start = b->lo > base ? level_index(b->lo, level) : 0;
+    for (unsigned i = start; i < ENTRIES; i++) {
+        uint64_t first = base + i * span;
+        if (level == 4 && i >= ENTRIES / 2)
+            first |= 0xffff000000000000ULL; /* upper half, sign-extended */
+        uint64_t last = first + (span - 1);
+        if (first > b->hi)
+            break;
+        if (b->step->budget == 0) {
+            b->stopped = true;
+            b->stop_va = first < b->lo ? b->lo : first;
+            return cleared;
+        }
+        b->step->budget--;
         uint64_t e = t[i];
         if (!(e & PTE_P))
             continue;
-        uint64_t first = base + i * span;
-        if (level == 4 && i >= ENTRIES / 2)
-            first |= 0xffff000000000000ULL;
-        if (first > hi || first + (span - 1) < lo)
+        if (is_leaf(e, level)) {
+            b->step->budget -= b->step->budget < b->step->leaf_cost ? b->step->budget
+                                                                     : b->step->leaf_cost;
+            if (b->step->leaf)
+                b->step->leaf(b->step->arg, first, e & PTE_ADDR_MASK & ~(span - 1), span,
+                              e & ~PTE_ADDR_MASK);
+            t[i] = 0;
+            cleared = true;
             continue;
-        if (is_leaf(e, level))
-            fn(arg, first, e & PTE_ADDR_MASK & ~(span - 1), span, e & ~PTE_ADDR_MASK);
-        else
-            visit_leaves(s, e & PTE_ADDR_MASK, level - 1, first, lo, hi, fn, arg);
+        }
+        uint64_t child = e & PTE_ADDR_MASK;
+        bool child_cleared = unmap_in(b, child, level - 1, first);
+        cleared |= child_cleared;
+        if (b->stopped)
+            return cleared;
+        bool covered = first >= b->lo && last <= b->hi; /* then it is empty now */
+        bool empty = covered;
+        /* Partly covered: it may be empty now if this step cleared some of
+         * it, or finished its part (a step before may have cleared the rest
+         * below lo). At most the tables on the paths to lo and hi. */
+        if (!covered && (child_cleared || last <= b->hi)) {
+            b->step->budget -= b->step->budget < PT_EMPTY_CHECK_COST ? b->step->budget
+                                                                      : PT_EMPTY_CHECK_COST;
+            empty = table_empty(b->s, child);
+        }
+        if (empty) {
+            t[i] = 0;
+            b->step->free_table(b->step->arg, child);
+            b->step->tables_freed++;
+            cleared = true;
+        }
     }
+    return cleared;
 }
 
-void pt_for_each_leaf(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_leaf_fn fn,
-                      void *arg)
+int pt_unmap_bounded(struct pt_space *s, uint64_t va, uint64_t size, struct pt_unmap_step *step,
+                     uint64_t *done)
 {
-    if (!s || !s->root_phys || !fn)
-        return;
-    visit_leaves(s, s->root_phys, 4, 0, va_lo, va_hi, fn, arg);
+    int rc = check_range(s, va, size);
+    if (rc != PT_OK)
+        return rc;
+    if (!step || !step->free_table || step->budget < PT_UNMAP_MIN_BUDGET)
+        return PT_EINVAL;
+    rc = split_range_ends(s, va, size);
+    if (rc != PT_OK)
+        return rc;
+    struct bounded_unmap b = {.s = s, .lo = va, .hi = va + (size - 1), .step = step};
+    unmap_in(&b, s->root_phys, 4, 0);
+    *done = b.stopped ? b.stop_va - va : size;
+    return PT_OK;
 }

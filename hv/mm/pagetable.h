@@ -84,9 +84,39 @@ typedef void (*pt_visit_fn)(void *arg, uint64_t table_phys, int level);
 void pt_for_each_table(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_visit_fn fn,
                        void *arg);
 
-/* Calls fn for every present leaf (4 KiB, 2 MiB or 1 GiB) overlapping
- * [va_lo, va_hi] (inclusive), in address order, with its whole extent and
- * raw flags. The callback must not change the tables. */
+/* A present leaf (4 KiB, 2 MiB or 1 GiB) with its whole extent and raw
+ * flags, as pt_unmap_bounded reports it. */
 typedef void (*pt_leaf_fn)(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags);
-void pt_for_each_leaf(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_leaf_fn fn,
-                      void *arg);
+
+/* Replaces the flags of the 4 KiB leaf mapping va (one walk, no split):
+ * PT_OK, PT_ENOENT if va has no 4 KiB leaf, PT_EINVAL for bad flags. */
+int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags);
+
+/* Page tables that mapping one 4 KiB page at va would have to allocate
+ * (0 to 3; 0 also when a large leaf covers va). */
+int pt_missing_tables(const struct pt_space *s, uint64_t va);
+
+/* Bounded unmapping, for work a guest asks for: one step of unmapping
+ * [va, va + size) that visits at most `budget` page-table entries (a
+ * check whether a table became empty costs PT_EMPTY_CHECK_COST more),
+ * skipping absent subtrees whole, so its cost does not grow with the
+ * size of the range. Before clearing a present leaf it calls leaf (may be
+ * NULL); a table beneath the root that the step empties, or whose whole
+ * range it covers, is unlinked and given to free_table. The root is never
+ * freed. A large leaf the range only partly covers is split first. */
+#define PT_EMPTY_CHECK_COST 64
+#define PT_UNMAP_MIN_BUDGET 4 /* enough to reach and clear the first leaf */
+struct pt_unmap_step {
+    uint64_t budget;      /* in: entries it may visit (>= PT_UNMAP_MIN_BUDGET); out: left */
+    uint64_t leaf_cost;   /* more budget each present leaf costs */
+    pt_leaf_fn leaf;
+    void (*free_table)(void *arg, uint64_t table_phys);
+    void *arg;
+    uint64_t tables_freed; /* out (added to): tables given to free_table */
+};
+/* PT_OK with *done = bytes from va dealt with (>= 4 KiB, size when the
+ * whole range is done; everything below va + *done is unmapped); PT_EINVAL
+ * (bad range, no free_table, budget below the minimum) or PT_ENOMEM (a
+ * split needed a table) with nothing unmapped. */
+int pt_unmap_bounded(struct pt_space *s, uint64_t va, uint64_t size, struct pt_unmap_step *step,
+                     uint64_t *done);

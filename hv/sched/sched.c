@@ -423,14 +423,18 @@ void sched_guest_ended(struct guest *g)
     evtchn_guest_ended(g);
 }
 
-/* Frees every ended guest; only called on page tables no ended guest owns. */
+/* One bounded step of freeing an ended guest's memory (a big guest takes
+ * many: hv runs this with interrupts off); only called on page tables no
+ * ended guest owns. */
 static void reap_guests(void)
 {
     if (!guests_to_reap())
         return;
     for (struct guest *g = guest_list(); g; g = g->next)
-        if (g->end != GUEST_ALIVE && !g->memory_freed)
+        if (g->end != GUEST_ALIVE && !g->memory_freed) {
             guest_free_memory(g);
+            return;
+        }
 }
 
 static void leave_guest_tables(void)
@@ -444,7 +448,11 @@ static void leave_guest_tables(void)
 static void __attribute__((noreturn)) finish(void)
 {
     leave_guest_tables();
-    reap_guests();
+    while (guests_to_reap()) {
+        reap_guests();
+        irq_enable(); /* an interrupt-window between bounded steps */
+        irq_disable();
+    }
     slice_end = 0;
     timer_arm(0);
     all_ended();
@@ -542,7 +550,7 @@ static void reschedule(struct trap_frame *f)
         irq_enable();
         log_flush_idle(something_runnable);
         irq_disable();
-        if (!idle_kick)
+        if (!idle_kick && !guests_to_reap()) /* reaping goes on in idle time */
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         irqoff_idle_entered();
         now = time_now_ns();

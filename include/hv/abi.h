@@ -27,11 +27,11 @@ enum hv_hypercall {
     HV_CALL_SET_KERNEL_STACK = 9,  /* (uint64_t rsp) -> 0 */
     HV_CALL_IRET = 10,             /* (): frame at the guest's rsp; does not return */
     HV_CALL_USER_SPACE_CREATE = 11,  /* () -> handle (1..) */
-    HV_CALL_USER_SPACE_DESTROY = 12, /* (uint64_t handle) -> 0 */
+    HV_CALL_USER_SPACE_DESTROY = 12, /* (uint64_t handle) -> 0, or HV_CONTINUE: call again */
     HV_CALL_SET_USER_SPACE = 13,   /* (uint64_t handle) -> 0: the space user mode runs in */
-    HV_CALL_MEM_MAP = 14,      /* (space, va, pages, src_va, prot) -> 0 */
-    HV_CALL_MEM_UNMAP = 15,    /* (space, va, pages) -> 0 */
-    HV_CALL_MEM_PROTECT = 16,  /* (space, va, pages, prot) -> 0 */
+    HV_CALL_MEM_MAP = 14,      /* (space, va, pages, src_va, prot) -> pages handled (>= 1) */
+    HV_CALL_MEM_UNMAP = 15,    /* (space, va, pages) -> pages dealt with (>= 1) */
+    HV_CALL_MEM_PROTECT = 16,  /* (space, va, pages, prot) -> pages handled (>= 1) */
     /* Events and time (include/hv/abi_event.h) */
     HV_CALL_SET_UPCALL = 17,          /* (uint64_t entry) -> 0: this vCPU's event upcall */
     HV_CALL_EVTCHN_BIND_VIRQ = 18,    /* (uint64_t virq) -> port, notifying this vCPU */
@@ -59,7 +59,8 @@ enum hv_hypercall {
 #define HV_ENOMEM 12   /* not enough memory (the guest's allowance or the machine's) */
 #define HV_EBUSY 16    /* in use (e.g. destroying the user space a vCPU runs in) */
 #define HV_EEXIST 17   /* already mapped */
-/* (HV_EPERM also: a mapping that would make a frame writable and executable) */
+/* (HV_EPERM also: a mapping that would make a frame writable and executable,
+ * or a mapping above its maximum protections: docs/abi.md, Memory operations) */
 #define HV_ESRCH 3     /* no such peer guest */
 #define HV_ETIMEDOUT 110
 
@@ -106,6 +107,7 @@ struct hv_guest_info {
     uint64_t memory_bytes;
     uint32_t abi_version;
     uint32_t guests_running; /* guests alive in the system, this one included */
+    uint64_t memory_used_bytes; /* charged to memory_bytes now: pages and page tables */
 };
 
 struct hv_vcpu_info {

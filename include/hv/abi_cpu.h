@@ -73,13 +73,34 @@ struct hv_iret_frame {
  * 4 KiB, va page-aligned, below HV_GUEST_MAP_LIMIT. src_va 0 maps fresh,
  * zeroed pages charged to the guest's memory allowance; otherwise the pages
  * already mapped at src_va.. in the kernel space are mapped again (the same
- * memory, shared). Writable and executable together is refused. */
+ * memory, shared). Writable and executable together is refused (W^X holds
+ * per frame, across all mappings), and so is anything above a mapping's
+ * maximum protections (an alias takes its source's). The calls return how
+ * many pages they dealt with; see the bounds below. */
 #define HV_PROT_READ 0x1
 #define HV_PROT_WRITE 0x2
 #define HV_PROT_EXEC 0x4
 #define HV_SPACE_KERNEL 0
 #define HV_MAX_USER_SPACES 16
 #define HV_GUEST_MAP_LIMIT 0x00007fff00000000ULL
+/* Bounded work (docs/abi.md, "Memory operations"): one HV_CALL_MEM_MAP or
+ * HV_CALL_MEM_PROTECT handles at most this many pages (never past the end
+ * of a 2 MiB-aligned block), all or none, and returns how many it handled;
+ * the caller calls again for the rest. Fresh pages are zeroed, so their
+ * batch is smaller. */
+#define HV_MEM_BATCH_PAGES 16
+#define HV_MEM_FRESH_BATCH_PAGES 8
+/* One HV_CALL_MEM_UNMAP visits at most this many page-table entries (a
+ * mapped page costs HV_MEM_UNMAP_PAGE_COST of them) and returns how many
+ * pages of the range it dealt with, mapped or not. */
+#define HV_MEM_UNMAP_BUDGET 512
+#define HV_MEM_UNMAP_PAGE_COST 16
+/* HV_CALL_USER_SPACE_DESTROY: the space is partly torn down; call again
+ * with the same handle (it can no longer be used for anything else). */
+#define HV_CONTINUE 1
+/* A frame may have at most this many writable mappings, and as many
+ * executable ones (-HV_ENOMEM past it). */
+#define HV_FRAME_MAX_MAPPINGS 65535
 
 /* --- the shared page ------------------------------------------------------------
  * One page per guest at hv_start_info.shared_va, read-write to the guest. */

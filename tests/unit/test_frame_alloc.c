@@ -395,6 +395,75 @@ static void test_far_usable_range_left_out(void)
         CHECK(phys >= 0x100000 && phys < 0x500000);
 }
 
+/* --- reservations (guests' allowances) ------------------------------------ */
+
+static void test_reservation_sets_pages_aside(void)
+{
+    struct frame_alloc fa;
+    CHECK(std_init(&fa));
+    uint64_t free0 = frame_alloc_free_pages(&fa);
+    struct frame_reservation a, b;
+    CHECK(frame_reservation_make(&fa, &a, free0 - 10));
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), 10);
+    /* A second reservation cannot take what the first holds. */
+    CHECK(!frame_reservation_make(&fa, &b, 11));
+    CHECK(frame_reservation_make(&fa, &b, 10));
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), 0);
+    /* Nothing unreserved is left: hv's own allocations fail... */
+    CHECK_EQ_U64(frame_alloc_page(&fa), 0);
+    CHECK_EQ_U64(frame_alloc_contig(&fa, 1, 1), 0);
+    /* ...while both holders still get every page they were promised. */
+    for (uint64_t i = 0; i < free0 - 10; i++)
+        CHECK(frame_alloc_charged(&fa, &a, false) != 0);
+    CHECK_EQ_U64(frame_alloc_charged(&fa, &a, false), 0);
+    for (int i = 0; i < 10; i++)
+        CHECK(frame_alloc_charged(&fa, &b, false) != 0);
+    CHECK_EQ_U64(frame_alloc_charged(&fa, &b, false), 0);
+    CHECK_EQ_U64(frame_alloc_free_pages(&fa), 0);
+    CHECK_EQ_U64(frame_reservation_left(&a), 0);
+}
+
+static void test_reservation_charge_and_give_back(void)
+{
+    struct frame_alloc fa;
+    CHECK(std_init(&fa));
+    uint64_t free0 = frame_alloc_free_pages(&fa);
+    struct frame_reservation r;
+    CHECK(frame_reservation_make(&fa, &r, 3));
+    uint64_t p1 = frame_alloc_charged(&fa, &r, true);
+    uint64_t p2 = frame_alloc_charged(&fa, &r, false);
+    CHECK(p1 && p2 && p1 != p2);
+    CHECK_EQ_U64(fake_mem[p1 + 100], 0); /* zeroed on request */
+    CHECK_EQ_U64(r.used, 2);
+    CHECK_EQ_U64(frame_reservation_left(&r), 1);
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), free0 - 3);
+    /* Freed into the reservation: it may take it again, others may not. */
+    CHECK(frame_free_charged(&fa, &r, p2));
+    CHECK_EQ_U64(frame_reservation_left(&r), 2);
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), free0 - 3);
+    CHECK(!frame_free_charged(&fa, &r, p2)); /* twice */
+    /* Ending with a page still charged reports it and keeps it allocated. */
+    CHECK_EQ_U64(frame_reservation_end(&fa, &r), 1);
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), free0 - 1);
+    CHECK(frame_free(&fa, p1, 1));
+    CHECK_EQ_U64(frame_alloc_free_pages(&fa), free0);
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), free0);
+}
+
+static void test_reservation_never_underflows(void)
+{
+    struct frame_alloc fa;
+    CHECK(std_init(&fa));
+    struct frame_reservation r;
+    CHECK(frame_reservation_make(&fa, &r, 0));
+    CHECK_EQ_U64(frame_alloc_charged(&fa, &r, false), 0);
+    CHECK_EQ_U64(frame_reservation_left(&r), 0);
+    CHECK(!frame_free_charged(&fa, &r, 0x200000)); /* nothing charged */
+    CHECK(!frame_reservation_make(&fa, &r, UINT64_MAX));
+    CHECK_EQ_U64(frame_reservation_end(&fa, &r), 0);
+    CHECK_EQ_U64(frame_alloc_unreserved_pages(&fa), frame_alloc_free_pages(&fa));
+}
+
 int main(void)
 {
     check_suite = "frame_alloc";
@@ -417,6 +486,9 @@ int main(void)
     RUN_TEST(test_no_room_for_bitmap);
     RUN_TEST(test_bitmap_in_first_range_large_enough);
     RUN_TEST(test_far_usable_range_left_out);
+    RUN_TEST(test_reservation_sets_pages_aside);
+    RUN_TEST(test_reservation_charge_and_give_back);
+    RUN_TEST(test_reservation_never_underflows);
     free(fake_mem);
     return check_finish();
 }

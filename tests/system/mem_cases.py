@@ -1,0 +1,129 @@
+"""System tests of issue 10's memory attacks (1-4): bounded memory
+hypercalls, maximum protections, allowances as reservations, counters that
+cannot wrap. Each boots an attack guest (tests/guests/mem_*.c) beside the
+well-behaved companion and judges: the attack fails with the documented
+error, hv never panics, the companion finishes within its share, and every
+frame and hv allocation is back when the guests have ended (hv's memory
+balance line)."""
+
+import re
+
+from harness import Boot, run
+from judge import companion, companion_within_share, ended_line, exited, expect, guest_lines, \
+    test_guest
+from registry import system_test
+
+INSN_PER_TSC = 1 / 8  # scripts/hv-qemu --icount: TSC += 8 per instruction
+IRQ_OFF_TARGET = 20000  # instructions: the bench's hv_irq_off_max target
+
+
+def balanced(problems, log):
+    """hv's end-of-run line: every frame and kmalloc byte came back."""
+    expect(problems, re.search(r"^hv: memory balance: \d+ free frames and \d+ kmalloc bytes, "
+                               r"as before the first guest$", log, re.M),
+           "hv's memory balance line is missing or says frames/bytes were not given back: " +
+           str(re.findall(r"^hv: .*(?:memory balance|still charged).*$", log, re.M)))
+    expect(problems, "still charged" not in log, "a guest's frames stayed charged after its end")
+
+
+def self_checked(problems, log, name):
+    lines = guest_lines(log, name)
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
+    expect(problems, any(re.match(rf"{re.escape(name)}: all \d+ checks passed", l) for l in lines),
+           f"{name} did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(log, name), f"{name} did not exit 0: {ended_line(log, name)}")
+    expect(problems, "PANIC" not in log, "the hypervisor panicked")
+    return lines
+
+
+# The companion's share beside one attacker of equal weight is 0.5; today's
+# scheduler gives it about 0.45 even beside a plain spinning guest (its
+# yields give the rest of its slice away: attack 5, the sched stream's), so
+# these tests judge 0.4. What they guard against is far beyond that: before
+# bounded calls one hypercall held the CPU for minutes.
+SHARE = 0.4
+LONGEST_WAIT_US = 50000  # five time slices of the attacker
+
+
+def attack(build, guest, tag, cfg="", icount=False, mem=256, share=SHARE, extra=()):
+    boot = Boot(images=[test_guest(build, guest), test_guest(build, "companion")] + list(extra),
+                cfg=cfg, icount=icount, mem=mem, timeout=240)
+    r = run(build, boot, tag)
+    problems = []
+    lines = self_checked(problems, r.log, guest)
+    companion_within_share(problems, r.log, share)
+    c = companion(r.log)
+    if c:
+        expect(problems, c[2] <= LONGEST_WAIT_US,
+               f"the companion was kept off the CPU for {c[2]} us at a stretch")
+    balanced(problems, r.log)
+    return problems, r, lines
+
+
+@system_test
+def test_mem_huge_ranges_bounded_per_call(build):
+    """Attack 1: MEM_UNMAP(0, 0, 0x7fff00000) and huge MEM_MAP/MEM_PROTECT,
+    raw and repeated: each call returns the documented value, and under
+    -icount no call costs more than the interrupts-off target."""
+    problems, r, lines = attack(build, "mem-bounds", "mem-bounds", icount=True)
+    costs = {m.group(1): int(m.group(2)) for l in lines
+             for m in [re.match(r"mem-bounds: longest (\S+) call (\d+) cycles", l)] if m}
+    expect(problems, len(costs) == 8, f"mem-bounds reported {len(costs)} of 8 call costs")
+    for kind, cycles in sorted(costs.items()):
+        insns = cycles * INSN_PER_TSC
+        expect(problems, insns <= IRQ_OFF_TARGET,
+               f"a {kind} call costs {insns:.0f} instructions, more than {IRQ_OFF_TARGET}")
+    return problems, r
+
+
+@system_test
+def test_mem_read_only_shm_never_writable(build):
+    """Attack 2: a guest with a read-only [shm] region tries every route to
+    write it (writable alias, MEM_PROTECT, a read-only alias raised, alias of
+    an alias, a user space), and to write its start-info page and its code:
+    all refused with -HV_EPERM, and the region's owner finds it unchanged."""
+    cfg = "[shm victim]\nsize = 8K\nmap = mem-shm-owner:rw mem-shm-ro:ro\n"
+    problems, r, lines = attack(build, "mem-shm-ro", "mem-shm-ro", cfg=cfg,
+                                extra=[test_guest(build, "mem-shm-owner")], share=SHARE * 2 / 3)
+    expect(problems, "[mem-shm-owner] mem-shm-owner: the region is unchanged" in r.log,
+           "the owner of the shared region found it changed: " +
+           str(guest_lines(r.log, "mem-shm-owner")[-2:]))
+    expect(problems, exited(r.log, "mem-shm-owner"), "the region's owner did not exit 0")
+    return problems, r
+
+
+@system_test
+def test_mem_allowances_are_reservations(build):
+    """Attack 3: two guests with 96 MiB allowances each map fresh pages (two
+    page tables apiece) until -HV_ENOMEM: neither passes its allowance, both
+    reach it, both get every page and table back after unmapping, user
+    space create/destroy loops drain nothing; a third copy, whose allowance
+    is no longer free, is rejected at load with the sizes named."""
+    image = test_guest(build, "mem-allowance")
+    boot = Boot(images=[(image, "mem-allowance-a"), (image, "mem-allowance-b"),
+                        (image, "mem-allowance-c"), test_guest(build, "companion")],
+                mem=256, icount=True, timeout=240)  # -icount: shares judged exactly
+    r = run(build, boot, "mem-allowance")
+    problems = []
+    names = sorted(set(re.findall(r"^\[(mem-allowance[^\]]*)\] ", r.log, re.M)))
+    expect(problems, len(names) == 2, f"expected two copies to run, saw {names}")
+    for n in names:
+        self_checked(problems, r.log, n)
+    expect(problems, re.search(r"^hv: error: image mem-allowance-c rejected: .*98304 KiB.*"
+                               r"\d+ KiB (are )?free", r.log, re.M),
+           "the third copy was not rejected naming its 98304 KiB allowance and the free memory")
+    # Beside two busy guests the yielding companion gets about 0.22 of the
+    # CPU from today's scheduler (its 1/3 share is the sched stream's work).
+    companion_within_share(problems, r.log, 0.2)
+    balanced(problems, r.log)
+    return problems, r
+
+
+@system_test
+def test_mem_wx_counters_cannot_wrap(build):
+    """Attack 4: 300 writable aliases of one frame, then an executable one;
+    writable aliases in batches to the counter's limit (-HV_ENOMEM); 300
+    executable aliases, then a writable one: W^X per frame holds throughout."""
+    problems, r, lines = attack(build, "mem-wx-alias", "mem-wx-alias")
+    return problems, r
