@@ -125,7 +125,11 @@ static void all_guests_ended(void)
     irqoff_report();
     int status = guest_summary();
     entry_report();
-    /* Everything guests caused comes back: checked, one line either way. */
+    /* Everything guests caused comes back: checked, one line either way.
+     * Their console lines go out first: an ended guest's output buffer is
+     * freed only once its last line has been sent, and the guest
+     * structures that hold the queues go with guest_release_all. */
+    log_flush();
     guest_release_all();
     shm_free_all();
     mm_balance_check();
