@@ -1,5 +1,6 @@
 #include "guest-loader/shm.h"
 
+#include "guest-loader/guest_params.h"
 #include "hv/config/config.h"
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
@@ -156,7 +157,7 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
         if (r->bad)
             continue;
         for (unsigned m = 0; m < r->maps; m++) {
-            if (strcmp(r->map[m].guest, g->name) != 0)
+            if (!guest_name_equal(r->map[m].guest, g->name))
                 continue;
             if (slot == HV_MAX_SHM) {
                 fmt_format(why, why_len, "more than %u shared regions name it", HV_MAX_SHM);

@@ -1,6 +1,7 @@
 /* Hypercalls of events and time (include/hv/abi_event.h). */
 #include "hv/hypercall/hypercall_table.h"
 
+#include "guest-loader/guest_params.h"
 #include "hv/console/input.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
@@ -24,7 +25,7 @@ static int64_t peer_by_name(struct vcpu *v, uint64_t name_va, struct guest **out
     if (n == sizeof(name) || n == 0)
         return -HV_EINVAL;
     for (struct guest *g = guest_list(); g; g = g->next)
-        if (g->end == GUEST_ALIVE && strcmp(g->name, name) == 0) {
+        if (g->end == GUEST_ALIVE && guest_name_equal(g->name, name)) {
             *out = g;
             return 0;
         }

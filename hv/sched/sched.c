@@ -1,5 +1,6 @@
 #include "hv/sched/sched.h"
 
+#include "guest-loader/guest_params.h"
 #include "hv/console/input.h"
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
@@ -314,7 +315,7 @@ void sched_set_partitions(const struct partition_plan *p)
     for (unsigned i = 0; i < plan.count; i++) {
         window_owner[i] = NULL;
         for (struct guest *g = guest_list(); g; g = g->next)
-            if (g->end == GUEST_ALIVE && strcmp(g->name, plan.w[i].guest) == 0)
+            if (g->end == GUEST_ALIVE && guest_name_equal(g->name, plan.w[i].guest))
                 window_owner[i] = g;
         if (!window_owner[i])
             log_warn("schedule: no guest %s for the window at %lu ms; it stays idle",

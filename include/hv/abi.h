@@ -1,4 +1,4 @@
-/* The hv guest ABI, version 1: everything a guest and the hypervisor agree
+/* The hv guest ABI, version 2: everything a guest and the hypervisor agree
  * on. One header, shared by hv and the guest SDK; docs/abi.md explains it.
  *
  * Hypercalls: the guest executes `syscall` with
@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define HV_ABI_VERSION 1
+#define HV_ABI_VERSION 2
 
 /* Hypercall numbers. */
 enum hv_hypercall {

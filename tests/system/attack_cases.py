@@ -88,7 +88,7 @@ def test_hypercall_fuzzer_short_run(build):
     named (issue 10, attack 1, the mem stream's fix) one call of 2^31 pages
     holds hv for minutes, which make fuzz shows (it runs uncapped). Drop the
     cap once those calls are bounded."""
-    name = f"hcall-fuzz-n{FUZZ_SHORT_CALLS}-m512"
+    name = f"hcall-fuzz-n{FUZZ_SHORT_CALLS}"
     r = run(build, Boot(images=[(test_guest(build, "hcall-fuzz"), name),
                                 test_guest(build, "companion")],
                         runner_cfg=["time_limit_ms = 100000"], timeout=150), "fuzz")

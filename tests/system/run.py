@@ -28,6 +28,16 @@ import mem_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
+def invariants(problems, log):
+    """What must hold after every boot, whatever the test: every frame and
+    byte guests caused came back (hv/mm/mm.c), and no entry reached hv's C
+    code with RFLAGS.AC set (hv/cpu/trap.c)."""
+    for line in log.splitlines():
+        if line.startswith("hv: error: memory balance") or \
+                line.startswith("hv: error: entry:"):
+            problems.append(f"hv reported: {line}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -48,6 +58,8 @@ def main():
             problems, result = test(build)
         except Exception as e:  # a harness failure is a test failure, said plainly
             return test, [f"harness error: {type(e).__name__}: {e}"], None, time.monotonic() - t0
+        if result is not None:
+            invariants(problems, result.log)
         return test, problems, result, time.monotonic() - t0
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:

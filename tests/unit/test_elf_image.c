@@ -1224,10 +1224,10 @@ static void note_bad_descriptor(void)
 static void note_abi_version(void)
 {
     struct hv_image_note n = hv_note("x");
-    n.abi_version = 2;
+    n.abi_version = 1; /* the version before memory calls returned page counts */
     make_exec_note(&B, &n);
-    EXPECT_REJECT(&B, "built for hv ABI version 2; this hv speaks version 1");
-    CHECK_STR_EQ(why, "built for hv ABI version 2; this hv speaks version 1");
+    EXPECT_REJECT(&B, "built for hv ABI version 1; this hv speaks version 2");
+    CHECK_STR_EQ(why, "built for hv ABI version 1; this hv speaks version 2");
     n.abi_version = 0;
     make_exec_note(&B, &n);
     EXPECT_REJECT(&B, "built for hv ABI version 0;");
