@@ -69,6 +69,26 @@ static inline int64_t hvg_set_user_space(uint64_t space)
  * Steps done before an error stay done (a range mapped in part stays
  * mapped in part: unmap it if you need all or nothing). */
 
+/* One memory operation over a whole range: calls hv until every page is
+ * dealt with. a3 and a4 are the call's fourth and fifth arguments (r10,
+ * r8); when src_advances, a3 is a source address that moves with va. */
+static inline int64_t hvg_mem_range(uint64_t nr, uint64_t space, uint64_t va, uint64_t pages,
+                                    uint64_t a3, uint64_t a4, bool src_advances)
+{
+    do { /* at least once: 0 pages is hv's to refuse */
+        int64_t r = hvg_hypercall6(nr, space, va, pages, a3, a4, 0);
+        if (r <= 0)
+            return r ? r : -HV_EINVAL; /* 0 never comes: no endless loop if it did */
+        if ((uint64_t)r > pages)
+            return -HV_EINVAL;
+        pages -= (uint64_t)r;
+        va += (uint64_t)r * 4096;
+        if (src_advances)
+            a3 += (uint64_t)r * 4096;
+    } while (pages);
+    return 0;
+}
+
 /* Maps pages at va in space (HV_SPACE_KERNEL or a handle): fresh zeroed
  * pages when src_va is 0, else the pages mapped at src_va in the kernel
  * space, shared. prot: HV_PROT_READ/WRITE/EXEC, never WRITE with EXEC, and
@@ -76,48 +96,18 @@ static inline int64_t hvg_set_user_space(uint64_t space)
 static inline int64_t hvg_mem_map(uint64_t space, uint64_t va, uint64_t pages, uint64_t src_va,
                                   uint64_t prot)
 {
-    do { /* at least once: 0 pages is hv's to refuse */
-        int64_t r = hvg_hypercall6(HV_CALL_MEM_MAP, space, va, pages, src_va, prot, 0);
-        if (r <= 0)
-            return r ? r : -HV_EINVAL; /* 0 never comes: no endless loop if it did */
-        if ((uint64_t)r > pages)
-            return -HV_EINVAL;
-        pages -= (uint64_t)r;
-        va += (uint64_t)r * 4096;
-        if (src_va)
-            src_va += (uint64_t)r * 4096;
-    } while (pages);
-    return 0;
+    return hvg_mem_range(HV_CALL_MEM_MAP, space, va, pages, src_va, prot, src_va != 0);
 }
 
 static inline int64_t hvg_mem_unmap(uint64_t space, uint64_t va, uint64_t pages)
 {
-    do { /* at least once: 0 pages is hv's to refuse */
-        int64_t r = hvg_hypercall6(HV_CALL_MEM_UNMAP, space, va, pages, 0, 0, 0);
-        if (r <= 0)
-            return r ? r : -HV_EINVAL;
-        if ((uint64_t)r > pages)
-            return -HV_EINVAL;
-        pages -= (uint64_t)r;
-        va += (uint64_t)r * 4096;
-    } while (pages);
-    return 0;
+    return hvg_mem_range(HV_CALL_MEM_UNMAP, space, va, pages, 0, 0, false);
 }
 
 static inline int64_t hvg_mem_protect(uint64_t space, uint64_t va, uint64_t pages,
                                       uint64_t prot)
 {
-    do { /* at least once: 0 pages is hv's to refuse */
-        /* prot is the fourth argument: r10. */
-        int64_t r = hvg_hypercall6(HV_CALL_MEM_PROTECT, space, va, pages, prot, 0, 0);
-        if (r <= 0)
-            return r ? r : -HV_EINVAL;
-        if ((uint64_t)r > pages)
-            return -HV_EINVAL;
-        pages -= (uint64_t)r;
-        va += (uint64_t)r * 4096;
-    } while (pages);
-    return 0;
+    return hvg_mem_range(HV_CALL_MEM_PROTECT, space, va, pages, prot, 0, false);
 }
 
 /* The guest's shared page (hv_start_info.shared_va). */

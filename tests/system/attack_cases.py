@@ -9,7 +9,7 @@ never panics or hangs, the companion finishes within its share."""
 import re
 
 from harness import Boot, run
-from judge import (companion_within_share, ended_line, exited, expect, guest_lines,
+from judge import (self_checked, companion_within_share, ended_line, exited, expect, guest_lines,
                    test_guest)
 from registry import system_test
 
@@ -20,17 +20,6 @@ HALF = 0.5
 def no_panic(problems, r):
     expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
     expect(problems, r.status in (0, 1), f"hv ended with status {r.status} (a hang or a crash)")
-
-
-def self_checked(problems, r, name):
-    """The attack guest's own verdict: every check passed and it exited 0."""
-    lines = guest_lines(r.log, name)
-    failed = [l for l in lines if "FAILED" in l]
-    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
-    expect(problems, any(re.match(rf"\S+: all \d+ checks passed", l) for l in lines),
-           f"{name} did not finish its checks: {lines[-3:]}")
-    expect(problems, exited(r.log, name), f"{name} did not exit 0: {ended_line(r.log, name)}")
-    return lines
 
 
 # --- attack 8: names decide access ------------------------------------------------------
@@ -47,7 +36,7 @@ def test_impostor_gets_no_name_and_no_region(build):
                                 (companion, "zzz-copy")], cfg=cfg), "impostor")
     problems = []
     no_panic(problems, r)
-    self_checked(problems, r, "aaa-impostor")
+    self_checked(problems, r.log, "aaa-impostor", "impostor")
     expect(problems, "impostor: name aaa-impostor, shared regions: none"
            in guest_lines(r.log, "aaa-impostor"), "the impostor did not report its own name and no region")
     expect(problems, re.search(r"^hv: image aaa-impostor: its note asks for the name 'companion', "
@@ -73,7 +62,7 @@ FUZZ_SHORT_CALLS = 30000
 
 
 def fuzz_verdict(problems, r, name, calls):
-    lines = self_checked(problems, r, name)
+    lines = self_checked(problems, r.log, name)
     m = [l for l in lines if re.match(rf"{re.escape(name)}: seed \d+, {calls} calls, mode normal$", l)]
     expect(problems, m, f"{name} did not print its seed")
     expect(problems, any(l.endswith(f"checks passed ({calls} calls)") for l in lines),
@@ -131,7 +120,7 @@ def test_iret_frames_and_registration_cannot_gain_privilege(build):
             "ivetpriv")
     problems = []
     no_panic(problems, r)
-    self_checked(problems, r, "pv-iret-priv")
+    self_checked(problems, r.log, "pv-iret-priv")
     companion_within_share(problems, r.log, HALF)
     return problems, r
 
@@ -151,7 +140,7 @@ def test_event_ports_not_its_own(build):
     problems = []
     no_panic(problems, r)
     for g in ["ev-thief", "ev-owner", "ev-grantee"]:
-        self_checked(problems, r, g)
+        self_checked(problems, r.log, g)
     # Four guests of equal weight: a quarter each while all want the CPU.
     companion_within_share(problems, r.log, 0.25)
     return problems, r

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from harness import ROOT, Boot, Qmp, build_esp, qemu_command, run, Result
-from judge import companion_within_share, ended_line, exited, expect, guest_lines, test_guest
+from judge import self_checked, companion_within_share, ended_line, exited, expect, guest_lines, test_guest
 from registry import system_test
 
 EXAMPLES = os.path.join(ROOT, "images")
@@ -33,16 +33,6 @@ def entry_report(problems, log):
     return dict(zip(keys, (int(x) for x in m.groups())))
 
 
-def judge_attacker(problems, r, name="entry-attack"):
-    lines = guest_lines(r.log, name)
-    failed = [l for l in lines if "FAILED" in l]
-    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
-    expect(problems, any(re.match(rf"{re.escape(name)}: all \d+ checks passed", l) for l in lines),
-           f"{name} did not finish its checks: {lines[-3:]}")
-    expect(problems, exited(r.log, name), f"{name} did not exit 0: {ended_line(r.log, name)}")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-
-
 @system_test
 def test_entry_db_at_syscall_entry_and_ac_beside_companion(build):
     """TF + MOV SS + syscall, hypercalls with RSP at hv / non-canonical / 0
@@ -55,7 +45,7 @@ def test_entry_db_at_syscall_entry_and_ac_beside_companion(build):
                 runner_cfg=["debug_syscall_breakpoint = yes"])
     r = run(build, boot, "entry-db")
     problems = []
-    judge_attacker(problems, r)
+    self_checked(problems, r.log, "entry-attack")
     # The breakpoint is on every hypercall, the companion's too: each costs
     # it a #DB, charged to its own time (about twice its work under TCG).
     companion_within_share(problems, r.log, 0.5, slack=1.8)
@@ -79,7 +69,7 @@ def test_entry_attacker_without_breakpoint(build):
     boot = Boot(images=[test_guest(build, "entry-attack"), test_guest(build, "companion")])
     r = run(build, boot, "entry-plain")
     problems = []
-    judge_attacker(problems, r)
+    self_checked(problems, r.log, "entry-attack")
     companion_within_share(problems, r.log, 0.5)
     c = entry_report(problems, r.log)
     if c:

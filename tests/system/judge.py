@@ -49,3 +49,18 @@ def companion_within_share(problems, log, share, name="companion", slack=1.25):
     expect(problems, wall_ms <= limit,
            f"the companion {name} needed {wall_ms} ms of wall time for {cpu_ms} ms of CPU; "
            f"its share {share:.2f} allows {limit:.0f} ms")
+
+
+def self_checked(problems, log, name, reports_as=None):
+    """A self-checking test guest's verdict: no check FAILED, it printed
+    `NAME: all N checks passed` (NAME = reports_as, default its guest name),
+    it exited 0, and hv did not panic. Returns the guest's lines."""
+    lines = guest_lines(log, name)
+    prefix = re.escape(reports_as or name)
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
+    expect(problems, any(re.match(rf"{prefix}: all \d+ checks passed", l) for l in lines),
+           f"{name} did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(log, name), f"{name} did not exit 0: {ended_line(log, name)}")
+    expect(problems, "PANIC" not in log, "the hypervisor panicked")
+    return lines

@@ -9,7 +9,7 @@ balance line)."""
 import re
 
 from harness import Boot, run
-from judge import companion, companion_within_share, ended_line, exited, expect, guest_lines, \
+from judge import self_checked, companion, companion_within_share, exited, expect, guest_lines, \
     test_guest
 from registry import system_test
 
@@ -24,17 +24,6 @@ def balanced(problems, log):
            "hv's memory balance line is missing or says frames/bytes were not given back: " +
            str(re.findall(r"^hv: .*(?:memory balance|still charged).*$", log, re.M)))
     expect(problems, "still charged" not in log, "a guest's frames stayed charged after its end")
-
-
-def self_checked(problems, log, name):
-    lines = guest_lines(log, name)
-    failed = [l for l in lines if "FAILED" in l]
-    expect(problems, not failed, f"{name}: failing checks: {failed[:8]}")
-    expect(problems, any(re.match(rf"{re.escape(name)}: all \d+ checks passed", l) for l in lines),
-           f"{name} did not finish its checks: {lines[-3:]}")
-    expect(problems, exited(log, name), f"{name} did not exit 0: {ended_line(log, name)}")
-    expect(problems, "PANIC" not in log, "the hypervisor panicked")
-    return lines
 
 
 # The companion's share beside one attacker of equal weight: half of the
