@@ -411,9 +411,11 @@ static bool unmap_in(struct bounded_unmap *b, uint64_t table, int level, uint64_
         bool covered = first >= b->lo && last <= b->hi; /* then it is empty now */
         bool empty = covered;
         /* Partly covered: it may be empty now if this step cleared some of
-         * it, or finished its part (a step before may have cleared the rest
-         * below lo). At most the tables on the paths to lo and hi. */
-        if (!covered && (child_cleared || last <= b->hi)) {
+         * it, finished its part, or began inside it (a step before may have
+         * cleared the part below lo, and stopped on its budget just as the
+         * table's last page went: nothing is left for this step to clear).
+         * At most the tables on the paths to lo and hi. */
+        if (!covered && (child_cleared || last <= b->hi || first < b->lo)) {
             b->step->budget -= b->step->budget < PT_EMPTY_CHECK_COST ? b->step->budget
                                                                       : PT_EMPTY_CHECK_COST;
             empty = table_empty(b->s, child);

@@ -591,6 +591,35 @@ static void test_bounded_unmap_keeps_what_is_outside(void)
     CHECK_EQ_U64(l.freed, 3);
 }
 
+/* A step that stopped on its budget right after the last mapped page of a
+ * table left that table empty; the next step, which begins inside the
+ * table and finds nothing to clear, still frees it (and those above it). */
+static void test_bounded_unmap_frees_a_table_emptied_by_the_step_before(void)
+{
+    struct pt_space s;
+    fresh(&s);
+    CHECK(pt_map(&s, 0x400000, 0x10000000, 30 * PG, PTE_U, 0) == PT_OK);
+    struct unmap_log l = {.in_order = true};
+    /* 3 entries down, then 17 a leaf: exactly the 30 pages. */
+    struct pt_unmap_step st = step_of(&l, 3 + 30 * 17, 16);
+    uint64_t d = 0;
+    CHECK(pt_unmap_bounded(&s, 0x400000, 64 * PG, &st, &d) == PT_OK);
+    CHECK_EQ_U64(l.leaves, 30);
+    CHECK(d < 64 * PG);
+    CHECK_EQ_U64(l.freed, 0);
+    uint64_t done = d;
+    while (done < 64 * PG) {
+        st = step_of(&l, 512, 16);
+        CHECK(pt_unmap_bounded(&s, 0x400000 + done, 64 * PG - done, &st, &d) == PT_OK);
+        CHECK(d > 0);
+        if (!d)
+            break;
+        done += d;
+    }
+    CHECK_EQ_U64(l.freed, 3);
+    CHECK_EQ_U64(raw_entry(&s, 0x400000, 4), 0);
+}
+
 static void test_bounded_unmap_refuses_bad_input(void)
 {
     struct pt_space s;
@@ -653,6 +682,7 @@ int main(void)
     RUN_TEST(test_bounded_unmap_of_a_huge_sparse_range_is_quick);
     RUN_TEST(test_bounded_unmap_stops_on_budget_and_resumes);
     RUN_TEST(test_bounded_unmap_keeps_what_is_outside);
+    RUN_TEST(test_bounded_unmap_frees_a_table_emptied_by_the_step_before);
     RUN_TEST(test_bounded_unmap_refuses_bad_input);
     RUN_TEST(test_missing_tables_and_leaf_flags);
     free(pool.mem);
