@@ -15,10 +15,35 @@
 #define BURST_BYTES 2048u
 #define BYTES_PER_SEC (LOG_LINE_BYTES_PER_SEC / 8 * 7)
 /* Finished lines waiting for the line, per guest: 8 KiB (record headers
- * included), about 0.7 s of the line; allocated at its first line. */
+ * included), about 0.7 s of the line. Allocated when the guest is created,
+ * not at its first line: two contiguous pages can take a long search
+ * through memory another guest fragmented on purpose (unmapping every
+ * other page of its heap), which must not happen inside a hypercall. */
 #define BUFFER_BYTES 8192u
 /* At most one "dropping" warning per guest this often. */
 #define DROP_NOTICE_NS 10000000000ULL
+
+static void release_buffer(struct log_source *s)
+{
+    kfree(s->buf.data, BUFFER_BYTES);
+    linebuf_init(&s->buf, NULL, 0);
+}
+
+/* Its buffer, made when the guest is created (or at its first finished line
+ * if memory was short then); false if memory is short (the line is then
+ * dropped and counted like any other). */
+static bool have_buffer(struct guest_console *c)
+{
+    if (c->out.buf.data)
+        return true;
+    char *storage = kmalloc(BUFFER_BYTES);
+    if (!storage)
+        return false;
+    linebuf_init(&c->out.buf, storage, BUFFER_BYTES);
+    c->out.release = release_buffer;
+    log_source_add(&c->out);
+    return true;
+}
 
 void guest_console_init(struct guest *g)
 {
@@ -38,27 +63,7 @@ void guest_console_init(struct guest *g)
     c->label[n++] = ']';
     c->label[n++] = ' ';
     c->label_len = n;
-}
-
-static void release_buffer(struct log_source *s)
-{
-    kfree(s->buf.data, BUFFER_BYTES);
-    linebuf_init(&s->buf, NULL, 0);
-}
-
-/* Its buffer, made at its first finished line; false if memory is short
- * (the line is then dropped and counted like any other). */
-static bool have_buffer(struct guest_console *c)
-{
-    if (c->out.buf.data)
-        return true;
-    char *storage = kmalloc(BUFFER_BYTES);
-    if (!storage)
-        return false;
-    linebuf_init(&c->out.buf, storage, BUFFER_BYTES);
-    c->out.release = release_buffer;
-    log_source_add(&c->out);
-    return true;
+    have_buffer(c); /* now, at load time; if memory is short, at its first line */
 }
 
 static void commit_line(void *arg, const char *text, size_t len)

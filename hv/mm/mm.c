@@ -79,7 +79,10 @@ void frame_put_charged(struct frame_reservation *r, uint64_t phys)
 void *kalloc_zeroed(uint64_t bytes)
 {
     uint64_t pages = (bytes + PAGE - 1) / PAGE;
-    uint64_t phys = frame_alloc_contig(&frames, pages, 1);
+    /* One page from the next-fit search: hypercalls reach here (a guest's
+     * first console line, event table, kmalloc class page), and the
+     * first-fit search for a run scans from the bottom of memory. */
+    uint64_t phys = pages == 1 ? frame_alloc_page(&frames) : frame_alloc_contig(&frames, pages, 1);
     if (!phys)
         return NULL;
     uint64_t *p = phys_to_virt(phys);
