@@ -171,12 +171,21 @@ void guest_unmap_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64
     }
 }
 
-bool guest_space_teardown_step(struct guest *g, uint64_t handle)
+/* One step of reaping an ended guest visits at most this many page-table
+ * entries (a mapped page costs HV_MEM_UNMAP_PAGE_COST): 8 mapped pages,
+ * about 3 000 instructions, a quarter of an HV_CALL_MEM_UNMAP. Reaping goes
+ * on from hv's timer between other guests' work (hv/sched/sched.c), so its
+ * steps are interrupts-off stretches nobody asked for: they are kept well
+ * under hv_irq_off_max's 20 000 and short beside a timer's 50 us
+ * (docs/benchmarks.md). */
+#define REAP_STEP_BUDGET (8 * HV_MEM_UNMAP_PAGE_COST)
+
+static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
 {
     struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
     uint64_t from = g->teardown_done[handle];
     if (from < LOWER_HALF_END) {
-        struct pt_unmap_step step = {.budget = HV_MEM_UNMAP_BUDGET,
+        struct pt_unmap_step step = {.budget = budget,
                                      .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
                                      .leaf = guest_unmap_leaf,
                                      .free_table = guest_free_table,
@@ -200,6 +209,11 @@ bool guest_space_teardown_step(struct guest *g, uint64_t handle)
     return true;
 }
 
+bool guest_space_teardown_step(struct guest *g, uint64_t handle)
+{
+    return space_teardown_step(g, handle, HV_MEM_UNMAP_BUDGET);
+}
+
 bool guest_free_memory(struct guest *g)
 {
     if (g->memory_freed)
@@ -208,10 +222,10 @@ bool guest_free_memory(struct guest *g)
         if (!g->user_spaces[h])
             continue;
         g->space_dying[h] = true;
-        guest_space_teardown_step(g, (uint64_t)h);
+        space_teardown_step(g, (uint64_t)h, REAP_STEP_BUDGET);
         return false; /* one bounded step per call */
     }
-    if (g->space.root_phys && !guest_space_teardown_step(g, HV_SPACE_KERNEL))
+    if (g->space.root_phys && !space_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
         return false;
     if (g->shared_pa)
         guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */
