@@ -259,12 +259,13 @@ static void feed_serial(size_t *budget, bool wait)
 /* Moves up to `budget` bytes of lines on (to the UART, or only to the
  * screen when there is no serial line). The caller has claimed the right
  * (or is the panic path: `locked`, no lock taken at all). */
-static void pump_lines(size_t budget, unsigned lines, bool wait, bool locked)
+/* Returns the budget left. */
+static size_t pump_lines(size_t budget, unsigned lines, bool wait, bool locked)
 {
     while (budget) {
         if (tx_done == tx_len) {
             if (!lines || !take_next_line(locked))
-                return;
+                return budget;
             lines--;
         }
         if (!serial_tx_usable()) {
@@ -274,8 +275,9 @@ static void pump_lines(size_t budget, unsigned lines, bool wait, bool locked)
         }
         feed_serial(&budget, wait);
         if (tx_done < tx_len)
-            return; /* the UART or the line's pace says later */
+            return budget; /* the UART or the line's pace says later */
     }
+    return 0;
 }
 
 static void pump(size_t budget, bool wait, bool locked)
@@ -333,6 +335,23 @@ void log_drain_some(unsigned max_lines)
     if (!pending() || !claim())
         return;
     pump_lines(DRAIN_PIECE_BYTES, max_lines, false, false);
+    unclaim();
+}
+
+void log_drain_until(bool (*stop)(void))
+{
+    if (!pending() || !claim())
+        return;
+    /* A line at a time, so an interrupt that makes `stop` true waits for
+     * one line at most. */
+    size_t left = DRAIN_PIECE_BYTES;
+    while (left && !stop()) {
+        size_t piece = left < IDLE_PIECE_BYTES ? left : IDLE_PIECE_BYTES;
+        size_t rest = pump_lines(piece, UINT32_MAX, false, false);
+        if (rest == piece)
+            break; /* nothing moved: nothing waits, or the line's pace */
+        left -= piece - rest;
+    }
     unclaim();
 }
 

@@ -70,6 +70,10 @@ void log_source_remove(struct log_source *s);
  * at most, never waiting), for the scheduler's paths, so a machine whose
  * CPU is never idle still gets its output out. Never draws the screen. */
 void log_drain_some(unsigned max_lines);
+/* The same piece, for a caller with interrupts on: stops early, between
+ * lines, as soon as `stop` returns true (an interrupt gave the caller
+ * something to decide). */
+void log_drain_until(bool (*stop)(void));
 /* Whether log_drain_some has anything to move (a hint, read unlocked). */
 bool log_waiting(void);
 /* From here on (the scheduler has started) a logging call only queues its

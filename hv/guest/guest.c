@@ -214,10 +214,17 @@ bool guest_space_teardown_step(struct guest *g, uint64_t handle)
     return space_teardown_step(g, handle, HV_MEM_UNMAP_BUDGET);
 }
 
+/* Reaping steps so far, for an occasional progress line at debug level. */
+static uint64_t reap_steps;
+#define REAP_STEPS_PER_NOTE 512
+
 bool guest_free_memory(struct guest *g)
 {
     if (g->memory_freed)
         return true;
+    if (g->end != GUEST_ALIVE && ++reap_steps % REAP_STEPS_PER_NOTE == 0)
+        log_debug("guest %s: reaping, %lu frame(s) still charged", g->name,
+                  (unsigned long)g->mem.used);
     for (int h = 1; h <= HV_MAX_USER_SPACES; h++) {
         if (!g->user_spaces[h])
             continue;
@@ -242,8 +249,10 @@ bool guest_free_memory(struct guest *g)
         log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
                   (unsigned long)still);
     g->memory_freed = true;
-    if (g->end != GUEST_ALIVE)
+    if (g->end != GUEST_ALIVE) {
         unreaped--;
+        log_debug("guest %s: memory given back", g->name);
+    }
     return true;
 }
 

@@ -136,6 +136,15 @@ static bool something_runnable(void)
     return idle_kick;
 }
 
+/* A vCPU woke since the scheduler last decided: the console drain at the
+ * start of a decision gives way to it (drain_console). */
+static volatile bool woken_since_decision;
+
+static bool woken(void)
+{
+    return woken_since_decision;
+}
+
 static bool vtimer_armed(const struct vcpu *v)
 {
     return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
@@ -180,6 +189,7 @@ static void wake(struct vcpu *v, uint64_t now)
     wants_cpu(v);
     enqueue_front(v);
     idle_kick = true;
+    woken_since_decision = true;
     preempt_for(v, now);
 }
 
@@ -251,9 +261,10 @@ static uint64_t poll_console(uint64_t now)
  * at each switch, in idle time, and, so that it finishes while guests keep
  * the CPU busy and never switch, from hv's timer every REAP_INTERVAL_NS.
  * Each step is a short interrupts-off stretch of its own (~3 000
- * instructions), so a guest's timer waits for one step, never for the
- * whole teardown (64 MiB: 2048 steps, ~0.2 s). */
-#define REAP_INTERVAL_NS 100000ULL
+ * instructions, 24 us under -icount, a few us on hardware), so a guest's
+ * timer waits for one step, never for the whole teardown (64 MiB: 2048
+ * steps, ~0.1 s, while the guests left get at least half the CPU). */
+#define REAP_INTERVAL_NS 50000ULL
 static uint64_t next_reap; /* 0: nothing to reap */
 
 static void reap_guests(void);
@@ -530,7 +541,10 @@ static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
  * short one; a piece may hold 15), so while the vCPU on the CPU is running
  * or there is none (nothing is decided yet: an interrupt finds the state
  * as at any entry from a guest) it is done with interrupts on, and a timer
- * that falls due meanwhile is taken. Otherwise (the vCPU just blocked or
+ * that falls due meanwhile is taken. A wake-up stops it, or keeps it from
+ * starting when it came first (often the reason for this decision): the
+ * woken vCPU waits for one line at most, not for the piece (~30 000
+ * instructions of short lines). Otherwise (the vCPU just blocked or
  * stopped: a wake-up now would find it half-way off the CPU, its registers
  * not saved) one line only, with interrupts off. */
 #define DRAIN_LINES_IRQ_OFF 1
@@ -546,7 +560,7 @@ static void drain_console(void)
     }
     irqoff_pause();
     irq_enable();
-    log_drain_some(UINT32_MAX);
+    log_drain_until(woken);
     irq_disable();
     irqoff_resume();
 }
@@ -556,6 +570,7 @@ static void reschedule(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
     drain_console();
+    woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
     bool yielding = yield_pending;
