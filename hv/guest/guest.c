@@ -185,7 +185,9 @@ static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budge
     struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
     uint64_t from = g->teardown_done[handle];
     if (from < LOWER_HALF_END) {
+        /* Everything below `from` went in earlier steps. */
         struct pt_unmap_step step = {.budget = budget,
+                                     .clear_below = true,
                                      .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
                                      .leaf = guest_unmap_leaf,
                                      .free_table = guest_free_table,

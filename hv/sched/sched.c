@@ -492,8 +492,8 @@ static void __attribute__((noreturn)) finish(void)
 {
     leave_guest_tables();
     while (guests_to_reap()) {
+        irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
         reap_guests();
-        irqoff_interrupt_window(); /* between bounded steps */
     }
     slice_end = 0;
     timer_arm(0);
