@@ -23,7 +23,8 @@
 struct region {
     char name[16];
     uint64_t bytes;
-    uint64_t phys; /* contiguous, zeroed; 0 until allocated */
+    uint64_t phys; /* contiguous, zeroed; 0 until allocated, and once freed */
+    uint64_t freed; /* bytes given back so far, at the end of the run */
     unsigned maps;
     struct {
         char guest[32];
@@ -182,17 +183,20 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
     return true;
 }
 
-void shm_free_all(void)
+bool shm_free_some(uint64_t max_pages)
 {
     for (unsigned i = 0; i < region_count; i++) {
         struct region *r = &regions[i];
         if (!r->phys)
             continue;
         /* Every guest is gone: hv's reference is the last one. */
-        for (uint64_t off = 0; off < r->bytes; off += PAGE)
-            if (!guest_frame_release(r->phys + off, NULL))
+        for (; r->freed < r->bytes && max_pages; r->freed += PAGE, max_pages--)
+            if (!guest_frame_release(r->phys + r->freed, NULL))
                 log_error("shm %s: page 0x%lx still referenced at the end", r->name,
-                          (unsigned long)off);
+                          (unsigned long)r->freed);
+        if (r->freed < r->bytes)
+            return false;
         r->phys = 0;
     }
+    return true;
 }

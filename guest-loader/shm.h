@@ -19,5 +19,8 @@ void shm_configure(const char *cfg, size_t len);
 /* Maps the regions that name this guest and fills si->shm[]; false (with
  * the reason) if one cannot be mapped. */
 bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why_len);
-/* At the end of the run, every guest gone: gives the regions' memory back. */
-void shm_free_all(void);
+/* At the end of the run, every guest gone: gives up to max_pages of the
+ * regions' memory back; true once all of it is back. Called in a loop with
+ * an interrupt window between calls, so a region of any size is freed in
+ * bounded stretches (docs/benchmarks.md, hv_irq_off_max). */
+bool shm_free_some(uint64_t max_pages);

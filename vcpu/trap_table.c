@@ -17,14 +17,17 @@ static bool entry_valid(const struct hv_trap_info *e)
 
 static int set_soft(struct trap_table *t, const struct hv_trap_info *e)
 {
-    for (unsigned i = 0; i < t->soft_count; i++) {
-        if (t->soft[i].vector != e->vector)
-            continue;
+    unsigned slot = t->soft_slot[e->vector];
+    if (slot) {
+        unsigned i = slot - 1;
         if (e->handler) {
             t->soft[i].handler = e->handler;
             t->soft[i].flags = e->flags;
         } else {
+            /* The last one moves into the hole. */
             t->soft[i] = t->soft[--t->soft_count];
+            t->soft_slot[t->soft[i].vector] = (uint8_t)(i + 1);
+            t->soft_slot[e->vector] = 0;
         }
         return 0;
     }
@@ -36,6 +39,7 @@ static int set_soft(struct trap_table *t, const struct hv_trap_info *e)
     t->soft[t->soft_count].flags = e->flags;
     t->soft[t->soft_count].handler = e->handler;
     t->soft_count++;
+    t->soft_slot[e->vector] = t->soft_count;
     return 0;
 }
 
@@ -81,11 +85,10 @@ bool trap_table_lookup(const struct trap_table *t, unsigned vector, uint64_t *ha
         *flags = t->flags[vector];
         return true;
     }
-    for (unsigned i = 0; i < t->soft_count; i++)
-        if (t->soft[i].vector == vector) {
-            *handler = t->soft[i].handler;
-            *flags = t->soft[i].flags;
-            return true;
-        }
-    return false;
+    unsigned slot = vector < 256 ? t->soft_slot[vector] : 0;
+    if (!slot)
+        return false;
+    *handler = t->soft[slot - 1].handler;
+    *flags = t->soft[slot - 1].flags;
+    return true;
 }

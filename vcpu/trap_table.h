@@ -19,6 +19,10 @@ struct trap_table {
         uint8_t vector, flags;
         uint64_t handler;
     } soft[TRAP_SOFT_MAX];
+    /* Where each vector sits in soft[] (index + 1; 0: not there), so an
+     * entry costs the same whatever the table holds: a 256-entry call is
+     * bounded work with interrupts off (docs/benchmarks.md, hv_irq_off_max). */
+    uint8_t soft_slot[256];
     uint64_t fast_handler; /* HV_FAST_TRAP_VECTOR's direct gate; 0: none */
 };
 

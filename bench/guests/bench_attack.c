@@ -3,6 +3,8 @@
  * guest can make, back to back, round after round:
  *
  *   map_fresh        HV_CALL_MEM_MAP of ATTACK_PAGES fresh pages
+ *   alias            HV_CALL_MEM_MAP of a read-only alias of them (src =
+ *                    the fresh range), then HV_CALL_MEM_UNMAP of the alias
  *   protect_ro/_rw   HV_CALL_MEM_PROTECT of that range, read-only and back
  *   unmap            HV_CALL_MEM_UNMAP of it
  *   unmap_sparse     HV_CALL_MEM_UNMAP of SPARSE_PAGES where nothing is mapped
@@ -38,6 +40,7 @@ HV_GUEST_NOTE("", HVG_MIB(48), 1, 0);
 #define PAGE 4096ull
 #define ATTACK_PAGES 4096ull              /* 16 MiB: map, protect, unmap */
 #define MAP_VA 0x100000000ull             /* 4 GiB, far from the image */
+#define ALIAS_VA 0x180000000ull           /* 6 GiB: the alias of MAP_VA */
 #define SPARSE_PAGES 65536ull             /* 256 MiB of nothing */
 #define SPARSE_VA 0x200000000ull
 #define SPACE_CHUNKS 16ull
@@ -46,11 +49,11 @@ HV_GUEST_NOTE("", HVG_MIB(48), 1, 0);
 #define POLL_PORTS 16
 
 enum op {
-    OP_MAP_FRESH, OP_PROTECT_RO, OP_PROTECT_RW, OP_UNMAP, OP_UNMAP_SPARSE, OP_SPACE,
+    OP_MAP_FRESH, OP_ALIAS, OP_PROTECT_RO, OP_PROTECT_RW, OP_UNMAP, OP_UNMAP_SPARSE, OP_SPACE,
     OP_CONSOLE, OP_POLL, OP_TRAP_TABLE, OP_EVTCHN, OP_COUNT
 };
 static const char *const op_names[OP_COUNT] = {
-    "map_fresh", "protect_ro", "protect_rw", "unmap", "unmap_sparse", "space_populated",
+    "map_fresh", "alias", "protect_ro", "protect_rw", "unmap", "unmap_sparse", "space_populated",
     "console_newlines", "poll_16", "trap_table_256", "evtchn",
 };
 static struct { uint64_t calls, errors, longest; } stats[OP_COUNT];
@@ -81,6 +84,22 @@ static void mem_range(enum op op, uint64_t nr, uint64_t space, uint64_t va, uint
         va += (uint64_t)r * PAGE;
         pages -= (uint64_t)r;
     }
+}
+
+/* A read-only alias of the fresh range (the source moves with the partial
+ * counts, which mem_range cannot do), then its unmapping. */
+static void alias_range(void)
+{
+    uint64_t done = 0;
+    while (done < ATTACK_PAGES) {
+        int64_t r = TIMED(OP_ALIAS, hvg_hypercall6(HV_CALL_MEM_MAP, 0, ALIAS_VA + done * PAGE,
+                                                   ATTACK_PAGES - done, MAP_VA + done * PAGE,
+                                                   HV_PROT_READ, 0));
+        if (r <= 0)
+            break; /* done (0 without partial counts) or failed */
+        done += (uint64_t)r;
+    }
+    mem_range(OP_ALIAS, HV_CALL_MEM_UNMAP, 0, ALIAS_VA, ATTACK_PAGES, 0, 0);
 }
 
 static void populated_space(void)
@@ -177,6 +196,7 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     for (; others_running(); rounds++) {
         mem_range(OP_MAP_FRESH, HV_CALL_MEM_MAP, 0, MAP_VA, ATTACK_PAGES, 0,
                   HV_PROT_READ | HV_PROT_WRITE);
+        alias_range();
         mem_range(OP_PROTECT_RO, HV_CALL_MEM_PROTECT, 0, MAP_VA, ATTACK_PAGES, HV_PROT_READ, 0);
         mem_range(OP_PROTECT_RW, HV_CALL_MEM_PROTECT, 0, MAP_VA, ATTACK_PAGES,
                   HV_PROT_READ | HV_PROT_WRITE, 0);

@@ -54,11 +54,17 @@ static size_t copy_run(char *dst, const char *src, size_t k)
 }
 
 size_t console_text_take(struct console_text *t, const char *in, size_t n, uint64_t *budget,
-                         uint32_t line_cost, console_text_commit commit, void *arg)
+                         uint32_t line_cost, uint32_t max_lines, console_text_commit commit,
+                         void *arg)
 {
     size_t i = 0;
     uint64_t left = *budget;
+    uint32_t lines = 0;
     while (i < n) {
+        if (in[i] == '\n' || t->len == CONSOLE_TEXT_MAX) {
+            if (lines == max_lines)
+                break; /* this byte would end one more line: the next call's */
+        }
         if (in[i] == '\n') {
             if (t->len == 0) {
                 if (left < line_cost)
@@ -66,12 +72,14 @@ size_t console_text_take(struct console_text *t, const char *in, size_t n, uint6
                 left -= line_cost;
             }
             commit(arg, t->text, t->len);
+            lines++;
             t->len = 0;
             i++;
             continue;
         }
         if (t->len == CONSOLE_TEXT_MAX) {
             commit(arg, t->text, t->len); /* an over-long line continues on the next */
+            lines++;
             t->len = 0;
         }
         if (t->len == 0) {

@@ -22,10 +22,13 @@ typedef void (*console_text_commit)(void *arg, const char *text, size_t len);
  * for an empty line) is taken, and every character 1 more; a newline ends
  * the line; a character arriving at a full line ends it first and starts
  * the next. Control characters become '?', tab a space, bytes >= 0x7f '?',
- * so no guest can drive the terminal. Calls commit for each line it ends;
+ * so no guest can drive the terminal. Calls commit for each line it ends,
+ * at most `max_lines` times (then it stops before the byte that would end
+ * one more: a call's work stays bounded however short the lines);
  * lowers *budget by what it charged; returns the number of bytes taken. */
 size_t console_text_take(struct console_text *t, const char *in, size_t n, uint64_t *budget,
-                         uint32_t line_cost, console_text_commit commit, void *arg);
+                         uint32_t line_cost, uint32_t max_lines, console_text_commit commit,
+                         void *arg);
 
 /* The output bytes of a line of `len` characters. */
 static inline uint64_t console_line_bytes(uint32_t line_cost, size_t len)

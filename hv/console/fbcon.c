@@ -110,6 +110,14 @@ static void flush(bool (*stop)(void))
     lines_unflushed = 0;
 }
 
+/* A row's cells are contiguous in the ring: one address per row, not a
+ * division per cell (lines are written wherever the log drains, often
+ * with interrupts off: docs/benchmarks.md, hv_irq_off_max). */
+static struct cell *row_at(uint32_t row)
+{
+    return cell_at(row, 0);
+}
+
 static void newline(void)
 {
     cur_col = 0;
@@ -118,23 +126,28 @@ static void newline(void)
         return;
     }
     ring_top = (ring_top + 1) % rows;
+    struct cell *row = row_at(rows - 1);
     for (uint32_t c = 0; c < cols; c++)
-        *cell_at(rows - 1, c) = (struct cell){' ', LOG_INFO};
+        row[c] = (struct cell){' ', LOG_INFO};
 }
 
 static void fbcon_write(const char *s, size_t n, enum log_level level)
 {
+    struct cell *row = row_at(cur_row);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '\n') {
             newline();
+            row = row_at(cur_row);
             continue;
         }
         if (ch == '\r')
             continue;
-        if (cur_col == cols)
+        if (cur_col == cols) {
             newline();
-        *cell_at(cur_row, cur_col++) = (struct cell){ch == '\t' ? ' ' : ch, (unsigned char)level};
+            row = row_at(cur_row);
+        }
+        row[cur_col++] = (struct cell){ch == '\t' ? ' ' : ch, (unsigned char)level};
     }
     dirty = true;
     lines_unflushed++;

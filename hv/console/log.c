@@ -259,11 +259,15 @@ static void feed_serial(size_t *budget, bool wait)
 /* Moves up to `budget` bytes of lines on (to the UART, or only to the
  * screen when there is no serial line). The caller has claimed the right
  * (or is the panic path: `locked`, no lock taken at all). */
-static void pump(size_t budget, bool wait, bool locked)
+/* Returns the budget left. */
+static size_t pump_lines(size_t budget, unsigned lines, bool wait, bool locked)
 {
     while (budget) {
-        if (tx_done == tx_len && !take_next_line(locked))
-            return;
+        if (tx_done == tx_len) {
+            if (!lines || !take_next_line(locked))
+                return budget;
+            lines--;
+        }
         if (!serial_tx_usable()) {
             budget -= tx_len < budget ? tx_len : budget;
             tx_done = tx_len;
@@ -271,13 +275,31 @@ static void pump(size_t budget, bool wait, bool locked)
         }
         feed_serial(&budget, wait);
         if (tx_done < tx_len)
-            return; /* the UART or the line's pace says later */
+            return budget; /* the UART or the line's pace says later */
     }
+    return 0;
+}
+
+static void pump(size_t budget, bool wait, bool locked)
+{
+    pump_lines(budget, UINT32_MAX, wait, locked);
 }
 
 static bool pending(void)
 {
     return queued_lines || tx_done < tx_len;
+}
+
+bool log_waiting(void)
+{
+    return pending();
+}
+
+static bool deferred; /* log_defer_draining */
+
+void log_defer_draining(void)
+{
+    deferred = true;
 }
 
 static void flush_sinks(bool (*stop)(void))
@@ -308,11 +330,28 @@ static void unclaim(void)
     spin_unlock_irqrestore(&log_lock, flags);
 }
 
-void log_drain_some(void)
+void log_drain_some(unsigned max_lines)
 {
     if (!pending() || !claim())
         return;
-    pump(DRAIN_PIECE_BYTES, false, false);
+    pump_lines(DRAIN_PIECE_BYTES, max_lines, false, false);
+    unclaim();
+}
+
+void log_drain_until(bool (*stop)(void))
+{
+    if (!pending() || !claim())
+        return;
+    /* A line at a time, so an interrupt that makes `stop` true waits for
+     * one line at most. */
+    size_t left = DRAIN_PIECE_BYTES;
+    while (left && !stop()) {
+        size_t piece = left < IDLE_PIECE_BYTES ? left : IDLE_PIECE_BYTES;
+        size_t rest = pump_lines(piece, UINT32_MAX, false, false);
+        if (rest == piece)
+            break; /* nothing moved: nothing waits, or the line's pace */
+        left -= piece - rest;
+    }
     unclaim();
 }
 
@@ -389,10 +428,11 @@ static void log_line(enum log_level level, const char *line, size_t n)
     uint64_t flags = spin_lock_irqsave(&log_lock);
     queue_hv_line(level, line, n);
     spin_unlock_irqrestore(&log_lock, flags);
-    /* Usually it all goes out at once (and at boot, before the clock paces
-     * the line, everything the UART takes); if someone is draining (the
-     * idle loop this interrupted), the line waits for them. */
-    if (claim()) {
+    /* At boot it all goes out at once (before the clock paces the line,
+     * everything the UART takes); once guests run, the scheduler drains;
+     * if someone is draining (the idle loop this interrupted), the line
+     * waits for them. */
+    if (!deferred && claim()) {
         pump(DRAIN_PIECE_BYTES, false, false);
         unclaim();
     }

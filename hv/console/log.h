@@ -66,10 +66,22 @@ void log_source_close(struct log_source *s);
  * never ran). Does not call release. */
 void log_source_remove(struct log_source *s);
 
-/* A bounded piece of draining (a few hundred bytes at most, never waiting),
- * for the scheduler's paths, so a machine whose CPU is never idle still
- * gets its output out. Never draws the screen. */
-void log_drain_some(void);
+/* A bounded piece of draining (a few hundred bytes and max_lines new lines
+ * at most, never waiting), for the scheduler's paths, so a machine whose
+ * CPU is never idle still gets its output out. Never draws the screen. */
+void log_drain_some(unsigned max_lines);
+/* The same piece, for a caller with interrupts on: stops early, between
+ * lines, as soon as `stop` returns true (an interrupt gave the caller
+ * something to decide). */
+void log_drain_until(bool (*stop)(void));
+/* Whether log_drain_some has anything to move (a hint, read unlocked). */
+bool log_waiting(void);
+/* From here on (the scheduler has started) a logging call only queues its
+ * line: it may be made with interrupts off on any path (a hypercall, an
+ * interrupt), and moving lines costs per line, so that is left to
+ * log_drain_some, which the scheduler calls with interrupts on, and to the
+ * idle loop (docs/benchmarks.md, hv_irq_off_max). */
+void log_defer_draining(void);
 /* Everything queued goes out and every sink shows it, waiting on the UART
  * as needed: the end of the run (power off, halt) only. */
 void log_flush(void);

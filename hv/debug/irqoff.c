@@ -98,6 +98,20 @@ void irqoff_arm(void)
     irqoff_measuring = true;
 }
 
+static struct cause paused_cause;
+
+void irqoff_pause_slow(void)
+{
+    paused_cause = open_cause;
+    end();
+}
+
+void irqoff_resume_slow(void)
+{
+    begin(paused_cause.kind, paused_cause.number);
+    open_cause.guest = paused_cause.guest;
+}
+
 void irqoff_idle_leaving_slow(void)
 {
     end();

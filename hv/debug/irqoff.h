@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/cpu/x86.h"
+
 struct trap_frame;
 
 /* What the entry paths call instead of hypercall_entry and trap_dispatch
@@ -45,4 +47,34 @@ static inline void irqoff_idle_entered(void)
 {
     if (__builtin_expect(irqoff_measuring, 0))
         irqoff_idle_entered_slow();
+}
+
+/* Interrupts on for an instant between two bounded steps of work that has
+ * no guest to return to (the end of the run: reaping, shared regions): a
+ * pending interrupt is taken, and the measurement sees two stretches, as
+ * it would for the idle loop. */
+void irqoff_pause_slow(void);
+void irqoff_resume_slow(void);
+
+/* hv enables interrupts for a while in the middle of its work (the
+ * scheduler draining the console): the stretch ends before the `sti` and
+ * a new one, with the same cause, begins after the `cli`. */
+static inline void irqoff_pause(void)
+{
+    if (__builtin_expect(irqoff_measuring, 0))
+        irqoff_pause_slow();
+}
+
+static inline void irqoff_resume(void)
+{
+    if (__builtin_expect(irqoff_measuring, 0))
+        irqoff_resume_slow();
+}
+
+static inline void irqoff_interrupt_window(void)
+{
+    irqoff_pause();
+    irq_enable();
+    irq_disable();
+    irqoff_resume();
 }

@@ -20,6 +20,10 @@
  * through memory another guest fragmented on purpose (unmapping every
  * other page of its heap), which must not happen inside a hypercall. */
 #define BUFFER_BYTES 8192u
+/* Lines one write may end: each is a labelled record in the guest's
+ * buffer, made with interrupts off, so a write of 256 newlines is taken 16
+ * at a time (the SDK calls again for the rest; docs/abi.md). */
+#define CALL_LINES_MAX 16u
 /* At most one "dropping" warning per guest this often. */
 #define DROP_NOTICE_NS 10000000000ULL
 
@@ -89,7 +93,7 @@ int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
         return -HV_EAGAIN;
     token_bucket_refill(&c->rate, time_now_ns(), BYTES_PER_SEC, BURST_BYTES);
     size_t taken = console_text_take(&c->line, buf, n, &c->rate.tokens, c->label_len + 2,
-                                     commit_line, g);
+                                     CALL_LINES_MAX, commit_line, g);
     return taken ? (int64_t)taken : -HV_EAGAIN;
 }
 

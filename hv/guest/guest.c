@@ -171,12 +171,23 @@ void guest_unmap_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64
     }
 }
 
-bool guest_space_teardown_step(struct guest *g, uint64_t handle)
+/* One step of reaping an ended guest visits at most this many page-table
+ * entries (a mapped page costs HV_MEM_UNMAP_PAGE_COST): 8 mapped pages,
+ * about 3 000 instructions, a quarter of an HV_CALL_MEM_UNMAP. Reaping goes
+ * on from hv's timer between other guests' work (hv/sched/sched.c), so its
+ * steps are interrupts-off stretches nobody asked for: they are kept well
+ * under hv_irq_off_max's 20 000 and short beside a timer's 50 us
+ * (docs/benchmarks.md). */
+#define REAP_STEP_BUDGET (8 * HV_MEM_UNMAP_PAGE_COST)
+
+static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
 {
     struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
     uint64_t from = g->teardown_done[handle];
     if (from < LOWER_HALF_END) {
-        struct pt_unmap_step step = {.budget = HV_MEM_UNMAP_BUDGET,
+        /* Everything below `from` went in earlier steps. */
+        struct pt_unmap_step step = {.budget = budget,
+                                     .clear_below = true,
                                      .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
                                      .leaf = guest_unmap_leaf,
                                      .free_table = guest_free_table,
@@ -200,18 +211,30 @@ bool guest_space_teardown_step(struct guest *g, uint64_t handle)
     return true;
 }
 
+bool guest_space_teardown_step(struct guest *g, uint64_t handle)
+{
+    return space_teardown_step(g, handle, HV_MEM_UNMAP_BUDGET);
+}
+
+/* Reaping steps so far, for an occasional progress line at debug level. */
+static uint64_t reap_steps;
+#define REAP_STEPS_PER_NOTE 512
+
 bool guest_free_memory(struct guest *g)
 {
     if (g->memory_freed)
         return true;
+    if (g->end != GUEST_ALIVE && ++reap_steps % REAP_STEPS_PER_NOTE == 0)
+        log_debug("guest %s: reaping, %lu frame(s) still charged", g->name,
+                  (unsigned long)g->mem.used);
     for (int h = 1; h <= HV_MAX_USER_SPACES; h++) {
         if (!g->user_spaces[h])
             continue;
         g->space_dying[h] = true;
-        guest_space_teardown_step(g, (uint64_t)h);
+        space_teardown_step(g, (uint64_t)h, REAP_STEP_BUDGET);
         return false; /* one bounded step per call */
     }
-    if (g->space.root_phys && !guest_space_teardown_step(g, HV_SPACE_KERNEL))
+    if (g->space.root_phys && !space_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
         return false;
     if (g->shared_pa)
         guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */
@@ -228,8 +251,10 @@ bool guest_free_memory(struct guest *g)
         log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
                   (unsigned long)still);
     g->memory_freed = true;
-    if (g->end != GUEST_ALIVE)
+    if (g->end != GUEST_ALIVE) {
         unreaped--;
+        log_debug("guest %s: memory given back", g->name);
+    }
     return true;
 }
 

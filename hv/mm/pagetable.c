@@ -408,7 +408,7 @@ static bool unmap_in(struct bounded_unmap *b, uint64_t table, int level, uint64_
         cleared |= child_cleared;
         if (b->stopped)
             return cleared;
-        bool covered = first >= b->lo && last <= b->hi; /* then it is empty now */
+        bool covered = (first >= b->lo || b->step->clear_below) && last <= b->hi; /* then it is empty now */
         bool empty = covered;
         /* Partly covered: it may be empty now if this step cleared some of
          * it, finished its part, or began inside it (a step before may have

@@ -113,6 +113,11 @@ struct pt_unmap_step {
     void (*free_table)(void *arg, uint64_t table_phys);
     void *arg;
     uint64_t tables_freed; /* out (added to): tables given to free_table */
+    /* in: nothing is mapped below va (a teardown resuming where its last
+     * step stopped): a table whose part of the range ends within it is
+     * empty once that part is done, with no PT_EMPTY_CHECK_COST check of
+     * its 512 entries (~2 700 instructions each, up to 4 per step). */
+    bool clear_below;
 };
 /* PT_OK with *done = bytes from va dealt with (>= 4 KiB, size when the
  * whole range is done; everything below va + *done is unmapped); PT_EINVAL

@@ -137,6 +137,15 @@ static bool something_runnable(void)
     return idle_kick;
 }
 
+/* A vCPU woke since the scheduler last decided: the console drain at the
+ * start of a decision gives way to it (drain_console). */
+static volatile bool woken_since_decision;
+
+static bool woken(void)
+{
+    return woken_since_decision;
+}
+
 static bool vtimer_armed(const struct vcpu *v)
 {
     return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
@@ -181,6 +190,7 @@ static void wake(struct vcpu *v, uint64_t now)
     wants_cpu(v);
     enqueue_front(v);
     idle_kick = true;
+    woken_since_decision = true;
     preempt_for(v, now);
 }
 
@@ -248,12 +258,38 @@ static uint64_t poll_console(uint64_t now)
     return next_console_poll;
 }
 
+/* An ended guest is reaped a bounded step at a time (guest_free_memory):
+ * at each switch, in idle time, and, so that it finishes while guests keep
+ * the CPU busy and never switch, from hv's timer every REAP_INTERVAL_NS.
+ * Each step is a short interrupts-off stretch of its own (~3 000
+ * instructions, 24 us under -icount, a few us on hardware), so a guest's
+ * timer waits for one step, never for the whole teardown (64 MiB: 2048
+ * steps, ~0.1 s, while the guests left get at least half the CPU). */
+#define REAP_INTERVAL_NS 50000ULL
+static uint64_t next_reap; /* 0: nothing to reap */
+
+static void reap_guests(void);
+
+static uint64_t reap_deadline(uint64_t now)
+{
+    if (!guests_to_reap()) {
+        next_reap = 0;
+        return 0;
+    }
+    if (!next_reap)
+        next_reap = now + REAP_INTERVAL_NS;
+    return next_reap;
+}
+
 static void rearm(uint64_t now)
 {
     uint64_t next = run_vtimers(now);
     uint64_t poll = poll_console(now);
     if (poll && (!next || poll < next))
         next = poll;
+    uint64_t reap = reap_deadline(now);
+    if (reap && (!next || reap < next))
+        next = reap;
     uint64_t when = slice_end;
     if (next && (!when || next < when))
         when = next;
@@ -283,6 +319,13 @@ static void timer_fired(uint64_t now)
     if (window_boundary && now >= window_boundary) {
         window_boundary = 0;
         this_cpu()->need_resched = true;
+    }
+    /* Not while the CPU may still be on an ended guest's tables (the
+     * console drain of a reschedule right after its end). */
+    struct vcpu *cur = this_cpu()->current;
+    if (next_reap && now >= next_reap && (!cur || cur->guest->end == GUEST_ALIVE)) {
+        next_reap = 0;
+        reap_guests();
     }
     rearm(now);
 }
@@ -450,9 +493,8 @@ static void __attribute__((noreturn)) finish(void)
 {
     leave_guest_tables();
     while (guests_to_reap()) {
+        irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
         reap_guests();
-        irq_enable(); /* an interrupt-window between bounded steps */
-        irq_disable();
     }
     slice_end = 0;
     timer_arm(0);
@@ -495,13 +537,43 @@ static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
         deliver_to_kernel(v, f, v->ev.upcall, true, false, 0, "an event upcall");
 }
 
+/* The console keeps moving when the CPU is never idle: a piece of it at
+ * each decision. Moving lines costs per line (~2 000 instructions for a
+ * short one; a piece may hold 15), so while the vCPU on the CPU is running
+ * or there is none (nothing is decided yet: an interrupt finds the state
+ * as at any entry from a guest) it is done with interrupts on, and a timer
+ * that falls due meanwhile is taken. A wake-up stops it, or keeps it from
+ * starting when it came first (often the reason for this decision): the
+ * woken vCPU waits for one line at most, not for the piece (~30 000
+ * instructions of short lines). Otherwise (the vCPU just blocked or
+ * stopped: a wake-up now would find it half-way off the CPU, its registers
+ * not saved) one line only, with interrupts off. */
+#define DRAIN_LINES_IRQ_OFF 1
+
+static void drain_console(void)
+{
+    if (!log_waiting())
+        return;
+    struct vcpu *cur = this_cpu()->current;
+    if (cur && cur->state != VCPU_RUNNING) {
+        log_drain_some(DRAIN_LINES_IRQ_OFF);
+        return;
+    }
+    irqoff_pause();
+    irq_enable();
+    log_drain_until(woken);
+    irq_disable();
+    irqoff_resume();
+}
+
 /* Picks what runs next and loads it into f. */
 static void reschedule(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
+    drain_console();
+    woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
-    log_drain_some(); /* the console keeps moving when the CPU is never idle */
     bool yielding = yield_pending;
     yield_pending = false;
     slice_cut = false;

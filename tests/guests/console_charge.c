@@ -1,13 +1,14 @@
 /* Is the console's rate limit charged in output bytes? Writes 256 letters
- * per call until hv first takes less than it offered (a partial count or
- * -HV_EAGAIN), waits a second for its allowance to refill, then does the
- * same with 256 newlines. A newline alone is a whole line, which costs its
+ * per call until hv refuses (-HV_EAGAIN; after a partial count -- the
+ * allowance ran out mid-call, or the call ended its 16 lines -- it calls
+ * again for the rest), waits a second for its allowance to refill, then
+ * does the same with 256 newlines. A newline alone is a whole line, which costs its
  * label "[console-charge] " and CR LF on the serial line, so far fewer bytes
  * of newlines fit in the same allowance. Prints, and exits 0:
  *
  *     charge: letters L, newlines N, label K
  *
- * L and N: bytes taken before (and including) the first short answer. */
+ * L and N: bytes taken before hv first refused. */
 #include "hvg.h"
 #include "hvg_event.h"
 
@@ -17,16 +18,16 @@ HV_GUEST_NOTE("console-charge", HVG_MIB(1), 1, HVG_KIB(64));
 
 static char buf[256];
 
-/* Bytes taken until the first answer short of the 256 offered. */
+/* Bytes taken until hv first refuses (or takes nothing). */
 static uint64_t until_refused(void)
 {
-    uint64_t total = 0;
+    uint64_t total = 0, off = 0;
     for (;;) {
-        int64_t r = hvg_console_write(buf, sizeof(buf));
-        if (r > 0)
-            total += (uint64_t)r;
-        if (r != (int64_t)sizeof(buf))
+        int64_t r = hvg_console_write(buf + off, sizeof(buf) - off);
+        if (r <= 0)
             return total;
+        total += (uint64_t)r;
+        off = (off + (uint64_t)r) % sizeof(buf);
     }
 }
 

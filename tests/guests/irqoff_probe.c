@@ -9,10 +9,15 @@
  * hv's whole stretch plus the entry and exit assembly. A memory call that
  * reports a partial count (bounded hypercalls) is timed per call, and the
  * rest is called for again: the longest single call is what counts, each
- * call the cheapest of REPEATS runs.
+ * call the cheapest of REPEATS runs. It first sleeps a second (no wall time
+ * under -icount), so hv's idle loop sends every line queued so far: once
+ * guests run, hv moves console lines at its decisions with interrupts on
+ * (hv/sched/sched.c, drain_console), which a call's timing would hold but
+ * hv's stretch not.
  * Prints `irqoff-probe: longest call TSC hypercall NR` and exits 0. */
 #include "hvg.h"
 #include "hvg_cpu.h"
+#include "hvg_event.h"
 
 HV_GUEST_NOTE("irqoff-probe", HVG_MIB(32), 1, 0);
 
@@ -64,6 +69,10 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     (void)si;
     (void)vcpu;
     hvg_puts("irqoff-probe: mapping 1, 64 and 1024 fresh pages, and 1000 null hypercalls");
+    if (hvg_events_init(0) != 0 || hvg_sleep_until(0, hvg_now() + HVG_MS(1000)) != 0) {
+        hvg_puts("irqoff-probe: could not sleep");
+        return 1;
+    }
     uint64_t longest = UINT64_MAX, longest_nr = HV_CALL_NOP;
     for (unsigned i = 0; i < 1000; i++) {
         uint64_t t0 = hvg_rdtsc();

@@ -73,7 +73,7 @@ static void newline_flood_pays_label(void)
     memset(nl, '\n', sizeof(nl));
     uint64_t budget = 2048;
     got.len = got.lines = 0;
-    size_t taken = console_text_take(&t, nl, sizeof(nl), &budget, 20, commit, &got);
+    size_t taken = console_text_take(&t, nl, sizeof(nl), &budget, 20, UINT32_MAX, commit, &got);
     CHECK_EQ_U64(taken, 2048 / 20); /* 102 empty lines of 20 bytes each */
     CHECK_EQ_U64(budget, 2048 % 20);
     CHECK_EQ_U64(got.lines, 102);
@@ -82,7 +82,7 @@ static void newline_flood_pays_label(void)
     char letters[256];
     memset(letters, 'a', sizeof(letters));
     budget = 2048;
-    taken = console_text_take(&u, letters, sizeof(letters), &budget, 20, commit, &got);
+    taken = console_text_take(&u, letters, sizeof(letters), &budget, 20, UINT32_MAX, commit, &got);
     CHECK_EQ_U64(taken, 256); /* 160 + 20, then 96 + 20: 296 */
     CHECK_EQ_U64(budget, 2048 - 296);
 }
@@ -93,7 +93,7 @@ static void sanitizes(void)
     const char in[] = "a\tb\x1b[2J\x7f\x80\xff" "cdefghijklmnop\r\n";
     uint64_t budget = 1000;
     got.len = got.lines = 0;
-    size_t taken = console_text_take(&t, in, sizeof(in) - 1, &budget, 10, commit, &got);
+    size_t taken = console_text_take(&t, in, sizeof(in) - 1, &budget, 10, UINT32_MAX, commit, &got);
     CHECK_EQ_U64(taken, sizeof(in) - 1);
     got.text[got.len] = 0;
     CHECK_STR_EQ(got.text, "a b?[2J???cdefghijklmnop?\n");
@@ -107,11 +107,11 @@ static void long_line_wraps_and_charges_again(void)
     memset(in, 'x', sizeof(in));
     uint64_t budget = 100000;
     got.len = got.lines = 0;
-    CHECK_EQ_U64(console_text_take(&t, in, sizeof(in), &budget, 7, commit, &got), 400);
+    CHECK_EQ_U64(console_text_take(&t, in, sizeof(in), &budget, 7, UINT32_MAX, commit, &got), 400);
     CHECK_EQ_U64(got.lines, 2);      /* 160 + 160 committed, 80 still open */
     CHECK_EQ_U64(t.len, 80);
     CHECK_EQ_U64(budget, 100000 - 3 * 7 - 400);
-    CHECK_EQ_U64(console_text_take(&t, "\n", 1, &budget, 7, commit, &got), 1);
+    CHECK_EQ_U64(console_text_take(&t, "\n", 1, &budget, 7, UINT32_MAX, commit, &got), 1);
     CHECK_EQ_U64(budget, 100000 - 3 * 7 - 400); /* the open line was paid for */
     CHECK_EQ_U64(got.lines, 3);
 }
@@ -121,15 +121,15 @@ static void no_budget_takes_nothing(void)
     struct console_text t = {.len = 0};
     uint64_t budget = 5;
     got.len = got.lines = 0;
-    CHECK_EQ_U64(console_text_take(&t, "hello\n", 6, &budget, 5, commit, &got), 0);
+    CHECK_EQ_U64(console_text_take(&t, "hello\n", 6, &budget, 5, UINT32_MAX, commit, &got), 0);
     CHECK_EQ_U64(budget, 5);
     CHECK_EQ_U64(t.len, 0);
     budget = 6; /* exactly the first character and its line */
-    CHECK_EQ_U64(console_text_take(&t, "hello\n", 6, &budget, 5, commit, &got), 1);
+    CHECK_EQ_U64(console_text_take(&t, "hello\n", 6, &budget, 5, UINT32_MAX, commit, &got), 1);
     CHECK_EQ_U64(budget, 0);
-    CHECK_EQ_U64(console_text_take(&t, "ello\n", 5, &budget, 5, commit, &got), 0);
+    CHECK_EQ_U64(console_text_take(&t, "ello\n", 5, &budget, 5, UINT32_MAX, commit, &got), 0);
     budget = 4; /* the rest of the open line costs its characters only */
-    CHECK_EQ_U64(console_text_take(&t, "ello\n", 5, &budget, 5, commit, &got), 5);
+    CHECK_EQ_U64(console_text_take(&t, "ello\n", 5, &budget, 5, UINT32_MAX, commit, &got), 5);
     got.text[got.len] = 0;
     CHECK_STR_EQ(got.text, "hello\n");
 }
@@ -154,7 +154,7 @@ static void random_against_model(void)
         seed = seed * 1103515245u + 12345u;
         uint64_t budget = (seed >> 10) % 400, mbudget = budget;
         uint32_t cost = 3 + (seed >> 4) % 30;
-        size_t a = console_text_take(&t, in, n, &budget, cost, commit, &got);
+        size_t a = console_text_take(&t, in, n, &budget, cost, UINT32_MAX, commit, &got);
         size_t b = model_take(&m, in, n, &mbudget, cost, &want);
         CHECK_EQ_U64(a, b);
         CHECK_EQ_U64(budget, mbudget);
@@ -174,6 +174,38 @@ static void random_against_model(void)
     }
 }
 
+/* At most max_lines lines end per call: the byte that would end one more
+ * is left for the next call, whether it is a newline or a character
+ * arriving at a full line. */
+static void lines_per_call_bounded(void)
+{
+    struct console_text t = {.len = 0};
+    char nl[256];
+    memset(nl, '\n', sizeof(nl));
+    uint64_t budget = 1 << 20;
+    got.len = got.lines = 0;
+    CHECK_EQ_U64(console_text_take(&t, nl, sizeof(nl), &budget, 20, 16, commit, &got), 16);
+    CHECK_EQ_U64(got.lines, 16);
+    CHECK_EQ_U64(budget, (1 << 20) - 16 * 20);
+
+    struct console_text u = {.len = 0};
+    got.len = got.lines = 0;
+    budget = 1 << 20;
+    CHECK_EQ_U64(console_text_take(&u, "abc\ndef\n", 8, &budget, 5, 1, commit, &got), 7);
+    CHECK_EQ_U64(got.lines, 1);
+    CHECK_EQ_U64(u.len, 3); /* "def" waits for its newline */
+    CHECK_EQ_U64(console_text_take(&u, "\n", 1, &budget, 5, 1, commit, &got), 1);
+    CHECK_EQ_U64(got.lines, 2);
+
+    struct console_text w = {.len = 0};
+    char letters[CONSOLE_TEXT_MAX + 10];
+    memset(letters, 'x', sizeof(letters));
+    got.len = got.lines = 0;
+    CHECK_EQ_U64(console_text_take(&w, letters, sizeof(letters), &budget, 5, 0, commit, &got),
+                 CONSOLE_TEXT_MAX); /* the next character would end the full line */
+    CHECK_EQ_U64(got.lines, 0);
+}
+
 int main(void)
 {
     check_suite = "console_text";
@@ -182,5 +214,6 @@ int main(void)
     RUN_TEST(long_line_wraps_and_charges_again);
     RUN_TEST(no_budget_takes_nothing);
     RUN_TEST(random_against_model);
+    RUN_TEST(lines_per_call_bounded);
     return check_finish();
 }

@@ -540,6 +540,43 @@ static void test_bounded_unmap_of_a_huge_sparse_range_is_quick(void)
         CHECK_EQ_U64(table(&s, s.root_phys)[i], 0);
 }
 
+/* A teardown (clear_below: nothing mapped below where each step starts)
+ * in small steps frees every table, as without the flag, but never pays
+ * for an empty check: the budget spent is the entries visited and the
+ * leaves, so the steps are fewer than with the checks. */
+static void test_teardown_steps_skip_empty_checks(void)
+{
+    uint64_t steps[2] = {0, 0};
+    for (int with = 0; with < 2; with++) {
+        struct pt_space s;
+        fresh(&s);
+        /* 3 x 600 pages: each run crosses a page-table boundary. */
+        for (uint64_t k = 0; k < 3; k++)
+            CHECK(pt_map(&s, (k << 30) + 0x200000 - 100 * PG, 0x10000000, 600 * PG, PTE_U, 0) ==
+                  PT_OK);
+        struct unmap_log l = {.in_order = true};
+        uint64_t done = 0;
+        while (done < LOWER_END) {
+            struct pt_unmap_step st = step_of(&l, 128, 16);
+            st.clear_below = with;
+            uint64_t d = 0;
+            CHECK(pt_unmap_bounded(&s, done, LOWER_END - done, &st, &d) == PT_OK);
+            if (d < PG)
+                break;
+            done += d;
+            steps[with]++;
+        }
+        CHECK_EQ_U64(done, LOWER_END);
+        CHECK_EQ_U64(l.leaves, 3 * 600);
+        CHECK(l.in_order);
+        /* Per run: 2 page tables, 1 directory; 1 pointer table for all. */
+        CHECK_EQ_U64(l.freed, 3 * 3 + 1);
+        for (int i = 0; i < 256; i++)
+            CHECK_EQ_U64(table(&s, s.root_phys)[i], 0);
+    }
+    CHECK(steps[1] < steps[0]);
+}
+
 static void test_bounded_unmap_stops_on_budget_and_resumes(void)
 {
     struct pt_space s;
@@ -684,6 +721,7 @@ int main(void)
     RUN_TEST(test_bounded_unmap_keeps_what_is_outside);
     RUN_TEST(test_bounded_unmap_frees_a_table_emptied_by_the_step_before);
     RUN_TEST(test_bounded_unmap_refuses_bad_input);
+    RUN_TEST(test_teardown_steps_skip_empty_checks);
     RUN_TEST(test_missing_tables_and_leaf_flags);
     free(pool.mem);
     return check_finish();

@@ -94,6 +94,44 @@ static void fast_gate_set_and_cleared(void)
     CHECK_EQ_U64(h, 0x406000);
 }
 
+/* Removing a soft vector moves the last one into its place: every vector
+ * left is still found, the removed one is not, and its place can be taken
+ * again (the slot map must follow each move). */
+static void removal_keeps_the_others(void)
+{
+    struct trap_table t = {0};
+    for (unsigned v = 0; v < TRAP_SOFT_MAX; v++) {
+        struct hv_trap_info e = entry((uint8_t)(0x40 + v), 0, 0x401000 + v);
+        CHECK_EQ_U64(trap_table_update(&t, &e, 1), 0);
+    }
+    struct hv_trap_info gone[] = {entry(0x43, 0, 0), entry(0x40, 0, 0), entry(0x4f, 0, 0)};
+    CHECK_EQ_U64(trap_table_update(&t, gone, 3), 0);
+    CHECK_EQ_U64(t.soft_count, TRAP_SOFT_MAX - 3);
+    uint64_t h;
+    uint8_t f;
+    for (unsigned v = 0; v < TRAP_SOFT_MAX; v++) {
+        bool removed = v == 0x3 || v == 0x0 || v == 0xf;
+        CHECK(trap_table_lookup(&t, 0x40 + v, &h, &f) == !removed);
+        if (!removed)
+            CHECK_EQ_U64(h, 0x401000 + v);
+    }
+    /* Three places free again; a fourth new vector does not fit. */
+    struct hv_trap_info more[] = {entry(0x90, 0, 0x501000), entry(0x91, 0, 0x502000),
+                                  entry(0x43, 0, 0x503000)};
+    CHECK_EQ_U64(trap_table_update(&t, more, 3), 0);
+    struct hv_trap_info fourth = entry(0x92, 0, 0x504000);
+    CHECK_EQ_U64(trap_table_update(&t, &fourth, 1), (uint64_t)-HV_ENOMEM);
+    CHECK(trap_table_lookup(&t, 0x43, &h, &f));
+    CHECK_EQ_U64(h, 0x503000);
+    CHECK(!trap_table_lookup(&t, 0x92, &h, &f));
+    /* 256 removals of vectors that are not there change nothing. */
+    struct hv_trap_info none[256];
+    for (unsigned i = 0; i < 256; i++)
+        none[i] = entry((uint8_t)(0xa0 + (i % 64)), 0, 0);
+    CHECK_EQ_U64(trap_table_update(&t, none, 256), 0);
+    CHECK_EQ_U64(t.soft_count, TRAP_SOFT_MAX);
+}
+
 int main(void)
 {
     check_suite = "trap_table";
@@ -102,5 +140,6 @@ int main(void)
     RUN_TEST(zero_handler_removes);
     RUN_TEST(soft_vectors_are_bounded);
     RUN_TEST(fast_gate_set_and_cleared);
+    RUN_TEST(removal_keeps_the_others);
     return check_finish();
 }
