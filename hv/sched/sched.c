@@ -1,6 +1,5 @@
 #include "hv/sched/sched.h"
 
-#include "hv/console/input.h"
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
@@ -12,6 +11,7 @@
 #include "hv/sched/fair.h"
 #include "hv/sched/partition.h"
 #include "hv/sched/runstate.h"
+#include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
 #include "lib/string.h"
@@ -20,9 +20,9 @@
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 
 static struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
-static uint64_t time_limit;
+uint64_t time_limit;
 static void (*all_ended)(void);
-static uint64_t slice_end;      /* 0: no vCPU holds a slice */
+uint64_t slice_end;      /* 0: no vCPU holds a slice */
 static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
 static bool slice_cut;          /* a wake-up moved slice_end earlier: re-arm the timer */
 static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
@@ -33,8 +33,8 @@ static struct guest *woken_first;
 static struct partition_plan plan;
 static struct guest *window_owner[PARTITION_MAX_WINDOWS];
 static uint64_t plan_start;
-static uint64_t window_boundary; /* next window change; 0 without a plan */
-static unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
+uint64_t window_boundary; /* next window change; 0 without a plan */
+unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
 
 static struct guest *guest_of(struct fair_entity *e)
 {
@@ -129,16 +129,11 @@ static struct vcpu *dequeue(struct guest *yielder)
 
 /* Set by anything an interrupt does that could give the idle loop work:
  * a wake-up, a timer (a window boundary, a slice). */
-static volatile bool idle_kick;
+volatile bool idle_kick;
 
 static bool something_runnable(void)
 {
     return idle_kick;
-}
-
-static bool vtimer_armed(const struct vcpu *v)
-{
-    return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
 }
 
 /* v was woken while another vCPU may hold the CPU: it takes the CPU at
@@ -166,7 +161,7 @@ static void preempt_for(struct vcpu *v, uint64_t now)
     }
 }
 
-static void wake(struct vcpu *v, uint64_t now)
+void wake(struct vcpu *v, uint64_t now)
 {
     if (v->state != VCPU_BLOCKED)
         return;
@@ -196,94 +191,6 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
         v->arch.regs.rax = 0; /* HV_CALL_POLL returns 0: an event came */
     }
     wake(v, time_now_ns());
-}
-
-/* Expired vCPU timers and poll deadlines; returns the earliest one left. */
-static uint64_t run_vtimers(uint64_t now)
-{
-    uint64_t next = 0;
-    if (!vtimers_armed)
-        return 0;
-    for (struct guest *g = guest_list(); g; g = g->next) {
-        if (g->end != GUEST_ALIVE)
-            continue;
-        for (uint32_t i = 0; i < g->vcpu_count; i++) {
-            struct vcpu *v = g->vcpus[i];
-            if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
-                v->ev.timer_deadline = 0;
-                vtimers_armed--;
-                evtchn_raise_virq(v, HV_VIRQ_TIMER);
-            }
-            if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
-                v->state == VCPU_BLOCKED) {
-                v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
-                wake(v, now);
-            }
-            if (v->ev.timer_deadline && (!next || v->ev.timer_deadline < next))
-                next = v->ev.timer_deadline;
-            if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
-                next = v->ev.poll_deadline;
-        }
-    }
-    return next;
-}
-
-/* One-shot to the next decision: the slice's end or a vCPU's timer,
- * whichever comes first; nothing at all when neither is due (no tick). */
-static uint64_t next_console_poll;
-
-/* Console input has no interrupt here: look at the UART every 20 ms, and
- * only while a guest listens for it. */
-static uint64_t poll_console(uint64_t now)
-{
-    if (!console_listeners) {
-        next_console_poll = 0;
-        return 0;
-    }
-    if (now >= next_console_poll) {
-        console_input_poll();
-        next_console_poll = now + CONSOLE_POLL_NS;
-    }
-    return next_console_poll;
-}
-
-static void rearm(uint64_t now)
-{
-    uint64_t next = run_vtimers(now);
-    uint64_t poll = poll_console(now);
-    if (poll && (!next || poll < next))
-        next = poll;
-    uint64_t when = slice_end;
-    if (next && (!when || next < when))
-        when = next;
-    if (window_boundary && (!when || window_boundary < when))
-        when = window_boundary;
-    /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
-     * blocked with nothing to wake them): otherwise nothing would wake hv. */
-    if (time_limit && (!when || time_limit < when))
-        when = time_limit;
-    if (when && when == next)
-        timer_arm(when); /* a guest's deadline: measured from the clock as it is now */
-    else
-        timer_arm_from(now, when); /* a slice end: `now` is close enough, and cheaper */
-}
-
-static void timer_fired(uint64_t now)
-{
-    idle_kick = true;
-    /* A passed slice end or window boundary is consumed here: the
-     * reschedule it asks for sets the next one. Left in place, it would
-     * re-arm the timer in the past, and an interrupt taken in hv's idle
-     * loop (interrupts on) would fire again at once, for ever. */
-    if (slice_end && now >= slice_end) {
-        slice_end = 0;
-        this_cpu()->need_resched = true;
-    }
-    if (window_boundary && now >= window_boundary) {
-        window_boundary = 0;
-        this_cpu()->need_resched = true;
-    }
-    rearm(now);
 }
 
 /* Whose window it is now (NULL: a gap, or no such guest); sets the next
@@ -330,14 +237,6 @@ void sched_init(uint64_t time_limit_ns)
     time_limit = time_limit_ns;
     fair_queue_init(&fair_queue);
     timer_set_handler(timer_fired);
-}
-
-void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
-{
-    bool was = vtimer_armed(v);
-    v->ev.timer_deadline = deadline;
-    vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
-    rearm(time_now_ns());
 }
 
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)

@@ -1,0 +1,110 @@
+/* vCPU timers (HV_CALL_SET_TIMER), poll deadlines and the one-shot local
+ * APIC timer that brings hv back for the next scheduling decision: the
+ * slice's end, a window boundary, a guest's deadline, the console poll or
+ * hv.cfg's time limit, whichever comes first. Split from sched.c, which
+ * decides who runs. */
+#include "hv/sched/sched.h"
+
+#include "hv/console/input.h"
+#include "hv/cpu/percpu.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/sched_internal.h"
+#include "hv/time/time.h"
+#include "vcpu/vcpu.h"
+
+/* Expired vCPU timers and poll deadlines; returns the earliest one left. */
+static uint64_t run_vtimers(uint64_t now)
+{
+    uint64_t next = 0;
+    if (!vtimers_armed)
+        return 0;
+    for (struct guest *g = guest_list(); g; g = g->next) {
+        if (g->end != GUEST_ALIVE)
+            continue;
+        for (uint32_t i = 0; i < g->vcpu_count; i++) {
+            struct vcpu *v = g->vcpus[i];
+            if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
+                v->ev.timer_deadline = 0;
+                vtimers_armed--;
+                evtchn_raise_virq(v, HV_VIRQ_TIMER);
+            }
+            if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
+                v->state == VCPU_BLOCKED) {
+                v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
+                wake(v, now);
+            }
+            if (v->ev.timer_deadline && (!next || v->ev.timer_deadline < next))
+                next = v->ev.timer_deadline;
+            if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
+                next = v->ev.poll_deadline;
+        }
+    }
+    return next;
+}
+
+/* One-shot to the next decision: the slice's end or a vCPU's timer,
+ * whichever comes first; nothing at all when neither is due (no tick). */
+static uint64_t next_console_poll;
+
+/* Console input has no interrupt here: look at the UART every 20 ms, and
+ * only while a guest listens for it. */
+static uint64_t poll_console(uint64_t now)
+{
+    if (!console_listeners) {
+        next_console_poll = 0;
+        return 0;
+    }
+    if (now >= next_console_poll) {
+        console_input_poll();
+        next_console_poll = now + CONSOLE_POLL_NS;
+    }
+    return next_console_poll;
+}
+
+void rearm(uint64_t now)
+{
+    uint64_t next = run_vtimers(now);
+    uint64_t poll = poll_console(now);
+    if (poll && (!next || poll < next))
+        next = poll;
+    uint64_t when = slice_end;
+    if (next && (!when || next < when))
+        when = next;
+    if (window_boundary && (!when || window_boundary < when))
+        when = window_boundary;
+    /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
+     * blocked with nothing to wake them): otherwise nothing would wake hv. */
+    if (time_limit && (!when || time_limit < when))
+        when = time_limit;
+    if (when && when == next)
+        timer_arm(when); /* a guest's deadline: measured from the clock as it is now */
+    else
+        timer_arm_from(now, when); /* a slice end: `now` is close enough, and cheaper */
+}
+
+void timer_fired(uint64_t now)
+{
+    idle_kick = true;
+    /* A passed slice end or window boundary is consumed here: the
+     * reschedule it asks for sets the next one. Left in place, it would
+     * re-arm the timer in the past, and an interrupt taken in hv's idle
+     * loop (interrupts on) would fire again at once, for ever. */
+    if (slice_end && now >= slice_end) {
+        slice_end = 0;
+        this_cpu()->need_resched = true;
+    }
+    if (window_boundary && now >= window_boundary) {
+        window_boundary = 0;
+        this_cpu()->need_resched = true;
+    }
+    rearm(now);
+}
+
+void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
+{
+    bool was = vtimer_armed(v);
+    v->ev.timer_deadline = deadline;
+    vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
+    rearm(time_now_ns());
+}
