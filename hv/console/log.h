@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hv/console/linebuf.h"
 
@@ -68,8 +69,11 @@ void log_source_remove(struct log_source *s);
 
 /* A bounded piece of draining (a few hundred bytes at most, never waiting),
  * for the scheduler's paths, so a machine whose CPU is never idle still
- * gets its output out. Never draws the screen. */
-void log_drain_some(void);
+ * gets its output out. Never draws the screen. `now` is the clock as the
+ * caller just read it: while nothing waits, or the line's pace lets no byte
+ * go before a later time, it returns false at once (a few instructions on
+ * every switch); true when it did work (and took time). */
+bool log_drain_some(uint64_t now);
 /* Everything queued goes out and every sink shows it, waiting on the UART
  * as needed: the end of the run (power off, halt) only. */
 void log_flush(void);

@@ -399,11 +399,14 @@ static void reschedule(struct trap_frame *f)
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
-    log_drain_some(); /* the console keeps moving when the CPU is never idle */
+    uint64_t now = time_now_ns();
+    /* The console keeps moving when the CPU is never idle. When it did
+     * work, read the clock again: that time is cur's to be charged. */
+    if (log_drain_some(now))
+        now = time_now_ns();
     bool yielding = yield_pending;
     yield_pending = false;
     slice_cut = false;
-    uint64_t now = time_now_ns();
     enforce_time_limit(now);
     /* Exactly what it used, hv's time on its behalf included: from its
      * switch-in to now, whether it runs on, blocked or stopped. */
