@@ -31,19 +31,16 @@ static uint64_t deadline;
 static uint64_t hw_deadline = UINT64_MAX;
 static timer_fn handler;
 
-__extension__ typedef unsigned __int128 u128;
-/* time_now_ns() without timescale_apply's general cases: with a TSC of at
- * least 1 GHz (every x86 CPU hv runs on, and QEMU) tsc_to_ns's shift is
- * 0..-63, and the formula is one shift, one multiply, no saturation. The
- * result is exactly timescale_apply's. Read on every switch, several times. */
+/* time_now_ns() without timescale_apply's general cases when the TSC runs
+ * faster than 1 GHz (every x86-64 CPU hv runs on, and QEMU's): read on
+ * every switch, several times. */
 static bool now_fast;
-static uint8_t now_rshift;
 
 uint64_t time_now_ns(void)
 {
     uint64_t delta = rdtsc() - tsc_at_boot;
     if (now_fast)
-        return (uint64_t)(((u128)(delta >> now_rshift) * tsc_to_ns.mul) >> 32);
+        return timescale_apply_down(&tsc_to_ns, delta);
     return timescale_apply(&tsc_to_ns, delta);
 }
 
@@ -160,8 +157,7 @@ void time_init(const struct acpi_info *acpi, const struct handoff *h)
     /* Time zero is the stub's entry, so boot costs show in timestamps. */
     tsc_at_boot = h->boot_tsc;
     timescale_init(&tsc_to_ns, cal.tsc_hz, NS_PER_SEC);
-    now_fast = tsc_to_ns.shift <= 0 && tsc_to_ns.shift > -64;
-    now_rshift = (uint8_t)-tsc_to_ns.shift;
+    now_fast = timescale_is_down(&tsc_to_ns);
     timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
     timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
     use_tsc_deadline = cpu_features()->tsc_deadline;
