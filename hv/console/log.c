@@ -17,6 +17,8 @@
 #define DRAIN_PIECE_BYTES 256
 /* The idle loop drains in pieces this small so an interrupt waits little. */
 #define IDLE_PIECE_BYTES 16
+/* How long the line takes to carry one byte (rounded up). */
+#define NS_PER_LINE_BYTE ((1000000000ull + LOG_LINE_BYTES_PER_SEC - 1) / LOG_LINE_BYTES_PER_SEC)
 
 static const struct console_sink *sinks[MAX_SINKS];
 static unsigned sink_count;
@@ -53,6 +55,11 @@ static size_t tx_len, tx_done;
 /* Bytes the serial line has carried since it was last fed, at most a
  * piece: hv never feeds the UART faster than the line runs. */
 static struct token_bucket line_credit;
+/* Before this time the line's pace lets no byte go (its credit ran out):
+ * log_waiting, asked on every vCPU switch, says no until then
+ * instead of taking the claim and reading the clock for nothing. Only ever
+ * a lower bound on when the next byte may go, so pacing is unchanged. */
+static uint64_t line_paced_until;
 /* When the transmitter was first found without room (0: it has room). */
 static uint64_t full_since;
 #define TX_STUCK_NS 2000000000ULL
@@ -246,8 +253,13 @@ static void feed_serial(size_t *budget, bool wait)
             token_bucket_refill(&line_credit, now, LOG_LINE_BYTES_PER_SEC, DRAIN_PIECE_BYTES);
             if (n > line_credit.tokens)
                 n = (size_t)line_credit.tokens;
-            if (!n)
+            if (!n) {
+                /* No credit: the next byte is earned one byte's time after
+                 * the bucket's stamp (token_bucket_refill keeps the
+                 * fraction there). */
+                line_paced_until = line_credit.at_ns + NS_PER_LINE_BYTE;
                 return;
+            }
             line_credit.tokens -= n;
         }
         for (size_t i = 0; i < n; i++)
@@ -290,9 +302,9 @@ static bool pending(void)
     return queued_lines || tx_done < tx_len;
 }
 
-bool log_waiting(void)
+bool log_waiting(uint64_t now)
 {
-    return pending();
+    return pending() && now >= line_paced_until;
 }
 
 static bool deferred; /* log_defer_draining */

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hv/console/linebuf.h"
 
@@ -74,8 +75,10 @@ void log_drain_some(unsigned max_lines);
  * lines, as soon as `stop` returns true (an interrupt gave the caller
  * something to decide). */
 void log_drain_until(bool (*stop)(void));
-/* Whether log_drain_some has anything to move (a hint, read unlocked). */
-bool log_waiting(void);
+/* Whether log_drain_some has anything to move at `now` (the clock as the
+ * caller just read it): lines are queued and the serial line's pace lets a
+ * byte go. A hint, read unlocked; a few instructions, for every switch. */
+bool log_waiting(uint64_t now);
 /* From here on (the scheduler has started) a logging call only queues its
  * line: it may be made with interrupts off on any path (a hypercall, an
  * interrupt), and moving lines costs per line, so that is left to

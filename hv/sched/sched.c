@@ -1,7 +1,6 @@
 #include "hv/sched/sched.h"
 
 #include "guest-loader/guest_params.h"
-#include "hv/console/input.h"
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
@@ -13,6 +12,7 @@
 #include "hv/sched/fair.h"
 #include "hv/sched/partition.h"
 #include "hv/sched/runstate.h"
+#include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
 #include "lib/string.h"
@@ -21,9 +21,9 @@
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 
 static struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
-static uint64_t time_limit;
+uint64_t time_limit;
 static void (*all_ended)(void);
-static uint64_t slice_end;      /* 0: no vCPU holds a slice */
+uint64_t slice_end;      /* 0: no vCPU holds a slice */
 static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
 static bool slice_cut;          /* a wake-up moved slice_end earlier: re-arm the timer */
 static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
@@ -34,8 +34,8 @@ static struct guest *woken_first;
 static struct partition_plan plan;
 static struct guest *window_owner[PARTITION_MAX_WINDOWS];
 static uint64_t plan_start;
-static uint64_t window_boundary; /* next window change; 0 without a plan */
-static unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
+uint64_t window_boundary; /* next window change; 0 without a plan */
+unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
 
 static struct guest *guest_of(struct fair_entity *e)
 {
@@ -130,25 +130,11 @@ static struct vcpu *dequeue(struct guest *yielder)
 
 /* Set by anything an interrupt does that could give the idle loop work:
  * a wake-up, a timer (a window boundary, a slice). */
-static volatile bool idle_kick;
+volatile bool idle_kick;
 
 static bool something_runnable(void)
 {
     return idle_kick;
-}
-
-/* A vCPU woke since the scheduler last decided: the console drain at the
- * start of a decision gives way to it (drain_console). */
-static volatile bool woken_since_decision;
-
-static bool woken(void)
-{
-    return woken_since_decision;
-}
-
-static bool vtimer_armed(const struct vcpu *v)
-{
-    return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
 }
 
 /* v was woken while another vCPU may hold the CPU: it takes the CPU at
@@ -176,7 +162,16 @@ static void preempt_for(struct vcpu *v, uint64_t now)
     }
 }
 
-static void wake(struct vcpu *v, uint64_t now)
+/* A vCPU woke since the scheduler last decided: the console drain at the
+ * start of a decision gives way to it (drain_console). */
+static volatile bool woken_since_decision;
+
+static bool woken(void)
+{
+    return woken_since_decision;
+}
+
+void wake(struct vcpu *v, uint64_t now)
 {
     if (v->state != VCPU_BLOCKED)
         return;
@@ -207,127 +202,6 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
         v->arch.regs.rax = 0; /* HV_CALL_POLL returns 0: an event came */
     }
     wake(v, time_now_ns());
-}
-
-/* Expired vCPU timers and poll deadlines; returns the earliest one left. */
-static uint64_t run_vtimers(uint64_t now)
-{
-    uint64_t next = 0;
-    if (!vtimers_armed)
-        return 0;
-    for (struct guest *g = guest_list(); g; g = g->next) {
-        if (g->end != GUEST_ALIVE)
-            continue;
-        for (uint32_t i = 0; i < g->vcpu_count; i++) {
-            struct vcpu *v = g->vcpus[i];
-            if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
-                v->ev.timer_deadline = 0;
-                vtimers_armed--;
-                evtchn_raise_virq(v, HV_VIRQ_TIMER);
-            }
-            if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
-                v->state == VCPU_BLOCKED) {
-                v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
-                wake(v, now);
-            }
-            if (v->ev.timer_deadline && (!next || v->ev.timer_deadline < next))
-                next = v->ev.timer_deadline;
-            if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
-                next = v->ev.poll_deadline;
-        }
-    }
-    return next;
-}
-
-/* One-shot to the next decision: the slice's end or a vCPU's timer,
- * whichever comes first; nothing at all when neither is due (no tick). */
-static uint64_t next_console_poll;
-
-/* Console input has no interrupt here: look at the UART every 20 ms, and
- * only while a guest listens for it. */
-static uint64_t poll_console(uint64_t now)
-{
-    if (!console_listeners) {
-        next_console_poll = 0;
-        return 0;
-    }
-    if (now >= next_console_poll) {
-        console_input_poll();
-        next_console_poll = now + CONSOLE_POLL_NS;
-    }
-    return next_console_poll;
-}
-
-/* An ended guest is reaped a bounded step at a time (guest_free_memory):
- * at each switch, in idle time, and, so that it finishes while guests keep
- * the CPU busy and never switch, from hv's timer every REAP_INTERVAL_NS.
- * Each step is a short interrupts-off stretch of its own (~3 000
- * instructions, 24 us under -icount, a few us on hardware), so a guest's
- * timer waits for one step, never for the whole teardown (64 MiB: 2048
- * steps, ~0.1 s, while the guests left get at least half the CPU). */
-#define REAP_INTERVAL_NS 50000ULL
-static uint64_t next_reap; /* 0: nothing to reap */
-
-static void reap_guests(void);
-
-static uint64_t reap_deadline(uint64_t now)
-{
-    if (!guests_to_reap()) {
-        next_reap = 0;
-        return 0;
-    }
-    if (!next_reap)
-        next_reap = now + REAP_INTERVAL_NS;
-    return next_reap;
-}
-
-static void rearm(uint64_t now)
-{
-    uint64_t next = run_vtimers(now);
-    uint64_t poll = poll_console(now);
-    if (poll && (!next || poll < next))
-        next = poll;
-    uint64_t reap = reap_deadline(now);
-    if (reap && (!next || reap < next))
-        next = reap;
-    uint64_t when = slice_end;
-    if (next && (!when || next < when))
-        when = next;
-    if (window_boundary && (!when || window_boundary < when))
-        when = window_boundary;
-    /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
-     * blocked with nothing to wake them): otherwise nothing would wake hv. */
-    if (time_limit && (!when || time_limit < when))
-        when = time_limit;
-    if (when && when == next)
-        timer_arm(when); /* a guest's deadline: measured from the clock as it is now */
-    else
-        timer_arm_from(now, when); /* a slice end: `now` is close enough, and cheaper */
-}
-
-static void timer_fired(uint64_t now)
-{
-    idle_kick = true;
-    /* A passed slice end or window boundary is consumed here: the
-     * reschedule it asks for sets the next one. Left in place, it would
-     * re-arm the timer in the past, and an interrupt taken in hv's idle
-     * loop (interrupts on) would fire again at once, for ever. */
-    if (slice_end && now >= slice_end) {
-        slice_end = 0;
-        this_cpu()->need_resched = true;
-    }
-    if (window_boundary && now >= window_boundary) {
-        window_boundary = 0;
-        this_cpu()->need_resched = true;
-    }
-    /* Not while the CPU may still be on an ended guest's tables (the
-     * console drain of a reschedule right after its end). */
-    struct vcpu *cur = this_cpu()->current;
-    if (next_reap && now >= next_reap && (!cur || cur->guest->end == GUEST_ALIVE)) {
-        next_reap = 0;
-        reap_guests();
-    }
-    rearm(now);
 }
 
 /* Whose window it is now (NULL: a gap, or no such guest); sets the next
@@ -374,14 +248,6 @@ void sched_init(uint64_t time_limit_ns)
     time_limit = time_limit_ns;
     fair_queue_init(&fair_queue);
     timer_set_handler(timer_fired);
-}
-
-void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
-{
-    bool was = vtimer_armed(v);
-    v->ev.timer_deadline = deadline;
-    vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
-    rearm(time_now_ns());
 }
 
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
@@ -469,8 +335,9 @@ void sched_guest_ended(struct guest *g)
 
 /* One bounded step of freeing an ended guest's memory (a big guest takes
  * many: hv runs this with interrupts off); only called on page tables no
- * ended guest owns. */
-static void reap_guests(void)
+ * ended guest owns. Also from hv's timer (vtimer.c), so a teardown
+ * finishes while guests keep the CPU busy and never switch. */
+void reap_guests(void)
 {
     if (!guests_to_reap())
         return;
@@ -547,37 +414,43 @@ static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
  * woken vCPU waits for one line at most, not for the piece (~30 000
  * instructions of short lines). Otherwise (the vCPU just blocked or
  * stopped: a wake-up now would find it half-way off the CPU, its registers
- * not saved) one line only, with interrupts off. */
+ * not saved) one line only, with interrupts off. Returns whether it moved
+ * anything (then it took time); while nothing waits, or the line's pace
+ * lets no byte go yet, it costs a few instructions (log_waiting). */
 #define DRAIN_LINES_IRQ_OFF 1
 
-static void drain_console(void)
+static bool drain_console(uint64_t now)
 {
-    if (!log_waiting())
-        return;
+    if (!log_waiting(now))
+        return false;
     struct vcpu *cur = this_cpu()->current;
     if (cur && cur->state != VCPU_RUNNING) {
         log_drain_some(DRAIN_LINES_IRQ_OFF);
-        return;
+        return true;
     }
     irqoff_pause();
     irq_enable();
     log_drain_until(woken);
     irq_disable();
     irqoff_resume();
+    return true;
 }
 
 /* Picks what runs next and loads it into f. */
 static void reschedule(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
-    drain_console();
+    uint64_t now = time_now_ns();
+    /* When the drain did work, read the clock again: that time is cur's to
+     * be charged. */
+    if (drain_console(now))
+        now = time_now_ns();
     woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
     bool yielding = yield_pending;
     yield_pending = false;
     slice_cut = false;
-    uint64_t now = time_now_ns();
     enforce_time_limit(now);
     /* Exactly what it used, hv's time on its behalf included: from its
      * switch-in to now, whether it runs on, blocked or stopped. */

@@ -20,11 +20,28 @@ static struct timescale tsc_to_ns, ns_to_tsc, ns_to_lapic;
 static uint64_t tsc_at_boot;
 static bool use_tsc_deadline;
 static uint64_t deadline;
+/* When the hardware will interrupt (UINT64_MAX: not armed, or not before
+ * `deadline` could matter). Re-arming for a later deadline leaves it as it
+ * is: the interrupt then comes early, finds time_now_ns() < deadline and
+ * programs the rest (timer_interrupt). The scheduler moves its deadline
+ * later on nearly every switch, and the early interrupt comes at most once
+ * per run, where an APIC write (or a TSC_DEADLINE wrmsr) and a conversion
+ * on every switch cost more. Linux's clockevents reprogram the same way,
+ * only for an earlier expiry. */
+static uint64_t hw_deadline = UINT64_MAX;
 static timer_fn handler;
+
+/* time_now_ns() without timescale_apply's general cases when the TSC runs
+ * faster than 1 GHz (every x86-64 CPU hv runs on, and QEMU's): read on
+ * every switch, several times. */
+static bool now_fast;
 
 uint64_t time_now_ns(void)
 {
-    return timescale_apply(&tsc_to_ns, rdtsc() - tsc_at_boot);
+    uint64_t delta = rdtsc() - tsc_at_boot;
+    if (now_fast)
+        return timescale_apply_down(&tsc_to_ns, delta);
+    return timescale_apply(&tsc_to_ns, delta);
 }
 
 uint64_t time_tsc_hz(void)
@@ -47,6 +64,7 @@ void timer_set_handler(timer_fn fn)
  * timer_interrupt programs the rest. */
 static void program(uint64_t now)
 {
+    hw_deadline = UINT64_MAX;
     if (!deadline) {
         if (use_tsc_deadline)
             wrmsr(MSR_TSC_DEADLINE, 0);
@@ -64,13 +82,16 @@ static void program(uint64_t now)
     }
     if (use_tsc_deadline) {
         wrmsr(MSR_TSC_DEADLINE, rdtsc() + memo_ticks + 1);
+        hw_deadline = deadline;
         return;
     }
     uint64_t count = memo_ticks;
     if (count == 0)
         count = 1;
     if (count > 0xffffffffULL)
-        count = 0xffffffffULL;
+        count = 0xffffffffULL; /* fires early, at an unknown time: never lazy then */
+    else
+        hw_deadline = deadline;
     lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
 }
 
@@ -78,7 +99,10 @@ void timer_arm_from(uint64_t now_ns, uint64_t deadline_ns)
 {
     uint64_t flags = irq_save();
     deadline = deadline_ns;
-    program(now_ns);
+    /* A later deadline than the hardware's: its interrupt re-arms. A cancel
+     * is never lazy (the end of the run wants no interrupt left). */
+    if (!deadline_ns || deadline_ns < hw_deadline)
+        program(now_ns);
     irq_restore(flags);
 }
 
@@ -92,6 +116,7 @@ static void timer_interrupt(struct trap_frame *f)
     (void)f;
     this_cpu()->ticks++;
     lapic_eoi();
+    hw_deadline = UINT64_MAX; /* one-shot: it is spent */
     uint64_t now = time_now_ns();
     if (!deadline)
         return;
@@ -132,6 +157,7 @@ void time_init(const struct acpi_info *acpi, const struct handoff *h)
     /* Time zero is the stub's entry, so boot costs show in timestamps. */
     tsc_at_boot = h->boot_tsc;
     timescale_init(&tsc_to_ns, cal.tsc_hz, NS_PER_SEC);
+    now_fast = timescale_is_down(&tsc_to_ns);
     timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
     timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
     use_tsc_deadline = cpu_features()->tsc_deadline;

@@ -316,6 +316,40 @@ static void apply_matches_formula_for_any_fields(void)
             }
 }
 
+static void apply_down_matches_apply(void)
+{
+    /* The clock's fast path (hv/time/clock.c): every shift it is used for,
+     * random fields and deltas, and the frequencies of real TSCs. */
+    for (int shift = -63; shift <= 0; shift++)
+        for (int i = 0; i < 2000; i++) {
+            struct timescale ts = { .mul = (uint32_t)next_random(), .shift = (int8_t)shift };
+            uint64_t delta = next_random() >> (next_random() % 64);
+            CHECK(timescale_is_down(&ts));
+            uint64_t got = timescale_apply_down(&ts, delta);
+            uint64_t want = timescale_apply(&ts, delta);
+            if (got != want) {
+                printf("  mul %#x shift %d delta %#llx: got %#llx want %#llx\n", ts.mul, shift,
+                       (unsigned long long)delta, (unsigned long long)got,
+                       (unsigned long long)want);
+                check_case_failed = 1;
+                return;
+            }
+        }
+    static const uint64_t tsc_hz[] = { GHZ + 1, GHZ + 40800, 2400 * MHZ, 3999999999ull, 5 * GHZ };
+    for (size_t f = 0; f < sizeof(tsc_hz) / sizeof(tsc_hz[0]); f++) {
+        struct timescale ts;
+        timescale_init(&ts, tsc_hz[f], GHZ);
+        CHECK(timescale_is_down(&ts));
+        for (int i = 0; i < 1000; i++) {
+            uint64_t delta = next_random();
+            CHECK_EQ_U64(timescale_apply_down(&ts, delta), timescale_apply(&ts, delta));
+        }
+    }
+    struct timescale up = { .mul = 0x80000000u, .shift = 1 }, far = { .mul = 1, .shift = -64 };
+    CHECK(!timescale_is_down(&up));
+    CHECK(!timescale_is_down(&far));
+}
+
 int main(void)
 {
     check_suite = "timescale";
@@ -330,5 +364,6 @@ int main(void)
     RUN_TEST(extreme_ratios);
     RUN_TEST(zero_frequency_scales_to_zero);
     RUN_TEST(apply_matches_formula_for_any_fields);
+    RUN_TEST(apply_down_matches_apply);
     return check_finish();
 }

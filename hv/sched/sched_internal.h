@@ -1,0 +1,30 @@
+/* State shared by the scheduler's two files: sched.c (who runs, the
+ * switch, the idle loop) and vtimer.c (vCPU timers, poll deadlines and the
+ * one-shot timer that brings hv back for the next decision). Not for the
+ * rest of hv: hv/sched/sched.h is the scheduler's interface. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vcpu/vcpu.h"
+
+extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
+extern uint64_t slice_end;         /* 0: no vCPU holds a slice */
+extern uint64_t window_boundary;   /* next window change; 0 without a plan */
+extern unsigned vtimers_armed;     /* vCPUs with a timer or a poll deadline */
+extern volatile bool idle_kick;    /* an interrupt may have given the idle loop work */
+
+static inline bool vtimer_armed(const struct vcpu *v)
+{
+    return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
+}
+
+/* v's wait is over (an event, its poll deadline): it wants the CPU again. */
+void wake(struct vcpu *v, uint64_t now);
+/* Re-arms the one-shot timer for the next decision (vtimer.c). */
+void rearm(uint64_t now);
+/* The one-shot timer's handler (vtimer.c). */
+void timer_fired(uint64_t now);
+/* One bounded step of freeing an ended guest (sched.c). */
+void reap_guests(void);

@@ -1,0 +1,138 @@
+/* vCPU timers (HV_CALL_SET_TIMER), poll deadlines and the one-shot local
+ * APIC timer that brings hv back for the next scheduling decision: the
+ * slice's end, a window boundary, a guest's deadline, the console poll or
+ * hv.cfg's time limit, whichever comes first. Split from sched.c, which
+ * decides who runs. */
+#include "hv/sched/sched.h"
+
+#include "hv/console/input.h"
+#include "hv/cpu/percpu.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/sched_internal.h"
+#include "hv/time/time.h"
+#include "vcpu/vcpu.h"
+
+/* Expired vCPU timers and poll deadlines; returns the earliest one left.
+ * Only called with vtimers_armed: kept out of line so that rearm, on every
+ * switch, saves no registers for the walk it rarely makes. */
+static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
+{
+    uint64_t next = 0;
+    for (struct guest *g = guest_list(); g; g = g->next) {
+        if (g->end != GUEST_ALIVE)
+            continue;
+        for (uint32_t i = 0; i < g->vcpu_count; i++) {
+            struct vcpu *v = g->vcpus[i];
+            if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
+                v->ev.timer_deadline = 0;
+                vtimers_armed--;
+                evtchn_raise_virq(v, HV_VIRQ_TIMER);
+            }
+            if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
+                v->state == VCPU_BLOCKED) {
+                v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
+                wake(v, now);
+            }
+            if (v->ev.timer_deadline && (!next || v->ev.timer_deadline < next))
+                next = v->ev.timer_deadline;
+            if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
+                next = v->ev.poll_deadline;
+        }
+    }
+    return next;
+}
+
+/* One-shot to the next decision: the slice's end or a vCPU's timer,
+ * whichever comes first; nothing at all when neither is due (no tick). */
+static uint64_t next_console_poll;
+
+/* Console input has no interrupt here: look at the UART every 20 ms, and
+ * only while a guest listens for it (rearm checks console_listeners; out
+ * of line for the same reason as run_vtimers). */
+static __attribute__((noinline)) uint64_t poll_console(uint64_t now)
+{
+    if (now >= next_console_poll) {
+        console_input_poll();
+        next_console_poll = now + CONSOLE_POLL_NS;
+    }
+    return next_console_poll;
+}
+
+/* An ended guest is reaped a bounded step at a time (guest_free_memory):
+ * at each switch, in idle time, and, so that it finishes while guests keep
+ * the CPU busy and never switch, from hv's timer every REAP_INTERVAL_NS.
+ * Each step is a short interrupts-off stretch of its own (~3 000
+ * instructions, 24 us under -icount, a few us on hardware), so a guest's
+ * timer waits for one step, never for the whole teardown (64 MiB: 2048
+ * steps, ~0.1 s, while the guests left get at least half the CPU). */
+#define REAP_INTERVAL_NS 50000ULL
+static uint64_t next_reap; /* 0: nothing to reap */
+
+static uint64_t reap_deadline(uint64_t now)
+{
+    if (!guests_to_reap()) {
+        next_reap = 0;
+        return 0;
+    }
+    if (!next_reap)
+        next_reap = now + REAP_INTERVAL_NS;
+    return next_reap;
+}
+
+void rearm(uint64_t now)
+{
+    uint64_t next = vtimers_armed ? run_vtimers(now) : 0;
+    uint64_t poll = console_listeners ? poll_console(now) : (next_console_poll = 0);
+    if (poll && (!next || poll < next))
+        next = poll;
+    uint64_t reap = guests_to_reap() ? reap_deadline(now) : (next_reap = 0);
+    if (reap && (!next || reap < next))
+        next = reap;
+    uint64_t when = slice_end;
+    if (next && (!when || next < when))
+        when = next;
+    if (window_boundary && (!when || window_boundary < when))
+        when = window_boundary;
+    /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
+     * blocked with nothing to wake them): otherwise nothing would wake hv. */
+    if (time_limit && (!when || time_limit < when))
+        when = time_limit;
+    if (when && when == next)
+        timer_arm(when); /* a guest's deadline: measured from the clock as it is now */
+    else
+        timer_arm_from(now, when); /* a slice end: `now` is close enough, and cheaper */
+}
+
+void timer_fired(uint64_t now)
+{
+    idle_kick = true;
+    /* A passed slice end or window boundary is consumed here: the
+     * reschedule it asks for sets the next one. Left in place, it would
+     * re-arm the timer in the past, and an interrupt taken in hv's idle
+     * loop (interrupts on) would fire again at once, for ever. */
+    if (slice_end && now >= slice_end) {
+        slice_end = 0;
+        this_cpu()->need_resched = true;
+    }
+    if (window_boundary && now >= window_boundary) {
+        window_boundary = 0;
+        this_cpu()->need_resched = true;
+    }
+    /* Not while the CPU may still be on an ended guest's tables (the
+     * console drain of a reschedule right after its end). */
+    struct vcpu *cur = this_cpu()->current;
+    if (next_reap && now >= next_reap && (!cur || cur->guest->end == GUEST_ALIVE)) {
+        next_reap = 0;
+        reap_guests();
+    }
+    rearm(now);
+}
+
+void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
+{
+    bool was = vtimer_armed(v);
+    v->ev.timer_deadline = deadline;
+    vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
+    rearm(time_now_ns());
+}
