@@ -35,7 +35,7 @@ static struct partition_plan plan;
 static struct guest *window_owner[PARTITION_MAX_WINDOWS];
 static uint64_t plan_start;
 uint64_t window_boundary; /* next window change; 0 without a plan */
-unsigned vtimers_armed;  /* vCPUs with a timer or a poll deadline */
+unsigned vtimers_armed;  /* timer and poll deadlines armed, all vCPUs */
 
 static struct guest *guest_of(struct fair_entity *e)
 {
@@ -308,9 +308,9 @@ void sched_yield(void)
 void sched_vcpu_stop(struct vcpu *v)
 {
     v->cpu_time_ns = sched_vcpu_time(v);
-    if (vtimer_armed(v))
-        vtimers_armed--;
+    vtimers_armed -= (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
     v->ev.timer_deadline = 0;
+    v->ev.poll_deadline = 0;
     v->ev.polling = false;
     if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
         stops_wanting_cpu(v);
@@ -322,9 +322,14 @@ void sched_vcpu_stop(struct vcpu *v)
 
 void sched_guest_ended(struct guest *g)
 {
-    for (uint32_t i = 0; i < g->vcpu_count; i++)
-        if (vtimer_armed(g->vcpus[i]))
-            vtimers_armed--;
+    /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a poll
+     * with a deadline may hold a timer deadline too. */
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        struct vcpu *v = g->vcpus[i];
+        vtimers_armed -= (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+        v->ev.timer_deadline = 0;
+        v->ev.poll_deadline = 0;
+    }
     fair_dequeue(&fair_queue, &g->fair);
     g->vcpus_wanting = 0;
     if (woken_first == g)
@@ -521,9 +526,10 @@ void sched_return_to_guest(struct trap_frame *f)
             f->rflags = vcpu_sanitize_rflags(f->rflags);
         }
         deliver_upcall(cpu->current, f);
-        /* An upcall that could not be delivered ended the guest: choose
-         * again. */
-        if (cpu->current->state == VCPU_RUNNING)
+        /* An upcall that could not be delivered ended the guest, or the
+         * switch itself (its timer walk) woke a guest entitled to the CPU
+         * at once: choose again. */
+        if (cpu->current->state == VCPU_RUNNING && !cpu->need_resched)
             return;
     }
 }

@@ -12,7 +12,7 @@
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
 extern uint64_t slice_end;         /* 0: no vCPU holds a slice */
 extern uint64_t window_boundary;   /* next window change; 0 without a plan */
-extern unsigned vtimers_armed;     /* vCPUs with a timer or a poll deadline */
+extern unsigned vtimers_armed;     /* timer and poll deadlines armed, all vCPUs */
 extern volatile bool idle_kick;    /* an interrupt may have given the idle loop work */
 
 static inline bool vtimer_armed(const struct vcpu *v)
