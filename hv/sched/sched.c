@@ -162,15 +162,6 @@ static void preempt_for(struct vcpu *v, uint64_t now)
     }
 }
 
-/* A vCPU woke since the scheduler last decided: the console drain at the
- * start of a decision gives way to it (drain_console). */
-static volatile bool woken_since_decision;
-
-static bool woken(void)
-{
-    return woken_since_decision;
-}
-
 void wake(struct vcpu *v, uint64_t now)
 {
     if (v->state != VCPU_BLOCKED)
@@ -409,38 +400,6 @@ static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
         deliver_to_kernel(v, f, v->ev.upcall, true, false, 0, "an event upcall");
 }
 
-/* The console keeps moving when the CPU is never idle: a piece of it at
- * each decision. Moving lines costs per line (~2 000 instructions for a
- * short one; a piece may hold 15), so while the vCPU on the CPU is running
- * or there is none (nothing is decided yet: an interrupt finds the state
- * as at any entry from a guest) it is done with interrupts on, and a timer
- * that falls due meanwhile is taken. A wake-up stops it, or keeps it from
- * starting when it came first (often the reason for this decision): the
- * woken vCPU waits for one line at most, not for the piece (~30 000
- * instructions of short lines). Otherwise (the vCPU just blocked or
- * stopped: a wake-up now would find it half-way off the CPU, its registers
- * not saved) one line only, with interrupts off. Returns whether it moved
- * anything (then it took time); while nothing waits, or the line's pace
- * lets no byte go yet, it costs a few instructions (log_waiting). */
-#define DRAIN_LINES_IRQ_OFF 1
-
-static bool drain_console(uint64_t now)
-{
-    if (!log_waiting(now))
-        return false;
-    struct vcpu *cur = this_cpu()->current;
-    if (cur && cur->state != VCPU_RUNNING) {
-        log_drain_some(DRAIN_LINES_IRQ_OFF);
-        return true;
-    }
-    irqoff_pause();
-    irq_enable();
-    log_drain_until(woken);
-    irq_disable();
-    irqoff_resume();
-    return true;
-}
-
 /* Picks what runs next and loads it into f. */
 static void reschedule(struct trap_frame *f)
 {
@@ -448,7 +407,7 @@ static void reschedule(struct trap_frame *f)
     uint64_t now = time_now_ns();
     /* When the drain did work, read the clock again: that time is cur's to
      * be charged. */
-    if (drain_console(now))
+    if (sched_drain_console(now))
         now = time_now_ns();
     woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/console/log.h"
 #include "vcpu/vcpu.h"
 
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
@@ -28,3 +29,14 @@ void rearm(uint64_t now);
 void timer_fired(uint64_t now);
 /* One bounded step of freeing an ended guest (sched.c). */
 void reap_guests(void);
+/* A vCPU woke since the scheduler last decided (set by wake, cleared at
+ * each decision): the console drain gives way to it (console_drain.c). */
+extern volatile bool woken_since_decision;
+/* Moves a piece of queued console output at the start of a decision;
+ * true if it moved anything (and so took time). The test stays inline: it
+ * is on every switch, and nearly always says there is nothing to move. */
+bool sched_drain_console_piece(void);
+static inline bool sched_drain_console(uint64_t now)
+{
+    return log_waiting(now) && sched_drain_console_piece();
+}
