@@ -12,7 +12,7 @@
  * call the cheapest of REPEATS runs. It first sleeps a second (no wall time
  * under -icount), so hv's idle loop sends every line queued so far: once
  * guests run, hv moves console lines at its decisions with interrupts on
- * (hv/sched/sched.c, drain_console), which a call's timing would hold but
+ * (hv/sched/console_drain.c), which a call's timing would hold but
  * hv's stretch not.
  * Prints `irqoff-probe: longest call TSC hypercall NR` and exits 0. */
 #include "hvg.h"
