@@ -13,6 +13,12 @@
 
 irq_handler irq_handler_for(uint8_t vector);
 
+/* hv/cpu/isr.S copies a frame by its size in quadwords (TRAP_FRAME_QWORDS)
+ * and finds the saved CS at STUB_CS: keep them and struct trap_frame one. */
+_Static_assert(sizeof(struct trap_frame) == 22 * 8, "TRAP_FRAME_QWORDS in hv/cpu/isr.S");
+_Static_assert(__builtin_offsetof(struct trap_frame, cs) - __builtin_offsetof(struct trap_frame, vector) == 24,
+               "STUB_CS in hv/cpu/isr.S");
+
 static const char *const names[32][2] = {
     {"#DE", "divide error"},        {"#DB", "debug"},
     {"NMI", "non-maskable interrupt"}, {"#BP", "breakpoint"},

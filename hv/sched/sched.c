@@ -1,6 +1,5 @@
 #include "hv/sched/sched.h"
 
-#include "guest-loader/guest_params.h"
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
@@ -10,7 +9,6 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/fair.h"
-#include "hv/sched/partition.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
@@ -30,10 +28,6 @@ static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
 /* A guest woken with the right to take the CPU at once (preempt_for): the
  * next decision runs it, although it may be a little ahead in virtual time. */
 static struct guest *woken_first;
-/* The partition schedule, when hv.cfg asks for one. */
-static struct partition_plan plan;
-static struct guest *window_owner[PARTITION_MAX_WINDOWS];
-static uint64_t plan_start;
 uint64_t window_boundary; /* next window change; 0 without a plan */
 unsigned vtimers_armed;  /* timer and poll deadlines armed, all vCPUs */
 
@@ -145,7 +139,7 @@ static void preempt_for(struct vcpu *v, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
-    if (!cur || cur->state != VCPU_RUNNING || plan.enabled || cur->guest == v->guest) {
+    if (!cur || cur->state != VCPU_RUNNING || sched_partitioned || cur->guest == v->guest) {
         cpu->need_resched = true;
         return;
     }
@@ -195,43 +189,13 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     wake(v, time_now_ns());
 }
 
-/* Whose window it is now (NULL: a gap, or no such guest); sets the next
- * boundary. Without a plan, everyone's. */
-static bool partition_current(uint64_t now, struct guest **owner)
+/* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
+static inline __attribute__((always_inline)) struct vcpu *pick_next(uint64_t now, struct guest *yielder)
 {
-    if (!plan.enabled)
-        return false;
-    uint64_t until;
-    const struct partition_window *w = partition_at(&plan, now - plan_start, &until);
-    window_boundary = now + until;
-    *owner = w ? window_owner[w - plan.w] : NULL;
-    return true;
-}
-
-static struct vcpu *pick_next(uint64_t now, struct guest *yielder)
-{
-    struct guest *owner;
-    if (!partition_current(now, &owner))
+    if (!sched_partitioned) /* tested here: no call on every switch without a plan */
         return dequeue(yielder);
+    struct guest *owner = sched_window_owner(now);
     return owner ? dequeue_of(owner) : NULL;
-}
-
-void sched_set_partitions(const struct partition_plan *p)
-{
-    plan = *p;
-    plan_start = time_now_ns();
-    for (unsigned i = 0; i < plan.count; i++) {
-        window_owner[i] = NULL;
-        for (struct guest *g = guest_list(); g; g = g->next)
-            if (g->end == GUEST_ALIVE && guest_name_equal(g->name, plan.w[i].guest))
-                window_owner[i] = g;
-        if (!window_owner[i])
-            log_warn("schedule: no guest %s for the window at %lu ms; it stays idle",
-                     plan.w[i].guest, (unsigned long)(plan.w[i].offset_ns / 1000000));
-    }
-    log_info("schedule: partitioned, major frame %lu ms, %u window(s), from system time %lu ns",
-             (unsigned long)(plan.major_frame_ns / 1000000), plan.count,
-             (unsigned long)plan_start);
 }
 
 void sched_init(uint64_t time_limit_ns)
@@ -369,7 +333,7 @@ static void __attribute__((noreturn)) finish(void)
  * guest's slice cut at the window's end. */
 static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 {
-    if (!plan.enabled)
+    if (!sched_partitioned)
         return now + picked_run_ns; /* from the pick that chose v */
     uint64_t end = now + v->guest->slice_ns;
     return window_boundary && window_boundary < end ? window_boundary : end;

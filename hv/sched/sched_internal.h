@@ -40,3 +40,9 @@ static inline bool sched_drain_console(uint64_t now)
 {
     return log_waiting(now) && sched_drain_console_piece();
 }
+/* A partition schedule is in force (windows.c). */
+extern bool sched_partitioned;
+/* With a partition schedule: whose window it is now (NULL: a gap, or no
+ * such guest), setting window_boundary (windows.c). */
+struct guest;
+struct guest *sched_window_owner(uint64_t now);
