@@ -19,6 +19,7 @@
 #include "hv/handoff.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/xpti.h"
 #include "hv/power/power.h"
 #include "hv/sched/partition.h"
 #include "hv/sched/sched.h"
@@ -174,6 +175,7 @@ void hv_main(struct handoff *h)
     if (!guest_frames_init())
         panic("mm: no memory to count guest frames");
     cpu_protections_enable();
+    xpti_init();
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     bool screen = fbcon_init(&h->fb);
     log_info("console: serial %s, screen %s", serial ? "COM1" : "absent",

@@ -4,6 +4,7 @@
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
+#include "hv/mm/xpti.h"
 #include "lib/fmt.h"
 #include "vcpu/vcpu.h"
 
@@ -17,9 +18,7 @@ void vcpu_set_user_mode(struct vcpu *v, bool user)
 {
     v->arch.user_mode = user;
     v->guest->shared->vcpu[v->id].in_user_mode = user;
-    uint64_t root = vcpu_space_root(v);
-    if (read_cr3() != root)
-        write_cr3(root);
+    space_load(vcpu_space(v));
 }
 
 static bool fail(struct vcpu *v, const char *what, const char *why, uint64_t addr)

@@ -7,23 +7,20 @@
  * guest's RSP is never used: the frame is built on this CPU's hypervisor
  * stack, in the same layout as an interrupt frame (struct trap_frame), so a
  * hypercall that switches vCPUs returns through the same path as anything
- * else. */
+ * else.
+ *
+ * The swapgs here is unconditional (syscall comes only from ring 3), so it
+ * needs no fence. Page-table isolation and register clearing take a copy
+ * of the path off the straight line (hv/cpu/entry_flags.h); like isr.S,
+ * this is in the pages isolation maps into guests' tables. */
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/frame_asm.h"
 #include "hv/cpu/percpu.h"
 
 #define VEC_SYSCALL 0x100
 
-    .text
-    .globl syscall_entry
-    .type syscall_entry, @function
-syscall_entry:
-    swapgs
-    clac_if_smap                    /* FMASK did it; kept should FMASK change */
-    mov %rsp, %gs:PERCPU_USER_RSP
-    mov %gs:PERCPU_KERNEL_RSP, %rsp
-    .globl syscall_entry_on_hv_stack
-syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
+/* The frame of struct trap_frame, as an interrupt would have left it. */
+.macro push_syscall_frame
     pushq $SEL_USER_DATA            /* ss */
     pushq %gs:PERCPU_USER_RSP       /* rsp */
     pushq %r11                      /* rflags, as syscall saved them */
@@ -32,6 +29,22 @@ syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
     pushq $0                        /* error code */
     pushq $VEC_SYSCALL
     push_gprs
+.endm
+
+    .section .text.guest_entry, "ax", @progbits
+    .globl syscall_entry
+    .type syscall_entry, @function
+syscall_entry:
+    swapgs
+    clac_if_smap                    /* FMASK did it; kept should FMASK change */
+    mov %rsp, %gs:PERCPU_USER_RSP
+    testb $(ENTRY_XPTI | ENTRY_CLEAR_REGS), entry_flags(%rip)
+    jnz syscall_entry_mitigated
+    mov %gs:PERCPU_KERNEL_RSP, %rsp
+    .globl syscall_entry_on_hv_stack
+syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
+    push_syscall_frame
+syscall_frame_built:
     xor %ebp, %ebp
     mov %rsp, %rdi
     cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
@@ -43,6 +56,8 @@ hypercall_done:
     cmpq $0, %gs:PERCPU_SYSRET_OK
     je trap_return
     pop_gprs
+    testb $ENTRY_ON_EXIT, entry_flags(%rip)
+    jnz sysret_mitigated
     mov 16(%rsp), %rcx              /* rip */
     mov 32(%rsp), %r11              /* rflags, sanitised by C */
     mov 40(%rsp), %rsp              /* guest rsp */
@@ -52,5 +67,44 @@ hypercall_done:
 measured_hypercall:
     call irqoff_hypercall_entry
     jmp hypercall_done
+
+    .globl syscall_entry_mitigated, syscall_entry_mitigated_on_hv_stack
+syscall_entry_mitigated:
+    testb $ENTRY_XPTI, entry_flags(%rip)
+    jz 1f
+    mov %gs:PERCPU_KERNEL_CR3, %rsp /* RSP is the one free register */
+    mov %rsp, %cr3
+    incq %gs:PERCPU_CR3_WRITES
+1:
+    mov %gs:PERCPU_KERNEL_RSP, %rsp
+syscall_entry_mitigated_on_hv_stack:
+    push_syscall_frame
+    clear_gprs_if_on
+    jmp syscall_frame_built
+
+sysret_mitigated:
+    mov 16(%rsp), %rcx              /* rip */
+    mov 32(%rsp), %r11              /* rflags, sanitised by C */
+    testb $ENTRY_XPTI, entry_flags(%rip)
+    jz 2f
+    /* hv's stack goes with hv's tables: the guest's RSP waits in the
+     * per-CPU area, which stays mapped. */
+    mov %rax, %gs:PERCPU_SCRATCH
+    mov 40(%rsp), %rax
+    mov %rax, %gs:PERCPU_USER_RSP
+    mov %gs:PERCPU_USER_CR3, %rax   /* as xpti_switch_to_user_cr3 */
+    mov %rax, %cr3
+    incq %gs:PERCPU_CR3_WRITES
+    mov %gs:PERCPU_USER_CR3_NEXT, %rax
+    mov %rax, %gs:PERCPU_USER_CR3
+    mov %gs:PERCPU_SCRATCH, %rax
+    mov %gs:PERCPU_USER_RSP, %rsp
+    jmp 3f
+2:
+    mov 40(%rsp), %rsp              /* guest rsp */
+3:
+    verw_if_on
+    swapgs
+    sysretq
 
     .section .note.GNU-stack,"",@progbits

@@ -12,11 +12,11 @@
 #define RFLAGS_GUEST_MASK 0x00240fd5ull /* CF PF AF ZF SF TF DF OF AC ID */
 #define RFLAGS_RESERVED_1 0x2ull
 
-uint64_t vcpu_space_root(const struct vcpu *v)
+const struct pt_space *vcpu_space(const struct vcpu *v)
 {
     if (v->arch.user_mode)
-        return guest_space(v->guest, v->arch.user_space)->root_phys;
-    return v->guest->space.root_phys;
+        return guest_space(v->guest, v->arch.user_space);
+    return &v->guest->space;
 }
 
 uint64_t vcpu_mode_cs(const struct vcpu *v)

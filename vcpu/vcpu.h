@@ -10,6 +10,8 @@
 #include "hv/cpu/trap.h"
 #include "include/hv/abi.h"
 
+struct pt_space;
+
 struct guest;
 
 enum vcpu_state { VCPU_RUNNING, VCPU_RUNNABLE, VCPU_BLOCKED, VCPU_DEAD };
@@ -71,7 +73,7 @@ struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t 
 void vcpu_destroy(struct vcpu *v);
 
 /* The root of the page tables the vCPU runs on now (kernel or user space). */
-uint64_t vcpu_space_root(const struct vcpu *v);
+const struct pt_space *vcpu_space(const struct vcpu *v);
 /* Its code selector for the mode it is in. */
 uint64_t vcpu_mode_cs(const struct vcpu *v);
 

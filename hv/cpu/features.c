@@ -1,13 +1,11 @@
 #include "hv/cpu/features.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/entry_flags.h"
 #include "hv/cpu/x86.h"
 #include "hv/mm/pagetable.h"
 
 static struct cpu_features feat;
-
-/* Read by every entry stub (hv/cpu/frame_asm.h): 1 once SMAP is on. */
-uint8_t cpu_entry_clac;
 
 void cpu_features_detect(void)
 {

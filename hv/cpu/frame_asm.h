@@ -3,6 +3,9 @@
  * entry (vcpu/syscall_entry.S), which build the same frame. */
 #pragma once
 
+#include "hv/cpu/entry_flags.h"
+#include "hv/cpu/percpu.h"
+
 .macro push_gprs
     push %rax
     push %rbx
@@ -46,4 +49,74 @@
     jz .Lno_clac\@
     clac
 .Lno_clac\@:
+.endm
+
+/* The entry mitigations (hv/cpu/entry_flags.h), each behind its switch. */
+
+/* Guest values left in registers could steer speculative gadgets in the C
+ * code that runs next: they are saved in the frame, so zero them all. */
+.macro clear_gprs_if_on
+    testb $ENTRY_CLEAR_REGS, entry_flags(%rip)
+    jz .Lkeep_gprs\@
+    xor %eax, %eax
+    xor %ebx, %ebx
+    xor %ecx, %ecx
+    xor %edx, %edx
+    xor %esi, %esi
+    xor %edi, %edi
+    xor %ebp, %ebp
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    xor %r11d, %r11d
+    xor %r12d, %r12d
+    xor %r13d, %r13d
+    xor %r14d, %r14d
+    xor %r15d, %r15d
+.Lkeep_gprs\@:
+.endm
+
+/* After a conditional swapgs: the CPU may have speculated past the branch
+ * either way and run a GS-relative load with the wrong base
+ * (CVE-2019-1125); lfence stops that. */
+.macro swapgs_fence_if_on
+    testb $ENTRY_SWAPGS_FENCE, entry_flags(%rip)
+    jz .Lno_fence\@
+    lfence
+.Lno_fence\@:
+.endm
+
+/* Page-table isolation, at an entry from a guest with hv's GS loaded: on to
+ * hv's full tables of the loaded space (every register is the guest's, so
+ * one is parked in the per-CPU scratch slot). */
+.macro xpti_switch_to_kernel_cr3
+    mov %rax, %gs:PERCPU_SCRATCH
+    mov %gs:PERCPU_KERNEL_CR3, %rax
+    mov %rax, %cr3
+    incq %gs:PERCPU_CR3_WRITES
+    mov %gs:PERCPU_SCRATCH, %rax
+.endm
+
+/* ...and back to the guest's isolated tables at the exit, every register
+ * but RSP the guest's again. With PCID the first exit after a change of
+ * the guest's mappings flushes its tag; user_cr3_next is that CR3 without
+ * the flush, for the exits after it. */
+.macro xpti_switch_to_user_cr3
+    mov %rax, %gs:PERCPU_SCRATCH
+    mov %gs:PERCPU_USER_CR3, %rax
+    mov %rax, %cr3
+    incq %gs:PERCPU_CR3_WRITES
+    mov %gs:PERCPU_USER_CR3_NEXT, %rax
+    mov %rax, %gs:PERCPU_USER_CR3
+    mov %gs:PERCPU_SCRATCH, %rax
+.endm
+
+/* MD_CLEAR: VERW with a memory operand overwrites the CPU's buffers (MDS,
+ * TAA, ...) on CPUs whose microcode says so; on others it is a harmless
+ * segment check. The last thing before the return to a guest. */
+.macro verw_if_on
+    testb $ENTRY_VERW, entry_flags(%rip)
+    jz .Lno_verw\@
+    verw entry_verw_selector(%rip)
+.Lno_verw\@:
 .endm

@@ -25,7 +25,9 @@ struct idt_gate {
 
 extern const char isr_stubs[];
 
-static struct idt_gate idt[256] __attribute__((aligned(4096)));
+/* With the entry areas: the CPU reads it while on a guest's isolated
+ * tables (hv/hv.ld, hv/mm/xpti.c). */
+static struct idt_gate idt[256] __attribute__((aligned(4096), section(".bss.entry_area")));
 static irq_handler irq_handlers[256];
 
 static void set_gate(unsigned vector, uint64_t handler, uint8_t ist, uint8_t type_attr)

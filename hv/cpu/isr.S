@@ -6,7 +6,15 @@
  * The vectors with an IST stack (#DB, NMI, #DF, #MC) join isr_paranoid
  * instead: they can arrive anywhere, including the few instructions of the
  * syscall entry and exit where CS is hv's but GS (and RSP) still the
- * guest's, so the saved CS alone cannot say whether to swapgs. */
+ * guest's, so the saved CS alone cannot say whether to swapgs.
+ *
+ * The mitigations (hv/cpu/entry_flags.h) live off the straight path: with
+ * all of them off an entry from a guest pays one test and an untaken
+ * branch, and so does the exit. This file is all in .text.guest_entry,
+ * the pages page-table isolation maps into guests' tables: with it on,
+ * a guest entry lands on the CPU's small entry stack (TSS.RSP0) in the
+ * guest's tables, switches CR3 and moves the CPU's frame to hv's stack;
+ * the exit moves the return frame back before switching CR3 again. */
 #include "hv/cpu/frame_asm.h"
 #include "hv/cpu/percpu.h"
 
@@ -14,8 +22,11 @@
 /* CS in the frame before push_gprs (vector, error code, CPU frame). */
 #define STUB_CS 24
 #define TRAP_FRAME_QWORDS 22 /* sizeof(struct trap_frame) / 8 */
+/* The CPU's frame (RIP, CS, RFLAGS, RSP, SS) with the stub's vector and
+ * error code. */
+#define ENTRY_FRAME_QWORDS 7
 
-    .text
+    .section .text.guest_entry, "ax", @progbits
     .altmacro
 
 .macro isr_stub n
@@ -48,9 +59,10 @@ isr_common:
     clac_if_smap
     /* Coming from ring 3, GS still holds the guest's base: switch to ours. */
     testb $3, STUB_CS(%rsp)
-    jz 1f
+    jz isr_from_hv
     swapgs
-1:
+    testb $ENTRY_ON_ENTRY, entry_flags(%rip)
+    jnz isr_from_guest_mitigated
     push_gprs
     cld
 dispatch_on_this_stack:
@@ -63,6 +75,8 @@ trap_return:
     pop_gprs
     testb $3, STUB_CS(%rsp)
     jz 2f
+    testb $ENTRY_ON_EXIT, entry_flags(%rip)
+    jnz exit_to_guest_mitigated
     swapgs
 2:
     add $16, %rsp
@@ -72,6 +86,59 @@ measured_dispatch:
     call irqoff_trap_dispatch
     jmp trap_return
 
+isr_from_hv:
+    swapgs_fence_if_on              /* the path that did not swapgs */
+    push_gprs
+    cld
+    jmp dispatch_on_this_stack
+
+isr_from_guest_mitigated:
+    swapgs_fence_if_on
+    testb $ENTRY_XPTI, entry_flags(%rip)
+    jz 1f
+    xpti_switch_to_kernel_cr3
+    /* The CPU's frame is on the entry stack: hv's own stack is mapped now. */
+    mov %rax, %gs:PERCPU_SCRATCH
+    mov %rsp, %rax
+    mov %gs:PERCPU_KERNEL_RSP, %rsp
+    pushq 48(%rax)                  /* ss */
+    pushq 40(%rax)                  /* rsp */
+    pushq 32(%rax)                  /* rflags */
+    pushq 24(%rax)                  /* cs */
+    pushq 16(%rax)                  /* rip */
+    pushq 8(%rax)                   /* error code */
+    pushq (%rax)                    /* vector */
+    mov %gs:PERCPU_SCRATCH, %rax
+1:
+    push_gprs
+    clear_gprs_if_on
+    cld
+    jmp dispatch_on_this_stack
+
+/* Every register is the guest's, RSP points at the vector on hv's stack. */
+exit_to_guest_mitigated:
+    testb $ENTRY_XPTI, entry_flags(%rip)
+    jz exit_on_this_stack
+    /* The return frame to the entry stack, which stays mapped. */
+    mov %rax, %gs:PERCPU_SCRATCH
+    mov %rsp, %rax
+    mov %gs:PERCPU_ENTRY_STACK_TOP, %rsp
+    pushq 48(%rax)                  /* ss */
+    pushq 40(%rax)                  /* rsp */
+    pushq 32(%rax)                  /* rflags */
+    pushq 24(%rax)                  /* cs */
+    pushq 16(%rax)                  /* rip */
+    mov %gs:PERCPU_SCRATCH, %rax
+    xpti_switch_to_user_cr3
+    verw_if_on
+    swapgs
+    iretq
+exit_on_this_stack:
+    verw_if_on
+    swapgs
+    add $16, %rsp
+    iretq
+
 /* Linux's "paranoid entry". From ring 3 the saved CS is the truth: take
  * hv's GS and move the frame to the hypervisor stack, so what follows
  * (delivery to the guest, a vCPU switch) runs as after any other entry
@@ -79,7 +146,9 @@ measured_dispatch:
  * stack, and GS is hv's exactly when IA32_GS_BASE holds an upper-half
  * address: guests' GS bases are always 0 (no FSGSBASE, no MSR access; see
  * vcpu/vcpu.c), hv's per-CPU area is in the upper half. The exit puts GS
- * back as it found it. */
+ * back as it found it. With isolation, CR3 too: an NMI or #DB can arrive
+ * in the few instructions of an entry or exit that run on a guest's
+ * isolated tables (the IST stacks are mapped there). */
 isr_paranoid:
     clac_if_smap
     testb $3, STUB_CS(%rsp)
@@ -94,8 +163,26 @@ isr_paranoid:
     swapgs
     mov $1, %ebx
 3:
+    swapgs_fence_if_on
+    xor %r13d, %r13d                /* r13 (callee-saved): 1 if we switched CR3 */
+    testb $ENTRY_XPTI, entry_flags(%rip)
+    jz 5f
+    mov %cr3, %r12                  /* r12 (callee-saved): the CR3 to go back to */
+    mov %gs:PERCPU_KERNEL_CR3, %rax
+    mov %rax, %rcx
+    btr $63, %rcx                   /* CR3 reads never show the no-flush bit */
+    cmp %rcx, %r12
+    je 5f
+    mov %rax, %cr3
+    mov $1, %r13d
+5:
     mov %rsp, %rdi
     call trap_dispatch
+    test %r13d, %r13d
+    jz 6f
+    or %gs:PERCPU_CR3_NOFLUSH, %r12
+    mov %r12, %cr3
+6:
     test %ebx, %ebx
     jz 4f
     swapgs
@@ -106,7 +193,13 @@ isr_paranoid:
 
 paranoid_from_guest:
     swapgs
+    swapgs_fence_if_on
+    testb $ENTRY_XPTI, entry_flags(%rip)
+    jz 7f
+    xpti_switch_to_kernel_cr3       /* the IST stack is mapped in both */
+7:
     push_gprs
+    clear_gprs_if_on
     cld
     mov %rsp, %rsi
     mov %gs:PERCPU_KERNEL_RSP, %rsp

@@ -1,7 +1,13 @@
 /* Per-CPU data, reached through GS while in the hypervisor. The boot CPU's
  * area is static; others will be allocated at bring-up, so nothing here may
  * assume it is the only CPU. The first fields are read by assembly
- * (vcpu/syscall_entry.S): their offsets are fixed below. */
+ * (hv/cpu/isr.S, vcpu/syscall_entry.S): their offsets are fixed below.
+ *
+ * struct percpu sits in the CPU's entry area (struct cpu_entry_area), which
+ * page-table isolation maps into guests' tables too (hv/mm/xpti.c): the
+ * entry paths use it before they switch to hv's tables. So a guest on a
+ * Meltdown-affected CPU can read it: it MUST NOT hold any guest's data or
+ * anything secret, only hv's bookkeeping (pointers, counters, CR3s). */
 #pragma once
 
 #include "hv/cpu/gdt.h"
@@ -9,6 +15,15 @@
 #define PERCPU_KERNEL_RSP 8
 #define PERCPU_USER_RSP 16
 #define PERCPU_SYSRET_OK 24
+#define PERCPU_KERNEL_CR3 32
+#define PERCPU_USER_CR3 40
+#define PERCPU_USER_CR3_NEXT 48
+#define PERCPU_SCRATCH 56
+#define PERCPU_ENTRY_STACK_TOP 64
+#define PERCPU_CR3_WRITES 72
+#define PERCPU_CR3_NOFLUSH 80
+
+#define ENTRY_STACK_SIZE 4096
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -32,6 +47,18 @@ struct percpu {
     uint64_t kernel_rsp;  /* top of the stack hv uses for guest entries */
     uint64_t user_rsp;    /* guest RSP while the syscall entry builds its frame */
     uint64_t sysret_ok;   /* set by C: the syscall may return with sysret */
+    /* Page-table isolation (hv/mm/xpti.c; unused without it): the CR3 an
+     * entry from the guest loads (hv's full tables of the loaded space),
+     * the CR3 the exit loads (the guest's isolated tables), and what the
+     * exit leaves in user_cr3 for the next one (with PCID: the same
+     * without its flush, once a flush has been done). */
+    uint64_t kernel_cr3;
+    uint64_t user_cr3;
+    uint64_t user_cr3_next;
+    uint64_t scratch;         /* one register's worth while no other is free */
+    uint64_t entry_stack_top; /* TSS.RSP0 with isolation: in the entry area */
+    uint64_t cr3_writes;      /* by the entry and exit paths (make bench) */
+    uint64_t cr3_noflush;     /* bit 63 with PCID (a CR3 write keeping the TLB), else 0 */
     struct vcpu *current; /* the vCPU whose state is on the kernel stack */
     uint32_t index;       /* 0 for the boot CPU */
     uint32_t apic_id;
@@ -44,8 +71,26 @@ struct percpu {
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
 _Static_assert(offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "asm offset");
 _Static_assert(offsetof(struct percpu, sysret_ok) == PERCPU_SYSRET_OK, "asm offset");
+_Static_assert(offsetof(struct percpu, kernel_cr3) == PERCPU_KERNEL_CR3, "asm offset");
+_Static_assert(offsetof(struct percpu, user_cr3) == PERCPU_USER_CR3, "asm offset");
+_Static_assert(offsetof(struct percpu, user_cr3_next) == PERCPU_USER_CR3_NEXT, "asm offset");
+_Static_assert(offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "asm offset");
+_Static_assert(offsetof(struct percpu, entry_stack_top) == PERCPU_ENTRY_STACK_TOP, "asm offset");
+_Static_assert(offsetof(struct percpu, cr3_writes) == PERCPU_CR3_WRITES, "asm offset");
+_Static_assert(offsetof(struct percpu, cr3_noflush) == PERCPU_CR3_NOFLUSH, "asm offset");
+
+/* One CPU's entry area: its per-CPU data (GDT and TSS included) and the
+ * small stack a guest entry lands on when isolation is on, page-aligned
+ * so it can be mapped into guests' tables on its own. */
+struct cpu_entry_area {
+    struct percpu cpu;
+    uint8_t entry_stack[ENTRY_STACK_SIZE] __attribute__((aligned(4096)));
+} __attribute__((aligned(4096)));
+
+_Static_assert(sizeof(struct percpu) <= 4096, "per-CPU data fits the entry area's first page");
 
 void percpu_init_boot_cpu(void);
+struct cpu_entry_area *percpu_entry_area(struct percpu *cpu);
 
 static inline struct percpu *this_cpu(void)
 {

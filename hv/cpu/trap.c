@@ -61,7 +61,8 @@ static void interrupt(struct trap_frame *f)
     log_warn("unexpected interrupt on vector %lu ignored", (unsigned long)f->vector);
 }
 
-extern const char syscall_entry[], syscall_entry_on_hv_stack[];
+extern const char syscall_entry[], syscall_entry_on_hv_stack[], syscall_entry_mitigated[],
+    syscall_entry_mitigated_on_hv_stack[];
 
 /* hv sets neither TF nor a debug register, so a #DB in hv context is the
  * guest's doing: a single-step or breakpoint armed by the guest's last
@@ -74,7 +75,9 @@ extern const char syscall_entry[], syscall_entry_on_hv_stack[];
 static void debug_in_hv(struct percpu *cpu, struct trap_frame *f, uint64_t dr6)
 {
     cpu->entry.db_in_hv++;
-    if (f->rip >= (uint64_t)syscall_entry && f->rip <= (uint64_t)syscall_entry_on_hv_stack)
+    if ((f->rip >= (uint64_t)syscall_entry && f->rip <= (uint64_t)syscall_entry_on_hv_stack) ||
+        (f->rip >= (uint64_t)syscall_entry_mitigated &&
+         f->rip <= (uint64_t)syscall_entry_mitigated_on_hv_stack))
         cpu->entry.db_at_syscall_entry++;
     f->rflags &= ~RFLAGS_TF;
     if (dr6 & DR6_BREAKPOINT_HIT)

@@ -29,6 +29,7 @@
 #define CR4_PCE (1ul << 8)
 #define CR4_UMIP (1ul << 11)
 #define CR4_FSGSBASE (1ul << 16)
+#define CR4_PCIDE (1ul << 17)
 #define CR4_SMEP (1ul << 20)
 #define CR4_SMAP (1ul << 21)
 #define CR4_PKE (1ul << 22)

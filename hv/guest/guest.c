@@ -7,6 +7,7 @@
 #include "hv/guest/console.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/xpti.h"
 #include "hv/power/power.h"
 #include "hv/sched/sched.h"
 #include "lib/fmt.h"
@@ -43,11 +44,17 @@ bool guest_space_init(struct guest *g, struct pt_space *s)
     if (pt_init(s, HV_DIRECT_MAP_BASE, alloc_table, g) != PT_OK)
         return false;
     /* The upper half is hv's, identical in every address space and
-     * supervisor-only, so a trap needs no CR3 switch. */
+     * supervisor-only, so a trap needs no CR3 switch (unless page-table
+     * isolation gives the guest a root of its own, hv/mm/xpti.h). */
     uint64_t *root = phys_to_virt(s->root_phys);
     const uint64_t *kroot = phys_to_virt(kernel_space()->root_phys);
     for (int i = 256; i < 512; i++)
         root[i] = kroot[i];
+    if (!xpti_space_init(s)) {
+        guest_free_table(g, s->root_phys);
+        s->root_phys = 0;
+        return false;
+    }
     return true;
 }
 
@@ -200,6 +207,7 @@ static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budge
             return false;
     }
     /* Every lower-half table is gone; the upper half's are hv's. */
+    xpti_space_free(s, guest_free_table, g);
     guest_free_table(g, s->root_phys);
     s->root_phys = 0;
     g->teardown_done[handle] = 0;

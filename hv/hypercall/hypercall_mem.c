@@ -16,6 +16,7 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/xpti.h"
 #include "vcpu/vcpu.h"
 
 #define PAGE 4096ULL
@@ -57,8 +58,9 @@ static uint64_t batch_of(uint64_t va, uint64_t pages, uint64_t limit)
 
 static void flush(const struct pt_space *s, uint64_t va, uint64_t pages, bool tables_freed)
 {
-    if (s->root_phys != read_cr3())
-        return; /* loading it later flushes: hv uses no PCIDs */
+    if (!space_loaded(s))
+        return; /* loading it later flushes (hv/mm/xpti.c space_load) */
+    space_tlb_changed(); /* the guest's view, when isolation keeps one */
     if (tables_freed || pages > FLUSH_ALL_ABOVE) {
         write_cr3(read_cr3()); /* paging-structure caches too */
         return;

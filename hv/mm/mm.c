@@ -6,6 +6,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
+#include "hv/cpu/mitigations.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/mm/frame_alloc.h"
@@ -186,6 +187,19 @@ uint64_t mm_boot_tables(void)
     return boot_tables;
 }
 
+/* Global pages stay in the TLB across CR3 writes: with page-table
+ * isolation a guest would reach hv's mappings through them, so then none of
+ * hv's is global. */
+static uint64_t global(void)
+{
+    return mitigation_on(MIT_XPTI) ? 0 : PTE_G;
+}
+
+uint64_t mm_core_phys(uint64_t va)
+{
+    return va - HV_CORE_BASE + core_phys;
+}
+
 static void must_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags, unsigned opts,
                      const char *what)
 {
@@ -198,7 +212,7 @@ static void must_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags, un
 static void map_core_section(const char *start, const char *end, uint64_t flags, const char *what)
 {
     uint64_t va = (uint64_t)start;
-    must_map(va, va - HV_CORE_BASE + core_phys, (uint64_t)(end - start), flags | PTE_G, 0, what);
+    must_map(va, mm_core_phys(va), (uint64_t)(end - start), flags | global(), 0, what);
 }
 
 static void map_direct(void)
@@ -213,13 +227,13 @@ static void map_direct(void)
         case MEM_RUNTIME:
         case MEM_ACPI_RECLAIM:
         case MEM_ACPI_NVS:
-            flags = PTE_W | PTE_G | nx;
+            flags = PTE_W | global() | nx;
             break;
         case MEM_MMIO:
         case MEM_RESERVED:
             /* Firmware tables sometimes sit in reserved memory, next to
              * device registers: uncached and read-only is safe for both. */
-            flags = PTE_CACHE_UC | PTE_G | nx;
+            flags = PTE_CACHE_UC | global() | nx;
             break;
         default:
             continue;
@@ -242,7 +256,7 @@ void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
         return NULL;
     }
     uint64_t va = mmio_next;
-    uint64_t flags = PTE_W | PTE_G | cpu_nx_mask() |
+    uint64_t flags = PTE_W | global() | cpu_nx_mask() |
                      (cache == MMIO_WRITE_COMBINING && cpu_has_pat() ? PTE_CACHE_WC : PTE_CACHE_UC);
     if (pt_map(&kspace, va, base, len, flags, 0) != PT_OK) {
         log_error("mm: cannot map device memory at 0x%lx", (unsigned long)phys);

@@ -54,6 +54,8 @@ uint64_t kmalloc_bytes_in_use(void);
 void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache);
 
 struct pt_space *kernel_space(void);
+/* The physical address of a core address (text, data, stacks). */
+uint64_t mm_core_phys(uint64_t va);
 /* Highest physical address the direct map covers (for table parsers). */
 uint64_t direct_map_limit(void);
 

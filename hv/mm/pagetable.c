@@ -56,6 +56,20 @@ static bool flags_ok(uint64_t flags)
     return (flags & ~LEAF_FLAGS_ALLOWED) == 0;
 }
 
+/* Copies the root entries covering [va, va + size) of the lower half into
+ * the isolated root, if any: after every operation that may have added,
+ * changed (a U bit) or removed one. The range is checked and non-empty. */
+static void mirror_lower_half(const struct pt_space *s, uint64_t va, uint64_t size)
+{
+    if (!s->isolated_root_phys || (va >> 63))
+        return;
+    unsigned first = level_index(va, 4), last = level_index(va + (size - 1), 4);
+    const uint64_t *from = table_at(s, s->root_phys);
+    uint64_t *to = table_at(s, s->isolated_root_phys);
+    for (unsigned i = first; i <= last; i++)
+        to[i] = from[i];
+}
+
 /* Walks to the leaf for va, or to the first non-present entry on the way;
  * *level says where it stopped. With set_user, intermediates passed through
  * get U. */
@@ -188,6 +202,7 @@ int pt_init(struct pt_space *s, uintptr_t direct_map_offset, uint64_t (*alloc_ta
     s->direct_map_offset = direct_map_offset;
     s->alloc_table = alloc_table;
     s->alloc_arg = arg;
+    s->isolated_root_phys = 0;
     s->root_phys = new_table(s);
     return s->root_phys ? PT_OK : PT_ENOMEM;
 }
@@ -237,10 +252,12 @@ int pt_map(struct pt_space *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t
         rc = map_one(s, va + done, pa + done, size - done, flags, map_opts, &step);
         if (rc != PT_OK) {
             clear_leaves(s, va, done); /* all ours, none sticks out */
+            mirror_lower_half(s, va, size);
             return rc;
         }
         done += step;
     }
+    mirror_lower_half(s, va, size);
     return PT_OK;
 }
 
@@ -274,6 +291,7 @@ int pt_protect(struct pt_space *s, uint64_t va, uint64_t size, uint64_t flags)
         *e = addr | flags | PTE_P | (level > 1 ? PTE_PS : 0);
         done += step_size(va + done, level, size - done);
     }
+    mirror_lower_half(s, va, size); /* a U bit on the way */
     return PT_OK;
 }
 
@@ -444,5 +462,6 @@ int pt_unmap_bounded(struct pt_space *s, uint64_t va, uint64_t size, struct pt_u
     struct bounded_unmap b = {.s = s, .lo = va, .hi = va + (size - 1), .step = step};
     unmap_in(&b, s->root_phys, 4, 0);
     *done = b.stopped ? b.stop_va - va : size;
+    mirror_lower_half(s, va, *done); /* tables freed lie in what was done */
     return PT_OK;
 }

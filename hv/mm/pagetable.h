@@ -36,6 +36,10 @@
 
 struct pt_space {
     uint64_t root_phys;
+    /* 0, or a second root whose lower half every operation here keeps
+     * equal to root_phys's (its upper half is the caller's): the tables a
+     * guest runs on under page-table isolation (hv/mm/xpti.h). */
+    uint64_t isolated_root_phys;
     uintptr_t direct_map_offset; /* virtual = physical + offset */
     /* A zeroed 4 KiB physical page, or 0 when none is left. */
     uint64_t (*alloc_table)(void *arg);

@@ -8,6 +8,7 @@
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/xpti.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_internal.h"
@@ -311,9 +312,7 @@ void reap_guests(void)
 static void leave_guest_tables(void)
 {
     idt_set_fast_gate(0);
-    uint64_t kernel = kernel_space()->root_phys;
-    if (read_cr3() != kernel)
-        write_cr3(kernel);
+    space_load(kernel_space());
 }
 
 static void __attribute__((noreturn)) finish(void)
@@ -342,9 +341,7 @@ static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
-    uint64_t root = vcpu_space_root(next);
-    if (read_cr3() != root)
-        write_cr3(root);
+    space_load(vcpu_space(next));
     vcpu_load(next, f);
     next->state = VCPU_RUNNING;
     next->running_since = now;

@@ -1,0 +1,168 @@
+#include "hv/mm/xpti.h"
+
+#include "hv/console/log.h"
+#include "hv/cpu/entry_flags.h"
+#include "hv/cpu/features.h"
+#include "hv/cpu/gdt.h"
+#include "hv/cpu/mitigations.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
+#include "hv/mm/mm.h"
+
+#define PAGE 4096ULL
+#define ROOT_ENTRIES 512
+#define UPPER_HALF_FIRST 256
+/* PCIDs with isolation: 0 stays hv's own tables (no guest loaded). */
+#define PCID_HV_VIEW 1
+#define PCID_GUEST_VIEW 2
+#define CR3_NOFLUSH (1ULL << 63)
+
+extern const char __entry_text_start[], __entry_text_end[], __entry_bss_start[],
+    __entry_bss_end[];
+extern const char __guard_ist1[], __ist1_top[], __guard_ist2[], __ist2_top[], __guard_ist3[],
+    __ist3_top[], __guard_ist4[], __ist4_top[];
+
+static bool enabled, use_pcid;
+static uint64_t shown_pages;
+/* hv's part of every isolated root: only its upper half is used. */
+static struct pt_space shown;
+
+bool xpti_enabled(void)
+{
+    return enabled;
+}
+
+static uint64_t hv_table(void *arg)
+{
+    (void)arg;
+    return frame_get_zeroed();
+}
+
+static void show(const char *start, const char *end, uint64_t flags, const char *what)
+{
+    uint64_t va = (uint64_t)start, size = (uint64_t)(end - start);
+    if (pt_map(&shown, va, mm_core_phys(va), size, flags, 0) != PT_OK)
+        panic("xpti: cannot map %s into guests' tables", what);
+    shown_pages += size / PAGE;
+}
+
+static void build_shown_part(void)
+{
+    if (pt_init(&shown, HV_DIRECT_MAP_BASE, hv_table, NULL) != PT_OK)
+        panic("xpti: no memory for the isolated tables");
+    uint64_t nx = cpu_nx_mask();
+    show(__entry_text_start, __entry_text_end, 0, "the entry code");
+    show(__entry_bss_start, __entry_bss_end, PTE_W | nx, "the entry areas");
+    show(__guard_ist1 + PAGE, __ist1_top, PTE_W | nx, "IST stack 1");
+    show(__guard_ist2 + PAGE, __ist2_top, PTE_W | nx, "IST stack 2");
+    show(__guard_ist3 + PAGE, __ist3_top, PTE_W | nx, "IST stack 3");
+    show(__guard_ist4 + PAGE, __ist4_top, PTE_W | nx, "IST stack 4");
+}
+
+/* Global TLB entries survive CR3 writes: any hv mapping cached as global
+ * before isolation (the firmware's, the boot stub's) must go. */
+static void flush_global_tlb(void)
+{
+    uint64_t cr4 = read_cr4();
+    if (cr4 & CR4_PGE) {
+        write_cr4(cr4 & ~CR4_PGE);
+        write_cr4(cr4);
+    }
+}
+
+void xpti_init(void)
+{
+    struct percpu *cpu = this_cpu();
+    entry_verw_selector = SEL_KERNEL_DATA;
+    uint8_t flags = 0;
+    if (mitigation_on(MIT_VERW))
+        flags |= ENTRY_VERW;
+    if (mitigation_on(MIT_CLEAR_REGS))
+        flags |= ENTRY_CLEAR_REGS;
+    if (mitigation_on(MIT_SWAPGS_FENCE))
+        flags |= ENTRY_SWAPGS_FENCE;
+    cpu->kernel_cr3 = read_cr3();
+    if (mitigation_on(MIT_XPTI)) {
+        build_shown_part();
+        enabled = true;
+        /* The CR3 on entry must be PCID 0 when PCIDE is turned on. */
+        if (mitigation_on(MIT_PCID) && (read_cr3() & 0xfff) == 0) {
+            write_cr4(read_cr4() | CR4_PCIDE);
+            use_pcid = true;
+            cpu->cr3_noflush = CR3_NOFLUSH;
+        }
+        flush_global_tlb();
+        /* Guest entries land on the entry stack, in the shown part. */
+        cpu->tables.tss.rsp[0] = cpu->entry_stack_top;
+        flags |= ENTRY_XPTI;
+    }
+    entry_flags = flags;
+    if (enabled)
+        log_info("xpti: guests' tables map %lu pages of hv (entry code, IDT, entry areas, IST "
+                 "stacks); PCID %s",
+                 (unsigned long)shown_pages, use_pcid ? "on" : "off");
+    log_info("entry paths: page-table isolation %s, VERW %s, registers cleared %s, swapgs fence %s",
+             enabled ? "on" : "off", (flags & ENTRY_VERW) ? "on" : "off",
+             (flags & ENTRY_CLEAR_REGS) ? "on" : "off",
+             (flags & ENTRY_SWAPGS_FENCE) ? "on" : "off");
+}
+
+bool xpti_space_init(struct pt_space *s)
+{
+    s->isolated_root_phys = 0;
+    if (!enabled)
+        return true;
+    uint64_t root = s->alloc_table(s->alloc_arg);
+    if (!root)
+        return false;
+    uint64_t *to = phys_to_virt(root);
+    const uint64_t *from = phys_to_virt(shown.root_phys);
+    for (int i = UPPER_HALF_FIRST; i < ROOT_ENTRIES; i++)
+        to[i] = from[i];
+    s->isolated_root_phys = root;
+    return true;
+}
+
+void xpti_space_free(struct pt_space *s, void (*free_table)(void *arg, uint64_t phys), void *arg)
+{
+    if (!s->isolated_root_phys)
+        return;
+    free_table(arg, s->isolated_root_phys);
+    s->isolated_root_phys = 0;
+}
+
+void space_load(const struct pt_space *s)
+{
+    if (!enabled) {
+        if (read_cr3() != s->root_phys)
+            write_cr3(s->root_phys);
+        return;
+    }
+    bool guest = s->isolated_root_phys != 0;
+    uint64_t hv_view = s->root_phys | (use_pcid && guest ? PCID_HV_VIEW : 0);
+    if (read_cr3() == hv_view)
+        return;
+    struct percpu *cpu = this_cpu();
+    /* Without the no-flush bit: what the tag held was another space's. */
+    write_cr3(hv_view);
+    cpu->cr3_writes++;
+    cpu->kernel_cr3 = hv_view | (guest ? cpu->cr3_noflush : 0);
+    if (guest) {
+        cpu->user_cr3 = s->isolated_root_phys | (use_pcid ? PCID_GUEST_VIEW : 0);
+        cpu->user_cr3_next = cpu->user_cr3 | cpu->cr3_noflush;
+    }
+}
+
+bool space_loaded(const struct pt_space *s)
+{
+    return (read_cr3() & PTE_ADDR_MASK) == s->root_phys;
+}
+
+void space_tlb_changed(void)
+{
+    if (use_pcid) {
+        struct percpu *cpu = this_cpu();
+        cpu->user_cr3 = cpu->user_cr3_next & ~CR3_NOFLUSH;
+    }
+}

@@ -1,0 +1,38 @@
+/* Loading an address space, and page-table isolation (XPTI) for CPUs
+ * affected by Meltdown: a guest runs on tables that hold its own lower half
+ * and, of hv, only what the entry and exit paths touch before switching
+ * CR3 (their code, the IDT, each CPU's entry area with GDT, TSS, per-CPU
+ * data and entry stack, the IST stacks). hv's direct map of all memory,
+ * its data, heap and stacks are not there, so a guest cannot read them
+ * even speculatively. Each guest address space gets a second root for
+ * this, its lower half kept equal to the full root's by hv/mm/pagetable.c.
+ *
+ * With PCID, hv's view of a space and the guest's are tagged apart, so the
+ * CR3 writes of an entry and exit keep the TLB. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/mm/pagetable.h"
+
+/* Sets the entry paths' switches from the mitigation decisions and, with
+ * isolation, builds the part of hv that guests' tables map. Before the
+ * first guest space is made. */
+void xpti_init(void);
+bool xpti_enabled(void);
+
+/* Gives a new guest space its isolated root (a page from the space's own
+ * allocator; false if none), when isolation is on. */
+bool xpti_space_init(struct pt_space *s);
+/* Gives the isolated root back (before the space's own root). */
+void xpti_space_free(struct pt_space *s, void (*free_table)(void *arg, uint64_t phys), void *arg);
+
+/* Makes s the space the CPU runs on (hv's full view of it), and the one
+ * the next return to a guest enters (its isolated view). */
+void space_load(const struct pt_space *s);
+/* Whether s is the space loaded on this CPU. */
+bool space_loaded(const struct pt_space *s);
+/* After hv changed mappings of the loaded space and invalidated them in
+ * its own view: the guest's view is invalidated by the next exit. */
+void space_tlb_changed(void);
