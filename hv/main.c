@@ -187,6 +187,7 @@ void hv_main(struct handoff *h)
 
     setup_acpi(h);
     time_init(&acpi, h);
+    mitigations_log(); /* decided before mm_init; logged once the clock runs (see there) */
 
     if (settings.debug_fault)
         debug_fault();

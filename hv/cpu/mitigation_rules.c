@@ -108,26 +108,26 @@ struct verdict {
 static struct verdict decide_xpti(const struct cpu_facts *f)
 {
     if (is_amd_like(f))
-        return (struct verdict){false, false, "AMD and Hygon CPUs are not affected by Meltdown"};
+        return (struct verdict){false, false, "AMD/Hygon: no Meltdown"};
     if (intel_model_flags(f) & NO_SPECULATION)
-        return (struct verdict){false, false, "this CPU does not speculate"};
+        return (struct verdict){false, false, "does not speculate"};
     if (cap(f, ARCH_CAP_RDCL_NO))
-        return (struct verdict){false, false, "RDCL_NO: not affected by Meltdown"};
+        return (struct verdict){false, false, "RDCL_NO: no Meltdown"};
     if (f->vendor == CPU_VENDOR_INTEL)
-        return (struct verdict){true, false, "Meltdown: Intel CPU without RDCL_NO"};
-    return (struct verdict){true, false, "Meltdown: CPU without RDCL_NO"};
+        return (struct verdict){true, false, "Meltdown: Intel, no RDCL_NO"};
+    return (struct verdict){true, false, "Meltdown: no RDCL_NO"};
 }
 
 static struct verdict decide_verw(const struct cpu_facts *f)
 {
     if (is_amd_like(f))
         return (struct verdict){false, false,
-                                "AMD and Hygon CPUs are not affected by MDS, TAA or RFDS"};
+                                "AMD/Hygon: no MDS/TAA/RFDS"};
     if (f->vendor != CPU_VENDOR_INTEL)
-        return (struct verdict){false, false, "only Intel CPUs are known to be affected by MDS"};
+        return (struct verdict){false, false, "not Intel: no MDS"};
     unsigned flags = intel_model_flags(f);
     if (flags & NO_SPECULATION)
-        return (struct verdict){false, false, "this CPU does not speculate"};
+        return (struct verdict){false, false, "does not speculate"};
     bool mds = !(flags & NO_MDS) && !cap(f, ARCH_CAP_MDS_NO);
     /* TAA: TSX present (or its control MSR: TSX may have been turned off
      * before hv started) and no TAA_NO. */
@@ -140,33 +140,29 @@ static struct verdict decide_verw(const struct cpu_facts *f)
      * and so does hv. */
     if (mds)
         return (struct verdict){true, false, f->md_clear
-                                ? "MDS: Intel CPU without MDS_NO"
-                                : "MDS: Intel CPU without MDS_NO; no MD_CLEAR, so VERW clears "
-                                  "only with newer microcode or under a hypervisor that does"};
+                                ? "MDS: Intel, no MDS_NO"
+                                : "MDS: Intel, no MDS_NO; no MD_CLEAR microcode"};
     if (taa)
         return (struct verdict){true, false, f->md_clear
-                                ? "TAA: TSX without TAA_NO"
-                                : "TAA: TSX without TAA_NO; no MD_CLEAR, so VERW clears only "
-                                  "with newer microcode or under a hypervisor that does"};
+                                ? "TAA: TSX, no TAA_NO"
+                                : "TAA: TSX, no TAA_NO; no MD_CLEAR microcode"};
     if (rfds)
-        return (struct verdict){true, false, "RFDS: RFDS_CLEAR says VERW clears the register files"};
+        return (struct verdict){true, false, "RFDS: RFDS_CLEAR"};
     /* MMIO stale data alone needs a guest that can read MMIO (Linux and
      * Xen clear only for guests with devices); hv's guests have none. */
     if (cap(f, ARCH_CAP_FB_CLEAR))
         return (struct verdict){false, false,
-                                "not affected by MDS/TAA/RFDS; MMIO stale data (FB_CLEAR) "
-                                "needs guest MMIO, and guests have none"};
-    return (struct verdict){false, false, "not affected by MDS, TAA or RFDS"};
+                                "MMIO stale data only (FB_CLEAR): guests have no MMIO"};
+    return (struct verdict){false, false, "no MDS/TAA/RFDS"};
 }
 
 static struct verdict decide_ibpb(const struct cpu_facts *f)
 {
     if (intel_model_flags(f) & NO_SPECULATION)
-        return (struct verdict){false, false, "this CPU does not speculate"};
+        return (struct verdict){false, false, "does not speculate"};
     if (!has_ibpb(f))
-        return (struct verdict){false, false, "the CPU has no IBPB"};
-    return (struct verdict){true, false, "Spectre v2 between guests: a barrier on each switch "
-                                         "to another guest"};
+        return (struct verdict){false, false, "no IBPB"};
+    return (struct verdict){true, false, "Spectre v2 between guests"};
 }
 
 /* The previous guest's return predictions must not steer the next guest's
@@ -177,14 +173,13 @@ static struct verdict decide_ibpb(const struct cpu_facts *f)
 static struct verdict decide_rsb_fill(const struct cpu_facts *f, bool ibpb_on)
 {
     if (intel_model_flags(f) & NO_SPECULATION)
-        return (struct verdict){false, false, "this CPU does not speculate"};
+        return (struct verdict){false, false, "does not speculate"};
     if (!ibpb_on)
-        return (struct verdict){true, false, "no IBPB on guest switch to clear the previous "
-                                             "guest's return predictions"};
+        return (struct verdict){true, false, "no IBPB to clear the RSB"};
     if (is_amd_like(f) && !f->amd_ibpb_ret)
         return (struct verdict){true, false,
-                                "IBPB leaves return predictions on this CPU (no IBPB_RET)"};
-    return (struct verdict){false, false, "IBPB on guest switch clears return predictions too"};
+                                "IBPB keeps the RSB: no IBPB_RET"};
+    return (struct verdict){false, false, "IBPB clears the RSB"};
 }
 
 /* CVE-2019-1125: a mispredicted conditional swapgs runs hv's GS loads with
@@ -197,53 +192,49 @@ static struct verdict decide_swapgs_fence(const struct cpu_facts *f)
 {
     unsigned flags = intel_model_flags(f);
     if (flags & NO_SPECULATION)
-        return (struct verdict){false, false, "this CPU does not speculate"};
+        return (struct verdict){false, false, "does not speculate"};
     if (is_amd_like(f))
-        return f->smap ? (struct verdict){false, false, "AMD and Hygon CPUs do not speculate "
-                                                        "past swapgs, and SMAP is on"}
-                       : (struct verdict){true, false, "Spectre v1 on the conditional swapgs: "
-                                                       "no SMAP to stop guest-GS loads"};
+        return f->smap ? (struct verdict){false, false, "AMD/Hygon with SMAP"}
+                       : (struct verdict){true, false, "AMD/Hygon without SMAP"};
     if (flags & NO_SWAPGS)
-        return (struct verdict){false, false, "this Atom is not affected by the SWAPGS variant"};
-    return (struct verdict){true, false, "SWAPGS variant (CVE-2019-1125)"};
+        return (struct verdict){false, false, "Atom: no SWAPGS variant"};
+    return (struct verdict){true, false, "SWAPGS variant: Intel"};
 }
 
 static struct verdict decide_pcid(const struct cpu_facts *f, bool xpti_on)
 {
     if (!xpti_on)
-        return (struct verdict){false, false, "only used with XPTI, which is off"};
+        return (struct verdict){false, false, "XPTI is off"};
     if (!f->pcid)
-        return (struct verdict){false, false, "the CPU has no PCID"};
-    return (struct verdict){true, false, "keeps the TLB across XPTI's page-table switches"};
+        return (struct verdict){false, false, "no PCID"};
+    return (struct verdict){true, false, "keeps the TLB with XPTI"};
 }
 
 static struct verdict decide_zenbleed(const struct cpu_facts *f)
 {
     if (!is_zen2(f))
-        return (struct verdict){false, false, "not an AMD Zen 2 (family 17h)"};
+        return (struct verdict){false, false, "not AMD Zen 2"};
     if (!f->avx)
-        return (struct verdict){false, false, "Zen 2 without AVX: not affected"};
+        return (struct verdict){false, false, "Zen 2 without AVX"};
     if (f->hypervisor)
-        return (struct verdict){false, false, "Zenbleed: Zen 2 under a hypervisor, which owns "
-                                             "DE_CFG and must set the chicken bit"};
-    return (struct verdict){true, false, "Zenbleed: AMD Zen 2, DE_CFG chicken bit set"};
+        return (struct verdict){false, false, "Zen 2 under a hypervisor: its job"};
+    return (struct verdict){true, false, "Zenbleed: Zen 2"};
 }
 
 static struct verdict decide_gds(const struct cpu_facts *f)
 {
     if (f->vendor != CPU_VENDOR_INTEL || f->family != 6)
-        return (struct verdict){false, false, "only Intel family 6 CPUs are affected by GDS"};
+        return (struct verdict){false, false, "not Intel family 6"};
     if (cap(f, ARCH_CAP_GDS_NO))
-        return (struct verdict){false, false, "GDS_NO: not affected by GDS"};
+        return (struct verdict){false, false, "GDS_NO"};
     /* GDS_CTRL exists only on affected parts with the microcode (Xen). */
     if (cap(f, ARCH_CAP_GDS_CTRL))
-        return (struct verdict){true, false, "GDS: the microcode mitigation kept on and locked"};
+        return (struct verdict){true, false, "GDS: GDS_CTRL, locked on"};
     if (!f->avx)
-        return (struct verdict){false, false, "no AVX: GDS's gathers cannot run"};
+        return (struct verdict){false, false, "no AVX"};
     if (intel_model_flags(f) & GDS_MODEL)
-        return (struct verdict){false, true, "GDS: affected model without the microcode "
-                                             "control (GDS_CTRL)"};
-    return (struct verdict){false, false, "not a model affected by GDS"};
+        return (struct verdict){false, true, "GDS: no GDS_CTRL microcode"};
+    return (struct verdict){false, false, "model not affected"};
 }
 
 /* Why forcing `on` cannot be done on this CPU, or NULL if it can. */
@@ -251,17 +242,17 @@ static const char *cannot_force_on(enum mitigation_id id, const struct cpu_facts
 {
     switch (id) {
     case MIT_PCID:
-        return f->pcid ? NULL : "the CPU has no PCID (setting CR4.PCIDE would #GP)";
+        return f->pcid ? NULL : "no PCID, CR4.PCIDE would #GP";
     case MIT_IBPB:
-        return has_ibpb(f) ? NULL : "the CPU has no IBPB (the IA32_PRED_CMD write would #GP)";
+        return has_ibpb(f) ? NULL : "no IBPB, the MSR write would #GP";
     case MIT_ZENBLEED:
         if (f->vendor != CPU_VENDOR_AMD || f->family != 0x17)
-            return "DE_CFG bit 9 is Zenbleed's chicken bit only on AMD family 17h";
-        return f->hypervisor ? "under a hypervisor DE_CFG may not exist (the write could #GP)"
+            return "DE_CFG[9] is its fix on AMD family 17h only";
+        return f->hypervisor ? "under a hypervisor, the DE_CFG write could #GP"
                              : NULL;
     case MIT_GDS:
         return cap(f, ARCH_CAP_GDS_CTRL)
-                   ? NULL : "the CPU has no GDS_CTRL (the IA32_MCU_OPT_CTRL bits do not exist)";
+                   ? NULL : "no GDS_CTRL, the MSR bits do not exist";
     default:
         return NULL; /* VERW, lfence, calls, xor, page tables: every x86-64 CPU */
     }
@@ -313,7 +304,7 @@ void mitigations_decide(const struct cpu_facts *f, const enum mitigation_setting
     settle(MIT_SWAPGS_FENCE, f, settings[MIT_SWAPGS_FENCE], decide_swapgs_fence(f),
            &out[MIT_SWAPGS_FENCE]);
     settle(MIT_CLEAR_REGS, f, settings[MIT_CLEAR_REGS],
-           (struct verdict){true, false, "guest register values reach no speculative gadget"},
+           (struct verdict){true, false, "defence in depth"},
            &out[MIT_CLEAR_REGS]);
     settle(MIT_ZENBLEED, f, settings[MIT_ZENBLEED], decide_zenbleed(f), &out[MIT_ZENBLEED]);
     settle(MIT_GDS, f, settings[MIT_GDS], decide_gds(f), &out[MIT_GDS]);
@@ -326,11 +317,12 @@ static size_t describe(enum mitigation_id id, const struct mitigation_decision *
     const char *state = d->on ? "on" : "off";
     switch (d->source) {
     case MIT_FORCED:
-        return fmt_format(buf, size, "%s %s (forced by hv.cfg; auto: %s, %s)", name, state,
+        if (d->on == d->auto_on)
+            return fmt_format(buf, size, "%s %s (hv.cfg, as auto)", name, state);
+        return fmt_format(buf, size, "%s %s (hv.cfg; auto: %s, %s)", name, state,
                           d->auto_on ? "on" : "off", d->why);
     case MIT_REFUSED:
-        return fmt_format(buf, size, "%s off (hv.cfg's on refused: %s; auto: %s)", name, d->why,
-                          d->auto_on ? "on" : "off");
+        return fmt_format(buf, size, "%s off (hv.cfg's on refused: %s)", name, d->why);
     default:
         return fmt_format(buf, size, "%s %s (%s%s)", name, state,
                           d->vulnerable ? "VULNERABLE: " : "", d->why);

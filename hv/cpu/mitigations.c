@@ -88,23 +88,46 @@ static void read_facts(void)
     facts.arch_caps_value = facts.arch_caps ? rdmsr(MSR_ARCH_CAPABILITIES) : 0;
 }
 
-static const char *yes(bool b)
+/* Appends to a line, which stays NUL-terminated and within its size. */
+struct line {
+    char text[240];
+    size_t len;
+};
+
+static void __attribute__((format(printf, 2, 3))) line_add(struct line *l, const char *fmt, ...)
 {
-    return b ? "yes" : "no";
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = fmt_vformat(l->text + l->len, sizeof(l->text) - l->len, fmt, ap);
+    va_end(ap);
+    l->len += n < sizeof(l->text) - l->len ? n : sizeof(l->text) - l->len - 1;
 }
 
+/* One short line: at boot every character is drawn on the screen, and
+ * boot_first_guest counts them (docs/benchmarks.md). Only what the CPU has
+ * is named. */
 static void log_facts(void)
 {
     static const char *const vendors[] = {"other", "Intel", "AMD", "Hygon"};
-    log_info("spec: cpu %s family 0x%x model 0x%x stepping %u%s; ARCH_CAPABILITIES %s 0x%lx",
-             vendors[facts.vendor], facts.family, facts.model, facts.stepping,
-             facts.hypervisor ? ", under a hypervisor" : "",
-             facts.arch_caps ? "present" : "absent", (unsigned long)facts.arch_caps_value);
-    log_info("spec: cpu IBPB %s (IBPB_RET %s), STIBP %s, SSBD %s, MD_CLEAR %s, PCID %s, "
-             "INVPCID %s, RTM %s, AVX %s, SMAP %s",
-             yes(facts.spec_ctrl || facts.amd_ibpb), yes(facts.amd_ibpb_ret), yes(facts.stibp),
-             yes(facts.ssbd), yes(facts.md_clear), yes(facts.pcid), yes(facts.invpcid),
-             yes(facts.rtm), yes(facts.avx), yes(facts.smap));
+    const struct {
+        bool has;
+        const char *name;
+    } named[] = {
+        {facts.spec_ctrl || facts.amd_ibpb, " IBPB"}, {facts.amd_ibpb_ret, " IBPB_RET"},
+        {facts.stibp, " STIBP"}, {facts.ssbd, " SSBD"}, {facts.md_clear, " MD_CLEAR"},
+        {facts.pcid, " PCID"}, {facts.invpcid, " INVPCID"}, {facts.rtm, " RTM"},
+        {facts.avx, " AVX"}, {facts.smap, " SMAP"},
+    };
+    struct line has = {.len = 0};
+    has.text[0] = '\0';
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (named[i].has)
+            line_add(&has, "%s", named[i].name);
+    if (facts.arch_caps)
+        line_add(&has, "; ARCH_CAPABILITIES 0x%lx", (unsigned long)facts.arch_caps_value);
+    log_info("spec: cpu %s family 0x%x model 0x%x stepping %u%s; has%s", vendors[facts.vendor],
+             facts.family, facts.model, facts.stepping, facts.hypervisor ? ", hypervisor" : "",
+             has.len ? has.text : " none");
 }
 
 /* Zenbleed: set DE_CFG's chicken bit. Set whatever the microcode: reading
@@ -136,6 +159,15 @@ void mitigations_init(const struct mitigation_config *config)
     mitigation_config_resolve(config, settings);
     read_facts();
     mitigations_decide(&facts, settings, decided);
+    if (decided[MIT_ZENBLEED].on)
+        apply_zenbleed();
+    if (decided[MIT_GDS].on)
+        apply_gds();
+    mitigation_guest_switch_work = decided[MIT_IBPB].on || decided[MIT_RSB_FILL].on;
+}
+
+void mitigations_log(void)
+{
     log_facts();
     for (unsigned i = 0; i < MIT_COUNT; i++) {
         char line[200];
@@ -145,11 +177,6 @@ void mitigations_init(const struct mitigation_config *config)
         else
             log_info("spec: %s", line);
     }
-    if (decided[MIT_ZENBLEED].on)
-        apply_zenbleed();
-    if (decided[MIT_GDS].on)
-        apply_gds();
-    mitigation_guest_switch_work = decided[MIT_IBPB].on || decided[MIT_RSB_FILL].on;
 }
 
 /* Overwrites every RSB entry (32 on the largest parts) with a return to a
@@ -181,21 +208,6 @@ void mitigations_guest_switch(void)
         rsb_fill();
         rsb_fills++;
     }
-}
-
-/* Appends to a line, which stays NUL-terminated and within its size. */
-struct line {
-    char text[240];
-    size_t len;
-};
-
-static void __attribute__((format(printf, 2, 3))) line_add(struct line *l, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = fmt_vformat(l->text + l->len, sizeof(l->text) - l->len, fmt, ap);
-    va_end(ap);
-    l->len += n < sizeof(l->text) - l->len ? n : sizeof(l->text) - l->len - 1;
 }
 
 void mitigations_report(void)

@@ -83,15 +83,15 @@ static const struct cpu_case cases[] = {
     {"skylake", &skylake,
      {[MIT_XPTI] = true, [MIT_PCID] = true, [MIT_VERW] = true, [MIT_IBPB] = true,
       [MIT_SWAPGS_FENCE] = true, [MIT_CLEAR_REGS] = true},
-     {[MIT_XPTI] = "Meltdown: Intel CPU without RDCL_NO", [MIT_PCID] = "keeps the TLB",
-      [MIT_VERW] = "MDS: Intel CPU without MDS_NO", [MIT_RSB_FILL] = "IBPB on guest switch clears",
-      [MIT_SWAPGS_FENCE] = "CVE-2019-1125", [MIT_GDS] = "without the microcode control"},
+     {[MIT_XPTI] = "Meltdown: Intel, no RDCL_NO", [MIT_PCID] = "keeps the TLB",
+      [MIT_VERW] = "MDS: Intel, no MDS_NO", [MIT_RSB_FILL] = "IBPB clears the RSB",
+      [MIT_SWAPGS_FENCE] = "SWAPGS variant", [MIT_GDS] = "no GDS_CTRL microcode"},
      {[MIT_GDS] = true}},
     {"cascade_lake", &cascade_lake,
      {[MIT_VERW] = true, [MIT_IBPB] = true, [MIT_SWAPGS_FENCE] = true, [MIT_CLEAR_REGS] = true,
       [MIT_GDS] = true},
-     {[MIT_XPTI] = "RDCL_NO", [MIT_PCID] = "XPTI, which is off", [MIT_VERW] = "TAA",
-      [MIT_GDS] = "kept on and locked"},
+     {[MIT_XPTI] = "RDCL_NO", [MIT_PCID] = "XPTI is off", [MIT_VERW] = "TAA",
+      [MIT_GDS] = "GDS_CTRL, locked on"},
      {0}},
     {"ice_lake_server", &ice_lake_server,
      {[MIT_IBPB] = true, [MIT_SWAPGS_FENCE] = true, [MIT_CLEAR_REGS] = true, [MIT_GDS] = true},
@@ -110,38 +110,38 @@ static const struct cpu_case cases[] = {
      {0}},
     {"zen1", &zen1,
      {[MIT_IBPB] = true, [MIT_RSB_FILL] = true, [MIT_CLEAR_REGS] = true},
-     {[MIT_XPTI] = "not affected by Meltdown", [MIT_VERW] = "not affected by MDS",
-      [MIT_RSB_FILL] = "no IBPB_RET", [MIT_SWAPGS_FENCE] = "SMAP is on",
-      [MIT_ZENBLEED] = "not an AMD Zen 2"},
+     {[MIT_XPTI] = "AMD/Hygon: no Meltdown", [MIT_VERW] = "AMD/Hygon: no MDS",
+      [MIT_RSB_FILL] = "no IBPB_RET", [MIT_SWAPGS_FENCE] = "with SMAP",
+      [MIT_ZENBLEED] = "not AMD Zen 2"},
      {0}},
     {"zen2", &zen2,
      {[MIT_IBPB] = true, [MIT_RSB_FILL] = true, [MIT_CLEAR_REGS] = true, [MIT_ZENBLEED] = true},
-     {[MIT_ZENBLEED] = "Zenbleed", [MIT_GDS] = "only Intel"},
+     {[MIT_ZENBLEED] = "Zenbleed", [MIT_GDS] = "not Intel"},
      {0}},
     {"zen3", &zen3,
      {[MIT_IBPB] = true, [MIT_CLEAR_REGS] = true},
-     {[MIT_RSB_FILL] = "clears return predictions too", [MIT_PCID] = "XPTI, which is off"},
+     {[MIT_RSB_FILL] = "IBPB clears the RSB", [MIT_PCID] = "XPTI is off"},
      {0}},
     {"hygon", &hygon,
      {[MIT_IBPB] = true, [MIT_RSB_FILL] = true, [MIT_CLEAR_REGS] = true},
-     {[MIT_XPTI] = "Hygon", [MIT_RSB_FILL] = "no IBPB_RET", [MIT_ZENBLEED] = "not an AMD Zen 2"},
+     {[MIT_XPTI] = "Hygon", [MIT_RSB_FILL] = "no IBPB_RET", [MIT_ZENBLEED] = "not AMD Zen 2"},
      {0}},
     {"no_controls", &no_controls,
      {[MIT_XPTI] = true, [MIT_VERW] = true, [MIT_RSB_FILL] = true, [MIT_SWAPGS_FENCE] = true,
       [MIT_CLEAR_REGS] = true},
      {[MIT_PCID] = "no PCID", [MIT_VERW] = "no MD_CLEAR", [MIT_IBPB] = "no IBPB",
-      [MIT_RSB_FILL] = "no IBPB on guest switch", [MIT_GDS] = "not a model"},
+      [MIT_RSB_FILL] = "no IBPB to clear the RSB", [MIT_GDS] = "model not affected"},
      {0}},
     {"tcg_max_amd", &tcg_max_amd,
      {[MIT_RSB_FILL] = true, [MIT_CLEAR_REGS] = true},
-     {[MIT_XPTI] = "AMD", [MIT_IBPB] = "no IBPB", [MIT_ZENBLEED] = "not an AMD Zen 2",
-      [MIT_GDS] = "only Intel family 6"},
+     {[MIT_XPTI] = "AMD", [MIT_IBPB] = "no IBPB", [MIT_ZENBLEED] = "not AMD Zen 2",
+      [MIT_GDS] = "not Intel family 6"},
      {0}},
     {"tcg_max_intel", &tcg_max_intel,
      {[MIT_XPTI] = true, [MIT_VERW] = true, [MIT_RSB_FILL] = true, [MIT_SWAPGS_FENCE] = true,
       [MIT_CLEAR_REGS] = true},
      {[MIT_XPTI] = "Meltdown", [MIT_PCID] = "no PCID", [MIT_VERW] = "no MD_CLEAR",
-      [MIT_IBPB] = "no IBPB", [MIT_GDS] = "only Intel family 6"},
+      [MIT_IBPB] = "no IBPB", [MIT_GDS] = "not Intel family 6"},
      {0}},
 };
 
@@ -238,7 +238,7 @@ static void variants(void)
     f.family = 0x15;
     f.smap = false;
     mitigations_decide(&f, all_auto, d);
-    CHECK(d[MIT_SWAPGS_FENCE].on && strstr(d[MIT_SWAPGS_FENCE].why, "no SMAP"));
+    CHECK(d[MIT_SWAPGS_FENCE].on && strstr(d[MIT_SWAPGS_FENCE].why, "without SMAP"));
 
     /* Another vendor (Zhaoxin, Centaur): Meltdown unless RDCL_NO. */
     f = no_controls;
@@ -340,23 +340,21 @@ static void describe_lines(void)
     char buf[200];
     mitigations_decide(&skylake, all_auto, d);
     mitigation_describe(MIT_XPTI, &d[MIT_XPTI], buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "xpti on (Meltdown: Intel CPU without RDCL_NO)");
+    CHECK_STR_EQ(buf, "xpti on (Meltdown: Intel, no RDCL_NO)");
     mitigation_describe(MIT_GDS, &d[MIT_GDS], buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "gds off (VULNERABLE: GDS: affected model without the microcode control "
-                      "(GDS_CTRL))");
+    CHECK_STR_EQ(buf, "gds off (VULNERABLE: GDS: no GDS_CTRL microcode)");
 
     enum mitigation_setting s[MIT_COUNT] = {[MIT_XPTI] = MIT_FORCE_OFF, [MIT_VERW] = MIT_FORCE_ON};
     mitigations_decide(&skylake, s, d);
     mitigation_describe(MIT_XPTI, &d[MIT_XPTI], buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "xpti off (forced by hv.cfg; auto: on, Meltdown: Intel CPU without RDCL_NO)");
+    CHECK_STR_EQ(buf, "xpti off (hv.cfg; auto: on, Meltdown: Intel, no RDCL_NO)");
     mitigation_describe(MIT_VERW, &d[MIT_VERW], buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "verw on (forced by hv.cfg; auto: on, MDS: Intel CPU without MDS_NO)");
+    CHECK_STR_EQ(buf, "verw on (hv.cfg, as auto)");
 
     enum mitigation_setting ibpb_on[MIT_COUNT] = {[MIT_IBPB] = MIT_FORCE_ON};
     mitigations_decide(&tcg_max_intel, ibpb_on, d);
     mitigation_describe(MIT_IBPB, &d[MIT_IBPB], buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "ibpb off (hv.cfg's on refused: the CPU has no IBPB (the IA32_PRED_CMD "
-                      "write would #GP); auto: off)");
+    CHECK_STR_EQ(buf, "ibpb off (hv.cfg's on refused: no IBPB, the MSR write would #GP)");
 
     /* Cut to the buffer, and the length says what is there. */
     char small[12];
