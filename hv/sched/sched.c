@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
+#include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/irqoff.h"
@@ -9,6 +10,7 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/fair.h"
+#include "hv/sched/guest_switch.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
@@ -30,6 +32,9 @@ static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
 static struct guest *woken_first;
 uint64_t window_boundary; /* next window change; 0 without a plan */
 unsigned vtimers_armed;  /* timer and poll deadlines armed, all vCPUs */
+/* Whose code the CPU ran last (per CPU, like the rest of this scheduler's
+ * state, which is one CPU's today). */
+static struct guest_switch last_ran;
 
 static struct guest *guest_of(struct fair_entity *e)
 {
@@ -345,6 +350,10 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     uint64_t root = vcpu_space_root(next);
     if (read_cr3() != root)
         write_cr3(root);
+    /* Another guest's code ran last: its branch predictions go (IBPB, the
+     * RSB fill), before next runs. Off, this costs one flag test. */
+    if (mitigation_guest_switch_work && guest_switch_crosses(&last_ran, next->guest->id))
+        mitigations_guest_switch();
     vcpu_load(next, f);
     next->state = VCPU_RUNNING;
     next->running_since = now;
