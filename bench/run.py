@@ -3,7 +3,7 @@
 targets, writes build/bench.json. docs/benchmarks.md says what each figure
 measures; make builds everything this script boots.
 
-  bench/run.py --build build [--icount 1|0] [--json PATH] [--timeout S]
+  bench/run.py --build build [--icount 1|0] [--json PATH] [--timeout S] [--hv-cfg LINE]
 
 Six boots, in parallel under -icount (they cannot disturb each other's
 instruction counts), one after the other on wall-clock time. Each boot
@@ -179,12 +179,14 @@ def fair_shm_name():
     return m.group(1)
 
 
-def boot(build, name, images, cfg, cpu, icount, timeout, workroot):
-    """One QEMU boot in workroot/name: (exit status, serial log, seconds, stderr)."""
+def boot(build, name, images, cfg, cpu, icount, timeout, workroot, hv_cfg=()):
+    """One QEMU boot in workroot/name: (exit status, serial log, seconds, stderr).
+    hv_cfg: [hv] lines put before the boot's own (--hv-cfg)."""
     workdir = os.path.join(workroot, name)
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
-    spec = harness.Boot(images=images, cfg=cfg, cpu=cpu, icount=icount, timeout=timeout)
+    spec = harness.Boot(images=images, cfg=cfg, cpu=cpu, icount=icount, timeout=timeout,
+                        runner_cfg=list(hv_cfg))
     esp = harness.build_esp(build, spec, workdir)
     start = time.monotonic()
     proc = subprocess.run(harness.qemu_command(spec, esp, workdir), capture_output=True, text=True)
@@ -482,6 +484,8 @@ def main():
     ap.add_argument("--icount", type=int, choices=(0, 1), default=1)
     ap.add_argument("--json", default=None, help="default: BUILD/bench.json")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per boot")
+    ap.add_argument("--hv-cfg", action="append", default=[], metavar="LINE",
+                    help="an [hv] line for every boot, e.g. 'mitigations = off' (repeatable)")
     args = ap.parse_args()
 
     build = os.path.abspath(args.build)
@@ -522,7 +526,7 @@ def main():
     workers = (os.cpu_count() or 2) if icount else 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {k: pool.submit(boot, build, f"boot-{k}", imgs, cfg, cpu, icount, args.timeout,
-                                  workroot) for k, (imgs, cfg, cpu) in boots.items()}
+                                  workroot, args.hv_cfg) for k, (imgs, cfg, cpu) in boots.items()}
         results = {k: f.result() for k, f in futures.items()}
 
     rep = Report(icount)

@@ -9,6 +9,7 @@
 #include "hv/console/log.h"
 #include "hv/console/serial.h"
 #include "hv/cpu/features.h"
+#include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
@@ -136,6 +137,7 @@ static void all_guests_ended(void)
     irqoff_report();
     int status = guest_summary();
     entry_report();
+    mitigations_report();
     /* Everything guests caused comes back: checked, one line either way.
      * Their console lines go out first: an ended guest's output buffer is
      * freed only once its last line has been sent, and the guest
@@ -171,6 +173,8 @@ void hv_main(struct handoff *h)
     power_init(h, &power);
 
     cpu_features_detect();
+    /* Decided before mm_init: XPTI shapes the page tables mm builds. */
+    mitigations_init(&settings.mitigations);
     mm_init(h);
     if (!guest_frames_init())
         panic("mm: no memory to count guest frames");
@@ -185,6 +189,8 @@ void hv_main(struct handoff *h)
 
     setup_acpi(h);
     time_init(&acpi, h);
+    mitigations_log(); /* decided before mm_init; logged once the clock runs (see there) */
+    xpti_log();
 
     if (settings.debug_fault)
         debug_fault();

@@ -1,5 +1,7 @@
 #include "vcpu/trap_table.h"
 
+#include "lib/nospec.h"
+
 #define KNOWN_FLAGS (HV_TRAP_MASK_EVENTS | HV_TRAP_USER_INT | HV_TRAP_FAST)
 
 static bool entry_valid(const struct hv_trap_info *e)
@@ -50,8 +52,10 @@ static int apply(struct trap_table *t, const struct hv_trap_info *e)
         return 0;
     }
     if (e->vector < TRAP_EXCEPTIONS) {
-        t->handler[e->vector] = e->handler;
-        t->flags[e->vector] = e->handler ? e->flags : 0;
+        /* The guest wrote the vector: clamped (Spectre v1). */
+        unsigned vector = (unsigned)array_index_nospec(e->vector, TRAP_EXCEPTIONS);
+        t->handler[vector] = e->handler;
+        t->flags[vector] = e->handler ? e->flags : 0;
         return 0;
     }
     /* A non-fast entry for the fast vector also takes its gate away. */
@@ -78,14 +82,17 @@ int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, 
 bool trap_table_lookup(const struct trap_table *t, unsigned vector, uint64_t *handler,
                        uint8_t *flags)
 {
+    /* The vector of `int n` is the guest's choice (vcpu/guest_trap.c):
+     * clamped after each check (Spectre v1). */
     if (vector < TRAP_EXCEPTIONS) {
+        vector = (unsigned)array_index_nospec(vector, TRAP_EXCEPTIONS);
         if (!t->handler[vector])
             return false;
         *handler = t->handler[vector];
         *flags = t->flags[vector];
         return true;
     }
-    unsigned slot = vector < 256 ? t->soft_slot[vector] : 0;
+    unsigned slot = vector < 256 ? t->soft_slot[array_index_nospec(vector, 256)] : 0;
     if (!slot)
         return false;
     *handler = t->soft[slot - 1].handler;

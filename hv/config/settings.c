@@ -12,6 +12,19 @@ static const char *apply(void *arg, const char *section, const char *section_arg
     if (strcmp(section, "hv") != 0 || section_arg[0] != '\0')
         return NULL; /* other sections belong to other readers */
 
+    enum mitigation_id mit = mitigation_by_name(key);
+    if (mit != MIT_COUNT || strcmp(key, "mitigations") == 0) {
+        enum mitigation_setting m;
+        if (!mitigation_setting_parse(value, &m))
+            return "must be auto, on or off";
+        if (mit == MIT_COUNT) {
+            s->mitigations.all = m;
+        } else {
+            s->mitigations.each[mit] = m;
+            s->mitigations.given[mit] = true;
+        }
+        return NULL;
+    }
     if (strcmp(key, "log_level") == 0) {
         static const char *const levels[] = {"debug", "info", "warn", "error"};
         for (unsigned i = 0; i < 4; i++)

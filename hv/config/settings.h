@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "hv/console/log.h"
+#include "hv/cpu/mitigations.h"
 #include "hv/handoff.h"
 
 struct hv_settings {
@@ -20,6 +21,7 @@ struct hv_settings {
     bool halt_at_end;          /* wait instead of powering off (screen tests) */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
     bool measure_irq_off;      /* time hv's interrupts-off stretches (make bench) */
+    struct mitigation_config mitigations; /* `mitigations`, `xpti`, `ibpb`, ...: auto|on|off */
 };
 
 /* Reads hv.cfg from the handoff; problems are logged and defaults kept. */

@@ -4,6 +4,7 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
+#include "lib/nospec.h"
 #include "vcpu/vcpu.h"
 
 #define TABLE_BYTES (HV_EVTCHN_PORTS * sizeof(struct evtchn))
@@ -26,9 +27,17 @@ static uint64_t bit(unsigned port)
     return 1ull << (port % 64);
 }
 
+/* Every port below comes from a guest (an argument, a POLL list) or was
+ * checked once when bound; each bounds check is followed by
+ * array_index_nospec, and the clamped port is the one used (Spectre v1,
+ * docs/design.md). */
+
 bool evtchn_pending(struct guest *g, unsigned port)
 {
-    return port < HV_EVTCHN_PORTS && (g->shared->evtchn_pending[port / 64] & bit(port));
+    if (port >= HV_EVTCHN_PORTS)
+        return false;
+    port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
+    return g->shared->evtchn_pending[port / 64] & bit(port);
 }
 
 /* Tells the vCPU an unmasked port has an event: its selector bit, the
@@ -45,8 +54,10 @@ static void notify(struct guest *g, unsigned port)
 
 bool evtchn_raise(struct guest *g, unsigned port)
 {
-    if (g->end != GUEST_ALIVE || !g->evtchn || port >= HV_EVTCHN_PORTS ||
-        g->evtchn[port].state == HV_EVTCHN_FREE)
+    if (g->end != GUEST_ALIVE || !g->evtchn || port >= HV_EVTCHN_PORTS)
+        return false;
+    port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
+    if (g->evtchn[port].state == HV_EVTCHN_FREE)
         return false;
     uint64_t was = __atomic_fetch_or(&g->shared->evtchn_pending[port / 64], bit(port),
                                      __ATOMIC_SEQ_CST);
@@ -63,7 +74,12 @@ bool evtchn_raise(struct guest *g, unsigned port)
 
 void evtchn_raise_virq(struct vcpu *v, unsigned virq)
 {
-    if (virq < HV_VIRQ_COUNT && v->ev.virq_port[virq] != NO_PORT)
+    /* hv's own VIRQ numbers today; clamped all the same, as a guard for
+     * any caller to come. */
+    if (virq >= HV_VIRQ_COUNT)
+        return;
+    virq = (unsigned)array_index_nospec(virq, HV_VIRQ_COUNT);
+    if (v->ev.virq_port[virq] != NO_PORT)
         evtchn_raise(v->guest, v->ev.virq_port[virq]);
 }
 
@@ -82,18 +98,24 @@ static int64_t alloc_port(struct guest *g)
     return -HV_ENOMEM;
 }
 
-static struct evtchn *port_of(struct vcpu *v, uint64_t port)
+/* The bound port the guest names, or NULL; *port is clamped in place, so
+ * the caller's later uses of it (the pending and mask bits) are too. */
+static struct evtchn *port_of(struct vcpu *v, uint64_t *port)
 {
     struct guest *g = v->guest;
-    if (!g->evtchn || port >= HV_EVTCHN_PORTS || g->evtchn[port].state == HV_EVTCHN_FREE)
+    if (!g->evtchn || *port >= HV_EVTCHN_PORTS)
         return NULL;
-    return &g->evtchn[port];
+    *port = array_index_nospec(*port, HV_EVTCHN_PORTS);
+    if (g->evtchn[*port].state == HV_EVTCHN_FREE)
+        return NULL;
+    return &g->evtchn[*port];
 }
 
 int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
 {
     if (virq >= HV_VIRQ_COUNT)
         return -HV_EINVAL;
+    virq = array_index_nospec(virq, HV_VIRQ_COUNT);
     if (v->ev.virq_port[virq] != NO_PORT)
         return -HV_EEXIST;
     int64_t p = alloc_port(v->guest);
@@ -122,6 +144,7 @@ int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port)
     struct guest *g = v->guest;
     if (!peer->evtchn || peer_port >= HV_EVTCHN_PORTS)
         return -HV_EINVAL;
+    peer_port = array_index_nospec(peer_port, HV_EVTCHN_PORTS);
     struct evtchn *remote = &peer->evtchn[peer_port];
     /* Only a port the peer set aside for this very guest. */
     if (remote->state != HV_EVTCHN_UNBOUND || remote->peer != g)
@@ -140,6 +163,8 @@ int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
 {
     if (target >= v->guest->vcpu_count)
         return -HV_EINVAL;
+    /* Stored, then indexes vcpus[] and the shared vcpu[] on every event. */
+    target = array_index_nospec(target, v->guest->vcpu_count);
     int64_t p = alloc_port(v->guest);
     if (p < 0)
         return p;
@@ -149,7 +174,7 @@ int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
 
 int64_t evtchn_send(struct vcpu *v, uint64_t port)
 {
-    struct evtchn *ch = port_of(v, port);
+    struct evtchn *ch = port_of(v, &port);
     if (!ch)
         return -HV_EINVAL;
     switch (ch->state) {
@@ -175,7 +200,7 @@ static void disconnect_peer(struct evtchn *ch)
 
 int64_t evtchn_close(struct vcpu *v, uint64_t port)
 {
-    struct evtchn *ch = port_of(v, port);
+    struct evtchn *ch = port_of(v, &port);
     if (!ch)
         return -HV_EINVAL;
     struct guest *g = v->guest;
@@ -193,7 +218,7 @@ int64_t evtchn_close(struct vcpu *v, uint64_t port)
 
 int64_t evtchn_unmask(struct vcpu *v, uint64_t port)
 {
-    struct evtchn *ch = port_of(v, port);
+    struct evtchn *ch = port_of(v, &port);
     if (!ch)
         return -HV_EINVAL;
     struct guest *g = v->guest;
@@ -210,6 +235,7 @@ int64_t evtchn_status(struct vcpu *v, uint64_t port, struct hv_evtchn_status *ou
     struct guest *g = v->guest;
     if (port >= HV_EVTCHN_PORTS)
         return -HV_EINVAL;
+    port = array_index_nospec(port, HV_EVTCHN_PORTS);
     *out = (struct hv_evtchn_status){0};
     if (!g->evtchn)
         return 0;

@@ -11,6 +11,7 @@
 #include "hv/power/power.h"
 #include "hv/sched/sched.h"
 #include "lib/fmt.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -62,7 +63,10 @@ struct pt_space *guest_space(struct guest *g, uint64_t handle)
 {
     if (handle == HV_SPACE_KERNEL)
         return &g->space;
-    if (handle > HV_MAX_USER_SPACES || g->space_dying[handle])
+    if (handle > HV_MAX_USER_SPACES)
+        return NULL;
+    handle = array_index_nospec(handle, HV_MAX_USER_SPACES + 1); /* guest-chosen: Spectre v1 */
+    if (g->space_dying[handle])
         return NULL;
     return g->user_spaces[handle];
 }

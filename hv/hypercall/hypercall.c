@@ -6,6 +6,7 @@
 #include "hv/guest/uaccess.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -71,7 +72,7 @@ static int64_t hc_vcpu_info(struct vcpu *v, struct trap_frame *f)
     struct guest *g = v->guest;
     if (f->rdi >= g->vcpu_count)
         return -HV_EINVAL;
-    struct vcpu *target = g->vcpus[f->rdi];
+    struct vcpu *target = g->vcpus[array_index_nospec(f->rdi, g->vcpu_count)];
     struct hv_vcpu_info info;
     memset(&info, 0, sizeof(info));
     info.vcpu_id = target->id;
@@ -127,9 +128,10 @@ static const hypercall_fn table[HV_CALL_COUNT] = {
 void hypercall_dispatch(struct vcpu *v, struct trap_frame *f)
 {
     uint64_t nr = f->rax;
-    if (nr >= HV_CALL_COUNT || !table[nr]) {
-        f->rax = (uint64_t)-HV_ENOSYS;
-        return;
-    }
-    f->rax = (uint64_t)table[nr](v, f);
+    hypercall_fn fn = NULL;
+    /* The guest chooses nr: clamped before the table is read (Spectre v1,
+     * docs/design.md). */
+    if (nr < HV_CALL_COUNT)
+        fn = table[array_index_nospec(nr, HV_CALL_COUNT)];
+    f->rax = fn ? (uint64_t)fn(v, f) : (uint64_t)-HV_ENOSYS;
 }

@@ -6,6 +6,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/mm.h"
+#include "lib/nospec.h"
 #include "vcpu/deliver.h"
 #include "vcpu/trap_table.h"
 #include "vcpu/vcpu.h"
@@ -16,6 +17,7 @@ int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
     struct hv_trap_info entries[256];
     if (n > 256)
         return -HV_EINVAL;
+    n = array_index_nospec(n, 256 + 1); /* sizes the copy into entries[] */
     if (n && copy_from_guest(v->guest, entries, f->rdi, n * sizeof(entries[0])) != 0)
         return -HV_EFAULT;
     if (!v->arch.traps) {
@@ -90,7 +92,10 @@ int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
     uint64_t h = f->rdi;
-    if (h == HV_SPACE_KERNEL || h > HV_MAX_USER_SPACES || !g->user_spaces[h])
+    if (h == HV_SPACE_KERNEL || h > HV_MAX_USER_SPACES)
+        return -HV_EINVAL;
+    h = array_index_nospec(h, HV_MAX_USER_SPACES + 1); /* Spectre v1 */
+    if (!g->user_spaces[h])
         return -HV_EINVAL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i]->arch.user_space == h)

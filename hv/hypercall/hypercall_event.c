@@ -8,6 +8,7 @@
 #include "hv/guest/uaccess.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -106,6 +107,7 @@ int64_t hc_poll(struct vcpu *v, struct trap_frame *f)
     uint32_t ports[VCPU_POLL_MAX];
     if (n == 0 || n > VCPU_POLL_MAX)
         return -HV_EINVAL;
+    n = array_index_nospec(n, VCPU_POLL_MAX + 1); /* sizes the loops over ports[] below */
     if (copy_from_guest(v->guest, ports, f->rdi, n * sizeof(ports[0])) != 0)
         return -HV_EFAULT;
     for (uint64_t i = 0; i < n; i++) {

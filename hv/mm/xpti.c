@@ -98,14 +98,19 @@ void xpti_init(void)
         flags |= ENTRY_XPTI;
     }
     entry_flags = flags;
+}
+
+void xpti_log(void)
+{
     if (enabled)
         log_info("xpti: guests' tables map %lu pages of hv (entry code, IDT, entry areas, IST "
                  "stacks); PCID %s",
                  (unsigned long)shown_pages, use_pcid ? "on" : "off");
-    log_info("entry paths: page-table isolation %s, VERW %s, registers cleared %s, swapgs fence %s",
-             enabled ? "on" : "off", (flags & ENTRY_VERW) ? "on" : "off",
-             (flags & ENTRY_CLEAR_REGS) ? "on" : "off",
-             (flags & ENTRY_SWAPGS_FENCE) ? "on" : "off");
+    log_info("entry paths: page-table isolation %s, VERW %s, registers cleared %s, swapgs "
+             "fence %s",
+             enabled ? "on" : "off", (entry_flags & ENTRY_VERW) ? "on" : "off",
+             (entry_flags & ENTRY_CLEAR_REGS) ? "on" : "off",
+             (entry_flags & ENTRY_SWAPGS_FENCE) ? "on" : "off");
 }
 
 bool xpti_space_init(struct pt_space *s)

@@ -21,6 +21,9 @@
  * first guest space is made. */
 void xpti_init(void);
 bool xpti_enabled(void);
+/* What xpti_init set, logged (once the clock runs: early lines are slow to
+ * draw, see mitigations_log). */
+void xpti_log(void);
 
 /* Gives a new guest space its isolated root (a page from the space's own
  * allocator; false if none), when isolation is on. */

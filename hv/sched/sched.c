@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
+#include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/irqoff.h"
@@ -10,6 +11,7 @@
 #include "hv/mm/mm.h"
 #include "hv/mm/xpti.h"
 #include "hv/sched/fair.h"
+#include "hv/sched/guest_switch.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
@@ -31,6 +33,9 @@ static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
 static struct guest *woken_first;
 uint64_t window_boundary; /* next window change; 0 without a plan */
 unsigned vtimers_armed;  /* timer and poll deadlines armed, all vCPUs */
+/* Whose code the CPU ran last (per CPU, like the rest of this scheduler's
+ * state, which is one CPU's today). */
+static struct guest_switch last_ran;
 
 static struct guest *guest_of(struct fair_entity *e)
 {
@@ -342,6 +347,10 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     space_load(vcpu_space(next));
+    /* Another guest's code ran last: its branch predictions go (IBPB, the
+     * RSB fill), before next runs. Off, this costs one flag test. */
+    if (mitigation_guest_switch_work && guest_switch_crosses(&last_ran, next->guest->id))
+        mitigations_guest_switch();
     vcpu_load(next, f);
     next->state = VCPU_RUNNING;
     next->running_since = now;

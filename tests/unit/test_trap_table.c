@@ -132,6 +132,30 @@ static void removal_keeps_the_others(void)
     CHECK_EQ_U64(t.soft_count, TRAP_SOFT_MAX);
 }
 
+/* Each vector check is followed by a clamp (lib/nospec.h) that maps an
+ * out-of-range vector to 0: with vector 0 set, every vector past the ends
+ * (32 for exceptions, 256 for int n) is still not found, and the first
+ * soft vector (32) is its own. */
+static void vectors_past_the_ends_are_not_vector_zero(void)
+{
+    struct trap_table t = {0};
+    struct hv_trap_info e[] = {entry(0, 0, 0x401000), entry(31, 0, 0x402000),
+                               entry(32, 0, 0x403000), entry(255, 0, 0x404000)};
+    CHECK_EQ_U64(trap_table_update(&t, e, 4), 0);
+    uint64_t h;
+    uint8_t f;
+    CHECK(trap_table_lookup(&t, 31, &h, &f));
+    CHECK_EQ_U64(h, 0x402000);
+    CHECK(trap_table_lookup(&t, 32, &h, &f));
+    CHECK_EQ_U64(h, 0x403000);
+    CHECK(trap_table_lookup(&t, 255, &h, &f));
+    CHECK_EQ_U64(h, 0x404000);
+    static const unsigned far[] = {256, 257, 256 + 32, 0x80000000u, UINT32_MAX};
+    for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++)
+        CHECK(!trap_table_lookup(&t, far[i], &h, &f));
+    CHECK(!trap_table_lookup(&t, 33, &h, &f));
+}
+
 int main(void)
 {
     check_suite = "trap_table";
@@ -141,5 +165,6 @@ int main(void)
     RUN_TEST(soft_vectors_are_bounded);
     RUN_TEST(fast_gate_set_and_cleared);
     RUN_TEST(removal_keeps_the_others);
+    RUN_TEST(vectors_past_the_ends_are_not_vector_zero);
     return check_finish();
 }

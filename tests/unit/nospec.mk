@@ -1,0 +1,2 @@
+UNIT_TESTS += nospec
+nospec_SRCS := tests/unit/test_nospec.c
