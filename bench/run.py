@@ -5,7 +5,7 @@ measures; make builds everything this script boots.
 
   bench/run.py --build build [--icount 1|0] [--json PATH] [--timeout S] [--hv-cfg LINE]
 
-Six boots, in parallel under -icount (they cannot disturb each other's
+Seven boots, in parallel under -icount (they cannot disturb each other's
 instruction counts), one after the other on wall-clock time. Each boot
 figure needs an ESP of its own shape and nothing extra before its guests:
 
@@ -22,15 +22,22 @@ figure needs an ESP of its own shape and nothing extra before its guests:
      syscall_fast_hv_entries (under QEMU TCG with SMAP, hv completes every
      ring-3 iretq and fast-gate delivery: vcpu/smap_quirk.c); bench-main
      sees no SMAP in CPUID and measures only those
+  x  boot a's guests with `xpti = on` (page-table isolation forced, what a
+     Meltdown-affected CPU gets): every figure of bench-main as NAME_xpti
   e  bench-attack + bench-timer: timer_late_under_attack
   f  bench-fair three times (fair-1, fair-2, fair-4: weights 1:2:4) +
      bench-spinpoll (fair-poll, default weight), [shm bench-fair]:
      fairness_error_pct
 
-Every boot but a has `measure_irq_off = yes` (hv/debug/irqoff.c): hv logs
+Boots a and x have `measure_cr3_writes = yes`: bench-main reads hv's CR3
+writes before and after each figure's samples, and the table's note says
+how many one sample cost (under -icount a CR3 write counts as one
+instruction, on hardware it costs far more, with PCID less).
+
+Every boot but a and x has `measure_irq_off = yes` (hv/debug/irqoff.c): hv logs
 its longest interrupts-off stretch since the first guest started, and
-hv_irq_off_max is the longest of those. Boot a, whose figures are the hot
-paths, runs without it.
+hv_irq_off_max is the longest of those. Boots a and x, whose figures are
+the hot paths, run without it.
 
 hv_image_bytes is the size of build/hv.efi. Exit status: 0 when every figure
 was measured, whatever the verdicts; 1 when a boot failed or a figure is
@@ -93,6 +100,17 @@ GUEST_FIGURES = {"a": ("vcpu_switch", "hypercall_null", "hypercall_console_64b",
                        "syscall_bounce", "event_self", "event_cross_guest",
                        "timer_deadline_late"),
                  "d": ("syscall_fast",)}
+# Boot x: boot a's guests with page-table isolation forced on; its figures
+# are reported as NAME_xpti, beside boot a's (docs/benchmarks.md).
+GUEST_FIGURES["x"] = GUEST_FIGURES["a"]
+XPTI_SUFFIX = "_xpti"
+XPTI_CFG = "xpti = on\n"
+# Boots a and x let bench-main see hv's CR3 writes (include/hv/abi_cpu.h):
+# each figure's note says how many a sample cost.
+CR3_CFG = "measure_cr3_writes = yes\n"
+# Figures whose samples also wait (for console credit, a timer): their CR3
+# writes are mostly the waiting's, not the path's.
+CR3_NOT_PER_PATH = {"hypercall_console_64b", "timer_deadline_late", "cpu_workload"}
 # Boot d's CPU model: the fast gate skips hv only without SMAP under QEMU TCG.
 NO_SMAP_CPU = "max,smap=off"
 # Said beside the figure in the table (the JSON has no notes).
@@ -237,8 +255,9 @@ class Report:
                              "note": note}
 
 
-def parse_bench_main(log, rep, boot_name):
-    """bench-main's figures of one boot: {name: fields}."""
+def parse_bench_main(log, rep, boot_name, suffix=""):
+    """bench-main's figures of one boot: {name: fields}; each is reported
+    as name + suffix."""
     lines = guest_lines(log)
     main = {f["name"]: f for g, f in lines if g == "bench-main" and "name" in f and not f["_error"]}
     for g, f in lines:
@@ -267,16 +286,21 @@ def parse_bench_main(log, rep, boot_name):
             median, low = int(f["median"]), int(f["min"])
         else:
             continue
-        rep.put(name, median / events, low / events, int(f["iterations"]),
-                f"{events} per sample" if events > 1 else "")
-        if name not in targets:
+        notes = [f"{events} per sample" if events > 1 else ""]
+        if "cr3" in f and name not in CR3_NOT_PER_PATH:
+            notes.append(f"{f['cr3']} CR3 writes per sample")
+        rep.put(name + suffix, median / events, low / events, int(f["iterations"]),
+                "; ".join(n for n in notes if n))
+        if suffix:
+            rep.extra.append((name + suffix, f["unit"], int(f["target"])))
+        elif name not in targets:
             rep.extra.append((name, f["unit"], int(f["target"])))
         elif int(f["target"]) != targets[name]:
             rep.notes.append(f"{name}: the guest's target {f['target']} differs from "
                              f"run.py's {targets[name]}")
     for name in GUEST_FIGURES[boot_name]:
         if name not in main:
-            rep.problems.append(f"{name}: no result from bench-main")
+            rep.problems.append(f"{name + suffix}: no result from bench-main")
     return main
 
 
@@ -503,14 +527,17 @@ def main():
     workroot = os.path.join(build, "bench")
     os.makedirs(workroot, exist_ok=True)
 
+    hot_path_images = [(os.path.join(guests, EVENT_NAME), EVENT_ESP_NAME),
+                       (os.path.join(guests, "bench-main"), "bench-a-main"),
+                       (os.path.join(guests, "bench-peer"), "bench-b-peer")]
+    hot_path_guests = event_shm_cfg() + names_cfg({EVENT_ESP_NAME: EVENT_NAME,
+                                                   "bench-a-main": "bench-main",
+                                                   "bench-b-peer": PEER_NAME})
     boots = {
-        "a": ([(os.path.join(guests, EVENT_NAME), EVENT_ESP_NAME),
-               (os.path.join(guests, "bench-main"), "bench-a-main"),
-               (os.path.join(guests, "bench-peer"), "bench-b-peer")],
-              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n" + event_shm_cfg()
-              + names_cfg({EVENT_ESP_NAME: EVENT_NAME, "bench-a-main": "bench-main",
-                           "bench-b-peer": PEER_NAME}),
-              "max"),
+        "a": (hot_path_images,
+              f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n{CR3_CFG}"
+              + hot_path_guests, "max"),
+        "x": (hot_path_images, f"[hv]\n{XPTI_CFG}{CR3_CFG}" + hot_path_guests, "max"),
         "b": ([(os.path.join(guests, "bench-boot"), f"boot-{i:02d}") for i in range(BOOT_GUESTS)],
               IRQ_OFF_CFG, "max"),
         "c": ([(os.path.join(guests, "bench-boot"), "boot-00")], IRQ_OFF_CFG, "max"),
@@ -537,6 +564,7 @@ def main():
             rep.problems.append(f"boot {k} ended with status {status} (0 expected): "
                                 + (stderr.strip().splitlines() or ["see its serial log"])[-1])
     parse_boot_a(results["a"][1], rep, rounds)
+    parse_bench_main(results["x"][1], rep, "x", XPTI_SUFFIX)
     parse_boot_b(results["b"][1], rep)
     parse_boot_c(results["c"][1], rep)
     parse_boot_d(results["d"][1], rep)

@@ -179,7 +179,7 @@ void hv_main(struct handoff *h)
     if (!guest_frames_init())
         panic("mm: no memory to count guest frames");
     cpu_protections_enable();
-    xpti_init();
+    xpti_init(settings.measure_cr3_writes);
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     bool screen = fbcon_init(&h->fb);
     log_info("console: serial %s, screen %s", serial ? "COM1" : "absent",

@@ -25,7 +25,7 @@ else
     echo "FAIL fuzz/elf_image: see $build/fuzz.log"; tail -n 20 "$build/fuzz.log"; fp=0; ff=1
 fi
 
-sys_out=$(python3 tests/system/run.py --build "$build" 2>&1 | tee /dev/stderr)
+sys_out=$(python3 tests/system/run.py --build "$build" --mitigated 2>&1 | tee /dev/stderr)
 read -r sp sf < <(grep -E '^system: [0-9]+ passed, [0-9]+ failed' <<<"$sys_out" | tail -n 1 |
     sed -E 's/system: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
 if [ -z "${sp:-}" ]; then sp=0; sf=1; echo "system tests did not report a result"; fi

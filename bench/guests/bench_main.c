@@ -711,7 +711,22 @@ static void sort(uint64_t *a, unsigned n)
 struct result {
     uint64_t median, min, max;
     unsigned iterations;
+    uint64_t cr3_per_100_samples; /* hv's CR3 writes, per 100 samples */
 };
+
+/* hv's CR3 writes on this CPU so far: a fresh copy in the shared page, made
+ * by HV_CALL_VCPU_INFO (0 unless hv.cfg measure_cr3_writes = yes). Two
+ * reads in a row differ by what the reading itself costs, cr3_read_cost. */
+static uint64_t cr3_read_cost;
+
+static uint64_t cr3_writes(void)
+{
+    struct hv_vcpu_info info;
+
+    if (hvg_vcpu_info(0, &info) != 0)
+        return 0;
+    return hvg_vcpu_shared(0)->cr3_writes;
+}
 
 static uint64_t less_baseline(uint64_t v, uint64_t baseline)
 {
@@ -727,6 +742,8 @@ static const char *measure(const struct figure *f, uint64_t baseline, struct res
 
     if (n > SAMPLES_MAX)
         return "more iterations than SAMPLES_MAX";
+    /* From before `before`: syscall_bounce takes its samples there. */
+    uint64_t cr3_start = cr3_writes();
     if (f->before && (why = f->before()) != NULL)
         return why;
     for (unsigned i = 0; i < warmup + n; i++) {
@@ -736,6 +753,9 @@ static const char *measure(const struct figure *f, uint64_t baseline, struct res
         if (i >= warmup)
             samples[i - warmup] = t;
     }
+    uint64_t cr3_spent = cr3_writes() - cr3_start;
+    cr3_spent = cr3_spent > cr3_read_cost ? cr3_spent - cr3_read_cost : 0;
+    out->cr3_per_100_samples = cr3_spent * 100 / (warmup + n);
     if (f->after && (why = f->after()) != NULL)
         return why;
     sort(samples, n);
@@ -753,10 +773,12 @@ static void print_result(const struct figure *f, const struct result *r)
     const char *p = in_unit(f) ? "" : "tsc_"; /* TSC deltas, or values in unit */
 
     hvg_printf("bench: name=%s unit=%s %smedian=%llu %smin=%llu %smax=%llu "
-               "iterations=%u warmup=%u events=%u target=%llu\n",
+               "iterations=%u warmup=%u events=%u target=%llu cr3=%llu.%02llu\n",
                f->name, f->unit, p, (unsigned long long)r->median, p, (unsigned long long)r->min,
                p, (unsigned long long)r->max, r->iterations, f->warmup ? f->warmup : BENCH_WARMUP,
-               f->events, (unsigned long long)f->target);
+               f->events, (unsigned long long)f->target,
+               (unsigned long long)(r->cr3_per_100_samples / 100),
+               (unsigned long long)(r->cr3_per_100_samples % 100));
 }
 
 int main(const struct hv_start_info *si, unsigned vcpu)
@@ -768,6 +790,8 @@ int main(const struct hv_start_info *si, unsigned vcpu)
 
     (void)si;
     (void)vcpu;
+    uint64_t first = cr3_writes();
+    cr3_read_cost = cr3_writes() - first;
     /* The baseline itself is not reduced by anything. */
     if (measure(&empty, 0, &baseline) != NULL)
         return 1;

@@ -46,6 +46,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)
         return cfg_parse_bool(value, &s->debug_syscall_breakpoint) ? NULL : "must be yes or no";
+    if (strcmp(key, "measure_cr3_writes") == 0)
+        return cfg_parse_bool(value, &s->measure_cr3_writes) ? NULL : "must be yes or no";
     if (strcmp(key, "measure_irq_off") == 0)
         return cfg_parse_bool(value, &s->measure_irq_off) ? NULL : "must be yes or no";
     if (strcmp(key, "halt_at_end") == 0)

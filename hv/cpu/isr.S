@@ -167,12 +167,15 @@ isr_paranoid:
     xor %r13d, %r13d                /* r13 (callee-saved): 1 if we switched CR3 */
     testb $ENTRY_XPTI, entry_flags(%rip)
     jz 5f
+    /* Only in an entry's or exit's window on the guest's tables: anywhere
+     * else hv chose the CR3 (its own tables at the end, firmware's at
+     * power-off) and it stays. */
     mov %cr3, %r12                  /* r12 (callee-saved): the CR3 to go back to */
-    mov %gs:PERCPU_KERNEL_CR3, %rax
-    mov %rax, %rcx
+    mov %gs:PERCPU_USER_CR3, %rcx
     btr $63, %rcx                   /* CR3 reads never show the no-flush bit */
     cmp %rcx, %r12
-    je 5f
+    jne 5f
+    mov %gs:PERCPU_KERNEL_CR3, %rax
     mov %rax, %cr3
     mov $1, %r13d
 5:

@@ -5,6 +5,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/sched/sched.h"
+#include "hv/mm/xpti.h"
 #include "hv/time/time.h"
 #include "lib/nospec.h"
 #include "lib/string.h"
@@ -82,6 +83,7 @@ static int64_t hc_vcpu_info(struct vcpu *v, struct trap_frame *f)
     info.state = states[target->state];
     info.cpu_time_ns = sched_vcpu_time(target);
     info.hv_entries = target->arch.hv_entries;
+    g->shared->vcpu[v->id].cr3_writes = xpti_cr3_writes_shown(); /* 0 unless measuring */
     return copy_to_guest(g, f->rsi, &info, sizeof(info));
 }
 

@@ -23,7 +23,7 @@ extern const char __entry_text_start[], __entry_text_end[], __entry_bss_start[],
 extern const char __guard_ist1[], __ist1_top[], __guard_ist2[], __ist2_top[], __guard_ist3[],
     __ist3_top[], __guard_ist4[], __ist4_top[];
 
-static bool enabled, use_pcid;
+static bool enabled, use_pcid, cr3_writes_shown;
 static uint64_t shown_pages;
 /* hv's part of every isolated root: only its upper half is used. */
 static struct pt_space shown;
@@ -52,7 +52,9 @@ static void build_shown_part(void)
     if (pt_init(&shown, HV_DIRECT_MAP_BASE, hv_table, NULL) != PT_OK)
         panic("xpti: no memory for the isolated tables");
     uint64_t nx = cpu_nx_mask();
-    show(__entry_text_start, __entry_text_end, 0, "the entry code");
+    /* Whole pages: the last also holds the start of hv's other code. */
+    const char *text_end = (const char *)(((uint64_t)__entry_text_end + PAGE - 1) & ~(PAGE - 1));
+    show(__entry_text_start, text_end, 0, "the entry code");
     show(__entry_bss_start, __entry_bss_end, PTE_W | nx, "the entry areas");
     show(__guard_ist1 + PAGE, __ist1_top, PTE_W | nx, "IST stack 1");
     show(__guard_ist2 + PAGE, __ist2_top, PTE_W | nx, "IST stack 2");
@@ -71,9 +73,10 @@ static void flush_global_tlb(void)
     }
 }
 
-void xpti_init(void)
+void xpti_init(bool publish_cr3_writes)
 {
     struct percpu *cpu = this_cpu();
+    cr3_writes_shown = publish_cr3_writes;
     entry_verw_selector = SEL_KERNEL_DATA;
     uint8_t flags = 0;
     if (mitigation_on(MIT_VERW))
@@ -137,11 +140,18 @@ void xpti_space_free(struct pt_space *s, void (*free_table)(void *arg, uint64_t 
     s->isolated_root_phys = 0;
 }
 
+uint64_t xpti_cr3_writes_shown(void)
+{
+    return cr3_writes_shown ? this_cpu()->cr3_writes : 0;
+}
+
 void space_load(const struct pt_space *s)
 {
     if (!enabled) {
-        if (read_cr3() != s->root_phys)
+        if (read_cr3() != s->root_phys) {
             write_cr3(s->root_phys);
+            this_cpu()->cr3_writes++;
+        }
         return;
     }
     bool guest = s->isolated_root_phys != 0;

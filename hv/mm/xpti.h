@@ -19,11 +19,16 @@
 /* Sets the entry paths' switches from the mitigation decisions and, with
  * isolation, builds the part of hv that guests' tables map. Before the
  * first guest space is made. */
-void xpti_init(void);
+void xpti_init(bool publish_cr3_writes);
 bool xpti_enabled(void);
 /* What xpti_init set, logged (once the clock runs: early lines are slow to
  * draw, see mitigations_log). */
 void xpti_log(void);
+
+/* This CPU's CR3 writes so far, if hv.cfg's measure_cr3_writes lets
+ * guests see them (HV_CALL_VCPU_INFO puts it in the shared page), else 0.
+ * Off by default: a guest would learn how often the others enter hv. */
+uint64_t xpti_cr3_writes_shown(void);
 
 /* Gives a new guest space its isolated root (a page from the space's own
  * allocator; false if none), when isolation is on. */

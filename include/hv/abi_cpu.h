@@ -113,7 +113,11 @@ struct hv_vcpu_shared {
     uint8_t pad[5];
     uint64_t cr2;           /* the faulting address of the last #PF delivered */
     uint64_t pending_sel;   /* bit w: word w of evtchn_pending has events for this vCPU */
-    uint64_t pad2;
+    /* A measurement aid (make bench), 0 unless hv.cfg sets
+     * measure_cr3_writes: the CR3 writes hv has made on this vCPU's CPU,
+     * as of the vCPU's last HV_CALL_VCPU_INFO (page-table isolation costs
+     * two per guest entry; docs/benchmarks.md). */
+    uint64_t cr3_writes;
 };
 
 #include "abi_event.h" /* beside this file */

@@ -60,6 +60,11 @@ def build_esp(build, boot, workdir):
     return os.path.join(workdir, "base.img")
 
 
+# [hv] lines every boot gets (tests/system/run.py's pass with every
+# mitigation forced on); a test's own hv.cfg comes after and wins.
+EXTRA_RUNNER_CFG = []
+
+
 def qemu_command(boot, esp, workdir, qmp=None):
     cmd = [os.path.join(ROOT, "scripts/hv-qemu"), "--esp", esp, "--workdir", workdir,
            "--machine", boot.machine, "--cpu", boot.cpu, "--smp", str(boot.smp),
@@ -67,7 +72,7 @@ def qemu_command(boot, esp, workdir, qmp=None):
     if boot.icount:
         cmd.append("--icount")
     cmd += ["--serial", "file:" + os.path.join(workdir, "serial.log") if boot.serial else "none"]
-    for line in boot.runner_cfg:
+    for line in EXTRA_RUNNER_CFG + boot.runner_cfg:
         cmd += ["--cfg", line]
     if qmp:
         cmd += ["--qmp", qmp]

@@ -2,7 +2,13 @@
 """System tests: boot hv in QEMU + OVMF and judge the serial log, the screen
 and the exit status. Tests run in parallel (one QEMU per core by default).
 
-  tests/system/run.py --build build [-j N] [-k PATTERN] [--keep]
+  tests/system/run.py --build build [-j N] [-k PATTERN] [--keep] [--mitigated]
+
+--mitigated runs the adversarial and paravirtual-path tests (MITIGATED_SUITES)
+a second time with every speculative-execution mitigation forced on
+(`mitigations = on`: page-table isolation, VERW, register clearing, the
+swapgs fence, the RSB fill; what QEMU's CPU cannot do is refused and stays
+off), named mitigated/NAME: hv's defences must not change what guests see.
 """
 
 import argparse
@@ -26,6 +32,8 @@ import console_cases  # noqa: E402,F401
 import sched_cases  # noqa: E402,F401
 import mem_cases  # noqa: E402,F401
 import spec_cases  # noqa: E402,F401
+import xpti_cases  # noqa: E402,F401
+import harness  # noqa: E402
 import irqoff_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
@@ -40,12 +48,24 @@ def invariants(problems, log):
             problems.append(f"hv reported: {line}")
 
 
+MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases"}
+MITIGATED_CFG = ["mitigations = on"]
+
+
+def mitigations_were_on(problems, log):
+    """A boot of the mitigated pass really ran with isolation on (hv/mm/xpti.c)."""
+    if "entry paths: page-table isolation on" not in log:
+        problems.append("the mitigated pass booted without page-table isolation")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("-j", type=int, default=os.cpu_count() or 2)
     ap.add_argument("-k", default="", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep work directories of passing tests")
+    ap.add_argument("--mitigated", action="store_true",
+                    help="then run MITIGATED_SUITES again with every mitigation on")
     args = ap.parse_args()
 
     build = os.path.abspath(args.build)
@@ -54,7 +74,7 @@ def main():
     passed = failed = 0
     start = time.monotonic()
 
-    def one(test):
+    def one(test, mitigated):
         t0 = time.monotonic()
         try:
             problems, result = test(build)
@@ -62,26 +82,36 @@ def main():
             return test, [f"harness error: {type(e).__name__}: {e}"], None, time.monotonic() - t0
         if result is not None:
             invariants(problems, result.log)
+            if mitigated:
+                mitigations_were_on(problems, result.log)
         return test, problems, result, time.monotonic() - t0
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
-        for test, problems, result, secs in pool.map(one, selected):
-            name = test.__name__.removeprefix("test_")
-            if not problems:
-                passed += 1
-                print(f"PASS system/{name} ({secs:.1f} s)", flush=True)
-                if result and not args.keep:
-                    shutil.rmtree(result.workdir, ignore_errors=True)
-                continue
-            failed += 1
-            print(f"FAIL system/{name} ({secs:.1f} s)", flush=True)
-            for p in problems:
-                print(f"  - {p}")
-            if result:
-                print(f"  status {result.status}; files in {result.workdir}")
-                tail = (result.log or result.screen).strip().splitlines()[-25:]
-                for line in tail:
-                    print(f"  | {line}")
+    def run_pass(tests, mitigated):
+        nonlocal passed, failed
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
+            for test, problems, result, secs in pool.map(lambda t: one(t, mitigated), tests):
+                name = ("mitigated/" if mitigated else "") + test.__name__.removeprefix("test_")
+                if not problems:
+                    passed += 1
+                    print(f"PASS system/{name} ({secs:.1f} s)", flush=True)
+                    if result and not args.keep:
+                        shutil.rmtree(result.workdir, ignore_errors=True)
+                    continue
+                failed += 1
+                print(f"FAIL system/{name} ({secs:.1f} s)", flush=True)
+                for p in problems:
+                    print(f"  - {p}")
+                if result:
+                    print(f"  status {result.status}; files in {result.workdir}")
+                    tail = (result.log or result.screen).strip().splitlines()[-25:]
+                    for line in tail:
+                        print(f"  | {line}")
+
+    run_pass(selected, False)
+    if args.mitigated:
+        harness.EXTRA_RUNNER_CFG[:] = MITIGATED_CFG
+        run_pass([t for t in selected if t.__module__ in MITIGATED_SUITES], True)
+        harness.EXTRA_RUNNER_CFG[:] = []
     print(f"system tests took {time.monotonic() - start:.0f} s")
     print(f"system: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
