@@ -1,8 +1,9 @@
 /* Reads addresses in hv's half of the address space and reports how each
  * read faulted, for the page-table isolation tests (tests/system/
  * xpti_cases.py). Without isolation hv's half is in the guest's tables,
- * supervisor-only: the #PF says "present". With it (hv/mm/xpti.h) none of
- * these is mapped at all: "not present". One line per address:
+ * supervisor-only: the #PF says "present". With it (hv/mm/xpti.h) only the
+ * entry code of these is mapped; the others fault "not present". One line
+ * per address:
  *
  *     xpti-probe: <what> 0x<va>: #PF error 0x<e> (present|not present)
  *
@@ -16,7 +17,9 @@ static struct {
     const char *what;
     uint64_t va;
 } const probes[] = {
-    {"hv core text", 0xffffffff80000000ull},
+    /* The entry code (hv/hv.ld puts it first): mapped either way. */
+    {"hv entry code", 0xffffffff80000000ull},
+    {"hv core text (+64 KiB)", 0xffffffff80010000ull},
     {"hv direct map (physical 1 MiB)", 0xffff800000100000ull},
     {"hv direct map (physical 64 MiB)", 0xffff800004000000ull},
     {"hv device window (framebuffer)", 0xffffc00000001000ull},
