@@ -79,6 +79,7 @@ syscall_entry_mitigated:
     mov %gs:PERCPU_KERNEL_RSP, %rsp
 syscall_entry_mitigated_on_hv_stack:
     push_syscall_frame
+    movq $0, %gs:PERCPU_USER_RSP     /* a mapped page with isolation */
     clear_gprs_if_on
     jmp syscall_frame_built
 
@@ -98,7 +99,9 @@ sysret_mitigated:
     mov %gs:PERCPU_USER_CR3_NEXT, %rax
     mov %rax, %gs:PERCPU_USER_CR3
     mov %gs:PERCPU_SCRATCH, %rax
+    movq $0, %gs:PERCPU_SCRATCH
     mov %gs:PERCPU_USER_RSP, %rsp
+    movq $0, %gs:PERCPU_USER_RSP
     jmp 3f
 2:
     mov 40(%rsp), %rsp              /* guest rsp */

@@ -51,13 +51,27 @@
 .Lno_clac\@:
 .endm
 
-/* The entry mitigations (hv/cpu/entry_flags.h), each behind its switch. */
+/* The entry mitigations (hv/cpu/entry_flags.h), each behind its switch.
+ *
+ * A switch that is on must not be skippable even speculatively (a branch
+ * predictor trained by a guest could run past an lfence or the register
+ * clearing): its branch is a patch site, which hv/cpu/entry_patch.c turns
+ * into a NOP at boot when the mitigation is on, as Linux's ALTERNATIVE
+ * does. Off, the branch stays and skips the block. */
+.macro skip_unless_patched flag, label
+.Lpatch_site\@:
+    jz \label
+    .pushsection .entry_patch, "a"
+    .balign 8
+    .quad .Lpatch_site\@, \flag
+    .popsection
+.endm
 
 /* Guest values left in registers could steer speculative gadgets in the C
  * code that runs next: they are saved in the frame, so zero them all. */
 .macro clear_gprs_if_on
     testb $ENTRY_CLEAR_REGS, entry_flags(%rip)
-    jz .Lkeep_gprs\@
+    skip_unless_patched ENTRY_CLEAR_REGS, .Lkeep_gprs\@
     xor %eax, %eax
     xor %ebx, %ebx
     xor %ecx, %ecx
@@ -81,7 +95,7 @@
  * (CVE-2019-1125); lfence stops that. */
 .macro swapgs_fence_if_on
     testb $ENTRY_SWAPGS_FENCE, entry_flags(%rip)
-    jz .Lno_fence\@
+    skip_unless_patched ENTRY_SWAPGS_FENCE, .Lno_fence\@
     lfence
 .Lno_fence\@:
 .endm
@@ -95,6 +109,7 @@
     mov %rax, %cr3
     incq %gs:PERCPU_CR3_WRITES
     mov %gs:PERCPU_SCRATCH, %rax
+    movq $0, %gs:PERCPU_SCRATCH     /* no guest value stays on a mapped page */
 .endm
 
 /* ...and back to the guest's isolated tables at the exit, every register
@@ -109,6 +124,7 @@
     mov %gs:PERCPU_USER_CR3_NEXT, %rax
     mov %rax, %gs:PERCPU_USER_CR3
     mov %gs:PERCPU_SCRATCH, %rax
+    movq $0, %gs:PERCPU_SCRATCH
 .endm
 
 /* MD_CLEAR: VERW with a memory operand overwrites the CPU's buffers (MDS,
@@ -116,7 +132,7 @@
  * segment check. The last thing before the return to a guest. */
 .macro verw_if_on
     testb $ENTRY_VERW, entry_flags(%rip)
-    jz .Lno_verw\@
+    skip_unless_patched ENTRY_VERW, .Lno_verw\@
     verw entry_verw_selector(%rip)
 .Lno_verw\@:
 .endm

@@ -109,6 +109,7 @@ isr_from_guest_mitigated:
     pushq 8(%rax)                   /* error code */
     pushq (%rax)                    /* vector */
     mov %gs:PERCPU_SCRATCH, %rax
+    movq $0, %gs:PERCPU_SCRATCH
 1:
     push_gprs
     clear_gprs_if_on
@@ -154,6 +155,7 @@ isr_paranoid:
     testb $3, STUB_CS(%rsp)
     jnz paranoid_from_guest
     push_gprs
+    clear_gprs_if_on                /* in a window, they may be the guest's */
     cld
     mov $MSR_GS_BASE, %ecx
     rdmsr
@@ -190,8 +192,14 @@ isr_paranoid:
     jz 4f
     swapgs
 4:
+    /* Back into an exit's window (r13 set), hv ran since the exit's VERW:
+     * one more. The test's ZF survives the pops and the lea. */
+    test %r13d, %r13d
     pop_gprs
-    add $16, %rsp
+    lea 16(%rsp), %rsp
+    jz 8f
+    verw_if_on
+8:
     iretq
 
 paranoid_from_guest:
@@ -210,6 +218,13 @@ paranoid_from_guest:
     mov %rsp, %rdi
     mov $TRAP_FRAME_QWORDS, %ecx
     rep movsq
+    /* The IST stack is mapped into guests' tables: wipe the guest's
+     * registers off it. */
+    sub $(TRAP_FRAME_QWORDS * 8), %rsi
+    mov %rsi, %rdi
+    mov $TRAP_FRAME_QWORDS, %ecx
+    xor %eax, %eax
+    rep stosq
     jmp dispatch_on_this_stack
 
     .section .note.GNU-stack,"",@progbits

@@ -6,8 +6,15 @@
  * struct percpu sits in the CPU's entry area (struct cpu_entry_area), which
  * page-table isolation maps into guests' tables too (hv/mm/xpti.c): the
  * entry paths use it before they switch to hv's tables. So a guest on a
- * Meltdown-affected CPU can read it: it MUST NOT hold any guest's data or
- * anything secret, only hv's bookkeeping (pointers, counters, CR3s). */
+ * Meltdown-affected CPU can read it: it MUST NOT keep any guest's data or
+ * anything secret, only hv's bookkeeping (pointers, counters, CR3s; a
+ * guest learns from them how busy hv and the CPU are). The two slots the
+ * entry paths park a guest register in (scratch, user_rsp) are zeroed as
+ * soon as the value is on hv's stack. Accepted, as in Linux's entry area:
+ * the entry stack keeps the last guest's return frame (RIP, CS, RFLAGS,
+ * RSP, SS, vector, error code) until the next entry overwrites it, and an
+ * IST stack what hv's C code left on it when an NMI, #DB or #MC hit hv
+ * (a guest's registers are wiped off it). */
 #pragma once
 
 #include "hv/cpu/gdt.h"

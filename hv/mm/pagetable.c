@@ -61,9 +61,11 @@ static bool flags_ok(uint64_t flags)
  * changed (a U bit) or removed one. The range is checked and non-empty. */
 static void mirror_lower_half(const struct pt_space *s, uint64_t va, uint64_t size)
 {
-    if (!s->isolated_root_phys || (va >> 63))
+    if (!s->isolated_root_phys || (va >> 63) || size == 0)
         return;
     unsigned first = level_index(va, 4), last = level_index(va + (size - 1), 4);
+    if (last >= ENTRIES / 2 || last < first)
+        last = ENTRIES / 2 - 1; /* never hv's half, whatever the range */
     const uint64_t *from = table_at(s, s->root_phys);
     uint64_t *to = table_at(s, s->isolated_root_phys);
     for (unsigned i = first; i <= last; i++)
@@ -354,6 +356,7 @@ int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags)
         return PT_EINVAL;
     int level;
     uint64_t *e = walk(s, va, flags & PTE_U, &level);
+    mirror_lower_half(s, va, PAGE_SIZE_4K); /* the walk may have set a U bit */
     if (!(*e & PTE_P) || level != 1)
         return PT_ENOENT;
     *e = (*e & PTE_ADDR_MASK) | flags | PTE_P;

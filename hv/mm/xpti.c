@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/entry_flags.h"
+#include "hv/cpu/entry_patch.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/mitigations.h"
@@ -25,6 +26,7 @@ extern const char __guard_ist1[], __ist1_top[], __guard_ist2[], __ist2_top[], __
 
 static bool enabled, use_pcid, cr3_writes_shown;
 static uint64_t shown_pages;
+static unsigned patched_sites;
 /* hv's part of every isolated root: only its upper half is used. */
 static struct pt_space shown;
 
@@ -100,6 +102,7 @@ void xpti_init(bool publish_cr3_writes)
         cpu->tables.tss.rsp[0] = cpu->entry_stack_top;
         flags |= ENTRY_XPTI;
     }
+    patched_sites = entry_patch_apply(flags);
     entry_flags = flags;
 }
 
@@ -110,10 +113,10 @@ void xpti_log(void)
                  "stacks); PCID %s",
                  (unsigned long)shown_pages, use_pcid ? "on" : "off");
     log_info("entry paths: page-table isolation %s, VERW %s, registers cleared %s, swapgs "
-             "fence %s",
+             "fence %s (%u branches patched out)",
              enabled ? "on" : "off", (entry_flags & ENTRY_VERW) ? "on" : "off",
              (entry_flags & ENTRY_CLEAR_REGS) ? "on" : "off",
-             (entry_flags & ENTRY_SWAPGS_FENCE) ? "on" : "off");
+             (entry_flags & ENTRY_SWAPGS_FENCE) ? "on" : "off", patched_sites);
 }
 
 bool xpti_space_init(struct pt_space *s)
@@ -159,6 +162,9 @@ void space_load(const struct pt_space *s)
     if (read_cr3() == hv_view)
         return;
     struct percpu *cpu = this_cpu();
+    /* An NMI between the CR3 write and the new values must not take the
+     * CPU for an exit's window on the old guest tables. */
+    cpu->user_cr3 = 0;
     /* Without the no-flush bit: what the tag held was another space's. */
     write_cr3(hv_view);
     cpu->cr3_writes++;

@@ -57,6 +57,8 @@ def test_xpti_off_guest_tables_hold_hv_supervisor_only(build):
            f"without isolation a read of hv's half faulted as {seen}")
     expect(problems, "hv: entry paths: page-table isolation off" in r.log,
            "the entry paths did not report isolation off")
+    expect(problems, "(0 branches patched out)" in r.log or "registers cleared on" in r.log,
+           "a branch was patched out for a mitigation that is off")
     return problems, r
 
 
@@ -94,4 +96,7 @@ def test_xpti_every_path_with_every_mitigation_on(build):
     expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
     expect(problems, "hv: entry paths: page-table isolation on, VERW on, registers cleared on, "
            "swapgs fence on" in r.log, "not every entry mitigation was on")
+    m = re.search(r"^hv: entry paths: .*\((\d+) branches patched out\)$", r.log, re.M)
+    expect(problems, m and int(m.group(1)) > 0,
+           "no branch that skips a mitigation was patched out (hv/cpu/entry_patch.c)")
     return problems, r

@@ -80,6 +80,16 @@ static void test_protect_mirrors_a_new_user_bit(void)
     CHECK(lower_halves_equal(&s));
 }
 
+static void test_set_leaf_flags_mirrors_a_new_user_bit(void)
+{
+    struct pt_space s;
+    fresh_isolated(&s);
+    CHECK(pt_map(&s, 0x400000, 0x100000, PG, PTE_W, 0) == PT_OK);
+    CHECK(pt_set_leaf_flags(&s, 0x400000, PTE_U | PTE_W) == PT_OK);
+    CHECK(isolated(&s)[0] & PTE_U);
+    CHECK(lower_halves_equal(&s));
+}
+
 static void test_bounded_unmap_removes_freed_tables_from_both(void)
 {
     struct pt_space s;
@@ -129,6 +139,7 @@ int main(void)
     RUN_TEST(test_map_adds_the_root_entry_to_both);
     RUN_TEST(test_failed_map_leaves_both_equal);
     RUN_TEST(test_protect_mirrors_a_new_user_bit);
+    RUN_TEST(test_set_leaf_flags_mirrors_a_new_user_bit);
     RUN_TEST(test_bounded_unmap_removes_freed_tables_from_both);
     RUN_TEST(test_upper_half_operations_leave_it_alone);
     RUN_TEST(test_without_isolated_root_nothing_is_mirrored);
