@@ -113,6 +113,17 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh FORCE
 .PHONY: all
 all: $(BUILD)/hv.efi $(BUILD)/esp.img
 
+# --- Secure Boot: `make sign KEY=db.key CERT=db.pem` ---------------------------
+# Writes $(BUILD)/hv-signed.efi (hv.efi stays unsigned, so a rebuild never
+# keeps a stale signature) and an ESP with it, $(BUILD)/esp-signed.img and
+# the folder $(BUILD)/esp-signed/, for a PC whose firmware has CERT in db.
+# docs/real-hardware.md ("Secure Boot") says how to enroll a key.
+.PHONY: sign
+sign: deps all
+	scripts/sign-efi.sh --key "$(KEY)" --cert "$(CERT)" --in $(BUILD)/hv.efi --out $(BUILD)/hv-signed.efi
+	scripts/mkesp.sh --efi $(BUILD)/hv-signed.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
+		--tree $(BUILD)/esp-signed --out $(BUILD)/esp-signed.img
+
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
 deps:
@@ -191,6 +202,7 @@ help:
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
+	@echo "make sign   sign hv.efi for Secure Boot: KEY=db.key CERT=db.pem (build/hv-signed.efi, build/esp-signed.img)"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
