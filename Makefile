@@ -33,7 +33,7 @@ CORE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -T hv/hv.ld
 CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c \
-	lib/bench_work.c
+	lib/bench_work.c lib/sha256.c
 CORE_ASMS := $(sort $(shell find hv vcpu -name '*.S' 2>/dev/null))
 CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS))
 
