@@ -35,7 +35,8 @@ CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c \
 	lib/bench_work.c lib/sha256.c
 CORE_ASMS := $(sort $(shell find hv vcpu -name '*.S' 2>/dev/null))
-CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS))
+CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS)) \
+	$(BUILD)/core/image_policy_table.o
 
 $(BUILD)/core/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -52,6 +53,27 @@ $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
 
 $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
 	$(OBJCOPY) --strip-debug $< $@
+
+# --- the image policy: `make HV_POLICY=FILE` (guest-loader/image_policy.h) --
+# The hashes of the images hv may run, compiled in (covered by hv.efi's
+# signature); without HV_POLICY, an inactive table. tools/policy_gen checks
+# the file with hv's own parser, so a bad line fails the build. The table is
+# regenerated every time (make cannot see HV_POLICY or the file change) and
+# replaced only when it differs.
+HV_POLICY ?=
+$(BUILD)/tools/policy_gen: tools/policy_gen.c guest-loader/image_policy.c guest-loader/image_policy.h \
+		hv/config/config.c lib/sha256.c lib/fmt.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
+
+$(BUILD)/gen/image_policy_table.c: $(BUILD)/tools/policy_gen FORCE
+	@mkdir -p $(@D)
+	@$(BUILD)/tools/policy_gen $(HV_POLICY) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/core/image_policy_table.o: $(BUILD)/gen/image_policy_table.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
 # --- the UEFI stub (gnu-efi) ---------------------------------------------------
 EFI_INC  := /usr/include/efi

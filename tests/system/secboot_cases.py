@@ -4,13 +4,15 @@ enrolled; an unsigned hv, or one signed with a key the firmware does not
 know, is refused, and the run ends on its own (hv-qemu's exit 123) instead of
 QEMU sitting in the firmware's boot manager for ever."""
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 
 from harness import ROOT, Boot, run
-from judge import exited, expect, test_guest
+from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
 
 # Debian's ovmf ships the snakeoil key that OVMF_VARS_4M.snakeoil.fd has in
@@ -118,4 +120,113 @@ def test_secboot_plain_firmware_says_secure_boot_off(build):
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
     expect(problems, "hv: Secure Boot: off" in r.log, "hv did not report Secure Boot off")
+    return problems, r
+
+
+# --- image hashes: logged, pinned in hv.cfg, a policy built into hv ---------
+
+def file_sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def logged_sha256(log):
+    """{image file: hash} from 'hv: image FILE: sha256 HASH...' lines."""
+    return {m.group(1): m.group(2) for m in
+            re.finditer(r"^hv: image (\S+): sha256 ([0-9a-f]{64})", log, re.M)}
+
+
+@system_test
+def test_secboot_image_hashes_logged_and_pins_match(build):
+    """Every image's SHA-256 is logged, equal to the file's; an image pinned
+    to its own hash runs (the log says the pin was checked), and so does the
+    unpinned one."""
+    a, b = two_guests(build)
+    cfg = f"[guest lines-a]\nsha256 = {file_sha256(a).upper()}\n"
+    r = run(build, Boot(images=[a, b], cfg=cfg), "secboot-pin-match")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    got = logged_sha256(r.log)
+    expect(problems, got == {"lines-a": file_sha256(a), "lines-b": file_sha256(b)},
+           f"logged hashes {got}")
+    expect(problems, re.search(r"^hv: image lines-a: sha256 [0-9a-f]{64}, as pinned in hv.cfg$",
+                               r.log, re.M), "lines-a's line does not say its pin was checked")
+    expect(problems, re.search(r"^hv: image lines-b: sha256 [0-9a-f]{64}$", r.log, re.M),
+           "lines-b's line claims a pin or a policy")
+    for g in ["lines-a", "lines-b"]:
+        expect(problems, exited(r.log, g), f"{g} did not exit 0")
+    return problems, r
+
+
+@system_test
+def test_secboot_pin_mismatch_refused_others_run(build):
+    """lines-b pinned to lines-a's hash: refused with a reason naming the
+    image and both hashes, before it is parsed (no guest line, no ELF
+    message); lines-a runs to the end; the run's status says an image was
+    rejected."""
+    a, b = two_guests(build)
+    cfg = f"[guest lines-b]\nsha256 = {file_sha256(a)}\n"
+    r = run(build, Boot(images=[a, b], cfg=cfg), "secboot-pin-mismatch")
+    problems = []
+    want = (f"hv: error: image lines-b rejected: sha256 {file_sha256(b)} differs from "
+            f"{file_sha256(a)}, pinned by hv.cfg [guest lines-b]")
+    expect(problems, want in r.log.splitlines(), f"no line '{want}'")
+    expect(problems, exited(r.log, "lines-a"), "lines-a did not exit 0")
+    expect(problems, not guest_lines(r.log, "lines-b") and "guest lines-b:" not in r.log,
+           "lines-b ran")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (an image rejected)")
+    return problems, r
+
+
+def policy_hv(build, name, policy_text):
+    """hv.efi built with `make BUILD=DIR HV_POLICY=FILE`. DIR starts as a copy
+    (timestamps kept) of the main build's objects, so make rebuilds only what
+    the policy changes: the table, the core's link and the stub that embeds
+    it; everything else is the objects `make` built, unchanged."""
+    d = tempfile.mkdtemp(prefix=f"hv-{name}-build-", dir=os.path.join(build, "systest"))
+    for sub in ["core", "efi", "tools"]:
+        subprocess.run(["cp", "-a", os.path.join(build, sub), d], check=True)
+    policy = os.path.join(d, "policy.txt")
+    with open(policy, "w") as f:
+        f.write(policy_text)
+    p = subprocess.run(["make", "-C", ROOT, "--no-print-directory", f"BUILD={d}",
+                        f"HV_POLICY={policy}", os.path.join(d, "hv.efi")],
+                       capture_output=True, text=True)
+    return d, p
+
+
+@system_test
+def test_secboot_policy_build_refuses_unlisted_images(build):
+    """hv built with a policy listing lines-a (in sha256sum's format, with a
+    name): lines-a runs and the log names its entry; lines-b, not listed, is
+    refused with a reason; the status is non-zero. A malformed policy fails
+    the build, naming the file and line."""
+    a, b = two_guests(build)
+    problems = []
+    d, p = policy_hv(build, "policy", f"# test policy\n{file_sha256(a)}  *lines-a-approved\n")
+    expect(problems, p.returncode == 0, f"policy build failed: {p.stderr[-800:]}")
+    if p.returncode != 0:
+        return problems, None
+    r = run(build, Boot(images=[a, b], efi=os.path.join(d, "hv.efi")), "secboot-policy")
+    expect(problems, "hv: image policy: 1 hash(es) built into hv; images not listed are refused"
+           in r.log, "no policy line at boot")
+    expect(problems, f"hv: image lines-a: sha256 {file_sha256(a)}, in the policy as "
+           "'lines-a-approved'" in r.log, "lines-a's line does not name its policy entry")
+    want = (f"hv: error: image lines-b rejected: sha256 {file_sha256(b)} is not in the image "
+            "policy built into hv (1 hash)")
+    expect(problems, want in r.log.splitlines(), f"no line '{want}'")
+    expect(problems, exited(r.log, "lines-a"), "lines-a did not exit 0")
+    expect(problems, not guest_lines(r.log, "lines-b"), "lines-b ran")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (an image rejected)")
+
+    bad = os.path.join(d, "bad-policy.txt")
+    with open(bad, "w") as f:
+        f.write(f"{file_sha256(a)} ok\n{file_sha256(b)[:-1]} short\n")
+    g = subprocess.run(["make", "-C", ROOT, "--no-print-directory", f"BUILD={d}",
+                        f"HV_POLICY={bad}", os.path.join(d, "hv.efi")],
+                       capture_output=True, text=True)
+    expect(problems, g.returncode != 0 and f"{bad}:2: expected a SHA-256 of 64 hex digits" in g.stderr,
+           f"a malformed policy built: rc {g.returncode}, {g.stderr[-300:]!r}")
+    if not problems:
+        shutil.rmtree(d, ignore_errors=True)
     return problems, r
