@@ -139,12 +139,14 @@ all: $(BUILD)/hv.efi $(BUILD)/esp.img
 # Writes $(BUILD)/hv-signed.efi (hv.efi stays unsigned, so a rebuild never
 # keeps a stale signature) and an ESP with it, $(BUILD)/esp-signed.img and
 # the folder $(BUILD)/esp-signed/, for a PC whose firmware has CERT in db.
+# It rebuilds hv first: give HV_POLICY here too, or the policy is left out.
 # docs/real-hardware.md ("Secure Boot") says how to enroll a key.
 .PHONY: sign
 sign: deps all
 	scripts/sign-efi.sh --key "$(KEY)" --cert "$(CERT)" --in $(BUILD)/hv.efi --out $(BUILD)/hv-signed.efi
 	scripts/mkesp.sh --efi $(BUILD)/hv-signed.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
 		--tree $(BUILD)/esp-signed --out $(BUILD)/esp-signed.img
+	@echo "make sign: image policy built in: $(if $(HV_POLICY),$(HV_POLICY),none (HV_POLICY unset: any image may run))"
 
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
@@ -225,6 +227,7 @@ help:
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
 	@echo "make sign   sign hv.efi for Secure Boot: KEY=db.key CERT=db.pem (build/hv-signed.efi, build/esp-signed.img)"
+	@echo "make HV_POLICY=file [sign ...]  build in the SHA-256 of every image that may run; others are refused"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

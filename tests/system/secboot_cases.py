@@ -227,6 +227,13 @@ def test_secboot_policy_build_refuses_unlisted_images(build):
                        capture_output=True, text=True)
     expect(problems, g.returncode != 0 and f"{bad}:2: expected a SHA-256 of 64 hex digits" in g.stderr,
            f"a malformed policy built: rc {g.returncode}, {g.stderr[-300:]!r}")
+    # A policy that lists nothing would refuse every image: not built.
+    empty = os.path.join(d, "empty-policy.txt")
+    with open(empty, "w") as f:
+        f.write("# nothing yet\n\n")
+    e = subprocess.run([os.path.join(d, "tools", "policy_gen"), empty], capture_output=True, text=True)
+    expect(problems, e.returncode != 0 and "lists no hash" in e.stderr,
+           f"an empty policy was accepted: rc {e.returncode}, {e.stderr!r}")
     if not problems:
         shutil.rmtree(d, ignore_errors=True)
     return problems, r
