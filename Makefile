@@ -33,9 +33,10 @@ CORE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -T hv/hv.ld
 CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c \
-	lib/bench_work.c
+	lib/bench_work.c lib/sha256.c
 CORE_ASMS := $(sort $(shell find hv vcpu -name '*.S' 2>/dev/null))
-CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS))
+CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS)) \
+	$(BUILD)/core/image_policy_table.o
 
 $(BUILD)/core/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -52,6 +53,27 @@ $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
 
 $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
 	$(OBJCOPY) --strip-debug $< $@
+
+# --- the image policy: `make HV_POLICY=FILE` (guest-loader/image_policy.h) --
+# The hashes of the images hv may run, compiled in (covered by hv.efi's
+# signature); without HV_POLICY, an inactive table. tools/policy_gen checks
+# the file with hv's own parser, so a bad line fails the build. The table is
+# regenerated every time (make cannot see HV_POLICY or the file change) and
+# replaced only when it differs.
+HV_POLICY ?=
+$(BUILD)/tools/policy_gen: tools/policy_gen.c guest-loader/image_policy.c guest-loader/image_policy.h \
+		hv/config/config.c lib/sha256.c lib/fmt.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
+
+$(BUILD)/gen/image_policy_table.c: $(BUILD)/tools/policy_gen FORCE
+	@mkdir -p $(@D)
+	@$(BUILD)/tools/policy_gen $(HV_POLICY) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/core/image_policy_table.o: $(BUILD)/gen/image_policy_table.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
 # --- the UEFI stub (gnu-efi) ---------------------------------------------------
 EFI_INC  := /usr/include/efi
@@ -112,6 +134,19 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh FORCE
 
 .PHONY: all
 all: $(BUILD)/hv.efi $(BUILD)/esp.img
+
+# --- Secure Boot: `make sign KEY=db.key CERT=db.pem` ---------------------------
+# Writes $(BUILD)/hv-signed.efi (hv.efi stays unsigned, so a rebuild never
+# keeps a stale signature) and an ESP with it, $(BUILD)/esp-signed.img and
+# the folder $(BUILD)/esp-signed/, for a PC whose firmware has CERT in db.
+# It rebuilds hv first: give HV_POLICY here too, or the policy is left out.
+# docs/real-hardware.md ("Secure Boot") says how to enroll a key.
+.PHONY: sign
+sign: deps all
+	scripts/sign-efi.sh --key "$(KEY)" --cert "$(CERT)" --in $(BUILD)/hv.efi --out $(BUILD)/hv-signed.efi
+	scripts/mkesp.sh --efi $(BUILD)/hv-signed.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
+		--tree $(BUILD)/esp-signed --out $(BUILD)/esp-signed.img
+	@echo "make sign: image policy built in: $(if $(HV_POLICY),$(HV_POLICY),none (HV_POLICY unset: any image may run))"
 
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
@@ -191,6 +226,8 @@ help:
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
+	@echo "make sign   sign hv.efi for Secure Boot: KEY=db.key CERT=db.pem (build/hv-signed.efi, build/esp-signed.img)"
+	@echo "make HV_POLICY=file [sign ...]  build in the SHA-256 of every image that may run; others are refused"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -255,6 +255,9 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
         refuse(r, FROM_CFG, "enabled", echo, "must be yes or no");
         return refused;
     }
+    /* Checked before the image is parsed, by image_policy.c. */
+    if (equal(key, "sha256"))
+        return NULL;
     if (equal(key, "weight")) {
         uint64_t w;
         if (cfg_parse_u64(value, &w) && w >= GUEST_MIN_WEIGHT && w <= GUEST_MAX_WEIGHT) {
@@ -273,7 +276,7 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     else if (equal(key, "memory"))
         s = &r->memory;
     if (s == NULL) {
-        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight)",
+        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight, sha256)",
             r->file_name, key);
         return refused;
     }

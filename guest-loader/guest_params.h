@@ -30,6 +30,9 @@
  *   stack   bytes per vCPU, same syntax
  *   vcpus   number of vCPUs
  *   enabled yes/no (cfg_parse_bool)
+ *   weight  CPU share, 1..65535
+ *   sha256  the image's SHA-256 pin: not a parameter, accepted here and
+ *           checked by image_policy.h before the image is parsed
  *
  * Pure code: no allocation, no hardware; used by the loader and unit tests. */
 #pragma once

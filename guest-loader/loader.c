@@ -2,6 +2,7 @@
 
 #include "guest-loader/elf_image.h"
 #include "guest-loader/guest_params.h"
+#include "guest-loader/image_policy.h"
 #include "guest-loader/shm.h"
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
@@ -12,6 +13,7 @@
 #include "hv/time/time.h"
 #include "lib/elf64.h"
 #include "lib/fmt.h"
+#include "lib/sha256.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -250,18 +252,50 @@ static const struct guest *guest_named(const char *name)
     return NULL;
 }
 
+/* Hashes the image before anything parses it, logs the hash, and applies
+ * hv.cfg's pin and the policy built into hv (image_policy.h); false (the
+ * reason logged) when the image must not run. A disabled image is only
+ * logged: it never runs, so it is never refused. */
+static bool image_allowed(const struct handoff_file *f, const uint8_t *file, const char *cfg,
+                          size_t cfg_len)
+{
+    uint8_t digest[SHA256_BYTES];
+    char hex[SHA256_HEX_CHARS + 1], why[224];
+    sha256(file, f->size, digest);
+    sha256_to_hex(digest, hex);
+    struct image_cfg ic;
+    const struct image_policy_entry *listed = NULL;
+    bool allowed = image_cfg_read(f->name, cfg, cfg_len, &ic, why, sizeof(why)) == 0 &&
+                   (!ic.enabled || image_policy_allows(&image_policy_built_in, &ic, f->name,
+                                                       digest, &listed, why, sizeof(why)));
+    bool pin_checked = allowed && ic.enabled && ic.pinned;
+    if (listed != NULL && listed->name[0] != '\0')
+        log_info("image %s: sha256 %s%s, in the policy as '%s'", f->name, hex,
+                 pin_checked ? ", as pinned in hv.cfg" : "", listed->name);
+    else
+        log_info("image %s: sha256 %s%s%s", f->name, hex,
+                 pin_checked ? ", as pinned in hv.cfg" : "", listed ? ", in the policy" : "");
+    if (!allowed)
+        log_error("image %s rejected: %s", f->name, why);
+    return allowed;
+}
+
 static bool start_one(const struct handoff *h, const struct handoff_file *f)
 {
     char why[160];
     struct elf_image img;
     const uint8_t *file = phys_to_virt(f->phys);
+    size_t cfg_len;
+    const char *cfg = cfg_text(h, &cfg_len);
+    if (!image_allowed(f, file, cfg, cfg_len)) {
+        rejected++;
+        return false;
+    }
     if (elf_image_check(file, f->size, &img, why, sizeof(why)) != 0) {
         rejected++;
         log_error("image %s rejected: %s", f->name, why);
         return false;
     }
-    size_t cfg_len;
-    const char *cfg = cfg_text(h, &cfg_len);
     struct guest_params p;
     if (guest_params_resolve(f->name, img.highest - img.lowest, img.have_note ? &img.note : NULL,
                              cfg, cfg_len, &p, why, sizeof(why)) != 0) {
@@ -341,6 +375,9 @@ unsigned loader_start_guests(const struct handoff *h)
     size_t shm_len;
     const char *shm_cfg = cfg_text(h, &shm_len);
     shm_configure(shm_cfg, shm_len);
+    if (image_policy_built_in.active)
+        log_info("image policy: %lu hash(es) built into hv; images not listed are refused",
+                 (unsigned long)image_policy_built_in.count);
     const char *names[HANDOFF_MAX_FILES];
     for (uint32_t i = 0; i < h->file_count; i++) {
         names[i] = h->files[i].name;

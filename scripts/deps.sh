@@ -12,6 +12,7 @@ packages=(
     python3                  # the system-test harness
     clang libclang-rt-14-dev # libFuzzer for the ELF validator's fuzz target
     gdb                      # make debug
+    sbsigntool               # make sign (Secure Boot), the Secure Boot test
 )
 
 missing=()

@@ -26,6 +26,8 @@ class Boot:
     icount: bool = False
     serial: bool = True
     timeout: int = 120
+    efi: str = ""                # the hv.efi to boot; "" is BUILD/hv.efi
+    firmware: str = "plain"      # hv-qemu --firmware (plain, secboot[,vars=FILE])
 
 
 @dataclass
@@ -49,7 +51,7 @@ def build_esp(build, boot, workdir):
         src_path, name = img if isinstance(img, tuple) else (img, os.path.basename(img))
         with open(src_path, "rb") as src, open(os.path.join(images_dir, name), "wb") as out:
             out.write(src.read())
-    cmd = [os.path.join(ROOT, "scripts/mkesp.sh"), "--efi", os.path.join(build, "hv.efi"),
+    cmd = [os.path.join(ROOT, "scripts/mkesp.sh"), "--efi", boot.efi or os.path.join(build, "hv.efi"),
            "--images", images_dir, "--out", os.path.join(workdir, "base.img")]
     if boot.cfg:
         cfg = os.path.join(workdir, "user.cfg")
@@ -68,7 +70,7 @@ EXTRA_RUNNER_CFG = []
 def qemu_command(boot, esp, workdir, qmp=None):
     cmd = [os.path.join(ROOT, "scripts/hv-qemu"), "--esp", esp, "--workdir", workdir,
            "--machine", boot.machine, "--cpu", boot.cpu, "--smp", str(boot.smp),
-           "--mem", str(boot.mem), "--timeout", str(boot.timeout)]
+           "--mem", str(boot.mem), "--timeout", str(boot.timeout), "--firmware", boot.firmware]
     if boot.icount:
         cmd.append("--icount")
     cmd += ["--serial", "file:" + os.path.join(workdir, "serial.log") if boot.serial else "none"]

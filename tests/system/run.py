@@ -35,6 +35,7 @@ import spec_cases  # noqa: E402,F401
 import xpti_cases  # noqa: E402,F401
 import harness  # noqa: E402
 import irqoff_cases  # noqa: E402,F401
+import secboot_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

@@ -451,6 +451,19 @@ static void other_sections_may_hold_anything(void)
     CHECK_EQ_U64(p.vcpus, 2);
 }
 
+/* sha256 is image_policy.c's key: accepted here, whatever its value (that
+ * check comes before the image is parsed), and no parameter changes. */
+static void sha256_key_is_accepted_and_changes_nothing(void)
+{
+    struct guest_params plain, pinned;
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nmemory = 8M\n", plain);
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[guest hello.elf]\nmemory = 8M\n"
+              "sha256 = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
+              pinned);
+    CHECK(memcmp(&plain, &pinned, sizeof(plain)) == 0);
+}
+
 static void file_name_that_no_section_can_name(void)
 {
     struct guest_params p;
@@ -479,7 +492,7 @@ static void cfg_exact_messages(void)
                    "hv.cfg [guest hello.elf] memory = 0x10: must be at least 256 KiB");
     EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nfoo = 1\n",
                    "hv.cfg [guest hello.elf]: unknown key 'foo' (known: name, memory, "
-                   "stack, vcpus, enabled, weight)");
+                   "stack, vcpus, enabled, weight, sha256)");
     EXPECT_MESSAGE("hello.elf", 1 * MiB, NULL, "[guest hello.elf]\nvcpus = 2\nmemory = 1M\n",
                    "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1168 KiB "
                    "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 8 KiB start-info and shared pages)");
@@ -863,6 +876,7 @@ int main(void)
     RUN_TEST(why_buffer_handling);
     RUN_TEST(bad_arguments);
     RUN_TEST(unknown_sections_are_reported);
+    RUN_TEST(sha256_key_is_accepted_and_changes_nothing);
     RUN_TEST(unknown_sections_runs_and_empty_sections);
     RUN_TEST(unknown_sections_stop_at_syntax_errors);
     RUN_TEST(unknown_sections_argument_edges);
