@@ -192,5 +192,6 @@ help:
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
+	@echo "make sdk     the guest SDK in build/sdk/ (make install-sdk PREFIX=dir copies it; docs/writing-guests.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
