@@ -28,7 +28,7 @@ GUEST_PIE_LDFLAGS := $(GUEST_LDFLAGS) -static-pie -Wl,-z,separate-code
 # --- the SDK: the same sources twice, plain and position-independent -----------
 GUEST_SDK_SRCS := guest/lib/start.S guest/lib/console.c guest/lib/runtime.c \
 	guest/lib/cpu.c guest/lib/trap_entry.S guest/lib/trap_fast.S guest/lib/event.c \
-	guest/lib/event_entry.S lib/fmt.c lib/string.c
+	guest/lib/event_entry.S guest/lib/console_input.c lib/fmt.c lib/string.c
 GUEST_SDK_OBJS := $(patsubst %,$(BUILD)/guest-sdk/%.o,$(GUEST_SDK_SRCS))
 GUEST_SDK_PIE_OBJS := $(patsubst %,$(BUILD)/guest-sdk-pie/%.o,$(GUEST_SDK_SRCS))
 
