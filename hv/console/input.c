@@ -1,6 +1,8 @@
 #include "hv/console/input.h"
 
+#include "hv/console/keymap.h"
 #include "hv/console/log.h"
+#include "hv/console/ps2.h"
 #include "hv/console/serial.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
@@ -55,24 +57,47 @@ static void deliver(char c)
         }
 }
 
+/* One byte typed, from either source: the focus keys act, the rest goes
+ * to the guest with the focus. One escape state for both: a user types on
+ * one of them at a time. */
+static void take(char c)
+{
+    if (escape) {
+        escape = false;
+        if (c == 'n')
+            move_focus();
+        else if (c == CTRL_A)
+            deliver(CTRL_A);
+        return;
+    }
+    if (c == CTRL_A) {
+        escape = true;
+        return;
+    }
+    deliver(c);
+}
+
+/* Scan codes taken per poll: a fast typist makes a few per 20 ms; a
+ * controller that always has more is stuck (ps2_poll_saturated). */
+#define PS2_BYTES_PER_POLL 32
+
+static struct keymap_state keys;
+
 void console_input_poll(void)
 {
     int c;
-    while ((c = serial_getc()) >= 0) {
-        if (escape) {
-            escape = false;
-            if (c == 'n')
-                move_focus();
-            else if (c == CTRL_A)
-                deliver(CTRL_A);
-            continue;
-        }
-        if (c == CTRL_A) {
-            escape = true;
-            continue;
-        }
-        deliver((char)c);
+    while ((c = serial_getc()) >= 0)
+        take((char)c);
+
+    unsigned n = 0;
+    for (; n < PS2_BYTES_PER_POLL && (c = ps2_getc()) >= 0; n++) {
+        char typed[KEYMAP_OUT_MAX];
+        enum keymap_action action;
+        unsigned len = keymap_feed(&keys, (uint8_t)c, typed, &action);
+        for (unsigned i = 0; i < len && i < KEYMAP_OUT_MAX; i++)
+            take(typed[i]);
     }
+    ps2_poll_saturated(n == PS2_BYTES_PER_POLL);
 }
 
 unsigned console_listeners;
