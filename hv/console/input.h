@@ -25,3 +25,8 @@ void console_input_take(struct guest *g, size_t n);
 extern unsigned console_listeners;
 /* The guest with the focus (the first guest until moved). */
 struct guest *console_focus(void);
+/* The end of a run that halts (halt_at_end, halt_on_failure): with a PS/2
+ * keyboard and a screen, keeps reading the keyboard so that Shift+Page Up
+ * and Shift+Page Down scroll the screen through its history; otherwise
+ * halts at once. Never returns. */
+void console_halt_forever(void) __attribute__((noreturn));

@@ -62,8 +62,18 @@ static unsigned extended_key(struct keymap_state *s, uint8_t make, char out[KEYM
     case 0x50: return put(out, "\x1b[B");
     case 0x4d: return put(out, "\x1b[C");
     case 0x4b: return put(out, "\x1b[D");
-    case 0x47: return put(out, "\x1b[H");
-    case 0x4f: return put(out, "\x1b[F");
+    case 0x47:
+        if (shift) {
+            *action = KEYMAP_SCROLL_OLDEST;
+            return 0;
+        }
+        return put(out, "\x1b[H");
+    case 0x4f:
+        if (shift) {
+            *action = KEYMAP_SCROLL_NEWEST;
+            return 0;
+        }
+        return put(out, "\x1b[F");
     case 0x52: return put(out, "\x1b[2~");
     case 0x53: return put(out, "\x1b[3~");
     case 0x49:

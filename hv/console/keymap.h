@@ -3,8 +3,9 @@
  * line would send for the same keys, US layout: letters with Shift and Caps
  * Lock, Ctrl+letter as a control byte (Ctrl-A is 0x01, so the serial line's
  * focus keys work as they are), Enter as '\r', Backspace as 0x7f, the
- * cursor and editing keys as VT100/xterm escape sequences. Shift+Page Up and
- * Shift+Page Down type nothing: they are actions for hv's screen.
+ * cursor and editing keys as VT100/xterm escape sequences. Shift+Page Up,
+ * Shift+Page Down, Shift+Home and Shift+End type nothing: they scroll hv's
+ * screen.
  * Pure: host unit tests feed it scan codes. */
 #pragma once
 
@@ -17,6 +18,8 @@ enum keymap_action {
     KEYMAP_NONE = 0,
     KEYMAP_SCROLL_BACK,    /* Shift+Page Up: show older lines */
     KEYMAP_SCROLL_FORWARD, /* Shift+Page Down: back towards the newest */
+    KEYMAP_SCROLL_OLDEST,  /* Shift+Home: the oldest line kept */
+    KEYMAP_SCROLL_NEWEST,  /* Shift+End: the newest, as if never scrolled */
 };
 
 struct keymap_state {

@@ -110,6 +110,11 @@ bool ps2_init(const struct acpi_info *acpi)
     return true;
 }
 
+bool ps2_present(void)
+{
+    return present;
+}
+
 int ps2_getc(void)
 {
     /* Bounded: a mouse that keeps talking costs a few reads per call. */

@@ -12,6 +12,8 @@ struct acpi_info;
 /* Probes once, logs what it found ("keyboard: ..."); true if it will be
  * read. Touches no port when ACPI says there is no i8042. */
 bool ps2_init(const struct acpi_info *acpi);
+/* A keyboard was found and is read. */
+bool ps2_present(void);
 /* A byte from the keyboard (a scan code, set 1), or -1 if none waits or
  * there is no keyboard. Mouse bytes are read and dropped. */
 int ps2_getc(void);

@@ -209,3 +209,92 @@ def test_ps2_absent_keyboard_left_alone(build):
         expect(problems, "PANIC" not in r.log and "warning:" not in r.log,
                f"{machine}: a panic or warning")
     return problems, r
+
+
+def run_screen_keys(build, boot, name, steps, screentext):
+    """Boots with QMP and no serial line; for each step (key lists to
+    press, predicate on the screen's text) presses the keys, then reads the
+    screen every 0.5 s until the predicate holds (at most 30 s). Returns
+    (Result, the screen text each step ended with, or None where it never
+    held)."""
+    import tempfile as _tempfile
+    import time
+    from harness import Qmp, Result, build_esp, qemu_command
+    workdir = _tempfile.mkdtemp(prefix=f"hv-{name}-", dir=os.path.join(build, "systest"))
+    esp = build_esp(build, boot, workdir)
+    qmp_path = os.path.join(workdir, "qmp.sock")
+    start = time.monotonic()
+    deadline = start + boot.timeout
+    proc = subprocess.Popen(qemu_command(boot, esp, workdir, qmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    text = ""
+    try:
+        qmp = Qmp(qmp_path, deadline)
+        ppm = os.path.join(workdir, "screen.ppm")
+        for presses, until in steps:
+            for keys in presses:
+                qmp.call("send-key", keys=[{"type": "qcode", "data": k} for k in keys],
+                         **{"hold-time": 30})
+                time.sleep(0.1)
+            step_end = min(deadline, time.monotonic() + 30)
+            got = None
+            while time.monotonic() < step_end and proc.poll() is None:
+                time.sleep(0.5)
+                if qmp.call("screendump", filename=ppm).get("error"):
+                    continue
+                out = subprocess.run([screentext, ppm], capture_output=True, text=True)
+                if out.returncode == 0:
+                    text = out.stdout
+                    if until(text):
+                        got = text
+                        break
+            seen.append(got)
+            if got is None:
+                break
+        if proc.poll() is None:
+            qmp.call("quit")
+    except (OSError, ValueError):
+        pass
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return Result(proc.returncode, err, screen=text, seconds=time.monotonic() - start,
+                  workdir=workdir), seen
+
+
+@system_test
+def test_ps2_keys_scroll_the_screen_back(build):
+    """A run that halts at its end (halt_at_end) on a PC without a serial
+    line: the boot banner has scrolled off the screen; Shift+Page Up scrolls
+    back (the bottom row then says so), Shift+Home shows the banner again,
+    Shift+End returns to the halt line."""
+    import re
+    from judge import test_guest
+    screentext = os.path.join(build, "screentext")
+    banner = re.compile(r"hv: hv \d+\.\d+\.\d+: a minimal paravirtualizing hypervisor")
+    halted = "hv: halted with status 0 (halt_at_end = yes)"
+    note = "-- scrolled back: Shift+Page Down returns --"
+    steps = [
+        ([], lambda t: "scroll the screen through its history" in t),
+        ([["shift", "pgup"]], lambda t: note in t),
+        ([["shift", "home"]], lambda t: banner.search(t) is not None),
+        ([["shift", "end"]], lambda t: halted in t and note not in t),
+    ]
+    boot = Boot(images=[test_guest(build, "lines-a")], serial=False,
+                runner_cfg=["halt_at_end = yes"], timeout=150)
+    r, seen = run_screen_keys(build, boot, "ps2-scroll", steps, screentext)
+    problems = []
+    names = ["the end of the run with the scrolling hint", "the scrolled-back note after Shift+Page Up",
+             "the boot banner after Shift+Home", "the halt line (and no note) after Shift+End"]
+    for i, what in enumerate(names):
+        expect(problems, i < len(seen) and seen[i] is not None, f"the screen never showed {what}")
+    if seen and seen[0] is not None:
+        expect(problems, banner.search(seen[0]) is None,
+               "the banner was still on screen at the end: nothing to scroll back to")
+    if len(seen) > 1 and seen[1] is not None:
+        expect(problems, halted not in seen[1], "Shift+Page Up left the halt line on screen")
+    r.log = r.screen
+    return problems, r

@@ -91,6 +91,12 @@ static void scroll_actions(void)
     CHECK_EQ_U64(a, KEYMAP_SCROLL_BACK);
     CHECK_STR_EQ(FEED(&s, &a, 0xe0, 0x51, 0xe0, 0xd1, 0xaa), "");
     CHECK_EQ_U64(a, KEYMAP_SCROLL_FORWARD);
+    CHECK_STR_EQ(FEED(&s, &a, 0x36, 0xe0, 0x47, 0xe0, 0xc7), "");
+    CHECK_EQ_U64(a, KEYMAP_SCROLL_OLDEST);
+    CHECK_STR_EQ(FEED(&s, &a, 0xe0, 0x4f, 0xe0, 0xcf, 0xb6), "");
+    CHECK_EQ_U64(a, KEYMAP_SCROLL_NEWEST);
+    CHECK_STR_EQ(FEED(&s, &a, 0xe0, 0x47, 0xe0, 0xc7, 0xe0, 0x4f, 0xe0, 0xcf), "\x1b[H\x1b[F");
+    CHECK_EQ_U64(a, KEYMAP_NONE);
     /* without shift Page Down types its sequence */
     CHECK_STR_EQ(FEED(&s, &a, 0xe0, 0x51, 0xe0, 0xd1), "\x1b[6~");
     CHECK_EQ_U64(a, KEYMAP_NONE);
