@@ -148,7 +148,9 @@ def run_typing(build, boot, name, script):
                     break
                 qmp.call("send-key", keys=[{"type": "qcode", "data": k} for k in keys],
                          **{"hold-time": 30})
-                time.sleep(0.05)
+                # QEMU's keyboard queue holds 16 bytes and hv reads it every
+                # 20 ms: a key at a time leaves room for a loaded host.
+                time.sleep(0.15)
     except (OSError, ValueError):
         pass  # QEMU ended
     try:
