@@ -229,5 +229,6 @@ help:
 	@echo "make sign   sign hv.efi for Secure Boot: KEY=db.key CERT=db.pem (build/hv-signed.efi, build/esp-signed.img)"
 	@echo "make HV_POLICY=file [sign ...]  build in the SHA-256 of every image that may run; others are refused"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
+	@echo "make sdk     the guest SDK in build/sdk/ (make install-sdk PREFIX=dir copies it; docs/writing-guests.md)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

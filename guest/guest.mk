@@ -28,7 +28,7 @@ GUEST_PIE_LDFLAGS := $(GUEST_LDFLAGS) -static-pie -Wl,-z,separate-code
 # --- the SDK: the same sources twice, plain and position-independent -----------
 GUEST_SDK_SRCS := guest/lib/start.S guest/lib/console.c guest/lib/runtime.c \
 	guest/lib/cpu.c guest/lib/trap_entry.S guest/lib/trap_fast.S guest/lib/event.c \
-	guest/lib/event_entry.S lib/fmt.c lib/string.c
+	guest/lib/event_entry.S guest/lib/console_input.c lib/fmt.c lib/string.c
 GUEST_SDK_OBJS := $(patsubst %,$(BUILD)/guest-sdk/%.o,$(GUEST_SDK_SRCS))
 GUEST_SDK_PIE_OBJS := $(patsubst %,$(BUILD)/guest-sdk-pie/%.o,$(GUEST_SDK_SRCS))
 
@@ -97,3 +97,44 @@ check-guests: $(GUEST_EXAMPLES) $(TEST_GUESTS)
 # `make clean` empties $(BUILD); the examples live in images/.
 clean-guests:
 	rm -f $(GUEST_EXAMPLES)
+
+# --- the SDK as a folder of its own: `make sdk`, `make install-sdk PREFIX=...` ------
+# Everything a guest in another project needs, and nothing of this tree:
+#     include/    hvg.h, hvg_cpu.h, hvg_event.h, hv/abi*.h, lib/fmt.h, lib/string.h
+#     lib/        libhvg.a (ET_EXEC guests), libhvg-pie.a (static-pie), hvg.ld
+#     hvg.mk      the make fragment (guest/sdk/hvg.mk explains it)
+#     bin/        hvg-check-image (guest/check_image.py)
+# The libraries are the very objects the guests of this tree link.
+AR ?= ar
+SDK_DIR := $(BUILD)/sdk
+PREFIX ?= /opt/hv-sdk
+SDK_HEADERS := $(sort $(wildcard include/hv/*.h)) $(sort $(wildcard guest/include/*.h)) \
+	lib/fmt.h lib/string.h
+
+$(SDK_DIR)/lib/libhvg.a: $(GUEST_SDK_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(SDK_DIR)/lib/libhvg-pie.a: $(GUEST_SDK_PIE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# Headers, script and fragment are copied afresh each time (it takes no
+# time), so a header removed here never lingers there.
+.PHONY: sdk install-sdk
+sdk: $(SDK_DIR)/lib/libhvg.a $(SDK_DIR)/lib/libhvg-pie.a
+	rm -rf $(SDK_DIR)/include $(SDK_DIR)/bin
+	mkdir -p $(SDK_DIR)/include/hv $(SDK_DIR)/include/lib $(SDK_DIR)/bin
+	cp include/hv/*.h $(SDK_DIR)/include/hv/
+	cp guest/include/*.h $(SDK_DIR)/include/
+	cp lib/fmt.h lib/string.h $(SDK_DIR)/include/lib/
+	cp guest/guest.ld $(SDK_DIR)/lib/hvg.ld
+	cp guest/sdk/hvg.mk $(SDK_DIR)/hvg.mk
+	cp guest/check_image.py $(SDK_DIR)/bin/hvg-check-image
+	chmod +x $(SDK_DIR)/bin/hvg-check-image
+	@echo "SDK in $(SDK_DIR)/ (make install-sdk PREFIX=... copies it)"
+
+install-sdk: sdk
+	mkdir -p $(PREFIX)
+	cp -R $(SDK_DIR)/. $(PREFIX)/
+	@echo "SDK installed in $(PREFIX)/: HVG_SDK := $(abspath $(PREFIX)) in a guest's Makefile"

@@ -6,6 +6,7 @@
 #include "hv/acpi/acpi.h"
 #include "hv/config/settings.h"
 #include "hv/console/fbcon.h"
+#include "hv/console/ps2.h"
 #include "hv/console/log.h"
 #include "hv/console/serial.h"
 #include "hv/cpu/features.h"
@@ -189,6 +190,7 @@ void hv_main(struct handoff *h)
 
     setup_acpi(h);
     time_init(&acpi, h);
+    ps2_init(&acpi); /* after the clock: its waits are timed */
     mitigations_log(); /* decided before mm_init; logged once the clock runs (see there) */
     xpti_log();
 

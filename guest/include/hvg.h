@@ -126,6 +126,42 @@ int64_t hvg_puts(const char *s);
 int64_t hvg_printf(const char *fmt, ...) HVG_PRINTF(1, 2);
 int64_t hvg_vprintf(const char *fmt, va_list ap);
 
+/* --- console input (guest/lib/console_input.c) ---------------------------
+ * What is typed on hv's console -- the serial line, or the PC's keyboard --
+ * goes to the one guest with the console focus (the first guest at boot;
+ * Ctrl-A n moves it to the next). hv keeps up to 256 unread bytes per guest
+ * and does not echo: print what you read if the user should see it. Enter
+ * arrives as '\r' from most terminals and from the keyboard.
+ *
+ * The first call of a function below binds HV_VIRQ_CONSOLE to the vCPU that
+ * makes it (hv polls its inputs only while some guest has it bound): call
+ * them from that vCPU only. The SDK keeps the port masked and sleeps with
+ * HV_CALL_POLL, so they work with or without hvg_events_init() and leave
+ * the guest's upcalls alone. */
+
+/* HV_CALL_CONSOLE_READ: takes up to len (at most 256) waiting bytes; returns
+ * how many (0: none waiting), or -HV_EFAULT. Does not wait, binds nothing. */
+static inline int64_t hvg_console_read(char *buf, uint64_t len)
+{
+    return hvg_hypercall2(HV_CALL_CONSOLE_READ, (uint64_t)(uintptr_t)buf, len);
+}
+/* Binds the input (once; later calls return the same port): the port, or
+ * the error of HV_CALL_EVTCHN_BIND_VIRQ (-HV_EEXIST if the guest bound
+ * HV_VIRQ_CONSOLE on this vCPU itself). Calling it early starts input. */
+int64_t hvg_console_input_open(void);
+/* Waits until input is there and takes up to n bytes: returns how many
+ * (>= 1), -HV_ETIMEDOUT once system time (hvg_now()) reaches deadline_ns
+ * (0: wait for ever), or another hypercall's error. */
+int64_t hvg_console_read_wait(char *buf, size_t n, uint64_t deadline_ns);
+/* One byte (0..255), waiting for it; or a negative error. */
+int hvg_getchar(void);
+/* A line: waits for '\r' or '\n' (a '\n' right after a '\r' ends no
+ * second line), keeps at most size - 1 characters (the rest of a longer line
+ * is dropped), handles backspace (0x08, 0x7f), NUL-terminates. Returns the
+ * line's length without the newline, or a negative error (size 0:
+ * -HV_EINVAL). */
+int64_t hvg_getline(char *buf, size_t size);
+
 /* --- the start info -------------------------------------------------------
  * The same read-only struct for every vCPU, also passed to main(). Valid
  * from the first instruction of main() on. */

@@ -21,7 +21,13 @@ static volatile uint32_t *pixels;
 static uint32_t pitch; /* pixels per scan line */
 static uint32_t cols, rows;
 static uint32_t cur_col, cur_row; /* cur_row: logical, 0 = top of the screen */
-static uint32_t ring_top;         /* cells row shown at the top */
+static uint32_t ring_top;         /* cells row at the top of the newest screenful */
+/* The ring keeps HISTORY_ROWS lines above the screen for scrolling back
+ * (Shift+Page Up on the PS/2 keyboard: hv/console/keymap.c). */
+#define HISTORY_ROWS 1000
+static uint32_t ring_rows;        /* rows + the history the allocation allowed */
+static uint32_t history_kept;     /* lines above the screen that hold text */
+static uint32_t view_back;        /* lines the view is scrolled back; 0: the newest */
 static struct cell *cells, *shown;
 static uint32_t fg_colour[4], bg_colour;
 static const struct handoff_framebuffer *fbinfo;
@@ -57,7 +63,23 @@ static uint32_t encode(uint8_t r, uint8_t g, uint8_t b)
 
 static struct cell *cell_at(uint32_t row, uint32_t col)
 {
-    return &cells[((ring_top + row) % rows) * cols + col];
+    return &cells[((ring_top + row) % ring_rows) * cols + col];
+}
+
+/* What screen row `row` shows: the newest text, or older text while
+ * scrolled back, with the bottom row then saying so. */
+static const char scrolled_note[] = " -- scrolled back: Shift+Page Down returns -- ";
+
+static struct cell view_cell(uint32_t row, uint32_t col)
+{
+    if (!view_back)
+        return *cell_at(row, col);
+    if (row == rows - 1) {
+        unsigned char ch = col < sizeof(scrolled_note) - 1 ? (unsigned char)scrolled_note[col] : ' ';
+        return (struct cell){ch, LOG_WARN};
+    }
+    uint32_t ring_row = (ring_top + ring_rows - view_back + row) % ring_rows;
+    return cells[ring_row * cols + col];
 }
 
 static void draw(uint32_t row, uint32_t col, struct cell c)
@@ -98,7 +120,7 @@ static void flush(bool (*stop)(void))
                 if (stop && stop())
                     return; /* the rest next time */
             }
-            struct cell want = *cell_at(pass_row, pass_col);
+            struct cell want = view_cell(pass_row, pass_col);
             struct cell *have = &shown[pass_row * cols + pass_col];
             if (!same(want, *have)) {
                 draw(pass_row, pass_col, want);
@@ -125,7 +147,12 @@ static void newline(void)
         cur_row++;
         return;
     }
-    ring_top = (ring_top + 1) % rows;
+    ring_top = (ring_top + 1) % ring_rows;
+    if (history_kept < ring_rows - rows)
+        history_kept++;
+    /* Scrolled back, the view stays on the text it shows. */
+    if (view_back && view_back < history_kept)
+        view_back++;
     struct cell *row = row_at(rows - 1);
     for (uint32_t c = 0; c < cols; c++)
         row[c] = (struct cell){' ', LOG_INFO};
@@ -193,7 +220,13 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     pitch = fb->pixels_per_line;
     cols = fb->width / FONT_WIDTH;
     rows = fb->height / FONT_HEIGHT;
-    cells = kalloc_zeroed((uint64_t)cols * rows * sizeof(*cells));
+    /* History if memory allows (a few hundred KiB), else just the screen. */
+    ring_rows = rows + HISTORY_ROWS;
+    cells = kalloc_zeroed((uint64_t)cols * ring_rows * sizeof(*cells));
+    if (!cells) {
+        ring_rows = rows;
+        cells = kalloc_zeroed((uint64_t)cols * ring_rows * sizeof(*cells));
+    }
     shown = kalloc_zeroed((uint64_t)cols * rows * sizeof(*shown));
     if (!cells || !shown)
         return false;
@@ -206,11 +239,47 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
 
     /* Clear the firmware's leftovers; the screen then shows blank cells,
      * and a flush draws only text. */
+    for (uint32_t i = 0; i < cols * ring_rows; i++)
+        cells[i] = (struct cell){' ', LOG_INFO};
     for (uint32_t i = 0; i < cols * rows; i++)
-        cells[i] = shown[i] = (struct cell){' ', LOG_INFO};
+        shown[i] = (struct cell){' ', LOG_INFO};
     clear_screen(fb);
 
     log_add_sink(&fbcon_sink);
     flush(NULL); /* the replayed history, all of it */
     return true;
+}
+
+void fbcon_scroll(int pages)
+{
+    if (!cells || pages == 0)
+        return;
+    /* Half a screen per key press: the lines either side stay in view. */
+    uint64_t step = rows > 2 ? rows / 2 : 1;
+    uint64_t amount = step * (uint64_t)(pages > 0 ? (int64_t)pages : -(int64_t)pages);
+    uint64_t back = view_back;
+    if (pages > 0)
+        back += amount;
+    else
+        back = back > amount ? back - amount : 0;
+    if (back > history_kept)
+        back = history_kept;
+    if (back == view_back)
+        return;
+    view_back = (uint32_t)back;
+    /* Drawn by the next flush (the idle loop, the end of the run), never
+     * here: this runs wherever the keyboard is polled. */
+    dirty = true;
+    pass_row = pass_col = 0;
+}
+
+bool fbcon_present(void)
+{
+    return cells && shown && pixels;
+}
+
+void fbcon_flush(void)
+{
+    if (fbcon_present())
+        flush(NULL);
 }

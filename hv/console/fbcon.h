@@ -7,3 +7,13 @@
 #include "hv/handoff.h"
 
 bool fbcon_init(const struct handoff_framebuffer *fb);
+/* The screen console is on (fbcon_init succeeded). */
+bool fbcon_present(void);
+/* Scrolls the screen back (pages > 0) or forward (< 0) by half a screen
+ * per page, within the lines kept; 0 lines back is the newest text. The
+ * next flush draws it. No-op without a screen. */
+void fbcon_scroll(int pages);
+#define FBCON_SCROLL_ALL (1 << 20) /* pages: more than any history holds */
+/* Draws what changed, now: for a halted machine, where no idle loop runs
+ * (the log's own flush draws only after new lines). */
+void fbcon_flush(void);

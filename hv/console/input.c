@@ -1,7 +1,12 @@
 #include "hv/console/input.h"
 
+#include "hv/console/fbcon.h"
+#include "hv/console/keymap.h"
 #include "hv/console/log.h"
+#include "hv/console/ps2.h"
 #include "hv/console/serial.h"
+#include "hv/cpu/x86.h"
+#include "hv/time/time.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "vcpu/vcpu.h"
@@ -55,23 +60,79 @@ static void deliver(char c)
         }
 }
 
+/* One byte typed, from either source: the focus keys act, the rest goes
+ * to the guest with the focus. One escape state for both: a user types on
+ * one of them at a time. */
+static void take(char c)
+{
+    if (escape) {
+        escape = false;
+        if (c == 'n')
+            move_focus();
+        else if (c == CTRL_A)
+            deliver(CTRL_A);
+        return;
+    }
+    if (c == CTRL_A) {
+        escape = true;
+        return;
+    }
+    deliver(c);
+}
+
+/* Scan codes taken per poll: a fast typist makes a few per 20 ms; a
+ * controller that always has more is stuck (ps2_poll_saturated). */
+#define PS2_BYTES_PER_POLL 32
+
+static struct keymap_state keys;
+
+/* Reads the keyboard: typed bytes go to `typed_fn` (NULL: dropped), the
+ * scroll keys move the screen. */
+static void poll_keyboard(void (*typed_fn)(char))
+{
+    int c;
+    unsigned n = 0;
+    for (; n < PS2_BYTES_PER_POLL && (c = ps2_getc()) >= 0; n++) {
+        char typed[KEYMAP_OUT_MAX];
+        enum keymap_action action;
+        unsigned len = keymap_feed(&keys, (uint8_t)c, typed, &action);
+        for (unsigned i = 0; typed_fn && i < len && i < KEYMAP_OUT_MAX; i++)
+            typed_fn(typed[i]);
+        if (action == KEYMAP_SCROLL_BACK)
+            fbcon_scroll(1);
+        else if (action == KEYMAP_SCROLL_FORWARD)
+            fbcon_scroll(-1);
+        else if (action == KEYMAP_SCROLL_OLDEST)
+            fbcon_scroll(FBCON_SCROLL_ALL);
+        else if (action == KEYMAP_SCROLL_NEWEST)
+            fbcon_scroll(-FBCON_SCROLL_ALL);
+    }
+    ps2_poll_saturated(n == PS2_BYTES_PER_POLL);
+}
+
 void console_input_poll(void)
 {
     int c;
-    while ((c = serial_getc()) >= 0) {
-        if (escape) {
-            escape = false;
-            if (c == 'n')
-                move_focus();
-            else if (c == CTRL_A)
-                deliver(CTRL_A);
-            continue;
-        }
-        if (c == CTRL_A) {
-            escape = true;
-            continue;
-        }
-        deliver((char)c);
+    while ((c = serial_getc()) >= 0)
+        take((char)c);
+    poll_keyboard(take);
+}
+
+void console_halt_forever(void)
+{
+    irq_disable();
+    if (!ps2_present() || !fbcon_present())
+        halt_forever();
+    log_info("Shift+Page Up / Page Down / Home / End scroll the screen through its history");
+    log_flush();
+    for (;;) {
+        fbcon_flush(); /* draws what the keys changed */
+        uint64_t until = time_now_ns() + CONSOLE_POLL_NS;
+        /* Spinning, not halting: with interrupts off only a timer could
+         * wake a halted CPU, and hv's timer belongs to the scheduler. */
+        while (time_now_ns() < until)
+            cpu_relax();
+        poll_keyboard(NULL);
     }
 }
 

@@ -1,8 +1,10 @@
-/* Console input: bytes typed on the serial line go to the guest that has
- * the console focus (one at a time; the others keep logging). Ctrl-A n
- * moves the focus to the next guest that runs, Ctrl-A Ctrl-A sends one
- * Ctrl-A. hv polls the UART (it takes no device interrupts): every 20 ms,
- * and only while some guest waits for input (has bound HV_VIRQ_CONSOLE). */
+/* Console input: bytes typed on the serial line, and keys typed on the PS/2
+ * keyboard (hv/console/ps2.c, turned into the bytes a terminal would send
+ * by hv/console/keymap.c), go to the guest that has the console focus (one
+ * at a time; the others keep logging). Ctrl-A n moves the focus to the next
+ * guest that runs, Ctrl-A Ctrl-A sends one Ctrl-A. hv polls the UART and
+ * the keyboard controller (it takes no device interrupts): every 20 ms, and
+ * only while some guest waits for input (has bound HV_VIRQ_CONSOLE). */
 #pragma once
 
 #include <stddef.h>
@@ -12,7 +14,7 @@ struct guest;
 
 #define CONSOLE_POLL_NS 20000000ULL
 
-/* Takes what the UART has; returns true if a guest got input. */
+/* Takes what the UART and the keyboard have. */
 void console_input_poll(void);
 /* HV_CALL_CONSOLE_READ for g: copies up to n waiting bytes into buf
  * without taking them; console_input_take then removes them, once the copy
@@ -23,3 +25,8 @@ void console_input_take(struct guest *g, size_t n);
 extern unsigned console_listeners;
 /* The guest with the focus (the first guest until moved). */
 struct guest *console_focus(void);
+/* The end of a run that halts (halt_at_end, halt_on_failure): with a PS/2
+ * keyboard and a screen, keeps reading the keyboard so that Shift+Page Up
+ * and Shift+Page Down scroll the screen through its history; otherwise
+ * halts at once. Never returns. */
+void console_halt_forever(void) __attribute__((noreturn));

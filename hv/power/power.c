@@ -1,5 +1,6 @@
 #include "hv/power/power.h"
 
+#include "hv/console/input.h"
 #include "hv/console/log.h"
 #include "hv/cpu/x86.h"
 
@@ -26,7 +27,7 @@ void power_off(int status)
     if (config.halt_at_end) {
         log_info("halted with status %d (halt_at_end = yes)", status);
         log_flush();
-        halt_forever();
+        console_halt_forever(); /* the keyboard still scrolls the screen */
     }
     log_info("powering off (status %d)", status);
     log_flush();
@@ -40,7 +41,7 @@ void power_off(int status)
         log_error("stopped with status %d; the report above says why (press the power button)",
                   status);
         log_flush();
-        halt_forever();
+        console_halt_forever(); /* the keyboard still scrolls the screen */
     }
     if (reset_system && boot_tables) {
         /* Runtime services run where the firmware put them: identity-mapped,

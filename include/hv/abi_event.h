@@ -25,9 +25,9 @@
 enum hv_virq {
     HV_VIRQ_TIMER = 0,   /* this vCPU's one-shot timer (HV_CALL_SET_TIMER) passed */
     HV_VIRQ_CONSOLE = 1, /* console input is waiting (HV_CALL_CONSOLE_READ); only the
-                          * guest with the console focus gets input: Ctrl-A n on the
-                          * serial line moves the focus to the next guest, Ctrl-A
-                          * Ctrl-A sends a Ctrl-A */
+                          * guest with the console focus gets input (serial line or
+                          * PS/2 keyboard): Ctrl-A n moves the focus to the next
+                          * guest, Ctrl-A Ctrl-A sends a Ctrl-A */
     HV_VIRQ_NOTICE = 2,  /* hv notice: a peer guest ended (HV_CALL_EVTCHN_STATUS tells which port) */
     HV_VIRQ_COUNT
 };

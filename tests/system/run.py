@@ -36,6 +36,7 @@ import xpti_cases  # noqa: E402,F401
 import harness  # noqa: E402
 import irqoff_cases  # noqa: E402,F401
 import secboot_cases  # noqa: E402,F401
+import sdk_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
