@@ -113,6 +113,15 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh FORCE
 .PHONY: all
 all: $(BUILD)/hv.efi $(BUILD)/esp.img
 
+# --- a whole disk for a USB stick (docs/real-hardware.md) ---------------------
+# The ESP tree above (no QEMU-only settings) in a GPT with one FAT32 EFI
+# system partition: `dd` puts build/hv-usb.img on a stick, `make usb` does
+# it with checks. Both read back what they wrote.
+.PHONY: disk-image
+disk-image: $(BUILD)/hv-usb.img
+$(BUILD)/hv-usb.img: $(BUILD)/esp.img scripts/mkdisk.sh FORCE
+	scripts/mkdisk.sh --tree $(BUILD)/esp --out $@
+
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
 deps:
@@ -187,6 +196,7 @@ clean:
 help:
 	@echo "make deps    install what is missing (Debian packages)"
 	@echo "make         build build/hv.efi and the ESP (build/esp/, build/esp.img)"
+	@echo "make disk-image  build/hv-usb.img: a GPT disk with a FAT32 ESP, for dd onto a USB stick"
 	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
