@@ -33,7 +33,7 @@ CORE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -T hv/hv.ld
 CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c \
-	lib/bench_work.c
+	lib/bench_work.c lib/pci_class.c
 CORE_ASMS := $(sort $(shell find hv vcpu -name '*.S' 2>/dev/null))
 CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS))
 
@@ -63,7 +63,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
 	-DHV_CORE_ELF_PATH='"$(BUILD)/hv-core.sym.elf"'
-EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c
+EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
 
