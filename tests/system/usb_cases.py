@@ -1,0 +1,133 @@
+"""The USB stick, booted the way a PC boots one: build/hv-usb.img (what
+`make disk-image` wrote, and `make usb` puts on a stick) as a USB
+mass-storage device on an xHCI controller, OVMF finding the EFI system
+partition on it by itself. The firmware's xHCI driver is live in this boot
+(it is reading the stick), so the boot also shows hv stopping it before
+ExitBootServices (efi/pci_quiesce.c) and still running.
+
+How the test ends on its own: the image is the real-PC one, without the
+QEMU runner's `qemu_exit_port` line, so hv cannot report its status through
+QEMU's exit code. The test boots the exact image unchanged (QEMU writes to a
+throw-away overlay, `snapshot=on`), reads the serial log until hv's last line
+(`powering off (status N)`, or the halt line of a real-PC ESP that halts at
+the end), takes the status from that line, and then quits QEMU through QMP
+if it has not powered off by itself."""
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+from harness import Qmp, Result
+from registry import system_test
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OVMF = "/usr/share/OVMF"
+ESP_OFFSET = 1 << 20  # scripts/mkdisk.sh puts the ESP at 1 MiB
+END = re.compile(r"^hv: .*(powering off|halted|safe to power off).*$", re.M)
+STATUS = re.compile(r"status (\d+)")
+XHCI_STOPPED = re.compile(
+    r"^hv: dma:\s+[0-9a-f:.]+ 1b36:000d USB xHCI \(class 0c0330\): "
+    r"firmware driver disconnected, bus master (cleared|off)$", re.M)
+DMA_SUMMARY = re.compile(r"^hv: dma: (\d+) PCI function\(s\) at hand-over: (\d+) stopped", re.M)
+
+
+def images_on(disk):
+    """The guest files in \\images of the disk image's ESP, read with mtools."""
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    out = subprocess.run(["mdir", "-i", f"{disk}@@{ESP_OFFSET}", "-b", "::/images"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    return sorted(os.path.basename(line.strip()) for line in out.splitlines() if line.strip())
+
+
+def boot_usb_stick(build, disk, name, timeout=240):
+    workdir = tempfile.mkdtemp(prefix=f"hv-{name}-", dir=os.path.join(build, "systest"))
+    vars_fd = os.path.join(workdir, "vars.fd")
+    with open(os.path.join(OVMF, "OVMF_VARS_4M.fd"), "rb") as src, open(vars_fd, "wb") as dst:
+        dst.write(src.read())
+    serial = os.path.join(workdir, "serial.log")
+    qmp_path = os.path.join(workdir, "qmp.sock")
+    cmd = [
+        "qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "256",
+        "-nodefaults", "-vga", "std", "-nic", "none", "-no-reboot", "-display", "none",
+        "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF}/OVMF_CODE_4M.fd",
+        "-drive", f"if=pflash,format=raw,unit=1,file={vars_fd}",
+        # The stick: the only disk, on the USB bus of an xHCI controller.
+        "-device", "qemu-xhci,id=xhci",
+        "-drive", f"if=none,id=stick,format=raw,snapshot=on,file={disk}",
+        "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on",
+        "-serial", f"file:{serial}",
+        "-qmp", f"unix:{qmp_path},server=on,wait=off",
+    ]
+    start = time.monotonic()
+    deadline = start + timeout
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log, ended = "", None
+    try:
+        qmp = Qmp(qmp_path, deadline)
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            if os.path.exists(serial):
+                with open(serial, "rb") as f:
+                    log = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+            ended = END.search(log)
+            if ended:
+                time.sleep(0.5)  # the power-off, if it comes, comes now
+                break
+        if proc.poll() is None:
+            qmp.call("quit")
+    except OSError:
+        pass
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    with open(serial, "rb") as f:
+        log = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    ended = END.search(log)
+    status = int(STATUS.search(ended.group(0)).group(1)) if ended and STATUS.search(ended.group(0)) \
+        else 124 if time.monotonic() >= deadline else 125
+    return Result(status, log + err, seconds=time.monotonic() - start, workdir=workdir)
+
+
+@system_test
+def test_usb_stick_boots_and_stops_firmware_xhci(build):
+    """build/hv-usb.img booted from a USB stick: every guest on it ran and
+    ended well, and hv reports the firmware's xHCI driver (which had just read
+    the stick) disconnected and the controller's bus mastering off."""
+    problems = []
+    disk = os.path.join(build, "hv-usb.img")
+    efi = os.path.join(build, "hv.efi")
+    if not os.path.exists(disk) or os.path.getmtime(disk) < os.path.getmtime(efi):
+        return [f"{disk} missing or older than hv.efi: run make disk-image"], None
+    guests = images_on(disk)
+    r = boot_usb_stick(build, disk, "usb-stick")
+    if r.status != 0:
+        problems.append(f"status {r.status}, expected 0 (124: no end line in time)")
+    if "hv: UEFI stub starting" not in r.log:
+        problems.append("the firmware did not start hv from the stick")
+    if not guests:
+        problems.append("no guests in \\images of the image")
+    for g in guests:
+        if f"hv: guest {g} exited with status 0" not in r.log:
+            problems.append(f"guest {g} from the stick did not run to status 0")
+    if f"hv: summary: {len(guests)} guest(s)" not in r.log:
+        problems.append(f"no summary of {len(guests)} guest(s)")
+    if not XHCI_STOPPED.search(r.log):
+        problems.append("hv does not report the firmware's xHCI driver disconnected "
+                        "and bus mastering off: " +
+                        "; ".join(l for l in r.log.splitlines() if "dma:" in l)[:400])
+    m = DMA_SUMMARY.search(r.log)
+    if not m or int(m.group(2)) < 1:
+        problems.append("no 'dma: N PCI function(s) at hand-over: M stopped' summary with M >= 1")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    cfg = subprocess.run(["mtype", "-i", f"{disk}@@{ESP_OFFSET}", "::/hv.cfg"],
+                         capture_output=True, text=True, env=env).stdout
+    if "qemu_exit_port" in cfg:
+        problems.append("the real-PC image's hv.cfg carries the QEMU runner's qemu_exit_port")
+    bad = [l for l in r.log.splitlines() if "warning:" in l or "error:" in l or "PANIC" in l]
+    if bad:
+        problems.append("warnings or errors: " + "; ".join(bad)[:300])
+    return problems, r
