@@ -122,6 +122,15 @@ disk-image: $(BUILD)/hv-usb.img
 $(BUILD)/hv-usb.img: $(BUILD)/esp.img scripts/mkdisk.sh FORCE
 	scripts/mkdisk.sh --tree $(BUILD)/esp --out $@
 
+# make usb DEV=/dev/sdX [YES=1]: that image onto a USB stick, after checks
+# (scripts/write-usb.sh: removable, not mounted, not the running system,
+# large enough; it asks first unless YES=1) and read back.
+.PHONY: usb
+usb: deps
+	@[ -n "$(DEV)" ] || { echo "make usb: say which device: make usb DEV=/dev/sdX (lsblk lists them)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory disk-image
+	scripts/write-usb.sh --image $(BUILD)/hv-usb.img --dev $(DEV) $(if $(filter 1,$(YES)),--yes)
+
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
 deps:
@@ -197,6 +206,7 @@ help:
 	@echo "make deps    install what is missing (Debian packages)"
 	@echo "make         build build/hv.efi and the ESP (build/esp/, build/esp.img)"
 	@echo "make disk-image  build/hv-usb.img: a GPT disk with a FAT32 ESP, for dd onto a USB stick"
+	@echo "make usb DEV=/dev/sdX  write that image to a USB stick (checks it, asks first unless YES=1)"
 	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"

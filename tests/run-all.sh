@@ -18,6 +18,16 @@ for t in "clamps_in_place:" "check_finds_fixture_gadgets:--self-test"; do
     fi
 done
 
+# make usb's safety checks (scripts/write-usb.sh) on a fake /sys and a file
+# standing in for the stick: every refusal, the dry run, the write.
+usb_out=$(tests/tools/test-write-usb.sh 2>&1)
+echo "$usb_out"
+np=$((np + $(grep -c '^PASS usb/' <<<"$usb_out")))
+nf=$((nf + $(grep -c '^FAIL usb/' <<<"$usb_out")))
+if ! grep -q '^PASS usb/writes_verifies' <<<"$usb_out" && ! grep -q '^FAIL usb/' <<<"$usb_out"; then
+    echo "FAIL usb/test-write-usb.sh did not run to the end"; nf=$((nf + 1))
+fi
+
 # The ELF validator's fuzz target, briefly (tests/fuzz/run-fuzz.sh N for longer).
 if tests/fuzz/run-fuzz.sh "${HV_FUZZ_SECONDS:-20}" > "$build/fuzz.log" 2>&1; then
     echo "PASS fuzz/elf_image (${HV_FUZZ_SECONDS:-20} s)"; fp=1; ff=0
