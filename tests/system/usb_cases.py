@@ -27,6 +27,7 @@ OVMF = "/usr/share/OVMF"
 ESP_OFFSET = 1 << 20  # scripts/mkdisk.sh puts the ESP at 1 MiB
 END = re.compile(r"^hv: .*(powering off|halted|safe to power off).*$", re.M)
 STATUS = re.compile(r"status (\d+)")
+HV_STATUS = re.compile(r"^hv: (?!guest |  ).*\bstatus (\d+)", re.M)
 XHCI_STOPPED = re.compile(
     r"^hv: dma:\s+[0-9a-f:.]+ 1b36:000d USB xHCI \(class 0c0330\): "
     r"firmware driver disconnected, bus master (cleared|off)$", re.M)
@@ -87,8 +88,13 @@ def boot_usb_stick(build, disk, name, timeout=240):
     with open(serial, "rb") as f:
         log = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
     ended = END.search(log)
-    status = int(STATUS.search(ended.group(0)).group(1)) if ended and STATUS.search(ended.group(0)) \
-        else 124 if time.monotonic() >= deadline else 125
+    status = 124 if time.monotonic() >= deadline else 125
+    if ended:
+        # The status on the end line, or on hv's last line that gives one
+        # (not a guest's: "hv: guest X exited with status N", "hv:   X ...").
+        m = STATUS.search(ended.group(0)) or \
+            ([None] + list(HV_STATUS.finditer(log[:ended.end()])))[-1]
+        status = int(m.group(1)) if m else 125
     return Result(status, log + err, seconds=time.monotonic() - start, workdir=workdir)
 
 
