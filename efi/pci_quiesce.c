@@ -22,7 +22,36 @@
  * LAPIC), so it stops every endpoint on every bus instead. What was done is
  * recorded in h->pci and logged by hv (hv/firmware_dma.c). */
 #include "efi/stub.h"
+#include "hv/config/config.h"
 #include "lib/pci_class.h"
+
+/* hv.cfg's `[hv] stop_firmware_dma = no` leaves the firmware's devices as
+ * they are: a way out on a PC whose firmware misbehaves when its drivers are
+ * disconnected. The stub reads only this key, with hv's own parser; hv
+ * checks the whole file again (hv/config/settings.c). As there, settings
+ * before a bad line stay in force. */
+static bool same(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+static const char *read_switch(void *arg, const char *section, const char *section_arg,
+                               const char *key, const char *value)
+{
+    if (!same(section, "hv") || section_arg[0] || !same(key, "stop_firmware_dma"))
+        return NULL;
+    return cfg_parse_bool(value, arg) ? NULL : "must be yes or no";
+}
+
+static bool wanted(const struct handoff *h)
+{
+    bool stop = true;
+    if (h->config_phys && !h->config_too_large)
+        cfg_parse((const char *)h->config_phys, h->config_size, read_switch, &stop, NULL);
+    return stop;
+}
 
 static bool driver_has_it_open(EFI_HANDLE handle)
 {
@@ -93,6 +122,11 @@ static bool quiesce_one(EFI_HANDLE handle, struct handoff_pci_function *f)
 void stub_stop_firmware_dma(struct handoff *h)
 {
     struct handoff_pci *pci = &h->pci;
+    if (!wanted(h)) {
+        pci->left_running = true;
+        Print(L"hv: firmware devices left running (hv.cfg: stop_firmware_dma = no)\r\n");
+        return;
+    }
     EFI_HANDLE *handles = NULL;
     UINTN count = 0;
     EFI_STATUS st = uefi_call_wrapper(BS->LocateHandleBuffer, 5, ByProtocol, &PciIoProtocol, NULL,

@@ -24,6 +24,11 @@ static const char *outcome(const struct handoff_pci_function *f)
 void firmware_dma_report(const struct handoff *h)
 {
     const struct handoff_pci *pci = &h->pci;
+    if (pci->left_running) {
+        log_warn("dma: firmware devices left running as hv.cfg asks (stop_firmware_dma = no): "
+                 "their DMA may reach guest memory");
+        return;
+    }
     if (!pci->enumerated) {
         log_info("dma: the firmware listed no PCI functions; none stopped");
         return;

@@ -74,6 +74,7 @@ struct handoff_pci_function {
 };
 
 struct handoff_pci {
+    bool left_running;             /* hv.cfg: stop_firmware_dma = no; nothing done */
     bool enumerated;               /* the firmware listed its PCI I/O handles */
     uint32_t count;                /* functions found */
     uint32_t recorded;             /* of them in functions[] */

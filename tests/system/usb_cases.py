@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Qmp, Result
+from harness import Boot, Qmp, Result, run
 from registry import system_test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -136,4 +136,39 @@ def test_usb_stick_boots_and_stops_firmware_xhci(build):
     bad = [l for l in r.log.splitlines() if "warning:" in l or "error:" in l or "PANIC" in l]
     if bad:
         problems.append("warnings or errors: " + "; ".join(bad)[:300])
+    return problems, r
+
+
+@system_test
+def test_firmware_dma_left_running_when_hv_cfg_asks(build):
+    """`stop_firmware_dma = no` in hv.cfg: the stub leaves the firmware's
+    drivers connected (nothing listed as stopped), says so, and hv warns."""
+    r = run(build, Boot(runner_cfg=["stop_firmware_dma = no"]), "dma-left-running")
+    problems = []
+    if r.status != 0:
+        problems.append(f"status {r.status}, expected 0")
+    if "hv: firmware devices left running (hv.cfg: stop_firmware_dma = no)" not in r.log:
+        problems.append("the stub does not say it left the devices running")
+    if "hv: warning: dma: firmware devices left running as hv.cfg asks" not in r.log:
+        problems.append("hv does not warn that firmware DMA was left running")
+    if DMA_SUMMARY.search(r.log) or re.search(r"^hv: dma:   ", r.log, re.M):
+        problems.append("functions reported stopped although hv.cfg said no")
+    return problems, r
+
+
+@system_test
+def test_firmware_dma_bad_setting_still_stops(build):
+    """A bad `stop_firmware_dma` value is an hv.cfg error like any other (hv
+    names the line and the key), and the stub keeps its default: the
+    firmware's AHCI driver (the boot disk's, on q35) is disconnected."""
+    r = run(build, Boot(runner_cfg=["stop_firmware_dma = maybe"]), "dma-bad-setting")
+    problems = []
+    if "key 'stop_firmware_dma': must be yes or no" not in r.log:
+        problems.append("the bad value is not reported")
+    if not re.search(r"^hv: dma:\s+\S+ 8086:2922 SATA \(AHCI\) \(class 010601\): "
+                     r"firmware driver disconnected, bus master (cleared|off)$", r.log, re.M):
+        problems.append("the AHCI controller is not reported stopped: " +
+                        "; ".join(l for l in r.log.splitlines() if "dma" in l)[:300])
+    if r.status != 0 or "hv: summary: 0 guest(s)" not in r.log:
+        problems.append(f"hv did not run on to its end with status 0 (status {r.status})")
     return problems, r
