@@ -138,23 +138,25 @@ void stub_stop_firmware_dma(struct handoff *h)
         return;
     }
     pci->enumerated = true;
-    UINT32 stopped = 0, still_mastering = 0;
     for (UINTN i = 0; i < count; i++) {
         struct handoff_pci_function f = {0};
         if (!quiesce_one(handles[i], &f))
             continue;
         pci->count++;
+        pci->kept_display += f.action == PCI_DMA_KEEP_DISPLAY;
+        pci->kept_bridge += f.action == PCI_DMA_KEEP_BRIDGE;
         if (f.action == PCI_DMA_STOP) {
-            stopped++;
-            still_mastering += f.bus_master_on;
+            pci->stopped++;
+            pci->idle += !f.had_driver && !f.bus_master_was_on;
+            pci->still_mastering += f.bus_master_on;
         }
         if (pci->recorded < HANDOFF_MAX_PCI_FUNCTIONS)
             pci->functions[pci->recorded++] = f;
     }
     FreePool(handles);
     Print(L"hv: %u PCI function(s); firmware drivers disconnected and bus mastering cleared on %u\r\n",
-          pci->count, stopped);
-    if (still_mastering)
+          pci->count, pci->stopped);
+    if (pci->still_mastering)
         Print(L"hv: %u function(s) still have bus mastering on after it was cleared\r\n",
-              still_mastering);
+              pci->still_mastering);
 }

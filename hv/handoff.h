@@ -77,6 +77,9 @@ struct handoff_pci {
     bool left_running;             /* hv.cfg: stop_firmware_dma = no; nothing done */
     bool enumerated;               /* the firmware listed its PCI I/O handles */
     uint32_t count;                /* functions found */
+    uint32_t stopped, idle;        /* of them: stopped; of those, with no driver and no bus mastering */
+    uint32_t kept_display, kept_bridge;
+    uint32_t still_mastering;      /* stopped, yet bus mastering reads back on */
     uint32_t recorded;             /* of them in functions[] */
     struct handoff_pci_function functions[HANDOFF_MAX_PCI_FUNCTIONS];
 };

@@ -31,7 +31,7 @@ HV_STATUS = re.compile(r"^hv: (?!guest |  ).*\bstatus (\d+)", re.M)
 XHCI_STOPPED = re.compile(
     r"^hv: dma:\s+[0-9a-f:.]+ 1b36:000d USB xHCI \(class 0c0330\): "
     r"firmware driver disconnected, bus master (cleared|off)$", re.M)
-DMA_SUMMARY = re.compile(r"^hv: dma: (\d+) PCI function\(s\) at hand-over: (\d+) stopped", re.M)
+DMA_SUMMARY = re.compile(r"^hv: dma: (\d+) PCI function\(s\) at hand-over: (\d+) stopped \((\d+) of them idle\)", re.M)
 
 
 def images_on(disk):
