@@ -5,13 +5,13 @@
  * ExitBootServices, but not all do, so before exiting the stub
  *
  *   1. disconnects the firmware's drivers from every PCI function except
- *      the display and bridges (lib/pci_class.h says why those stay): a
- *      driver's Stop() halts its controller and frees its rings the way only
- *      it knows how; then
+ *      the display, bridges and mass storage (lib/pci_class.h says why
+ *      those stay connected): a driver's Stop() halts its controller and
+ *      frees its rings the way only it knows how; then
  *   2. clears Bus Master Enable in the command register of each of those
- *      functions, so one whose driver did not stop it (or that had no
- *      driver but was left mastering) can no longer reach memory at all,
- *      and reads the register back.
+ *      functions and of mass-storage ones, so one whose driver did not stop
+ *      it (or that had no driver but was left mastering) can no longer
+ *      reach memory at all, and reads the register back.
  *
  * Linux's EFI stub (efi_pci_disable_bridge_busmaster, under the
  * disable_early_pci_dma option) and NOVA disconnect functions off bus 0 and
@@ -101,13 +101,15 @@ static bool quiesce_one(EFI_HANDLE handle, struct handoff_pci_function *f)
     f->had_driver = driver_has_it_open(handle);
     f->bus_master_was_on = command & PCI_COMMAND_BUS_MASTER;
     f->bus_master_on = f->bus_master_was_on;
-    if (f->action != PCI_DMA_STOP)
+    if (f->action != PCI_DMA_STOP && f->action != PCI_DMA_CLEAR_MASTER)
         return true;
 
     /* Disconnecting also tears down the children (a USB bus, the stick on
      * it, its file system): the ESP was read before this, nothing else here
      * needs them. */
-    f->disconnected = !EFI_ERROR(uefi_call_wrapper(BS->DisconnectController, 3, handle, NULL, NULL));
+    if (f->action == PCI_DMA_STOP)
+        f->disconnected =
+            !EFI_ERROR(uefi_call_wrapper(BS->DisconnectController, 3, handle, NULL, NULL));
     /* Only Bus Master Enable goes: decode bits are written back as they
      * were before the driver's Stop(), so a port the firmware had decoding
      * (a PCI UART at a legacy address, say) stays where it was. */
@@ -145,7 +147,7 @@ void stub_stop_firmware_dma(struct handoff *h)
         pci->count++;
         pci->kept_display += f.action == PCI_DMA_KEEP_DISPLAY;
         pci->kept_bridge += f.action == PCI_DMA_KEEP_BRIDGE;
-        if (f.action == PCI_DMA_STOP) {
+        if (f.action == PCI_DMA_STOP || f.action == PCI_DMA_CLEAR_MASTER) {
             pci->stopped++;
             pci->idle += !f.had_driver && !f.bus_master_was_on;
             pci->still_mastering += f.bus_master_on;
@@ -154,8 +156,7 @@ void stub_stop_firmware_dma(struct handoff *h)
             pci->functions[pci->recorded++] = f;
     }
     FreePool(handles);
-    Print(L"hv: %u PCI function(s); firmware drivers disconnected and bus mastering cleared on %u\r\n",
-          pci->count, pci->stopped);
+    /* hv reports the rest once it runs (hv/firmware_dma.c). */
     if (pci->still_mastering)
         Print(L"hv: %u function(s) still have bus mastering on after it was cleared\r\n",
               pci->still_mastering);

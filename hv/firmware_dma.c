@@ -1,25 +1,14 @@
 /* The stub stopped the firmware's PCI drivers before ExitBootServices and
- * wrote down what it did; here that becomes log lines, one summary and one
- * per function that was active (a firmware driver had it, or it was
- * mastering the bus), so a real PC's screen says which controllers were stopped
- * and whether any still masters the bus (a warning: its DMA could reach
- * guest memory). */
+ * wrote down what it did (efi/pci_quiesce.c); here that becomes one log
+ * line naming the functions that were active (hv/firmware_dma_text.c), the
+ * details of each at debug level, and a warning if one still masters the
+ * bus (its DMA could reach guest memory). One line: every line on a full
+ * screen costs a scroll, and the boot header is already long. */
 #include "hv/firmware_dma.h"
 
 #include "hv/console/log.h"
+#include "hv/firmware_dma_text.h"
 #include "lib/pci_class.h"
-
-static const char *outcome(const struct handoff_pci_function *f)
-{
-    if (f->bus_master_on)
-        return "bus master STILL ON";
-    if (!f->had_driver) /* listed only because it was mastering */
-        return "no firmware driver, bus master cleared";
-    if (!f->disconnected)
-        return "firmware driver would not disconnect, bus master cleared";
-    return f->bus_master_was_on ? "firmware driver disconnected, bus master cleared"
-                                : "firmware driver disconnected, bus master off";
-}
 
 void firmware_dma_report(const struct handoff *h)
 {
@@ -33,24 +22,19 @@ void firmware_dma_report(const struct handoff *h)
         log_info("dma: the firmware listed no PCI functions; none stopped");
         return;
     }
-    log_info("dma: %u PCI function(s) at hand-over: %u stopped (%u of them idle), kept %u "
-             "display(s) and %u bridge(s)", pci->count, pci->stopped, pci->idle, pci->kept_display,
-             pci->kept_bridge);
-    /* The functions that were doing something: a firmware driver had them
-     * or they were mastering the bus. Idle ones are only counted. */
+    char line[224];
+    firmware_dma_summary(line, sizeof(line), pci);
+    log_info("dma: %s", line);
     uint32_t recorded = pci->recorded < HANDOFF_MAX_PCI_FUNCTIONS ? pci->recorded
                                                                  : HANDOFF_MAX_PCI_FUNCTIONS;
     for (uint32_t i = 0; i < recorded; i++) {
         const struct handoff_pci_function *f = &pci->functions[i];
-        if (f->action != PCI_DMA_STOP ||
-            (!f->had_driver && !f->bus_master_was_on && !f->bus_master_on))
-            continue;
-        log_info("dma:   %04x:%02x:%02x.%x %04x:%04x %s (class %06x): %s", f->segment, f->bus,
-                 f->device, f->function, f->vendor_id, f->device_id,
-                 pci_class_name(f->class_code), f->class_code, outcome(f));
+        log_debug("dma:   %04x:%02x:%02x.%x %04x:%04x %s (class %06x): action %u, firmware "
+                  "driver %s, bus master %s -> %s", f->segment, f->bus, f->device, f->function,
+                  f->vendor_id, f->device_id, pci_class_name(f->class_code), f->class_code,
+                  f->action, !f->had_driver ? "none" : f->disconnected ? "disconnected" : "connected",
+                  f->bus_master_was_on ? "on" : "off", f->bus_master_on ? "on" : "off");
     }
-    if (pci->count > recorded)
-        log_info("dma: %u more function(s) not listed", pci->count - recorded);
     if (pci->still_mastering)
         log_warn("dma: %u function(s) kept bus mastering after it was cleared: their DMA "
                  "may reach guest memory", pci->still_mastering);

@@ -6,12 +6,15 @@
 #define CLASS_OF(c) (((c) >> 16) & 0xff)
 #define SUBCLASS_OF(c) (((c) >> 8) & 0xff)
 
+#define CLASS_STORAGE 0x01
 #define CLASS_DISPLAY 0x03
 #define CLASS_BRIDGE 0x06
 
 enum pci_dma_action pci_dma_action(uint32_t class_code)
 {
     switch (CLASS_OF(class_code)) {
+    case CLASS_STORAGE:
+        return PCI_DMA_CLEAR_MASTER;
     case CLASS_DISPLAY:
         return PCI_DMA_KEEP_DISPLAY;
     case CLASS_BRIDGE:

@@ -5,13 +5,19 @@
 static void stops_every_endpoint(void)
 {
     CHECK_EQ_U64(pci_dma_action(0x0c0330), PCI_DMA_STOP); /* xHCI */
-    CHECK_EQ_U64(pci_dma_action(0x010601), PCI_DMA_STOP); /* AHCI */
-    CHECK_EQ_U64(pci_dma_action(0x010802), PCI_DMA_STOP); /* NVMe */
     CHECK_EQ_U64(pci_dma_action(0x020000), PCI_DMA_STOP); /* Ethernet */
     CHECK_EQ_U64(pci_dma_action(0x040300), PCI_DMA_STOP); /* a GPU's audio function */
     CHECK_EQ_U64(pci_dma_action(0x070002), PCI_DMA_STOP); /* PCI serial card */
     CHECK_EQ_U64(pci_dma_action(0x000000), PCI_DMA_STOP); /* pre-2.0 device, class unknown */
     CHECK_EQ_U64(pci_dma_action(0xff0000), PCI_DMA_STOP);
+}
+
+static void storage_only_loses_bus_mastering(void)
+{
+    CHECK_EQ_U64(pci_dma_action(0x010601), PCI_DMA_CLEAR_MASTER); /* AHCI */
+    CHECK_EQ_U64(pci_dma_action(0x010802), PCI_DMA_CLEAR_MASTER); /* NVMe */
+    CHECK_EQ_U64(pci_dma_action(0x010180), PCI_DMA_CLEAR_MASTER); /* PIIX IDE */
+    CHECK_EQ_U64(pci_dma_action(0x010000), PCI_DMA_CLEAR_MASTER); /* SCSI */
 }
 
 static void keeps_display_and_bridges(void)
@@ -53,6 +59,7 @@ int main(void)
 {
     check_suite = "pci_class";
     RUN_TEST(stops_every_endpoint);
+    RUN_TEST(storage_only_loses_bus_mastering);
     RUN_TEST(keeps_display_and_bridges);
     RUN_TEST(names_most_specific_first);
     RUN_TEST(clears_only_bus_master);
