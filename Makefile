@@ -33,7 +33,7 @@ CORE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -T hv/hv.ld
 CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c \
-	lib/bench_work.c lib/sha256.c
+	lib/bench_work.c lib/sha256.c lib/pci_class.c
 CORE_ASMS := $(sort $(shell find hv vcpu -name '*.S' 2>/dev/null))
 CORE_OBJS := $(patsubst %,$(BUILD)/core/%.o,$(CORE_SRCS) $(CORE_ASMS)) \
 	$(BUILD)/core/image_policy_table.o
@@ -85,7 +85,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
 	-DHV_CORE_ELF_PATH='"$(BUILD)/hv-core.sym.elf"'
-EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c
+EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
 
@@ -147,6 +147,23 @@ sign: deps all
 	scripts/mkesp.sh --efi $(BUILD)/hv-signed.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
 		--tree $(BUILD)/esp-signed --out $(BUILD)/esp-signed.img
 	@echo "make sign: image policy built in: $(if $(HV_POLICY),$(HV_POLICY),none (HV_POLICY unset: any image may run))"
+# --- a whole disk for a USB stick (docs/real-hardware.md) ---------------------
+# The ESP tree above (no QEMU-only settings) in a GPT with one FAT32 EFI
+# system partition: `dd` puts build/hv-usb.img on a stick, `make usb` does
+# it with checks. Both read back what they wrote.
+.PHONY: disk-image
+disk-image: $(BUILD)/hv-usb.img
+$(BUILD)/hv-usb.img: $(BUILD)/esp.img scripts/mkdisk.sh FORCE
+	scripts/mkdisk.sh --tree $(BUILD)/esp --out $@
+
+# make usb DEV=/dev/sdX [YES=1]: that image onto a USB stick, after checks
+# (scripts/write-usb.sh: removable, not mounted, not the running system,
+# large enough; it asks first unless YES=1) and read back.
+.PHONY: usb
+usb: deps
+	@[ -n "$(DEV)" ] || { echo "make usb: say which device: make usb DEV=/dev/sdX (lsblk lists them)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory disk-image
+	scripts/write-usb.sh --image $(BUILD)/hv-usb.img --dev $(DEV) $(if $(filter 1,$(YES)),--yes)
 
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
@@ -195,7 +212,7 @@ unit: $(UNIT_BINS)
 
 .PHONY: test
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/screentext $(TEST_GUESTS)
+	@$(MAKE) --no-print-directory all $(BUILD)/hv-usb.img $(UNIT_BINS) $(BUILD)/screentext $(TEST_GUESTS)
 	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
 
 # The ELF validator's fuzz target for longer than make test's brief run, and
@@ -222,6 +239,8 @@ clean:
 help:
 	@echo "make deps    install what is missing (Debian packages)"
 	@echo "make         build build/hv.efi and the ESP (build/esp/, build/esp.img)"
+	@echo "make disk-image  build/hv-usb.img: a GPT disk with a FAT32 ESP, for dd onto a USB stick"
+	@echo "make usb DEV=/dev/sdX  write that image to a USB stick (checks it, asks first unless YES=1)"
 	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"

@@ -102,6 +102,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
         return EFI_OUT_OF_RESOURCES;
     }
 
+    /* Last before exiting: disconnected drivers take their consoles and
+     * disks with them. */
+    stub_stop_firmware_dma(h);
     Print(L"hv: exiting boot services\r\n");
     stub_exit_boot_services(image, h);
 

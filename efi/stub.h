@@ -31,6 +31,10 @@ struct page_pool {
 bool stub_reserve_page_pool(struct page_pool *pool, UINTN pages);
 uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h);
 
+/* Disconnects the firmware's drivers from the PCI functions hv does not use
+ * and clears their bus mastering (efi/pci_quiesce.c); records it in h->pci. */
+void stub_stop_firmware_dma(struct handoff *h);
+
 /* Exits boot services and fills h->mem; never returns on failure. */
 void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h);
 

@@ -57,6 +57,33 @@ enum handoff_file_status {
     HANDOFF_FILE_BAD_NAME, /* name not representable in ASCII or too long */
 };
 
+/* A PCI function found before ExitBootServices and what the stub did to
+ * stop the firmware's DMA through it (efi/pci_quiesce.c). */
+#define HANDOFF_MAX_PCI_FUNCTIONS 64
+
+struct handoff_pci_function {
+    uint16_t segment;
+    uint8_t bus, device, function;
+    uint8_t action;                /* enum pci_dma_action (lib/pci_class.h) */
+    uint16_t vendor_id, device_id;
+    uint32_t class_code;           /* class << 16 | subclass << 8 | prog-if */
+    bool had_driver;               /* a firmware driver had it open BY_DRIVER */
+    bool disconnected;             /* DisconnectController succeeded */
+    bool bus_master_was_on;        /* before hv touched it */
+    bool bus_master_on;            /* as left at hand-over (read back) */
+};
+
+struct handoff_pci {
+    bool left_running;             /* hv.cfg: stop_firmware_dma = no; nothing done */
+    bool enumerated;               /* the firmware listed its PCI I/O handles */
+    uint32_t count;                /* functions found */
+    uint32_t stopped, idle;        /* of them: stopped; of those, with no driver and no bus mastering */
+    uint32_t kept_display, kept_bridge;
+    uint32_t still_mastering;      /* stopped, yet bus mastering reads back on */
+    uint32_t recorded;             /* of them in functions[] */
+    struct handoff_pci_function functions[HANDOFF_MAX_PCI_FUNCTIONS];
+};
+
 struct handoff_file {
     char name[HANDOFF_FILE_NAME_MAX]; /* NUL-terminated, ASCII */
     uint64_t phys;                    /* 0 unless status is OK */
@@ -90,6 +117,7 @@ struct handoff {
 
     struct handoff_framebuffer fb;
     struct handoff_time boot_time;
+    struct handoff_pci pci; /* firmware DMA stopped before ExitBootServices */
 
     uint64_t config_phys, config_size; /* \hv.cfg, config_phys 0 if absent */
     bool config_too_large;

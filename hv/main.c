@@ -17,6 +17,7 @@
 #include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/symbols.h"
+#include "hv/firmware_dma.h"
 #include "hv/guest/guest.h"
 #include "hv/handoff.h"
 #include "hv/mm/guest_frames.h"
@@ -187,6 +188,7 @@ void hv_main(struct handoff *h)
              screen ? "framebuffer" : "absent");
     log_memory(h);
     log_images(h);
+    firmware_dma_report(h);
 
     setup_acpi(h);
     time_init(&acpi, h);

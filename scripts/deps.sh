@@ -9,6 +9,7 @@ packages=(
     ovmf                     # UEFI firmware for QEMU
     qemu-system-x86          # the emulator that runs the system tests
     mtools                   # building FAT ESP images without root or mounts
+    gdisk dosfstools         # make disk-image: GPT (sgdisk) and FAT32 (mkfs.fat, fsck.fat)
     python3                  # the system-test harness
     clang libclang-rt-14-dev # libFuzzer for the ELF validator's fuzz target
     gdb                      # make debug

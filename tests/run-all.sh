@@ -18,6 +18,19 @@ for t in "clamps_in_place:" "check_finds_fixture_gadgets:--self-test"; do
     fi
 done
 
+# make disk-image's layout (scripts/mkdisk.sh), and make usb's safety checks
+# (scripts/write-usb.sh) on a fake /sys and a file standing in for the
+# stick: every refusal, the dry run, the write. Each prints PASS/FAIL lines.
+for t in tests/tools/test-mkdisk.sh tests/tools/test-write-usb.sh; do
+    usb_out=$($t 2>&1); usb_rc=$?
+    echo "$usb_out"
+    np=$((np + $(grep -c '^PASS usb/' <<<"$usb_out")))
+    nf=$((nf + $(grep -c '^FAIL usb/' <<<"$usb_out")))
+    if [ "$usb_rc" != 0 ] && ! grep -q '^FAIL usb/' <<<"$usb_out"; then
+        echo "FAIL usb/$(basename "$t") stopped with status $usb_rc"; nf=$((nf + 1))
+    fi
+done
+
 # The ELF validator's fuzz target, briefly (tests/fuzz/run-fuzz.sh N for longer).
 if tests/fuzz/run-fuzz.sh "${HV_FUZZ_SECONDS:-20}" > "$build/fuzz.log" 2>&1; then
     echo "PASS fuzz/elf_image (${HV_FUZZ_SECONDS:-20} s)"; fp=1; ff=0
