@@ -147,6 +147,7 @@ sign: deps all
 	scripts/mkesp.sh --efi $(BUILD)/hv-signed.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
 		--tree $(BUILD)/esp-signed --out $(BUILD)/esp-signed.img
 	@echo "make sign: image policy built in: $(if $(HV_POLICY),$(HV_POLICY),none (HV_POLICY unset: any image may run))"
+
 # --- a whole disk for a USB stick (docs/real-hardware.md) ---------------------
 # The ESP tree above (no QEMU-only settings) in a GPT with one FAT32 EFI
 # system partition: `dd` puts build/hv-usb.img on a stick, `make usb` does
