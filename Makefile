@@ -166,6 +166,14 @@ usb: deps
 	@$(MAKE) --no-print-directory disk-image
 	scripts/write-usb.sh --image $(BUILD)/hv-usb.img --dev $(DEV) $(if $(filter 1,$(YES)),--yes)
 
+# --- make matrix: the examples on every machine, CPU model, RAM size,
+# firmware (plain, Secure Boot signed) and console (serial, screen); make
+# test runs its short form (tests/system/matrix.py) -------------------------
+.PHONY: matrix
+matrix: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/screentext
+	python3 tests/system/matrix.py --build $(BUILD)
+
 # --- set-up -----------------------------------------------------------------
 .PHONY: deps
 deps:
