@@ -88,7 +88,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
               h->efi_image_base, 0x1000);
     }
 
-    stub_report_secure_boot();
+    h->secure_boot = stub_report_secure_boot();
     stub_collect_firmware_info(st, h);
     stub_read_esp(image, h);
 

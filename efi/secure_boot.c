@@ -17,7 +17,7 @@ static int global_flag(CHAR16 *name)
     return value != 0;
 }
 
-void stub_report_secure_boot(void)
+bool stub_report_secure_boot(void)
 {
     int enforced = global_flag(L"SecureBoot");
     int setup = global_flag(L"SetupMode");
@@ -29,4 +29,5 @@ void stub_report_secure_boot(void)
         Print(L"hv: Secure Boot: off\r\n");
     else
         Print(L"hv: Secure Boot: not supported by this firmware\r\n");
+    return enforced == 1 && setup != 1;
 }

@@ -16,7 +16,8 @@ void stub_copy(void *dst, const void *src, UINTN bytes);
 
 void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);
 /* One line: whether the firmware enforced Secure Boot (efi/secure_boot.c). */
-void stub_report_secure_boot(void);
+/* Logs whether the firmware enforces Secure Boot; true when it does. */
+bool stub_report_secure_boot(void);
 void stub_read_esp(EFI_HANDLE image, struct handoff *h);
 /* Loads the embedded core ELF; returns its entry point or 0 (reason printed). */
 uint64_t stub_load_core(struct handoff *h);

@@ -122,6 +122,7 @@ struct handoff {
     uint64_t config_phys, config_size; /* \hv.cfg, config_phys 0 if absent */
     bool config_too_large;
 
+    bool secure_boot;            /* the firmware enforced Secure Boot on hv.efi */
     bool images_dir_found;
     uint32_t file_count;         /* files of \images, sorted by name */
     uint32_t files_skipped;      /* beyond HANDOFF_MAX_FILES */

@@ -208,6 +208,11 @@ void hv_main(struct handoff *h)
     if (settings.debug_syscall_breakpoint)
         debug_syscall_breakpoint();
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
+    bool all_hashes = settings.log_image_hashes < 0 ? h->secure_boot : settings.log_image_hashes;
+    loader_log_image_hashes(all_hashes);
+    if (all_hashes)
+        log_info("images: the SHA-256 of every image is logged (%s)",
+                 settings.log_image_hashes < 0 ? "Secure Boot is on" : "log_image_hashes = yes");
     unsigned guests = loader_start_guests(h);
     log_info("%u guest(s) started", guests);
     start_partition_schedule(h);

@@ -46,6 +46,16 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)
         return cfg_parse_bool(value, &s->debug_syscall_breakpoint) ? NULL : "must be yes or no";
+    if (strcmp(key, "log_image_hashes") == 0) {
+        bool yes;
+        if (strcmp(value, "auto") == 0)
+            s->log_image_hashes = -1;
+        else if (cfg_parse_bool(value, &yes))
+            s->log_image_hashes = yes;
+        else
+            return "must be auto, yes or no";
+        return NULL;
+    }
     if (strcmp(key, "measure_cr3_writes") == 0)
         return cfg_parse_bool(value, &s->measure_cr3_writes) ? NULL : "must be yes or no";
     if (strcmp(key, "measure_irq_off") == 0)
@@ -90,6 +100,7 @@ void settings_load(const struct handoff *h, struct hv_settings *out)
         .log_level = LOG_INFO,
         .halt_on_failure = true,
         .timer_hz = 100,
+        .log_image_hashes = -1,
     };
     if (h->config_too_large) {
         log_error("hv.cfg: larger than 64 KiB, ignored");

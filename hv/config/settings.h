@@ -21,6 +21,7 @@ struct hv_settings {
     bool halt_at_end;          /* wait instead of powering off (screen tests) */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
     bool measure_irq_off;      /* time hv's interrupts-off stretches (make bench) */
+    int8_t log_image_hashes;   /* -1 auto (when Secure Boot is on), 0 no, 1 yes */
     bool measure_cr3_writes;   /* show guests hv's CR3 writes (make bench; hv/mm/xpti.h) */
     struct mitigation_config mitigations; /* `mitigations`, `xpti`, `ibpb`, ...: auto|on|off */
 };

@@ -142,7 +142,7 @@ def test_secboot_image_hashes_logged_and_pins_match(build):
     to its own hash runs (the log says the pin was checked), and so does the
     unpinned one."""
     a, b = two_guests(build)
-    cfg = f"[guest lines-a]\nsha256 = {file_sha256(a).upper()}\n"
+    cfg = f"[hv]\nlog_image_hashes = yes\n[guest lines-a]\nsha256 = {file_sha256(a).upper()}\n"
     r = run(build, Boot(images=[a, b], cfg=cfg), "secboot-pin-match")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
@@ -156,6 +156,31 @@ def test_secboot_image_hashes_logged_and_pins_match(build):
     for g in ["lines-a", "lines-b"]:
         expect(problems, exited(r.log, g), f"{g} did not exit 0")
     return problems, r
+
+
+@system_test
+def test_secboot_hashes_only_where_needed_without_secure_boot(build):
+    """Without Secure Boot and without log_image_hashes, only a pinned
+    image is hashed (hashing costs ~30 instructions a byte: most of a boot
+    otherwise); with Secure Boot on, every image is (auto)."""
+    a, b = two_guests(build)
+    r = run(build, Boot(images=[a, b], cfg=f"[guest lines-a]\nsha256 = {file_sha256(a)}\n"),
+            "secboot-hash-needed")
+    problems = []
+    expect(problems, logged_sha256(r.log) == {"lines-a": file_sha256(a)},
+           f"hashed without need: {logged_sha256(r.log)}")
+    expect(problems, "every image is logged" not in r.log, "claims every hash is logged")
+    key, cert = snakeoil(build, "secboot-hash-all")
+    efi = sign(build, key, cert, os.path.join(os.path.dirname(key), "hv-signed.efi"))
+    s = run(build, Boot(images=[a, b], efi=efi, firmware="secboot"), "secboot-hash-all")
+    shutil.rmtree(os.path.dirname(key), ignore_errors=True)
+    expect(problems, logged_sha256(s.log) == {"lines-a": file_sha256(a), "lines-b": file_sha256(b)},
+           f"Secure Boot on: logged hashes {logged_sha256(s.log)}")
+    expect(problems, "hv: images: the SHA-256 of every image is logged (Secure Boot is on)" in s.log,
+           "Secure Boot on, but hv does not say every hash is logged")
+    for g in ["lines-a", "lines-b"]:
+        expect(problems, exited(r.log, g) and exited(s.log, g), f"{g} did not exit 0")
+    return problems, s
 
 
 @system_test

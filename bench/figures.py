@@ -1,0 +1,146 @@
+"""bench/run.py's figures: the issue's table of figures and targets, the
+guests and hv.cfg of each boot, and what bench/guests/bench.h and hv's
+headers say that the boots must agree on."""
+
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+ICOUNT_SHIFT = 3  # scripts/hv-qemu --icount: -icount shift=3, TSC += 8 per instruction
+
+# Every figure of the issue, in table order: (name, unit under -icount, target).
+# A target is an upper bound ("<= target").
+FIGURES = [
+    ("hypercall_null", "instructions", 60),
+    ("hypercall_console_64b", "instructions", 600),
+    ("trap_ud_roundtrip", "instructions", 150),
+    ("trap_ud_roundtrip_iretq", "instructions", 150),
+    ("trap_pf_roundtrip", "instructions", 200),
+    ("syscall_fast", "instructions", 10),
+    ("syscall_fast_hv_entries", "hv entries per call", 0),
+    ("syscall_bounce", "instructions", 250),
+    ("event_self", "instructions", 200),
+    ("event_cross_guest", "instructions", 600),
+    ("vcpu_switch", "instructions", 400),
+    ("timer_deadline_late", "ns", 5000),
+    ("boot_first_guest", "instructions", 5_000_000),
+    ("boot_32_guests", "instructions", 20_000_000),
+    ("cpu_overhead_pct", "percent", 0.5),
+    ("hv_image_bytes", "bytes", 131072),
+    ("guest_overhead_bytes", "bytes", 32768),
+    ("hv_irq_off_max", "instructions", 20000),
+    ("timer_late_under_attack", "ns", 50000),
+    ("fairness_error_pct", "percent", 2),
+]
+# Judged on the worst sample, not the median (the table says so in the note).
+JUDGED_ON_MAX = {"timer_late_under_attack"}
+EXTRA_TARGET_NOTE = {"syscall_fast": " and 0 hv entries", "timer_late_under_attack": " worst"}
+# Figures that come from time: judged only under -icount.
+TIME_UNITS = {"instructions", "ns", "percent"}
+
+# bench-main lines that are not figures as they stand: the baseline, the
+# guest half of cpu_overhead_pct, the hv-entries count parse_boot_d reads.
+DERIVED = {"rdtsc_pair", "cpu_workload", "cpu_workload_check", "syscall_fast_hv_entries", "done"}
+# What bench-main must report today, per boot; a missing one is a broken benchmark.
+GUEST_FIGURES = {"a": ("vcpu_switch", "hypercall_null", "hypercall_console_64b", "cpu_workload",
+                       "trap_ud_roundtrip", "trap_ud_roundtrip_iretq", "trap_pf_roundtrip",
+                       "syscall_bounce", "event_self", "event_cross_guest",
+                       "timer_deadline_late"),
+                 "d": ("syscall_fast",)}
+# Boot x: boot a's guests with page-table isolation forced on; its figures
+# are reported as NAME_xpti, beside boot a's (docs/benchmarks.md).
+GUEST_FIGURES["x"] = GUEST_FIGURES["a"]
+XPTI_SUFFIX = "_xpti"
+XPTI_CFG = "xpti = on\n"
+# Boots a and x let bench-main see hv's CR3 writes (include/hv/abi_cpu.h):
+# each figure's note says how many a sample cost.
+CR3_CFG = "measure_cr3_writes = yes\n"
+# Figures whose samples also wait (for console credit, a timer): their CR3
+# writes are mostly the waiting's, not the path's.
+CR3_NOT_PER_PATH = {"hypercall_console_64b", "timer_deadline_late", "cpu_workload"}
+# Boot d's CPU model: the fast gate skips hv only without SMAP under QEMU TCG.
+NO_SMAP_CPU = "max,smap=off"
+# Said beside the figure in the table (the JSON has no notes).
+FIGURE_NOTES = {
+    "trap_ud_roundtrip_iretq": "boot a (SMAP on): hv's SMAP quirk completes the iretq",
+    "syscall_fast": f"boot d, -cpu {NO_SMAP_CPU}",
+}
+
+BOOT_GUESTS = 32
+PEER_NAME = "bench-peer"  # the "typical small guest" of guest_overhead_bytes
+# event_cross_guest's receiver. Its ESP name sorts first, so it starts (sets
+# up and blocks) before bench-main and bench-peer first run.
+EVENT_NAME = "bench-event"
+EVENT_ESP_NAME = "bench-0-event"
+
+# Boots with hv's interrupts-off measurement (hv.cfg, [hv] measure_irq_off).
+IRQ_OFF_BOOTS = ("b", "c", "d", "e", "f")
+IRQ_OFF_CFG = "[hv]\nmeasure_irq_off = yes\n"
+# fairness_error_pct: ESP name (= guest name) -> hv.cfg weight; None: the
+# default (GUEST_DEFAULT_WEIGHT, guest-loader/guest_params.h).
+FAIR_GUESTS = {"fair-1": 256, "fair-2": 512, "fair-4": 1024, "fair-poll": None}
+FAIR_ATTACKER = "fair-poll"
+# timer_late_under_attack's two guests (ESP name = guest name).
+ATTACK_NAME = "bench-attack"
+TIMER_NAME = "bench-timer"
+
+
+def bench_h(name, value):
+    """A #define of bench/guests/bench.h that the guests and hv.cfg must agree on."""
+    with open(os.path.join(ROOT, "bench", "guests", "bench.h")) as f:
+        m = re.search(rf"^#define {name} ({value})\s*$", f.read(), re.M)
+    if not m:
+        sys.exit(f"bench: {name} not found in bench/guests/bench.h")
+    return m.group(1)
+
+
+def work_rounds():
+    """BENCH_WORK_ROUNDS: hv must run the same work as bench-main."""
+    return int(bench_h("BENCH_WORK_ROUNDS", r"\d+"))
+
+
+def names_cfg(names):
+    """hv.cfg sections naming guests whose ESP file name is not their name
+    (a guest's name comes from hv.cfg or its file name, never its note)."""
+    return "".join(f"[guest {f}]\nname = {n}\n" for f, n in names.items())
+
+
+def event_shm_cfg():
+    """hv.cfg's region shared by bench-main and bench-event (event_cross_guest)."""
+    name = bench_h("BENCH_EVENT_SHM", r'"[A-Za-z0-9_-]+"').strip('"')
+    return f"[shm {name}]\nsize = 4K\nmap = bench-main:rw {EVENT_NAME}:rw\n"
+
+
+def default_weight():
+    with open(os.path.join(ROOT, "guest-loader", "guest_params.h")) as f:
+        m = re.search(r"^#define GUEST_DEFAULT_WEIGHT (\d+)", f.read(), re.M)
+    if not m:
+        sys.exit("bench: GUEST_DEFAULT_WEIGHT not found in guest-loader/guest_params.h")
+    return int(m.group(1))
+
+
+def hypercall_names():
+    """{number: name} from include/hv/abi.h, for the causes hv reports."""
+    with open(os.path.join(ROOT, "include", "hv", "abi.h")) as f:
+        return {int(n): name for name, n in re.findall(r"^\s*HV_CALL_(\w+) = (\d+),", f.read(),
+                                                       re.M)}
+
+
+def fair_cfg():
+    """Boot f's hv.cfg: the weights and the region the four share."""
+    cfg = IRQ_OFF_CFG
+    for name, weight in FAIR_GUESTS.items():
+        if weight is not None:
+            cfg += f"[guest {name}]\nweight = {weight}\n"
+    return cfg + (f"[shm {fair_shm_name()}]\nsize = 4K\nmap = "
+                  + " ".join(f"{n}:rw" for n in FAIR_GUESTS) + "\n")
+
+
+def fair_shm_name():
+    with open(os.path.join(ROOT, "bench", "guests", "bench_fair.h")) as f:
+        m = re.search(r'^#define BENCH_FAIR_SHM "([A-Za-z0-9_-]+)"\s*$', f.read(), re.M)
+    if not m:
+        sys.exit("bench: BENCH_FAIR_SHM not found in bench/guests/bench_fair.h")
+    return m.group(1)
