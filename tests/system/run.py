@@ -27,6 +27,7 @@ import sched_cases  # noqa: E402,F401
 import mem_cases  # noqa: E402,F401
 import spec_cases  # noqa: E402,F401
 import irqoff_cases  # noqa: E402,F401
+import stumbles_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
