@@ -127,3 +127,115 @@ def test_real_pc_powers_off_when_asked(build):
     expect(problems, "hv: powering off (status 0)" in r.log, "no 'powering off (status 0)' line")
     expect(problems, SAFE_LINE not in r.log, "halted although hv.cfg asked to power off")
     return problems, r
+
+
+# --- make run, make debug, tests/run-all.sh (the Makefile, scripts/) ------------
+
+def make(build, workdir, target, images, extra=(), env_extra=None, timeout=300, stdin=None):
+    """`make TARGET` on an ESP of its own (ESP_IMG, ESP_TREE in workdir), as a
+    desktop user runs it: X11's DISPLAY is set."""
+    env = dict(os.environ, DISPLAY=":0", **(env_extra or {}))
+    env.pop("MAKEFLAGS", None)
+    env.pop("MFLAGS", None)
+    cmd = ["make", "--no-print-directory", "-C", ROOT, target, f"BUILD={build}",
+           f"ESP_IMG={workdir}/esp.img", f"ESP_TREE={workdir}/esp", f"IMAGES={images}",
+           "HV_CFG="] + list(extra)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                          stdin=stdin if stdin is not None else subprocess.DEVNULL)
+
+
+def images_folder(workdir, paths):
+    folder = os.path.join(workdir, "images")
+    os.makedirs(folder, exist_ok=True)
+    for p in paths:
+        with open(p, "rb") as src, open(os.path.join(folder, os.path.basename(p)), "wb") as out:
+            out.write(src.read())
+    return folder
+
+
+@system_test
+def test_make_run_says_hv_status(build):
+    """make run on a desktop (DISPLAY=:0 in the environment) boots, exits 0
+    after a good run and non-zero (make's 2) after a failed one, and its last
+    line names hv's status as the README says."""
+    problems = []
+    workdir = tempfile.mkdtemp(prefix="hv-makerun-", dir=os.path.join(build, "systest"))
+    log = ""
+    for name, guest, rc_ok, line in [
+            ("good", example("hello"), lambda rc: rc == 0,
+             "hv-qemu: hv ended with status 0 (everything ended well)"),
+            ("bad", test_guest(build, "exit-status"), lambda rc: rc == 2,
+             "hv-qemu: hv ended with status 1 (a guest failed)")]:
+        w = os.path.join(workdir, name)
+        os.makedirs(w)
+        p = make(build, w, "run", images_folder(w, [guest]),
+                 [f"RUN_DIR={w}/run", "TIMEOUT=120"])
+        log += f"--- make run ({name}): exit {p.returncode}\n{p.stdout}{p.stderr}"
+        expect(problems, "Parameter 'type' does not accept value" not in p.stderr,
+               f"make run ({name}) passed X11's DISPLAY to QEMU")
+        expect(problems, rc_ok(p.returncode), f"make run ({name}) exited {p.returncode}")
+        expect(problems, line in p.stderr, f"make run ({name}) lacks '{line}'")
+    return problems, Result(0, log, workdir=workdir)
+
+
+def processes_naming(text):
+    """PIDs of live processes whose command line contains `text`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+@system_test
+def test_make_debug_stops_qemu_with_gdb(build):
+    """make debug with gdb quitting at once (its input is empty): make ends
+    by itself and no QEMU of it is left running."""
+    problems = []
+    workdir = tempfile.mkdtemp(prefix="hv-makedebug-", dir=os.path.join(build, "systest"))
+    debug_dir = os.path.join(workdir, "debug")
+    # A port of its own: tests run in parallel and a user may be debugging.
+    port = 20000 + os.getpid() % 20000
+    try:
+        p = make(build, workdir, "debug", images_folder(workdir, [example("hello")]),
+                 [f"DEBUG_DIR={debug_dir}", f"GDB_PORT={port}"], timeout=120)
+        log = f"make debug: exit {p.returncode}\n{p.stdout}{p.stderr}"
+    except subprocess.TimeoutExpired as e:
+        log = f"make debug did not end in 120 s\n{e.stdout or ''}{e.stderr or ''}"
+        problems.append("make debug did not end by itself after gdb quit")
+    expect(problems, "Remote debugging using" in log, "gdb did not connect to QEMU")
+    time.sleep(1)
+    left = processes_naming(debug_dir + "/esp.img")
+    for pid in left:
+        os.kill(pid, 15)
+    expect(problems, not left, f"QEMU left running after gdb quit (pids {left})")
+    return problems, Result(0, log, workdir=workdir)
+
+
+@system_test
+def test_run_all_keeps_redirected_log(build):
+    """tests/run-all.sh (make test) with its output redirected to a file: the
+    unit-test and fuzz lines above the system tests stay in the file."""
+    problems = []
+    workdir = tempfile.mkdtemp(prefix="hv-runall-", dir=os.path.join(build, "systest"))
+    out_path = os.path.join(workdir, "make-test.log")
+    env = dict(os.environ, HV_FUZZ_SECONDS="1", HV_SYSTEM_ARGS="-k no-test-has-this-name")
+    with open(out_path, "w") as out:
+        p = subprocess.run([os.path.join(ROOT, "tests/run-all.sh"), workdir,
+                            os.path.join(build, "unit", "config")],
+                           cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=180)
+    with open(out_path) as f:
+        log = f.read()
+    expect(problems, p.returncode == 0, f"run-all.sh exited {p.returncode}")
+    expect(problems, "\nunit: " in "\n" + log and "PASS config/" in log,
+           "the unit-test lines are missing from the redirected log")
+    expect(problems, "PASS fuzz/elf_image" in log, "the fuzz line is missing from the redirected log")
+    expect(problems, "system: 0 passed, 0 failed" in log, "the system tests' line is missing")
+    expect(problems, log.rstrip().endswith("passed, 0 failed"), "no closing 'N passed, 0 failed' line")
+    return problems, Result(0, log, workdir=workdir)
