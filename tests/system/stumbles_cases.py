@@ -3,6 +3,7 @@ runner, and the user-facing scripts (make run, make debug, hv-qemu,
 tests/run-all.sh)."""
 
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -239,3 +240,69 @@ def test_run_all_keeps_redirected_log(build):
     expect(problems, "system: 0 passed, 0 failed" in log, "the system tests' line is missing")
     expect(problems, log.rstrip().endswith("passed, 0 failed"), "no closing 'N passed, 0 failed' line")
     return problems, Result(0, log, workdir=workdir)
+
+
+# --- scripts/hv-qemu's options ----------------------------------------------------
+
+@system_test
+def test_hv_qemu_help_names_every_option(build):
+    """--help exits 0 and documents every option the runner parses (read from
+    its own case labels); the README names the ones make run does not set."""
+    runner = os.path.join(ROOT, "scripts/hv-qemu")
+    p = subprocess.run([runner, "--help"], capture_output=True, text=True, timeout=30)
+    with open(runner) as f:
+        source = f.read()
+    parsed = sorted(set(re.findall(r"^\s+(?:-h\|)?(--[a-z][a-z-]+)\)", source, re.M)))
+    problems = []
+    expect(problems, p.returncode == 0, f"--help exited {p.returncode}")
+    expect(problems, len(parsed) >= 15, f"found only {len(parsed)} options in the runner: {parsed}")
+    for opt in parsed:
+        expect(problems, re.search(rf"^\s+(?:-\w, )?{re.escape(opt)}\b", p.stdout, re.M),
+               f"--help does not document {opt}")
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    for opt in ["--help", "--serial", "--qmp", "--cfg", "--qemu-arg", "--real-pc"]:
+        expect(problems, re.search(rf"`[^`]*{re.escape(opt)}\b", readme),
+               f"the README does not name {opt}")
+    bad = subprocess.run([runner, "--no-such-option"], capture_output=True, text=True, timeout=30)
+    expect(problems, bad.returncode == 126 and "--help" in bad.stderr,
+           "an unknown option is not refused with a pointer to --help")
+    return problems, Result(0, p.stdout + bad.stderr)
+
+
+@system_test
+def test_hv_qemu_passes_extra_qemu_args(build):
+    """--qemu-arg goes to QEMU after the runner's own arguments: -m 512 after
+    the runner's -m 256 gives hv about 512 MiB."""
+    boot = Boot(images=[example("hello")], mem=256, timeout=120)
+    workdir = tempfile.mkdtemp(prefix="hv-qemuarg-", dir=os.path.join(build, "systest"))
+    esp = build_esp(build, boot, workdir)
+    cmd = qemu_command(boot, esp, workdir) + ["--qemu-arg", "-m", "--qemu-arg", "512"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    r = Result(p.returncode, serial_text(workdir) + p.stderr, workdir=workdir)
+    m = re.search(r"^hv: memory: (\d+) MiB usable", r.log, re.M)
+    problems = []
+    expect(problems, r.status == 0, f"status {r.status}")
+    expect(problems, m and int(m.group(1)) > 400,
+           f"hv saw {m.group(1) if m else 'no'} MiB: the extra -m 512 did not reach QEMU")
+    return problems, r
+
+
+@system_test
+def test_serial_on_terminal_without_screen_clearing(build):
+    """--serial stdio (make run): the firmware's clear-screen and cursor
+    sequences do not reach the terminal; hv's lines do."""
+    boot = Boot(images=[example("hello")], timeout=120)
+    workdir = tempfile.mkdtemp(prefix="hv-stdio-", dir=os.path.join(build, "systest"))
+    esp = build_esp(build, boot, workdir)
+    cmd = qemu_command(boot, esp, workdir)
+    cmd[cmd.index("--serial") + 1] = "stdio"
+    p = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL)
+    out = p.stdout.decode("utf-8", "replace")
+    r = Result(p.returncode, out.replace("\r\n", "\n") + p.stderr.decode(), workdir=workdir)
+    problems = []
+    expect(problems, r.status == 0, f"status {r.status}")
+    expect(problems, "hv: powering off (status 0)" in r.log, "hv's lines did not reach stdout")
+    controls = sorted(set(re.findall(r"\x1b(?:\[[0-9;?]*[A-Za-ln-z]|c)", out)))
+    expect(problems, not controls, f"screen control sequences reached the terminal: {controls}")
+    return problems, r
