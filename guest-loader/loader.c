@@ -341,18 +341,30 @@ unsigned loader_start_guests(const struct handoff *h)
     size_t shm_len;
     const char *shm_cfg = cfg_text(h, &shm_len);
     shm_configure(shm_cfg, shm_len);
-    const char *names[HANDOFF_MAX_FILES];
+    const struct handoff_file *files = h->file_count ? phys_to_virt(h->files_phys) : NULL;
     for (uint32_t i = 0; i < h->file_count; i++) {
-        names[i] = h->files[i].name;
-        if (h->files[i].status != HANDOFF_FILE_OK)
+        if (files[i].status != HANDOFF_FILE_OK)
             rejected++;
-        else if (start_one(h, &h->files[i]))
+        else if (start_one(h, &files[i]))
             started++;
     }
     size_t cfg_len;
     const char *cfg = cfg_text(h, &cfg_len);
-    if (cfg)
-        guest_params_unknown_sections(cfg, cfg_len, names, h->file_count, report_unknown_section,
-                                      NULL);
+    if (cfg && h->file_count) {
+        /* As many names as files: the folder's size is up to the user. */
+        size_t bytes = (size_t)h->file_count * sizeof(const char *);
+        const char **names = kmalloc(bytes);
+        if (names) {
+            for (uint32_t i = 0; i < h->file_count; i++)
+                names[i] = files[i].name;
+            guest_params_unknown_sections(cfg, cfg_len, names, h->file_count,
+                                          report_unknown_section, NULL);
+            kfree(names, bytes);
+        } else {
+            log_warn("hv.cfg: no memory to check [guest] sections against the files");
+        }
+    } else if (cfg) {
+        guest_params_unknown_sections(cfg, cfg_len, NULL, 0, report_unknown_section, NULL);
+    }
     return started;
 }

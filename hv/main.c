@@ -30,6 +30,8 @@
 #include "vcpu/syscall.h"
 
 static struct acpi_info acpi;
+/* Files of \images the stub found but could not list: a failed run. */
+static uint32_t files_not_read;
 
 static void acpi_warning(void *arg, const char *msg)
 {
@@ -44,8 +46,9 @@ static void log_images(const struct handoff *h)
         return;
     }
     log_info("esp: %u file(s) in \\images", h->file_count);
+    const struct handoff_file *files = h->file_count ? phys_to_virt(h->files_phys) : NULL;
     for (uint32_t i = 0; i < h->file_count; i++) {
-        const struct handoff_file *f = &h->files[i];
+        const struct handoff_file *f = &files[i];
         static const char *const problems[] = {
             [HANDOFF_FILE_TOO_LARGE] = "larger than 256 MiB, not read",
             [HANDOFF_FILE_READ_ERROR] = "could not be read",
@@ -59,9 +62,10 @@ static void log_images(const struct handoff *h)
                       f->status < sizeof(problems) / sizeof(problems[0]) && problems[f->status]
                           ? problems[f->status] : "unknown problem");
     }
+    files_not_read = h->files_skipped;
     if (h->files_skipped)
-        log_error("esp: %u more file(s) ignored: at most %u are read", h->files_skipped,
-                  HANDOFF_MAX_FILES);
+        log_error("esp: %u more file(s) in \\images not read: the UEFI stub had no memory "
+                  "to list them", h->files_skipped);
 }
 
 static void log_memory(const struct handoff *h)
@@ -147,6 +151,10 @@ static void all_guests_ended(void)
     unsigned rejected = loader_rejected_images();
     if (rejected) {
         log_error("%u image(s) of \\images were rejected (see above)", rejected);
+        status = HV_EXIT_GUEST_FAILED;
+    }
+    if (files_not_read) {
+        log_error("%u file(s) of \\images were not read (see above)", files_not_read);
         status = HV_EXIT_GUEST_FAILED;
     }
     power_off(status);

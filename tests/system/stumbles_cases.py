@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import ROOT, Boot, Qmp, Result, build_esp, qemu_command
+from harness import ROOT, Boot, Qmp, Result, build_esp, qemu_command, run
 from registry import system_test
 
 SAFE_LINE = "safe to power off now"
@@ -305,4 +305,22 @@ def test_serial_on_terminal_without_screen_clearing(build):
     expect(problems, "hv: powering off (status 0)" in r.log, "hv's lines did not reach stdout")
     controls = sorted(set(re.findall(r"\x1b(?:\[[0-9;?]*[A-Za-ln-z]|c)", out)))
     expect(problems, not controls, f"screen control sequences reached the terminal: {controls}")
+    return problems, r
+
+
+# --- \images of any size (efi/esp_files.c) ----------------------------------------
+
+@system_test
+def test_more_than_128_images_all_run(build):
+    """140 images (the stub's table once held 128): every one is read and
+    started, each guest ends well, and the run's status is 0."""
+    count = 140
+    images = [(example("hello"), f"g{i:03d}") for i in range(count)]
+    r = run(build, Boot(images=images, mem=1024, timeout=300), "many-images")
+    problems = []
+    expect(problems, f"hv: esp: {count} file(s) in \\images" in r.log, f"not {count} files listed")
+    expect(problems, f"hv: {count} guest(s) started" in r.log, f"not {count} guests started")
+    expect(problems, f"hv: summary: {count} guest(s)" in r.log, f"not {count} guests in the summary")
+    expect(problems, "not read" not in r.log and "more file(s)" not in r.log, "files were left out")
+    expect(problems, r.status == 0, f"status {r.status}, expected 0")
     return problems, r
