@@ -86,7 +86,9 @@ static void setup_acpi(const struct handoff *h)
         log_warn("acpi: the RSDP at 0x%lx is invalid; ACPI ignored", (unsigned long)h->rsdp_phys);
         return;
     }
-    log_info("acpi: revision %u, %u CPU(s), local APIC at 0x%lx, HPET %s, PM timer %s",
+    /* Until hv brings up the other CPUs, say so where their count is. */
+    log_info("acpi: revision %u, %u CPU(s), hv uses 1 (SMP: not yet), local APIC at 0x%lx, "
+             "HPET %s, PM timer %s",
              acpi.revision, acpi.cpu_count, (unsigned long)acpi.lapic_phys,
              acpi.have_hpet ? "yes" : "no", acpi.have_pm_timer ? "yes" : "no");
 }
@@ -125,6 +127,16 @@ static void start_partition_schedule(const struct handoff *h)
         sched_set_partitions(&plan);
 }
 
+/* The boot header scrolls off the screen within a second of a busy boot;
+ * the end of the run shows it again, just above the closing line. */
+static void repeat_boot_header(void)
+{
+    static const char *const header[] = {"hv ", "cpu: ", "console: serial ", "memory: ",
+                                          "acpi: "};
+    log_info("boot header, repeated:");
+    log_repeat_kept(header, sizeof(header) / sizeof(header[0]));
+}
+
 /* Pages of [shm] regions given back per interrupts-off stretch at the end
  * of the run (each ~60 instructions). */
 #define SHM_FREE_STEP_PAGES 64
@@ -141,6 +153,7 @@ static void all_guests_ended(void)
     int status = guest_summary();
     entry_report();
     mitigations_report();
+    repeat_boot_header();
     /* Everything guests caused comes back: checked, one line either way.
      * Their console lines go out first: an ended guest's output buffer is
      * freed only once its last line has been sent, and the guest

@@ -324,3 +324,29 @@ def test_more_than_128_images_all_run(build):
     expect(problems, "not read" not in r.log and "more file(s)" not in r.log, "files were left out")
     expect(problems, r.status == 0, f"status {r.status}, expected 0")
     return problems, r
+
+
+# --- what the screen keeps (hv/main.c, hv/console/log.c) --------------------------
+
+@system_test
+def test_boot_header_on_screen_at_the_end(build):
+    """60 guests push the boot header far off the 50-row screen; at the end
+    the screen shows it again above the closing line: CPU protections,
+    console, memory, and how many CPUs hv uses of those ACPI lists."""
+    images = [(example("hello"), f"g{i:02d}") for i in range(60)]
+    boot = Boot(images=images, serial=False, smp=2, mem=512, timeout=180)
+    r, running = boot_real_pc(build, boot, "header", lambda t: SAFE_LINE in t, screen=True,
+                              settle=0)
+    problems = []
+    screen = r.screen
+    expect(problems, SAFE_LINE in screen, "the run did not reach its end on screen")
+    expect(problems, "hv: boot header, repeated:" in screen, "no repeated boot header on screen")
+    for needle in ["hv:   hv ", "hv:   cpu: ", "protections: WP on", "hv:   console: serial absent",
+                   "hv:   memory: ", "hv:   acpi: revision", "2 CPU(s), hv uses 1 (SMP: not yet)"]:
+        expect(problems, needle in screen, f"'{needle}' not on the screen at the end")
+    lines = screen.splitlines()
+    header_at = next((i for i, l in enumerate(lines) if "boot header, repeated" in l), None)
+    expect(problems, header_at is None or not any("hv: console: serial absent" in l
+                                                  for l in lines[:header_at]),
+           "the original boot header is still on screen: the test does not show the repeat")
+    return problems, r
