@@ -20,53 +20,21 @@ void power_init(const struct handoff *h, const struct power_config *cfg)
     config = *cfg;
 }
 
-static const char *status_meaning(int status)
-{
-    switch (status) {
-    case HV_EXIT_OK:
-        return "everything ended well";
-    case HV_EXIT_GUEST_FAILED:
-        return "a guest failed";
-    case HV_EXIT_BOOT_FAILED:
-        return "hv could not set the machine up";
-    case HV_EXIT_PANIC:
-        return "hypervisor panic";
-    default:
-        return "unknown";
-    }
-}
-
 /* `why` names the setting that chose halting, if one did: " (key = value)". */
 static void __attribute__((noreturn)) halt_with(int status, const char *why)
 {
     if (status == HV_EXIT_OK)
-        log_info("halted with status 0%s: %s; safe to power off now", why, status_meaning(status));
+        log_info("halted with status 0%s: %s; safe to power off now", why,
+                 power_status_meaning(status));
     else
         log_error("halted with status %d%s: %s, the report above says why; safe to power off now",
-                  status, why, status_meaning(status));
+                  status, why, power_status_meaning(status));
     log_flush();
     halt_forever();
 }
 
-void power_off(int status)
+static void __attribute__((noreturn)) firmware_power_off(int status)
 {
-    irq_disable();
-    if (config.halt_at_end)
-        halt_with(status, " (halt_at_end = yes)");
-    if (config.qemu_exit_port) {
-        log_info("powering off (status %d)", status);
-        log_flush();
-        /* isa-debug-exit: QEMU exits with (value << 1) | 1. The offset keeps
-         * every hv status clear of QEMU's own exit codes (1 on a start-up
-         * error); scripts/hv-qemu turns it back into `status`. */
-        outl(config.qemu_exit_port, QEMU_EXIT_STATUS_BASE + (uint32_t)status);
-        log_error("qemu_exit_port 0x%x did not end the machine", config.qemu_exit_port);
-        halt_with(status, "");
-    }
-    if (!config.power_off_at_end)
-        halt_with(status, "");
-    if (status != HV_EXIT_OK && config.halt_on_failure)
-        halt_with(status, " (halt_on_failure = yes)");
     if (reset_system && boot_tables) {
         log_info("powering off (status %d)", status);
         log_flush();
@@ -78,6 +46,36 @@ void power_off(int status)
                                      0);
         write_cr3(own_tables); /* the consoles are mapped only there */
         log_error("the firmware did not power the machine off");
+    }
+    halt_with(status, "");
+}
+
+static void __attribute__((noreturn)) qemu_exit(int status)
+{
+    log_info("powering off (status %d)", status);
+    log_flush();
+    /* isa-debug-exit: QEMU exits with (value << 1) | 1. The offset keeps
+     * every hv status clear of QEMU's own exit codes (1 on a start-up
+     * error); scripts/hv-qemu turns it back into `status`. */
+    outl(config.qemu_exit_port, QEMU_EXIT_STATUS_BASE + (uint32_t)status);
+    log_error("qemu_exit_port 0x%x did not end the machine", config.qemu_exit_port);
+    halt_with(status, "");
+}
+
+void power_off(int status)
+{
+    irq_disable();
+    switch (power_end_rule(&config, status)) {
+    case POWER_END_HALT_ASKED:
+        halt_with(status, " (halt_at_end = yes)");
+    case POWER_END_QEMU_EXIT:
+        qemu_exit(status);
+    case POWER_END_POWER_OFF:
+        firmware_power_off(status);
+    case POWER_END_HALT_FAILURE:
+        halt_with(status, " (halt_on_failure = yes)");
+    case POWER_END_HALT:
+        break;
     }
     halt_with(status, "");
 }
