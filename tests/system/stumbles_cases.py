@@ -350,3 +350,26 @@ def test_boot_header_on_screen_at_the_end(build):
                                                   for l in lines[:header_at]),
            "the original boot header is still on screen: the test does not show the repeat")
     return problems, r
+
+
+@system_test
+def test_mkesp_refuses_the_runners_setting(build):
+    """An ESP for a real PC never carries qemu_exit_port: mkesp refuses an
+    hv.cfg that sets it, and takes one that does not."""
+    workdir = tempfile.mkdtemp(prefix="hv-mkesp-", dir=os.path.join(build, "systest"))
+    problems = []
+    log = ""
+    for name, text, ok in [("qemu", "[hv]\n  qemu_exit_port = 0xf4\n", False),
+                           ("pc", "[hv]\npower_off_at_end = yes\n", True)]:
+        cfg = os.path.join(workdir, name + ".cfg")
+        with open(cfg, "w") as f:
+            f.write(text)
+        p = subprocess.run([os.path.join(ROOT, "scripts/mkesp.sh"), "--efi",
+                            os.path.join(build, "hv.efi"), "--cfg", cfg,
+                            "--out", os.path.join(workdir, name + ".img")],
+                           capture_output=True, text=True, timeout=60)
+        log += f"{name}: exit {p.returncode}\n{p.stderr}"
+        expect(problems, (p.returncode == 0) == ok,
+               f"mkesp {'refused' if ok else 'took'} an hv.cfg {'without' if ok else 'with'} qemu_exit_port")
+    expect(problems, "qemu_exit_port" in log, "the refusal does not name qemu_exit_port")
+    return problems, Result(0, log, workdir=workdir)
