@@ -8,6 +8,7 @@
 #include "hv/console/fbcon.h"
 #include "hv/console/log.h"
 #include "hv/console/serial.h"
+#include "hv/console/status_line.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
@@ -91,6 +92,7 @@ static void setup_acpi(const struct handoff *h)
              "HPET %s, PM timer %s",
              acpi.revision, acpi.cpu_count, (unsigned long)acpi.lapic_phys,
              acpi.have_hpet ? "yes" : "no", acpi.have_pm_timer ? "yes" : "no");
+    status_line_set_cpus(1, acpi.cpu_count);
 }
 
 /* The deliberate fault of the debug_fault option: a write through a null
@@ -151,6 +153,7 @@ static void all_guests_ended(void)
         irqoff_interrupt_window();
     irqoff_report();
     int status = guest_summary();
+    fbcon_status_now(); /* the guests' final states, before they are released */
     entry_report();
     mitigations_report();
     repeat_boot_header();

@@ -373,3 +373,29 @@ def test_mkesp_refuses_the_runners_setting(build):
                f"mkesp {'refused' if ok else 'took'} an hv.cfg {'without' if ok else 'with'} qemu_exit_port")
     expect(problems, "qemu_exit_port" in log, "the refusal does not name qemu_exit_port")
     return problems, Result(0, log, workdir=workdir)
+
+
+@system_test
+def test_status_line_at_the_top_live(build):
+    """The screen's top row is a status line, refreshed while guests run:
+    hv's version, CPUs used of those there are, uptime (growing), each
+    guest's state and share; at the end it shows how each guest ended."""
+    seen = []
+
+    def watch(text):
+        top = text.splitlines()[0] if text else ""
+        seen.append(top)
+        return SAFE_LINE in text
+
+    boot = Boot(images=[test_guest(build, "sleeper"), example("hello")],
+                cfg="[hv]\ntime_limit_ms = 6000\n", serial=False, smp=2, timeout=120)
+    r, running = boot_real_pc(build, boot, "status", watch, screen=True, settle=0)
+    problems = []
+    live = [t for t in seen if " sleeper wait " in t]
+    head = re.compile(r"^hv \d+\.\d+\.\d+ \| 1 of 2 CPU\(s\) used \| up (\d+)\.(\d) s \|")
+    ups = sorted({int(m.group(1)) * 10 + int(m.group(2)) for t in live for m in [head.match(t)] if m})
+    expect(problems, len(ups) >= 2, f"no live status line with a growing uptime; top rows seen: {seen[:6]}")
+    final = r.screen.splitlines()[0] if r.screen else ""
+    expect(problems, head.match(final) and " sleeper ended " in final and " hello exit 0 " in final,
+           f"the final status line does not say how the guests ended: '{final}'")
+    return problems, r
