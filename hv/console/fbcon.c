@@ -117,9 +117,10 @@ static void refresh_status(void)
     }
 }
 
+/* Not the status line: that is fbcon_idle's and fbcon_status_now's, never
+ * a panic's (its report must not depend on walking the guests). */
 static void flush(bool (*stop)(void))
 {
-    refresh_status();
     if (!dirty && pass_row == 0 && pass_col == 0)
         return;
     if (pass_row == 0 && pass_col == 0)
