@@ -399,3 +399,23 @@ def test_status_line_at_the_top_live(build):
     expect(problems, head.match(final) and " sleeper ended " in final and " hello exit 0 " in final,
            f"the final status line does not say how the guests ended: '{final}'")
     return problems, r
+
+
+@system_test
+def test_readme_names_every_package_deps_installs(build):
+    """The README's quick start lists every Debian package scripts/deps.sh
+    installs (a new user reads it to know what will be installed)."""
+    with open(os.path.join(ROOT, "scripts/deps.sh")) as f:
+        deps = f.read()
+    block = re.search(r"^packages=\((.*?)^\)", deps, re.M | re.S)
+    packages = re.findall(r"^\s*([^#\n]+)", block.group(1), re.M) if block else []
+    packages = [p for line in packages for p in line.split()]
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    quick = readme[readme.find("## Quick start"):readme.find("## Building")]
+    problems = []
+    expect(problems, len(packages) >= 8, f"read only {packages} from scripts/deps.sh")
+    for p in packages:
+        expect(problems, re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", quick),
+               f"the README's quick start does not name {p}")
+    return problems, Result(0, " ".join(packages))
