@@ -14,10 +14,19 @@ SMP     ?= 1
 MEM     ?= 256
 MACHINE ?= q35
 CPU     ?= max
-DISPLAY ?= none
+# Not DISPLAY: X11 sets that to ":0" in every desktop's environment.
+QEMU_DISPLAY ?= none
 ICOUNT  ?= 0
 TIMEOUT ?= 300
 HV_CFG  ?= $(if $(filter images,$(IMAGES)),guest/examples/hv.cfg)
+QEMU_ARGS ?=
+# Where `make` puts the ESP and where `make run` and `make debug` work.
+ESP_IMG  ?= $(BUILD)/esp.img
+ESP_TREE ?= $(BUILD)/esp
+RUN_DIR  ?= $(BUILD)/run
+DEBUG_DIR ?= $(BUILD)/debug
+GDB_PORT ?= 1234
+DEBUG_TIMEOUT ?= 3600
 
 WARN := -Wall -Wextra -Werror
 
@@ -128,12 +137,12 @@ ESP_IMAGES := $(sort $(wildcard $(IMAGES)/*) $(if $(filter images,$(IMAGES)),$(G
 # depends on IMAGES and HV_CFG, which make cannot see change.
 .PHONY: FORCE
 FORCE:
-$(BUILD)/esp.img: $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh FORCE
+$(ESP_IMG): $(BUILD)/hv.efi $(ESP_IMAGES) $(HV_CFG) scripts/mkesp.sh FORCE
 	scripts/mkesp.sh --efi $(BUILD)/hv.efi --images $(IMAGES) $(if $(HV_CFG),--cfg $(HV_CFG)) \
-		--tree $(BUILD)/esp --out $@
+		--tree $(ESP_TREE) --out $@
 
 .PHONY: all
-all: $(BUILD)/hv.efi $(BUILD)/esp.img
+all: $(BUILD)/hv.efi $(ESP_IMG)
 
 # --- Secure Boot: `make sign KEY=db.key CERT=db.pem` ---------------------------
 # Writes $(BUILD)/hv-signed.efi (hv.efi stays unsigned, so a rebuild never
@@ -180,20 +189,23 @@ deps:
 	@scripts/deps.sh
 
 # --- running ----------------------------------------------------------------
+# make can only exit 0 or 2: hv-qemu's last line names hv's own status
+# (README, "Running in QEMU").
+RUNNER_ARGS = --esp $(ESP_IMG) --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) \
+	--display $(QEMU_DISPLAY) $(foreach a,$(QEMU_ARGS),--qemu-arg $(a))
+
 .PHONY: run
 run: deps
 	@$(MAKE) --no-print-directory all
-	scripts/hv-qemu --esp $(BUILD)/esp.img --workdir $(BUILD)/run --smp $(SMP) --mem $(MEM) \
-		--machine $(MACHINE) --cpu $(CPU) --display $(DISPLAY) --timeout $(TIMEOUT) \
+	scripts/hv-qemu $(RUNNER_ARGS) --workdir $(RUN_DIR) --timeout $(TIMEOUT) \
 		$(if $(filter 1,$(ICOUNT)),--icount)
 
 # gdb on the core, which is linked at a fixed address: its symbols are right
-# as they are. QEMU waits for gdb; `continue` boots.
+# as they are. QEMU waits for gdb; `continue` boots; quitting gdb stops QEMU.
 .PHONY: debug
 debug: deps all
-	scripts/hv-qemu --esp $(BUILD)/esp.img --workdir $(BUILD)/debug --smp $(SMP) --mem $(MEM) \
-		--machine $(MACHINE) --cpu $(CPU) --display $(DISPLAY) --timeout 0 --gdb &
-	gdb -q $(BUILD)/hv-core.elf -ex 'target remote localhost:1234' -ex 'hbreak hv_main'
+	scripts/hv-debug --elf $(BUILD)/hv-core.elf --port $(GDB_PORT) --workdir $(DEBUG_DIR) \
+		--timeout $(DEBUG_TIMEOUT) -- $(RUNNER_ARGS)
 
 # --- tests ------------------------------------------------------------------
 UNIT_TESTS :=
@@ -250,7 +262,7 @@ help:
 	@echo "make         build build/hv.efi and the ESP (build/esp/, build/esp.img)"
 	@echo "make disk-image  build/hv-usb.img: a GPT disk with a FAT32 ESP, for dd onto a USB stick"
 	@echo "make usb DEV=/dev/sdX  write that image to a USB stick (checks it, asks first unless YES=1)"
-	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU DISPLAY ICOUNT TIMEOUT)"
+	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU QEMU_DISPLAY ICOUNT TIMEOUT QEMU_ARGS)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"

@@ -61,17 +61,36 @@ static int name_compare(const char *a, const char *b)
     return (unsigned char)*a - (unsigned char)*b;
 }
 
-static void sort_files_by_name(struct handoff *h)
+static void swap_files(struct handoff_file *a, struct handoff_file *b)
 {
-    /* Insertion sort: at most HANDOFF_MAX_FILES entries. */
-    for (uint32_t i = 1; i < h->file_count; i++) {
-        struct handoff_file tmp = h->files[i];
-        uint32_t j = i;
-        while (j > 0 && name_compare(h->files[j - 1].name, tmp.name) > 0) {
-            h->files[j] = h->files[j - 1];
-            j--;
-        }
-        h->files[j] = tmp;
+    struct handoff_file t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Heapsort: O(n log n) in place, for a folder of any size. */
+static void sift_down(struct handoff_file *f, uint32_t root, uint32_t n)
+{
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && name_compare(f[child].name, f[child + 1].name) < 0)
+            child++;
+        if (name_compare(f[root].name, f[child].name) >= 0)
+            return;
+        swap_files(&f[root], &f[child]);
+        root = child;
+    }
+}
+
+static void sort_files_by_name(struct handoff_file *f, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;)
+        sift_down(f, i, n);
+    for (uint32_t end = n; end-- > 1;) {
+        swap_files(&f[0], &f[end]);
+        sift_down(f, 0, end);
     }
 }
 
@@ -117,6 +136,46 @@ static void read_one_image(EFI_FILE_HANDLE dir, const EFI_FILE_INFO *entry, stru
     uefi_call_wrapper(f->Close, 1, f);
 }
 
+/* Calls `each` for every plain file of `dir` from its start; returns how
+ * many there were. */
+static uint32_t for_each_file(EFI_FILE_HANDLE dir, EFI_FILE_INFO *entry, UINTN buf_size,
+                              void (*each)(void *arg, EFI_FILE_HANDLE dir,
+                                           const EFI_FILE_INFO *entry),
+                              void *arg)
+{
+    uint32_t n = 0;
+    uefi_call_wrapper(dir->SetPosition, 2, dir, 0);
+    for (;;) {
+        UINTN size = buf_size;
+        EFI_STATUS st = uefi_call_wrapper(dir->Read, 3, dir, &size, entry);
+        if (EFI_ERROR(st) || size == 0)
+            break; /* end of directory, or an entry with an absurdly long name */
+        if (entry->Attribute & EFI_FILE_DIRECTORY)
+            continue;
+        if (each)
+            each(arg, dir, entry);
+        if (n < UINT32_MAX)
+            n++;
+    }
+    return n;
+}
+
+struct reading {
+    struct handoff *h;
+    struct handoff_file *table;
+    uint32_t room;
+};
+
+static void read_listed(void *arg, EFI_FILE_HANDLE dir, const EFI_FILE_INFO *entry)
+{
+    struct reading *r = arg;
+    if (r->h->file_count == r->room) {
+        r->h->files_skipped++; /* the folder grew since it was counted */
+        return;
+    }
+    read_one_image(dir, entry, &r->table[r->h->file_count++]);
+}
+
 static void read_images(EFI_FILE_HANDLE root, struct handoff *h)
 {
     EFI_FILE_HANDLE dir = NULL;
@@ -131,22 +190,22 @@ static void read_images(EFI_FILE_HANDLE root, struct handoff *h)
         uefi_call_wrapper(dir->Close, 1, dir);
         return;
     }
-    for (;;) {
-        UINTN size = buf_size;
-        EFI_STATUS st = uefi_call_wrapper(dir->Read, 3, dir, &size, entry);
-        if (EFI_ERROR(st) || size == 0)
-            break; /* end of directory, or an entry with an absurdly long name */
-        if (entry->Attribute & EFI_FILE_DIRECTORY)
-            continue;
-        if (h->file_count == HANDOFF_MAX_FILES) {
-            h->files_skipped++;
-            continue;
-        }
-        read_one_image(dir, entry, &h->files[h->file_count++]);
+    /* Counted first, so the table is as large as the folder needs: how
+     * many guests a PC runs is up to its memory. */
+    uint32_t found = for_each_file(dir, entry, buf_size, NULL, NULL);
+    uint64_t bytes = (uint64_t)found * sizeof(struct handoff_file);
+    struct handoff_file *table =
+        found ? stub_alloc_pages((bytes + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE) : NULL;
+    if (found && !table) {
+        h->files_skipped = found;
+    } else if (found) {
+        struct reading r = {h, table, found};
+        for_each_file(dir, entry, buf_size, read_listed, &r);
+        sort_files_by_name(table, h->file_count);
+        h->files_phys = (uint64_t)table;
     }
     FreePool(entry);
     uefi_call_wrapper(dir->Close, 1, dir);
-    sort_files_by_name(h);
 }
 
 void stub_read_esp(EFI_HANDLE image, struct handoff *h)
@@ -161,4 +220,7 @@ void stub_read_esp(EFI_HANDLE image, struct handoff *h)
     uefi_call_wrapper(root->Close, 1, root);
     Print(L"hv: read %u file(s) from \\images%s\r\n", h->file_count,
           h->images_dir_found ? L"" : L" (folder missing)");
+    if (h->files_skipped)
+        Print(L"hv: %u more file(s) in \\images not read: no memory to list them\r\n",
+              h->files_skipped);
 }

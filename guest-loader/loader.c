@@ -393,18 +393,30 @@ unsigned loader_start_guests(const struct handoff *h)
     if (image_policy_built_in.active)
         log_info("image policy: %lu hash(es) built into hv; images not listed are refused",
                  (unsigned long)image_policy_built_in.count);
-    const char *names[HANDOFF_MAX_FILES];
+    const struct handoff_file *files = h->file_count ? phys_to_virt(h->files_phys) : NULL;
     for (uint32_t i = 0; i < h->file_count; i++) {
-        names[i] = h->files[i].name;
-        if (h->files[i].status != HANDOFF_FILE_OK)
+        if (files[i].status != HANDOFF_FILE_OK)
             rejected++;
-        else if (start_one(h, &h->files[i]))
+        else if (start_one(h, &files[i]))
             started++;
     }
     size_t cfg_len;
     const char *cfg = cfg_text(h, &cfg_len);
-    if (cfg)
-        guest_params_unknown_sections(cfg, cfg_len, names, h->file_count, report_unknown_section,
-                                      NULL);
+    if (cfg && h->file_count) {
+        /* As many names as files: the folder's size is up to the user. */
+        size_t bytes = (size_t)h->file_count * sizeof(const char *);
+        const char **names = kmalloc(bytes);
+        if (names) {
+            for (uint32_t i = 0; i < h->file_count; i++)
+                names[i] = files[i].name;
+            guest_params_unknown_sections(cfg, cfg_len, names, h->file_count,
+                                          report_unknown_section, NULL);
+            kfree(names, bytes);
+        } else {
+            log_warn("hv.cfg: no memory to check [guest] sections against the files");
+        }
+    } else if (cfg) {
+        guest_params_unknown_sections(cfg, cfg_len, NULL, 0, report_unknown_section, NULL);
+    }
     return started;
 }

@@ -13,10 +13,9 @@
 #include "hv/mm/memmap.h"
 
 #define HANDOFF_MAGIC 0x66666f646e616876ULL /* "hvhandoff" (truncated), little endian */
-#define HANDOFF_VERSION 1
+#define HANDOFF_VERSION 2
 
 #define HANDOFF_MAX_MEM_RANGES 1024
-#define HANDOFF_MAX_FILES 128
 #define HANDOFF_FILE_NAME_MAX 64
 
 /* Where the core is linked and where all physical memory is mapped. */
@@ -123,10 +122,15 @@ struct handoff {
     bool config_too_large;
 
     bool secure_boot;            /* the firmware enforced Secure Boot on hv.efi */
+    /* The files of \images: an array of file_count entries, sorted by name,
+     * in loader-data pages of its own (sized to the folder, so the limit
+     * is memory, not a table). files_skipped counts files found but not
+     * listed (no memory for the table, or the folder grew while read):
+     * the run then ends with a failure status. */
     bool images_dir_found;
-    uint32_t file_count;         /* files of \images, sorted by name */
-    uint32_t files_skipped;      /* beyond HANDOFF_MAX_FILES */
-    struct handoff_file files[HANDOFF_MAX_FILES];
+    uint32_t file_count;
+    uint32_t files_skipped;
+    uint64_t files_phys; /* 0 when file_count is 0 */
 
     uint32_t mem_count;
     bool mem_truncated; /* the firmware map had more than HANDOFF_MAX_MEM_RANGES */

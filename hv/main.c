@@ -9,6 +9,7 @@
 #include "hv/console/ps2.h"
 #include "hv/console/log.h"
 #include "hv/console/serial.h"
+#include "hv/console/status_line.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
@@ -33,6 +34,8 @@
 #include "vcpu/syscall.h"
 
 static struct acpi_info acpi;
+/* Files of \images the stub found but could not list: a failed run. */
+static uint32_t files_not_read;
 
 static void acpi_warning(void *arg, const char *msg)
 {
@@ -47,8 +50,9 @@ static void log_images(const struct handoff *h)
         return;
     }
     log_info("esp: %u file(s) in \\images", h->file_count);
+    const struct handoff_file *files = h->file_count ? phys_to_virt(h->files_phys) : NULL;
     for (uint32_t i = 0; i < h->file_count; i++) {
-        const struct handoff_file *f = &h->files[i];
+        const struct handoff_file *f = &files[i];
         static const char *const problems[] = {
             [HANDOFF_FILE_TOO_LARGE] = "larger than 256 MiB, not read",
             [HANDOFF_FILE_READ_ERROR] = "could not be read",
@@ -62,9 +66,10 @@ static void log_images(const struct handoff *h)
                       f->status < sizeof(problems) / sizeof(problems[0]) && problems[f->status]
                           ? problems[f->status] : "unknown problem");
     }
+    files_not_read = h->files_skipped;
     if (h->files_skipped)
-        log_error("esp: %u more file(s) ignored: at most %u are read", h->files_skipped,
-                  HANDOFF_MAX_FILES);
+        log_error("esp: %u more file(s) in \\images not read: the UEFI stub had no memory "
+                  "to list them", h->files_skipped);
 }
 
 static void log_memory(const struct handoff *h)
@@ -85,9 +90,12 @@ static void setup_acpi(const struct handoff *h)
         log_warn("acpi: the RSDP at 0x%lx is invalid; ACPI ignored", (unsigned long)h->rsdp_phys);
         return;
     }
-    log_info("acpi: revision %u, %u CPU(s), local APIC at 0x%lx, HPET %s, PM timer %s",
+    /* Until hv brings up the other CPUs, say so where their count is. */
+    log_info("acpi: revision %u, %u CPU(s), hv uses 1 (SMP: not yet), local APIC at 0x%lx, "
+             "HPET %s, PM timer %s",
              acpi.revision, acpi.cpu_count, (unsigned long)acpi.lapic_phys,
              acpi.have_hpet ? "yes" : "no", acpi.have_pm_timer ? "yes" : "no");
+    status_line_set_cpus(1, acpi.cpu_count);
 }
 
 /* The deliberate fault of the debug_fault option: a write through a null
@@ -124,6 +132,16 @@ static void start_partition_schedule(const struct handoff *h)
         sched_set_partitions(&plan);
 }
 
+/* The boot header scrolls off the screen within a second of a busy boot;
+ * the end of the run shows it again, just above the closing line. */
+static void repeat_boot_header(void)
+{
+    static const char *const header[] = {"hv ", "cpu: ", "console: serial ", "memory: ",
+                                          "acpi: "};
+    log_info("boot header, repeated:");
+    log_repeat_kept(header, sizeof(header) / sizeof(header[0]));
+}
+
 /* Pages of [shm] regions given back per interrupts-off stretch at the end
  * of the run (each ~60 instructions). */
 #define SHM_FREE_STEP_PAGES 64
@@ -138,8 +156,10 @@ static void all_guests_ended(void)
         irqoff_interrupt_window();
     irqoff_report();
     int status = guest_summary();
+    fbcon_status_now(); /* the guests' final states, before they are released */
     entry_report();
     mitigations_report();
+    repeat_boot_header();
     /* Everything guests caused comes back: checked, one line either way.
      * Their console lines go out first: an ended guest's output buffer is
      * freed only once its last line has been sent, and the guest
@@ -150,6 +170,10 @@ static void all_guests_ended(void)
     unsigned rejected = loader_rejected_images();
     if (rejected) {
         log_error("%u image(s) of \\images were rejected (see above)", rejected);
+        status = HV_EXIT_GUEST_FAILED;
+    }
+    if (files_not_read) {
+        log_error("%u file(s) of \\images were not read (see above)", files_not_read);
         status = HV_EXIT_GUEST_FAILED;
     }
     power_off(status);
@@ -171,7 +195,7 @@ void hv_main(struct handoff *h)
     settings_load(h, &settings);
     log_set_level(settings.log_level);
     struct power_config power = {settings.qemu_exit_port, settings.halt_on_failure,
-                                 settings.halt_at_end};
+                                 settings.halt_at_end, settings.power_off_at_end};
     power_init(h, &power);
 
     cpu_features_detect();

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds an ESP: a folder tree (optional) and a FAT image made with mtools:
 #   EFI/BOOT/BOOTX64.EFI, images/<guest files>, and hv.cfg if given.
+# The ESP is a real PC's: at the end of the run hv halts with the summary on
+# screen ("safe to power off now"), or powers off if hv.cfg says
+# power_off_at_end = yes. scripts/hv-qemu adds qemu_exit_port to its own
+# copy; a real PC's hv.cfg must not have it (mkesp refuses it).
 set -euo pipefail
 
 efi= images= cfg= tree= out=
@@ -15,6 +19,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$efi" ] && [ -n "$out" ] || { echo "mkesp: --efi and --out are required" >&2; exit 2; }
+if [ -n "$cfg" ] && grep -qE '^[[:space:]]*qemu_exit_port[[:space:]]*=' "$cfg"; then
+    echo "mkesp: $cfg sets qemu_exit_port, the QEMU runner's own setting (scripts/hv-qemu" \
+         "adds it to its copy); on a real PC hv would write to that I/O port. Remove it." >&2
+    exit 2
+fi
 
 files=()
 if [ -n "$images" ] && [ -d "$images" ]; then

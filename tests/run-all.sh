@@ -38,7 +38,13 @@ else
     echo "FAIL fuzz/elf_image: see $build/fuzz.log"; tail -n 20 "$build/fuzz.log"; fp=0; ff=1
 fi
 
-sys_out=$(python3 tests/system/run.py --build "$build" --mitigated 2>&1 | tee /dev/stderr)
+# Shown as they come and kept in a file. Not `tee /dev/stderr`: with the
+# output redirected to a file (make test > log 2>&1) that reopens the log
+# and truncates it, losing every line above. HV_SYSTEM_ARGS: extra run.py
+# arguments (e.g. -k NAME).
+sys_log=$build/system-tests.log
+python3 tests/system/run.py --build "$build" --mitigated ${HV_SYSTEM_ARGS:-} 2>&1 | tee "$sys_log"
+sys_out=$(<"$sys_log")
 read -r sp sf < <(grep -E '^system: [0-9]+ passed, [0-9]+ failed' <<<"$sys_out" | tail -n 1 |
     sed -E 's/system: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
 if [ -z "${sp:-}" ]; then sp=0; sf=1; echo "system tests did not report a result"; fi

@@ -67,6 +67,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         bool stop;
         return cfg_parse_bool(value, &stop) ? NULL : "must be yes or no";
     }
+    if (strcmp(key, "power_off_at_end") == 0)
+        return cfg_parse_bool(value, &s->power_off_at_end) ? NULL : "must be yes or no";
     if (strcmp(key, "timer_hz") == 0) {
         if (!cfg_parse_u64(value, &n) || n < 1 || n > 100000)
             return "must be between 1 and 100000";

@@ -12,13 +12,14 @@
 struct hv_settings {
     enum log_level log_level;
     uint16_t qemu_exit_port;   /* only the QEMU runner sets this */
-    bool halt_on_failure;      /* default: keep a failure on screen */
+    bool halt_on_failure;      /* with power_off_at_end: a failure still halts */
     uint32_t timer_hz;         /* rate of the timer self-check */
     uint32_t timer_check_ticks;/* 0: no timer self-check at boot */
     uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
-    bool halt_at_end;          /* wait instead of powering off (screen tests) */
+    bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */
+    bool power_off_at_end;     /* power off at the end (default: halt, safe to power off) */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
     bool measure_irq_off;      /* time hv's interrupts-off stretches (make bench) */
     int8_t log_image_hashes;   /* -1 auto (when Secure Boot is on), 0 no, 1 yes */

@@ -2,6 +2,7 @@
 
 #include "hv/console/font.h"
 #include "hv/console/log.h"
+#include "hv/console/status_line.h"
 #include "hv/mm/mm.h"
 #include "hv/time/time.h"
 
@@ -19,7 +20,15 @@ struct cell {
 
 static volatile uint32_t *pixels;
 static uint32_t pitch; /* pixels per scan line */
+/* `rows` is the scrolling log's: the screen's rows below the status line. */
 static uint32_t cols, rows;
+/* The status line (status_line.h) on the screen's top row, when the screen
+ * has room for it: composed from the idle loop every STATUS_PERIOD_NS. */
+static uint32_t status_rows;
+static struct cell *status_cells, *status_shown;
+static uint64_t status_due_ns;
+#define STATUS_PERIOD_NS 500000000ULL
+#define STATUS_LINE_MAX 256
 static uint32_t cur_col, cur_row; /* cur_row: logical, 0 = top of the screen */
 static uint32_t ring_top;         /* cells row at the top of the newest screenful */
 /* The ring keeps HISTORY_ROWS lines above the screen for scrolling back
@@ -82,6 +91,7 @@ static struct cell view_cell(uint32_t row, uint32_t col)
     return cells[ring_row * cols + col];
 }
 
+/* `row` counts the screen's rows (the status line's included). */
 static void draw(uint32_t row, uint32_t col, struct cell c)
 {
     const uint8_t *glyph = font_glyph(c.ch);
@@ -106,6 +116,31 @@ static bool same(struct cell a, struct cell b)
 static uint32_t pass_row, pass_col;
 #define CELLS_BETWEEN_CHECKS 16
 
+/* Composes the status line into its cells and draws what changed: one row,
+ * at most every STATUS_PERIOD_NS (never before the clock runs). */
+static void refresh_status(void)
+{
+    uint64_t now = time_now_ns();
+    if (!status_rows || !now || now < status_due_ns)
+        return;
+    status_due_ns = now + STATUS_PERIOD_NS;
+    char text[STATUS_LINE_MAX];
+    status_line_compose(text, cols + 1 < sizeof(text) ? cols + 1 : sizeof(text), now);
+    bool ended = false;
+    for (uint32_t c = 0; c < cols; c++) {
+        if (!text[c] || c + 1 >= sizeof(text))
+            ended = true;
+        struct cell want = {ended ? ' ' : (unsigned char)text[c], LOG_DEBUG};
+        if (!same(want, status_shown[c])) {
+            draw(0, c, want);
+            status_shown[c] = want;
+        }
+        status_cells[c] = want;
+    }
+}
+
+/* Not the status line: that is fbcon_idle's and fbcon_status_now's, never
+ * a panic's (its report must not depend on walking the guests). */
 static void flush(bool (*stop)(void))
 {
     if (!dirty && pass_row == 0 && pass_col == 0)
@@ -123,7 +158,7 @@ static void flush(bool (*stop)(void))
             struct cell want = view_cell(pass_row, pass_col);
             struct cell *have = &shown[pass_row * cols + pass_col];
             if (!same(want, *have)) {
-                draw(pass_row, pass_col, want);
+                draw(status_rows + pass_row, pass_col, want);
                 *have = want;
             }
         }
@@ -186,6 +221,18 @@ static void fbcon_write(const char *s, size_t n, enum log_level level)
         flush(NULL);
 }
 
+uint64_t fbcon_idle(void)
+{
+    refresh_status();
+    return status_rows ? status_due_ns : 0;
+}
+
+void fbcon_status_now(void)
+{
+    status_due_ns = 0;
+    refresh_status();
+}
+
 static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write, flush};
 
 /* Two pixels per store: the screen is the largest thing hv ever writes. */
@@ -220,6 +267,16 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     pitch = fb->pixels_per_line;
     cols = fb->width / FONT_WIDTH;
     rows = fb->height / FONT_HEIGHT;
+    if (rows >= 8) {
+        status_rows = 1;
+        rows -= status_rows;
+        status_cells = kalloc_zeroed((uint64_t)cols * 2 * sizeof(*status_cells));
+        if (!status_cells)
+            return false;
+        status_shown = status_cells + cols;
+        for (uint32_t c = 0; c < cols; c++)
+            status_cells[c] = status_shown[c] = (struct cell){' ', LOG_INFO};
+    }
     /* History if memory allows (a few hundred KiB), else just the screen. */
     ring_rows = rows + HISTORY_ROWS;
     cells = kalloc_zeroed((uint64_t)cols * ring_rows * sizeof(*cells));

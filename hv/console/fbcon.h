@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "hv/handoff.h"
 
@@ -17,3 +18,9 @@ void fbcon_scroll(int pages);
 /* Draws what changed, now: for a halted machine, where no idle loop runs
  * (the log's own flush draws only after new lines). */
 void fbcon_flush(void);
+/* Brings the status line at the top up to date now (the end of the run:
+ * the idle loop refreshes it every half second while guests run). */
+void fbcon_status_now(void);
+/* From the idle loop, interrupts on: refreshes the status line when due;
+ * returns when it is next due (0: no status line). */
+uint64_t fbcon_idle(void);

@@ -93,6 +93,12 @@ void log_flush(void);
  * up again next time. */
 void log_flush_idle(bool (*stop)(void));
 
+/* Logs again, indented, every line of hv's kept so far (the history a late
+ * sink is shown: the boot's first 16 KiB) whose text after "hv: " begins
+ * with one of `prefixes`: the end of the run repeats the boot header so
+ * it is on screen with the summary. */
+void log_repeat_kept(const char *const *prefixes, unsigned n);
+
 /* The panic path: from here on every line is written at once, after all
  * that was queued, with no lock (the holder may be the one that faulted). */
 void log_panic_mode(void);

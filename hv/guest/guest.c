@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
+#include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
@@ -316,6 +317,46 @@ uint32_t guests_alive(void)
 uint32_t guests_to_reap(void)
 {
     return unreaped;
+}
+
+void guest_status_text(char *buf, size_t cap)
+{
+    if (cap == 0)
+        return;
+    buf[0] = '\0';
+    uint64_t flags = irq_save();
+    uint64_t all_us = 0;
+    uint32_t count = 0;
+    for (struct guest *g = first; g; g = g->next) {
+        all_us += g->cpu_time_ns / 1000;
+        count++;
+    }
+    size_t n = 0;
+    uint32_t shown = 0;
+    /* Room kept for " +4294967295 more". */
+    const size_t more_room = 18;
+    for (struct guest *g = first; g && cap > more_room; g = g->next) {
+        char state[24];
+        if (g->end == GUEST_EXITED)
+            fmt_format(state, sizeof(state), "exit %ld", (long)g->exit_status);
+        else if (g->end == GUEST_FAULTED)
+            fmt_format(state, sizeof(state), "ended");
+        else
+            fmt_format(state, sizeof(state), "%s", g->vcpus_wanting ? "run" : "wait");
+        /* Its share of the CPU time the guests used, as in the summary. */
+        unsigned long pm = all_us ? (unsigned long)(g->cpu_time_ns / 1000 * 1000 / all_us) : 0;
+        char item[80];
+        size_t len = fmt_format(item, sizeof(item), " %s %s %lu%%", g->name, state, pm / 10);
+        if (len >= sizeof(item) || n + len + more_room >= cap)
+            break;
+        for (size_t i = 0; i <= len; i++)
+            buf[n + i] = item[i];
+        n += len;
+        shown++;
+    }
+    if (shown < count)
+        fmt_format(buf + n, cap - n, " +%u more", count - shown);
+    irq_restore(flags);
 }
 
 int guest_summary(void)

@@ -117,3 +117,7 @@ uint32_t guests_alive(void);
 uint32_t guests_to_reap(void);
 /* Logs the end-of-run table; returns the hv exit status it implies. */
 int guest_summary(void);
+/* Each guest's state and CPU share, " name state share%" each, into buf
+ * (NUL-terminated; "+N more" when they do not fit): the screen's status
+ * line. Interrupts off while it walks the guests. */
+void guest_status_text(char *buf, size_t cap);

@@ -21,29 +21,24 @@ void power_init(const struct handoff *h, const struct power_config *cfg)
     config = *cfg;
 }
 
-void power_off(int status)
+/* `why` names the setting that chose halting, if one did: " (key = value)". */
+static void __attribute__((noreturn)) halt_with(int status, const char *why)
 {
-    irq_disable();
-    if (config.halt_at_end) {
-        log_info("halted with status %d (halt_at_end = yes)", status);
-        log_flush();
-        console_halt_forever(); /* the keyboard still scrolls the screen */
-    }
-    log_info("powering off (status %d)", status);
+    if (status == HV_EXIT_OK)
+        log_info("halted with status 0%s: %s; safe to power off now", why,
+                 power_status_meaning(status));
+    else
+        log_error("halted with status %d%s: %s, the report above says why; safe to power off now",
+                  status, why, power_status_meaning(status));
     log_flush();
-    if (config.qemu_exit_port) {
-        /* isa-debug-exit: QEMU exits with (value << 1) | 1. The offset keeps
-         * every hv status clear of QEMU's own exit codes (1 on a start-up
-         * error); scripts/hv-qemu turns it back into `status`. */
-        outl(config.qemu_exit_port, QEMU_EXIT_STATUS_BASE + (uint32_t)status);
-    }
-    if (status != HV_EXIT_OK && config.halt_on_failure) {
-        log_error("stopped with status %d; the report above says why (press the power button)",
-                  status);
-        log_flush();
-        console_halt_forever(); /* the keyboard still scrolls the screen */
-    }
+    console_halt_forever(); /* the keyboard still scrolls the screen */
+}
+
+static void __attribute__((noreturn)) firmware_power_off(int status)
+{
     if (reset_system && boot_tables) {
+        log_info("powering off (status %d)", status);
+        log_flush();
         /* Runtime services run where the firmware put them: identity-mapped,
          * which only the boot page tables still are. */
         uint64_t own_tables = read_cr3();
@@ -51,7 +46,37 @@ void power_off(int status)
         ((efi_reset_fn)reset_system)(EFI_RESET_SHUTDOWN, status ? 0x8000000000000001ULL : 0, 0,
                                      0);
         write_cr3(own_tables); /* the consoles are mapped only there */
+        log_error("the firmware did not power the machine off");
     }
-    log_error("the firmware did not power the machine off; halting");
-    halt_forever();
+    halt_with(status, "");
+}
+
+static void __attribute__((noreturn)) qemu_exit(int status)
+{
+    log_info("powering off (status %d)", status);
+    log_flush();
+    /* isa-debug-exit: QEMU exits with (value << 1) | 1. The offset keeps
+     * every hv status clear of QEMU's own exit codes (1 on a start-up
+     * error); scripts/hv-qemu turns it back into `status`. */
+    outl(config.qemu_exit_port, QEMU_EXIT_STATUS_BASE + (uint32_t)status);
+    log_error("qemu_exit_port 0x%x did not end the machine", config.qemu_exit_port);
+    halt_with(status, "");
+}
+
+void power_off(int status)
+{
+    irq_disable();
+    switch (power_end_rule(&config, status)) {
+    case POWER_END_HALT_ASKED:
+        halt_with(status, " (halt_at_end = yes)");
+    case POWER_END_QEMU_EXIT:
+        qemu_exit(status);
+    case POWER_END_POWER_OFF:
+        firmware_power_off(status);
+    case POWER_END_HALT_FAILURE:
+        halt_with(status, " (halt_on_failure = yes)");
+    case POWER_END_HALT:
+        break;
+    }
+    halt_with(status, "");
 }

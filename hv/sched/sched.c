@@ -1,5 +1,6 @@
 #include "hv/sched/sched.h"
 
+#include "hv/console/fbcon.h"
 #include "hv/console/log.h"
 #include "hv/cpu/idt.h"
 #include "hv/cpu/mitigations.h"
@@ -429,7 +430,9 @@ static void reschedule(struct trap_frame *f)
         irqoff_idle_leaving();
         irq_enable();
         log_flush_idle(something_runnable);
+        uint64_t screen_due = fbcon_idle(); /* the status line, live */
         irq_disable();
+        timer_arm_no_later(screen_due);
         if (!idle_kick && !guests_to_reap()) /* reaping goes on in idle time */
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         irqoff_idle_entered();

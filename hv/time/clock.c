@@ -111,6 +111,14 @@ void timer_arm(uint64_t deadline_ns)
     timer_arm_from(time_now_ns(), deadline_ns);
 }
 
+void timer_arm_no_later(uint64_t deadline_ns)
+{
+    uint64_t flags = irq_save();
+    if (deadline_ns && (!deadline || deadline_ns < deadline))
+        timer_arm(deadline_ns);
+    irq_restore(flags);
+}
+
 static void timer_interrupt(struct trap_frame *f)
 {
     (void)f;
