@@ -48,20 +48,6 @@ static char to_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool equal_ignoring_case(const char *a, const char *b)
-{
-    for (; *a != '\0' && *b != '\0'; a++, b++)
-        if (to_lower(*a) != to_lower(*b))
-            return false;
-    return *a == *b;
-}
-
-static bool equal(const char *a, const char *b)
-{
-    for (; *a != '\0' && *a == *b; a++, b++)
-        ;
-    return *a == *b;
-}
 
 /* a (at most max bytes, maybe without a NUL) equals the string b. */
 static bool equal_bounded(const char *a, size_t max, const char *b)
@@ -196,7 +182,7 @@ static void default_name(const char *file_name, char name[GUEST_NAME_MAX + 1])
     size_t len = 0;
     while (file_name[len] != '\0')
         len++;
-    if (len >= 4 && equal_ignoring_case(file_name + len - 4, ".elf"))
+    if (len >= 4 && cfg_equal_nocase(file_name + len - 4, ".elf"))
         len -= 4;
     if (len > GUEST_NAME_MAX)
         len = GUEST_NAME_MAX;
@@ -241,24 +227,24 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
                              const char *key, const char *value)
 {
     struct resolver *r = arg;
-    if (!equal(section, "guest") || !equal_ignoring_case(section_arg, r->file_name))
+    if (!cfg_equal(section, "guest") || !cfg_equal_nocase(section_arg, r->file_name))
         return NULL;
 
     char echo[ECHO_MAX + 4];
     copy_echo(echo, value, (size_t)-1);
 
-    if (equal(key, "name"))
+    if (cfg_equal(key, "name"))
         return take_name(r, FROM_CFG, value, (size_t)-1) ? NULL : refused;
-    if (equal(key, "enabled")) {
+    if (cfg_equal(key, "enabled")) {
         if (cfg_parse_bool(value, &r->enabled))
             return NULL;
         refuse(r, FROM_CFG, "enabled", echo, "must be yes or no");
         return refused;
     }
     /* Checked before the image is parsed, by image_policy.c. */
-    if (equal(key, "sha256"))
+    if (cfg_equal(key, "sha256"))
         return NULL;
-    if (equal(key, "weight")) {
+    if (cfg_equal(key, "weight")) {
         uint64_t w;
         if (cfg_parse_u64(value, &w) && w >= GUEST_MIN_WEIGHT && w <= GUEST_MAX_WEIGHT) {
             r->weight = (uint32_t)w;
@@ -269,11 +255,11 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     }
 
     struct setting *s = NULL;
-    if (equal(key, "vcpus"))
+    if (cfg_equal(key, "vcpus"))
         s = &r->vcpus;
-    else if (equal(key, "stack"))
+    else if (cfg_equal(key, "stack"))
         s = &r->stack;
-    else if (equal(key, "memory"))
+    else if (cfg_equal(key, "memory"))
         s = &r->memory;
     if (s == NULL) {
         say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight, sha256)",
@@ -415,7 +401,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
 
 bool guest_name_equal(const char *a, const char *b)
 {
-    return equal_ignoring_case(a, b);
+    return cfg_equal_nocase(a, b);
 }
 
 struct section_scan {
@@ -434,11 +420,11 @@ static const char *scan_section(void *arg, const char *section, const char *sect
     struct section_scan *s = arg;
     (void)key;
     (void)value;
-    if (!equal(section, "guest")) {
+    if (!cfg_equal(section, "guest")) {
         s->in_run = false;
         return NULL;
     }
-    if (s->in_run && equal(section_arg, s->last))
+    if (s->in_run && cfg_equal(section_arg, s->last))
         return NULL;
 
     size_t len = 0;
@@ -448,7 +434,7 @@ static const char *scan_section(void *arg, const char *section, const char *sect
     s->in_run = true;
 
     for (size_t i = 0; i < s->n; i++)
-        if (s->file_names[i] != NULL && equal_ignoring_case(section_arg, s->file_names[i]))
+        if (s->file_names[i] != NULL && cfg_equal_nocase(section_arg, s->file_names[i]))
             return NULL;
     if (s->count < 0x7fffffff)
         s->count++;

@@ -8,25 +8,6 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-static char to_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool equal_ignoring_case(const char *a, const char *b)
-{
-    for (; *a != '\0' && *b != '\0'; a++, b++)
-        if (to_lower(*a) != to_lower(*b))
-            return false;
-    return *a == *b;
-}
-
-static bool equal(const char *a, const char *b)
-{
-    for (; *a != '\0' && *a == *b; a++, b++)
-        ;
-    return *a == *b;
-}
 
 static bool same_digest(const uint8_t a[SHA256_BYTES], const uint8_t b[SHA256_BYTES])
 {
@@ -123,15 +104,15 @@ static const char *scan_guest_section(void *arg, const char *section, const char
                                       const char *key, const char *value)
 {
     struct cfg_scan *s = arg;
-    if (!equal(section, "guest") || !equal_ignoring_case(section_arg, s->file_name))
+    if (!cfg_equal(section, "guest") || !cfg_equal_nocase(section_arg, s->file_name))
         return NULL;
-    if (equal(key, "enabled")) {
+    if (cfg_equal(key, "enabled")) {
         bool on;
         if (cfg_parse_bool(value, &on))
             s->out->enabled = on;
         return NULL;
     }
-    if (!equal(key, "sha256"))
+    if (!cfg_equal(key, "sha256"))
         return NULL;
     size_t n = 0;
     while (value[n] != '\0')

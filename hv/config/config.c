@@ -316,3 +316,23 @@ bool cfg_parse_bool(const char *s, bool *out)
     }
     return false;
 }
+
+static char ascii_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+bool cfg_equal(const char *a, const char *b)
+{
+    for (; *a != '\0' && *a == *b; a++, b++)
+        ;
+    return *a == *b;
+}
+
+bool cfg_equal_nocase(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++)
+        if (ascii_lower(*a) != ascii_lower(*b))
+            return false;
+    return *a == *b;
+}

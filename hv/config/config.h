@@ -61,3 +61,8 @@ bool cfg_parse_u64(const char *s, uint64_t *out);
 /* 1/0, yes/no, true/false, on/off, case-insensitive; false (and *out
  * untouched) for anything else. */
 bool cfg_parse_bool(const char *s, bool *out);
+
+/* Whether two strings are equal, exactly; and ignoring ASCII case (names
+ * in hv.cfg, image files: a FAT ESP does not keep case reliably). */
+bool cfg_equal(const char *a, const char *b);
+bool cfg_equal_nocase(const char *a, const char *b);

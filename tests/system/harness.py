@@ -122,6 +122,17 @@ class Qmp:
                 return reply
 
 
+def collect(proc):
+    """Waits for a QEMU started with Popen to end (30 s, then kills it);
+    its stderr."""
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return err
+
+
 def run_watching_screen(build, boot, name, until, screentext):
     """Boots and reads the screen every second until `until(text)` holds or
     the timeout passes; then quits QEMU. Result.screen is the last text."""
@@ -149,11 +160,7 @@ def run_watching_screen(build, boot, name, until, screentext):
             qmp.call("quit")
     except OSError:
         pass
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
+    err = collect(proc)
     return Result(proc.returncode, err, screen=text, seconds=time.monotonic() - start,
                   workdir=workdir)
 

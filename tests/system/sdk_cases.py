@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT, Boot, run
+from harness import ROOT, Boot, run, collect
 from judge import exited, expect, guest_lines
 from registry import system_test
 
@@ -258,11 +258,7 @@ def run_screen_keys(build, boot, name, steps, screentext):
             qmp.call("quit")
     except (OSError, ValueError):
         pass
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
+    err = collect(proc)
     return Result(proc.returncode, err, screen=text, seconds=time.monotonic() - start,
                   workdir=workdir), seen
 

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import ROOT, Boot, Qmp, Result, build_esp, qemu_command, run
+from harness import ROOT, Boot, Qmp, Result, build_esp, qemu_command, run, collect
 from registry import system_test
 
 SAFE_LINE = "safe to power off now"
@@ -72,11 +72,7 @@ def boot_real_pc(build, boot, name, until, screen=False, settle=2.0):
             qmp.call("quit")
     except OSError:
         pass
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
+    err = collect(proc)
     log = text if screen else serial_text(workdir)
     return Result(proc.returncode, log + err, screen=text if screen else "",
                   seconds=time.monotonic() - start, workdir=workdir), running

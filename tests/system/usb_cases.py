@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Boot, Qmp, Result, run
+from harness import Boot, Qmp, Result, run, collect
 from registry import system_test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,11 +80,7 @@ def boot_usb_stick(build, disk, name, timeout=240):
             qmp.call("quit")
     except OSError:
         pass
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
+    err = collect(proc)
     with open(serial, "rb") as f:
         log = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
     ended = END.search(log)
