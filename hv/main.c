@@ -102,6 +102,18 @@ static void setup_acpi(const struct handoff *h)
  * pointer, which the empty lower half turns into a page fault. */
 static volatile uintptr_t debug_fault_address = 0x10;
 
+/* debug_write_code_alias: a write of hv's own first code byte, unchanged,
+ * through the direct map, which must fault (mm_protect_core_alias). */
+extern const char __text_start[];
+
+static void __attribute__((noinline)) debug_write_code_alias(void)
+{
+    volatile uint8_t *alias = phys_to_virt(mm_core_phys((uint64_t)__text_start));
+    log_info("debug: writing hv's code through the direct map (debug_write_code_alias = yes)");
+    *alias = *alias;
+    log_error("debug: hv's code was writable through the direct map");
+}
+
 static void __attribute__((noinline)) debug_fault(void)
 {
     log_info("debug: faulting on purpose (debug_fault = yes)");
@@ -206,6 +218,7 @@ void hv_main(struct handoff *h)
         panic("mm: no memory to count guest frames");
     cpu_protections_enable();
     xpti_init(settings.measure_cr3_writes);
+    mm_protect_core_alias();
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     bool screen = fbcon_init(&h->fb);
     log_info("console: serial %s, screen %s", serial ? "COM1" : "absent",
@@ -222,6 +235,8 @@ void hv_main(struct handoff *h)
 
     if (settings.debug_fault)
         debug_fault();
+    if (settings.debug_write_code_alias)
+        debug_write_code_alias();
     if (settings.timer_check_ticks)
         timer_selfcheck(settings.timer_hz, settings.timer_check_ticks);
     if (settings.bench_native_rounds)

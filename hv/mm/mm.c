@@ -244,6 +244,21 @@ static void map_direct(void)
     }
 }
 
+void mm_protect_core_alias(void)
+{
+    /* The direct map covers hv's own frames too, writable: an alias of its
+     * code and read-only data that would undo W^X. From here on both are
+     * read-only and not executable there (the entry paths were patched
+     * through it just before: hv/cpu/entry_patch.c). */
+    uint64_t start = (uint64_t)__text_start, end = (uint64_t)__rodata_end;
+    uint64_t alias = HV_DIRECT_MAP_BASE + mm_core_phys(start);
+    if (pt_protect(&kspace, alias, end - start, global() | cpu_nx_mask()) != PT_OK)
+        panic("mm: cannot make the direct map's alias of hv's code read-only");
+    write_cr3(read_cr3()); /* no writable translation of it stays cached */
+    log_info("mm: hv's code and read-only data are read-only in the direct map (%lu KiB)",
+             (unsigned long)((end - start) >> 10));
+}
+
 void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
 {
     uint64_t offset = phys & (PAGE - 1);

@@ -54,6 +54,9 @@ uint64_t kmalloc_bytes_in_use(void);
 void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache);
 
 struct pt_space *kernel_space(void);
+/* Makes the direct map's alias of hv's text and rodata read-only and
+ * non-executable (once, after the entry paths are patched). */
+void mm_protect_core_alias(void);
 /* The physical address of a core address (text, data, stacks). */
 uint64_t mm_core_phys(uint64_t va);
 /* Highest physical address the direct map covers (for table parsers). */

@@ -155,6 +155,25 @@ def test_panic_report(build):
 
 
 @system_test
+def test_code_not_writable_through_the_direct_map(build):
+    """hv's direct map of all memory also maps hv's own code: that alias is
+    read-only (mm_protect_core_alias), so a write through it is a page
+    fault on a present page, not a silent change of hv's code."""
+    r = run(build, Boot(runner_cfg=["debug_write_code_alias = yes"]), "code-alias")
+    problems = []
+    expect(problems, r.status == 3, f"exit status {r.status}, expected 3 (panic)")
+    expect(problems, "hv: mm: hv's code and read-only data are read-only in the direct map" in r.log,
+           "hv did not say it protected the alias")
+    m = re.search(r"hv: error: PANIC: #PF \(page fault, vector 14\) in the hypervisor, error code "
+                  r"0x([0-9a-f]+)", r.log)
+    expect(problems, m and int(m.group(1), 16) & 3 == 3,
+           f"no write fault on a present page: {m.group(0) if m else 'no #PF panic'}")
+    expect(problems, "debug_write_code_alias+0x" in r.log, "the fault is not in the writing function")
+    expect(problems, "was writable through the direct map" not in r.log, "the write went through")
+    return problems, r
+
+
+@system_test
 def test_bad_config_line_reported(build):
     r = run(build, Boot(cfg="[hv]\nlog_level = loud\n"), "badcfg")
     problems = []
