@@ -470,35 +470,14 @@ void log_vwrite(enum log_level level, const char *prefix, const char *fmt, va_li
     log_line(level, line, n);
 }
 
-void log_repeat_kept(const char *const *prefixes, unsigned n)
+const char *log_kept(size_t *len)
 {
     /* The history only grows, and earlier bytes never change: a snapshot
-     * of its length is all the lock is needed for, and log_write below
-     * takes the lock itself. */
+     * of its length is all the lock is needed for. */
     uint64_t flags = spin_lock_irqsave(&log_lock);
-    size_t len = history_len;
+    *len = history_len;
     spin_unlock_irqrestore(&log_lock, flags);
-    static const char hv_prefix[] = "hv: ";
-    const size_t hv_len = sizeof(hv_prefix) - 1;
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (history[i] != '\n')
-            continue;
-        const char *line = history + start;
-        size_t line_len = i - start; /* without the newline */
-        start = i + 1;
-        if (line_len <= hv_len || memcmp(line, hv_prefix, hv_len) != 0)
-            continue; /* a guest's line */
-        const char *text = line + hv_len;
-        size_t text_len = line_len - hv_len;
-        for (unsigned p = 0; p < n; p++) {
-            size_t plen = strlen(prefixes[p]);
-            if (plen <= text_len && memcmp(text, prefixes[p], plen) == 0) {
-                log_write(LOG_INFO, "  %.*s", (int)text_len, text);
-                break;
-            }
-        }
-    }
+    return history;
 }
 
 void log_write(enum log_level level, const char *fmt, ...)

@@ -98,6 +98,9 @@ void log_flush_idle(bool (*stop)(void));
  * with one of `prefixes`: the end of the run repeats the boot header so
  * it is on screen with the summary. */
 void log_repeat_kept(const char *const *prefixes, unsigned n);
+/* The kept history (hv's and guests' lines, each ending in '\n') and its
+ * length now; bytes below that length never change. */
+const char *log_kept(size_t *len);
 
 /* The panic path: from here on every line is written at once, after all
  * that was queued, with no lock (the holder may be the one that faulted). */
