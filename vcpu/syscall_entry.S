@@ -93,11 +93,7 @@ sysret_mitigated:
     mov %rax, %gs:PERCPU_SCRATCH
     mov 40(%rsp), %rax
     mov %rax, %gs:PERCPU_USER_RSP
-    mov %gs:PERCPU_USER_CR3, %rax   /* as xpti_switch_to_user_cr3 */
-    mov %rax, %cr3
-    incq %gs:PERCPU_CR3_WRITES
-    mov %gs:PERCPU_USER_CR3_NEXT, %rax
-    mov %rax, %gs:PERCPU_USER_CR3
+    xpti_load_user_cr3_rax
     mov %gs:PERCPU_SCRATCH, %rax
     movq $0, %gs:PERCPU_SCRATCH
     mov %gs:PERCPU_USER_RSP, %rsp

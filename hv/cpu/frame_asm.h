@@ -116,13 +116,17 @@
  * but RSP the guest's again. With PCID the first exit after a change of
  * the guest's mappings flushes its tag; user_cr3_next is that CR3 without
  * the flush, for the exits after it. */
-.macro xpti_switch_to_user_cr3
-    mov %rax, %gs:PERCPU_SCRATCH
+.macro xpti_load_user_cr3_rax       /* RAX is free (the sysret exit) */
     mov %gs:PERCPU_USER_CR3, %rax
     mov %rax, %cr3
     incq %gs:PERCPU_CR3_WRITES
     mov %gs:PERCPU_USER_CR3_NEXT, %rax
     mov %rax, %gs:PERCPU_USER_CR3
+.endm
+
+.macro xpti_switch_to_user_cr3
+    mov %rax, %gs:PERCPU_SCRATCH
+    xpti_load_user_cr3_rax
     mov %gs:PERCPU_SCRATCH, %rax
     movq $0, %gs:PERCPU_SCRATCH
 .endm
