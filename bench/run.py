@@ -162,15 +162,18 @@ def main():
         target_text = f"<= {fmt(target)}{EXTRA_TARGET_NOTE.get(name, '')}"
         v = rep.values.get(name)
         if v is None:
-            rows.append((name, shown_unit, "-", "-", "-", target_text, "BROKEN", ""))
+            rows.append((name, shown_unit, "-", "-", "-", target_text, "BROKEN", "", "", "", ""))
             records.append({"name": name, "unit": shown_unit, "median": None, "min": None,
                             "iterations": 0, "target": target, "status": "broken"})
             if not any(p.startswith(name) for p in rep.problems):
                 rep.problems.append(f"{name}: missing")
             continue
         ver = verdict(rep, name, unit, target, v["median"])
+        xen, linux = REFERENCES.get(name, (None, None))
+        ratio = f"{v['median'] / xen[0]:.2f}x" if xen and rep.icount else ""
         rows.append((name, shown_unit, fmt(v["median"]), fmt(v["min"]), str(v["iterations"]),
-                     target_text, ver, v["note"]))
+                     target_text, ver, fmt(xen[0]) if xen else "", fmt(linux[0]) if linux else "",
+                     ratio, v["note"]))
         status = "noisy" if ver.startswith("noisy") else ("ok" if ver.startswith("ok") else "missed")
         rnd = (lambda x: round(x, 4)) if unit == "percent" else \
             (lambda x: int(x) if float(x).is_integer() else round(x, 2))
@@ -179,17 +182,27 @@ def main():
                         "status": status})
         if name in JUDGED_ON_MAX:
             records[-1].update({"max": rnd(v["max"]), "judged_on": "max"})
+        if xen:
+            records[-1].update({"xen_4_17_pv": xen[0], "xen_path": xen[1]})
+        if linux:
+            records[-1].update({"linux_6_1": linux[0], "linux_path": linux[1]})
 
-    head = ("figure", "unit", "median", "min", "iterations", "target", "verdict", "")
+    head = ("figure", "unit", "median", "min", "iterations", "target", "verdict", "Xen 4.17 PV",
+            "Linux 6.1", "hv/Xen", "")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     title = ("exact: instruction counts under -icount shift=3 (TSC / 8)" if icount
              else "NOISY, TSC cycles: wall-clock time, not instructions (ICOUNT=0)")
     print(f"\nbench results, {title}")
     for r in [head] + rows:
-        print("  ".join(c.rjust(w) if 2 <= i <= 4 else c.ljust(w)
+        print("  ".join(c.rjust(w) if 2 <= i <= 4 or 7 <= i <= 9 else c.ljust(w)
                         for i, (c, w) in enumerate(zip(r, widths))).rstrip())
     for n in rep.notes:
         print(f"note: {n}")
+    print("note: Xen 4.17 PV and Linux 6.1 are fixed reference figures (bench/figures.py "
+          "REFERENCES; docs/benchmarks.md, \"Reference figures\"), not measured by this run: "
+          + "; ".join(f"{n}: " + ", ".join(f"{who} {r[1]}" for who, r in zip(("Xen", "Linux"), refs)
+                                           if r)
+                      for n, refs in REFERENCES.items()))
 
     out = args.json or os.path.join(build, "bench.json")
     with open(out, "w") as f:
