@@ -63,6 +63,15 @@ $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
 $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
 	$(OBJCOPY) --strip-debug $< $@
 
+# BOOTX64.EFI carries that file packed (lib/lz.h: byte-aligned LZ77, which
+# the stub unpacks at about one instruction per byte).
+$(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
+
+$(BUILD)/hv-core.lz: $(BUILD)/hv-core.sym.elf $(BUILD)/tools/lzpack
+	$(BUILD)/tools/lzpack $< $@
+
 # --- the image policy: `make HV_POLICY=FILE` (guest-loader/image_policy.h) --
 # The hashes of the images hv may run, compiled in (covered by hv.efi's
 # signature); without HV_POLICY, an inactive table. tools/policy_gen checks
@@ -93,8 +102,9 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-strict-aliasing \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
-	-DHV_CORE_ELF_PATH='"$(BUILD)/hv-core.sym.elf"'
-EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c
+	-DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
+EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c \
+	lib/lz_unpack.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
 
@@ -106,15 +116,18 @@ $(BUILD)/efi/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.sym.elf
+$(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 
 $(BUILD)/hv.so: $(EFI_OBJS)
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
 		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lefi -lgnuefi
 
+# Only what runs goes into the PE file: no COFF symbol table (gdb reads
+# hv.efi.debug) and no .dynsym (gnu-efi's _relocate reads .dynamic and
+# .rela, whose entries are all R_X86_64_RELATIVE and name no symbol).
 $(BUILD)/hv.efi: $(BUILD)/hv.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --strip-all --target efi-app-x86_64 --subsystem=10 $< $@
 	$(OBJCOPY) --only-keep-debug $< $(BUILD)/hv.efi.debug
 
 # --- guests: the SDK, example images (into images/) and test guests ---------
