@@ -51,17 +51,31 @@ $(BUILD)/core/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
+# Code that runs once (boot, loading images, parsing hv.cfg, ACPI, the
+# panic report, power-off) is built for size: it is most of hv's code and
+# none of its hot paths (entry, hypercall dispatch, delivery, the switch,
+# events, uaccess, the timer and console paths stay -O2; make bench shows
+# them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
+CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c) \
+	hv/debug/panic.c hv/debug/symbols.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
+	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \
+	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/mm/memmap.c hv/time/calibrate.c \
+	hv/time/wallclock.c hv/console/keymap.c hv/console/log_repeat.c lib/pci_class.c
+$(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
+
 $(BUILD)/core/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
 # Full debug info stays in hv-core.elf (for gdb); the copy carried inside
-# BOOTX64.EFI keeps only the symbol table, for panic stack traces.
+# BOOTX64.EFI keeps only the function symbols, all that panic stack traces
+# read (hv/debug/symbols.c looks at STT_FUNC entries alone).
 $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
 	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(CORE_OBJS) -o $@ -lgcc
 
 $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
-	$(OBJCOPY) --strip-debug $< $@
+	readelf -sW $< | awk '$$4 == "FUNC" { print $$8 }' | sort -u > $@.funcs
+	$(OBJCOPY) --strip-all --keep-symbols=$@.funcs $< $@
 
 # BOOTX64.EFI carries that file packed (lib/lz.h: byte-aligned LZ77, which
 # the stub unpacks at about one instruction per byte).
