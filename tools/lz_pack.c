@@ -1,12 +1,13 @@
 /* The hvlz packer (format: lib/lz.h). It runs once per build on about
  * 200 KB, so it spends time for ratio: an optimal parse, a shortest path
- * over the input where every byte is a position, a literal an edge of cost
- * 1 (2 where it makes its run need an extension byte) and each match found
- * through a hash chain an edge of its encoded size. A position keeps only
- * its cheapest way in, whatever run of literals that leaves, so the path is
- * near-optimal rather than optimal; the bound holds for any path (at worst
- * 7 literals, their extension and token, and a 3-byte match with a two-byte
- * offset: 11 bytes for 10). */
+ * over the input where every byte is a position, a literal an edge of one
+ * byte (two where it makes its run need an extension byte) and each match
+ * found through a hash chain an edge of its encoded size plus half a byte
+ * (match_cost says why). A position keeps only its cheapest way in,
+ * whatever run of literals that leaves, so the path is near-optimal rather
+ * than optimal; the bound holds for any path (at worst 7 literals, their
+ * extension and token, and a 3-byte match with a two-byte offset: 11 bytes
+ * for 10). */
 #include "tools/lz_pack.h"
 
 #include <stdlib.h>
