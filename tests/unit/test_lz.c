@@ -99,6 +99,25 @@ static void mixed_far_and_near(void)
     free(buf);
 }
 
+/* Short sequences at short distances, overlapping or not: the decoder's
+ * fast path, sequence after sequence (checked: a fast path that moved
+ * words for distances of 4 to 7 fails here). */
+static void short_sequences_at_every_distance(void)
+{
+    size_t n = 200000, i = 0;
+    uint8_t *buf = malloc(n);
+    while (i < n) {
+        size_t literals = next_byte() % 7, length = 3 + next_byte() % 15;
+        size_t distance = 1 + next_byte() % 40;
+        for (size_t k = 0; k < literals && i < n; k++)
+            buf[i++] = next_byte();
+        for (size_t k = 0; k < length && i < n; k++, i++)
+            buf[i] = i >= distance ? buf[i - distance] : 0;
+    }
+    CHECK(round_trip(buf, n) < n * 3 / 4);
+    free(buf);
+}
+
 /* Literal runs and match lengths at each field's edges: 6/7 (extension),
  * 7 + 254 / 7 + 255 (a second extension byte), and so on. */
 static void field_limits(void)
@@ -201,6 +220,7 @@ int main(void)
     RUN_TEST(runs_shrink_to_a_few_bytes);
     RUN_TEST(random_data_grows_by_little);
     RUN_TEST(mixed_far_and_near);
+    RUN_TEST(short_sequences_at_every_distance);
     RUN_TEST(field_limits);
     RUN_TEST(hand_made_stream);
     RUN_TEST(damaged_streams_refused);
