@@ -77,8 +77,8 @@ $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
 	readelf -sW $< | awk '$$4 == "FUNC" { print $$8 }' | sort -u > $@.funcs
 	$(OBJCOPY) --strip-all --keep-symbols=$@.funcs $< $@
 
-# BOOTX64.EFI carries that file packed (lib/lz.h: byte-aligned LZ77, which
-# the stub unpacks at about one instruction per byte).
+# BOOTX64.EFI carries that file packed (lib/lz.h: a byte-aligned LZ77 the
+# stub unpacks at one instruction per byte and some 35 per sequence).
 $(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
