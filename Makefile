@@ -51,17 +51,40 @@ $(BUILD)/core/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
+# Code that runs once (boot, loading images, parsing hv.cfg, ACPI, the
+# panic report, power-off) is built for size: it is most of hv's code and
+# none of its hot paths (entry, hypercall dispatch, delivery, the switch,
+# events, uaccess, the timer and console paths stay -O2; make bench shows
+# them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
+CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c) \
+	hv/debug/panic.c hv/debug/symbols.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
+	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \
+	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/mm/memmap.c hv/time/calibrate.c \
+	hv/time/wallclock.c hv/console/keymap.c hv/console/log_repeat.c lib/pci_class.c
+$(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
+
 $(BUILD)/core/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
 # Full debug info stays in hv-core.elf (for gdb); the copy carried inside
-# BOOTX64.EFI keeps only the symbol table, for panic stack traces.
+# BOOTX64.EFI keeps only the function symbols, all that panic stack traces
+# read (hv/debug/symbols.c looks at STT_FUNC entries alone).
 $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
 	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(CORE_OBJS) -o $@ -lgcc
 
 $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf
-	$(OBJCOPY) --strip-debug $< $@
+	readelf -sW $< | awk '$$4 == "FUNC" { print $$8 }' | sort -u > $@.funcs
+	$(OBJCOPY) --strip-all --keep-symbols=$@.funcs $< $@
+
+# BOOTX64.EFI carries that file packed (lib/lz.h: a byte-aligned LZ77 the
+# stub unpacks at one instruction per byte and some 35 per sequence).
+$(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
+
+$(BUILD)/hv-core.lz: $(BUILD)/hv-core.sym.elf $(BUILD)/tools/lzpack
+	$(BUILD)/tools/lzpack $< $@
 
 # --- the image policy: `make HV_POLICY=FILE` (guest-loader/image_policy.h) --
 # The hashes of the images hv may run, compiled in (covered by hv.efi's
@@ -93,8 +116,9 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-strict-aliasing \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
-	-DHV_CORE_ELF_PATH='"$(BUILD)/hv-core.sym.elf"'
-EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c
+	-DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
+EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c \
+	lib/lz_unpack.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
 
@@ -102,19 +126,28 @@ $(BUILD)/efi/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
+# The stub runs once: built for size, all but the unpacking loop, which
+# runs once per packed sequence, some 20,000 times (its boot cost: 0.80 M
+# instructions; the rest of the stub measured the same -Os as -O2, 4.3 M
+# to ExitBootServices, within the firmware's own spread).
+$(patsubst %,$(BUILD)/efi/%.o,$(filter-out lib/lz_unpack.c,$(EFI_SRCS))): EFI_CFLAGS += -Os
+
 $(BUILD)/efi/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.sym.elf
+$(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 
 $(BUILD)/hv.so: $(EFI_OBJS)
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
-		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lefi -lgnuefi
+		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lgnuefi
 
+# Only what runs goes into the PE file: no COFF symbol table (gdb reads
+# hv.efi.debug) and no .dynsym (gnu-efi's _relocate reads .dynamic and
+# .rela, whose entries are all R_X86_64_RELATIVE and name no symbol).
 $(BUILD)/hv.efi: $(BUILD)/hv.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --strip-all --target efi-app-x86_64 --subsystem=10 $< $@
 	$(OBJCOPY) --only-keep-debug $< $(BUILD)/hv.efi.debug
 
 # --- guests: the SDK, example images (into images/) and test guests ---------

@@ -1,8 +1,9 @@
-/* Places the embedded core ELF in memory. The core is our own build output,
- * but it is still checked: a corrupt build must stop here with a message, not
- * jump into garbage. */
+/* Unpacks the embedded core ELF and places it in memory. The core is our own
+ * build output, but it is still checked: a corrupt build must stop here with
+ * a message, not jump into garbage. */
 #include "efi/stub.h"
 #include "lib/elf64.h"
+#include "lib/lz.h"
 
 static bool span_of_segments(const Elf64_Ehdr *eh, size_t file_size, uint64_t *lo, uint64_t *hi)
 {
@@ -27,12 +28,27 @@ static bool span_of_segments(const Elf64_Ehdr *eh, size_t file_size, uint64_t *l
 
 uint64_t stub_load_core(struct handoff *h)
 {
-    const uint8_t *elf = hv_core_elf_start;
-    size_t size = (size_t)(hv_core_elf_end - hv_core_elf_start);
+    const uint8_t *packed = hv_core_packed_start;
+    size_t packed_size = (size_t)(hv_core_packed_end - hv_core_packed_start);
+    int64_t unpacked = lz_unpacked_size(packed, packed_size);
+    if (unpacked <= 0) {
+        Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
+        return 0;
+    }
+    /* The ELF file is unpacked into pages of its own, which the core keeps:
+     * the stub's image becomes free memory once the core runs, and the
+     * symbol table for stack traces lives in that file. */
+    size_t size = (size_t)unpacked;
+    uint8_t *elf = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
+    if (!elf) {
+        Print(L"hv: not enough memory to load the core\r\n");
+        return 0;
+    }
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
     uint64_t lo, hi;
 
-    if (size < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
+    if (lz_unpack(packed, packed_size, elf, size) != 0 ||
+        size < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
         eh->e_ident[2] != 'L' || eh->e_ident[3] != 'F' || eh->e_ident[4] != ELFCLASS64 ||
         eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
         eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff ||
@@ -43,8 +59,7 @@ uint64_t stub_load_core(struct handoff *h)
 
     UINTN pages = (hi - lo + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE;
     uint8_t *image = stub_alloc_pages(pages); /* zeroed: that is the .bss */
-    uint8_t *elf_copy = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
-    if (!image || !elf_copy) {
+    if (!image) {
         Print(L"hv: not enough memory to load the core\r\n");
         return 0;
     }
@@ -53,13 +68,10 @@ uint64_t stub_load_core(struct handoff *h)
         if (ph->p_type == PT_LOAD)
             stub_copy(image + (ph->p_vaddr - lo), elf + ph->p_offset, ph->p_filesz);
     }
-    /* The stub's own image becomes free memory once the core runs, so the
-     * symbol table the core uses for stack traces needs a copy of its own. */
-    stub_copy(elf_copy, elf, size);
 
     h->core_phys = (uint64_t)image;
     h->core_size = pages * EFI_PAGE_SIZE;
-    h->core_elf_phys = (uint64_t)elf_copy;
+    h->core_elf_phys = (uint64_t)elf;
     h->core_elf_size = size;
     return eh->e_entry;
 }

@@ -19,7 +19,7 @@ void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);
 /* Logs whether the firmware enforces Secure Boot; true when it does. */
 bool stub_report_secure_boot(void);
 void stub_read_esp(EFI_HANDLE image, struct handoff *h);
-/* Loads the embedded core ELF; returns its entry point or 0 (reason printed). */
+/* Unpacks and loads the embedded core ELF; returns its entry point or 0 (reason printed). */
 uint64_t stub_load_core(struct handoff *h);
 
 /* Boot page tables are built after ExitBootServices from a pool reserved
@@ -42,6 +42,6 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h);
 /* efi/enter_core.S */
 void stub_enter_core(uint64_t pml4_phys, uint64_t entry, uint64_t arg) __attribute__((noreturn));
 
-/* efi/core_blob.S: the hypervisor core ELF, embedded at build time. */
-extern const uint8_t hv_core_elf_start[];
-extern const uint8_t hv_core_elf_end[];
+/* efi/core_blob.S: the hypervisor core ELF, packed (lib/lz.h) at build time. */
+extern const uint8_t hv_core_packed_start[];
+extern const uint8_t hv_core_packed_end[];

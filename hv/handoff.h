@@ -99,7 +99,8 @@ struct handoff {
 
     /* The core image as loaded: [core_phys, core_phys + core_size) holds the
      * span of its PT_LOAD segments, linked at HV_CORE_BASE. core_elf_* is the
-     * embedded ELF file itself (symbols for panic stack traces). */
+     * ELF file itself, unpacked from the packed copy the stub carries
+     * (symbols for panic stack traces). */
     uint64_t core_phys, core_size;
     uint64_t core_elf_phys, core_elf_size;
 

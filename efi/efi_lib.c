@@ -1,0 +1,202 @@
+/* The few services of gnu-efi's libefi the stub uses (InitializeLib, Print,
+ * pool memory, the boot volume's root, a file's info, the memory map, GUID
+ * comparison), with gnu-efi's names and prototypes from <efilib.h>, so that
+ * the library itself is not linked: its print, device-path and handle code
+ * was 20 KB of BOOTX64.EFI's 40 KB of code, nearly all of it unused.
+ * gnu-efi's crt0 and self-relocation (libgnuefi) are still linked. */
+#include "efi/stub.h"
+
+EFI_SYSTEM_TABLE *ST;
+EFI_BOOT_SERVICES *BS;
+EFI_RUNTIME_SERVICES *RT;
+
+EFI_GUID gEfiLoadedImageProtocolGuid = LOADED_IMAGE_PROTOCOL;
+EFI_GUID gEfiPciIoProtocolGuid = EFI_PCI_IO_PROTOCOL_GUID;
+static EFI_GUID file_system_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
+static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
+
+VOID InitializeLib(IN EFI_HANDLE ImageHandle, IN EFI_SYSTEM_TABLE *SystemTable)
+{
+    (void)ImageHandle;
+    ST = SystemTable;
+    BS = SystemTable->BootServices;
+    RT = SystemTable->RuntimeServices;
+}
+
+INTN CompareGuid(IN EFI_GUID *Guid1, IN EFI_GUID *Guid2)
+{
+    const UINT8 *a = (const UINT8 *)Guid1, *b = (const UINT8 *)Guid2;
+    for (UINTN i = 0; i < sizeof(EFI_GUID); i++)
+        if (a[i] != b[i])
+            return 1;
+    return 0;
+}
+
+/* Boot-services data, as gnu-efi allocates it: the firmware reclaims it at
+ * ExitBootServices, and nothing allocated here is used after that. */
+VOID *AllocatePool(IN UINTN Size)
+{
+    VOID *p = NULL;
+    if (EFI_ERROR(uefi_call_wrapper(BS->AllocatePool, 3, EfiBootServicesData, Size, &p)))
+        return NULL;
+    return p;
+}
+
+VOID FreePool(IN VOID *p)
+{
+    if (p)
+        uefi_call_wrapper(BS->FreePool, 1, p);
+}
+
+EFI_FILE_HANDLE LibOpenRoot(IN EFI_HANDLE DeviceHandle)
+{
+    EFI_FILE_IO_INTERFACE *volume = NULL;
+    EFI_FILE_HANDLE root = NULL;
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, DeviceHandle, &file_system_guid,
+                                    (void **)&volume)) || !volume ||
+        EFI_ERROR(uefi_call_wrapper(volume->OpenVolume, 2, volume, &root)))
+        return NULL;
+    return root;
+}
+
+EFI_FILE_INFO *LibFileInfo(IN EFI_FILE_HANDLE FHand)
+{
+    UINTN size = SIZE_OF_EFI_FILE_INFO + 256;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        EFI_FILE_INFO *info = AllocatePool(size);
+        if (!info)
+            return NULL;
+        EFI_STATUS st = uefi_call_wrapper(FHand->GetInfo, 4, FHand, &file_info_guid, &size, info);
+        if (!EFI_ERROR(st))
+            return info;
+        FreePool(info);
+        if (st != EFI_BUFFER_TOO_SMALL)
+            return NULL;
+    }
+    return NULL;
+}
+
+EFI_MEMORY_DESCRIPTOR *LibMemoryMap(OUT UINTN *NoEntries, OUT UINTN *MapKey,
+                                    OUT UINTN *DescriptorSize, OUT UINT32 *DescriptorVersion)
+{
+    UINTN size = 0;
+    *NoEntries = 0;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        /* Room for a few more descriptors: allocating may split a range. */
+        size += 8 * sizeof(EFI_MEMORY_DESCRIPTOR);
+        EFI_MEMORY_DESCRIPTOR *map = AllocatePool(size);
+        if (!map)
+            return NULL;
+        EFI_STATUS st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, map, MapKey, DescriptorSize,
+                                          DescriptorVersion);
+        if (!EFI_ERROR(st) && *DescriptorSize) {
+            *NoEntries = size / *DescriptorSize;
+            return map;
+        }
+        FreePool(map);
+        if (st != EFI_BUFFER_TOO_SMALL)
+            return NULL;
+    }
+    return NULL;
+}
+
+/* Print: the conversions the stub's messages use. %u, %x and %d take 32
+ * bits and %lu, %lx, %ld 64, as in gnu-efi; %s is a CHAR16 string, %a a
+ * CHAR8 one, %r an EFI_STATUS (in hex: the messages are for a person with
+ * the UEFI specification at hand). Output goes out in chunks through the
+ * console's OutputString. */
+struct out {
+    CHAR16 buf[128];
+    UINTN n, total;
+};
+
+static void flush(struct out *o)
+{
+    o->buf[o->n] = 0;
+    if (o->n && ST && ST->ConOut)
+        uefi_call_wrapper(ST->ConOut->OutputString, 2, ST->ConOut, o->buf);
+    o->n = 0;
+}
+
+static void put(struct out *o, CHAR16 c)
+{
+    if (o->n == sizeof(o->buf) / sizeof(o->buf[0]) - 1)
+        flush(o);
+    o->buf[o->n++] = c;
+    o->total++;
+}
+
+static void put_number(struct out *o, UINT64 v, unsigned base, bool negative)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    if (negative)
+        put(o, '-');
+    while (n)
+        put(o, (CHAR16)digits[--n]);
+}
+
+UINTN Print(IN CONST CHAR16 *fmt, ...)
+{
+    struct out o = {.n = 0, .total = 0};
+    va_list ap;
+    va_start(ap, fmt);
+    for (; *fmt; fmt++) {
+        if (*fmt != '%') {
+            put(&o, *fmt);
+            continue;
+        }
+        bool wide = false;
+        if (fmt[1] == 'l') {
+            wide = true;
+            fmt++;
+        }
+        switch (*++fmt) {
+        case 'u':
+            put_number(&o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 10, false);
+            break;
+        case 'd': {
+            INT64 v = wide ? va_arg(ap, INT64) : va_arg(ap, INT32);
+            put_number(&o, v < 0 ? 0 - (UINT64)v : (UINT64)v, 10, v < 0);
+            break;
+        }
+        case 'x':
+            put_number(&o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 16, false);
+            break;
+        case 'r':
+            put(&o, '0');
+            put(&o, 'x');
+            put_number(&o, va_arg(ap, EFI_STATUS), 16, false);
+            break;
+        case 's': {
+            const CHAR16 *s = va_arg(ap, const CHAR16 *);
+            while (s && *s)
+                put(&o, *s++);
+            break;
+        }
+        case 'a': {
+            const CHAR8 *s = va_arg(ap, const CHAR8 *);
+            while (s && *s)
+                put(&o, *s++);
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        case 0:
+            fmt--; /* a '%' at the end: print it, stop at the NUL */
+            put(&o, '%');
+            break;
+        default:
+            put(&o, '%');
+            put(&o, *fmt);
+        }
+    }
+    va_end(ap);
+    flush(&o);
+    return o.total;
+}

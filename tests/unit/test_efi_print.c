@@ -1,0 +1,96 @@
+/* efi/efi_lib.c: Print's conversions (the stub's messages, and what a
+ * firmware console receives: chunks of at most 127 characters, each NUL-
+ * terminated) against a fake SIMPLE_TEXT_OUTPUT, and CompareGuid. */
+#include "efi/stub.h"
+
+#include "tests/unit/check.h"
+
+static CHAR16 seen[4096];
+static size_t seen_len;
+static size_t calls, longest_chunk;
+
+static EFI_STATUS EFIAPI capture(SIMPLE_TEXT_OUTPUT_INTERFACE *self, CHAR16 *s)
+{
+    (void)self;
+    size_t n = 0;
+    while (s[n])
+        n++;
+    if (n > longest_chunk)
+        longest_chunk = n;
+    for (size_t i = 0; i < n && seen_len < sizeof(seen) / sizeof(seen[0]) - 1; i++)
+        seen[seen_len++] = s[i];
+    calls++;
+    return EFI_SUCCESS;
+}
+
+static SIMPLE_TEXT_OUTPUT_INTERFACE console = {.OutputString = capture};
+static EFI_BOOT_SERVICES boot_services;
+static EFI_RUNTIME_SERVICES runtime_services;
+static EFI_SYSTEM_TABLE system_table = {.ConOut = &console, .BootServices = &boot_services,
+                                        .RuntimeServices = &runtime_services};
+
+/* What Print sent, as ASCII (every test string is). */
+static const char *printed(void)
+{
+    static char out[4096];
+    for (size_t i = 0; i <= seen_len; i++)
+        out[i] = i < seen_len ? (char)seen[i] : 0;
+    seen_len = 0;
+    calls = 0;
+    return out;
+}
+
+static void conversions(void)
+{
+    InitializeLib(NULL, &system_table);
+    CHECK(BS == &boot_services && RT == &runtime_services && ST == &system_table);
+    UINTN n = Print(L"hv: framebuffer %ux%u at 0x%lx\r\n", 1280u, 800u, 0xc0000000ull);
+    CHECK_STR_EQ(printed(), "hv: framebuffer 1280x800 at 0xc0000000\r\n");
+    CHECK_EQ_U64(n, 40);
+    Print(L"%u %x %lu %lx", 0xffffffffu, 0xdeadbeefu, 18446744073709551615ull, 0x123456789abcdefull);
+    CHECK_STR_EQ(printed(), "4294967295 deadbeef 18446744073709551615 123456789abcdef");
+    Print(L"%d %d %ld %ld", -1, 2147483647, (INT64)-9223372036854775807ll - 1, 0ll);
+    CHECK_STR_EQ(printed(), "-1 2147483647 -9223372036854775808 0");
+    Print(L"[%s] [%a] [%s]", L"wide", (CHAR8 *)"narrow", (CHAR16 *)NULL);
+    CHECK_STR_EQ(printed(), "[wide] [narrow] []");
+    Print(L"failed (%r)", (EFI_STATUS)EFI_BUFFER_TOO_SMALL);
+    CHECK_STR_EQ(printed(), "failed (0x8000000000000005)");
+    Print(L"100%% %q and a trailing %");
+    CHECK_STR_EQ(printed(), "100% %q and a trailing %");
+    Print(L"");
+    CHECK_EQ_U64(calls, 0);
+}
+
+static void long_output_in_chunks(void)
+{
+    CHAR16 fmt[601];
+    for (int i = 0; i < 600; i++)
+        fmt[i] = (CHAR16)('a' + i % 26);
+    fmt[600] = 0;
+    longest_chunk = 0;
+    CHECK_EQ_U64(Print(fmt), 600);
+    CHECK_EQ_U64(calls, 5);       /* 127 characters a call */
+    CHECK_EQ_U64(longest_chunk, 127);
+    const char *out = printed();
+    CHECK_EQ_U64(strlen(out), 600);
+    CHECK(out[0] == 'a' && out[599] == (char)('a' + 599 % 26));
+}
+
+static void guids(void)
+{
+    EFI_GUID a = EFI_PCI_IO_PROTOCOL_GUID, b = EFI_PCI_IO_PROTOCOL_GUID;
+    CHECK_EQ_U64(CompareGuid(&a, &b), 0);
+    CHECK_EQ_U64(CompareGuid(&a, &gEfiPciIoProtocolGuid), 0);
+    b.Data4[7] ^= 1;
+    CHECK(CompareGuid(&a, &b) != 0);
+    CHECK(CompareGuid(&gEfiLoadedImageProtocolGuid, &gEfiPciIoProtocolGuid) != 0);
+}
+
+int main(void)
+{
+    check_suite = "efi_print";
+    RUN_TEST(conversions);
+    RUN_TEST(long_output_in_chunks);
+    RUN_TEST(guids);
+    return check_finish();
+}
