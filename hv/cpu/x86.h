@@ -139,6 +139,14 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
+/* Zeroes `words` 8-byte words: one `rep stosq`, the fastest way to clear
+ * a page or more on CPUs with fast string operations, and one instruction
+ * per word under QEMU -icount (a C loop of stores costs 3 to 4). */
+static inline void zero_words(void *dst, uint64_t words)
+{
+    __asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(0ULL) : "memory");
+}
+
 static inline void invlpg(uint64_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
