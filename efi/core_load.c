@@ -37,6 +37,7 @@ uint64_t stub_load_core(struct handoff *h)
         eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
         eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff ||
         !span_of_segments(eh, size, &lo, &hi) || eh->e_entry < lo || eh->e_entry >= hi) {
+        stub_notes_print();
         Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
         return 0;
     }
@@ -45,6 +46,7 @@ uint64_t stub_load_core(struct handoff *h)
     uint8_t *image = stub_alloc_pages(pages); /* zeroed: that is the .bss */
     uint8_t *elf_copy = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!image || !elf_copy) {
+        stub_notes_print();
         Print(L"hv: not enough memory to load the core\r\n");
         return 0;
     }
