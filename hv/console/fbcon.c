@@ -43,8 +43,11 @@ static const struct handoff_framebuffer *fbinfo;
 static bool dirty;
 static unsigned lines_unflushed;
 /* Before the clock is calibrated there is no time to space flushes by:
- * flush every so many lines, and at once for warnings and errors. */
-#define EARLY_FLUSH_LINES 16
+ * flush every screenful of lines (the screen is at most that far behind if
+ * the boot hangs), and at once for warnings and errors. Each flush of a
+ * scrolled screen redraws most of it (~0.5 M instructions under -icount):
+ * every 16 lines cost 32 guests' boot ~1 M (docs/benchmarks.md). */
+#define EARLY_FLUSH_LINES 48
 
 static uint32_t channel(uint32_t mask, uint8_t value)
 {
