@@ -109,6 +109,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     stub_stop_firmware_dma(h);
     Print(L"hv: exiting boot services\r\n");
     stub_exit_boot_services(image, h);
+    h->exit_boot_tsc = read_tsc();
 
     /* From here on no firmware service may be called and nothing printed. */
     uint64_t pml4 = stub_build_boot_tables(&pool, h);

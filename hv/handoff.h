@@ -99,6 +99,9 @@ struct handoff {
     uint32_t struct_size;
 
     uint64_t boot_tsc; /* TSC at efi_main entry, for boot-time measurement */
+    /* TSC once ExitBootServices returned: what follows is hv's own work,
+     * with no firmware disk reads whose polling varies from run to run. */
+    uint64_t exit_boot_tsc;
 
     /* The stub's report lines (efi/notes.c), each ended by '\n', without
      * "hv: ": hv logs them after its banner. stub_notes_lost counts lines

@@ -220,6 +220,7 @@ void hv_main(struct handoff *h)
         halt_forever();
     }
     log_stub_notes(h);
+    log_info("boot: boot services exited at TSC %lu", (unsigned long)h->exit_boot_tsc);
 
     struct hv_settings settings;
     settings_load(h, &settings);
