@@ -48,6 +48,32 @@ static void enable_nxe(void)
     __asm__ volatile("wrmsr" : : "a"(lo), "d"(hi), "c"(0xc0000080u));
 }
 
+#define GIB (1ULL << 30)
+
+/* Maps [0, top) at `va` in 2 MiB pages (top a multiple of 2 MiB, va of
+ * 1 GiB). pt_map walks from the root for every leaf, ~185 instructions
+ * each, and the two maps of 4 GiB are 4096 leaves (~0.75 M instructions at
+ * boot: docs/benchmarks.md, boot_first_guest). Here pt_map places each
+ * GiB's first leaf, which makes its page directory, and the other 511 are
+ * plain stores into that directory: the same entries, pt_map's own format.
+ * The stub runs on the firmware's identity map: table addresses are
+ * pointers. */
+static bool map_2m_pages(struct pt_space *s, uint64_t va, uint64_t top, uint64_t flags)
+{
+    for (uint64_t gib = 0; gib < top; gib += GIB) {
+        if (pt_map(s, va + gib, gib, MIB2, flags, PT_ALLOW_2M) != PT_OK)
+            return false;
+        uint64_t v = va + gib;
+        uint64_t *pml4 = (uint64_t *)s->root_phys;
+        uint64_t *pdpt = (uint64_t *)(pml4[(v >> 39) & 511] & PTE_ADDR_MASK);
+        uint64_t *pd = (uint64_t *)(pdpt[(v >> 30) & 511] & PTE_ADDR_MASK);
+        uint64_t end = top - gib < GIB ? top - gib : GIB;
+        for (uint64_t off = MIB2; off < end; off += MIB2)
+            pd[off / MIB2] = (gib + off) | flags | PTE_P | PTE_PS;
+    }
+    return true;
+}
+
 uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
 {
     struct pt_space s;
@@ -75,8 +101,8 @@ uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
     }
     top = (top + MIB2 - 1) & ~(MIB2 - 1);
 
-    if (pt_map(&s, 0, 0, top, PTE_W, PT_ALLOW_2M) != PT_OK ||
-        pt_map(&s, HV_DIRECT_MAP_BASE, 0, top, PTE_W | nx, PT_ALLOW_2M) != PT_OK ||
+    _Static_assert(HV_DIRECT_MAP_BASE % GIB == 0, "map_2m_pages wants whole GiBs");
+    if (!map_2m_pages(&s, 0, top, PTE_W) || !map_2m_pages(&s, HV_DIRECT_MAP_BASE, top, PTE_W | nx) ||
         pt_map(&s, HV_CORE_BASE, h->core_phys, h->core_size, PTE_W, 0) != PT_OK)
         return 0;
     return s.root_phys;

@@ -32,6 +32,7 @@ uint64_t stub_load_core(struct handoff *h)
     size_t packed_size = (size_t)(hv_core_packed_end - hv_core_packed_start);
     int64_t unpacked = lz_unpacked_size(packed, packed_size);
     if (unpacked <= 0) {
+        stub_notes_print();
         Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
         return 0;
     }
@@ -41,6 +42,7 @@ uint64_t stub_load_core(struct handoff *h)
     size_t size = (size_t)unpacked;
     uint8_t *elf = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!elf) {
+        stub_notes_print();
         Print(L"hv: not enough memory to load the core\r\n");
         return 0;
     }
@@ -53,6 +55,7 @@ uint64_t stub_load_core(struct handoff *h)
         eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
         eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff ||
         !span_of_segments(eh, size, &lo, &hi) || eh->e_entry < lo || eh->e_entry >= hi) {
+        stub_notes_print();
         Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
         return 0;
     }
@@ -60,6 +63,7 @@ uint64_t stub_load_core(struct handoff *h)
     UINTN pages = (hi - lo + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE;
     uint8_t *image = stub_alloc_pages(pages); /* zeroed: that is the .bss */
     if (!image) {
+        stub_notes_print();
         Print(L"hv: not enough memory to load the core\r\n");
         return 0;
     }

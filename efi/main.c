@@ -79,13 +79,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     h->version = HANDOFF_VERSION;
     h->struct_size = sizeof(*h);
     h->boot_tsc = entry_tsc;
+    stub_notes_to(h);
 
     EFI_LOADED_IMAGE *loaded = NULL;
     if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
                                      (void **)&loaded)) && loaded) {
         h->efi_image_base = (uint64_t)loaded->ImageBase;
-        Print(L"hv: stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%x)\r\n",
-              h->efi_image_base, 0x1000);
+        stub_note(L"stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%x)",
+                  h->efi_image_base, 0x1000);
     }
 
     h->secure_boot = stub_report_secure_boot();
@@ -98,6 +99,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 
     struct page_pool pool;
     if (!stub_reserve_page_pool(&pool, boot_table_pages_needed())) {
+        stub_notes_print();
         Print(L"hv: cannot reserve memory for boot page tables; giving up\r\n");
         return EFI_OUT_OF_RESOURCES;
     }
@@ -107,6 +109,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     stub_stop_firmware_dma(h);
     Print(L"hv: exiting boot services\r\n");
     stub_exit_boot_services(image, h);
+    h->exit_boot_tsc = read_tsc();
 
     /* From here on no firmware service may be called and nothing printed. */
     uint64_t pml4 = stub_build_boot_tables(&pool, h);

@@ -14,6 +14,13 @@ void *stub_alloc_pages(UINTN pages);
 void stub_zero(void *dst, UINTN bytes);
 void stub_copy(void *dst, const void *src, UINTN bytes);
 
+/* efi/notes.c: report lines for hv to log (stub_note: printf-like, one
+ * line, no "hv: " and no newline), printed at once before stub_notes_to
+ * and by stub_notes_print (before a failure's own line). */
+void stub_notes_to(struct handoff *h);
+void stub_note(const CHAR16 *fmt, ...);
+void stub_notes_print(void);
+
 void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);
 /* One line: whether the firmware enforced Secure Boot (efi/secure_boot.c). */
 /* Logs whether the firmware enforces Secure Boot; true when it does. */

@@ -13,7 +13,7 @@
 #include "hv/mm/memmap.h"
 
 #define HANDOFF_MAGIC 0x66666f646e616876ULL /* "hvhandoff" (truncated), little endian */
-#define HANDOFF_VERSION 2
+#define HANDOFF_VERSION 3
 
 #define HANDOFF_MAX_MEM_RANGES 1024
 #define HANDOFF_FILE_NAME_MAX 64
@@ -90,12 +90,24 @@ struct handoff_file {
     uint32_t status; /* enum handoff_file_status */
 };
 
+#define HANDOFF_STUB_NOTES_BYTES 1024
+#define HANDOFF_STUB_LINE_MAX 160 /* characters of one stub line, its end included */
+
 struct handoff {
     uint64_t magic;
     uint32_t version;
     uint32_t struct_size;
 
     uint64_t boot_tsc; /* TSC at efi_main entry, for boot-time measurement */
+    /* TSC once ExitBootServices returned: what follows is hv's own work,
+     * with no firmware disk reads whose polling varies from run to run. */
+    uint64_t exit_boot_tsc;
+
+    /* The stub's report lines (efi/notes.c), each ended by '\n', without
+     * "hv: ": hv logs them after its banner. stub_notes_lost counts lines
+     * that did not fit. */
+    char stub_notes[HANDOFF_STUB_NOTES_BYTES];
+    uint32_t stub_notes_len, stub_notes_lost;
 
     /* The core image as loaded: [core_phys, core_phys + core_size) holds the
      * span of its PT_LOAD segments, linked at HV_CORE_BASE. core_elf_* is the

@@ -72,6 +72,23 @@ static void log_images(const struct handoff *h)
                   "to list them", h->files_skipped);
 }
 
+/* The UEFI stub's report lines (efi/notes.c), logged here rather than
+ * printed through the firmware's slow consoles. */
+static void log_stub_notes(const struct handoff *h)
+{
+    uint32_t len = h->stub_notes_len < sizeof(h->stub_notes) ? h->stub_notes_len
+                                                             : sizeof(h->stub_notes);
+    uint32_t start = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        if (h->stub_notes[i] != '\n')
+            continue;
+        log_info("%.*s", (int)(i - start), h->stub_notes + start);
+        start = i + 1;
+    }
+    if (h->stub_notes_lost)
+        log_warn("%u more line(s) of the UEFI stub did not fit its notes", h->stub_notes_lost);
+}
+
 static void log_memory(const struct handoff *h)
 {
     log_info("memory: %lu MiB usable of %u firmware ranges, %lu MiB free after hv set-up",
@@ -202,6 +219,8 @@ void hv_main(struct handoff *h)
         log_error("the UEFI stub and the core come from different builds; rebuild hv");
         halt_forever();
     }
+    log_stub_notes(h);
+    log_info("boot: boot services exited at TSC %lu", (unsigned long)h->exit_boot_tsc);
 
     struct hv_settings settings;
     settings_load(h, &settings);

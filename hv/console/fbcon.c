@@ -43,8 +43,11 @@ static const struct handoff_framebuffer *fbinfo;
 static bool dirty;
 static unsigned lines_unflushed;
 /* Before the clock is calibrated there is no time to space flushes by:
- * flush every so many lines, and at once for warnings and errors. */
-#define EARLY_FLUSH_LINES 16
+ * flush every screenful of lines (the screen is at most that far behind if
+ * the boot hangs), and at once for warnings and errors. Each flush of a
+ * scrolled screen redraws most of it (~0.5 M instructions under -icount):
+ * every 16 lines cost 32 guests' boot ~1 M (docs/benchmarks.md). */
+#define EARLY_FLUSH_LINES 48
 
 static uint32_t channel(uint32_t mask, uint8_t value)
 {
@@ -91,16 +94,34 @@ static struct cell view_cell(uint32_t row, uint32_t col)
     return cells[ring_row * cols + col];
 }
 
+/* Two pixels of a glyph row for each level: [level][bits], the left pixel
+ * from bit 1 of `bits`, in the low half (the lower address). A glyph row
+ * is then four 8-byte stores, not eight tests and stores: the screen is
+ * what hv draws most (and, before the clock runs, synchronously at boot). */
+static uint64_t pixel_pairs[4][4];
+
+static void make_pixel_pairs(void)
+{
+    for (unsigned level = 0; level < 4; level++)
+        for (unsigned bits = 0; bits < 4; bits++)
+            pixel_pairs[level][bits] = (uint64_t)(bits & 2 ? fg_colour[level] : bg_colour) |
+                                       (uint64_t)(bits & 1 ? fg_colour[level] : bg_colour) << 32;
+}
+
 /* `row` counts the screen's rows (the status line's included). */
 static void draw(uint32_t row, uint32_t col, struct cell c)
 {
     const uint8_t *glyph = font_glyph(c.ch);
-    uint32_t fg = fg_colour[c.level & 3];
+    const uint64_t *pair = pixel_pairs[c.level & 3];
     volatile uint32_t *p = pixels + (uint64_t)row * FONT_HEIGHT * pitch + (uint64_t)col * FONT_WIDTH;
+    _Static_assert(FONT_WIDTH == 8, "draw() stores a glyph row as four pixel pairs");
     for (unsigned y = 0; y < FONT_HEIGHT; y++, p += pitch) {
-        uint8_t bits = glyph[y];
-        for (unsigned x = 0; x < FONT_WIDTH; x++)
-            p[x] = (bits & (0x80 >> x)) ? fg : bg_colour;
+        unsigned bits = glyph[y];
+        volatile uint64_t *q = (volatile uint64_t *)p;
+        q[0] = pair[bits >> 6];
+        q[1] = pair[(bits >> 4) & 3];
+        q[2] = pair[(bits >> 2) & 3];
+        q[3] = pair[bits & 3];
     }
 }
 
@@ -235,18 +256,32 @@ void fbcon_status_now(void)
 
 static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write, flush};
 
-/* Two pixels per store: the screen is the largest thing hv ever writes. */
+/* The screen is the largest thing hv ever writes: one `rep stosq` of pixel
+ * pairs over every scan line, padding included (it is the framebuffer's
+ * too, never shown): under -icount one instruction per two pixels. */
 static void clear_screen(const struct handoff_framebuffer *fb)
 {
     uint64_t pair = (uint64_t)bg_colour << 32 | bg_colour;
-    for (uint32_t y = 0; y < fb->height; y++) {
-        volatile uint32_t *line = pixels + (uint64_t)y * pitch;
-        uint32_t x = 0;
-        for (; x + 1 < fb->width; x += 2)
-            *(volatile uint64_t *)(line + x) = pair;
-        if (x < fb->width)
-            line[x] = bg_colour;
-    }
+    uint64_t count = (uint64_t)pitch * fb->height;
+    volatile uint32_t *p = pixels;
+    uint64_t pairs = count / 2;
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(pairs) : "a"(pair) : "memory");
+    if (count % 2)
+        pixels[count - 1] = bg_colour;
+}
+
+/* Fills n cells with blanks, four a store (the ring is a few hundred KiB). */
+static void blank_cells(struct cell *c, uint64_t n)
+{
+    _Static_assert(sizeof(struct cell) == 2, "four cells a word");
+    struct cell blank = {' ', LOG_INFO};
+    uint16_t one;
+    __builtin_memcpy(&one, &blank, sizeof(one));
+    uint64_t words = n / 4, pattern = 0x0001000100010001ULL * one;
+    void *p = c;
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(pattern) : "memory");
+    for (uint64_t i = n & ~3ULL; i < n; i++)
+        c[i] = blank;
 }
 
 bool fbcon_init(const struct handoff_framebuffer *fb)
@@ -293,13 +328,12 @@ bool fbcon_init(const struct handoff_framebuffer *fb)
     fg_colour[LOG_INFO] = encode(0xd0, 0xd0, 0xd0);
     fg_colour[LOG_WARN] = encode(0xff, 0xd0, 0x40);
     fg_colour[LOG_ERROR] = encode(0xff, 0x50, 0x50);
+    make_pixel_pairs();
 
     /* Clear the firmware's leftovers; the screen then shows blank cells,
      * and a flush draws only text. */
-    for (uint32_t i = 0; i < cols * ring_rows; i++)
-        cells[i] = (struct cell){' ', LOG_INFO};
-    for (uint32_t i = 0; i < cols * rows; i++)
-        shown[i] = (struct cell){' ', LOG_INFO};
+    blank_cells(cells, (uint64_t)cols * ring_rows);
+    blank_cells(shown, (uint64_t)cols * rows);
     clear_screen(fb);
 
     log_add_sink(&fbcon_sink);

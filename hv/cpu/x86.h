@@ -139,6 +139,24 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
+/* Zeroes `words` 8-byte words: one `rep stosq`, the fastest way to clear
+ * a page or more on CPUs with fast string operations, and one instruction
+ * per word under QEMU -icount (a C loop of stores costs 3 to 4). */
+static inline void zero_words(void *dst, uint64_t words)
+{
+    __asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(0ULL) : "memory");
+}
+
+/* Copies n bytes with `rep movsq` and `rep movsb` for the tail: for the
+ * loader's page-sized copies (a C loop costs 3 to 4 instructions a word
+ * under QEMU -icount, and is no faster on hardware). */
+static inline void copy_bytes(void *dst, const void *src, uint64_t n)
+{
+    uint64_t words = n / 8, rest = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
+}
+
 static inline void invlpg(uint64_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");

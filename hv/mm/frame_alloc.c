@@ -199,20 +199,13 @@ uint64_t frame_alloc_page(struct frame_alloc *fa)
 
 static void zero_page(struct frame_alloc *fa, uint64_t phys)
 {
-    /* volatile: the compiler must not turn this into a memset call; eight
-     * stores a round keep the loop's own instructions few (hypercalls that
-     * map fresh pages run with interrupts off). */
-    volatile uint64_t *p = direct_map(fa, phys);
-    for (uint64_t i = 0; i < FRAME_SIZE / sizeof(uint64_t); i += 8) {
-        p[i] = 0;
-        p[i + 1] = 0;
-        p[i + 2] = 0;
-        p[i + 3] = 0;
-        p[i + 4] = 0;
-        p[i + 5] = 0;
-        p[i + 6] = 0;
-        p[i + 7] = 0;
-    }
+    /* rep stosq: the compiler cannot turn it into a memset call, and it
+     * is the fewest instructions (hypercalls that map fresh pages run with
+     * interrupts off; under -icount 512 a page, the unrolled loop it
+     * replaced ~640). */
+    void *p = direct_map(fa, phys);
+    uint64_t words = FRAME_SIZE / sizeof(uint64_t);
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(0ULL) : "memory");
 }
 
 uint64_t frame_alloc_page_zeroed(struct frame_alloc *fa)

@@ -338,10 +338,46 @@ static bool paint_all(struct mem_range *r, size_t n, size_t total)
     return len == total;
 }
 
+/* Whether the entries' whole-page spans come in ascending order without
+ * overlapping: what UEFI firmware hands over. Such a map needs no painting:
+ * normalising it is converting to pages and merging touching runs of one
+ * kind, O(n) instead of the general path's O(n^3) run count (~0.5 M
+ * instructions for QEMU's 128 entries). */
+static bool pages_sorted_and_disjoint(const struct mem_range *r, size_t n)
+{
+    uint64_t prev_end = 0;
+    struct span s;
+    for (size_t i = 0; i < n; i++) {
+        if (!span_of_raw(&r[i], &s))
+            continue;
+        if (s.first < prev_end)
+            return false;
+        prev_end = s.end;
+    }
+    return true;
+}
+
+/* With sorted, disjoint spans, the last entry of a kind is the one just
+ * before whenever the two touch, so merge_same_kind merges exactly the
+ * touching runs of one kind. */
+static size_t normalize_disjoint(struct mem_range *r, size_t n)
+{
+    n = to_pages(r, n);
+    n = merge_same_kind(r, n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t first = r[i].base, end = r[i].size;
+        r[i].base = first << PAGE_SHIFT;
+        r[i].size = (end - first) << PAGE_SHIFT;
+    }
+    return n;
+}
+
 size_t memmap_normalize(struct mem_range *r, size_t n, size_t cap)
 {
     if (!r || n == 0 || cap < n)
         return 0;
+    if (pages_sorted_and_disjoint(r, n))
+        return normalize_disjoint(r, n);
     if (count_runs(r, n, true, MEM_USABLE + 1) > cap)
         return 0;
 

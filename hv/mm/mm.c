@@ -86,9 +86,8 @@ void *kalloc_zeroed(uint64_t bytes)
     uint64_t phys = pages == 1 ? frame_alloc_page(&frames) : frame_alloc_contig(&frames, pages, 1);
     if (!phys)
         return NULL;
-    uint64_t *p = phys_to_virt(phys);
-    for (uint64_t i = 0; i < pages * PAGE / 8; i++)
-        p[i] = 0;
+    void *p = phys_to_virt(phys);
+    zero_words(p, pages * PAGE / 8);
     return p;
 }
 
@@ -215,32 +214,63 @@ static void map_core_section(const char *start, const char *end, uint64_t flags,
     must_map(va, mm_core_phys(va), (uint64_t)(end - start), flags | global(), 0, what);
 }
 
+/* The direct map's flags for memory of `kind`; false for kinds it leaves
+ * out. */
+static bool direct_flags(uint32_t kind, uint64_t *flags)
+{
+    switch (kind) {
+    case MEM_USABLE:
+    case MEM_BOOTLOADER:
+    case MEM_RUNTIME:
+    case MEM_ACPI_RECLAIM:
+    case MEM_ACPI_NVS:
+        *flags = PTE_W | global() | cpu_nx_mask();
+        return true;
+    case MEM_MMIO:
+    case MEM_RESERVED:
+        /* Firmware tables sometimes sit in reserved memory, next to
+         * device registers: uncached and read-only is safe for both. */
+        *flags = PTE_CACHE_UC | global() | cpu_nx_mask();
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Below 1 MiB the fixed-range MTRRs give the legacy areas types of their
+ * own: no run reaches across it, so no large page spans two such types. */
+#define DIRECT_RUN_BREAK (1ULL << 20)
+
+/* Touching ranges with the same flags are mapped as one run: firmware maps
+ * cut RAM into many small ranges (boot-loader data, runtime code, ACPI
+ * tables) whose edges are not 2 MiB aligned, and mapping each on its own
+ * left most of memory in 4 KiB pages (~0.9 M instructions at boot on
+ * QEMU's 248 MiB, docs/benchmarks.md, boot_first_guest). One run of RAM
+ * kinds is one memory type either way: the flags are the same. */
 static void map_direct(void)
 {
-    uint64_t nx = cpu_nx_mask();
-    for (size_t i = 0; i < range_count; i++) {
-        const struct mem_range *r = &ranges[i];
-        uint64_t flags;
-        switch (r->kind) {
-        case MEM_USABLE:
-        case MEM_BOOTLOADER:
-        case MEM_RUNTIME:
-        case MEM_ACPI_RECLAIM:
-        case MEM_ACPI_NVS:
-            flags = PTE_W | global() | nx;
-            break;
-        case MEM_MMIO:
-        case MEM_RESERVED:
-            /* Firmware tables sometimes sit in reserved memory, next to
-             * device registers: uncached and read-only is safe for both. */
-            flags = PTE_CACHE_UC | global() | nx;
-            break;
-        default:
+    uint64_t run_base = 0, run_end = 0, run_flags = 0;
+    for (size_t i = 0; i <= range_count; i++) {
+        uint64_t flags = 0;
+        const struct mem_range *r = i < range_count ? &ranges[i] : NULL;
+        if (r && !direct_flags(r->kind, &flags))
+            continue;
+        if (r && run_end > run_base && run_end == r->base && run_flags == flags &&
+            (run_end <= DIRECT_RUN_BREAK) == (r->base + r->size <= DIRECT_RUN_BREAK)) {
+            run_end = r->base + r->size;
             continue;
         }
-        must_map(HV_DIRECT_MAP_BASE + r->base, r->base, r->size, flags, PT_ALLOW_2M, "direct map");
-        if (r->base + r->size > map_limit)
-            map_limit = r->base + r->size;
+        if (run_end > run_base) {
+            must_map(HV_DIRECT_MAP_BASE + run_base, run_base, run_end - run_base, run_flags,
+                     PT_ALLOW_2M, "direct map");
+            if (run_end > map_limit)
+                map_limit = run_end;
+        }
+        if (r) {
+            run_base = r->base;
+            run_end = r->base + r->size;
+            run_flags = flags;
+        }
     }
 }
 

@@ -7,10 +7,14 @@
 #include "hv/time/refclock.h"
 #include "hv/time/timescale.h"
 
-/* 10 ms: with an HPET (>= 10 MHz) or the PM timer (3.58 MHz) a few ticks of
- * jitter are 1 part in 10^4 at worst, far inside what a scheduler needs,
- * and boot is 40 ms shorter. */
-#define WINDOW_NS 10000000ULL
+/* 5 ms: the error is the two ends' jitter (a reference tick, 100 ns for an
+ * HPET of >= 10 MHz, 279 ns for the PM timer, and a read of it, ~1 us on a
+ * PC) over the window: ~2 parts in 10^4 at worst, far inside what a
+ * scheduler needs. Every extra ms is 125,000 instructions of boot under
+ * QEMU -icount (shift=3) and a ms of a real PC's boot; 10 ms were 1.25 M
+ * of boot_first_guest (docs/benchmarks.md). Where CPUID gives the TSC's
+ * frequency (leaf 0x15), the TSC is the reference, exact to a cycle. */
+#define WINDOW_NS 5000000ULL
 #define DIVIDE_BY_1 0xb
 
 /* CPUID 0x15 gives the TSC as a ratio of the core crystal; where the crystal

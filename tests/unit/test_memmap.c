@@ -501,6 +501,77 @@ static void test_random_maps_with_small_cap(void)
     }
 }
 
+/* What UEFI firmware hands over: entries in ascending order, none
+ * overlapping, edges sometimes inside a page (so the pages of neighbours
+ * may still overlap: a reserved byte range grows to whole pages), touching
+ * runs of one kind, empty and unknown-kind entries. memmap_normalize takes
+ * its O(n) path for these when their pages do not overlap; the result must
+ * be the reference's, and exactly what the general path (the same entries
+ * in reverse order) gives. */
+static void random_firmware_map(struct mem_range *r, size_t n)
+{
+    uint64_t pos = (rnd() % 4) * PG;
+    for (size_t i = 0; i < n; i++) {
+        if (rnd() % 3 == 0)
+            pos += (rnd() % 3) * PG;
+        if (rnd() % 6 == 0)
+            pos += rnd() % PG;
+        uint64_t size = (1 + rnd() % 4) * PG;
+        if (rnd() % 6 == 0)
+            size += rnd() % PG;
+        if (rnd() % 12 == 0)
+            size = 0;
+        uint32_t kind = rnd() % 2 ? MEM_USABLE : (uint32_t)(1 + rnd() % 8);
+        if (rnd() % 40 == 0)
+            kind = (uint32_t)(rnd() % 20);
+        r[i] = R(pos, size, kind);
+        pos += size;
+    }
+}
+
+static void test_sorted_disjoint_maps_match_reference_and_general_path(void)
+{
+    int fast = 0;
+    for (int iter = 0; iter < 5000; iter++) {
+        size_t n = 1 + rnd() % 14;
+        struct mem_range in[16], r[40], rev[40];
+        uint32_t expect[UNIVERSE_PAGES + 16];
+        random_firmware_map(in, n);
+        reference_pages(in, n, expect);
+        size_t runs = reference_runs(expect, false);
+        memcpy(r, in, n * sizeof(in[0]));
+        for (size_t i = 0; i < n; i++)
+            rev[i] = in[n - 1 - i];
+        size_t got = memmap_normalize(r, n, n);
+        size_t general = memmap_normalize(rev, n, 2 * n);
+        CHECK_EQ_U64(got, runs);
+        CHECK_EQ_U64(general, runs);
+        check_shape(r, got);
+        for (uint64_t p = 0; p < UNIVERSE_PAGES + 16; p++)
+            CHECK_EQ_U64(kind_of_page(r, got, p), expect[p]);
+        for (size_t i = 0; i < got && i < general; i++)
+            CHECK(r[i].base == rev[i].base && r[i].size == rev[i].size &&
+                  r[i].kind == rev[i].kind);
+        /* Whether this one could take the O(n) path: its pages ascend. */
+        uint64_t prev_end = 0;
+        bool ascending = true;
+        for (size_t i = 0; i < n; i++) {
+            if (!in[i].size)
+                continue;
+            uint64_t first = in[i].base / PG, end = (in[i].base + in[i].size + PG - 1) / PG;
+            if (first < prev_end)
+                ascending = false;
+            prev_end = end;
+        }
+        fast += ascending;
+        if (check_case_failed) {
+            printf("  iteration %d, n=%zu\n", iter, n);
+            return;
+        }
+    }
+    CHECK(fast > 1000); /* the generator does exercise the O(n) path */
+}
+
 /* A firmware-sized map: 1024 entries, mostly alternating kinds. */
 static void test_large_map(void)
 {
@@ -541,6 +612,7 @@ int main(void)
     RUN_TEST(test_cap_too_small_for_reserved_fails_untouched);
     RUN_TEST(test_random_maps_match_reference);
     RUN_TEST(test_random_maps_with_small_cap);
+    RUN_TEST(test_sorted_disjoint_maps_match_reference_and_general_path);
     RUN_TEST(test_large_map);
     return check_finish();
 }
