@@ -2,10 +2,18 @@
 
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/xpti.h"
 
 #define PAGE 4096ULL
 
-/* The direct-map address of guest byte va, if the guest may access it so. */
+/* hv/guest/uaccess_copy.S: direct accesses in the loaded space, whose
+ * faults the exception table turns into -HV_EFAULT. */
+int uaccess_copy(void *dst, const void *src, size_t n);
+int uaccess_probe_write(uint64_t va);
+
+/* The page-walk route, for a space that is not loaded (a guest's kernel
+ * space while one of its user spaces runs, another guest): the direct-map
+ * address of guest byte va, if the guest may access it so. */
 static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
 {
     uint64_t pa, flags;
@@ -16,8 +24,7 @@ static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
     return (uint8_t *)phys_to_virt(pa) + (va & (PAGE - 1));
 }
 
-/* Eight bytes a step where it can: these copies carry exception frames
- * and hypercall arguments on hot paths. */
+/* The page-walk route's copy, eight bytes a step where it can. */
 static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 {
     for (; n >= 8; n -= 8, dst += 8, src += 8) {
@@ -45,6 +52,8 @@ int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t
 {
     if (!range_ok(src_va, n))
         return -HV_EFAULT;
+    if (space_loaded(s))
+        return uaccess_copy(dst, (const void *)src_va, n);
     uint8_t *out = dst;
     while (n) {
         size_t chunk = PAGE - (src_va & (PAGE - 1));
@@ -61,10 +70,26 @@ int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t
     return 0;
 }
 
+/* All or nothing (docs/abi.md): the copy writes upwards, so a first page
+ * that is not writable faults before any byte is written; every later
+ * page is probed first. Only a change of the mappings by another vCPU
+ * during the copy can still leave part written (docs/design.md, "Guest
+ * memory access"). */
+static int copy_to_loaded(uint64_t dst_va, const void *src, size_t n)
+{
+    uint64_t last = n ? dst_va + n - 1 : dst_va;
+    for (uint64_t page = (dst_va & ~(PAGE - 1)) + PAGE; page <= last; page += PAGE)
+        if (uaccess_probe_write(page) != 0)
+            return -HV_EFAULT;
+    return uaccess_copy((void *)dst_va, src, n);
+}
+
 int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n)
 {
     if (!range_ok(dst_va, n))
         return -HV_EFAULT;
+    if (space_loaded(s))
+        return copy_to_loaded(dst_va, src, n);
     if (n && (dst_va & (PAGE - 1)) + n <= PAGE) {
         /* Within one page: one walk decides and locates. */
         uint8_t *p = translate(s, dst_va, true);
