@@ -3,6 +3,7 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/xpti.h"
+#include "lib/nospec.h"
 
 #define PAGE 4096ULL
 
@@ -41,6 +42,16 @@ static bool range_ok(uint64_t va, size_t n)
     return va < HV_GUEST_LOWER_HALF_END && n <= HV_GUEST_LOWER_HALF_END - va;
 }
 
+/* The guest address a direct access may use after range_ok: the same, or
+ * 0 (never mapped) on a path that mispredicted the check (Spectre v1),
+ * so hv's own memory is not even read speculatively. Only the start needs
+ * it: from the lower half a copy reaches the upper half only through the
+ * non-canonical hole, where every access faults. */
+static uint64_t guest_va_nospec(uint64_t va)
+{
+    return array_index_nospec(va, HV_GUEST_LOWER_HALF_END);
+}
+
 bool guest_code_mapped(const struct pt_space *s, uint64_t va)
 {
     uint64_t pa, flags;
@@ -53,7 +64,7 @@ int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t
     if (!range_ok(src_va, n))
         return -HV_EFAULT;
     if (space_loaded(s))
-        return uaccess_copy(dst, (const void *)src_va, n);
+        return uaccess_copy(dst, (const void *)guest_va_nospec(src_va), n);
     uint8_t *out = dst;
     while (n) {
         size_t chunk = PAGE - (src_va & (PAGE - 1));
@@ -77,6 +88,7 @@ int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t
  * memory access"). */
 static int copy_to_loaded(uint64_t dst_va, const void *src, size_t n)
 {
+    dst_va = guest_va_nospec(dst_va);
     uint64_t last = n ? dst_va + n - 1 : dst_va;
     for (uint64_t page = (dst_va & ~(PAGE - 1)) + PAGE; page <= last; page += PAGE)
         if (uaccess_probe_write(page) != 0)
