@@ -59,12 +59,9 @@ bool guest_code_mapped(const struct pt_space *s, uint64_t va)
            (flags & PTE_U) && !(flags & PTE_NX);
 }
 
-int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t n)
+static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
+                                                       uint64_t src_va, size_t n)
 {
-    if (!range_ok(src_va, n))
-        return -HV_EFAULT;
-    if (space_loaded(s))
-        return uaccess_copy(dst, (const void *)guest_va_nospec(src_va), n);
     uint8_t *out = dst;
     while (n) {
         size_t chunk = PAGE - (src_va & (PAGE - 1));
@@ -81,27 +78,33 @@ int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t
     return 0;
 }
 
-/* All or nothing (docs/abi.md): the copy writes upwards, so a first page
- * that is not writable faults before any byte is written; every later
- * page is probed first. Only a change of the mappings by another vCPU
- * during the copy can still leave part written (docs/design.md, "Guest
- * memory access"). */
-static int copy_to_loaded(uint64_t dst_va, const void *src, size_t n)
+/* The direct route first, and without a stack frame (the other cases are
+ * tail calls): it is the trap bounces' and hypercalls' path. */
+int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t n)
 {
-    dst_va = guest_va_nospec(dst_va);
-    uint64_t last = n ? dst_va + n - 1 : dst_va;
-    for (uint64_t page = (dst_va & ~(PAGE - 1)) + PAGE; page <= last; page += PAGE)
+    if (!range_ok(src_va, n))
+        return -HV_EFAULT;
+    if (space_loaded(s))
+        return uaccess_copy(dst, (const void *)guest_va_nospec(src_va), n);
+    return copy_from_walked(s, dst, src_va, n);
+}
+
+/* All or nothing (docs/abi.md): the copy writes upwards, so a first page
+ * that is not writable faults before any byte is written; a write that
+ * spans pages probes every later page first. Only a change of the
+ * mappings by another vCPU during the copy can still leave part written
+ * (docs/design.md, "Guest memory access"). */
+static __attribute__((noinline)) int copy_to_pages(uint64_t dst_va, const void *src, size_t n)
+{
+    for (uint64_t page = (dst_va & ~(PAGE - 1)) + PAGE; page <= dst_va + n - 1; page += PAGE)
         if (uaccess_probe_write(page) != 0)
             return -HV_EFAULT;
     return uaccess_copy((void *)dst_va, src, n);
 }
 
-int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n)
+static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, uint64_t dst_va,
+                                                     const void *src, size_t n)
 {
-    if (!range_ok(dst_va, n))
-        return -HV_EFAULT;
-    if (space_loaded(s))
-        return copy_to_loaded(dst_va, src, n);
     if (n && (dst_va & (PAGE - 1)) + n <= PAGE) {
         /* Within one page: one walk decides and locates. */
         uint8_t *p = translate(s, dst_va, true);
@@ -125,6 +128,18 @@ int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, si
         n -= chunk;
     }
     return 0;
+}
+
+int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n)
+{
+    if (!range_ok(dst_va, n))
+        return -HV_EFAULT;
+    if (!space_loaded(s))
+        return copy_to_walked(s, dst_va, src, n);
+    dst_va = guest_va_nospec(dst_va);
+    if ((dst_va & (PAGE - 1)) + n > PAGE)
+        return copy_to_pages(dst_va, src, n);
+    return uaccess_copy((void *)dst_va, src, n);
 }
 
 int copy_from_guest(struct guest *g, void *dst, uint64_t src_va, size_t n)
