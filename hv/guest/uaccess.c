@@ -52,11 +52,26 @@ static uint64_t guest_va_nospec(uint64_t va)
     return array_index_nospec(va, HV_GUEST_LOWER_HALF_END);
 }
 
+/* Asked on every trap bounce, so a walk of its own rather than
+ * pt_lookup's general one (which also finds the frame and merges the
+ * flags): the MMU's rule for a user fetch, P and U and no NX at every
+ * level. hv's intermediate entries are never NX and carry U exactly when
+ * a user leaf is beneath (hv/mm/pagetable.h), so that rule and the leaf's
+ * flags agree. The root has no PS bit; below it PS ends the walk. */
 bool guest_code_mapped(const struct pt_space *s, uint64_t va)
 {
-    uint64_t pa, flags;
-    return va < HV_GUEST_LOWER_HALF_END && pt_lookup(s, va & ~(PAGE - 1), &pa, &flags) &&
-           (flags & PTE_U) && !(flags & PTE_NX);
+    if (va >= HV_GUEST_LOWER_HALF_END)
+        return false;
+    uint64_t table = s->root_phys;
+    for (unsigned shift = 39;; shift -= 9) {
+        const uint64_t *t = (const uint64_t *)(table + s->direct_map_offset);
+        uint64_t e = t[(va >> shift) & 511];
+        if ((e & (PTE_P | PTE_U | PTE_NX)) != (PTE_P | PTE_U))
+            return false;
+        if (shift == 12 || (shift < 39 && (e & PTE_PS)))
+            return true;
+        table = e & PTE_ADDR_MASK;
+    }
 }
 
 static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
