@@ -12,17 +12,43 @@
 int uaccess_copy(void *dst, const void *src, size_t n);
 int uaccess_probe_write(uint64_t va);
 
+/* A walk of s's tables for guest byte va, by the MMU's rule for a user
+ * access: every level has the bits in `need` (P and U, W for a write)
+ * and none in `refuse` (NX for a fetch). hv's intermediate entries are
+ * P|W and never NX, and carry U exactly when a user leaf is beneath
+ * (hv/mm/pagetable.h), so the rule and the leaf's own flags agree. The
+ * root has no PS bit; below it PS ends the walk. Returns the leaf (0 if
+ * refused) and the shift of its span. pt_lookup would do, but it also
+ * merges flags for its callers and costs twice as much on the bounce
+ * paths. */
+static inline __attribute__((always_inline)) uint64_t
+user_leaf(const struct pt_space *s, uint64_t va, uint64_t need, uint64_t refuse, unsigned *shift_out)
+{
+    uint64_t table = s->root_phys;
+    for (unsigned shift = 39;; shift -= 9) {
+        const uint64_t *t = (const uint64_t *)(table + s->direct_map_offset);
+        uint64_t e = t[(va >> shift) & 511];
+        if ((e & (need | refuse)) != need)
+            return 0;
+        if (shift == 12 || (shift < 39 && (e & PTE_PS))) {
+            *shift_out = shift;
+            return e;
+        }
+        table = e & PTE_ADDR_MASK;
+    }
+}
+
 /* The page-walk route, for a space that is not loaded (a guest's kernel
  * space while one of its user spaces runs, another guest): the direct-map
  * address of guest byte va, if the guest may access it so. */
 static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
 {
-    uint64_t pa, flags;
-    if (!pt_lookup(s, va & ~(PAGE - 1), &pa, &flags))
+    unsigned shift;
+    uint64_t e = user_leaf(s, va, PTE_P | PTE_U | (write ? PTE_W : 0), 0, &shift);
+    if (!e)
         return NULL;
-    if (!(flags & PTE_U) || (write && !(flags & PTE_W)))
-        return NULL;
-    return (uint8_t *)phys_to_virt(pa) + (va & (PAGE - 1));
+    uint64_t within = (1ULL << shift) - 1;
+    return (uint8_t *)phys_to_virt((e & PTE_ADDR_MASK & ~within) | (va & within));
 }
 
 /* The page-walk route's copy, eight bytes a step where it can. */
@@ -52,26 +78,11 @@ static uint64_t guest_va_nospec(uint64_t va)
     return array_index_nospec(va, HV_GUEST_LOWER_HALF_END);
 }
 
-/* Asked on every trap bounce, so a walk of its own rather than
- * pt_lookup's general one (which also finds the frame and merges the
- * flags): the MMU's rule for a user fetch, P and U and no NX at every
- * level. hv's intermediate entries are never NX and carry U exactly when
- * a user leaf is beneath (hv/mm/pagetable.h), so that rule and the leaf's
- * flags agree. The root has no PS bit; below it PS ends the walk. */
+/* Asked on every trap bounce. */
 bool guest_code_mapped(const struct pt_space *s, uint64_t va)
 {
-    if (va >= HV_GUEST_LOWER_HALF_END)
-        return false;
-    uint64_t table = s->root_phys;
-    for (unsigned shift = 39;; shift -= 9) {
-        const uint64_t *t = (const uint64_t *)(table + s->direct_map_offset);
-        uint64_t e = t[(va >> shift) & 511];
-        if ((e & (PTE_P | PTE_U | PTE_NX)) != (PTE_P | PTE_U))
-            return false;
-        if (shift == 12 || (shift < 39 && (e & PTE_PS)))
-            return true;
-        table = e & PTE_ADDR_MASK;
-    }
+    unsigned shift;
+    return va < HV_GUEST_LOWER_HALF_END && user_leaf(s, va, PTE_P | PTE_U, PTE_NX, &shift) != 0;
 }
 
 static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
