@@ -28,9 +28,8 @@ extern const struct smap_patch_site __smap_patch_start[], __smap_patch_end[];
 
 static const uint8_t nop3[3] = {0x0f, 0x1f, 0x00};
 
-static unsigned smap_sites_patch(void)
+static void smap_sites_patch(void)
 {
-    unsigned patched = 0;
     for (const struct smap_patch_site *s = __smap_patch_start; s < __smap_patch_end; s++) {
         uint8_t *code = phys_to_virt(mm_core_phys(s->address));
         if (code[0] != nop3[0] || code[1] != nop3[1] || code[2] != nop3[2])
@@ -38,9 +37,7 @@ static unsigned smap_sites_patch(void)
         code[0] = 0x0f;
         code[1] = 0x01;
         code[2] = (uint8_t)s->last_byte;
-        patched++;
     }
-    return patched;
 }
 
 unsigned entry_patch_apply(uint8_t flags)
@@ -59,7 +56,7 @@ unsigned entry_patch_apply(uint8_t flags)
         patched++;
     }
     if (cpu_entry_clac)
-        patched += smap_sites_patch();
+        smap_sites_patch();
     /* Cross-modified code: a serialising instruction before it runs. */
     cpuid(0, 0);
     return patched;
