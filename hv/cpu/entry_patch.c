@@ -4,6 +4,8 @@
 #include "hv/debug/panic.h"
 #include "hv/mm/mm.h"
 
+#include "hv/cpu/entry_flags.h"
+
 /* What skip_unless_patched records in .entry_patch (hv/hv.ld). */
 struct entry_patch_site {
     uint64_t address; /* a short jz (0x74 rel8) */
@@ -14,6 +16,29 @@ extern const struct entry_patch_site __entry_patch_start[], __entry_patch_end[];
 
 #define JZ_SHORT 0x74
 static const uint8_t nop2[2] = {0x66, 0x90};
+
+/* What STAC_IF_SMAP and CLAC_IF_SMAP (hv/cpu/smap_asm.h) record in
+ * .smap_patch: a 3-byte NOP to become stac or clac (same length). */
+struct smap_patch_site {
+    uint64_t address;
+    uint64_t last_byte; /* 0xcb stac, 0xca clac (both 0f 01 xx) */
+};
+
+extern const struct smap_patch_site __smap_patch_start[], __smap_patch_end[];
+
+static const uint8_t nop3[3] = {0x0f, 0x1f, 0x00};
+
+static void smap_sites_patch(void)
+{
+    for (const struct smap_patch_site *s = __smap_patch_start; s < __smap_patch_end; s++) {
+        uint8_t *code = phys_to_virt(mm_core_phys(s->address));
+        if (code[0] != nop3[0] || code[1] != nop3[1] || code[2] != nop3[2])
+            panic("smap patch: no 3-byte NOP at 0x%lx", (unsigned long)s->address);
+        code[0] = 0x0f;
+        code[1] = 0x01;
+        code[2] = (uint8_t)s->last_byte;
+    }
+}
 
 unsigned entry_patch_apply(uint8_t flags)
 {
@@ -30,6 +55,8 @@ unsigned entry_patch_apply(uint8_t flags)
         code[1] = nop2[1];
         patched++;
     }
+    if (cpu_entry_clac)
+        smap_sites_patch();
     /* Cross-modified code: a serialising instruction before it runs. */
     cpuid(0, 0);
     return patched;

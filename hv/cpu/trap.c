@@ -1,8 +1,11 @@
 /* Where every vector lands. Exceptions raised by the hypervisor itself are
- * fatal: hv has no code that expects to fault, so one means a bug, and the
- * panic report is the way to find it. Interrupts go to their handler. */
+ * fatal, but for the accesses to guest memory the exception table lists
+ * (hv/cpu/extable.h), whose faults become -HV_EFAULT: any other one means
+ * a bug, and the panic report is the way to find it. Interrupts go to
+ * their handler. */
 #include "hv/cpu/trap.h"
 #include "hv/console/log.h"
+#include "hv/cpu/extable.h"
 #include "hv/cpu/percpu.h"
 #include "hv/debug/panic.h"
 #include "hv/sched/sched.h"
@@ -113,9 +116,15 @@ void trap_dispatch(struct trap_frame *f)
         return;
     }
     if (!frame_from_guest(f)) {
-        /* hv never expects to fault: an exception here is a hypervisor bug. */
-        if (f->vector < 32)
+        /* hv expects to fault only where it touches guest memory; an
+         * exception anywhere else is a hypervisor bug. Neither is the
+         * guest's fault to deliver or count. */
+        if (f->vector < 32) {
+            if ((f->vector == VEC_PF || f->vector == VEC_GP) &&
+                extable_fixup(f, f->vector == VEC_PF ? read_cr2() : 0))
+                return;
             panic_trap(f);
+        }
         interrupt(f);
         return;
     }
@@ -147,6 +156,8 @@ void entry_report(void)
              (unsigned long)(c->nmi_in_hv + c->nmi_in_guest), (unsigned long)c->nmi_in_hv,
              (unsigned long)c->nmi_in_guest, (unsigned long)c->db_in_hv,
              (unsigned long)c->db_at_syscall_entry, (unsigned long)c->ac_on_entry);
+    log_info("uaccess: %lu fault(s) on guest memory fixed up to -HV_EFAULT",
+             (unsigned long)c->uaccess_fixups);
     if (c->ac_on_entry)
         log_error("entry: hv ran %lu trap paths with RFLAGS.AC set (SMAP off): an entry lacks clac",
                   (unsigned long)c->ac_on_entry);

@@ -2,22 +2,56 @@
 
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/xpti.h"
+#include "lib/nospec.h"
 
 #define PAGE 4096ULL
 
-/* The direct-map address of guest byte va, if the guest may access it so. */
-static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
+/* hv/guest/uaccess_copy.S: direct accesses in the loaded space, whose
+ * faults the exception table turns into -HV_EFAULT. */
+int uaccess_copy(void *dst, const void *src, size_t n);
+int uaccess_probe_write(uint64_t va);
+
+/* A walk of s's tables for guest byte va, by the MMU's rule for a user
+ * access: every level has the bits in `need` (P and U, W for a write)
+ * and none in `refuse` (NX for a fetch). hv's intermediate entries are
+ * P|W and never NX, and carry U exactly when a user leaf is beneath
+ * (hv/mm/pagetable.h), so the rule and the leaf's own flags agree. The
+ * root has no PS bit; below it PS ends the walk. Returns the leaf (0 if
+ * refused) and the shift of its span. pt_lookup would do, but it also
+ * merges flags for its callers and costs twice as much on the bounce
+ * paths. */
+static inline __attribute__((always_inline)) uint64_t
+user_leaf(const struct pt_space *s, uint64_t va, uint64_t need, uint64_t refuse, unsigned *shift_out)
 {
-    uint64_t pa, flags;
-    if (!pt_lookup(s, va & ~(PAGE - 1), &pa, &flags))
-        return NULL;
-    if (!(flags & PTE_U) || (write && !(flags & PTE_W)))
-        return NULL;
-    return (uint8_t *)phys_to_virt(pa) + (va & (PAGE - 1));
+    uint64_t table = s->root_phys;
+    for (unsigned shift = 39;; shift -= 9) {
+        const uint64_t *t = (const uint64_t *)(table + s->direct_map_offset);
+        uint64_t e = t[(va >> shift) & 511];
+        if ((e & (need | refuse)) != need)
+            return 0;
+        if (shift == 12 || (shift < 39 && (e & PTE_PS))) {
+            *shift_out = shift;
+            return e;
+        }
+        table = e & PTE_ADDR_MASK;
+    }
 }
 
-/* Eight bytes a step where it can: these copies carry exception frames
- * and hypercall arguments on hot paths. */
+/* The page-walk route, for a space that is not loaded (a guest's kernel
+ * space while one of its user spaces runs, another guest): the direct-map
+ * address of guest byte va, if the guest may access it so. */
+static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
+{
+    unsigned shift;
+    uint64_t e = user_leaf(s, va, PTE_P | PTE_U | (write ? PTE_W : 0), 0, &shift);
+    if (!e)
+        return NULL;
+    uint64_t within = (1ULL << shift) - 1;
+    return (uint8_t *)phys_to_virt((e & PTE_ADDR_MASK & ~within) | (va & within));
+}
+
+/* The page-walk route's copy, eight bytes a step where it can. */
 static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 {
     for (; n >= 8; n -= 8, dst += 8, src += 8) {
@@ -34,17 +68,26 @@ static bool range_ok(uint64_t va, size_t n)
     return va < HV_GUEST_LOWER_HALF_END && n <= HV_GUEST_LOWER_HALF_END - va;
 }
 
-bool guest_code_mapped(const struct pt_space *s, uint64_t va)
+/* The guest address a direct access may use after range_ok: the same, or
+ * 0 (never mapped) on a path that mispredicted the check (Spectre v1),
+ * so hv's own memory is not even read speculatively. Only the start needs
+ * it: from the lower half a copy reaches the upper half only through the
+ * non-canonical hole, where every access faults. */
+static uint64_t guest_va_nospec(uint64_t va)
 {
-    uint64_t pa, flags;
-    return va < HV_GUEST_LOWER_HALF_END && pt_lookup(s, va & ~(PAGE - 1), &pa, &flags) &&
-           (flags & PTE_U) && !(flags & PTE_NX);
+    return array_index_nospec(va, HV_GUEST_LOWER_HALF_END);
 }
 
-int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t n)
+/* Asked on every trap bounce. */
+bool guest_code_mapped(const struct pt_space *s, uint64_t va)
 {
-    if (!range_ok(src_va, n))
-        return -HV_EFAULT;
+    unsigned shift;
+    return va < HV_GUEST_LOWER_HALF_END && user_leaf(s, va, PTE_P | PTE_U, PTE_NX, &shift) != 0;
+}
+
+static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
+                                                       uint64_t src_va, size_t n)
+{
     uint8_t *out = dst;
     while (n) {
         size_t chunk = PAGE - (src_va & (PAGE - 1));
@@ -61,10 +104,33 @@ int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t
     return 0;
 }
 
-int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n)
+/* The direct route first, and without a stack frame (the other cases are
+ * tail calls): it is the trap bounces' and hypercalls' path. */
+int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t n)
 {
-    if (!range_ok(dst_va, n))
+    if (!range_ok(src_va, n))
         return -HV_EFAULT;
+    if (space_loaded(s))
+        return uaccess_copy(dst, (const void *)guest_va_nospec(src_va), n);
+    return copy_from_walked(s, dst, src_va, n);
+}
+
+/* All or nothing (docs/abi.md): the copy writes upwards, so a first page
+ * that is not writable faults before any byte is written; a write that
+ * spans pages probes every later page first. Only a change of the
+ * mappings by another vCPU during the copy can still leave part written
+ * (docs/design.md, "Guest memory access"). */
+static __attribute__((noinline)) int copy_to_pages(uint64_t dst_va, const void *src, size_t n)
+{
+    for (uint64_t page = (dst_va & ~(PAGE - 1)) + PAGE; page <= dst_va + n - 1; page += PAGE)
+        if (uaccess_probe_write(page) != 0)
+            return -HV_EFAULT;
+    return uaccess_copy((void *)dst_va, src, n);
+}
+
+static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, uint64_t dst_va,
+                                                     const void *src, size_t n)
+{
     if (n && (dst_va & (PAGE - 1)) + n <= PAGE) {
         /* Within one page: one walk decides and locates. */
         uint8_t *p = translate(s, dst_va, true);
@@ -88,6 +154,18 @@ int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, si
         n -= chunk;
     }
     return 0;
+}
+
+int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n)
+{
+    if (!range_ok(dst_va, n))
+        return -HV_EFAULT;
+    if (!space_loaded(s))
+        return copy_to_walked(s, dst_va, src, n);
+    dst_va = guest_va_nospec(dst_va);
+    if ((dst_va & (PAGE - 1)) + n > PAGE)
+        return copy_to_pages(dst_va, src, n);
+    return uaccess_copy((void *)dst_va, src, n);
 }
 
 int copy_from_guest(struct guest *g, void *dst, uint64_t src_va, size_t n)

@@ -1,7 +1,14 @@
-/* Reading and writing guest memory on a hypercall's behalf. Every byte is
- * checked against the guest's own page tables (present, user, writable for
- * writes) and reached through hv's direct map, so a bad pointer is an error
- * code, never a fault in hv, and SMAP stays on throughout. */
+/* Reading and writing guest memory on a hypercall's behalf. The guest side
+ * must lie in the lower half (so a guest pointer never reaches hv). In the
+ * space loaded in CR3 (the usual case: the guest kernel's, during its
+ * hypercalls and trap bounces) the bytes are accessed directly and the MMU
+ * checks them: every leaf hv makes in a guest's lower half is a user page,
+ * so what hv may touch is what the guest may, read-only pages included
+ * (CR0.WP); a fault is fixed up to -HV_EFAULT through the exception table
+ * (hv/cpu/extable.h), with SMAP opened only around those instructions. In
+ * any other space each page is checked against that space's tables
+ * (present, user, writable for writes) and reached through hv's direct
+ * map. docs/design.md, "Guest memory access". */
 #pragma once
 
 #include <stddef.h>
@@ -12,7 +19,8 @@
 struct guest;
 
 /* 0 or -HV_EFAULT. A failed read may have filled part of dst; a failed
- * write has written nothing. */
+ * write has written nothing (unless another vCPU changed the mappings
+ * during the copy). */
 int copy_from_space(const struct pt_space *s, void *dst, uint64_t src_va, size_t n);
 int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n);
 /* The same in the guest kernel's address space. */

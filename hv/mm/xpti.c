@@ -175,11 +175,6 @@ void space_load(const struct pt_space *s)
     }
 }
 
-bool space_loaded(const struct pt_space *s)
-{
-    return (read_cr3() & PTE_ADDR_MASK) == s->root_phys;
-}
-
 void space_tlb_changed(void)
 {
     if (use_pcid) {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/cpu/x86.h"
 #include "hv/mm/pagetable.h"
 
 /* Sets the entry paths' switches from the mitigation decisions and, with
@@ -39,8 +40,12 @@ void xpti_space_free(struct pt_space *s, void (*free_table)(void *arg, uint64_t 
 /* Makes s the space the CPU runs on (hv's full view of it), and the one
  * the next return to a guest enters (its isolated view). */
 void space_load(const struct pt_space *s);
-/* Whether s is the space loaded on this CPU. */
-bool space_loaded(const struct pt_space *s);
+/* Whether s is the space loaded on this CPU (hv's view of it, with
+ * isolation: its full root). Inline: every guest-memory copy asks. */
+static inline bool space_loaded(const struct pt_space *s)
+{
+    return (read_cr3() & PTE_ADDR_MASK) == s->root_phys;
+}
 /* After hv changed mappings of the loaded space and invalidated them in
  * its own view: the guest's view is invalidated by the next exit. */
 void space_tlb_changed(void);

@@ -41,6 +41,7 @@ import matrix_cases  # noqa: E402,F401
 import usb_cases  # noqa: E402,F401
 import stumbles_cases  # noqa: E402,F401
 import boot_cases  # noqa: E402,F401
+import uaccess_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
@@ -54,7 +55,8 @@ def invariants(problems, log):
             problems.append(f"hv reported: {line}")
 
 
-MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases"}
+MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases",
+                    "uaccess_cases"}
 MITIGATED_CFG = ["mitigations = on"]
 
 

@@ -1,0 +1,2 @@
+UNIT_TESTS += extable
+extable_SRCS := tests/unit/test_extable.c hv/cpu/extable_search.c
