@@ -51,18 +51,6 @@ static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
     return (uint8_t *)phys_to_virt((e & PTE_ADDR_MASK & ~within) | (va & within));
 }
 
-/* The page-walk route's copy, eight bytes a step where it can. */
-static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
-{
-    for (; n >= 8; n -= 8, dst += 8, src += 8) {
-        uint64_t w;
-        __builtin_memcpy(&w, src, 8);
-        __builtin_memcpy(dst, &w, 8);
-    }
-    while (n--)
-        *dst++ = *src++;
-}
-
 static bool range_ok(uint64_t va, size_t n)
 {
     return va < HV_GUEST_LOWER_HALF_END && n <= HV_GUEST_LOWER_HALF_END - va;
