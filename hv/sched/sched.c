@@ -362,13 +362,14 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     rearm(now);
 }
 
-/* Events waiting for the vCPU about to run, and not masked: enter its
- * upcall as an interrupt would (the return will be an iretq). */
-static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
+/* Events waiting for the vCPU about to run, and not masked, with an entry
+ * to take them: the return enters its upcall as an interrupt would (the
+ * return will be an iretq). upcall_pending and upcall_mask are the
+ * guest's to write: read once each. */
+static inline bool upcall_due(const struct vcpu *v)
 {
-    struct hv_vcpu_shared *vs = &v->guest->shared->vcpu[v->id];
-    if (vs->upcall_pending && !vs->upcall_mask && v->ev.upcall)
-        deliver_to_kernel(v, f, v->ev.upcall, true, false, 0, "an event upcall");
+    const volatile struct hv_vcpu_shared *vs = &v->guest->shared->vcpu[v->id];
+    return vs->upcall_pending && !vs->upcall_mask && v->ev.upcall;
 }
 
 /* Picks what runs next and loads it into f. */
@@ -405,7 +406,6 @@ static void reschedule(struct trap_frame *f)
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
         slice_end = slice_until(cur, now);
         rearm(now);
-        f->rflags = vcpu_sanitize_rflags(f->rflags);
         return;
     }
     /* A vCPU that is off the CPU keeps its registers, blocked or not. */
@@ -443,28 +443,43 @@ static void reschedule(struct trap_frame *f)
     switch_to(next, f, now);
 }
 
-void sched_return_to_guest(struct trap_frame *f)
+/* Everything a return does that only some need: a decision, the timer
+ * after a shortened run, an upcall. Out of line, so the common return
+ * saves no registers for it. */
+static void __attribute__((noinline)) return_with_work(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
     for (;;) {
         struct vcpu *cur = cpu->current;
         if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
             reschedule(f);
-        } else {
-            if (slice_cut) { /* a wake-up shortened the run */
-                slice_cut = false;
-                rearm(time_now_ns());
-            }
-            f->rflags = vcpu_sanitize_rflags(f->rflags);
+        } else if (slice_cut) { /* a wake-up shortened the run */
+            slice_cut = false;
+            rearm(time_now_ns());
         }
-        deliver_upcall(cpu->current, f);
+        cur = cpu->current;
+        if (upcall_due(cur))
+            deliver_to_kernel(cur, f, cur->ev.upcall,
+                              DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
         /* An upcall that could not be delivered ended the guest: choose
          * again. (A guest the switch itself woke, entitled to the CPU at
          * once, waits for the next decision: checking need_resched here
          * too cost every timer wake-up a second decision, +2 us.) */
-        if (cpu->current->state == VCPU_RUNNING)
+        if (cur->state == VCPU_RUNNING)
             return;
     }
+}
+
+void sched_return_to_guest(struct trap_frame *f)
+{
+    struct percpu *cpu = this_cpu();
+    struct vcpu *cur = cpu->current;
+    if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING || slice_cut || upcall_due(cur))
+        return_with_work(f);
+    /* The one place every return to a guest passes, whoever wrote the
+     * frame (an iret frame, a switch, a bounce): rflags as guests may have
+     * them (vcpu_sanitize_rflags). */
+    f->rflags = vcpu_sanitize_rflags(f->rflags);
 }
 
 void sched_start(void (*ended)(void))

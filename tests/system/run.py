@@ -40,6 +40,7 @@ import sdk_cases  # noqa: E402,F401
 import matrix_cases  # noqa: E402,F401
 import usb_cases  # noqa: E402,F401
 import stumbles_cases  # noqa: E402,F401
+import lean_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
@@ -53,7 +54,7 @@ def invariants(problems, log):
             problems.append(f"hv reported: {line}")
 
 
-MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases"}
+MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases", "lean_cases"}
 MITIGATED_CFG = ["mitigations = on"]
 
 
