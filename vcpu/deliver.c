@@ -15,11 +15,12 @@ _Static_assert(SEL_USER_DATA == HV_DATA_SS, "guest SS is the ABI's");
 
 #define RFLAGS_NT (1ull << 14)
 
-void vcpu_set_user_mode(struct vcpu *v, bool user)
+/* The mode and its space, which the caller has looked up already. */
+static void enter_mode(struct vcpu *v, bool user, const struct pt_space *space)
 {
     v->arch.user_mode = user;
     v->guest->shared->vcpu[v->id].in_user_mode = user;
-    space_load(vcpu_space(v));
+    space_load(space);
 }
 
 static const char *delivery_name(uint32_t what)
@@ -57,7 +58,7 @@ bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, u
             return fail(v, how >> 8, "no kernel stack registered for entries from user mode, rsp",
                         f->rsp);
         /* First, so the frame is written in the space now loaded. */
-        vcpu_set_user_mode(v, false);
+        enter_mode(v, false, &v->guest->space);
     }
 
     /* The native 64-bit frame, as the CPU builds it: the stack aligned to
@@ -116,8 +117,9 @@ int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
     if ((fr.cs != HV_KERNEL_CS && !to_user) || fr.ss != HV_DATA_SS || fr.flags != 0 ||
         fr.rip >= HV_GUEST_LOWER_HALF_END || fr.rsp >= HV_GUEST_LOWER_HALF_END)
         return -HV_EINVAL;
-    if (to_user &&
-        (v->arch.user_space == HV_SPACE_KERNEL || !guest_space(g, v->arch.user_space)))
+    const struct pt_space *user_space = NULL;
+    if (to_user && (v->arch.user_space == HV_SPACE_KERNEL ||
+                    !(user_space = guest_space(g, v->arch.user_space))))
         return -HV_EINVAL;
     g->shared->vcpu[v->id].upcall_mask = (fr.rflags & RFLAGS_IF) ? 0 : 1;
     f->rcx = fr.rcx;
@@ -130,6 +132,6 @@ int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
     f->vector = VEC_GUEST_BOUNCE; /* rcx and r11 are the frame's: iretq */
     v->arch.delivery.rip = 0;     /* the handler ran */
     if (to_user)
-        vcpu_set_user_mode(v, true);
+        enter_mode(v, true, user_space);
     return (int64_t)fr.rax;
 }

@@ -40,6 +40,3 @@ bool deliver_fetch_failed(struct vcpu *v, const struct trap_frame *f, uint64_t c
 /* HV_CALL_IRET (a hypercall handler): the frame is at the guest's rsp.
  * Returns the rax to put in f, or a negative error with f unchanged. */
 int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f);
-
-/* Switches v between guest kernel and user mode (CR3, shared page flag). */
-void vcpu_set_user_mode(struct vcpu *v, bool user);

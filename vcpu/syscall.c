@@ -5,7 +5,7 @@
 #include "hv/cpu/x86.h"
 #include "hv/hypercall/hypercall.h"
 #include "hv/guest/guest.h"
-#include "hv/sched/sched.h"
+#include "hv/sched/sched_return.h"
 #include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
@@ -53,5 +53,5 @@ void hypercall_entry(struct trap_frame *f)
         bounce_to_guest_kernel(v, f);
     else
         hypercall_dispatch(v, f);
-    sched_return_to_guest(f);
+    sched_return_inline(f);
 }
