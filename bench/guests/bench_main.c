@@ -657,27 +657,27 @@ static bool cpu_has_smap(void)
  * slice of its own (the lockstep count assumes every one of its yields
  * answers one of ours). */
 static const struct figure figures[] = {
-    { "vcpu_switch", "instructions", 400, sample_vcpu_switch, 2, VCPU_SWITCH_WARMUP,
+    { "vcpu_switch", "instructions", 300, sample_vcpu_switch, 2, VCPU_SWITCH_WARMUP,
       VCPU_SWITCH_ITERATIONS, vcpu_switch_before, vcpu_switch_after },
-    { "hypercall_null", "instructions", 60, sample_hypercall_null, 1, 0, 0, NULL, NULL },
+    { "hypercall_null", "instructions", 80, sample_hypercall_null, 1, 0, 0, NULL, NULL },
     /* 16 + 1000 lines of 64 bytes, one per 8 ms (the console's rate). */
     { "hypercall_console_64b", "instructions", 600, sample_console_64b, 1, 16, 0, NULL, NULL },
     { "cpu_workload", "instructions", 0, sample_workload, 1, 1, 5, NULL, NULL },
     /* The paravirtual CPU, after everything above so nothing it registers
      * (trap entries, a user space) is there while those are measured. */
-    { "trap_ud_roundtrip", "instructions", 150, sample_trap_ud, 1, 0, 0, ud_iret_before,
+    { "trap_ud_roundtrip", "instructions", 300, sample_trap_ud, 1, 0, 0, ud_iret_before,
       ud_after },
-    { "trap_ud_roundtrip_iretq", "instructions", 150, sample_trap_ud, 1, 0, 0, ud_iretq_before,
+    { "trap_ud_roundtrip_iretq", "instructions", 300, sample_trap_ud, 1, 0, 0, ud_iretq_before,
       ud_after },
-    { "trap_pf_roundtrip", "instructions", 200, sample_trap_pf, 1, 0, 0, pf_before, pf_after },
+    { "trap_pf_roundtrip", "instructions", 350, sample_trap_pf, 1, 0, 0, pf_before, pf_after },
     /* All BOUNCE_SAMPLES samples are taken in bounce_before. */
-    { "syscall_bounce", "instructions", 250, sample_syscall_bounce, 1, BENCH_WARMUP,
+    { "syscall_bounce", "instructions", 300, sample_syscall_bounce, 1, BENCH_WARMUP,
       BENCH_ITERATIONS, bounce_before, NULL },
     /* Events, last: each registers an upcall entry and a port, and removes
      * them after; event_cross_guest's `after` lets bench-event end, so the
      * timer's vCPU blocks in an otherwise idle system. */
-    { "event_self", "instructions", 200, sample_event_self, 1, 0, 0, self_before, self_after },
-    { "event_cross_guest", "instructions", 600, sample_event_cross, 1, 0, 0, cross_before,
+    { "event_self", "instructions", 400, sample_event_self, 1, 0, 0, self_before, self_after },
+    { "event_cross_guest", "instructions", 500, sample_event_cross, 1, 0, 0, cross_before,
       cross_after },
     { "timer_deadline_late", "ns", 5000, sample_timer_late, 1, 0, 0, timer_before, timer_after },
 };
