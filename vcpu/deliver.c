@@ -63,12 +63,14 @@ bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, u
 
     /* The native 64-bit frame, as the CPU builds it: the stack aligned to
      * 16 bytes, then ss, rsp, rflags, cs, rip and perhaps an error code.
-     * rflags carries the virtual IF (the event mask, inverted). */
+     * rflags carries the virtual IF (the event mask, inverted); the rest is
+     * the interrupted code's (a frame a guest wrote, HV_CALL_IRET's or the
+     * SMAP quirk's, was sanitised as it was taken). */
     uint64_t frame[6] = {
         f->error_code,
         f->rip,
         from_user ? HV_USER_CS : HV_KERNEL_CS,
-        (vcpu_sanitize_rflags(f->rflags) & ~RFLAGS_IF) | (shared->upcall_mask ? 0 : RFLAGS_IF),
+        (f->rflags & ~RFLAGS_IF) | (shared->upcall_mask ? 0 : RFLAGS_IF),
         f->rsp,
         HV_DATA_SS,
     };
@@ -126,7 +128,10 @@ int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
     f->r11 = fr.r11;
     f->rip = fr.rip;
     f->rsp = fr.rsp;
-    f->rflags = fr.rflags; /* sanitised on the way out: sched_return_to_guest */
+    /* Sanitised as taken, not only on the way out: an upcall entered on
+     * this return writes them into its frame, which must never show flags
+     * the guest cannot have (IOPL, NT, ...). */
+    f->rflags = vcpu_sanitize_rflags(fr.rflags);
     f->cs = to_user ? HV_USER_CS : HV_KERNEL_CS;
     f->ss = HV_DATA_SS;
     f->vector = VEC_GUEST_BOUNCE; /* rcx and r11 are the frame's: iretq */

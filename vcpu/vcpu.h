@@ -91,8 +91,9 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame);
 #define RFLAGS_RESERVED_1 0x2ull
 
 /* RFLAGS a guest may hold: arithmetic flags, TF, DF, AC, ID; IF always set,
- * IOPL 0, no NT, VM, RF. Applied once, as the last step of every return to
- * a guest (sched_return_to_guest), whoever wrote the frame. */
+ * IOPL 0, no NT, VM, RF. Applied as the last step of every return to a
+ * guest (sched_return_to_guest), whoever wrote the frame, and to flags a
+ * guest wrote into a frame as they are taken (vcpu/deliver.c). */
 static inline uint64_t vcpu_sanitize_rflags(uint64_t rflags)
 {
     return (rflags & RFLAGS_GUEST_MASK) | (1ull << 9) /* IF */ | RFLAGS_RESERVED_1;

@@ -36,7 +36,7 @@ static inline void sched_return_inline(struct trap_frame *f)
         sched_upcall_due(cur))
         sched_return_with_work(f);
     /* The one place every return to a guest passes, whoever wrote the
-     * frame (an iret frame, a switch, a bounce): rflags as guests may have
-     * them (vcpu_sanitize_rflags). */
+     * frame (an iret frame, a switch, a bounce, an interrupted guest's own
+     * flags): rflags as guests may have them (vcpu_sanitize_rflags). */
     f->rflags = vcpu_sanitize_rflags(f->rflags);
 }

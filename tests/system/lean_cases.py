@@ -2,9 +2,9 @@
 check a handler before each delivery; the guest's own fetch of the
 handler's first instruction finds an unmapped or non-executable handler,
 and hv must report that #PF as the delivery's failure, with the report an
-unmapped handler always had. And rflags are sanitised once, on the way out:
-an upcall entered on the return of HV_CALL_IRET must already see them
-sanitised in its frame."""
+unmapped handler always had. And the flags an HV_CALL_IRET frame asks for
+are sanitised as they are taken, not only as the last step of the return:
+an upcall entered on that return copies them into its own frame."""
 
 import re
 
