@@ -1,6 +1,7 @@
 #include "vcpu/deliver.h"
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
@@ -14,55 +15,72 @@ _Static_assert(SEL_USER_DATA == HV_DATA_SS, "guest SS is the ABI's");
 
 #define RFLAGS_NT (1ull << 14)
 
-void vcpu_set_user_mode(struct vcpu *v, bool user)
+/* The mode and its space, which the caller has looked up already. */
+static void enter_mode(struct vcpu *v, bool user, const struct pt_space *space)
 {
     v->arch.user_mode = user;
     v->guest->shared->vcpu[v->id].in_user_mode = user;
-    space_load(vcpu_space(v));
+    space_load(space);
 }
 
-static bool fail(struct vcpu *v, const char *what, const char *why, uint64_t addr)
+static const char *delivery_name(uint32_t what)
+{
+    switch (what) {
+    case DELIVERY_INT_N:
+        return "int n";
+    case DELIVERY_SYSCALL:
+        return "a system call";
+    case DELIVERY_UPCALL:
+        return "an event upcall";
+    default:
+        return exception_mnemonic(what);
+    }
+}
+
+static bool __attribute__((noinline, cold)) fail(struct vcpu *v, uint32_t what, const char *why,
+                                                  uint64_t addr)
 {
     char reason[112];
-    fmt_format(reason, sizeof(reason), "fault while delivering %s: %s 0x%lx", what, why,
-               (unsigned long)addr);
+    fmt_format(reason, sizeof(reason), "fault while delivering %s: %s 0x%lx", delivery_name(what),
+               why, (unsigned long)addr);
     guest_end(v->guest, GUEST_FAULTED, -1, reason);
     return false;
 }
 
-bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool mask_events,
-                       bool push_error, uint64_t error, const char *what)
+bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, uint32_t how)
 {
-    struct guest *g = v->guest;
-    struct hv_vcpu_shared *shared = &g->shared->vcpu[v->id];
+    struct hv_vcpu_shared *shared = &v->guest->shared->vcpu[v->id];
     bool from_user = v->arch.user_mode;
-    uint64_t sp = from_user ? v->arch.kernel_sp : f->rsp;
-    if (from_user && !sp)
-        return fail(v, what, "no kernel stack registered for entries from user mode, rsp", f->rsp);
-    if (!guest_code_mapped(&g->space, handler))
-        return fail(v, what, "the handler is not mapped executable at", handler);
+    uint64_t sp = f->rsp;
+    if (from_user) {
+        sp = v->arch.kernel_sp;
+        if (!sp)
+            return fail(v, how >> 8, "no kernel stack registered for entries from user mode, rsp",
+                        f->rsp);
+        /* First, so the frame is written in the space now loaded. */
+        enter_mode(v, false, &v->guest->space);
+    }
 
     /* The native 64-bit frame, as the CPU builds it: the stack aligned to
      * 16 bytes, then ss, rsp, rflags, cs, rip and perhaps an error code.
-     * rflags carries the virtual IF (the event mask, inverted). */
-    uint64_t frame[6];
-    unsigned n = 0;
-    uint64_t rflags = (f->rflags & ~RFLAGS_IF) | (shared->upcall_mask ? 0 : RFLAGS_IF);
-    if (push_error)
-        frame[n++] = error;
-    frame[n++] = f->rip;
-    frame[n++] = from_user ? HV_USER_CS : HV_KERNEL_CS;
-    frame[n++] = rflags;
-    frame[n++] = f->rsp;
-    frame[n++] = HV_DATA_SS;
-    sp = (sp & ~15ull) - n * 8;
-    if (sp >= HV_GUEST_LOWER_HALF_END ||
-        copy_to_space(&g->space, sp, frame, n * 8) != 0)
-        return fail(v, what, "the kernel stack is not writable at", sp);
+     * rflags carries the virtual IF (the event mask, inverted); the rest is
+     * the interrupted code's (a frame a guest wrote, HV_CALL_IRET's or the
+     * SMAP quirk's, was sanitised as it was taken). */
+    uint64_t frame[6] = {
+        f->error_code,
+        f->rip,
+        from_user ? HV_USER_CS : HV_KERNEL_CS,
+        (f->rflags & ~RFLAGS_IF) | (shared->upcall_mask ? 0 : RFLAGS_IF),
+        f->rsp,
+        HV_DATA_SS,
+    };
+    unsigned skip = (how & DELIVER_ERROR_CODE) ? 0 : 1;
+    uint64_t bytes = sizeof(frame) - skip * 8;
+    sp = (sp & ~15ull) - bytes; /* wraps to the upper half when too low */
+    if (sp >= HV_GUEST_LOWER_HALF_END || copy_to_space(&v->guest->space, sp, frame + skip, bytes) != 0)
+        return fail(v, how >> 8, "the kernel stack is not writable at", sp);
 
-    if (from_user)
-        vcpu_set_user_mode(v, false);
-    if (mask_events)
+    if (how & DELIVER_MASK_EVENTS)
         shared->upcall_mask = 1;
     f->rip = handler;
     f->rsp = sp;
@@ -71,38 +89,54 @@ bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, b
     f->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
     /* rcx and r11 are live here: the return must not be a sysret. */
     f->vector = VEC_GUEST_BOUNCE;
+    v->arch.delivery = (struct last_delivery){handler, sp, how >> 8};
     return true;
 }
 
-int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f, int *error)
+/* The fetch of an instruction that starts at rip faults at an address
+ * from rip to rip + 14 (x86 instructions are at most 15 bytes). */
+#define MAX_INSN_BYTES 15
+
+bool deliver_fetch_failed(struct vcpu *v, const struct trap_frame *f, uint64_t cr2)
+{
+    const struct last_delivery *d = &v->arch.delivery;
+    if (!d->rip || f->rip != d->rip || f->rsp != d->rsp || v->arch.user_mode ||
+        cr2 - f->rip >= MAX_INSN_BYTES)
+        return false;
+    fail(v, d->what, "the handler is not mapped executable at", d->rip);
+    return true;
+}
+
+int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
     struct hv_iret_frame fr;
-    *error = 0;
     /* Only guest kernel mode can make hypercalls, so the frame is read from
      * the kernel's address space. */
-    if (copy_from_space(&g->space, &fr, f->rsp, sizeof(fr)) != 0) {
-        *error = -HV_EFAULT;
-        return 0;
-    }
+    if (copy_from_space(&g->space, &fr, f->rsp, sizeof(fr)) != 0)
+        return -HV_EFAULT;
     bool to_user = fr.cs == HV_USER_CS;
     if ((fr.cs != HV_KERNEL_CS && !to_user) || fr.ss != HV_DATA_SS || fr.flags != 0 ||
-        fr.rip >= HV_GUEST_LOWER_HALF_END || fr.rsp >= HV_GUEST_LOWER_HALF_END ||
-        (to_user && !guest_space(g, v->arch.user_space)) ||
-        (to_user && v->arch.user_space == HV_SPACE_KERNEL)) {
-        *error = -HV_EINVAL;
-        return 0;
-    }
+        fr.rip >= HV_GUEST_LOWER_HALF_END || fr.rsp >= HV_GUEST_LOWER_HALF_END)
+        return -HV_EINVAL;
+    const struct pt_space *user_space = NULL;
+    if (to_user && (v->arch.user_space == HV_SPACE_KERNEL ||
+                    !(user_space = guest_space(g, v->arch.user_space))))
+        return -HV_EINVAL;
     g->shared->vcpu[v->id].upcall_mask = (fr.rflags & RFLAGS_IF) ? 0 : 1;
     f->rcx = fr.rcx;
     f->r11 = fr.r11;
     f->rip = fr.rip;
     f->rsp = fr.rsp;
+    /* Sanitised as taken, not only on the way out: an upcall entered on
+     * this return writes them into its frame, which must never show flags
+     * the guest cannot have (IOPL, NT, ...). */
     f->rflags = vcpu_sanitize_rflags(fr.rflags);
     f->cs = to_user ? HV_USER_CS : HV_KERNEL_CS;
     f->ss = HV_DATA_SS;
     f->vector = VEC_GUEST_BOUNCE; /* rcx and r11 are the frame's: iretq */
-    if (to_user != v->arch.user_mode)
-        vcpu_set_user_mode(v, to_user);
+    v->arch.delivery.rip = 0;     /* the handler ran */
+    if (to_user)
+        enter_mode(v, true, user_space);
     return (int64_t)fr.rax;
 }

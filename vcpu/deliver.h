@@ -10,17 +10,33 @@
 
 struct vcpu;
 
+/* How deliver_to_kernel delivers: flags, and what is delivered (for the
+ * report if it fails): an exception's vector (0-31) or one of the
+ * DELIVERY_* below, in bits 8 and up. */
+#define DELIVER_MASK_EVENTS (1u << 0) /* upcall_mask = 1 */
+#define DELIVER_ERROR_CODE (1u << 1)  /* push f->error_code below rip */
+#define DELIVER_WHAT(what) ((uint32_t)(what) << 8)
+#define DELIVERY_INT_N 0x100
+#define DELIVERY_SYSCALL 0x101
+#define DELIVERY_UPCALL 0x102
+
 /* Enters `handler` in guest kernel mode with the native frame of the
  * interrupted state in f (switching to the kernel's page tables and stack
  * when v was in user mode). If that is impossible (no kernel stack, the
- * stack not writable, the handler not mapped executable) the guest ends
- * with a report naming `what`, and false is returned. */
-bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool mask_events,
-                       bool push_error, uint64_t error, const char *what);
+ * stack not writable) the guest ends with a report naming what `how`
+ * delivers, and false is returned. Whether the handler is mapped
+ * executable is left to the guest's own fetch: see
+ * deliver_fetch_failed. */
+bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, uint32_t how);
 
-/* HV_CALL_IRET: the frame is at the guest's rsp. Returns the rax to put in
- * f, or a negative error with f unchanged. */
-int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f, int *error);
+/* A #PF (address cr2) in guest kernel mode on fetching the first
+ * instruction of the handler the last delivery entered, before anything
+ * else ran: the delivery failed (the handler is not mapped executable).
+ * The guest ends with the report an unmapped handler always had ("fault
+ * while delivering WHAT: the handler is not mapped executable at ...") and
+ * true is returned; otherwise false (an ordinary #PF). */
+bool deliver_fetch_failed(struct vcpu *v, const struct trap_frame *f, uint64_t cr2);
 
-/* Switches v between guest kernel and user mode (CR3, shared page flag). */
-void vcpu_set_user_mode(struct vcpu *v, bool user);
+/* HV_CALL_IRET (a hypercall handler): the frame is at the guest's rsp.
+ * Returns the rax to put in f, or a negative error with f unchanged. */
+int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f);

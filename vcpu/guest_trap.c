@@ -13,15 +13,16 @@
 
 #define PF_PRESENT (1u << 0)
 #define PF_WRITE (1u << 1)
+#define PF_USER (1u << 2)
 #define PF_FETCH (1u << 4)
 
-/* Vectors for which the CPU pushes an error code. */
-static bool has_error_code(uint64_t vector)
-{
-    return vector == VEC_DF || vector == VEC_TS || vector == VEC_NP || vector == VEC_SS ||
-           vector == VEC_GP || vector == VEC_PF || vector == VEC_AC || vector == VEC_CP ||
-           vector == 29 || vector == 30;
-}
+/* Vectors (below 32) for which the CPU pushes an error code: #DF #TS #NP
+ * #SS #GP #PF #AC #CP #VC #SX, as bits. */
+#define ERROR_CODE_VECTORS 0x60227d00u
+_Static_assert(ERROR_CODE_VECTORS == ((1u << VEC_DF) | (1u << VEC_TS) | (1u << VEC_NP) |
+                                      (1u << VEC_SS) | (1u << VEC_GP) | (1u << VEC_PF) |
+                                      (1u << VEC_AC) | (1u << VEC_CP) | (1u << 29) | (1u << 30)),
+               "the vectors with an error code");
 
 #define GP_ERROR_IDT (1u << 1)
 #define GP_ERROR_EXT (1u << 0)
@@ -53,35 +54,17 @@ static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
         (v->arch.user_mode && !(flags & HV_TRAP_USER_INT)))
         return false;
     f->rip += 2;
-    deliver_to_kernel(v, f, handler, flags & HV_TRAP_MASK_EVENTS, false, 0, "int n");
+    deliver_to_kernel(v, f, handler,
+                      DELIVER_WHAT(DELIVERY_INT_N) |
+                          ((flags & HV_TRAP_MASK_EVENTS) ? DELIVER_MASK_EVENTS : 0));
     return true;
 }
 
-void guest_exception(struct vcpu *v, struct trap_frame *f)
+/* No handler for the exception: the guest ends, with what happened. */
+static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct trap_frame *f,
+                                                      uint64_t cr2)
 {
     char reason[112];
-    uint64_t cr2 = f->vector == VEC_PF ? read_cr2() : 0;
-
-    /* NMIs never come here: trap_dispatch counts them. */
-    if (f->vector == VEC_MC || f->vector == VEC_DF)
-        panic_trap(f); /* hardware trouble or a broken hv, not the guest */
-    v->arch.hv_entries++;
-
-    if (smap_quirk_complete(v, f, cr2))
-        return;
-    v->arch.trap = (struct pending_trap){true, f->vector, f->error_code, cr2, f->rip};
-    if (soft_interrupt(v, f))
-        return;
-    uint64_t handler;
-    uint8_t flags;
-    if (v->arch.traps && trap_table_lookup(v->arch.traps, (unsigned)f->vector, &handler, &flags)) {
-        if (f->vector == VEC_PF)
-            v->guest->shared->vcpu[v->id].cr2 = cr2;
-        deliver_to_kernel(v, f, handler, flags & HV_TRAP_MASK_EVENTS,
-                          has_error_code(f->vector), f->error_code,
-                          exception_mnemonic(f->vector));
-        return;
-    }
     if (f->vector == VEC_PF)
         fmt_format(reason, sizeof(reason), "#PF (page fault) %s 0x%lx (%s), RIP 0x%lx",
                    (f->error_code & PF_FETCH) ? "executing" :
@@ -98,4 +81,45 @@ void guest_exception(struct vcpu *v, struct trap_frame *f)
         fmt_format(reason, sizeof(reason), "%s (%s), RIP 0x%lx", exception_mnemonic(f->vector),
                    exception_name(f->vector), (unsigned long)f->rip);
     guest_end(v->guest, GUEST_FAULTED, -1, reason);
+}
+
+/* f->vector < 32 (trap_dispatch). */
+void guest_exception(struct vcpu *v, struct trap_frame *f)
+{
+    unsigned vector = (unsigned)f->vector;
+    uint64_t cr2 = 0;
+
+    /* NMIs never come here: trap_dispatch counts them. */
+    if (vector == VEC_MC || vector == VEC_DF)
+        panic_trap(f); /* hardware trouble or a broken hv, not the guest */
+    v->arch.hv_entries++;
+
+    if (vector == VEC_PF) {
+        cr2 = read_cr2();
+        /* hv's own business first: a handler it entered that cannot be
+         * fetched, or (a supervisor access from ring 3: never the guest's
+         * doing) the emulator's SMAP artefact. */
+        if (f->error_code & PF_FETCH) {
+            if (deliver_fetch_failed(v, f, cr2))
+                return;
+        } else if (!(f->error_code & PF_USER) && smap_quirk_complete(v, f, cr2)) {
+            return;
+        }
+    } else if (vector == VEC_GP && soft_interrupt(v, f)) {
+        return;
+    }
+    uint64_t handler;
+    uint8_t flags;
+    if (v->arch.traps && trap_table_exception(v->arch.traps, vector, &handler, &flags)) {
+        if (vector == VEC_PF)
+            v->guest->shared->vcpu[v->id].cr2 = cr2;
+        uint32_t how = DELIVER_WHAT(vector);
+        if (flags & HV_TRAP_MASK_EVENTS)
+            how |= DELIVER_MASK_EVENTS;
+        if (ERROR_CODE_VECTORS & (1u << vector))
+            how |= DELIVER_ERROR_CODE;
+        deliver_to_kernel(v, f, handler, how);
+        return;
+    }
+    unhandled(v, f, cr2);
 }

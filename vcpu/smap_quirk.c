@@ -25,7 +25,7 @@ static bool complete_iretq(struct vcpu *v, struct trap_frame *f)
         return false;
     f->rip = fr[0];
     f->cs = fr[1];
-    f->rflags = vcpu_sanitize_rflags(fr[2]);
+    f->rflags = vcpu_sanitize_rflags(fr[2]); /* guest-written: as HV_CALL_IRET's */
     f->rsp = fr[3];
     f->vector = VEC_GUEST_BOUNCE;
     return true;

@@ -5,16 +5,15 @@
 #include "hv/cpu/x86.h"
 #include "hv/hypercall/hypercall.h"
 #include "hv/guest/guest.h"
-#include "hv/sched/sched.h"
+#include "hv/sched/sched_return.h"
 #include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
 void syscall_entry(void);
 
-/* Highest RIP sysret may return to: below the last page of the lower half,
- * which guests never map. A non-canonical RIP would fault in ring 0 on
- * Intel CPUs with the guest's RSP (CVE-2012-0217); iretq handles it safely. */
-#define SYSRET_RIP_LIMIT 0x00007ffffffff000ULL
+/* The frame offsets the exit reads (vcpu/syscall_entry.S). */
+_Static_assert(__builtin_offsetof(struct trap_frame, vector) == 15 * 8, "FRAME_VECTOR");
+_Static_assert(__builtin_offsetof(struct trap_frame, rip) == 17 * 8, "FRAME_RIP");
 
 /* Flags the CPU clears on syscall: TF, IF, DF, IOPL, NT, AC. */
 #define FMASK_BITS 0x47700ULL
@@ -39,18 +38,20 @@ static void bounce_to_guest_kernel(struct vcpu *v, struct trap_frame *f)
         return;
     }
     deliver_to_kernel(v, f, v->arch.syscall_handler,
-                      v->arch.syscall_flags & HV_SYSCALL_MASK_EVENTS, false, 0, "a system call");
+                      DELIVER_WHAT(DELIVERY_SYSCALL) |
+                          ((v->arch.syscall_flags & HV_SYSCALL_MASK_EVENTS) ? DELIVER_MASK_EVENTS
+                                                                             : 0));
 }
 
+/* How the return leaves (sysret or iretq) is the entry's decision, from
+ * the frame as C leaves it (vcpu/syscall_entry.S). */
 void hypercall_entry(struct trap_frame *f)
 {
-    struct percpu *cpu = this_cpu();
-    struct vcpu *v = cpu->current;
+    struct vcpu *v = this_cpu()->current;
     v->arch.hv_entries++;
-    if (v->arch.user_mode)
+    if (__builtin_expect(v->arch.user_mode, 0))
         bounce_to_guest_kernel(v, f);
     else
         hypercall_dispatch(v, f);
-    sched_return_to_guest(f);
-    cpu->sysret_ok = f->vector == VEC_SYSCALL && f->rip < SYSRET_RIP_LIMIT;
+    sched_return_inline(f);
 }

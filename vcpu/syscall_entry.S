@@ -18,6 +18,13 @@
 #include "hv/cpu/percpu.h"
 
 #define VEC_SYSCALL 0x100
+/* struct trap_frame: the offsets the exit reads. */
+#define FRAME_VECTOR (15 * 8)
+#define FRAME_RIP (17 * 8)
+/* Highest RIP sysret may return to: below the last page of the lower half,
+ * which guests never map. A non-canonical RIP would fault in ring 0 on
+ * Intel CPUs with the guest's RSP (CVE-2012-0217); iretq handles it safely. */
+#define SYSRET_RIP_LIMIT 0x00007ffffffff000
 
 /* The frame of struct trap_frame, as an interrupt would have left it. */
 .macro push_syscall_frame
@@ -51,10 +58,14 @@ syscall_frame_built:
     jne measured_hypercall
     call hypercall_entry
 hypercall_done:
-    /* C decided how to leave: sysret only for a frame made by syscall whose
-     * RIP is canonical (CVE-2012-0217), else the general iretq path. */
-    cmpq $0, %gs:PERCPU_SYSRET_OK
-    je trap_return
+    /* sysret only for a frame that is still syscall's as C left it (a
+     * bounce or a switch made it another's: rcx and r11 are live) and whose
+     * RIP is canonical (CVE-2012-0217); else the general iretq path. */
+    cmpq $VEC_SYSCALL, FRAME_VECTOR(%rsp)
+    jne trap_return
+    movabs $SYSRET_RIP_LIMIT, %rax
+    cmp %rax, FRAME_RIP(%rsp)
+    jae trap_return
     pop_gprs
     testb $ENTRY_ON_EXIT, entry_flags(%rip)
     jnz sysret_mitigated

@@ -9,6 +9,7 @@
 #include "include/hv/abi.h"
 
 #define TRAP_EXCEPTIONS 32
+_Static_assert((TRAP_EXCEPTIONS & (TRAP_EXCEPTIONS - 1)) == 0, "a mask");
 #define TRAP_SOFT_MAX 16 /* software-interrupt vectors (int n) per vCPU */
 
 struct trap_table {
@@ -30,6 +31,17 @@ struct trap_table {
  * vector) only if every entry is valid; otherwise changes nothing and
  * returns -HV_EINVAL (or -HV_ENOMEM when more soft vectors than fit). */
 int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, size_t n);
+/* The handler for an exception (vector < TRAP_EXCEPTIONS: hardware's
+ * number, not the guest's choice), or false. Inline: every bounce asks. */
+static inline bool trap_table_exception(const struct trap_table *t, unsigned vector,
+                                        uint64_t *handler, uint8_t *flags)
+{
+    vector &= TRAP_EXCEPTIONS - 1;
+    *handler = t->handler[vector];
+    *flags = t->flags[vector];
+    return *handler != 0;
+}
+
 /* The handler for a vector (exception or int n), or false. */
 bool trap_table_lookup(const struct trap_table *t, unsigned vector, uint64_t *handler,
                        uint8_t *flags);

@@ -9,9 +9,6 @@
 #include "hv/mm/mm.h"
 #include "vcpu/fpu.h"
 
-#define RFLAGS_GUEST_MASK 0x00240fd5ull /* CF PF AF ZF SF TF DF OF AC ID */
-#define RFLAGS_RESERVED_1 0x2ull
-
 const struct pt_space *vcpu_space(const struct vcpu *v)
 {
     if (v->arch.user_mode)
@@ -22,11 +19,6 @@ const struct pt_space *vcpu_space(const struct vcpu *v)
 uint64_t vcpu_mode_cs(const struct vcpu *v)
 {
     return v->arch.user_mode ? SEL_GUEST_USER_CODE : SEL_USER_CODE;
-}
-
-uint64_t vcpu_sanitize_rflags(uint64_t rflags)
-{
-    return (rflags & RFLAGS_GUEST_MASK) | RFLAGS_IF | RFLAGS_RESERVED_1;
 }
 
 struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t stack_top,
@@ -105,8 +97,7 @@ static void load_segments(const struct arch_vcpu *a)
 
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)
 {
-    *frame = v->arch.regs;
-    frame->rflags = vcpu_sanitize_rflags(frame->rflags);
+    *frame = v->arch.regs; /* rflags: sanitised by sched_return_to_guest */
     frame->cs = vcpu_mode_cs(v);
     frame->ss = SEL_USER_DATA;
     load_segments(&v->arch);

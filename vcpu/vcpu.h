@@ -16,10 +16,15 @@ struct guest;
 
 enum vcpu_state { VCPU_RUNNING, VCPU_RUNNABLE, VCPU_BLOCKED, VCPU_DEAD };
 
-/* The last exception the vCPU took, kept for reports and (later) delivery. */
-struct pending_trap {
-    bool valid;
-    uint64_t vector, error_code, cr2, rip;
+/* The last delivery to a handler (vcpu/deliver.c): where it entered the
+ * guest and what it delivered. hv does not walk the guest's tables to see
+ * whether the handler is mapped executable; the guest's own fetch of its
+ * first instruction finds out, and a #PF on exactly that fetch (rip and
+ * rsp as the delivery left them) is the delivery's failure, reported as
+ * such (vcpu/guest_trap.c). Cleared by HV_CALL_IRET. */
+struct last_delivery {
+    uint64_t rip, rsp; /* rip 0: none to check */
+    uint32_t what;     /* DELIVER_WHAT() of vcpu/deliver.h */
 };
 
 struct trap_table;
@@ -30,7 +35,7 @@ struct arch_vcpu {
     struct trap_frame regs;
     uint16_t ds, es, fs, gs; /* segment selectors the guest may have loaded */
     void *fpu;               /* XSAVE (or FXSAVE) area, 64-byte aligned */
-    struct pending_trap trap;
+    struct last_delivery delivery;
     /* The paravirtual CPU (include/hv/abi_cpu.h). */
     struct trap_table *traps; /* NULL until the guest registers one */
     uint64_t syscall_handler; /* for `syscall` in guest user mode; 0: none */
@@ -82,9 +87,17 @@ uint64_t vcpu_mode_cs(const struct vcpu *v);
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame);
 void vcpu_load(struct vcpu *v, struct trap_frame *frame);
 
+#define RFLAGS_GUEST_MASK 0x00240fd5ull /* CF PF AF ZF SF TF DF OF AC ID */
+#define RFLAGS_RESERVED_1 0x2ull
+
 /* RFLAGS a guest may hold: arithmetic flags, TF, DF, AC, ID; IF always set,
- * IOPL 0, no NT, VM, RF. */
-uint64_t vcpu_sanitize_rflags(uint64_t rflags);
+ * IOPL 0, no NT, VM, RF. Applied as the last step of every return to a
+ * guest (sched_return_to_guest), whoever wrote the frame, and to flags a
+ * guest wrote into a frame as they are taken (vcpu/deliver.c). */
+static inline uint64_t vcpu_sanitize_rflags(uint64_t rflags)
+{
+    return (rflags & RFLAGS_GUEST_MASK) | (1ull << 9) /* IF */ | RFLAGS_RESERVED_1;
+}
 
 static inline bool frame_from_guest(const struct trap_frame *f)
 {

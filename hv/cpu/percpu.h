@@ -21,14 +21,13 @@
 
 #define PERCPU_KERNEL_RSP 8
 #define PERCPU_USER_RSP 16
-#define PERCPU_SYSRET_OK 24
-#define PERCPU_KERNEL_CR3 32
-#define PERCPU_USER_CR3 40
-#define PERCPU_USER_CR3_NEXT 48
-#define PERCPU_SCRATCH 56
-#define PERCPU_ENTRY_STACK_TOP 64
-#define PERCPU_CR3_WRITES 72
-#define PERCPU_CR3_NOFLUSH 80
+#define PERCPU_KERNEL_CR3 24
+#define PERCPU_USER_CR3 32
+#define PERCPU_USER_CR3_NEXT 40
+#define PERCPU_SCRATCH 48
+#define PERCPU_ENTRY_STACK_TOP 56
+#define PERCPU_CR3_WRITES 64
+#define PERCPU_CR3_NOFLUSH 72
 
 #define ENTRY_STACK_SIZE 4096
 
@@ -54,7 +53,6 @@ struct percpu {
     struct percpu *self;  /* gs:0, so this_cpu() is one load */
     uint64_t kernel_rsp;  /* top of the stack hv uses for guest entries */
     uint64_t user_rsp;    /* guest RSP while the syscall entry builds its frame */
-    uint64_t sysret_ok;   /* set by C: the syscall may return with sysret */
     /* Page-table isolation (hv/mm/xpti.c; unused without it): the CR3 an
      * entry from the guest loads (hv's full tables of the loaded space),
      * the CR3 the exit loads (the guest's isolated tables), and what the
@@ -78,7 +76,6 @@ struct percpu {
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
 _Static_assert(offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "asm offset");
-_Static_assert(offsetof(struct percpu, sysret_ok) == PERCPU_SYSRET_OK, "asm offset");
 _Static_assert(offsetof(struct percpu, kernel_cr3) == PERCPU_KERNEL_CR3, "asm offset");
 _Static_assert(offsetof(struct percpu, user_cr3) == PERCPU_USER_CR3, "asm offset");
 _Static_assert(offsetof(struct percpu, user_cr3_next) == PERCPU_USER_CR3_NEXT, "asm offset");

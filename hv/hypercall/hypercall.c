@@ -9,9 +9,8 @@
 #include "hv/time/time.h"
 #include "lib/nospec.h"
 #include "lib/string.h"
+#include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
-
-typedef int64_t (*hypercall_fn)(struct vcpu *v, struct trap_frame *f);
 
 static int64_t hc_console_write(struct vcpu *v, struct trap_frame *f)
 {
@@ -94,7 +93,7 @@ static int64_t hc_nop(struct vcpu *v, struct trap_frame *f)
     return 0;
 }
 
-static const hypercall_fn table[HV_CALL_COUNT] = {
+const hypercall_fn hypercall_table[HV_CALL_COUNT] = {
     [HV_CALL_NOP] = hc_nop,
     [HV_CALL_CONSOLE_WRITE] = hc_console_write,
     [HV_CALL_EXIT] = hc_exit,
@@ -105,7 +104,7 @@ static const hypercall_fn table[HV_CALL_COUNT] = {
     [HV_CALL_SET_TRAP_TABLE] = hc_set_trap_table,
     [HV_CALL_SET_SYSCALL] = hc_set_syscall,
     [HV_CALL_SET_KERNEL_STACK] = hc_set_kernel_stack,
-    [HV_CALL_IRET] = hc_iret,
+    [HV_CALL_IRET] = vcpu_iret,
     [HV_CALL_USER_SPACE_CREATE] = hc_user_space_create,
     [HV_CALL_USER_SPACE_DESTROY] = hc_user_space_destroy,
     [HV_CALL_SET_USER_SPACE] = hc_set_user_space,
@@ -126,14 +125,3 @@ static const hypercall_fn table[HV_CALL_COUNT] = {
     [HV_CALL_SET_TIMER] = hc_set_timer,
     [HV_CALL_CONSOLE_READ] = hc_console_read,
 };
-
-void hypercall_dispatch(struct vcpu *v, struct trap_frame *f)
-{
-    uint64_t nr = f->rax;
-    hypercall_fn fn = NULL;
-    /* The guest chooses nr: clamped before the table is read (Spectre v1,
-     * docs/design.md). */
-    if (nr < HV_CALL_COUNT)
-        fn = table[array_index_nospec(nr, HV_CALL_COUNT)];
-    f->rax = fn ? (uint64_t)fn(v, f) : (uint64_t)-HV_ENOSYS;
-}

@@ -56,13 +56,6 @@ int64_t hc_set_kernel_stack(struct vcpu *v, struct trap_frame *f)
     return 0;
 }
 
-int64_t hc_iret(struct vcpu *v, struct trap_frame *f)
-{
-    int error;
-    int64_t rax = vcpu_iret(v, f, &error);
-    return error ? error : rax;
-}
-
 int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
 {
     (void)f;

@@ -11,7 +11,6 @@ struct vcpu;
 int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f);
 int64_t hc_set_syscall(struct vcpu *v, struct trap_frame *f);
 int64_t hc_set_kernel_stack(struct vcpu *v, struct trap_frame *f);
-int64_t hc_iret(struct vcpu *v, struct trap_frame *f);
 int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f);
 int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f);
 int64_t hc_set_user_space(struct vcpu *v, struct trap_frame *f);

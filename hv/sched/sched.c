@@ -14,6 +14,7 @@
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
 #include "hv/sched/runstate.h"
+#include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
@@ -27,7 +28,7 @@ uint64_t time_limit;
 static void (*all_ended)(void);
 uint64_t slice_end;      /* 0: no vCPU holds a slice */
 static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
-static bool slice_cut;          /* a wake-up moved slice_end earlier: re-arm the timer */
+bool sched_slice_cut;            /* a wake-up moved slice_end earlier: re-arm the timer */
 static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
 /* A guest woken with the right to take the CPU at once (preempt_for): the
  * next decision runs it, although it may be a little ahead in virtual time. */
@@ -159,7 +160,7 @@ static void preempt_for(struct vcpu *v, uint64_t now)
     uint64_t end = now + fair_run_ns(&fair_queue, &cur->guest->fair, ran);
     if (slice_end && end < slice_end) {
         slice_end = end;
-        slice_cut = true;
+        sched_slice_cut = true;
     }
 }
 
@@ -362,15 +363,6 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     rearm(now);
 }
 
-/* Events waiting for the vCPU about to run, and not masked: enter its
- * upcall as an interrupt would (the return will be an iretq). */
-static void deliver_upcall(struct vcpu *v, struct trap_frame *f)
-{
-    struct hv_vcpu_shared *vs = &v->guest->shared->vcpu[v->id];
-    if (vs->upcall_pending && !vs->upcall_mask && v->ev.upcall)
-        deliver_to_kernel(v, f, v->ev.upcall, true, false, 0, "an event upcall");
-}
-
 /* Picks what runs next and loads it into f. */
 static void reschedule(struct trap_frame *f)
 {
@@ -385,7 +377,7 @@ static void reschedule(struct trap_frame *f)
     cpu->need_resched = false;
     bool yielding = yield_pending;
     yield_pending = false;
-    slice_cut = false;
+    sched_slice_cut = false;
     enforce_time_limit(now);
     /* Exactly what it used, hv's time on its behalf included: from its
      * switch-in to now, whether it runs on, blocked or stopped. */
@@ -405,7 +397,6 @@ static void reschedule(struct trap_frame *f)
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
         slice_end = slice_until(cur, now);
         rearm(now);
-        f->rflags = vcpu_sanitize_rflags(f->rflags);
         return;
     }
     /* A vCPU that is off the CPU keeps its registers, blocked or not. */
@@ -443,28 +434,36 @@ static void reschedule(struct trap_frame *f)
     switch_to(next, f, now);
 }
 
-void sched_return_to_guest(struct trap_frame *f)
+/* Everything a return does that only some need: a decision, the timer
+ * after a shortened run, an upcall. Out of line, so the common return
+ * saves no registers for it. */
+void sched_return_with_work(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
     for (;;) {
         struct vcpu *cur = cpu->current;
         if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
             reschedule(f);
-        } else {
-            if (slice_cut) { /* a wake-up shortened the run */
-                slice_cut = false;
-                rearm(time_now_ns());
-            }
-            f->rflags = vcpu_sanitize_rflags(f->rflags);
+        } else if (sched_slice_cut) { /* a wake-up shortened the run */
+            sched_slice_cut = false;
+            rearm(time_now_ns());
         }
-        deliver_upcall(cpu->current, f);
+        cur = cpu->current;
+        if (sched_upcall_due(cur))
+            deliver_to_kernel(cur, f, cur->ev.upcall,
+                              DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
         /* An upcall that could not be delivered ended the guest: choose
          * again. (A guest the switch itself woke, entitled to the CPU at
          * once, waits for the next decision: checking need_resched here
          * too cost every timer wake-up a second decision, +2 us.) */
-        if (cpu->current->state == VCPU_RUNNING)
+        if (cur->state == VCPU_RUNNING)
             return;
     }
+}
+
+void sched_return_to_guest(struct trap_frame *f)
+{
+    sched_return_inline(f);
 }
 
 void sched_start(void (*ended)(void))

@@ -42,6 +42,7 @@ import usb_cases  # noqa: E402,F401
 import stumbles_cases  # noqa: E402,F401
 import boot_cases  # noqa: E402,F401
 import uaccess_cases  # noqa: E402,F401
+import lean_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
@@ -56,7 +57,7 @@ def invariants(problems, log):
 
 
 MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases",
-                    "uaccess_cases"}
+                    "uaccess_cases", "lean_cases"}
 MITIGATED_CFG = ["mitigations = on"]
 
 
