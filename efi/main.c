@@ -85,8 +85,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
                                      (void **)&loaded)) && loaded) {
         h->efi_image_base = (uint64_t)loaded->ImageBase;
-        stub_note(L"stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%x)",
-                  h->efi_image_base, 0x1000);
+        /* gnu-efi's linker script names the image's start and .text's. */
+        extern char ImageBase[], _text[];
+        stub_note(L"stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%lx)",
+                  h->efi_image_base, (uint64_t)(_text - ImageBase));
     }
 
     h->secure_boot = stub_report_secure_boot();
