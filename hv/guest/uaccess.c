@@ -41,7 +41,7 @@ user_leaf(const struct pt_space *s, uint64_t va, uint64_t need, uint64_t refuse,
 /* The page-walk route, for a space that is not loaded (a guest's kernel
  * space while one of its user spaces runs, another guest): the direct-map
  * address of guest byte va, if the guest may access it so. */
-static uint8_t *translate(const struct pt_space *s, uint64_t va, bool write)
+uint8_t *uaccess_translate(const struct pt_space *s, uint64_t va, bool write)
 {
     unsigned shift;
     uint64_t e = user_leaf(s, va, PTE_P | PTE_U | (write ? PTE_W : 0), 0, &shift);
@@ -66,13 +66,6 @@ static uint64_t guest_va_nospec(uint64_t va)
     return array_index_nospec(va, HV_GUEST_LOWER_HALF_END);
 }
 
-/* Asked on every trap bounce. */
-bool guest_code_mapped(const struct pt_space *s, uint64_t va)
-{
-    unsigned shift;
-    return va < HV_GUEST_LOWER_HALF_END && user_leaf(s, va, PTE_P | PTE_U, PTE_NX, &shift) != 0;
-}
-
 static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
                                                        uint64_t src_va, size_t n)
 {
@@ -81,7 +74,7 @@ static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, 
         size_t chunk = PAGE - (src_va & (PAGE - 1));
         if (chunk > n)
             chunk = n;
-        const uint8_t *p = translate(s, src_va, false);
+        const uint8_t *p = uaccess_translate(s, src_va, false);
         if (!p)
             return -HV_EFAULT;
         copy_bytes(out, p, chunk);
@@ -121,7 +114,7 @@ static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, ui
 {
     if (n && (dst_va & (PAGE - 1)) + n <= PAGE) {
         /* Within one page: one walk decides and locates. */
-        uint8_t *p = translate(s, dst_va, true);
+        uint8_t *p = uaccess_translate(s, dst_va, true);
         if (!p)
             return -HV_EFAULT;
         copy_bytes(p, src, n);
@@ -129,14 +122,14 @@ static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, ui
     }
     /* Check every page first, so a bad range writes nothing at all. */
     for (uint64_t va = dst_va & ~(PAGE - 1); va < dst_va + n; va += PAGE)
-        if (!translate(s, va, true))
+        if (!uaccess_translate(s, va, true))
             return -HV_EFAULT;
     const uint8_t *in = src;
     while (n) {
         size_t chunk = PAGE - (dst_va & (PAGE - 1));
         if (chunk > n)
             chunk = n;
-        copy_bytes(translate(s, dst_va, true), in, chunk);
+        copy_bytes(uaccess_translate(s, dst_va, true), in, chunk);
         in += chunk;
         dst_va += chunk;
         n -= chunk;

@@ -26,5 +26,8 @@ int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, si
 /* The same in the guest kernel's address space. */
 int copy_from_guest(struct guest *g, void *dst, uint64_t src_va, size_t n);
 int copy_to_guest(struct guest *g, uint64_t dst_va, const void *src, size_t n);
-/* True if va is mapped user-executable in s (a handler may run there). */
-bool guest_code_mapped(const struct pt_space *s, uint64_t va);
+/* The page-walk route's translation, for a space that is not loaded: the
+ * direct-map address of guest byte va if a user-mode access (a write if
+ * `write`) may reach it, else NULL. No range check: callers check va
+ * against the lower half first. */
+uint8_t *uaccess_translate(const struct pt_space *s, uint64_t va, bool write);

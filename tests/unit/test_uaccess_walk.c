@@ -1,7 +1,9 @@
-/* hv/guest/uaccess.c guest_code_mapped: its own page walk must answer what
- * pt_lookup's flags say (user, not NX, mapped), for 4 KiB and large
- * leaves, supervisor and NX pages, holes and hv's half. */
+/* hv/guest/uaccess.c uaccess_translate (the page-walk route for spaces that
+ * are not loaded): its own page walk must answer what pt_lookup says (mapped,
+ * user, writable for a write, the same frame and offset), for 4 KiB and
+ * large leaves, supervisor and read-only pages and holes. */
 #include "hv/guest/uaccess.h"
+#include "hv/mm/mm.h"
 #include "include/hv/abi.h"
 #include "tests/unit/pt_fixture.h"
 
@@ -19,11 +21,29 @@ int uaccess_probe_write(uint64_t va)
     abort();
 }
 
-static bool reference(const struct pt_space *s, uint64_t va)
+/* What the walk must give, from pt_lookup: the leaf's address in hv's direct
+ * map (the tables themselves are read through the pool's offset), or NULL. */
+static uint8_t *reference(const struct pt_space *s, uint64_t va, bool write)
 {
     uint64_t pa, flags;
-    return va < HV_GUEST_LOWER_HALF_END && pt_lookup(s, va & ~(PG - 1), &pa, &flags) &&
-           (flags & PTE_U) && !(flags & PTE_NX);
+    if (!pt_lookup(s, va & ~(PG - 1), &pa, &flags) || !(flags & PTE_U) ||
+        (write && !(flags & PTE_W)))
+        return NULL;
+    return (uint8_t *)phys_to_virt(pa) + (va & (PG - 1)); /* never dereferenced here */
+}
+
+static bool readable(const struct pt_space *s, uint64_t va)
+{
+    uint8_t *p = uaccess_translate(s, va, false);
+    CHECK(p == reference(s, va, false));
+    return p != NULL;
+}
+
+static bool writable(const struct pt_space *s, uint64_t va)
+{
+    uint8_t *p = uaccess_translate(s, va, true);
+    CHECK(p == reference(s, va, true));
+    return p != NULL;
 }
 
 #define CODE 0x400000ULL
@@ -45,17 +65,17 @@ static void each_case_as_the_mmu_says(void)
     struct pt_space s;
     fresh(&s);
     map_cases(&s);
-    CHECK(guest_code_mapped(&s, CODE));
-    CHECK(guest_code_mapped(&s, CODE + PG + 123));
-    CHECK(!guest_code_mapped(&s, CODE + 2 * PG)); /* a hole in a table that exists */
-    CHECK(!guest_code_mapped(&s, DATA));          /* NX */
-    CHECK(!guest_code_mapped(&s, KERNEL_ONLY));   /* not user */
-    CHECK(guest_code_mapped(&s, LARGE + 0x12345)); /* a 2 MiB leaf */
-    CHECK(!guest_code_mapped(&s, LARGE + M2 + 8));
-    CHECK(!guest_code_mapped(&s, 0));
-    CHECK(!guest_code_mapped(&s, 0x7fffffffffffULL));
-    CHECK(!guest_code_mapped(&s, HV_GUEST_LOWER_HALF_END));
-    CHECK(!guest_code_mapped(&s, 0xffffffff80000000ULL));
+    CHECK(readable(&s, CODE));
+    CHECK(!writable(&s, CODE));                   /* read-only */
+    CHECK(readable(&s, CODE + PG + 123));
+    CHECK(!readable(&s, CODE + 2 * PG));          /* a hole in a table that exists */
+    CHECK(readable(&s, DATA) && writable(&s, DATA + PG - 1));
+    CHECK(!readable(&s, KERNEL_ONLY));            /* not user */
+    CHECK(readable(&s, LARGE + 0x12345));         /* a 2 MiB leaf */
+    CHECK(!writable(&s, LARGE + 0x12345));
+    CHECK(readable(&s, LARGE + M2 + 8) && !writable(&s, LARGE + M2 + M2 - 1)); /* NX, read-only */
+    CHECK(!readable(&s, 0));
+    CHECK(!readable(&s, 0x7fffffffffffULL));
 }
 
 static void agrees_with_pt_lookup_everywhere_near_the_mappings(void)
@@ -68,7 +88,8 @@ static void agrees_with_pt_lookup_everywhere_near_the_mappings(void)
     for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++)
         for (int64_t off = -3 * (int64_t)PG; off < 3 * (int64_t)M2; off += 509) {
             uint64_t va = bases[b] + (uint64_t)off;
-            if (guest_code_mapped(&s, va) != reference(&s, va))
+            if (uaccess_translate(&s, va, false) != reference(&s, va, false) ||
+                uaccess_translate(&s, va, true) != reference(&s, va, true))
                 disagreements++;
         }
     CHECK_EQ_U64(disagreements, 0);
