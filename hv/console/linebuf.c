@@ -67,6 +67,29 @@ static void get_bytes(const struct linebuf *b, uint32_t at, char *dst, size_t n)
 }
 
 /* Header: seq (bits 0-31), length (32-47), level (48-55), little endian. */
+static uint64_t header_of(uint32_t seq, uint8_t level, size_t len)
+{
+    return (uint64_t)seq | (uint64_t)len << 32 | (uint64_t)level << 48;
+}
+
+char *linebuf_reserve(const struct linebuf *b, size_t max_len)
+{
+    if (max_len == 0 || max_len > LINEBUF_LINE_MAX || LINEBUF_HEADER + max_len > linebuf_free_bytes(b))
+        return NULL;
+    uint32_t at = wrap(b, b->head + b->used);
+    if (at + LINEBUF_HEADER + max_len > b->cap)
+        return NULL; /* it would wrap: linebuf_put copies such a line in two pieces */
+    return b->data + at + LINEBUF_HEADER;
+}
+
+void linebuf_commit(struct linebuf *b, uint32_t seq, uint8_t level, size_t len)
+{
+    uint64_t header = header_of(seq, level, len);
+    __builtin_memcpy(b->data + wrap(b, b->head + b->used), &header, LINEBUF_HEADER);
+    b->used += LINEBUF_HEADER + (uint32_t)len;
+    b->lines++;
+}
+
 bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct linebuf_part *parts,
                  unsigned nparts)
 {
@@ -78,7 +101,7 @@ bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct li
     }
     if (len == 0 || len > LINEBUF_LINE_MAX || LINEBUF_HEADER + len > linebuf_free_bytes(b))
         return false;
-    uint64_t header = (uint64_t)seq | (uint64_t)len << 32 | (uint64_t)level << 48;
+    uint64_t header = header_of(seq, level, len);
     uint32_t at = wrap(b, b->head + b->used);
     if (at + LINEBUF_HEADER + len <= b->cap) {
         /* The usual case: the record does not wrap; straight stores. */

@@ -33,6 +33,15 @@ void linebuf_init(struct linebuf *b, char *storage, uint32_t cap);
  * LINEBUF_LINE_MAX. */
 bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct linebuf_part *parts,
                  unsigned nparts);
+/* Room for a line of up to max_len bytes, written in place: a pointer to
+ * where its bytes go (at the end of the queue, not wrapping round the
+ * ring), or NULL if the queue has no such room. Nothing is queued until
+ * linebuf_commit; the room is the writer's until then (the queue's other
+ * operations must wait: the caller holds its lock). */
+char *linebuf_reserve(const struct linebuf *b, size_t max_len);
+/* Queues the line written at linebuf_reserve's pointer: its first `len`
+ * bytes (0 < len <= the max_len reserved), stamped with seq and level. */
+void linebuf_commit(struct linebuf *b, uint32_t seq, uint8_t level, size_t len);
 /* The oldest line's sequence number; false if the queue is empty. */
 bool linebuf_head_seq(const struct linebuf *b, uint32_t *seq);
 /* Removes the oldest line into out (LINEBUF_LINE_MAX bytes); returns its
