@@ -44,3 +44,38 @@ def test_console_lines_sanitised_labelled_split(build):
            and re.search(r"[\x00-\x08\x0b-\x1f\x7f]", l)]
     expect(problems, not raw, f"control characters reached the serial line: {raw[:1]!r}")
     return problems, r
+
+
+# Alone under -icount a timer's upcall comes ~12 us after its deadline
+# (bench timer_deadline_late, plus the SDK's event dispatch here): 50 us is
+# a bound that only a second interrupt round or a lost re-arm would break.
+NEAR_BOUND_NS = 50_000
+
+
+@system_test
+def test_timer_edges_never_early_never_lost(build):
+    r = run(build, Boot(images=[test_guest(build, "timer-edges")], icount=True,
+                        runner_cfg=["time_limit_ms = 60000"]), "timer-edges")
+    problems = []
+    lines = guest_lines(r.log, "timer-edges")
+    failed = [l for l in lines if "FAILED" in l]
+    expect(problems, not failed, f"failing checks: {failed[:8]}")
+    expect(problems, any(re.match(r"timer-edges: all \d+ checks passed", l) for l in lines),
+           f"timer-edges did not finish its checks: {lines[-3:]}")
+    expect(problems, exited(r.log, "timer-edges"), "timer-edges did not exit with status 0")
+    expect(problems, "PANIC" not in r.log, "hv panicked")
+    got = {}
+    for l in lines:
+        m = re.match(r"timer-edges: (near|far): timer-edges: lateness over (\d+) events: "
+                     r"min (\d+) ns, max (\d+) ns, mean (\d+) ns", l)
+        if m:
+            got[m.group(1)] = tuple(int(x) for x in m.groups()[1:])
+    expect(problems, "near" in got and got["near"][0] == 200,
+           f"no lateness line for the 200 near timers: {got.get('near')}")
+    expect(problems, "far" in got and got["far"][0] == 1, f"no lateness line for the far timer")
+    for k in got:
+        n, lo, hi, mean = got[k]
+        print(f"  timer-edges: {k}: {n} timers, lateness min {lo} ns, max {hi} ns, mean {mean} ns")
+        expect(problems, hi <= NEAR_BOUND_NS,
+               f"a {k} timer came {hi} ns late (bound {NEAR_BOUND_NS} ns)")
+    return problems, r
