@@ -24,7 +24,7 @@ FIGURES = [
     ("event_self", "instructions", 200),
     ("event_cross_guest", "instructions", 600),
     ("vcpu_switch", "instructions", 400),
-    ("timer_deadline_late", "ns", 5000),
+    ("timer_deadline_late", "ns", 3000),
     ("boot_first_guest", "instructions", 5_000_000),
     ("boot_32_guests", "instructions", 20_000_000),
     ("cpu_overhead_pct", "percent", 0.5),

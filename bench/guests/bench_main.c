@@ -679,7 +679,7 @@ static const struct figure figures[] = {
     { "event_self", "instructions", 200, sample_event_self, 1, 0, 0, self_before, self_after },
     { "event_cross_guest", "instructions", 600, sample_event_cross, 1, 0, 0, cross_before,
       cross_after },
-    { "timer_deadline_late", "ns", 5000, sample_timer_late, 1, 0, 0, timer_before, timer_after },
+    { "timer_deadline_late", "ns", 3000, sample_timer_late, 1, 0, 0, timer_before, timer_after },
 };
 
 /* The table of bench/run.py's boot d, whose CPU model has no SMAP (-cpu
