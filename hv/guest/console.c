@@ -5,6 +5,7 @@
 #include "hv/mm/mm.h"
 #include "hv/time/time.h"
 #include "include/hv/abi.h"
+#include "lib/nospec.h"
 
 /* What a guest may write, in bytes as they go out on the serial line (its
  * label, its text, CR LF): a burst of 2 KiB, then 7/8 of the line's 11,520
@@ -97,10 +98,13 @@ static void commit_line(void *arg, const char *text, size_t len)
  * way, with the same result. */
 static bool write_whole_line(struct guest_console *c, const char *buf, size_t n)
 {
-    size_t len = n - 1; /* without the newline */
+    if (c->line.len || n - 1 > CONSOLE_TEXT_MAX)
+        return false;
+    /* The guest chose n: clamped, so that no mispredicted check reads or
+     * writes past the line (Spectre v1; tests/tools/check_nospec.py). */
+    size_t len = array_index_nospec(n - 1, CONSOLE_TEXT_MAX + 1); /* without the newline */
     uint32_t cost = c->label_len + 2;
-    if (c->line.len || len > CONSOLE_TEXT_MAX || buf[len] != '\n' || !c->out.buf.data ||
-        c->rate.tokens < cost + len)
+    if (buf[len] != '\n' || !c->out.buf.data || c->rate.tokens < cost + len)
         return false;
     /* The label goes in whole (sizeof: a fixed copy, no loop); the text
      * then overwrites its unused end. */
