@@ -11,30 +11,28 @@ static char sanitize(unsigned char c)
 }
 
 /* The bytes of w that are not printable ASCII (0x20..0x7e), as the top
- * bit of each. `below` marks bytes under 0x20: it can also mark a byte
- * above such a byte (a borrow runs upwards), never one below, so the lowest
- * mark is exact, which is all copy_run uses. Adding 1 to the low seven bits
- * carries into the top bit exactly for 0x7f; bytes with the top bit set
- * mark themselves. */
+ * bit of each; exact for the lowest byte so marked, which is all
+ * console_text_copy_line uses. For a byte b with no borrow or carry from
+ * below: b - 0x20 has its top bit set exactly when b < 0x20 or b >= 0xa0,
+ * b + 1 exactly when b is 0x7f..0xfe, and b itself when b >= 0x80; the
+ * three together mark b < 0x20 and b >= 0x7f. A borrow (from a byte under
+ * 0x20) or a carry (from 0xff) runs upwards and only ever leaves a byte
+ * that marks itself, so a wrong mark is never the lowest. Five operations
+ * a word: a 64-byte line is eight. */
 static uint64_t unprintable(uint64_t w)
 {
-    uint64_t below = (w - ONES * 0x20) & ~w & HIGHS;
-    uint64_t del = ((w & ~HIGHS) + ONES) & HIGHS;
-    return below | del | (w & HIGHS);
+    return ((w - ONES * 0x20) | (w + ONES) | w) & HIGHS;
 }
 
-/* Copies up to k bytes, sanitized, stopping before a newline; returns how
- * many. Eight at a time: a word is stored whole (dst has room for k bytes)
- * and its first unprintable byte, if any, then handled on its own. */
-static size_t copy_run(char *dst, const char *src, size_t k)
+size_t console_text_copy_line(char *dst, const char *src, size_t k)
 {
     size_t j = 0;
     while (j + 8 <= k) {
         uint64_t w;
         __builtin_memcpy(&w, src + j, 8);
-        uint64_t bad = unprintable(w);
         __builtin_memcpy(dst + j, &w, 8);
-        if (!bad) {
+        uint64_t bad = unprintable(w);
+        if (__builtin_expect(!bad, 1)) {
             j += 8;
             continue;
         }
@@ -43,6 +41,17 @@ static size_t copy_run(char *dst, const char *src, size_t k)
         if (c == '\n')
             return j;
         dst[j++] = sanitize(c);
+    }
+    /* The last few bytes: as one word ending at k (it overlaps bytes
+     * already copied) when all eight are printable, the usual end of a
+     * line; they then equal what is already there. */
+    if (j < k && k >= 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, src + k - 8, 8);
+        if (!unprintable(w)) {
+            __builtin_memcpy(dst + k - 8, &w, 8);
+            return k;
+        }
     }
     for (; j < k; j++) {
         unsigned char c = (unsigned char)src[j];
@@ -94,7 +103,7 @@ size_t console_text_take(struct console_text *t, const char *in, size_t n, uint6
             k = (size_t)left;
         if (k == 0)
             break;
-        size_t j = copy_run(t->text + t->len, in + i, k);
+        size_t j = console_text_copy_line(t->text + t->len, in + i, k);
         t->len += (uint32_t)j;
         left -= j;
         i += j;

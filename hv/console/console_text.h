@@ -30,6 +30,13 @@ size_t console_text_take(struct console_text *t, const char *in, size_t n, uint6
                          uint32_t line_cost, uint32_t max_lines, console_text_commit commit,
                          void *arg);
 
+/* Copies src[0..k) into dst as console_text_take sanitizes it, stopping
+ * before the first newline; returns the bytes copied (k if there is no
+ * newline). dst must have room for k bytes: it may be written beyond the
+ * newline. The step console_text_take makes for each run of a line, for a
+ * caller that writes a whole line in place. */
+size_t console_text_copy_line(char *dst, const char *src, size_t k);
+
 /* The output bytes of a line of `len` characters. */
 static inline uint64_t console_line_bytes(uint32_t line_cost, size_t len)
 {

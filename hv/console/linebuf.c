@@ -7,10 +7,6 @@ void linebuf_init(struct linebuf *b, char *storage, uint32_t cap)
     b->head = b->used = b->lines = 0;
 }
 
-uint32_t linebuf_free_bytes(const struct linebuf *b)
-{
-    return b->cap - b->used;
-}
 
 static void copy8(char *dst, const char *src)
 {
@@ -43,16 +39,11 @@ static void copy_bytes(char *dst, const char *src, size_t n)
         *dst++ = *src++;
 }
 
-/* Ring offset `at` (< 2 * cap) reduced. */
-static uint32_t wrap(const struct linebuf *b, uint32_t at)
-{
-    return at >= b->cap ? at - b->cap : at;
-}
 
 /* At most two straight copies: up to the end of the ring, then from its start. */
 static void put_bytes(struct linebuf *b, uint32_t at, const char *src, size_t n)
 {
-    uint32_t pos = wrap(b, at);
+    uint32_t pos = linebuf_wrap(b, at);
     size_t first = b->cap - pos < n ? b->cap - pos : n;
     copy_bytes(b->data + pos, src, first);
     copy_bytes(b->data, src + first, n - first);
@@ -60,13 +51,14 @@ static void put_bytes(struct linebuf *b, uint32_t at, const char *src, size_t n)
 
 static void get_bytes(const struct linebuf *b, uint32_t at, char *dst, size_t n)
 {
-    uint32_t pos = wrap(b, at);
+    uint32_t pos = linebuf_wrap(b, at);
     size_t first = b->cap - pos < n ? b->cap - pos : n;
     copy_bytes(dst, b->data + pos, first);
     copy_bytes(dst + first, b->data, n - first);
 }
 
 /* Header: seq (bits 0-31), length (32-47), level (48-55), little endian. */
+
 bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct linebuf_part *parts,
                  unsigned nparts)
 {
@@ -78,8 +70,8 @@ bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct li
     }
     if (len == 0 || len > LINEBUF_LINE_MAX || LINEBUF_HEADER + len > linebuf_free_bytes(b))
         return false;
-    uint64_t header = (uint64_t)seq | (uint64_t)len << 32 | (uint64_t)level << 48;
-    uint32_t at = wrap(b, b->head + b->used);
+    uint64_t header = linebuf_header(seq, level, len);
+    uint32_t at = linebuf_wrap(b, b->head + b->used);
     if (at + LINEBUF_HEADER + len <= b->cap) {
         /* The usual case: the record does not wrap; straight stores. */
         char *p = b->data + at;
@@ -93,10 +85,10 @@ bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct li
         char h[LINEBUF_HEADER];
         __builtin_memcpy(h, &header, LINEBUF_HEADER);
         put_bytes(b, at, h, LINEBUF_HEADER);
-        at = wrap(b, at + LINEBUF_HEADER);
+        at = linebuf_wrap(b, at + LINEBUF_HEADER);
         for (unsigned i = 0; i < nparts; i++) {
             put_bytes(b, at, parts[i].bytes, parts[i].len);
-            at = wrap(b, at + (uint32_t)parts[i].len);
+            at = linebuf_wrap(b, at + (uint32_t)parts[i].len);
         }
     }
     b->used += LINEBUF_HEADER + (uint32_t)len;
@@ -134,7 +126,7 @@ size_t linebuf_pop(struct linebuf *b, char *out, uint8_t *level)
     read_header(b, &seq, &len, level);
     get_bytes(b, b->head + LINEBUF_HEADER, out, len);
     uint32_t size = LINEBUF_HEADER + (uint32_t)len;
-    b->head = wrap(b, b->head + size);
+    b->head = linebuf_wrap(b, b->head + size);
     b->used -= size;
     b->lines--;
     if (!b->lines)

@@ -33,15 +33,61 @@ void linebuf_init(struct linebuf *b, char *storage, uint32_t cap);
  * LINEBUF_LINE_MAX. */
 bool linebuf_put(struct linebuf *b, uint32_t seq, uint8_t level, const struct linebuf_part *parts,
                  unsigned nparts);
+/* Room for a line of up to max_len bytes, written in place: a pointer to
+ * where its bytes go (at the end of the queue, not wrapping round the
+ * ring), or NULL if the queue has no such room. Nothing is queued until
+ * linebuf_commit; the room is the writer's until then (the queue's other
+ * operations must wait: the caller holds its lock). */
+static inline char *linebuf_reserve(const struct linebuf *b, size_t max_len);
+/* Queues the line written at linebuf_reserve's pointer: its first `len`
+ * bytes (0 < len <= the max_len reserved), stamped with seq and level. */
+static inline void linebuf_commit(struct linebuf *b, uint32_t seq, uint8_t level, size_t len);
 /* The oldest line's sequence number; false if the queue is empty. */
 bool linebuf_head_seq(const struct linebuf *b, uint32_t *seq);
 /* Removes the oldest line into out (LINEBUF_LINE_MAX bytes); returns its
  * length, 0 if the queue is empty. */
 size_t linebuf_pop(struct linebuf *b, char *out, uint8_t *level);
-uint32_t linebuf_free_bytes(const struct linebuf *b);
+static inline uint32_t linebuf_free_bytes(const struct linebuf *b)
+{
+    return b->cap - b->used;
+}
 
 /* Sequence numbers wrap; a is older than b if it is less than 2^31 behind. */
 static inline bool seq_before(uint32_t a, uint32_t b)
 {
     return (int32_t)(a - b) < 0;
+}
+
+/* --- inline: a guest's console line is written in place on every
+ * HV_CALL_CONSOLE_WRITE (hv/guest/console.c) ------------------------------ */
+
+/* Ring offset `at` (< 2 * cap) reduced. */
+static inline uint32_t linebuf_wrap(const struct linebuf *b, uint32_t at)
+{
+    return at >= b->cap ? at - b->cap : at;
+}
+
+/* Header: seq (bits 0-31), length (32-47), level (48-55), little endian. */
+static inline uint64_t linebuf_header(uint32_t seq, uint8_t level, size_t len)
+{
+    return (uint64_t)seq | (uint64_t)len << 32 | (uint64_t)level << 48;
+}
+
+static inline char *linebuf_reserve(const struct linebuf *b, size_t max_len)
+{
+    if (max_len == 0 || max_len > LINEBUF_LINE_MAX ||
+        LINEBUF_HEADER + max_len > linebuf_free_bytes(b))
+        return NULL;
+    uint32_t at = linebuf_wrap(b, b->head + b->used);
+    if (at + LINEBUF_HEADER + max_len > b->cap)
+        return NULL; /* it would wrap: linebuf_put copies such a line in two pieces */
+    return b->data + at + LINEBUF_HEADER;
+}
+
+static inline void linebuf_commit(struct linebuf *b, uint32_t seq, uint8_t level, size_t len)
+{
+    uint64_t header = linebuf_header(seq, level, len);
+    __builtin_memcpy(b->data + linebuf_wrap(b, b->head + b->used), &header, LINEBUF_HEADER);
+    b->used += LINEBUF_HEADER + (uint32_t)len;
+    b->lines++;
 }

@@ -143,6 +143,25 @@ bool log_source_put(struct log_source *s, const struct linebuf_part *parts, unsi
     return ok;
 }
 
+char *log_source_reserve(struct log_source *s, size_t max_len, uint64_t *flags)
+{
+    *flags = spin_lock_irqsave(&log_lock);
+    char *room = linebuf_reserve(&s->buf, max_len);
+    if (!room)
+        spin_unlock_irqrestore(&log_lock, *flags);
+    return room;
+}
+
+void log_source_commit(struct log_source *s, size_t len, uint64_t flags)
+{
+    if (len) {
+        linebuf_commit(&s->buf, next_seq, LOG_INFO, len);
+        next_seq++;
+        queued_lines++;
+    }
+    spin_unlock_irqrestore(&log_lock, flags);
+}
+
 void log_source_close(struct log_source *s)
 {
     uint64_t flags = spin_lock_irqsave(&log_lock);

@@ -61,6 +61,13 @@ void log_source_add(struct log_source *s);
 /* Queues one whole line (the parts end with its newline) at LOG_INFO;
  * false, and nothing queued, if the source's queue has no room. */
 bool log_source_put(struct log_source *s, const struct linebuf_part *parts, unsigned nparts);
+/* A line written in place (a guest's console line, copied once): room for
+ * up to max_len bytes at the end of s's queue, or NULL if it has none that
+ * does not wrap (log_source_put then). The log is locked, interrupts off,
+ * from a non-NULL answer until log_source_commit, which queues the first
+ * `len` bytes written there (0: nothing). */
+char *log_source_reserve(struct log_source *s, size_t max_len, uint64_t *flags);
+void log_source_commit(struct log_source *s, size_t len, uint64_t flags);
 /* No more lines will come: released (s->release) once its lines are out. */
 void log_source_close(struct log_source *s);
 /* Takes the source out now, dropping lines still queued (a guest that

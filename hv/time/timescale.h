@@ -46,3 +46,42 @@ static inline uint64_t timescale_apply_down(const struct timescale *ts, uint64_t
 {
     return (uint64_t)(((unsigned __int128)(delta >> -ts->shift) * ts->mul) >> 32);
 }
+
+/* delta scaled and rounded up to a whole unit, without the pre-shift of
+ * the guest-side formula: ceil(delta * mul / 2^(32 - shift)), exactly, for
+ * shift <= 32 (every conversion of nanoseconds to a timer's ticks: no
+ * timer counts 2^32 times a nanosecond); UINT64_MAX if it does not fit or
+ * the shift is larger. For timer deadlines: a count rounded up never
+ * expires before the time it stands for, so the interrupt never comes
+ * early only to find nothing due. Inline: hv converts a deadline on every
+ * switch. */
+static inline uint64_t timescale_apply_ceil(const struct timescale *ts, uint64_t delta)
+{
+    if (delta >> 32 == 0 && ts->shift <= 32 && ts->shift > -32) {
+        /* Every deadline hv programs (under 4 s away) with every clock it
+         * knows: delta * mul < 2^64, one 64-bit multiply. */
+        uint64_t p = delta * ts->mul;
+        unsigned bits = (unsigned)(32 - ts->shift); /* 0..63 */
+        return (p >> bits) + ((p & (((uint64_t)1 << bits) - 1)) != 0);
+    }
+    if (ts->shift > 32)
+        return UINT64_MAX;
+    unsigned bits = (unsigned)(32 - ts->shift); /* 0..95 */
+    unsigned __int128 p = (unsigned __int128)delta * ts->mul;
+    unsigned __int128 q = (p + (((unsigned __int128)1 << bits) - 1)) >> bits;
+    return q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
+}
+
+/* The unshifted product rounded down, for a short delta (< 2^32: a few
+ * seconds of any clock) and shift 32..-31: one 64-bit multiply and shift
+ * (delta * mul < 2^64); else the same in 128 bits, saturated. For the few instructions between two readings of a
+ * clock: program() takes them off an APIC count. */
+static inline uint64_t timescale_apply_short(const struct timescale *ts, uint64_t delta)
+{
+    if (delta >> 32 == 0 && ts->shift <= 32 && ts->shift > -32)
+        return delta * ts->mul >> (32 - ts->shift);
+    if (ts->shift > 32)
+        return UINT64_MAX;
+    unsigned __int128 q = ((unsigned __int128)delta * ts->mul) >> (32 - ts->shift);
+    return q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
+}

@@ -43,6 +43,7 @@ import stumbles_cases  # noqa: E402,F401
 import boot_cases  # noqa: E402,F401
 import uaccess_cases  # noqa: E402,F401
 import lean_cases  # noqa: E402,F401
+import timer_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

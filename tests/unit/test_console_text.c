@@ -206,6 +206,47 @@ static void lines_per_call_bounded(void)
     CHECK_EQ_U64(got.lines, 0);
 }
 
+/* The in-place copy of a whole line (hv/guest/console.c) sanitizes exactly
+ * as the model does, word-wise or byte-wise, and stops at the first
+ * newline wherever it falls, every length and position tried; it writes
+ * nothing beyond k. */
+static void copy_line_against_model(void)
+{
+    unsigned seed = 4242;
+    static const char bytes[] = "Az09 ~\x1f\x20\x7e\x7f\x80\xff\t\r\x1b\x00\n";
+    for (int round = 0; round < 20000; round++) {
+        char src[200], dst[208], want[200];
+        seed = seed * 1103515245u + 12345u;
+        size_t k = (seed >> 8) % 180;
+        int odd = (seed >> 20) % 4; /* 0: one odd byte among letters; else any mix */
+        for (size_t i = 0; i < k; i++) {
+            seed = seed * 1103515245u + 12345u;
+            src[i] = odd == 0 ? 'a' + (char)((seed >> 16) % 26)
+                              : bytes[(seed >> 16) % (sizeof(bytes) - 1)];
+        }
+        if (odd == 0 && k) {
+            seed = seed * 1103515245u + 12345u;
+            src[(seed >> 8) % k] = bytes[(seed >> 16) % (sizeof(bytes) - 1)];
+        }
+        size_t stop = 0;
+        while (stop < k && src[stop] != '\n') {
+            unsigned char c = (unsigned char)src[stop];
+            want[stop] = c == '\t' ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+            stop++;
+        }
+        memset(dst, 0x55, sizeof(dst));
+        size_t j = console_text_copy_line(dst, src, k);
+        CHECK_EQ_U64(j, stop);
+        CHECK(memcmp(dst, want, stop) == 0);
+        for (size_t i = k; i < sizeof(dst); i++)
+            CHECK(dst[i] == 0x55);
+        if (check_case_failed) {
+            printf("  round %d: k %zu\n", round, k);
+            return;
+        }
+    }
+}
+
 int main(void)
 {
     check_suite = "console_text";
@@ -215,5 +256,6 @@ int main(void)
     RUN_TEST(no_budget_takes_nothing);
     RUN_TEST(random_against_model);
     RUN_TEST(lines_per_call_bounded);
+    RUN_TEST(copy_line_against_model);
     return check_finish();
 }

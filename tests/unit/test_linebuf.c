@@ -151,6 +151,47 @@ static void random_against_model(void)
     }
 }
 
+/* A line written in place: room only at the end of the queue, never
+ * across the ring's wrap (linebuf_put handles that) and never more than is
+ * free; what is committed pops exactly like a put line, in order. */
+static void reserve_in_place(void)
+{
+    char store[64];
+    struct linebuf b;
+    linebuf_init(&b, store, sizeof(store));
+    CHECK(linebuf_reserve(&b, 0) == NULL);
+    CHECK(linebuf_reserve(&b, LINEBUF_LINE_MAX + 1) == NULL);
+    CHECK(linebuf_reserve(&b, 64 - LINEBUF_HEADER + 1) == NULL); /* more than fits */
+    char *room = linebuf_reserve(&b, 20);
+    CHECK(room == store + LINEBUF_HEADER);
+    memcpy(room, "[g] in place\nJUNK", 17);
+    linebuf_commit(&b, 5, 3, 13); /* only what was meant: not the junk */
+    CHECK_EQ_U64(linebuf_free_bytes(&b), 64 - LINEBUF_HEADER - 13);
+    bool ok;
+    put1(&b, 6, "second\n", &ok); /* 21 .. 36 */
+    CHECK(ok);
+    char out[LINEBUF_LINE_MAX];
+    uint8_t level = 0;
+    uint32_t seq = 0;
+    CHECK(linebuf_head_seq(&b, &seq));
+    CHECK_EQ_U64(seq, 5);
+    CHECK_EQ_U64(linebuf_pop(&b, out, &level), 13);
+    CHECK(memcmp(out, "[g] in place\n", 13) == 0);
+    CHECK_EQ_U64(level, 3);
+    /* head 21, used 15: the end is at 36, 28 bytes to the ring's end. */
+    CHECK(linebuf_reserve(&b, 20) == store + 36 + LINEBUF_HEADER);
+    CHECK(linebuf_reserve(&b, 21) == NULL); /* would wrap, though 49 bytes are free */
+    CHECK_EQ_U64(linebuf_free_bytes(&b), 49);
+    room = linebuf_reserve(&b, 20);
+    memcpy(room, "third\n", 6);
+    linebuf_commit(&b, 7, 1, 6);
+    CHECK_EQ_U64(linebuf_pop(&b, out, &level), 7);
+    CHECK(memcmp(out, "second\n", 7) == 0);
+    CHECK_EQ_U64(linebuf_pop(&b, out, &level), 6);
+    CHECK(memcmp(out, "third\n", 6) == 0);
+    CHECK_EQ_U64(linebuf_free_bytes(&b), 64);
+}
+
 int main(void)
 {
     check_suite = "linebuf";
@@ -160,5 +201,6 @@ int main(void)
     RUN_TEST(refuses_empty_and_overlong);
     RUN_TEST(sequence_compare_wraps);
     RUN_TEST(random_against_model);
+    RUN_TEST(reserve_in_place);
     return check_finish();
 }

@@ -350,6 +350,79 @@ static void apply_down_matches_apply(void)
     CHECK(!timescale_is_down(&far));
 }
 
+/* The deadline conversion: exactly the ceiling of the unshifted product,
+ * for the conversions hv makes (nanoseconds to TSC and APIC ticks) and for
+ * any fields with shift <= 32; never below the exact ratio's value by more
+ * than the ratio's own rounding, so a count from it is never short. */
+static void apply_ceil_is_exact_ceiling(void)
+{
+    unsigned seed = 99;
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        struct timescale ts = {.mul = (uint32_t)(seed ^ (seed << 13)) | 0x80000000u,
+                               .shift = (int8_t)(-63 + (int)((seed >> 9) % 96))};
+        seed = seed * 1103515245u + 12345u;
+        uint64_t delta = ((uint64_t)seed << 32 | (seed * 2654435761u)) >> ((seed >> 3) % 64);
+        uint64_t got = timescale_apply_ceil(&ts, delta);
+        uint64_t want;
+        if (ts.shift > 32) {
+            want = UINT64_MAX;
+        } else {
+            unsigned bits = (unsigned)(32 - ts.shift);
+            u128 p = (u128)delta * ts.mul;
+            u128 q = p >> bits;
+            if (bits < 128 && (q << bits) != p)
+                q++;
+            want = q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
+        }
+        CHECK_EQ_U64(got, want);
+        if (check_case_failed) {
+            printf("  mul %#x shift %d delta %llu\n", ts.mul, ts.shift, (unsigned long long)delta);
+            return;
+        }
+    }
+    /* hv's own: ns to a 1 GHz, 2.5 GHz and 25 MHz timer. */
+    static const uint64_t hz[] = {GHZ, 2500 * MHZ, 25 * MHZ, 1000053600ull};
+    for (unsigned k = 0; k < sizeof(hz) / sizeof(hz[0]); k++) {
+        struct timescale ts;
+        timescale_init(&ts, GHZ, hz[k]);
+        for (uint64_t d = 0; d < 5000000000ull; d = d * 3 + 1) {
+            uint64_t got = timescale_apply_ceil(&ts, d);
+            CHECK(got >= timescale_apply(&ts, d));
+            /* The exact ticks, less the ratio's rounding (< 2^-31 of it). */
+            u128 exact = (u128)d * hz[k];
+            CHECK((u128)got * GHZ + (u128)d * hz[k] / (1u << 30) + GHZ >= exact);
+            CHECK((u128)got * GHZ <= exact + (u128)d * hz[k] / (1u << 30) + GHZ);
+        }
+    }
+}
+
+/* The short conversion program() takes off an APIC count: exactly the
+ * floor for short deltas, never more than the ceiling (it never makes a
+ * count short by more than the ceiling's own rounding). */
+static void apply_short_is_floor(void)
+{
+    unsigned seed = 7;
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        struct timescale ts = {.mul = (uint32_t)(seed ^ (seed << 11)) | 0x80000000u,
+                               .shift = (int8_t)(-63 + (int)((seed >> 9) % 96))};
+        seed = seed * 1103515245u + 12345u;
+        uint64_t delta = ((uint64_t)seed << 32 | (seed * 2654435761u)) >> ((seed >> 3) % 64);
+        uint64_t got = timescale_apply_short(&ts, delta);
+        uint64_t ceil = timescale_apply_ceil(&ts, delta);
+        CHECK(got <= ceil);
+        if (ts.shift <= 32) {
+            u128 floor = ((u128)delta * ts.mul) >> (32 - ts.shift);
+            CHECK(floor > UINT64_MAX || got == (uint64_t)floor);
+        }
+        if (check_case_failed) {
+            printf("  mul %#x shift %d delta %llu\n", ts.mul, ts.shift, (unsigned long long)delta);
+            return;
+        }
+    }
+}
+
 int main(void)
 {
     check_suite = "timescale";
@@ -365,5 +438,7 @@ int main(void)
     RUN_TEST(zero_frequency_scales_to_zero);
     RUN_TEST(apply_matches_formula_for_any_fields);
     RUN_TEST(apply_down_matches_apply);
+    RUN_TEST(apply_ceil_is_exact_ceiling);
+    RUN_TEST(apply_short_is_floor);
     return check_finish();
 }
