@@ -125,6 +125,24 @@ static bool protect_segments(struct guest *g, const struct elf_image *img)
     return true;
 }
 
+/* Fresh zeroed pages (the stacks, the heap): mapped now at load; for a
+ * restart, noted and mapped later a few pages per step
+ * (hv/guest/restart.c), since one stretch of hundreds of pages would keep
+ * interrupts off for the whole of it. */
+static int map_fresh(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
+{
+    if (g->restart_stage != RESTART_BUILDING)
+        return guest_map_zeroed(g, va, bytes, flags);
+    struct guest_kept_image *k = &g->kept;
+    uint64_t pages = bytes / PAGE;
+    if (k->later_count == GUEST_KEPT_LATER_MAX || pages > guest_memory_left(g) ||
+        k->later_pages > guest_memory_left(g) - pages)
+        return -HV_ENOMEM;
+    k->later[k->later_count++] = (struct guest_later_map){va, bytes, flags};
+    k->later_pages += pages;
+    return 0;
+}
+
 static bool build(struct guest *g, const struct guest_params *p, const struct elf_image *img,
                   const uint8_t *file, size_t size, char *why, size_t why_len)
 {
@@ -144,7 +162,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     uint64_t stack = page_up(p->stack_bytes);
     for (uint32_t i = 0; i < p->vcpus; i++) {
         uint64_t top = STACKS_TOP - i * (stack + PAGE);
-        if (guest_map_zeroed(g, top - stack, stack, any) != 0) {
+        if (map_fresh(g, top - stack, stack, any) != 0) {
             fmt_format(why, why_len, "not enough memory for the stack of vCPU %u", i);
             return false;
         }
@@ -172,7 +190,13 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     uint64_t heap = used < p->memory_bytes ? page_down((p->memory_bytes - used) / 2) : 0;
     if (heap > HV_GUEST_IMAGE_MAX - heap_start)
         heap = page_down(HV_GUEST_IMAGE_MAX - heap_start);
-    if (heap && guest_map_zeroed(g, heap_start, heap, any) != 0) {
+    /* A restart gets the heap its first life got (the page tables of its
+     * stacks, mapped later, are not counted in `used` yet). */
+    if (g->restart_stage == RESTART_BUILDING)
+        heap = g->kept.heap_bytes;
+    else
+        g->kept.heap_bytes = heap;
+    if (heap && map_fresh(g, heap_start, heap, any) != 0) {
         fmt_format(why, why_len, "not enough memory for a 0x%lx-byte heap", (unsigned long)heap);
         return false;
     }
@@ -184,6 +208,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     si.vcpu_count = p->vcpus;
     memcpy(si.name, g->name, sizeof(si.name));
     si.guest_id = g->id;
+    si.restarts = g->restart_history.count;
     si.memory_bytes = p->memory_bytes;
     si.heap_start = heap ? heap_start : 0;
     si.heap_bytes = heap;
@@ -295,6 +320,38 @@ static bool image_allowed(const struct handoff_file *f, const uint8_t *file, con
     return allowed;
 }
 
+/* A guest whose policy can restart it keeps what a restart rebuilds from:
+ * the image (the firmware's copy, in loader-data memory hv never reuses),
+ * its hash, taken now once, and its parameters. */
+static void keep_image(struct guest *g, const struct guest_params *p, const uint8_t *file,
+                       uint64_t size)
+{
+    g->policy = p->policy;
+    if (p->policy.on_exit != GUEST_ACTION_RESTART && p->policy.on_fault != GUEST_ACTION_RESTART)
+        return;
+    g->kept.file = file;
+    g->kept.size = size;
+    g->kept.params = *p;
+    sha256(file, size, g->kept.sha256);
+}
+
+bool loader_rebuild(struct guest *g, char *why, size_t why_len)
+{
+    struct elf_image img;
+    const struct guest_kept_image *k = &g->kept;
+    if (elf_image_check(k->file, k->size, &img, why, why_len) != 0)
+        return false;
+    g->vcpu_count = 0;
+    g->shared = NULL;
+    g->shared_pa = 0;
+    g->start_info_va = 0;
+    if (!guest_space_init(g, &g->space)) {
+        fmt_format(why, why_len, "its allowance could not hold a root page table");
+        return false;
+    }
+    return build(g, &k->params, &img, k->file, k->size, why, why_len);
+}
+
 static bool start_one(const struct handoff *h, const struct handoff_file *f)
 {
     char why[160];
@@ -366,6 +423,7 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     g->vcpus_alive = g->vcpu_count;
+    keep_image(g, &p, file, f->size);
     sched_guest_init(g, p.weight);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);

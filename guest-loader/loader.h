@@ -1,7 +1,12 @@
 /* Turning the files of the ESP's images folder into running guests. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "hv/handoff.h"
+
+struct guest;
 
 /* Validates and loads every image, in name order; a rejected one gets one
  * line naming the file and the reason, and the others still start. Returns
@@ -14,3 +19,7 @@ unsigned loader_rejected_images(void);
  * or the built-in policy checks (false, the default). hv.cfg
  * `log_image_hashes`: auto means on exactly when Secure Boot is. */
 void loader_log_image_hashes(bool all);
+/* A restart's build (hv/guest/restart.c): the guest's memory is all back
+ * in its reservation; builds it afresh from its kept image and parameters
+ * as at load (its vCPUs made, not yet scheduled). False with the reason. */
+bool loader_rebuild(struct guest *g, char *why, size_t why_len);

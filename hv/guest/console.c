@@ -125,3 +125,12 @@ uint64_t guest_console_dropped(const struct guest *g)
 {
     return g->console.dropped;
 }
+
+void guest_console_break(struct guest *g)
+{
+    struct guest_console *c = &g->console;
+    if (c->ended || !c->line.len)
+        return;
+    commit_line(g, c->line.text, c->line.len); /* charged when it was written */
+    c->line.len = 0;
+}

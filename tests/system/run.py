@@ -40,6 +40,7 @@ import sdk_cases  # noqa: E402,F401
 import matrix_cases  # noqa: E402,F401
 import usb_cases  # noqa: E402,F401
 import stumbles_cases  # noqa: E402,F401
+import restart_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
