@@ -207,7 +207,8 @@ void hv_main(struct handoff *h)
     settings_load(h, &settings);
     log_set_level(settings.log_level);
     struct power_config power = {settings.qemu_exit_port, settings.halt_on_failure,
-                                 settings.halt_at_end, settings.power_off_at_end};
+                                 settings.halt_at_end, settings.power_off_at_end,
+                                 settings.reboot_at_end};
     power_init(h, &power);
 
     cpu_features_detect();
