@@ -133,7 +133,7 @@ static int map_fresh(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flag
 {
     if (g->restart_stage != RESTART_BUILDING)
         return guest_map_zeroed(g, va, bytes, flags);
-    struct guest_kept_image *k = &g->kept;
+    struct guest_kept_image *k = g->kept;
     uint64_t pages = bytes / PAGE;
     if (k->later_count == GUEST_KEPT_LATER_MAX || pages > guest_memory_left(g) ||
         k->later_pages > guest_memory_left(g) - pages)
@@ -193,9 +193,9 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     /* A restart gets the heap its first life got (the page tables of its
      * stacks, mapped later, are not counted in `used` yet). */
     if (g->restart_stage == RESTART_BUILDING)
-        heap = g->kept.heap_bytes;
-    else
-        g->kept.heap_bytes = heap;
+        heap = g->kept->heap_bytes;
+    else if (g->kept)
+        g->kept->heap_bytes = heap;
     if (heap && map_fresh(g, heap_start, heap, any) != 0) {
         fmt_format(why, why_len, "not enough memory for a 0x%lx-byte heap", (unsigned long)heap);
         return false;
@@ -208,7 +208,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     si.vcpu_count = p->vcpus;
     memcpy(si.name, g->name, sizeof(si.name));
     si.guest_id = g->id;
-    si.restarts = g->restart_history.count;
+    si.restarts = g->restarts;
     si.memory_bytes = p->memory_bytes;
     si.heap_start = heap ? heap_start : 0;
     si.heap_bytes = heap;
@@ -323,22 +323,26 @@ static bool image_allowed(const struct handoff_file *f, const uint8_t *file, con
 /* A guest whose policy can restart it keeps what a restart rebuilds from:
  * the image (the firmware's copy, in loader-data memory hv never reuses),
  * its hash, taken now once, and its parameters. */
-static void keep_image(struct guest *g, const struct guest_params *p, const uint8_t *file,
+static bool keep_image(struct guest *g, const struct guest_params *p, const uint8_t *file,
                        uint64_t size)
 {
     g->policy = p->policy;
     if (p->policy.on_exit != GUEST_ACTION_RESTART && p->policy.on_fault != GUEST_ACTION_RESTART)
-        return;
-    g->kept.file = file;
-    g->kept.size = size;
-    g->kept.params = *p;
-    sha256(file, size, g->kept.sha256);
+        return true;
+    g->kept = kmalloc(sizeof(*g->kept)); /* zeroed */
+    if (!g->kept)
+        return false;
+    g->kept->file = file;
+    g->kept->size = size;
+    g->kept->params = *p;
+    sha256(file, size, g->kept->sha256);
+    return true;
 }
 
 bool loader_rebuild(struct guest *g, char *why, size_t why_len)
 {
     struct elf_image img;
-    const struct guest_kept_image *k = &g->kept;
+    const struct guest_kept_image *k = g->kept;
     if (elf_image_check(k->file, k->size, &img, why, why_len) != 0)
         return false;
     g->vcpu_count = 0;
@@ -416,6 +420,12 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
             log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
         return false;
     }
+    if (!keep_image(g, &p, file, f->size)) {
+        rejected++;
+        log_error("image %s rejected: no memory to keep its image for restarts", f->name);
+        guest_discard(g);
+        return false;
+    }
     if (!build(g, &p, &img, file, f->size, why, sizeof(why))) {
         rejected++;
         log_error("image %s rejected: %s", f->name, why);
@@ -423,7 +433,6 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     g->vcpus_alive = g->vcpu_count;
-    keep_image(g, &p, file, f->size);
     sched_guest_init(g, p.weight);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);

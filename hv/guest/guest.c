@@ -315,6 +315,14 @@ bool guest_free_memory(struct guest *g)
     return true;
 }
 
+/* The guest's own bookkeeping, once nothing of it is left in use. */
+static void free_guest_struct(struct guest *g)
+{
+    kfree(g->kept, sizeof(*g->kept));
+    kfree(g->health, sizeof(*g->health));
+    kfree(g, sizeof(*g));
+}
+
 void guest_discard(struct guest *g)
 {
     guest_console_discard(g);
@@ -333,7 +341,7 @@ void guest_discard(struct guest *g)
         last = prev;
     if (g->end == GUEST_ALIVE)
         alive--;
-    kfree(g, sizeof(*g));
+    free_guest_struct(g);
 }
 
 void guest_release_all(void)
@@ -343,7 +351,7 @@ void guest_release_all(void)
         while (!guest_free_memory(g))
             ;
         first = g->next;
-        kfree(g, sizeof(*g));
+        free_guest_struct(g);
     }
     last = NULL;
 }
@@ -424,9 +432,8 @@ int guest_summary(void)
             used = fmt_format(dropped, sizeof(dropped), "  dropped %lu bytes",
                               (unsigned long)guest_console_dropped(g));
         /* Restarts, when it has a policy that restarts or was restarted. */
-        if ((g->kept.file || g->restart_history.count) && used < sizeof(dropped))
-            fmt_format(dropped + used, sizeof(dropped) - used, "  restarts %u",
-                       g->restart_history.count);
+        if ((g->kept || g->restarts) && used < sizeof(dropped))
+            fmt_format(dropped + used, sizeof(dropped) - used, "  restarts %u", g->restarts);
         if (g->end == GUEST_EXITED)
             log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s (share %lu.%lu %%)%s",
                      g->name, (long)g->exit_status, (unsigned long)(us / 1000000),

@@ -72,6 +72,7 @@ struct guest_kept_image {
     } later[GUEST_KEPT_LATER_MAX];
     uint32_t later_count, later_next;
     uint64_t later_pages, later_done; /* later_done: bytes of later[later_next] */
+    struct restart_history history;   /* the restarts made, for max_restarts */
 };
 
 struct guest {
@@ -109,12 +110,14 @@ struct guest {
     uint64_t teardown_done[HV_MAX_USER_SPACES + 1];
     bool space_dying[HV_MAX_USER_SPACES + 1];
     struct evtchn *evtchn; /* HV_EVTCHN_PORTS entries, made on first use */
-    /* Restarts and the health monitor (hv/guest/restart.c, health_monitor.c). */
+    /* Restarts and the health monitor (hv/guest/restart.c, health_monitor.c).
+     * The two structures are made only when needed, so a guest that is
+     * never restarted and never ends pays nothing at load. */
     struct guest_policy policy;
-    struct restart_history restart_history; /* count: restarts made (start info `restarts`) */
     enum restart_stage restart_stage;
-    struct guest_kept_image kept;
-    struct health_log health;
+    uint32_t restarts;              /* restarts made (the start info's `restarts`) */
+    struct guest_kept_image *kept;  /* made at load iff its policy can restart it */
+    struct health_log *health;      /* made at its first end (NULL: no entries) */
     struct guest *next; /* all guests, in start order */
 };
 

@@ -2,12 +2,19 @@
 
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
+#include "hv/mm/mm.h"
 #include "lib/string.h"
 
 void health_log_add(struct guest *g, uint64_t now_ns, uint32_t event, int64_t status,
                     const char *reason, uint32_t action)
 {
-    struct health_log *l = &g->health;
+    if (!g->health)
+        g->health = kmalloc(sizeof(*g->health)); /* zeroed */
+    struct health_log *l = g->health;
+    if (!l) {
+        log_warn("guest %s: no memory for its health log; this end is not logged", g->name);
+        return;
+    }
     struct hv_health_entry *e = &l->entry[l->count % HV_HEALTH_LOG_ENTRIES];
     memset(e, 0, sizeof(*e));
     e->time_ns = now_ns;
@@ -16,7 +23,7 @@ void health_log_add(struct guest *g, uint64_t now_ns, uint32_t event, int64_t st
     e->event = event;
     e->action = action;
     e->exit_status = status;
-    e->restarts = g->restart_history.count;
+    e->restarts = g->restarts;
     for (size_t i = 0; g->name[i] && i + 1 < sizeof(e->name); i++)
         e->name[i] = g->name[i];
     size_t n = 0;
@@ -61,16 +68,16 @@ static bool worth_printing(const struct guest *g)
 {
     if (g->policy.on_exit != GUEST_ACTION_STOP || g->policy.on_fault != GUEST_ACTION_STOP)
         return true;
-    for (uint32_t i = 0; i < g->health.count && i < HV_HEALTH_LOG_ENTRIES; i++)
-        if (g->health.entry[i].action != HV_HEALTH_STOP)
+    for (uint32_t i = 0; i < g->health->count && i < HV_HEALTH_LOG_ENTRIES; i++)
+        if (g->health->entry[i].action != HV_HEALTH_STOP)
             return true;
     return false;
 }
 
 void health_log_print(const struct guest *g)
 {
-    const struct health_log *l = &g->health;
-    if (!worth_printing(g))
+    const struct health_log *l = g->health;
+    if (!l || !worth_printing(g))
         return;
     uint32_t first = l->count > HV_HEALTH_LOG_ENTRIES ? l->count - HV_HEALTH_LOG_ENTRIES : 0;
     if (first)

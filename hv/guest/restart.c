@@ -31,12 +31,13 @@ uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
         if (want == GUEST_ACTION_HALT)
             action = HV_HEALTH_HALT;
         else if (want == GUEST_ACTION_RESTART)
-            action = g->kept.file && guest_restart_allowed(&g->policy, &g->restart_history, now)
+            action = g->kept && guest_restart_allowed(&g->policy, &g->kept->history, now)
                          ? HV_HEALTH_RESTART
                          : HV_HEALTH_LIMIT_STOP;
     }
     if (action == HV_HEALTH_RESTART) {
-        guest_restart_record(&g->restart_history, now);
+        guest_restart_record(&g->kept->history, now);
+        g->restarts = g->kept->history.count;
         g->restart_stage = RESTART_REAPING;
     }
     health_log_add(g, now, event, g->exit_status, g->end_reason, action);
@@ -60,11 +61,11 @@ void restart_announce(struct guest *g, uint32_t action)
     case HV_HEALTH_RESTART:
         if (g->policy.window_ms)
             log_info("guest %s: %s = restart: restart %u (at most %u within %lu ms)", g->name,
-                     key, g->restart_history.count, g->policy.max_restarts,
+                     key, g->restarts, g->policy.max_restarts,
                      (unsigned long)g->policy.window_ms);
         else
             log_info("guest %s: %s = restart: restart %u (at most %u)", g->name, key,
-                     g->restart_history.count, g->policy.max_restarts);
+                     g->restarts, g->policy.max_restarts);
         break;
     case HV_HEALTH_LIMIT_STOP:
         log_error("guest %s: %s = restart, but max_restarts (%u%s) is reached: it stays "
@@ -89,8 +90,8 @@ void restart_reaped(struct guest *g)
                   "for a restart (%lu of %lu left)", g->name, (unsigned long)g->mem.used,
                   (unsigned long)frame_reservation_left(&g->mem),
                   (unsigned long)(g->memory_bytes / 4096));
-    sha256_init(&g->kept.check);
-    g->kept.checked = 0;
+    sha256_init(&g->kept->check);
+    g->kept->checked = 0;
     g->restart_stage = RESTART_VERIFYING;
 }
 
@@ -110,7 +111,7 @@ void restart_abandon(struct guest *g, const char *why)
 
 static bool verify_step(struct guest *g)
 {
-    struct guest_kept_image *k = &g->kept;
+    struct guest_kept_image *k = g->kept;
     uint64_t n = k->size - k->checked;
     if (n > VERIFY_STEP_BYTES)
         n = VERIFY_STEP_BYTES;
@@ -140,13 +141,13 @@ static void running_again(struct guest *g)
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,
-             g->restart_history.count);
+             g->restarts);
     evtchn_guest_restarted(g);
 }
 
 static bool map_step(struct guest *g)
 {
-    struct guest_kept_image *k = &g->kept;
+    struct guest_kept_image *k = g->kept;
     if (k->later_next < k->later_count) {
         const struct guest_later_map *m = &k->later[k->later_next];
         uint64_t left = m->bytes - k->later_done;
@@ -173,8 +174,8 @@ bool restart_step(struct guest *g)
     if (g->restart_stage == RESTART_MAPPING)
         return map_step(g);
     char why[160];
-    g->kept.later_count = g->kept.later_next = 0;
-    g->kept.later_pages = g->kept.later_done = 0;
+    g->kept->later_count = g->kept->later_next = 0;
+    g->kept->later_pages = g->kept->later_done = 0;
     if (!loader_rebuild(g, why, sizeof(why))) {
         char reason[112];
         fmt_format(reason, sizeof(reason), "restart failed: %s", why);

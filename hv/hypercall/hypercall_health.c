@@ -20,8 +20,9 @@ int64_t hc_health_read(struct vcpu *v, struct trap_frame *f)
     if (!g)
         return -HV_ESRCH;
     if (n > HV_HEALTH_LOG_ENTRIES)
-        n = HV_HEALTH_LOG_ENTRIES; /* bounded: one call copies at most 16 entries */
-    const struct health_log *l = &g->health;
+        n = HV_HEALTH_LOG_ENTRIES; /* bounded: one call copies at most HV_HEALTH_LOG_ENTRIES */
+    static const struct health_log none;
+    const struct health_log *l = g->health ? g->health : &none;
     uint32_t oldest = l->count > HV_HEALTH_LOG_ENTRIES ? l->count - HV_HEALTH_LOG_ENTRIES : 0;
     if (first < oldest)
         first = oldest;

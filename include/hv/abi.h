@@ -155,7 +155,7 @@ struct hv_image_note {
  * without the privilege, -HV_ESRCH for a guest id hv never gave,
  * -HV_EFAULT if buf is not writable guest memory (entries before the bad
  * one may have been written). Guest ids are 0, 1, ... in start order. */
-#define HV_HEALTH_LOG_ENTRIES 16
+#define HV_HEALTH_LOG_ENTRIES 12
 
 enum hv_health_event { HV_HEALTH_EXIT = 0, HV_HEALTH_FAULT = 1, HV_HEALTH_STOPPED = 2 };
 enum hv_health_action {
