@@ -7,6 +7,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/guest/guest.h"
+#include "hv/guest/leak_check.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
@@ -454,6 +455,7 @@ unsigned loader_start_guests(const struct handoff *h)
 {
     unsigned started = 0;
     mm_balance_mark();
+    leak_check_mark();
     size_t shm_len;
     const char *shm_cfg = cfg_text(h, &shm_len);
     shm_configure(shm_cfg, shm_len);

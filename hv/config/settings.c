@@ -44,6 +44,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->halt_on_failure) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_write_code_alias") == 0)
         return cfg_parse_bool(value, &s->debug_write_code_alias) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_leak_on_end") == 0)
+        return cfg_parse_bool(value, &s->debug_leak_on_end) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_fault") == 0)
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)

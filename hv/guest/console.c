@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
+#include "hv/mm/kmalloc.h"
 #include "hv/mm/mm.h"
 #include "hv/time/time.h"
 #include "include/hv/abi.h"
@@ -133,4 +134,9 @@ void guest_console_break(struct guest *g)
         return;
     commit_line(g, c->line.text, c->line.len); /* charged when it was written */
     c->line.len = 0;
+}
+
+uint64_t guest_console_held_bytes(const struct guest *g)
+{
+    return g->console.out.buf.data ? kmalloc_block_bytes(BUFFER_BYTES) : 0;
 }

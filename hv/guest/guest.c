@@ -6,6 +6,7 @@
 #include "hv/debug/panic.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
+#include "hv/guest/leak_check.h"
 #include "hv/guest/restart.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
@@ -308,6 +309,7 @@ bool guest_free_memory(struct guest *g)
         log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
                   (unsigned long)still);
     g->memory_freed = true;
+    leak_check_after_end(g);
     if (g->end != GUEST_ALIVE) {
         unreaped--;
         log_debug("guest %s: memory given back", g->name);
@@ -346,6 +348,7 @@ void guest_discard(struct guest *g)
 
 void guest_release_all(void)
 {
+    leak_check_release();
     while (first) {
         struct guest *g = first;
         while (!guest_free_memory(g))
@@ -446,5 +449,6 @@ int guest_summary(void)
         if (g->end != GUEST_EXITED || g->exit_status != 0)
             status = HV_EXIT_GUEST_FAILED;
     }
+    leak_check_report();
     return status;
 }

@@ -4,6 +4,7 @@
 #include "hv/console/log.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
+#include "hv/guest/leak_check.h"
 #include "hv/mm/frame_alloc.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
@@ -90,6 +91,7 @@ void restart_reaped(struct guest *g)
                   "for a restart (%lu of %lu left)", g->name, (unsigned long)g->mem.used,
                   (unsigned long)frame_reservation_left(&g->mem),
                   (unsigned long)(g->memory_bytes / 4096));
+    leak_check_after_end(g);
     sha256_init(&g->kept->check);
     g->kept->checked = 0;
     g->restart_stage = RESTART_VERIFYING;
