@@ -19,7 +19,13 @@ unsigned loader_rejected_images(void);
  * or the built-in policy checks (false, the default). hv.cfg
  * `log_image_hashes`: auto means on exactly when Secure Boot is. */
 void loader_log_image_hashes(bool all);
-/* A restart's build (hv/guest/restart.c): the guest's memory is all back
- * in its reservation; builds it afresh from its kept image and parameters
- * as at load (its vCPUs made, not yet scheduled). False with the reason. */
+/* A restart's build (hv/guest/restart.c), in bounded steps, once the
+ * guest's memory is all back in its reservation. Each returns false with
+ * the reason. begin: checks the kept image again and makes the root page
+ * table; segments_step: maps, zeroes and fills a few pages of the image's
+ * segments (*done once all are); rebuild: everything else as at load,
+ * from the kept parameters (its stacks and heap only noted for the
+ * restart's later steps; its vCPUs made, not yet scheduled). */
+bool loader_rebuild_begin(struct guest *g, char *why, size_t why_len);
+bool loader_rebuild_segments_step(struct guest *g, bool *done, char *why, size_t why_len);
 bool loader_rebuild(struct guest *g, char *why, size_t why_len);

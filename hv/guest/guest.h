@@ -9,6 +9,7 @@
 #include "hv/console/console_text.h"
 #include "hv/console/log.h"
 #include "hv/console/token_bucket.h"
+#include "guest-loader/elf_image.h"
 #include "guest-loader/guest_params.h"
 #include "hv/guest/health_monitor.h"
 #include "hv/guest/restart_policy.h"
@@ -41,13 +42,14 @@ struct guest_console {
 /* Where a restart is (hv/guest/restart.c): the ended guest's memory goes
  * back in bounded steps (REAPING, its reservation kept), its image is
  * hashed again in bounded steps and compared with the hash taken at load
- * (VERIFYING), then it is built afresh (BUILDING: all but its stacks and
- * heap, one step), those mapped in bounded steps (MAPPING), and it runs
- * again. */
+ * (VERIFYING), its segments loaded in bounded steps (LOADING), the rest
+ * built afresh (BUILDING: all but its stacks and heap, one step), those
+ * mapped in bounded steps (MAPPING), and it runs again. */
 enum restart_stage {
     RESTART_NONE,
     RESTART_REAPING,
     RESTART_VERIFYING,
+    RESTART_LOADING,  /* the image's segments, a few pages per step */
     RESTART_BUILDING,
     RESTART_MAPPING, /* the stacks and the heap, a few pages per step */
 };
@@ -65,6 +67,9 @@ struct guest_kept_image {
     struct guest_params params;
     struct sha256 check;        /* the hash being taken again */
     uint64_t checked;           /* bytes of it hashed so far */
+    struct elf_image img;       /* checked again at the restart's LOADING */
+    uint64_t segment, segment_done; /* LOADING: where it is (bytes of img.segments[segment]) */
+    bool load_begun;
     uint64_t heap_bytes;        /* the heap its first life got, and every life gets */
     /* A restart's fresh mappings (stacks, heap), made in MAPPING's steps. */
     struct guest_later_map {

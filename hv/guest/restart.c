@@ -128,7 +128,29 @@ static bool verify_step(struct guest *g)
                            "(SHA-256 differs)");
         return false;
     }
-    g->restart_stage = RESTART_BUILDING;
+    g->kept->load_begun = false;
+    g->restart_stage = RESTART_LOADING;
+    return false;
+}
+
+static bool load_step(struct guest *g)
+{
+    char why[160], reason[112];
+    bool done = false;
+    bool ok;
+    if (!g->kept->load_begun) {
+        g->kept->load_begun = true;
+        ok = loader_rebuild_begin(g, why, sizeof(why));
+    } else {
+        ok = loader_rebuild_segments_step(g, &done, why, sizeof(why));
+    }
+    if (!ok) {
+        fmt_format(reason, sizeof(reason), "restart failed: %s", why);
+        restart_abandon(g, reason);
+        return false;
+    }
+    if (done)
+        g->restart_stage = RESTART_BUILDING;
     return false;
 }
 
@@ -173,6 +195,8 @@ bool restart_step(struct guest *g)
 {
     if (g->restart_stage == RESTART_VERIFYING)
         return verify_step(g);
+    if (g->restart_stage == RESTART_LOADING)
+        return load_step(g);
     if (g->restart_stage == RESTART_MAPPING)
         return map_step(g);
     char why[160];

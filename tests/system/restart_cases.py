@@ -195,3 +195,32 @@ def test_leak_check_fires_on_a_deliberate_leak(build):
                                r"as before the first guest$", r.log, re.M),
            "the end-of-run balance does not hold")
     return problems, r
+
+
+INSN_PER_TSC = 1 / 8  # scripts/hv-qemu --icount: TSC += 8 per instruction
+IRQ_OFF_TARGET = 20000  # instructions: the bench's hv_irq_off_max target
+
+
+@system_test
+def test_restart_steps_keep_interrupts_off_under_target(build):
+    """A restart is made in bounded steps (reaping, re-hashing, loading the
+    segments, building, mapping the stacks and heap) from the scheduler's
+    places, never as one long stretch: under -icount, rs-fault restarted
+    three times beside companion, hv's longest interrupts-off stretch stays
+    within hv_irq_off_max's 20 000 instructions (one stretch for the whole
+    rebuild was ~680 000)."""
+    cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 3 within 60s\n"
+    boot = Boot(images=[test_guest(build, "rs-fault"), test_guest(build, "companion")], cfg=cfg,
+                icount=True, runner_cfg=TIME_LIMIT + ["measure_irq_off = yes"], timeout=300)
+    r = run(build, boot, "restart-irqoff")
+    problems = []
+    expect(problems, len(re.findall(r"^hv: guest rs-fault: restarted from its image", r.log,
+                                    re.M)) == 3, "rs-fault was not restarted 3 times")
+    m = re.search(r"^hv: irq-off: longest (\d+) TSC cycles: (.*)$", r.log, re.M)
+    expect(problems, m is not None, "no irq-off line")
+    if m:
+        insns = int(m.group(1)) * INSN_PER_TSC
+        expect(problems, insns <= IRQ_OFF_TARGET,
+               f"longest interrupts-off stretch {insns:.0f} instructions ({m.group(2)})")
+    no_leaks(problems, r.log, 5)
+    return problems, r
