@@ -8,9 +8,8 @@
  *     first guest plus what every guest holds by its state (its struct,
  *     kept image, health log, vCPUs with FPU areas and trap tables, user
  *     spaces, event-channel table, console buffer);
- *   - event ports: the ended guest has no port table, no port of another
- *     guest is still connected to it, and the console listeners hv counts
- *     are the bound console VIRQs of live vCPUs;
+ *   - event ports: the ended guest has no port table, and the console
+ *     listeners hv counts are the bound console VIRQs of live vCPUs;
  *   - timers: the deadlines hv counts armed are those of live vCPUs.
  * Always on: a walk over the guests and their vCPUs per end, a few
  * hundred instructions each; nothing on any hot path. A new kmalloc'd
