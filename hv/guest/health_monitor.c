@@ -3,6 +3,7 @@
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 
 void health_log_add(struct guest *g, uint64_t now_ns, uint32_t event, int64_t status,
@@ -36,7 +37,8 @@ const struct hv_health_entry *health_log_entry(const struct health_log *l, uint3
 {
     if (index >= l->count || l->count - index > HV_HEALTH_LOG_ENTRIES)
         return NULL;
-    return &l->entry[index % HV_HEALTH_LOG_ENTRIES];
+    /* index is a guest's (HV_CALL_HEALTH_READ's `first`): clamped. */
+    return &l->entry[array_index_nospec(index % HV_HEALTH_LOG_ENTRIES, HV_HEALTH_LOG_ENTRIES)];
 }
 
 const char *health_action_words(uint32_t action)

@@ -9,6 +9,7 @@
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "lib/fmt.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -177,7 +178,8 @@ static bool map_step(struct guest *g)
 {
     struct guest_kept_image *k = g->kept;
     if (k->later_next < k->later_count) {
-        const struct guest_later_map *m = &k->later[k->later_next];
+        const struct guest_later_map *m =
+            &k->later[array_index_nospec(k->later_next, GUEST_KEPT_LATER_MAX)];
         uint64_t left = m->bytes - k->later_done;
         uint64_t bytes = left < HEAP_STEP_PAGES * 4096ULL ? left : HEAP_STEP_PAGES * 4096ULL;
         if (guest_map_zeroed(g, m->va + k->later_done, bytes, m->flags) != 0) {

@@ -1,6 +1,7 @@
 #include "hv/guest/restart_policy.h"
 
 #include "hv/config/config.h"
+#include "lib/nospec.h"
 
 #define NS_PER_MS 1000000ULL
 #define MAX_WINDOW_MS (366ULL * 24 * 3600 * 1000)
@@ -28,7 +29,7 @@ bool guest_action_parse(const char *text, uint8_t *out)
 
 const char *guest_action_name(unsigned action)
 {
-    return action < 3 ? action_names[action] : "?";
+    return action < 3 ? action_names[array_index_nospec(action, 3)] : "?";
 }
 
 /* Digits at *p (at most 12: no overflow below 2^40), advancing *p. */
@@ -110,7 +111,8 @@ bool guest_restart_allowed(const struct guest_policy *p, const struct restart_hi
         return false;
     /* The max-th restart back from the newest: allowed once it is older
      * than the window (then fewer than max lie inside it). */
-    uint64_t oldest = h->at_ns[(h->count - max) % GUEST_MAX_RESTARTS];
+    uint64_t oldest =
+        h->at_ns[array_index_nospec((h->count - max) % GUEST_MAX_RESTARTS, GUEST_MAX_RESTARTS)];
     uint64_t window_ns = p->window_ms * NS_PER_MS;
     return now_ns - oldest >= window_ns;
 }
