@@ -35,6 +35,7 @@ struct resolver {
     bool name_from_cfg;
     bool enabled;
     uint32_t weight;
+    struct guest_policy policy;
 };
 
 static bool is_name_char(char c)
@@ -254,6 +255,28 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
         return refused;
     }
 
+    if (cfg_equal(key, "on_exit") || cfg_equal(key, "on_fault")) {
+        uint8_t *to = cfg_equal(key, "on_exit") ? &r->policy.on_exit : &r->policy.on_fault;
+        if (guest_action_parse(value, to))
+            return NULL;
+        refuse(r, FROM_CFG, key, echo, "must be stop, restart or halt");
+        return refused;
+    }
+    if (cfg_equal(key, "max_restarts")) {
+        if (guest_restart_limit_parse(value, &r->policy.max_restarts, &r->policy.window_ms))
+            return NULL;
+        refuse(r, FROM_CFG, key, echo,
+               "must be N or N within T (N at most %d, T like 500ms, 60s, 5m or 1h)",
+               GUEST_MAX_RESTARTS);
+        return refused;
+    }
+    if (cfg_equal(key, "monitor")) {
+        if (cfg_parse_bool(value, &r->policy.monitor))
+            return NULL;
+        refuse(r, FROM_CFG, "monitor", echo, "must be yes or no");
+        return refused;
+    }
+
     struct setting *s = NULL;
     if (cfg_equal(key, "vcpus"))
         s = &r->vcpus;
@@ -262,7 +285,8 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     else if (cfg_equal(key, "memory"))
         s = &r->memory;
     if (s == NULL) {
-        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight, sha256)",
+        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight, sha256, on_exit, on_fault, "
+            "max_restarts, monitor)",
             r->file_name, key);
         return refused;
     }
@@ -365,6 +389,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
         .enabled = true,
         .weight = GUEST_DEFAULT_WEIGHT,
     };
+    guest_policy_default(&r.policy);
     if (why != NULL && why_len > 0)
         why[0] = '\0';
     if (file_name == NULL || out == NULL) {
@@ -391,6 +416,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
     out->vcpus = (uint32_t)r.vcpus.value;
     out->enabled = r.enabled;
     out->weight = r.weight;
+    out->policy = r.policy;
     out->name_from_cfg = r.name_from_cfg;
     out->ignored_note_name[0] = '\0';
     if (r.note != NULL && r.note->name[0] != '\0' &&

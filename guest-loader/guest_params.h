@@ -33,6 +33,10 @@
  *   weight  CPU share, 1..65535
  *   sha256  the image's SHA-256 pin: not a parameter, accepted here and
  *           checked by image_policy.h before the image is parsed
+ *   on_exit, on_fault, max_restarts, monitor
+ *           what hv does when the guest ends, and whether it may read the
+ *           health monitor's log (hv/guest/restart_policy.h); hv.cfg only:
+ *           a policy is the machine owner's decision, never the image's
  *
  * Pure code: no allocation, no hardware; used by the loader and unit tests. */
 #pragma once
@@ -41,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/guest/restart_policy.h"
 #include "include/hv/abi.h"
 
 #define GUEST_NAME_MAX 31
@@ -70,6 +75,7 @@ struct guest_params {
     bool enabled;
     uint32_t weight;                /* CPU share, relative to GUEST_DEFAULT_WEIGHT */
     bool name_from_cfg;             /* name from hv.cfg, else from the file name */
+    struct guest_policy policy;     /* on_exit, on_fault, max_restarts, monitor */
     /* The note's name, printable and cut for a message, when it is not ""
      * and differs from name; else "". */
     char ignored_note_name[GUEST_NAME_MAX + 1];

@@ -8,6 +8,7 @@
 #include "hv/cpu/features.h"
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
+#include "hv/guest/leak_check.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
@@ -126,10 +127,29 @@ static bool protect_segments(struct guest *g, const struct elf_image *img)
     return true;
 }
 
+/* Fresh zeroed pages (the stacks, the heap): mapped now at load; for a
+ * restart, noted and mapped later a few pages per step
+ * (hv/guest/restart.c), since one stretch of hundreds of pages would keep
+ * interrupts off for the whole of it. */
+static int map_fresh(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
+{
+    if (g->restart_stage != RESTART_BUILDING)
+        return guest_map_zeroed(g, va, bytes, flags);
+    struct guest_kept_image *k = g->kept;
+    uint64_t pages = bytes / PAGE;
+    if (k->later_count == GUEST_KEPT_LATER_MAX || pages > guest_memory_left(g) ||
+        k->later_pages > guest_memory_left(g) - pages)
+        return -HV_ENOMEM;
+    k->later[k->later_count++] = (struct guest_later_map){va, bytes, flags};
+    k->later_pages += pages;
+    return 0;
+}
+
 static bool build(struct guest *g, const struct guest_params *p, const struct elf_image *img,
                   const uint8_t *file, size_t size, char *why, size_t why_len)
 {
-    if (!load_segments(g, img, file, why, why_len))
+    /* A restart loaded them already, in steps (loader_rebuild_segments_step). */
+    if (g->restart_stage != RESTART_BUILDING && !load_segments(g, img, file, why, why_len))
         return false;
     if (elf_image_relocate(img, file, size, relocate_write64, g, why, why_len) != 0)
         return false;
@@ -145,7 +165,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     uint64_t stack = page_up(p->stack_bytes);
     for (uint32_t i = 0; i < p->vcpus; i++) {
         uint64_t top = STACKS_TOP - i * (stack + PAGE);
-        if (guest_map_zeroed(g, top - stack, stack, any) != 0) {
+        if (map_fresh(g, top - stack, stack, any) != 0) {
             fmt_format(why, why_len, "not enough memory for the stack of vCPU %u", i);
             return false;
         }
@@ -173,7 +193,13 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     uint64_t heap = used < p->memory_bytes ? page_down((p->memory_bytes - used) / 2) : 0;
     if (heap > HV_GUEST_IMAGE_MAX - heap_start)
         heap = page_down(HV_GUEST_IMAGE_MAX - heap_start);
-    if (heap && guest_map_zeroed(g, heap_start, heap, any) != 0) {
+    /* A restart gets the heap its first life got (the page tables of its
+     * stacks, mapped later, are not counted in `used` yet). */
+    if (g->restart_stage == RESTART_BUILDING)
+        heap = g->kept->heap_bytes;
+    else if (g->kept)
+        g->kept->heap_bytes = heap;
+    if (heap && map_fresh(g, heap_start, heap, any) != 0) {
         fmt_format(why, why_len, "not enough memory for a 0x%lx-byte heap", (unsigned long)heap);
         return false;
     }
@@ -185,6 +211,7 @@ static bool build(struct guest *g, const struct guest_params *p, const struct el
     si.vcpu_count = p->vcpus;
     memcpy(si.name, g->name, sizeof(si.name));
     si.guest_id = g->id;
+    si.restarts = g->restarts;
     si.memory_bytes = p->memory_bytes;
     si.heap_start = heap ? heap_start : 0;
     si.heap_bytes = heap;
@@ -296,6 +323,86 @@ static bool image_allowed(const struct handoff_file *f, const uint8_t *file, con
     return allowed;
 }
 
+/* A guest whose policy can restart it keeps what a restart rebuilds from:
+ * the image (the firmware's copy, in loader-data memory hv never reuses),
+ * its hash, taken now once, and its parameters. */
+static bool keep_image(struct guest *g, const struct guest_params *p, const uint8_t *file,
+                       uint64_t size)
+{
+    g->policy = p->policy;
+    if (p->policy.on_exit != GUEST_ACTION_RESTART && p->policy.on_fault != GUEST_ACTION_RESTART)
+        return true;
+    g->kept = kmalloc(sizeof(*g->kept)); /* zeroed */
+    if (!g->kept)
+        return false;
+    g->kept->file = file;
+    g->kept->size = size;
+    g->kept->params = *p;
+    sha256(file, size, g->kept->sha256);
+    return true;
+}
+
+/* Segment pages a restart loads per step: each is zeroed, mapped and
+ * filled from the image, ~5 000 instructions as measured under -icount. */
+#define LOAD_STEP_PAGES 2
+
+bool loader_rebuild_begin(struct guest *g, char *why, size_t why_len)
+{
+    struct guest_kept_image *k = g->kept;
+    if (elf_image_check(k->file, k->size, &k->img, why, why_len) != 0)
+        return false;
+    g->vcpu_count = 0;
+    g->shared = NULL;
+    g->shared_pa = 0;
+    g->start_info_va = 0;
+    k->segment = 0;
+    k->segment_done = 0;
+    if (!guest_space_init(g, &g->space)) {
+        fmt_format(why, why_len, "its allowance could not hold a root page table");
+        return false;
+    }
+    return true;
+}
+
+bool loader_rebuild_segments_step(struct guest *g, bool *done, char *why, size_t why_len)
+{
+    struct guest_kept_image *k = g->kept;
+    *done = k->segment >= k->img.segment_count;
+    if (*done)
+        return true;
+    const struct elf_segment *s = &k->img.segments[k->segment];
+    uint64_t start = page_down(s->vaddr), end = page_up(s->vaddr + s->memsz);
+    uint64_t va = start + k->segment_done;
+    uint64_t bytes = end - va < LOAD_STEP_PAGES * PAGE ? end - va : LOAD_STEP_PAGES * PAGE;
+    /* Writable while hv fills it, then the ELF's permissions (build). */
+    if (guest_map_zeroed(g, va, bytes, PTE_W | cpu_nx_mask()) != 0) {
+        fmt_format(why, why_len, "not enough memory for segment %lu",
+                   (unsigned long)k->segment);
+        return false;
+    }
+    /* The file's bytes of this stretch: [va, va + bytes) within
+     * [vaddr, vaddr + filesz); no two segments share a page. */
+    uint64_t lo = va > s->vaddr ? va : s->vaddr;
+    uint64_t hi = va + bytes < s->vaddr + s->filesz ? va + bytes : s->vaddr + s->filesz;
+    if (lo < hi && write_guest(g, lo, k->file + s->offset + (lo - s->vaddr), hi - lo) != 0) {
+        fmt_format(why, why_len, "segment %lu could not be copied", (unsigned long)k->segment);
+        return false;
+    }
+    k->segment_done += bytes;
+    if (va + bytes == end) {
+        k->segment++;
+        k->segment_done = 0;
+    }
+    *done = k->segment >= k->img.segment_count;
+    return true;
+}
+
+bool loader_rebuild(struct guest *g, char *why, size_t why_len)
+{
+    const struct guest_kept_image *k = g->kept;
+    return build(g, &k->params, &k->img, k->file, k->size, why, why_len);
+}
+
 static bool start_one(const struct handoff *h, const struct handoff_file *f)
 {
     char why[160];
@@ -360,6 +467,12 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
             log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
         return false;
     }
+    if (!keep_image(g, &p, file, f->size)) {
+        rejected++;
+        log_error("image %s rejected: no memory to keep its image for restarts", f->name);
+        guest_discard(g);
+        return false;
+    }
     if (!build(g, &p, &img, file, f->size, why, sizeof(why))) {
         rejected++;
         log_error("image %s rejected: %s", f->name, why);
@@ -388,6 +501,7 @@ unsigned loader_start_guests(const struct handoff *h)
 {
     unsigned started = 0;
     mm_balance_mark();
+    leak_check_mark();
     size_t shm_len;
     const char *shm_cfg = cfg_text(h, &shm_len);
     shm_configure(shm_cfg, shm_len);

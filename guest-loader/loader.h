@@ -1,7 +1,12 @@
 /* Turning the files of the ESP's images folder into running guests. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "hv/handoff.h"
+
+struct guest;
 
 /* Validates and loads every image, in name order; a rejected one gets one
  * line naming the file and the reason, and the others still start. Returns
@@ -14,3 +19,13 @@ unsigned loader_rejected_images(void);
  * or the built-in policy checks (false, the default). hv.cfg
  * `log_image_hashes`: auto means on exactly when Secure Boot is. */
 void loader_log_image_hashes(bool all);
+/* A restart's build (hv/guest/restart.c), in bounded steps, once the
+ * guest's memory is all back in its reservation. Each returns false with
+ * the reason. begin: checks the kept image again and makes the root page
+ * table; segments_step: maps, zeroes and fills a few pages of the image's
+ * segments (*done once all are); rebuild: everything else as at load,
+ * from the kept parameters (its stacks and heap only noted for the
+ * restart's later steps; its vCPUs made, not yet scheduled). */
+bool loader_rebuild_begin(struct guest *g, char *why, size_t why_len);
+bool loader_rebuild_segments_step(struct guest *g, bool *done, char *why, size_t why_len);
+bool loader_rebuild(struct guest *g, char *why, size_t why_len);

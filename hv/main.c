@@ -20,6 +20,7 @@
 #include "hv/debug/symbols.h"
 #include "hv/firmware_dma.h"
 #include "hv/guest/guest.h"
+#include "hv/guest/leak_check.h"
 #include "hv/handoff.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
@@ -226,8 +227,10 @@ void hv_main(struct handoff *h)
     settings_load(h, &settings);
     log_set_level(settings.log_level);
     struct power_config power = {settings.qemu_exit_port, settings.halt_on_failure,
-                                 settings.halt_at_end, settings.power_off_at_end};
+                                 settings.halt_at_end, settings.power_off_at_end,
+                                 settings.reboot_at_end};
     power_init(h, &power);
+    leak_check_debug_leak(settings.debug_leak_on_end);
 
     cpu_features_detect();
     /* Decided before mm_init: XPTI shapes the page tables mm builds. */

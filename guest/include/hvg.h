@@ -110,6 +110,16 @@ static inline HVG_NORETURN void hvg_vcpu_exit(void)
         hvg_hypercall0(HV_CALL_VCPU_EXIT);
 }
 
+/* The health monitor's log of guest guest_id, entries first.. (at most n,
+ * at most HV_HEALTH_LOG_ENTRIES): how many were copied into buf. Needs
+ * hv.cfg `monitor = yes` for the calling guest (else -HV_EPERM). */
+static inline int64_t hvg_health_read(uint64_t guest_id, uint64_t first,
+                                      struct hv_health_entry *buf, uint64_t n)
+{
+    return hvg_hypercall6(HV_CALL_HEALTH_READ, guest_id, first, (uint64_t)(uintptr_t)buf, n, 0,
+                          0);
+}
+
 /* --- console output (guest/lib/console.c) --------------------------------
  * Output is formatted into a line buffer on the stack and handed to hv a
  * line (at most HV_CONSOLE_WRITE_MAX bytes) at a time, so lines of

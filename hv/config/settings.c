@@ -44,6 +44,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->halt_on_failure) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_write_code_alias") == 0)
         return cfg_parse_bool(value, &s->debug_write_code_alias) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_leak_on_end") == 0)
+        return cfg_parse_bool(value, &s->debug_leak_on_end) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_fault") == 0)
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)
@@ -69,8 +71,21 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         bool stop;
         return cfg_parse_bool(value, &stop) ? NULL : "must be yes or no";
     }
-    if (strcmp(key, "power_off_at_end") == 0)
+    if (strcmp(key, "power_off_at_end") == 0) {
+        s->reboot_at_end = false; /* the last of it and on_all_ended wins */
         return cfg_parse_bool(value, &s->power_off_at_end) ? NULL : "must be yes or no";
+    }
+    if (strcmp(key, "on_all_ended") == 0) {
+        /* What the machine does once every guest has ended for good
+         * (hv/power/power.h); power_off_at_end = yes is poweroff. */
+        bool halt = strcmp(value, "halt") == 0, off = strcmp(value, "poweroff") == 0,
+             reboot = strcmp(value, "restart") == 0;
+        if (!halt && !off && !reboot)
+            return "must be halt, poweroff or restart";
+        s->power_off_at_end = off;
+        s->reboot_at_end = reboot;
+        return NULL;
+    }
     if (strcmp(key, "timer_hz") == 0) {
         if (!cfg_parse_u64(value, &n) || n < 1 || n > 100000)
             return "must be between 1 and 100000";

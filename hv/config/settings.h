@@ -18,9 +18,11 @@ struct hv_settings {
     uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
     bool debug_write_code_alias; /* write hv's code through the direct map: must fault */
+    bool debug_leak_on_end;    /* lose 64 kmalloc bytes at a guest end: the leak check fires */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
     bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */
     bool power_off_at_end;     /* power off at the end (default: halt, safe to power off) */
+    bool reboot_at_end;        /* on_all_ended = restart: reset the machine at the end */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
     bool measure_irq_off;      /* time hv's interrupts-off stretches (make bench) */
     int8_t log_image_hashes;   /* -1 auto (when Secure Boot is on), 0 no, 1 yes */

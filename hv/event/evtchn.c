@@ -272,3 +272,23 @@ void evtchn_guest_ended(struct guest *g)
         }
     }
 }
+
+void evtchn_guest_restarted(struct guest *g)
+{
+    /* Its peers: guests with a port set aside for it, or connected to it
+     * when it ended (closed since). Each learns once, on the vCPU owning
+     * the first such port. At most guests x HV_EVTCHN_PORTS entries read,
+     * once per restart. */
+    for (struct guest *o = guest_list(); o; o = o->next) {
+        if (o == g || o->end != GUEST_ALIVE || !o->evtchn)
+            continue;
+        for (unsigned p = 0; p < HV_EVTCHN_PORTS; p++) {
+            struct evtchn *ch = &o->evtchn[p];
+            if (ch->peer == g && (ch->state == HV_EVTCHN_UNBOUND ||
+                                  ch->state == HV_EVTCHN_CLOSED_PEER)) {
+                evtchn_raise_virq(o->vcpus[ch->vcpu], HV_VIRQ_PEER_RESTARTED);
+                break;
+            }
+        }
+    }
+}

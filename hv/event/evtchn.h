@@ -31,6 +31,8 @@ bool evtchn_raise(struct guest *g, unsigned port);
 void evtchn_raise_virq(struct vcpu *v, unsigned virq);
 /* A guest ended: its peers' ports close and they get a notice. */
 void evtchn_guest_ended(struct guest *g);
+/* A guest was restarted and runs again: its peers get HV_VIRQ_PEER_RESTARTED. */
+void evtchn_guest_restarted(struct guest *g);
 
 int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq);
 int64_t evtchn_alloc_unbound(struct vcpu *v, struct guest *peer);

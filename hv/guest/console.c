@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
+#include "hv/mm/kmalloc.h"
 #include "hv/mm/mm.h"
 #include "hv/time/time.h"
 #include "include/hv/abi.h"
@@ -165,4 +166,18 @@ void guest_console_discard(struct guest *g)
 uint64_t guest_console_dropped(const struct guest *g)
 {
     return g->console.dropped;
+}
+
+void guest_console_break(struct guest *g)
+{
+    struct guest_console *c = &g->console;
+    if (c->ended || !c->line.len)
+        return;
+    commit_line(g, c->line.text, c->line.len); /* charged when it was written */
+    c->line.len = 0;
+}
+
+uint64_t guest_console_held_bytes(const struct guest *g)
+{
+    return g->console.out.buf.data ? kmalloc_block_bytes(BUFFER_BYTES) : 0;
 }

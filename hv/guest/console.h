@@ -21,6 +21,12 @@ int64_t guest_console_write(struct guest *g, const char *buf, size_t n);
 /* At the guest's end: queues its unfinished line; its buffer is freed once
  * its lines are out. */
 void guest_console_flush(struct guest *g);
+/* The guest ended and will be restarted: its unfinished line goes out,
+ * the console stays open for its next life (same label, same rate). */
+void guest_console_break(struct guest *g);
+/* kmalloc bytes its console holds now (its output buffer, until the log
+ * has sent a closed console's last line): for hv's leak check. */
+uint64_t guest_console_held_bytes(const struct guest *g);
 /* A guest that is torn down without its output (it never ran). */
 void guest_console_discard(struct guest *g);
 /* Output bytes lost because its buffer was full. */

@@ -6,11 +6,14 @@
 #include "hv/debug/panic.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
+#include "hv/guest/leak_check.h"
+#include "hv/guest/restart.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/xpti.h"
 #include "hv/power/power.h"
 #include "hv/sched/sched.h"
+#include "hv/time/time.h"
 #include "lib/fmt.h"
 #include "lib/nospec.h"
 #include "lib/string.h"
@@ -143,7 +146,10 @@ void *guest_page_ptr(struct guest *g, uint64_t va)
     return (char *)phys_to_virt(pa) + (va & (PAGE - 1));
 }
 
-void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
+/* Ends the guest; `policy`: whether its on_exit/on_fault decides what
+ * follows (false: hv stopped it, it stays stopped). */
+static void end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
+                      bool policy)
 {
     if (g->end != GUEST_ALIVE)
         return;
@@ -151,7 +157,11 @@ void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *
     g->exit_status = status;
     sched_guest_ended(g);
     copy_name(g->end_reason, sizeof(g->end_reason), reason);
-    guest_console_flush(g);
+    uint32_t action = restart_decide(g, how, policy);
+    if (action == HV_HEALTH_RESTART)
+        guest_console_break(g); /* the console stays open for its next life */
+    else
+        guest_console_flush(g);
     for (uint32_t i = 0; i < g->vcpu_count; i++) {
         struct vcpu *v = g->vcpus[i];
         v->cpu_time_ns = sched_vcpu_time(v);
@@ -159,12 +169,41 @@ void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *
         v->state = VCPU_DEAD;
     }
     g->vcpus_alive = 0;
-    alive--;
+    /* A guest being restarted still counts as alive: the run goes on. */
+    if (action != HV_HEALTH_RESTART)
+        alive--;
     unreaped++;
     if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else
         log_error("guest %s ended: %s", g->name, reason);
+    restart_announce(g, action);
+}
+
+void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
+{
+    end_guest(g, how, status, reason, true);
+}
+
+void guest_stop(struct guest *g, const char *reason)
+{
+    if (g->end == GUEST_ALIVE)
+        end_guest(g, GUEST_FAULTED, -1, reason, false);
+    else if (g->restart_stage != RESTART_NONE)
+        restart_abandon(g, reason); /* ended already, waiting for its restart */
+}
+
+/* For hv/guest/restart.c: a restart given up (the guest is no longer
+ * alive), and a restarted guest's reaping over (it runs again, or its
+ * memory is all back). */
+void guest_restart_gave_up(void)
+{
+    alive--;
+}
+
+void guest_restart_reaped(void)
+{
+    unreaped--;
 }
 
 void guest_vcpu_stopped(struct guest *g)
@@ -237,6 +276,8 @@ bool guest_free_memory(struct guest *g)
 {
     if (g->memory_freed)
         return true;
+    if (g->restart_stage > RESTART_REAPING)
+        return restart_step(g);
     if (g->end != GUEST_ALIVE && ++reap_steps % REAP_STEPS_PER_NOTE == 0)
         log_debug("guest %s: reaping, %lu frame(s) still charged", g->name,
                   (unsigned long)g->mem.used);
@@ -259,16 +300,29 @@ bool guest_free_memory(struct guest *g)
             vcpu_destroy(g->vcpus[i]);
             g->vcpus[i] = NULL;
         }
+    if (g->restart_stage == RESTART_REAPING) {
+        restart_reaped(g); /* the reservation stays: the next life's memory */
+        return false;
+    }
     uint64_t still = mm_reservation_end(&g->mem);
     if (still)
         log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
                   (unsigned long)still);
     g->memory_freed = true;
+    leak_check_after_end(g);
     if (g->end != GUEST_ALIVE) {
         unreaped--;
         log_debug("guest %s: memory given back", g->name);
     }
     return true;
+}
+
+/* The guest's own bookkeeping, once nothing of it is left in use. */
+static void free_guest_struct(struct guest *g)
+{
+    kfree(g->kept, sizeof(*g->kept));
+    kfree(g->health, sizeof(*g->health));
+    kfree(g, sizeof(*g));
 }
 
 void guest_discard(struct guest *g)
@@ -289,17 +343,18 @@ void guest_discard(struct guest *g)
         last = prev;
     if (g->end == GUEST_ALIVE)
         alive--;
-    kfree(g, sizeof(*g));
+    free_guest_struct(g);
 }
 
 void guest_release_all(void)
 {
+    leak_check_release();
     while (first) {
         struct guest *g = first;
         while (!guest_free_memory(g))
             ;
         first = g->next;
-        kfree(g, sizeof(*g));
+        free_guest_struct(g);
     }
     last = NULL;
 }
@@ -374,10 +429,14 @@ int guest_summary(void)
         uint64_t us = g->cpu_time_ns / 1000;
         unsigned long pm = all_us ? (unsigned long)(us * 1000 / all_us) : 0;
         /* Console output it lost (its buffer was full), when there was any. */
-        char dropped[48] = "";
+        char dropped[80] = "";
+        size_t used = 0;
         if (guest_console_dropped(g))
-            fmt_format(dropped, sizeof(dropped), "  dropped %lu bytes",
-                       (unsigned long)guest_console_dropped(g));
+            used = fmt_format(dropped, sizeof(dropped), "  dropped %lu bytes",
+                              (unsigned long)guest_console_dropped(g));
+        /* Restarts, when it has a policy that restarts or was restarted. */
+        if ((g->kept || g->restarts) && used < sizeof(dropped))
+            fmt_format(dropped + used, sizeof(dropped) - used, "  restarts %u", g->restarts);
         if (g->end == GUEST_EXITED)
             log_info("  %-16s exited with status %-4ld cpu %lu.%06lu s (share %lu.%lu %%)%s",
                      g->name, (long)g->exit_status, (unsigned long)(us / 1000000),
@@ -386,8 +445,10 @@ int guest_summary(void)
             log_info("  %-16s %s  cpu %lu.%06lu s (share %lu.%lu %%)%s", g->name, g->end_reason,
                      (unsigned long)(us / 1000000), (unsigned long)(us % 1000000), pm / 10,
                      pm % 10, dropped);
+        health_log_print(g);
         if (g->end != GUEST_EXITED || g->exit_status != 0)
             status = HV_EXIT_GUEST_FAILED;
     }
+    leak_check_report();
     return status;
 }

@@ -9,10 +9,15 @@
 #include "hv/console/console_text.h"
 #include "hv/console/log.h"
 #include "hv/console/token_bucket.h"
+#include "guest-loader/elf_image.h"
+#include "guest-loader/guest_params.h"
+#include "hv/guest/health_monitor.h"
+#include "hv/guest/restart_policy.h"
 #include "hv/mm/frame_alloc.h"
 #include "hv/mm/pagetable.h"
 #include "hv/sched/fair.h"
 #include "include/hv/abi.h"
+#include "lib/sha256.h"
 
 #define GUEST_MAX_VCPUS 16
 
@@ -32,6 +37,47 @@ struct guest_console {
     char label[40];                /* "[name] " */
     uint32_t label_len;
     bool ended;                    /* no more output: its last line is queued */
+};
+
+/* Where a restart is (hv/guest/restart.c): the ended guest's memory goes
+ * back in bounded steps (REAPING, its reservation kept), its image is
+ * hashed again in bounded steps and compared with the hash taken at load
+ * (VERIFYING), its segments loaded in bounded steps (LOADING), the rest
+ * built afresh (BUILDING: all but its stacks and heap, one step), those
+ * mapped in bounded steps (MAPPING), and it runs again. */
+enum restart_stage {
+    RESTART_NONE,
+    RESTART_REAPING,
+    RESTART_VERIFYING,
+    RESTART_LOADING,  /* the image's segments, a few pages per step */
+    RESTART_BUILDING,
+    RESTART_MAPPING, /* the stacks and the heap, a few pages per step */
+};
+
+/* What a restart rebuilds from: the image file as the firmware read it
+ * (loader-data memory hv never reuses), its SHA-256 taken at load, and the
+ * parameters it was loaded with. Kept only for a guest whose policy can
+ * restart it (hashing costs ~30 instructions a byte at load). */
+#define GUEST_KEPT_LATER_MAX (GUEST_MAX_VCPUS + 1) /* the stacks and the heap */
+
+struct guest_kept_image {
+    const uint8_t *file;        /* NULL: nothing kept */
+    uint64_t size;
+    uint8_t sha256[SHA256_BYTES];
+    struct guest_params params;
+    struct sha256 check;        /* the hash being taken again */
+    uint64_t checked;           /* bytes of it hashed so far */
+    struct elf_image img;       /* checked again at the restart's LOADING */
+    uint64_t segment, segment_done; /* LOADING: where it is (bytes of img.segments[segment]) */
+    bool load_begun;
+    uint64_t heap_bytes;        /* the heap its first life got, and every life gets */
+    /* A restart's fresh mappings (stacks, heap), made in MAPPING's steps. */
+    struct guest_later_map {
+        uint64_t va, bytes, flags;
+    } later[GUEST_KEPT_LATER_MAX];
+    uint32_t later_count, later_next;
+    uint64_t later_pages, later_done; /* later_done: bytes of later[later_next] */
+    struct restart_history history;   /* the restarts made, for max_restarts */
 };
 
 struct guest {
@@ -69,6 +115,14 @@ struct guest {
     uint64_t teardown_done[HV_MAX_USER_SPACES + 1];
     bool space_dying[HV_MAX_USER_SPACES + 1];
     struct evtchn *evtchn; /* HV_EVTCHN_PORTS entries, made on first use */
+    /* Restarts and the health monitor (hv/guest/restart.c, health_monitor.c).
+     * The two structures are made only when needed, so a guest that is
+     * never restarted and never ends pays nothing at load. */
+    struct guest_policy policy;
+    enum restart_stage restart_stage;
+    uint32_t restarts;              /* restarts made (the start info's `restarts`) */
+    struct guest_kept_image *kept;  /* made at load iff its policy can restart it */
+    struct health_log *health;      /* made at its first end (NULL: no entries) */
     struct guest *next; /* all guests, in start order */
 };
 
@@ -101,10 +155,18 @@ void guest_free_table(void *guest, uint64_t table_phys);
 /* Ends the guest: all vCPUs stop, the line is logged, memory is freed once
  * the CPU no longer runs on its page tables. */
 void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason);
+/* Ends the guest for hv's own reasons (hv.cfg's time limit, another
+ * guest's halt): logged, never restarted whatever its policy. */
+void guest_stop(struct guest *g, const char *reason);
+/* hv/guest/restart.c's side of the counts of guests alive and to reap. */
+void guest_restart_gave_up(void);
+void guest_restart_reaped(void);
 /* Called when a vCPU stops; the guest ends with its last. */
 void guest_vcpu_stopped(struct guest *g);
 /* One bounded step of freeing an ended guest's memory; true when all of
- * it is back (then it checks nothing stays charged). */
+ * it is back (then it checks nothing stays charged). A guest being
+ * restarted goes on to its restart's steps, and is alive again (false
+ * stays the answer until then, true once it runs). */
 bool guest_free_memory(struct guest *g);
 /* After the summary: frees every guest's remaining bookkeeping. */
 void guest_release_all(void);

@@ -124,4 +124,5 @@ const hypercall_fn hypercall_table[HV_CALL_COUNT] = {
     [HV_CALL_POLL] = hc_poll,
     [HV_CALL_SET_TIMER] = hc_set_timer,
     [HV_CALL_CONSOLE_READ] = hc_console_read,
+    [HV_CALL_HEALTH_READ] = hc_health_read,
 };

@@ -30,3 +30,4 @@ int64_t hc_block(struct vcpu *v, struct trap_frame *f);
 int64_t hc_poll(struct vcpu *v, struct trap_frame *f);
 int64_t hc_set_timer(struct vcpu *v, struct trap_frame *f);
 int64_t hc_console_read(struct vcpu *v, struct trap_frame *f);
+int64_t hc_health_read(struct vcpu *v, struct trap_frame *f);

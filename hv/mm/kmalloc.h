@@ -24,5 +24,8 @@ struct kmalloc_heap {
 
 /* Zeroed memory aligned to its size class (64 bytes at least), or NULL. */
 void *kmalloc_from(struct kmalloc_heap *h, size_t size);
+/* The bytes a block of `size` takes (what bytes_in_use counts for it):
+ * its size class, or whole pages above KMALLOC_MAX; 0 for 0. */
+uint64_t kmalloc_block_bytes(size_t size);
 /* `size` must be the size given to kmalloc_from. */
 void kfree_to(struct kmalloc_heap *h, void *p, size_t size);

@@ -6,11 +6,11 @@ enum power_end power_end_rule(const struct power_config *c, int status)
         return POWER_END_HALT_ASKED;
     if (c->qemu_exit_port)
         return POWER_END_QEMU_EXIT;
-    if (!c->power_off_at_end)
+    if (!c->power_off_at_end && !c->reboot_at_end)
         return POWER_END_HALT;
     if (status != HV_EXIT_OK && c->halt_on_failure)
         return POWER_END_HALT_FAILURE;
-    return POWER_END_POWER_OFF;
+    return c->reboot_at_end ? POWER_END_REBOOT : POWER_END_POWER_OFF;
 }
 
 const char *power_status_meaning(int status)

@@ -18,13 +18,15 @@ struct power_config {
     bool halt_on_failure;    /* with power_off_at_end: a failure still halts */
     bool halt_at_end;        /* halt whatever the status, even under the QEMU runner */
     bool power_off_at_end;   /* power off instead of halting (a real PC's default is halt) */
+    bool reboot_at_end;      /* reset (reboot) instead: hv.cfg on_all_ended = restart */
 };
 
 enum power_end {
     POWER_END_HALT_ASKED,   /* halt_at_end = yes */
     POWER_END_QEMU_EXIT,    /* the QEMU runner's port: QEMU exits with the status */
     POWER_END_POWER_OFF,    /* power_off_at_end = yes: the firmware powers off */
-    POWER_END_HALT_FAILURE, /* power_off_at_end, but halt_on_failure keeps the report */
+    POWER_END_HALT_FAILURE, /* power off or reboot asked, but halt_on_failure keeps the report */
+    POWER_END_REBOOT,       /* on_all_ended = restart: the firmware resets the machine */
     POWER_END_HALT,         /* the default: halt, safe to power off */
 };
 

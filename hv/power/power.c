@@ -4,6 +4,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/x86.h"
 
+#define EFI_RESET_COLD 0
 #define EFI_RESET_SHUTDOWN 2
 #define QEMU_EXIT_STATUS_BASE 16
 
@@ -34,19 +35,22 @@ static void __attribute__((noreturn)) halt_with(int status, const char *why)
     console_halt_forever(); /* the keyboard still scrolls the screen */
 }
 
-static void __attribute__((noreturn)) firmware_power_off(int status)
+/* ResetSystem of type EFI_RESET_SHUTDOWN (power off) or EFI_RESET_COLD
+ * (reboot). */
+static void __attribute__((noreturn)) firmware_reset(int type, int status)
 {
     if (reset_system && boot_tables) {
-        log_info("powering off (status %d)", status);
+        log_info("%s (status %d)", type == EFI_RESET_COLD ? "restarting the machine (on_all_ended = restart)"
+                                                          : "powering off", status);
         log_flush();
         /* Runtime services run where the firmware put them: identity-mapped,
          * which only the boot page tables still are. */
         uint64_t own_tables = read_cr3();
         write_cr3(boot_tables);
-        ((efi_reset_fn)reset_system)(EFI_RESET_SHUTDOWN, status ? 0x8000000000000001ULL : 0, 0,
-                                     0);
+        ((efi_reset_fn)reset_system)(type, status ? 0x8000000000000001ULL : 0, 0, 0);
         write_cr3(own_tables); /* the consoles are mapped only there */
-        log_error("the firmware did not power the machine off");
+        log_error("the firmware did not %s the machine",
+                  type == EFI_RESET_COLD ? "reset" : "power off");
     }
     halt_with(status, "");
 }
@@ -72,7 +76,9 @@ void power_off(int status)
     case POWER_END_QEMU_EXIT:
         qemu_exit(status);
     case POWER_END_POWER_OFF:
-        firmware_power_off(status);
+        firmware_reset(EFI_RESET_SHUTDOWN, status);
+    case POWER_END_REBOOT:
+        firmware_reset(EFI_RESET_COLD, status);
     case POWER_END_HALT_FAILURE:
         halt_with(status, " (halt_on_failure = yes)");
     case POWER_END_HALT:

@@ -3,9 +3,11 @@
  *   1. halt_at_end = yes: halt, whatever else is set (screen tests).
  *   2. qemu_exit_port set (the QEMU runner's copy of the ESP, never a real
  *      PC's): write the status there and QEMU exits with it.
- *   3. power_off_at_end = yes: the firmware's ResetSystem shutdown, unless
- *      the run failed and halt_on_failure (the default) keeps the report.
- *   4. Otherwise halt with the summary on screen and a "safe to power off"
+ *   3. on_all_ended = poweroff (or power_off_at_end = yes): the firmware's
+ *      ResetSystem shutdown; on_all_ended = restart: its cold reset (the
+ *      machine boots again, hv and every guest afresh). Either unless the
+ *      run failed and halt_on_failure (the default) keeps the report.
+ *   4. Otherwise (on_all_ended = halt, the default) halt with the summary on screen and a "safe to power off"
  *      line: a PC without a serial port (most laptops) keeps the run's
  *      report instead of going dark a fraction of a second after it.
  * One closing line is logged, saying which of these happened. */

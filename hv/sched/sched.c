@@ -236,7 +236,7 @@ static void enforce_time_limit(uint64_t now)
     time_limit = 0;
     log_warn("time limit of hv.cfg reached: stopping the guests still running");
     for (struct guest *g = guest_list(); g; g = g->next)
-        guest_end(g, GUEST_FAULTED, -1, "stopped: hv.cfg time_limit_ms reached");
+        guest_stop(g, "stopped: hv.cfg time_limit_ms reached"); /* never restarted */
 }
 
 void sched_guest_init(struct guest *g, uint32_t weight)

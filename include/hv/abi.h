@@ -46,6 +46,9 @@ enum hv_hypercall {
     HV_CALL_POLL = 27,                /* (const uint32_t *ports, uint64_t n, uint64_t deadline_ns) -> 0 or -HV_ETIMEDOUT */
     HV_CALL_SET_TIMER = 28,           /* (uint64_t deadline_ns) -> 0; 0 cancels */
     HV_CALL_CONSOLE_READ = 29,        /* (char *buf, uint64_t len) -> bytes read (0: none waiting) */
+    /* (uint64_t guest_id, uint64_t first, struct hv_health_entry *buf, uint64_t n)
+     * -> entries copied; only with hv.cfg `monitor = yes` (else -HV_EPERM) */
+    HV_CALL_HEALTH_READ = 30,
     HV_CALL_COUNT
 };
 
@@ -81,8 +84,9 @@ struct hv_start_info {
     uint32_t abi_version;
     uint32_t vcpu_count;
     char name[32];            /* NUL-terminated */
-    uint32_t guest_id;
-    uint32_t reserved0;
+    uint32_t guest_id;        /* kept across restarts, like the name */
+    uint32_t restarts;        /* times hv restarted this guest (0 on its first start;
+                               * this was reserved, always 0, before restarts existed) */
     uint64_t memory_bytes;    /* all memory the guest was given */
     uint64_t heap_start;      /* spare memory, mapped read-write, zeroed */
     uint64_t heap_bytes;
@@ -137,6 +141,42 @@ struct hv_image_note {
      * the image (docs/abi.md, "Names and identity"). hv logs an info line
      * when this differs from the name it gives. */
     char name[32];
+};
+
+/* --- the health monitor (docs/abi.md, "Restarts and the health monitor") ---------
+ * hv logs each end of a guest: when, what (an exit or a fault), and what
+ * hv did about it (the guest's on_exit / on_fault policy in hv.cfg). A
+ * guest with hv.cfg `monitor = yes` reads any guest's log with
+ * HV_CALL_HEALTH_READ(guest_id, first, buf, n): entries first.. of that
+ * guest (0 is its first end; entries older than the last
+ * HV_HEALTH_LOG_ENTRIES are gone, and reading starts at the oldest kept),
+ * at most n and at most HV_HEALTH_LOG_ENTRIES per call, copied to buf;
+ * returns how many were copied (0: none from `first` on), -HV_EPERM
+ * without the privilege, -HV_ESRCH for a guest id hv never gave,
+ * -HV_EFAULT if buf is not writable guest memory (entries before the bad
+ * one may have been written). Guest ids are 0, 1, ... in start order. */
+#define HV_HEALTH_LOG_ENTRIES 12
+
+enum hv_health_event { HV_HEALTH_EXIT = 0, HV_HEALTH_FAULT = 1, HV_HEALTH_STOPPED = 2 };
+enum hv_health_action {
+    HV_HEALTH_STOP = 0,         /* the guest stays stopped */
+    HV_HEALTH_RESTART = 1,      /* rebuilt from its image */
+    HV_HEALTH_HALT = 2,         /* hv stopped every guest and ended the run */
+    HV_HEALTH_LIMIT_STOP = 3,   /* restart asked, max_restarts reached: stopped */
+    HV_HEALTH_RESTART_FAILED = 4, /* restart asked, could not be done: stopped */
+};
+
+struct hv_health_entry {
+    uint64_t time_ns;      /* system time of the end */
+    uint32_t guest_id;
+    uint32_t index;        /* 0 for the guest's first entry */
+    uint32_t event;        /* enum hv_health_event */
+    uint32_t action;       /* enum hv_health_action */
+    int64_t exit_status;   /* HV_CALL_EXIT's status; -1 for a fault */
+    uint32_t restarts;     /* the guest's restart count after the action */
+    uint32_t reserved;
+    char name[32];         /* the guest's name, NUL-terminated */
+    char reason[64];       /* hv's words for the end, NUL-terminated, cut */
 };
 
 /* Guest address-space layout. Images load in [HV_GUEST_IMAGE_MIN,

@@ -29,6 +29,11 @@ enum hv_virq {
                           * PS/2 keyboard): Ctrl-A n moves the focus to the next
                           * guest, Ctrl-A Ctrl-A sends a Ctrl-A */
     HV_VIRQ_NOTICE = 2,  /* hv notice: a peer guest ended (HV_CALL_EVTCHN_STATUS tells which port) */
+    HV_VIRQ_PEER_RESTARTED = 3, /* a guest this one had a port with (unbound for it, or
+                          * connected and closed when it ended) was restarted and runs
+                          * again: bind afresh (the old port stays HV_EVTCHN_CLOSED_PEER,
+                          * HV_CALL_EVTCHN_STATUS names the peer). On the vCPU that owns
+                          * the first such port, once per restart. */
     HV_VIRQ_COUNT
 };
 

@@ -43,7 +43,7 @@ static const char *const call_names[HV_CALL_COUNT] = {
     "user_space_destroy", "set_user_space", "mem_map", "mem_unmap", "mem_protect",
     "set_upcall", "evtchn_bind_virq", "evtchn_alloc_unbound", "evtchn_bind_peer",
     "evtchn_bind_ipi", "evtchn_send", "evtchn_close", "evtchn_unmask", "evtchn_status",
-    "block", "poll", "set_timer", "console_read",
+    "block", "poll", "set_timer", "console_read", "health_read",
 };
 
 /* The negated codes include/hv/abi.h documents. */

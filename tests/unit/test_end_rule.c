@@ -6,7 +6,7 @@
 static struct power_config cfg(uint16_t port, bool halt_on_failure, bool halt_at_end,
                                bool power_off_at_end)
 {
-    return (struct power_config){port, halt_on_failure, halt_at_end, power_off_at_end};
+    return (struct power_config){port, halt_on_failure, halt_at_end, power_off_at_end, false};
 }
 
 /* A real PC's ESP (no qemu_exit_port) with the defaults halts whatever the
@@ -50,6 +50,22 @@ static void power_off_when_asked(void)
     CHECK_EQ_U64(power_end_rule(&c, 1), POWER_END_POWER_OFF);
 }
 
+/* on_all_ended = restart reboots a good run (a failed one only when
+ * halt_on_failure = no); the QEMU runner's port and halt_at_end still win. */
+static void reboot_when_asked(void)
+{
+    struct power_config c = cfg(0, true, false, false);
+    c.reboot_at_end = true;
+    CHECK_EQ_U64(power_end_rule(&c, 0), POWER_END_REBOOT);
+    CHECK_EQ_U64(power_end_rule(&c, 1), POWER_END_HALT_FAILURE);
+    c.halt_on_failure = false;
+    CHECK_EQ_U64(power_end_rule(&c, 1), POWER_END_REBOOT);
+    c.qemu_exit_port = 0xf4;
+    CHECK_EQ_U64(power_end_rule(&c, 0), POWER_END_QEMU_EXIT);
+    c.halt_at_end = true;
+    CHECK_EQ_U64(power_end_rule(&c, 0), POWER_END_HALT_ASKED);
+}
+
 static void status_meanings(void)
 {
     CHECK_STR_EQ(power_status_meaning(0), "everything ended well");
@@ -67,6 +83,7 @@ int main(void)
     RUN_TEST(qemu_runner_exits);
     RUN_TEST(halt_at_end_wins);
     RUN_TEST(power_off_when_asked);
+    RUN_TEST(reboot_when_asked);
     RUN_TEST(status_meanings);
     return check_finish();
 }

@@ -19,6 +19,12 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     else
         masked_wakes++;
 }
+/* The guests evtchn_guest_restarted walks. */
+static struct guest *guest_list_head;
+struct guest *guest_list(void)
+{
+    return guest_list_head;
+}
 void *kmalloc(size_t size)
 {
     return calloc(1, size);
@@ -176,6 +182,50 @@ static void close_and_end_disconnect(void)
     done(&b);
 }
 
+/* A restarted guest's peers (a port closed when it ended, or one set aside
+ * for it) get HV_VIRQ_PEER_RESTARTED once each; a guest with no port
+ * naming it does not, nor the restarted guest itself. */
+static void restart_notifies_peers_once(void)
+{
+    static struct fake a, b, c, d;
+    make(&a, "a");
+    make(&b, "b");
+    make(&c, "c");
+    make(&d, "d");
+    a.g.next = &b.g;
+    b.g.next = &c.g;
+    c.g.next = &d.g;
+    guest_list_head = &a.g;
+    /* b connected to a (closed when a ends), c set a port aside for a
+     * twice (one notice all the same), d has only a port for b. */
+    int64_t pa = evtchn_alloc_unbound(&a.v[0], &b.g);
+    int64_t pb = evtchn_bind_peer(&b.v[1], &a.g, (uint64_t)pa);
+    int64_t pc1 = evtchn_alloc_unbound(&c.v[0], &a.g);
+    int64_t pc2 = evtchn_alloc_unbound(&c.v[0], &a.g);
+    int64_t pd = evtchn_alloc_unbound(&d.v[0], &b.g);
+    int64_t rb = evtchn_bind_virq(&b.v[1], HV_VIRQ_PEER_RESTARTED);
+    int64_t rc = evtchn_bind_virq(&c.v[0], HV_VIRQ_PEER_RESTARTED);
+    int64_t rd = evtchn_bind_virq(&d.v[0], HV_VIRQ_PEER_RESTARTED);
+    int64_t ra = evtchn_bind_virq(&a.v[0], HV_VIRQ_PEER_RESTARTED);
+    CHECK(pa >= 0 && pb >= 0 && pc1 >= 0 && pc2 >= 0 && pd >= 0);
+    CHECK(rb >= 0 && rc >= 0 && rd >= 0 && ra >= 0);
+    a.g.end = GUEST_FAULTED;
+    evtchn_guest_ended(&a.g);
+    CHECK(!pending(&b, (unsigned)rb)); /* ended is not restarted */
+    evtchn_free_table(&a.g);           /* its reaping */
+    a.g.end = GUEST_ALIVE;             /* running again */
+    evtchn_guest_restarted(&a.g);
+    CHECK(pending(&b, (unsigned)rb));
+    CHECK(pending(&c, (unsigned)rc));
+    CHECK(!pending(&d, (unsigned)rd));
+    CHECK(!a.g.evtchn); /* nothing of its own raised: its table is new */
+    guest_list_head = NULL;
+    done(&a);
+    done(&b);
+    done(&c);
+    done(&d);
+}
+
 static void bad_ports_and_exhaustion(void)
 {
     struct fake a;
@@ -256,6 +306,7 @@ int main(void)
     RUN_TEST(peers_connect_only_as_offered);
     RUN_TEST(close_and_end_disconnect);
     RUN_TEST(bad_ports_and_exhaustion);
+    RUN_TEST(restart_notifies_peers_once);
     RUN_TEST(out_of_range_never_reaches_index_zero);
     return check_finish();
 }

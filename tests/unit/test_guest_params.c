@@ -492,7 +492,7 @@ static void cfg_exact_messages(void)
                    "hv.cfg [guest hello.elf] memory = 0x10: must be at least 256 KiB");
     EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nfoo = 1\n",
                    "hv.cfg [guest hello.elf]: unknown key 'foo' (known: name, memory, "
-                   "stack, vcpus, enabled, weight, sha256)");
+                   "stack, vcpus, enabled, weight, sha256, on_exit, on_fault, max_restarts, monitor)");
     EXPECT_MESSAGE("hello.elf", 1 * MiB, NULL, "[guest hello.elf]\nvcpus = 2\nmemory = 1M\n",
                    "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1168 KiB "
                    "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 8 KiB start-info and shared pages)");
@@ -843,6 +843,39 @@ static void unknown_sections_argument_edges(void)
     CHECK_EQ_U64(unknown(long_cfg, NULL, 0, &r), 1);
 }
 
+/* The restart policy: defaults, every value, and what is refused. */
+static void restart_policy_keys(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL, NULL, p);
+    CHECK_EQ_U64(p.policy.on_exit, GUEST_ACTION_STOP);
+    CHECK_EQ_U64(p.policy.on_fault, GUEST_ACTION_STOP);
+    CHECK_EQ_U64(p.policy.max_restarts, GUEST_DEFAULT_MAX_RESTARTS);
+    CHECK_EQ_U64(p.policy.window_ms, GUEST_DEFAULT_RESTART_WINDOW_MS);
+    CHECK(!p.policy.monitor);
+    EXPECT_OK("hello.elf", 0, NULL,
+              "[guest hello.elf]\non_exit = restart\non_fault = halt\nmax_restarts = 3 within 2m\n"
+              "monitor = yes\n", p);
+    CHECK_EQ_U64(p.policy.on_exit, GUEST_ACTION_RESTART);
+    CHECK_EQ_U64(p.policy.on_fault, GUEST_ACTION_HALT);
+    CHECK_EQ_U64(p.policy.max_restarts, 3);
+    CHECK_EQ_U64(p.policy.window_ms, 120000);
+    CHECK(p.policy.monitor);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\nmax_restarts = 0\n", p);
+    CHECK_EQ_U64(p.policy.max_restarts, 0);
+    CHECK_EQ_U64(p.policy.window_ms, 0);
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\non_exit = reboot\n", "on_exit",
+                   "stop, restart or halt");
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\non_fault = Restart\n", "on_fault",
+                   "stop, restart or halt");
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nmax_restarts = 65\n",
+                   "max_restarts", "at most 64");
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nmax_restarts = 3 within 0s\n",
+                   "max_restarts", "N within T");
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\nmonitor = maybe\n", "monitor",
+                   "yes or no");
+}
+
 int main(void)
 {
     check_suite = "guest_params";
@@ -880,5 +913,6 @@ int main(void)
     RUN_TEST(unknown_sections_runs_and_empty_sections);
     RUN_TEST(unknown_sections_stop_at_syntax_errors);
     RUN_TEST(unknown_sections_argument_edges);
+    RUN_TEST(restart_policy_keys);
     return check_finish();
 }

@@ -89,6 +89,23 @@ static void accounting_tracks_class_sizes(void)
     CHECK_EQ_U64(pages_back, 2);
 }
 
+/* kmalloc_block_bytes says what bytes_in_use counts, for every size. */
+static void block_bytes_match_the_accounting(void)
+{
+    static const size_t sizes[] = {1, 63, 64, 65, 128, 129, 1000, 2047, 2048, 2049, 4096, 4097,
+                                   8192, 12289};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct kmalloc_heap h = heap();
+        void *p = kmalloc_from(&h, sizes[i]);
+        CHECK(p != NULL);
+        CHECK_EQ_U64(h.bytes_in_use, kmalloc_block_bytes(sizes[i]));
+        kfree_to(&h, p, sizes[i]);
+    }
+    CHECK_EQ_U64(kmalloc_block_bytes(0), 0);
+    CHECK_EQ_U64(kmalloc_block_bytes(65), 128);
+    CHECK_EQ_U64(kmalloc_block_bytes(2049), 4096);
+}
+
 static void zero_and_huge_sizes_refused(void)
 {
     struct kmalloc_heap h = heap();
@@ -112,6 +129,7 @@ int main(void)
     RUN_TEST(objects_are_zeroed_aligned_and_distinct);
     RUN_TEST(freed_objects_are_reused_and_rezeroed);
     RUN_TEST(accounting_tracks_class_sizes);
+    RUN_TEST(block_bytes_match_the_accounting);
     RUN_TEST(zero_and_huge_sizes_refused);
     RUN_TEST(exhaustion_returns_null);
     heap();

@@ -1,0 +1,120 @@
+#include "hv/guest/leak_check.h"
+
+#include "hv/console/input.h"
+#include "hv/console/log.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/console.h"
+#include "hv/guest/guest.h"
+#include "hv/mm/kmalloc.h"
+#include "hv/mm/mm.h"
+#include "hv/sched/sched_internal.h"
+#include "vcpu/fpu.h"
+#include "vcpu/trap_table.h"
+#include "vcpu/vcpu.h"
+
+#define DEBUG_LEAK_BYTES 64
+
+static uint64_t hv_own_bytes; /* kmalloc bytes in use before the first guest */
+static bool marked;
+static uint32_t ends_checked, differences;
+static bool debug_leak;
+static void *debug_leaked;
+
+void leak_check_mark(void)
+{
+    hv_own_bytes = kmalloc_bytes_in_use();
+    marked = true;
+}
+
+void leak_check_debug_leak(bool on)
+{
+    debug_leak = on;
+}
+
+/* kmalloc bytes the guest holds, from its state. */
+static uint64_t guest_held_bytes(const struct guest *g)
+{
+    uint64_t n = kmalloc_block_bytes(sizeof(*g));
+    if (g->kept)
+        n += kmalloc_block_bytes(sizeof(*g->kept));
+    if (g->health)
+        n += kmalloc_block_bytes(sizeof(*g->health));
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        const struct vcpu *v = g->vcpus[i];
+        if (!v)
+            continue;
+        n += kmalloc_block_bytes(sizeof(*v)) + kmalloc_block_bytes(fpu_area_size());
+        if (v->arch.traps)
+            n += kmalloc_block_bytes(sizeof(struct trap_table));
+    }
+    for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
+        if (g->user_spaces[h])
+            n += kmalloc_block_bytes(sizeof(struct pt_space));
+    if (g->evtchn)
+        n += kmalloc_block_bytes(HV_EVTCHN_PORTS * sizeof(struct evtchn));
+    return n + guest_console_held_bytes(g);
+}
+
+static void difference(const char *name, const char *what, uint64_t counted, uint64_t held)
+{
+    differences++;
+    log_error("leak check after guest %s's end: %s: hv counts %lu, the guests hold %lu (difference %ld)",
+              name, what, (unsigned long)counted, (unsigned long)held,
+              (long)(counted - held));
+}
+
+void leak_check_after_end(struct guest *g)
+{
+    if (!marked || g->end == GUEST_ALIVE)
+        return;
+    ends_checked++;
+    if (debug_leak && !debug_leaked) {
+        debug_leaked = kmalloc(DEBUG_LEAK_BYTES);
+        log_warn("debug: %d kmalloc bytes lost on purpose at guest %s's end "
+                 "(debug_leak_on_end = yes)", DEBUG_LEAK_BYTES, g->name);
+    }
+    /* Frames and page tables: all charged to its reservation. */
+    if (g->mem.used)
+        difference(g->name, "its frames and page tables still charged", g->mem.used, 0);
+    /* Event ports: its table is gone. */
+    if (g->evtchn)
+        difference(g->name, "its event-channel table", 1, 0);
+    /* A walk over the guests and their vCPUs and user-space slots only
+     * (not their 256 ports each: that would be a stretch of tens of
+     * thousands of instructions with 32 guests; evtchn_guest_ended closes
+     * the peers' ports, tests/unit/test_evtchn.c). */
+    uint64_t held = hv_own_bytes, listeners = 0, timers = 0;
+    for (const struct guest *o = guest_list(); o; o = o->next) {
+        held += guest_held_bytes(o);
+        if (o->end != GUEST_ALIVE)
+            continue;
+        for (uint32_t i = 0; i < o->vcpu_count; i++) {
+            const struct vcpu *v = o->vcpus[i];
+            listeners += v->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT;
+            timers += (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+        }
+    }
+    if (console_listeners != listeners)
+        difference(g->name, "console listeners", console_listeners, listeners);
+    if (vtimers_armed != timers)
+        difference(g->name, "armed timer deadlines", vtimers_armed, timers);
+    if (kmalloc_bytes_in_use() != held)
+        difference(g->name, "kmalloc bytes", kmalloc_bytes_in_use(), held);
+}
+
+void leak_check_report(void)
+{
+    if (!ends_checked)
+        return;
+    if (differences)
+        log_error("leak checks: %u guest end(s) checked, %u difference(s) (see above)",
+                  ends_checked, differences);
+    else
+        log_info("leak checks: %u guest end(s) checked, no difference", ends_checked);
+}
+
+void leak_check_release(void)
+{
+    kfree(debug_leaked, DEBUG_LEAK_BYTES);
+    debug_leaked = NULL;
+}

@@ -1,0 +1,219 @@
+#include "hv/guest/restart.h"
+
+#include "guest-loader/loader.h"
+#include "hv/console/log.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/console.h"
+#include "hv/guest/leak_check.h"
+#include "hv/mm/frame_alloc.h"
+#include "hv/sched/sched.h"
+#include "hv/time/time.h"
+#include "lib/fmt.h"
+#include "lib/nospec.h"
+#include "lib/string.h"
+#include "vcpu/vcpu.h"
+
+/* Bytes of the kept image hashed per step: ~70 instructions a byte as
+ * measured, so a step stays near 9 000 instructions, well inside
+ * hv_irq_off_max's 20 000 (docs/benchmarks.md); a 64 KiB image takes 512
+ * steps. */
+#define VERIFY_STEP_BYTES 128
+/* Stack and heap pages mapped per step: each is zeroed and mapped (~700
+ * instructions), as HV_CALL_MEM_MAP's fresh batch (include/hv/abi_cpu.h). */
+#define HEAP_STEP_PAGES HV_MEM_FRESH_BATCH_PAGES
+
+uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
+{
+    uint64_t now = time_now_ns();
+    uint32_t event = !policy ? HV_HEALTH_STOPPED
+                             : how == GUEST_EXITED ? HV_HEALTH_EXIT : HV_HEALTH_FAULT;
+    uint32_t action = HV_HEALTH_STOP;
+    if (policy) {
+        unsigned want = how == GUEST_EXITED ? g->policy.on_exit : g->policy.on_fault;
+        if (want == GUEST_ACTION_HALT)
+            action = HV_HEALTH_HALT;
+        else if (want == GUEST_ACTION_RESTART)
+            action = g->kept && guest_restart_allowed(&g->policy, &g->kept->history, now)
+                         ? HV_HEALTH_RESTART
+                         : HV_HEALTH_LIMIT_STOP;
+    }
+    if (action == HV_HEALTH_RESTART) {
+        guest_restart_record(&g->kept->history, now);
+        g->restarts = g->kept->history.count;
+        g->restart_stage = RESTART_REAPING;
+    }
+    /* A plain exit of a guest whose on_exit is stop is in the summary
+     * already; not logging it keeps HV_CALL_EXIT as cheap as before (no
+     * log to make: bench's hv_irq_off_max is an exit). */
+    if (!(event == HV_HEALTH_EXIT && action == HV_HEALTH_STOP))
+        health_log_add(g, now, event, g->exit_status, g->end_reason, action);
+    return action;
+}
+
+static void halt_everything(struct guest *g)
+{
+    char why[112];
+    fmt_format(why, sizeof(why), "stopped: guest %s halted hv (its %s = halt)", g->name,
+               g->end == GUEST_EXITED ? "on_exit" : "on_fault");
+    for (struct guest *o = guest_list(); o; o = o->next)
+        if (o != g)
+            guest_stop(o, why);
+}
+
+void restart_announce(struct guest *g, uint32_t action)
+{
+    const char *key = g->end == GUEST_EXITED ? "on_exit" : "on_fault";
+    switch (action) {
+    case HV_HEALTH_RESTART:
+        if (g->policy.window_ms)
+            log_info("guest %s: %s = restart: restart %u (at most %u within %lu ms)", g->name,
+                     key, g->restarts, g->policy.max_restarts,
+                     (unsigned long)g->policy.window_ms);
+        else
+            log_info("guest %s: %s = restart: restart %u (at most %u)", g->name, key,
+                     g->restarts, g->policy.max_restarts);
+        break;
+    case HV_HEALTH_LIMIT_STOP:
+        log_error("guest %s: %s = restart, but max_restarts (%u%s) is reached: it stays "
+                  "stopped", g->name, key, g->policy.max_restarts,
+                  g->policy.window_ms ? " within the window" : "");
+        break;
+    case HV_HEALTH_HALT:
+        log_error("guest %s: %s = halt: hv stops every guest and ends the run", g->name, key);
+        halt_everything(g);
+        break;
+    default:
+        break;
+    }
+}
+
+void restart_reaped(struct guest *g)
+{
+    /* Every frame and page table of its last life is back in its
+     * reservation, which is still whole: the next life gets all of it. */
+    if (g->mem.used || frame_reservation_left(&g->mem) != g->memory_bytes / 4096)
+        log_error("guest %s: leak: %lu frame(s) still charged after its memory was freed "
+                  "for a restart (%lu of %lu left)", g->name, (unsigned long)g->mem.used,
+                  (unsigned long)frame_reservation_left(&g->mem),
+                  (unsigned long)(g->memory_bytes / 4096));
+    leak_check_after_end(g);
+    sha256_init(&g->kept->check);
+    g->kept->checked = 0;
+    g->restart_stage = RESTART_VERIFYING;
+}
+
+void restart_abandon(struct guest *g, const char *why)
+{
+    if (g->restart_stage == RESTART_NONE)
+        return;
+    g->restart_stage = RESTART_NONE;
+    guest_restart_gave_up();
+    guest_console_flush(g);
+    fmt_format(g->end_reason, sizeof(g->end_reason), "%s", why);
+    health_log_add(g, time_now_ns(), HV_HEALTH_STOPPED, g->exit_status, why,
+                   HV_HEALTH_RESTART_FAILED);
+    log_error("guest %s: not restarted: %s", g->name, why);
+    /* The reaper goes on from where it is and ends the reservation. */
+}
+
+static bool verify_step(struct guest *g)
+{
+    struct guest_kept_image *k = g->kept;
+    uint64_t n = k->size - k->checked;
+    if (n > VERIFY_STEP_BYTES)
+        n = VERIFY_STEP_BYTES;
+    sha256_update(&k->check, k->file + k->checked, n);
+    k->checked += n;
+    if (k->checked < k->size)
+        return false;
+    uint8_t digest[SHA256_BYTES];
+    sha256_final(&k->check, digest);
+    if (memcmp(digest, k->sha256, SHA256_BYTES) != 0) {
+        restart_abandon(g, "restart refused: its image changed since it was loaded "
+                           "(SHA-256 differs)");
+        return false;
+    }
+    g->kept->load_begun = false;
+    g->restart_stage = RESTART_LOADING;
+    return false;
+}
+
+static bool load_step(struct guest *g)
+{
+    char why[160], reason[112];
+    bool done = false;
+    bool ok;
+    if (!g->kept->load_begun) {
+        g->kept->load_begun = true;
+        ok = loader_rebuild_begin(g, why, sizeof(why));
+    } else {
+        ok = loader_rebuild_segments_step(g, &done, why, sizeof(why));
+    }
+    if (!ok) {
+        fmt_format(reason, sizeof(reason), "restart failed: %s", why);
+        restart_abandon(g, reason);
+        return false;
+    }
+    if (done)
+        g->restart_stage = RESTART_BUILDING;
+    return false;
+}
+
+static void running_again(struct guest *g)
+{
+    g->end = GUEST_ALIVE;
+    g->exit_status = 0;
+    g->end_reason[0] = '\0';
+    g->restart_stage = RESTART_NONE;
+    g->vcpus_alive = g->vcpu_count;
+    guest_restart_reaped();
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        sched_add(g->vcpus[i]);
+    log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,
+             g->restarts);
+    evtchn_guest_restarted(g);
+}
+
+static bool map_step(struct guest *g)
+{
+    struct guest_kept_image *k = g->kept;
+    if (k->later_next < k->later_count) {
+        const struct guest_later_map *m =
+            &k->later[array_index_nospec(k->later_next, GUEST_KEPT_LATER_MAX)];
+        uint64_t left = m->bytes - k->later_done;
+        uint64_t bytes = left < HEAP_STEP_PAGES * 4096ULL ? left : HEAP_STEP_PAGES * 4096ULL;
+        if (guest_map_zeroed(g, m->va + k->later_done, bytes, m->flags) != 0) {
+            restart_abandon(g, "restart failed: its stacks or heap could not be mapped");
+            return false;
+        }
+        k->later_done += bytes;
+        if (k->later_done == m->bytes) {
+            k->later_next++;
+            k->later_done = 0;
+        }
+        return false;
+    }
+    running_again(g);
+    return true;
+}
+
+bool restart_step(struct guest *g)
+{
+    if (g->restart_stage == RESTART_VERIFYING)
+        return verify_step(g);
+    if (g->restart_stage == RESTART_LOADING)
+        return load_step(g);
+    if (g->restart_stage == RESTART_MAPPING)
+        return map_step(g);
+    char why[160];
+    g->kept->later_count = g->kept->later_next = 0;
+    g->kept->later_pages = g->kept->later_done = 0;
+    if (!loader_rebuild(g, why, sizeof(why))) {
+        char reason[112];
+        fmt_format(reason, sizeof(reason), "restart failed: %s", why);
+        restart_abandon(g, reason);
+        return false;
+    }
+    g->restart_stage = RESTART_MAPPING;
+    return false;
+}

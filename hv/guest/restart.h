@@ -1,0 +1,28 @@
+/* Restarts (docs/design.md, "Restarts and the health monitor"): what a
+ * guest's end leads to under its policy, and the bounded steps that bring
+ * a restarted guest back from the image hv kept. Called by hv/guest/guest.c
+ * only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/guest/guest.h"
+
+/* At the guest's end (guest.c, before its vCPUs are marked dead): decides
+ * the action (HV_HEALTH_*), logs it in the health log, and for a restart
+ * records it and starts the stages. `policy` false: hv stopped the guest,
+ * no restart. */
+uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy);
+/* After the end's own log line: says what follows; a halt stops every
+ * other guest here. */
+void restart_announce(struct guest *g, uint32_t action);
+/* Its memory is back but for the reservation: checks the reservation is
+ * whole (an error line otherwise) and starts hashing the image again. */
+void restart_reaped(struct guest *g);
+/* One bounded step of the verify and build stages; true once the guest
+ * runs again. */
+bool restart_step(struct guest *g);
+/* Gives a pending restart up (hv stops the guest, or the restart cannot be
+ * made): the guest ends for good and is reaped as any other. */
+void restart_abandon(struct guest *g, const char *why);
