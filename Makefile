@@ -139,7 +139,7 @@ $(BUILD)/efi/%.S.o: %.S
 $(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 
 $(BUILD)/hv.so: $(EFI_OBJS)
-	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs -T $(EFI_LIB)/elf_x86_64_efi.lds \
 		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lgnuefi
 
 # Only what runs goes into the PE file: no COFF symbol table (gdb reads

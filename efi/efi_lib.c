@@ -100,26 +100,34 @@ EFI_MEMORY_DESCRIPTOR *LibMemoryMap(OUT UINTN *NoEntries, OUT UINTN *MapKey,
     return NULL;
 }
 
-/* Print: the conversions the stub's messages use. %u, %x and %d take 32
- * bits and %lu, %lx, %ld 64, as in gnu-efi; %s is a CHAR16 string, %a a
- * CHAR8 one, %r an EFI_STATUS (in hex: the messages are for a person with
- * the UEFI specification at hand). Output goes out in chunks through the
- * console's OutputString. */
+/* Print and VSPrint: the conversions the stub's messages use. %u, %x and
+ * %d take 32 bits and %lu, %lx, %ld 64, as in gnu-efi; %s is a CHAR16
+ * string, %a a CHAR8 one, %r an EFI_STATUS (in hex: the messages are for a
+ * person with the UEFI specification at hand). Print's output goes out in
+ * chunks through the console's OutputString; VSPrint's into a buffer,
+ * cut to fit and always NUL-terminated. */
 struct out {
     CHAR16 buf[128];
     UINTN n, total;
+    CHAR16 *str;  /* VSPrint's buffer, or NULL for the console */
+    UINTN str_max; /* characters it holds, the NUL included */
 };
 
 static void flush(struct out *o)
 {
     o->buf[o->n] = 0;
-    if (o->n && ST && ST->ConOut)
+    if (!o->str && o->n && ST && ST->ConOut)
         uefi_call_wrapper(ST->ConOut->OutputString, 2, ST->ConOut, o->buf);
     o->n = 0;
 }
 
 static void put(struct out *o, CHAR16 c)
 {
+    if (o->str) {
+        if (o->total + 1 < o->str_max)
+            o->str[o->total++] = c;
+        return;
+    }
     if (o->n == sizeof(o->buf) / sizeof(o->buf[0]) - 1)
         flush(o);
     o->buf[o->n++] = c;
@@ -140,14 +148,11 @@ static void put_number(struct out *o, UINT64 v, unsigned base, bool negative)
         put(o, (CHAR16)digits[--n]);
 }
 
-UINTN Print(IN CONST CHAR16 *fmt, ...)
+static void format(struct out *o, const CHAR16 *fmt, va_list ap)
 {
-    struct out o = {.n = 0, .total = 0};
-    va_list ap;
-    va_start(ap, fmt);
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
-            put(&o, *fmt);
+            put(o, *fmt);
             continue;
         }
         bool wide = false;
@@ -157,46 +162,67 @@ UINTN Print(IN CONST CHAR16 *fmt, ...)
         }
         switch (*++fmt) {
         case 'u':
-            put_number(&o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 10, false);
+            put_number(o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 10, false);
             break;
         case 'd': {
             INT64 v = wide ? va_arg(ap, INT64) : va_arg(ap, INT32);
-            put_number(&o, v < 0 ? 0 - (UINT64)v : (UINT64)v, 10, v < 0);
+            put_number(o, v < 0 ? 0 - (UINT64)v : (UINT64)v, 10, v < 0);
             break;
         }
         case 'x':
-            put_number(&o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 16, false);
+            put_number(o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 16, false);
             break;
         case 'r':
-            put(&o, '0');
-            put(&o, 'x');
-            put_number(&o, va_arg(ap, EFI_STATUS), 16, false);
+            put(o, '0');
+            put(o, 'x');
+            put_number(o, va_arg(ap, EFI_STATUS), 16, false);
             break;
         case 's': {
             const CHAR16 *s = va_arg(ap, const CHAR16 *);
             while (s && *s)
-                put(&o, *s++);
+                put(o, *s++);
             break;
         }
         case 'a': {
             const CHAR8 *s = va_arg(ap, const CHAR8 *);
             while (s && *s)
-                put(&o, *s++);
+                put(o, *s++);
             break;
         }
         case '%':
-            put(&o, '%');
+            put(o, '%');
             break;
         case 0:
             fmt--; /* a '%' at the end: print it, stop at the NUL */
-            put(&o, '%');
+            put(o, '%');
             break;
         default:
-            put(&o, '%');
-            put(&o, *fmt);
+            put(o, '%');
+            put(o, *fmt);
         }
     }
+}
+
+UINTN Print(IN CONST CHAR16 *fmt, ...)
+{
+    struct out o = {.n = 0, .total = 0, .str = NULL};
+    va_list ap;
+    va_start(ap, fmt);
+    format(&o, fmt, ap);
     va_end(ap);
     flush(&o);
+    return o.total;
+}
+
+/* gnu-efi's VSPrint (a macro for this name): str_size is in bytes. Returns
+ * the characters stored, the NUL not counted. */
+UINTN UnicodeVSPrint(OUT CHAR16 *str, IN UINTN str_size, IN CONST CHAR16 *fmt, va_list ap)
+{
+    UINTN max = str_size / sizeof(CHAR16);
+    if (!str || !max)
+        return 0;
+    struct out o = {.n = 0, .total = 0, .str = str, .str_max = max};
+    format(&o, fmt, ap);
+    str[o.total] = 0;
     return o.total;
 }

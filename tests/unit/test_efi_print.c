@@ -86,11 +86,53 @@ static void guids(void)
     CHECK(CompareGuid(&gEfiLoadedImageProtocolGuid, &gEfiPciIoProtocolGuid) != 0);
 }
 
+static UINTN vsprint(CHAR16 *buf, UINTN bytes, const CHAR16 *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    UINTN n = VSPrint(buf, bytes, (CHAR16 *)fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static bool wide_is(const CHAR16 *w, const char *a)
+{
+    size_t i = 0;
+    for (; a[i]; i++)
+        if (w[i] != (CHAR16)a[i])
+            return false;
+    return w[i] == 0;
+}
+
+/* efi/notes.c formats the stub's report lines with VSPrint: the same
+ * conversions into a buffer, cut to fit and NUL-terminated, nothing sent
+ * to the console. */
+static void vsprint_into_a_buffer(void)
+{
+    InitializeLib(NULL, &system_table);
+    CHAR16 buf[32];
+    for (size_t i = 0; i < 32; i++)
+        buf[i] = 0xcccc;
+    CHECK_EQ_U64(vsprint(buf, sizeof(buf), L"read %a: %u bytes at 0x%lx", (CHAR8 *)"x.elf", 42u,
+                         0x1000ull), 30);
+    CHECK(wide_is(buf, "read x.elf: 42 bytes at 0x1000"));
+    CHECK_EQ_U64(calls, 0);
+    for (size_t i = 0; i < 32; i++)
+        buf[i] = 0xcccc;
+    CHECK_EQ_U64(vsprint(buf, 8 * sizeof(CHAR16), L"%s and more", L"truncated"), 7);
+    CHECK(wide_is(buf, "truncat"));
+    CHECK(buf[8] == 0xcccc); /* nothing past the size given */
+    CHECK_EQ_U64(vsprint(buf, sizeof(CHAR16), L"abc"), 0);
+    CHECK(buf[0] == 0);
+    CHECK_EQ_U64(vsprint(buf, 0, L"abc"), 0);
+}
+
 int main(void)
 {
     check_suite = "efi_print";
     RUN_TEST(conversions);
     RUN_TEST(long_output_in_chunks);
     RUN_TEST(guids);
+    RUN_TEST(vsprint_into_a_buffer);
     return check_finish();
 }
