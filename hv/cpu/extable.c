@@ -5,15 +5,15 @@
 #include "hv/cpu/x86.h"
 #include "include/hv/abi.h"
 
+_Static_assert(VEC_PF == 14 && HV_GUEST_LOWER_HALF_END == 0x0000800000000000ULL,
+               "extable_fault_on_guest's constants");
+
 extern const struct extable_entry __extable_start[], __extable_end[];
 
 bool extable_fixup(struct trap_frame *f, uint64_t cr2)
 {
-    /* A #PF on hv's own side of a copy (the upper half) is a bug in hv,
-     * whatever the instruction: only a guest address is the guest's to
-     * get wrong. A #GP carries no address; the copies' range checks keep
-     * non-canonical guest addresses out, so one there is fixed up too. */
-    if (f->vector == VEC_PF ? cr2 >= HV_GUEST_LOWER_HALF_END : f->vector != VEC_GP)
+    /* Only a guest address is the guest's to get wrong (extable.h). */
+    if (!extable_fault_on_guest(f->vector, cr2))
         return false;
     uint64_t fixup = extable_search(__extable_start, __extable_end, f->rip);
     if (!fixup)

@@ -120,8 +120,7 @@ void trap_dispatch(struct trap_frame *f)
          * exception anywhere else is a hypervisor bug. Neither is the
          * guest's fault to deliver or count. */
         if (f->vector < 32) {
-            if ((f->vector == VEC_PF || f->vector == VEC_GP) &&
-                extable_fixup(f, f->vector == VEC_PF ? read_cr2() : 0))
+            if (f->vector == VEC_PF && extable_fixup(f, read_cr2()))
                 return;
             panic_trap(f);
         }
