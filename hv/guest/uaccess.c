@@ -57,8 +57,9 @@ static bool range_ok(uint64_t va, size_t n)
 }
 
 /* The guest address a direct access may use after range_ok: the same, or
- * 0 (never mapped) on a path that mispredicted the check (Spectre v1),
- * so hv's own memory is not even read speculatively. Only the start needs
+ * 0 on a path that mispredicted the check (Spectre v1): at worst the
+ * guest's own page 0 (MEM_MAP allows one), never hv's memory, not even
+ * speculatively. Only the start needs
  * it: from the lower half a copy reaches the upper half only through the
  * non-canonical hole, where every access faults. */
 static uint64_t guest_va_nospec(uint64_t va)
