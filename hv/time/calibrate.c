@@ -62,30 +62,82 @@ static bool measure(const struct refclock *ref, uint64_t *tsc_ticks, uint64_t *l
     return *tsc_ticks > 0 && *lapic_ticks > 0 && l1 != 0;
 }
 
-static bool wait_tsc(uint64_t tsc_hz, uint64_t ns)
+/* The window opened by calibrate_begin: boot does other work (the screen)
+ * inside it instead of spinning for it. Boot CPU, once. */
+static struct {
+    uint64_t tsc_hz;         /* from CPUID, or 0: measure it */
+    const char *tsc_source;
+    const struct refclock *ref; /* the stopwatch's clock, or NULL */
+    struct refclock_stopwatch sw;
+    uint64_t tsc0;
+    uint32_t lapic0;
+} window;
+
+void calibrate_begin(const struct acpi_info *acpi)
 {
-    uint64_t end = rdtsc() + muldiv64(ns, tsc_hz, 1000000000ULL);
-    while (rdtsc() < end)
-        cpu_relax();
-    return true;
+    window.tsc_hz = tsc_hz_from_cpuid(&window.tsc_source);
+    window.ref = NULL;
+    if (!window.tsc_hz) {
+        const struct refclock *ref = refclock_pick(acpi);
+        if (ref && refclock_stopwatch_start(ref, &window.sw))
+            window.ref = ref;
+    }
+    lapic_timer_free_run();
+    window.lapic0 = lapic_read(LAPIC_REG_TIMER_CURRENT);
+    window.tsc0 = rdtsc();
 }
 
-bool calibrate(const struct acpi_info *acpi, struct calibration *out)
+/* The TSC is exact: it is the reference for the APIC timer. */
+static bool end_on_exact_tsc(struct calibration *out)
+{
+    uint64_t end = window.tsc0 + muldiv64(WINDOW_NS, window.tsc_hz, 1000000000ULL);
+    while (rdtsc() < end)
+        cpu_relax();
+    uint64_t t1 = rdtsc();
+    uint32_t l1 = lapic_read(LAPIC_REG_TIMER_CURRENT);
+    lapic_write(LAPIC_REG_TIMER_INIT, 0);
+    out->tsc_hz = window.tsc_hz;
+    out->tsc_source = window.tsc_source;
+    out->lapic_hz = muldiv64(window.lapic0 - l1, window.tsc_hz, t1 - window.tsc0);
+    out->lapic_source = "the TSC";
+    return out->lapic_hz != 0;
+}
+
+/* The stopwatch's clock: the window is whatever boot spent since the
+ * start, at least WINDOW_NS, measured exactly in the clock's ticks. */
+static bool end_on_stopwatch(struct calibration *out)
+{
+    uint64_t ref_ticks, ref_hz;
+    if (!refclock_stopwatch_wait(&window.sw, WINDOW_NS, &ref_ticks, &ref_hz))
+        return false;
+    uint64_t t1 = rdtsc();
+    uint32_t l1 = lapic_read(LAPIC_REG_TIMER_CURRENT);
+    lapic_write(LAPIC_REG_TIMER_INIT, 0);
+    /* The APIC timer counts down from 2^32 - 1: at 0 it ran out and its
+     * count says nothing. */
+    if (t1 <= window.tsc0 || l1 == 0 || l1 >= window.lapic0)
+        return false;
+    out->tsc_hz = muldiv64(t1 - window.tsc0, ref_hz, ref_ticks);
+    out->lapic_hz = muldiv64(window.lapic0 - l1, ref_hz, ref_ticks);
+    out->tsc_source = out->lapic_source = window.ref->name;
+    return out->tsc_hz && out->lapic_hz;
+}
+
+bool calibrate_end(const struct acpi_info *acpi, struct calibration *out)
 {
     uint64_t tsc_ticks, lapic_ticks;
-    out->tsc_hz = tsc_hz_from_cpuid(&out->tsc_source);
-    if (out->tsc_hz) {
-        /* The TSC is exact: it is the reference for the APIC timer. */
-        lapic_timer_free_run();
-        uint32_t l0 = lapic_read(LAPIC_REG_TIMER_CURRENT);
-        wait_tsc(out->tsc_hz, WINDOW_NS);
-        uint32_t l1 = lapic_read(LAPIC_REG_TIMER_CURRENT);
-        lapic_write(LAPIC_REG_TIMER_INIT, 0);
-        out->lapic_hz = muldiv64(l0 - l1, 1000000000ULL, WINDOW_NS);
-        out->lapic_source = "the TSC";
-        return out->lapic_hz != 0;
+    if (window.tsc_hz)
+        return end_on_exact_tsc(out);
+    const struct refclock *ref = refclock_pick(acpi);
+    if (window.ref) {
+        if (end_on_stopwatch(out))
+            return true;
+        log_warn("time: the %s does not advance; trying the next reference", window.ref->name);
+        ref = refclock_next(acpi, window.ref);
     }
-    for (const struct refclock *ref = refclock_pick(acpi); ref; ref = refclock_next(acpi, ref)) {
+    /* No stopwatch (the PIT only times waits) or it failed: a window of
+     * its own on each remaining clock. */
+    for (; ref; ref = refclock_next(acpi, ref)) {
         if (!measure(ref, &tsc_ticks, &lapic_ticks)) {
             log_warn("time: the %s does not advance; trying the next reference", ref->name);
             continue;

@@ -12,6 +12,10 @@ struct calibration {
     const char *lapic_source;
 };
 
-/* Needs the local APIC enabled (lapic_init). Returns false if no reference
- * clock could be used. */
-bool calibrate(const struct acpi_info *acpi, struct calibration *out);
+/* Opens the measuring window: the TSC, the APIC timer and a reference
+ * clock start counting, and boot does other work until calibrate_end, which
+ * waits only for what is left of the window (5 ms). Needs the local APIC
+ * enabled (lapic_init). */
+void calibrate_begin(const struct acpi_info *acpi);
+/* Closes the window. Returns false if no reference clock could be used. */
+bool calibrate_end(const struct acpi_info *acpi, struct calibration *out);

@@ -163,11 +163,16 @@ void time_fill_info(struct hv_time_info *t)
     t->version++;
 }
 
-void time_init(const struct acpi_info *acpi, const struct handoff *h)
+void time_calibration_begin(const struct acpi_info *acpi)
 {
     if (!lapic_init(acpi->have_madt ? acpi->lapic_phys : 0))
         panic("time: no usable local APIC");
-    if (!calibrate(acpi, &cal))
+    calibrate_begin(acpi);
+}
+
+void time_init(const struct acpi_info *acpi, const struct handoff *h)
+{
+    if (!calibrate_end(acpi, &cal))
         panic("time: no reference clock to calibrate the TSC against");
     /* Time zero is the stub's entry, so boot costs show in timestamps. */
     tsc_at_boot = h->boot_tsc;

@@ -24,25 +24,33 @@ static uint64_t pm_mask;
 #define PM_TIMER_HZ 3579545ULL
 #define PIT_HZ 1193182ULL
 
-/* Waits until a free-running counter of `mask` width advanced `ticks`. */
-static bool wait_counter(uint64_t (*read)(void), uint64_t mask, uint64_t ticks)
+/* Reads `read` until the counter advanced to `*elapsed >= ticks`, counting
+ * from `*last`; false if it stopped moving. */
+static bool advance_until(uint64_t (*read)(void), uint64_t mask, uint64_t *last,
+                          uint64_t *elapsed, uint64_t ticks)
 {
-    uint64_t start = read(), last = start, elapsed = 0;
     unsigned unchanged = 0;
-    while (elapsed < ticks) {
+    while (*elapsed < ticks) {
         uint64_t now = read();
-        if (now == last) {
+        if (now == *last) {
             if (++unchanged == STUCK_READS)
                 return false;
         } else {
             unchanged = 0;
             /* Accumulate per step so a narrow counter may wrap many times. */
-            elapsed += (now - last) & mask;
-            last = now;
+            *elapsed += (now - *last) & mask;
+            *last = now;
         }
         cpu_relax();
     }
     return true;
+}
+
+/* Waits until a free-running counter of `mask` width advanced `ticks`. */
+static bool wait_counter(uint64_t (*read)(void), uint64_t mask, uint64_t ticks)
+{
+    uint64_t last = read(), elapsed = 0;
+    return advance_until(read, mask, &last, &elapsed, ticks);
 }
 
 static uint64_t hpet_read(void)
@@ -88,10 +96,48 @@ static bool pit_wait_ns(uint64_t ns)
 }
 
 static const struct refclock clocks[] = {
-    {"HPET", hpet_wait_ns},
-    {"ACPI PM timer", pm_wait_ns},
-    {"PIT", pit_wait_ns},
+    {"HPET", hpet_wait_ns, hpet_read},
+    {"ACPI PM timer", pm_wait_ns, pm_read},
+    {"PIT", pit_wait_ns, NULL},
 };
+
+/* The width and rate of a readable clock's counter (set up by available). */
+static void counter_shape(const struct refclock *ref, uint64_t *mask, uint64_t *hz)
+{
+    if (ref == &clocks[0]) {
+        *mask = hpet_mask;
+        *hz = hpet_hz;
+    } else {
+        *mask = pm_mask;
+        *hz = PM_TIMER_HZ;
+    }
+}
+
+bool refclock_stopwatch_start(const struct refclock *ref, struct refclock_stopwatch *sw)
+{
+    if (!ref->read)
+        return false;
+    sw->ref = ref;
+    sw->last = ref->read();
+    sw->elapsed = 0;
+    return true;
+}
+
+bool refclock_stopwatch_wait(struct refclock_stopwatch *sw, uint64_t ns, uint64_t *ticks,
+                             uint64_t *hz)
+{
+    uint64_t mask;
+    counter_shape(sw->ref, &mask, hz);
+    /* At least one read: the time already spent counts. */
+    uint64_t now = sw->ref->read();
+    sw->elapsed += (now - sw->last) & mask;
+    sw->last = now;
+    if (!advance_until(sw->ref->read, mask, &sw->last, &sw->elapsed,
+                       muldiv64(ns, *hz, 1000000000ULL)))
+        return false;
+    *ticks = sw->elapsed;
+    return *ticks > 0;
+}
 
 static bool hpet_setup(const struct acpi_info *acpi)
 {

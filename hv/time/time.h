@@ -8,6 +8,9 @@
 #include "hv/acpi/acpi.h"
 #include "hv/handoff.h"
 
+/* Starts the local APIC and the calibration window, which stays open while
+ * boot sets up the screen: time_init closes it. */
+void time_calibration_begin(const struct acpi_info *acpi);
 void time_init(const struct acpi_info *acpi, const struct handoff *h);
 
 struct hv_time_info;
