@@ -32,6 +32,7 @@
 #include "hv/version.h"
 #include "lib/bench_work.h"
 #include "vcpu/fpu.h"
+#include "vcpu/iret_fast.h"
 #include "vcpu/syscall.h"
 
 static struct acpi_info acpi;
@@ -271,6 +272,10 @@ void hv_main(struct handoff *h)
     syscall_init();
     if (settings.debug_syscall_breakpoint)
         debug_syscall_breakpoint();
+    if (settings.debug_slow_iret) {
+        iret_fast_off = 1;
+        log_info("debug: every HV_CALL_IRET takes the C path (debug_slow_iret)");
+    }
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
     bool all_hashes = settings.log_image_hashes < 0 ? h->secure_boot : settings.log_image_hashes;
     loader_log_image_hashes(all_hashes);

@@ -107,6 +107,18 @@ bool deliver_fetch_failed(struct vcpu *v, const struct trap_frame *f, uint64_t c
     return true;
 }
 
+const struct pt_space *iret_user_space(struct vcpu *v)
+{
+    if (v->arch.user_space == HV_SPACE_KERNEL)
+        return NULL;
+    return guest_space(v->guest, v->arch.user_space);
+}
+
+void iret_enter_user(struct vcpu *v, const struct pt_space *user_space)
+{
+    enter_mode(v, true, user_space);
+}
+
 int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
@@ -120,8 +132,7 @@ int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
         fr.rip >= HV_GUEST_LOWER_HALF_END || fr.rsp >= HV_GUEST_LOWER_HALF_END)
         return -HV_EINVAL;
     const struct pt_space *user_space = NULL;
-    if (to_user && (v->arch.user_space == HV_SPACE_KERNEL ||
-                    !(user_space = guest_space(g, v->arch.user_space))))
+    if (to_user && !(user_space = iret_user_space(v)))
         return -HV_EINVAL;
     g->shared->vcpu[v->id].upcall_mask = (fr.rflags & RFLAGS_IF) ? 0 : 1;
     f->rcx = fr.rcx;
@@ -137,6 +148,6 @@ int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f)
     f->vector = VEC_GUEST_BOUNCE; /* rcx and r11 are the frame's: iretq */
     v->arch.delivery.rip = 0;     /* the handler ran */
     if (to_user)
-        enter_mode(v, true, user_space);
+        iret_enter_user(v, user_space);
     return (int64_t)fr.rax;
 }

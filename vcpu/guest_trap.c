@@ -1,10 +1,12 @@
 #include "vcpu/guest_trap.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
+#include "hv/sched/sched_return.h"
 #include "lib/fmt.h"
 #include "vcpu/deliver.h"
 #include "vcpu/smap_quirk.h"
@@ -83,8 +85,9 @@ static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct tra
     guest_end(v->guest, GUEST_FAULTED, -1, reason);
 }
 
-/* f->vector < 32 (trap_dispatch). */
-void guest_exception(struct vcpu *v, struct trap_frame *f)
+/* f->vector < 32. Inline in both of its entries. */
+static inline __attribute__((always_inline)) void exception_from_guest(struct vcpu *v,
+                                                                       struct trap_frame *f)
 {
     unsigned vector = (unsigned)f->vector;
     uint64_t cr2 = 0;
@@ -122,4 +125,24 @@ void guest_exception(struct vcpu *v, struct trap_frame *f)
         return;
     }
     unhandled(v, f, cr2);
+}
+
+/* From trap_dispatch (#DB from a guest, and every exception while make
+ * bench times interrupts-off stretches). */
+void guest_exception(struct vcpu *v, struct trap_frame *f)
+{
+    exception_from_guest(v, f);
+}
+
+_Static_assert(__builtin_offsetof(struct trap_frame, vector) == 15 * 8, "FRAME_VECTOR in isr.S");
+
+void guest_exception_entry(struct trap_frame *f)
+{
+    struct percpu *cpu = this_cpu();
+    /* As trap_dispatch: every entry clears AC (isr.S); were it set here,
+     * SMAP would be off for all hv does on this path. */
+    if (read_rflags() & RFLAGS_AC)
+        cpu->entry.ac_on_entry++;
+    exception_from_guest(cpu->current, f);
+    sched_return_inline(f);
 }

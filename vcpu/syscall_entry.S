@@ -13,14 +13,14 @@
  * needs no fence. Page-table isolation and register clearing take a copy
  * of the path off the straight line (hv/cpu/entry_flags.h); like isr.S,
  * this is in the pages isolation maps into guests' tables. */
+#include "hv/cpu/extable.h"
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/frame_asm.h"
 #include "hv/cpu/percpu.h"
+#include "hv/cpu/smap_asm.h"
+#include "vcpu/iret_fast.h"
 
 #define VEC_SYSCALL 0x100
-/* struct trap_frame: the offsets the exit reads. */
-#define FRAME_VECTOR (15 * 8)
-#define FRAME_RIP (17 * 8)
 /* Highest RIP sysret may return to: below the last page of the lower half,
  * which guests never map. A non-canonical RIP would fault in ring 0 on
  * Intel CPUs with the guest's RSP (CVE-2012-0217); iretq handles it safely. */
@@ -56,6 +56,8 @@ syscall_frame_built:
     mov %rsp, %rdi
     cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
     jne measured_hypercall
+    cmpq $HV_CALL_IRET_NR, FRAME_RAX(%rsp)
+    je iret_fast
     call hypercall_entry
 hypercall_done:
     /* sysret only for a frame that is still syscall's as C left it (a
@@ -78,6 +80,144 @@ hypercall_done:
 measured_hypercall:
     call irqoff_hypercall_entry
     jmp hypercall_done
+
+/* HV_CALL_IRET from guest kernel mode, the return of every handler and
+ * upcall: vcpu_iret's work (vcpu/deliver.c) without the C path's layers.
+ * It takes only a frame vcpu_iret would take and a return with nothing
+ * else to do; anything else goes to the C path (iret_slow) before a
+ * single effect, and the C path decides: any check failing (the C path
+ * gives the error), events waiting that the unmasking would deliver, a
+ * decision or timer due, iret_fast_off set. The frame is read once,
+ * field by field, through the exception table: a #PF on it is the C
+ * path's -HV_EFAULT (iret_frame_unreadable). Every register is free (the
+ * frame holds the guest's) and trap_return reloads every one. */
+iret_fast:
+    mov %gs:PERCPU_CURRENT, %rbx        /* v */
+    cmpb $0, VCPU_USER_MODE(%rbx)       /* user mode: a system call to bounce */
+    jne hypercall_in_c
+    cmpb $0, iret_fast_off(%rip)
+    jne iret_slow
+    /* sched_return_inline's "anything to do?" but the upcall (below). */
+    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    jne iret_slow
+    cmpl $0, VCPU_STATE(%rbx)           /* VCPU_RUNNING */
+    jne iret_slow
+    cmpb $0, sched_slice_cut(%rip)
+    jne iret_slow
+    /* The frame in the lower half, whole (range_ok), its address clamped
+     * against a mispredicted check (guest_va_nospec: 0, never hv's). */
+    mov FRAME_RSP(%rsp), %r15
+    movabs $IRET_FRAME_LIMIT, %rax
+    cmp %rax, %r15
+    jae iret_slow
+    sbb %rax, %rax
+    and %rax, %r15
+    /* ...in the space loaded now, the guest kernel's (copy_from_space). */
+    mov VCPU_GUEST(%rbx), %r12
+    mov %cr3, %rax
+    movabs $PTE_ADDR_BITS, %rcx
+    and %rcx, %rax
+    cmp GUEST_SPACE_ROOT(%r12), %rax
+    jne iret_slow
+    /* CS first: to user mode, the user space chosen must exist
+     * (iret_user_space, a look-up without effects; r13 keeps it). */
+    xor %r13d, %r13d
+    SMAP_STAC
+.Liret_cs:
+    mov IRET_CS(%r15), %r8
+    SMAP_CLAC
+    cmp $HV_KERNEL_CS_SEL, %r8
+    je 1f
+    cmp $HV_USER_CS_SEL, %r8
+    jne iret_slow
+    mov %rbx, %rdi
+    call iret_user_space
+    test %rax, %rax
+    jz iret_slow
+    mov %rax, %r13
+1:
+    SMAP_STAC
+.Liret_ss:
+    mov IRET_SS(%r15), %r9
+.Liret_flags:
+    mov IRET_FLAGS(%r15), %rsi
+.Liret_rip:
+    mov IRET_RIP(%r15), %r14
+.Liret_rflags:
+    mov IRET_RFLAGS(%r15), %r10
+.Liret_rax:
+    mov IRET_RAX(%r15), %rdx
+.Liret_rcx:
+    mov IRET_RCX(%r15), %rcx
+.Liret_r11:
+    mov IRET_R11(%r15), %r11
+.Liret_rsp:
+    mov IRET_RSP(%r15), %r15            /* the frame's address no longer needed */
+    SMAP_CLAC
+    /* The rest of vcpu_iret's checks, on the values read once: the data
+     * SS, flags 0, rip and rsp in the lower half. */
+    cmp $HV_DATA_SS_SEL, %r9
+    jne iret_slow
+    test %rsi, %rsi
+    jnz iret_slow
+    mov %r14, %rax
+    or %r15, %rax
+    shr $47, %rax
+    jnz iret_slow
+    /* The event mask from the frame's IF; unmasking with events waiting
+     * is the C path's (it may enter the upcall). */
+    mov VCPU_ID(%rbx), %eax
+    shl $SHARED_VCPU_SHIFT, %rax
+    add GUEST_SHARED(%r12), %rax        /* &shared->vcpu[v->id] */
+    bt $RFLAGS_IF_BIT, %r10
+    setnc %dil                          /* upcall_mask: 1 without IF */
+    jnc 2f
+    cmpb $0, SHARED_UPCALL_PENDING(%rax)
+    jne iret_slow
+2:
+    /* Taken: the effects, as vcpu_iret and the common return make them. */
+    mov %dil, SHARED_UPCALL_MASK(%rax)
+    incq VCPU_HV_ENTRIES(%rbx)
+    movq $0, VCPU_DELIVERY_RIP(%rbx)    /* the handler ran */
+    mov %rdx, FRAME_RAX(%rsp)
+    mov %rcx, FRAME_RCX(%rsp)
+    mov %r11, FRAME_R11(%rsp)
+    mov %r14, FRAME_RIP(%rsp)
+    mov %r15, FRAME_RSP(%rsp)
+    and $RFLAGS_GUEST_BITS, %r10d       /* vcpu_sanitize_rflags */
+    or $RFLAGS_ALWAYS, %r10d
+    mov %r10, FRAME_RFLAGS(%rsp)
+    mov %r8, FRAME_CS(%rsp)             /* HV_KERNEL_CS or HV_USER_CS */
+    movq $HV_DATA_SS_SEL, FRAME_SS(%rsp)
+    movq $VEC_GUEST_BOUNCE_NR, FRAME_VECTOR(%rsp) /* rcx, r11 are the frame's: iretq */
+    test %r13, %r13
+    jz trap_return
+    mov %rbx, %rdi                      /* to user mode: its space */
+    mov %r13, %rsi
+    call iret_enter_user
+    jmp trap_return
+
+iret_slow:
+    incq %gs:PERCPU_IRET_C_PATH         /* entry_report's count */
+hypercall_in_c:
+    mov %rsp, %rdi
+    call hypercall_entry
+    jmp hypercall_done
+
+/* A #PF on the frame (extable_fixup has cleared AC: SMAP is on again). */
+iret_frame_fault:
+    mov %rsp, %rdi
+    call iret_frame_unreadable
+    jmp hypercall_done
+    EXTABLE_ENTRY .Liret_cs, iret_frame_fault
+    EXTABLE_ENTRY .Liret_ss, iret_frame_fault
+    EXTABLE_ENTRY .Liret_flags, iret_frame_fault
+    EXTABLE_ENTRY .Liret_rip, iret_frame_fault
+    EXTABLE_ENTRY .Liret_rsp, iret_frame_fault
+    EXTABLE_ENTRY .Liret_rflags, iret_frame_fault
+    EXTABLE_ENTRY .Liret_rax, iret_frame_fault
+    EXTABLE_ENTRY .Liret_rcx, iret_frame_fault
+    EXTABLE_ENTRY .Liret_r11, iret_frame_fault
 
     .globl syscall_entry_mitigated, syscall_entry_mitigated_on_hv_stack
 syscall_entry_mitigated:

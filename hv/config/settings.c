@@ -50,6 +50,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)
         return cfg_parse_bool(value, &s->debug_syscall_breakpoint) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_slow_iret") == 0)
+        return cfg_parse_bool(value, &s->debug_slow_iret) ? NULL : "must be yes or no";
     if (strcmp(key, "log_image_hashes") == 0) {
         bool yes;
         if (strcmp(value, "auto") == 0)

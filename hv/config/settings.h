@@ -20,6 +20,7 @@ struct hv_settings {
     bool debug_write_code_alias; /* write hv's code through the direct map: must fault */
     bool debug_leak_on_end;    /* lose 64 kmalloc bytes at a guest end: the leak check fires */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
+    bool debug_slow_iret;      /* HV_CALL_IRET without its fast path (fast tests) */
     bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */
     bool power_off_at_end;     /* power off at the end (default: halt, safe to power off) */
     bool reboot_at_end;        /* on_all_ended = restart: reset the machine at the end */

@@ -17,7 +17,7 @@ extern const struct entry_patch_site __entry_patch_start[], __entry_patch_end[];
 #define JZ_SHORT 0x74
 static const uint8_t nop2[2] = {0x66, 0x90};
 
-/* What STAC_IF_SMAP and CLAC_IF_SMAP (hv/cpu/smap_asm.h) record in
+/* What SMAP_STAC and SMAP_CLAC (hv/cpu/smap_asm.h) record in
  * .smap_patch: a 3-byte NOP to become stac or clac (same length). */
 struct smap_patch_site {
     uint64_t address;

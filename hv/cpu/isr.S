@@ -22,6 +22,7 @@
 /* CS in the frame before push_gprs (vector, error code, CPU frame). */
 #define STUB_CS 24
 #define TRAP_FRAME_QWORDS 22 /* sizeof(struct trap_frame) / 8 */
+#define FRAME_VECTOR (15 * 8) /* struct trap_frame's vector */
 /* The CPU's frame (RIP, CS, RFLAGS, RSP, SS) with the stub's vector and
  * error code. */
 #define ENTRY_FRAME_QWORDS 7
@@ -65,6 +66,17 @@ isr_common:
     jnz isr_from_guest_mitigated
     push_gprs
     cld
+from_guest_on_this_stack:
+    /* An exception from a guest (the IST vectors come through
+     * isr_paranoid and trap_dispatch): straight to its delivery,
+     * without trap_dispatch's triage (vcpu/guest_trap.c). */
+    cmpq $32, FRAME_VECTOR(%rsp)
+    jae dispatch_on_this_stack
+    cmpb $0, irqoff_measuring(%rip)
+    jne dispatch_on_this_stack
+    mov %rsp, %rdi
+    call guest_exception_entry
+    jmp trap_return
 dispatch_on_this_stack:
     mov %rsp, %rdi
     cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
@@ -114,7 +126,7 @@ isr_from_guest_mitigated:
     push_gprs
     clear_gprs_if_on
     cld
-    jmp dispatch_on_this_stack
+    jmp from_guest_on_this_stack
 
 /* Every register is the guest's, RSP points at the vector on hv's stack. */
 exit_to_guest_mitigated:

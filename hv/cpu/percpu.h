@@ -47,6 +47,7 @@ struct entry_counts {
     uint64_t db_at_syscall_entry; /* ...of which before the syscall entry's stack switch */
     uint64_t ac_on_entry;         /* trap entries that reached C with RFLAGS.AC set */
     uint64_t uaccess_fixups;      /* faults on guest memory turned into -HV_EFAULT (hv/cpu/extable.h) */
+    uint64_t iret_c_path;         /* HV_CALL_IRETs its fast path left to C (vcpu/iret_fast.h) */
 };
 
 struct percpu {

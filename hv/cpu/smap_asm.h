@@ -16,10 +16,10 @@
     .popsection
 .endm
 
-.macro STAC_IF_SMAP
+.macro SMAP_STAC
     smap_site 0xcb
 .endm
 
-.macro CLAC_IF_SMAP
+.macro SMAP_CLAC
     smap_site 0xca
 .endm

@@ -157,6 +157,8 @@ void entry_report(void)
              (unsigned long)c->db_at_syscall_entry, (unsigned long)c->ac_on_entry);
     log_info("uaccess: %lu fault(s) on guest memory fixed up to -HV_EFAULT",
              (unsigned long)c->uaccess_fixups);
+    log_info("iret: %lu HV_CALL_IRET(s) left to the C path by the fast path",
+             (unsigned long)c->iret_c_path);
     if (c->ac_on_entry)
         log_error("entry: hv ran %lu trap paths with RFLAGS.AC set (SMAP off): an entry lacks clac",
                   (unsigned long)c->ac_on_entry);

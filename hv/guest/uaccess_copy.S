@@ -22,13 +22,13 @@ uaccess_copy:
     mov %rdx, %rcx
     shr $3, %rcx
     and $7, %edx
-    STAC_IF_SMAP
+    SMAP_STAC
 .Lcopy_quads:
     rep movsq
     mov %edx, %ecx
 .Lcopy_bytes:
     rep movsb
-    CLAC_IF_SMAP
+    SMAP_CLAC
     xor %eax, %eax
     ret
     .size uaccess_copy, . - uaccess_copy
@@ -41,10 +41,10 @@ uaccess_copy:
     .globl uaccess_probe_write
     .type uaccess_probe_write, @function
 uaccess_probe_write:
-    STAC_IF_SMAP
+    SMAP_STAC
 .Lprobe:
     lock orb $0, (%rdi)
-    CLAC_IF_SMAP
+    SMAP_CLAC
     xor %eax, %eax
     ret
     .size uaccess_probe_write, . - uaccess_probe_write

@@ -45,6 +45,7 @@ import uaccess_cases  # noqa: E402,F401
 import lean_cases  # noqa: E402,F401
 import timer_cases  # noqa: E402,F401
 import restart_cases  # noqa: E402,F401
+import fast_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
@@ -59,7 +60,7 @@ def invariants(problems, log):
 
 
 MITIGATED_SUITES = {"attack_cases", "entry_cases", "mem_cases", "pv_cases", "ev_cases",
-                    "uaccess_cases", "lean_cases"}
+                    "uaccess_cases", "lean_cases", "fast_cases"}
 MITIGATED_CFG = ["mitigations = on"]
 
 
