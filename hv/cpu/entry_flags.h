@@ -10,6 +10,11 @@
 #define ENTRY_VERW 2         /* VERW (clear CPU buffers) before returning to a guest */
 #define ENTRY_CLEAR_REGS 4   /* zero the guest's registers before C code runs */
 #define ENTRY_SWAPGS_FENCE 8 /* lfence after the interrupt entry's conditional swapgs */
+/* hv.cfg `trace = yes` (hv/debug/trace.h): an asm fast path that skips C
+ * (HV_CALL_IRET's) must take the C path, where the trace points are, so a
+ * traced run records every hypercall. Not a mitigation: in neither mask
+ * below, never patched by entry_patch_apply. */
+#define ENTRY_TRACE 16
 
 #define ENTRY_ON_ENTRY (ENTRY_XPTI | ENTRY_CLEAR_REGS | ENTRY_SWAPGS_FENCE)
 #define ENTRY_ON_EXIT (ENTRY_XPTI | ENTRY_VERW)
