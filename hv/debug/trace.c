@@ -110,29 +110,29 @@ static void record(uint16_t event, uint16_t guest, uint16_t vcpu, uint64_t a, ui
     irq_restore(flags);
 }
 
-void __attribute__((cold, noinline)) trace_vcpu_event(uint16_t event, const struct vcpu *v, uint64_t a,
+TRACE_RECORDER void trace_vcpu_event(uint16_t event, const struct vcpu *v, uint64_t a,
                                                       uint64_t b)
 {
     record(event, (uint16_t)v->guest->id, (uint16_t)v->id, a, b, time_now_ns());
 }
 
-void __attribute__((cold, noinline)) trace_vcpu_event_at(uint16_t event, const struct vcpu *v,
+TRACE_RECORDER void trace_vcpu_event_at(uint16_t event, const struct vcpu *v,
                                                          uint64_t a, uint64_t now)
 {
     record(event, (uint16_t)v->guest->id, (uint16_t)v->id, a, 0, now);
 }
 
-void __attribute__((cold, noinline)) trace_guest_event(uint16_t event, const struct guest *g, uint64_t a)
+TRACE_RECORDER void trace_guest_event(uint16_t event, const struct guest *g, uint64_t a)
 {
     record(event, (uint16_t)g->id, 0, a, 0, time_now_ns());
 }
 
-void __attribute__((cold, noinline)) trace_hv_event(uint16_t event, uint64_t a)
+TRACE_RECORDER void trace_hv_event(uint16_t event, uint64_t a)
 {
     record(event, TRACE_NO_GUEST, 0, a, 0, time_now_ns());
 }
 
-void __attribute__((cold, noinline)) trace_window(long index, uint64_t now)
+TRACE_RECORDER void trace_window(long index, uint64_t now)
 {
     unsigned cpu = this_cpu()->index;
     if (cpu >= TRACE_MAX_CPUS || last_window[cpu] == index)

@@ -32,20 +32,38 @@ on:
     return true;
 }
 
-/* The recorders, out of line and cold: only the patched jump reaches them. */
-void trace_vcpu_event(uint16_t event, const struct vcpu *v, uint64_t a, uint64_t b);
-void trace_vcpu_event_at(uint16_t event, const struct vcpu *v, uint64_t a, uint64_t now);
-void trace_guest_event(uint16_t event, const struct guest *g, uint64_t a);
-void trace_hv_event(uint16_t event, uint64_t a);
+/* The recorders, out of line and cold: only the patched jump reaches them.
+ * They save every register they use (no_caller_saved_registers), and the
+ * trace points call them from an asm statement that tells the compiler so
+ * (TRACE_CALL): a trace point then costs its function no register. A plain
+ * call kept the values live across it in callee-saved registers, pushed
+ * and popped on the path that never calls (+7 instructions on
+ * hypercall_null). They read nothing the caller may have left unwritten
+ * (ids and pointers, not state the caller is changing), so the asm needs
+ * no memory clobber either. */
+#define TRACE_RECORDER __attribute__((cold, noinline, used, no_caller_saved_registers))
+TRACE_RECORDER void trace_vcpu_event(uint16_t event, const struct vcpu *v, uint64_t a, uint64_t b);
+TRACE_RECORDER void trace_vcpu_event_at(uint16_t event, const struct vcpu *v, uint64_t a, uint64_t now);
+TRACE_RECORDER void trace_guest_event(uint16_t event, const struct guest *g, uint64_t a);
+TRACE_RECORDER void trace_hv_event(uint16_t event, uint64_t a);
 /* A window boundary (recorded only when the window changed). */
-void trace_window(long index, uint64_t now);
+TRACE_RECORDER void trace_window(long index, uint64_t now);
 
-#define TRACE_VCPU(ev, v, a, b) do { if (trace_on()) trace_vcpu_event(ev, v, a, b); } while (0)
+#define TRACE_CALL(fn, x0, x1, x2, x3)                                                  \
+    __asm__ volatile("call " #fn                                                       \
+                     : : "D"((uint64_t)(x0)), "S"((uint64_t)(uintptr_t)(x1)),          \
+                       "d"((uint64_t)(x2)), "c"((uint64_t)(x3)) : "cc")
+
+#define TRACE_VCPU(ev, v, a, b) \
+    do { if (trace_on()) TRACE_CALL(trace_vcpu_event, ev, v, a, b); } while (0)
 /* At the scheduler's own reading of the clock: run-state changes. */
-#define TRACE_VCPU_AT(ev, v, a, now) do { if (trace_on()) trace_vcpu_event_at(ev, v, a, now); } while (0)
-#define TRACE_GUEST(ev, g, a) do { if (trace_on()) trace_guest_event(ev, g, a); } while (0)
-#define TRACE_HV(ev, a) do { if (trace_on()) trace_hv_event(ev, a); } while (0)
-#define TRACE_WINDOW(index, now) do { if (trace_on()) trace_window(index, now); } while (0)
+#define TRACE_VCPU_AT(ev, v, a, now) \
+    do { if (trace_on()) TRACE_CALL(trace_vcpu_event_at, ev, v, a, now); } while (0)
+#define TRACE_GUEST(ev, g, a) \
+    do { if (trace_on()) TRACE_CALL(trace_guest_event, ev, g, a, 0); } while (0)
+#define TRACE_HV(ev, a) do { if (trace_on()) TRACE_CALL(trace_hv_event, ev, a, 0, 0); } while (0)
+#define TRACE_WINDOW(index, now) \
+    do { if (trace_on()) TRACE_CALL(trace_window, index, now, 0, 0); } while (0)
 
 /* Boot, before mm_protect_core_alias (the patching writes hv's text through
  * its direct-map alias) and after xpti_init (it sets ENTRY_TRACE in

@@ -2,6 +2,7 @@
 #include "hv/debug/trace_rec.h"
 
 #include "lib/fmt.h"
+#include "lib/nospec.h"
 
 void trace_ring_init(struct trace_ring *r, struct trace_rec *storage, uint32_t cap)
 {
@@ -46,7 +47,10 @@ static const char *const event_names[TR_EVENT_COUNT] = {
 
 const char *trace_event_name(uint16_t event)
 {
-    return event < TR_EVENT_COUNT && event_names[event] ? event_names[event] : "unknown";
+    if (event >= TR_EVENT_COUNT)
+        return "unknown";
+    const char *name = event_names[array_index_nospec(event, TR_EVENT_COUNT)];
+    return name ? name : "unknown";
 }
 
 /* HV_RUNSTATE_* (include/hv/abi_event.h), xenalyze's words. */
@@ -73,7 +77,8 @@ size_t trace_format(char *buf, size_t cap, unsigned cpu, const struct trace_rec 
     size_t more = 0;
     switch (r->event) {
     case TR_RUNSTATE:
-        more = a < 4 ? fmt_format(end, room, " %s", runstates[a]) : fmt_format(end, room, " state=%lu", a);
+        more = a < 4 ? fmt_format(end, room, " %s", runstates[array_index_nospec(a, 4)])
+                      : fmt_format(end, room, " state=%lu", a);
         break;
     case TR_HYPERCALL:
         more = fmt_format(end, room, " nr=%lu", a);
@@ -82,7 +87,7 @@ size_t trace_format(char *buf, size_t cap, unsigned cpu, const struct trace_rec 
         if (a < 0x100)
             more = fmt_format(end, room, " vec=%lu", a);
         else if (a - 0x100 < 3)
-            more = fmt_format(end, room, " kind=%s", kinds[a - 0x100]);
+            more = fmt_format(end, room, " kind=%s", kinds[array_index_nospec(a - 0x100, 3)]);
         else
             more = fmt_format(end, room, " kind=%#lx", a);
         break;
@@ -97,7 +102,7 @@ size_t trace_format(char *buf, size_t cap, unsigned cpu, const struct trace_rec 
                                         : fmt_format(end, room, " idx=%lu", a);
         break;
     case TR_DOM_END:
-        more = a < 5 ? fmt_format(end, room, " action=%s", actions[a])
+        more = a < 5 ? fmt_format(end, room, " action=%s", actions[array_index_nospec(a, 5)])
                      : fmt_format(end, room, " action=%lu", a);
         break;
     case TR_DOM_RESTART:
