@@ -63,9 +63,8 @@ void trace_cpu_init(unsigned cpu_index)
 {
     if (!tracing || cpu_index >= TRACE_MAX_CPUS || rings[cpu_index].recs)
         return;
+    /* Without memory the ring has no storage: its records are counted lost. */
     struct trace_rec *buf = kalloc_zeroed((uint64_t)TRACE_RECS_PER_CPU * sizeof(struct trace_rec));
-    if (!buf)
-        log_error("trace: no memory for CPU %u's ring: its records are lost", cpu_index);
     trace_ring_init(&rings[cpu_index], buf, TRACE_RECS_PER_CPU);
     last_window[cpu_index] = -2;
 }
@@ -79,13 +78,7 @@ void trace_init(bool on)
     entry_flags |= ENTRY_TRACE;
     trace_cpu_init(this_cpu()->index);
     unsigned n = patch_sites();
-    log_info("trace: on, %u trace points, %u records per CPU (wraps; the oldest are lost)", n,
-             TRACE_RECS_PER_CPU);
-}
-
-bool trace_enabled(void)
-{
-    return tracing;
+    log_info("trace: on, %u points, %u records a CPU, wrapping", n, TRACE_RECS_PER_CPU);
 }
 
 /* The CPU's next slot, filled but for the event's own fields. Interrupts
@@ -110,35 +103,28 @@ static void record(uint16_t event, uint16_t guest, uint16_t vcpu, uint64_t a, ui
     irq_restore(flags);
 }
 
-TRACE_RECORDER void trace_vcpu_event(uint16_t event, const struct vcpu *v, uint64_t a,
-                                                      uint64_t b)
+TRACE_RECORDER void trace_record(uint64_t how, const void *subject, uint64_t a, uint64_t b)
 {
-    record(event, (uint16_t)v->guest->id, (uint16_t)v->id, a, b, time_now_ns());
-}
-
-TRACE_RECORDER void trace_vcpu_event_at(uint16_t event, const struct vcpu *v,
-                                                         uint64_t a, uint64_t now)
-{
-    record(event, (uint16_t)v->guest->id, (uint16_t)v->id, a, 0, now);
-}
-
-TRACE_RECORDER void trace_guest_event(uint16_t event, const struct guest *g, uint64_t a)
-{
-    record(event, (uint16_t)g->id, 0, a, 0, time_now_ns());
-}
-
-TRACE_RECORDER void trace_hv_event(uint16_t event, uint64_t a)
-{
-    record(event, TRACE_NO_GUEST, 0, a, 0, time_now_ns());
-}
-
-TRACE_RECORDER void trace_window(long index, uint64_t now)
-{
-    unsigned cpu = this_cpu()->index;
-    if (cpu >= TRACE_MAX_CPUS || last_window[cpu] == index)
-        return;
-    last_window[cpu] = index;
-    record(TR_WINDOW, TRACE_NO_GUEST, 0, (uint64_t)index, 0, now);
+    uint16_t event = (uint16_t)how, guest = TRACE_NO_GUEST, vcpu = 0;
+    if ((how & (3u << 16)) == TRACE_OF_VCPU) {
+        const struct vcpu *v = subject;
+        guest = (uint16_t)v->guest->id;
+        vcpu = (uint16_t)v->id;
+    } else if ((how & (3u << 16)) == TRACE_OF_GUEST) {
+        guest = (uint16_t)((const struct guest *)subject)->id;
+    }
+    uint64_t now = b;
+    if (how & TRACE_NOW)
+        b = 0;
+    else
+        now = time_now_ns();
+    if (event == TR_WINDOW) {
+        unsigned cpu = this_cpu()->index;
+        if (cpu >= TRACE_MAX_CPUS || last_window[cpu] == (long)a)
+            return;
+        last_window[cpu] = (long)a;
+    }
+    record(event, guest, vcpu, a, b, now);
 }
 
 /* --- the dump ------------------------------------------------------------- */
@@ -148,8 +134,8 @@ static void dump_header(void)
     unsigned cpus = 0;
     for (unsigned i = 0; i < TRACE_MAX_CPUS; i++)
         cpus += rings[i].recs != 0;
-    log_info("trace: begin, clock ns, %u CPU(s), %u records per CPU, now %lu", cpus,
-             TRACE_RECS_PER_CPU, (unsigned long)time_now_ns());
+    log_info("trace: begin cpus=%u cap=%u now=%lu", cpus, TRACE_RECS_PER_CPU,
+             (unsigned long)time_now_ns());
     for (struct guest *g = guest_list(); g; g = g->next)
         log_info("trace: guest d%u name=%s vcpus=%u", g->id, g->name, g->vcpu_count);
     uint64_t start;

@@ -42,28 +42,28 @@ on:
  * (ids and pointers, not state the caller is changing), so the asm needs
  * no memory clobber either. */
 #define TRACE_RECORDER __attribute__((cold, noinline, used, no_caller_saved_registers))
-TRACE_RECORDER void trace_vcpu_event(uint16_t event, const struct vcpu *v, uint64_t a, uint64_t b);
-TRACE_RECORDER void trace_vcpu_event_at(uint16_t event, const struct vcpu *v, uint64_t a, uint64_t now);
-TRACE_RECORDER void trace_guest_event(uint16_t event, const struct guest *g, uint64_t a);
-TRACE_RECORDER void trace_hv_event(uint16_t event, uint64_t a);
-/* A window boundary (recorded only when the window changed). */
-TRACE_RECORDER void trace_window(long index, uint64_t now);
+/* The one recorder: `how` is the event and whose it is, `subject` the
+ * vCPU or guest it names; `b` is the time already read with TRACE_NOW. */
+#define TRACE_OF_VCPU 0
+#define TRACE_OF_GUEST (1u << 16)
+#define TRACE_OF_HV (2u << 16)
+#define TRACE_NOW (1u << 20)
+TRACE_RECORDER void trace_record(uint64_t how, const void *subject, uint64_t a, uint64_t b);
 
-#define TRACE_CALL(fn, x0, x1, x2, x3)                                                  \
-    __asm__ volatile("call " #fn                                                       \
-                     : : "D"((uint64_t)(x0)), "S"((uint64_t)(uintptr_t)(x1)),          \
+#define TRACE_CALL(how, x1, x2, x3)                                                     \
+    __asm__ volatile("call trace_record"                                               \
+                     : : "D"((uint64_t)(how)), "S"((uint64_t)(uintptr_t)(x1)),         \
                        "d"((uint64_t)(x2)), "c"((uint64_t)(x3)) : "cc")
 
-#define TRACE_VCPU(ev, v, a, b) \
-    do { if (trace_on()) TRACE_CALL(trace_vcpu_event, ev, v, a, b); } while (0)
+#define TRACE_VCPU(ev, v, a, b) do { if (trace_on()) TRACE_CALL(ev, v, a, b); } while (0)
 /* At the scheduler's own reading of the clock: run-state changes. */
 #define TRACE_VCPU_AT(ev, v, a, now) \
-    do { if (trace_on()) TRACE_CALL(trace_vcpu_event_at, ev, v, a, now); } while (0)
-#define TRACE_GUEST(ev, g, a) \
-    do { if (trace_on()) TRACE_CALL(trace_guest_event, ev, g, a, 0); } while (0)
-#define TRACE_HV(ev, a) do { if (trace_on()) TRACE_CALL(trace_hv_event, ev, a, 0, 0); } while (0)
+    do { if (trace_on()) TRACE_CALL((ev) | TRACE_NOW, v, a, now); } while (0)
+#define TRACE_GUEST(ev, g, a) do { if (trace_on()) TRACE_CALL((ev) | TRACE_OF_GUEST, g, a, 0); } while (0)
+#define TRACE_HV(ev, a) do { if (trace_on()) TRACE_CALL((ev) | TRACE_OF_HV, 0, a, 0); } while (0)
+/* A window boundary: recorded only when the CPU's window changed. */
 #define TRACE_WINDOW(index, now) \
-    do { if (trace_on()) TRACE_CALL(trace_window, index, now, 0, 0); } while (0)
+    do { if (trace_on()) TRACE_CALL(TR_WINDOW | TRACE_OF_HV | TRACE_NOW, 0, index, now); } while (0)
 
 /* Boot, before mm_protect_core_alias (the patching writes hv's text through
  * its direct-map alias) and after xpti_init (it sets ENTRY_TRACE in
@@ -82,4 +82,3 @@ void trace_dump_all(void);
 #define TRACE_DUMP_OFF (-1)
 #define TRACE_DUMP_LATER (-2)
 int64_t trace_dump_some(uint32_t max);
-bool trace_enabled(void);

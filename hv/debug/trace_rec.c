@@ -4,48 +4,15 @@
 #include "lib/fmt.h"
 #include "lib/nospec.h"
 
-void trace_ring_init(struct trace_ring *r, struct trace_rec *storage, uint32_t cap)
-{
-    r->recs = storage;
-    r->cap = storage ? cap : 0;
-    r->head = r->count = 0;
-    r->lost = r->written = 0;
-}
-
-struct trace_rec *trace_ring_put(struct trace_ring *r)
-{
-    if (!r->cap) {
-        r->lost++;
-        return 0;
-    }
-    struct trace_rec *slot = &r->recs[r->head];
-    r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
-    if (r->count == r->cap)
-        r->lost++; /* the oldest goes */
-    else
-        r->count++;
-    r->written++;
-    return slot;
-}
-
-const struct trace_rec *trace_ring_take(struct trace_ring *r)
-{
-    if (!r->count)
-        return 0;
-    uint32_t oldest = r->head >= r->count ? r->head - r->count : r->head + r->cap - r->count;
-    r->count--;
-    return &r->recs[oldest];
-}
-
 static const char *const event_names[TR_EVENT_COUNT] = {
     [TR_RUNSTATE] = "runstate_change",   [TR_SWITCH_INFNEXT] = "switch_infnext",
     [TR_HYPERCALL] = "hypercall",        [TR_TRAP] = "trap",
-    [TR_EVTCHN_SEND] = "evtchn_send",    [TR_EVTCHN_DELIVER] = "evtchn_deliver",
+    [TR_EVTCHN_DELIVER] = "evtchn_deliver",
     [TR_TIMER] = "timer_fire",           [TR_WINDOW] = "window",
     [TR_DOM_END] = "dom_end",            [TR_DOM_RESTART] = "dom_restart",
 };
 
-const char *trace_event_name(uint16_t event)
+static const char *trace_event_name(uint16_t event)
 {
     if (event >= TR_EVENT_COUNT)
         return "unknown";
@@ -77,33 +44,27 @@ size_t trace_format(char *buf, size_t cap, unsigned cpu, const struct trace_rec 
     size_t more = 0;
     switch (r->event) {
     case TR_RUNSTATE:
-        more = a < 4 ? fmt_format(end, room, " %s", runstates[array_index_nospec(a, 4)])
-                      : fmt_format(end, room, " state=%lu", a);
+        more = fmt_format(end, room, " %s", a < 4 ? runstates[array_index_nospec(a, 4)] : "?");
         break;
     case TR_HYPERCALL:
-        more = fmt_format(end, room, " nr=%lu", a);
+        more = fmt_format(end, room, " nr=%lu a0=%#lx", a, b);
         break;
     case TR_TRAP: /* vcpu/deliver.h: a vector, or DELIVERY_* from 0x100 */
         if (a < 0x100)
             more = fmt_format(end, room, " vec=%lu", a);
-        else if (a - 0x100 < 3)
-            more = fmt_format(end, room, " kind=%s", kinds[array_index_nospec(a - 0x100, 3)]);
         else
-            more = fmt_format(end, room, " kind=%#lx", a);
-        break;
-    case TR_EVTCHN_SEND:
-        more = fmt_format(end, room, " port=%lu", a);
+            more = fmt_format(end, room, " kind=%s",
+                              a - 0x100 < 3 ? kinds[array_index_nospec(a - 0x100, 3)] : "?");
         break;
     case TR_EVTCHN_DELIVER:
-        more = fmt_format(end, room, " port=%lu upcall=%lu", a, b);
+        more = fmt_format(end, room, " port=%lu", a);
         break;
     case TR_WINDOW:
         more = a == (unsigned long)~0ul ? fmt_format(end, room, " gap")
                                         : fmt_format(end, room, " idx=%lu", a);
         break;
     case TR_DOM_END:
-        more = a < 5 ? fmt_format(end, room, " action=%s", actions[array_index_nospec(a, 5)])
-                     : fmt_format(end, room, " action=%lu", a);
+        more = fmt_format(end, room, " action=%s", a < 5 ? actions[array_index_nospec(a, 5)] : "?");
         break;
     case TR_DOM_RESTART:
         more = fmt_format(end, room, " restarts=%lu", a);

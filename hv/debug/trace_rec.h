@@ -11,10 +11,10 @@
 enum trace_event {
     TR_RUNSTATE = 1,    /* runstate_change: a = new HV_RUNSTATE_* */
     TR_SWITCH_INFNEXT,  /* switch_infnext: the vCPU the CPU switches to */
-    TR_HYPERCALL,       /* hypercall: a = number (rax as the guest gave it) */
+    TR_HYPERCALL,       /* hypercall: a = number (rax as the guest gave it), b = its rdi
+                         * (HV_CALL_EVTCHN_SEND's port: the event sends) */
     TR_TRAP,            /* trap: a bounce to the guest kernel, a = vector or DELIVERY_* */
-    TR_EVTCHN_SEND,     /* evtchn_send: a = the sender's port */
-    TR_EVTCHN_DELIVER,  /* evtchn_deliver: a = port, b = 1 with an upcall due (unmasked) */
+    TR_EVTCHN_DELIVER,  /* evtchn_deliver: an event newly pending, a = the receiver's port */
     TR_TIMER,           /* timer_fire: hv's one-shot fired */
     TR_WINDOW,          /* window: a partition window began, a = index (~0: a gap) */
     TR_DOM_END,         /* dom_end: the guest ended, a = HV_HEALTH_* action taken */
@@ -46,13 +46,41 @@ struct trace_ring {
     uint64_t written; /* ever put */
 };
 
-void trace_ring_init(struct trace_ring *r, struct trace_rec *storage, uint32_t cap);
-/* The slot for one more record (the oldest's when full: counted lost). */
-struct trace_rec *trace_ring_put(struct trace_ring *r);
-/* The oldest held record, taken out; NULL when empty. */
-const struct trace_rec *trace_ring_take(struct trace_ring *r);
+/* The slot for one more record (the oldest's when full: counted lost);
+ * trace_ring_take: the oldest held record, taken out; NULL when empty. */
+static inline void trace_ring_init(struct trace_ring *r, struct trace_rec *storage, uint32_t cap)
+{
+    r->recs = storage;
+    r->cap = storage ? cap : 0;
+    r->head = r->count = 0;
+    r->lost = r->written = 0;
+}
 
-const char *trace_event_name(uint16_t event);
+static inline struct trace_rec *trace_ring_put(struct trace_ring *r)
+{
+    if (!r->cap) {
+        r->lost++;
+        return 0;
+    }
+    struct trace_rec *slot = &r->recs[r->head];
+    r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
+    if (r->count == r->cap)
+        r->lost++; /* the oldest goes */
+    else
+        r->count++;
+    r->written++;
+    return slot;
+}
+
+static inline const struct trace_rec *trace_ring_take(struct trace_ring *r)
+{
+    if (!r->count)
+        return 0;
+    uint32_t oldest = r->head >= r->count ? r->head - r->count : r->head + r->cap - r->count;
+    r->count--;
+    return &r->recs[oldest];
+}
+
 /* The record's line without a newline, at most cap - 1 bytes and a NUL;
  * returns its length (docs/trace.md, "Lines"). */
 size_t trace_format(char *buf, size_t cap, unsigned cpu, const struct trace_rec *r);

@@ -3,7 +3,6 @@
 
 #include "guest-loader/guest_params.h"
 #include "hv/console/input.h"
-#include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
@@ -68,7 +67,6 @@ int64_t hc_evtchn_bind_ipi(struct vcpu *v, struct trap_frame *f)
 
 int64_t hc_evtchn_send(struct vcpu *v, struct trap_frame *f)
 {
-    TRACE_VCPU(TR_EVTCHN_SEND, v, f->rdi, 0);
     return evtchn_send(v, f->rdi);
 }
 

@@ -185,7 +185,6 @@ void wake(struct vcpu *v, uint64_t now)
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
 {
-    TRACE_VCPU(TR_EVTCHN_DELIVER, v, port, notified);
     if (v->state != VCPU_BLOCKED || (!v->ev.polling && !notified))
         return;
     if (v->ev.polling) {
