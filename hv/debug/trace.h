@@ -32,9 +32,9 @@ on:
     return true;
 }
 
-/* The recorders, out of line and cold: only the patched jump reaches them.
- * They save every register they use (no_caller_saved_registers), and the
- * trace points call them from an asm statement that tells the compiler so
+/* The recorder, out of line and cold: only the patched jump reaches it.
+ * It saves every register it uses (no_caller_saved_registers), and the
+ * trace points call it from an asm statement that tells the compiler so
  * (TRACE_CALL): a trace point then costs its function no register. A plain
  * call kept the values live across it in callee-saved registers, pushed
  * and popped on the path that never calls (+7 instructions on
