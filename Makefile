@@ -57,7 +57,7 @@ $(BUILD)/core/%.c.o: %.c
 # events, uaccess, the timer and console paths stay -O2; make bench shows
 # them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
 CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c) \
-	hv/debug/panic.c hv/debug/symbols.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
+	hv/debug/panic.c hv/debug/symbols.c hv/debug/trace.c hv/debug/trace_rec.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
 	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \
 	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/mm/memmap.c hv/time/calibrate.c \
 	hv/time/wallclock.c hv/console/keymap.c hv/console/log_repeat.c lib/pci_class.c
@@ -233,6 +233,26 @@ run: deps
 	scripts/hv-qemu $(RUNNER_ARGS) --workdir $(RUN_DIR) --timeout $(TIMEOUT) \
 		$(if $(filter 1,$(ICOUNT)),--icount)
 
+# make trace: a run with hv's event trace on (hv.cfg trace = yes; by default
+# the example partition schedule, guest/examples/partition.cfg), its serial
+# log in $(TRACE_DIR)/serial.log and the timeline in $(TRACE_DIR)/trace.html
+# (scripts/hv-trace; docs/trace.md), then the partition-window check. Under
+# -icount by default (TRACE_ICOUNT=0: wall-clock time), so the picture is
+# hv's and not the host's load: without it QEMU's timer interrupts come
+# late when the host is busy, and a window's end with them.
+TRACE_CFG ?= guest/examples/partition.cfg
+TRACE_ICOUNT ?= 1
+TRACE_DIR ?= $(BUILD)/trace
+.PHONY: trace
+trace: deps
+	@$(MAKE) --no-print-directory all HV_CFG=$(TRACE_CFG)
+	@mkdir -p $(TRACE_DIR)
+	set -o pipefail; scripts/hv-qemu $(RUNNER_ARGS) --workdir $(TRACE_DIR)/run --timeout $(TIMEOUT) \
+		--cfg 'trace = yes' $(if $(filter 1,$(TRACE_ICOUNT)),--icount) | tee $(TRACE_DIR)/serial.log
+	scripts/hv-trace $(TRACE_DIR)/serial.log > $(TRACE_DIR)/trace.html
+	scripts/hv-trace --check $(TRACE_DIR)/serial.log
+	@echo "make trace: the timeline is $(TRACE_DIR)/trace.html"
+
 # gdb on the core, which is linked at a fixed address: its symbols are right
 # as they are. QEMU waits for gdb; `continue` boots; quitting gdb stops QEMU.
 .PHONY: debug
@@ -298,6 +318,7 @@ help:
 	@echo "make run     boot it in QEMU + OVMF (IMAGES SMP MEM MACHINE CPU QEMU_DISPLAY ICOUNT TIMEOUT QEMU_ARGS)"
 	@echo "make test    unit and system tests; ends with 'N passed, N failed'"
 	@echo "make debug   QEMU waiting for gdb, gdb attached with the core's symbols"
+	@echo "make trace   a traced run of the partition example (TRACE_CFG) drawn in build/trace/trace.html"
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
 	@echo "make sign   sign hv.efi for Secure Boot: KEY=db.key CERT=db.pem (build/hv-signed.efi, build/esp-signed.img)"
 	@echo "make HV_POLICY=file [sign ...]  build in the SHA-256 of every image that may run; others are refused"

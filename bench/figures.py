@@ -77,6 +77,12 @@ GUEST_FIGURES = {"a": ("vcpu_switch", "hypercall_null", "hypercall_console_64b",
 GUEST_FIGURES["x"] = GUEST_FIGURES["a"]
 XPTI_SUFFIX = "_xpti"
 XPTI_CFG = "xpti = on\n"
+# Boot t: boot a's guests with hv's event trace on (hv.cfg trace = yes,
+# docs/trace.md): what tracing costs the hot paths, as NAME_traced.
+GUEST_FIGURES["t"] = GUEST_FIGURES["a"]
+TRACED_SUFFIX = "_traced"
+TRACED_CFG = "trace = yes\n"
+TRACED_FIGURES = ("hypercall_null", "vcpu_switch", "trap_ud_roundtrip", "event_cross_guest")
 # Boots a and x let bench-main see hv's CR3 writes (include/hv/abi_cpu.h):
 # each figure's note says how many a sample cost.
 CR3_CFG = "measure_cr3_writes = yes\n"

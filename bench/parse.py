@@ -43,9 +43,9 @@ class Report:
                              "note": note}
 
 
-def parse_bench_main(log, rep, boot_name, suffix=""):
+def parse_bench_main(log, rep, boot_name, suffix="", only=None):
     """bench-main's figures of one boot: {name: fields}; each is reported
-    as name + suffix."""
+    as name + suffix (only those in `only`, when given)."""
     lines = guest_lines(log)
     main = {f["name"]: f for g, f in lines if g == "bench-main" and "name" in f and not f["_error"]}
     for g, f in lines:
@@ -65,7 +65,7 @@ def parse_bench_main(log, rep, boot_name, suffix=""):
     # Every row of bench-main's table is a figure, whatever its name: a new
     # row needs nothing here (a name missing from FIGURES is appended).
     for name, f in main.items():
-        if name in DERIVED:
+        if name in DERIVED or (only is not None and name not in only):
             continue
         events = int(f["events"])
         if "tsc_median" in f:  # TSC deltas: instructions under -icount
@@ -87,7 +87,7 @@ def parse_bench_main(log, rep, boot_name, suffix=""):
             rep.notes.append(f"{name}: the guest's target {f['target']} differs from "
                              f"run.py's {targets[name]}")
     for name in GUEST_FIGURES[boot_name]:
-        if name not in main:
+        if name not in main and (only is None or name in only):
             rep.problems.append(f"{name + suffix}: no result from bench-main")
     return main
 

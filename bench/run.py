@@ -5,7 +5,7 @@ measures; make builds everything this script boots.
 
   bench/run.py --build build [--icount 1|0] [--json PATH] [--timeout S] [--hv-cfg LINE]
 
-Seven boots, in parallel under -icount (they cannot disturb each other's
+Eight boots, in parallel under -icount (they cannot disturb each other's
 instruction counts), one after the other on wall-clock time. Each boot
 figure needs an ESP of its own shape and nothing extra before its guests:
 
@@ -24,6 +24,9 @@ figure needs an ESP of its own shape and nothing extra before its guests:
      sees no SMAP in CPUID and measures only those
   x  boot a's guests with `xpti = on` (page-table isolation forced, what a
      Meltdown-affected CPU gets): every figure of bench-main as NAME_xpti
+  t  boot a's guests with `trace = yes` (hv's event trace, docs/trace.md):
+     hypercall_null, vcpu_switch, trap_ud_roundtrip and event_cross_guest
+     as NAME_traced, what tracing costs
   e  bench-attack + bench-timer: timer_late_under_attack
   f  bench-fair three times (fair-1, fair-2, fair-4: weights 1:2:4) +
      bench-spinpoll (fair-poll, default weight), [shm bench-fair]:
@@ -121,6 +124,7 @@ def main():
               f"[hv]\nlog_level = debug\nbench_native_rounds = {rounds}\n{CR3_CFG}"
               + hot_path_guests, "max"),
         "x": (hot_path_images, f"[hv]\n{XPTI_CFG}{CR3_CFG}" + hot_path_guests, "max"),
+        "t": (hot_path_images, f"[hv]\n{TRACED_CFG}" + hot_path_guests, "max"),
         "b": ([(os.path.join(guests, "bench-boot"), f"boot-{i:02d}") for i in range(BOOT_GUESTS)],
               IRQ_OFF_CFG, "max"),
         "c": ([(os.path.join(guests, "bench-boot"), "boot-00")], IRQ_OFF_CFG, "max"),
@@ -148,6 +152,7 @@ def main():
                                 + (stderr.strip().splitlines() or ["see its serial log"])[-1])
     parse_boot_a(results["a"][1], rep, rounds)
     parse_bench_main(results["x"][1], rep, "x", XPTI_SUFFIX)
+    parse_bench_main(results["t"][1], rep, "t", TRACED_SUFFIX, only=TRACED_FIGURES)
     parse_boot_b(results["b"][1], rep)
     parse_boot_c(results["c"][1], rep)
     parse_boot_d(results["d"][1], rep)

@@ -18,6 +18,7 @@
 #include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/symbols.h"
+#include "hv/debug/trace.h"
 #include "hv/firmware_dma.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/leak_check.h"
@@ -189,6 +190,7 @@ static void all_guests_ended(void)
     int status = guest_summary();
     fbcon_status_now(); /* the guests' final states, before they are released */
     entry_report();
+    trace_dump_all(); /* with the guests still listed: the trace names them */
     mitigations_report();
     repeat_boot_header();
     /* Everything guests caused comes back: checked, one line either way.
@@ -241,6 +243,7 @@ void hv_main(struct handoff *h)
         panic("mm: no memory to count guest frames");
     cpu_protections_enable();
     xpti_init(settings.measure_cr3_writes);
+    trace_init(settings.trace); /* patches hv's text: before the alias is made read-only */
     mm_protect_core_alias();
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     setup_acpi(h);

@@ -14,6 +14,7 @@ packages=(
     clang libclang-rt-14-dev # libFuzzer for the ELF validator's fuzz target
     gdb                      # make debug
     sbsigntool               # make sign (Secure Boot), the Secure Boot test
+    chromium-headless-shell  # the trace timeline's render test (tests/system/trace_cases.py)
 )
 
 missing=()

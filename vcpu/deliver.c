@@ -3,6 +3,7 @@
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/trace.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/xpti.h"
@@ -49,6 +50,7 @@ static bool __attribute__((noinline, cold)) fail(struct vcpu *v, uint32_t what, 
 
 bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, uint32_t how)
 {
+    TRACE_VCPU(TR_TRAP, v, how >> 8, 0);
     struct hv_vcpu_shared *shared = &v->guest->shared->vcpu[v->id];
     bool from_user = v->arch.user_mode;
     uint64_t sp = f->rsp;

@@ -64,6 +64,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
     }
     if (strcmp(key, "measure_cr3_writes") == 0)
         return cfg_parse_bool(value, &s->measure_cr3_writes) ? NULL : "must be yes or no";
+    if (strcmp(key, "trace") == 0)
+        return cfg_parse_bool(value, &s->trace) ? NULL : "must be yes or no";
     if (strcmp(key, "measure_irq_off") == 0)
         return cfg_parse_bool(value, &s->measure_irq_off) ? NULL : "must be yes or no";
     if (strcmp(key, "halt_at_end") == 0)

@@ -26,6 +26,7 @@ struct hv_settings {
     bool reboot_at_end;        /* on_all_ended = restart: reset the machine at the end */
     uint32_t bench_native_rounds; /* >0: run lib/bench_work natively at boot (make bench) */
     bool measure_irq_off;      /* time hv's interrupts-off stretches (make bench) */
+    bool trace;                /* hv's event trace (hv/debug/trace.h, docs/trace.md) */
     int8_t log_image_hashes;   /* -1 auto (when Secure Boot is on), 0 no, 1 yes */
     bool measure_cr3_writes;   /* show guests hv's CR3 writes (make bench; hv/mm/xpti.h) */
     struct mitigation_config mitigations; /* `mitigations`, `xpti`, `ibpb`, ...: auto|on|off */

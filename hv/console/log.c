@@ -423,6 +423,11 @@ void log_panic_mode(void)
 
 /* --- hv's own lines ------------------------------------------------------------- */
 
+size_t log_hv_room(void)
+{
+    return linebuf_free_bytes(&hv_queue);
+}
+
 static void queue_hv_line(enum log_level level, const char *line, size_t n)
 {
     if (hv_dropped) {

@@ -95,6 +95,10 @@ void log_defer_draining(void);
 /* Everything queued goes out and every sink shows it, waiting on the UART
  * as needed: the end of the run (power off, halt) only. */
 void log_flush(void);
+/* Bytes free in hv's own queue now (a hint, read unlocked): a writer of
+ * many lines on the way (the trace dump a monitor asks for) stops before
+ * its lines would be dropped. */
+size_t log_hv_room(void);
 /* From the idle loop, with interrupts on: drains at the line's pace and
  * draws the screen; gives up as soon as `stop` returns true, and is picked
  * up again next time. */

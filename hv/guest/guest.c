@@ -4,6 +4,7 @@
 #include "hv/cpu/features.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
+#include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
 #include "hv/guest/leak_check.h"
@@ -158,6 +159,7 @@ static void end_guest(struct guest *g, enum guest_end how, int64_t status, const
     sched_guest_ended(g);
     copy_name(g->end_reason, sizeof(g->end_reason), reason);
     uint32_t action = restart_decide(g, how, policy);
+    TRACE_GUEST(TR_DOM_END, g, action);
     if (action == HV_HEALTH_RESTART)
         guest_console_break(g); /* the console stays open for its next life */
     else

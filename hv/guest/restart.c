@@ -2,6 +2,7 @@
 
 #include "guest-loader/loader.h"
 #include "hv/console/log.h"
+#include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
 #include "hv/guest/leak_check.h"
@@ -167,6 +168,7 @@ static void running_again(struct guest *g)
     g->restart_stage = RESTART_NONE;
     g->vcpus_alive = g->vcpu_count;
     guest_restart_reaped();
+    TRACE_GUEST(TR_DOM_RESTART, g, g->restarts);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,

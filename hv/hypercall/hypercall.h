@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "hv/cpu/trap.h"
+#include "hv/debug/trace.h"
 #include "include/hv/abi.h"
 #include "lib/nospec.h"
 
@@ -21,6 +22,7 @@ static inline void hypercall_dispatch(struct vcpu *v, struct trap_frame *f)
 {
     uint64_t nr = f->rax;
     hypercall_fn fn = NULL;
+    TRACE_VCPU(TR_HYPERCALL, v, nr, f->rdi);
     /* The guest chooses nr: clamped before the table is read (Spectre v1,
      * docs/design.md). */
     if (nr < HV_CALL_COUNT)

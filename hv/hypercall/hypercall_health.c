@@ -5,6 +5,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/health_monitor.h"
 #include "hv/guest/uaccess.h"
+#include "hv/debug/trace.h"
 #include "vcpu/vcpu.h"
 
 int64_t hc_health_read(struct vcpu *v, struct trap_frame *f)
@@ -14,6 +15,10 @@ int64_t hc_health_read(struct vcpu *v, struct trap_frame *f)
      * log names every guest and how it ended. */
     if (!v->guest->policy.monitor)
         return -HV_EPERM;
+    if (id == HV_HEALTH_TRACE_DUMP) { /* the trace, to serial (docs/trace.md) */
+        int64_t done = trace_dump_some(n < HV_TRACE_DUMP_MAX ? (uint32_t)n : HV_TRACE_DUMP_MAX);
+        return done == TRACE_DUMP_OFF ? -HV_ENOENT : done == TRACE_DUMP_LATER ? -HV_EAGAIN : done;
+    }
     struct guest *g = guest_list();
     while (g && g->id != id)
         g = g->next;

@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "hv/guest/guest.h"
+#include "hv/debug/trace.h"
 #include "include/hv/abi.h"
 #include "vcpu/vcpu.h"
 
 static inline void runstate_enter(struct vcpu *v, uint32_t state, uint64_t now)
 {
+    TRACE_VCPU_AT(TR_RUNSTATE, v, state, now);
     struct hv_shared_info *shared = v->guest->shared;
     if (!shared)
         return;

@@ -6,6 +6,7 @@
 #include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/trace.h"
 #include "hv/debug/irqoff.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
@@ -348,6 +349,7 @@ static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
+    TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
     space_load(vcpu_space(next));
     /* Another guest's code ran last: its branch predictions go (IBPB, the
      * RSB fill), before next runs. Off, this costs one flag test. */

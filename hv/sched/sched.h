@@ -49,6 +49,8 @@ struct partition_plan;
 /* Switches to the partition schedule (hv/sched/partition.h), its frame
  * starting now; window owners are looked up by guest name. */
 void sched_set_partitions(const struct partition_plan *p);
+/* The plan in force and the system time it started (NULL: no plan). */
+const struct partition_plan *sched_partition_plan(uint64_t *start);
 /* A guest ended: its timers stop, its peers learn. */
 struct guest;
 void sched_guest_ended(struct guest *g);

@@ -7,6 +7,7 @@
 
 #include "hv/console/input.h"
 #include "hv/cpu/percpu.h"
+#include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/sched_internal.h"
@@ -113,6 +114,7 @@ void rearm(uint64_t now)
 
 void timer_fired(uint64_t now)
 {
+    TRACE_HV(TR_TIMER, now);
     idle_kick = true;
     /* A passed slice end or window boundary is consumed here: the
      * reschedule it asks for sets the next one. Left in place, it would

@@ -3,6 +3,7 @@
  * guest name once when the schedule starts. */
 #include "guest-loader/guest_params.h"
 #include "hv/console/log.h"
+#include "hv/debug/trace.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/partition.h"
 #include "hv/sched/sched.h"
@@ -21,6 +22,7 @@ struct guest *sched_window_owner(uint64_t now)
     uint64_t until;
     const struct partition_window *w = partition_at(&plan, now - plan_start, &until);
     window_boundary = now + until;
+    TRACE_WINDOW(w ? (long)(w - plan.w) : -1L, now);
     return w ? window_owner[w - plan.w] : NULL;
 }
 
@@ -41,4 +43,10 @@ void sched_set_partitions(const struct partition_plan *p)
     log_info("schedule: partitioned, major frame %lu ms, %u window(s), from system time %lu ns",
              (unsigned long)(plan.major_frame_ns / 1000000), plan.count,
              (unsigned long)plan_start);
+}
+
+const struct partition_plan *sched_partition_plan(uint64_t *start)
+{
+    *start = plan_start;
+    return sched_partitioned ? &plan : NULL;
 }

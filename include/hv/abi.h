@@ -156,6 +156,14 @@ struct hv_image_note {
  * -HV_EFAULT if buf is not writable guest memory (entries before the bad
  * one may have been written). Guest ids are 0, 1, ... in start order. */
 #define HV_HEALTH_LOG_ENTRIES 12
+/* HV_CALL_HEALTH_READ(HV_HEALTH_TRACE_DUMP, 0, 0, n), same privilege: hv
+ * writes up to n (at most HV_TRACE_DUMP_MAX) records of its trace (hv.cfg
+ * `trace = yes`) to its serial log, oldest first, taking them out of the
+ * trace, and returns how many (0: none held now); -HV_EAGAIN when records
+ * wait but hv's log has no room for them now (call again later);
+ * -HV_ENOENT when tracing is off (docs/trace.md). */
+#define HV_HEALTH_TRACE_DUMP 0xffffffffffffffffULL
+#define HV_TRACE_DUMP_MAX 16
 
 enum hv_health_event { HV_HEALTH_EXIT = 0, HV_HEALTH_FAULT = 1, HV_HEALTH_STOPPED = 2 };
 enum hv_health_action {
