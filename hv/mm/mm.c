@@ -4,6 +4,8 @@
  * (W^X, guard pages under stacks), the direct map and a device window. */
 #include "hv/mm/mm.h"
 
+#include "hv/cpu/smp_rules.h"
+
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
@@ -309,6 +311,29 @@ void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
     }
     mmio_next += len + PAGE; /* an unmapped page between mappings */
     return (void *)(va + offset);
+}
+
+void *mm_stack_alloc(uint64_t bytes, uint64_t *phys_out)
+{
+    uint64_t len = (bytes + PAGE - 1) & ~(PAGE - 1);
+    if (len == 0 || len > HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next - PAGE)
+        return NULL;
+    void *mem = kalloc_zeroed(len);
+    if (!mem)
+        return NULL;
+    uint64_t va = mmio_next;
+    if (pt_map(&kspace, va, virt_to_phys(mem), len, PTE_W | global() | cpu_nx_mask(), 0) != PT_OK) {
+        frame_free(&frames, virt_to_phys(mem), len / PAGE);
+        return NULL;
+    }
+    mmio_next += len + PAGE; /* the unmapped page above; the one below came before */
+    *phys_out = virt_to_phys(mem);
+    return (void *)(va + len);
+}
+
+uint64_t mm_low_pages(unsigned pages)
+{
+    return smp_find_low_pages(ranges, range_count, pages);
 }
 
 void mm_init(const struct handoff *h)

@@ -53,6 +53,14 @@ uint64_t kmalloc_bytes_in_use(void);
 
 void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache);
 
+/* An AP's stack (hv/cpu/smp.c): zeroed pages mapped in the device window
+ * between unmapped guard pages, write-back, NX; returns its top and the
+ * physical address of its lowest page; NULL when out of memory. */
+void *mm_stack_alloc(uint64_t bytes, uint64_t *phys_out);
+/* Usable pages below 1 MiB in a row (never handed out by the frame
+ * allocator, free for the SMP trampoline): the first's address, or 0. */
+uint64_t mm_low_pages(unsigned pages);
+
 struct pt_space *kernel_space(void);
 /* Makes the direct map's alias of hv's text and rodata read-only and
  * non-executable (once, after the entry paths are patched). */
