@@ -335,6 +335,9 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     low_pages_release(&lp);
     status_line_set_cpus(running, acpi->cpu_count);
     log_started(&plan, config->cpus);
+    if (xpti_enabled())
+        log_debug("smp: xpti: guests' tables map %lu pages of hv with the APs' entry areas and IST "
+                  "stacks", (unsigned long)xpti_shown_pages());
 }
 
 void smp_report(void)

@@ -64,6 +64,11 @@ static void build_shown_part(void)
     show(__guard_ist4 + PAGE, __ist4_top, PTE_W | nx, "IST stack 4");
 }
 
+uint64_t xpti_shown_pages(void)
+{
+    return shown_pages;
+}
+
 void xpti_show_cpu(uint64_t va, uint64_t phys, uint64_t size)
 {
     if (!enabled)

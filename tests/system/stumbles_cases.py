@@ -338,7 +338,8 @@ def test_boot_header_on_screen_at_the_end(build):
     expect(problems, SAFE_LINE in screen, "the run did not reach its end on screen")
     expect(problems, "hv: boot header, repeated:" in screen, "no repeated boot header on screen")
     for needle in ["hv:   hv ", "hv:   cpu: ", "protections: WP on", "hv:   console: serial absent",
-                   "hv:   memory: ", "hv:   acpi: revision", "2 CPU(s), hv uses 1 (SMP: not yet)"]:
+                   "hv:   memory: ", "hv:   acpi: revision", "2 CPU(s), local APIC",
+                   "hv: smp: hv used 2 of 2 CPU(s)"]:
         expect(problems, needle in screen, f"'{needle}' not on the screen at the end")
     lines = screen.splitlines()
     header_at = next((i for i, l in enumerate(lines) if "boot header, repeated" in l), None)
