@@ -22,8 +22,9 @@ extern const char isr_stubs[];
 static struct idt_gate *boot_idt;
 static irq_handler irq_handlers[256];
 
-static void set_gate(struct idt_gate *idt, unsigned vector, uint64_t handler, uint8_t ist,
-                     uint8_t type_attr)
+static inline __attribute__((always_inline)) void set_gate(struct idt_gate *idt, unsigned vector,
+                                                           uint64_t handler, uint8_t ist,
+                                                           uint8_t type_attr)
 {
     idt[vector] = (struct idt_gate){
         .offset_lo = (uint16_t)handler,

@@ -15,11 +15,6 @@ uint8_t entry_flags ENTRY_AREA_DATA;
 uint8_t cpu_entry_clac ENTRY_AREA_DATA;
 uint16_t entry_verw_selector ENTRY_AREA_DATA;
 
-struct cpu_entry_area *percpu_entry_area(struct percpu *cpu)
-{
-    return (struct cpu_entry_area *)((uintptr_t)cpu - offsetof(struct cpu_entry_area, cpu));
-}
-
 static void gs_base_set(struct percpu *cpu)
 {
     /* GS_BASE is ours while in the hypervisor; KERNEL_GS_BASE holds the

@@ -102,7 +102,11 @@ void percpu_init_boot_cpu(void);
  * boot CPU's, its stacks, GS_BASE, the IDT copy; on the AP itself. */
 void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_id,
                     const uint64_t ist_tops[IST_STACKS], uint64_t kernel_rsp);
-struct cpu_entry_area *percpu_entry_area(struct percpu *cpu);
+/* Inline: the switch path reaches the CPU's IDT through it. */
+static inline struct cpu_entry_area *percpu_entry_area(struct percpu *cpu)
+{
+    return (struct cpu_entry_area *)((uintptr_t)cpu - offsetof(struct cpu_entry_area, cpu));
+}
 
 static inline struct percpu *this_cpu(void)
 {
