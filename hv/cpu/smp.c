@@ -198,6 +198,11 @@ static bool sleep_until(const struct ap_boot *b, const struct trampoline_data *d
     return done;
 }
 
+static void show_page(uint64_t va, uint64_t phys)
+{
+    xpti_show_cpu(va, phys, PAGE);
+}
+
 /* An AP's memory: its entry area (per-CPU data, GDT, TSS, entry stack,
  * IDT) and its stacks, each between unmapped guard pages; with isolation
  * the entry area and IST stacks go into guests' tables as the boot CPU's
@@ -208,21 +213,19 @@ static bool ap_memory(struct ap_boot *b, uint64_t *boot_stack_top)
     if (!b->area)
         return false;
     xpti_show_cpu((uint64_t)b->area, virt_to_phys(b->area), sizeof(struct cpu_entry_area));
-    uint64_t phys;
-    void *top = mm_stack_alloc(AP_BOOT_STACK, &phys);
+    void *top = mm_stack_alloc(AP_BOOT_STACK, NULL);
     if (!top)
         return false;
     *boot_stack_top = (uint64_t)top;
-    top = mm_stack_alloc(AP_KERNEL_STACK, &phys);
+    top = mm_stack_alloc(AP_KERNEL_STACK, NULL);
     if (!top)
         return false;
     b->kernel_rsp = (uint64_t)top;
     for (int i = 0; i < IST_STACKS; i++) {
-        top = mm_stack_alloc(AP_IST_STACK, &phys);
+        top = mm_stack_alloc(AP_IST_STACK, show_page);
         if (!top)
             return false;
         b->ist_tops[i] = (uint64_t)top;
-        xpti_show_cpu((uint64_t)top - AP_IST_STACK, phys, AP_IST_STACK);
     }
     return true;
 }
