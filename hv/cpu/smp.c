@@ -36,7 +36,7 @@
 #define SIPI_WAIT_NS (10ull * 1000)
 #define CR4_OSXSAVE (1ul << 18)
 
-volatile bool smp_stopping;
+volatile uint32_t smp_stopper;
 
 static uint32_t running = 1, listed = 1;
 static struct left_out {
@@ -283,19 +283,17 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, boo
     else
         leave_out(apic_id, "did not check in within %lu ms%s",
                   (unsigned long)(AP_CHECKIN_LIMIT_NS / 1000000),
-                  never_start ? " (hv.cfg debug_ap_never_starts: no SIPI sent)" : "");
+                  never_start ? " (debug_ap_never_starts)" : "");
     /* Its memory stays: it is small, and mapped into guests' tables. */
     return false;
 }
 
-static void log_started(const struct smp_plan *plan, uint32_t cpus_limit)
+static void log_started(uint32_t cpus_limit)
 {
-    log_info("smp: %u of %u CPU(s) in use (%u AP(s) started in %lu TSC cycles, %u left out%s)",
-             running, listed, running - 1, (unsigned long)bringup_cycles, left_count + over_limit,
-             over_limit ? ", see below" : "");
+    log_info("smp: %u of %u CPU(s) in use (%u AP(s) started in %lu TSC cycles, %u left out)",
+             running, listed, running - 1, (unsigned long)bringup_cycles, left_count + over_limit);
     if (over_limit)
         log_info("smp: %u CPU(s) not used: hv.cfg cpus = %u", over_limit, cpus_limit);
-    (void)plan;
 }
 
 void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
@@ -311,7 +309,7 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
         /* One CPU: nothing to log at boot (every line is drawn on the
          * screen, boot_first_guest counts them); the summary says it. */
         if (over_limit)
-            log_started(&plan, config->cpus);
+            log_started(config->cpus);
         return;
     }
     record_boot_cpu();
@@ -322,8 +320,7 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
               (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);
     struct low_pages lp;
     if (!low_pages_prepare(&lp)) {
-        log_warn("smp: no two free pages below 1 MiB or no memory for the trampoline's tables: "
-                 "the boot CPU runs alone");
+        log_warn("smp: no room for the trampoline below 1 MiB: the boot CPU runs alone");
         return;
     }
     uint64_t first_init = rdtsc(), last_ready = first_init;
@@ -337,16 +334,15 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     bringup_cycles = last_ready - first_init;
     low_pages_release(&lp);
     status_line_set_cpus(running, acpi->cpu_count);
-    log_started(&plan, config->cpus);
+    log_started(config->cpus);
     if (xpti_enabled())
-        log_debug("smp: xpti: guests' tables map %lu pages of hv with the APs' entry areas and IST "
-                  "stacks", (unsigned long)xpti_shown_pages());
+        log_debug("smp: xpti: guests' tables map %lu pages of hv with the APs'",
+                  (unsigned long)xpti_shown_pages());
 }
 
 void smp_report(void)
 {
-    log_info("smp: hv used %u of %u CPU(s) (the scheduler runs on the boot CPU; the others "
-             "waited idle)", running, listed);
+    log_info("smp: hv used %u of %u CPU(s) (guests on the boot CPU)", running, listed);
     for (uint32_t i = 0; i < left_count; i++)
         log_info("smp:   APIC ID %u left out: %s", left[i].apic_id, left[i].why);
     if (over_limit)
@@ -357,7 +353,7 @@ void smp_stop_others(void)
 {
     if (running < 2)
         return;
-    smp_stopping = true;
+    smp_stopper = this_cpu()->index + 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     lapic_send_ipi(0, ICR_NMI | ICR_ALL_BUT_SELF);
 }

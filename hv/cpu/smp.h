@@ -27,5 +27,12 @@ void smp_report(void);
 /* On a panic: an NMI to every other running CPU, which stops there
  * (hv/cpu/trap.c), so one CPU prints one report. */
 void smp_stop_others(void);
-/* Set by smp_stop_others: an NMI now means "stop". */
-extern volatile bool smp_stopping;
+/* Set by smp_stop_others to the panicking CPU's index + 1: an NMI on any
+ * other CPU now means "stop" (smp_must_stop). */
+extern volatile uint32_t smp_stopper;
+
+static inline bool smp_must_stop(uint32_t cpu_index)
+{
+    uint32_t stopper = smp_stopper;
+    return stopper && stopper != cpu_index + 1;
+}

@@ -113,7 +113,7 @@ void smp_ap_main(struct ap_boot *b)
     write_dr7(DR7_INIT);
     write_dr6(DR6_INIT);
     if (!lapic_init_ap()) {
-        fmt_format(b->why, sizeof(b->why), "its local APIC is in x2APIC mode, the boot CPU's is not");
+        fmt_format(b->why, sizeof(b->why), "its APIC is in x2APIC mode, the boot CPU's not");
         refuse(b);
     }
 

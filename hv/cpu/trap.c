@@ -106,7 +106,7 @@ void trap_dispatch(struct trap_frame *f)
         }
     }
     if (f->vector == VEC_NMI) {
-        if (smp_stopping)
+        if (smp_must_stop(cpu->index))
             halt_forever(); /* another CPU panicked and is printing the report */
         /* No log here: the NMI may have interrupted hv holding the log
          * lock. Counted, reported at the summary (entry_report). */

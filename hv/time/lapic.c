@@ -64,9 +64,13 @@ bool lapic_init_ap(void)
 {
     uint64_t base = rdmsr(MSR_APIC_BASE);
     bool ap_x2apic = (base & APIC_BASE_X2APIC) != 0;
-    if (x2apic && !ap_x2apic)
-        /* xAPIC -> x2APIC is one write with both bits (SDM 11.12.5). */
+    if (x2apic && !ap_x2apic) {
+        /* Disabled -> xAPIC -> x2APIC: a disabled APIC cannot go to
+         * x2APIC in one write (SDM 11.12.5). */
+        if (!(base & APIC_BASE_ENABLE))
+            wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
         wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+    }
     else if (!x2apic && ap_x2apic)
         return false; /* leaving x2APIC means disabling the APIC first: not for now */
     else if (!(base & APIC_BASE_ENABLE))
