@@ -389,7 +389,7 @@ def test_status_line_at_the_top_live(build):
     r, running = boot_real_pc(build, boot, "status", watch, screen=True, settle=0)
     problems = []
     live = [t for t in seen if " sleeper wait " in t]
-    head = re.compile(r"^hv \d+\.\d+\.\d+ \| 1 of 2 CPU\(s\) used \| up (\d+)\.(\d) s \|")
+    head = re.compile(r"^hv \d+\.\d+\.\d+ \| 2 of 2 CPU\(s\) used \| up (\d+)\.(\d) s \|")
     ups = sorted({int(m.group(1)) * 10 + int(m.group(2)) for t in live for m in [head.match(t)] if m})
     expect(problems, len(ups) >= 2, f"no live status line with a growing uptime; top rows seen: {seen[:6]}")
     final = r.screen.splitlines()[0] if r.screen else ""
