@@ -35,6 +35,9 @@ FIGURES = [
     ("hv_irq_off_max", "instructions", 20000),
     ("timer_late_under_attack", "ns", 50000),
     ("fairness_error_pct", "percent", 2),
+    # Issue 13 names the figure but gives no target: 50,000 instructions
+    # per AP at SMP 8 is this stream's (docs/benchmarks.md, ap_bringup).
+    ("ap_bringup", "instructions", 350_000),
 ]
 
 # Fixed reference figures for the same path in Xen 4.17 PV and Linux 6.1:
@@ -107,6 +110,9 @@ EVENT_ESP_NAME = "bench-0-event"
 # Boots with hv's interrupts-off measurement (hv.cfg, [hv] measure_irq_off).
 IRQ_OFF_BOOTS = ("b", "c", "d", "e", "f")
 IRQ_OFF_CFG = "[hv]\nmeasure_irq_off = yes\n"
+# CPUs per boot where not 1 (bench/run.py): ap_bringup is measured at SMP 8.
+BOOT_SMP = {"g": 8}
+AP_BRINGUP_CPUS = BOOT_SMP["g"]
 # fairness_error_pct: ESP name (= guest name) -> hv.cfg weight; None: the
 # default (GUEST_DEFAULT_WEIGHT, guest-loader/guest_params.h).
 FAIR_GUESTS = {"fair-1": 256, "fair-2": 512, "fair-4": 1024, "fair-poll": None}

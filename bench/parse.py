@@ -168,6 +168,19 @@ def parse_boot_c(log, rep):
     rep.put("boot_first_guest", v, v, 1, "one 256 KiB guest on the ESP")
 
 
+def parse_boot_g(log, rep):
+    """ap_bringup: hv's own count, first INIT to the last AP ready (hv/cpu/smp.c)."""
+    m = re.search(r"^hv: smp: (\d+) of (\d+) CPU\(s\) in use \((\d+) AP\(s\) started in (\d+) TSC "
+                  r"cycles", log, re.M)
+    n = AP_BRINGUP_CPUS
+    if not m or int(m.group(1)) != n or int(m.group(2)) != n:
+        rep.problems.append(f"ap_bringup: hv's smp line missing or not {n} of {n} CPUs: "
+                            f"{m and m.group(0)}")
+        return
+    v = rep.time_value(int(m.group(4)))
+    rep.put("ap_bringup", v, v, 1, f"{n - 1} APs at SMP {n}, {fmt(v / (n - 1))} per AP")
+
+
 IRQ_OFF_LINE = (r"^hv: irq-off: longest (\d+) TSC cycles: (\S+) (\d+) guest (\S+) "
                 r"\((\d+) stretches\)")
 EXCEPTIONS = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",

@@ -31,6 +31,8 @@ figure needs an ESP of its own shape and nothing extra before its guests:
   f  bench-fair three times (fair-1, fair-2, fair-4: weights 1:2:4) +
      bench-spinpoll (fair-poll, default weight), [shm bench-fair]:
      fairness_error_pct
+  g  one bench-boot (boot-00) at SMP 8 (BOOT_SMP): ap_bringup, hv's count
+     from the first INIT to the last AP ready
 
 Boots a and x have `measure_cr3_writes = yes`: bench-main reads hv's CR3
 writes before and after each figure's samples, and the table's note says
@@ -64,14 +66,14 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 import harness  # noqa: E402  (ESP building and the QEMU command line)
 
 
-def boot(build, name, images, cfg, cpu, icount, timeout, workroot, hv_cfg=()):
+def boot(build, name, images, cfg, cpu, icount, timeout, workroot, hv_cfg=(), smp=1):
     """One QEMU boot in workroot/name: (exit status, serial log, seconds, stderr).
     hv_cfg: [hv] lines put before the boot's own (--hv-cfg)."""
     workdir = os.path.join(workroot, name)
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
     spec = harness.Boot(images=images, cfg=cfg, cpu=cpu, icount=icount, timeout=timeout,
-                        runner_cfg=list(hv_cfg))
+                        runner_cfg=list(hv_cfg), smp=smp)
     esp = harness.build_esp(build, spec, workdir)
     start = time.monotonic()
     proc = subprocess.run(harness.qemu_command(spec, esp, workdir), capture_output=True, text=True)
@@ -133,6 +135,7 @@ def main():
                (os.path.join(guests, TIMER_NAME), TIMER_NAME)], IRQ_OFF_CFG, "max"),
         "f": ([(os.path.join(guests, "bench-spinpoll" if n == FAIR_ATTACKER else "bench-fair"), n)
                for n in FAIR_GUESTS], fair_cfg(), "max"),
+        "g": ([(os.path.join(guests, "bench-boot"), "boot-00")], "", "max"),
     }
     started = time.monotonic()
     how = "in parallel, under -icount shift=3" if icount else "one after the other, on wall-clock time"
@@ -140,7 +143,8 @@ def main():
     workers = (os.cpu_count() or 2) if icount else 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {k: pool.submit(boot, build, f"boot-{k}", imgs, cfg, cpu, icount, args.timeout,
-                                  workroot, args.hv_cfg) for k, (imgs, cfg, cpu) in boots.items()}
+                                  workroot, args.hv_cfg, BOOT_SMP.get(k, 1))
+                   for k, (imgs, cfg, cpu) in boots.items()}
         results = {k: f.result() for k, f in futures.items()}
 
     rep = Report(icount)
@@ -158,6 +162,7 @@ def main():
     parse_boot_d(results["d"][1], rep)
     parse_boot_e(results["e"][1], rep)
     parse_boot_f(results["f"][1], rep)
+    parse_boot_g(results["g"][1], rep)
     parse_irq_off(results, rep)
     hv_efi = os.path.join(build, "hv.efi")
     size = os.path.getsize(hv_efi)

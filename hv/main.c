@@ -13,6 +13,7 @@
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
 #include "hv/cpu/percpu.h"
+#include "hv/cpu/smp.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/irqoff.h"
@@ -110,8 +111,7 @@ static void setup_acpi(const struct handoff *h)
         log_warn("acpi: the RSDP at 0x%lx is invalid; ACPI ignored", (unsigned long)h->rsdp_phys);
         return;
     }
-    /* Until hv brings up the other CPUs, say so where their count is. */
-    log_info("acpi: revision %u, %u CPU(s), hv uses 1 (SMP: not yet), local APIC at 0x%lx, "
+    log_info("acpi: revision %u, %u CPU(s), local APIC at 0x%lx, "
              "HPET %s, PM timer %s",
              acpi.revision, acpi.cpu_count, (unsigned long)acpi.lapic_phys,
              acpi.have_hpet ? "yes" : "no", acpi.have_pm_timer ? "yes" : "no");
@@ -192,6 +192,7 @@ static void all_guests_ended(void)
     entry_report();
     trace_dump_all(); /* with the guests still listed: the trace names them */
     mitigations_report();
+    smp_report();
     repeat_boot_header();
     /* Everything guests caused comes back: checked, one line either way.
      * Their console lines go out first: an ended guest's output buffer is
@@ -279,6 +280,10 @@ void hv_main(struct handoff *h)
         iret_fast_off = 1;
         log_info("debug: every HV_CALL_IRET takes the C path (debug_slow_iret)");
     }
+    /* The boot CPU is all set up; no guest space exists yet (each copies
+     * the isolated tables' template, which gains the APs' entry areas). */
+    smp_start(&acpi, &(struct smp_config){settings.cpus, settings.debug_ap_never_starts,
+                                        settings.debug_ap_fault});
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
     bool all_hashes = settings.log_image_hashes < 0 ? h->secure_boot : settings.log_image_hashes;
     loader_log_image_hashes(all_hashes);

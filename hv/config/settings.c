@@ -52,6 +52,16 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_syscall_breakpoint) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_slow_iret") == 0)
         return cfg_parse_bool(value, &s->debug_slow_iret) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_ap_never_starts") == 0)
+        return cfg_parse_bool(value, &s->debug_ap_never_starts) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_ap_fault") == 0)
+        return cfg_parse_bool(value, &s->debug_ap_fault) ? NULL : "must be yes or no";
+    if (strcmp(key, "cpus") == 0) {
+        if (!cfg_parse_u64(value, &n) || n < 1 || n > 4096)
+            return "must be a number of CPUs from 1 (the boot CPU alone)";
+        s->cpus = (uint32_t)n;
+        return NULL;
+    }
     if (strcmp(key, "log_image_hashes") == 0) {
         bool yes;
         if (strcmp(value, "auto") == 0)

@@ -21,6 +21,9 @@ struct hv_settings {
     bool debug_leak_on_end;    /* lose 64 kmalloc bytes at a guest end: the leak check fires */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
     bool debug_slow_iret;      /* HV_CALL_IRET without its fast path (fast tests) */
+    bool debug_ap_never_starts; /* the last AP gets its INIT but no SIPI: the timeout report */
+    bool debug_ap_fault;       /* the last AP faults once ready: an AP's panic is reported */
+    uint32_t cpus;             /* `cpus = N`: CPUs hv uses, the boot CPU included; 0: all */
     bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */
     bool power_off_at_end;     /* power off at the end (default: halt, safe to power off) */
     bool reboot_at_end;        /* on_all_ended = restart: reset the machine at the end */

@@ -46,5 +46,10 @@ struct cpu_tables {
     struct tss tss;
 };
 
+/* The boot CPU's tables, built and loaded: the template of every AP's. */
 void gdt_load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top);
+/* An AP's: the boot CPU's GDT copied whole (whatever segments it grows),
+ * its own TSS and stacks; loaded on the calling CPU. */
+void gdt_load_copy(struct cpu_tables *t, const struct cpu_tables *boot,
+                   const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top);
 #endif

@@ -3,18 +3,9 @@
 #include "hv/cpu/idt.h"
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
 #include "include/hv/abi.h"
-
-struct idt_gate {
-    uint16_t offset_lo;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type_attr;
-    uint16_t offset_mid;
-    uint32_t offset_hi;
-    uint32_t reserved;
-} __attribute__((packed));
 
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
 /* int3 from ring 3 must raise #BP, as on bare metal, not a #GP for the
@@ -25,12 +16,15 @@ struct idt_gate {
 
 extern const char isr_stubs[];
 
-/* With the entry areas: the CPU reads it while on a guest's isolated
- * tables (hv/hv.ld, hv/mm/xpti.c). */
-static struct idt_gate idt[256] __attribute__((aligned(4096), section(".bss.entry_area")));
+/* Each CPU's IDT is in its entry area: the CPU reads it while on a
+ * guest's isolated tables (hv/hv.ld, hv/mm/xpti.c). The boot CPU's is the
+ * template the APs copy. */
+static struct idt_gate *boot_idt;
 static irq_handler irq_handlers[256];
 
-static void set_gate(unsigned vector, uint64_t handler, uint8_t ist, uint8_t type_attr)
+static inline __attribute__((always_inline)) void set_gate(struct idt_gate *idt, unsigned vector,
+                                                           uint64_t handler, uint8_t ist,
+                                                           uint8_t type_attr)
 {
     idt[vector] = (struct idt_gate){
         .offset_lo = (uint16_t)handler,
@@ -42,8 +36,25 @@ static void set_gate(unsigned vector, uint64_t handler, uint8_t ist, uint8_t typ
     };
 }
 
+static void load(const struct idt_gate *idt)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) idtr = {IDT_VECTORS * sizeof(struct idt_gate) - 1, (uint64_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+static void set_hv_fast_gate(struct idt_gate *idt)
+{
+    set_gate(idt, HV_FAST_TRAP_VECTOR,
+             (uint64_t)(isr_stubs + HV_FAST_TRAP_VECTOR * ISR_STUB_SIZE), 0, GATE_INTERRUPT);
+}
+
 void idt_init(void)
 {
+    struct idt_gate *idt = percpu_entry_area(this_cpu())->idt;
+    boot_idt = idt;
     for (unsigned v = 0; v < 256; v++) {
         uint8_t ist = 0;
         if (v == VEC_DF)
@@ -59,35 +70,39 @@ void idt_init(void)
          * int3 in its syscall window (or anywhere): from ring 3 the CPU
          * switches to TSS.RSP0 as for any other gate, so no #BP ever runs
          * on a stack the guest chose. */
-        set_gate(v, (uint64_t)(isr_stubs + v * ISR_STUB_SIZE), ist,
+        set_gate(idt, v, (uint64_t)(isr_stubs + v * ISR_STUB_SIZE), ist,
                  v == VEC_BP ? GATE_INTERRUPT_DPL3 : GATE_INTERRUPT);
     }
-    idt_load();
+    load(idt);
 }
 
 void idt_load(void)
 {
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    load(percpu_entry_area(this_cpu())->idt);
+}
+
+void idt_load_copy(struct idt_gate *idt)
+{
+    for (unsigned v = 0; v < IDT_VECTORS; v++)
+        idt[v] = boot_idt[v];
+    set_hv_fast_gate(idt);
+    load(idt);
 }
 
 void idt_set_fast_gate(uint64_t guest_handler)
 {
-    static uint64_t current;
-    if (guest_handler == current)
+    struct percpu *cpu = this_cpu();
+    if (guest_handler == cpu->fast_gate)
         return;
-    current = guest_handler;
+    cpu->fast_gate = guest_handler;
+    struct idt_gate *idt = percpu_entry_area(cpu)->idt;
     if (guest_handler) {
         /* Target selector: the guest's ring-3 code segment, so the CPU stays
          * at ring 3, on the guest's stack, and hv is never entered. */
-        set_gate(HV_FAST_TRAP_VECTOR, guest_handler, 0, GATE_TRAP_DPL3);
+        set_gate(idt, HV_FAST_TRAP_VECTOR, guest_handler, 0, GATE_TRAP_DPL3);
         idt[HV_FAST_TRAP_VECTOR].selector = SEL_USER_CODE;
     } else {
-        set_gate(HV_FAST_TRAP_VECTOR,
-                 (uint64_t)(isr_stubs + HV_FAST_TRAP_VECTOR * ISR_STUB_SIZE), 0, GATE_INTERRUPT);
+        set_hv_fast_gate(idt);
     }
 }
 

@@ -47,11 +47,34 @@ static enum cpu_vendor vendor_of(const char *id)
     return CPU_VENDOR_OTHER;
 }
 
+static enum mitigation_setting resolved[MIT_COUNT];
+
+static void read_facts_into(struct cpu_facts *out);
+
 static void read_facts(void)
 {
+    read_facts_into(&facts);
+}
+
+void mitigation_read_facts(struct cpu_facts *out)
+{
+    *out = (struct cpu_facts){0};
+    read_facts_into(out);
+}
+
+void mitigations_boot_cpu(bool on[MIT_COUNT], enum mitigation_setting settings[MIT_COUNT])
+{
+    for (int i = 0; i < MIT_COUNT; i++) {
+        on[i] = decided[i].on;
+        settings[i] = resolved[i];
+    }
+}
+
+static void read_facts_into(struct cpu_facts *out)
+{
     const struct cpu_features *cf = cpu_features();
-    facts.vendor = vendor_of(cf->vendor);
-    facts.hypervisor = cf->hypervisor;
+    out->vendor = vendor_of(cf->vendor);
+    out->hypervisor = cf->hypervisor;
 
     struct cpuid_regs r = cpuid(1, 0);
     uint32_t family = r.eax >> 8 & 0xf, model = r.eax >> 4 & 0xf;
@@ -59,33 +82,33 @@ static void read_facts(void)
         family += r.eax >> 20 & 0xff;
     if (family == 6 || family >= 0xf)
         model |= (r.eax >> 16 & 0xf) << 4;
-    facts.family = family;
-    facts.model = model;
-    facts.stepping = r.eax & 0xf;
-    facts.pcid = r.ecx >> 17 & 1;
-    facts.avx = r.ecx >> 28 & 1;
+    out->family = family;
+    out->model = model;
+    out->stepping = r.eax & 0xf;
+    out->pcid = r.ecx >> 17 & 1;
+    out->avx = r.ecx >> 28 & 1;
 
     if (cf->max_leaf >= 7) {
         r = cpuid(7, 0);
-        facts.hle = r.ebx >> 4 & 1;
-        facts.invpcid = r.ebx >> 10 & 1;
-        facts.rtm = r.ebx >> 11 & 1;
-        facts.smap = r.ebx >> 20 & 1;
-        facts.md_clear = r.edx >> 10 & 1;
-        facts.spec_ctrl = r.edx >> 26 & 1;
-        facts.stibp = r.edx >> 27 & 1;
-        facts.arch_caps = r.edx >> 29 & 1;
-        facts.ssbd = r.edx >> 31 & 1;
+        out->hle = r.ebx >> 4 & 1;
+        out->invpcid = r.ebx >> 10 & 1;
+        out->rtm = r.ebx >> 11 & 1;
+        out->smap = r.ebx >> 20 & 1;
+        out->md_clear = r.edx >> 10 & 1;
+        out->spec_ctrl = r.edx >> 26 & 1;
+        out->stibp = r.edx >> 27 & 1;
+        out->arch_caps = r.edx >> 29 & 1;
+        out->ssbd = r.edx >> 31 & 1;
     }
     if (cpuid(0x80000000u, 0).eax >= 0x80000008u) {
         r = cpuid(0x80000008u, 0);
-        facts.amd_ibpb = r.ebx >> 12 & 1;
-        facts.stibp |= r.ebx >> 15 & 1;
-        facts.ssbd |= r.ebx >> 24 & 1;
-        facts.amd_ibpb_ret = r.ebx >> 30 & 1;
+        out->amd_ibpb = r.ebx >> 12 & 1;
+        out->stibp |= r.ebx >> 15 & 1;
+        out->ssbd |= r.ebx >> 24 & 1;
+        out->amd_ibpb_ret = r.ebx >> 30 & 1;
     }
     /* Only when CPUID says it exists: reading it elsewhere would #GP. */
-    facts.arch_caps_value = facts.arch_caps ? rdmsr(MSR_ARCH_CAPABILITIES) : 0;
+    out->arch_caps_value = out->arch_caps ? rdmsr(MSR_ARCH_CAPABILITIES) : 0;
 }
 
 /* Appends to a line, which stays NUL-terminated and within its size. */
@@ -155,15 +178,29 @@ static void apply_gds(void)
 
 void mitigations_init(const struct mitigation_config *config)
 {
-    enum mitigation_setting settings[MIT_COUNT];
-    mitigation_config_resolve(config, settings);
+    mitigation_config_resolve(config, resolved);
     read_facts();
-    mitigations_decide(&facts, settings, decided);
+    mitigations_decide(&facts, resolved, decided);
     if (decided[MIT_ZENBLEED].on)
         apply_zenbleed();
     if (decided[MIT_GDS].on)
         apply_gds();
     mitigation_guest_switch_work = decided[MIT_IBPB].on || decided[MIT_RSB_FILL].on;
+}
+
+const char *mitigations_apply_ap(void)
+{
+    if (decided[MIT_ZENBLEED].on)
+        apply_zenbleed();
+    if (decided[MIT_GDS].on) {
+        uint64_t v = rdmsr(MSR_MCU_OPT_CTRL);
+        if ((v & MCU_OPT_CTRL_GDS_MITG_LOCKED) && (v & MCU_OPT_CTRL_GDS_MITG_DIS))
+            return "the firmware locked the GDS mitigation off";
+        if (!(v & MCU_OPT_CTRL_GDS_MITG_LOCKED))
+            wrmsr(MSR_MCU_OPT_CTRL,
+                  (v & ~MCU_OPT_CTRL_GDS_MITG_DIS) | MCU_OPT_CTRL_GDS_MITG_LOCKED);
+    }
+    return NULL;
 }
 
 void mitigations_log(void)

@@ -143,6 +143,14 @@ void mitigations_init(const struct mitigation_config *config);
  * the clock runs: before that every boot line is drawn on the screen at
  * once, and these ten would add 6-10 % to boot_first_guest. */
 void mitigations_log(void);
+/* The calling CPU's facts (an AP's, hv/cpu/smp.c). */
+void mitigation_read_facts(struct cpu_facts *out);
+/* What the boot CPU decided, and the hv.cfg settings it decided under. */
+void mitigations_boot_cpu(bool on[MIT_COUNT], enum mitigation_setting settings[MIT_COUNT]);
+/* On an AP: the MSR mitigations the boot CPU applied (Zenbleed, GDS), on
+ * this CPU too; NULL, or why this CPU cannot have them. No logging (the
+ * AP holds no lock). */
+const char *mitigations_apply_ap(void);
 /* The facts mitigations_init read (for the entry paths: INVPCID, ...). */
 const struct cpu_facts *mitigation_cpu_facts(void);
 

@@ -15,9 +15,30 @@ uint8_t entry_flags ENTRY_AREA_DATA;
 uint8_t cpu_entry_clac ENTRY_AREA_DATA;
 uint16_t entry_verw_selector ENTRY_AREA_DATA;
 
-struct cpu_entry_area *percpu_entry_area(struct percpu *cpu)
+static void gs_base_set(struct percpu *cpu)
 {
-    return (struct cpu_entry_area *)((uintptr_t)cpu - offsetof(struct cpu_entry_area, cpu));
+    /* GS_BASE is ours while in the hypervisor; KERNEL_GS_BASE holds the
+     * guest's across swapgs once guests run. */
+    wrmsr(MSR_GS_BASE, (uint64_t)cpu);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_id,
+                    const uint64_t ist_tops[IST_STACKS], uint64_t kernel_rsp)
+{
+    struct percpu *cpu = &area->cpu;
+    cpu->self = cpu;
+    cpu->index = index;
+    cpu->apic_id = apic_id;
+    cpu->kernel_rsp = kernel_rsp;
+    cpu->entry_stack_top = (uint64_t)(area->entry_stack + ENTRY_STACK_SIZE);
+    /* With isolation a guest entry lands on the entry stack (hv/mm/xpti.c). */
+    uint64_t rsp0 = entry_flags & ENTRY_XPTI ? cpu->entry_stack_top : kernel_rsp;
+    gdt_load_copy(&cpu->tables, &boot_area.cpu.tables, ist_tops, rsp0);
+    gs_base_set(cpu);
+    cpu->kernel_cr3 = read_cr3();
+    cpu->cr3_noflush = boot_area.cpu.cr3_noflush;
+    idt_load_copy(area->idt);
 }
 
 void percpu_init_boot_cpu(void)
@@ -30,9 +51,6 @@ void percpu_init_boot_cpu(void)
     cpu->kernel_rsp = (uint64_t)__kstack_top;
     cpu->entry_stack_top = (uint64_t)(boot_area.entry_stack + ENTRY_STACK_SIZE);
     gdt_load(&cpu->tables, ist, cpu->kernel_rsp);
-    /* GS_BASE is ours while in the hypervisor; KERNEL_GS_BASE holds the
-     * guest's across swapgs once guests run. */
-    wrmsr(MSR_GS_BASE, (uint64_t)cpu);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    gs_base_set(cpu);
     idt_init();
 }

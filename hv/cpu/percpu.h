@@ -18,6 +18,7 @@
 #pragma once
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/idt.h"
 
 #define PERCPU_KERNEL_RSP 8
 #define PERCPU_USER_RSP 16
@@ -73,6 +74,8 @@ struct percpu {
     bool need_resched;    /* pick another vCPU before returning to a guest */
     struct entry_counts entry;
     struct cpu_tables tables;
+    /* After the fields vcpu/iret_fast.h names by offset. */
+    uint64_t fast_gate;   /* the guest handler on this CPU's fast gate, 0: hv's (hv/cpu/idt.c) */
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
@@ -85,18 +88,27 @@ _Static_assert(offsetof(struct percpu, entry_stack_top) == PERCPU_ENTRY_STACK_TO
 _Static_assert(offsetof(struct percpu, cr3_writes) == PERCPU_CR3_WRITES, "asm offset");
 _Static_assert(offsetof(struct percpu, cr3_noflush) == PERCPU_CR3_NOFLUSH, "asm offset");
 
-/* One CPU's entry area: its per-CPU data (GDT and TSS included) and the
- * small stack a guest entry lands on when isolation is on, page-aligned
- * so it can be mapped into guests' tables on its own. */
+/* One CPU's entry area: its per-CPU data (GDT and TSS included), the
+ * small stack a guest entry lands on when isolation is on, and its IDT,
+ * page-aligned so it can be mapped into guests' tables on its own. */
 struct cpu_entry_area {
     struct percpu cpu;
     uint8_t entry_stack[ENTRY_STACK_SIZE] __attribute__((aligned(4096)));
+    struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(4096)));
 } __attribute__((aligned(4096)));
 
 _Static_assert(sizeof(struct percpu) <= 4096, "per-CPU data fits the entry area's first page");
 
 void percpu_init_boot_cpu(void);
-struct cpu_entry_area *percpu_entry_area(struct percpu *cpu);
+/* An AP's area (allocated by hv/cpu/smp.c): GDT and TSS copied from the
+ * boot CPU's, its stacks, GS_BASE, the IDT copy; on the AP itself. */
+void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_id,
+                    const uint64_t ist_tops[IST_STACKS], uint64_t kernel_rsp);
+/* Inline: the switch path reaches the CPU's IDT through it. */
+static inline struct cpu_entry_area *percpu_entry_area(struct percpu *cpu)
+{
+    return (struct cpu_entry_area *)((uintptr_t)cpu - offsetof(struct cpu_entry_area, cpu));
+}
 
 static inline struct percpu *this_cpu(void)
 {

@@ -3,6 +3,7 @@
  * (hv/cpu/extable.h), whose faults become -HV_EFAULT: any other one means
  * a bug, and the panic report is the way to find it. Interrupts go to
  * their handler. */
+#include "hv/cpu/smp.h"
 #include "hv/cpu/trap.h"
 #include "hv/console/log.h"
 #include "hv/cpu/extable.h"
@@ -105,6 +106,8 @@ void trap_dispatch(struct trap_frame *f)
         }
     }
     if (f->vector == VEC_NMI) {
+        if (smp_must_stop(cpu->index))
+            halt_forever(); /* another CPU panicked and is printing the report */
         /* No log here: the NMI may have interrupted hv holding the log
          * lock. Counted, reported at the summary (entry_report). */
         if (!frame_from_guest(f)) {

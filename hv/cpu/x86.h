@@ -18,6 +18,7 @@
 #define MSR_SYSENTER_EIP 0x176u
 
 #define EFER_SCE (1u << 0)
+#define EFER_LME (1u << 8)
 #define EFER_NXE (1u << 11)
 #define EFER_FFXSR (1u << 14)
 

@@ -1,6 +1,7 @@
 #include "hv/debug/panic.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/smp.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/symbols.h"
 #include "hv/power/power.h"
@@ -50,6 +51,7 @@ static bool enter_panic(void)
     irq_disable();
     if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST))
         return false; /* a fault while reporting one: nothing more can be trusted */
+    smp_stop_others(); /* one report, from this CPU */
     log_panic_mode();
     return true;
 }

@@ -4,6 +4,8 @@
  * (W^X, guard pages under stacks), the direct map and a device window. */
 #include "hv/mm/mm.h"
 
+#include "hv/cpu/smp_rules.h"
+
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
@@ -309,6 +311,36 @@ void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
     }
     mmio_next += len + PAGE; /* an unmapped page between mappings */
     return (void *)(va + offset);
+}
+
+void *mm_stack_alloc(uint64_t bytes, void (*each_page)(uint64_t va, uint64_t phys))
+{
+    uint64_t len = (bytes + PAGE - 1) & ~(PAGE - 1);
+    if (len == 0 || len > HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next - PAGE)
+        return NULL;
+    uint64_t va = mmio_next;
+    /* The window's addresses are taken whatever happens: a page mapped
+     * before memory ran out stays (boot only, a few pages). */
+    mmio_next += len + PAGE; /* the unmapped page above; the one below came before */
+    /* Page by page: one page is a next-fit pick, a contiguous run a scan
+     * of the bitmap from the bottom (~5,000 instructions a stack). */
+    for (uint64_t off = 0; off < len; off += PAGE) {
+        uint64_t phys = frame_get_zeroed();
+        if (!phys)
+            return NULL;
+        if (pt_map(&kspace, va + off, phys, PAGE, PTE_W | global() | cpu_nx_mask(), 0) != PT_OK) {
+            frame_put(phys);
+            return NULL;
+        }
+        if (each_page)
+            each_page(va + off, phys);
+    }
+    return (void *)(va + len);
+}
+
+uint64_t mm_low_pages(unsigned pages)
+{
+    return smp_find_low_pages(ranges, range_count, pages);
 }
 
 void mm_init(const struct handoff *h)

@@ -53,6 +53,14 @@ uint64_t kmalloc_bytes_in_use(void);
 
 void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache);
 
+/* An AP's stack (hv/cpu/smp.c): zeroed pages mapped in the device window
+ * between unmapped guard pages, write-back, NX; each_page (may be NULL)
+ * is told every page; returns its top, NULL when out of memory. */
+void *mm_stack_alloc(uint64_t bytes, void (*each_page)(uint64_t va, uint64_t phys));
+/* Usable pages below 1 MiB in a row (never handed out by the frame
+ * allocator, free for the SMP trampoline): the first's address, or 0. */
+uint64_t mm_low_pages(unsigned pages);
+
 struct pt_space *kernel_space(void);
 /* Makes the direct map's alias of hv's text and rodata read-only and
  * non-executable (once, after the entry paths are patched). */

@@ -64,6 +64,20 @@ static void build_shown_part(void)
     show(__guard_ist4 + PAGE, __ist4_top, PTE_W | nx, "IST stack 4");
 }
 
+uint64_t xpti_shown_pages(void)
+{
+    return shown_pages;
+}
+
+void xpti_show_cpu(uint64_t va, uint64_t phys, uint64_t size)
+{
+    if (!enabled)
+        return;
+    if (pt_map(&shown, va, phys, size, PTE_W | cpu_nx_mask(), 0) != PT_OK)
+        panic("xpti: cannot map an AP's entry area or IST stack into guests' tables");
+    shown_pages += size / PAGE;
+}
+
 /* Global TLB entries survive CR3 writes: any hv mapping cached as global
  * before isolation (the firmware's, the boot stub's) must go. */
 static void flush_global_tlb(void)

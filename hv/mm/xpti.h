@@ -25,6 +25,12 @@ bool xpti_enabled(void);
 /* What xpti_init set, logged (once the clock runs: early lines are slow to
  * draw, see mitigations_log). */
 void xpti_log(void);
+/* An AP's entry area or IST stack, mapped into the template of guests'
+ * tables (writable, NX). Before the first guest space is made: each
+ * copies the template's top-level entries. No-op without isolation. */
+void xpti_show_cpu(uint64_t va, uint64_t phys, uint64_t size);
+/* Pages of hv in guests' tables (the boot CPU's part and every AP's). */
+uint64_t xpti_shown_pages(void);
 
 /* This CPU's CR3 writes so far, if hv.cfg's measure_cr3_writes lets
  * guests see them (HV_CALL_VCPU_INFO puts it in the shared page), else 0.

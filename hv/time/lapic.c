@@ -44,6 +44,43 @@ bool lapic_is_x2apic(void)
     return x2apic;
 }
 
+#define ICR_SEND_PENDING (1u << 12)
+/* An xAPIC takes a few bus cycles to send an IPI: far fewer than this. */
+#define ICR_WAIT_LIMIT 100000
+
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+    if (x2apic) {
+        wrmsr(X2APIC_MSR_BASE + (LAPIC_REG_ICR_LOW >> 4), (uint64_t)apic_id << 32 | icr_low);
+        return;
+    }
+    mmio[LAPIC_REG_ICR_HIGH / 4] = apic_id << 24;
+    mmio[LAPIC_REG_ICR_LOW / 4] = icr_low;
+    for (int i = 0; i < ICR_WAIT_LIMIT && (mmio[LAPIC_REG_ICR_LOW / 4] & ICR_SEND_PENDING); i++)
+        cpu_relax();
+}
+
+bool lapic_init_ap(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    bool ap_x2apic = (base & APIC_BASE_X2APIC) != 0;
+    if (x2apic && !ap_x2apic) {
+        /* Disabled -> xAPIC -> x2APIC: a disabled APIC cannot go to
+         * x2APIC in one write (SDM 11.12.5). */
+        if (!(base & APIC_BASE_ENABLE))
+            wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+    }
+    else if (!x2apic && ap_x2apic)
+        return false; /* leaving x2APIC means disabling the APIC first: not for now */
+    else if (!(base & APIC_BASE_ENABLE))
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+    lapic_write(LAPIC_REG_TPR, 0);
+    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VEC_TIMER);
+    lapic_write(LAPIC_REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
+    return true;
+}
+
 /* The legacy 8259 pair must never deliver: hv takes interrupts from the
  * local APIC only. Masking is harmless where the chips are absent. */
 static void mask_legacy_pic(void)

@@ -10,6 +10,8 @@
 #define LAPIC_REG_TPR 0x80
 #define LAPIC_REG_EOI 0xb0
 #define LAPIC_REG_SVR 0xf0
+#define LAPIC_REG_ICR_LOW 0x300
+#define LAPIC_REG_ICR_HIGH 0x310
 #define LAPIC_REG_LVT_TIMER 0x320
 #define LAPIC_REG_TIMER_INIT 0x380
 #define LAPIC_REG_TIMER_CURRENT 0x390
@@ -19,6 +21,16 @@
 #define LAPIC_TIMER_ONESHOT (0u << 17)
 #define LAPIC_TIMER_TSC_DEADLINE (2u << 17)
 
+/* Interrupt command register, low word: delivery modes and the level of an
+ * INIT (SDM vol. 3, 11.6.1). */
+#define ICR_FIXED 0x000u
+#define ICR_NMI 0x400u
+#define ICR_INIT 0x500u
+#define ICR_STARTUP 0x600u
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_TRIGGER_LEVEL (1u << 15)
+#define ICR_ALL_BUT_SELF (3u << 18)
+
 /* Enables the local APIC; madt_phys is the MADT's address (0: use the MSR). */
 bool lapic_init(uint64_t madt_phys);
 uint32_t lapic_read(uint32_t reg);
@@ -26,3 +38,9 @@ void lapic_write(uint32_t reg, uint32_t value);
 void lapic_eoi(void);
 uint32_t lapic_id(void);
 bool lapic_is_x2apic(void);
+/* Sends an IPI (icr_low: mode, vector, shorthand) to the CPU with apic_id
+ * and waits, boundedly, until the xAPIC has sent it. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
+/* On an AP: its local APIC in the boot CPU's mode (xAPIC or x2APIC),
+ * enabled, timer masked; false when the mode cannot be matched. */
+bool lapic_init_ap(void);

@@ -47,6 +47,7 @@ import timer_cases  # noqa: E402,F401
 import restart_cases  # noqa: E402,F401
 import fast_cases  # noqa: E402,F401
 import trace_cases  # noqa: E402,F401
+import smp_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

@@ -338,7 +338,8 @@ def test_boot_header_on_screen_at_the_end(build):
     expect(problems, SAFE_LINE in screen, "the run did not reach its end on screen")
     expect(problems, "hv: boot header, repeated:" in screen, "no repeated boot header on screen")
     for needle in ["hv:   hv ", "hv:   cpu: ", "protections: WP on", "hv:   console: serial absent",
-                   "hv:   memory: ", "hv:   acpi: revision", "2 CPU(s), hv uses 1 (SMP: not yet)"]:
+                   "hv:   memory: ", "hv:   acpi: revision", "2 CPU(s), local APIC",
+                   "hv: smp: hv used 2 of 2 CPU(s)"]:
         expect(problems, needle in screen, f"'{needle}' not on the screen at the end")
     lines = screen.splitlines()
     header_at = next((i for i, l in enumerate(lines) if "boot header, repeated" in l), None)
@@ -388,7 +389,7 @@ def test_status_line_at_the_top_live(build):
     r, running = boot_real_pc(build, boot, "status", watch, screen=True, settle=0)
     problems = []
     live = [t for t in seen if " sleeper wait " in t]
-    head = re.compile(r"^hv \d+\.\d+\.\d+ \| 1 of 2 CPU\(s\) used \| up (\d+)\.(\d) s \|")
+    head = re.compile(r"^hv \d+\.\d+\.\d+ \| 2 of 2 CPU\(s\) used \| up (\d+)\.(\d) s \|")
     ups = sorted({int(m.group(1)) * 10 + int(m.group(2)) for t in live for m in [head.match(t)] if m})
     expect(problems, len(ups) >= 2, f"no live status line with a growing uptime; top rows seen: {seen[:6]}")
     final = r.screen.splitlines()[0] if r.screen else ""

@@ -1,0 +1,359 @@
+/* Starting the APs, on the boot CPU (the AP's half: hv/cpu/smp_ap.c).
+ *
+ * One AP at a time: INIT, then two SIPIs at the low page, with the
+ * timings Linux uses for CPUs with an integrated APIC (no 10 ms wait after
+ * INIT, 10 us after each SIPI: Intel SDM 8.4.4.1's 10 ms dates from the
+ * 82489DX; the second SIPI is skipped when the AP already checked in),
+ * then a wait for the AP to check in, bounded by AP_CHECKIN_LIMIT_NS.
+ * Every wait is `sti; hlt` with the APIC timer armed for its end, and the
+ * AP sends VEC_AP_CHECKIN when it is done, so the boot CPU sleeps exactly
+ * as long as the AP takes (tens of microseconds), never a fixed time and
+ * never spinning: a spinning boot CPU would also hold back the AP where
+ * the CPUs share a host thread (QEMU's TCG, round-robin). */
+#include "hv/cpu/smp.h"
+
+#include "hv/console/log.h"
+#include "hv/console/status_line.h"
+#include "hv/cpu/features.h"
+#include "hv/cpu/smp_internal.h"
+#include "hv/cpu/smp_trampoline.h"
+#include "hv/cpu/trap.h"
+#include "hv/cpu/x86.h"
+#include "hv/mm/mm.h"
+#include "hv/mm/pagetable.h"
+#include "hv/mm/xpti.h"
+#include "hv/time/lapic.h"
+#include "hv/time/time.h"
+#include "lib/fmt.h"
+
+#include <stdarg.h>
+
+#define PAGE 4096ull
+#define AP_BOOT_STACK (16 * 1024)   /* smp_ap_main and the idle loop */
+#define AP_KERNEL_STACK (32 * 1024) /* guest entries (TSS.RSP0), as the boot CPU's */
+#define AP_IST_STACK (16 * 1024)
+#define AP_CHECKIN_LIMIT_NS (500ull * 1000 * 1000)
+#define SIPI_WAIT_NS (10ull * 1000)
+#define CR4_OSXSAVE (1ul << 18)
+
+volatile uint32_t smp_stopper;
+
+static uint32_t running = 1, listed = 1;
+static struct left_out {
+    uint32_t apic_id;
+    char why[112];
+} left[SMP_MAX_CPUS];
+static uint32_t left_count, over_limit;
+static uint64_t bringup_cycles;
+
+static struct boot_cpu_state boot_state;
+static struct ap_boot slot;
+
+uint32_t smp_cpus_running(void)
+{
+    return running;
+}
+
+static void leave_out(uint32_t apic_id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void leave_out(uint32_t apic_id, const char *fmt, ...)
+{
+    struct left_out *l = &left[left_count++];
+    l->apic_id = apic_id;
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vformat(l->why, sizeof(l->why), fmt, ap);
+    va_end(ap);
+    log_warn("smp: CPU with APIC ID %u left out: %s", apic_id, l->why);
+}
+
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* What every AP copies: the boot CPU as it is now, all set up. */
+static void record_boot_cpu(void)
+{
+    const struct cpu_features *f = cpu_features();
+    struct boot_cpu_state *s = &boot_state;
+    s->cr0 = read_cr0();
+    s->cr4 = read_cr4();
+    s->efer = rdmsr(MSR_EFER);
+    s->pat = f->pat ? rdmsr(MSR_PAT) : 0;
+    s->xcr0 = s->cr4 & CR4_OSXSAVE ? xgetbv0() : 0;
+    s->star = rdmsr(MSR_STAR);
+    s->lstar = rdmsr(MSR_LSTAR);
+    s->fmask = rdmsr(MSR_FMASK);
+    struct smp_caps *u = &s->needs.used;
+    u->nx = s->efer & EFER_NXE;
+    u->pge = s->cr4 & CR4_PGE;
+    u->pat = f->pat;
+    u->smep = s->cr4 & CR4_SMEP;
+    u->smap = s->cr4 & CR4_SMAP;
+    u->umip = s->cr4 & CR4_UMIP;
+    u->pcid = s->cr4 & CR4_PCIDE;
+    u->xsave = s->cr4 & CR4_OSXSAVE;
+    u->xcr0 = s->xcr0;
+    u->x2apic = lapic_is_x2apic();
+    mitigations_boot_cpu(s->needs.mit_on, s->needs.mit_settings);
+}
+
+/* The low pages: the trampoline's code and data, then the temporary root:
+ * hv's upper half and, through three tables of its own, the trampoline's
+ * page alone, identity-mapped. hv's own root never maps low memory. */
+struct low_pages {
+    uint64_t code, root;
+    uint64_t tables[3]; /* PDPT, PD, PT of the identity mapping */
+    struct trampoline_data *data;
+};
+
+static bool low_pages_prepare(struct low_pages *lp)
+{
+    lp->code = mm_low_pages(2);
+    if (!lp->code)
+        return false;
+    lp->root = lp->code + PAGE;
+    for (int i = 0; i < 3; i++) {
+        lp->tables[i] = frame_get_zeroed();
+        if (!lp->tables[i]) {
+            while (i--)
+                frame_put(lp->tables[i]);
+            return false;
+        }
+    }
+    uint8_t *code = phys_to_virt(lp->code);
+    uint64_t size = (uint64_t)(smp_trampoline_end - smp_trampoline_start);
+    zero_words(code, PAGE / 8);
+    copy_bytes(code, smp_trampoline_start, size);
+
+    uint64_t *root = phys_to_virt(lp->root);
+    const uint64_t *hv_root = phys_to_virt(kernel_space()->root_phys);
+    zero_words(root, PAGE / 8);
+    for (int i = 256; i < 512; i++)
+        root[i] = hv_root[i];
+    uint64_t *pdpt = phys_to_virt(lp->tables[0]), *pd = phys_to_virt(lp->tables[1]),
+             *pt = phys_to_virt(lp->tables[2]);
+    root[0] = lp->tables[0] | PTE_P | PTE_W;
+    pdpt[0] = lp->tables[1] | PTE_P | PTE_W;
+    pd[0] = lp->tables[2] | PTE_P | PTE_W;
+    pt[lp->code / PAGE] = lp->code | PTE_P | PTE_W;
+
+    struct trampoline_data *d =
+        (void *)(code + (smp_trampoline_data - smp_trampoline_start));
+    uint32_t base = (uint32_t)lp->code;
+    d->gdt_limit = sizeof(d->gdt) - 1;
+    d->gdt_base = base + TR_GDT + (uint32_t)(smp_trampoline_data - smp_trampoline_start);
+    d->gdt[0] = 0;
+    d->gdt[1] = 0x00cf9a000000ffffull; /* 32-bit code, flat */
+    d->gdt[2] = 0x00cf92000000ffffull; /* 32-bit data, flat */
+    d->gdt[3] = 0x00af9a000000ffffull; /* 64-bit code */
+    d->far32_offset = base + (uint32_t)(smp_trampoline_protected - smp_trampoline_start);
+    d->far32_selector = TR_SEL_CODE32;
+    d->far64_offset = base + (uint32_t)(smp_trampoline_long - smp_trampoline_start);
+    d->far64_selector = TR_SEL_CODE64;
+    d->low_cr3 = (uint32_t)lp->root;
+    d->cr0 = (uint32_t)boot_state.cr0;
+    d->efer = (uint32_t)(EFER_LME | (boot_state.efer & EFER_NXE));
+    d->hv_cr3 = kernel_space()->root_phys;
+    d->entry = (uint64_t)smp_ap_entry;
+    lp->data = d;
+    return true;
+}
+
+/* Nothing of the trampoline stays: the pages below 1 MiB are zeroed (no
+ * code left where a later SIPI could start it), the tables freed. */
+static void low_pages_release(struct low_pages *lp)
+{
+    zero_words(phys_to_virt(lp->code), 2 * PAGE / 8);
+    for (int i = 0; i < 3; i++)
+        frame_put(lp->tables[i]);
+}
+
+static void checkin_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    lapic_eoi();
+}
+
+static void wake_only(uint64_t now)
+{
+    (void)now;
+}
+
+/* Sleeps until the AP is no longer starting (it checked in, was refused,
+ * or stopped in the trampoline) or the time is up; true if it is not. */
+static bool sleep_until(const struct ap_boot *b, const struct trampoline_data *d, uint64_t until)
+{
+    timer_set_handler(wake_only);
+    timer_arm(until);
+    bool done;
+    while (!(done = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != AP_STARTING ||
+                    d->status != TR_STATUS_NONE) &&
+           time_now_ns() < until)
+        __asm__ volatile("sti; hlt; cli" ::: "memory"); /* atomic: no wake-up lost */
+    timer_arm(0);
+    timer_set_handler(NULL);
+    return done;
+}
+
+static void show_page(uint64_t va, uint64_t phys)
+{
+    xpti_show_cpu(va, phys, PAGE);
+}
+
+/* An AP's memory: its entry area (per-CPU data, GDT, TSS, entry stack,
+ * IDT) and its stacks, each between unmapped guard pages; with isolation
+ * the entry area and IST stacks go into guests' tables as the boot CPU's
+ * do. False when memory ran out. */
+static bool ap_memory(struct ap_boot *b, uint64_t *boot_stack_top)
+{
+    b->area = kalloc_zeroed(sizeof(struct cpu_entry_area));
+    if (!b->area)
+        return false;
+    xpti_show_cpu((uint64_t)b->area, virt_to_phys(b->area), sizeof(struct cpu_entry_area));
+    void *top = mm_stack_alloc(AP_BOOT_STACK, NULL);
+    if (!top)
+        return false;
+    *boot_stack_top = (uint64_t)top;
+    top = mm_stack_alloc(AP_KERNEL_STACK, NULL);
+    if (!top)
+        return false;
+    b->kernel_rsp = (uint64_t)top;
+    for (int i = 0; i < IST_STACKS; i++) {
+        top = mm_stack_alloc(AP_IST_STACK, show_page);
+        if (!top)
+            return false;
+        b->ist_tops[i] = (uint64_t)top;
+    }
+    return true;
+}
+
+static const char *const trampoline_stops[] = {
+    [TR_STATUS_NO_LONG_MODE] = "no long mode",
+    [TR_STATUS_NO_NX] = "no NX (the boot CPU relies on it)",
+};
+
+/* Starts one AP and waits for it; true when it checked in ready. */
+static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, bool never_start)
+{
+    struct ap_boot *b = &slot;
+    *b = (struct ap_boot){.index = index, .apic_id = apic_id, .boot = &boot_state,
+                          .state = AP_STARTING};
+    uint64_t stack_top;
+    if (!ap_memory(b, &stack_top)) {
+        leave_out(apic_id, "no memory for its stacks and per-CPU area");
+        return false;
+    }
+    lp->data->stack = stack_top;
+    lp->data->arg = (uint64_t)b;
+    lp->data->status = TR_STATUS_NONE;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+    uint32_t vector = (uint32_t)(lp->code >> 12);
+    lapic_send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
+    lapic_send_ipi(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL);
+    uint64_t deadline = time_now_ns() + AP_CHECKIN_LIMIT_NS;
+    bool done = false;
+    for (int sipi = 0; sipi < 2 && !never_start && !done; sipi++) {
+        lapic_send_ipi(apic_id, ICR_STARTUP | vector);
+        done = sleep_until(b, lp->data, time_now_ns() + SIPI_WAIT_NS);
+    }
+    if (!done)
+        sleep_until(b, lp->data, deadline);
+    uint32_t state = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+    if (state == AP_READY) {
+        log_debug("smp: CPU %u (APIC ID %u) ready: CR4 0x%lx EFER 0x%lx core type 0x%x", index,
+                  b->seen_apic_id, (unsigned long)b->cr4, (unsigned long)b->efer, b->core_type);
+        if (b->seen_apic_id != apic_id)
+            log_warn("smp: the CPU started as APIC ID %u reports APIC ID %u", apic_id,
+                     b->seen_apic_id);
+        return true;
+    }
+    /* Back to waiting for a SIPI: it must not run on later, in a
+     * trampoline the next AP uses or that is gone. */
+    lapic_send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
+    lapic_send_ipi(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL);
+    uint32_t stop = lp->data->status;
+    if (state == AP_REFUSED)
+        leave_out(apic_id, "refused: %s", b->why);
+    else if (stop != TR_STATUS_NONE && stop < sizeof(trampoline_stops) / sizeof(trampoline_stops[0]))
+        leave_out(apic_id, "refused: %s", trampoline_stops[stop]);
+    else
+        leave_out(apic_id, "did not check in within %lu ms%s",
+                  (unsigned long)(AP_CHECKIN_LIMIT_NS / 1000000),
+                  never_start ? " (debug_ap_never_starts)" : "");
+    /* Its memory stays: it is small, and mapped into guests' tables. */
+    return false;
+}
+
+static void log_started(uint32_t cpus_limit)
+{
+    log_info("smp: %u of %u CPU(s) in use (%u AP(s) started in %lu TSC cycles, %u left out)",
+             running, listed, running - 1, (unsigned long)bringup_cycles, left_count + over_limit);
+    if (over_limit)
+        log_info("smp: %u CPU(s) not used: hv.cfg cpus = %u", over_limit, cpus_limit);
+}
+
+void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
+{
+    struct smp_plan plan;
+    uint32_t boot_id = lapic_id();
+    this_cpu()->apic_id = boot_id;
+    smp_plan_cpus(acpi->apic_ids, acpi->cpu_enabled, acpi->cpu_count, boot_id, config->cpus,
+                  &plan);
+    listed = 1 + plan.count + plan.over_limit;
+    over_limit = plan.over_limit;
+    if (plan.count == 0) {
+        /* One CPU: nothing to log at boot (every line is drawn on the
+         * screen, boot_first_guest counts them); the summary says it. */
+        if (over_limit)
+            log_started(config->cpus);
+        return;
+    }
+    record_boot_cpu();
+    boot_state.boot_apic_id = boot_id;
+    boot_state.fault_index = config->debug_ap_fault ? plan.count : 0;
+    irq_register(VEC_AP_CHECKIN, checkin_interrupt);
+    log_debug("smp: boot CPU (APIC ID %u): CR4 0x%lx EFER 0x%lx", boot_id,
+              (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);
+    struct low_pages lp;
+    if (!low_pages_prepare(&lp)) {
+        log_warn("smp: no room for the trampoline below 1 MiB: the boot CPU runs alone");
+        return;
+    }
+    uint64_t first_init = rdtsc(), last_ready = first_init;
+    for (uint32_t i = 0; i < plan.count; i++) {
+        bool never = config->debug_ap_never_starts && i == plan.count - 1;
+        if (start_ap(&lp, running, plan.apic_ids[i], never)) {
+            running++;
+            last_ready = slot.ready_tsc;
+        }
+    }
+    bringup_cycles = last_ready - first_init;
+    low_pages_release(&lp);
+    status_line_set_cpus(running, acpi->cpu_count);
+    log_started(config->cpus);
+    if (xpti_enabled())
+        log_debug("smp: xpti: guests' tables map %lu pages of hv with the APs'",
+                  (unsigned long)xpti_shown_pages());
+}
+
+void smp_report(void)
+{
+    log_info("smp: hv used %u of %u CPU(s) (guests on the boot CPU)", running, listed);
+    for (uint32_t i = 0; i < left_count; i++)
+        log_info("smp:   APIC ID %u left out: %s", left[i].apic_id, left[i].why);
+    if (over_limit)
+        log_info("smp:   %u CPU(s) not used (hv.cfg cpus)", over_limit);
+}
+
+void smp_stop_others(void)
+{
+    if (running < 2)
+        return;
+    smp_stopper = this_cpu()->index + 1;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    lapic_send_ipi(0, ICR_NMI | ICR_ALL_BUT_SELF);
+}

@@ -1,0 +1,174 @@
+"""System tests of AP bring-up (hv/cpu/smp.c, docs/design.md "CPUs"): every
+enabled CPU of the MADT is started and checks in with the boot CPU's
+protections; hv.cfg `cpus = N` limits what is used; an AP that never starts
+(hv.cfg debug_ap_never_starts) is reported by APIC ID and hv goes on; an
+AP's fault is reported once, with the other CPUs stopped; guests still run
+(on the boot CPU) with every CPU up, with and without page-table isolation."""
+
+import os
+import re
+
+from cases import check_clean_boot
+from harness import ROOT, Boot, run
+from judge import exited, expect, test_guest
+from registry import system_test
+
+EXAMPLES = os.path.join(ROOT, "images")
+DEBUG = "[hv]\nlog_level = debug\n"
+READY = re.compile(r"^hv: smp: CPU (\d+) \(APIC ID (\d+)\) ready: CR4 (0x[0-9a-f]+) "
+                   r"EFER (0x[0-9a-f]+)", re.M)
+BOOT_CPU = re.compile(r"^hv: smp: boot CPU \(APIC ID (\d+)\): CR4 (0x[0-9a-f]+) EFER (0x[0-9a-f]+)",
+                      re.M)
+IN_USE = re.compile(r"^hv: smp: (\d+) of (\d+) CPU\(s\) in use \((\d+) AP\(s\) started in \d+ TSC "
+                    r"cycles, (\d+) left out", re.M)
+CR4_SMEP, CR4_SMAP, CR4_UMIP, CR4_PGE = 1 << 20, 1 << 21, 1 << 11, 1 << 7
+EFER_NXE = 1 << 11
+
+
+def ready_aps(log):
+    return {int(m.group(2)): (int(m.group(3), 16), int(m.group(4), 16)) for m in READY.finditer(log)}
+
+
+def bringup(build, n):
+    r = run(build, Boot(smp=n, cfg=DEBUG), f"smp-up{n}")
+    problems = []
+    check_clean_boot(r, problems)
+    expect(problems, f"hv: smp: hv used {n} of {n} CPU(s)" in r.log,
+           f"the summary does not say hv used {n} of {n} CPUs")
+    aps = ready_aps(r.log)
+    expect(problems, sorted(aps) == list(range(1, n)),
+           f"APs that checked in: {sorted(aps)}, expected APIC IDs 1..{n - 1}")
+    if n == 1:
+        expect(problems, not IN_USE.search(r.log), "a bring-up line at SMP 1 (costs boot time)")
+        return problems, r
+    m = IN_USE.search(r.log)
+    expect(problems, m and m.groups() == (str(n), str(n), str(n - 1), "0"),
+           f"boot line: {m and m.group(0)}")
+    b = BOOT_CPU.search(r.log)
+    expect(problems, b is not None, "no boot CPU CR4/EFER debug line")
+    if b:
+        cr4, efer = int(b.group(2), 16), int(b.group(3), 16)
+        # -cpu max has them all: the boot CPU turned them on, so must every AP.
+        for bit, name in [(CR4_SMEP, "SMEP"), (CR4_SMAP, "SMAP"), (CR4_UMIP, "UMIP"),
+                          (CR4_PGE, "PGE")]:
+            expect(problems, cr4 & bit, f"the boot CPU's CR4 {cr4:#x} lacks {name}")
+        expect(problems, efer & EFER_NXE, "the boot CPU runs without NX")
+        for apic, (ap_cr4, ap_efer) in aps.items():
+            expect(problems, ap_cr4 == cr4 and ap_efer == efer,
+                   f"APIC ID {apic}: CR4 {ap_cr4:#x} EFER {ap_efer:#x}, the boot CPU's "
+                   f"{cr4:#x} {efer:#x}")
+    return problems, r
+
+
+@system_test
+def test_smp_bringup_1(build):
+    return bringup(build, 1)
+
+
+@system_test
+def test_smp_bringup_2(build):
+    return bringup(build, 2)
+
+
+@system_test
+def test_smp_bringup_4(build):
+    return bringup(build, 4)
+
+
+@system_test
+def test_smp_bringup_8(build):
+    return bringup(build, 8)
+
+
+@system_test
+def test_smp_cpus_limit(build):
+    """`cpus = 2` at SMP 4: the boot CPU and the first AP of the MADT."""
+    r = run(build, Boot(smp=4, cfg=DEBUG + "cpus = 2\n"), "smp-cpus2")
+    problems = []
+    check_clean_boot(r, problems)
+    expect(problems, sorted(ready_aps(r.log)) == [1], f"APs started: {sorted(ready_aps(r.log))}")
+    m = IN_USE.search(r.log)
+    expect(problems, m and m.groups()[:3] == ("2", "4", "1"), f"boot line: {m and m.group(0)}")
+    expect(problems, "hv: smp: 2 CPU(s) not used: hv.cfg cpus = 2" in r.log,
+           "the CPUs left out by cpus = 2 are not reported")
+    expect(problems, "hv: smp: hv used 2 of 4 CPU(s)" in r.log, "summary line missing")
+    return problems, r
+
+
+@system_test
+def test_smp_ap_that_never_starts_is_reported(build):
+    """debug_ap_never_starts: the last AP gets its INIT but no SIPI. hv waits
+    its limit, names it by APIC ID, starts the others and runs the guest."""
+    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_never_starts = yes\n",
+                        images=[os.path.join(EXAMPLES, "hello")]), "smp-never")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, re.search(r"^hv: warning: smp: CPU with APIC ID 3 left out: did not check in "
+                               r"within \d+ ms", r.log, re.M),
+           "the AP that never started is not reported by its APIC ID")
+    expect(problems, sorted(ready_aps(r.log)) == [1, 2], f"APs started: {sorted(ready_aps(r.log))}")
+    m = IN_USE.search(r.log)
+    expect(problems, m and m.groups() == ("3", "4", "2", "1"), f"boot line: {m and m.group(0)}")
+    expect(problems, "hv: smp:   APIC ID 3 left out: did not check in" in r.log,
+           "the summary does not name the CPU left out")
+    expect(problems, exited(r.log, "hello"), "hv did not go on to run the guest")
+    expect(problems, "PANIC" not in r.log, "a panic")
+    return problems, r
+
+
+@system_test
+def test_smp_ap_fault_is_reported_once(build):
+    """debug_ap_fault: the last AP writes through a null pointer once ready.
+    Its panic report comes out (from that CPU: its RIP is in smp_ap_main),
+    once, and the run ends with the panic status."""
+    r = run(build, Boot(smp=4, cfg="[hv]\ndebug_ap_fault = yes\n",
+                        images=[os.path.join(EXAMPLES, "hello")]), "smp-fault")
+    problems = []
+    expect(problems, r.status == 3, f"exit status {r.status}, expected 3 (panic)")
+    expect(problems, r.log.count("PANIC") == 1, f"{r.log.count('PANIC')} panic reports, expected 1")
+    expect(problems, re.search(r"PANIC: #PF .*\n(?:.*\n)*?hv: error:   RIP 0x[0-9a-f]+ smp_ap_main\+",
+                               r.log), "the report is not the AP's fault")
+    expect(problems, "CR2 0x0000000000000010" in r.log, "the faulting address is not reported")
+    expect(problems, r.log.count("the hypervisor stops here") == 1, "not exactly one stop")
+    return problems, r
+
+
+@system_test
+def test_smp_examples_at_smp_4(build):
+    """The examples, as `make run` boots them, with four CPUs up."""
+    names = sorted(n for n in os.listdir(EXAMPLES) if not n.startswith("."))
+    with open(os.path.join(ROOT, "guest/examples/hv.cfg")) as f:
+        cfg = f.read()
+    r = run(build, Boot(smp=4, images=[os.path.join(EXAMPLES, n) for n in names], cfg=cfg),
+            "smp-examples")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, "hv: smp: hv used 4 of 4 CPU(s)" in r.log, "not every CPU came up")
+    for g in names:
+        expect(problems, exited(r.log, g), f"{g} did not exit with status 0")
+    expect(problems, "[compute] compute: correct" in r.log, "compute did not check its result")
+    return problems, r
+
+
+@system_test
+def test_smp_xpti_at_smp_4(build):
+    """xpti = on with four CPUs: each AP's entry area (3 pages) and IST
+    stacks (16 pages) join guests' tables, and the probe guest still sees
+    hv's memory not present while its entry code is."""
+    boot = Boot(smp=4, images=[test_guest(build, "xpti-probe"), test_guest(build, "companion")],
+                cfg=DEBUG + "xpti = on\n")
+    r = run(build, boot, "smp-xpti")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, "hv: smp: hv used 4 of 4 CPU(s)" in r.log, "not every CPU came up")
+    base = re.search(r"^hv: xpti: guests' tables map (\d+) pages of hv", r.log, re.M)
+    m = re.search(r"^hv: smp: xpti: guests' tables map (\d+) pages of hv with the APs'", r.log, re.M)
+    expect(problems, base and m and int(m.group(1)) == int(base.group(1)) + 3 * 19,
+           f"pages shown to guests: {m and m.group(1)}, expected "
+           f"{base and base.group(1)} + 3 APs x 19")
+    seen = re.findall(r"xpti-probe: .* 0x[0-9a-f]+: #PF error 0x[0-9a-f]+ \((.*)\)$", r.log, re.M)
+    expect(problems, seen[:1] == ["present"] and seen[1:] and
+           all(s == "not present" for s in seen[1:]), f"probe results: {seen}")
+    expect(problems, exited(r.log, "xpti-probe") and exited(r.log, "companion"),
+           "the probe or its companion did not exit 0")
+    return problems, r
