@@ -29,6 +29,10 @@ static uint64_t deadline;
  * on every switch cost more. Linux's clockevents reprogram the same way,
  * only for an earlier expiry. */
 static uint64_t hw_deadline = UINT64_MAX;
+/* The hardware has an interrupt programmed that has not come yet. A cancel
+ * with nothing programmed has nothing to undo (every decision from idle
+ * that finds no deadline cancels). */
+static bool hw_armed;
 static timer_fn handler;
 
 /* time_now_ns() without timescale_apply's general cases when the TSC runs
@@ -80,6 +84,7 @@ void timer_set_handler(timer_fn fn)
 static void program(void)
 {
     hw_deadline = UINT64_MAX;
+    hw_armed = deadline != 0;
     if (!deadline) {
         if (use_tsc_deadline)
             wrmsr(MSR_TSC_DEADLINE, 0);
@@ -107,13 +112,25 @@ static void program(void)
     lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
 }
 
+void timer_arm_irqs_off(uint64_t deadline_ns)
+{
+    deadline = deadline_ns;
+    /* A later deadline than the hardware's: its interrupt re-arms. A cancel
+     * leaves the hardware as it is: its interrupt, if it comes, finds no
+     * deadline and does nothing, and meanwhile a deadline no earlier than
+     * the programmed one needs no write (the scheduler cancels whenever a
+     * vCPU runs alone and arms again when another wants the CPU). */
+    if (deadline_ns && deadline_ns < hw_deadline)
+        program();
+}
+
 void timer_arm(uint64_t deadline_ns)
 {
     uint64_t flags = irq_save();
     deadline = deadline_ns;
-    /* A later deadline than the hardware's: its interrupt re-arms. A cancel
-     * is never lazy (the end of the run wants no interrupt left). */
-    if (!deadline_ns || deadline_ns < hw_deadline)
+    /* A cancel here is never lazy (the end of the run wants no interrupt
+     * left). */
+    if (deadline_ns ? deadline_ns < hw_deadline : hw_armed)
         program();
     irq_restore(flags);
 }
@@ -132,6 +149,7 @@ static void timer_interrupt(struct trap_frame *f)
     this_cpu()->ticks++;
     lapic_eoi();
     hw_deadline = UINT64_MAX; /* one-shot: it is spent */
+    hw_armed = false;
     uint64_t now = time_now_ns();
     if (!deadline)
         return;

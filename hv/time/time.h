@@ -23,6 +23,8 @@ uint64_t time_lapic_hz(void);
 typedef void (*timer_fn)(uint64_t now_ns);
 void timer_set_handler(timer_fn fn);
 void timer_arm(uint64_t deadline_ns);
+/* timer_arm for a caller that runs with interrupts off (the scheduler). */
+void timer_arm_irqs_off(uint64_t deadline_ns);
 /* Moves the deadline earlier to deadline_ns, never later (the idle loop's
  * screen refresh: the handler, woken early, re-arms for the rest). */
 void timer_arm_no_later(uint64_t deadline_ns);
