@@ -16,8 +16,10 @@
 #define DIVIDE_BY_1 0xb
 
 static struct calibration cal;
-static struct timescale tsc_to_ns, ns_to_tsc, ns_to_lapic, tsc_to_lapic;
-static uint64_t tsc_at_boot;
+static struct timescale ns_to_tsc, ns_to_lapic, tsc_to_lapic;
+struct time_clock time_clock; /* time_now_ns's (time.h) */
+#define tsc_to_ns time_clock.tsc_to_ns
+#define tsc_at_boot time_clock.tsc_at_boot
 static bool use_tsc_deadline;
 static uint64_t deadline;
 /* When the hardware will interrupt (UINT64_MAX: not armed, or not before
@@ -35,23 +37,18 @@ static uint64_t hw_deadline = UINT64_MAX;
 static bool hw_armed;
 static timer_fn handler;
 
-/* time_now_ns() without timescale_apply's general cases when the TSC runs
- * faster than 1 GHz (every x86-64 CPU hv runs on, and QEMU's): read on
- * every switch, several times. */
-static bool now_fast;
-
 /* System time at a TSC reading. */
 static inline uint64_t ns_at(uint64_t tsc)
 {
     uint64_t delta = tsc - tsc_at_boot;
-    if (now_fast)
+    if (time_clock.fast)
         return timescale_apply_down(&tsc_to_ns, delta);
     return timescale_apply(&tsc_to_ns, delta);
 }
 
-uint64_t time_now_ns(void)
+uint64_t time_now_ns_general(uint64_t delta)
 {
-    return ns_at(rdtsc());
+    return timescale_apply(&tsc_to_ns, delta);
 }
 
 uint64_t time_tsc_hz(void)
@@ -190,7 +187,7 @@ void time_init(const struct acpi_info *acpi, const struct handoff *h)
     /* Time zero is the stub's entry, so boot costs show in timestamps. */
     tsc_at_boot = h->boot_tsc;
     timescale_init(&tsc_to_ns, cal.tsc_hz, NS_PER_SEC);
-    now_fast = timescale_is_down(&tsc_to_ns);
+    time_clock.fast = timescale_is_down(&tsc_to_ns);
     timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
     timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
     timescale_init(&tsc_to_lapic, cal.tsc_hz, cal.lapic_hz);
