@@ -4,10 +4,17 @@ switch used to do every time; each test here sets up the case where that
 work is needed and would fail if the shortcut skipped it there.
 
 - A vCPU that runs alone gets no slice timer (hv/sched/vtimer.c,
-  next_decision): the wake-up that ends its being alone must arm one
-  (hv/sched/sched.c, preempt_for), or a guest woken but not entitled to
-  the CPU at once waits until the lone one blocks, which a spinner never
-  does.
+  next_decision): the wake-up that ends its being alone must arm one, or
+  a guest woken but not entitled to the CPU at once waits until the lone
+  one blocks, which a spinner never does. A wake-up in the timer
+  interrupt is covered twice: the handler's own re-arm comes after the
+  wake and sees another vCPU wanting the CPU, and preempt_for's
+  sched_slice_cut makes the return re-arm. With both removed this test
+  fails (a tick 1.4 s late: the spinner's whole run); with either one it
+  passes (max ~21 ms). A wake-up in a hypercall (an event from the lone
+  vCPU to another guest) relies on sched_slice_cut alone; no test here
+  isolates it (a stale, lazily cancelled APIC interrupt may come first and
+  re-arm as well).
 
 Under -icount (Boot(icount=True)) the bounds hold on a loaded host."""
 
