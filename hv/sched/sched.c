@@ -24,12 +24,15 @@
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 
-static struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
+struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
 uint64_t time_limit;
 static void (*all_ended)(void);
 uint64_t slice_end;      /* 0: no vCPU holds a slice */
 static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
 bool sched_slice_cut;            /* a wake-up moved slice_end earlier: re-arm the timer */
+/* The timer was last armed to come by slice_end (vtimer.c, next_decision):
+ * false while the running vCPU is alone, whose run nothing needs to end. */
+bool slice_armed;
 static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
 /* A guest woken with the right to take the CPU at once (preempt_for): the
  * next decision runs it, although it may be a little ahead in virtual time. */
@@ -152,6 +155,10 @@ static void preempt_for(struct vcpu *v, uint64_t now)
         cpu->need_resched = true;
         return;
     }
+    /* cur ran alone, with no interrupt armed for its slice's end: it has
+     * one now (the return re-arms), whether or not the end moves. */
+    if (!slice_armed)
+        sched_slice_cut = true;
     if (fair_should_preempt(&v->guest->fair, &cur->guest->fair, now - cur->running_since)) {
         woken_first = v->guest;
         cpu->need_resched = true;
@@ -223,8 +230,10 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
-    if (poll && poll_deadline)
+    if (poll && poll_deadline) {
         vtimers_armed++;
+        vtimer_armed_at(poll_deadline);
+    }
     this_cpu()->need_resched = true;
     if (poll && poll_deadline)
         rearm(now);
@@ -254,6 +263,10 @@ void sched_add(struct vcpu *v)
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
     wants_cpu(v);
     enqueue(v);
+    /* A restart adds vCPUs while another may run alone, with no interrupt
+     * for its slice's end: the return re-arms for it. */
+    if (!slice_armed)
+        sched_slice_cut = true;
 }
 
 uint64_t sched_vcpu_time(const struct vcpu *v)

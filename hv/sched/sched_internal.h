@@ -8,6 +8,9 @@
 #include <stdint.h>
 
 #include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/fair.h"
 #include "vcpu/vcpu.h"
 
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
@@ -15,6 +18,22 @@ extern uint64_t slice_end;         /* 0: no vCPU holds a slice */
 extern uint64_t window_boundary;   /* next window change; 0 without a plan */
 extern unsigned vtimers_armed;     /* timer and poll deadlines armed, all vCPUs */
 extern volatile bool idle_kick;    /* an interrupt may have given the idle loop work */
+extern bool slice_armed;           /* the timer comes by slice_end (vtimer.c) */
+extern uint64_t vtimer_next;       /* no vCPU deadline is due before it; 0: none */
+/* A vCPU deadline was armed (vtimer.c): vtimer_next comes no later. */
+void vtimer_armed_at(uint64_t deadline);
+/* Guests with a vCPU that wants the CPU (sched.c). */
+extern struct fair_queue fair_queue;
+/* A partition schedule is in force (windows.c). */
+extern bool sched_partitioned;
+/* Another vCPU than the running one wants the CPU (or none runs, or a
+ * partition plan slices): the slice's end needs the timer. Inline: every
+ * switch asks. */
+static inline bool sched_contended(void)
+{
+    struct vcpu *cur = this_cpu()->current;
+    return fair_queue.count > 1 || sched_partitioned || !cur || cur->guest->run_head;
+}
 
 static inline bool vtimer_armed(const struct vcpu *v)
 {

@@ -14,9 +14,16 @@
 #include "hv/time/time.h"
 #include "vcpu/vcpu.h"
 
+/* No vCPU timer or poll deadline is due before this (0: none armed): a
+ * lower bound, lowered whenever one is armed and made exact by each walk,
+ * so the walk over every guest's vCPUs runs only when one may be due. A
+ * cancelled deadline leaves it low: the interrupt then comes early, walks,
+ * and finds the next. */
+uint64_t vtimer_next;
+
 /* Expired vCPU timers and poll deadlines; returns the earliest one left.
- * Only called with vtimers_armed: kept out of line so that rearm, on every
- * switch, saves no registers for the walk it rarely makes. */
+ * Only called once vtimer_next has passed: kept out of line so that rearm,
+ * on every switch, saves no registers for the walk it rarely makes. */
 static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
 {
     uint64_t next = 0;
@@ -41,7 +48,14 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
                 next = v->ev.poll_deadline;
         }
     }
+    vtimer_next = next;
     return next;
+}
+
+void vtimer_armed_at(uint64_t deadline)
+{
+    if (deadline && (!vtimer_next || deadline < vtimer_next))
+        vtimer_next = deadline;
 }
 
 /* One-shot to the next decision: the slice's end or a vCPU's timer,
@@ -81,27 +95,45 @@ static uint64_t reap_deadline(uint64_t now)
     return next_reap;
 }
 
-/* When the next decision is due: the slice's end or a vCPU's timer,
- * whichever comes first; 0 when neither is (no tick). Expires the vCPU
- * timers and poll deadlines that are due. */
-static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now)
+/* The deadlines other than the slice's and the vCPU timers': the console
+ * poll, the reaping, the partition window, hv.cfg's time limit. Out of
+ * line: on a switch none of them is usually set. */
+static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t when)
 {
-    uint64_t next = vtimers_armed ? run_vtimers(now) : 0;
     uint64_t poll = console_listeners ? poll_console(now) : (next_console_poll = 0);
-    if (poll && (!next || poll < next))
-        next = poll;
+    if (poll && (!when || poll < when))
+        when = poll;
     uint64_t reap = guests_to_reap() ? reap_deadline(now) : (next_reap = 0);
-    if (reap && (!next || reap < next))
-        next = reap;
-    uint64_t when = slice_end;
-    if (next && (!when || next < when))
-        when = next;
+    if (reap && (!when || reap < when))
+        when = reap;
     if (window_boundary && (!when || window_boundary < when))
         when = window_boundary;
     /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
-     * blocked with nothing to wake them): otherwise nothing would wake hv. */
-    if (time_limit && (!when || time_limit < when))
+     * blocked with nothing to wake them): otherwise nothing would wake hv.
+     * Once passed it is the next decision's to enforce (timer_fired asks
+     * for one), never a deadline again: armed in the past, it would fire
+     * at once, again and again, through a console drain that runs with
+     * interrupts on before that decision. */
+    if (time_limit && time_limit > now && (!when || time_limit < when))
         when = time_limit;
+    return when;
+}
+
+/* When the next decision is due: the slice's end or a vCPU's timer,
+ * whichever comes first; 0 when neither is (no tick). Expires the vCPU
+ * timers and poll deadlines that are due. The slice's end counts only
+ * while another vCPU waits for the CPU (sched_contended): a vCPU alone
+ * needs no interrupt to end its run, and the wake-up that ends its being
+ * alone re-arms (sched.c, wake). */
+static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now)
+{
+    uint64_t when = vtimer_next && now >= vtimer_next ? run_vtimers(now) : vtimer_next;
+    slice_armed = slice_end && sched_contended();
+    if (slice_armed && (!when || slice_end < when))
+        when = slice_end;
+    if (console_listeners || guests_to_reap() || next_reap || next_console_poll ||
+        window_boundary || time_limit)
+        when = other_deadlines(now, when);
     return when;
 }
 
@@ -109,7 +141,7 @@ void rearm(uint64_t now)
 {
     /* timer_arm reads the clock itself when it programs: a guest's
      * deadline is not made late by the time since `now`. */
-    timer_arm(next_decision(now));
+    timer_arm_irqs_off(next_decision(now));
 }
 
 void timer_fired(uint64_t now)
@@ -128,6 +160,8 @@ void timer_fired(uint64_t now)
         window_boundary = 0;
         this_cpu()->need_resched = true;
     }
+    if (time_limit && now >= time_limit)
+        this_cpu()->need_resched = true; /* reschedule enforces it */
     /* Not while the CPU may still be on an ended guest's tables (the
      * console drain of a reschedule right after its end). */
     struct vcpu *cur = this_cpu()->current;
@@ -145,7 +179,7 @@ void timer_fired(uint64_t now)
     struct percpu *cpu = this_cpu();
     if (cpu->need_resched && (!cur || woken_since_decision))
         return;
-    timer_arm(when);
+    timer_arm_irqs_off(when);
 }
 
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
@@ -153,5 +187,6 @@ void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
     bool was = vtimer_armed(v);
     v->ev.timer_deadline = deadline;
     vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
+    vtimer_armed_at(deadline);
     rearm(time_now_ns());
 }

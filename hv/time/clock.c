@@ -16,8 +16,10 @@
 #define DIVIDE_BY_1 0xb
 
 static struct calibration cal;
-static struct timescale tsc_to_ns, ns_to_tsc, ns_to_lapic, tsc_to_lapic;
-static uint64_t tsc_at_boot;
+static struct timescale ns_to_tsc, ns_to_lapic, tsc_to_lapic;
+struct time_clock time_clock; /* time_now_ns's (time.h) */
+#define tsc_to_ns time_clock.tsc_to_ns
+#define tsc_at_boot time_clock.tsc_at_boot
 static bool use_tsc_deadline;
 static uint64_t deadline;
 /* When the hardware will interrupt (UINT64_MAX: not armed, or not before
@@ -29,25 +31,24 @@ static uint64_t deadline;
  * on every switch cost more. Linux's clockevents reprogram the same way,
  * only for an earlier expiry. */
 static uint64_t hw_deadline = UINT64_MAX;
+/* The hardware has an interrupt programmed that has not come yet. A cancel
+ * with nothing programmed has nothing to undo (every decision from idle
+ * that finds no deadline cancels). */
+static bool hw_armed;
 static timer_fn handler;
-
-/* time_now_ns() without timescale_apply's general cases when the TSC runs
- * faster than 1 GHz (every x86-64 CPU hv runs on, and QEMU's): read on
- * every switch, several times. */
-static bool now_fast;
 
 /* System time at a TSC reading. */
 static inline uint64_t ns_at(uint64_t tsc)
 {
     uint64_t delta = tsc - tsc_at_boot;
-    if (now_fast)
+    if (time_clock.fast)
         return timescale_apply_down(&tsc_to_ns, delta);
     return timescale_apply(&tsc_to_ns, delta);
 }
 
-uint64_t time_now_ns(void)
+uint64_t time_now_ns_general(uint64_t delta)
 {
-    return ns_at(rdtsc());
+    return timescale_apply(&tsc_to_ns, delta);
 }
 
 uint64_t time_tsc_hz(void)
@@ -80,6 +81,7 @@ void timer_set_handler(timer_fn fn)
 static void program(void)
 {
     hw_deadline = UINT64_MAX;
+    hw_armed = deadline != 0;
     if (!deadline) {
         if (use_tsc_deadline)
             wrmsr(MSR_TSC_DEADLINE, 0);
@@ -107,13 +109,25 @@ static void program(void)
     lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
 }
 
+void timer_arm_irqs_off(uint64_t deadline_ns)
+{
+    deadline = deadline_ns;
+    /* A later deadline than the hardware's: its interrupt re-arms. A cancel
+     * leaves the hardware as it is: its interrupt, if it comes, finds no
+     * deadline and does nothing, and meanwhile a deadline no earlier than
+     * the programmed one needs no write (the scheduler cancels whenever a
+     * vCPU runs alone and arms again when another wants the CPU). */
+    if (deadline_ns && deadline_ns < hw_deadline)
+        program();
+}
+
 void timer_arm(uint64_t deadline_ns)
 {
     uint64_t flags = irq_save();
     deadline = deadline_ns;
-    /* A later deadline than the hardware's: its interrupt re-arms. A cancel
-     * is never lazy (the end of the run wants no interrupt left). */
-    if (!deadline_ns || deadline_ns < hw_deadline)
+    /* A cancel here is never lazy (the end of the run wants no interrupt
+     * left). */
+    if (deadline_ns ? deadline_ns < hw_deadline : hw_armed)
         program();
     irq_restore(flags);
 }
@@ -132,6 +146,7 @@ static void timer_interrupt(struct trap_frame *f)
     this_cpu()->ticks++;
     lapic_eoi();
     hw_deadline = UINT64_MAX; /* one-shot: it is spent */
+    hw_armed = false;
     uint64_t now = time_now_ns();
     if (!deadline)
         return;
@@ -177,7 +192,7 @@ void time_init(const struct acpi_info *acpi, const struct handoff *h)
     /* Time zero is the stub's entry, so boot costs show in timestamps. */
     tsc_at_boot = h->boot_tsc;
     timescale_init(&tsc_to_ns, cal.tsc_hz, NS_PER_SEC);
-    now_fast = timescale_is_down(&tsc_to_ns);
+    time_clock.fast = timescale_is_down(&tsc_to_ns);
     timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
     timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
     timescale_init(&tsc_to_lapic, cal.tsc_hz, cal.lapic_hz);

@@ -3,7 +3,11 @@
  * interrupts at absolute deadlines on that clock. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "hv/cpu/x86.h"
+#include "hv/time/timescale.h"
 
 #include "hv/acpi/acpi.h"
 #include "hv/handoff.h"
@@ -17,7 +21,26 @@ struct hv_time_info;
 /* A guest's time area: the TSC scaling and the wall clock at time zero. */
 void time_fill_info(struct hv_time_info *t);
 
-uint64_t time_now_ns(void);   /* since efi_main was entered */
+/* The TSC's scaling to system time (clock.c). `fast` when the TSC runs
+ * at 1 GHz or faster (every x86-64 CPU hv runs on, and QEMU's): one shift
+ * and one multiply, no general case. */
+struct time_clock {
+    struct timescale tsc_to_ns;
+    uint64_t tsc_at_boot;
+    bool fast;
+};
+extern struct time_clock time_clock;
+uint64_t time_now_ns_general(uint64_t tsc_delta);
+
+/* Since efi_main was entered. Inline: hv reads its clock several times on
+ * every switch, wake-up and timer interrupt. */
+static inline uint64_t time_now_ns(void)
+{
+    uint64_t delta = rdtsc() - time_clock.tsc_at_boot;
+    if (__builtin_expect(time_clock.fast, 1))
+        return timescale_apply_down(&time_clock.tsc_to_ns, delta);
+    return time_now_ns_general(delta);
+}
 uint64_t time_tsc_hz(void);
 uint64_t time_lapic_hz(void);
 
@@ -26,6 +49,8 @@ uint64_t time_lapic_hz(void);
 typedef void (*timer_fn)(uint64_t now_ns);
 void timer_set_handler(timer_fn fn);
 void timer_arm(uint64_t deadline_ns);
+/* timer_arm for a caller that runs with interrupts off (the scheduler). */
+void timer_arm_irqs_off(uint64_t deadline_ns);
 /* Moves the deadline earlier to deadline_ns, never later (the idle loop's
  * screen refresh: the handler, woken early, re-arms for the rest). */
 void timer_arm_no_later(uint64_t deadline_ns);
