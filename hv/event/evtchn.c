@@ -1,6 +1,7 @@
 #include "hv/event/evtchn.h"
 
 #include "hv/console/input.h"
+#include "hv/debug/stats.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
@@ -65,6 +66,7 @@ bool evtchn_raise(struct guest *g, unsigned port)
      * told on unmask). */
     if (was & bit(port))
         return true;
+    stats_event_pending();
     if (!(g->shared->evtchn_mask[port / 64] & bit(port)))
         notify(g, port);
     else /* masked: no upcall, but a vCPU polling this very port wakes */

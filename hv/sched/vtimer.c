@@ -7,6 +7,7 @@
 
 #include "hv/console/input.h"
 #include "hv/cpu/percpu.h"
+#include "hv/debug/stats.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/sched_internal.h"
@@ -25,6 +26,7 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
         for (uint32_t i = 0; i < g->vcpu_count; i++) {
             struct vcpu *v = g->vcpus[i];
             if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
+                stats_timer_late(now - v->ev.timer_deadline);
                 v->ev.timer_deadline = 0;
                 vtimers_armed--;
                 evtchn_raise_virq(v, HV_VIRQ_TIMER);
@@ -101,6 +103,8 @@ static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now
      * blocked with nothing to wake them): otherwise nothing would wake hv. */
     if (time_limit && (!when || time_limit < when))
         when = time_limit;
+    if (stats_next_due && (!when || stats_next_due < when))
+        when = stats_next_due;
     return when;
 }
 
@@ -133,6 +137,8 @@ void timer_fired(uint64_t now)
         next_reap = 0;
         reap_guests();
     }
+    if (stats_next_due && now >= stats_next_due)
+        stats_line(now);
     uint64_t when = next_decision(now);
     /* A decision follows that re-arms on every path (the switch, the idle
      * loop, the same vCPU going on), and nothing waits with interrupts on

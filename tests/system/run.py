@@ -45,6 +45,7 @@ import uaccess_cases  # noqa: E402,F401
 import lean_cases  # noqa: E402,F401
 import timer_cases  # noqa: E402,F401
 import restart_cases  # noqa: E402,F401
+import soak_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
