@@ -9,7 +9,7 @@ HV_GUEST_POLICY(HV_NOTE_ACTION_DEFAULT, 3, 0, 0);
 int main(const struct hv_start_info *si, unsigned vcpu)
 {
     (void)vcpu;
-    hvg_printf("rs-note-halt: life with restarts = %u, faulting\n", si->restarts);
+    hvg_printf("%s: life with restarts = %u, faulting\n", si->name, si->restarts);
     __asm__ volatile("ud2");
     return 1;
 }

@@ -122,3 +122,57 @@ def test_multi_vcpu_guest_restarted(build):
     expect(problems, r.status == 0, f"exit status {r.status}")
     no_leaks(problems, r.log, 3)
     return problems, r
+
+
+def lives(log, name):
+    return [int(m.group(1)) for l in guest_lines(log, name)
+            for m in [re.match(rf"{re.escape(name)}: life with restarts = (\d+)", l)] if m]
+
+
+@system_test
+def test_image_note_asks_restart(build):
+    """rs-note's restart-policy note asks on_fault = restart, at most 2
+    within 60 s, and hv.cfg says nothing: it is restarted twice (lives 0,
+    1, 2) and stopped at the limit, as if hv.cfg had said it."""
+    boot = Boot(images=[test_guest(build, "rs-note")], runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "note-restart")
+    problems = []
+    expect(problems, lives(r.log, "rs-note") == [0, 1, 2], f"lives: {lives(r.log, 'rs-note')}")
+    expect(problems, "guest rs-note: on_fault = restart, but max_restarts (2 within the window) "
+           "is reached" in r.log, "the limit line is missing")
+    s = summary_line(r.log, "rs-note")
+    expect(problems, s is not None and "restarts 2" in s, f"summary line: {s}")
+    no_leaks(problems, r.log, 3)
+    return problems, r
+
+
+@system_test
+def test_image_note_halt_refused_and_cfg_wins(build):
+    """An image's note may not ask for halt: rs-note-halt (on_fault = 3)
+    is refused with the reason while the companion beside it runs. The
+    same image named rs-note-halt-cfg, for which hv.cfg decides on_fault =
+    restart (max_restarts = 1), runs: hv.cfg's key wins, the note's halt is
+    never asked. And rs-note, whose note asks restart, is not restarted
+    when hv.cfg says on_fault = stop."""
+    cfg = ("[guest rs-note-halt-cfg]\non_fault = restart\nmax_restarts = 1\n"
+           "[guest rs-note]\non_fault = stop\n")
+    boot = Boot(images=[test_guest(build, "rs-note-halt"),
+                        (test_guest(build, "rs-note-halt"), "rs-note-halt-cfg"),
+                        test_guest(build, "rs-note"), test_guest(build, "companion")],
+                cfg=cfg, runner_cfg=TIME_LIMIT)
+    r = run(build, boot, "note-halt")
+    problems = []
+    expect(problems, re.search(r"^hv: error: image rs-note-halt rejected: the image's policy note "
+                               r"asks on_fault = 3 \(halt\); an image may ask only for stop \(1\) "
+                               r"or restart \(2\)", r.log, re.M), "the refusal line is missing")
+    expect(problems, not guest_lines(r.log, "rs-note-halt"), "the refused image ran")
+    expect(problems, lives(r.log, "rs-note-halt-cfg") == [0, 1],
+           f"rs-note-halt-cfg lives: {lives(r.log, 'rs-note-halt-cfg')}")
+    expect(problems, "halt" not in (summary_line(r.log, "rs-note-halt-cfg") or "halt"),
+           "rs-note-halt-cfg halted something")
+    expect(problems, lives(r.log, "rs-note") == [0], f"rs-note lives: {lives(r.log, 'rs-note')}")
+    expect(problems, "hv: guest companion exited with status 0" in r.log,
+           "the companion did not run to its end")
+    expect(problems, "hv: error: 1 image(s) of \\images were rejected" in r.log,
+           "the rejected image is not counted")
+    return problems, r
