@@ -57,7 +57,9 @@ $(BUILD)/core/%.c.o: %.c
 # events, uaccess, the timer and console paths stay -O2; make bench shows
 # them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
 CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c) \
-	hv/debug/panic.c hv/debug/stats.c hv/debug/symbols.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
+	hv/debug/panic.c hv/debug/stats.c hv/debug/symbols.c hv/guest/leak_check.c \
+	hv/guest/restart_policy.c hv/guest/restart.c hv/guest/health_monitor.c \
+	hv/hypercall/hypercall_health.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
 	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \
 	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/mm/memmap.c hv/time/calibrate.c \
 	hv/time/wallclock.c hv/console/keymap.c hv/console/log_repeat.c lib/pci_class.c

@@ -16,28 +16,10 @@ static bool name_char_ok(char ch)
            ch == '.' || ch == '_' || ch == '-';
 }
 
-static bool is_hv_owner(const struct elf_file *f, uint64_t name_off, uint32_t namesz)
+static inline __attribute__((always_inline)) bool is_hv_owner(const struct elf_file *f, uint64_t name_off, uint32_t namesz)
 {
     return namesz == 3 && f->data[name_off] == 'h' && f->data[name_off + 1] == 'v' &&
            f->data[name_off + 2] == 0;
-}
-
-/* The restart-policy note: one at most, of its exact size; its values are
- * judged with hv.cfg's keys (guest_policy_apply_note), which may win. */
-static int take_policy_note(struct elf_check *c, unsigned index, uint64_t desc_off,
-                            uint32_t descsz)
-{
-    const struct elf_file *f = &c->f;
-    if (c->out->have_policy_note)
-        return elf_reject(f, "two hv restart-policy notes (the second in program header %u); "
-                             "an image has at most one", index);
-    if (descsz != sizeof(struct hv_image_policy))
-        return elf_reject(f, "the hv restart-policy note (program header %u) has a %u-byte "
-                             "descriptor; struct hv_image_policy is %zu bytes", index, descsz,
-                          sizeof(struct hv_image_policy));
-    elf_copy(f, desc_off, &c->out->policy_note, sizeof(c->out->policy_note));
-    c->out->have_policy_note = true;
-    return 0;
 }
 
 static int take_hv_note(struct elf_check *c, unsigned index, uint64_t desc_off, uint32_t descsz,
@@ -109,10 +91,14 @@ int elf_check_notes(struct elf_check *c, unsigned index, const Elf64_Phdr *ph,
             if (rc)
                 return rc;
         }
+        /* The restart-policy note: one at most, of its exact size; its
+         * values are judged with hv.cfg's keys (guest_policy_apply_note). */
         if (is_hv_owner(f, name_off, namesz) && type == HV_NOTE_POLICY) {
-            rc = take_policy_note(c, index, desc_off, descsz);
-            if (rc)
-                return rc;
+            if (c->out->have_policy_note || descsz != sizeof(struct hv_image_policy))
+                return elf_reject(f, "a second or malformed hv policy note (program header %u)",
+                                  index);
+            elf_copy(f, desc_off, &c->out->policy_note, sizeof(c->out->policy_note));
+            c->out->have_policy_note = true;
         }
         uint64_t desc_end = desc_off + descsz;
         uint64_t desc_pad = (align - descsz % align) % align;

@@ -18,7 +18,7 @@ void stats_start(uint32_t every_s)
     started_ns = time_now_ns();
     stats_next_due = started_ns + interval_ns;
     stats_late_max_ns = 0;
-    log_info("stats: a statistics line every %u s (stats_every_s)", every_s);
+    log_info("stats: every %u s", every_s);
 }
 
 void stats_line(uint64_t now)
@@ -34,10 +34,8 @@ void stats_line(uint64_t now)
     if (late > late_run_max_ns)
         late_run_max_ns = late;
     struct leak_account a;
-    if (!leak_account(&a)) {
-        log_info("stats: t=%lus (no guests yet)", (unsigned long)((now - started_ns) / 1000000000ULL));
+    if (!leak_account(&a))
         return;
-    }
     log_info("stats: t=%lus restarts=%u restarting=%u free_frames=%lu guest_frames=%lu "
              "kmalloc_pages=%lu shm_frames=%lu unaccounted_frames=%ld kmalloc_bytes=%lu "
              "unaccounted_bytes=%ld events=%lu late_max_ns=%lu late_run_max_ns=%lu",

@@ -58,6 +58,11 @@ static uint64_t guest_held_bytes(const struct guest *g)
     return n + guest_console_held_bytes(g);
 }
 
+/* One walk over the guests and their vCPUs and user-space slots (not
+ * their 256 ports each: that would be a stretch of tens of thousands of
+ * instructions with 32 guests; evtchn_guest_ended closes the peers' ports,
+ * tests/unit/test_evtchn.c), which the check after an end makes inside its
+ * interrupts-off stretch (hv_irq_off_max). */
 bool leak_account(struct leak_account *a)
 {
     struct mm_frame_figures f;
@@ -72,6 +77,13 @@ bool leak_account(struct leak_account *a)
         held += guest_held_bytes(g);
         a->restarts += g->restarts;
         a->restarting += g->restart_stage != RESTART_NONE;
+        if (g->end != GUEST_ALIVE)
+            continue;
+        for (uint32_t i = 0; i < g->vcpu_count; i++) {
+            const struct vcpu *v = g->vcpus[i];
+            a->listeners += v->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT;
+            a->timers += (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+        }
     }
     a->unaccounted_frames = (int64_t)(a->free_at_mark - a->free - a->guest_frames -
                                       a->kmalloc_pages - a->shm_frames);
@@ -94,13 +106,11 @@ void leak_check_after_end(struct guest *g)
     ends_checked++;
     if (debug_leak && !debug_leaked) {
         debug_leaked = kmalloc(DEBUG_LEAK_BYTES);
-        log_warn("debug: %d kmalloc bytes lost on purpose at guest %s's end "
-                 "(debug_leak_on_end = yes)", DEBUG_LEAK_BYTES, g->name);
+        log_warn("debug: %d kmalloc bytes lost at guest %s's end", DEBUG_LEAK_BYTES, g->name);
     }
     if (debug_leak_frame && !debug_leaked_frame) {
         debug_leaked_frame = frame_get_zeroed();
-        log_warn("debug: one frame lost on purpose at guest %s's end "
-                 "(debug_leak_frame_on_end = yes)", g->name);
+        log_warn("debug: a frame lost at guest %s's end", g->name);
     }
     /* Frames and page tables: all charged to its reservation. */
     if (g->mem.used)
@@ -108,36 +118,23 @@ void leak_check_after_end(struct guest *g)
     /* Event ports: its table is gone. */
     if (g->evtchn)
         difference(g->name, "its event-channel table", 1, 0);
-    /* A walk over the guests and their vCPUs and user-space slots only
-     * (not their 256 ports each: that would be a stretch of tens of
-     * thousands of instructions with 32 guests; evtchn_guest_ended closes
-     * the peers' ports, tests/unit/test_evtchn.c). */
-    uint64_t held = hv_own_bytes, listeners = 0, timers = 0;
-    for (const struct guest *o = guest_list(); o; o = o->next) {
-        held += guest_held_bytes(o);
-        if (o->end != GUEST_ALIVE)
-            continue;
-        for (uint32_t i = 0; i < o->vcpu_count; i++) {
-            const struct vcpu *v = o->vcpus[i];
-            listeners += v->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT;
-            timers += (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
-        }
-    }
-    if (console_listeners != listeners)
-        difference(g->name, "console listeners", console_listeners, listeners);
-    if (vtimers_armed != timers)
-        difference(g->name, "armed timer deadlines", vtimers_armed, timers);
-    if (kmalloc_bytes_in_use() != held)
-        difference(g->name, "kmalloc bytes", kmalloc_bytes_in_use(), held);
+    struct leak_account a;
+    leak_account(&a);
+    if (console_listeners != a.listeners)
+        difference(g->name, "console listeners", console_listeners, a.listeners);
+    if (vtimers_armed != a.timers)
+        difference(g->name, "armed timer deadlines", vtimers_armed, a.timers);
+    if (a.unaccounted_bytes)
+        difference(g->name, "kmalloc bytes", a.kmalloc_bytes,
+                   a.kmalloc_bytes - (uint64_t)a.unaccounted_bytes);
     /* hv-wide frames: every frame that left the free pool since the mark
      * is charged to a guest, kmalloc's or a [shm] region's. Comparing the
      * free count with its figure before this guest was built would be
      * wrong whenever another guest mapped or unmapped pages in between;
      * this balance is that comparison made exact (leak_check.h). */
-    struct leak_account a;
-    if (leak_account(&a) && a.unaccounted_frames)
-        difference(g->name, "hv-wide frames (free + guests' + kmalloc's + shm's)",
-                   a.free_at_mark - (uint64_t)a.unaccounted_frames, a.free_at_mark);
+    if (a.unaccounted_frames)
+        difference(g->name, "hv-wide frames", a.free_at_mark - (uint64_t)a.unaccounted_frames,
+                   a.free_at_mark);
 }
 
 void leak_check_report(void)

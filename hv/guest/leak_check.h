@@ -16,7 +16,7 @@
  * per-guest structure must be added to the sum (guest_held_bytes).
  * hv.cfg `debug_leak_on_end = yes` loses 64 bytes at the first guest end
  * on purpose (given back at the end of the run) to show the check fires;
- * `debug_leak_frame_on_end = yes` loses one frame the same way. */
+ * `debug_leak_on_end = frame` loses one frame the same way. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,7 +31,7 @@ void leak_check_after_end(struct guest *g);
 /* The summary's line: guest ends checked, differences found. */
 void leak_check_report(void);
 /* The debug hooks: 64 kmalloc bytes (debug_leak_on_end), one frame
- * (debug_leak_frame_on_end) lost at the first end, given back at the end. */
+ * (debug_leak_on_end = frame) lost at the first end, given back at the end. */
 void leak_check_debug_leak(bool on, bool frame);
 /* At the end of the run: gives the debug hook's block back. */
 void leak_check_release(void);
@@ -55,5 +55,6 @@ struct leak_account {
     uint64_t kmalloc_bytes;
     int64_t unaccounted_bytes;
     uint32_t restarts, restarting; /* restarts made in all; guests between end and new life */
+    uint64_t listeners, timers;    /* bound console VIRQs and armed deadlines of live vCPUs */
 };
 bool leak_account(struct leak_account *a);

@@ -22,22 +22,8 @@
  * instructions), as HV_CALL_MEM_MAP's fresh batch (include/hv/abi_cpu.h). */
 #define HEAP_STEP_PAGES HV_MEM_FRESH_BATCH_PAGES
 
-static bool debug_corrupt;
+bool restart_debug_corrupt_kept_image;
 
-void restart_debug_corrupt_kept_image(bool on)
-{
-    debug_corrupt = on;
-}
-
-/* The kept copy is the firmware's loader-data memory, writable through
- * the direct map: what a stray write by anyone could do to it. */
-static void corrupt_kept_image(struct guest *g)
-{
-    uint8_t *byte = (uint8_t *)g->kept->file + g->kept->size / 2;
-    *byte ^= 0x01;
-    log_warn("debug: guest %s: one byte of its kept image flipped at offset %lu "
-             "(debug_corrupt_kept_image = yes)", g->name, (unsigned long)(g->kept->size / 2));
-}
 
 uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
 {
@@ -58,8 +44,10 @@ uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
         guest_restart_record(&g->kept->history, now);
         g->restarts = g->kept->history.count;
         g->restart_stage = RESTART_REAPING;
-        if (debug_corrupt)
-            corrupt_kept_image(g);
+        /* The kept copy is the firmware's loader-data memory, writable
+         * through the direct map: what a stray write could do to it. */
+        if (restart_debug_corrupt_kept_image)
+            ((uint8_t *)g->kept->file)[g->kept->size / 2] ^= 1;
     }
     /* A plain exit of a guest whose on_exit is stop is in the summary
      * already; not logging it keeps HV_CALL_EXIT as cheap as before (no
@@ -190,9 +178,8 @@ static void running_again(struct guest *g)
      * rebuild that took more or fewer would grow or shrink with each
      * restart (the soak's "free frames the same after each restart"). */
     if (g->mem.used != g->kept->built_frames)
-        log_error("guest %s: leak: its restart %u starts with %lu frame(s) charged, its first "
-                  "life with %lu", g->name, g->restarts, (unsigned long)g->mem.used,
-                  (unsigned long)g->kept->built_frames);
+        log_error("guest %s: leak: %lu frames at restart, %lu at start", g->name,
+                  (unsigned long)g->mem.used, (unsigned long)g->kept->built_frames);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,

@@ -29,4 +29,4 @@ void restart_abandon(struct guest *g, const char *why);
 /* hv.cfg debug_corrupt_kept_image = yes: each restart decided flips one
  * byte of the kept image before VERIFYING hashes it again, so the restart
  * is refused (the test of that refusal; docs/design.md). */
-void restart_debug_corrupt_kept_image(bool on);
+extern bool restart_debug_corrupt_kept_image;

@@ -29,9 +29,8 @@ static bool note_action(uint32_t value, uint8_t *to, const char *field, char *wh
         *to = value == HV_NOTE_ACTION_STOP ? GUEST_ACTION_STOP : GUEST_ACTION_RESTART;
         return true;
     }
-    fmt_format(why, len, "the image's policy note asks %s = %u%s; an image may ask only for "
-               "stop (1) or restart (2): halt and the rest are hv.cfg's to decide", field,
-               (unsigned)value, value == 3 ? " (halt)" : "");
+    fmt_format(why, len, "policy note: %s = %u: only stop (1) or restart (2)", field,
+               (unsigned)value);
     return false;
 }
 
@@ -52,10 +51,8 @@ bool guest_policy_apply_note(struct guest_policy *p, unsigned cfg_keys,
         uint64_t window_s = note->window_s ? note->window_s
                                            : GUEST_DEFAULT_RESTART_WINDOW_MS / 1000;
         if (n > HV_NOTE_MAX_RESTARTS || window_s < HV_NOTE_MIN_WINDOW_S) {
-            fmt_format(why, why_len, "the image's policy note asks max_restarts = %u within "
-                       "%lu s; an image may ask at most %d within %d s or more: a higher rate "
-                       "is hv.cfg's to decide", (unsigned)n, (unsigned long)window_s,
-                       HV_NOTE_MAX_RESTARTS, HV_NOTE_MIN_WINDOW_S);
+            fmt_format(why, why_len, "policy note: max_restarts = %u within %lu s: above 5 "
+                       "within 60 s", (unsigned)n, (unsigned long)window_s);
             return false;
         }
         q.max_restarts = n;

@@ -103,7 +103,9 @@ static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now
      * blocked with nothing to wake them): otherwise nothing would wake hv. */
     if (time_limit && (!when || time_limit < when))
         when = time_limit;
-    if (stats_next_due && (!when || stats_next_due < when))
+    /* The statistics line's deadline (0: none): the earlier of two
+     * deadlines where 0 is none, as two unsigned compares of x - 1. */
+    if (stats_next_due - 1 < when - 1)
         when = stats_next_due;
     return when;
 }

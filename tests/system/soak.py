@@ -158,7 +158,7 @@ def run_soak(build, minutes, every, name="soak", log_path=None, progress=None):
         if len(log) != last_size:
             last_size, last_growth = len(log), now
         lines = stats_lines(log)
-        if "hv: stats: a statistics line every" in log and last_change is None:
+        if "hv: stats: every " in log and last_change is None:
             last_change = now
         if len(lines) != last_count:
             last_count, last_change = len(lines), now
