@@ -1,5 +1,6 @@
 /* What hv does when a guest ends (docs/design.md, "Restarts and the health
- * monitor"): the guest's policy from hv.cfg, and the restart limit, as pure
+ * monitor"): the guest's policy from hv.cfg (and the image's restart-policy
+ * note, within what an image may ask), and the restart limit, as pure
  * functions so they are tested on the host (tests/unit/test_restart_policy.c).
  *
  *   on_exit  = stop | restart | halt   the guest exited (HV_CALL_EXIT, or its
