@@ -57,7 +57,8 @@ $(BUILD)/core/%.c.o: %.c
 # events, uaccess, the timer and console paths stay -O2; make bench shows
 # them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
 CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c) \
-	hv/debug/panic.c hv/debug/symbols.c hv/debug/trace.c hv/debug/trace_rec.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
+	hv/debug/panic.c hv/debug/stats.c hv/debug/symbols.c hv/debug/trace.c hv/debug/trace_rec.c \
+	hv/hypercall/hypercall_health.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
 	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \
 	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/cpu/smp.c hv/cpu/smp_ap.c hv/cpu/smp_rules.c hv/mm/memmap.c hv/time/calibrate.c \
 	hv/time/wallclock.c hv/console/keymap.c hv/console/log_repeat.c lib/pci_class.c \
@@ -307,6 +308,19 @@ fuzz: deps
 		--page-cap $(FUZZ_PAGE_CAP) --time-limit $(FUZZ_TIME_LIMIT) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 	tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
 
+# The soak (tests/system/soak.py): 32 guests of several kinds for SOAK_MIN
+# minutes, hv's statistics line every SOAK_EVERY seconds, judged for leaks,
+# hangs, panics, stalled guests and timer lateness. make test runs 2 minutes
+# of it (tests/system/soak_cases.py). SOAK_LOG: the serial log, kept updated.
+SOAK_MIN ?= 60
+SOAK_EVERY ?= 60
+SOAK_LOG ?=
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/test-guests/soak $(BUILD)/test-guests/hcall-fuzz
+	tests/system/soak.py --build $(BUILD) --minutes $(SOAK_MIN) --every $(SOAK_EVERY) \
+		$(if $(SOAK_LOG),--log $(SOAK_LOG))
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)
@@ -324,6 +338,7 @@ help:
 	@echo "make fuzz    fuzz hypercalls in a guest (FUZZ_CALLS, default 1 M) and the image validator (FUZZ_SECONDS, default 600)"
 	@echo "make sign   sign hv.efi for Secure Boot: KEY=db.key CERT=db.pem (build/hv-signed.efi, build/esp-signed.img)"
 	@echo "make HV_POLICY=file [sign ...]  build in the SHA-256 of every image that may run; others are refused"
+	@echo "make soak    32 guests for SOAK_MIN minutes (default 60), judged for leaks, hangs and lateness (SOAK_EVERY, SOAK_LOG)"
 	@echo "make bench   instruction counts of hv's paths under QEMU -icount (docs/benchmarks.md)"
 	@echo "make sdk     the guest SDK in build/sdk/ (make install-sdk PREFIX=dir copies it; docs/writing-guests.md)"
 

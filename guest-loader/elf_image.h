@@ -56,6 +56,10 @@ struct elf_image {
                                   of [A-Za-z0-9._-] (empty: the default). The
                                   other fields are as the file has them: zero
                                   means default, and range policy is the caller's */
+    bool have_policy_note;
+    struct hv_image_policy policy_note; /* the "hv" restart-policy note if present,
+                                           as the file has it (guest_policy_apply_note
+                                           judges its values) */
     uint64_t rela_offset, rela_count; /* file offset and count of Elf64_Rela
                                          entries (static-pie), 0 if none */
 };

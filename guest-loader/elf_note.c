@@ -7,6 +7,7 @@
 #define NOTE_HEADER_SIZE 12
 
 _Static_assert(sizeof(struct hv_image_note) == 56, "hv_image_note has no padding");
+_Static_assert(sizeof(struct hv_image_policy) == 16, "hv_image_policy has no padding");
 _Static_assert(sizeof(Elf64_Nhdr) == NOTE_HEADER_SIZE, "note header layout");
 
 static bool name_char_ok(char ch)
@@ -15,10 +16,10 @@ static bool name_char_ok(char ch)
            ch == '.' || ch == '_' || ch == '-';
 }
 
-static bool is_hv_note(const struct elf_file *f, uint64_t name_off, uint32_t namesz, uint32_t type)
+static inline __attribute__((always_inline)) bool is_hv_owner(const struct elf_file *f, uint64_t name_off, uint32_t namesz)
 {
-    return type == HV_NOTE_GUEST && namesz == 3 && f->data[name_off] == 'h' &&
-           f->data[name_off + 1] == 'v' && f->data[name_off + 2] == 0;
+    return namesz == 3 && f->data[name_off] == 'h' && f->data[name_off + 1] == 'v' &&
+           f->data[name_off + 2] == 0;
 }
 
 static int take_hv_note(struct elf_check *c, unsigned index, uint64_t desc_off, uint32_t descsz,
@@ -85,10 +86,19 @@ int elf_check_notes(struct elf_check *c, unsigned index, const Elf64_Phdr *ph,
             return elf_reject(f, "program header %u (PT_NOTE): note %u at file offset 0x%lx: "
                                  "its %u-byte descriptor runs past the end of the segment",
                               index, n, pos, descsz);
-        if (is_hv_note(f, name_off, namesz, type)) {
+        if (is_hv_owner(f, name_off, namesz) && type == HV_NOTE_GUEST) {
             rc = take_hv_note(c, index, desc_off, descsz, hv_note_phdr);
             if (rc)
                 return rc;
+        }
+        /* The restart-policy note: one at most, of its exact size; its
+         * values are judged with hv.cfg's keys (guest_policy_apply_note). */
+        if (is_hv_owner(f, name_off, namesz) && type == HV_NOTE_POLICY) {
+            if (c->out->have_policy_note || descsz != sizeof(struct hv_image_policy))
+                return elf_reject(f, "a second or malformed hv policy note (program header %u)",
+                                  index);
+            elf_copy(f, desc_off, &c->out->policy_note, sizeof(c->out->policy_note));
+            c->out->have_policy_note = true;
         }
         uint64_t desc_end = desc_off + descsz;
         uint64_t desc_pad = (align - descsz % align) % align;

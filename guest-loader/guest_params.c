@@ -36,6 +36,7 @@ struct resolver {
     bool enabled;
     uint32_t weight;
     struct guest_policy policy;
+    unsigned policy_cfg_keys;
 };
 
 static bool is_name_char(char c)
@@ -256,15 +257,20 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     }
 
     if (cfg_equal(key, "on_exit") || cfg_equal(key, "on_fault")) {
-        uint8_t *to = cfg_equal(key, "on_exit") ? &r->policy.on_exit : &r->policy.on_fault;
-        if (guest_action_parse(value, to))
+        bool exit_key = cfg_equal(key, "on_exit");
+        uint8_t *to = exit_key ? &r->policy.on_exit : &r->policy.on_fault;
+        if (guest_action_parse(value, to)) {
+            r->policy_cfg_keys |= exit_key ? GUEST_POLICY_CFG_ON_EXIT : GUEST_POLICY_CFG_ON_FAULT;
             return NULL;
+        }
         refuse(r, FROM_CFG, key, echo, "must be stop, restart or halt");
         return refused;
     }
     if (cfg_equal(key, "max_restarts")) {
-        if (guest_restart_limit_parse(value, &r->policy.max_restarts, &r->policy.window_ms))
+        if (guest_restart_limit_parse(value, &r->policy.max_restarts, &r->policy.window_ms)) {
+            r->policy_cfg_keys |= GUEST_POLICY_CFG_MAX_RESTARTS;
             return NULL;
+        }
         refuse(r, FROM_CFG, key, echo,
                "must be N or N within T (N at most %d, T like 500ms, 60s, 5m or 1h)",
                GUEST_MAX_RESTARTS);
@@ -417,6 +423,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
     out->enabled = r.enabled;
     out->weight = r.weight;
     out->policy = r.policy;
+    out->policy_cfg_keys = r.policy_cfg_keys;
     out->name_from_cfg = r.name_from_cfg;
     out->ignored_note_name[0] = '\0';
     if (r.note != NULL && r.note->name[0] != '\0' &&

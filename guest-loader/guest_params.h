@@ -35,8 +35,10 @@
  *           checked by image_policy.h before the image is parsed
  *   on_exit, on_fault, max_restarts, monitor
  *           what hv does when the guest ends, and whether it may read the
- *           health monitor's log (hv/guest/restart_policy.h); hv.cfg only:
- *           a policy is the machine owner's decision, never the image's
+ *           health monitor's log (hv/guest/restart_policy.h). The image's
+ *           restart-policy note may ask for on_exit, on_fault (stop or
+ *           restart only) and max_restarts (at most the default rate); each
+ *           of these keys in hv.cfg wins over it; monitor is hv.cfg's only
  *
  * Pure code: no allocation, no hardware; used by the loader and unit tests. */
 #pragma once
@@ -76,6 +78,9 @@ struct guest_params {
     uint32_t weight;                /* CPU share, relative to GUEST_DEFAULT_WEIGHT */
     bool name_from_cfg;             /* name from hv.cfg, else from the file name */
     struct guest_policy policy;     /* on_exit, on_fault, max_restarts, monitor */
+    unsigned policy_cfg_keys;       /* GUEST_POLICY_CFG_*: the keys hv.cfg set (they win
+                                     * over the image's policy note, which the loader
+                                     * applies: guest_policy_apply_note) */
     /* The note's name, printable and cut for a message, when it is not ""
      * and differs from name; else "". */
     char ignored_note_name[GUEST_NAME_MAX + 1];

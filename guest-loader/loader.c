@@ -384,6 +384,13 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         log_error("image %s rejected: %s", f->name, why);
         return false;
     }
+    if (img.have_policy_note &&
+        !guest_policy_apply_note(&p.policy, p.policy_cfg_keys, &img.policy_note, why,
+                                 sizeof(why))) {
+        rejected++;
+        log_error("image %s rejected: %s", f->name, why);
+        return false;
+    }
     if (!p.enabled) {
         log_info("image %s: disabled in hv.cfg", f->name);
         return false;
@@ -438,6 +445,8 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     g->vcpus_alive = g->vcpu_count;
+    if (g->kept)
+        g->kept->built_frames = g->mem.used; /* each life must start from as many */
     sched_guest_init(g, p.weight);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);

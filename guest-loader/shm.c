@@ -183,6 +183,15 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
     return true;
 }
 
+uint64_t shm_pages_held(void)
+{
+    uint64_t pages = 0;
+    for (unsigned i = 0; i < region_count; i++)
+        if (regions[i].phys)
+            pages += (regions[i].bytes - regions[i].freed) / PAGE;
+    return pages;
+}
+
 bool shm_free_some(uint64_t max_pages)
 {
     for (unsigned i = 0; i < region_count; i++) {

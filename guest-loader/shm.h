@@ -24,3 +24,5 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
  * an interrupt window between calls, so a region of any size is freed in
  * bounded stretches (docs/benchmarks.md, hv_irq_off_max). */
 bool shm_free_some(uint64_t max_pages);
+/* Frames the regions hold now (hv's frame account, hv/guest/leak_check.c). */
+uint64_t shm_pages_held(void);

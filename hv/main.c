@@ -18,11 +18,13 @@
 #include "hv/cpu/x86.h"
 #include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
+#include "hv/debug/stats.h"
 #include "hv/debug/symbols.h"
 #include "hv/debug/trace.h"
 #include "hv/firmware_dma.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/leak_check.h"
+#include "hv/guest/restart.h"
 #include "hv/handoff.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
@@ -234,7 +236,8 @@ void hv_main(struct handoff *h)
                                  settings.halt_at_end, settings.power_off_at_end,
                                  settings.reboot_at_end};
     power_init(h, &power);
-    leak_check_debug_leak(settings.debug_leak_on_end);
+    leak_check_debug_leak(settings.debug_leak_on_end, settings.debug_leak_frame_on_end);
+    restart_debug_corrupt_kept_image = settings.debug_corrupt_kept_image;
 
     cpu_features_detect();
     /* Decided before mm_init: XPTI shapes the page tables mm builds. */
@@ -295,6 +298,7 @@ void hv_main(struct handoff *h)
     start_partition_schedule(h);
     if (settings.measure_irq_off)
         irqoff_arm(); /* from the first guest on: the boot is not a guest's problem */
+    stats_start(settings.stats_every_s);
     log_defer_draining(); /* guests run: lines move from the scheduler and the idle loop */
     sched_start(all_guests_ended);
 }

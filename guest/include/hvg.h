@@ -241,6 +241,38 @@ _Static_assert(sizeof(struct hvg_note) == 16 + sizeof(struct hv_image_note), "no
         },                                                                            \
     }
 
+/* HV_GUEST_POLICY(on_exit, on_fault, max_restarts, window_s) at file scope,
+ * at most once: the image's restart-policy note (struct hv_image_policy;
+ * docs/abi.md, "The restart-policy note"). on_exit and on_fault are
+ * HV_NOTE_ACTION_DEFAULT, _STOP or _RESTART; max_restarts at most
+ * HV_NOTE_MAX_RESTARTS within window_s >= HV_NOTE_MIN_WINDOW_S (0, 0: the
+ * defaults). hv.cfg's on_exit, on_fault and max_restarts win over it. */
+struct hvg_policy_note {
+    uint32_t namesz;
+    uint32_t descsz;
+    uint32_t type;
+    char owner[4];
+    struct hv_image_policy desc;
+} __attribute__((packed, aligned(4)));
+
+_Static_assert(sizeof(struct hvg_policy_note) == 16 + sizeof(struct hv_image_policy),
+               "policy note layout");
+
+#define HV_GUEST_POLICY(on_exit_, on_fault_, max_restarts_, window_s_)                  \
+    __attribute__((section(".note.hv"), used, aligned(4)))                             \
+    static const struct hvg_policy_note hvg_policy_note = {                           \
+        .namesz = sizeof(HV_NOTE_OWNER),                                              \
+        .descsz = sizeof(struct hv_image_policy),                                     \
+        .type = HV_NOTE_POLICY,                                                       \
+        .owner = HV_NOTE_OWNER,                                                       \
+        .desc = {                                                                     \
+            .on_exit = (on_exit_),                                                    \
+            .on_fault = (on_fault_),                                                  \
+            .max_restarts = (max_restarts_),                                          \
+            .window_s = (window_s_),                                                  \
+        },                                                                            \
+    }
+
 #define HVG_KIB(n) ((uint64_t)(n) << 10)
 #define HVG_MIB(n) ((uint64_t)(n) << 20)
 #define HVG_GIB(n) ((uint64_t)(n) << 30)

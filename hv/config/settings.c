@@ -44,8 +44,19 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->halt_on_failure) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_write_code_alias") == 0)
         return cfg_parse_bool(value, &s->debug_write_code_alias) ? NULL : "must be yes or no";
-    if (strcmp(key, "debug_leak_on_end") == 0)
-        return cfg_parse_bool(value, &s->debug_leak_on_end) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_leak_on_end") == 0) {
+        s->debug_leak_frame_on_end = strcmp(value, "frame") == 0;
+        return s->debug_leak_frame_on_end || cfg_parse_bool(value, &s->debug_leak_on_end)
+                   ? NULL : "must be yes, frame or no";
+    }
+    if (strcmp(key, "debug_corrupt_kept_image") == 0)
+        return cfg_parse_bool(value, &s->debug_corrupt_kept_image) ? NULL : "must be yes or no";
+    if (strcmp(key, "stats_every_s") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 3600)
+            return "must be 0 to 3600";
+        s->stats_every_s = (uint32_t)n;
+        return NULL;
+    }
     if (strcmp(key, "debug_fault") == 0)
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)

@@ -18,7 +18,10 @@ struct hv_settings {
     uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
     bool debug_write_code_alias; /* write hv's code through the direct map: must fault */
-    bool debug_leak_on_end;    /* lose 64 kmalloc bytes at a guest end: the leak check fires */
+    bool debug_leak_on_end;    /* yes: lose 64 kmalloc bytes at a guest end: the leak check fires */
+    bool debug_leak_frame_on_end; /* debug_leak_on_end = frame: lose one frame instead */
+    bool debug_corrupt_kept_image; /* flip a byte of every kept image at its first end */
+    uint32_t stats_every_s;    /* 0: no statistics line; else one every N s (hv/debug/stats.h) */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
     bool debug_slow_iret;      /* HV_CALL_IRET without its fast path (fast tests) */
     bool debug_ap_never_starts; /* the last AP gets its INIT but no SIPI: the timeout report */

@@ -2,6 +2,7 @@
 
 #include "hv/console/input.h"
 #include "hv/debug/trace.h"
+#include "hv/debug/stats.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
@@ -67,6 +68,7 @@ bool evtchn_raise(struct guest *g, unsigned port)
     if (was & bit(port))
         return true;
     TRACE_VCPU(TR_EVTCHN_DELIVER, g->vcpus[g->evtchn[port].vcpu], port, 0);
+    stats_event_pending();
     if (!(g->shared->evtchn_mask[port / 64] & bit(port)))
         notify(g, port);
     else /* masked: no upcall, but a vCPU polling this very port wakes */

@@ -71,6 +71,7 @@ struct guest_kept_image {
     uint64_t segment, segment_done; /* LOADING: where it is (bytes of img.segments[segment]) */
     bool load_begun;
     uint64_t heap_bytes;        /* the heap its first life got, and every life gets */
+    uint64_t built_frames;      /* frames charged once its first life was built */
     /* A restart's fresh mappings (stacks, heap), made in MAPPING's steps. */
     struct guest_later_map {
         uint64_t va, bytes, flags;

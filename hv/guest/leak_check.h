@@ -15,10 +15,12 @@
  * hundred instructions each; nothing on any hot path. A new kmalloc'd
  * per-guest structure must be added to the sum (guest_held_bytes).
  * hv.cfg `debug_leak_on_end = yes` loses 64 bytes at the first guest end
- * on purpose (given back at the end of the run) to show the check fires. */
+ * on purpose (given back at the end of the run) to show the check fires;
+ * `debug_leak_on_end = frame` loses one frame the same way. */
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct guest;
 
@@ -28,6 +30,31 @@ void leak_check_mark(void);
 void leak_check_after_end(struct guest *g);
 /* The summary's line: guest ends checked, differences found. */
 void leak_check_report(void);
-void leak_check_debug_leak(bool on);
+/* The debug hooks: 64 kmalloc bytes (debug_leak_on_end), one frame
+ * (debug_leak_on_end = frame) lost at the first end, given back at the end. */
+void leak_check_debug_leak(bool on, bool frame);
 /* At the end of the run: gives the debug hook's block back. */
 void leak_check_release(void);
+
+/* hv's whole account of frames and kmalloc bytes since the mark (before
+ * the first guest and [shm] region), exact at any moment no bounded step
+ * is half done (a guest end, a restart step, a timer interrupt's work):
+ *     free frames at the mark = free frames now (set-aside ones included)
+ *                             + frames charged to guests' allowances
+ *                             + frames kmalloc took since (size-class
+ *                               pages kept for reuse, blocks > 2 KiB held)
+ *                             + frames of [shm] regions
+ *                             + unaccounted frames (a leak: must be 0)
+ *     kmalloc bytes now       = kmalloc bytes at the mark
+ *                             + what every guest holds by its state
+ *                             + unaccounted bytes (a leak: must be 0)
+ * False before the mark. */
+struct leak_account {
+    uint64_t free_at_mark, free, guest_frames, kmalloc_pages, shm_frames;
+    int64_t unaccounted_frames;
+    uint64_t kmalloc_bytes;
+    int64_t unaccounted_bytes;
+    uint32_t restarts, restarting; /* restarts made in all; guests between end and new life */
+    uint64_t listeners, timers;    /* bound console VIRQs and armed deadlines of live vCPUs */
+};
+bool leak_account(struct leak_account *a);

@@ -23,6 +23,9 @@
  * instructions), as HV_CALL_MEM_MAP's fresh batch (include/hv/abi_cpu.h). */
 #define HEAP_STEP_PAGES HV_MEM_FRESH_BATCH_PAGES
 
+bool restart_debug_corrupt_kept_image;
+
+
 uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
 {
     uint64_t now = time_now_ns();
@@ -42,6 +45,10 @@ uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
         guest_restart_record(&g->kept->history, now);
         g->restarts = g->kept->history.count;
         g->restart_stage = RESTART_REAPING;
+        /* The kept copy is the firmware's loader-data memory, writable
+         * through the direct map: what a stray write could do to it. */
+        if (restart_debug_corrupt_kept_image)
+            ((uint8_t *)g->kept->file)[g->kept->size / 2] ^= 1;
     }
     /* A plain exit of a guest whose on_exit is stop is in the summary
      * already; not logging it keeps HV_CALL_EXIT as cheap as before (no
@@ -169,6 +176,12 @@ static void running_again(struct guest *g)
     g->vcpus_alive = g->vcpu_count;
     guest_restart_reaped();
     TRACE_GUEST(TR_DOM_RESTART, g, g->restarts);
+    /* The new life starts from exactly the frames the first did: a
+     * rebuild that took more or fewer would grow or shrink with each
+     * restart (the soak's "free frames the same after each restart"). */
+    if (g->mem.used != g->kept->built_frames)
+        log_error("guest %s: leak: %lu frames at restart, %lu at start", g->name,
+                  (unsigned long)g->mem.used, (unsigned long)g->kept->built_frames);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,

@@ -26,3 +26,7 @@ bool restart_step(struct guest *g);
 /* Gives a pending restart up (hv stops the guest, or the restart cannot be
  * made): the guest ends for good and is reaped as any other. */
 void restart_abandon(struct guest *g, const char *why);
+/* hv.cfg debug_corrupt_kept_image = yes: each restart decided flips one
+ * byte of the kept image before VERIFYING hashes it again, so the restart
+ * is refused (the test of that refusal; docs/design.md). */
+extern bool restart_debug_corrupt_kept_image;

@@ -1,6 +1,8 @@
 #include "hv/guest/restart_policy.h"
 
 #include "hv/config/config.h"
+#include "include/hv/abi.h"
+#include "lib/fmt.h"
 #include "lib/nospec.h"
 
 #define NS_PER_MS 1000000ULL
@@ -16,6 +18,49 @@ void guest_policy_default(struct guest_policy *p)
 }
 
 static const char *const action_names[] = {"stop", "restart", "halt"};
+
+/* A note's action: 0 keeps *to, stop and restart set it; anything else
+ * (halt, or no action at all) is refused. */
+static bool note_action(uint32_t value, uint8_t *to, const char *field, char *why, size_t len)
+{
+    if (value == HV_NOTE_ACTION_DEFAULT)
+        return true;
+    if (value == HV_NOTE_ACTION_STOP || value == HV_NOTE_ACTION_RESTART) {
+        *to = value == HV_NOTE_ACTION_STOP ? GUEST_ACTION_STOP : GUEST_ACTION_RESTART;
+        return true;
+    }
+    fmt_format(why, len, "policy note: %s = %u: only stop (1) or restart (2)", field,
+               (unsigned)value);
+    return false;
+}
+
+bool guest_policy_apply_note(struct guest_policy *p, unsigned cfg_keys,
+                             const struct hv_image_policy *note, char *why, size_t why_len)
+{
+    struct guest_policy q = *p;
+    if (why_len)
+        why[0] = '\0';
+    if (!(cfg_keys & GUEST_POLICY_CFG_ON_EXIT) &&
+        !note_action(note->on_exit, &q.on_exit, "on_exit", why, why_len))
+        return false;
+    if (!(cfg_keys & GUEST_POLICY_CFG_ON_FAULT) &&
+        !note_action(note->on_fault, &q.on_fault, "on_fault", why, why_len))
+        return false;
+    if (!(cfg_keys & GUEST_POLICY_CFG_MAX_RESTARTS) && (note->max_restarts || note->window_s)) {
+        uint32_t n = note->max_restarts ? note->max_restarts : GUEST_DEFAULT_MAX_RESTARTS;
+        uint64_t window_s = note->window_s ? note->window_s
+                                           : GUEST_DEFAULT_RESTART_WINDOW_MS / 1000;
+        if (n > HV_NOTE_MAX_RESTARTS || window_s < HV_NOTE_MIN_WINDOW_S) {
+            fmt_format(why, why_len, "policy note: max_restarts = %u within %lu s: above 5 "
+                       "within 60 s", (unsigned)n, (unsigned long)window_s);
+            return false;
+        }
+        q.max_restarts = n;
+        q.window_ms = window_s * 1000;
+    }
+    *p = q;
+    return true;
+}
 
 bool guest_action_parse(const char *text, uint8_t *out)
 {

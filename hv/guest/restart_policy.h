@@ -1,5 +1,6 @@
 /* What hv does when a guest ends (docs/design.md, "Restarts and the health
- * monitor"): the guest's policy from hv.cfg, and the restart limit, as pure
+ * monitor"): the guest's policy from hv.cfg (and the image's restart-policy
+ * note, within what an image may ask), and the restart limit, as pure
  * functions so they are tested on the host (tests/unit/test_restart_policy.c).
  *
  *   on_exit  = stop | restart | halt   the guest exited (HV_CALL_EXIT, or its
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum guest_action { GUEST_ACTION_STOP = 0, GUEST_ACTION_RESTART = 1, GUEST_ACTION_HALT = 2 };
@@ -43,6 +45,22 @@ struct restart_history {
 };
 
 void guest_policy_default(struct guest_policy *p);
+
+/* Which policy keys hv.cfg set for the guest (they win over the note). */
+#define GUEST_POLICY_CFG_ON_EXIT 1u
+#define GUEST_POLICY_CFG_ON_FAULT 2u
+#define GUEST_POLICY_CFG_MAX_RESTARTS 4u
+
+struct hv_image_policy;
+/* Applies the image's restart-policy note (include/hv/abi.h, struct
+ * hv_image_policy) to p, which holds the defaults and hv.cfg's keys:
+ * each field whose key hv.cfg did not set (cfg_keys) and that is not 0
+ * replaces the default. A field asking what a note may not have (halt or
+ * any action but stop and restart; more than HV_NOTE_MAX_RESTARTS; a
+ * window under HV_NOTE_MIN_WINDOW_S) is refused unless hv.cfg decides that
+ * key: false, p unchanged, and why says which field and what it may be. */
+bool guest_policy_apply_note(struct guest_policy *p, unsigned cfg_keys,
+                             const struct hv_image_policy *note, char *why, size_t why_len);
 /* "stop", "restart", "halt" -> *out; false for anything else. */
 bool guest_action_parse(const char *text, uint8_t *out);
 const char *guest_action_name(unsigned action);

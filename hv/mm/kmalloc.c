@@ -42,8 +42,10 @@ void *kmalloc_from(struct kmalloc_heap *h, size_t size)
         if (pages == 0) /* size near SIZE_MAX wrapped */
             return NULL;
         void *p = h->get_pages(h->arg, pages);
-        if (p)
+        if (p) {
             h->bytes_in_use += pages * PAGE;
+            h->large_pages += pages;
+        }
         return p;
     }
     size_t obj = (size_t)KMALLOC_MIN << cls;
@@ -74,6 +76,7 @@ void kfree_to(struct kmalloc_heap *h, void *p, size_t size)
         size_t pages = (size + PAGE - 1) / PAGE;
         h->put_pages(h->arg, p, pages);
         h->bytes_in_use -= pages * PAGE;
+        h->large_pages -= pages;
         return;
     }
     /* Objects stay in their class: pages are not returned, which bounds

@@ -20,6 +20,7 @@ struct kmalloc_heap {
     void *arg;
     uint64_t bytes_in_use; /* as requested, rounded to the class size */
     uint64_t class_pages;  /* pages carved into size classes (kept for reuse) */
+    uint64_t large_pages;  /* pages held by blocks above KMALLOC_MAX now */
 };
 
 /* Zeroed memory aligned to its size class (64 bytes at least), or NULL. */

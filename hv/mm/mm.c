@@ -125,8 +125,22 @@ uint64_t kmalloc_bytes_in_use(void)
 
 static struct {
     bool marked;
-    uint64_t free_pages, kmalloc_bytes, class_pages;
+    uint64_t free_pages, kmalloc_bytes, class_pages, large_pages;
 } before_guests;
+
+bool mm_frame_figures(struct mm_frame_figures *out)
+{
+    if (!before_guests.marked)
+        return false;
+    *out = (struct mm_frame_figures){
+        .free_at_mark = before_guests.free_pages,
+        .free = frame_alloc_free_pages(&frames),
+        .kmalloc_class = heap.class_pages - before_guests.class_pages,
+        .kmalloc_large = heap.large_pages - before_guests.large_pages,
+        .kmalloc_bytes = heap.bytes_in_use,
+    };
+    return true;
+}
 
 void mm_balance_mark(void)
 {
@@ -134,6 +148,7 @@ void mm_balance_mark(void)
     before_guests.free_pages = frame_alloc_free_pages(&frames);
     before_guests.kmalloc_bytes = heap.bytes_in_use;
     before_guests.class_pages = heap.class_pages;
+    before_guests.large_pages = heap.large_pages;
 }
 
 bool mm_balance_check(void)

@@ -75,6 +75,15 @@ uint64_t direct_map_limit(void);
  * gone. Logs one line with the numbers, an error line when they differ. */
 void mm_balance_mark(void);
 bool mm_balance_check(void);
+/* hv-wide frame figures since that mark (hv/guest/leak_check.c balances
+ * them at every guest end and hv/debug/stats.c once a minute): free frames
+ * now (set-aside ones included), frames kmalloc took since the mark for its
+ * size classes (kept for reuse) and for blocks above 2 KiB held now, and
+ * kmalloc's byte count. False before the mark. */
+struct mm_frame_figures {
+    uint64_t free_at_mark, free, kmalloc_class, kmalloc_large, kmalloc_bytes;
+};
+bool mm_frame_figures(struct mm_frame_figures *out);
 /* Free memory no reservation holds. */
 uint64_t mm_free_bytes(void);
 /* Free frames, set-aside ones included (the end-of-run balance). */

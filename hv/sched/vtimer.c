@@ -8,6 +8,7 @@
 #include "hv/console/input.h"
 #include "hv/cpu/percpu.h"
 #include "hv/debug/trace.h"
+#include "hv/debug/stats.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/sched_internal.h"
@@ -33,6 +34,7 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
         for (uint32_t i = 0; i < g->vcpu_count; i++) {
             struct vcpu *v = g->vcpus[i];
             if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
+                stats_timer_late(now - v->ev.timer_deadline);
                 v->ev.timer_deadline = 0;
                 vtimers_armed--;
                 evtchn_raise_virq(v, HV_VIRQ_TIMER);
@@ -116,6 +118,10 @@ static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t
      * interrupts on before that decision. */
     if (time_limit && time_limit > now && (!when || time_limit < when))
         when = time_limit;
+    /* The statistics line's deadline (0: none): the earlier of two
+     * deadlines where 0 is none, as two unsigned compares of x - 1. */
+    if (stats_next_due - 1 < when - 1)
+        when = stats_next_due;
     return when;
 }
 
@@ -169,6 +175,8 @@ void timer_fired(uint64_t now)
         next_reap = 0;
         reap_guests();
     }
+    if (stats_next_due && now >= stats_next_due)
+        stats_line(now);
     uint64_t when = next_decision(now);
     /* A decision follows that re-arms on every path (the switch, the idle
      * loop, the same vCPU going on), and nothing waits with interrupts on

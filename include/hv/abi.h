@@ -143,6 +143,33 @@ struct hv_image_note {
     char name[32];
 };
 
+/* The optional restart-policy note (docs/abi.md, "The restart-policy
+ * note"): owner "hv", type HV_NOTE_POLICY, descriptor struct
+ * hv_image_policy, at most one. What the image asks for when it ends; each
+ * of hv.cfg's keys (on_exit, on_fault, max_restarts) wins over the field it
+ * names. An image may ask only for stop or restart, never halt (that would
+ * let any image stop the machine), and for at most the default restart
+ * rate: max_restarts 1..HV_NOTE_MAX_RESTARTS within window_s >= 60 (0: the
+ * defaults, 5 within 60 s). A note asking more, when hv.cfg does not
+ * decide that key, gets the image refused with the reason. The SDK's
+ * HV_GUEST_POLICY() macro writes one. */
+#define HV_NOTE_POLICY 2
+#define HV_NOTE_MAX_RESTARTS 5
+#define HV_NOTE_MIN_WINDOW_S 60
+
+enum hv_note_action {
+    HV_NOTE_ACTION_DEFAULT = 0, /* hv's default: stop */
+    HV_NOTE_ACTION_STOP = 1,
+    HV_NOTE_ACTION_RESTART = 2,
+};
+
+struct hv_image_policy {
+    uint32_t on_exit;       /* enum hv_note_action */
+    uint32_t on_fault;      /* enum hv_note_action */
+    uint32_t max_restarts;  /* 0: default; else 1..HV_NOTE_MAX_RESTARTS */
+    uint32_t window_s;      /* 0: default (60 s); else at least HV_NOTE_MIN_WINDOW_S */
+};
+
 /* --- the health monitor (docs/abi.md, "Restarts and the health monitor") ---------
  * hv logs each end of a guest: when, what (an exit or a fault), and what
  * hv did about it (the guest's on_exit / on_fault policy in hv.cfg). A

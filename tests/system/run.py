@@ -49,6 +49,7 @@ import fast_cases  # noqa: E402,F401
 import trace_cases  # noqa: E402,F401
 import smp_cases  # noqa: E402,F401
 import switch_cases  # noqa: E402,F401
+import soak_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

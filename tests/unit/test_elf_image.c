@@ -1187,7 +1187,7 @@ static void note_among_others(void)
     make_exec(&B);
     uint64_t off = 0x2040;
     off += put_note(&B, off, "GNU", 4, 3 /* NT_GNU_BUILD_ID */, build_id, 20, 4);
-    off += put_note(&B, off, "hv", 3, 2 /* another hv type: ignored */, build_id, 7, 4);
+    off += put_note(&B, off, "hv", 3, 3 /* another hv type: ignored */, build_id, 7, 4);
     off += put_note(&B, off, "hv", 2, HV_NOTE_GUEST, build_id, 20, 4); /* no NUL: not ours */
     off += put_note(&B, off, "hvx", 4, HV_NOTE_GUEST, build_id, 20, 4);
     off += put_note(&B, off, "", 0, 0, "", 0, 4);
@@ -1209,6 +1209,43 @@ static void note_among_others(void)
     EXPECT_ACCEPT(&B);
     CHECK(img.have_note);
     CHECK_STR_EQ(img.note.name, "guest");
+}
+
+/* The restart-policy note (HV_NOTE_POLICY): taken as the file has it
+ * beside the guest note (its values are judged with hv.cfg by
+ * guest_policy_apply_note, tests/unit/test_restart_policy.c); one at most,
+ * of its exact size. */
+static void policy_note(void)
+{
+    struct hv_image_note n = hv_note("guest");
+    struct hv_image_policy pol = {HV_NOTE_ACTION_STOP, 3 /* halt: judged later */, 5, 60};
+    make_exec(&B);
+    uint64_t off = 0x2040;
+    off += put_note(&B, off, "hv", 3, HV_NOTE_POLICY, &pol, sizeof(pol), 4);
+    off += put_hv_note(&B, off, &n);
+    add_ph(&B, PT_NOTE, PF_R, 0x2040, 0x402040, off - 0x2040, off - 0x2040, 4);
+    EXPECT_ACCEPT(&B);
+    CHECK(img.have_note && img.have_policy_note);
+    CHECK_EQ_U64(img.policy_note.on_exit, HV_NOTE_ACTION_STOP);
+    CHECK_EQ_U64(img.policy_note.on_fault, 3);
+    CHECK_EQ_U64(img.policy_note.max_restarts, 5);
+    CHECK_EQ_U64(img.policy_note.window_s, 60);
+
+    make_exec(&B);
+    EXPECT_ACCEPT(&B);
+    CHECK(!img.have_policy_note);
+
+    make_exec(&B);
+    size_t len = put_note(&B, EX_NOTE_OFF, "hv", 3, HV_NOTE_POLICY, &pol, 12, 4);
+    add_ph(&B, PT_NOTE, PF_R, EX_NOTE_OFF, 0x402040, len, len, 4);
+    EXPECT_REJECT(&B, "a second or malformed hv policy note (program header 5)");
+
+    make_exec(&B);
+    off = 0x2040;
+    off += put_note(&B, off, "hv", 3, HV_NOTE_POLICY, &pol, sizeof(pol), 4);
+    off += put_note(&B, off, "hv", 3, HV_NOTE_POLICY, &pol, sizeof(pol), 4);
+    add_ph(&B, PT_NOTE, PF_R, 0x2040, 0x402040, off - 0x2040, off - 0x2040, 4);
+    EXPECT_REJECT(&B, "a second or malformed hv policy note (program header 5)");
 }
 
 static void note_bad_descriptor(void)
@@ -1432,6 +1469,7 @@ int main(void)
     RUN_TEST(note_valid);
     RUN_TEST(note_among_others);
     RUN_TEST(note_bad_descriptor);
+    RUN_TEST(policy_note);
     RUN_TEST(note_abi_version);
     RUN_TEST(note_bad_name);
     RUN_TEST(note_duplicates);

@@ -7,6 +7,8 @@
 #include "vcpu/vcpu.h"
 
 unsigned console_listeners;
+/* The soak's counter (hv/debug/stats.h), defined by hv/debug/stats.c in hv. */
+uint64_t stats_events;
 
 /* Stubs of what evtchn.c calls outside itself. */
 static unsigned woken_port, wakes, masked_wakes;
@@ -87,9 +89,16 @@ static void ipi_sets_pending_selector_and_upcall(void)
     CHECK_EQ_U64(a.shared.vcpu[1].pending_sel, 1ull << (p / 64));
     CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 0); /* only the bound vCPU */
     CHECK_EQ_U64(wakes, 1);
-    /* Already pending: no second notification. */
+    uint64_t events = stats_events;
+    /* Already pending: no second notification, and no second event in
+     * the statistics line's count (the guest sees one). */
     CHECK_EQ_U64(evtchn_send(&a.v[0], (uint64_t)p), 0);
     CHECK_EQ_U64(wakes, 1);
+    CHECK_EQ_U64(stats_events, events);
+    /* Cleared by the guest, sent again: one more. */
+    a.shared.evtchn_pending[p / 64] = 0;
+    CHECK_EQ_U64(evtchn_send(&a.v[0], (uint64_t)p), 0);
+    CHECK_EQ_U64(stats_events, events + 1);
     done(&a);
 }
 

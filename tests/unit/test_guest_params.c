@@ -853,9 +853,15 @@ static void restart_policy_keys(void)
     CHECK_EQ_U64(p.policy.max_restarts, GUEST_DEFAULT_MAX_RESTARTS);
     CHECK_EQ_U64(p.policy.window_ms, GUEST_DEFAULT_RESTART_WINDOW_MS);
     CHECK(!p.policy.monitor);
+    CHECK_EQ_U64(p.policy_cfg_keys, 0);
+    /* The keys hv.cfg set are recorded: they win over the image's note. */
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\non_fault = stop\n", p);
+    CHECK_EQ_U64(p.policy_cfg_keys, GUEST_POLICY_CFG_ON_FAULT);
     EXPECT_OK("hello.elf", 0, NULL,
               "[guest hello.elf]\non_exit = restart\non_fault = halt\nmax_restarts = 3 within 2m\n"
               "monitor = yes\n", p);
+    CHECK_EQ_U64(p.policy_cfg_keys, GUEST_POLICY_CFG_ON_EXIT | GUEST_POLICY_CFG_ON_FAULT |
+                                        GUEST_POLICY_CFG_MAX_RESTARTS);
     CHECK_EQ_U64(p.policy.on_exit, GUEST_ACTION_RESTART);
     CHECK_EQ_U64(p.policy.on_fault, GUEST_ACTION_HALT);
     CHECK_EQ_U64(p.policy.max_restarts, 3);

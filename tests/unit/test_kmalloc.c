@@ -82,11 +82,19 @@ static void accounting_tracks_class_sizes(void)
     void *b = kmalloc_from(&h, 2048); /* 2048 */
     void *c = kmalloc_from(&h, 5000); /* two pages */
     CHECK_EQ_U64(h.bytes_in_use, 128 + 2048 + 8192);
+    /* Pages: one each for the two classes, kept; two for the large block. */
+    CHECK_EQ_U64(h.class_pages, 2);
+    CHECK_EQ_U64(h.large_pages, 2);
     kfree_to(&h, a, 65);
     kfree_to(&h, b, 2048);
     kfree_to(&h, c, 5000);
     CHECK_EQ_U64(h.bytes_in_use, 0);
     CHECK_EQ_U64(pages_back, 2);
+    /* hv's frame account (hv/guest/leak_check.c) counts class pages as
+     * kmalloc's and large pages as held: both figures stay exact. */
+    CHECK_EQ_U64(h.class_pages, 2);
+    CHECK_EQ_U64(h.large_pages, 0);
+    CHECK_EQ_U64(pages_given - pages_back, h.class_pages + h.large_pages);
 }
 
 /* kmalloc_block_bytes says what bytes_in_use counts, for every size. */

@@ -2,6 +2,7 @@
  * (max_restarts = N within T) at its edges. */
 #include "hv/guest/restart_policy.h"
 
+#include "include/hv/abi.h"
 #include "tests/unit/check.h"
 
 #define MS 1000000ULL /* ns */
@@ -108,6 +109,87 @@ static void many_restarts_wrap_the_ring(void)
     CHECK(guest_restart_allowed(&p, &burst, 8 * MS));
 }
 
+/* The image's restart-policy note: stop or restart only, at most the
+ * default rate, each field overridden by the hv.cfg key that names it. */
+static void note_asks_within_its_rights(void)
+{
+    struct guest_policy p;
+    char why[200];
+    guest_policy_default(&p);
+    struct hv_image_policy n = {HV_NOTE_ACTION_RESTART, HV_NOTE_ACTION_RESTART, 2, 120};
+    CHECK(guest_policy_apply_note(&p, 0, &n, why, sizeof(why)));
+    CHECK_EQ_U64(p.on_exit, GUEST_ACTION_RESTART);
+    CHECK_EQ_U64(p.on_fault, GUEST_ACTION_RESTART);
+    CHECK_EQ_U64(p.max_restarts, 2);
+    CHECK_EQ_U64(p.window_ms, 120000);
+    CHECK_STR_EQ(why, "");
+
+    /* Zeros keep what is there: the defaults. */
+    guest_policy_default(&p);
+    struct hv_image_policy zero = {0, 0, 0, 0};
+    CHECK(guest_policy_apply_note(&p, 0, &zero, why, sizeof(why)));
+    CHECK_EQ_U64(p.on_exit, GUEST_ACTION_STOP);
+    CHECK_EQ_U64(p.on_fault, GUEST_ACTION_STOP);
+    CHECK_EQ_U64(p.max_restarts, GUEST_DEFAULT_MAX_RESTARTS);
+    CHECK_EQ_U64(p.window_ms, GUEST_DEFAULT_RESTART_WINDOW_MS);
+
+    /* Only max_restarts: the default window; only the window: the default count. */
+    struct hv_image_policy only_n = {0, 0, 1, 0}, only_w = {0, 0, 0, 600};
+    guest_policy_default(&p);
+    CHECK(guest_policy_apply_note(&p, 0, &only_n, why, sizeof(why)));
+    CHECK_EQ_U64(p.max_restarts, 1);
+    CHECK_EQ_U64(p.window_ms, GUEST_DEFAULT_RESTART_WINDOW_MS);
+    guest_policy_default(&p);
+    CHECK(guest_policy_apply_note(&p, 0, &only_w, why, sizeof(why)));
+    CHECK_EQ_U64(p.max_restarts, GUEST_DEFAULT_MAX_RESTARTS);
+    CHECK_EQ_U64(p.window_ms, 600000);
+}
+
+static void note_never_halts_nor_restarts_faster(void)
+{
+    struct guest_policy p, before;
+    char why[200];
+    guest_policy_default(&p);
+    before = p;
+    struct hv_image_policy halt = {0, 3, 0, 0};
+    CHECK(!guest_policy_apply_note(&p, 0, &halt, why, sizeof(why)));
+    CHECK_STR_EQ(why, "policy note: on_fault = 3: only stop (1) or restart (2)");
+    CHECK(memcmp(&p, &before, sizeof(p)) == 0);
+    struct hv_image_policy odd = {0xffffffffu, 0, 0, 0};
+    CHECK(!guest_policy_apply_note(&p, 0, &odd, why, sizeof(why)));
+    CHECK(strstr(why, "on_exit = 4294967295:") != NULL);
+    struct hv_image_policy many = {0, 2, 6, 0}, fast = {0, 2, 5, 59};
+    CHECK(!guest_policy_apply_note(&p, 0, &many, why, sizeof(why)));
+    CHECK(strstr(why, "max_restarts = 6 within 60 s") != NULL);
+    CHECK(!guest_policy_apply_note(&p, 0, &fast, why, sizeof(why)));
+    CHECK(strstr(why, "max_restarts = 5 within 59 s") != NULL);
+    CHECK(memcmp(&p, &before, sizeof(p)) == 0);
+}
+
+static void cfg_keys_win_over_the_note(void)
+{
+    struct guest_policy p;
+    char why[200];
+    /* hv.cfg said on_fault = halt and max_restarts = 64 within 1s: the
+     * note's halt and its rate are not asked, so not refused. */
+    guest_policy_default(&p);
+    p.on_fault = GUEST_ACTION_HALT;
+    p.max_restarts = 64;
+    p.window_ms = 1000;
+    struct hv_image_policy n = {HV_NOTE_ACTION_RESTART, 3, 64, 1};
+    CHECK(guest_policy_apply_note(&p, GUEST_POLICY_CFG_ON_FAULT | GUEST_POLICY_CFG_MAX_RESTARTS,
+                                  &n, why, sizeof(why)));
+    CHECK_EQ_U64(p.on_exit, GUEST_ACTION_RESTART); /* hv.cfg left it to the note */
+    CHECK_EQ_U64(p.on_fault, GUEST_ACTION_HALT);
+    CHECK_EQ_U64(p.max_restarts, 64);
+    CHECK_EQ_U64(p.window_ms, 1000);
+    /* hv.cfg's on_exit = stop wins over the note's restart. */
+    guest_policy_default(&p);
+    struct hv_image_policy r = {HV_NOTE_ACTION_RESTART, 0, 0, 0};
+    CHECK(guest_policy_apply_note(&p, GUEST_POLICY_CFG_ON_EXIT, &r, why, sizeof(why)));
+    CHECK_EQ_U64(p.on_exit, GUEST_ACTION_STOP);
+}
+
 int main(void)
 {
     check_suite = "restart_policy";
@@ -116,5 +198,8 @@ int main(void)
     RUN_TEST(limit_in_a_window);
     RUN_TEST(limit_for_the_whole_run);
     RUN_TEST(many_restarts_wrap_the_ring);
+    RUN_TEST(note_asks_within_its_rights);
+    RUN_TEST(note_never_halts_nor_restarts_faster);
+    RUN_TEST(cfg_keys_win_over_the_note);
     return check_finish();
 }

@@ -1,0 +1,43 @@
+/* The statistics line (hv.cfg `[hv] stats_every_s = N`; make soak reads
+ * it, tests/system/soak.py): once every N seconds of hv's clock, from the
+ * timer interrupt, one line
+ *
+ *   hv: stats: t=60s restarts=R restarting=G free_frames=F guest_frames=C
+ *       kmalloc_pages=K shm_frames=S unaccounted_frames=0 kmalloc_bytes=B
+ *       unaccounted_bytes=0 events=E late_max_ns=L late_run_max_ns=M
+ *
+ * (one line in the log): restarts made in all and guests between an end
+ * and their next life; hv's frame and kmalloc account (hv/guest/leak_check.h:
+ * free frames, frames charged to guests, taken by kmalloc since the first
+ * guest, held by [shm] regions, and what none of them explains, which must
+ * be 0; the same for kmalloc bytes); events made pending since the start
+ * (hv/event/evtchn.c, a port going from clear to pending: a raise onto an
+ * event already pending is not counted, as the guest sees one); the worst
+ * lateness of a vCPU timer since the last line and in the whole run
+ * (hv/sched/vtimer.c: when hv expired it minus its deadline). Counters are
+ * hv-wide globals while one CPU runs guests; with SMP scheduling they
+ * become per-CPU and the line sums them. */
+#pragma once
+
+#include <stdint.h>
+
+extern uint64_t stats_events;
+extern uint64_t stats_late_max_ns;
+extern uint64_t stats_next_due; /* hv time of the next line; 0: no lines */
+
+/* An unbound port's raise is not an event; one that becomes pending is. */
+static inline void stats_event_pending(void)
+{
+    stats_events++;
+}
+
+static inline void stats_timer_late(uint64_t late_ns)
+{
+    if (late_ns > stats_late_max_ns)
+        stats_late_max_ns = late_ns;
+}
+
+/* Before the first guest runs: a line every `every_s` seconds (0: none). */
+void stats_start(uint32_t every_s);
+/* From the timer interrupt once stats_next_due has passed: the line. */
+void stats_line(uint64_t now);
