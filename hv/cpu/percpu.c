@@ -29,7 +29,7 @@ void percpu_init_boot_cpu(void)
                                       (uint64_t)__ist3_top, (uint64_t)__ist4_top};
     cpu->kernel_rsp = (uint64_t)__kstack_top;
     cpu->entry_stack_top = (uint64_t)(boot_area.entry_stack + ENTRY_STACK_SIZE);
-    gdt_load(&cpu->tables, ist, cpu->kernel_rsp);
+    gdt_load(&cpu->tables, boot_area.gdt_page, ist, cpu->kernel_rsp);
     /* GS_BASE is ours while in the hypervisor; KERNEL_GS_BASE holds the
      * guest's across swapgs once guests run. */
     wrmsr(MSR_GS_BASE, (uint64_t)cpu);
