@@ -56,7 +56,7 @@ $(BUILD)/core/%.c.o: %.c
 # none of its hot paths (entry, hypercall dispatch, delivery, the switch,
 # events, uaccess, the timer and console paths stay -O2; make bench shows
 # them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
-CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c) \
+CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/xen_elf.c hv/xen/xen_layout.c hv/xen/xen_load.c) \
 	hv/debug/panic.c hv/debug/symbols.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
 	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \
 	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/mm/memmap.c hv/time/calibrate.c \
@@ -284,6 +284,7 @@ fuzz: deps
 	tests/fuzz/run-hcall-fuzz.py --build $(BUILD) --calls $(FUZZ_CALLS) \
 		--page-cap $(FUZZ_PAGE_CAP) --time-limit $(FUZZ_TIME_LIMIT) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 	tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+	tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) xen_elf
 
 .PHONY: clean
 clean:
