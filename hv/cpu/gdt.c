@@ -51,6 +51,7 @@ void gdt_load(struct cpu_tables *t, uint64_t *gdt_page, const uint64_t ist_tops[
 static uint64_t zero_frame, xen_frame;
 static uint64_t own_page_phys[GDT_WINDOW_MAX_CPUS];
 static unsigned windows;
+static struct pt_space *shown_space; /* isolation's template, once it exists */
 
 static uint64_t window_va(unsigned cpu_index)
 {
@@ -81,7 +82,7 @@ void gdt_window_init(struct cpu_tables *t, unsigned cpu_index)
     }
     uint64_t own = (uint64_t)t->gdt; /* in hv's image (the boot CPU) or the direct map */
     own_page_phys[cpu_index] = own >= HV_CORE_BASE ? mm_core_phys(own) : virt_to_phys(t->gdt);
-    if (!map_window(kernel_space(), cpu_index))
+    if (!map_window(kernel_space(), cpu_index) || (shown_space && !map_window(shown_space, cpu_index)))
         panic("gdt: cannot map CPU %u's GDT window", cpu_index);
     if (cpu_index >= windows)
         windows = cpu_index + 1;
@@ -96,6 +97,7 @@ void gdt_window_init(struct cpu_tables *t, unsigned cpu_index)
 
 void gdt_window_show(struct pt_space *s)
 {
+    shown_space = s; /* a CPU brought up later is shown there too */
     for (unsigned i = 0; i < windows; i++)
         if (own_page_phys[i] && !map_window(s, i))
             panic("gdt: cannot show CPU %u's GDT window", i);

@@ -89,6 +89,7 @@ struct pt_space;
  * and reloads GDTR with the window's base and GDT_LIMIT. */
 void gdt_window_init(struct cpu_tables *t, unsigned cpu_index);
 /* Maps every CPU window made so far into s too (page-table isolation's
- * tables, hv/mm/xpti.c): the CPU reads the GDT in the guest's tables. */
+ * tables, hv/mm/xpti.c), and those of CPUs brought up later: the CPU reads
+ * the GDT in the guest's tables. */
 void gdt_window_show(struct pt_space *s);
 #endif
