@@ -29,8 +29,9 @@ void syscall_init(void)
     /* Never left at the firmware's value (vcpu/compat_syscall_entry.S). */
     wrmsr(MSR_CSTAR, (uint64_t)compat_syscall_entry);
     /* Read back, so the log (and tests/system/xen_cases.py) says what the
-     * CPU holds, not what hv meant to write. */
-    log_info("syscall: MSR_CSTAR 0x%lx: a compat-mode syscall ends the guest",
+     * CPU holds, not what hv meant to write. Debug level: a line on the
+     * screen costs boot time (~150 instructions a character). */
+    log_debug("syscall: MSR_CSTAR 0x%lx: a compat-mode syscall ends the guest",
              (unsigned long)rdmsr(MSR_CSTAR));
     wrmsr(MSR_FMASK, FMASK_BITS);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);

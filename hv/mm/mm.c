@@ -369,7 +369,7 @@ void mm_init(const struct handoff *h)
         panic("mm: hv maps something in PML4 slots %lu-%lu, which Xen guests need",
               (unsigned long)PML4_INDEX(HV_XEN_RESERVED_START),
               (unsigned long)PML4_INDEX(HV_XEN_RESERVED_END) - 1);
-    log_info("mm: direct map at 0x%lx (PML4 slot %lu); slots %lu-%lu empty", (unsigned long)HV_DIRECT_MAP_BASE,
+    log_debug("mm: direct map at 0x%lx (PML4 slot %lu); slots %lu-%lu empty", (unsigned long)HV_DIRECT_MAP_BASE,
              (unsigned long)PML4_INDEX(HV_DIRECT_MAP_BASE), (unsigned long)PML4_INDEX(HV_XEN_RESERVED_START),
              (unsigned long)PML4_INDEX(HV_XEN_RESERVED_END) - 1);
 

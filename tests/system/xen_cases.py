@@ -27,8 +27,9 @@ def core_symbol(build, name):
 
 
 def probe_boot(build, tag, runner_cfg=()):
+    # log_level = debug: the window, CSTAR and Xen-slot lines are debug lines.
     boot = Boot(images=[test_guest(build, "xen-gdt-probe"), test_guest(build, "companion")],
-                runner_cfg=list(runner_cfg))
+                runner_cfg=["log_level = debug"] + list(runner_cfg))
     r = run(build, boot, tag)
     problems = []
     lines = guest_lines(r.log, "xen-gdt-probe")
