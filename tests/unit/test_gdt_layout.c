@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "hv/cpu/gs_base.h"
+
 #include "tests/unit/check.h"
 
 #define PRESENT(d) (((d) >> 47) & 1)
@@ -65,11 +67,24 @@ static void no_guest_loadable_descriptor_has_a_base(void)
     }
 }
 
+/* The rule later GS-base setters must apply (hv/cpu/gs_base.h): exactly
+ * the lower half, where isr_paranoid's sign test says "a guest's". */
+static void gs_base_rule_is_the_lower_half(void)
+{
+    CHECK(guest_gs_base_allowed(0));
+    CHECK(guest_gs_base_allowed(0x00007fffffffffffULL));
+    CHECK(!guest_gs_base_allowed(0x0000800000000000ULL)); /* non-canonical */
+    CHECK(!guest_gs_base_allowed(0xffff800000000000ULL)); /* upper half: hv's */
+    CHECK(!guest_gs_base_allowed(0xffffffff80000000ULL));
+    CHECK(!guest_gs_base_allowed(UINT64_MAX));
+}
+
 int main(void)
 {
     check_suite = "gdt_layout";
     RUN_TEST(hv_entries_are_what_they_were);
     RUN_TEST(xen_page_holds_the_flat_selectors);
     RUN_TEST(no_guest_loadable_descriptor_has_a_base);
+    RUN_TEST(gs_base_rule_is_the_lower_half);
     return check_finish();
 }
