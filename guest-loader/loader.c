@@ -14,6 +14,8 @@
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
+#include "hv/xen/xen_elf.h"
+#include "hv/xen/xen_load.h"
 #include "lib/elf64.h"
 #include "lib/fmt.h"
 #include "lib/sha256.h"
@@ -371,6 +373,11 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
     if (!image_check_allowed(f, file, cfg, cfg_len)) {
         rejected++;
         return false;
+    }
+    if (xen_image_detect(file, f->size)) { /* Xen's notes choose the personality */
+        bool started = xen_start_one(f->name, file, f->size);
+        rejected += !started;
+        return started;
     }
     if (elf_image_check(file, f->size, &img, why, sizeof(why)) != 0) {
         rejected++;

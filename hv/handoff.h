@@ -18,9 +18,25 @@
 #define HANDOFF_MAX_MEM_RANGES 1024
 #define HANDOFF_FILE_NAME_MAX 64
 
-/* Where the core is linked and where all physical memory is mapped. */
+/* Where the core is linked and where all physical memory is mapped.
+ *
+ * The direct map starts at PML4 slot 273, not at the first upper-half slot
+ * (256): slots 256-271 ([0xffff800000000000, 0xffff880000000000)) are the
+ * range Xen's public ABI reserves for the hypervisor, and a Xen PV guest
+ * finds its machine-to-physical table at the start of it (slot 256,
+ * docs/plans/xen-personality.md, R1). hv keeps all of slots 256-272 empty in
+ * its own tables and their copies, so a guest's root can carry something of
+ * the guest's there; mm_init checks it at every boot. Slot 272 stays empty
+ * as a guard (Linux puts its direct map at the same address, for the same
+ * reason). */
 #define HV_CORE_BASE 0xffffffff80000000ULL
-#define HV_DIRECT_MAP_BASE 0xffff800000000000ULL
+#define HV_DIRECT_MAP_BASE 0xffff888000000000ULL
+#define HV_XEN_RESERVED_START 0xffff800000000000ULL /* first address of PML4 slot 256 */
+#define HV_XEN_RESERVED_END 0xffff888000000000ULL   /* slots 256-272 empty: 256-271 Xen's, 272 guard */
+#define PML4_INDEX(va) (((va) >> 39) & 511)
+_Static_assert(PML4_INDEX(HV_XEN_RESERVED_START) == 256, "Xen's range starts at slot 256");
+_Static_assert(PML4_INDEX(HV_DIRECT_MAP_BASE) == 273, "the direct map starts after Xen's range and a guard");
+_Static_assert(HV_DIRECT_MAP_BASE == HV_XEN_RESERVED_END, "nothing between the guard and the direct map");
 
 enum handoff_fb_format {
     HANDOFF_FB_NONE = 0, /* no framebuffer usable: serial only */

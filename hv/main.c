@@ -12,6 +12,7 @@
 #include "hv/console/status_line.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
+#include "hv/cpu/gdt.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
 #include "hv/cpu/trap.h"
@@ -245,6 +246,7 @@ void hv_main(struct handoff *h)
     mm_init(h);
     if (!guest_frames_init())
         panic("mm: no memory to count guest frames");
+    gdt_window_init(&this_cpu()->tables, this_cpu()->index); /* before xpti shows it */
     cpu_protections_enable();
     xpti_init(settings.measure_cr3_writes);
     trace_init(settings.trace); /* patches hv's text: before the alias is made read-only */

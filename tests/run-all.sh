@@ -37,6 +37,12 @@ if tests/fuzz/run-fuzz.sh "${HV_FUZZ_SECONDS:-20}" > "$build/fuzz.log" 2>&1; the
 else
     echo "FAIL fuzz/elf_image: see $build/fuzz.log"; tail -n 20 "$build/fuzz.log"; fp=0; ff=1
 fi
+# And Xen PV image detection (hv/xen/xen_elf.c), as briefly.
+if tests/fuzz/run-fuzz.sh "${HV_FUZZ_SECONDS:-20}" xen_elf > "$build/fuzz-xen_elf.log" 2>&1; then
+    echo "PASS fuzz/xen_elf (${HV_FUZZ_SECONDS:-20} s)"; fp=$((fp + 1))
+else
+    echo "FAIL fuzz/xen_elf: see $build/fuzz-xen_elf.log"; tail -n 20 "$build/fuzz-xen_elf.log"; ff=$((ff + 1))
+fi
 
 # Shown as they come and kept in a file. Not `tee /dev/stderr`: with the
 # output redirected to a file (make test > log 2>&1) that reopens the log

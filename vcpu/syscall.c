@@ -1,5 +1,6 @@
 #include "vcpu/syscall.h"
 
+#include "hv/console/log.h"
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
@@ -10,6 +11,7 @@
 #include "vcpu/vcpu.h"
 
 void syscall_entry(void);
+void compat_syscall_entry(void);
 
 /* The frame offsets the exit reads (vcpu/syscall_entry.S). */
 _Static_assert(__builtin_offsetof(struct trap_frame, vector) == 15 * 8, "FRAME_VECTOR");
@@ -24,6 +26,13 @@ void syscall_init(void)
      * SS = [63:48] + 8 and user CS = [63:48] + 16. */
     wrmsr(MSR_STAR, ((uint64_t)(SEL_KERNEL_DATA) << 48) | ((uint64_t)SEL_KERNEL_CODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    /* Never left at the firmware's value (vcpu/compat_syscall_entry.S). */
+    wrmsr(MSR_CSTAR, (uint64_t)compat_syscall_entry);
+    /* Read back, so the log (and tests/system/xen_cases.py) says what the
+     * CPU holds, not what hv meant to write. Debug level: a line on the
+     * screen costs boot time (~150 instructions a character). */
+    log_debug("syscall: MSR_CSTAR 0x%lx: a compat-mode syscall ends the guest",
+             (unsigned long)rdmsr(MSR_CSTAR));
     wrmsr(MSR_FMASK, FMASK_BITS);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }
@@ -41,6 +50,17 @@ static void bounce_to_guest_kernel(struct vcpu *v, struct trap_frame *f)
                       DELIVER_WHAT(DELIVERY_SYSCALL) |
                           ((v->arch.syscall_flags & HV_SYSCALL_MASK_EVENTS) ? DELIVER_MASK_EVENTS
                                                                              : 0));
+}
+
+/* What compat_syscall_entry calls: no guest runs 32-bit code on hv, so one
+ * that got there (a descriptor hv did not mean to give) is ended. */
+void compat_syscall_end_guest(struct trap_frame *f);
+void compat_syscall_end_guest(struct trap_frame *f)
+{
+    struct vcpu *v = this_cpu()->current;
+    guest_end(v->guest, GUEST_FAULTED, -1,
+              "system call from compatibility mode (MSR_CSTAR): 32-bit code is not supported");
+    sched_return_inline(f);
 }
 
 /* How the return leaves (sysret or iretq) is the entry's decision, from

@@ -71,8 +71,9 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
 
 /* Loads the selectors the guest chose, unless they are what the CPU holds
  * already (the common case: both vCPUs left them null). A guest can only
- * have loaded null or the user data selector (anything else faulted in the
- * guest), so this cannot fault here. Guest FS/GS bases are always 0: the
+ * have loaded null or a ring-3 selector of hv's GDT (hv's, or Xen's flat
+ * 0xe02b/0xe033 in the GDT window, hv/cpu/gdt.h: all present, base 0;
+ * anything else faulted in the guest), so this cannot fault here. Guest FS/GS bases are always 0: the
  * guest cannot set them (no FSGSBASE, no MSR access), and loading a
  * selector sets 0; KERNEL_GS_BASE, the guest's GS base while hv runs, stays
  * 0 throughout. */

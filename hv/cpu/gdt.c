@@ -1,25 +1,23 @@
 #include "hv/cpu/gdt.h"
 
-#define SEG_PRESENT (1ULL << 47)
-#define SEG_CODE_DATA (1ULL << 44) /* S bit: code or data, not system */
-#define SEG_EXEC (1ULL << 43)
-#define SEG_RW (1ULL << 41)        /* readable code / writable data */
-#define SEG_LONG (1ULL << 53)
-#define SEG_DPL3 (3ULL << 45)
+#include "hv/console/log.h"
+#include "hv/cpu/features.h"
+#include "hv/debug/panic.h"
+#include "hv/mm/mm.h"
+#include "hv/mm/pagetable.h"
 
-static uint64_t tss_low(uint64_t base, uint32_t limit)
-{
-    return (limit & 0xffffULL) | ((base & 0xffffffULL) << 16) | (0x9ULL << 40) /* available 64-bit TSS */
-           | SEG_PRESENT | ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
-}
+#define PAGE 4096ULL
 
-/* The TSS descriptor (two slots from SEL_TSS) for this copy's own TSS,
- * the TSS's stacks, then everything loaded on the calling CPU. */
-static void load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top)
+struct gdtr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+void gdt_load(struct cpu_tables *t, uint64_t *gdt_page, const uint64_t ist_tops[IST_STACKS],
+              uint64_t ring0_stack_top)
 {
-    uint64_t base = (uint64_t)&t->tss;
-    t->gdt[SEL_TSS / 8] = tss_low(base, sizeof(t->tss) - 1);
-    t->gdt[SEL_TSS / 8 + 1] = base >> 32;
+    t->gdt = gdt_page;
+    gdt_fill_hv(gdt_page, (uint64_t)&t->tss, sizeof(t->tss) - 1);
 
     t->tss.rsp[0] = ring0_stack_top;
     for (unsigned i = 0; i < IST_STACKS; i++)
@@ -28,10 +26,7 @@ static void load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint
      * ring 3: every in/out from a guest faults. */
     t->tss.iomap_base = sizeof(t->tss);
 
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) gdtr = {sizeof(t->gdt) - 1, (uint64_t)t->gdt};
+    struct gdtr gdtr = {GDT_ENTRIES * 8 - 1, (uint64_t)gdt_page};
 
     __asm__ volatile(
         "lgdt %0\n\t"
@@ -52,25 +47,58 @@ static void load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint
         : "rax", "memory");
 }
 
-void gdt_load(struct cpu_tables *t, const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top)
+/* The frames every window shares, and the page 0 of each CPU's window. */
+static uint64_t zero_frame, xen_frame;
+static uint64_t own_page_phys[GDT_WINDOW_MAX_CPUS];
+static unsigned windows;
+static struct pt_space *shown_space; /* isolation's template, once it exists */
+
+static uint64_t window_va(unsigned cpu_index)
 {
-    t->gdt[0] = 0;
-    t->gdt[1] = SEG_PRESENT | SEG_CODE_DATA | SEG_EXEC | SEG_RW | SEG_LONG;
-    t->gdt[2] = SEG_PRESENT | SEG_CODE_DATA | SEG_RW;
-    t->gdt[3] = SEG_PRESENT | SEG_CODE_DATA | SEG_RW | SEG_DPL3;
-    t->gdt[4] = SEG_PRESENT | SEG_CODE_DATA | SEG_EXEC | SEG_RW | SEG_LONG | SEG_DPL3;
-    /* Same as slot 4: only the selector differs, so a guest kernel can tell
-     * from a frame's CS which of its modes was interrupted. */
-    t->gdt[7] = t->gdt[4];
-    load(t, ist_tops, ring0_stack_top);
+    return GDT_WINDOW_BASE + cpu_index * GDT_WINDOW_STRIDE;
 }
 
-void gdt_load_copy(struct cpu_tables *t, const struct cpu_tables *boot,
-                   const uint64_t ist_tops[IST_STACKS], uint64_t ring0_stack_top)
+static bool map_window(struct pt_space *s, unsigned cpu_index)
 {
-    /* Every segment as the boot CPU's; only the TSS is this CPU's own
-     * (and ltr marks the boot CPU's descriptor busy: rewritten anyway). */
-    for (unsigned i = 0; i < GDT_ENTRIES; i++)
-        t->gdt[i] = boot->gdt[i];
-    load(t, ist_tops, ring0_stack_top);
+    uint64_t va = window_va(cpu_index), nx = cpu_nx_mask();
+    if (pt_map(s, va, own_page_phys[cpu_index], PAGE, PTE_W | nx, 0) != PT_OK)
+        return false;
+    for (unsigned p = 1; p < GDT_WINDOW_PAGES; p++)
+        if (pt_map(s, va + p * PAGE, p == GDT_XEN_PAGE ? xen_frame : zero_frame, PAGE, nx, 0) != PT_OK)
+            return false;
+    return true;
+}
+
+void gdt_window_init(struct cpu_tables *t, unsigned cpu_index)
+{
+    if (cpu_index >= GDT_WINDOW_MAX_CPUS)
+        panic("gdt: no window for CPU %u", cpu_index);
+    if (!zero_frame) {
+        zero_frame = frame_get_zeroed();
+        xen_frame = frame_get_zeroed();
+        if (!zero_frame || !xen_frame)
+            panic("gdt: no memory for the shared GDT pages");
+        gdt_fill_xen_page(phys_to_virt(xen_frame));
+    }
+    uint64_t own = (uint64_t)t->gdt; /* in hv's image (the boot CPU) or the direct map */
+    own_page_phys[cpu_index] = own >= HV_CORE_BASE ? mm_core_phys(own) : virt_to_phys(t->gdt);
+    if (!map_window(kernel_space(), cpu_index) || (shown_space && !map_window(shown_space, cpu_index)))
+        panic("gdt: cannot map CPU %u's GDT window", cpu_index);
+    if (cpu_index >= windows)
+        windows = cpu_index + 1;
+    struct gdtr gdtr = {GDT_LIMIT, window_va(cpu_index)};
+    __asm__ volatile("lgdt %0" : : "m"(gdtr) : "memory");
+    t->gdt = (uint64_t *)window_va(cpu_index);
+    if (cpu_index == 0)
+        log_debug("gdt: window at 0x%lx, limit 0x%x (Xen's 0xe02b/0xe033 beside hv's): 1 own page "
+                 "per CPU and 2 shared frames (a flat GDT would be %u KiB per CPU)",
+                 (unsigned long)window_va(0), GDT_LIMIT, (unsigned)((GDT_LIMIT + 1 + 1023) / 1024));
+}
+
+void gdt_window_show(struct pt_space *s)
+{
+    shown_space = s; /* a CPU brought up later is shown there too */
+    for (unsigned i = 0; i < windows; i++)
+        if (own_page_phys[i] && !map_window(s, i))
+            panic("gdt: cannot show CPU %u's GDT window", i);
 }

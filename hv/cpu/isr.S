@@ -157,8 +157,9 @@ exit_on_this_stack:
  * (delivery to the guest, a vCPU switch) runs as after any other entry
  * and the IST stack is free again. From hv, the frame stays on the IST
  * stack, and GS is hv's exactly when IA32_GS_BASE holds an upper-half
- * address: guests' GS bases are always 0 (no FSGSBASE, no MSR access; see
- * vcpu/vcpu.c), hv's per-CPU area is in the upper half. The exit puts GS
+ * address. INVARIANT: a guest's GS base is always a lower-half address
+ * (hv/cpu/gs_base.h lists every way a guest could set it and what holds
+ * each to the rule); hv's per-CPU area is in the upper half. The exit puts GS
  * back as it found it. With isolation, CR3 too: an NMI or #DB can arrive
  * in the few instructions of an entry or exit that run on a guest's
  * isolated tables (the IST stacks are mapped there). */

@@ -34,7 +34,11 @@ void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_i
     cpu->entry_stack_top = (uint64_t)(area->entry_stack + ENTRY_STACK_SIZE);
     /* With isolation a guest entry lands on the entry stack (hv/mm/xpti.c). */
     uint64_t rsp0 = entry_flags & ENTRY_XPTI ? cpu->entry_stack_top : kernel_rsp;
-    gdt_load_copy(&cpu->tables, &boot_area.cpu.tables, ist_tops, rsp0);
+    /* hv's descriptors from the one template (hv/cpu/gdt_layout.c), this
+     * CPU's own TSS; then its GDT window (Xen's selectors beside hv's),
+     * mapped here while the boot CPU waits for this one alone. */
+    gdt_load(&cpu->tables, area->gdt_page, ist_tops, rsp0);
+    gdt_window_init(&cpu->tables, index);
     gs_base_set(cpu);
     cpu->kernel_cr3 = read_cr3();
     cpu->cr3_noflush = boot_area.cpu.cr3_noflush;
@@ -50,7 +54,7 @@ void percpu_init_boot_cpu(void)
                                       (uint64_t)__ist3_top, (uint64_t)__ist4_top};
     cpu->kernel_rsp = (uint64_t)__kstack_top;
     cpu->entry_stack_top = (uint64_t)(boot_area.entry_stack + ENTRY_STACK_SIZE);
-    gdt_load(&cpu->tables, ist, cpu->kernel_rsp);
+    gdt_load(&cpu->tables, boot_area.gdt_page, ist, cpu->kernel_rsp);
     gs_base_set(cpu);
     idt_init();
 }

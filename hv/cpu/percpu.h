@@ -89,12 +89,14 @@ _Static_assert(offsetof(struct percpu, cr3_writes) == PERCPU_CR3_WRITES, "asm of
 _Static_assert(offsetof(struct percpu, cr3_noflush) == PERCPU_CR3_NOFLUSH, "asm offset");
 
 /* One CPU's entry area: its per-CPU data (GDT and TSS included), the
- * small stack a guest entry lands on when isolation is on, and its IDT,
- * page-aligned so it can be mapped into guests' tables on its own. */
+ * small stack a guest entry lands on when isolation is on, its IDT and its
+ * GDT's own page (the rest of the GDT window is shared), page-aligned so
+ * it can be mapped into guests' tables on its own. */
 struct cpu_entry_area {
     struct percpu cpu;
     uint8_t entry_stack[ENTRY_STACK_SIZE] __attribute__((aligned(4096)));
     struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(4096)));
+    uint64_t gdt_page[512] __attribute__((aligned(4096))); /* page 0 of the CPU's GDT window (hv/cpu/gdt.h) */
 } __attribute__((aligned(4096)));
 
 _Static_assert(sizeof(struct percpu) <= 4096, "per-CPU data fits the entry area's first page");

@@ -26,6 +26,7 @@ enum {
 #define VEC_SYSCALL 0x100
 #define VEC_GUEST_START 0x101
 #define VEC_GUEST_BOUNCE 0x102 /* hv rewrote the frame for a guest handler */
+#define VEC_COMPAT_SYSCALL 0x103 /* `syscall` in compatibility mode (vcpu/compat_syscall_entry.S) */
 
 typedef void (*irq_handler)(struct trap_frame *f);
 

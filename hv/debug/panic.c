@@ -20,6 +20,10 @@ static void print_location(const char *what, uint64_t addr)
         log_error("  %s 0x%016lx", what, (unsigned long)addr);
 }
 
+/* Any upper-half address: hv's stacks are in the core or the direct map,
+ * both there; the walk needs no more precise bound than "not a guest's". */
+#define UPPER_HALF_START 0xffff800000000000ULL
+
 /* Frame-pointer walk (the core is built with -fno-omit-frame-pointer). Only
  * follows frames inside the core's upper half, upwards, and stops at the
  * zero return address hv_entry pushes. */
@@ -27,7 +31,7 @@ static void stack_trace(uint64_t rbp)
 {
     log_error("stack trace:");
     for (int i = 0; i < MAX_FRAMES; i++) {
-        if (rbp < 0xffff800000000000ULL || (rbp & 7))
+        if (rbp < UPPER_HALF_START || (rbp & 7))
             return;
         const uint64_t *frame = (const uint64_t *)rbp;
         uint64_t ret = frame[1];

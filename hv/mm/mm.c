@@ -358,6 +358,19 @@ uint64_t mm_low_pages(unsigned pages)
     return smp_find_low_pages(ranges, range_count, pages);
 }
 
+_Static_assert(HV_DIRECT_MAP_BASE >= HV_XEN_RESERVED_END, "the direct map must stay out of Xen's slots");
+_Static_assert(HV_MMIO_BASE >= HV_XEN_RESERVED_END, "the device window must stay out of Xen's slots");
+_Static_assert(HV_DIRECT_MAP_BASE < HV_MMIO_BASE, "the direct map lies below the device window");
+
+bool mm_xen_slots_empty(uint64_t root_phys)
+{
+    const uint64_t *root = phys_to_virt(root_phys);
+    for (uint64_t i = PML4_INDEX(HV_XEN_RESERVED_START); i < PML4_INDEX(HV_XEN_RESERVED_END); i++)
+        if (root[i])
+            return false;
+    return true;
+}
+
 void mm_init(const struct handoff *h)
 {
     core_phys = h->core_phys;
@@ -396,6 +409,16 @@ void mm_init(const struct handoff *h)
         pt_unmap(&kspace, HV_MMIO_BASE, PAGE) != PT_OK)
         panic("mm: cannot set up the device window");
     mmio_next = HV_MMIO_BASE + PAGE;
+
+    /* Every guest root copies this upper half: what is empty here is empty
+     * in all of them, free for a Xen guest's M2P (hv/handoff.h). */
+    if (!mm_xen_slots_empty(kspace.root_phys))
+        panic("mm: hv maps something in PML4 slots %lu-%lu, which Xen guests need",
+              (unsigned long)PML4_INDEX(HV_XEN_RESERVED_START),
+              (unsigned long)PML4_INDEX(HV_XEN_RESERVED_END) - 1);
+    log_debug("mm: direct map at 0x%lx (PML4 slot %lu); slots %lu-%lu empty", (unsigned long)HV_DIRECT_MAP_BASE,
+             (unsigned long)PML4_INDEX(HV_DIRECT_MAP_BASE), (unsigned long)PML4_INDEX(HV_XEN_RESERVED_START),
+             (unsigned long)PML4_INDEX(HV_XEN_RESERVED_END) - 1);
 
     write_cr3(kspace.root_phys);
 }

@@ -17,6 +17,9 @@
 enum mmio_cache { MMIO_UNCACHED, MMIO_WRITE_COMBINING };
 
 void mm_init(const struct handoff *h);
+/* True when PML4 slots [HV_XEN_RESERVED_START, HV_XEN_RESERVED_END) of the
+ * root at root_phys map nothing (hv/handoff.h says why they must not). */
+bool mm_xen_slots_empty(uint64_t root_phys);
 
 static inline void *phys_to_virt(uint64_t phys)
 {

@@ -62,6 +62,9 @@ static void build_shown_part(void)
     show(__guard_ist2 + PAGE, __ist2_top, PTE_W | nx, "IST stack 2");
     show(__guard_ist3 + PAGE, __ist3_top, PTE_W | nx, "IST stack 3");
     show(__guard_ist4 + PAGE, __ist4_top, PTE_W | nx, "IST stack 4");
+    gdt_window_show(&shown); /* the CPU reads the GDT in the guest's tables */
+    if (!mm_xen_slots_empty(shown.root_phys)) /* as mm_init: free for a Xen guest's M2P */
+        panic("xpti: the isolated tables map something in Xen's PML4 slots");
 }
 
 uint64_t xpti_shown_pages(void)

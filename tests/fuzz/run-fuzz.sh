@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the guest image validator: tests/fuzz/run-fuzz.sh SECONDS
+# Fuzzes the guest image validator: tests/fuzz/run-fuzz.sh SECONDS [TARGET]
+#
+# TARGET is elf_image (the default: guest-loader/elf_*.c, out in build/fuzz)
+# or xen_elf (Xen PV image detection, hv/xen/xen_elf.c, out in
+# build/fuzz-xen_elf); the same steps for both, from tests/unit/TARGET.mk.
 #
 # Builds tests/fuzz/fuzz_elf_image.c with clang and libFuzzer (plus ASan and
 # UBSan) into build/fuzz/, seeds it with every ELF file the unit tests build
@@ -14,41 +18,43 @@
 set -euo pipefail
 
 seconds=${1:-}
-if [[ ! $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
-    echo "usage: $0 SECONDS" >&2
+target=${2:-elf_image}
+if [[ ! $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ] || [[ ! $target =~ ^(elf_image|xen_elf)$ ]]; then
+    echo "usage: $0 SECONDS [elf_image|xen_elf]" >&2
     exit 2
 fi
 cd "$(dirname "$0")/../.."
 
 out=build/fuzz
+[ "$target" = elf_image ] || out=build/fuzz-$target
 CLANG=${CLANG:-clang}
 CC=${CC:-gcc}
 command -v "$CLANG" >/dev/null || { echo "run-fuzz: $CLANG not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
 # The module's sources are the unit test's, minus the test itself.
-read -r -a unit_srcs <<<"$(sed -n 's/^elf_image_SRCS := //p' tests/unit/elf_image.mk)"
+read -r -a unit_srcs <<<"$(sed -n "s/^${target}_SRCS := //p" "tests/unit/$target.mk")"
 srcs=()
 for s in "${unit_srcs[@]}"; do
-    [ "$s" = tests/unit/test_elf_image.c ] || srcs+=("$s")
+    [ "$s" = "tests/unit/test_$target.c" ] || srcs+=("$s")
 done
 
 mkdir -p "$out/corpus" "$out/seeds"
 rm -f "$out"/seeds/*
 
-echo "run-fuzz: building $out/fuzz_elf_image"
+echo "run-fuzz: building $out/fuzz_$target"
 "$CLANG" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. \
-    tests/fuzz/fuzz_elf_image.c "${srcs[@]}" -o "$out/fuzz_elf_image"
+    "tests/fuzz/fuzz_$target.c" "${srcs[@]}" -o "$out/fuzz_$target"
 
 echo "run-fuzz: writing the seed corpus to $out/seeds"
 "$CC" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
-    -fno-sanitize-recover=all -I. "${unit_srcs[@]}" -o "$out/test_elf_image"
-HV_ELF_CORPUS_DIR="$out/seeds" "$out/test_elf_image" >"$out/seed-unit.log" ||
+    -fno-sanitize-recover=all -I. "${unit_srcs[@]}" -o "$out/test_$target"
+HV_ELF_CORPUS_DIR="$out/seeds" HV_XEN_ELF_CORPUS_DIR="$out/seeds" "$out/test_$target" >"$out/seed-unit.log" ||
     { cat "$out/seed-unit.log"; echo "run-fuzz: the unit test failed" >&2; exit 1; }
 echo "run-fuzz: $(ls "$out/seeds" | wc -l) seeds; fuzzing for $seconds s"
 
 set +e
-"$out/fuzz_elf_image" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$out/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" \
     "$out/corpus" "$out/seeds" 2>"$out/fuzz.log"
 rc=$?

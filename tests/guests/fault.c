@@ -40,7 +40,7 @@
  *   pf-exec-stack        call into its stack (NX)                #PF
  *   pf-exec-heap         call into the heap (NX)                 #PF
  *   hv-memory            read 0xffffffff80000000 (hv's core)     #PF
- *   hv-direct-map        read 0xffff800000000000                 #PF
+ *   hv-direct-map        read 0xffff888000000000                 #PF
  *   hv-jump              jump to 0xffffffff80000000              #PF
  *   noncanonical         read 0x0000800000000000                 #GP
  *   xm                   SSE divide by zero, unmasked in MXCSR   #XM
@@ -283,7 +283,7 @@ FAULT_KIND fault_pf_exec_heap(void)
 }
 
 FAULT_KIND fault_hv_memory(void) { announce("reading 0xffffffff80000000", "#PF"); read_at(0xffffffff80000000ull); }
-FAULT_KIND fault_hv_direct_map(void) { announce("reading 0xffff800000000000", "#PF"); read_at(0xffff800000000000ull); }
+FAULT_KIND fault_hv_direct_map(void) { announce("reading 0xffff888000000000", "#PF"); read_at(0xffff888000000000ull); }
 
 FAULT_KIND fault_hv_jump(void)
 {

@@ -11,7 +11,7 @@
 #include "lib/string.h"
 
 #define LOWER_HALF_END 0x0000800000000000ull
-#define HV_DIRECT_MAP 0xffff800000000000ull
+#define HV_DIRECT_MAP 0xffff888000000000ull
 #define HV_CORE 0xffffffff80000000ull
 #define PAGE 4096ull
 /* Where its own memory operations in space 0 go: above its image, heap and

@@ -11,7 +11,7 @@
 
 #define LOWER_HALF_END 0x0000800000000000ull /* first non-canonical address */
 #define UNMAPPED_LOW 0x1000ull               /* below HV_GUEST_IMAGE_MIN */
-#define HV_DIRECT_MAP 0xffff800000000000ull
+#define HV_DIRECT_MAP 0xffff888000000000ull
 #define HV_CORE 0xffffffff80000000ull
 
 static int checks, failures;

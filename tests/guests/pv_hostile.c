@@ -87,7 +87,7 @@ static void test_hostile_rsp(const struct hv_start_info *si)
     } cases[] = {
         { "rsp = 0", 0 },
         { "rsp = 8 (unmapped)", 8 },
-        { "rsp in hv's direct map", 0xffff800000000000ull },
+        { "rsp in hv's direct map", 0xffff888000000000ull },
         { "rsp in hv's core", 0xffffffff80001000ull },
         { "rsp non-canonical (2^47)", 0x0000800000000000ull },
         { "rsp non-canonical (2^63)", 0x8000000000000000ull },

@@ -20,8 +20,8 @@ static struct {
     /* The entry code (hv/hv.ld puts it first): mapped either way. */
     {"hv entry code", 0xffffffff80000000ull},
     {"hv core text (+64 KiB)", 0xffffffff80010000ull},
-    {"hv direct map (physical 1 MiB)", 0xffff800000100000ull},
-    {"hv direct map (physical 64 MiB)", 0xffff800004000000ull},
+    {"hv direct map (physical 1 MiB)", 0xffff888000100000ull},
+    {"hv direct map (physical 64 MiB)", 0xffff888004000000ull},
     {"hv device window (framebuffer)", 0xffffc00000001000ull},
 };
 

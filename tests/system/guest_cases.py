@@ -84,7 +84,7 @@ FAULTS = {
 # unmasked SSE divide by zero raises no #XM under TCG (it does on hardware),
 # and int1/icebp raises #UD under TCG where hardware raises #DB (accepted).
 PF_ADDRESS = {"pf-null": "reading 0x0 ", "pf-read": "0x1000 ", "hv-memory": "0xffffffff80000000",
-              "hv-direct-map": "0xffff800000000000", "hv-jump": "executing 0xffffffff80000000"}
+              "hv-direct-map": "0xffff888000000000", "hv-jump": "executing 0xffffffff80000000"}
 
 
 @system_test

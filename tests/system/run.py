@@ -44,6 +44,7 @@ import boot_cases  # noqa: E402,F401
 import uaccess_cases  # noqa: E402,F401
 import lean_cases  # noqa: E402,F401
 import timer_cases  # noqa: E402,F401
+import xen_cases  # noqa: E402,F401
 import restart_cases  # noqa: E402,F401
 import fast_cases  # noqa: E402,F401
 import trace_cases  # noqa: E402,F401

@@ -1,0 +1,164 @@
+"""System tests of the Xen personality's groundwork (docs/plans/
+xen-personality.md, M0): hv's direct map off PML4 slot 256 (free for a Xen
+guest's M2P), the GDT window with Xen's flat selectors, MSR_CSTAR pointing
+at the stub that ends a compat-mode guest."""
+
+import os
+import re
+import struct
+import subprocess
+
+from harness import ROOT, Boot, run
+from judge import exited, expect, guest_lines, ended_line, test_guest
+from registry import system_test
+
+EXAMPLES = os.path.join(ROOT, "images")
+DIRECT_MAP_LINE = "hv: mm: direct map at 0xffff888000000000 (PML4 slot 273); slots 256-272 empty"
+
+
+def core_symbol(build, name):
+    out = subprocess.run(["nm", os.path.join(build, "hv-core.elf")], capture_output=True,
+                         text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise AssertionError(f"{name} not in hv-core.elf")
+
+
+def probe_boot(build, tag, runner_cfg=()):
+    # log_level = debug: the window, CSTAR and Xen-slot lines are debug lines.
+    boot = Boot(images=[test_guest(build, "xen-gdt-probe"), test_guest(build, "companion")],
+                runner_cfg=["log_level = debug"] + list(runner_cfg))
+    r = run(build, boot, tag)
+    problems = []
+    lines = guest_lines(r.log, "xen-gdt-probe")
+    seen = {}
+    for l in lines:
+        m = re.match(r"xen-gdt-probe: (.*?): (ok \(read back 0x[0-9a-f]+\)|#\w+ error 0x[0-9a-f]+)$", l)
+        if m:
+            seen[m.group(1)] = m.group(2)
+    # Xen's flat selectors load at ring 3, as Xen PV guests expect.
+    expect(problems, seen.get("data 0xe02b") == "ok (read back 0xe02b)",
+           f"0xe02b did not load as data: {seen.get('data 0xe02b')}")
+    expect(problems, seen.get("code64 0xe033") == "ok (read back 0xe033)",
+           f"no far return to 0xe033: {seen.get('code64 0xe033')}")
+    # 0xe020 is not present: no guest reaches compatibility mode (CSTAR).
+    expect(problems, (seen.get("code32 0xe023") or "").startswith("#NP error 0xe020")
+           or (seen.get("code32 0xe023") or "").startswith("#GP error 0xe020"),
+           f"the 32-bit code selector did not fault: {seen.get('code32 0xe023')}")
+    # The limit ends at 0xe037: one entry further is outside the GDT.
+    expect(problems, (seen.get("beyond 0xe03b") or "").startswith("#GP error 0xe038"),
+           f"a selector past the limit did not #GP: {seen.get('beyond 0xe03b')}")
+    # hv's own selectors are unchanged.
+    expect(problems, seen.get("hv data 0x1b") == "ok (read back 0x1b)",
+           f"hv's user data selector changed: {seen.get('hv data 0x1b')}")
+    expect(problems, "xen-gdt-probe: done" in lines and exited(r.log, "xen-gdt-probe"),
+           f"xen-gdt-probe did not finish: {ended_line(r.log, 'xen-gdt-probe')}")
+    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    return problems, r
+
+
+@system_test
+def test_xen_gdt_window_flat_selectors(build):
+    """The GDT reaches Xen's 0xe02b/0xe033 beside hv's selectors; 0xe023
+    and anything past 0xe037 fault; the window's cost is logged."""
+    problems, r = probe_boot(build, "xen-gdt")
+    expect(problems, re.search(r"^hv: gdt: window at 0x[0-9a-f]+, limit 0xe037 .*1 own page per CPU",
+                               r.log, re.M), "hv did not log the GDT window")
+    expect(problems, DIRECT_MAP_LINE in r.log, "hv did not check PML4 slots 256-272 empty")
+    cstar = core_symbol(build, "compat_syscall_entry")
+    expect(problems, f"hv: syscall: MSR_CSTAR 0x{cstar:x}: a compat-mode syscall ends the guest" in r.log,
+           f"MSR_CSTAR does not hold compat_syscall_entry (0x{cstar:x}): "
+           f"{[l for l in r.log.splitlines() if 'CSTAR' in l]}")
+    return problems, r
+
+
+@system_test
+def test_xen_gdt_window_under_xpti(build):
+    """With page-table isolation the CPU reads the GDT window in the guest's
+    isolated tables: the same loads work, and the isolated tables keep
+    Xen's PML4 slots empty too (hv/mm/xpti.c panics otherwise)."""
+    problems, r = probe_boot(build, "xen-gdt-xpti", ["xpti = on"])
+    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
+    return problems, r
+
+
+# ---- Xen PV images, built here from the public note format (Xen's
+# elfnote.h: owner "Xen", 4-byte-aligned name and descriptor; numbers as
+# little-endian 1/2/4/8 bytes, strings NUL-terminated). Our own, nobody's
+# code: a page of `ud2` and the notes. ----
+
+XEN_ELFNOTE = {"HYPERCALL_PAGE": 2, "XEN_VERSION": 5, "GUEST_OS": 6, "LOADER": 8, "FEATURES": 10}
+
+
+def xen_note(ntype, desc):
+    name = b"Xen\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def xen_notes(hcall, hcall_bytes=8, version=b"xen-3.0"):
+    n = XEN_ELFNOTE
+    return (xen_note(n["GUEST_OS"], b"hv-test\0") + xen_note(n["LOADER"], b"generic\0")
+            + xen_note(n["HYPERCALL_PAGE"], hcall.to_bytes(hcall_bytes, "little"))
+            + xen_note(n["XEN_VERSION"], version + b"\0")
+            + xen_note(n["FEATURES"], b"!writable_page_tables\0"))
+
+
+def xen_image(in_segment=True, base=0x100000, version=b"xen-3.0"):
+    """An ET_EXEC x86-64 image: one RWX PT_LOAD of 0x11000 bytes at `base`
+    (a page of ud2 from the file, the rest bss) and the Xen notes, in a
+    PT_NOTE (XTF's shape) or only in a SHT_NOTE section (Mini-OS's)."""
+    notes = xen_notes(base + 0x6000, 8 if in_segment else 4, version)
+    notes_off, code_off = 0x200, 0x1000
+    phdrs = [struct.pack("<IIQQQQQQ", 1, 7, code_off, base, base, 0x1000, 0x11000, 0x1000)]
+    if in_segment:
+        phdrs.append(struct.pack("<IIQQQQQQ", 4, 4, notes_off, 0, 0, len(notes), len(notes), 4))
+    body = bytearray(0x2000)
+    body[notes_off:notes_off + len(notes)] = notes
+    body[code_off:code_off + 0x1000] = b"\x0f\x0b" * 0x800
+    shoff, shnum = 0, 0
+    if not in_segment:
+        shoff, shnum = len(body), 2
+        body += bytes(64) + struct.pack("<IIQQQQIIQQ", 0, 7, 0, 0, notes_off, len(notes), 0, 0, 4, 0)
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    eh = ident + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, base, 64, shoff, 0, 64, 56, len(phdrs),
+                             64 if shnum else 0, shnum, 0)
+    body[0:64] = eh
+    body[64:64 + 56 * len(phdrs)] = b"".join(phdrs)
+    return bytes(body)
+
+
+@system_test
+def test_xen_images_recognised_and_refused_until_built(build):
+    """Images with Xen's notes (in a note segment, or only in a note section
+    with the image at address 0) are recognised as Xen PV, validated, given
+    their start-of-day layout and refused with the reason that the
+    personality is not built yet; a Xen image with a bad note is refused
+    naming the note; native guests run as before."""
+    images = [(None, "xen-seg", xen_image()), (None, "xen-sect", xen_image(False, 0)),
+              (None, "xen-oldver", xen_image(version=b"xen-2.0")), test_guest(build, "companion")]
+    r = run(build, Boot(images=images), "xen-images")
+    problems = []
+    expect(problems, 'hv: image xen-seg: Xen PV image (notes in a note segment): GUEST_OS "hv-test", '
+           'LOADER "generic", XEN_VERSION "xen-3.0", image 0x100000-0x111000, entry 0x100000, '
+           'hypercall page 0x106000' in r.log, "xen-seg was not recognised from its PT_NOTE")
+    # 32 MiB: P2M 16 pages after the image, then start_info, xenstore,
+    # console, 5 page-table frames, the stack; mapped to 4 MiB (xen.h's rules).
+    expect(problems, "hv: image xen-seg: start of day with 32 MiB: P2M 0x111000, start_info 0x121000, "
+           "page tables 0x124000 (5 frames), stack top 0x12a000, mapped to 0x400000" in r.log,
+           "xen-seg's start-of-day layout is not Xen's")
+    expect(problems, "image xen-seg rejected: Xen PV image: personality not built yet" in r.log,
+           "xen-seg was not refused as not built yet")
+    expect(problems, 'hv: image xen-sect: Xen PV image (notes in a note section): GUEST_OS "hv-test"'
+           in r.log and "image 0x0-0x11000, entry 0x0, hypercall page 0x6000" in r.log,
+           "xen-sect (notes only in a section, image at 0) was not recognised")
+    expect(problems, "image xen-sect rejected: Xen PV image: personality not built yet" in r.log,
+           "xen-sect was not refused as not built yet")
+    expect(problems, 'image xen-oldver rejected: Xen PV image: XEN_ELFNOTE_XEN_VERSION is "xen-2.0"'
+           in r.log, "xen-oldver was not refused naming its note")
+    expect(problems, exited(r.log, "companion"), "the native companion did not exit 0")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    return problems, r
