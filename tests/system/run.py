@@ -46,6 +46,7 @@ import lean_cases  # noqa: E402,F401
 import timer_cases  # noqa: E402,F401
 import restart_cases  # noqa: E402,F401
 import fast_cases  # noqa: E402,F401
+import review_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
