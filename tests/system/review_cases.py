@@ -16,17 +16,16 @@ from judge import exited, expect, guest_lines, self_checked, test_guest
 from registry import system_test
 
 
-@system_test
-def test_review_iret_fuzz_same_answers_both_paths(build):
-    """tests/guests/review_iret_fuzz.c: 1024 random frames (CS, SS, flags
-    word, rip, rsp from good and hostile palettes, random rflags, on page A,
-    astride its end or on the unmapped page B): the same digests with and
-    without the fast path; the companion exits 0 in both boots."""
+def fuzz_both_paths(build, cfg, tag):
     name = "review-iret-fuzz"
     images = [test_guest(build, name), test_guest(build, "companion")]
-    fast = run(build, Boot(images=images), "reviewfuzz-fast")
-    slow = run(build, Boot(images=images, runner_cfg=SLOW), "reviewfuzz-slow")
+    fast = run(build, Boot(images=images, runner_cfg=cfg), f"{tag}-fast")
+    slow = run(build, Boot(images=images, runner_cfg=cfg + SLOW), f"{tag}-slow")
     problems = []
+    if cfg:
+        for r, t in ((fast, "fast"), (slow, "slow")):
+            expect(problems, "entry paths: page-table isolation on" in r.log,
+                   f"{t}: the boot with mitigations on ran without page-table isolation")
     expect(problems, "debug: every HV_CALL_IRET takes the C path" in slow.log,
            "the slow boot did not turn the fast path off")
     a = self_checked(problems, fast.log, name)
@@ -56,3 +55,19 @@ def test_review_iret_fuzz_same_answers_both_paths(build):
     if not problems:
         shutil.rmtree(slow.workdir, ignore_errors=True)
     return problems, fast
+
+
+@system_test
+def test_review_iret_fuzz_same_answers_both_paths(build):
+    """tests/guests/review_iret_fuzz.c: 1024 random frames (CS, SS, flags
+    word, rip, rsp from good and hostile palettes, random rflags, on page A,
+    astride its end or on the unmapped page B): the same digests with and
+    without the fast path; the companion exits 0 in both boots."""
+    return fuzz_both_paths(build, [], "reviewfuzz")
+
+
+@system_test
+def test_review_iret_fuzz_mitigations_on(build):
+    """The same with `mitigations = on` (page-table isolation: the fast
+    path's CR3 check and the exit's CR3 switch, VERW, cleared registers)."""
+    return fuzz_both_paths(build, ["mitigations = on"], "reviewfuzzmit")
