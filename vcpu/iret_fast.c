@@ -18,7 +18,19 @@
 uint8_t iret_fast_off;
 
 _Static_assert(HV_CALL_IRET_NR == HV_CALL_IRET && HV_KERNEL_CS_SEL == HV_KERNEL_CS &&
-                   HV_DATA_SS_SEL == HV_DATA_SS, "the ABI's numbers");
+                   HV_USER_CS_SEL == HV_USER_CS && HV_DATA_SS_SEL == HV_DATA_SS,
+               "the ABI's numbers");
+/* What the path assumes beyond the offsets: the widths of its loads and
+ * compares (cmpb, cmpl, a 32-bit id scaled by 32) and the vCPU array at
+ * the start of the shared page (it adds id << 5 to the page's address). */
+_Static_assert(sizeof(((struct vcpu *)0)->id) == 4 && sizeof(((struct vcpu *)0)->arch.user_mode) == 1 &&
+                   sizeof(((struct percpu *)0)->need_resched) == 1 && sizeof(sched_slice_cut) == 1 &&
+                   sizeof(iret_fast_off) == 1 &&
+                   sizeof(((struct hv_vcpu_shared *)0)->upcall_pending) == 1 &&
+                   sizeof(((struct hv_vcpu_shared *)0)->upcall_mask) == 1 &&
+                   offsetof(struct hv_shared_info, vcpu) == 0 &&
+                   sizeof(((struct guest *)0)->space.root_phys) == 8,
+               "the widths and placements syscall_entry.S's iret_fast reads");
 _Static_assert(IRET_FRAME_BYTES == sizeof(struct hv_iret_frame) &&
                    IRET_RAX == offsetof(struct hv_iret_frame, rax) &&
                    IRET_RCX == offsetof(struct hv_iret_frame, rcx) &&
