@@ -152,8 +152,10 @@ def test_smp_examples_at_smp_4(build):
 
 @system_test
 def test_smp_xpti_at_smp_4(build):
-    """xpti = on with four CPUs: each AP's entry area (3 pages) and IST
-    stacks (16 pages) join guests' tables, and the probe guest still sees
+    """xpti = on with four CPUs: each AP's entry area (4 pages: per-CPU
+    data, entry stack, IDT, the GDT window's own page) and IST stacks (16
+    pages) join guests' tables (the GDT window's shared pages are mapped
+    apart, gdt_window_show), and the probe guest still sees
     hv's memory not present while its entry code is."""
     boot = Boot(smp=4, images=[test_guest(build, "xpti-probe"), test_guest(build, "companion")],
                 cfg=DEBUG + "xpti = on\n")
@@ -163,9 +165,9 @@ def test_smp_xpti_at_smp_4(build):
     expect(problems, "hv: smp: hv used 4 of 4 CPU(s)" in r.log, "not every CPU came up")
     base = re.search(r"^hv: xpti: guests' tables map (\d+) pages of hv", r.log, re.M)
     m = re.search(r"^hv: smp: xpti: guests' tables map (\d+) pages of hv with the APs'", r.log, re.M)
-    expect(problems, base and m and int(m.group(1)) == int(base.group(1)) + 3 * 19,
+    expect(problems, base and m and int(m.group(1)) == int(base.group(1)) + 3 * 20,
            f"pages shown to guests: {m and m.group(1)}, expected "
-           f"{base and base.group(1)} + 3 APs x 19")
+           f"{base and base.group(1)} + 3 APs x 20")
     seen = re.findall(r"xpti-probe: .* 0x[0-9a-f]+: #PF error 0x[0-9a-f]+ \((.*)\)$", r.log, re.M)
     expect(problems, seen[:1] == ["present"] and seen[1:] and
            all(s == "not present" for s in seen[1:]), f"probe results: {seen}")
