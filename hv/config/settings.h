@@ -23,6 +23,7 @@ struct hv_settings {
     bool debug_corrupt_kept_image; /* flip a byte of every kept image at its first end */
     uint32_t stats_every_s;    /* 0: no statistics line; else one every N s (hv/debug/stats.h) */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */
+    bool debug_calibration_gap; /* a pause cut into the calibration's readings (time tests) */
     bool debug_slow_iret;      /* HV_CALL_IRET without its fast path (fast tests) */
     bool debug_ap_never_starts; /* the last AP gets its INIT but no SIPI: the timeout report */
     bool debug_ap_fault;       /* the last AP faults once ready: an AP's panic is reported */

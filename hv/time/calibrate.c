@@ -62,6 +62,44 @@ static bool measure(const struct refclock *ref, uint64_t *tsc_ticks, uint64_t *l
     return *tsc_ticks > 0 && *lapic_ticks > 0 && l1 != 0;
 }
 
+/* One reading of the reference, the TSC and the APIC timer, as nearly at
+ * one instant as the CPU allows: the TSC read before and after the other
+ * two, the best of INSTANT_TRIES by that spread. A gap between the reads
+ * (an SMI on a PC, the host descheduling QEMU) would put its whole length
+ * into one clock's count and not the others': on a loaded host a 5 ms
+ * window once measured a 14 GHz TSC that way. The TSC of the instant is
+ * the middle of the best spread, so its error is half that spread. */
+#define INSTANT_TRIES 8
+
+struct instant {
+    uint64_t ref;   /* ref_read's value; 0 without one */
+    uint64_t tsc;
+    uint32_t lapic;
+};
+
+/* debug_calibration_gap: the first try of the window's closing reading is
+ * cut by a pause this long (TSC cycles), as an SMI or a host pause would
+ * cut it (at one end only: the same pause at both ends would cancel). */
+static uint64_t debug_gap_cycles;
+
+static void read_instant(uint64_t (*ref_read)(void), struct instant *best, uint64_t gap)
+{
+    uint64_t best_spread = ~0ULL;
+    for (unsigned i = 0; i < INSTANT_TRIES; i++) {
+        uint64_t before = rdtsc();
+        uint32_t lapic = lapic_read(LAPIC_REG_TIMER_CURRENT);
+        uint64_t ref = ref_read ? ref_read() : 0;
+        if (i == 0 && gap)
+            while (rdtsc() - before < gap)
+                cpu_relax();
+        uint64_t after = rdtsc();
+        if (after - before < best_spread) {
+            best_spread = after - before;
+            *best = (struct instant){ref, before + best_spread / 2, lapic};
+        }
+    }
+}
+
 /* The window opened by calibrate_begin: boot does other work (the screen)
  * inside it instead of spinning for it. Boot CPU, once. */
 static struct {
@@ -69,36 +107,38 @@ static struct {
     const char *tsc_source;
     const struct refclock *ref; /* the stopwatch's clock, or NULL */
     struct refclock_stopwatch sw;
-    uint64_t tsc0;
-    uint32_t lapic0;
+    struct instant start;
 } window;
 
-void calibrate_begin(const struct acpi_info *acpi)
+void calibrate_begin(const struct acpi_info *acpi, uint64_t debug_gap)
 {
+    debug_gap_cycles = debug_gap;
     window.tsc_hz = tsc_hz_from_cpuid(&window.tsc_source);
     window.ref = NULL;
     if (!window.tsc_hz) {
         const struct refclock *ref = refclock_pick(acpi);
-        if (ref && refclock_stopwatch_start(ref, &window.sw))
+        if (ref && ref->read)
             window.ref = ref;
     }
     lapic_timer_free_run();
-    window.lapic0 = lapic_read(LAPIC_REG_TIMER_CURRENT);
-    window.tsc0 = rdtsc();
+    read_instant(window.ref ? window.ref->read : NULL, &window.start, 0);
+    if (window.ref)
+        refclock_stopwatch_start(window.ref, &window.sw, window.start.ref);
 }
 
 /* The TSC is exact: it is the reference for the APIC timer. */
 static bool end_on_exact_tsc(struct calibration *out)
 {
-    uint64_t end = window.tsc0 + muldiv64(WINDOW_NS, window.tsc_hz, 1000000000ULL);
+    uint64_t end = window.start.tsc + muldiv64(WINDOW_NS, window.tsc_hz, 1000000000ULL);
     while (rdtsc() < end)
         cpu_relax();
-    uint64_t t1 = rdtsc();
-    uint32_t l1 = lapic_read(LAPIC_REG_TIMER_CURRENT);
+    struct instant stop;
+    read_instant(NULL, &stop, debug_gap_cycles);
     lapic_write(LAPIC_REG_TIMER_INIT, 0);
     out->tsc_hz = window.tsc_hz;
     out->tsc_source = window.tsc_source;
-    out->lapic_hz = muldiv64(window.lapic0 - l1, window.tsc_hz, t1 - window.tsc0);
+    out->lapic_hz = muldiv64(window.start.lapic - stop.lapic, window.tsc_hz,
+                             stop.tsc - window.start.tsc);
     out->lapic_source = "the TSC";
     return out->lapic_hz != 0;
 }
@@ -107,22 +147,22 @@ static bool end_on_exact_tsc(struct calibration *out)
  * start, at least WINDOW_NS, measured exactly in the clock's ticks. */
 static bool end_on_stopwatch(struct calibration *out)
 {
-    uint64_t ref_ticks, ref_hz;
-    if (!refclock_stopwatch_wait(&window.sw, WINDOW_NS, &ref_ticks, &ref_hz))
+    if (!refclock_stopwatch_wait(&window.sw, WINDOW_NS))
         return false;
-    uint64_t t1 = rdtsc();
-    uint32_t l1 = lapic_read(LAPIC_REG_TIMER_CURRENT);
+    struct instant stop;
+    read_instant(window.ref->read, &stop, debug_gap_cycles);
     lapic_write(LAPIC_REG_TIMER_INIT, 0);
+    uint64_t ref_hz, ref_ticks = refclock_stopwatch_stop(&window.sw, stop.ref, &ref_hz);
     /* The APIC timer counts down from 2^32 - 1: at 0 it ran out and its
      * count says nothing. */
-    if (t1 <= window.tsc0 || l1 == 0 || l1 >= window.lapic0)
+    if (!ref_ticks || stop.tsc <= window.start.tsc || stop.lapic == 0 ||
+        stop.lapic >= window.start.lapic)
         return false;
-    out->tsc_hz = muldiv64(t1 - window.tsc0, ref_hz, ref_ticks);
-    out->lapic_hz = muldiv64(window.lapic0 - l1, ref_hz, ref_ticks);
+    out->tsc_hz = muldiv64(stop.tsc - window.start.tsc, ref_hz, ref_ticks);
+    out->lapic_hz = muldiv64(window.start.lapic - stop.lapic, ref_hz, ref_ticks);
     out->tsc_source = out->lapic_source = window.ref->name;
     return out->tsc_hz && out->lapic_hz;
 }
-
 bool calibrate_end(const struct acpi_info *acpi, struct calibration *out)
 {
     uint64_t tsc_ticks, lapic_ticks;

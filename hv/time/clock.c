@@ -178,11 +178,11 @@ void time_fill_info(struct hv_time_info *t)
     t->version++;
 }
 
-void time_calibration_begin(const struct acpi_info *acpi)
+void time_calibration_begin(const struct acpi_info *acpi, uint64_t debug_gap)
 {
     if (!lapic_init(acpi->have_madt ? acpi->lapic_phys : 0))
         panic("time: no usable local APIC");
-    calibrate_begin(acpi);
+    calibrate_begin(acpi, debug_gap);
 }
 
 void time_init(const struct acpi_info *acpi, const struct handoff *h)

@@ -113,30 +113,33 @@ static void counter_shape(const struct refclock *ref, uint64_t *mask, uint64_t *
     }
 }
 
-bool refclock_stopwatch_start(const struct refclock *ref, struct refclock_stopwatch *sw)
+void refclock_stopwatch_start(const struct refclock *ref, struct refclock_stopwatch *sw,
+                              uint64_t reading)
 {
-    if (!ref->read)
-        return false;
     sw->ref = ref;
-    sw->last = ref->read();
+    sw->last = reading;
     sw->elapsed = 0;
-    return true;
 }
 
-bool refclock_stopwatch_wait(struct refclock_stopwatch *sw, uint64_t ns, uint64_t *ticks,
-                             uint64_t *hz)
+bool refclock_stopwatch_wait(struct refclock_stopwatch *sw, uint64_t ns)
 {
-    uint64_t mask;
-    counter_shape(sw->ref, &mask, hz);
+    uint64_t mask, hz;
+    counter_shape(sw->ref, &mask, &hz);
     /* At least one read: the time already spent counts. */
     uint64_t now = sw->ref->read();
     sw->elapsed += (now - sw->last) & mask;
     sw->last = now;
-    if (!advance_until(sw->ref->read, mask, &sw->last, &sw->elapsed,
-                       muldiv64(ns, *hz, 1000000000ULL)))
-        return false;
-    *ticks = sw->elapsed;
-    return *ticks > 0;
+    return advance_until(sw->ref->read, mask, &sw->last, &sw->elapsed,
+                         muldiv64(ns, hz, 1000000000ULL));
+}
+
+uint64_t refclock_stopwatch_stop(struct refclock_stopwatch *sw, uint64_t reading, uint64_t *hz)
+{
+    uint64_t mask;
+    counter_shape(sw->ref, &mask, hz);
+    sw->elapsed += (reading - sw->last) & mask;
+    sw->last = reading;
+    return sw->elapsed;
 }
 
 static bool hpet_setup(const struct acpi_info *acpi)

@@ -28,13 +28,16 @@ struct refclock_stopwatch {
     uint64_t elapsed; /* counter ticks since the start */
 };
 
-/* Starts `sw` on `ref`; false if `ref` has no readable counter. */
-bool refclock_stopwatch_start(const struct refclock *ref, struct refclock_stopwatch *sw);
-/* Waits until at least `ns` of reference time passed since the start and
- * gives the exact time that did, in reference ticks and the ticks' rate;
- * false if the counter stopped advancing. */
-bool refclock_stopwatch_wait(struct refclock_stopwatch *sw, uint64_t ns, uint64_t *ticks,
-                             uint64_t *hz);
+/* Starts `sw` on `ref` (which has a readable counter) at `reading`, a
+ * value of ref->read the caller took. */
+void refclock_stopwatch_start(const struct refclock *ref, struct refclock_stopwatch *sw,
+                              uint64_t reading);
+/* Reads the counter until at least `ns` of reference time passed since the
+ * start; false if it stopped advancing. */
+bool refclock_stopwatch_wait(struct refclock_stopwatch *sw, uint64_t ns);
+/* Ends the window at `reading` (a later value of ref->read the caller
+ * took): the reference ticks since the start, and their rate. */
+uint64_t refclock_stopwatch_stop(struct refclock_stopwatch *sw, uint64_t reading, uint64_t *hz);
 
 /* The best reference present; NULL if none works. */
 const struct refclock *refclock_pick(const struct acpi_info *acpi);

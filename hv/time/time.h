@@ -13,8 +13,9 @@
 #include "hv/handoff.h"
 
 /* Starts the local APIC and the calibration window, which stays open while
- * boot sets up the screen: time_init closes it. */
-void time_calibration_begin(const struct acpi_info *acpi);
+ * boot sets up the screen: time_init closes it. debug_gap: see
+ * calibrate_begin (0 normally). */
+void time_calibration_begin(const struct acpi_info *acpi, uint64_t debug_gap);
 void time_init(const struct acpi_info *acpi, const struct handoff *h);
 
 struct hv_time_info;
