@@ -147,6 +147,16 @@ static void bad_bodies_refused(void)
         { SYMTAB_MAGIC, 2, K, 4, 4 }, { 0x00, 0x10, 0x41, 0x00, 'a', 0, 'b', 0 }
     };
     CHECK(!symtab_open(&t, &order, sizeof(order)));
+
+    /* A number whose last byte still says "more", at the very end of the
+     * buffer (no names follow): the reader must stop at the buffer's end. */
+    uint8_t *open_end = malloc(sizeof(struct symtab_header) + 1);
+    struct symtab_header oh = { SYMTAB_MAGIC, 1, K, 1, 0 };
+    memcpy(open_end, &oh, sizeof(oh));
+    open_end[sizeof(oh)] = 0x80;
+    CHECK(!symtab_open(&t, open_end, sizeof(oh) + 1));
+    free(open_end);
+
     order.body[2] = 0x40; /* +32: in order, accepted */
     CHECK(symtab_open(&t, &order, sizeof(order)));
     expect(&t, K + 48, "b", 0);
