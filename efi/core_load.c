@@ -33,7 +33,7 @@ uint64_t stub_load_core(struct handoff *h)
     int64_t unpacked = lz_unpacked_size(packed, packed_size);
     if (unpacked <= 0) {
         stub_notes_print();
-        Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
+        stub_print("hv: the embedded core image is malformed; rebuild hv\r\n");
         return 0;
     }
     /* The ELF file is unpacked into pages of its own, which the core keeps:
@@ -43,7 +43,7 @@ uint64_t stub_load_core(struct handoff *h)
     uint8_t *elf = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!elf) {
         stub_notes_print();
-        Print(L"hv: not enough memory to load the core\r\n");
+        stub_print("hv: not enough memory to load the core\r\n");
         return 0;
     }
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
@@ -56,7 +56,7 @@ uint64_t stub_load_core(struct handoff *h)
         eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff ||
         !span_of_segments(eh, size, &lo, &hi) || eh->e_entry < lo || eh->e_entry >= hi) {
         stub_notes_print();
-        Print(L"hv: the embedded core image is malformed; rebuild hv\r\n");
+        stub_print("hv: the embedded core image is malformed; rebuild hv\r\n");
         return 0;
     }
 
@@ -64,7 +64,7 @@ uint64_t stub_load_core(struct handoff *h)
     uint8_t *image = stub_alloc_pages(pages); /* zeroed: that is the .bss */
     if (!image) {
         stub_notes_print();
-        Print(L"hv: not enough memory to load the core\r\n");
+        stub_print("hv: not enough memory to load the core\r\n");
         return 0;
     }
     for (uint16_t i = 0; i < eh->e_phnum; i++) {

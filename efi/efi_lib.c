@@ -1,4 +1,4 @@
-/* The few services of gnu-efi's libefi the stub uses (InitializeLib, Print,
+/* The few services of gnu-efi's libefi the stub uses (InitializeLib, printing,
  * pool memory, the boot volume's root, a file's info, the memory map, GUID
  * comparison), with gnu-efi's names and prototypes from <efilib.h>, so that
  * the library itself is not linked: its print, device-path and handle code
@@ -100,16 +100,19 @@ EFI_MEMORY_DESCRIPTOR *LibMemoryMap(OUT UINTN *NoEntries, OUT UINTN *MapKey,
     return NULL;
 }
 
-/* Print and VSPrint: the conversions the stub's messages use. %u, %x and
+/* stub_print and stub_vsprint: the conversions the stub's messages use.
+ * Their formats are ASCII (CHAR8), not gnu-efi's CHAR16: the stub's messages
+ * sit unpacked in hv.efi's .data, where a UTF-16 string costs twice its
+ * length. %u, %x and
  * %d take 32 bits and %lu, %lx, %ld 64, as in gnu-efi; %s is a CHAR16
  * string, %a a CHAR8 one, %r an EFI_STATUS (in hex: the messages are for a
- * person with the UEFI specification at hand). Print's output goes out in
- * chunks through the console's OutputString; VSPrint's into a buffer,
+ * person with the UEFI specification at hand). stub_print's output goes out in
+ * chunks through the console's OutputString; stub_vsprint's into a buffer,
  * cut to fit and always NUL-terminated. */
 struct out {
     CHAR16 buf[128];
     UINTN n, total;
-    CHAR16 *str;  /* VSPrint's buffer, or NULL for the console */
+    CHAR16 *str;  /* stub_vsprint's buffer, or NULL for the console */
     UINTN str_max; /* characters it holds, the NUL included */
 };
 
@@ -148,11 +151,11 @@ static void put_number(struct out *o, UINT64 v, unsigned base, bool negative)
         put(o, (CHAR16)digits[--n]);
 }
 
-static void format(struct out *o, const CHAR16 *fmt, va_list ap)
+static void format(struct out *o, const char *fmt, va_list ap)
 {
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
-            put(o, *fmt);
+            put(o, (CHAR16)(unsigned char)*fmt);
             continue;
         }
         bool wide = false;
@@ -198,12 +201,12 @@ static void format(struct out *o, const CHAR16 *fmt, va_list ap)
             break;
         default:
             put(o, '%');
-            put(o, *fmt);
+            put(o, (CHAR16)(unsigned char)*fmt);
         }
     }
 }
 
-UINTN Print(IN CONST CHAR16 *fmt, ...)
+UINTN stub_print(const char *fmt, ...)
 {
     struct out o = {.n = 0, .total = 0, .str = NULL};
     va_list ap;
@@ -214,9 +217,9 @@ UINTN Print(IN CONST CHAR16 *fmt, ...)
     return o.total;
 }
 
-/* gnu-efi's VSPrint (a macro for this name): str_size is in bytes. Returns
- * the characters stored, the NUL not counted. */
-UINTN UnicodeVSPrint(OUT CHAR16 *str, IN UINTN str_size, IN CONST CHAR16 *fmt, va_list ap)
+/* As gnu-efi's VSPrint: str_size is in bytes. Returns the characters
+ * stored, the NUL not counted. */
+UINTN stub_vsprint(CHAR16 *str, UINTN str_size, const char *fmt, va_list ap)
 {
     UINTN max = str_size / sizeof(CHAR16);
     if (!str || !max)

@@ -212,15 +212,15 @@ void stub_read_esp(EFI_HANDLE image, struct handoff *h)
 {
     EFI_FILE_HANDLE root = open_esp_root(image);
     if (!root) {
-        stub_note(L"cannot open the volume hv was loaded from: no config, no images");
+        stub_note("cannot open the volume hv was loaded from: no config, no images");
         return;
     }
     read_config(root, h);
     read_images(root, h);
     uefi_call_wrapper(root->Close, 1, root);
-    stub_note(L"read %u file(s) from \\images%s", h->file_count,
-          h->images_dir_found ? L"" : L" (folder missing)");
+    stub_note("read %u file(s) from \\images%a", h->file_count,
+          h->images_dir_found ? "" : " (folder missing)");
     if (h->files_skipped)
-        stub_note(L"%u more file(s) in \\images not read: no memory to list them",
+        stub_note("%u more file(s) in \\images not read: no memory to list them",
               h->files_skipped);
 }

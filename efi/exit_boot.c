@@ -24,14 +24,14 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h)
                                       &desc_version);
     if (st != EFI_BUFFER_TOO_SMALL || desc_size == 0) {
         stub_notes_print();
-        Print(L"hv: GetMemoryMap does not report its size (%r); giving up\r\n", st);
+        stub_print("hv: GetMemoryMap does not report its size (%r); giving up\r\n", st);
         halt_forever();
     }
     UINTN capacity = map_size + SPARE_DESCRIPTORS * desc_size;
     void *map = stub_alloc_pages((capacity + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!map) {
         stub_notes_print();
-        Print(L"hv: no memory for the memory map; giving up\r\n");
+        stub_print("hv: no memory for the memory map; giving up\r\n");
         halt_forever();
     }
 
@@ -48,7 +48,7 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h)
         /* Console output may already be gone if an attempt half-succeeded,
          * but it is the only channel left to say why we stop. */
         stub_notes_print();
-        Print(L"hv: ExitBootServices failed (%r); giving up\r\n", st);
+        stub_print("hv: ExitBootServices failed (%r); giving up\r\n", st);
         halt_forever();
     }
     h->mem_count = (uint32_t)efi_memmap_convert(map, map_size, desc_size, h->mem,

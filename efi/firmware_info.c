@@ -8,7 +8,7 @@ static void collect_framebuffer(struct handoff *h)
     EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
     if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &gop_guid, NULL, (void **)&gop)) ||
         !gop || !gop->Mode || !gop->Mode->Info) {
-        stub_note(L"no graphics output: the log goes to the serial port only");
+        stub_note("no graphics output: the log goes to the serial port only");
         return;
     }
     EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
@@ -28,7 +28,7 @@ static void collect_framebuffer(struct handoff *h)
         break;
     default:
         /* PixelBltOnly: no linear framebuffer to draw into after exit. */
-        stub_note(L"graphics output has no linear framebuffer: serial only");
+        stub_note("graphics output has no linear framebuffer: serial only");
         return;
     }
     fb->phys = gop->Mode->FrameBufferBase;
@@ -36,7 +36,7 @@ static void collect_framebuffer(struct handoff *h)
     fb->width = info->HorizontalResolution;
     fb->height = info->VerticalResolution;
     fb->pixels_per_line = info->PixelsPerScanLine;
-    stub_note(L"framebuffer %ux%u at 0x%lx", fb->width, fb->height, fb->phys);
+    stub_note("framebuffer %ux%u at 0x%lx", fb->width, fb->height, fb->phys);
 }
 
 static void collect_rsdp(EFI_SYSTEM_TABLE *st, struct handoff *h)
@@ -55,14 +55,14 @@ static void collect_rsdp(EFI_SYSTEM_TABLE *st, struct handoff *h)
     }
     h->rsdp_phys = v1;
     if (!v1)
-        stub_note(L"the firmware publishes no ACPI tables");
+        stub_note("the firmware publishes no ACPI tables");
 }
 
 static void collect_time(EFI_SYSTEM_TABLE *st, struct handoff *h)
 {
     EFI_TIME t;
     if (EFI_ERROR(uefi_call_wrapper(st->RuntimeServices->GetTime, 2, &t, NULL))) {
-        stub_note(L"the firmware clock cannot be read: wall clock unknown");
+        stub_note("the firmware clock cannot be read: wall clock unknown");
         return;
     }
     h->boot_time.valid = true;

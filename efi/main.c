@@ -68,11 +68,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
     uint64_t entry_tsc = read_tsc();
     InitializeLib(image, st);
-    Print(L"hv: UEFI stub starting\r\n");
+    stub_print("hv: UEFI stub starting\r\n");
 
     struct handoff *h = stub_alloc_pages((sizeof(*h) + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!h) {
-        Print(L"hv: cannot allocate the handoff block; giving up\r\n");
+        stub_print("hv: cannot allocate the handoff block; giving up\r\n");
         return EFI_OUT_OF_RESOURCES;
     }
     h->magic = HANDOFF_MAGIC;
@@ -87,7 +87,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
         h->efi_image_base = (uint64_t)loaded->ImageBase;
         /* gnu-efi's linker script names the image's start and .text's. */
         extern char ImageBase[], _text[];
-        stub_note(L"stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%lx)",
+        stub_note("stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%lx)",
                   h->efi_image_base, (uint64_t)(_text - ImageBase));
     }
 
@@ -102,14 +102,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     struct page_pool pool;
     if (!stub_reserve_page_pool(&pool, boot_table_pages_needed())) {
         stub_notes_print();
-        Print(L"hv: cannot reserve memory for boot page tables; giving up\r\n");
+        stub_print("hv: cannot reserve memory for boot page tables; giving up\r\n");
         return EFI_OUT_OF_RESOURCES;
     }
 
     /* Last before exiting: disconnected drivers take their consoles and
      * disks with them. */
     stub_stop_firmware_dma(h);
-    Print(L"hv: exiting boot services\r\n");
+    stub_print("hv: exiting boot services\r\n");
     stub_exit_boot_services(image, h);
     h->exit_boot_tsc = read_tsc();
 

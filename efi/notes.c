@@ -18,15 +18,15 @@ void stub_notes_to(struct handoff *h)
     h->stub_notes_len = 0;
 }
 
-void stub_note(const CHAR16 *fmt, ...)
+void stub_note(const char *fmt, ...)
 {
     CHAR16 wide[HANDOFF_STUB_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    VSPrint(wide, sizeof(wide), (CHAR16 *)fmt, ap);
+    stub_vsprint(wide, sizeof(wide), fmt, ap);
     va_end(ap);
     if (!notes) {
-        Print(L"hv: %s\r\n", wide);
+        stub_print("hv: %s\r\n", wide);
         return;
     }
     UINTN n = 0;
@@ -52,7 +52,7 @@ void stub_notes_print(void)
         if (notes->stub_notes[i] != '\n')
             continue;
         notes->stub_notes[i] = '\0';
-        Print(L"hv: %a\r\n", notes->stub_notes + start);
+        stub_print("hv: %a\r\n", notes->stub_notes + start);
         notes->stub_notes[i] = '\n';
         start = i + 1;
     }

@@ -22,12 +22,12 @@ bool stub_report_secure_boot(void)
     int enforced = global_flag(L"SecureBoot");
     int setup = global_flag(L"SetupMode");
     if (enforced == 1)
-        stub_note(L"Secure Boot: on (the firmware checked hv.efi's signature)");
+        stub_note("Secure Boot: on (the firmware checked hv.efi's signature)");
     else if (setup == 1)
-        stub_note(L"Secure Boot: off (firmware in setup mode: no platform key enrolled)");
+        stub_note("Secure Boot: off (firmware in setup mode: no platform key enrolled)");
     else if (enforced == 0)
-        stub_note(L"Secure Boot: off");
+        stub_note("Secure Boot: off");
     else
-        stub_note(L"Secure Boot: not supported by this firmware");
+        stub_note("Secure Boot: not supported by this firmware");
     return enforced == 1 && setup != 1;
 }

@@ -7,6 +7,11 @@
 
 #include "hv/handoff.h"
 
+/* efi/efi_lib.c: gnu-efi's Print and VSPrint with ASCII formats (%s still
+ * takes a CHAR16 string, %a a CHAR8 one). */
+UINTN stub_print(const char *fmt, ...);
+UINTN stub_vsprint(CHAR16 *str, UINTN str_size, const char *fmt, va_list ap);
+
 /* Zeroed loader-data pages anywhere in memory, or NULL. */
 void *stub_alloc_pages(UINTN pages);
 /* gnu-efi's ZeroMem and CopyMem go a byte at a time; the stub moves
@@ -18,7 +23,7 @@ void stub_copy(void *dst, const void *src, UINTN bytes);
  * line, no "hv: " and no newline), printed at once before stub_notes_to
  * and by stub_notes_print (before a failure's own line). */
 void stub_notes_to(struct handoff *h);
-void stub_note(const CHAR16 *fmt, ...);
+void stub_note(const char *fmt, ...);
 void stub_notes_print(void);
 
 void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);

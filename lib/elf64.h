@@ -28,6 +28,7 @@
 
 #define SHT_SYMTAB 2
 #define SHT_STRTAB 3
+#define SHT_NOBITS 8
 #define STT_FUNC 2
 
 typedef struct {

@@ -1,5 +1,6 @@
-/* Names for code addresses, read from the core's own ELF symbol table (the
- * stub hands over a copy of the file), so a panic shows a readable trace. */
+/* Names for code addresses, read from the function table (hv/debug/symtab.h)
+ * the build puts in the copy of the core the stub hands over, so a panic
+ * shows a readable trace. */
 #pragma once
 
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* efi/efi_lib.c: Print's conversions (the stub's messages, and what a
+/* efi/efi_lib.c: stub_print's conversions (ASCII formats) (the stub's messages, and what a
  * firmware console receives: chunks of at most 127 characters, each NUL-
  * terminated) against a fake SIMPLE_TEXT_OUTPUT, and CompareGuid. */
 #include "efi/stub.h"
@@ -29,7 +29,7 @@ static EFI_RUNTIME_SERVICES runtime_services;
 static EFI_SYSTEM_TABLE system_table = {.ConOut = &console, .BootServices = &boot_services,
                                         .RuntimeServices = &runtime_services};
 
-/* What Print sent, as ASCII (every test string is). */
+/* What stub_print sent, as ASCII (every test string is). */
 static const char *printed(void)
 {
     static char out[4096];
@@ -44,31 +44,31 @@ static void conversions(void)
 {
     InitializeLib(NULL, &system_table);
     CHECK(BS == &boot_services && RT == &runtime_services && ST == &system_table);
-    UINTN n = Print(L"hv: framebuffer %ux%u at 0x%lx\r\n", 1280u, 800u, 0xc0000000ull);
+    UINTN n = stub_print("hv: framebuffer %ux%u at 0x%lx\r\n", 1280u, 800u, 0xc0000000ull);
     CHECK_STR_EQ(printed(), "hv: framebuffer 1280x800 at 0xc0000000\r\n");
     CHECK_EQ_U64(n, 40);
-    Print(L"%u %x %lu %lx", 0xffffffffu, 0xdeadbeefu, 18446744073709551615ull, 0x123456789abcdefull);
+    stub_print("%u %x %lu %lx", 0xffffffffu, 0xdeadbeefu, 18446744073709551615ull, 0x123456789abcdefull);
     CHECK_STR_EQ(printed(), "4294967295 deadbeef 18446744073709551615 123456789abcdef");
-    Print(L"%d %d %ld %ld", -1, 2147483647, (INT64)-9223372036854775807ll - 1, 0ll);
+    stub_print("%d %d %ld %ld", -1, 2147483647, (INT64)-9223372036854775807ll - 1, 0ll);
     CHECK_STR_EQ(printed(), "-1 2147483647 -9223372036854775808 0");
-    Print(L"[%s] [%a] [%s]", L"wide", (CHAR8 *)"narrow", (CHAR16 *)NULL);
+    stub_print("[%s] [%a] [%s]", L"wide", (CHAR8 *)"narrow", (CHAR16 *)NULL);
     CHECK_STR_EQ(printed(), "[wide] [narrow] []");
-    Print(L"failed (%r)", (EFI_STATUS)EFI_BUFFER_TOO_SMALL);
+    stub_print("failed (%r)", (EFI_STATUS)EFI_BUFFER_TOO_SMALL);
     CHECK_STR_EQ(printed(), "failed (0x8000000000000005)");
-    Print(L"100%% %q and a trailing %");
+    stub_print("100%% %q and a trailing %");
     CHECK_STR_EQ(printed(), "100% %q and a trailing %");
-    Print(L"");
+    stub_print("");
     CHECK_EQ_U64(calls, 0);
 }
 
 static void long_output_in_chunks(void)
 {
-    CHAR16 fmt[601];
+    char fmt[601];
     for (int i = 0; i < 600; i++)
-        fmt[i] = (CHAR16)('a' + i % 26);
+        fmt[i] = (char)('a' + i % 26);
     fmt[600] = 0;
     longest_chunk = 0;
-    CHECK_EQ_U64(Print(fmt), 600);
+    CHECK_EQ_U64(stub_print(fmt), 600);
     CHECK_EQ_U64(calls, 5);       /* 127 characters a call */
     CHECK_EQ_U64(longest_chunk, 127);
     const char *out = printed();
@@ -86,11 +86,11 @@ static void guids(void)
     CHECK(CompareGuid(&gEfiLoadedImageProtocolGuid, &gEfiPciIoProtocolGuid) != 0);
 }
 
-static UINTN vsprint(CHAR16 *buf, UINTN bytes, const CHAR16 *fmt, ...)
+static UINTN vsprint(CHAR16 *buf, UINTN bytes, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    UINTN n = VSPrint(buf, bytes, (CHAR16 *)fmt, ap);
+    UINTN n = stub_vsprint(buf, bytes, fmt, ap);
     va_end(ap);
     return n;
 }
@@ -104,7 +104,7 @@ static bool wide_is(const CHAR16 *w, const char *a)
     return w[i] == 0;
 }
 
-/* efi/notes.c formats the stub's report lines with VSPrint: the same
+/* efi/notes.c formats the stub's report lines with stub_vsprint: the same
  * conversions into a buffer, cut to fit and NUL-terminated, nothing sent
  * to the console. */
 static void vsprint_into_a_buffer(void)
@@ -113,18 +113,18 @@ static void vsprint_into_a_buffer(void)
     CHAR16 buf[32];
     for (size_t i = 0; i < 32; i++)
         buf[i] = 0xcccc;
-    CHECK_EQ_U64(vsprint(buf, sizeof(buf), L"read %a: %u bytes at 0x%lx", (CHAR8 *)"x.elf", 42u,
+    CHECK_EQ_U64(vsprint(buf, sizeof(buf), "read %a: %u bytes at 0x%lx", (CHAR8 *)"x.elf", 42u,
                          0x1000ull), 30);
     CHECK(wide_is(buf, "read x.elf: 42 bytes at 0x1000"));
     CHECK_EQ_U64(calls, 0);
     for (size_t i = 0; i < 32; i++)
         buf[i] = 0xcccc;
-    CHECK_EQ_U64(vsprint(buf, 8 * sizeof(CHAR16), L"%s and more", L"truncated"), 7);
+    CHECK_EQ_U64(vsprint(buf, 8 * sizeof(CHAR16), "%s and more", L"truncated"), 7);
     CHECK(wide_is(buf, "truncat"));
     CHECK(buf[8] == 0xcccc); /* nothing past the size given */
-    CHECK_EQ_U64(vsprint(buf, sizeof(CHAR16), L"abc"), 0);
+    CHECK_EQ_U64(vsprint(buf, sizeof(CHAR16), "abc"), 0);
     CHECK(buf[0] == 0);
-    CHECK_EQ_U64(vsprint(buf, 0, L"abc"), 0);
+    CHECK_EQ_U64(vsprint(buf, 0, "abc"), 0);
 }
 
 int main(void)

@@ -1,0 +1,45 @@
+/* The core's function table, the one panic reports read names from.
+ *
+ * The build (tools/symtab_pack.c) writes it into a section of its own in the
+ * copy of the core the stub carries, in place of the ELF symbol table: the
+ * ELF one spends 24 bytes an entry, this one about 2.5, which with its names
+ * packs some 4 KB smaller inside hv.efi.
+ *
+ * Layout (little-endian): a struct symtab_header, then nums_size bytes of
+ * numbers, then names_size bytes of names. The entries are sorted by start
+ * address; entry i is two ULEB128 numbers, the zigzag-encoded gap from the
+ * end of entry i-1 (from `base` for the first) to its start, and its size
+ * (0: size unknown, the entry reaches to any address above its start), and
+ * one NUL-terminated name in the names area, in the same order. Gaps, not
+ * starts, because functions mostly follow one another: a gap is the
+ * alignment padding, one byte. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYMTAB_MAGIC 0x59535648u /* "HVSY" */
+
+struct symtab_header {
+    uint32_t magic;
+    uint32_t count;
+    uint64_t base;
+    uint32_t nums_size;
+    uint32_t names_size;
+};
+
+struct symtab {
+    const uint8_t *nums;
+    const char *names;
+    size_t nums_size, names_size;
+    uint32_t count;
+    uint64_t base;
+};
+
+/* Checks a table whole (every entry decodes inside its area, each area used
+ * exactly) and fills *t; false, *t untouched, for anything else. */
+bool symtab_open(struct symtab *t, const void *blob, size_t size);
+/* The entry with the highest start <= addr, its name and addr's offset into
+ * it; NULL if none, or if addr lies past that entry's size. */
+const char *symtab_lookup(const struct symtab *t, uint64_t addr, uint64_t *offset);
