@@ -289,7 +289,7 @@ static void blank_cells(struct cell *c, uint64_t n)
         c[i] = blank;
 }
 
-bool fbcon_init(const struct handoff_framebuffer *fb)
+__attribute__((cold)) bool fbcon_init(const struct handoff_framebuffer *fb)
 {
     if (fb->format == HANDOFF_FB_NONE || fb->width < FONT_WIDTH || fb->height < FONT_HEIGHT ||
         fb->pixels_per_line < fb->width)

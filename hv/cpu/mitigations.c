@@ -36,7 +36,7 @@ const struct cpu_facts *mitigation_cpu_facts(void)
     return &facts;
 }
 
-static enum cpu_vendor vendor_of(const char *id)
+__attribute__((cold)) static enum cpu_vendor vendor_of(const char *id)
 {
     if (strcmp(id, "GenuineIntel") == 0)
         return CPU_VENDOR_INTEL;
@@ -51,18 +51,18 @@ static enum mitigation_setting resolved[MIT_COUNT];
 
 static void read_facts_into(struct cpu_facts *out);
 
-static void read_facts(void)
+__attribute__((cold)) static void read_facts(void)
 {
     read_facts_into(&facts);
 }
 
-void mitigation_read_facts(struct cpu_facts *out)
+__attribute__((cold)) void mitigation_read_facts(struct cpu_facts *out)
 {
     *out = (struct cpu_facts){0};
     read_facts_into(out);
 }
 
-void mitigations_boot_cpu(bool on[MIT_COUNT], enum mitigation_setting settings[MIT_COUNT])
+__attribute__((cold)) void mitigations_boot_cpu(bool on[MIT_COUNT], enum mitigation_setting settings[MIT_COUNT])
 {
     for (int i = 0; i < MIT_COUNT; i++) {
         on[i] = decided[i].on;
@@ -70,7 +70,7 @@ void mitigations_boot_cpu(bool on[MIT_COUNT], enum mitigation_setting settings[M
     }
 }
 
-static void read_facts_into(struct cpu_facts *out)
+__attribute__((cold)) static void read_facts_into(struct cpu_facts *out)
 {
     const struct cpu_features *cf = cpu_features();
     out->vendor = vendor_of(cf->vendor);
@@ -129,7 +129,7 @@ static void __attribute__((format(printf, 2, 3))) line_add(struct line *l, const
 /* One short line: at boot every character is drawn on the screen, and
  * boot_first_guest counts them (docs/benchmarks.md). Only what the CPU has
  * is named. */
-static void log_facts(void)
+__attribute__((cold)) static void log_facts(void)
 {
     static const char *const vendors[] = {"other", "Intel", "AMD", "Hygon"};
     const struct {
@@ -155,14 +155,14 @@ static void log_facts(void)
 
 /* Zenbleed: set DE_CFG's chicken bit. Set whatever the microcode: reading
  * the patch level to skip it is model-specific, and the bit costs little. */
-static void apply_zenbleed(void)
+__attribute__((cold)) static void apply_zenbleed(void)
 {
     wrmsr(MSR_AMD_DE_CFG, rdmsr(MSR_AMD_DE_CFG) | DE_CFG_ZEN2_FP_BACKUP_FIX);
 }
 
 /* GDS: the microcode's mitigation on (GDS_MITG_DIS clear), then locked so
  * nothing later can turn it off. Firmware may have locked it already. */
-static void apply_gds(void)
+__attribute__((cold)) static void apply_gds(void)
 {
     uint64_t v = rdmsr(MSR_MCU_OPT_CTRL);
     if (v & MCU_OPT_CTRL_GDS_MITG_LOCKED) {
@@ -176,7 +176,7 @@ static void apply_gds(void)
     wrmsr(MSR_MCU_OPT_CTRL, (v & ~MCU_OPT_CTRL_GDS_MITG_DIS) | MCU_OPT_CTRL_GDS_MITG_LOCKED);
 }
 
-void mitigations_init(const struct mitigation_config *config)
+__attribute__((cold)) void mitigations_init(const struct mitigation_config *config)
 {
     mitigation_config_resolve(config, resolved);
     read_facts();
@@ -188,7 +188,7 @@ void mitigations_init(const struct mitigation_config *config)
     mitigation_guest_switch_work = decided[MIT_IBPB].on || decided[MIT_RSB_FILL].on;
 }
 
-const char *mitigations_apply_ap(void)
+__attribute__((cold)) const char *mitigations_apply_ap(void)
 {
     if (decided[MIT_ZENBLEED].on)
         apply_zenbleed();
@@ -203,7 +203,7 @@ const char *mitigations_apply_ap(void)
     return NULL;
 }
 
-void mitigations_log(void)
+__attribute__((cold)) void mitigations_log(void)
 {
     log_facts();
     for (unsigned i = 0; i < MIT_COUNT; i++) {
@@ -247,7 +247,7 @@ void mitigations_guest_switch(void)
     }
 }
 
-void mitigations_report(void)
+__attribute__((cold)) void mitigations_report(void)
 {
     struct line on = {.len = 0}, off = {.len = 0};
     on.text[0] = off.text[0] = '\0';

@@ -41,7 +41,7 @@ static uint64_t hv_table(void *arg)
     return frame_get_zeroed();
 }
 
-static void show(const char *start, const char *end, uint64_t flags, const char *what)
+__attribute__((cold)) static void show(const char *start, const char *end, uint64_t flags, const char *what)
 {
     uint64_t va = (uint64_t)start, size = (uint64_t)(end - start);
     if (pt_map(&shown, va, mm_core_phys(va), size, flags, 0) != PT_OK)
@@ -49,7 +49,7 @@ static void show(const char *start, const char *end, uint64_t flags, const char 
     shown_pages += size / PAGE;
 }
 
-static void build_shown_part(void)
+__attribute__((cold)) static void build_shown_part(void)
 {
     if (pt_init(&shown, HV_DIRECT_MAP_BASE, hv_table, NULL) != PT_OK)
         panic("xpti: no memory for the isolated tables");
@@ -72,7 +72,7 @@ uint64_t xpti_shown_pages(void)
     return shown_pages;
 }
 
-void xpti_show_cpu(uint64_t va, uint64_t phys, uint64_t size)
+__attribute__((cold)) void xpti_show_cpu(uint64_t va, uint64_t phys, uint64_t size)
 {
     if (!enabled)
         return;
@@ -92,7 +92,7 @@ static void flush_global_tlb(void)
     }
 }
 
-void xpti_init(bool publish_cr3_writes)
+__attribute__((cold)) void xpti_init(bool publish_cr3_writes)
 {
     struct percpu *cpu = this_cpu();
     cr3_writes_shown = publish_cr3_writes;
@@ -123,7 +123,7 @@ void xpti_init(bool publish_cr3_writes)
     entry_flags = flags;
 }
 
-void xpti_log(void)
+__attribute__((cold)) void xpti_log(void)
 {
     if (enabled)
         log_info("xpti: guests' tables map %lu pages of hv (entry code, IDT, entry areas, IST "

@@ -178,14 +178,14 @@ void time_fill_info(struct hv_time_info *t)
     t->version++;
 }
 
-void time_calibration_begin(const struct acpi_info *acpi, uint64_t debug_gap)
+__attribute__((cold)) void time_calibration_begin(const struct acpi_info *acpi, uint64_t debug_gap)
 {
     if (!lapic_init(acpi->have_madt ? acpi->lapic_phys : 0))
         panic("time: no usable local APIC");
     calibrate_begin(acpi, debug_gap);
 }
 
-void time_init(const struct acpi_info *acpi, const struct handoff *h)
+__attribute__((cold)) void time_init(const struct acpi_info *acpi, const struct handoff *h)
 {
     if (!calibrate_end(acpi, &cal))
         panic("time: no reference clock to calibrate the TSC against");
@@ -238,7 +238,7 @@ static void selfcheck_tick(uint64_t now)
     }
 }
 
-void timer_selfcheck(uint32_t hz, uint32_t ticks)
+__attribute__((cold)) void timer_selfcheck(uint32_t hz, uint32_t ticks)
 {
     selfcheck_period = NS_PER_SEC / hz;
     selfcheck_left = ticks;
