@@ -394,10 +394,11 @@ static void reschedule(struct trap_frame *f)
     yield_pending = false;
     sched_slice_cut = false;
     enforce_time_limit(now);
-    /* Exactly what it used, hv's time on its behalf included: from its
-     * switch-in to now, whether it runs on, blocked or stopped. */
+    /* What it used, hv's time on its behalf included: from its switch-in
+     * to now, whether it runs on, blocked or stopped; at most a slice and
+     * a quantum (fair.h: a longer stretch was not the guest's). */
     if (cur)
-        fair_charge(&cur->guest->fair, now - cur->running_since);
+        fair_charge_run(&cur->guest->fair, now - cur->running_since);
     if (cur && cur->state == VCPU_RUNNING) {
         cur->cpu_time_ns += now - cur->running_since;
         cur->state = VCPU_RUNNABLE;

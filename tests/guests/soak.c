@@ -109,6 +109,47 @@ static bool request_waits(void *arg)
     return pp->request != pp->reply;
 }
 
+/* A ping-pong wait far longer than a round ever takes on a loaded host
+ * (rounds take microseconds; the host has held QEMU for 0.2 s): where the
+ * vCPU spent it tells a lost wake-up (blocked throughout) from a vCPU
+ * woken but not run (runnable throughout). */
+#define SLOW_WAIT_NS (2 * HVG_NS_PER_SEC)
+
+struct wait_start {
+    uint64_t at, blocked, runnable, events, ticks;
+};
+
+static struct wait_start wait_begins(unsigned vcpu)
+{
+    uint64_t now = hvg_now();
+    struct hv_runstate rs = hvg_runstate(vcpu);
+    return (struct wait_start){now, hvg_runstate_ns(&rs, HV_RUNSTATE_BLOCKED, now),
+                               hvg_runstate_ns(&rs, HV_RUNSTATE_RUNNABLE, now), pp_events,
+                               hvg_timer_events(vcpu)};
+}
+
+/* One line (no FAILED: the timeouts judge) when the wait was slow. */
+static void wait_ended(unsigned vcpu, const struct wait_start *w, const char *what, uint64_t seq,
+                       unsigned port)
+{
+    uint64_t now = hvg_now();
+    if (now - w->at < SLOW_WAIT_NS)
+        return;
+    struct hv_runstate rs = hvg_runstate(vcpu);
+    volatile struct hv_vcpu_shared *vs = hvg_vcpu_shared(vcpu);
+    hvg_printf("%s: slow %s %llu: %llu ms, of which blocked %llu ms, runnable %llu ms; "
+               "port events %llu, timer events %llu; port pending %d, upcall pending %d, "
+               "mask %d\n", name, what, (unsigned long long)seq,
+               (unsigned long long)((now - w->at) / 1000000),
+               (unsigned long long)((hvg_runstate_ns(&rs, HV_RUNSTATE_BLOCKED, now) - w->blocked) /
+                                    1000000),
+               (unsigned long long)((hvg_runstate_ns(&rs, HV_RUNSTATE_RUNNABLE, now) -
+                                     w->runnable) / 1000000),
+               (unsigned long long)(pp_events - w->events),
+               (unsigned long long)(hvg_timer_events(vcpu) - w->ticks),
+               (int)hvg_evtchn_is_pending(port), (int)vs->upcall_pending, (int)vs->upcall_mask);
+}
+
 static volatile void *pair_shm(uint64_t bytes)
 {
     char shm_name[16];
@@ -134,9 +175,12 @@ static HVG_NORETURN void ping(unsigned vcpu)
     if (!pp->pong_bound)
         fail("pong bound the port within 20 s", 0, 1);
     for (uint64_t seq = 1;; seq++) {
+        struct wait_start w = wait_begins(vcpu);
         pp->request = seq;
         EV_MUST(hvg_evtchn_send((uint64_t)port));
-        if (hvg_wait(vcpu, reply_is, (void *)pp, hvg_now() + EV_TIMEOUT_NS) != 0)
+        int64_t r = hvg_wait(vcpu, reply_is, (void *)pp, hvg_now() + EV_TIMEOUT_NS);
+        wait_ended(vcpu, &w, "reply", seq, (unsigned)port);
+        if (r != 0)
             fail("a reply within 20 s", pp->reply, seq);
         if (pp->reply != seq)
             fail("reply", pp->reply, seq);
@@ -160,7 +204,10 @@ static HVG_NORETURN void pong(unsigned vcpu)
     EV_MUST(hvg_event_handler((unsigned)port, ev_count, (void *)&pp_events));
     __atomic_store_n(&pp->pong_bound, 1, __ATOMIC_RELEASE);
     for (uint64_t seq = 1;; seq++) {
-        if (hvg_wait(vcpu, request_waits, (void *)pp, hvg_now() + EV_TIMEOUT_NS) != 0)
+        struct wait_start w = wait_begins(vcpu);
+        int64_t r = hvg_wait(vcpu, request_waits, (void *)pp, hvg_now() + EV_TIMEOUT_NS);
+        wait_ended(vcpu, &w, "request", seq, (unsigned)port);
+        if (r != 0)
             fail("a request within 20 s", pp->request, seq);
         if (pp->request != seq)
             fail("request", pp->request, seq);

@@ -159,6 +159,46 @@ static void preempts_only_from_behind(void)
     CHECK(!fair_should_preempt(&cur, &cur, 5 * MS));
 }
 
+/* Twelve always-runnable guests take turns; one turn of guest 0 lasts
+ * 500 ms (the host held the CPU). Charged in full it would wait until the
+ * eleven others had caught up, 5.5 s; charged at most a slice and a
+ * quantum it runs again within a round or two. */
+#define STRETCH_GUESTS 12
+static void a_long_stretch_does_not_starve(void)
+{
+    struct fair_queue q;
+    struct fair_entity g[STRETCH_GUESTS];
+    fair_queue_init(&q);
+    for (unsigned i = 0; i < STRETCH_GUESTS; i++) {
+        fair_entity_init(&g[i], 256);
+        fair_enqueue(&q, &g[i]);
+    }
+    uint64_t run, now = 0;
+    /* Settle into turns, then guest 0's next turn is the long one. */
+    for (unsigned n = 0; n < 10 * STRETCH_GUESTS; n++) {
+        struct fair_entity *e = fair_pick(&q, NULL, &run);
+        fair_charge_run(e, run);
+        now += run;
+    }
+    struct fair_entity *e;
+    while ((e = fair_pick(&q, NULL, &run)) != &g[0]) {
+        fair_charge_run(e, run);
+        now += run;
+    }
+    fair_charge_run(&g[0], 500 * MS);
+    now += 500 * MS;
+    uint64_t stretch_end = now;
+    unsigned picks = 0;
+    while ((e = fair_pick(&q, NULL, &run)) != &g[0] && picks < 100000) {
+        fair_charge_run(e, run);
+        now += run;
+        picks++;
+    }
+    CHECK(picks < 100000);
+    /* The others each catch up a slice and a quantum: ~0.13 s, not 5.5 s. */
+    CHECK(now - stretch_end < STRETCH_GUESTS * 2 * FAIR_MAX_RUN_CHARGE_NS);
+}
+
 static void virtual_time_may_wrap(void)
 {
     struct fair_queue q;
@@ -284,7 +324,7 @@ static void reschedule_to(struct sim *s, bool yielding, struct sim_guest *woken)
     struct sim_vcpu *cur = s->cur;
     struct sim_guest *prev = cur ? cur->g : NULL;
     if (cur) {
-        fair_charge(&prev->fe, s->now - s->since);
+        fair_charge_run(&prev->fe, s->now - s->since);
         if (!cur->blocked)
             push(prev, cur, false);
         else if (--prev->runnable == 0)
@@ -505,6 +545,7 @@ int main(void)
     RUN_TEST(yield_keeps_at_most_a_quantum);
     RUN_TEST(preempts_only_from_behind);
     RUN_TEST(virtual_time_may_wrap);
+    RUN_TEST(a_long_stretch_does_not_starve);
     RUN_TEST(shares_within_two_percent);
     return check_finish();
 }
