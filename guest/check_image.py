@@ -4,7 +4,9 @@ reading the ELF file directly: x86-64 ELF64 ET_EXEC or ET_DYN; no
 PT_INTERP, no PT_TLS; a non-executable PT_GNU_STACK; loadable segments
 neither writable and executable nor sharing a 4 KiB page, inside the image
 area; the entry point in an executable segment; only R_X86_64_RELATIVE
-relocations (ET_DYN) or none (ET_EXEC); at most one "hv" note, well formed.
+relocations (ET_DYN) or none (ET_EXEC); at most one "hv" guest note, well
+formed; at most one restart-policy note, asking only what hv lets an image
+ask (docs/abi.md, "The restart-policy note").
 
     python3 guest/check_image.py IMAGE...
 
@@ -23,6 +25,9 @@ PAGE = 4096
 IMAGE_MIN, IMAGE_MAX = 0x10000, 0x00007F0000000000
 STATIC_PIE_BASE = 0x400000
 HV_NOTE_GUEST, HV_ABI_VERSION, NOTE_DESC_SIZE = 1, 2, 56
+HV_NOTE_POLICY, POLICY_DESC_SIZE = 2, 16
+HV_NOTE_MAX_RESTARTS, HV_NOTE_MIN_WINDOW_S = 5, 60
+NOTE_ACTIONS = {0: "default (stop)", 1: "stop", 2: "restart"}
 NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -84,7 +89,9 @@ def check_relocations(data, e_type, loads, dynamic):
 
 
 def hv_notes(data, ph):
-    """Yields the descriptors of the hv notes in one PT_NOTE segment."""
+    """Yields (type, descriptor) of the hv notes of the types hv reads
+    (guest, restart policy) in one PT_NOTE segment; others are skipped, as
+    hv skips them."""
     align = 8 if ph[7] == 8 else 4
     pos, end = ph[2], ph[2] + ph[5]
     while pos + 12 <= end:
@@ -93,10 +100,12 @@ def hv_notes(data, ph):
         desc_off = name_off + (-(12 + namesz) % align) + namesz
         if desc_off + descsz > end:
             raise Bad(f"note at {pos:#x} runs past its segment")
-        if data[name_off:name_off + namesz] == b"hv\0" and kind == HV_NOTE_GUEST:
-            if descsz != NOTE_DESC_SIZE:
-                raise Bad(f"hv note descriptor is {descsz} bytes, not {NOTE_DESC_SIZE}")
-            yield data[desc_off:desc_off + descsz]
+        if data[name_off:name_off + namesz] == b"hv\0" and kind in (HV_NOTE_GUEST, HV_NOTE_POLICY):
+            want = NOTE_DESC_SIZE if kind == HV_NOTE_GUEST else POLICY_DESC_SIZE
+            if descsz != want:
+                what = "hv note" if kind == HV_NOTE_GUEST else "restart-policy note"
+                raise Bad(f"{what} descriptor is {descsz} bytes, not {want}")
+            yield kind, data[desc_off:desc_off + descsz]
         pos = desc_off + descsz + (-descsz % align)
 
 
@@ -118,6 +127,27 @@ def describe_note(desc):
     return (f"note name={name + ' (ignored by hv)' if name else 'empty'} vcpus={value(vcpus)} "
             f"memory={value(memory >> 10, 'K') if memory % 1024 == 0 else memory} "
             f"stack={value(stack >> 10, 'K') if stack % 1024 == 0 else stack}")
+
+
+def describe_policy(desc):
+    """The restart-policy note, judged as hv judges it when hv.cfg does not
+    set the key a field names (hv.cfg wins: such an image still runs where
+    hv.cfg decides that key, and this says which key)."""
+    on_exit, on_fault, max_restarts, window_s = struct.unpack_from("<IIII", desc, 0)
+    for key, action in (("on_exit", on_exit), ("on_fault", on_fault)):
+        if action not in NOTE_ACTIONS:
+            asked = "halt" if action == 3 else str(action)
+            raise Bad(f"restart-policy note asks {key} = {asked}: an image may ask only stop (1) or "
+                      f"restart (2); hv refuses it unless hv.cfg's section sets {key}")
+    if max_restarts > HV_NOTE_MAX_RESTARTS:
+        raise Bad(f"restart-policy note asks max_restarts = {max_restarts}, above "
+                  f"{HV_NOTE_MAX_RESTARTS}; hv refuses it unless hv.cfg's section sets max_restarts")
+    if window_s and window_s < HV_NOTE_MIN_WINDOW_S:
+        raise Bad(f"restart-policy note asks a {window_s} s window, under {HV_NOTE_MIN_WINDOW_S} s; "
+                  f"hv refuses it unless hv.cfg's section sets max_restarts")
+    return (f"policy on_exit={NOTE_ACTIONS[on_exit]} on_fault={NOTE_ACTIONS[on_fault]} "
+            f"restarts={max_restarts or HV_NOTE_MAX_RESTARTS} within "
+            f"{window_s or HV_NOTE_MIN_WINDOW_S} s")
 
 
 def check(path):
@@ -158,11 +188,17 @@ def check(path):
 
     dynamic = next((p for p in headers if p[0] == PT_DYNAMIC), None)
     relocs = check_relocations(data, e_type, loads, dynamic)
-    notes = [d for p in headers if p[0] == PT_NOTE for d in hv_notes(data, p)]
+    found = [n for p in headers if p[0] == PT_NOTE for n in hv_notes(data, p)]
+    notes = [d for (t, d) in found if t == HV_NOTE_GUEST]
+    policies = [d for (t, d) in found if t == HV_NOTE_POLICY]
     if len(notes) > 1:
         raise Bad("more than one hv note")
+    if len(policies) > 1:
+        raise Bad("more than one restart-policy note")
     kind = "ET_EXEC" if e_type == ET_EXEC else f"ET_DYN ({relocs} RELATIVE relocations)"
     note = describe_note(notes[0]) if notes else "no note"
+    if policies:
+        note += ", " + describe_policy(policies[0])
     return f"{kind}, entry {entry + bias:#x}, {len(loads)} segments, {note}"
 
 

@@ -90,9 +90,12 @@ $(foreach k,$(GUEST_FAULT_KINDS),$(call guest_image,$(BUILD)/test-guests/fault-$
 guests: $(GUEST_EXAMPLES)
 test-guests: $(TEST_GUESTS)
 
-# Segment layout and permissions, the image note, relocations: see the script.
+# Segment layout and permissions, the image notes, relocations: see the
+# script. rs-note-halt is left out: its policy note asks for halt on purpose
+# (hv refuses it unless hv.cfg decides on_fault; tests/tools/test_check_image.py
+# checks that the script refuses it too).
 check-guests: $(GUEST_EXAMPLES) $(TEST_GUESTS)
-	python3 guest/check_image.py $^
+	python3 guest/check_image.py $(filter-out %/rs-note-halt,$^)
 
 # `make clean` empties $(BUILD); the examples live in images/.
 clean-guests:

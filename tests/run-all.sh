@@ -18,6 +18,16 @@ for t in "clamps_in_place:" "check_finds_fixture_gadgets:--self-test"; do
     fi
 done
 
+# The image checker of the SDK (guest/check_image.py) judges the
+# restart-policy note as hv does. One PASS/FAIL line per case.
+ci_out=$(python3 tests/tools/test_check_image.py "$build" 2>&1); ci_rc=$?
+echo "$ci_out"
+np=$((np + $(grep -c '^PASS check_image/' <<<"$ci_out")))
+nf=$((nf + $(grep -c '^FAIL check_image/' <<<"$ci_out")))
+if [ "$ci_rc" != 0 ] && ! grep -q '^FAIL check_image/' <<<"$ci_out"; then
+    echo "FAIL check_image/test_check_image.py stopped with status $ci_rc"; nf=$((nf + 1))
+fi
+
 # make disk-image's layout (scripts/mkdisk.sh), and make usb's safety checks
 # (scripts/write-usb.sh) on a fake /sys and a file standing in for the
 # stick: every refusal, the dry run, the write. Each prints PASS/FAIL lines.
