@@ -126,7 +126,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-strict-aliasing \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
-	-DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
+	-ffunction-sections -fdata-sections -fvisibility=hidden -DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
 EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c \
 	lib/lz_unpack.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
@@ -148,8 +148,12 @@ $(BUILD)/efi/%.S.o: %.S
 
 $(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 
-$(BUILD)/hv.so: $(EFI_OBJS)
-	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs -T $(EFI_LIB)/elf_x86_64_efi.lds \
+# Hidden visibility and a section per function, so that --gc-sections
+# drops what the stub links but never calls (most of hv/mm/pagetable.c and
+# lib/pci_class.c: 2.8 KB); --orphan-handling=error because a section
+# efi/stub.lds does not place would be left out of the PE file.
+$(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs --gc-sections --orphan-handling=error -T efi/stub.lds \
 		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lgnuefi
 
 # Only what runs goes into the PE file: no COFF symbol table (gdb reads
