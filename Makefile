@@ -156,10 +156,12 @@ $(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 # Hidden visibility and a section per function, so that --gc-sections
 # drops what the stub links but never calls (most of hv/mm/pagetable.c and
 # lib/pci_class.c: 2.8 KB); --orphan-handling=error because a section
-# efi/stub.lds does not place would be left out of the PE file.
-$(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds
+# efi/stub.lds does not place would be left out of the PE file; then a check
+# that gnu-efi's _relocate will find the relocations (tools/check_stub_relocs.py).
+$(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs --gc-sections --orphan-handling=error -T efi/stub.lds \
 		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lgnuefi
+	@python3 tools/check_stub_relocs.py $@ || { rm -f $@; exit 1; }
 
 # Only what runs goes into the PE file: no COFF symbol table (gdb reads
 # hv.efi.debug) and no .dynsym (gnu-efi's _relocate reads .dynamic and
