@@ -4,7 +4,8 @@
 # CORE_CFLAGS, which bench_workload is compiled with.
 #
 # Every bench/guests/NAME.c becomes $(BUILD)/bench-guests/NAME ('_' -> '-').
-# bench-main also links lib/bench_work.c, compiled with the core's flags.
+# bench-main also links its figures, bench/guests/main/*.c (one file per
+# group of figures), and lib/bench_work.c, compiled with the core's flags.
 
 BENCH_GUEST_DIR := $(BUILD)/bench-guests
 BENCH_GUEST_SRCS := $(sort $(wildcard bench/guests/*.c))
@@ -27,7 +28,13 @@ $(BENCH_WORK_OBJ): lib/bench_work.c $(BENCH_CORE_WORK_OBJ)
 		{ echo "bench: $@ differs from $(BENCH_CORE_WORK_OBJ) in machine code" >&2; \
 		  rm -f $@; exit 1; }
 
-$(foreach s,$(BENCH_GUEST_SRCS),$(call guest_image,$(BENCH_GUEST_DIR)/$(call guest_name,$(s)),$(s),,$(if $(filter %/bench_main.c,$(s)),$(BENCH_WORK_OBJ))))
+BENCH_MAIN_PART_OBJS := $(patsubst bench/guests/main/%.c,$(BENCH_GUEST_DIR)/obj/main/%.o,\
+	$(sort $(wildcard bench/guests/main/*.c)))
+$(BENCH_GUEST_DIR)/obj/main/%.o: bench/guests/main/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_EXEC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(foreach s,$(BENCH_GUEST_SRCS),$(call guest_image,$(BENCH_GUEST_DIR)/$(call guest_name,$(s)),$(s),,$(if $(filter %/bench_main.c,$(s)),$(BENCH_MAIN_PART_OBJS) $(BENCH_WORK_OBJ))))
 
 .PHONY: bench-guests
 bench-guests: $(BENCH_GUESTS)

@@ -4,23 +4,9 @@
  * image that breaks a promise of elf_image.h, which check_accepted() spells
  * out. Accepted images are relocated with a write64 that aborts on any
  * target outside the image's segments. Built and run by tests/fuzz/run-fuzz.sh. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "guest-loader/elf_image.h"
 #include "lib/elf64.h"
-
-#define FUZZ_ASSERT(cond)                                                   \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
-
-#define PAGE 4096ull
+#include "tests/fuzz/fuzz_common.h"
 
 static bool in_one_segment(const struct elf_image *img, uint64_t va, uint64_t len)
 {

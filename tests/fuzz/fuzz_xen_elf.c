@@ -3,22 +3,9 @@
  * a crash, an out-of-bounds read (ASan), undefined behaviour (UBSan), or an
  * accepted image that breaks a promise of xen_elf.h. Built and run by
  * tests/fuzz/run-fuzz.sh (seeded from tests/unit/test_xen_elf.c's files). */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "hv/xen/xen_elf.h"
+#include "tests/fuzz/fuzz_common.h"
 
-#define FUZZ_ASSERT(cond)                                                   \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
-
-#define PAGE 4096ull
 #define IMAGE_MAX 0x0000800000000000ull
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

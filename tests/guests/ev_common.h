@@ -70,6 +70,39 @@ EV_HELPER void ev_spin_until(uint64_t t)
         hvg_cpu_relax();
 }
 
+/* The timer port's callback of ev-timer and timer-edges (its arg points to
+ * the probe): counts the events in `fired` and, while `armed`, notes when
+ * the first one came and disarms (the event of a timer set again must not
+ * overwrite an early one's time). */
+struct ev_timer_probe {
+    volatile uint64_t fired, fired_at;
+    volatile bool armed;
+};
+
+EV_HELPER void ev_timer_probe_event(unsigned port, unsigned vcpu, void *arg)
+{
+    struct ev_timer_probe *p = arg;
+
+    (void)port, (void)vcpu;
+    if (p->armed) {
+        p->fired_at = hvg_now();
+        p->armed = false;
+    }
+    __atomic_fetch_add(&p->fired, 1, __ATOMIC_RELEASE);
+}
+
+/* Arms the probe and sleeps until the timer event for `deadline` (set by
+ * hvg_sleep_until): the time it came, or 0 if it never did. */
+EV_HELPER uint64_t ev_timer_sleep(struct ev_timer_probe *p, unsigned vcpu, uint64_t deadline)
+{
+    uint64_t before = p->fired;
+
+    p->armed = true;
+    if (hvg_sleep_until(vcpu, deadline) < 0 || p->fired == before)
+        return 0;
+    return p->fired_at;
+}
+
 /* Lateness statistics, printed in one line the system tests parse:
  *     NAME: lateness over N events: min A ns, max B ns, mean C ns */
 struct ev_lateness {

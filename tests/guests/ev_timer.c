@@ -18,20 +18,8 @@
 #define TICKS 100
 #define TICK_NS HVG_MS(5)
 
-static volatile uint64_t fired, fired_at;
-/* Set before arming a timer whose event is measured: the first event after
- * it records its time (a re-armed one must not overwrite an early one). */
-static volatile bool armed;
-
-static void on_timer(unsigned port, unsigned vcpu, void *arg)
-{
-    (void)port, (void)vcpu, (void)arg;
-    if (armed) {
-        fired_at = hvg_now();
-        armed = false;
-    }
-    __atomic_fetch_add(&fired, 1, __ATOMIC_RELEASE);
-}
+/* Armed before a timer whose event is measured (ev_common.h). */
+static struct ev_timer_probe probe;
 
 /* Events more than 500 us late, printed after the measurements (printing
  * during them would add hv's console work to the figures). */
@@ -64,13 +52,10 @@ static void settle(unsigned vcpu)
 static bool one_deadline(unsigned vcpu, uint64_t deadline, struct ev_lateness *l,
                          uint64_t *early)
 {
-    uint64_t before = fired;
-
-    armed = true;
     uint64_t set_at = hvg_now();
-    if (hvg_sleep_until(vcpu, deadline) < 0 || fired == before)
+    uint64_t at = ev_timer_sleep(&probe, vcpu, deadline);
+    if (!at)
         return false;
-    uint64_t at = fired_at;
     if (at < deadline) {
         if ((*early)++ < 3)
             hvg_printf("%s: event at %llu, %llu ns before its deadline %llu\n", pv_name,
@@ -102,30 +87,30 @@ static void one_shots(unsigned vcpu)
     ev_lateness_print(&l);
 
     /* A deadline already past fires at once (well, within a millisecond). */
-    uint64_t before = fired, now = hvg_now();
+    uint64_t before = probe.fired, now = hvg_now();
     expect_eq("set_timer(a deadline in the past)", hvg_set_timer(now > HVG_MS(1) ? now - HVG_MS(1) : 1), 0);
     ev_spin_until(hvg_now() + HVG_MS(1));
     hvg_yield(); /* an entry into hv, in case delivery waits for one */
-    expect_eq("... fires once, at once", (int64_t)(fired - before), 1);
+    expect_eq("... fires once, at once", (int64_t)(probe.fired - before), 1);
 
     /* Cancelled: nothing comes. */
-    before = fired;
+    before = probe.fired;
     expect_eq("set_timer(now + 2 ms)", hvg_set_timer(hvg_now() + HVG_MS(2)), 0);
     expect_eq("set_timer(0) cancels it", hvg_set_timer(0), 0);
     ev_spin_until(hvg_now() + HVG_MS(5));
     hvg_yield();
-    expect_eq("... no event 5 ms later", (int64_t)(fired - before), 0);
+    expect_eq("... no event 5 ms later", (int64_t)(probe.fired - before), 0);
 
     /* Replaced: only the new deadline fires. */
-    before = fired;
-    armed = true;
+    before = probe.fired;
+    probe.armed = true;
     uint64_t t0 = hvg_now();
     expect_eq("set_timer(now + 50 ms)", hvg_set_timer(t0 + HVG_MS(50)), 0);
     expect_eq("set_timer(now + 2 ms) replaces it", hvg_set_timer(t0 + HVG_MS(2)), 0);
     ev_spin_until(t0 + HVG_MS(70));
     hvg_yield();
-    expect_eq("... one event in 70 ms", (int64_t)(fired - before), 1);
-    expect_true("... at the new deadline", fired_at >= t0 + HVG_MS(2) && fired_at < t0 + HVG_MS(50));
+    expect_eq("... one event in 70 ms", (int64_t)(probe.fired - before), 1);
+    expect_true("... at the new deadline", probe.fired_at >= t0 + HVG_MS(2) && probe.fired_at < t0 + HVG_MS(50));
 }
 
 static void ticks(unsigned vcpu)
@@ -148,7 +133,7 @@ int main(const struct hv_start_info *si, unsigned vcpu)
 {
     pv_name = si->name;
     EV_MUST(hvg_events_init(vcpu));
-    EV_MUST(hvg_event_handler((unsigned)hvg_timer_port(vcpu), on_timer, NULL));
+    EV_MUST(hvg_event_handler((unsigned)hvg_timer_port(vcpu), ev_timer_probe_event, &probe));
     struct hv_evtchn_status st;
     memset(&st, 0, sizeof(st));
     expect_eq("status of the timer port", hvg_evtchn_status((uint64_t)hvg_timer_port(vcpu), &st), 0);

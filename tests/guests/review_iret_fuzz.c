@@ -16,6 +16,7 @@
  * passed", exit 0. */
 #include "pv_common.h"
 #include "hvg_event.h"
+#include "iret_probe.h"
 
 HV_GUEST_NOTE("", HVG_MIB(1), 1, 0);
 
@@ -25,37 +26,6 @@ HV_GUEST_NOTE("", HVG_MIB(1), 1, 0);
 #define ROUNDS 1024
 #define FL_TF (1ull << 8)
 
-/* As tests/guests/fast_iret.c: HV_CALL_IRET with rsp = frame_va; refused,
- * hv's error; taken (rip = iret_back), the frame's rax with out[0..2] =
- * rcx, r11 and rflags right after the return. */
-int64_t iret_from(uint64_t frame_va, uint64_t out[3]);
-extern char iret_back[];
-__asm__(".pushsection .text\n"
-        "iret_from:\n"
-        "    push %rbx\n"
-        "    push %r12\n"
-        "    mov %rsp, %rbx\n"
-        "    mov %rsi, %r12\n"
-        "    mov %rdi, %rsp\n"
-        "    mov $10, %eax\n"
-        "    syscall\n"
-        "    jmp 2f\n"
-        "iret_back:\n"
-        "    mov %rbx, %rsp\n"
-        "    mov %rcx, 0(%r12)\n"
-        "    mov %r11, 8(%r12)\n"
-        "    pushfq\n"
-        "    pop %rcx\n"
-        "    mov %rcx, 16(%r12)\n"
-        "    cld\n"
-        "    pushfq\n"
-        "    andq $~0x40000, (%rsp)\n"
-        "    popfq\n"
-        "2:  mov %rbx, %rsp\n"
-        "    pop %r12\n"
-        "    pop %rbx\n"
-        "    ret\n"
-        ".popsection\n");
 
 static uint64_t seed = 0x9e3779b97f4a7c15ull;
 

@@ -13,33 +13,21 @@
  * "timer-edges: all N checks passed". */
 #include "ev_common.h"
 
-static volatile uint64_t fired, fired_at;
-static volatile bool armed;
-
-static void on_timer(unsigned port, unsigned vcpu, void *arg)
-{
-    (void)port, (void)vcpu, (void)arg;
-    if (armed) {
-        fired_at = hvg_now();
-        armed = false;
-    }
-    __atomic_fetch_add(&fired, 1, __ATOMIC_RELEASE);
-}
+static struct ev_timer_probe probe;
 
 /* Sleeps until the event for `deadline`: 1 if it came on time (lateness
  * added), 0 if early, -1 if never. */
 static int one(unsigned vcpu, uint64_t deadline, struct ev_lateness *l)
 {
-    uint64_t before = fired;
-    armed = true;
-    if (hvg_sleep_until(vcpu, deadline) < 0 || fired == before)
+    uint64_t at = ev_timer_sleep(&probe, vcpu, deadline);
+    if (!at)
         return -1;
-    if (fired_at < deadline) {
+    if (at < deadline) {
         hvg_printf("%s: event %llu ns before its deadline\n", pv_name,
-                   (unsigned long long)(deadline - fired_at));
+                   (unsigned long long)(deadline - at));
         return 0;
     }
-    ev_lateness_add(l, fired_at - deadline);
+    ev_lateness_add(l, at - deadline);
     return 1;
 }
 
@@ -47,7 +35,7 @@ int main(const struct hv_start_info *si, unsigned vcpu)
 {
     pv_name = si->name;
     EV_MUST(hvg_events_init(vcpu));
-    EV_MUST(hvg_event_handler((unsigned)hvg_timer_port(vcpu), on_timer, NULL));
+    EV_MUST(hvg_event_handler((unsigned)hvg_timer_port(vcpu), ev_timer_probe_event, &probe));
     hvg_sleep_until(vcpu, hvg_now() + HVG_MS(50)); /* the screen catches up first */
 
     struct ev_lateness near = { 0 };
@@ -64,11 +52,11 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     ev_lateness_print(&near);
 
     /* Exactly now: the deadline has passed by the time hv looks. */
-    uint64_t before = fired;
+    uint64_t before = probe.fired;
     expect_eq("set_timer(now)", hvg_set_timer(hvg_now()), 0);
     ev_spin_until(hvg_now() + HVG_US(200));
     hvg_yield();
-    expect_eq("... fires once, at once", (int64_t)(fired - before), 1);
+    expect_eq("... fires once, at once", (int64_t)(probe.fired - before), 1);
 
     struct ev_lateness far = { 0 };
     uint64_t t0 = hvg_now();

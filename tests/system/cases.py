@@ -60,28 +60,8 @@ def test_machine_pc(build):
     return problems, r
 
 
-def smp_test(build, n):
-    r = run(build, Boot(smp=n), f"smp{n}")
-    problems = []
-    check_clean_boot(r, problems)
-    m = CPUS.search(r.log)
-    expect(problems, m and int(m.group(1)) == n, f"ACPI CPU count {m and m.group(1)}, expected {n}")
-    return problems, r
-
-
-@system_test
-def test_smp_1(build):
-    return smp_test(build, 1)
-
-
-@system_test
-def test_smp_2(build):
-    return smp_test(build, 2)
-
-
-@system_test
-def test_smp_4(build):
-    return smp_test(build, 4)
+# Booting at SMP 1, 2, 4 and 8 (the ACPI CPU count, every AP's check-in):
+# tests/system/smp_cases.py, test_smp_bringup_N.
 
 
 @system_test

@@ -14,6 +14,23 @@ from registry import system_test
 TIME_LIMIT = ["time_limit_ms = 60000"]
 
 
+def restart_boot(build, name, guests, cfg="", extra=(), **boot_args):
+    """The boot every restart and soak test makes: the test guests `guests`
+    (a name, or (name, label) for a copy of that image under another name)
+    with `cfg`, a 60 s time limit and the runner lines `extra`; `boot_args`
+    go to Boot as they are. Returns the result and an empty problem list."""
+    images = [test_guest(build, g) if isinstance(g, str) else (test_guest(build, g[0]), g[1])
+              for g in guests]
+    boot = Boot(images=images, cfg=cfg, runner_cfg=TIME_LIMIT + list(extra), **boot_args)
+    return run(build, boot, name), []
+
+
+def lives(log, name):
+    """The restart counts `name` printed in its lives ("life with restarts = N")."""
+    return [int(m.group(1)) for l in guest_lines(log, name)
+            for m in [re.match(rf"{re.escape(name)}: life with restarts = (\d+)", l)] if m]
+
+
 def summary_line(log, name):
     m = re.search(rf"^hv:   {re.escape(name)}\s+(.*)$", log, re.M)
     return m.group(1) if m else None
@@ -54,12 +71,9 @@ def test_restart_on_fault_up_to_max_then_stop(build):
     0, 1, 2, 3 in its lives), the fourth fault leaves it stopped; the
     summary shows restarts 3 and four health entries, the last the limit."""
     cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 3 within 60s\n"
-    boot = Boot(images=[test_guest(build, "rs-fault")], cfg=cfg, runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "restart-fault")
-    problems = []
-    lives = [int(m.group(1)) for l in guest_lines(r.log, "rs-fault")
-             for m in [re.match(r"rs-fault: life with restarts = (\d+)", l)] if m]
-    expect(problems, lives == [0, 1, 2, 3], f"lives seen: {lives}")
+    r, problems = restart_boot(build, "restart-fault", ["rs-fault"], cfg)
+    expect(problems, lives(r.log, "rs-fault") == [0, 1, 2, 3],
+           f"lives seen: {lives(r.log, 'rs-fault')}")
     expect(problems, len(re.findall(r"^hv: guest rs-fault: restarted from its image", r.log,
                                     re.M)) == 3, "hv did not say it restarted rs-fault 3 times")
     expect(problems, "guest rs-fault: on_fault = restart, but max_restarts (3 within the window) "
@@ -85,10 +99,7 @@ def test_restart_on_exit_fresh_memory_shared_region_kept(build):
     sees all three lives. HV_CALL_HEALTH_READ is refused without monitor."""
     cfg = ("[shm rsmem]\nsize = 4K\nmap = rs-fresh:rw rs-keeper:ro\n"
            "[guest rs-fresh]\non_exit = restart\nmax_restarts = 2\n")
-    boot = Boot(images=[test_guest(build, "rs-fresh"), test_guest(build, "rs-keeper")], cfg=cfg,
-                runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "restart-exit")
-    problems = []
+    r, problems = restart_boot(build, "restart-exit", ["rs-fresh", "rs-keeper"], cfg)
     lines = guest_lines(r.log, "rs-fresh")
     failed = [l for l in lines if "FAILED" in l]
     expect(problems, not failed, f"rs-fresh: failing checks: {failed[:6]}")
@@ -110,10 +121,7 @@ def test_on_fault_halt_stops_every_guest(build):
     """on_fault = halt: the guest's fault stops the spinning guest beside it
     (which would run until the time limit) and ends the run at once."""
     cfg = "[guest rs-halt]\non_fault = halt\n"
-    boot = Boot(images=[(test_guest(build, "rs-fault"), "rs-halt"), test_guest(build, "spin")],
-                cfg=cfg, runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "restart-halt")
-    problems = []
+    r, problems = restart_boot(build, "restart-halt", [("rs-fault", "rs-halt"), "spin"], cfg)
     expect(problems, "guest rs-halt: on_fault = halt: hv stops every guest" in r.log,
            "the halt line is missing")
     expect(problems, re.search(r"^hv: error: guest spin ended: stopped: guest rs-halt halted hv "
@@ -138,10 +146,7 @@ def test_peer_rebinds_after_partner_restarts(build):
     runs again, and sets a new port aside that the new life binds."""
     cfg = ("[shm rslink]\nsize = 4K\nmap = rs-peer:rw rs-partner:rw\n"
            "[guest rs-partner]\non_fault = restart\n")
-    boot = Boot(images=[test_guest(build, "rs-peer"), test_guest(build, "rs-partner")], cfg=cfg,
-                runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "restart-peer")
-    problems = []
+    r, problems = restart_boot(build, "restart-peer", ["rs-peer", "rs-partner"], cfg)
     lines = self_checked(problems, r.log, "rs-peer")
     rounds = [l for l in lines if re.match(r"rs-peer: round \d: rs-partner said hello", l)]
     expect(problems, len(rounds) == 3, f"rounds: {rounds}")
@@ -162,10 +167,7 @@ def test_health_read_with_monitor_privilege(build):
     the privilege (test_restart_on_exit_...)."""
     cfg = ("[guest rs-monitor]\nmonitor = yes\n"
            "[guest rs-fault]\non_fault = restart\nmax_restarts = 2\n")
-    boot = Boot(images=[test_guest(build, "rs-monitor"), test_guest(build, "rs-fault")], cfg=cfg,
-                runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "restart-monitor")
-    problems = []
+    r, problems = restart_boot(build, "restart-monitor", ["rs-monitor", "rs-fault"], cfg)
     lines = self_checked(problems, r.log, "rs-monitor")
     expect(problems, len([l for l in lines if l.startswith("rs-monitor: rs-fault entry")]) == 3,
            "rs-monitor did not report three entries")
@@ -182,10 +184,8 @@ def test_leak_check_fires_on_a_deliberate_leak(build):
     end, so the end-of-run balance still holds. Shows the check that the
     other tests find quiet can fire."""
     cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 1\n"
-    boot = Boot(images=[test_guest(build, "rs-fault")], cfg=cfg,
-                runner_cfg=TIME_LIMIT + ["debug_leak_on_end = yes"])
-    r = run(build, boot, "restart-leak")
-    problems = []
+    r, problems = restart_boot(build, "restart-leak", ["rs-fault"],
+                               cfg, extra=["debug_leak_on_end = yes"])
     leaks = re.findall(r"^hv: error: leak check after guest rs-fault's end: kmalloc bytes: hv "
                        r"counts (\d+), the guests hold (\d+) \(difference 64\)$", r.log, re.M)
     expect(problems, len(leaks) == 2, f"leak lines: {leaks}")
@@ -210,10 +210,8 @@ def test_restart_steps_keep_interrupts_off_under_target(build):
     within hv_irq_off_max's 20 000 instructions (one stretch for the whole
     rebuild was ~680 000)."""
     cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 3 within 60s\n"
-    boot = Boot(images=[test_guest(build, "rs-fault"), test_guest(build, "companion")], cfg=cfg,
-                icount=True, runner_cfg=TIME_LIMIT + ["measure_irq_off = yes"], timeout=300)
-    r = run(build, boot, "restart-irqoff")
-    problems = []
+    r, problems = restart_boot(build, "restart-irqoff", ["rs-fault", "companion"],
+                               cfg, extra=["measure_irq_off = yes"], icount=True, timeout=300)
     expect(problems, len(re.findall(r"^hv: guest rs-fault: restarted from its image", r.log,
                                     re.M)) == 3, "rs-fault was not restarted 3 times")
     m = re.search(r"^hv: irq-off: longest (\d+) TSC cycles: (.*)$", r.log, re.M)

@@ -8,7 +8,7 @@ AP's fault is reported once, with the other CPUs stopped; guests still run
 import os
 import re
 
-from cases import check_clean_boot
+from cases import CPUS, check_clean_boot
 from harness import ROOT, Boot, run
 from judge import exited, expect, test_guest
 from registry import system_test
@@ -30,9 +30,13 @@ def ready_aps(log):
 
 
 def bringup(build, n):
+    """A clean boot at SMP n: ACPI finds n CPUs, every AP checks in with the
+    boot CPU's protections, and the summary says hv used all n."""
     r = run(build, Boot(smp=n, cfg=DEBUG), f"smp-up{n}")
     problems = []
     check_clean_boot(r, problems)
+    m = CPUS.search(r.log)
+    expect(problems, m and int(m.group(1)) == n, f"ACPI CPU count {m and m.group(1)}, expected {n}")
     expect(problems, f"hv: smp: hv used {n} of {n} CPU(s)" in r.log,
            f"the summary does not say hv used {n} of {n} CPUs")
     aps = ready_aps(r.log)

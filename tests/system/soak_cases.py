@@ -5,13 +5,11 @@ guest of several vCPUs restarted, and the image note's restart policy."""
 
 import re
 
-from harness import Boot, run
-from judge import expect, guest_lines, self_checked, test_guest
+from judge import expect, guest_lines
 from registry import TESTS, system_test
-from restart_cases import health_lines, no_leaks, summary_line
+from restart_cases import health_lines, lives, no_leaks, restart_boot, summary_line
 import soak
 
-TIME_LIMIT = ["time_limit_ms = 60000"]
 SOAK_TEST_MIN = 2
 SOAK_TEST_EVERY_S = 15
 
@@ -49,10 +47,8 @@ def test_frame_leak_check_fires_on_a_lost_frame(build):
     check before this stream: the guest's own reservation only) nothing
     would be reported."""
     cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 1\n"
-    boot = Boot(images=[test_guest(build, "rs-fault")], cfg=cfg,
-                runner_cfg=TIME_LIMIT + ["debug_leak_on_end = frame"])
-    r = run(build, boot, "leak-frame")
-    problems = []
+    r, problems = restart_boot(build, "leak-frame", ["rs-fault"],
+                               cfg, extra=["debug_leak_on_end = frame"])
     leaks = re.findall(r"^hv: error: leak check after guest rs-fault's end: hv-wide frames: hv "
                        r"counts (\d+), the guests hold (\d+) \(difference -1\)$", r.log, re.M)
     expect(problems, len(leaks) == 2, f"frame leak lines: {leaks}")
@@ -74,10 +70,8 @@ def test_restart_refused_when_kept_image_changed(build):
     that reason (its health log says the restart failed), while the
     companion beside it runs to its end and exits 0; nothing leaks."""
     cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 3\n"
-    boot = Boot(images=[test_guest(build, "rs-fault"), test_guest(build, "companion")], cfg=cfg,
-                runner_cfg=TIME_LIMIT + ["debug_corrupt_kept_image = yes"])
-    r = run(build, boot, "restart-hash")
-    problems = []
+    r, problems = restart_boot(build, "restart-hash", ["rs-fault", "companion"],
+                               cfg, extra=["debug_corrupt_kept_image = yes"])
     lives = [l for l in guest_lines(r.log, "rs-fault") if l.startswith("rs-fault: life")]
     expect(problems, lives == ["rs-fault: life with restarts = 0, faulting"], f"lives: {lives}")
     expect(problems, re.search(r"^hv: error: guest rs-fault: not restarted: restart refused: its "
@@ -102,9 +96,7 @@ def test_multi_vcpu_guest_restarted(build):
     the same restart count (0, 1, 2) in the start info; the last life exits
     0; the summary says restarts 2; nothing leaks."""
     cfg = "[guest rs-multi]\non_fault = restart\nmax_restarts = 2\n"
-    boot = Boot(images=[test_guest(build, "rs-multi")], cfg=cfg, runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "restart-multi")
-    problems = []
+    r, problems = restart_boot(build, "restart-multi", ["rs-multi"], cfg)
     lines = guest_lines(r.log, "rs-multi")
     failed = [l for l in lines if "FAILED" in l]
     expect(problems, not failed, f"failed: {failed[:4]}")
@@ -123,19 +115,12 @@ def test_multi_vcpu_guest_restarted(build):
     return problems, r
 
 
-def lives(log, name):
-    return [int(m.group(1)) for l in guest_lines(log, name)
-            for m in [re.match(rf"{re.escape(name)}: life with restarts = (\d+)", l)] if m]
-
-
 @system_test
 def test_image_note_asks_restart(build):
     """rs-note's restart-policy note asks on_fault = restart, at most 2
     within 60 s, and hv.cfg says nothing: it is restarted twice (lives 0,
     1, 2) and stopped at the limit, as if hv.cfg had said it."""
-    boot = Boot(images=[test_guest(build, "rs-note")], runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "note-restart")
-    problems = []
+    r, problems = restart_boot(build, "note-restart", ["rs-note"])
     expect(problems, lives(r.log, "rs-note") == [0, 1, 2], f"lives: {lives(r.log, 'rs-note')}")
     expect(problems, "guest rs-note: on_fault = restart, but max_restarts (2 within the window) "
            "is reached" in r.log, "the limit line is missing")
@@ -155,12 +140,8 @@ def test_image_note_halt_refused_and_cfg_wins(build):
     when hv.cfg says on_fault = stop."""
     cfg = ("[guest rs-note-halt-cfg]\non_fault = restart\nmax_restarts = 1\n"
            "[guest rs-note]\non_fault = stop\n")
-    boot = Boot(images=[test_guest(build, "rs-note-halt"),
-                        (test_guest(build, "rs-note-halt"), "rs-note-halt-cfg"),
-                        test_guest(build, "rs-note"), test_guest(build, "companion")],
-                cfg=cfg, runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "note-halt")
-    problems = []
+    r, problems = restart_boot(build, "note-halt", ["rs-note-halt", ("rs-note-halt", "rs-note-halt-cfg"),
+                                                    "rs-note", "companion"], cfg)
     expect(problems, re.search(r"^hv: error: image rs-note-halt rejected: policy note: on_fault = "
                                r"3: only stop \(1\) or restart \(2\)$", r.log, re.M),
            "the refusal line is missing")
