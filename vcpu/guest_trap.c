@@ -7,6 +7,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/sched/sched_return.h"
+#include "hv/xen/xen.h"
 #include "lib/fmt.h"
 #include "vcpu/deliver.h"
 #include "vcpu/smap_quirk.h"
@@ -108,7 +109,12 @@ static inline __attribute__((always_inline)) void exception_from_guest(struct vc
         } else if (!(f->error_code & PF_USER) && smap_quirk_complete(v, f, cr2)) {
             return;
         }
-    } else if (vector == VEC_GP && soft_interrupt(v, f)) {
+    }
+    if (__builtin_expect(v->arch.xen, 0)) { /* Xen personality hook: its own delivery */
+        xen_exception(v, f, cr2);
+        return;
+    }
+    if (vector == VEC_GP && soft_interrupt(v, f)) {
         return;
     }
     uint64_t handler;

@@ -7,6 +7,7 @@
 #include "hv/hypercall/hypercall.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/sched_return.h"
+#include "hv/xen/xen.h"
 #include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
@@ -71,6 +72,8 @@ void hypercall_entry(struct trap_frame *f)
     v->arch.hv_entries++;
     if (__builtin_expect(v->arch.user_mode, 0))
         bounce_to_guest_kernel(v, f);
+    else if (__builtin_expect(v->arch.xen, 0)) /* Xen personality hook: its own table */
+        xen_hypercall(v, f);
     else
         hypercall_dispatch(v, f);
     sched_return_inline(f);

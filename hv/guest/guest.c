@@ -16,6 +16,7 @@
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "lib/fmt.h"
+#include "hv/xen/xen.h"
 #include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
@@ -301,6 +302,7 @@ bool guest_free_memory(struct guest *g)
     if (g->shared_pa)
         guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */
     g->shared_pa = 0;
+    xen_guest_free(g); /* Xen personality hook: its shared-info page and state */
     evtchn_free_table(g);
     g->shared = NULL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
