@@ -83,7 +83,7 @@ GUEST_FAULT_KINDS := ud gp sti hlt io io-in msr msr-write cr cr-write dr-write \
 # script (tests/guests/xen/), no SDK; not hv images, so not for check-guests.
 XEN_PV_TEST_SRCS := $(filter-out tests/guests/xen_gdt_probe.c,$(sort $(wildcard tests/guests/xen_*.c)))
 XEN_PV_TEST_GUESTS := $(foreach s,$(XEN_PV_TEST_SRCS),$(BUILD)/test-guests/$(call guest_name,$(s)))
-XEN_PV_LIB := tests/guests/xen/start.S tests/guests/xen/xen_lib.c lib/fmt.c lib/string.c
+XEN_PV_LIB := tests/guests/xen/start.S tests/guests/xen/traps.S tests/guests/xen/xen_lib.c lib/fmt.c lib/string.c
 XEN_PV_LIB_OBJS := $(patsubst %,$(BUILD)/xen-guest-lib/%.o,$(XEN_PV_LIB))
 $(BUILD)/xen-guest-lib/%.o: %
 	@mkdir -p $(@D)

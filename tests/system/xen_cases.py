@@ -249,3 +249,32 @@ def test_xen_page_tables_read_only(build):
     leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
     expect(problems, not leaks, f"hv's leak check found something: {leaks}")
     return problems, r
+
+
+@system_test
+def test_xen_traps_memory_console(build):
+    """Our own Xen-ABI guest exercises what a PV kernel's start of day uses
+    (XTF's boot path among them): the trap table and Xen's bounce frame
+    with HYPERVISOR_iret back (rcx/r11, the upcall mask in the CS slot, a
+    DPL-3 int3), FEP cpuid with Xen's leaves and #UD for a prefix before
+    anything else, mov from CR0/CR2/CR3, update_va_mapping (shared info,
+    unmap/remap keeping the frame, read-only, refusals), the read-only M2P,
+    a continued mmuext_op batch, the PV console ring printed once even when
+    console_io printed the same line."""
+    r = run(build, Boot(images=[test_guest(build, "xen-traps"), test_guest(build, "companion")]),
+            "xen-traps")
+    problems = []
+    oks = checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
+    expect(problems, len(oks) >= 35, f"only {len(oks)} checks ran")
+    lines = guest_lines(r.log, "xen-traps")
+    expect(problems, lines.count("xen-traps: through the ring") == 1,
+           f"the ring's line was not printed once: {lines.count('xen-traps: through the ring')}")
+    expect(problems, lines.count("xen-traps: through both") == 1,
+           f"a line written through console_io and the ring was not printed once: "
+           f"{lines.count('xen-traps: through both')}")
+    expect(problems, exited(r.log, "xen-traps"), f"xen-traps did not exit 0: {ended_line(r.log, 'xen-traps')}")
+    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
+    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    return problems, r
