@@ -251,6 +251,24 @@ def test_xen_page_tables_read_only(build):
     return problems, r
 
 
+def traps_boot(build, tag, runner_cfg=()):
+    return run(build, Boot(images=[test_guest(build, "xen-traps"), test_guest(build, "companion")],
+                           runner_cfg=list(runner_cfg)), tag)
+
+
+@system_test
+def test_xen_traps_under_xpti(build):
+    """The same guest with page-table isolation on: the M2P is mapped in
+    the isolated root the guest runs on too, and every check holds."""
+    r = traps_boot(build, "xen-traps-xpti", ["xpti = on"])
+    problems = []
+    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
+    checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
+    expect(problems, exited(r.log, "xen-traps"), f"xen-traps did not exit 0: {ended_line(r.log, 'xen-traps')}")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    return problems, r
+
+
 @system_test
 def test_xen_traps_memory_console(build):
     """Our own Xen-ABI guest exercises what a PV kernel's start of day uses
@@ -261,8 +279,7 @@ def test_xen_traps_memory_console(build):
     unmap/remap keeping the frame, read-only, refusals), the read-only M2P,
     a continued mmuext_op batch, the PV console ring printed once even when
     console_io printed the same line."""
-    r = run(build, Boot(images=[test_guest(build, "xen-traps"), test_guest(build, "companion")]),
-            "xen-traps")
+    r = traps_boot(build, "xen-traps")
     problems = []
     oks = checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
     expect(problems, len(oks) >= 35, f"only {len(oks)} checks ran")
@@ -273,6 +290,33 @@ def test_xen_traps_memory_console(build):
            f"a line written through console_io and the ring was not printed once: "
            f"{lines.count('xen-traps: through both')}")
     expect(problems, exited(r.log, "xen-traps"), f"xen-traps did not exit 0: {ended_line(r.log, 'xen-traps')}")
+    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
+    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    return problems, r
+
+
+@system_test
+def test_xen_bad_iret_and_bad_stack_end_only_that_guest(build):
+    """HYPERVISOR_iret to an upper-half rip, and an exception whose bounce
+    frame would land in the guest's read-only page tables: each ends its
+    guest alone, before its next line, with the reason; a companion runs
+    on."""
+    r = run(build, Boot(images=[test_guest(build, "xen-bad-iret"), test_guest(build, "xen-bad-stack"),
+                                test_guest(build, "companion")]), "xen-bad-iret")
+    problems = []
+    iret = guest_lines(r.log, "xen-bad-iret")
+    expect(problems, "xen-bad-iret: iret to 0xffff888000000000" in iret and
+           "xen-bad-iret: still running" not in iret, f"xen-bad-iret: {iret}")
+    expect(problems, ended_line(r.log, "xen-bad-iret") == "Xen iret: rip or rsp outside the guest's half",
+           f"xen-bad-iret ended: {ended_line(r.log, 'xen-bad-iret')}")
+    stack = guest_lines(r.log, "xen-bad-stack")
+    expect(problems, any(l.startswith("xen-bad-stack: ud2 with rsp") for l in stack) and
+           not any(l.startswith("xen-bad-stack: handled") for l in stack), f"xen-bad-stack: {stack}")
+    expect(problems, (ended_line(r.log, "xen-bad-stack") or "").startswith("#UD (invalid opcode)") and
+           (ended_line(r.log, "xen-bad-stack") or "").endswith("(could not deliver)"),
+           f"xen-bad-stack ended: {ended_line(r.log, 'xen-bad-stack')}")
     expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
     expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
     leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
