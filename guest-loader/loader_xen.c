@@ -54,6 +54,15 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
     if (!g)
         return false;
     g->policy = p.policy;
+    if (p.policy.on_exit == GUEST_ACTION_RESTART || p.policy.on_fault == GUEST_ACTION_RESTART) {
+        /* A restart rebuilds from the kept image through hv's own loader. */
+        log_warn("image %s: Xen PV guests are not restarted yet: on_exit/on_fault restart "
+                 "becomes stop", f->name);
+        if (g->policy.on_exit == GUEST_ACTION_RESTART)
+            g->policy.on_exit = GUEST_ACTION_STOP;
+        if (g->policy.on_fault == GUEST_ACTION_RESTART)
+            g->policy.on_fault = GUEST_ACTION_STOP;
+    }
     if (!xen_build(g, &img, file, why, sizeof(why))) {
         log_error("image %s rejected: Xen PV image: %s", f->name, why);
         guest_discard(g);
