@@ -109,12 +109,7 @@ static inline __attribute__((always_inline)) void exception_from_guest(struct vc
         } else if (!(f->error_code & PF_USER) && smap_quirk_complete(v, f, cr2)) {
             return;
         }
-    }
-    if (__builtin_expect(v->arch.xen, 0)) { /* Xen personality hook: its own delivery */
-        xen_exception(v, f, cr2);
-        return;
-    }
-    if (vector == VEC_GP && soft_interrupt(v, f)) {
+    } else if (vector == VEC_GP && soft_interrupt(v, f)) {
         return;
     }
     uint64_t handler;
@@ -128,6 +123,10 @@ static inline __attribute__((always_inline)) void exception_from_guest(struct vc
         if (ERROR_CODE_VECTORS & (1u << vector))
             how |= DELIVER_ERROR_CODE;
         deliver_to_kernel(v, f, handler, how);
+        return;
+    }
+    if (v->arch.xen) { /* Xen personality hook (its vCPUs have no arch.traps): its own delivery */
+        xen_exception(v, f, cr2);
         return;
     }
     unhandled(v, f, cr2);

@@ -70,11 +70,16 @@ void hypercall_entry(struct trap_frame *f)
 {
     struct vcpu *v = this_cpu()->current;
     v->arch.hv_entries++;
-    if (__builtin_expect(v->arch.user_mode, 0))
-        bounce_to_guest_kernel(v, f);
-    else if (__builtin_expect(v->arch.xen, 0)) /* Xen personality hook: its own table */
-        xen_hypercall(v, f);
-    else
+    /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it):
+     * hv's own guests in kernel mode pay one test for both. */
+    uint16_t unusual;
+    __builtin_memcpy(&unusual, &v->arch.user_mode, sizeof(unusual));
+    if (__builtin_expect(unusual, 0)) {
+        if (v->arch.user_mode)
+            bounce_to_guest_kernel(v, f);
+        else
+            xen_hypercall(v, f); /* Xen personality hook: its own table */
+    } else
         hypercall_dispatch(v, f);
     sched_return_inline(f);
 }
