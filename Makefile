@@ -61,7 +61,7 @@ $(BUILD)/core/%.c.o: %.c
 # none of its hot paths (entry, hypercall dispatch, delivery, the switch,
 # events, uaccess, the timer and console paths stay -O2; make bench shows
 # them unchanged). docs/benchmarks.md, hv_image_bytes, says what it saves.
-CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/xen_elf.c hv/xen/xen_layout.c hv/xen/xen_load.c) \
+CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*.c) \
 	hv/debug/panic.c hv/debug/stats.c hv/debug/symbols.c hv/debug/symtab.c hv/debug/trace.c hv/debug/trace_rec.c \
 	hv/hypercall/hypercall_health.c hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c \
 	hv/power/power.c hv/power/end_rule.c hv/cpu/features.c hv/cpu/mitigation_rules.c \

@@ -4,6 +4,9 @@
 #include "guest-loader/guest_params.h"
 #include "guest-loader/image_check.h"
 #include "guest-loader/image_policy.h"
+#include "guest-loader/loader_common.h"
+#include "guest-loader/loader_xen.h"
+#include "guest-loader/policy_note.h"
 #include "guest-loader/shm.h"
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
@@ -15,7 +18,6 @@
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/xen/xen_elf.h"
-#include "hv/xen/xen_load.h"
 #include "lib/elf64.h"
 #include "lib/fmt.h"
 #include "lib/sha256.h"
@@ -29,8 +31,6 @@
 #define START_INFO_VA 0x00007ffffffd0000ULL
 #define SHARED_VA 0x00007ffffffd1000ULL
 #define STACKS_TOP 0x00007ffffffc0000ULL
-/* Memory hv keeps back for its own structures when granting guests. */
-#define HV_RESERVE_BYTES (2ULL << 20)
 
 static uint64_t page_down(uint64_t v)
 {
@@ -272,17 +272,6 @@ static uint64_t count_table_pages(struct guest *g)
     return n;
 }
 
-/* The guest already called name (ignoring case), or NULL. A name is a
- * guest's identity ([shm] membership, event-channel peers), so it is never
- * shared and never changed: the second image claiming one is rejected. */
-static const struct guest *guest_named(const char *name)
-{
-    for (struct guest *g = guest_list(); g; g = g->next)
-        if (guest_name_equal(g->name, name))
-            return g;
-    return NULL;
-}
-
 /* A guest whose policy can restart it keeps what a restart rebuilds from:
  * the image (the firmware's copy, in loader-data memory hv never reuses),
  * its hash, taken now once, and its parameters. */
@@ -375,7 +364,7 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     if (xen_image_detect(file, f->size)) { /* Xen's notes choose the personality */
-        bool started = xen_start_one(f->name, file, f->size);
+        bool started = loader_start_xen(f, file, cfg, cfg_len);
         rejected += !started;
         return started;
     }
@@ -391,11 +380,8 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         log_error("image %s rejected: %s", f->name, why);
         return false;
     }
-    if (img.have_policy_note &&
-        !guest_policy_apply_note(&p.policy, p.policy_cfg_keys, &img.policy_note, why,
-                                 sizeof(why))) {
+    if (!loader_apply_policy_note(f->name, &img, &p)) {
         rejected++;
-        log_error("image %s rejected: %s", f->name, why);
         return false;
     }
     if (!p.enabled) {
@@ -406,37 +392,14 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         log_info("image %s: its note asks for the name '%s', ignored: the name is %s (from %s)",
                  f->name, p.ignored_note_name, p.name,
                  p.name_from_cfg ? "hv.cfg" : "the file name");
-    const struct guest *holder = guest_named(p.name);
-    if (holder != NULL) {
+    if (!loader_name_and_memory_ok(f, &p)) {
         rejected++;
-        log_error("image %s rejected: guest name %s (from %s) is already the name of image %s",
-                  f->name, p.name, p.name_from_cfg ? "hv.cfg" : "the file name", holder->file);
-        return false;
-    }
-    /* The allowance is set aside now, whole: free memory that no other
-     * guest's allowance holds, keeping HV_RESERVE_BYTES for hv itself. */
-    uint64_t free_bytes = mm_free_bytes();
-    uint64_t available = free_bytes > HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : 0;
-    if (p.memory_bytes > available) {
-        rejected++;
-        log_error("image %s rejected: guest %s asks for %lu KiB of memory, %lu KiB are free "
-                  "and not reserved for other guests",
-                  f->name, p.name, (unsigned long)(p.memory_bytes >> 10),
-                  (unsigned long)(available >> 10));
         return false;
     }
     uint64_t structures_before = kmalloc_bytes_in_use();
-    bool no_room;
-    struct guest *g = guest_create(p.name, f->name, p.memory_bytes, &no_room);
+    struct guest *g = loader_create_guest(f, &p);
     if (!g) {
         rejected++;
-        if (no_room)
-            log_error("image %s rejected: the %lu KiB allowance of guest %s could not be set "
-                      "aside (%lu KiB free and not reserved)",
-                      f->name, (unsigned long)(p.memory_bytes >> 10), p.name,
-                      (unsigned long)(mm_free_bytes() >> 10));
-        else
-            log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
         return false;
     }
     if (!keep_image(g, &p, file, f->size)) {

@@ -78,7 +78,25 @@ GUEST_FAULT_KINDS := ud gp sti hlt io io-in msr msr-write cr cr-write dr-write \
 	de de-overflow pf-null pf-read pf-write-text pf-write-rodata \
 	pf-write-start-info pf-exec-data pf-exec-stack pf-exec-heap \
 	hv-memory hv-direct-map hv-jump noncanonical xm popf-iopl sysenter mf
-GUEST_TEST_SRCS := $(filter-out tests/guests/fault.c,$(sort $(wildcard tests/guests/*.c)))
+# Xen-ABI test guests (tests/guests/xen_*.c but xen_gdt_probe.c, one of
+# hv's own): Xen PV images with their own start code, notes and linker
+# script (tests/guests/xen/), no SDK; not hv images, so not for check-guests.
+XEN_PV_TEST_SRCS := $(filter-out tests/guests/xen_gdt_probe.c,$(sort $(wildcard tests/guests/xen_*.c)))
+XEN_PV_TEST_GUESTS := $(foreach s,$(XEN_PV_TEST_SRCS),$(BUILD)/test-guests/$(call guest_name,$(s)))
+XEN_PV_LIB := tests/guests/xen/start.S tests/guests/xen/traps.S tests/guests/xen/xen_lib.c lib/fmt.c lib/string.c
+XEN_PV_LIB_OBJS := $(patsubst %,$(BUILD)/xen-guest-lib/%.o,$(XEN_PV_LIB))
+$(BUILD)/xen-guest-lib/%.o: %
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_EXEC_CFLAGS) -MMD -MP -c $< -o $@
+define xen_pv_guest_rules
+$(BUILD)/test-guests/$(call guest_name,$(1)): $(1) $(XEN_PV_LIB_OBJS) tests/guests/xen/xen.ld
+	@mkdir -p $$(@D)
+	$$(CC) $(GUEST_EXEC_CFLAGS) $(GUEST_LDFLAGS) -static -no-pie -Wl,--no-warn-rwx-segments \
+		-Wl,-T,tests/guests/xen/xen.ld $$< $(XEN_PV_LIB_OBJS) -o $$@ -lgcc
+endef
+$(foreach s,$(XEN_PV_TEST_SRCS),$(eval $(call xen_pv_guest_rules,$(s))))
+
+GUEST_TEST_SRCS := $(filter-out tests/guests/fault.c $(XEN_PV_TEST_SRCS),$(sort $(wildcard tests/guests/*.c)))
 TEST_GUESTS := $(foreach s,$(GUEST_TEST_SRCS),$(BUILD)/test-guests/$(call guest_name,$(s))) \
 	$(patsubst %,$(BUILD)/test-guests/fault-%,$(GUEST_FAULT_KINDS))
 
@@ -88,7 +106,7 @@ $(foreach k,$(GUEST_FAULT_KINDS),$(call guest_image,$(BUILD)/test-guests/fault-$
 # --- targets ----------------------------------------------------------------------
 .PHONY: guests test-guests check-guests clean-guests
 guests: $(GUEST_EXAMPLES)
-test-guests: $(TEST_GUESTS)
+test-guests: $(TEST_GUESTS) $(XEN_PV_TEST_GUESTS)
 
 # Segment layout and permissions, the image notes, relocations: see the
 # script. rs-note-halt is left out: its policy note asks for halt on purpose

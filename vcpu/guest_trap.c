@@ -7,6 +7,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/sched/sched_return.h"
+#include "hv/xen/xen.h"
 #include "lib/fmt.h"
 #include "vcpu/deliver.h"
 #include "vcpu/smap_quirk.h"
@@ -62,10 +63,15 @@ static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
     return true;
 }
 
-/* No handler for the exception: the guest ends, with what happened. */
+/* No handler for the exception: the guest ends, with what happened; or
+ * it is a Xen guest's, whose delivery is hv/xen/xen_trap.c's. */
 static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct trap_frame *f,
                                                       uint64_t cr2)
 {
+    if (v->arch.xen) { /* Xen personality hook (its vCPUs have no arch.traps): its own delivery */
+        xen_exception(v, f, cr2);
+        return;
+    }
     char reason[112];
     if (f->vector == VEC_PF)
         fmt_format(reason, sizeof(reason), "#PF (page fault) %s 0x%lx (%s), RIP 0x%lx",

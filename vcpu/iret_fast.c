@@ -53,6 +53,7 @@ _Static_assert(VCPU_ID == offsetof(struct vcpu, id) && VCPU_GUEST == offsetof(st
                    sizeof(enum vcpu_state) == 4 &&
                    VCPU_DELIVERY_RIP == offsetof(struct vcpu, arch.delivery.rip) &&
                    VCPU_USER_MODE == offsetof(struct vcpu, arch.user_mode) &&
+                   VCPU_USER_MODE + 1 == offsetof(struct vcpu, arch.xen) &&
                    VCPU_HV_ENTRIES == offsetof(struct vcpu, arch.hv_entries),
                "struct vcpu");
 _Static_assert(GUEST_SPACE_ROOT == offsetof(struct guest, space.root_phys) &&

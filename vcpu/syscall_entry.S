@@ -93,7 +93,8 @@ measured_hypercall:
  * frame holds the guest's) and trap_return reloads every one. */
 iret_fast:
     mov %gs:PERCPU_CURRENT, %rbx        /* v */
-    cmpb $0, VCPU_USER_MODE(%rbx)       /* user mode: a system call to bounce */
+    cmpw $0, VCPU_USER_MODE(%rbx)       /* user mode (a system call to bounce) or a Xen guest (its
+                                         * own number 10): the word covers both bytes */
     jne hypercall_in_c
     cmpb $0, iret_fast_off(%rip)
     jne iret_slow

@@ -42,6 +42,7 @@ struct arch_vcpu {
     uint8_t syscall_flags;
     uint64_t kernel_sp;       /* stack for entries from guest user mode; 0: none */
     bool user_mode;           /* in guest user mode (its own page tables) */
+    bool xen;                 /* Xen PV personality (hv/xen/xen.h): fixed at load */
     uint32_t user_space;      /* the user space user mode runs in; 0: none chosen */
     uint64_t hv_entries;      /* entries into hv the guest caused */
 };

@@ -16,6 +16,7 @@
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "lib/fmt.h"
+#include "hv/xen/xen.h"
 #include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
@@ -297,6 +298,8 @@ bool guest_free_memory(struct guest *g)
         return false; /* one bounded step per call */
     }
     if (g->space.root_phys && !space_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
+        return false;
+    if (!xen_guest_free(g)) /* Xen personality hook: its frames and state, in steps */
         return false;
     if (g->shared_pa)
         guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */

@@ -116,6 +116,7 @@ struct guest {
     uint64_t teardown_done[HV_MAX_USER_SPACES + 1];
     bool space_dying[HV_MAX_USER_SPACES + 1];
     struct evtchn *evtchn; /* HV_EVTCHN_PORTS entries, made on first use */
+    struct xen_guest *xen; /* Xen PV personality: its state (hv/xen/xen.h); NULL: hv's own ABI */
     /* Restarts and the health monitor (hv/guest/restart.c, health_monitor.c).
      * The two structures are made only when needed, so a guest that is
      * never restarted and never ends pays nothing at load. */

@@ -7,6 +7,7 @@
 #include "hv/guest/console.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/kmalloc.h"
+#include "hv/xen/xen.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched_internal.h"
 #include "vcpu/fpu.h"
@@ -55,6 +56,9 @@ static uint64_t guest_held_bytes(const struct guest *g)
             n += kmalloc_block_bytes(sizeof(struct pt_space));
     if (g->evtchn)
         n += kmalloc_block_bytes(HV_EVTCHN_PORTS * sizeof(struct evtchn));
+    if (g->xen) /* Xen personality */
+        n += kmalloc_block_bytes(sizeof(struct xen_guest)) +
+             (g->xen->p2m ? kmalloc_block_bytes(g->xen->nr_pages * sizeof(uint64_t)) : 0);
     return n + guest_console_held_bytes(g);
 }
 

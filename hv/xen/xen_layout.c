@@ -3,6 +3,8 @@
 
 #include "lib/fmt.h"
 
+#include <stdbool.h>
+
 #define PAGE 4096ULL
 /* 2^36 pages (256 TiB) is far beyond any allowance; it keeps every sum
  * below from wrapping. */
@@ -76,4 +78,47 @@ int xen_layout_compute(uint64_t virt_base, uint64_t kstart, uint64_t kend, uint6
     }
     return refuse(why, why_len, "the start-of-day region needs more than %u page-table frames",
                   XEN_LAYOUT_MAX_PT_FRAMES);
+}
+
+uint64_t xen_layout_settle(uint64_t virt_base, uint64_t kstart, uint64_t kend, uint64_t image_max,
+                           struct xen_layout *out, char *why, uint64_t why_len)
+{
+    uint64_t n = 1024; /* 4 MiB: the smallest region there is */
+    for (int round = 0; round < 8; round++) {
+        *out = (struct xen_layout){0};
+        if (xen_layout_compute(virt_base, kstart, kend, n, image_max, out, why, why_len) == 0)
+            return n;
+        if (out->pages_needed <= n)
+            return 0; /* refused for another reason than its size: `why` says */
+        n = out->pages_needed;
+    }
+    refuse(why, why_len, "the start-of-day layout does not settle");
+    return 0;
+}
+
+uint64_t xen_layout_table_va(const struct xen_layout *l, int level, uint64_t va)
+{
+    uint64_t base = l->virt_base, l3 = l->pt_base + PAGE, l2 = l3 + l->nr_l3 * PAGE;
+    uint64_t l1 = l2 + l->nr_l2 * PAGE;
+    switch (level) {
+    case 4: return l->pt_base;
+    case 3: return l3 + ((va >> 39) - (base >> 39)) * PAGE;
+    case 2: return l2 + ((va >> 30) - (base >> 30)) * PAGE;
+    default: return l1 + ((va >> 21) - (base >> 21)) * PAGE;
+    }
+}
+
+#define L1_FLAGS 0x23ULL    /* P|RW|A */
+#define UPPER_FLAGS 0x67ULL /* P|RW|U|A|D */
+#define RW 0x2ULL
+
+uint64_t xen_layout_entry(const struct xen_layout *l, int level, uint64_t va)
+{
+    if (level <= 1) {
+        uint64_t pfn = (va - l->virt_base) / PAGE;
+        bool table = va >= l->pt_base && va < l->pt_base + l->nr_pt_frames * PAGE;
+        return (pfn << 12) | (table ? L1_FLAGS & ~RW : L1_FLAGS);
+    }
+    uint64_t next = xen_layout_table_va(l, level - 1, va);
+    return (((next - l->virt_base) / PAGE) << 12) | UPPER_FLAGS;
 }

@@ -50,3 +50,18 @@ struct xen_layout {
  * would pass image_max, or arguments that are not page-aligned. */
 int xen_layout_compute(uint64_t virt_base, uint64_t kstart, uint64_t kend, uint64_t nr_pages,
                        uint64_t image_max, struct xen_layout *out, char *why, uint64_t why_len);
+
+/* Like xen_layout_compute for a guest whose RAM is just enough for its
+ * start-of-day region: the smallest nr_pages (at least 1024) for which
+ * the layout fits, found by growing it (a bigger region needs a bigger
+ * P2M list). Returns nr_pages with *out filled, or 0 with `why`. */
+uint64_t xen_layout_settle(uint64_t virt_base, uint64_t kstart, uint64_t kend, uint64_t image_max,
+                           struct xen_layout *out, char *why, uint64_t why_len);
+
+/* The initial page tables as the guest sees them (Xen's format, "machine"
+ * frame = pfn = (va - virt_base) >> 12): the va of the table of `level`
+ * (1..4) whose entry maps va, for va in [virt_base, v_end) ... */
+uint64_t xen_layout_table_va(const struct xen_layout *l, int level, uint64_t va);
+/* ... and that entry's value: at level 1 P|RW|A (RW off for the tables'
+ * own frames), above it P|RW|U|A|D naming the next level's table. */
+uint64_t xen_layout_entry(const struct xen_layout *l, int level, uint64_t va);

@@ -3,6 +3,9 @@
  * with the figures worked out by hand in docs/plans/xen-personality.md (a)
  * for the two yardstick images. */
 #include "hv/xen/xen_layout.h"
+#include "hv/xen/xen_hcpage.h"
+
+#include <string.h>
 
 #include "tests/unit/check.h"
 
@@ -110,6 +113,76 @@ static void hostile_arguments_are_refused(void)
     CHECK(strstr(why, "past") != NULL);
 }
 
+
+/* RAM just enough for the region: XTF's example settles at 1024 pages
+ * (P2M 2 pages), a kernel that needs more than 4 MiB grows it, and the
+ * result always satisfies xen_layout_compute with nr_pages = its answer. */
+static void settle_finds_the_smallest_ram(void)
+{
+    struct xen_layout l;
+    CHECK_EQ_U64(xen_layout_settle(0, 0x100000, 0x111000, IMAGE_MAX, &l, why, sizeof(why)), 1024);
+    CHECK_EQ_U64(l.p2m_pages, 2);
+    CHECK_EQ_U64(l.start_info, 0x113000);
+    CHECK_EQ_U64(l.pt_base, 0x116000);
+    CHECK_EQ_U64(l.v_end, 0x400000);
+    for (uint64_t kend = 0x200000; kend < 0x4000000; kend += 0x3ff000) {
+        uint64_t n = xen_layout_settle(0, 0x100000, kend, IMAGE_MAX, &l, why, sizeof(why));
+        CHECK(n >= 1024);
+        CHECK(n * 4096 >= l.v_end);
+        CHECK_EQ_U64(l.p2m_pages, (n * 8 + 4095) / 4096);
+        struct xen_layout again;
+        CHECK_EQ_U64(xen_layout_compute(0, 0x100000, kend, n, IMAGE_MAX, &again, why, sizeof(why)), 0);
+        CHECK_EQ_U64(again.v_end, l.v_end);
+    }
+    CHECK_EQ_U64(xen_layout_settle(0, 0x100000, 0x100000, IMAGE_MAX, &l, why, sizeof(why)), 0);
+    CHECK(why[0] != 0);
+}
+
+/* The guest's view of its initial tables: each va's L1 entry names its own
+ * pfn, P|RW|A, without RW for the tables' own frames; the upper levels
+ * link the tables in the order the layout lists them (L4, L3s, L2s, L1s). */
+static void guest_tables_are_xens_format(void)
+{
+    struct xen_layout l;
+    CHECK_EQ_U64(xen_layout_compute(0, 0x100000, 0x111000, 32 * MIB / 4096, IMAGE_MAX, &l, why,
+                                    sizeof(why)), 0);
+    CHECK_EQ_U64(xen_layout_entry(&l, 1, 0x100000), 0x100023);
+    CHECK_EQ_U64(xen_layout_entry(&l, 1, 0), 0x23);
+    CHECK_EQ_U64(xen_layout_entry(&l, 1, l.pt_base), l.pt_base | 0x21);
+    CHECK_EQ_U64(xen_layout_entry(&l, 1, l.pt_base + (l.nr_pt_frames - 1) * 4096),
+                 (l.pt_base + (l.nr_pt_frames - 1) * 4096) | 0x21);
+    CHECK_EQ_U64(xen_layout_entry(&l, 1, l.stack), l.stack | 0x23);
+    CHECK_EQ_U64(xen_layout_table_va(&l, 4, 0x3ff000), l.pt_base);
+    CHECK_EQ_U64(xen_layout_table_va(&l, 3, 0x3ff000), l.pt_base + 0x1000);
+    CHECK_EQ_U64(xen_layout_table_va(&l, 2, 0x3ff000), l.pt_base + 0x2000);
+    CHECK_EQ_U64(xen_layout_table_va(&l, 1, 0x1ff000), l.pt_base + 0x3000);
+    CHECK_EQ_U64(xen_layout_table_va(&l, 1, 0x200000), l.pt_base + 0x4000);
+    CHECK_EQ_U64(xen_layout_entry(&l, 4, 0x200000), (l.pt_base + 0x1000) | 0x67);
+    CHECK_EQ_U64(xen_layout_entry(&l, 3, 0x200000), (l.pt_base + 0x2000) | 0x67);
+    CHECK_EQ_U64(xen_layout_entry(&l, 2, 0x200000), (l.pt_base + 0x4000) | 0x67);
+    /* Mini-OS's shape, at 0: the same rules. */
+    CHECK_EQ_U64(xen_layout_compute(0, 0, 0x6f000, 32 * MIB / 4096, IMAGE_MAX, &l, why,
+                                    sizeof(why)), 0);
+    CHECK_EQ_U64(xen_layout_entry(&l, 1, 0x1000), 0x1023);
+    CHECK_EQ_U64(xen_layout_entry(&l, 2, 0), (l.pt_base + 0x3000) | 0x67);
+}
+
+/* The hypercall page: Xen's 64-bit stubs, iret's special, int3 between. */
+static void hypercall_page_stubs(void)
+{
+    static uint8_t page[4096];
+    xen_hypercall_page_fill(page);
+    static const uint8_t stub17[] = {0x51, 0x41, 0x53, 0xb8, 17, 0, 0, 0, 0x0f, 0x05,
+                                     0x41, 0x5b, 0x59, 0xc3};
+    CHECK(memcmp(page + 17 * 32, stub17, sizeof(stub17)) == 0);
+    for (unsigned i = sizeof(stub17); i < 32; i++)
+        CHECK_EQ_U64(page[17 * 32 + i], 0xcc);
+    static const uint8_t iret[] = {0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0, 0x0f, 0x05, 0xcc};
+    CHECK(memcmp(page + 23 * 32, iret, sizeof(iret)) == 0);
+    CHECK_EQ_U64(page[127 * 32 + 4], 127);
+    CHECK_EQ_U64(page[4095], 0xcc);
+}
+
 int main(void)
 {
     check_suite = "xen_layout";
@@ -119,5 +192,8 @@ int main(void)
     RUN_TEST(rules_hold_across_sizes);
     RUN_TEST(too_little_memory_is_refused);
     RUN_TEST(hostile_arguments_are_refused);
+    RUN_TEST(settle_finds_the_smallest_ram);
+    RUN_TEST(guest_tables_are_xens_format);
+    RUN_TEST(hypercall_page_stubs);
     return check_finish();
 }

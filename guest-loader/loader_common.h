@@ -1,0 +1,22 @@
+/* What both personalities' loaders share (guest-loader/loader.c for hv's
+ * own images, guest-loader/loader_xen.c for Xen PV images): the checks a
+ * guest passes before hv creates it. Each logs "image F rejected: ..." and
+ * returns false when the image must not start. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "guest-loader/guest_params.h"
+#include "hv/handoff.h"
+
+/* Memory hv keeps back for its own structures when granting guests. */
+#define HV_RESERVE_BYTES (2ULL << 20)
+
+/* The guest's name is not already another's, and its whole allowance is
+ * free and not reserved for other guests (keeping HV_RESERVE_BYTES). */
+bool loader_name_and_memory_ok(const struct handoff_file *f, const struct guest_params *p);
+
+struct guest;
+/* guest_create with the reason logged when it fails. */
+struct guest *loader_create_guest(const struct handoff_file *f, const struct guest_params *p);

@@ -1,0 +1,83 @@
+/* The loader's Xen branch (guest-loader/loader_xen.h). The same checks
+ * as hv's own images where they apply (the image's hash and pin came
+ * first, in start_one; hv.cfg's [guest FILE] section; a unique name; a free
+ * allowance), then Xen's domain builder. A Xen guest gets no restart
+ * policy yet and exactly one vCPU. Its default memory is its start-of-day
+ * region plus a little (guest_params' default for an image of that span). */
+#include "guest-loader/loader_xen.h"
+
+#include "guest-loader/guest_params.h"
+#include "guest-loader/loader_common.h"
+#include "hv/console/log.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/sched.h"
+#include "hv/xen/xen.h"
+#include "include/hv/abi.h"
+#include "vcpu/vcpu.h"
+
+bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const char *cfg,
+                      size_t cfg_len)
+{
+    static struct xen_image img; /* 1 KiB: off the boot stack; one image at a time */
+    struct xen_layout l;
+    struct guest_params p;
+    char why[160];
+    if (xen_image_check(file, f->size, HV_GUEST_IMAGE_MAX, &img, why, sizeof(why)) != 0) {
+        log_error("image %s rejected: Xen PV image: %s", f->name, why);
+        return false;
+    }
+    log_info("image %s: Xen PV image (notes in %s): GUEST_OS \"%s\", LOADER \"%s\", "
+             "XEN_VERSION \"%s\", image 0x%lx-0x%lx, entry 0x%lx, hypercall page 0x%lx",
+             f->name, img.notes_in_sections ? "a note section" : "a note segment", img.guest_os,
+             img.loader, img.xen_version, (unsigned long)img.kstart, (unsigned long)img.kend,
+             (unsigned long)img.entry,
+             (unsigned long)(img.has_hypercall_page ? img.hypercall_page : 0));
+    uint64_t pages = xen_layout_settle(img.virt_base, img.kstart, img.kend, HV_GUEST_IMAGE_MAX, &l,
+                                       why, sizeof(why));
+    if (!pages || guest_params_resolve(f->name, pages * 4096, NULL, cfg, cfg_len, &p, why,
+                                       sizeof(why)) != 0) {
+        log_error("image %s rejected: Xen PV image: %s", f->name, why);
+        return false;
+    }
+    if (!p.enabled) {
+        log_info("image %s: disabled in hv.cfg", f->name);
+        return false;
+    }
+    if (p.vcpus != 1) {
+        log_error("image %s rejected: Xen PV image: %u vCPUs: Xen guests get one (no "
+                  "VCPUOP_up yet)", f->name, p.vcpus);
+        return false;
+    }
+    if (!loader_name_and_memory_ok(f, &p))
+        return false;
+    struct guest *g = loader_create_guest(f, &p);
+    if (!g)
+        return false;
+    g->policy = p.policy;
+    if (p.policy.on_exit == GUEST_ACTION_RESTART || p.policy.on_fault == GUEST_ACTION_RESTART) {
+        /* A restart rebuilds from the kept image through hv's own loader. */
+        log_warn("image %s: Xen PV guests are not restarted yet: on_exit/on_fault restart "
+                 "becomes stop", f->name);
+        if (g->policy.on_exit == GUEST_ACTION_RESTART)
+            g->policy.on_exit = GUEST_ACTION_STOP;
+        if (g->policy.on_fault == GUEST_ACTION_RESTART)
+            g->policy.on_fault = GUEST_ACTION_STOP;
+    }
+    if (!xen_build(g, &img, file, why, sizeof(why))) {
+        log_error("image %s rejected: Xen PV image: %s", f->name, why);
+        guest_discard(g);
+        return false;
+    }
+    const struct xen_layout *xl = &g->xen->layout;
+    log_info("guest %s: %s, Xen PV, %lu pages (%lu KiB allowance): P2M 0x%lx, start_info 0x%lx, "
+             "page tables 0x%lx (%lu frames), stack top 0x%lx, mapped to 0x%lx, entry 0x%lx",
+             g->name, f->name, (unsigned long)g->xen->nr_pages,
+             (unsigned long)(p.memory_bytes >> 10), (unsigned long)xl->p2m,
+             (unsigned long)xl->start_info, (unsigned long)xl->pt_base,
+             (unsigned long)xl->nr_pt_frames, (unsigned long)xl->rsp, (unsigned long)xl->v_end,
+             (unsigned long)img.entry);
+    g->vcpus_alive = g->vcpu_count;
+    sched_guest_init(g, p.weight);
+    sched_add(g->vcpus[0]);
+    return true;
+}

@@ -1,0 +1,75 @@
+/* hv's Xen PV personality: the per-guest state and the entry points the
+ * rest of hv calls (docs/xen-personality.md). A guest is a Xen PV guest
+ * when its image carries Xen's notes (guest-loader/loader_xen.c); its
+ * vCPUs then have arch.xen set, and their hypercalls and exceptions come
+ * here instead of to hv's own ABI. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/xen/xen_abi.h"
+#include "hv/xen/xen_elf.h"
+#include "hv/xen/xen_layout.h"
+
+struct guest;
+struct vcpu;
+struct trap_frame;
+
+/* Machine frame numbers above every guest's RAM name hv's own frames for
+ * a Xen guest (it never sees a real frame number): the shared-info page. */
+#define XEN_MFN_SPECIAL 0x80000000ULL
+#define XEN_MFN_SHARED_INFO (XEN_MFN_SPECIAL + 0)
+/* The console's event-channel port in start_info (hv is the backend). */
+#define XEN_CONSOLE_PORT 1
+
+#define XEN_MAX_PAGES 16384 /* 64 MiB of RAM: the p2m array is kmalloc'd (M1) */
+#define XEN_TRAP_VECTORS 256
+#define XEN_ECHO_BYTES 1024
+
+/* Per guest; a Xen guest has one vCPU, whose Xen state lives here too. */
+struct xen_guest {
+    struct xen_layout layout; /* the start of day (hv/xen/xen_layout.h) */
+    uint64_t nr_pages;        /* start_info.nr_pages: pfns 0 .. nr_pages-1 */
+    uint64_t *p2m;            /* real frame of each pfn; hv holds a reference to each */
+    uint64_t free_next;       /* reaping: the next pfn whose reference goes back */
+    uint64_t shared_info_pa;  /* the Xen-layout shared-info frame (hv's reference) */
+    uint64_t m2p_l3, m2p_l2, m2p_l1; /* the M2P's tables (its frames are the L1's leaves) */
+    uint64_t hypercall_page;  /* va of the page hv wrote the stubs into; 0: none */
+    uint32_t shutdown_code;   /* SCHEDOP_shutdown_code */
+    /* The vCPU's paravirtual CPU. */
+    uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
+    uint8_t trap_flags[XEN_TRAP_VECTORS];    /* DPL in bits 0-1, bit 2: mask events */
+    uint64_t callback[8];                    /* by CALLBACKTYPE_*; 0: none */
+    uint16_t callback_flags[8];
+    uint64_t gdt_frames[XEN_FIRST_RESERVED_GDT_PAGE];
+    uint32_t gdt_entries;                    /* recorded, not installed (M5) */
+    uint64_t cr2;
+    /* The console ring's echo window: the bytes console_io printed last,
+     * which a guest writing both (XTF) puts in the ring again. */
+    char echo[XEN_ECHO_BYTES];
+    uint32_t echo_len;
+};
+
+/* Builds guest g (created, empty) from the validated Xen image: its RAM,
+ * the start-of-day layout with start_info, P2M list, initial page tables,
+ * boot stack and hypercall page, its one vCPU. false with `why` if not
+ * (the caller discards g). */
+bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file, char *why,
+               size_t why_len);
+/* Frees what xen_build gave the guest besides its address space, in
+ * bounded steps (called from the guest's reaping, hv/guest/guest.c, after
+ * its address space is gone): true once all is given back. */
+bool xen_guest_free(struct guest *g);
+
+/* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */
+void xen_hypercall(struct vcpu *v, struct trap_frame *f);
+/* An exception from a Xen guest (vcpu/guest_trap.c); cr2 for a #PF. */
+void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2);
+/* HYPERVISOR_iret (hv/xen/xen_trap.c): the frame at rsp, no result. */
+void xen_iret(struct vcpu *v, struct trap_frame *f);
+/* Xen's bounce frame onto the kernel stack, entering `handler`; false if
+ * the stack cannot take it. */
+bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool error_code,
+                bool mask_events);

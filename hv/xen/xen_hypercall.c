@@ -1,0 +1,390 @@
+/* Hypercalls of a Xen PV guest (hv/xen/xen.h): Xen's numbering and
+ * register convention (number in rax; arguments rdi, rsi, rdx, r10, r8;
+ * result in rax, Xen's negative errno values). Every argument is the
+ * guest's: pointers are checked against the lower half and read or
+ * written only through hv's uaccess (a fault is -EFAULT), counts are taken
+ * a bounded piece per entry, and a call with more to do is continued as
+ * Xen continues one: its argument registers rewritten to what is left,
+ * rax set back to its number and rip moved back onto the `syscall`, so the
+ * guest's stub enters again (interrupts and other guests run between). */
+#include "hv/xen/xen.h"
+
+#include "hv/guest/console.h"
+#include "hv/guest/guest.h"
+#include "hv/guest/uaccess.h"
+#include "hv/sched/sched.h"
+#include "hv/xen/xen_abi.h"
+#include "hv/xen/xen_console.h"
+#include "hv/xen/xen_mem.h"
+#include "lib/nospec.h"
+#include "lib/string.h"
+#include "vcpu/vcpu.h"
+
+#define CONSOLE_PIECE 256 /* bytes of a console_io write per entry */
+#define SYSCALL_INSN_BYTES 2
+
+static int64_t xerr(int e)
+{
+    return -(int64_t)e;
+}
+
+/* Enter this call again with the registers as they are now. */
+static void continue_call(struct trap_frame *f, uint64_t nr)
+{
+    f->rax = nr;
+    f->rip -= SYSCALL_INSN_BYTES;
+}
+
+static bool range_ok(uint64_t va, uint64_t n)
+{
+    return va < HV_GUEST_LOWER_HALF_END && n <= HV_GUEST_LOWER_HALF_END - va;
+}
+
+/* CONSOLEIO_write: all `count` bytes, 0 when done (Xen's answer); a
+ * rate-limited guest waits (yields and enters again), it is never told. */
+static int64_t console_io(struct vcpu *v, struct trap_frame *f, bool *again)
+{
+    uint64_t cmd = f->rdi, count = f->rsi, buf = f->rdx;
+    if (cmd == XEN_CONSOLEIO_read)
+        return 0; /* no console input for Xen guests: nothing read */
+    if (cmd != XEN_CONSOLEIO_write)
+        return xerr(XEN_ENOSYS);
+    if (count == 0)
+        return 0;
+    if (!range_ok(buf, count))
+        return xerr(XEN_EFAULT);
+    char piece[CONSOLE_PIECE];
+    uint64_t n = count < CONSOLE_PIECE ? count : CONSOLE_PIECE;
+    if (copy_from_guest(v->guest, piece, buf, n) != 0)
+        return xerr(XEN_EFAULT);
+    int64_t taken = xen_console_write(v->guest, piece, n);
+    if (taken <= 0) {
+        sched_yield(); /* over its rate: the same bytes again later */
+        *again = true;
+        return 0;
+    }
+    if ((uint64_t)taken < count) {
+        f->rsi = count - (uint64_t)taken;
+        f->rdx = buf + (uint64_t)taken;
+        *again = true;
+    }
+    return 0;
+}
+
+static int64_t shutdown(struct vcpu *v, uint32_t reason)
+{
+    struct guest *g = v->guest;
+    switch (reason) {
+    case XEN_SHUTDOWN_poweroff:
+        guest_end(g, GUEST_EXITED, 0, "shutdown: poweroff");
+        return 0;
+    case XEN_SHUTDOWN_crash:
+        guest_end(g, GUEST_FAULTED, -1, "shutdown: crash");
+        return 0;
+    case XEN_SHUTDOWN_reboot:
+        guest_end(g, GUEST_EXITED, 1, "shutdown: reboot (not supported: ended)");
+        return 0;
+    case XEN_SHUTDOWN_suspend:
+        guest_end(g, GUEST_EXITED, 2, "shutdown: suspend (not supported: ended)");
+        return 0;
+    case XEN_SHUTDOWN_watchdog:
+        guest_end(g, GUEST_FAULTED, 4, "shutdown: watchdog");
+        return 0;
+    case XEN_SHUTDOWN_soft_reset:
+        guest_end(g, GUEST_EXITED, 5, "shutdown: soft_reset (not supported: ended)");
+        return 0;
+    default:
+        return xerr(XEN_EINVAL);
+    }
+}
+
+static int64_t sched_op(struct vcpu *v, struct trap_frame *f)
+{
+    uint32_t value;
+    switch (f->rdi) {
+    case XEN_SCHEDOP_yield:
+        xen_console_drain(v->guest); /* a guest waiting for its ring to empty yields */
+        sched_yield();
+        return 0;
+    case XEN_SCHEDOP_shutdown:
+    case XEN_SCHEDOP_shutdown_code:
+        if (!range_ok(f->rsi, sizeof(value)) ||
+            copy_from_guest(v->guest, &value, f->rsi, sizeof(value)) != 0)
+            return xerr(XEN_EFAULT);
+        if (f->rdi == XEN_SCHEDOP_shutdown)
+            return shutdown(v, value);
+        v->guest->xen->shutdown_code = value;
+        return 0;
+    case XEN_SCHEDOP_remote_shutdown:
+        return xerr(XEN_EPERM);
+    default:
+        return xerr(XEN_ENOSYS);
+    }
+}
+
+/* Writes n bytes of src (zero-padded to `size`) to the guest's buffer. */
+static int64_t put_padded(struct vcpu *v, uint64_t va, const char *src, size_t size)
+{
+    char chunk[64];
+    size_t len = strlen(src);
+    if (!range_ok(va, size) || !xen_mem_writable(v->guest, va, size))
+        return xerr(XEN_EFAULT);
+    for (size_t off = 0; off < size; off += sizeof(chunk)) {
+        size_t n = size - off < sizeof(chunk) ? size - off : sizeof(chunk);
+        memset(chunk, 0, sizeof(chunk));
+        if (off < len)
+            memcpy(chunk, src + off, len - off < n ? len - off : n);
+        if (copy_to_guest(v->guest, va + off, chunk, n) != 0)
+            return xerr(XEN_EFAULT);
+    }
+    return 0;
+}
+
+static int64_t xen_version(struct vcpu *v, struct trap_frame *f)
+{
+    uint64_t arg = f->rsi;
+    switch (f->rdi) {
+    case XEN_XENVER_version:
+        return (XEN_CLAIMED_MAJOR << 16) | XEN_CLAIMED_MINOR;
+    case XEN_XENVER_extraversion:
+        return put_padded(v, arg, ".0-hv", 16);
+    case XEN_XENVER_compile_info: { /* compiler[64], by[16], domain[32], date[32] */
+        int64_t rc = put_padded(v, arg, "gcc", 64);
+        if (rc == 0)
+            rc = put_padded(v, arg + 64, "hv", 16);
+        if (rc == 0)
+            rc = put_padded(v, arg + 80, "", 32);
+        if (rc == 0)
+            rc = put_padded(v, arg + 112, "", 32);
+        return rc;
+    }
+    case XEN_XENVER_capabilities:
+        return put_padded(v, arg, XEN_START_INFO_MAGIC, 1024);
+    case XEN_XENVER_changeset:
+        return put_padded(v, arg, "hv", 64);
+    case XEN_XENVER_platform_parameters: {
+        uint64_t virt_start = XEN_HYPERVISOR_VIRT_START;
+        if (!range_ok(arg, 8) || !xen_mem_writable(v->guest, arg, 8) ||
+            copy_to_guest(v->guest, arg, &virt_start, 8) != 0)
+            return xerr(XEN_EFAULT);
+        return 0;
+    }
+    case XEN_XENVER_get_features: { /* {submap_idx u32, submap u32}: no features promised */
+        uint32_t idx, submap = 0;
+        if (!range_ok(arg, 8) || copy_from_guest(v->guest, &idx, arg, 4) != 0 ||
+            !xen_mem_writable(v->guest, arg + 4, 4) ||
+            copy_to_guest(v->guest, arg + 4, &submap, 4) != 0)
+            return xerr(XEN_EFAULT);
+        return idx == 0 ? 0 : xerr(XEN_EINVAL);
+    }
+    case XEN_XENVER_pagesize:
+        return 4096;
+    case XEN_XENVER_guest_handle:
+        return put_padded(v, arg, "", 16);
+    case XEN_XENVER_commandline:
+        return put_padded(v, arg, "", 1024);
+    default:
+        return xerr(XEN_ENOSYS);
+    }
+}
+
+/* set_trap_table: entries of struct trap_info until one with address 0;
+ * NULL clears the table. Applied entry by entry as Xen does; at most
+ * TRAP_PIECE per entry into hv, then continued. */
+#define TRAP_PIECE 64
+static int64_t set_trap_table(struct vcpu *v, struct trap_frame *f, bool *again)
+{
+    struct xen_guest *x = v->guest->xen;
+    uint64_t p = f->rdi;
+    if (p == 0) {
+        memset(x->trap_address, 0, sizeof(x->trap_address));
+        memset(x->trap_flags, 0, sizeof(x->trap_flags));
+        return 0;
+    }
+    for (unsigned i = 0; i < TRAP_PIECE; i++, p += sizeof(struct xen_trap_info)) {
+        struct xen_trap_info t;
+        if (!range_ok(p, sizeof(t)) || copy_from_guest(v->guest, &t, p, sizeof(t)) != 0)
+            return xerr(XEN_EFAULT);
+        if (t.address == 0)
+            return 0;
+        if (t.address >= HV_GUEST_LOWER_HALF_END)
+            return xerr(XEN_EINVAL);
+        x->trap_address[t.vector] = t.address; /* a u8: always in the table */
+        x->trap_flags[t.vector] = t.flags & 7;
+    }
+    f->rdi = p;
+    *again = true;
+    return 0;
+}
+
+static int64_t callback_op(struct vcpu *v, struct trap_frame *f)
+{
+    struct xen_guest *x = v->guest->xen;
+    struct xen_callback_register cb;
+    if (f->rdi != XEN_CALLBACKOP_register && f->rdi != XEN_CALLBACKOP_unregister)
+        return xerr(XEN_ENOSYS);
+    uint64_t size = f->rdi == XEN_CALLBACKOP_register ? sizeof(cb) : 2;
+    memset(&cb, 0, sizeof(cb));
+    if (!range_ok(f->rsi, size) || copy_from_guest(v->guest, &cb, f->rsi, size) != 0)
+        return xerr(XEN_EFAULT);
+    switch (cb.type) {
+    case XEN_CALLBACKTYPE_event: case XEN_CALLBACKTYPE_failsafe: case XEN_CALLBACKTYPE_syscall:
+    case XEN_CALLBACKTYPE_sysenter: case XEN_CALLBACKTYPE_syscall32:
+        break;
+    default:
+        return xerr(XEN_EINVAL); /* nmi and unknown types */
+    }
+    if (f->rdi == XEN_CALLBACKOP_register && cb.address >= HV_GUEST_LOWER_HALF_END)
+        return xerr(XEN_EINVAL);
+    unsigned t = array_index_nospec(cb.type, 8u);
+    x->callback[t] = f->rdi == XEN_CALLBACKOP_register ? cb.address : 0;
+    x->callback_flags[t] = cb.flags;
+    return 0;
+}
+
+/* set_gdt: validated and recorded; the descriptors are not installed yet
+ * (hv's GDT window carries Xen's flat selectors, which is what PV guests
+ * load; docs/xen-personality.md). */
+static int64_t set_gdt(struct vcpu *v, struct trap_frame *f)
+{
+    struct xen_guest *x = v->guest->xen;
+    uint64_t entries = f->rsi, frames = (entries + 511) / 512;
+    if (entries > XEN_FIRST_RESERVED_GDT_PAGE * 512)
+        return xerr(XEN_EINVAL);
+    uint64_t list[XEN_FIRST_RESERVED_GDT_PAGE];
+    if (frames && (!range_ok(f->rdi, frames * 8) ||
+                   copy_from_guest(v->guest, list, f->rdi, frames * 8) != 0))
+        return xerr(XEN_EFAULT);
+    for (uint64_t i = 0; i < frames; i++)
+        if (list[i] >= x->nr_pages)
+            return xerr(XEN_EINVAL);
+    memcpy(x->gdt_frames, list, frames * 8);
+    x->gdt_entries = (uint32_t)entries;
+    return 0;
+}
+
+static int64_t stack_switch(struct vcpu *v, struct trap_frame *f)
+{
+    if (f->rsi >= HV_GUEST_LOWER_HALF_END)
+        return xerr(XEN_EINVAL);
+    v->arch.kernel_sp = f->rsi; /* ss: Xen ignores it for 64-bit guests */
+    return 0;
+}
+
+/* mmuext_op: the subset a guest whose page tables do not change needs.
+ * A piece of MMUEXT_PIECE operations per entry, then continued. */
+#define MMUEXT_PIECE 16
+#define PREEMPTED (1u << 31) /* in count: a continuation (Xen's MMU_UPDATE_PREEMPTED) */
+static int64_t mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again)
+{
+    uint64_t ops = f->rdi, count = (uint32_t)f->rsi & ~PREEMPTED;
+    bool continued = f->rsi & PREEMPTED;
+    if ((f->r10 & 0xffff) != XEN_DOMID_SELF)
+        return xerr(XEN_ESRCH);
+    if (f->rsi >> 32)
+        return xerr(XEN_EINVAL);
+    uint64_t n = count < MMUEXT_PIECE ? count : MMUEXT_PIECE;
+    int64_t rc = 0;
+    uint64_t i = 0;
+    for (; i < n && rc == 0; i++) {
+        struct xen_mmuext_op op;
+        if (!range_ok(ops + i * sizeof(op), sizeof(op)) ||
+            copy_from_guest(v->guest, &op, ops + i * sizeof(op), sizeof(op)) != 0) {
+            rc = xerr(XEN_EFAULT);
+            break;
+        }
+        switch (op.cmd) {
+        case 5:  /* NEW_BASEPTR */
+        case 15: /* NEW_USER_BASEPTR: the same root as the kernel's (XTF) */
+            if (op.arg1 != xen_mem_root_mfn(v->guest))
+                rc = xerr(XEN_EINVAL); /* no other roots until mmu_update exists */
+            break;
+        case 6: case 7: case 8: case 9: case 10: case 11:
+            break; /* TLB flushes: hv flushed what it changed */
+        default:
+            rc = xerr(XEN_ENOSYS);
+            break;
+        }
+        if (rc)
+            break;
+    }
+    if (f->rdx) { /* pdone: the operations done, over all the pieces */
+        uint32_t done = 0;
+        if (!range_ok(f->rdx, 4) || (continued && copy_from_guest(v->guest, &done, f->rdx, 4)) ||
+            !xen_mem_writable(v->guest, f->rdx, 4))
+            return xerr(XEN_EFAULT);
+        done += (uint32_t)i;
+        if (copy_to_guest(v->guest, f->rdx, &done, 4) != 0)
+            return xerr(XEN_EFAULT);
+    }
+    if (rc == 0 && n < count) {
+        f->rdi = ops + n * sizeof(struct xen_mmuext_op);
+        f->rsi = (count - n) | PREEMPTED;
+        *again = true;
+    }
+    return rc;
+}
+
+/* event_channel_op: only the console's port exists so far (hv is its
+ * backend); a send to it drains the ring. */
+static int64_t event_channel_op(struct vcpu *v, struct trap_frame *f)
+{
+    if (f->rdi != XEN_EVTCHNOP_send)
+        return xerr(XEN_ENOSYS);
+    uint32_t port;
+    if (!range_ok(f->rsi, 4) || copy_from_guest(v->guest, &port, f->rsi, 4) != 0)
+        return xerr(XEN_EFAULT);
+    if (port != XEN_CONSOLE_PORT)
+        return xerr(XEN_EINVAL);
+    xen_console_drain(v->guest);
+    return 0;
+}
+
+void xen_hypercall(struct vcpu *v, struct trap_frame *f)
+{
+    uint64_t nr = f->rax;
+    bool again = false;
+    int64_t rc;
+    switch (nr) {
+    case XEN_HC_console_io:
+        rc = console_io(v, f, &again);
+        break;
+    case XEN_HC_sched_op:
+        rc = sched_op(v, f);
+        break;
+    case XEN_HC_xen_version:
+        rc = xen_version(v, f);
+        break;
+    case XEN_HC_set_trap_table:
+        rc = set_trap_table(v, f, &again);
+        break;
+    case XEN_HC_callback_op:
+        rc = callback_op(v, f);
+        break;
+    case XEN_HC_set_gdt:
+        rc = set_gdt(v, f);
+        break;
+    case XEN_HC_stack_switch:
+        rc = stack_switch(v, f);
+        break;
+    case XEN_HC_update_va_mapping:
+        rc = xen_mem_update_va_mapping(v->guest, f->rdi, f->rsi);
+        break;
+    case XEN_HC_mmuext_op:
+        rc = mmuext_op(v, f, &again);
+        break;
+    case XEN_HC_event_channel_op:
+        rc = event_channel_op(v, f);
+        break;
+    case XEN_HC_iret:
+        xen_iret(v, f); /* the frame's rax, not a result */
+        return;
+    default:
+        rc = xerr(XEN_ENOSYS);
+        break;
+    }
+    if (again)
+        continue_call(f, nr);
+    else
+        f->rax = (uint64_t)rc;
+}

@@ -1,0 +1,153 @@
+/* A Xen guest's real mappings (hv/xen/xen_mem.h). Xen's builder maps a
+ * guest's memory read-write-execute; hv never gives a frame both, so each
+ * page holds one of the two at a time within the maximum protections its
+ * leaf records (PTE_SW_MAY_*, hv/mm/guest_frames.h), and changes kind on
+ * the fault the other use takes. The per-frame W^X counts stay the judge:
+ * a frame mapped elsewhere with the other kind is not flipped. */
+#include "hv/xen/xen_mem.h"
+
+#include "hv/cpu/features.h"
+#include "hv/cpu/x86.h"
+#include "hv/guest/guest.h"
+#include "hv/mm/guest_frames.h"
+#include "hv/mm/xpti.h"
+#include "include/hv/abi.h"
+#include "hv/mm/mm.h"
+#include "hv/xen/xen.h"
+#include "lib/nospec.h"
+#include "vcpu/vcpu.h"
+
+#define PAGE 4096ULL
+#define PF_PRESENT (1u << 0)
+#define PF_WRITE (1u << 1)
+#define PF_FETCH (1u << 4)
+
+static bool reflag(struct pt_space *s, uint64_t va, uint64_t pa, uint64_t old, uint64_t flags)
+{
+    guest_frame_drop_mapping(pa, old);
+    if (guest_frame_add_mapping(pa, flags) != 0) {
+        guest_frame_add_mapping(pa, old);
+        return false;
+    }
+    if (pt_protect(s, va, PAGE, flags) != PT_OK) {
+        guest_frame_drop_mapping(pa, flags);
+        guest_frame_add_mapping(pa, old);
+        return false;
+    }
+    if (space_loaded(s)) {
+        space_tlb_changed();
+        invlpg(va);
+    }
+    return true;
+}
+
+static bool make_writable(struct pt_space *s, uint64_t va)
+{
+    uint64_t pa, flags;
+    if (!pt_lookup(s, va, &pa, &flags) || !(flags & PTE_U))
+        return false;
+    if (flags & PTE_W)
+        return true;
+    if (!(flags & PTE_SW_MAY_WRITE))
+        return false;
+    return reflag(s, va, pa, flags,
+                  PTE_P | PTE_U | PTE_W | cpu_nx_mask() | (flags & PTE_SW_MAX));
+}
+
+bool xen_mem_flip_on_fault(struct vcpu *v, uint64_t error_code, uint64_t cr2)
+{
+    uint64_t va = cr2 & ~(PAGE - 1);
+    if (!(error_code & PF_PRESENT) || va >= HV_GUEST_LOWER_HALF_END)
+        return false;
+    struct pt_space *s = &v->guest->space;
+    if (error_code & PF_WRITE)
+        return make_writable(s, va);
+    uint64_t pa, flags;
+    if (!(error_code & PF_FETCH) || !pt_lookup(s, va, &pa, &flags) || !(flags & PTE_U) ||
+        !(flags & PTE_NX) || !(flags & PTE_SW_MAY_EXEC))
+        return false;
+    return reflag(s, va, pa, flags, PTE_P | PTE_U | PTE_SW_EXEC | (flags & PTE_SW_MAX));
+}
+
+bool xen_mem_writable(struct guest *g, uint64_t va, uint64_t n)
+{
+    if (n == 0)
+        return true;
+    for (uint64_t p = va & ~(PAGE - 1); p < va + n; p += PAGE)
+        if (!make_writable(&g->space, p))
+            return false;
+    return true;
+}
+
+static uint64_t root_mfn(const struct xen_guest *x)
+{
+    return (x->layout.pt_base - x->layout.virt_base) / PAGE;
+}
+
+uint64_t xen_mem_root_mfn(const struct guest *g)
+{
+    return root_mfn(g->xen);
+}
+
+static bool is_table_frame(const struct xen_guest *x, uint64_t mfn)
+{
+    uint64_t first = root_mfn(x);
+    return mfn >= first && mfn - first < x->layout.nr_pt_frames;
+}
+
+int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
+{
+    struct xen_guest *x = g->xen;
+    const struct xen_layout *l = &x->layout;
+    va &= ~(PAGE - 1);
+    if (va >= HV_GUEST_LOWER_HALF_END || va < l->virt_base || va >= l->v_end)
+        return -XEN_EINVAL; /* no L1 table of the guest's maps it */
+    uint64_t nx = cpu_nx_mask(), pa = 0, leaf = 0;
+    if (val & PTE_P) {
+        uint64_t mfn = (val & PTE_ADDR_MASK) >> 12;
+        bool writable = val & PTE_W, exec = !(val & PTE_NX);
+        if (val & PTE_PS)
+            return -XEN_EINVAL;
+        if (mfn < x->nr_pages) {
+            if (writable && is_table_frame(x, mfn))
+                return -XEN_EINVAL; /* the guest's page tables stay read-only */
+            pa = x->p2m[array_index_nospec(mfn, x->nr_pages)];
+        } else if (mfn == XEN_MFN_SHARED_INFO) {
+            pa = x->shared_info_pa;
+            exec = false;
+        } else {
+            return -XEN_EINVAL; /* not its frame: hv never names another */
+        }
+        uint64_t max = (writable ? PTE_SW_MAY_WRITE : 0) | (exec ? PTE_SW_MAY_EXEC : 0);
+        leaf = PTE_P | PTE_U | nx | max | (writable ? PTE_W : 0);
+    }
+    struct pt_space *s = &g->space;
+    uint64_t old_pa, old = 0;
+    bool had = pt_lookup(s, va, &old_pa, &old) && (old & PTE_U);
+    if (had)
+        guest_frame_drop_mapping(old_pa, old);
+    if (leaf && (guest_frame_add_mapping(pa, leaf) != 0 || !guest_frame_share(pa))) {
+        if (had)
+            guest_frame_add_mapping(old_pa, old);
+        return -XEN_EINVAL; /* the frame is executable elsewhere: W^X */
+    }
+    if (had) {
+        pt_unmap(s, va, PAGE);
+        guest_frame_release(old_pa, &g->mem); /* never the last: hv's p2m holds one */
+    }
+    if (leaf && pt_map(s, va, pa, PAGE, leaf, 0) != PT_OK) {
+        guest_frame_drop_mapping(pa, leaf);
+        guest_frame_release(pa, &g->mem);
+        val = 0; /* the view says what is real: nothing */
+    }
+    if (space_loaded(s)) {
+        space_tlb_changed();
+        invlpg(va);
+    }
+    /* The guest's view: the L1 entry in its own (read-only) table frame. */
+    uint64_t slot = xen_layout_table_va(l, 1, va) + ((va >> 12) & 511) * 8;
+    uint64_t table_pfn = array_index_nospec((slot - l->virt_base) / PAGE, x->nr_pages);
+    uint64_t *entry = (uint64_t *)((uint8_t *)phys_to_virt(x->p2m[table_pfn]) + (slot & (PAGE - 1)));
+    *entry = val;
+    return (leaf && !val) ? -XEN_ENOMEM : 0;
+}

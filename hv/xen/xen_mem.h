@@ -1,0 +1,32 @@
+/* A Xen guest's real mappings (hv/xen/xen_mem.c): W^X by demand. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct guest;
+struct vcpu;
+struct trap_frame;
+
+/* A #PF on a present page that the leaf's maximum protections allow: a
+ * write to a page now executable, or a fetch from one now writable. The
+ * leaf flips to the other kind (never both) and the guest retries; true
+ * if so, false if the fault is the guest's to handle. */
+bool xen_mem_flip_on_fault(struct vcpu *v, uint64_t error_code, uint64_t cr2);
+/* Before hv writes [va, va + n) on the guest's behalf: pages there that
+ * are executable now but may be writable are flipped, so the write sees
+ * what the guest would. False if a page is not the guest's (the copy would
+ * fault anyway). n is at most a few pages (callers bound it). */
+bool xen_mem_writable(struct guest *g, uint64_t va, uint64_t n);
+
+/* update_va_mapping's work (Xen's mm.c semantics, M1's subset): va in
+ * the guest's start-of-day region (the only one its initial L1 tables
+ * cover), val an L1 entry in Xen's format naming a pfn of its RAM or the
+ * shared-info page, or not present. The guest's view gets val; hv's real
+ * leaf follows it within hv's rules (never writable and executable at
+ * once, the tables' own frames never writable). 0 or a negative Xen
+ * errno; nothing changes on an error. */
+int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val);
+/* The guest's view of its page tables: the kernel root's frame number,
+ * what `mov %cr3` reads and MMUEXT_NEW_*BASEPTR names. */
+uint64_t xen_mem_root_mfn(const struct guest *g);

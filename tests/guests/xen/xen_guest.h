@@ -1,0 +1,34 @@
+/* Helpers of our Xen-ABI test guests, written from Xen's public
+ * interface (hv/xen/xen_abi.h holds the numbers and layouts). */
+#pragma once
+
+#include <stdint.h>
+
+#include "hv/xen/xen_abi.h"
+
+extern char hypercall_page[];
+extern uint64_t entry_regs[17];
+extern char __image_start[], _end[];
+
+int stub_keeps_rcx_r11(void);
+long raw_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3);
+
+/* A hypercall through its stub: arguments rdi, rsi, rdx; result rax. */
+static inline long hcall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    register uint64_t rdi __asm__("rdi") = a1;
+    register uint64_t rsi __asm__("rsi") = a2;
+    register uint64_t rdx __asm__("rdx") = a3;
+    long ret;
+    __asm__ volatile("call *%[stub]"
+                     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
+                     : [stub] "r"(hypercall_page + nr * 32)
+                     : "memory", "rcx", "r8", "r9", "r10", "r11");
+    return ret;
+}
+
+void xprint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One check: prints "NAME: ok" or "FAIL: NAME: ..." and counts. */
+void check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+extern unsigned checks_run, checks_failed;
+__attribute__((noreturn)) void shutdown(uint32_t reason);
