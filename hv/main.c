@@ -196,6 +196,7 @@ static void all_guests_ended(void)
     trace_dump_all(); /* with the guests still listed: the trace names them */
     mitigations_report();
     smp_report();
+    sched_report();
     repeat_boot_header();
     /* Everything guests caused comes back: checked, one line either way.
      * Their console lines go out first: an ended guest's output buffer is

@@ -24,6 +24,7 @@
 /* struct percpu */
 #define PERCPU_CURRENT 80
 #define PERCPU_NEED_RESCHED 104
+#define PERCPU_SLICE_CUT 105
 #define PERCPU_IRET_C_PATH 160       /* entry.iret_c_path */
 /* struct vcpu */
 #define VCPU_ID 0
@@ -34,7 +35,7 @@
 #define VCPU_HV_ENTRIES 312
 /* struct guest */
 #define GUEST_SPACE_ROOT 104         /* space.root_phys */
-#define GUEST_SHARED 1224
+#define GUEST_SHARED 1200
 /* struct hv_vcpu_shared, by vcpu[id] of the shared page */
 #define SHARED_VCPU_SHIFT 5
 #define SHARED_UPCALL_PENDING 0

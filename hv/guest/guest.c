@@ -317,6 +317,7 @@ bool guest_free_memory(struct guest *g)
         log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
                   (unsigned long)still);
     g->memory_freed = true;
+    sched_guest_unplace(g);
     leak_check_after_end(g);
     if (g->end != GUEST_ALIVE) {
         unreaped--;
@@ -408,7 +409,7 @@ void guest_status_text(char *buf, size_t cap)
         else if (g->end == GUEST_FAULTED)
             fmt_format(state, sizeof(state), "ended");
         else
-            fmt_format(state, sizeof(state), "%s", g->vcpus_wanting ? "run" : "wait");
+            fmt_format(state, sizeof(state), "%s", sched_guest_wants_cpu(g) ? "run" : "wait");
         /* Its share of the CPU time the guests used, as in the summary. */
         unsigned long pm = all_us ? (unsigned long)(g->cpu_time_ns / 1000 * 1000 / all_us) : 0;
         char item[80];

@@ -99,12 +99,14 @@ struct guest {
     char end_reason[112];
     uint64_t cpu_time_ns;
     uint64_t slice_ns;          /* its vCPUs' slice in a partition window: the weight made time */
-    /* The scheduler's (hv/sched/sched.c): the guest's fair share, its
-     * runnable vCPUs waiting for the CPU (round robin), and how many of its
-     * vCPUs want the CPU (running or runnable). */
-    struct fair_entity fair;
-    struct vcpu *run_head, *run_tail;
-    uint32_t vcpus_wanting;
+    /* The scheduler's (hv/sched/sched.c): its weight, its affinity (the
+     * CPUs it may run on, by bit), the CPU each vCPU was placed on (kept
+     * across restarts) and whether the placement still counts. Its fair
+     * entities are in its vCPUs (struct sched_entity). */
+    uint32_t weight;
+    uint64_t cpus;
+    uint8_t vcpu_cpu[GUEST_MAX_VCPUS];
+    bool placed;
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */

@@ -49,6 +49,7 @@ import restart_cases  # noqa: E402,F401
 import fast_cases  # noqa: E402,F401
 import trace_cases  # noqa: E402,F401
 import smp_cases  # noqa: E402,F401
+import sched_smp_cases  # noqa: E402,F401
 import switch_cases  # noqa: E402,F401
 import soak_cases  # noqa: E402,F401
 import review_cases  # noqa: E402,F401
