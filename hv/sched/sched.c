@@ -37,18 +37,18 @@ static struct sched_entity *entity_of(struct fair_entity *e)
 
 /* v (running before, or new) wants the CPU; its guest's entity on v's CPU
  * joins the fair queue with its first such vCPU. */
-static void wants_cpu(struct vcpu *v)
+static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
     if (v->ent->vcpus_wanting++ == 0)
-        fair_enqueue(&sched_this()->fair_queue, &v->ent->fair);
+        fair_enqueue(&sc->fair_queue, &v->ent->fair);
 }
 
 /* v blocked or stopped; the entity leaves the fair queue with its last. */
-static void stops_wanting_cpu(struct vcpu *v)
+static void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
     struct sched_entity *e = v->ent;
     if (e->vcpus_wanting && --e->vcpus_wanting == 0)
-        fair_dequeue(&sched_this()->fair_queue, &e->fair);
+        fair_dequeue(&sc->fair_queue, &e->fair);
 }
 
 /* Into its entity's round robin, at the back. */
@@ -92,9 +92,8 @@ static struct vcpu *dequeue_of(struct sched_entity *e)
 
 /* The guest furthest behind its share runs (another one than `yielder`'s,
  * if it yields and another can run), its next vCPU in round robin. */
-static struct vcpu *dequeue(struct sched_entity *yielder)
+static struct vcpu *dequeue(struct sched_cpu *sc, struct sched_entity *yielder)
 {
-    struct sched_cpu *sc = sched_this();
     struct sched_entity *woken = sc->woken_first;
     sc->woken_first = NULL;
     if (woken && !yielder && woken->vcpus_wanting) {
@@ -143,10 +142,9 @@ static bool something_runnable(void)
  * once only if its guest is behind the running one (or is the running one:
  * the guest's own business); otherwise the running vCPU's run is cut so it
  * ends where v's guest's turn begins. */
-static void preempt_for(struct vcpu *v, uint64_t now)
+static void preempt_for(struct percpu *cpu, struct vcpu *v, uint64_t now)
 {
-    struct sched_cpu *sc = sched_this();
-    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     struct vcpu *cur = cpu->current;
     if (!cur || cur->state != VCPU_RUNNING || sched_partitioned || cur->ent == v->ent) {
         cpu->need_resched = true;
@@ -155,7 +153,7 @@ static void preempt_for(struct vcpu *v, uint64_t now)
     /* cur ran alone, with no interrupt armed for its slice's end: it has
      * one now (the return re-arms), whether or not the end moves. */
     if (!sc->slice_armed)
-        this_cpu()->slice_cut = true;
+        cpu->slice_cut = true;
     if (fair_should_preempt(&v->ent->fair, &cur->ent->fair, now - cur->running_since)) {
         sc->woken_first = v->ent;
         cpu->need_resched = true;
@@ -165,13 +163,14 @@ static void preempt_for(struct vcpu *v, uint64_t now)
     uint64_t end = now + fair_run_ns(&sc->fair_queue, &cur->ent->fair, ran);
     if (sc->slice_end && end < sc->slice_end) {
         sc->slice_end = end;
-        this_cpu()->slice_cut = true;
+        cpu->slice_cut = true;
     }
 }
 
 void wake(struct vcpu *v, uint64_t now)
 {
-    struct sched_cpu *sc = sched_this();
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     if (v->state != VCPU_BLOCKED)
         return;
     if (v->ev.polling) {
@@ -181,11 +180,11 @@ void wake(struct vcpu *v, uint64_t now)
     }
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
-    wants_cpu(v);
+    wants_cpu(sc, v);
     enqueue_front(v);
     sc->idle_kick = true;
     sc->woken_since_decision = true;
-    preempt_for(v, now);
+    preempt_for(cpu, v, now);
 }
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
@@ -211,11 +210,11 @@ static unsigned deadlines_armed(const struct vcpu *v)
 }
 
 /* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
-static inline __attribute__((always_inline)) struct vcpu *pick_next(uint64_t now,
-                                                                    struct sched_entity *yielder)
+static inline __attribute__((always_inline)) struct vcpu *
+pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
 {
     if (!sched_partitioned) /* tested here: no call on every switch without a plan */
-        return dequeue(yielder);
+        return dequeue(sc, yielder);
     struct guest *owner = sched_window_owner(now);
     struct sched_entity *e = owner ? entity_here(owner) : NULL;
     return e ? dequeue_of(e) : NULL;
@@ -230,18 +229,19 @@ void sched_init(uint64_t time_limit_ns)
 
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
 {
+    struct percpu *cpu = this_cpu();
     uint64_t now = time_now_ns();
     v->cpu_time_ns += now - v->running_since;
     v->state = VCPU_BLOCKED;
-    stops_wanting_cpu(v);
+    stops_wanting_cpu(&cpu->sched, v);
     runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
     if (poll && poll_deadline) {
-        sched_this()->vtimers_armed++;
+        cpu->sched.vtimers_armed++;
         vtimer_armed_at(poll_deadline);
     }
-    this_cpu()->need_resched = true;
+    cpu->need_resched = true;
     if (poll && poll_deadline)
         rearm(now);
 }
@@ -258,15 +258,16 @@ static void enforce_time_limit(uint64_t now)
 
 void sched_add(struct vcpu *v)
 {
+    struct percpu *cpu = this_cpu();
     sched_bind_entity(v);
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
-    wants_cpu(v);
+    wants_cpu(&cpu->sched, v);
     enqueue(v);
     /* A restart adds vCPUs while another may run alone, with no interrupt
      * for its slice's end: the return re-arms for it. */
-    if (!sched_this()->slice_armed)
-        this_cpu()->slice_cut = true;
+    if (!cpu->sched.slice_armed)
+        cpu->slice_cut = true;
 }
 
 uint64_t sched_vcpu_time(const struct vcpu *v)
@@ -278,22 +279,24 @@ uint64_t sched_vcpu_time(const struct vcpu *v)
 
 void sched_yield(void)
 {
-    sched_this()->yield_pending = true;
-    this_cpu()->need_resched = true;
+    struct percpu *cpu = this_cpu();
+    cpu->sched.yield_pending = true;
+    cpu->need_resched = true;
 }
 
 void sched_vcpu_stop(struct vcpu *v)
 {
+    struct percpu *cpu = this_cpu();
     v->cpu_time_ns = sched_vcpu_time(v);
-    sched_this()->vtimers_armed -= deadlines_armed(v);
+    cpu->sched.vtimers_armed -= deadlines_armed(v);
     v->ev.timer_deadline = 0;
     v->ev.poll_deadline = 0;
     v->ev.polling = false;
     if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
-        stops_wanting_cpu(v);
+        stops_wanting_cpu(&cpu->sched, v);
     v->state = VCPU_DEAD;
     runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
-    this_cpu()->need_resched = true;
+    cpu->need_resched = true;
     guest_vcpu_stopped(v->guest);
 }
 
@@ -360,9 +363,8 @@ static void __attribute__((noreturn)) finish(void)
 
 /* Its guest's fair run (fair_pick's answer); in a partition window, the
  * guest's slice cut at the window's end. */
-static uint64_t slice_until(const struct vcpu *v, uint64_t now)
+static uint64_t slice_until(const struct sched_cpu *sc, const struct vcpu *v, uint64_t now)
 {
-    struct sched_cpu *sc = sched_this();
     if (!sched_partitioned)
         return now + sc->picked_run_ns; /* from the pick that chose v */
     uint64_t end = now + v->guest->slice_ns;
@@ -371,8 +373,8 @@ static uint64_t slice_until(const struct vcpu *v, uint64_t now)
 
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
-    struct sched_cpu *sc = sched_this();
     struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
     space_load(vcpu_space(next));
     /* Another guest's code ran last: its branch predictions go (IBPB, the
@@ -385,15 +387,15 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
-    sc->slice_end = slice_until(next, now);
+    sc->slice_end = slice_until(sc, next, now);
     rearm(now);
 }
 
 /* Picks what runs next and loads it into f. */
 static void reschedule(struct trap_frame *f)
 {
-    struct sched_cpu *sc = sched_this();
     struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     uint64_t now = time_now_ns();
     /* When the drain did work, read the clock again: that time is cur's to
      * be charged. */
@@ -404,7 +406,7 @@ static void reschedule(struct trap_frame *f)
     cpu->need_resched = false;
     bool yielding = sc->yield_pending;
     sc->yield_pending = false;
-    this_cpu()->slice_cut = false;
+    cpu->slice_cut = false;
     enforce_time_limit(now);
     /* What it used, hv's time on its behalf included: from its switch-in
      * to now, whether it runs on, blocked or stopped; at most a slice and
@@ -417,13 +419,13 @@ static void reschedule(struct trap_frame *f)
         runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
         enqueue(cur);
     }
-    struct vcpu *next = pick_next(now, yielding && cur ? cur->ent : NULL);
+    struct vcpu *next = pick_next(sc, now, yielding && cur ? cur->ent : NULL);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
         cur->running_since = now;
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
-        sc->slice_end = slice_until(cur, now);
+        sc->slice_end = slice_until(sc, cur, now);
         rearm(now);
         return;
     }
@@ -438,7 +440,7 @@ static void reschedule(struct trap_frame *f)
         if (guests_alive() == 0)
             finish();
         if (sc->window_boundary && now >= sc->window_boundary)
-            next = pick_next(now, NULL); /* the window changed while idle */
+            next = pick_next(sc, now, NULL); /* the window changed while idle */
         if (next)
             break;
         sc->idle_kick = false;
@@ -452,14 +454,16 @@ static void reschedule(struct trap_frame *f)
         uint64_t screen_due = fbcon_idle(); /* the status line, live */
         irq_disable();
         timer_arm_no_later(screen_due);
-        uint64_t slept_from = time_now_ns();
+        /* Its sleep counts as idle time: the start taken off now, the end
+         * added after (one add on the way out, a timer's path). */
+        sc->idle_ns -= time_now_ns();
         if (!sc->idle_kick && !guests_to_reap()) /* reaping goes on in idle time */
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         irqoff_idle_entered();
         now = time_now_ns();
-        sc->idle_ns += now - slept_from;
+        sc->idle_ns += now;
         enforce_time_limit(now);
-        next = pick_next(now, NULL);
+        next = pick_next(sc, now, NULL);
     }
     switch_to(next, f, now);
 }
@@ -474,8 +478,8 @@ void sched_return_with_work(struct trap_frame *f)
         struct vcpu *cur = cpu->current;
         if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
             reschedule(f);
-        } else if (this_cpu()->slice_cut) { /* a wake-up shortened the run */
-            this_cpu()->slice_cut = false;
+        } else if (cpu->slice_cut) { /* a wake-up shortened the run */
+            cpu->slice_cut = false;
             rearm(time_now_ns());
         }
         cur = cpu->current;

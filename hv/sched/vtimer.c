@@ -156,7 +156,8 @@ void rearm(uint64_t now)
 
 void timer_fired(uint64_t now)
 {
-    struct sched_cpu *sc = sched_this();
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     TRACE_HV(TR_TIMER, now);
     sc->idle_kick = true;
     /* A passed slice end or window boundary is consumed here: the
@@ -165,17 +166,17 @@ void timer_fired(uint64_t now)
      * loop (interrupts on) would fire again at once, for ever. */
     if (sc->slice_end && now >= sc->slice_end) {
         sc->slice_end = 0;
-        this_cpu()->need_resched = true;
+        cpu->need_resched = true;
     }
     if (sc->window_boundary && now >= sc->window_boundary) {
         sc->window_boundary = 0;
-        this_cpu()->need_resched = true;
+        cpu->need_resched = true;
     }
     if (time_limit && now >= time_limit)
-        this_cpu()->need_resched = true; /* reschedule enforces it */
+        cpu->need_resched = true; /* reschedule enforces it */
     /* Not while the CPU may still be on an ended guest's tables (the
      * console drain of a reschedule right after its end). */
-    struct vcpu *cur = this_cpu()->current;
+    struct vcpu *cur = cpu->current;
     if (next_reap && now >= next_reap && (!cur || cur->guest->end == GUEST_ALIVE)) {
         next_reap = 0;
         reap_guests();
@@ -189,7 +190,6 @@ void timer_fired(uint64_t now)
      * woke (the decision's console drain gives way to it). Programming the
      * timer here would be undone a few hundred instructions later: that is
      * ~50 instructions off every timer upcall. */
-    struct percpu *cpu = this_cpu();
     if (cpu->need_resched && (!cur || sc->woken_since_decision))
         return;
     timer_arm_irqs_off(when);
