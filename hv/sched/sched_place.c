@@ -103,7 +103,8 @@ void sched_report(void)
         }
         uint64_t span = now - sc->started_ns;
         uint64_t busy = span > sc->idle_ns ? span - sc->idle_ns : 0;
-        unsigned long pm = span ? (unsigned long)(busy / 1000 * 1000 / (span / 1000 + 1)) : 0;
+        uint64_t span_us = span / 1000;
+        unsigned long pm = span_us ? (unsigned long)(busy / 1000 * 1000 / span_us) : 0;
         log_info("sched:   CPU %u (APIC ID %u): busy %lu.%06lu s of %lu.%06lu s (%lu.%lu %%), "
                  "%u vCPU(s) placed",
                  i, cpu->apic_id, (unsigned long)(busy / 1000000000),
