@@ -11,6 +11,7 @@
 #include "hv/hypercall/hypercall_table.h"
 
 #include "hv/cpu/features.h"
+#include "hv/cpu/spinlock.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
@@ -80,10 +81,12 @@ static bool mapped(const struct pt_space *s, uint64_t va)
     return mapped_flags(s, va, &pa, &flags);
 }
 
-/* (space, va, pages, src_va, prot) -> pages handled */
-int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
+/* Each call runs under the guest's mm_lock (two of its vCPUs on two CPUs
+ * may call at once): from the handle's lookup to the last table change,
+ * so a check and its effect see the same tables, counts and allowance. */
+
+static int64_t mem_map(struct guest *g, struct trap_frame *f)
 {
-    struct guest *g = v->guest;
     struct pt_space *s = guest_space(g, f->rdi);
     uint64_t va = f->rsi, pages = f->rdx, src = f->r10, flags;
     if (!s || !range_ok(va, pages) || !prot_flags(f->r8, &flags))
@@ -148,10 +151,18 @@ int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
     return (int64_t)n;
 }
 
-/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
-int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
+/* (space, va, pages, src_va, prot) -> pages handled */
+int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = mem_map(g, f);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return rc;
+}
+
+static int64_t mem_unmap(struct guest *g, struct trap_frame *f)
+{
     struct pt_space *s = guest_space(g, f->rdi);
     uint64_t va = f->rsi, pages = f->rdx, done = 0;
     if (!s || !range_ok(va, pages))
@@ -167,10 +178,18 @@ int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
     return (int64_t)(done / PAGE);
 }
 
-/* (space, va, pages, prot) -> pages handled */
-int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
+/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
+int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = mem_unmap(g, f);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return rc;
+}
+
+static int64_t mem_protect(struct guest *g, struct trap_frame *f)
+{
     struct pt_space *s = guest_space(g, f->rdi);
     uint64_t va = f->rsi, pages = f->rdx, flags;
     if (!s || !range_ok(va, pages) || !prot_flags(f->r10, &flags))
@@ -203,4 +222,14 @@ int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
             panic("MEM_PROTECT: a checked page at 0x%lx failed", (unsigned long)(va + i * PAGE));
     flush(s, va, n, false);
     return (int64_t)n;
+}
+
+/* (space, va, pages, prot) -> pages handled */
+int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
+{
+    struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = mem_protect(g, f);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return rc;
 }
