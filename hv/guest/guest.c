@@ -252,6 +252,12 @@ void guest_unmap_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64
 static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
 {
     struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
+    /* Not while any CPU may still have the space loaded (its root in CR3,
+     * or translations of it not yet flushed: hv/cpu/tlb_shootdown.h):
+     * frames and tables freed here go straight back to the allocator.
+     * Such a CPU leaves it at its next switch; the step is tried again. */
+    if (__atomic_load_n(&s->cpus_loaded, __ATOMIC_ACQUIRE))
+        return false;
     uint64_t from = g->teardown_done[handle];
     if (from < LOWER_HALF_END) {
         /* Everything below `from` went in earlier steps. */
