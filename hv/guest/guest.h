@@ -9,6 +9,7 @@
 #include "hv/console/console_text.h"
 #include "hv/console/log.h"
 #include "hv/console/token_bucket.h"
+#include "hv/cpu/spinlock.h"
 #include "guest-loader/elf_image.h"
 #include "guest-loader/guest_params.h"
 #include "hv/guest/health_monitor.h"
@@ -86,6 +87,12 @@ struct guest {
     char name[32];
     char file[64];
     struct pt_space space;
+    /* Held (bounded work, never across a wait for another CPU) by
+     * whatever changes the guest's address spaces, their frames' counts or
+     * its allowance: the MEM_* hypercalls, user-space create/destroy,
+     * teardown steps, hv's walks of a space that is not loaded
+     * (docs/design.md, "Locking"). */
+    struct spinlock mm_lock;
     uint64_t memory_bytes;      /* as granted */
     /* The allowance, set aside at creation: every frame the guest causes
      * (its pages, the page tables of all its spaces) is charged to it. */
