@@ -10,7 +10,7 @@ OBJCOPY := objcopy
 
 # Run-time knobs for `make run` (see README.md).
 IMAGES  ?= images
-SMP     ?= 1
+SMP     ?= 4
 MEM     ?= 256
 MACHINE ?= q35
 CPU     ?= max
@@ -68,7 +68,7 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	hv/cpu/gdt.c hv/cpu/idt.c hv/cpu/entry_patch.c hv/cpu/smp.c hv/cpu/smp_ap.c hv/cpu/smp_rules.c hv/mm/memmap.c hv/time/calibrate.c \
 	hv/time/wallclock.c hv/console/keymap.c hv/console/log_repeat.c lib/pci_class.c \
 	hv/guest/restart.c hv/guest/restart_policy.c hv/guest/health_monitor.c hv/guest/leak_check.c \
-	hv/sched/partition.c hv/console/ps2.c hv/console/status_line.c \
+	hv/sched/partition.c hv/sched/placement.c hv/sched/sched_place.c hv/console/ps2.c hv/console/status_line.c \
 	hv/mm/mm.c hv/mm/frame_alloc.c hv/hypercall/hypercall_mem.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
 
@@ -245,14 +245,18 @@ deps:
 # --- running ----------------------------------------------------------------
 # make can only exit 0 or 2: hv-qemu's last line names hv's own status
 # (README, "Running in QEMU").
-RUNNER_ARGS = --esp $(ESP_IMG) --smp $(SMP) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) \
+# make run boots SMP (default 4) CPUs, each on a host thread of its own
+# (multi-threaded TCG) unless ICOUNT=1; make trace and make debug boot one
+# unless SMP is given on the command line or in the environment.
+RUN_SMP = $(if $(filter command line environment,$(origin SMP)),$(SMP),1)
+RUNNER_ARGS = --esp $(ESP_IMG) --mem $(MEM) --machine $(MACHINE) --cpu $(CPU) \
 	--display $(QEMU_DISPLAY) $(foreach a,$(QEMU_ARGS),--qemu-arg $(a))
 
 .PHONY: run
 run: deps
 	@$(MAKE) --no-print-directory all
-	scripts/hv-qemu $(RUNNER_ARGS) --workdir $(RUN_DIR) --timeout $(TIMEOUT) \
-		$(if $(filter 1,$(ICOUNT)),--icount)
+	scripts/hv-qemu $(RUNNER_ARGS) --smp $(SMP) --workdir $(RUN_DIR) --timeout $(TIMEOUT) \
+		$(if $(filter 1,$(ICOUNT)),--icount,--mttcg)
 
 # make trace: a run with hv's event trace on (hv.cfg trace = yes; by default
 # the example partition schedule, guest/examples/partition.cfg), its serial
@@ -268,7 +272,7 @@ TRACE_DIR ?= $(BUILD)/trace
 trace: deps
 	@$(MAKE) --no-print-directory all HV_CFG=$(TRACE_CFG)
 	@mkdir -p $(TRACE_DIR)
-	set -o pipefail; scripts/hv-qemu $(RUNNER_ARGS) --workdir $(TRACE_DIR)/run --timeout $(TIMEOUT) \
+	set -o pipefail; scripts/hv-qemu $(RUNNER_ARGS) --smp $(RUN_SMP) --workdir $(TRACE_DIR)/run --timeout $(TIMEOUT) \
 		--cfg 'trace = yes' $(if $(filter 1,$(TRACE_ICOUNT)),--icount) | tee $(TRACE_DIR)/serial.log
 	scripts/hv-trace $(TRACE_DIR)/serial.log > $(TRACE_DIR)/trace.html
 	scripts/hv-trace --check $(TRACE_DIR)/serial.log
@@ -279,7 +283,7 @@ trace: deps
 .PHONY: debug
 debug: deps all
 	scripts/hv-debug --elf $(BUILD)/hv-core.elf --port $(GDB_PORT) --workdir $(DEBUG_DIR) \
-		--timeout $(DEBUG_TIMEOUT) -- $(RUNNER_ARGS)
+		--timeout $(DEBUG_TIMEOUT) -- $(RUNNER_ARGS) --smp $(RUN_SMP)
 
 # --- tests ------------------------------------------------------------------
 UNIT_TESTS :=

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "hv/config/config.h"
+#include "hv/sched/placement.h"
 #include "lib/fmt.h"
 
 /* Longest piece of a user's value echoed back in a message: enough to
@@ -35,6 +36,7 @@ struct resolver {
     bool name_from_cfg;
     bool enabled;
     uint32_t weight;
+    uint64_t cpus;
     struct guest_policy policy;
     unsigned policy_cfg_keys;
 };
@@ -256,6 +258,14 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
         return refused;
     }
 
+    if (cfg_equal(key, "cpus")) {
+        if (cpu_list_parse(value, &r->cpus))
+            return NULL;
+        refuse(r, FROM_CFG, "cpus", echo,
+               "must be a list of CPU numbers 0 to 63, like 2-3 or 0,2,5");
+        return refused;
+    }
+
     if (cfg_equal(key, "on_exit") || cfg_equal(key, "on_fault")) {
         bool exit_key = cfg_equal(key, "on_exit");
         uint8_t *to = exit_key ? &r->policy.on_exit : &r->policy.on_fault;
@@ -291,7 +301,7 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     else if (cfg_equal(key, "memory"))
         s = &r->memory;
     if (s == NULL) {
-        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight, sha256, on_exit, on_fault, "
+        say(r, "hv.cfg [guest %s]: unknown key '%s' (known: name, memory, stack, vcpus, enabled, weight, cpus, sha256, on_exit, on_fault, "
             "max_restarts, monitor)",
             r->file_name, key);
         return refused;
@@ -422,6 +432,7 @@ int guest_params_resolve(const char *file_name, uint64_t image_span_bytes,
     out->vcpus = (uint32_t)r.vcpus.value;
     out->enabled = r.enabled;
     out->weight = r.weight;
+    out->cpus = r.cpus;
     out->policy = r.policy;
     out->policy_cfg_keys = r.policy_cfg_keys;
     out->name_from_cfg = r.name_from_cfg;

@@ -31,6 +31,9 @@
  *   vcpus   number of vCPUs
  *   enabled yes/no (cfg_parse_bool)
  *   weight  CPU share, 1..65535
+ *   cpus    the CPUs its vCPUs may run on: a list such as 2-3 or 0,2,5
+ *           (hv/sched/placement.h); whether hv uses them is the loader's
+ *           check
  *   sha256  the image's SHA-256 pin: not a parameter, accepted here and
  *           checked by image_policy.h before the image is parsed
  *   on_exit, on_fault, max_restarts, monitor
@@ -76,6 +79,7 @@ struct guest_params {
     uint32_t vcpus;                 /* 1 .. GUEST_MAX_VCPUS */
     bool enabled;
     uint32_t weight;                /* CPU share, relative to GUEST_DEFAULT_WEIGHT */
+    uint64_t cpus;                  /* affinity: CPUs 0..63 by bit; 0: every CPU hv uses */
     bool name_from_cfg;             /* name from hv.cfg, else from the file name */
     struct guest_policy policy;     /* on_exit, on_fault, max_restarts, monitor */
     unsigned policy_cfg_keys;       /* GUEST_POLICY_CFG_*: the keys hv.cfg set (they win

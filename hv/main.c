@@ -3,6 +3,7 @@
  * issues) guests; then power off. */
 #include "guest-loader/loader.h"
 #include "guest-loader/shm.h"
+#include "hv/cpu/tlb_shootdown.h"
 #include "hv/acpi/acpi.h"
 #include "hv/config/settings.h"
 #include "hv/console/fbcon.h"
@@ -196,6 +197,8 @@ static void all_guests_ended(void)
     trace_dump_all(); /* with the guests still listed: the trace names them */
     mitigations_report();
     smp_report();
+    sched_report();
+    tlb_shootdown_report();
     repeat_boot_header();
     /* Everything guests caused comes back: checked, one line either way.
      * Their console lines go out first: an ended guest's output buffer is
@@ -249,6 +252,7 @@ void hv_main(struct handoff *h)
     gdt_window_init(&this_cpu()->tables, this_cpu()->index); /* before xpti shows it */
     cpu_protections_enable();
     xpti_init(settings.measure_cr3_writes);
+    tlb_shootdown_init();
     trace_init(settings.trace); /* patches hv's text: before the alias is made read-only */
     mm_protect_core_alias();
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);

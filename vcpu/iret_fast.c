@@ -24,7 +24,7 @@ _Static_assert(HV_CALL_IRET_NR == HV_CALL_IRET && HV_KERNEL_CS_SEL == HV_KERNEL_
  * compares (cmpb, cmpl, a 32-bit id scaled by 32) and the vCPU array at
  * the start of the shared page (it adds id << 5 to the page's address). */
 _Static_assert(sizeof(((struct vcpu *)0)->id) == 4 && sizeof(((struct vcpu *)0)->arch.user_mode) == 1 &&
-                   sizeof(((struct percpu *)0)->need_resched) == 1 && sizeof(sched_slice_cut) == 1 &&
+                   sizeof(((struct percpu *)0)->need_resched) == 1 && sizeof(((struct percpu *)0)->slice_cut) == 1 &&
                    sizeof(iret_fast_off) == 1 &&
                    sizeof(((struct hv_vcpu_shared *)0)->upcall_pending) == 1 &&
                    sizeof(((struct hv_vcpu_shared *)0)->upcall_mask) == 1 &&
@@ -46,6 +46,7 @@ _Static_assert(IRET_FRAME_LIMIT == HV_GUEST_LOWER_HALF_END - sizeof(struct hv_ir
                "IRET_FRAME_LIMIT");
 _Static_assert(PERCPU_CURRENT == offsetof(struct percpu, current) &&
                    PERCPU_NEED_RESCHED == offsetof(struct percpu, need_resched) &&
+                   PERCPU_SLICE_CUT == offsetof(struct percpu, slice_cut) &&
                    PERCPU_IRET_C_PATH == offsetof(struct percpu, entry.iret_c_path),
                "struct percpu");
 _Static_assert(VCPU_ID == offsetof(struct vcpu, id) && VCPU_GUEST == offsetof(struct vcpu, guest) &&

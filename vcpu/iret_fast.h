@@ -24,6 +24,7 @@
 /* struct percpu */
 #define PERCPU_CURRENT 80
 #define PERCPU_NEED_RESCHED 104
+#define PERCPU_SLICE_CUT 105
 #define PERCPU_IRET_C_PATH 160       /* entry.iret_c_path */
 /* struct vcpu */
 #define VCPU_ID 0

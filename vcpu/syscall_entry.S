@@ -103,7 +103,7 @@ iret_fast:
     jne iret_slow
     cmpl $0, VCPU_STATE(%rbx)           /* VCPU_RUNNING */
     jne iret_slow
-    cmpb $0, sched_slice_cut(%rip)
+    cmpb $0, %gs:PERCPU_SLICE_CUT
     jne iret_slow
     /* The frame in the lower half, whole (range_ok), its address clamped
      * against a mispredicted check (guest_va_nospec: 0, never hv's). */

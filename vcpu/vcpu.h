@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hv/cpu/trap.h"
+#include "hv/sched/sched_cpu.h"
 #include "include/hv/abi.h"
 
 struct pt_space;
@@ -71,6 +72,10 @@ struct vcpu {
     uint64_t stack_top;     /* guest-virtual */
     struct arch_vcpu arch;
     struct vcpu_events ev;
+    /* After the fields vcpu/iret_fast.h names by offset. */
+    uint32_t cpu;                /* the CPU it runs on (index), placed at its guest's load */
+    struct sched_entity *ent;    /* its guest's entity on that CPU */
+    struct sched_entity own_ent; /* that entity, if it is its guest's first vCPU there */
 };
 
 /* A vCPU that will enter the guest at `entry` with the ABI's initial state. */

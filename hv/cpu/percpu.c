@@ -15,6 +15,9 @@ uint8_t entry_flags ENTRY_AREA_DATA;
 uint8_t cpu_entry_clac ENTRY_AREA_DATA;
 uint16_t entry_verw_selector ENTRY_AREA_DATA;
 
+struct percpu *percpu_by_index[PERCPU_MAX];
+uint32_t percpu_count;
+
 static void gs_base_set(struct percpu *cpu)
 {
     /* GS_BASE is ours while in the hypervisor; KERNEL_GS_BASE holds the
@@ -31,6 +34,7 @@ void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_i
     cpu->index = index;
     cpu->apic_id = apic_id;
     cpu->kernel_rsp = kernel_rsp;
+    cpu->timer_hw_deadline = UINT64_MAX;
     cpu->entry_stack_top = (uint64_t)(area->entry_stack + ENTRY_STACK_SIZE);
     /* With isolation a guest entry lands on the entry stack (hv/mm/xpti.c). */
     uint64_t rsp0 = entry_flags & ENTRY_XPTI ? cpu->entry_stack_top : kernel_rsp;
@@ -45,11 +49,22 @@ void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_i
     idt_load_copy(area->idt);
 }
 
+void percpu_register(struct percpu *cpu)
+{
+    if (cpu->index != percpu_count || percpu_count >= PERCPU_MAX)
+        return;
+    percpu_by_index[percpu_count] = cpu;
+    __atomic_store_n(&percpu_count, percpu_count + 1, __ATOMIC_RELEASE);
+}
+
 void percpu_init_boot_cpu(void)
 {
     struct percpu *cpu = &boot_area.cpu;
     cpu->self = cpu;
     cpu->index = 0;
+    cpu->timer_hw_deadline = UINT64_MAX;
+    percpu_by_index[0] = cpu;
+    percpu_count = 1;
     const uint64_t ist[IST_STACKS] = {(uint64_t)__ist1_top, (uint64_t)__ist2_top,
                                       (uint64_t)__ist3_top, (uint64_t)__ist4_top};
     cpu->kernel_rsp = (uint64_t)__kstack_top;

@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/sched/sched_cpu.h"
+
 struct vcpu;
 
 /* What the entry paths saw that they must not log on the spot (an NMI or
@@ -72,10 +74,19 @@ struct percpu {
     uint32_t apic_id;
     uint64_t ticks;       /* local APIC timer interrupts taken */
     bool need_resched;    /* pick another vCPU before returning to a guest */
+    /* A wake-up moved the slice's end earlier: the return re-arms the
+     * timer (hv/sched/sched.c; the HV_CALL_IRET fast path tests it). */
+    bool slice_cut;
     struct entry_counts entry;
     struct cpu_tables tables;
     /* After the fields vcpu/iret_fast.h names by offset. */
     uint64_t fast_gate;   /* the guest handler on this CPU's fast gate, 0: hv's (hv/cpu/idt.c) */
+    /* The one-shot timer (hv/time/clock.c): the deadline asked for, when
+     * the hardware will interrupt (UINT64_MAX: not armed, or not before
+     * the deadline could matter), whether it has an interrupt programmed. */
+    uint64_t timer_deadline, timer_hw_deadline;
+    bool timer_hw_armed;
+    struct sched_cpu sched; /* hv/sched/sched_cpu.h */
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
@@ -101,6 +112,14 @@ struct cpu_entry_area {
 
 _Static_assert(sizeof(struct percpu) <= 4096, "per-CPU data fits the entry area's first page");
 
+/* Every CPU's area by index (0: the boot CPU), set as each is initialised:
+ * for what one CPU must do to another's (a wake-up, a summary). */
+#define PERCPU_MAX 65 /* the boot CPU and SMP_MAX_CPUS APs (hv/cpu/smp_rules.h) */
+extern struct percpu *percpu_by_index[PERCPU_MAX];
+extern uint32_t percpu_count; /* entries of percpu_by_index set */
+/* An AP that checked in ready takes the next index (hv/cpu/smp.c). */
+void percpu_register(struct percpu *cpu);
+
 void percpu_init_boot_cpu(void);
 /* An AP's area (allocated by hv/cpu/smp.c): GDT and TSS copied from the
  * boot CPU's, its stacks, GS_BASE, the IDT copy; on the AP itself. */
@@ -112,10 +131,16 @@ static inline struct cpu_entry_area *percpu_entry_area(struct percpu *cpu)
     return (struct cpu_entry_area *)((uintptr_t)cpu - offsetof(struct cpu_entry_area, cpu));
 }
 
+/* Not volatile: a CPU's area never changes once GS_BASE is set (hv code
+ * never moves between CPUs: each has its own stacks), so the compiler may
+ * keep one reading for a whole function. Only percpu.c sets GS_BASE, and
+ * it never calls this. (Not GCC's __seg_gs either: the compiler takes that
+ * address space and plain pointers as never aliasing, and a field written
+ * one way and read the other came back stale: vCPU timers were lost.) */
 static inline struct percpu *this_cpu(void)
 {
     struct percpu *p;
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+    __asm__("mov %%gs:0, %0" : "=r"(p));
     return p;
 }
 #endif

@@ -19,6 +19,7 @@
 #include "hv/cpu/smp_trampoline.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/trace.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/pagetable.h"
 #include "hv/mm/xpti.h"
@@ -35,6 +36,8 @@
 #define AP_CHECKIN_LIMIT_NS (500ull * 1000 * 1000)
 #define SIPI_WAIT_NS (10ull * 1000)
 #define CR4_OSXSAVE (1ul << 18)
+
+_Static_assert(PERCPU_MAX == SMP_MAX_CPUS + 1, "every CPU smp_start may start has an index");
 
 volatile uint32_t smp_stopper;
 
@@ -327,6 +330,8 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     for (uint32_t i = 0; i < plan.count; i++) {
         bool never = config->debug_ap_never_starts && i == plan.count - 1;
         if (start_ap(&lp, running, plan.apic_ids[i], never)) {
+            percpu_register(&slot.area->cpu);
+            trace_cpu_init(running); /* its ring, from the boot CPU's memory (hv.cfg trace) */
             running++;
             last_ready = slot.ready_tsc;
         }

@@ -9,6 +9,7 @@
 #include "hv/cpu/smp_internal.h"
 #include "hv/cpu/x86.h"
 #include "hv/time/lapic.h"
+#include "hv/time/time.h"
 #include "lib/fmt.h"
 
 #define CR4_OSXSAVE (1ul << 18)
@@ -116,6 +117,8 @@ void smp_ap_main(struct ap_boot *b)
         fmt_format(b->why, sizeof(b->why), "its APIC is in x2APIC mode, the boot CPU's not");
         refuse(b);
     }
+
+    timer_init_this_cpu(); /* its own one-shot, for its scheduler */
 
     b->seen_apic_id = lapic_id();
     b->cr4 = read_cr4();

@@ -50,6 +50,8 @@ bool guest_space_init(struct guest *g, struct pt_space *s)
 {
     if (pt_init(s, HV_DIRECT_MAP_BASE, alloc_table, g) != PT_OK)
         return false;
+    s->lock = &g->mm_lock;
+    s->cpus_loaded = 0;
     /* The upper half is hv's, identical in every address space and
      * supervisor-only, so a trap needs no CR3 switch (unless page-table
      * isolation gives the guest a root of its own, hv/mm/xpti.h). */
@@ -124,11 +126,8 @@ struct guest *guest_create(const char *name, const char *file, uint64_t memory_b
 }
 
 __attribute__((cold))
-int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
+static int map_zeroed(struct guest *g, uint64_t va, uint64_t pages, uint64_t flags)
 {
-    uint64_t pages = bytes / PAGE;
-    if (bytes % PAGE || va % PAGE || va >= LOWER_HALF_END || pages > (LOWER_HALF_END - va) / PAGE)
-        return -HV_EINVAL;
     if (pages > guest_memory_left(g))
         return -HV_ENOMEM;
     for (uint64_t i = 0; i < pages; i++) {
@@ -144,6 +143,17 @@ int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flag
         }
     }
     return 0;
+}
+
+int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
+{
+    uint64_t pages = bytes / PAGE;
+    if (bytes % PAGE || va % PAGE || va >= LOWER_HALF_END || pages > (LOWER_HALF_END - va) / PAGE)
+        return -HV_EINVAL;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int rc = map_zeroed(g, va, pages, flags);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return rc;
 }
 
 void *guest_page_ptr(struct guest *g, uint64_t va)
@@ -243,6 +253,12 @@ void guest_unmap_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64
 static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
 {
     struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
+    /* Not while any CPU may still have the space loaded (its root in CR3,
+     * or translations of it not yet flushed: hv/cpu/tlb_shootdown.h):
+     * frames and tables freed here go straight back to the allocator.
+     * Such a CPU leaves it at its next switch; the step is tried again. */
+    if (__atomic_load_n(&s->cpus_loaded, __ATOMIC_ACQUIRE))
+        return false;
     uint64_t from = g->teardown_done[handle];
     if (from < LOWER_HALF_END) {
         /* Everything below `from` went in earlier steps. */
@@ -272,9 +288,21 @@ static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budge
     return true;
 }
 
+/* Under the guest's lock: another vCPU of a live guest (a user space's
+ * destroy) may be changing its other spaces, which share the allowance. */
+static bool locked_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
+{
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    /* Another vCPU's destroy of the same handle may have finished it. */
+    bool gone = handle != HV_SPACE_KERNEL ? !g->user_spaces[handle] : !g->space.root_phys;
+    bool done = gone || space_teardown_step(g, handle, budget);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return done;
+}
+
 bool guest_space_teardown_step(struct guest *g, uint64_t handle)
 {
-    return space_teardown_step(g, handle, HV_MEM_UNMAP_BUDGET);
+    return locked_teardown_step(g, handle, HV_MEM_UNMAP_BUDGET);
 }
 
 /* Reaping steps so far, for an occasional progress line at debug level. */
@@ -294,10 +322,10 @@ bool guest_free_memory(struct guest *g)
         if (!g->user_spaces[h])
             continue;
         g->space_dying[h] = true;
-        space_teardown_step(g, (uint64_t)h, REAP_STEP_BUDGET);
+        locked_teardown_step(g, (uint64_t)h, REAP_STEP_BUDGET);
         return false; /* one bounded step per call */
     }
-    if (g->space.root_phys && !space_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
+    if (g->space.root_phys && !locked_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
         return false;
     if (!xen_guest_free(g)) /* Xen personality hook: its frames and state, in steps */
         return false;
@@ -320,6 +348,7 @@ bool guest_free_memory(struct guest *g)
         log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
                   (unsigned long)still);
     g->memory_freed = true;
+    sched_guest_unplace(g);
     leak_check_after_end(g);
     if (g->end != GUEST_ALIVE) {
         unreaped--;
@@ -411,7 +440,7 @@ void guest_status_text(char *buf, size_t cap)
         else if (g->end == GUEST_FAULTED)
             fmt_format(state, sizeof(state), "ended");
         else
-            fmt_format(state, sizeof(state), "%s", g->vcpus_wanting ? "run" : "wait");
+            fmt_format(state, sizeof(state), "%s", sched_guest_wants_cpu(g) ? "run" : "wait");
         /* Its share of the CPU time the guests used, as in the summary. */
         unsigned long pm = all_us ? (unsigned long)(g->cpu_time_ns / 1000 * 1000 / all_us) : 0;
         char item[80];

@@ -9,6 +9,7 @@
 #include "hv/console/console_text.h"
 #include "hv/console/log.h"
 #include "hv/console/token_bucket.h"
+#include "hv/cpu/spinlock.h"
 #include "guest-loader/elf_image.h"
 #include "guest-loader/guest_params.h"
 #include "hv/guest/health_monitor.h"
@@ -86,6 +87,12 @@ struct guest {
     char name[32];
     char file[64];
     struct pt_space space;
+    /* Held (bounded work, never across a wait for another CPU) by
+     * whatever changes the guest's address spaces, their frames' counts or
+     * its allowance: the MEM_* hypercalls, user-space create/destroy,
+     * teardown steps, hv's walks of a space that is not loaded
+     * (docs/design.md, "Locking"). */
+    struct spinlock mm_lock;
     uint64_t memory_bytes;      /* as granted */
     /* The allowance, set aside at creation: every frame the guest causes
      * (its pages, the page tables of all its spaces) is charged to it. */
@@ -99,12 +106,14 @@ struct guest {
     char end_reason[112];
     uint64_t cpu_time_ns;
     uint64_t slice_ns;          /* its vCPUs' slice in a partition window: the weight made time */
-    /* The scheduler's (hv/sched/sched.c): the guest's fair share, its
-     * runnable vCPUs waiting for the CPU (round robin), and how many of its
-     * vCPUs want the CPU (running or runnable). */
-    struct fair_entity fair;
-    struct vcpu *run_head, *run_tail;
-    uint32_t vcpus_wanting;
+    /* The scheduler's (hv/sched/sched.c): its weight, its affinity (the
+     * CPUs it may run on, by bit), the CPU each vCPU was placed on (kept
+     * across restarts) and whether the placement still counts. Its fair
+     * entities are in its vCPUs (struct sched_entity). */
+    uint32_t weight;
+    uint64_t cpus;
+    uint8_t vcpu_cpu[GUEST_MAX_VCPUS];
+    bool placed;
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */

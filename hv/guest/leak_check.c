@@ -126,8 +126,9 @@ void leak_check_after_end(struct guest *g)
     leak_account(&a);
     if (console_listeners != a.listeners)
         difference(g->name, "console listeners", console_listeners, a.listeners);
-    if (vtimers_armed != a.timers)
-        difference(g->name, "armed timer deadlines", vtimers_armed, a.timers);
+    unsigned armed = sched_vtimers_armed();
+    if (armed != a.timers)
+        difference(g->name, "armed timer deadlines", armed, a.timers);
     if (a.unaccounted_bytes)
         difference(g->name, "kmalloc bytes", a.kmalloc_bytes,
                    a.kmalloc_bytes - (uint64_t)a.unaccounted_bytes);

@@ -1,5 +1,6 @@
 #include "hv/guest/uaccess.h"
 
+#include "hv/cpu/spinlock.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/xpti.h"
@@ -67,8 +68,25 @@ static uint64_t guest_va_nospec(uint64_t va)
     return array_index_nospec(va, HV_GUEST_LOWER_HALF_END);
 }
 
-static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
-                                                       uint64_t src_va, size_t n)
+/* A space that is not loaded here may be loaded on another CPU, where
+ * another vCPU of its guest can unmap a page (and the frame go back to
+ * the allocator) between this walk and the copy: the walked routes hold
+ * the space's lock (its guest's mm_lock) from the walk to the last byte.
+ * The copy goes through the direct map, so it cannot fault while held. */
+static uint64_t walk_lock(const struct pt_space *s)
+{
+    return s->lock ? spin_lock_irqsave(s->lock) : irq_save();
+}
+
+static void walk_unlock(const struct pt_space *s, uint64_t irq)
+{
+    if (s->lock)
+        spin_unlock_irqrestore(s->lock, irq);
+    else
+        irq_restore(irq);
+}
+
+static int copy_from_walked_locked(const struct pt_space *s, void *dst, uint64_t src_va, size_t n)
 {
     uint8_t *out = dst;
     while (n) {
@@ -84,6 +102,15 @@ static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, 
         n -= chunk;
     }
     return 0;
+}
+
+static __attribute__((noinline)) int copy_from_walked(const struct pt_space *s, void *dst,
+                                                       uint64_t src_va, size_t n)
+{
+    uint64_t irq = walk_lock(s);
+    int rc = copy_from_walked_locked(s, dst, src_va, n);
+    walk_unlock(s, irq);
+    return rc;
 }
 
 /* The direct route first, and without a stack frame (the other cases are
@@ -110,8 +137,8 @@ static __attribute__((noinline)) int copy_to_pages(uint64_t dst_va, const void *
     return uaccess_copy((void *)dst_va, src, n);
 }
 
-static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, uint64_t dst_va,
-                                                     const void *src, size_t n)
+static int copy_to_walked_locked(const struct pt_space *s, uint64_t dst_va, const void *src,
+                                 size_t n)
 {
     if (n && (dst_va & (PAGE - 1)) + n <= PAGE) {
         /* Within one page: one walk decides and locates. */
@@ -136,6 +163,15 @@ static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, ui
         n -= chunk;
     }
     return 0;
+}
+
+static __attribute__((noinline)) int copy_to_walked(const struct pt_space *s, uint64_t dst_va,
+                                                     const void *src, size_t n)
+{
+    uint64_t irq = walk_lock(s);
+    int rc = copy_to_walked_locked(s, dst_va, src, n);
+    walk_unlock(s, irq);
+    return rc;
 }
 
 int copy_to_space(const struct pt_space *s, uint64_t dst_va, const void *src, size_t n)

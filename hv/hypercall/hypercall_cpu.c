@@ -3,6 +3,7 @@
 #include "hv/hypercall/hypercall_table.h"
 
 #include "hv/cpu/idt.h"
+#include "hv/cpu/spinlock.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/mm.h"
@@ -56,10 +57,8 @@ int64_t hc_set_kernel_stack(struct vcpu *v, struct trap_frame *f)
     return 0;
 }
 
-int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
+static int64_t user_space_create(struct guest *g)
 {
-    (void)f;
-    struct guest *g = v->guest;
     for (uint64_t h = 1; h <= HV_MAX_USER_SPACES; h++) {
         if (g->user_spaces[h])
             continue;
@@ -78,9 +77,34 @@ int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
     return -HV_ENOMEM;
 }
 
+/* Under the guest's mm_lock: two of its vCPUs may create, destroy or
+ * enter spaces at once (docs/design.md, "Locking"). */
+int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
+{
+    (void)f;
+    struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = user_space_create(g);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return rc;
+}
+
 /* Bounded: one step of the teardown per call. Once started, the handle can
  * only be destroyed (guest_space() no longer finds it), so the steps can
- * resume where the last one stopped. */
+ * resume where the last one stopped. The checks run under the guest's
+ * lock, the step takes it again (guest_space_teardown_step): a vCPU that
+ * enters the space in between finds it dying. */
+static int64_t user_space_destroy_check(struct guest *g, uint64_t h)
+{
+    if (!g->user_spaces[h])
+        return -HV_EINVAL;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i]->arch.user_space == h)
+            return -HV_EBUSY;
+    g->space_dying[h] = true;
+    return 0;
+}
+
 int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
@@ -88,19 +112,21 @@ int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
     if (h == HV_SPACE_KERNEL || h > HV_MAX_USER_SPACES)
         return -HV_EINVAL;
     h = array_index_nospec(h, HV_MAX_USER_SPACES + 1); /* Spectre v1 */
-    if (!g->user_spaces[h])
-        return -HV_EINVAL;
-    for (uint32_t i = 0; i < g->vcpu_count; i++)
-        if (g->vcpus[i]->arch.user_space == h)
-            return -HV_EBUSY;
-    g->space_dying[h] = true;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = user_space_destroy_check(g, h);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    if (rc != 0)
+        return rc;
     return guest_space_teardown_step(g, h) ? 0 : HV_CONTINUE;
 }
 
 int64_t hc_set_user_space(struct vcpu *v, struct trap_frame *f)
 {
-    if (f->rdi == HV_SPACE_KERNEL || !guest_space(v->guest, f->rdi))
-        return -HV_EINVAL;
-    v->arch.user_space = (uint32_t)f->rdi;
-    return 0;
+    struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    bool ok = f->rdi != HV_SPACE_KERNEL && guest_space(g, f->rdi);
+    if (ok)
+        v->arch.user_space = (uint32_t)f->rdi;
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return ok ? 0 : -HV_EINVAL;
 }

@@ -11,17 +11,19 @@
 #include "hv/hypercall/hypercall_table.h"
 
 #include "hv/cpu/features.h"
+#include "hv/cpu/spinlock.h"
+#include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
+#include "hv/mm/tlb_batch.h"
 #include "hv/mm/xpti.h"
 #include "vcpu/vcpu.h"
 
 #define PAGE 4096ULL
 #define TABLE_SPAN (512 * PAGE) /* what one last-level page table maps */
-#define FLUSH_ALL_ABOVE 32      /* pages: past this a CR3 reload is cheaper */
 
 static bool range_ok(uint64_t va, uint64_t pages)
 {
@@ -56,17 +58,54 @@ static uint64_t batch_of(uint64_t va, uint64_t pages, uint64_t limit)
     return n < to_table_end ? n : to_table_end;
 }
 
-static void flush(const struct pt_space *s, uint64_t va, uint64_t pages, bool tables_freed)
+/* This CPU's flush of a change to s, under the guest's lock. */
+static void flush(const struct pt_space *s, const struct tlb_batch *b)
 {
     if (!space_loaded(s))
         return; /* loading it later flushes (hv/mm/xpti.c space_load) */
     space_tlb_changed(); /* the guest's view, when isolation keeps one */
-    if (tables_freed || pages > FLUSH_ALL_ABOVE) {
+    if (tlb_batch_full_flush(b)) {
         write_cr3(read_cr3()); /* paging-structure caches too */
         return;
     }
-    for (uint64_t i = 0; i < pages; i++)
-        invlpg(va + i * PAGE);
+    for (uint64_t i = 0; i < b->pages; i++)
+        invlpg(b->va + i * PAGE);
+}
+
+/* The other CPUs' side of a change (two vCPUs of one guest may run on two
+ * CPUs): read under the guest's lock, after the tables changed, and acted
+ * on once the lock is given back (hv/cpu/tlb_shootdown.h). */
+struct remote_flush {
+    cpu_mask_t targets;
+    uint64_t root;
+};
+
+static void note_remote(struct remote_flush *r, const struct pt_space *s)
+{
+    r->targets = tlb_targets(s);
+    r->root = s->root_phys;
+}
+
+/* Every CPU has flushed: what came out of the tables may be reused now.
+ * A frame's W^X counts stay until then too, so no other mapping of it can
+ * become executable while a stale writable translation may remain. */
+static void release_deferred(struct guest *g, const struct tlb_batch *b)
+{
+    for (uint32_t i = 0; i < b->count; i++) {
+        const struct tlb_deferred *d = &b->items[i];
+        if (d->kind == TLB_DEFER_TABLE) {
+            guest_free_table(g, d->pa);
+        } else {
+            guest_frame_drop_mapping(d->pa, d->flags);
+            guest_frame_release(d->pa, &g->mem);
+        }
+    }
+}
+
+static void finish_remote(struct guest *g, const struct remote_flush *r, const struct tlb_batch *b)
+{
+    tlb_shootdown(r->targets, r->root, b->va, b->pages, tlb_batch_full_flush(b));
+    release_deferred(g, b);
 }
 
 static bool mapped_flags(const struct pt_space *s, uint64_t va, uint64_t *pa, uint64_t *flags)
@@ -80,10 +119,12 @@ static bool mapped(const struct pt_space *s, uint64_t va)
     return mapped_flags(s, va, &pa, &flags);
 }
 
-/* (space, va, pages, src_va, prot) -> pages handled */
-int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
+/* Each call runs under the guest's mm_lock (two of its vCPUs on two CPUs
+ * may call at once): from the handle's lookup to the last table change,
+ * so a check and its effect see the same tables, counts and allowance. */
+
+static int64_t mem_map(struct guest *g, struct trap_frame *f)
 {
-    struct guest *g = v->guest;
     struct pt_space *s = guest_space(g, f->rdi);
     uint64_t va = f->rsi, pages = f->rdx, src = f->r10, flags;
     if (!s || !range_ok(va, pages) || !prot_flags(f->r8, &flags))
@@ -148,29 +189,82 @@ int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
     return (int64_t)n;
 }
 
-/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
-int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
+/* (space, va, pages, src_va, prot) -> pages handled */
+int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = mem_map(g, f);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    return rc;
+}
+
+/* The unmapping walk's callbacks: what it clears goes to the batch, not
+ * back to the allocator; the walk stops early if the batch fills up. */
+struct unmap_ctx {
+    struct tlb_batch *b;
+    struct pt_unmap_step *step;
+};
+
+static void defer(struct unmap_ctx *c, uint64_t pa, uint64_t flags, enum tlb_deferred_kind kind)
+{
+    if (!tlb_batch_defer(c->b, pa, flags, kind))
+        panic("MEM_UNMAP: the deferred-free batch overflowed");
+    if (tlb_batch_nearly_full(c->b))
+        c->step->budget = 0; /* the walk stops at its next entry */
+}
+
+static void defer_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
+{
+    struct unmap_ctx *c = arg;
+    tlb_batch_add_range(c->b, va, size / PAGE);
+    for (uint64_t off = 0; off < size; off += PAGE)
+        defer(c, pa + off, flags, TLB_DEFER_FRAME);
+}
+
+static void defer_table(void *arg, uint64_t table_phys)
+{
+    defer(arg, table_phys, 0, TLB_DEFER_TABLE);
+}
+
+static int64_t mem_unmap(struct guest *g, struct trap_frame *f, struct tlb_batch *b,
+                         struct remote_flush *remote)
+{
     struct pt_space *s = guest_space(g, f->rdi);
     uint64_t va = f->rsi, pages = f->rdx, done = 0;
     if (!s || !range_ok(va, pages))
         return -HV_EINVAL;
     struct pt_unmap_step step = {.budget = HV_MEM_UNMAP_BUDGET,
                                  .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
-                                 .leaf = guest_unmap_leaf,
-                                 .free_table = guest_free_table,
-                                 .arg = g};
+                                 .leaf = defer_leaf,
+                                 .free_table = defer_table};
+    struct unmap_ctx ctx = {.b = b, .step = &step};
+    step.arg = &ctx;
     if (pt_unmap_bounded(s, va, pages * PAGE, &step, &done) != PT_OK)
         return -HV_ENOMEM; /* a large page to split: guests have none */
-    flush(s, va, done / PAGE, step.tables_freed != 0);
+    flush(s, b);
+    if (!tlb_batch_empty(b))
+        note_remote(remote, s);
     return (int64_t)(done / PAGE);
 }
 
-/* (space, va, pages, prot) -> pages handled */
-int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
+/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
+int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
+    struct tlb_batch b;
+    struct remote_flush remote = {0};
+    tlb_batch_init(&b);
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = mem_unmap(g, f, &b, &remote);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    finish_remote(g, &remote, &b);
+    return rc;
+}
+
+static int64_t mem_protect(struct guest *g, struct trap_frame *f, struct tlb_batch *b,
+                           struct remote_flush *remote)
+{
     struct pt_space *s = guest_space(g, f->rdi);
     uint64_t va = f->rsi, pages = f->rdx, flags;
     if (!s || !range_ok(va, pages) || !prot_flags(f->r10, &flags))
@@ -201,6 +295,24 @@ int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
     for (uint64_t i = 0; i < n; i++)
         if (pt_set_leaf_flags(s, va + i * PAGE, flags | (old[i] & PTE_SW_MAX)) != PT_OK)
             panic("MEM_PROTECT: a checked page at 0x%lx failed", (unsigned long)(va + i * PAGE));
-    flush(s, va, n, false);
+    /* Every change is flushed everywhere, a raise too: a CPU keeping the
+     * old, lower translation would bounce a fault the guest never caused. */
+    tlb_batch_add_range(b, va, n);
+    flush(s, b);
+    note_remote(remote, s);
     return (int64_t)n;
+}
+
+/* (space, va, pages, prot) -> pages handled */
+int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
+{
+    struct guest *g = v->guest;
+    struct tlb_batch b;
+    struct remote_flush remote = {0};
+    tlb_batch_init(&b);
+    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    int64_t rc = mem_protect(g, f, &b, &remote);
+    spin_unlock_irqrestore(&g->mm_lock, irq);
+    finish_remote(g, &remote, &b);
+    return rc;
 }

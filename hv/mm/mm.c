@@ -9,6 +9,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
 #include "hv/cpu/mitigations.h"
+#include "hv/cpu/spinlock.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/mm/frame_alloc.h"
@@ -36,14 +37,33 @@ static uint64_t map_limit;
 static uint64_t boot_tables;
 static uint64_t core_phys;
 
-static uint64_t alloc_table(void *arg)
+/* Locks (docs/design.md, "Locking"), taken in this order when nested:
+ * kspace_lock (hv's own tables and the device window), heap_lock
+ * (kmalloc's classes), frames_lock (the frame allocator: its bitmaps, its
+ * counts and every reservation's count, which move together). A guest's
+ * mm_lock comes before all three. Each is held for a bounded bitmap scan
+ * or list step; pages are zeroed after frames_lock is given back. */
+static struct spinlock kspace_lock, heap_lock, frames_lock;
+
+static void zero_frame(uint64_t phys)
 {
-    return frame_alloc_page_zeroed(arg);
+    zero_words(phys_to_virt(phys), PAGE / 8);
 }
 
 uint64_t frame_get_zeroed(void)
 {
-    return frame_alloc_page_zeroed(&frames);
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    uint64_t phys = frame_alloc_page(&frames);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    if (phys)
+        zero_frame(phys);
+    return phys;
+}
+
+static uint64_t alloc_table(void *arg)
+{
+    (void)arg;
+    return frame_get_zeroed();
 }
 
 void mm_frame_range(uint64_t *first, uint64_t *count)
@@ -54,28 +74,45 @@ void mm_frame_range(uint64_t *first, uint64_t *count)
 
 void frame_put(uint64_t phys)
 {
-    if (!frame_free(&frames, phys, 1))
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    bool ok = frame_free(&frames, phys, 1);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    if (!ok)
         panic("frame_put: 0x%lx was not an allocated frame", (unsigned long)phys);
 }
 
 bool mm_reserve(struct frame_reservation *r, uint64_t pages)
 {
-    return frame_reservation_make(&frames, r, pages);
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    bool ok = frame_reservation_make(&frames, r, pages);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    return ok;
 }
 
 uint64_t mm_reservation_end(struct frame_reservation *r)
 {
-    return frame_reservation_end(&frames, r);
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    uint64_t still = frame_reservation_end(&frames, r);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    return still;
 }
 
 uint64_t frame_get_charged(struct frame_reservation *r)
 {
-    return frame_alloc_charged(&frames, r, true);
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    uint64_t phys = frame_alloc_charged(&frames, r, false);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    if (phys)
+        zero_frame(phys);
+    return phys;
 }
 
 void frame_put_charged(struct frame_reservation *r, uint64_t phys)
 {
-    if (!frame_free_charged(&frames, r, phys))
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    bool ok = frame_free_charged(&frames, r, phys);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    if (!ok)
         panic("frame_put_charged: 0x%lx was not a charged frame", (unsigned long)phys);
 }
 
@@ -85,7 +122,9 @@ void *kalloc_zeroed(uint64_t bytes)
     /* One page from the next-fit search: hypercalls reach here (a guest's
      * first console line, event table, kmalloc class page), and the
      * first-fit search for a run scans from the bottom of memory. */
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
     uint64_t phys = pages == 1 ? frame_alloc_page(&frames) : frame_alloc_contig(&frames, pages, 1);
+    spin_unlock_irqrestore(&frames_lock, flags);
     if (!phys)
         return NULL;
     void *p = phys_to_virt(phys);
@@ -102,20 +141,30 @@ static void *heap_get_pages(void *arg, size_t pages)
 static void heap_put_pages(void *arg, void *p, size_t pages)
 {
     (void)arg;
-    if (!frame_free(&frames, virt_to_phys(p), pages))
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    bool ok = frame_free(&frames, virt_to_phys(p), pages);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    if (!ok)
         panic("kfree: pages at %p were not allocated", p);
 }
 
 static struct kmalloc_heap heap = {.get_pages = heap_get_pages, .put_pages = heap_put_pages};
 
+/* heap_lock is held while a class page is carved (its frame comes under
+ * frames_lock, nested) and while an object of up to 2 KiB is zeroed. */
 void *kmalloc(size_t size)
 {
-    return kmalloc_from(&heap, size);
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    void *p = kmalloc_from(&heap, size);
+    spin_unlock_irqrestore(&heap_lock, flags);
+    return p;
 }
 
 void kfree(void *p, size_t size)
 {
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
     kfree_to(&heap, p, size);
+    spin_unlock_irqrestore(&heap_lock, flags);
 }
 
 uint64_t kmalloc_bytes_in_use(void)
@@ -128,10 +177,25 @@ static struct {
     uint64_t free_pages, kmalloc_bytes, class_pages, large_pages;
 } before_guests;
 
+/* A snapshot under both locks, so the figures agree with each other. */
+static uint64_t figures_lock(void)
+{
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    spin_lock(&frames_lock);
+    return flags;
+}
+
+static void figures_unlock(uint64_t flags)
+{
+    spin_unlock(&frames_lock);
+    spin_unlock_irqrestore(&heap_lock, flags);
+}
+
 bool mm_frame_figures(struct mm_frame_figures *out)
 {
     if (!before_guests.marked)
         return false;
+    uint64_t flags = figures_lock();
     *out = (struct mm_frame_figures){
         .free_at_mark = before_guests.free_pages,
         .free = frame_alloc_free_pages(&frames),
@@ -139,16 +203,19 @@ bool mm_frame_figures(struct mm_frame_figures *out)
         .kmalloc_large = heap.large_pages - before_guests.large_pages,
         .kmalloc_bytes = heap.bytes_in_use,
     };
+    figures_unlock(flags);
     return true;
 }
 
 void mm_balance_mark(void)
 {
+    uint64_t flags = figures_lock();
     before_guests.marked = true;
     before_guests.free_pages = frame_alloc_free_pages(&frames);
     before_guests.kmalloc_bytes = heap.bytes_in_use;
     before_guests.class_pages = heap.class_pages;
     before_guests.large_pages = heap.large_pages;
+    figures_unlock(flags);
 }
 
 bool mm_balance_check(void)
@@ -157,19 +224,22 @@ bool mm_balance_check(void)
         return true;
     /* Pages kmalloc carved into size classes since stay with it, free for
      * reuse: they count as free here. Reservations must all have ended. */
+    uint64_t flags = figures_lock();
     uint64_t free_now = frame_alloc_free_pages(&frames) + (heap.class_pages - before_guests.class_pages);
-    bool ok = free_now == before_guests.free_pages && heap.bytes_in_use == before_guests.kmalloc_bytes &&
-              frames.set_aside == 0;
+    uint64_t bytes_now = heap.bytes_in_use, set_aside = frames.set_aside;
+    figures_unlock(flags);
+    bool ok = free_now == before_guests.free_pages && bytes_now == before_guests.kmalloc_bytes &&
+              set_aside == 0;
     if (ok)
         log_info("memory balance: %lu free frames and %lu kmalloc bytes, as before the first "
                  "guest",
-                 (unsigned long)free_now, (unsigned long)heap.bytes_in_use);
+                 (unsigned long)free_now, (unsigned long)bytes_now);
     else
         log_error("memory balance: %lu free frames (%lu before the first guest), %lu kmalloc "
                   "bytes (%lu before), %lu frames still reserved",
                   (unsigned long)free_now, (unsigned long)before_guests.free_pages,
-                  (unsigned long)heap.bytes_in_use, (unsigned long)before_guests.kmalloc_bytes,
-                  (unsigned long)frames.set_aside);
+                  (unsigned long)bytes_now, (unsigned long)before_guests.kmalloc_bytes,
+                  (unsigned long)set_aside);
     return ok;
 }
 
@@ -185,12 +255,18 @@ uint64_t direct_map_limit(void)
 
 uint64_t mm_free_bytes(void)
 {
-    return frame_alloc_unreserved_pages(&frames) * PAGE;
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    uint64_t pages = frame_alloc_unreserved_pages(&frames);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    return pages * PAGE;
 }
 
 uint64_t mm_free_pages(void)
 {
-    return frame_alloc_free_pages(&frames);
+    uint64_t flags = spin_lock_irqsave(&frames_lock);
+    uint64_t pages = frame_alloc_free_pages(&frames);
+    spin_unlock_irqrestore(&frames_lock, flags);
+    return pages;
 }
 
 uint64_t mm_total_usable_bytes(void)
@@ -313,37 +389,49 @@ void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
     if (size > HV_MMIO_SIZE || offset + size < size)
         return NULL;
     uint64_t len = (offset + size + PAGE - 1) & ~(PAGE - 1);
-    if (len > HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next) {
+    uint64_t flags = PTE_W | global() | cpu_nx_mask() |
+                     (cache == MMIO_WRITE_COMBINING && cpu_has_pat() ? PTE_CACHE_WC : PTE_CACHE_UC);
+    uint64_t irq = spin_lock_irqsave(&kspace_lock);
+    uint64_t va = mmio_next;
+    bool room = len <= HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next;
+    bool mapped = room && pt_map(&kspace, va, base, len, flags, 0) == PT_OK;
+    if (mapped)
+        mmio_next += len + PAGE; /* an unmapped page between mappings */
+    spin_unlock_irqrestore(&kspace_lock, irq);
+    if (!room) {
         log_error("mm: device window full, cannot map 0x%lx", (unsigned long)phys);
         return NULL;
     }
-    uint64_t va = mmio_next;
-    uint64_t flags = PTE_W | global() | cpu_nx_mask() |
-                     (cache == MMIO_WRITE_COMBINING && cpu_has_pat() ? PTE_CACHE_WC : PTE_CACHE_UC);
-    if (pt_map(&kspace, va, base, len, flags, 0) != PT_OK) {
+    if (!mapped) {
         log_error("mm: cannot map device memory at 0x%lx", (unsigned long)phys);
         return NULL;
     }
-    mmio_next += len + PAGE; /* an unmapped page between mappings */
     return (void *)(va + offset);
 }
 
 void *mm_stack_alloc(uint64_t bytes, void (*each_page)(uint64_t va, uint64_t phys))
 {
     uint64_t len = (bytes + PAGE - 1) & ~(PAGE - 1);
-    if (len == 0 || len > HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next - PAGE)
+    uint64_t irq = spin_lock_irqsave(&kspace_lock);
+    if (len == 0 || len > HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next - PAGE) {
+        spin_unlock_irqrestore(&kspace_lock, irq);
         return NULL;
+    }
     uint64_t va = mmio_next;
     /* The window's addresses are taken whatever happens: a page mapped
      * before memory ran out stays (boot only, a few pages). */
     mmio_next += len + PAGE; /* the unmapped page above; the one below came before */
+    spin_unlock_irqrestore(&kspace_lock, irq);
     /* Page by page: one page is a next-fit pick, a contiguous run a scan
      * of the bitmap from the bottom (~5,000 instructions a stack). */
     for (uint64_t off = 0; off < len; off += PAGE) {
         uint64_t phys = frame_get_zeroed();
         if (!phys)
             return NULL;
-        if (pt_map(&kspace, va + off, phys, PAGE, PTE_W | global() | cpu_nx_mask(), 0) != PT_OK) {
+        irq = spin_lock_irqsave(&kspace_lock);
+        int rc = pt_map(&kspace, va + off, phys, PAGE, PTE_W | global() | cpu_nx_mask(), 0);
+        spin_unlock_irqrestore(&kspace_lock, irq);
+        if (rc != PT_OK) {
             frame_put(phys);
             return NULL;
         }

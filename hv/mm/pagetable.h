@@ -34,6 +34,8 @@
 #define PT_EEXIST (-3) /* part of the range is mapped already */
 #define PT_ENOENT (-4) /* part of the range is not mapped */
 
+struct spinlock;
+
 struct pt_space {
     uint64_t root_phys;
     /* 0, or a second root whose lower half every operation here keeps
@@ -44,6 +46,12 @@ struct pt_space {
     /* A zeroed 4 KiB physical page, or 0 when none is left. */
     uint64_t (*alloc_table)(void *arg);
     void *alloc_arg;
+    /* SMP (not used by this module): the lock its owner changes it under
+     * (a guest's mm_lock; NULL for hv's own tables), and the CPUs that
+     * have loaded it since their last flush of it (bit = CPU index; set
+     * and cleared by space_load, read by the TLB shootdown, hv/mm/xpti.h). */
+    struct spinlock *lock;
+    uint64_t cpus_loaded;
 };
 
 /* Allocates the root table. PT_EINVAL without alloc_table. */

@@ -1,5 +1,7 @@
 #include "hv/mm/xpti.h"
 
+#include "hv/cpu/tlb_shootdown.h"
+
 #include "hv/console/log.h"
 #include "hv/cpu/entry_flags.h"
 #include "hv/cpu/entry_patch.h"
@@ -165,13 +167,33 @@ uint64_t xpti_cr3_writes_shown(void)
     return cr3_writes_shown ? this_cpu()->cr3_writes : 0;
 }
 
+/* The space each CPU last loaded through space_load (by CPU index), so
+ * that the CPU leaves its cpus_loaded once another root is in CR3 (the
+ * TLB shootdown's mask, hv/cpu/tlb_shootdown.h). A space is freed only
+ * once its mask is empty, so no pointer here outlives its space. */
+static struct pt_space *loaded_on[CPU_MASK_MAX];
+
+/* The one CR3 write of a switch between spaces, in the order the
+ * shootdown needs: in the new space's mask before its root is loaded,
+ * out of the old one's only after. */
+static void switch_root(const struct pt_space *s, uint64_t cr3, struct percpu *cpu)
+{
+    struct pt_space *next = (struct pt_space *)s, *prev = loaded_on[cpu->index];
+    if (prev != next)
+        tlb_cpu_entering(next);
+    write_cr3(cr3);
+    cpu->cr3_writes++;
+    if (prev != next) {
+        tlb_cpu_left(prev);
+        loaded_on[cpu->index] = next;
+    }
+}
+
 void space_load(const struct pt_space *s)
 {
     if (!enabled) {
-        if (read_cr3() != s->root_phys) {
-            write_cr3(s->root_phys);
-            this_cpu()->cr3_writes++;
-        }
+        if (read_cr3() != s->root_phys)
+            switch_root(s, s->root_phys, this_cpu());
         return;
     }
     bool guest = s->isolated_root_phys != 0;
@@ -183,8 +205,7 @@ void space_load(const struct pt_space *s)
      * CPU for an exit's window on the old guest tables. */
     cpu->user_cr3 = 0;
     /* Without the no-flush bit: what the tag held was another space's. */
-    write_cr3(hv_view);
-    cpu->cr3_writes++;
+    switch_root(s, hv_view, cpu);
     cpu->kernel_cr3 = hv_view | (guest ? cpu->cr3_noflush : 0);
     if (guest) {
         cpu->user_cr3 = s->isolated_root_phys | (use_pcid ? PCID_GUEST_VIEW : 0);

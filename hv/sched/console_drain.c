@@ -9,13 +9,12 @@
 #include "hv/sched/sched_internal.h"
 #include "vcpu/vcpu.h"
 
-/* A vCPU woke since the scheduler last decided: the console drain at the
- * start of a decision gives way to it (sched_drain_console). */
-volatile bool woken_since_decision;
-
+/* A vCPU woke since the scheduler last decided (struct sched_cpu): the
+ * console drain at the start of a decision gives way to it
+ * (sched_drain_console). */
 static bool woken(void)
 {
-    return woken_since_decision;
+    return sched_this()->woken_since_decision;
 }
 
 /* The console keeps moving when the CPU is never idle: a piece of it at

@@ -14,6 +14,7 @@
 #include "hv/mm/xpti.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
+#include "hv/sched/placement.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
@@ -24,55 +25,42 @@
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 
-struct fair_queue fair_queue; /* guests with a vCPU that wants the CPU */
-uint64_t time_limit;
+uint64_t time_limit; /* hv-wide: hv.cfg's time limit */
 static void (*all_ended)(void);
-uint64_t slice_end;      /* 0: no vCPU holds a slice */
-static bool yield_pending;      /* the current vCPU called HV_CALL_YIELD */
-bool sched_slice_cut;            /* a wake-up moved slice_end earlier: re-arm the timer */
-/* The timer was last armed to come by slice_end (vtimer.c, next_decision):
- * false while the running vCPU is alone, whose run nothing needs to end. */
-bool slice_armed;
-static uint64_t picked_run_ns;  /* how long the guest fair_pick chose may run */
-/* A guest woken with the right to take the CPU at once (preempt_for): the
- * next decision runs it, although it may be a little ahead in virtual time. */
-static struct guest *woken_first;
-uint64_t window_boundary; /* next window change; 0 without a plan */
-unsigned vtimers_armed;  /* timer and poll deadlines armed, all vCPUs */
-/* Whose code the CPU ran last (per CPU, like the rest of this scheduler's
- * state, which is one CPU's today). */
-static struct guest_switch last_ran;
+/* Everything else the scheduler keeps is per CPU: struct sched_cpu
+ * (hv/sched/sched_cpu.h), in the CPU's per-CPU area (sched_this()). */
 
-static struct guest *guest_of(struct fair_entity *e)
+static struct sched_entity *entity_of(struct fair_entity *e)
 {
-    return (struct guest *)((char *)e - __builtin_offsetof(struct guest, fair));
+    return (struct sched_entity *)((char *)e - __builtin_offsetof(struct sched_entity, fair));
 }
 
-/* v (running before, or new) wants the CPU; its guest joins the fair
- * queue with its first such vCPU. */
-static void wants_cpu(struct vcpu *v)
+/* v (running before, or new) wants the CPU; its guest's entity on v's CPU
+ * joins the fair queue with its first such vCPU. */
+static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
-    if (v->guest->vcpus_wanting++ == 0)
-        fair_enqueue(&fair_queue, &v->guest->fair);
+    if (v->ent->vcpus_wanting++ == 0)
+        fair_enqueue(&sc->fair_queue, &v->ent->fair);
 }
 
-/* v blocked or stopped; its guest leaves the fair queue with its last. */
-static void stops_wanting_cpu(struct vcpu *v)
+/* v blocked or stopped; the entity leaves the fair queue with its last. */
+static void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
-    if (v->guest->vcpus_wanting && --v->guest->vcpus_wanting == 0)
-        fair_dequeue(&fair_queue, &v->guest->fair);
+    struct sched_entity *e = v->ent;
+    if (e->vcpus_wanting && --e->vcpus_wanting == 0)
+        fair_dequeue(&sc->fair_queue, &e->fair);
 }
 
-/* Into its guest's round robin, at the back. */
+/* Into its entity's round robin, at the back. */
 static void enqueue(struct vcpu *v)
 {
-    struct guest *g = v->guest;
+    struct sched_entity *e = v->ent;
     v->run_next = NULL;
-    if (g->run_tail)
-        g->run_tail->run_next = v;
+    if (e->run_tail)
+        e->run_tail->run_next = v;
     else
-        g->run_head = v;
-    g->run_tail = v;
+        e->run_head = v;
+    e->run_tail = v;
 }
 
 /* A vCPU that was woken goes first among its guest's: it waited, and
@@ -80,21 +68,21 @@ static void enqueue(struct vcpu *v)
  * the fair queue's decision, not the wake-up's. */
 static void enqueue_front(struct vcpu *v)
 {
-    struct guest *g = v->guest;
-    v->run_next = g->run_head;
-    g->run_head = v;
-    if (!g->run_tail)
-        g->run_tail = v;
+    struct sched_entity *e = v->ent;
+    v->run_next = e->run_head;
+    e->run_head = v;
+    if (!e->run_tail)
+        e->run_tail = v;
 }
 
-/* The next runnable vCPU of g, taken out of its round robin. */
-static struct vcpu *dequeue_of(struct guest *g)
+/* The next runnable vCPU of e, taken out of its round robin. */
+static struct vcpu *dequeue_of(struct sched_entity *e)
 {
-    while (g->run_head) {
-        struct vcpu *v = g->run_head;
-        g->run_head = v->run_next;
-        if (!g->run_head)
-            g->run_tail = NULL;
+    while (e->run_head) {
+        struct vcpu *v = e->run_head;
+        e->run_head = v->run_next;
+        if (!e->run_head)
+            e->run_tail = NULL;
         if (v->state == VCPU_RUNNABLE)
             return v;
         /* Dead (it stopped while it waited): drop it. */
@@ -104,90 +92,99 @@ static struct vcpu *dequeue_of(struct guest *g)
 
 /* The guest furthest behind its share runs (another one than `yielder`'s,
  * if it yields and another can run), its next vCPU in round robin. */
-static struct vcpu *dequeue(struct guest *yielder)
+static struct vcpu *dequeue(struct sched_cpu *sc, struct sched_entity *yielder)
 {
-    struct guest *woken = woken_first;
-    woken_first = NULL;
+    struct sched_entity *woken = sc->woken_first;
+    sc->woken_first = NULL;
     if (woken && !yielder && woken->vcpus_wanting) {
         struct vcpu *v = dequeue_of(woken);
         if (v) {
-            picked_run_ns = fair_run_ns(&fair_queue, &woken->fair, 0);
+            sc->picked_run_ns = fair_run_ns(&sc->fair_queue, &woken->fair, 0);
             return v;
         }
     }
     /* Each turn leaves the queue or returns: at most one turn per guest. */
     for (;;) {
-        struct fair_entity *e =
-            fair_pick(&fair_queue, yielder ? &yielder->fair : NULL, &picked_run_ns);
-        if (!e)
+        struct fair_entity *f =
+            fair_pick(&sc->fair_queue, yielder ? &yielder->fair : NULL, &sc->picked_run_ns);
+        if (!f)
             return NULL;
-        struct guest *g = guest_of(e);
-        struct vcpu *v = dequeue_of(g);
+        struct sched_entity *e = entity_of(f);
+        struct vcpu *v = dequeue_of(e);
         if (v) {
-            if (yielder && g != yielder)
-                fair_yielded(&yielder->fair, e);
+            if (yielder && e != yielder)
+                fair_yielded(&yielder->fair, f);
             return v;
         }
         /* Cannot happen while vcpus_wanting is kept right; never loop on it. */
-        g->vcpus_wanting = 0;
-        fair_dequeue(&fair_queue, e);
+        e->vcpus_wanting = 0;
+        fair_dequeue(&sc->fair_queue, f);
     }
 }
 
-/* Set by anything an interrupt does that could give the idle loop work:
- * a wake-up, a timer (a window boundary, a slice). */
-volatile bool idle_kick;
+/* g's entity on this CPU (NULL: none of its vCPUs is placed here): the
+ * partition window's owner. At most GUEST_MAX_VCPUS looked at. */
+static struct sched_entity *entity_here(struct guest *g)
+{
+    uint32_t cpu = this_cpu()->index;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i] && g->vcpus[i]->cpu == cpu)
+            return g->vcpus[i]->ent;
+    return NULL;
+}
 
 static bool something_runnable(void)
 {
-    return idle_kick;
+    return sched_this()->idle_kick;
 }
 
 /* v was woken while another vCPU may hold the CPU: it takes the CPU at
  * once only if its guest is behind the running one (or is the running one:
  * the guest's own business); otherwise the running vCPU's run is cut so it
  * ends where v's guest's turn begins. */
-static void preempt_for(struct vcpu *v, uint64_t now)
+static void preempt_for(struct percpu *cpu, struct vcpu *v, uint64_t now)
 {
-    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     struct vcpu *cur = cpu->current;
-    if (!cur || cur->state != VCPU_RUNNING || sched_partitioned || cur->guest == v->guest) {
+    if (!cur || cur->state != VCPU_RUNNING || sched_partitioned || cur->ent == v->ent) {
         cpu->need_resched = true;
         return;
     }
     /* cur ran alone, with no interrupt armed for its slice's end: it has
      * one now (the return re-arms), whether or not the end moves. */
-    if (!slice_armed)
-        sched_slice_cut = true;
-    if (fair_should_preempt(&v->guest->fair, &cur->guest->fair, now - cur->running_since)) {
-        woken_first = v->guest;
+    if (!sc->slice_armed)
+        cpu->slice_cut = true;
+    if (fair_should_preempt(&v->ent->fair, &cur->ent->fair, now - cur->running_since)) {
+        sc->woken_first = v->ent;
         cpu->need_resched = true;
         return;
     }
     uint64_t ran = now - cur->running_since;
-    uint64_t end = now + fair_run_ns(&fair_queue, &cur->guest->fair, ran);
-    if (slice_end && end < slice_end) {
-        slice_end = end;
-        sched_slice_cut = true;
+    uint64_t end = now + fair_run_ns(&sc->fair_queue, &cur->ent->fair, ran);
+    if (sc->slice_end && end < sc->slice_end) {
+        sc->slice_end = end;
+        cpu->slice_cut = true;
     }
 }
 
 void wake(struct vcpu *v, uint64_t now)
 {
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     if (v->state != VCPU_BLOCKED)
         return;
     if (v->ev.polling) {
         v->ev.polling = false;
         if (v->ev.poll_deadline)
-            vtimers_armed--;
+            sc->vtimers_armed--;
     }
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
-    wants_cpu(v);
+    wants_cpu(sc, v);
     enqueue_front(v);
-    idle_kick = true;
-    woken_since_decision = true;
-    preempt_for(v, now);
+    sc->idle_kick = true;
+    sc->woken_since_decision = true;
+    preempt_for(cpu, v, now);
 }
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
@@ -205,36 +202,46 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     wake(v, time_now_ns());
 }
 
+/* v's timer and poll deadlines armed: 0, 1 or 2 (a vCPU blocked in a poll
+ * with a deadline may hold a timer deadline too). */
+static unsigned deadlines_armed(const struct vcpu *v)
+{
+    return (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+}
+
 /* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
-static inline __attribute__((always_inline)) struct vcpu *pick_next(uint64_t now, struct guest *yielder)
+static inline __attribute__((always_inline)) struct vcpu *
+pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
 {
     if (!sched_partitioned) /* tested here: no call on every switch without a plan */
-        return dequeue(yielder);
+        return dequeue(sc, yielder);
     struct guest *owner = sched_window_owner(now);
-    return owner ? dequeue_of(owner) : NULL;
+    struct sched_entity *e = owner ? entity_here(owner) : NULL;
+    return e ? dequeue_of(e) : NULL;
 }
 
 void sched_init(uint64_t time_limit_ns)
 {
     time_limit = time_limit_ns;
-    fair_queue_init(&fair_queue);
+    fair_queue_init(&sched_this()->fair_queue);
     timer_set_handler(timer_fired);
 }
 
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
 {
+    struct percpu *cpu = this_cpu();
     uint64_t now = time_now_ns();
     v->cpu_time_ns += now - v->running_since;
     v->state = VCPU_BLOCKED;
-    stops_wanting_cpu(v);
+    stops_wanting_cpu(&cpu->sched, v);
     runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
     if (poll && poll_deadline) {
-        vtimers_armed++;
+        cpu->sched.vtimers_armed++;
         vtimer_armed_at(poll_deadline);
     }
-    this_cpu()->need_resched = true;
+    cpu->need_resched = true;
     if (poll && poll_deadline)
         rearm(now);
 }
@@ -249,24 +256,18 @@ static void enforce_time_limit(uint64_t now)
         guest_stop(g, "stopped: hv.cfg time_limit_ms reached"); /* never restarted */
 }
 
-void sched_guest_init(struct guest *g, uint32_t weight)
-{
-    g->slice_ns = sched_slice_for_weight(weight);
-    fair_entity_init(&g->fair, weight);
-    g->run_head = g->run_tail = NULL;
-    g->vcpus_wanting = 0;
-}
-
 void sched_add(struct vcpu *v)
 {
+    struct percpu *cpu = this_cpu();
+    sched_bind_entity(v);
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
-    wants_cpu(v);
+    wants_cpu(&cpu->sched, v);
     enqueue(v);
     /* A restart adds vCPUs while another may run alone, with no interrupt
      * for its slice's end: the return re-arms for it. */
-    if (!slice_armed)
-        sched_slice_cut = true;
+    if (!cpu->sched.slice_armed)
+        cpu->slice_cut = true;
 }
 
 uint64_t sched_vcpu_time(const struct vcpu *v)
@@ -278,22 +279,24 @@ uint64_t sched_vcpu_time(const struct vcpu *v)
 
 void sched_yield(void)
 {
-    yield_pending = true;
-    this_cpu()->need_resched = true;
+    struct percpu *cpu = this_cpu();
+    cpu->sched.yield_pending = true;
+    cpu->need_resched = true;
 }
 
 void sched_vcpu_stop(struct vcpu *v)
 {
+    struct percpu *cpu = this_cpu();
     v->cpu_time_ns = sched_vcpu_time(v);
-    vtimers_armed -= (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+    cpu->sched.vtimers_armed -= deadlines_armed(v);
     v->ev.timer_deadline = 0;
     v->ev.poll_deadline = 0;
     v->ev.polling = false;
     if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
-        stops_wanting_cpu(v);
+        stops_wanting_cpu(&cpu->sched, v);
     v->state = VCPU_DEAD;
     runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
-    this_cpu()->need_resched = true;
+    cpu->need_resched = true;
     guest_vcpu_stopped(v->guest);
 }
 
@@ -303,15 +306,24 @@ void sched_guest_ended(struct guest *g)
      * with a deadline may hold a timer deadline too. */
     for (uint32_t i = 0; i < g->vcpu_count; i++) {
         struct vcpu *v = g->vcpus[i];
-        vtimers_armed -= (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+        sched_this()->vtimers_armed -= deadlines_armed(v);
         v->ev.timer_deadline = 0;
         v->ev.poll_deadline = 0;
     }
-    fair_dequeue(&fair_queue, &g->fair);
-    g->vcpus_wanting = 0;
-    if (woken_first == g)
-        woken_first = NULL;
-    g->run_head = g->run_tail = NULL;
+    /* Its entities leave their CPUs' queues (each the queue of the CPU
+     * that runs this: the APs run no guests yet). */
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        struct vcpu *v = g->vcpus[i];
+        struct sched_entity *e = &v->own_ent;
+        if (v->ent != e)
+            continue;
+        struct sched_cpu *sc = &percpu_by_index[v->cpu]->sched;
+        fair_dequeue(&sc->fair_queue, &e->fair);
+        e->vcpus_wanting = 0;
+        if (sc->woken_first == e)
+            sc->woken_first = NULL;
+        e->run_head = e->run_tail = NULL;
+    }
     evtchn_guest_ended(g);
 }
 
@@ -343,7 +355,7 @@ static void __attribute__((noreturn)) finish(void)
         irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
         reap_guests();
     }
-    slice_end = 0;
+    sched_this()->slice_end = 0;
     timer_arm(0);
     all_ended();
     halt_forever(); /* all_ended must not return; stop here if it does */
@@ -351,22 +363,23 @@ static void __attribute__((noreturn)) finish(void)
 
 /* Its guest's fair run (fair_pick's answer); in a partition window, the
  * guest's slice cut at the window's end. */
-static uint64_t slice_until(const struct vcpu *v, uint64_t now)
+static uint64_t slice_until(const struct sched_cpu *sc, const struct vcpu *v, uint64_t now)
 {
     if (!sched_partitioned)
-        return now + picked_run_ns; /* from the pick that chose v */
+        return now + sc->picked_run_ns; /* from the pick that chose v */
     uint64_t end = now + v->guest->slice_ns;
-    return window_boundary && window_boundary < end ? window_boundary : end;
+    return sc->window_boundary && sc->window_boundary < end ? sc->window_boundary : end;
 }
 
 static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
     space_load(vcpu_space(next));
     /* Another guest's code ran last: its branch predictions go (IBPB, the
      * RSB fill), before next runs. Off, this costs one flag test. */
-    if (mitigation_guest_switch_work && guest_switch_crosses(&last_ran, next->guest->id))
+    if (mitigation_guest_switch_work && guest_switch_crosses(&sc->last_ran, next->guest->id))
         mitigations_guest_switch();
     vcpu_load(next, f);
     next->state = VCPU_RUNNING;
@@ -374,7 +387,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
-    slice_end = slice_until(next, now);
+    sc->slice_end = slice_until(sc, next, now);
     rearm(now);
 }
 
@@ -382,36 +395,37 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
 static void reschedule(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     uint64_t now = time_now_ns();
     /* When the drain did work, read the clock again: that time is cur's to
      * be charged. */
     if (sched_drain_console(now))
         now = time_now_ns();
-    woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
+    sc->woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
-    bool yielding = yield_pending;
-    yield_pending = false;
-    sched_slice_cut = false;
+    bool yielding = sc->yield_pending;
+    sc->yield_pending = false;
+    cpu->slice_cut = false;
     enforce_time_limit(now);
     /* What it used, hv's time on its behalf included: from its switch-in
      * to now, whether it runs on, blocked or stopped; at most a slice and
      * a quantum (fair.h: a longer stretch was not the guest's). */
     if (cur)
-        fair_charge_run(&cur->guest->fair, now - cur->running_since);
+        fair_charge_run(&cur->ent->fair, now - cur->running_since);
     if (cur && cur->state == VCPU_RUNNING) {
         cur->cpu_time_ns += now - cur->running_since;
         cur->state = VCPU_RUNNABLE;
         runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
         enqueue(cur);
     }
-    struct vcpu *next = pick_next(now, yielding && cur ? cur->guest : NULL);
+    struct vcpu *next = pick_next(sc, now, yielding && cur ? cur->ent : NULL);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
         cur->state = VCPU_RUNNING;
         cur->running_since = now;
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
-        slice_end = slice_until(cur, now);
+        sc->slice_end = slice_until(sc, cur, now);
         rearm(now);
         return;
     }
@@ -419,17 +433,17 @@ static void reschedule(struct trap_frame *f)
     if (cur && cur->state != VCPU_DEAD)
         vcpu_save(cur, f);
     cpu->current = NULL;
-    slice_end = 0;
+    sc->slice_end = 0;
     while (!next) {
         leave_guest_tables();
         reap_guests();
         if (guests_alive() == 0)
             finish();
-        if (window_boundary && now >= window_boundary)
-            next = pick_next(now, NULL); /* the window changed while idle */
+        if (sc->window_boundary && now >= sc->window_boundary)
+            next = pick_next(sc, now, NULL); /* the window changed while idle */
         if (next)
             break;
-        idle_kick = false;
+        sc->idle_kick = false;
         rearm(now);
         /* Nothing can run (nothing runnable, or not in its partition's
          * window): the screen catches up, with interrupts on so a timer cuts
@@ -440,12 +454,16 @@ static void reschedule(struct trap_frame *f)
         uint64_t screen_due = fbcon_idle(); /* the status line, live */
         irq_disable();
         timer_arm_no_later(screen_due);
-        if (!idle_kick && !guests_to_reap()) /* reaping goes on in idle time */
+        /* Its sleep counts as idle time: the start taken off now, the end
+         * added after (one add on the way out, a timer's path). */
+        sc->idle_ns -= time_now_ns();
+        if (!sc->idle_kick && !guests_to_reap()) /* reaping goes on in idle time */
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         irqoff_idle_entered();
         now = time_now_ns();
+        sc->idle_ns += now;
         enforce_time_limit(now);
-        next = pick_next(now, NULL);
+        next = pick_next(sc, now, NULL);
     }
     switch_to(next, f, now);
 }
@@ -460,8 +478,8 @@ void sched_return_with_work(struct trap_frame *f)
         struct vcpu *cur = cpu->current;
         if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
             reschedule(f);
-        } else if (sched_slice_cut) { /* a wake-up shortened the run */
-            sched_slice_cut = false;
+        } else if (cpu->slice_cut) { /* a wake-up shortened the run */
+            cpu->slice_cut = false;
             rearm(time_now_ns());
         }
         cur = cpu->current;
@@ -486,9 +504,12 @@ void sched_start(void (*ended)(void))
 {
     all_ended = ended;
     struct percpu *cpu = this_cpu();
+    cpu->sched.runs_guests = true;
+    cpu->sched.started_ns = time_now_ns();
     struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
     cpu->current = NULL;
     cpu->need_resched = true;
     sched_return_to_guest(f);
     enter_guest_frame(f);
 }
+

@@ -21,13 +21,25 @@ struct vcpu;
  * (256 = SCHED_SLICE_NS), kept between 1 ms and 100 ms. */
 uint64_t sched_slice_for_weight(uint32_t weight);
 struct guest;
-/* A new guest's scheduling state, from its hv.cfg weight (1..65535), before
- * its vCPUs are added. */
-void sched_guest_init(struct guest *g, uint32_t weight);
+/* The CPUs whose schedulers run guests, by bit (index 0: the boot CPU):
+ * what an affinity may name (hv.cfg `[guest X] cpus`). */
+uint64_t sched_guest_cpus(void);
+/* A new guest's scheduling state, from its hv.cfg weight (1..65535) and
+ * affinity (CPUs by bit, 0: every CPU of sched_guest_cpus), once its vCPUs
+ * exist and before they are added: each is placed on a CPU (kept across
+ * restarts). */
+void sched_guest_init(struct guest *g, uint32_t weight, uint64_t cpus);
+/* The guest is gone for good (its memory freed, no restart): its vCPUs no
+ * longer count where they were placed. */
+void sched_guest_unplace(struct guest *g);
+/* Whether any of its vCPUs is running or runnable (the status line). */
+bool sched_guest_wants_cpu(const struct guest *g);
 
 /* time_limit_ns: 0, or when (on the monotonic clock) to stop every guest
  * still running: a safety net for unattended runs and tests. */
 void sched_init(uint64_t time_limit_ns);
+/* v becomes runnable on the CPU it was placed on; a guest's vCPUs are
+ * added in id order. */
 void sched_add(struct vcpu *v);
 /* Enters the first vCPU. When no guest is left (at once, if none started),
  * `all_ended` runs on hv's own page tables with every guest's memory freed;
@@ -56,3 +68,7 @@ struct guest;
 void sched_guest_ended(struct guest *g);
 void sched_vcpu_stop(struct vcpu *v);
 uint64_t sched_vcpu_time(const struct vcpu *v);
+/* The summary's lines: how many CPUs ran guests, and per CPU its busy time
+ * (all but its idle loop's sleep since its scheduler started) and the
+ * vCPUs placed on it. */
+void sched_report(void);

@@ -14,16 +14,23 @@
 #include "vcpu/vcpu.h"
 
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
-extern uint64_t slice_end;         /* 0: no vCPU holds a slice */
-extern uint64_t window_boundary;   /* next window change; 0 without a plan */
-extern unsigned vtimers_armed;     /* timer and poll deadlines armed, all vCPUs */
-extern volatile bool idle_kick;    /* an interrupt may have given the idle loop work */
-extern bool slice_armed;           /* the timer comes by slice_end (vtimer.c) */
-extern uint64_t vtimer_next;       /* no vCPU deadline is due before it; 0: none */
+/* This CPU's scheduler state (hv/sched/sched_cpu.h). Inline and one load:
+ * every decision, switch and wake-up reaches it. */
+static inline struct sched_cpu *sched_this(void)
+{
+    return &this_cpu()->sched;
+}
+
+/* Timer and poll deadlines armed on every CPU (the leak check's count). */
+static inline unsigned sched_vtimers_armed(void)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < percpu_count; i++)
+        n += __atomic_load_n(&percpu_by_index[i]->sched.vtimers_armed, __ATOMIC_RELAXED);
+    return n;
+}
 /* A vCPU deadline was armed (vtimer.c): vtimer_next comes no later. */
 void vtimer_armed_at(uint64_t deadline);
-/* Guests with a vCPU that wants the CPU (sched.c). */
-extern struct fair_queue fair_queue;
 /* A partition schedule is in force (windows.c). */
 extern bool sched_partitioned;
 /* Another vCPU than the running one wants the CPU (or none runs, or a
@@ -31,8 +38,9 @@ extern bool sched_partitioned;
  * switch asks. */
 static inline bool sched_contended(void)
 {
-    struct vcpu *cur = this_cpu()->current;
-    return fair_queue.count > 1 || sched_partitioned || !cur || cur->guest->run_head;
+    struct percpu *cpu = this_cpu();
+    struct vcpu *cur = cpu->current;
+    return cpu->sched.fair_queue.count > 1 || sched_partitioned || !cur || cur->ent->run_head;
 }
 
 static inline bool vtimer_armed(const struct vcpu *v)
@@ -40,6 +48,9 @@ static inline bool vtimer_armed(const struct vcpu *v)
     return v->ev.timer_deadline || (v->ev.polling && v->ev.poll_deadline);
 }
 
+/* v on the CPU it was placed on, with its guest's entity there
+ * (sched_place.c; at sched_add). */
+void sched_bind_entity(struct vcpu *v);
 /* v's wait is over (an event, its poll deadline): it wants the CPU again. */
 void wake(struct vcpu *v, uint64_t now);
 /* Re-arms the one-shot timer for the next decision (vtimer.c). */
@@ -48,9 +59,6 @@ void rearm(uint64_t now);
 void timer_fired(uint64_t now);
 /* One bounded step of freeing an ended guest (sched.c). */
 void reap_guests(void);
-/* A vCPU woke since the scheduler last decided (set by wake, cleared at
- * each decision): the console drain gives way to it (console_drain.c). */
-extern volatile bool woken_since_decision;
 /* Moves a piece of queued console output at the start of a decision;
  * true if it moved anything (and so took time). The test stays inline: it
  * is on every switch, and nearly always says there is nothing to move. */
@@ -62,6 +70,6 @@ static inline bool sched_drain_console(uint64_t now)
 /* A partition schedule is in force (windows.c). */
 extern bool sched_partitioned;
 /* With a partition schedule: whose window it is now (NULL: a gap, or no
- * such guest), setting window_boundary (windows.c). */
+ * such guest), setting this CPU's window_boundary (windows.c). */
 struct guest;
 struct guest *sched_window_owner(uint64_t now);

@@ -12,9 +12,6 @@
 #include "hv/guest/guest.h"
 #include "vcpu/vcpu.h"
 
-/* A wake-up moved slice_end earlier: the timer must be re-armed (sched.c). */
-extern bool sched_slice_cut;
-
 /* The rest: a decision (and perhaps a switch or the idle loop), the timer,
  * an upcall (sched.c). */
 void sched_return_with_work(struct trap_frame *f);
@@ -32,7 +29,7 @@ static inline void sched_return_inline(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
     struct vcpu *cur = cpu->current;
-    if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING || sched_slice_cut ||
+    if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING || cpu->slice_cut ||
         sched_upcall_due(cur))
         sched_return_with_work(f);
     /* The one place every return to a guest passes, whoever wrote the

@@ -15,18 +15,19 @@
 #include "hv/time/time.h"
 #include "vcpu/vcpu.h"
 
-/* No vCPU timer or poll deadline is due before this (0: none armed): a
- * lower bound, lowered whenever one is armed and made exact by each walk,
- * so the walk over every guest's vCPUs runs only when one may be due. A
- * cancelled deadline leaves it low: the interrupt then comes early, walks,
- * and finds the next. */
-uint64_t vtimer_next;
+/* Each CPU's vtimer_next (struct sched_cpu): no vCPU timer or poll
+ * deadline is due before it (0: none armed): a lower bound, lowered
+ * whenever one is armed and made exact by each walk, so the walk over
+ * every guest's vCPUs runs only when one may be due. A cancelled deadline
+ * leaves it low: the interrupt then comes early, walks, and finds the
+ * next. */
 
 /* Expired vCPU timers and poll deadlines; returns the earliest one left.
  * Only called once vtimer_next has passed: kept out of line so that rearm,
  * on every switch, saves no registers for the walk it rarely makes. */
 static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
 {
+    struct sched_cpu *sc = sched_this();
     uint64_t next = 0;
     for (struct guest *g = guest_list(); g; g = g->next) {
         if (g->end != GUEST_ALIVE)
@@ -36,7 +37,7 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
             if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
                 stats_timer_late(now - v->ev.timer_deadline);
                 v->ev.timer_deadline = 0;
-                vtimers_armed--;
+                sc->vtimers_armed--;
                 evtchn_raise_virq(v, HV_VIRQ_TIMER);
             }
             if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
@@ -50,14 +51,15 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
                 next = v->ev.poll_deadline;
         }
     }
-    vtimer_next = next;
+    sc->vtimer_next = next;
     return next;
 }
 
 void vtimer_armed_at(uint64_t deadline)
 {
-    if (deadline && (!vtimer_next || deadline < vtimer_next))
-        vtimer_next = deadline;
+    struct sched_cpu *sc = sched_this();
+    if (deadline && (!sc->vtimer_next || deadline < sc->vtimer_next))
+        sc->vtimer_next = deadline;
 }
 
 /* One-shot to the next decision: the slice's end or a vCPU's timer,
@@ -102,14 +104,15 @@ static uint64_t reap_deadline(uint64_t now)
  * line: on a switch none of them is usually set. */
 static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t when)
 {
+    struct sched_cpu *sc = sched_this();
     uint64_t poll = console_listeners ? poll_console(now) : (next_console_poll = 0);
     if (poll && (!when || poll < when))
         when = poll;
     uint64_t reap = guests_to_reap() ? reap_deadline(now) : (next_reap = 0);
     if (reap && (!when || reap < when))
         when = reap;
-    if (window_boundary && (!when || window_boundary < when))
-        when = window_boundary;
+    if (sc->window_boundary && (!when || sc->window_boundary < when))
+        when = sc->window_boundary;
     /* hv.cfg's time limit also stops guests that only sleep (all vCPUs
      * blocked with nothing to wake them): otherwise nothing would wake hv.
      * Once passed it is the next decision's to enforce (timer_fired asks
@@ -133,12 +136,13 @@ static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t
  * alone re-arms (sched.c, wake). */
 static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now)
 {
-    uint64_t when = vtimer_next && now >= vtimer_next ? run_vtimers(now) : vtimer_next;
-    slice_armed = slice_end && sched_contended();
-    if (slice_armed && (!when || slice_end < when))
-        when = slice_end;
+    struct sched_cpu *sc = sched_this();
+    uint64_t when = sc->vtimer_next && now >= sc->vtimer_next ? run_vtimers(now) : sc->vtimer_next;
+    sc->slice_armed = sc->slice_end && sched_contended();
+    if (sc->slice_armed && (!when || sc->slice_end < when))
+        when = sc->slice_end;
     if (console_listeners || guests_to_reap() || next_reap || next_console_poll ||
-        window_boundary || time_limit)
+        sc->window_boundary || time_limit)
         when = other_deadlines(now, when);
     return when;
 }
@@ -152,25 +156,27 @@ void rearm(uint64_t now)
 
 void timer_fired(uint64_t now)
 {
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
     TRACE_HV(TR_TIMER, now);
-    idle_kick = true;
+    sc->idle_kick = true;
     /* A passed slice end or window boundary is consumed here: the
      * reschedule it asks for sets the next one. Left in place, it would
      * re-arm the timer in the past, and an interrupt taken in hv's idle
      * loop (interrupts on) would fire again at once, for ever. */
-    if (slice_end && now >= slice_end) {
-        slice_end = 0;
-        this_cpu()->need_resched = true;
+    if (sc->slice_end && now >= sc->slice_end) {
+        sc->slice_end = 0;
+        cpu->need_resched = true;
     }
-    if (window_boundary && now >= window_boundary) {
-        window_boundary = 0;
-        this_cpu()->need_resched = true;
+    if (sc->window_boundary && now >= sc->window_boundary) {
+        sc->window_boundary = 0;
+        cpu->need_resched = true;
     }
     if (time_limit && now >= time_limit)
-        this_cpu()->need_resched = true; /* reschedule enforces it */
+        cpu->need_resched = true; /* reschedule enforces it */
     /* Not while the CPU may still be on an ended guest's tables (the
      * console drain of a reschedule right after its end). */
-    struct vcpu *cur = this_cpu()->current;
+    struct vcpu *cur = cpu->current;
     if (next_reap && now >= next_reap && (!cur || cur->guest->end == GUEST_ALIVE)) {
         next_reap = 0;
         reap_guests();
@@ -184,8 +190,7 @@ void timer_fired(uint64_t now)
      * woke (the decision's console drain gives way to it). Programming the
      * timer here would be undone a few hundred instructions later: that is
      * ~50 instructions off every timer upcall. */
-    struct percpu *cpu = this_cpu();
-    if (cpu->need_resched && (!cur || woken_since_decision))
+    if (cpu->need_resched && (!cur || sc->woken_since_decision))
         return;
     timer_arm_irqs_off(when);
 }
@@ -194,7 +199,7 @@ void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
 {
     bool was = vtimer_armed(v);
     v->ev.timer_deadline = deadline;
-    vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
+    sched_this()->vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
     vtimer_armed_at(deadline);
     rearm(time_now_ns());
 }

@@ -21,7 +21,7 @@ struct guest *sched_window_owner(uint64_t now)
 {
     uint64_t until;
     const struct partition_window *w = partition_at(&plan, now - plan_start, &until);
-    window_boundary = now + until;
+    sched_this()->window_boundary = now + until;
     TRACE_WINDOW(w ? (long)(w - plan.w) : -1L, now);
     return w ? window_owner[w - plan.w] : NULL;
 }

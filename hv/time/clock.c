@@ -21,20 +21,20 @@ struct time_clock time_clock; /* time_now_ns's (time.h) */
 #define tsc_to_ns time_clock.tsc_to_ns
 #define tsc_at_boot time_clock.tsc_at_boot
 static bool use_tsc_deadline;
-static uint64_t deadline;
-/* When the hardware will interrupt (UINT64_MAX: not armed, or not before
- * `deadline` could matter). Re-arming for a later deadline leaves it as it
- * is: the interrupt then comes early, finds time_now_ns() < deadline and
- * programs the rest (timer_interrupt). The scheduler moves its deadline
- * later on nearly every switch, and the early interrupt comes at most once
- * per run, where an APIC write (or a TSC_DEADLINE wrmsr) and a conversion
- * on every switch cost more. Linux's clockevents reprogram the same way,
- * only for an earlier expiry. */
-static uint64_t hw_deadline = UINT64_MAX;
-/* The hardware has an interrupt programmed that has not come yet. A cancel
- * with nothing programmed has nothing to undo (every decision from idle
- * that finds no deadline cancels). */
-static bool hw_armed;
+/* Each CPU's one-shot timer (struct percpu: timer_deadline,
+ * timer_hw_deadline, timer_hw_armed), on its own local APIC:
+ *  - the deadline asked for (0: none);
+ *  - when the hardware will interrupt (UINT64_MAX: not armed, or not before
+ *    the deadline could matter). Re-arming for a later deadline leaves it
+ *    as it is: the interrupt then comes early, finds time_now_ns() <
+ *    deadline and programs the rest (timer_interrupt). The scheduler moves
+ *    its deadline later on nearly every switch, and the early interrupt
+ *    comes at most once per run, where an APIC write (or a TSC_DEADLINE
+ *    wrmsr) and a conversion on every switch cost more. Linux's
+ *    clockevents reprogram the same way, only for an earlier expiry;
+ *  - whether the hardware has an interrupt programmed that has not come
+ *    yet. A cancel with nothing programmed has nothing to undo (every
+ *    decision from idle that finds no deadline cancels). */
 static timer_fn handler;
 
 /* System time at a TSC reading. */
@@ -80,8 +80,9 @@ void timer_set_handler(timer_fn fn)
  * interrupt then comes early and timer_interrupt programs the rest. */
 static void program(void)
 {
-    hw_deadline = UINT64_MAX;
-    hw_armed = deadline != 0;
+    uint64_t deadline = this_cpu()->timer_deadline;
+    this_cpu()->timer_hw_deadline = UINT64_MAX;
+    this_cpu()->timer_hw_armed = deadline != 0;
     if (!deadline) {
         if (use_tsc_deadline)
             wrmsr(MSR_TSC_DEADLINE, 0);
@@ -96,14 +97,14 @@ static void program(void)
         uint64_t ticks = timescale_apply_ceil(&ns_to_tsc, delta);
         /* (A TSC deadline of 0 disarms: the present is never 0, the TSC runs.) */
         wrmsr(MSR_TSC_DEADLINE, ticks > UINT64_MAX - tsc ? UINT64_MAX : tsc + ticks);
-        hw_deadline = deadline;
+        this_cpu()->timer_hw_deadline = deadline;
         return;
     }
     uint64_t count = timescale_apply_ceil(&ns_to_lapic, delta);
     if (count > 0xffffffffULL)
         count = 0xffffffffULL; /* fires early, at an unknown time: never lazy then */
     else
-        hw_deadline = deadline;
+        this_cpu()->timer_hw_deadline = deadline;
     uint64_t passed = timescale_apply_short(&tsc_to_lapic, rdtsc() - tsc);
     count = count > passed ? count - passed : 1; /* 0 would stop the timer */
     lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
@@ -111,23 +112,23 @@ static void program(void)
 
 void timer_arm_irqs_off(uint64_t deadline_ns)
 {
-    deadline = deadline_ns;
+    this_cpu()->timer_deadline = deadline_ns;
     /* A later deadline than the hardware's: its interrupt re-arms. A cancel
      * leaves the hardware as it is: its interrupt, if it comes, finds no
      * deadline and does nothing, and meanwhile a deadline no earlier than
      * the programmed one needs no write (the scheduler cancels whenever a
      * vCPU runs alone and arms again when another wants the CPU). */
-    if (deadline_ns && deadline_ns < hw_deadline)
+    if (deadline_ns && deadline_ns < this_cpu()->timer_hw_deadline)
         program();
 }
 
 void timer_arm(uint64_t deadline_ns)
 {
     uint64_t flags = irq_save();
-    deadline = deadline_ns;
+    this_cpu()->timer_deadline = deadline_ns;
     /* A cancel here is never lazy (the end of the run wants no interrupt
      * left). */
-    if (deadline_ns ? deadline_ns < hw_deadline : hw_armed)
+    if (deadline_ns ? deadline_ns < this_cpu()->timer_hw_deadline : this_cpu()->timer_hw_armed)
         program();
     irq_restore(flags);
 }
@@ -135,6 +136,7 @@ void timer_arm(uint64_t deadline_ns)
 void timer_arm_no_later(uint64_t deadline_ns)
 {
     uint64_t flags = irq_save();
+    uint64_t deadline = this_cpu()->timer_deadline;
     if (deadline_ns && (!deadline || deadline_ns < deadline))
         timer_arm(deadline_ns);
     irq_restore(flags);
@@ -145,16 +147,17 @@ static void timer_interrupt(struct trap_frame *f)
     (void)f;
     this_cpu()->ticks++;
     lapic_eoi();
-    hw_deadline = UINT64_MAX; /* one-shot: it is spent */
-    hw_armed = false;
+    this_cpu()->timer_hw_deadline = UINT64_MAX; /* one-shot: it is spent */
+    this_cpu()->timer_hw_armed = false;
     uint64_t now = time_now_ns();
+    uint64_t deadline = this_cpu()->timer_deadline;
     if (!deadline)
         return;
     if (now < deadline) {
         program();
         return;
     }
-    deadline = 0;
+    this_cpu()->timer_deadline = 0;
     if (handler)
         handler(now);
 }
@@ -183,6 +186,21 @@ __attribute__((cold)) void time_calibration_begin(const struct acpi_info *acpi, 
     if (!lapic_init(acpi->have_madt ? acpi->lapic_phys : 0))
         panic("time: no usable local APIC");
     calibrate_begin(acpi, debug_gap);
+}
+
+/* This CPU's APIC timer in the mode the boot CPU chose, on VEC_TIMER,
+ * nothing armed. The calibration is shared: every CPU's APIC timer and
+ * TSC run from the same crystal. */
+__attribute__((cold)) void timer_init_this_cpu(void)
+{
+    if (use_tsc_deadline) {
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE | VEC_TIMER);
+        /* Intel SDM: order the LVT write before the first deadline write. */
+        __asm__ volatile("mfence" ::: "memory");
+    } else {
+        lapic_write(LAPIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_ONESHOT | VEC_TIMER);
+    }
 }
 
 __attribute__((cold)) void time_init(const struct acpi_info *acpi, const struct handoff *h)
@@ -214,14 +232,7 @@ __attribute__((cold)) void time_init(const struct acpi_info *acpi, const struct 
         log_info("time: the CPU does not promise a constant-rate TSC (expected under emulators)");
 
     irq_register(VEC_TIMER, timer_interrupt);
-    if (use_tsc_deadline) {
-        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE | VEC_TIMER);
-        /* Intel SDM: order the LVT write before the first deadline write. */
-        __asm__ volatile("mfence" ::: "memory");
-    } else {
-        lapic_write(LAPIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);
-        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_ONESHOT | VEC_TIMER);
-    }
+    timer_init_this_cpu();
     log_info("time: timer in %s mode", use_tsc_deadline ? "TSC-deadline" : "one-shot");
 }
 

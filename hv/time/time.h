@@ -50,6 +50,10 @@ uint64_t time_lapic_hz(void);
 typedef void (*timer_fn)(uint64_t now_ns);
 void timer_set_handler(timer_fn fn);
 void timer_arm(uint64_t deadline_ns);
+/* This CPU's APIC timer set up like the boot CPU's, nothing armed (time_init
+ * does the boot CPU's; an AP calls it at bring-up). Each CPU keeps its own
+ * deadline (struct percpu). */
+void timer_init_this_cpu(void);
 /* timer_arm for a caller that runs with interrupts off (the scheduler). */
 void timer_arm_irqs_off(uint64_t deadline_ns);
 /* Moves the deadline earlier to deadline_ns, never later (the idle loop's

@@ -49,9 +49,11 @@ import restart_cases  # noqa: E402,F401
 import fast_cases  # noqa: E402,F401
 import trace_cases  # noqa: E402,F401
 import smp_cases  # noqa: E402,F401
+import sched_smp_cases  # noqa: E402,F401
 import switch_cases  # noqa: E402,F401
 import soak_cases  # noqa: E402,F401
 import review_cases  # noqa: E402,F401
+import mm_smp_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 

@@ -2,6 +2,7 @@
  * before every increment so that none can wrap, and frames going back to
  * the reservation they came from. The allocator is stubbed: frames are page
  * numbers in a small window, and a panic ends the case with a longjmp. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 
@@ -173,6 +174,85 @@ static void test_freeing_with_mappings_counted_panics(void)
     CHECK_EQ_U64(panics, 1);
 }
 
+/* SMP: a [shm] frame's counters are changed by several guests' vCPUs on
+ * several CPUs at once, under no common lock (hv/mm/guest_frames.c). Two
+ * threads share and release the same frame many times: the count must
+ * come out exact (a plain ++/-- loses updates), and while one thread keeps
+ * a writable mapping counted, the other's executable ones must all be
+ * refused, and the other way round (W^X decided in one atomic step). */
+#define RACE_ROUNDS 200000
+
+struct race {
+    uint64_t pa;
+    uint64_t flags;
+    uint64_t granted;
+};
+
+/* Both threads start together (else the first may finish before the
+ * second runs, and nothing races). */
+static int racers_ready;
+
+static void start_line(void)
+{
+    __atomic_add_fetch(&racers_ready, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&racers_ready, __ATOMIC_ACQUIRE) < 2)
+        ;
+}
+
+static void race(void *(*fn)(void *), struct race *a, struct race *b)
+{
+    pthread_t ta, tb;
+    racers_ready = 0;
+    pthread_create(&ta, NULL, fn, a);
+    pthread_create(&tb, NULL, fn, b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+}
+
+static void *share_and_release(void *arg)
+{
+    struct race *r = arg;
+    start_line();
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        if (guest_frame_share(r->pa))
+            guest_frame_release(r->pa, NULL); /* never the last: setup's stays */
+    }
+    return NULL;
+}
+
+static void *map_and_unmap(void *arg)
+{
+    struct race *r = arg;
+    start_line();
+    for (int i = 0; i < RACE_ROUNDS; i++)
+        if (guest_frame_add_mapping(r->pa, r->flags) == 0) {
+            r->granted++;
+            guest_frame_drop_mapping(r->pa, r->flags);
+        }
+    return NULL;
+}
+
+static void test_concurrent_counts_stay_exact_and_wx_holds(void)
+{
+    setup();
+    struct frame_reservation res = {.pages = 2};
+    uint64_t pa = guest_frame_new(&res);
+    struct race a = {.pa = pa}, b = {.pa = pa};
+    race(share_and_release, &a, &b);
+    /* Exactly one reference left: the next release frees the frame. */
+    CHECK(guest_frame_release(pa, &res));
+    CHECK_EQ_U64(res.used, 0);
+
+    pa = guest_frame_new(&res);
+    CHECK_EQ_U64(guest_frame_add_mapping(pa, W), 0); /* held writable throughout */
+    struct race w = {.pa = pa, .flags = W}, x = {.pa = pa, .flags = X};
+    race(map_and_unmap, &w, &x);
+    CHECK_EQ_U64(w.granted, RACE_ROUNDS);
+    CHECK_EQ_U64(x.granted, 0);
+    guest_frame_drop_mapping(pa, W);
+    CHECK(guest_frame_release(pa, &res)); /* every count back to zero */
+}
+
 int main(void)
 {
     check_suite = "guest_frames";
@@ -181,5 +261,6 @@ int main(void)
     RUN_TEST(test_references_and_release_to_the_reservation);
     RUN_TEST(test_reference_count_stops_at_its_limit);
     RUN_TEST(test_freeing_with_mappings_counted_panics);
+    RUN_TEST(test_concurrent_counts_stay_exact_and_wx_holds);
     return check_finish();
 }

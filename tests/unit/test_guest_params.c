@@ -473,6 +473,21 @@ static void file_name_that_no_section_can_name(void)
     CHECK_STR_EQ(p.name, "my_game");
 }
 
+static void cpus_from_cfg(void)
+{
+    struct guest_params p;
+    EXPECT_OK("hello.elf", 0, NULL, "", p);
+    CHECK_EQ_U64(p.cpus, 0); /* no affinity: every CPU hv uses */
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\ncpus = 2-3\n", p);
+    CHECK_EQ_U64(p.cpus, 0xc);
+    EXPECT_OK("hello.elf", 0, NULL, "[guest hello.elf]\ncpus = 0,2,5\n", p);
+    CHECK_EQ_U64(p.cpus, 0x25);
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\ncpus = 64\n",
+                   "hv.cfg [guest hello.elf] cpus = 64: must be a list of CPU numbers 0 to 63", NULL);
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\ncpus = 3-2\n", "cpus = 3-2:", "like 2-3");
+    EXPECT_REFUSED("hello.elf", 0, NULL, "[guest hello.elf]\ncpus = two\n", "cpus = two:", "like 2-3");
+}
+
 static void weight_from_cfg(void)
 {
     struct guest_params p;
@@ -492,7 +507,7 @@ static void cfg_exact_messages(void)
                    "hv.cfg [guest hello.elf] memory = 0x10: must be at least 256 KiB");
     EXPECT_MESSAGE("hello.elf", 0, NULL, "[guest hello.elf]\nfoo = 1\n",
                    "hv.cfg [guest hello.elf]: unknown key 'foo' (known: name, memory, "
-                   "stack, vcpus, enabled, weight, sha256, on_exit, on_fault, max_restarts, monitor)");
+                   "stack, vcpus, enabled, weight, cpus, sha256, on_exit, on_fault, max_restarts, monitor)");
     EXPECT_MESSAGE("hello.elf", 1 * MiB, NULL, "[guest hello.elf]\nvcpus = 2\nmemory = 1M\n",
                    "hv.cfg [guest hello.elf] memory = 1M: too small, needs at least 1168 KiB "
                    "(image 1 MiB + 2 x (64 KiB stack + 4 KiB guard) + 8 KiB start-info and shared pages)");
@@ -905,6 +920,7 @@ int main(void)
     RUN_TEST(file_name_that_no_section_can_name);
     RUN_TEST(cfg_exact_messages);
     RUN_TEST(weight_from_cfg);
+    RUN_TEST(cpus_from_cfg);
     RUN_TEST(cfg_refusals);
     RUN_TEST(cfg_boundaries_accepted);
     RUN_TEST(memory_must_hold_image_stacks_and_start_info);

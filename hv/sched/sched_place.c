@@ -1,0 +1,114 @@
+/* The scheduler's side of placement (hv/sched/placement.h holds the pure
+ * rules): which CPUs run guests, a new guest's vCPUs placed on them, each
+ * vCPU bound to its guest's entity on its CPU, and the summary's per-CPU
+ * lines. Runs at a guest's load, restart and end, and once at the summary:
+ * built for size, off every hot path. */
+#include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/placement.h"
+#include "hv/sched/sched.h"
+#include "hv/sched/sched_internal.h"
+#include "hv/time/time.h"
+#include "vcpu/vcpu.h"
+
+uint64_t sched_guest_cpus(void)
+{
+    /* The APs run no guests yet (issue 13): every vCPU is placed on the
+     * boot CPU, and an affinity naming another CPU is refused. */
+    return cpu_set_of_count(1);
+}
+
+void sched_guest_init(struct guest *g, uint32_t weight, uint64_t cpus)
+{
+    g->slice_ns = sched_slice_for_weight(weight);
+    g->weight = weight;
+    uint64_t usable = sched_guest_cpus();
+    g->cpus = cpus && (cpus & usable) ? cpus & usable : usable;
+    /* Each vCPU on the CPU of its affinity with the fewest vCPUs placed
+     * (hv/sched/placement.h), decided once: a restart keeps it. */
+    uint32_t n = percpu_count < CPU_SET_MAX ? percpu_count : CPU_SET_MAX;
+    uint32_t placed[CPU_SET_MAX];
+    for (uint32_t c = 0; c < n; c++)
+        placed[c] = percpu_by_index[c]->sched.vcpus_placed;
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        int c = sched_place(g->cpus, placed, n);
+        if (c < 0)
+            c = 0; /* cannot happen: g->cpus holds a CPU in use */
+        g->vcpu_cpu[i] = (uint8_t)c;
+        placed[c]++;
+        percpu_by_index[c]->sched.vcpus_placed++;
+    }
+    g->placed = true;
+}
+
+void sched_guest_unplace(struct guest *g)
+{
+    if (!g->placed)
+        return;
+    g->placed = false;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        percpu_by_index[g->vcpu_cpu[i]]->sched.vcpus_placed--;
+}
+
+/* v on the CPU it was placed on, with its guest's entity there: its own
+ * if it is the guest's first vCPU there (the callers add a guest's vCPUs
+ * in order, so that one is set up before the others point to it). */
+void sched_bind_entity(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    uint32_t cpu = g->vcpu_cpu[v->id];
+    uint32_t here = 0;
+    struct vcpu *first = NULL;
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpu_cpu[i] == cpu) {
+            here++;
+            if (!first)
+                first = g->vcpus[i];
+        }
+    v->cpu = cpu;
+    if (first == v) {
+        struct sched_entity *e = &v->own_ent;
+        fair_entity_init(&e->fair, sched_weight_on_cpu(g->weight, here, g->vcpu_count));
+        e->run_head = e->run_tail = NULL;
+        e->guest = g;
+        e->vcpus_wanting = 0;
+    }
+    v->ent = &first->own_ent;
+}
+
+bool sched_guest_wants_cpu(const struct guest *g)
+{
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        const struct vcpu *v = g->vcpus[i];
+        if (v && v->ent == &v->own_ent && v->own_ent.vcpus_wanting)
+            return true;
+    }
+    return false;
+}
+
+void sched_report(void)
+{
+    uint64_t now = time_now_ns();
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < percpu_count; i++)
+        used += percpu_by_index[i]->sched.runs_guests;
+    log_info("sched: guests ran on %u of %u CPU(s)", used, percpu_count);
+    for (uint32_t i = 0; i < percpu_count; i++) {
+        const struct percpu *cpu = percpu_by_index[i];
+        const struct sched_cpu *sc = &cpu->sched;
+        if (!sc->runs_guests) {
+            log_info("sched:   CPU %u (APIC ID %u): runs no guests", i, cpu->apic_id);
+            continue;
+        }
+        uint64_t span = now - sc->started_ns;
+        uint64_t busy = span > sc->idle_ns ? span - sc->idle_ns : 0;
+        uint64_t span_us = span / 1000;
+        unsigned long pm = span_us ? (unsigned long)(busy / 1000 * 1000 / span_us) : 0;
+        log_info("sched:   CPU %u (APIC ID %u): busy %lu.%06lu s of %lu.%06lu s (%lu.%lu %%), "
+                 "%u vCPU(s) placed",
+                 i, cpu->apic_id, (unsigned long)(busy / 1000000000),
+                 (unsigned long)(busy / 1000 % 1000000), (unsigned long)(span / 1000000000),
+                 (unsigned long)(span / 1000 % 1000000), pm / 10, pm % 10, sc->vcpus_placed);
+    }
+}

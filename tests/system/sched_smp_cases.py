@@ -1,0 +1,97 @@
+"""System tests of scheduling with several CPUs (hv/sched/, docs/design.md
+"Scheduling on several CPUs"): per-CPU scheduler state, vCPU placement and
+guest affinity (hv.cfg `[guest X] cpus`), the summary's per-CPU lines.
+
+What these show today: at SMP 2 and 4 every example guest runs, the summary
+names every CPU hv used with its busy time and the vCPUs placed on it; an
+affinity hv cannot honour (CPUs that run no guests, a malformed list) is
+refused naming the guest, the key and why, and the other guests run."""
+
+import os
+import re
+
+from harness import ROOT, Boot, run
+from judge import exited, expect
+from registry import system_test
+
+EXAMPLES = os.path.join(ROOT, "images")
+CPU_LINE = re.compile(r"^hv: sched:   CPU (\d+) \(APIC ID \d+\): (?:busy (\d+)\.(\d+) s of "
+                      r"(\d+)\.(\d+) s \(\d+\.\d %\), (\d+) vCPU\(s\) placed|runs no guests)", re.M)
+
+
+def example_cfg():
+    with open(os.path.join(ROOT, "guest/examples/hv.cfg")) as f:
+        return f.read()
+
+
+def cpu_lines(log):
+    """{cpu: (busy_us, span_us, placed) or None when it runs no guests}."""
+    out = {}
+    for m in CPU_LINE.finditer(log):
+        if m.group(2) is None:
+            out[int(m.group(1))] = None
+        else:
+            busy = int(m.group(2)) * 1000000 + int(m.group(3))
+            span = int(m.group(4)) * 1000000 + int(m.group(5))
+            out[int(m.group(1))] = (busy, span, int(m.group(6)))
+    return out
+
+
+def examples_at(build, n):
+    names = sorted(x for x in os.listdir(EXAMPLES) if not x.startswith("."))
+    r = run(build, Boot(smp=n, images=[os.path.join(EXAMPLES, x) for x in names],
+                        cfg=example_cfg()), f"sched-smp-examples{n}")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, f"hv: smp: hv used {n} of {n} CPU(s)" in r.log, "not every CPU came up")
+    for g in names:
+        expect(problems, exited(r.log, g), f"{g} did not exit with status 0")
+    expect(problems, "[compute] compute: correct" in r.log, "compute did not check its result")
+    cpus = cpu_lines(r.log)
+    expect(problems, sorted(cpus) == list(range(n)), f"per-CPU summary lines for {sorted(cpus)}")
+    boot = cpus.get(0)
+    expect(problems, boot is not None and 0 < boot[0] <= boot[1],
+           f"the boot CPU's busy time: {boot}")
+    placed = sum(c[2] for c in cpus.values() if c)
+    # Every vCPU of a guest not yet freed counts where it was placed; at the
+    # summary every guest is freed.
+    expect(problems, placed == 0, f"{placed} vCPU(s) still counted as placed at the summary")
+    m = re.search(r"^hv: sched: guests ran on (\d+) of (\d+) CPU\(s\)", r.log, re.M)
+    expect(problems, m and int(m.group(2)) == n, f"CPU count line: {m and m.group(0)}")
+    return problems, r
+
+
+@system_test
+def test_sched_smp_examples_at_smp_2(build):
+    return examples_at(build, 2)
+
+
+@system_test
+def test_sched_smp_examples_at_smp_4(build):
+    return examples_at(build, 4)
+
+
+@system_test
+def test_sched_smp_affinity_errors_are_refused(build):
+    """At SMP 2: `cpus = 2-5` names CPUs hv does not have, `cpus = 1-0` is
+    not a list: both images are refused with the guest, the key and the
+    reason; a guest pinned to CPU 0 and one without affinity run."""
+    cfg = ("[guest hello]\ncpus = 2-5\n"
+           "[guest tinyos]\ncpus = 1-0\n"
+           "[guest compute]\ncpus = 0\n")
+    images = [os.path.join(EXAMPLES, x) for x in ("hello", "tinyos", "compute", "hello-pie")]
+    r = run(build, Boot(smp=2, images=images, cfg=cfg), "sched-smp-affinity")
+    problems = []
+    expect(problems, re.search(r"^hv: error: image hello rejected: hv.cfg \[guest hello\] "
+                               r"cpus = 2-5: CPU\(s\) 2-5 do not run guests \(guests run on "
+                               r"CPU\(s\) 0(-1)?\)", r.log, re.M),
+           "cpus = 2-5 not refused with the CPUs named")
+    expect(problems, re.search(r"^hv: error: image tinyos rejected: hv.cfg \[guest tinyos\] "
+                               r"cpus = 1-0: must be a list of CPU numbers 0 to 63", r.log, re.M),
+           "cpus = 1-0 not refused as a malformed list")
+    expect(problems, exited(r.log, "compute") and exited(r.log, "hello-pie"),
+           "the other guests did not run to their end")
+    expect(problems, "[compute] compute: correct" in r.log, "compute did not check its result")
+    expect(problems, not exited(r.log, "hello") and not exited(r.log, "tinyos"),
+           "a refused guest ran")
+    return problems, r
