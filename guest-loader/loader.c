@@ -15,7 +15,6 @@
 #include "hv/guest/leak_check.h"
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
-#include "hv/sched/placement.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/xen/xen_elf.h"
@@ -353,24 +352,6 @@ bool loader_rebuild(struct guest *g, char *why, size_t why_len)
     return build(g, &k->params, &k->img, k->file, k->size, why, why_len);
 }
 
-/* hv.cfg's `cpus` for the guest names only CPUs whose schedulers run
- * guests (0: no affinity); otherwise the image is refused, naming the key
- * and the CPUs hv has. */
-static bool affinity_usable(const char *file, uint64_t cpus)
-{
-    uint64_t usable = sched_guest_cpus();
-    if (!(cpus & ~usable))
-        return true;
-    char asked[64], have[64], missing[64];
-    cpu_list_format(cpus, asked, sizeof(asked));
-    cpu_list_format(usable, have, sizeof(have));
-    cpu_list_format(cpus & ~usable, missing, sizeof(missing));
-    log_error("image %s rejected: hv.cfg [guest %s] cpus = %s: CPU(s) %s do not run guests "
-              "(guests run on CPU(s) %s)",
-              file, file, asked, missing, have);
-    return false;
-}
-
 static bool start_one(const struct handoff *h, const struct handoff_file *f)
 {
     char why[160];
@@ -407,7 +388,7 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         log_info("image %s: disabled in hv.cfg", f->name);
         return false;
     }
-    if (!affinity_usable(f->name, p.cpus)) {
+    if (!loader_affinity_ok(f->name, p.cpus)) {
         rejected++;
         return false;
     }

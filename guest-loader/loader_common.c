@@ -5,6 +5,8 @@
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/placement.h"
+#include "hv/sched/sched.h"
 
 /* The guest already called name (ignoring case), or NULL. A name is a
  * guest's identity ([shm] membership, event-channel peers), so it is never
@@ -53,4 +55,22 @@ struct guest *loader_create_guest(const struct handoff_file *f, const struct gue
     else
         log_error("image %s rejected: no memory for the guest's bookkeeping", f->name);
     return NULL;
+}
+
+/* hv.cfg's `cpus` for the guest names only CPUs whose schedulers run
+ * guests (0: no affinity); otherwise the image is refused, naming the key
+ * and the CPUs hv has. */
+bool loader_affinity_ok(const char *file, uint64_t cpus)
+{
+    uint64_t usable = sched_guest_cpus();
+    if (!(cpus & ~usable))
+        return true;
+    char asked[64], have[64], missing[64];
+    cpu_list_format(cpus, asked, sizeof(asked));
+    cpu_list_format(usable, have, sizeof(have));
+    cpu_list_format(cpus & ~usable, missing, sizeof(missing));
+    log_error("image %s rejected: hv.cfg [guest %s] cpus = %s: CPU(s) %s do not run guests "
+              "(guests run on CPU(s) %s)",
+              file, file, asked, missing, have);
+    return false;
 }

@@ -17,6 +17,10 @@
  * free and not reserved for other guests (keeping HV_RESERVE_BYTES). */
 bool loader_name_and_memory_ok(const struct handoff_file *f, const struct guest_params *p);
 
+/* hv.cfg's `cpus` for the guest (0: no affinity) names only CPUs whose
+ * schedulers run guests. */
+bool loader_affinity_ok(const char *file, uint64_t cpus);
+
 struct guest;
 /* guest_create with the reason logged when it fails. */
 struct guest *loader_create_guest(const struct handoff_file *f, const struct guest_params *p);

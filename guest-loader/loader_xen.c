@@ -48,7 +48,7 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
                   "VCPUOP_up yet)", f->name, p.vcpus);
         return false;
     }
-    if (!loader_name_and_memory_ok(f, &p))
+    if (!loader_affinity_ok(f->name, p.cpus) || !loader_name_and_memory_ok(f, &p))
         return false;
     struct guest *g = loader_create_guest(f, &p);
     if (!g)
@@ -77,7 +77,7 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
              (unsigned long)xl->nr_pt_frames, (unsigned long)xl->rsp, (unsigned long)xl->v_end,
              (unsigned long)img.entry);
     g->vcpus_alive = g->vcpu_count;
-    sched_guest_init(g, p.weight);
+    sched_guest_init(g, p.weight, p.cpus);
     sched_add(g->vcpus[0]);
     return true;
 }

@@ -13,6 +13,7 @@
 #include "hv/xen/xen.h"
 
 #include "hv/cpu/trap.h"
+#include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/shared_layout.h"
 #include "hv/guest/uaccess.h"
@@ -24,7 +25,6 @@
 #include "vcpu/vcpu.h"
 
 #define ERROR_CODE_VECTORS 0x60227d00u /* #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX */
-#define RFLAGS_IF (1ULL << 9)
 #define KERNEL_CS_SLOT 0xe030 /* FLAT_RING3_CS64 with RPL 0: "was in kernel mode" */
 #define TRAP_MASK_EVENTS 4
 
