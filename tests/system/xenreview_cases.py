@@ -147,3 +147,24 @@ def test_xenreview_hostile_images_refused(build):
            f"{[l for l in r.log.splitlines() if 'xr-small-allowance' in l]}")
     no_panic_no_leak(problems, r)
     return problems, r
+
+
+@system_test
+def test_xenreview_console_ring_flood(build):
+    """The PV console ring abused: out_prod 2 GiB (then 4 GiB - 1) ahead,
+    20,000 notifications and 20,000 yields each draining it, then a 16 KiB
+    console_io: bounded work per call under the console's rate, the guest
+    finishes and powers off, the companion exits, nothing leaks."""
+    r = run(build, Boot(images=[test_guest(build, "xen-review-console"),
+                                test_guest(build, "companion")], timeout=240),
+            "xenreview-console")
+    problems = []
+    lines = guest_lines(r.log, "xen-review-console")
+    fails = [l for l in lines if l.startswith("FAIL")]
+    expect(problems, not fails, f"checks failed: {fails}")
+    expect(problems, any(l.startswith("xen-review-console: done, 3 checks, 0 failed") for l in lines),
+           f"the guest did not finish: {lines[-5:]}")
+    expect(problems, exited(r.log, "xen-review-console"),
+           f"did not power off: {ended_line(r.log, 'xen-review-console')}")
+    no_panic_no_leak(problems, r)
+    return problems, r
