@@ -299,10 +299,11 @@ bool guest_free_memory(struct guest *g)
     }
     if (g->space.root_phys && !space_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
         return false;
+    if (!xen_guest_free(g)) /* Xen personality hook: its frames and state, in steps */
+        return false;
     if (g->shared_pa)
         guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */
     g->shared_pa = 0;
-    xen_guest_free(g); /* Xen personality hook: its shared-info page and state */
     evtchn_free_table(g);
     g->shared = NULL;
     for (uint32_t i = 0; i < g->vcpu_count; i++)

@@ -33,6 +33,7 @@ struct xen_guest {
     struct xen_layout layout; /* the start of day (hv/xen/xen_layout.h) */
     uint64_t nr_pages;        /* start_info.nr_pages: pfns 0 .. nr_pages-1 */
     uint64_t *p2m;            /* real frame of each pfn; hv holds a reference to each */
+    uint64_t free_next;       /* reaping: the next pfn whose reference goes back */
     uint64_t shared_info_pa;  /* the Xen-layout shared-info frame (hv's reference) */
     uint64_t m2p_l3, m2p_l2, m2p_l1; /* the M2P's tables (its frames are the L1's leaves) */
     uint64_t hypercall_page;  /* va of the page hv wrote the stubs into; 0: none */
@@ -61,9 +62,10 @@ struct xen_guest {
  * (the caller discards g). */
 bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file, char *why,
                size_t why_len);
-/* Frees what xen_build gave the guest besides its address space (called
- * from the guest's reaping, hv/guest/guest.c). */
-void xen_guest_free(struct guest *g);
+/* Frees what xen_build gave the guest besides its address space, in
+ * bounded steps (called from the guest's reaping, hv/guest/guest.c, after
+ * its address space is gone): true once all is given back. */
+bool xen_guest_free(struct guest *g);
 
 /* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */
 void xen_hypercall(struct vcpu *v, struct trap_frame *f);

@@ -264,31 +264,39 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     return true;
 }
 
-void xen_guest_free(struct guest *g)
+/* p2m references given back per reaping step: each can free a frame, so
+ * a step stays a short interrupts-off stretch like the rest of reaping. */
+#define FREE_STEP_PAGES 64
+
+bool xen_guest_free(struct guest *g)
 {
     struct xen_guest *x = g->xen;
     if (!x)
-        return;
+        return true;
+    if (x->p2m) {
+        uint64_t end = x->free_next + FREE_STEP_PAGES;
+        for (; x->free_next < x->nr_pages && x->free_next < end; x->free_next++)
+            if (x->p2m[x->free_next])
+                guest_frame_release(x->p2m[x->free_next], &g->mem);
+        if (x->free_next < x->nr_pages)
+            return false;
+        kfree(x->p2m, x->nr_pages * sizeof(uint64_t));
+        x->p2m = NULL;
+    }
     if (x->shared_info_pa)
         guest_frame_release(x->shared_info_pa, &g->mem); /* hv's own reference */
-    if (x->p2m) {
-        for (uint64_t pfn = 0; pfn < x->nr_pages; pfn++)
-            if (x->p2m[pfn])
-                guest_frame_release(x->p2m[pfn], &g->mem);
-        kfree(x->p2m, x->nr_pages * sizeof(uint64_t));
-    }
     if (x->m2p_l1) {
         uint64_t *l1 = phys_to_virt(x->m2p_l1);
         for (unsigned i = 0; i < PAGE / 8; i++)
             if (l1[i] & PTE_P)
                 frame_put_charged(&g->mem, l1[i] & PTE_ADDR_MASK);
-    }
-    if (x->m2p_l1)
         frame_put_charged(&g->mem, x->m2p_l1);
+    }
     if (x->m2p_l2)
         frame_put_charged(&g->mem, x->m2p_l2);
     if (x->m2p_l3)
         frame_put_charged(&g->mem, x->m2p_l3);
     kfree(x, sizeof(*x));
     g->xen = NULL;
+    return true;
 }

@@ -14,6 +14,7 @@
 
 #include "hv/cpu/trap.h"
 #include "hv/guest/guest.h"
+#include "hv/guest/shared_layout.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/mm.h"
 #include "hv/xen/xen_mem.h"
@@ -28,9 +29,13 @@
 #define TRAP_MASK_EVENTS 4
 #define PF_WRITE (1u << 1)
 
-static struct xen_vcpu_info *vcpu_info(struct guest *g)
+/* The Xen shared-info page, through the layout accessors (a Xen guest
+ * has one vCPU, 0). */
+static const struct shared_layout XEN_LAYOUT = SHARED_LAYOUT_XEN;
+
+static uint8_t *upcall_mask(struct guest *g)
 {
-    return &((struct xen_shared_info *)phys_to_virt(g->xen->shared_info_pa))->vcpu_info[0];
+    return shared_upcall_mask(phys_to_virt(g->xen->shared_info_pa), &XEN_LAYOUT, 0);
 }
 
 static void __attribute__((cold)) end_with(struct guest *g, const struct trap_frame *f,
@@ -52,8 +57,7 @@ bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool err
                 bool mask_events)
 {
     struct guest *g = v->guest;
-    struct xen_vcpu_info *vi = vcpu_info(g);
-    uint64_t saved_mask = vi->evtchn_upcall_mask;
+    uint64_t saved_mask = *upcall_mask(g);
     uint64_t frame[8], n = 0;
     frame[n++] = f->rcx;
     frame[n++] = f->r11;
@@ -73,7 +77,7 @@ bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool err
     f->rflags = vcpu_sanitize_rflags(f->rflags & ~(1ULL << 8)); /* TF off, as Xen */
     f->vector = VEC_GUEST_BOUNCE; /* leave by iretq: rcx and r11 are the guest's */
     if (mask_events)
-        vi->evtchn_upcall_mask = 1;
+        *upcall_mask(g) = 1;
     return true;
 }
 
@@ -193,7 +197,8 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
         if (demand_flip(v, f, cr2, &why))
             return;
         g->xen->cr2 = cr2;
-        vcpu_info(g)->arch_cr2 = cr2; /* where Xen puts it for the handler */
+        /* Where Xen puts it for the handler: vcpu_info.arch.cr2. */
+        *shared_cr2(phys_to_virt(g->xen->shared_info_pa), &XEN_LAYOUT, 0) = cr2;
     } else if (vector == VEC_UD) {
         uint8_t b[sizeof(FEP_CPUID)];
         if (copy_from_guest(g, b, f->rip, sizeof(b)) == 0 && memcmp(b, FEP_CPUID, sizeof(b)) == 0) {
@@ -227,7 +232,7 @@ void xen_iret(struct vcpu *v, struct trap_frame *f)
                                   : "Xen iret: rip or rsp outside the guest's half");
         return;
     }
-    vcpu_info(g)->evtchn_upcall_mask = !(c.rflags & RFLAGS_IF);
+    *upcall_mask(g) = !(c.rflags & RFLAGS_IF);
     f->rip = c.rip;
     f->rsp = c.rsp;
     f->rflags = vcpu_sanitize_rflags(c.rflags);
