@@ -46,6 +46,10 @@ struct xen_guest {
     uint64_t gdt_frames[XEN_FIRST_RESERVED_GDT_PAGE];
     uint32_t gdt_entries;                    /* recorded, not installed (M5) */
     uint64_t cr2;
+    /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
+     * page, and whether it made the page writable. */
+    uint64_t flip_rip, flip_page;
+    bool flip_write;
     /* The console ring's echo window: the bytes console_io printed last,
      * which a guest writing both (XTF) puts in the ring again. */
     char echo[XEN_ECHO_BYTES];

@@ -126,10 +126,16 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
     bool had = pt_lookup(s, va, &old_pa, &old) && (old & PTE_U);
     if (had)
         guest_frame_drop_mapping(old_pa, old);
-    if (leaf && (guest_frame_add_mapping(pa, leaf) != 0 || !guest_frame_share(pa))) {
+    if (leaf && guest_frame_add_mapping(pa, leaf) != 0) {
         if (had)
             guest_frame_add_mapping(old_pa, old);
         return -XEN_EINVAL; /* the frame is executable elsewhere: W^X */
+    }
+    if (leaf && !guest_frame_share(pa)) { /* its reference count is full */
+        guest_frame_drop_mapping(pa, leaf); /* else teardown finds a mapping counted */
+        if (had)
+            guest_frame_add_mapping(old_pa, old);
+        return -XEN_EINVAL;
     }
     if (had) {
         pt_unmap(s, va, PAGE);

@@ -27,6 +27,7 @@
 #define ERROR_CODE_VECTORS 0x60227d00u /* #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX */
 #define KERNEL_CS_SLOT 0xe030 /* FLAT_RING3_CS64 with RPL 0: "was in kernel mode" */
 #define TRAP_MASK_EVENTS 4
+#define PF_WRITE (1u << 1)
 
 /* The Xen shared-info page, through the layout accessors (a Xen guest
  * has one vCPU, 0). */
@@ -163,12 +164,37 @@ static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
     return true;
 }
 
+/* A #PF that only the demand W^X of the guest's mappings caused: the page
+ * flips and the guest retries; true if so. Not when the flip would undo
+ * the one before it for the same instruction and page: that instruction
+ * writes the page it is fetched from (or straddles into it), so every
+ * retry faults the other way and it never finishes. Such a fault is the
+ * guest's, as hv never maps a page writable and executable. */
+static bool demand_flip(struct vcpu *v, const struct trap_frame *f, uint64_t cr2,
+                        const char **why)
+{
+    struct xen_guest *x = v->guest->xen;
+    uint64_t page = cr2 & ~0xfffULL;
+    bool write = f->error_code & PF_WRITE;
+    if (x->flip_rip == f->rip && x->flip_page == page && x->flip_write != write) {
+        *why = " (W^X: it writes the page it runs from)";
+        return false;
+    }
+    if (!xen_mem_flip_on_fault(v, f->error_code, cr2))
+        return false;
+    x->flip_rip = f->rip;
+    x->flip_page = page;
+    x->flip_write = write;
+    return true;
+}
+
 void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
 {
     struct guest *g = v->guest;
     unsigned vector = (unsigned)f->vector;
+    const char *why = "";
     if (vector == VEC_PF) {
-        if (xen_mem_flip_on_fault(v, f->error_code, cr2))
+        if (demand_flip(v, f, cr2, &why))
             return;
         g->xen->cr2 = cr2;
         /* Where Xen puts it for the handler: vcpu_info.arch.cr2. */
@@ -184,7 +210,7 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
     }
     if (v->arch.user_mode || !deliver(v, f, vector))
         end_with(g, f, cr2, g->xen->trap_address[array_index_nospec(vector, XEN_TRAP_VECTORS)]
-                                ? " (could not deliver)" : "");
+                                ? " (could not deliver)" : why);
 }
 
 /* HYPERVISOR_iret: the stub pushed rcx, r11 and rax onto the guest's
