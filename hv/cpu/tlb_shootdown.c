@@ -19,13 +19,13 @@ struct request {
     uint32_t waiting;
 } __attribute__((aligned(64)));
 
-static struct request requests[CPU_MASK_MAX];
+static struct request requests[TLB_CPUS];
 /* pending[c]: the CPUs whose requests CPU c has not served yet. */
-static cpu_mask_t pending[CPU_MASK_MAX] __attribute__((aligned(64)));
+static cpu_mask_t pending[TLB_CPUS] __attribute__((aligned(64)));
 /* APIC IDs by CPU index, noted by each CPU when it first enters a space
  * (before it can be in any space's cpus_loaded, hence before anyone
  * targets it). */
-static uint32_t apic_of[CPU_MASK_MAX];
+uint32_t tlb_apic_of[TLB_CPUS];
 static uint64_t sent, served;
 
 static void flush_request(const struct request *r)
@@ -65,26 +65,33 @@ void tlb_shootdown_init(void)
     irq_register(VEC_TLB_SHOOTDOWN, shootdown_interrupt);
 }
 
-void tlb_cpu_entering(struct pt_space *next)
-{
-    struct percpu *cpu = this_cpu();
-    apic_of[cpu->index] = cpu->apic_id;
-    /* A full barrier (locked or): a sender that changed next's tables
-     * before this either sees the bit, or its change is visible to the
-     * walks after the CR3 write that follows. */
-    __atomic_fetch_or(&next->cpus_loaded, cpu_mask_of(cpu->index), __ATOMIC_SEQ_CST);
-}
+struct pt_space *tlb_loaded_on[TLB_CPUS];
 
-void tlb_cpu_left(struct pt_space *prev)
+/* The CPUs of s's set whose last load was s (this one left out when
+ * `self` is a CPU index, kept when it is CPU_MASK_MAX). The fence orders
+ * the caller's table writes before the reads: a CPU that stores s after
+ * them walks the new tables. */
+static cpu_mask_t on_space(const struct pt_space *s, uint32_t self)
 {
-    if (prev)
-        __atomic_fetch_and(&prev->cpus_loaded, ~cpu_mask_of(this_cpu()->index), __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    cpu_mask_t ever = cpu_mask_others(__atomic_load_n(&s->cpus_loaded, __ATOMIC_ACQUIRE), self);
+    cpu_mask_t now = 0;
+    while (ever) {
+        uint32_t c = cpu_mask_pop(&ever);
+        if (__atomic_load_n(&tlb_loaded_on[c], __ATOMIC_RELAXED) == s)
+            now |= cpu_mask_of(c);
+    }
+    return now;
 }
 
 cpu_mask_t tlb_targets(const struct pt_space *s)
 {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the table writes before the read */
-    return cpu_mask_others(__atomic_load_n(&s->cpus_loaded, __ATOMIC_RELAXED), this_cpu()->index);
+    return on_space(s, this_cpu()->index);
+}
+
+bool tlb_space_in_use(const struct pt_space *s)
+{
+    return on_space(s, CPU_MASK_MAX) != 0;
 }
 
 void tlb_shootdown(cpu_mask_t targets, uint64_t root_phys, uint64_t va, uint64_t pages, bool full)
@@ -102,7 +109,7 @@ void tlb_shootdown(cpu_mask_t targets, uint64_t root_phys, uint64_t va, uint64_t
     for (cpu_mask_t m = targets; m;) {
         uint32_t t = cpu_mask_pop(&m);
         __atomic_fetch_or(&pending[t], cpu_mask_of(me), __ATOMIC_SEQ_CST);
-        lapic_send_ipi(apic_of[t], ICR_FIXED | VEC_TLB_SHOOTDOWN);
+        lapic_send_ipi(tlb_apic_of[t], ICR_FIXED | VEC_TLB_SHOOTDOWN);
     }
     /* Wait with interrupts let in between polls (hypercalls run with them
      * off): a target that is itself waiting for this CPU is served here

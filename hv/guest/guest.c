@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/features.h"
+#include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/trace.h"
@@ -126,34 +127,40 @@ struct guest *guest_create(const char *name, const char *file, uint64_t memory_b
 }
 
 __attribute__((cold))
-static int map_zeroed(struct guest *g, uint64_t va, uint64_t pages, uint64_t flags)
+static int map_zeroed_page(struct guest *g, uint64_t va, uint64_t flags)
 {
-    if (pages > guest_memory_left(g))
+    uint64_t frame = guest_frame_new(&g->mem);
+    if (!frame)
         return -HV_ENOMEM;
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t frame = guest_frame_new(&g->mem);
-        if (!frame)
-            return -HV_ENOMEM;
-        int rc = pt_map(&g->space, va + i * PAGE, frame, PAGE, flags | PTE_U, 0);
-        if (rc != PT_OK || guest_frame_add_mapping(frame, flags) != 0) {
-            if (rc == PT_OK)
-                pt_unmap(&g->space, va + i * PAGE, PAGE);
-            guest_frame_release(frame, &g->mem);
-            return rc == PT_EEXIST ? -HV_EINVAL : -HV_ENOMEM;
-        }
+    int rc = pt_map(&g->space, va, frame, PAGE, flags | PTE_U, 0);
+    if (rc != PT_OK || guest_frame_add_mapping(frame, flags) != 0) {
+        if (rc == PT_OK)
+            pt_unmap(&g->space, va, PAGE);
+        guest_frame_release(frame, &g->mem);
+        return rc == PT_EEXIST ? -HV_EINVAL : -HV_ENOMEM;
     }
     return 0;
 }
 
+/* The guest's lock (and so interrupts off) one page at a time: a load
+ * maps megabytes here, with interrupts on between pages. Its vCPUs do not
+ * run yet (a load, a restart's MAPPING step), so nothing else changes the
+ * space in between. */
 int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
 {
     uint64_t pages = bytes / PAGE;
     if (bytes % PAGE || va % PAGE || va >= LOWER_HALF_END || pages > (LOWER_HALF_END - va) / PAGE)
         return -HV_EINVAL;
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
-    int rc = map_zeroed(g, va, pages, flags);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
-    return rc;
+    if (pages > guest_memory_left(g))
+        return -HV_ENOMEM;
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+        int rc = map_zeroed_page(g, va + i * PAGE, flags);
+        spin_unlock_irqrestore(&g->mm_lock, irq);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 void *guest_page_ptr(struct guest *g, uint64_t va)
@@ -257,7 +264,7 @@ static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budge
      * or translations of it not yet flushed: hv/cpu/tlb_shootdown.h):
      * frames and tables freed here go straight back to the allocator.
      * Such a CPU leaves it at its next switch; the step is tried again. */
-    if (__atomic_load_n(&s->cpus_loaded, __ATOMIC_ACQUIRE))
+    if (tlb_space_in_use(s))
         return false;
     uint64_t from = g->teardown_done[handle];
     if (from < LOWER_HALF_END) {

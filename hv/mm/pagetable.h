@@ -48,8 +48,8 @@ struct pt_space {
     void *alloc_arg;
     /* SMP (not used by this module): the lock its owner changes it under
      * (a guest's mm_lock; NULL for hv's own tables), and the CPUs that
-     * have loaded it since their last flush of it (bit = CPU index; set
-     * and cleared by space_load, read by the TLB shootdown, hv/mm/xpti.h). */
+     * ever loaded it (bit = CPU index; set by space_load the first time,
+     * read by the TLB shootdown, hv/cpu/tlb_shootdown.h). */
     struct spinlock *lock;
     uint64_t cpus_loaded;
 };

@@ -1,5 +1,7 @@
 #include "hv/mm/xpti.h"
 
+#include <stddef.h>
+
 #include "hv/cpu/tlb_shootdown.h"
 
 #include "hv/console/log.h"
@@ -167,26 +169,20 @@ uint64_t xpti_cr3_writes_shown(void)
     return cr3_writes_shown ? this_cpu()->cr3_writes : 0;
 }
 
-/* The space each CPU last loaded through space_load (by CPU index), so
- * that the CPU leaves its cpus_loaded once another root is in CR3 (the
- * TLB shootdown's mask, hv/cpu/tlb_shootdown.h). A space is freed only
- * once its mask is empty, so no pointer here outlives its space. */
-static struct pt_space *loaded_on[CPU_MASK_MAX];
-
-/* The one CR3 write of a switch between spaces, in the order the
- * shootdown needs: in the new space's mask before its root is loaded,
- * out of the old one's only after. */
-static void switch_root(const struct pt_space *s, uint64_t cr3, struct percpu *cpu)
+/* The one CPU write of a switch between spaces, kept cheap (every
+ * switch pays it): this CPU's entry in tlb_loaded_on is the space it is
+ * about to load, stored before CR3 is written (a serialising write: no
+ * walk of the new tables comes before the store is visible); the space's
+ * cpus_loaded gets this CPU's bit the first time only (a sticky set of
+ * the CPUs that ever ran it, which senders narrow by tlb_loaded_on).
+ * hv/cpu/tlb_shootdown.h says why that is enough. */
+static inline void switch_root(const struct pt_space *s, uint64_t cr3, struct percpu *cpu)
 {
-    struct pt_space *next = (struct pt_space *)s, *prev = loaded_on[cpu->index];
-    if (prev != next)
-        tlb_cpu_entering(next);
+    _Static_assert(offsetof(struct percpu, apic_id) == offsetof(struct percpu, index) + 4,
+                   "apic_id follows index");
+    tlb_cpu_entering((struct pt_space *)s, &cpu->index);
     write_cr3(cr3);
     cpu->cr3_writes++;
-    if (prev != next) {
-        tlb_cpu_left(prev);
-        loaded_on[cpu->index] = next;
-    }
 }
 
 void space_load(const struct pt_space *s)
