@@ -222,6 +222,9 @@ def test_run_all_keeps_redirected_log(build):
     problems = []
     workdir = tempfile.mkdtemp(prefix="hv-runall-", dir=os.path.join(build, "systest"))
     out_path = os.path.join(workdir, "make-test.log")
+    # The image checker's test (tests/tools/test_check_image.py) reads the
+    # test guests from the build folder run-all.sh is given.
+    os.symlink(os.path.abspath(os.path.join(build, "test-guests")), os.path.join(workdir, "test-guests"))
     env = dict(os.environ, HV_FUZZ_SECONDS="1", HV_SYSTEM_ARGS="-k no-test-has-this-name")
     with open(out_path, "w") as out:
         p = subprocess.run([os.path.join(ROOT, "tests/run-all.sh"), workdir,
