@@ -12,6 +12,15 @@ from harness import ROOT, Boot, run
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
 
+
+def no_panic_no_leak(problems, r):
+    """What every Xen case asks at its end: the companion (hv's own guest
+    beside the Xen one) exited 0, hv did not panic, its leak check is clean."""
+    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
+    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+
 EXAMPLES = os.path.join(ROOT, "images")
 DIRECT_MAP_LINE = "hv: mm: direct map at 0xffff888000000000 (PML4 slot 273); slots 256-272 empty"
 
@@ -55,10 +64,7 @@ def probe_boot(build, tag, runner_cfg=()):
            f"hv's user data selector changed: {seen.get('hv data 0x1b')}")
     expect(problems, "xen-gdt-probe: done" in lines and exited(r.log, "xen-gdt-probe"),
            f"xen-gdt-probe did not finish: {ended_line(r.log, 'xen-gdt-probe')}")
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    no_panic_no_leak(problems, r)
     return problems, r
 
 
@@ -196,10 +202,7 @@ def test_xen_boot_start_of_day(build):
     oks = checks_all_ok(problems, r, "xen-boot", "xen-boot: all")
     expect(problems, len(oks) >= 40, f"only {len(oks)} checks ran")
     expect(problems, exited(r.log, "xen-boot"), "xen-boot did not exit 0 (shutdown poweroff)")
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    no_panic_no_leak(problems, r)
     return problems, r
 
 
@@ -227,10 +230,7 @@ def test_xen_hostile_arguments_and_crash(build):
            f"the continued console_io lost or reordered lines: {len(longs)} of 24")
     expect(problems, ended_line(r.log, "xen-hostile") == "shutdown: crash",
            f"xen-hostile did not end as a crash: {ended_line(r.log, 'xen-hostile')}")
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    no_panic_no_leak(problems, r)
     return problems, r
 
 
@@ -249,10 +249,7 @@ def test_xen_page_tables_read_only(build):
     end = ended_line(r.log, "xen-pt-write") or ""
     expect(problems, end.startswith("#PF (page fault) at 0x") and "error code 0x7" in end,
            f"xen-pt-write did not end on a write #PF: {end}")
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    no_panic_no_leak(problems, r)
     return problems, r
 
 
@@ -295,10 +292,7 @@ def test_xen_traps_memory_console(build):
            f"a line written through console_io and the ring was not printed once: "
            f"{lines.count('xen-traps: through both')}")
     expect(problems, exited(r.log, "xen-traps"), f"xen-traps did not exit 0: {ended_line(r.log, 'xen-traps')}")
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    no_panic_no_leak(problems, r)
     return problems, r
 
 
@@ -322,8 +316,5 @@ def test_xen_bad_iret_and_bad_stack_end_only_that_guest(build):
     expect(problems, (ended_line(r.log, "xen-bad-stack") or "").startswith("#UD (invalid opcode)") and
            (ended_line(r.log, "xen-bad-stack") or "").endswith("(could not deliver)"),
            f"xen-bad-stack ended: {ended_line(r.log, 'xen-bad-stack')}")
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
+    no_panic_no_leak(problems, r)
     return problems, r

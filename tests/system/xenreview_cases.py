@@ -8,16 +8,9 @@ import struct
 from harness import Boot, run
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
-from xen_cases import XEN_ELFNOTE, xen_note
+from xen_cases import XEN_ELFNOTE, no_panic_no_leak, xen_note
 
 PAGE = 0x1000
-
-
-def no_panic_no_leak(problems, r):
-    expect(problems, exited(r.log, "companion"), "the companion did not exit 0")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    leaks = [l for l in r.log.splitlines() if "leak check after" in l or "still charged" in l]
-    expect(problems, not leaks, f"hv's leak check found something: {leaks}")
 
 
 def own_page_store(build, name, tag):
