@@ -142,12 +142,17 @@ static uint64_t *gpr(struct trap_frame *f, unsigned n)
  * as a machine address) and CR4. */
 static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
 {
+    /* Three bytes, and a fourth only behind a REX prefix: an instruction
+     * in the last three bytes of a page must not need the next page. */
     uint8_t b[4];
-    if (f->error_code != 0 || copy_from_guest(v->guest, b, f->rip, sizeof(b)) != 0)
+    if (f->error_code != 0 || copy_from_guest(v->guest, b, f->rip, 3) != 0)
         return false;
     unsigned i = 0, rex = 0;
-    if ((b[0] & 0xf0) == 0x40)
+    if ((b[0] & 0xf0) == 0x40) {
+        if (copy_from_guest(v->guest, &b[3], f->rip + 3, 1) != 0)
+            return false;
         rex = b[i++];
+    }
     if (b[i] != 0x0f || b[i + 1] != 0x20 || (b[i + 2] & 0xc0) != 0xc0)
         return false;
     unsigned cr = ((b[i + 2] >> 3) & 7) | ((rex & 4) << 1), reg = (b[i + 2] & 7) | ((rex & 1) << 3);

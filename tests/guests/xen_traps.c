@@ -32,6 +32,9 @@ static union {
 #define shared_page shared_space.s
 static volatile uint64_t spare_page[512] __attribute__((aligned(4096))) = {0x5151};
 static volatile uint64_t ro_page[512] __attribute__((aligned(4096))) = {0x7777};
+/* Code written at run time: a `mov %cr0` in the last 3 bytes of the first
+ * page, the second page unmapped. */
+static uint8_t code_pages[2][4096] __attribute__((aligned(4096)));
 
 static long uva(uint64_t va, uint64_t val)
 {
@@ -185,6 +188,23 @@ static void memory(const struct xen_start_info *si)
           "update_va_mapping: addresses no L1 of its maps -EINVAL", "other");
     check(probe_read(spare, &faulted) == 0x5151 && !faulted, "refusals changed nothing",
           "faulted %d", faulted);
+    /* mov %cr0, %rcx (0f 20 c1, no REX) ending at a page whose next page
+     * is unmapped: emulated from its own 3 bytes, then the fetch of the
+     * next instruction takes a #PF on the unmapped page (not a #GP at the
+     * mov, which reading a 4th byte would give). */
+    uint64_t next = (uint64_t)code_pages[1];
+    memcpy(&code_pages[0][4093], "\x0f\x20\xc1", 3);
+    check(uva(next, 0) == 0, "update_va_mapping: unmap the page after the code", "refused");
+    uint64_t cr0_seen;
+    __asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, trap_resume\n\t"
+                     "xor %%ecx, %%ecx\n\tjmp *%1\n1:"
+                     : "=c"(cr0_seen) : "r"((uint64_t)&code_pages[0][4093]) : "rax", "memory");
+    check(trap_vector == 14 && shared_page.vcpu_info[0].arch_cr2 == next &&
+              cr0_seen == read_cr0(),
+          "mov %cr0 in a page's last 3 bytes: emulated, then #PF at the next page",
+          "vector %lu cr2 0x%lx rcx 0x%lx", (unsigned long)trap_vector,
+          (unsigned long)shared_page.vcpu_info[0].arch_cr2, (unsigned long)cr0_seen);
+    check(uva(next, next | 0x23) == 0, "update_va_mapping: map it back", "refused");
     const volatile uint64_t *m2p = (const uint64_t *)XEN_MACH2PHYS_VIRT_START;
     check(m2p[0] == 0 && m2p[si->console_mfn] == si->console_mfn &&
           m2p[si->store_mfn] == si->store_mfn && m2p[si->nr_pages - 1] == si->nr_pages - 1,
