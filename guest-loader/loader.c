@@ -364,9 +364,9 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         return false;
     }
     if (xen_image_detect(file, f->size)) { /* Xen's notes choose the personality */
-        bool started = loader_start_xen(f, file, cfg, cfg_len);
-        rejected += !started;
-        return started;
+        enum loader_xen_outcome out = loader_start_xen(f, file, cfg, cfg_len);
+        rejected += out == LOADER_XEN_REJECTED;
+        return out == LOADER_XEN_STARTED;
     }
     if (elf_image_check(file, f->size, &img, why, sizeof(why)) != 0) {
         rejected++;

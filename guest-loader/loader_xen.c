@@ -15,8 +15,8 @@
 #include "include/hv/abi.h"
 #include "vcpu/vcpu.h"
 
-bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const char *cfg,
-                      size_t cfg_len)
+enum loader_xen_outcome loader_start_xen(const struct handoff_file *f, const uint8_t *file,
+                                         const char *cfg, size_t cfg_len)
 {
     static struct xen_image img; /* 1 KiB: off the boot stack; one image at a time */
     struct xen_layout l;
@@ -24,7 +24,7 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
     char why[160];
     if (xen_image_check(file, f->size, HV_GUEST_IMAGE_MAX, &img, why, sizeof(why)) != 0) {
         log_error("image %s rejected: Xen PV image: %s", f->name, why);
-        return false;
+        return LOADER_XEN_REJECTED;
     }
     log_info("image %s: Xen PV image (notes in %s): GUEST_OS \"%s\", LOADER \"%s\", "
              "XEN_VERSION \"%s\", image 0x%lx-0x%lx, entry 0x%lx, hypercall page 0x%lx",
@@ -37,22 +37,22 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
     if (!pages || guest_params_resolve(f->name, pages * 4096, NULL, cfg, cfg_len, &p, why,
                                        sizeof(why)) != 0) {
         log_error("image %s rejected: Xen PV image: %s", f->name, why);
-        return false;
+        return LOADER_XEN_REJECTED;
     }
     if (!p.enabled) {
         log_info("image %s: disabled in hv.cfg", f->name);
-        return false;
+        return LOADER_XEN_DISABLED;
     }
     if (p.vcpus != 1) {
         log_error("image %s rejected: Xen PV image: %u vCPUs: Xen guests get one (no "
                   "VCPUOP_up yet)", f->name, p.vcpus);
-        return false;
+        return LOADER_XEN_REJECTED;
     }
     if (!loader_affinity_ok(f->name, p.cpus) || !loader_name_and_memory_ok(f, &p))
-        return false;
+        return LOADER_XEN_REJECTED;
     struct guest *g = loader_create_guest(f, &p);
     if (!g)
-        return false;
+        return LOADER_XEN_REJECTED;
     g->policy = p.policy;
     if (p.policy.on_exit == GUEST_ACTION_RESTART || p.policy.on_fault == GUEST_ACTION_RESTART) {
         /* A restart rebuilds from the kept image through hv's own loader. */
@@ -66,7 +66,7 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
     if (!xen_build(g, &img, file, why, sizeof(why))) {
         log_error("image %s rejected: Xen PV image: %s", f->name, why);
         guest_discard(g);
-        return false;
+        return LOADER_XEN_REJECTED;
     }
     const struct xen_layout *xl = &g->xen->layout;
     log_info("guest %s: %s, Xen PV, %lu pages (%lu KiB allowance): P2M 0x%lx, start_info 0x%lx, "
@@ -79,5 +79,5 @@ bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const c
     g->vcpus_alive = g->vcpu_count;
     sched_guest_init(g, p.weight, p.cpus);
     sched_add(g->vcpus[0]);
-    return true;
+    return LOADER_XEN_STARTED;
 }

@@ -8,7 +8,13 @@
 
 #include "hv/handoff.h"
 
+enum loader_xen_outcome {
+    LOADER_XEN_STARTED,
+    LOADER_XEN_DISABLED, /* hv.cfg says enabled = no: not an error */
+    LOADER_XEN_REJECTED, /* the reason logged; the run ends with status 1 */
+};
+
 /* Validates, builds and schedules the Xen PV image f (its bytes at
- * `file`; hv.cfg at cfg); logs why not and returns false otherwise. */
-bool loader_start_xen(const struct handoff_file *f, const uint8_t *file, const char *cfg,
-                      size_t cfg_len);
+ * `file`; hv.cfg at cfg). */
+enum loader_xen_outcome loader_start_xen(const struct handoff_file *f, const uint8_t *file,
+                                         const char *cfg, size_t cfg_len);

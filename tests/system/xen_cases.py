@@ -207,6 +207,22 @@ def test_xen_boot_start_of_day(build):
 
 
 @system_test
+def test_xen_image_disabled_is_not_a_failure(build):
+    """hv.cfg `enabled = no` for a Xen image: logged as disabled and left
+    out, as for hv's own images; not counted as a rejected image, so a run
+    whose other guests all exit 0 ends with status 0."""
+    r = run(build, Boot(images=[test_guest(build, "xen-boot"), test_guest(build, "companion")],
+                        cfg="[guest xen-boot]\nenabled = no\n"), "xen-disabled")
+    problems = []
+    expect(problems, "hv: image xen-boot: disabled in hv.cfg" in r.log,
+           "no 'disabled in hv.cfg' line for the Xen image")
+    expect(problems, not guest_lines(r.log, "xen-boot"), "the disabled Xen guest ran")
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0 (nothing rejected)")
+    no_panic_no_leak(problems, r)
+    return problems, r
+
+
+@system_test
 def test_xen_hostile_arguments_and_crash(build):
     """Bad hypercall arguments from a Xen guest (pointers at hv, at nothing,
     non-canonical, at its own read-only page tables, across the end of its
