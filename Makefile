@@ -312,7 +312,8 @@ unit: $(UNIT_BINS)
 
 .PHONY: test
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/hv-usb.img $(UNIT_BINS) $(BUILD)/screentext $(TEST_GUESTS)
+	@$(MAKE) --no-print-directory all $(BUILD)/hv-usb.img $(UNIT_BINS) $(BUILD)/screentext $(TEST_GUESTS) \
+		$(XEN_PV_TEST_GUESTS)
 	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
 
 # The ELF validator's fuzz target for longer than make test's brief run, and
