@@ -161,7 +161,8 @@ def run_soak(build, minutes, every, name="soak", log_path=None, progress=None):
         now = time.monotonic()
         if len(log) != last_size:
             last_size, last_growth = len(log), now
-        lines = stats_lines(log)
+        # Only whole lines: QEMU may be writing the last one as it is read.
+        lines = stats_lines(log[:log.rfind("\n") + 1])
         if "hv: stats: every " in log and last_change is None:
             last_change = now
         if len(lines) != last_count:
