@@ -83,7 +83,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("-j", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    ap.add_argument("-k", action="append", default=[],
+                    help="run only tests whose name contains this (repeat -k for any of several)")
     ap.add_argument("--keep", action="store_true", help="keep work directories of passing tests")
     ap.add_argument("--mitigated", action="store_true",
                     help="then run MITIGATED_SUITES again with every mitigation on")
@@ -91,7 +92,7 @@ def main():
 
     build = os.path.abspath(args.build)
     os.makedirs(os.path.join(build, "systest"), exist_ok=True)
-    selected = [t for t in TESTS if args.k in t.__name__]
+    selected = [t for t in TESTS if not args.k or any(k in t.__name__ for k in args.k)]
     passed = failed = 0
     start = time.monotonic()
 
