@@ -75,7 +75,9 @@ void hypercall_entry(struct trap_frame *f)
     uint16_t unusual;
     __builtin_memcpy(&unusual, &v->arch.user_mode, sizeof(unusual));
     if (__builtin_expect(unusual, 0)) {
-        if (v->arch.user_mode)
+        if (v->arch.user_mode && v->arch.xen)
+            xen_syscall_from_user(v, f); /* Xen personality hook: its syscall callback */
+        else if (v->arch.user_mode)
             bounce_to_guest_kernel(v, f);
         else
             xen_hypercall(v, f); /* Xen personality hook: its own table */

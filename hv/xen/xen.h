@@ -21,6 +21,7 @@ struct trap_frame;
  * a Xen guest (it never sees a real frame number): the shared-info page. */
 #define XEN_MFN_SPECIAL 0x80000000ULL
 #define XEN_MFN_SHARED_INFO (XEN_MFN_SPECIAL + 0)
+#define XEN_MFN_GRANT (XEN_MFN_SPECIAL + 1) /* its one grant-table frame */
 /* The console's event-channel port in start_info (hv is the backend). */
 #define XEN_CONSOLE_PORT 1
 
@@ -38,6 +39,8 @@ struct xen_guest {
     uint64_t m2p_l3, m2p_l2, m2p_l1; /* the M2P's tables (its frames are the L1's leaves) */
     uint64_t hypercall_page;  /* va of the page hv wrote the stubs into; 0: none */
     uint32_t shutdown_code;   /* SCHEDOP_shutdown_code */
+    bool user_root;           /* MMUEXT_NEW_USER_BASEPTR named its (one) root */
+    uint64_t grant_pa;        /* the grant-table frame (setup_table); 0: none yet */
     /* The vCPU's paravirtual CPU. */
     uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
     uint8_t trap_flags[XEN_TRAP_VECTORS];    /* DPL in bits 0-1, bit 2: mask events */
@@ -75,5 +78,10 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2);
 void xen_iret(struct vcpu *v, struct trap_frame *f);
 /* Xen's bounce frame onto the kernel stack, entering `handler`; false if
  * the stack cannot take it. */
-bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool error_code,
-                bool mask_events);
+#define XB_ERROR_CODE 1u  /* the frame has the error code */
+#define XB_MASK_EVENTS 2u /* the handler runs with events masked */
+#define XB_CLEAR_DF 4u    /* the syscall callback: DF cleared too */
+#define XB_FAILSAFE 8u    /* the failsafe frame: ds, es, fs, gs above rcx, r11 */
+bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, unsigned how);
+/* `syscall` from the guest's user mode (vcpu/syscall.c). */
+void xen_syscall_from_user(struct vcpu *v, struct trap_frame *f);

@@ -258,6 +258,8 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     v->arch.regs.rdi = 0;
     v->arch.regs.rsi = l->start_info;
     v->arch.xen = true;
+    v->arch.regs.cs = XEN_FLAT_RING3_CS64; /* Xen's selectors from the first instruction */
+    v->arch.regs.ss = XEN_FLAT_RING3_SS64;
     g->vcpus[0] = v;
     g->vcpu_count = 1;
     g->start_info_va = l->start_info;
@@ -285,6 +287,8 @@ bool xen_guest_free(struct guest *g)
     }
     if (x->shared_info_pa)
         guest_frame_release(x->shared_info_pa, &g->mem); /* hv's own reference */
+    if (x->grant_pa)
+        guest_frame_release(x->grant_pa, &g->mem);
     if (x->m2p_l1) {
         uint64_t *l1 = phys_to_virt(x->m2p_l1);
         for (unsigned i = 0; i < PAGE / 8; i++)

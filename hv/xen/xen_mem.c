@@ -112,8 +112,8 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
             if (writable && is_table_frame(x, mfn))
                 return -XEN_EINVAL; /* the guest's page tables stay read-only */
             pa = x->p2m[array_index_nospec(mfn, x->nr_pages)];
-        } else if (mfn == XEN_MFN_SHARED_INFO) {
-            pa = x->shared_info_pa;
+        } else if (mfn == XEN_MFN_SHARED_INFO || (mfn == XEN_MFN_GRANT && x->grant_pa)) {
+            pa = mfn == XEN_MFN_GRANT ? x->grant_pa : x->shared_info_pa;
             exec = false;
         } else {
             return -XEN_EINVAL; /* not its frame: hv never names another */

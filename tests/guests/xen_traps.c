@@ -161,8 +161,8 @@ static void memory(const struct xen_start_info *si)
           (unsigned long)guest_l1(si, shared));
     int faulted;
     probe_read(NOWHERE, &faulted);
-    check(faulted && trap_vector == 14 && trap_seen[2] == 4 /* user read, not present */ + 0,
-          "#PF bounced with its error code", "vector %lu ec 0x%lx", (unsigned long)trap_vector,
+    check(faulted && trap_vector == 14 && trap_seen[2] == 0 /* kernel-mode read, not present */,
+          "#PF bounced with Xen's error code (no U bit in kernel mode)", "vector %lu ec 0x%lx", (unsigned long)trap_vector,
           (unsigned long)trap_seen[2]);
     check(shared_page.vcpu_info[0].arch_cr2 == NOWHERE && read_cr2() == NOWHERE,
           "cr2 in vcpu_info.arch and mov %cr2", "0x%lx", (unsigned long)read_cr2());

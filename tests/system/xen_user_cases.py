@@ -1,0 +1,56 @@
+"""System tests of the Xen personality's M2 (docs/xen-personality.md):
+guest user mode, the syscall and failsafe callbacks, Xen's #PF error code,
+Xen's selectors after a hypercall, `int n` from user mode, grant tables."""
+
+from harness import Boot, run
+from judge import ended_line, expect, guest_lines, test_guest
+from registry import system_test
+from xen_cases import checks_all_ok, no_panic_no_leak
+
+
+def user_boot(build, tag, runner_cfg=()):
+    return run(build, Boot(images=[test_guest(build, "xen-user"), test_guest(build, "companion")],
+                           runner_cfg=list(runner_cfg)), tag)
+
+
+def user_checks(problems, r):
+    oks = checks_all_ok(problems, r, "xen-user", "xen-user: all")
+    expect(problems, len(oks) >= 30, f"only {len(oks)} checks ran")
+    # Last, an iret to user mode with no user root ends it, alone.
+    expect(problems, "xen-user: still running" not in guest_lines(r.log, "xen-user"),
+           "the iret to user mode without a user root returned")
+    expect(problems, ended_line(r.log, "xen-user") == "Xen iret to user mode: no user root",
+           f"xen-user ended: {ended_line(r.log, 'xen-user')}")
+    no_panic_no_leak(problems, r)
+
+
+@system_test
+def test_xen_user_mode_callbacks_grants(build):
+    """Our own Xen-ABI guest runs user mode as a PV kernel does: iret to
+    0xe033 with its root as the user root, user mode on Xen's selectors,
+    `syscall` to the syscall callback (its frame, DF cleared, events
+    masked) and back with VGCF_in_syscall, a hypercall stub called from
+    user mode landing in the callback and not in hv, `int $0x20` through a
+    DPL-3 entry to kernel mode on the stack_switch stack, `int $0x21`
+    through a DPL-0 entry a #GP with error code 0x10a, `mov %cr3` not
+    emulated in user mode, #PF with the U bit from user mode and without
+    it from kernel mode, no syscall callback: #UD at the syscall; after a
+    hypercall the kernel runs on 0xe033/0xe02b; the grant table (setup_table
+    of one frame, its special mfn mapped, query_size, refusals); an iret
+    with CS 0x30 enters the failsafe callback; and an iret to user mode
+    after NEW_USER_BASEPTR 0 ends the guest, while a companion runs on."""
+    r = user_boot(build, "xen-user")
+    problems = []
+    user_checks(problems, r)
+    return problems, r
+
+
+@system_test
+def test_xen_user_mode_under_xpti(build):
+    """The same with page-table isolation on (user mode's entries and the
+    iretq to Xen's selectors go through the isolated root)."""
+    r = user_boot(build, "xen-user-xpti", ["xpti = on"])
+    problems = []
+    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
+    user_checks(problems, r)
+    return problems, r
