@@ -25,7 +25,8 @@ struct trap_frame;
 /* The console's event-channel port in start_info (hv is the backend). */
 #define XEN_CONSOLE_PORT 1
 
-#define XEN_MAX_PAGES 16384 /* 64 MiB of RAM: the p2m array is kmalloc'd (M1) */
+#define XEN_MAX_PAGES 16384 /* 64 MiB of RAM: 32 p2m frames */
+#define XEN_P2M_PER_FRAME 512
 #define XEN_TRAP_VECTORS 256
 #define XEN_ECHO_BYTES 1024
 
@@ -33,7 +34,9 @@ struct trap_frame;
 struct xen_guest {
     struct xen_layout layout; /* the start of day (hv/xen/xen_layout.h) */
     uint64_t nr_pages;        /* start_info.nr_pages: pfns 0 .. nr_pages-1 */
-    uint64_t *p2m;            /* real frame of each pfn; hv holds a reference to each */
+    /* The real frame of each pfn (hv holds a reference to each), 512 to a
+     * frame charged to the guest: xen_p2m_slot() finds one. */
+    uint64_t p2m_dir[XEN_MAX_PAGES / XEN_P2M_PER_FRAME];
     uint64_t free_next;       /* reaping: the next pfn whose reference goes back */
     uint64_t shared_info_pa;  /* the Xen-layout shared-info frame (hv's reference) */
     uint64_t m2p_l3, m2p_l2, m2p_l1; /* the M2P's tables (its frames are the L1's leaves) */
@@ -58,6 +61,13 @@ struct xen_guest {
     char echo[XEN_ECHO_BYTES];
     uint32_t echo_len;
 };
+
+/* The struct lives in a frame charged to the guest (review finding 3:
+ * not hv's heap), as do its p2m frames. */
+_Static_assert(sizeof(struct xen_guest) <= 4096, "struct xen_guest is one charged frame");
+
+/* The p2m slot of pfn (clamped below nr_pages: callers check first). */
+uint64_t *xen_p2m_slot(const struct xen_guest *x, uint64_t pfn);
 
 /* Builds guest g (created, empty) from the validated Xen image: its RAM,
  * the start-of-day layout with start_info, P2M list, initial page tables,
