@@ -70,17 +70,18 @@ void hypercall_entry(struct trap_frame *f)
 {
     struct vcpu *v = this_cpu()->current;
     v->arch.hv_entries++;
-    /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it):
-     * hv's own guests in kernel mode pay one test for both. */
+    /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it,
+     * user_mode first: little-endian, it is the low byte): hv's own guests
+     * in kernel mode pay one test for both, in user mode one compare more. */
     uint16_t unusual;
     __builtin_memcpy(&unusual, &v->arch.user_mode, sizeof(unusual));
     if (__builtin_expect(unusual, 0)) {
-        if (v->arch.user_mode && v->arch.xen)
-            xen_syscall_from_user(v, f); /* Xen personality hook: its syscall callback */
-        else if (v->arch.user_mode)
+        if (unusual == 1) /* user mode of one of hv's own guests: as before Xen came */
             bounce_to_guest_kernel(v, f);
+        else if (v->arch.user_mode) /* Xen personality hooks: its syscall callback, */
+            xen_syscall_from_user(v, f);
         else
-            xen_hypercall(v, f); /* Xen personality hook: its own table */
+            xen_hypercall(v, f); /* its own hypercall table */
     } else
         hypercall_dispatch(v, f);
     sched_return_inline(f);
