@@ -28,6 +28,7 @@ struct trap_frame;
 #define XEN_MAX_PAGES 16384 /* 64 MiB of RAM: 32 p2m frames */
 #define XEN_P2M_PER_FRAME 512
 #define XEN_TRAP_VECTORS 256
+#define XEN_PORTS 256 /* event-channel ports: words 0-3 of Xen's 2-level bitmaps */
 #define XEN_ECHO_BYTES 1024
 
 /* Per guest; a Xen guest has one vCPU, whose Xen state lives here too. */
@@ -43,6 +44,7 @@ struct xen_guest {
     uint64_t hypercall_page;  /* va of the page hv wrote the stubs into; 0: none */
     uint32_t shutdown_code;   /* SCHEDOP_shutdown_code */
     bool user_root;           /* MMUEXT_NEW_USER_BASEPTR named its (one) root */
+    uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
     uint64_t grant_pa;        /* the grant-table frame (setup_table); 0: none yet */
     /* The vCPU's paravirtual CPU. */
     uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
@@ -80,6 +82,8 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
  * its address space is gone): true once all is given back. */
 bool xen_guest_free(struct guest *g);
 
+/* event_channel_op (hv/xen/xen_event.c); its result. */
+int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f);
 /* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */
 void xen_hypercall(struct vcpu *v, struct trap_frame *f);
 /* An exception from a Xen guest (vcpu/guest_trap.c); cr2 for a #PF. */

@@ -331,21 +331,6 @@ static int64_t mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again)
     return rc;
 }
 
-/* event_channel_op: only the console's port exists so far (hv is its
- * backend); a send to it drains the ring. */
-static int64_t event_channel_op(struct vcpu *v, struct trap_frame *f)
-{
-    if (f->rdi != XEN_EVTCHNOP_send)
-        return xerr(XEN_ENOSYS);
-    uint32_t port;
-    if (!range_ok(f->rsi, 4) || copy_from_guest(v->guest, &port, f->rsi, 4) != 0)
-        return xerr(XEN_EFAULT);
-    if (port != XEN_CONSOLE_PORT)
-        return xerr(XEN_EINVAL);
-    xen_console_drain(v->guest);
-    return 0;
-}
-
 /* grant_table_op, v1, for the guest itself: setup_table of one frame
  * (hv's, zeroed, charged to the guest, named by a special mfn the guest
  * maps with update_va_mapping) and query_size. Nothing else: with no
@@ -431,7 +416,7 @@ void xen_hypercall(struct vcpu *v, struct trap_frame *f)
         rc = mmuext_op(v, f, &again);
         break;
     case XEN_HC_event_channel_op:
-        rc = event_channel_op(v, f);
+        rc = xen_event_channel_op(v, f);
         break;
     case XEN_HC_grant_table_op:
         rc = grant_table_op(v, f);

@@ -10,7 +10,9 @@
  * hypercall stub called from user mode reaching the syscall callback and
  * not hv, no syscall callback: #UD at the `syscall`; after a hypercall the
  * kernel runs on 0xe033/0xe02b (not hv's 0x23/0x1b); the grant table's
- * setup_table, query_size and its frame mapped; the failsafe callback for
+ * setup_table, query_size and its frame mapped; event-channel ports
+ * (alloc_unbound to -ENOSPC, close, reuse, refusals, init_control); the
+ * failsafe callback for
  * an iret with other selectors. Last, an iret to user mode with no user
  * root, which ends the guest ("no user root"). */
 #include "tests/guests/xen/xen_guest.h"
@@ -290,6 +292,54 @@ static void grants(void)
           "grant setup_table: the argument in hv -EFAULT", "other");
 }
 
+/* event_channel_op's ports: alloc_unbound from 2 up until -ENOSPC, close
+ * and reuse, the refusals; init_control (FIFO) refused Xen's way. */
+static void ports(void)
+{
+    struct { uint16_t dom, remote; uint32_t port; } a = {XEN_DOMID_SELF, 0, 0};
+    uint32_t first = 0, last = 0, n = 0;
+    long rc;
+    while ((rc = hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_alloc_unbound, (uint64_t)&a, 0)) == 0 &&
+           n < 1000) {
+        if (n++ == 0)
+            first = a.port;
+        else if (a.port != last + 1)
+            break;
+        last = a.port;
+    }
+    check(rc == -XEN_ENOSPC && n == 254 && first == 2 && last == 255,
+          "alloc_unbound: ports 2..255, then -ENOSPC", "rc %ld, %u ports %u..%u", rc, n, first, last);
+    uint32_t port = 77;
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_send, (uint64_t)&port, 0) == 0,
+          "send on an unbound port: dropped, 0", "other");
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_close, (uint64_t)&port, 0) == 0 &&
+              hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_close, (uint64_t)&port, 0) == -XEN_EINVAL,
+          "close, and close again -EINVAL", "other");
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_alloc_unbound, (uint64_t)&a, 0) == 0 &&
+              a.port == 77, "alloc_unbound reuses the closed port", "port %u", a.port);
+    uint32_t bad[] = {0, 1, 256, 0xffffffffu};
+    int refused = 1;
+    for (unsigned i = 0; i < 4; i++)
+        refused &= hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_close, (uint64_t)&bad[i], 0) ==
+                   -XEN_EINVAL;
+    check(refused, "close of port 0, the console's, 256, 2^32-1: -EINVAL", "other");
+    a.dom = 1;
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_alloc_unbound, (uint64_t)&a, 0) == -XEN_EPERM,
+          "alloc_unbound for another domain -EPERM", "other");
+    a.dom = XEN_DOMID_SELF;
+    a.remote = 5;
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_alloc_unbound, (uint64_t)&a, 0) == -XEN_ESRCH,
+          "alloc_unbound with a remote domain that does not exist -ESRCH", "other");
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_alloc_unbound, 0xffff888000000000ULL, 0) ==
+              -XEN_EFAULT, "alloc_unbound: its argument in hv -EFAULT", "other");
+    uint64_t init[2] = {(uint64_t)-2, 0};
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_init_control, (uint64_t)init, 0) == -XEN_EINVAL,
+          "init_control with a gfn outside its RAM -EINVAL", "other");
+    init[0] = 5;
+    check(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_init_control, (uint64_t)init, 0) == -XEN_ENOSYS,
+          "init_control: FIFO not offered, -ENOSYS", "other");
+}
+
 static void failsafe(void)
 {
     check(callback(XEN_CALLBACKTYPE_failsafe, (uint64_t)failsafe_cb, 0) == 0,
@@ -306,6 +356,7 @@ void xen_main(const struct xen_start_info *si)
 {
     user_mode(si);
     grants();
+    ports();
     failsafe();
     if (checks_failed == 0)
         xprint("xen-user: all %u checks passed\n", checks_run);

@@ -36,7 +36,9 @@ def test_xen_user_mode_callbacks_grants(build):
     emulated in user mode, #PF with the U bit from user mode and without
     it from kernel mode, no syscall callback: #UD at the syscall; after a
     hypercall the kernel runs on 0xe033/0xe02b; the grant table (setup_table
-    of one frame, its special mfn mapped, query_size, refusals); an iret
+    of one frame, its special mfn mapped, query_size, refusals); event
+    channel ports (alloc_unbound 2..255 then -ENOSPC, send on an unbound
+    port, close and reuse, refusals, init_control -EINVAL/-ENOSYS); an iret
     with CS 0x30 enters the failsafe callback; and an iret to user mode
     after NEW_USER_BASEPTR 0 ends the guest, while a companion runs on."""
     r = user_boot(build, "xen-user")
