@@ -82,3 +82,27 @@ def test_xen_bookkeeping_charged_not_hv_heap(build):
     expect(problems, end.startswith("#UD (invalid opcode)"), f"xr-big did not run to its ud2: {end}")
     no_panic_no_leak(problems, r)
     return problems, r
+
+
+@system_test
+def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
+    """A hostile Xen guest against M2's calls, beside a companion: 3000
+    user-mode round trips (iret to user, syscall to its callback and back,
+    int $0x20 home), int from user mode on 13 vectors without a DPL-3
+    entry (each a #GP), grant setup_table 3000 times (one frame), 3000
+    alloc_unbound/close pairs, 3000 irets with hv's own selectors 0x23/0x1b
+    (the failsafe callback each time, never a return on hv's selectors);
+    then its stack_switch stack in its own read-only page tables and a
+    syscall from user mode: it ends with the reason, alone, and hv's leak
+    check finds every frame back."""
+    r = run(build, Boot(images=[test_guest(build, "xen-user-hostile"),
+                                test_guest(build, "companion")], timeout=240), "xen-user-hostile")
+    problems = []
+    checks_all_ok(problems, r, "xen-user-hostile", "xen-user-hostile: all")
+    expect(problems, "xen-user-hostile: still running" not in guest_lines(r.log, "xen-user-hostile"),
+           "the undeliverable syscall returned")
+    expect(problems, ended_line(r.log, "xen-user-hostile") ==
+           "Xen syscall callback: no kernel stack to take it",
+           f"xen-user-hostile ended: {ended_line(r.log, 'xen-user-hostile')}")
+    no_panic_no_leak(problems, r)
+    return problems, r
