@@ -84,6 +84,12 @@ bool xen_guest_free(struct guest *g);
 
 /* event_channel_op (hv/xen/xen_event.c); its result. */
 int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f);
+/* One hypercall but iret on frame f (its number in rax, arguments in
+ * rdi, rsi, rdx, r10, r8): the result, or *again with the argument
+ * registers rewritten to what is left (hv/xen/xen_hypercall.c). */
+int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again);
+/* multicall (hv/xen/xen_multicall.c), through xen_dispatch. */
+int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
 /* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */
 void xen_hypercall(struct vcpu *v, struct trap_frame *f);
 /* An exception from a Xen guest (vcpu/guest_trap.c); cr2 for a #PF. */

@@ -382,52 +382,49 @@ static int64_t grant_table_op(struct vcpu *v, struct trap_frame *f)
     return copy_to_guest(v->guest, f->rsi, &u, size) ? xerr(XEN_EFAULT) : 0;
 }
 
+int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
+{
+    switch (f->rax) {
+    case XEN_HC_console_io:
+        return console_io(v, f, again);
+    case XEN_HC_sched_op:
+        return sched_op(v, f);
+    case XEN_HC_xen_version:
+        return xen_version(v, f);
+    case XEN_HC_set_trap_table:
+        return set_trap_table(v, f, again);
+    case XEN_HC_callback_op:
+        return callback_op(v, f);
+    case XEN_HC_set_gdt:
+        return set_gdt(v, f);
+    case XEN_HC_stack_switch:
+        return stack_switch(v, f);
+    case XEN_HC_update_va_mapping:
+        return xen_mem_update_va_mapping(v->guest, f->rdi, f->rsi);
+    case XEN_HC_mmuext_op:
+        return mmuext_op(v, f, again);
+    case XEN_HC_event_channel_op:
+        return xen_event_channel_op(v, f);
+    case XEN_HC_grant_table_op:
+        return grant_table_op(v, f);
+    case XEN_HC_multicall:
+        return xen_multicall(v, f, again);
+    default:
+        return xerr(XEN_ENOSYS);
+    }
+}
+
 void xen_hypercall(struct vcpu *v, struct trap_frame *f)
 {
     uint64_t nr = f->rax;
     bool again = false;
-    int64_t rc;
-    switch (nr) {
-    case XEN_HC_console_io:
-        rc = console_io(v, f, &again);
-        break;
-    case XEN_HC_sched_op:
-        rc = sched_op(v, f);
-        break;
-    case XEN_HC_xen_version:
-        rc = xen_version(v, f);
-        break;
-    case XEN_HC_set_trap_table:
-        rc = set_trap_table(v, f, &again);
-        break;
-    case XEN_HC_callback_op:
-        rc = callback_op(v, f);
-        break;
-    case XEN_HC_set_gdt:
-        rc = set_gdt(v, f);
-        break;
-    case XEN_HC_stack_switch:
-        rc = stack_switch(v, f);
-        break;
-    case XEN_HC_update_va_mapping:
-        rc = xen_mem_update_va_mapping(v->guest, f->rdi, f->rsi);
-        break;
-    case XEN_HC_mmuext_op:
-        rc = mmuext_op(v, f, &again);
-        break;
-    case XEN_HC_event_channel_op:
-        rc = xen_event_channel_op(v, f);
-        break;
-    case XEN_HC_grant_table_op:
-        rc = grant_table_op(v, f);
-        break;
-    case XEN_HC_iret:
+    if (nr == XEN_HC_iret) {
         xen_iret(v, f); /* the frame's rax, not a result */
         return;
-    default:
-        rc = xerr(XEN_ENOSYS);
-        break;
     }
+    int64_t rc = xen_dispatch(v, f, &again);
+    if (f->vector == VEC_GUEST_BOUNCE)
+        return; /* a multicall's iret changed the context: no result */
     if (again)
         continue_call(f, nr);
     else

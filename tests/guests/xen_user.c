@@ -11,7 +11,8 @@
  * not hv, no syscall callback: #UD at the `syscall`; after a hypercall the
  * kernel runs on 0xe033/0xe02b (not hv's 0x23/0x1b); the grant table's
  * setup_table, query_size and its frame mapped; event-channel ports
- * (alloc_unbound to -ENOSPC, close, reuse, refusals, init_control); the
+ * (alloc_unbound to -ENOSPC, close, reuse, refusals, init_control);
+ * multicall (results, pieces, an entry continued inside, nested, iret); the
  * failsafe callback for
  * an iret with other selectors. Last, an iret to user mode with no user
  * root, which ends the guest ("no user root"). */
@@ -340,6 +341,63 @@ static void ports(void)
           "init_control: FIFO not offered, -ENOSYS", "other");
 }
 
+/* multicall: results in order, continued over pieces, an entry that
+ * continues itself, a nested multicall -EINVAL, an iret ending it. */
+extern char after_multi_iret[];
+long multi_iret(struct xen_multicall_entry *list, uint64_t n);
+__asm__(".globl multi_iret, after_multi_iret\n"
+        "multi_iret:\n"
+        "  push %rbp; mov %rsp, %rbp\n"
+        "  lea after_multi_iret(%rip), %rax\n"
+        "  push $0xe02b; push %rbp; push $0x202; push $0xe030; push %rax\n"
+        "  push $0; push $0; push $0; push $0x1dea\n" /* flags, rcx, r11, rax */
+        "  mov $13, %eax\n"
+        "  syscall\n"
+        "  ud2\n"                                     /* the multicall returned */
+        "after_multi_iret:\n"
+        "  mov %rbp, %rsp; pop %rbp\n"
+        "  ret\n");
+
+static void multicalls(void)
+{
+    static struct xen_multicall_entry m[24];
+    static struct xen_mmuext_op ops[40];
+    static uint32_t done;
+    memset(m, 0, sizeof(m));
+    m[0].op = XEN_HC_xen_version, m[0].args[0] = XEN_XENVER_version;
+    m[1].op = XEN_HC_xen_version, m[1].args[0] = XEN_XENVER_pagesize;
+    m[2].op = 99;
+    m[3].op = XEN_HC_multicall, m[3].args[0] = (uint64_t)m, m[3].args[1] = 1;
+    for (int i = 0; i < 40; i++)
+        ops[i].cmd = 6; /* TLB_FLUSH_LOCAL */
+    m[4].op = XEN_HC_mmuext_op, m[4].args[0] = (uint64_t)ops, m[4].args[1] = 40;
+    m[4].args[2] = (uint64_t)&done, m[4].args[3] = XEN_DOMID_SELF;
+    for (int i = 5; i < 24; i++)
+        m[i].op = XEN_HC_xen_version, m[i].result = 7;
+    long rc = hcall(XEN_HC_multicall, (uint64_t)m, 24, 0);
+    int later = 1;
+    for (int i = 5; i < 24; i++)
+        later &= m[i].result == ((4u << 16) | 17);
+    check(rc == 0 && m[0].result == ((4u << 16) | 17) && m[1].result == 4096 &&
+              m[2].result == (uint64_t)-XEN_ENOSYS && m[3].result == (uint64_t)-XEN_EINVAL,
+          "multicall: results in order, unknown -ENOSYS, nested -EINVAL",
+          "rc %ld: 0x%lx 0x%lx 0x%lx 0x%lx", rc, (unsigned long)m[0].result,
+          (unsigned long)m[1].result, (unsigned long)m[2].result, (unsigned long)m[3].result);
+    check(m[4].result == 0 && done == 40, "multicall: an mmuext_op of 40 continued inside it",
+          "result 0x%lx done %u", (unsigned long)m[4].result, done);
+    check(later, "multicall: 24 entries over pieces of 8, all run", "other");
+    memset(m, 0, 2 * sizeof(m[0]));
+    m[0].op = XEN_HC_iret;
+    m[1].op = XEN_HC_xen_version, m[1].result = 0x5555;
+    rc = multi_iret(m, 2);
+    check(rc == 0x1dea && m[1].result == 0x5555,
+          "multicall: an iret ends it and takes effect, nothing after runs", "rc 0x%lx next 0x%lx",
+          (unsigned long)rc, (unsigned long)m[1].result);
+    check(hcall(XEN_HC_multicall, 0xffff888000000000ULL, 1, 0) == -XEN_EFAULT &&
+              hcall(XEN_HC_multicall, NOWHERE, 1ULL << 40, 0) == -XEN_EFAULT,
+          "multicall: a list in hv or unmapped -EFAULT", "other");
+}
+
 static void failsafe(void)
 {
     check(callback(XEN_CALLBACKTYPE_failsafe, (uint64_t)failsafe_cb, 0) == 0,
@@ -357,6 +415,7 @@ void xen_main(const struct xen_start_info *si)
     user_mode(si);
     grants();
     ports();
+    multicalls();
     failsafe();
     if (checks_failed == 0)
         xprint("xen-user: all %u checks passed\n", checks_run);

@@ -2,7 +2,8 @@
  * (iret to user mode, `syscall` to its callback, back with
  * VGCF_in_syscall, `int $0x20` home), grant setup_table 3000 times (one
  * frame, once), 3000 alloc_unbound/close pairs, 3000 failsafe entries,
- * user-mode `int` on every vector its table does not allow; then its
+ * user-mode `int` on vectors its table does not allow, a multicall of
+ * 512 multicalls of itself, a multicall over its page tables; then its
  * stack_switch stack pointed at its own read-only page tables and a
  * `syscall` from user mode, which hv cannot deliver: the guest ends ("no
  * kernel stack"), alone, and its frames all come back. */
@@ -131,6 +132,16 @@ void xen_main(const struct xen_start_info *si)
                  a.port == 2 &&
                  hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_close, (uint64_t)&a.port, 0) == 0;
     check(pairs == ROUNDS, "3000 alloc_unbound/close pairs, port 2 each time", "%d", pairs);
+
+    static struct xen_multicall_entry self[512];
+    for (int i = 0; i < 512; i++)
+        self[i] = (struct xen_multicall_entry){XEN_HC_multicall, 0, {(uint64_t)self, 512}};
+    int nested = hcall(XEN_HC_multicall, (uint64_t)self, 512, 0) == 0;
+    for (int i = 0; i < 512; i++)
+        nested &= self[i].result == (uint64_t)-XEN_EINVAL;
+    check(nested, "a multicall of 512 multicalls of itself: each -EINVAL, no recursion", "other");
+    check(hcall(XEN_HC_multicall, si->pt_base, 4, 0) == -XEN_EFAULT,
+          "a multicall whose results would land in its page tables -EFAULT", "other");
 
     for (int i = 0; i < ROUNDS; i++)
         iret_bad_cs(); /* hv's own selectors 0x23/0x1b are not Xen's: the failsafe each time */

@@ -90,7 +90,9 @@ def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
     user-mode round trips (iret to user, syscall to its callback and back,
     int $0x20 home), int from user mode on 13 vectors without a DPL-3
     entry (each a #GP), grant setup_table 3000 times (one frame), 3000
-    alloc_unbound/close pairs, 3000 irets with hv's own selectors 0x23/0x1b
+    alloc_unbound/close pairs, a multicall of 512 multicalls of itself
+    (each -EINVAL), a multicall over its read-only page tables (-EFAULT),
+    3000 irets with hv's own selectors 0x23/0x1b
     (the failsafe callback each time, never a return on hv's selectors);
     then its stack_switch stack in its own read-only page tables and a
     syscall from user mode: it ends with the reason, alone, and hv's leak
