@@ -253,6 +253,64 @@ static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
     return true;
 }
 
+/* `sgdt`/`sidt` to memory (0f 01 /0, /1; a REX first at most), which
+ * UMIP refuses at ring 3 while Xen runs PV guests without UMIP: emulated
+ * with fixed answers in Xen's reserved range (hv's own addresses are what
+ * UMIP keeps from guests). The operand's address is decoded from ModRM,
+ * SIB and displacement (RIP-relative too; no segment override), the 10
+ * bytes written as any write on the guest's behalf. */
+static bool emulate_sxdt(struct vcpu *v, struct trap_frame *f)
+{
+    uint8_t b[10];
+    unsigned i = 0, rex = 0, len = 3;
+    if (f->error_code != 0 || copy_from_guest(v->guest, b, f->rip, 3) != 0)
+        return false;
+    if ((b[0] & 0xf0) == 0x40) {
+        rex = b[i++];
+        if (copy_from_guest(v->guest, &b[3], f->rip + 3, 1) != 0)
+            return false;
+        len = 4;
+    }
+    unsigned modrm = b[i + 2], mod = modrm >> 6, rm = modrm & 7, op = (modrm >> 3) & 7;
+    if (b[i] != 0x0f || b[i + 1] != 0x01 || mod == 3 || op > 1)
+        return false;
+    /* The bytes after ModRM: a SIB, then 0, 1 or 4 of displacement. */
+    unsigned extra = (rm == 4) + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+    if (extra && copy_from_guest(v->guest, &b[len], f->rip + len, extra) != 0)
+        return false;
+    unsigned at = len, sib = rm == 4 ? b[at++] : 0;
+    uint64_t ea = 0;
+    bool rip_rel = mod == 0 && rm == 5, no_base = rm == 4 && mod == 0 && (sib & 7) == 5;
+    if (rip_rel || no_base) { /* disp32, read now */
+        if (copy_from_guest(v->guest, &b[at], f->rip + at, 4) != 0)
+            return false;
+        extra += 4;
+    }
+    if (rm == 4) {
+        unsigned index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+        if (index != 4)
+            ea += *gpr(f, index) << (sib >> 6);
+        if (!no_base)
+            ea += *gpr(f, (sib & 7) | ((rex & 1) << 3));
+    } else if (!rip_rel) {
+        ea += *gpr(f, rm | ((rex & 1) << 3));
+    }
+    int32_t disp = 0;
+    if (mod == 1)
+        disp = (int8_t)b[at];
+    else if (mod == 2 || rip_rel || no_base)
+        __builtin_memcpy(&disp, &b[at], 4);
+    uint64_t next = f->rip + len + extra;
+    ea += (uint64_t)(int64_t)disp + (rip_rel ? next : 0);
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d = {
+        op ? 0xfff : 0xe037, 0xffff830000000000ULL + (op ? 0x1000 : 0)}; /* Xen's range */
+    if (ea >= HV_GUEST_LOWER_HALF_END - sizeof(d) || !xen_mem_writable(v->guest, ea, sizeof(d)) ||
+        copy_to_guest(v->guest, ea, &d, sizeof(d)) != 0)
+        return false;
+    f->rip = next;
+    return true;
+}
+
 /* A #PF that only the demand W^X of the guest's mappings caused: the page
  * flips and the guest retries; true if so. Not when the flip would undo
  * the one before it for the same instruction and page: that instruction
@@ -296,7 +354,8 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
             emulate_cpuid(f);
             return;
         }
-    } else if (vector == VEC_GP && (soft_interrupt(v, f) || emulate_mov_from_cr(v, f))) {
+    } else if (vector == VEC_GP && (soft_interrupt(v, f) || emulate_mov_from_cr(v, f) ||
+                                        emulate_sxdt(v, f))) {
         return;
     }
     if (!deliver(v, f, vector))

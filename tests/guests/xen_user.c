@@ -12,7 +12,8 @@
  * kernel runs on 0xe033/0xe02b (not hv's 0x23/0x1b); the grant table's
  * setup_table, query_size and its frame mapped; event-channel ports
  * (alloc_unbound to -ENOSPC, close, reuse, refusals, init_control);
- * multicall (results, pieces, an entry continued inside, nested, iret); the
+ * multicall (results, pieces, an entry continued inside, nested, iret);
+ * sgdt/sidt emulated under UMIP in four addressing forms; the
  * failsafe callback for
  * an iret with other selectors. Last, an iret to user mode with no user
  * root, which ends the guest ("no user root"). */
@@ -398,6 +399,38 @@ static void multicalls(void)
           "multicall: a list in hv or unmapped -EFAULT", "other");
 }
 
+/* sgdt/sidt, which UMIP refuses at ring 3: emulated with fixed answers,
+ * whatever the addressing form; refused (#GP) where the write cannot go. */
+static struct __attribute__((packed)) { uint16_t limit; uint64_t base; } dt_seen[4];
+
+static void descriptor_tables(const struct xen_start_info *si)
+{
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } on_stack = {0, 0};
+    uint64_t base9 = (uint64_t)&dt_seen[2], idx = 3;
+    __asm__ volatile("sidt %0" : "=m"(on_stack));                    /* (%rsp)-based, disp */
+    __asm__ volatile("sgdt dt_seen(%%rip)" ::: "memory");            /* RIP-relative */
+    __asm__ volatile("mov %0, %%r9; sidt (%%r9)" : : "r"(base9) : "r9", "memory"); /* REX.B */
+    __asm__ volatile("sidt -10(%0,%1,4)" : : "r"((uint64_t)&dt_seen[1] + 10 - 12), "r"(idx)
+                     : "memory");                                      /* SIB, disp8 */
+    check(on_stack.limit == 0xfff && on_stack.base >> 47 == 0x1ffff,
+          "sidt (UMIP): emulated, Xen's range", "limit 0x%x base 0x%lx", on_stack.limit,
+          (unsigned long)on_stack.base);
+    check(dt_seen[0].limit == 0xe037 && dt_seen[0].base >> 47 == 0x1ffff,
+          "sgdt rip-relative: emulated, limit 0xe037", "limit 0x%x base 0x%lx", dt_seen[0].limit,
+          (unsigned long)dt_seen[0].base);
+    check(dt_seen[2].limit == 0xfff && dt_seen[1].limit == 0xfff,
+          "sidt (%r9) and sidt -10(base,index,4): emulated", "0x%x 0x%x", dt_seen[2].limit,
+          dt_seen[1].limit);
+    uint64_t before = trap_count;
+    __asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, trap_resume\n\t"
+                     "sidt (%0)\n1:" : : "r"(0xffff888000000000ULL) : "rax", "memory");
+    __asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, trap_resume\n\t"
+                     "sidt (%0)\n1:" : : "r"(si->pt_base) : "rax", "memory");
+    check(trap_count - before == 2 && trap_vector == 13,
+          "sidt into hv or its read-only page tables: #GP, nothing written", "%lu traps",
+          (unsigned long)(trap_count - before));
+}
+
 static void failsafe(void)
 {
     check(callback(XEN_CALLBACKTYPE_failsafe, (uint64_t)failsafe_cb, 0) == 0,
@@ -416,6 +449,7 @@ void xen_main(const struct xen_start_info *si)
     grants();
     ports();
     multicalls();
+    descriptor_tables(si);
     failsafe();
     if (checks_failed == 0)
         xprint("xen-user: all %u checks passed\n", checks_run);
