@@ -267,8 +267,10 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     v->arch.regs.rdi = 0;
     v->arch.regs.rsi = l->start_info;
     v->arch.xen = true;
-    v->arch.regs.cs = XEN_FLAT_RING3_CS64; /* Xen's selectors from the first instruction */
-    v->arch.regs.ss = XEN_FLAT_RING3_SS64;
+    /* Xen's selectors from the first instruction, in both modes, whenever
+     * it is switched in (vcpu_load) */
+    v->arch.regs.cs = v->arch.mode_cs[0] = v->arch.mode_cs[1] = XEN_FLAT_RING3_CS64;
+    v->arch.regs.ss = v->arch.mode_ss = XEN_FLAT_RING3_SS64;
     g->vcpus[0] = v;
     g->vcpu_count = 1;
     g->start_info_va = l->start_info;

@@ -442,9 +442,29 @@ static void failsafe(void)
           (unsigned long)fs_frame[6]);
 }
 
+/* The selectors from the first instruction on, and after switches: every
+ * return to a Xen guest is on Xen's, also when hv switched it in again. */
+static void selectors(uint64_t cs0, uint64_t ss0)
+{
+    check(cs0 == 0xe033 && ss0 == 0xe02b, "at entry: cs 0xe033, ss 0xe02b", "cs 0x%lx ss 0x%lx",
+          (unsigned long)cs0, (unsigned long)ss0);
+    uint64_t cs = 0, ss = 0, bad = 0;
+    for (int i = 0; i < 50; i++) {
+        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0);
+        __asm__ volatile("mov %%cs, %0; mov %%ss, %1" : "=r"(cs), "=r"(ss));
+        bad += cs != 0xe033 || ss != 0xe02b;
+    }
+    check(bad == 0, "after 50 yields (switched out and in): cs 0xe033, ss 0xe02b",
+          "%lu bad, last cs 0x%lx ss 0x%lx", (unsigned long)bad, (unsigned long)cs,
+          (unsigned long)ss);
+}
+
 void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
+    uint64_t cs0, ss0;
+    __asm__ volatile("mov %%cs, %0; mov %%ss, %1" : "=r"(cs0), "=r"(ss0));
+    selectors(cs0, ss0);
     user_mode(si);
     grants();
     ports();

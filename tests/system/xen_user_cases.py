@@ -26,7 +26,9 @@ def user_checks(problems, r):
 
 @system_test
 def test_xen_user_mode_callbacks_grants(build):
-    """Our own Xen-ABI guest runs user mode as a PV kernel does: iret to
+    """Our own Xen-ABI guest runs on Xen's selectors from its first
+    instruction and after 50 yields that switch it out and in (vcpu_load
+    gave it hv's 0x23/0x1b before), and runs user mode as a PV kernel does: iret to
     0xe033 with its root as the user root, user mode on Xen's selectors,
     `syscall` to the syscall callback (its frame, DF cleared, events
     masked) and back with VGCF_in_syscall, a hypercall stub called from
