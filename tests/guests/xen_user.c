@@ -146,18 +146,6 @@ __asm__(
     "  syscall\n"
     "1: int $0x20\n");
 
-static long hcall4(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
-{
-    register uint64_t rdi __asm__("rdi") = a1, rsi __asm__("rsi") = a2, rdx __asm__("rdx") = a3;
-    register uint64_t r10 __asm__("r10") = a4;
-    long ret;
-    __asm__ volatile("call *%[stub]"
-                     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
-                     : [stub] "r"(hypercall_page + nr * 32)
-                     : "memory", "rcx", "r8", "r9", "r11");
-    return ret;
-}
-
 static long user_root(uint64_t mfn)
 {
     struct xen_mmuext_op op;
