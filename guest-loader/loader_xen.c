@@ -11,6 +11,7 @@
 #include "hv/console/log.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/sched.h"
+#include "hv/mm/mm.h"
 #include "hv/xen/xen.h"
 #include "include/hv/abi.h"
 #include "vcpu/vcpu.h"
@@ -63,6 +64,7 @@ enum loader_xen_outcome loader_start_xen(const struct handoff_file *f, const uin
         if (g->policy.on_fault == GUEST_ACTION_RESTART)
             g->policy.on_fault = GUEST_ACTION_STOP;
     }
+    uint64_t heap_before = kmalloc_bytes_in_use();
     if (!xen_build(g, &img, file, why, sizeof(why))) {
         log_error("image %s rejected: Xen PV image: %s", f->name, why);
         guest_discard(g);
@@ -76,6 +78,10 @@ enum loader_xen_outcome loader_start_xen(const struct handoff_file *f, const uin
              (unsigned long)xl->start_info, (unsigned long)xl->pt_base,
              (unsigned long)xl->nr_pt_frames, (unsigned long)xl->rsp, (unsigned long)xl->v_end,
              (unsigned long)img.entry);
+    /* What its build took: from its allowance, and from hv's heap (its
+     * vCPU only: the p2m and the Xen bookkeeping are charged frames). */
+    log_debug("guest %s: built: %lu frames charged, hv's heap +%lu bytes", g->name,
+              (unsigned long)g->mem.used, (unsigned long)(kmalloc_bytes_in_use() - heap_before));
     g->vcpus_alive = g->vcpu_count;
     sched_guest_init(g, p.weight, p.cpus);
     sched_add(g->vcpus[0]);

@@ -71,14 +71,18 @@ void hypercall_entry(struct trap_frame *f)
     struct vcpu *v = this_cpu()->current;
     v->arch.hv_entries++;
     /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it):
-     * hv's own guests in kernel mode pay one test for both. */
+     * hv's own guests in kernel mode pay one test for both, in user mode
+     * one byte test more (`unusual` is read once, so the compiler keeps the
+     * test on memory: using it twice cost a load on every hypercall). */
     uint16_t unusual;
     __builtin_memcpy(&unusual, &v->arch.user_mode, sizeof(unusual));
     if (__builtin_expect(unusual, 0)) {
-        if (v->arch.user_mode)
+        if (!v->arch.xen) /* user mode of one of hv's own guests: one byte test, as before */
             bounce_to_guest_kernel(v, f);
+        else if (v->arch.user_mode) /* Xen personality hooks: its syscall callback, */
+            xen_syscall_from_user(v, f);
         else
-            xen_hypercall(v, f); /* Xen personality hook: its own table */
+            xen_hypercall(v, f); /* its own hypercall table */
     } else
         hypercall_dispatch(v, f);
     sched_return_inline(f);

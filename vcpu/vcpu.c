@@ -18,7 +18,7 @@ const struct pt_space *vcpu_space(const struct vcpu *v)
 
 uint64_t vcpu_mode_cs(const struct vcpu *v)
 {
-    return v->arch.user_mode ? SEL_GUEST_USER_CODE : SEL_USER_CODE;
+    return v->arch.mode_cs[v->arch.user_mode]; /* a bool: 0 or 1 */
 }
 
 struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t stack_top,
@@ -45,6 +45,9 @@ struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t 
     r->rsi = id;
     r->cs = SEL_USER_CODE;
     r->ss = SEL_USER_DATA;
+    v->arch.mode_cs[0] = SEL_USER_CODE;
+    v->arch.mode_cs[1] = SEL_GUEST_USER_CODE;
+    v->arch.mode_ss = SEL_USER_DATA;
     r->rflags = vcpu_sanitize_rflags(0);
     r->vector = VEC_GUEST_START;
     v->arch.ds = v->arch.es = v->arch.fs = v->arch.gs = 0;
@@ -99,8 +102,8 @@ static void load_segments(const struct arch_vcpu *a)
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)
 {
     *frame = v->arch.regs; /* rflags: sanitised by sched_return_to_guest */
-    frame->cs = vcpu_mode_cs(v);
-    frame->ss = SEL_USER_DATA;
+    frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
+    frame->ss = v->arch.mode_ss;
     load_segments(&v->arch);
     fpu_restore(v->arch.fpu);
     idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);

@@ -46,6 +46,9 @@ struct arch_vcpu {
     bool xen;                 /* Xen PV personality (hv/xen/xen.h): fixed at load */
     uint32_t user_space;      /* the user space user mode runs in; 0: none chosen */
     uint64_t hv_entries;      /* entries into hv the guest caused */
+    /* The selectors it runs on, in kernel and user mode: hv's (0x23, 0x3b;
+     * 0x1b) or, for a Xen vCPU, Xen's (0xe033 in both; 0xe02b). */
+    uint16_t mode_cs[2], mode_ss;
 };
 
 #define VCPU_POLL_MAX 16

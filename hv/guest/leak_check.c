@@ -56,9 +56,6 @@ static uint64_t guest_held_bytes(const struct guest *g)
             n += kmalloc_block_bytes(sizeof(struct pt_space));
     if (g->evtchn)
         n += kmalloc_block_bytes(HV_EVTCHN_PORTS * sizeof(struct evtchn));
-    if (g->xen) /* Xen personality */
-        n += kmalloc_block_bytes(sizeof(struct xen_guest)) +
-             (g->xen->p2m ? kmalloc_block_bytes(g->xen->nr_pages * sizeof(uint64_t)) : 0);
     return n + guest_console_held_bytes(g);
 }
 

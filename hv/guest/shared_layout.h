@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hv/xen/xen_abi.h"
+#include "lib/nospec.h"
 #include "include/hv/abi.h"
 #include "include/hv/abi_cpu.h"
 
@@ -48,20 +49,25 @@ struct shared_layout {
         sizeof(((struct xen_shared_info *)0)->evtchn_pending) / 8                        \
     }
 
-/* The callers bound vcpu and word (each is hv's own or clamped). */
+/* vcpu and word may be a guest's choice: each is clamped to the layout's
+ * bounds here, architecturally and under speculation (an index out of
+ * range becomes 0, never a byte outside the page), so no caller can
+ * forget. */
 static inline uint64_t *shared_pending_word(void *page, const struct shared_layout *l,
                                             unsigned word)
 {
-    return (uint64_t *)((uint8_t *)page + l->evtchn_pending) + word;
+    return (uint64_t *)((uint8_t *)page + l->evtchn_pending) +
+           array_index_nospec(word, l->evtchn_words);
 }
 static inline uint64_t *shared_mask_word(void *page, const struct shared_layout *l, unsigned word)
 {
-    return (uint64_t *)((uint8_t *)page + l->evtchn_mask) + word;
+    return (uint64_t *)((uint8_t *)page + l->evtchn_mask) +
+           array_index_nospec(word, l->evtchn_words);
 }
 static inline uint8_t *shared_vcpu_record(void *page, const struct shared_layout *l,
                                           unsigned vcpu)
 {
-    return (uint8_t *)page + (size_t)vcpu * l->vcpu_stride;
+    return (uint8_t *)page + (size_t)array_index_nospec(vcpu, l->vcpus) * l->vcpu_stride;
 }
 static inline uint8_t *shared_upcall_pending(void *page, const struct shared_layout *l,
                                              unsigned vcpu)

@@ -21,23 +21,31 @@ struct trap_frame;
  * a Xen guest (it never sees a real frame number): the shared-info page. */
 #define XEN_MFN_SPECIAL 0x80000000ULL
 #define XEN_MFN_SHARED_INFO (XEN_MFN_SPECIAL + 0)
+#define XEN_MFN_GRANT (XEN_MFN_SPECIAL + 1) /* its one grant-table frame */
 /* The console's event-channel port in start_info (hv is the backend). */
 #define XEN_CONSOLE_PORT 1
 
-#define XEN_MAX_PAGES 16384 /* 64 MiB of RAM: the p2m array is kmalloc'd (M1) */
+#define XEN_MAX_PAGES 16384 /* 64 MiB of RAM: 32 p2m frames */
+#define XEN_P2M_PER_FRAME 512
 #define XEN_TRAP_VECTORS 256
+#define XEN_PORTS 256 /* event-channel ports: words 0-3 of Xen's 2-level bitmaps */
 #define XEN_ECHO_BYTES 1024
 
 /* Per guest; a Xen guest has one vCPU, whose Xen state lives here too. */
 struct xen_guest {
     struct xen_layout layout; /* the start of day (hv/xen/xen_layout.h) */
     uint64_t nr_pages;        /* start_info.nr_pages: pfns 0 .. nr_pages-1 */
-    uint64_t *p2m;            /* real frame of each pfn; hv holds a reference to each */
+    /* The real frame of each pfn (hv holds a reference to each), 512 to a
+     * frame charged to the guest: xen_p2m_slot() finds one. */
+    uint64_t p2m_dir[XEN_MAX_PAGES / XEN_P2M_PER_FRAME];
     uint64_t free_next;       /* reaping: the next pfn whose reference goes back */
     uint64_t shared_info_pa;  /* the Xen-layout shared-info frame (hv's reference) */
     uint64_t m2p_l3, m2p_l2, m2p_l1; /* the M2P's tables (its frames are the L1's leaves) */
     uint64_t hypercall_page;  /* va of the page hv wrote the stubs into; 0: none */
     uint32_t shutdown_code;   /* SCHEDOP_shutdown_code */
+    bool user_root;           /* MMUEXT_NEW_USER_BASEPTR named its (one) root */
+    uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
+    uint64_t grant_pa;        /* the grant-table frame (setup_table); 0: none yet */
     /* The vCPU's paravirtual CPU. */
     uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
     uint8_t trap_flags[XEN_TRAP_VECTORS];    /* DPL in bits 0-1, bit 2: mask events */
@@ -56,6 +64,13 @@ struct xen_guest {
     uint32_t echo_len;
 };
 
+/* The struct lives in a frame charged to the guest (review finding 3:
+ * not hv's heap), as do its p2m frames. */
+_Static_assert(sizeof(struct xen_guest) <= 4096, "struct xen_guest is one charged frame");
+
+/* The p2m slot of pfn (clamped below nr_pages: callers check first). */
+uint64_t *xen_p2m_slot(const struct xen_guest *x, uint64_t pfn);
+
 /* Builds guest g (created, empty) from the validated Xen image: its RAM,
  * the start-of-day layout with start_info, P2M list, initial page tables,
  * boot stack and hypercall page, its one vCPU. false with `why` if not
@@ -67,6 +82,14 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
  * its address space is gone): true once all is given back. */
 bool xen_guest_free(struct guest *g);
 
+/* event_channel_op (hv/xen/xen_event.c); its result. */
+int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f);
+/* One hypercall but iret on frame f (its number in rax, arguments in
+ * rdi, rsi, rdx, r10, r8): the result, or *again with the argument
+ * registers rewritten to what is left (hv/xen/xen_hypercall.c). */
+int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again);
+/* multicall (hv/xen/xen_multicall.c), through xen_dispatch. */
+int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
 /* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */
 void xen_hypercall(struct vcpu *v, struct trap_frame *f);
 /* An exception from a Xen guest (vcpu/guest_trap.c); cr2 for a #PF. */
@@ -75,5 +98,10 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2);
 void xen_iret(struct vcpu *v, struct trap_frame *f);
 /* Xen's bounce frame onto the kernel stack, entering `handler`; false if
  * the stack cannot take it. */
-bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool error_code,
-                bool mask_events);
+#define XB_ERROR_CODE 1u  /* the frame has the error code */
+#define XB_MASK_EVENTS 2u /* the handler runs with events masked */
+#define XB_CLEAR_DF 4u    /* the syscall callback: DF cleared too */
+#define XB_FAILSAFE 8u    /* the failsafe frame: ds, es, fs, gs above rcx, r11 */
+bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, unsigned how);
+/* `syscall` from the guest's user mode (vcpu/syscall.c). */
+void xen_syscall_from_user(struct vcpu *v, struct trap_frame *f);

@@ -33,6 +33,10 @@ enum {
 #define XEN_VIRQ_DEBUG 1
 #define XEN_VIRQ_CONSOLE 2
 #define XEN_DOMID_SELF 0x7ff0u
+
+/* grant_table.h: the commands hv answers. */
+#define XEN_GNTTABOP_setup_table 2
+#define XEN_GNTTABOP_query_size 6
 #define XEN_DOMID_XEN 0x7ff2u
 #define XEN_CONSOLEIO_write 0
 #define XEN_CONSOLEIO_read 1

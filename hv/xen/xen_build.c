@@ -24,6 +24,7 @@
 #include "hv/xen/xen_hcpage.h"
 #include "lib/elf64.h"
 #include "lib/fmt.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
@@ -148,17 +149,23 @@ static bool make_shared_pages(struct guest *g, struct xen_guest *x)
 /* hv's p2m array: the real frame of each pfn, each held by a reference
  * of hv's own, so a guest unmapping a pfn everywhere does not free it (it
  * is still its RAM, and may be mapped again). */
+uint64_t *xen_p2m_slot(const struct xen_guest *x, uint64_t pfn)
+{
+    pfn = array_index_nospec(pfn, x->nr_pages);
+    return (uint64_t *)phys_to_virt(x->p2m_dir[pfn / XEN_P2M_PER_FRAME]) + pfn % XEN_P2M_PER_FRAME;
+}
+
 static bool make_p2m(struct guest *g, struct xen_guest *x)
 {
-    x->p2m = kmalloc(x->nr_pages * sizeof(uint64_t));
-    if (!x->p2m)
-        return false;
+    for (uint64_t i = 0; i * XEN_P2M_PER_FRAME < x->nr_pages; i++)
+        if (!(x->p2m_dir[i] = frame_get_charged(&g->mem)))
+            return false;
     for (uint64_t pfn = 0; pfn < x->nr_pages; pfn++) {
         uint64_t pa, flags;
         if (!pt_lookup(&g->space, x->layout.virt_base + pfn * PAGE, &pa, &flags) ||
             !guest_frame_share(pa))
             return false;
-        x->p2m[pfn] = pa;
+        *xen_p2m_slot(x, pfn) = pa;
     }
     return true;
 }
@@ -201,10 +208,12 @@ static bool make_m2p(struct guest *g, struct xen_guest *x)
 bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file, char *why,
                size_t why_len)
 {
-    struct xen_guest *x = kmalloc(sizeof(*x)); /* zeroed */
-    if (!x)
+    uint64_t frame = frame_get_charged(&g->mem); /* zeroed */
+    if (!frame)
         return refuse(why, why_len, "no memory for the Xen guest's bookkeeping");
+    struct xen_guest *x = phys_to_virt(frame);
     g->xen = x;
+    x->ports[0] = 1u << 0 | 1u << XEN_CONSOLE_PORT; /* never a port; the console's */
     x->nr_pages = xen_layout_settle(img->virt_base, img->kstart, img->kend, HV_GUEST_IMAGE_MAX,
                                     &x->layout, why, why_len);
     if (!x->nr_pages)
@@ -258,6 +267,10 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     v->arch.regs.rdi = 0;
     v->arch.regs.rsi = l->start_info;
     v->arch.xen = true;
+    /* Xen's selectors from the first instruction, in both modes, whenever
+     * it is switched in (vcpu_load) */
+    v->arch.regs.cs = v->arch.mode_cs[0] = v->arch.mode_cs[1] = XEN_FLAT_RING3_CS64;
+    v->arch.regs.ss = v->arch.mode_ss = XEN_FLAT_RING3_SS64;
     g->vcpus[0] = v;
     g->vcpu_count = 1;
     g->start_info_va = l->start_info;
@@ -273,18 +286,19 @@ bool xen_guest_free(struct guest *g)
     struct xen_guest *x = g->xen;
     if (!x)
         return true;
-    if (x->p2m) {
-        uint64_t end = x->free_next + FREE_STEP_PAGES;
-        for (; x->free_next < x->nr_pages && x->free_next < end; x->free_next++)
-            if (x->p2m[x->free_next])
-                guest_frame_release(x->p2m[x->free_next], &g->mem);
-        if (x->free_next < x->nr_pages)
-            return false;
-        kfree(x->p2m, x->nr_pages * sizeof(uint64_t));
-        x->p2m = NULL;
-    }
+    uint64_t end = x->free_next + FREE_STEP_PAGES;
+    for (; x->free_next < x->nr_pages && x->free_next < end; x->free_next++)
+        if (x->p2m_dir[x->free_next / XEN_P2M_PER_FRAME] && *xen_p2m_slot(x, x->free_next))
+            guest_frame_release(*xen_p2m_slot(x, x->free_next), &g->mem);
+    if (x->free_next < x->nr_pages)
+        return false;
+    for (unsigned i = 0; i < XEN_MAX_PAGES / XEN_P2M_PER_FRAME; i++)
+        if (x->p2m_dir[i])
+            frame_put_charged(&g->mem, x->p2m_dir[i]);
     if (x->shared_info_pa)
         guest_frame_release(x->shared_info_pa, &g->mem); /* hv's own reference */
+    if (x->grant_pa)
+        guest_frame_release(x->grant_pa, &g->mem);
     if (x->m2p_l1) {
         uint64_t *l1 = phys_to_virt(x->m2p_l1);
         for (unsigned i = 0; i < PAGE / 8; i++)
@@ -296,7 +310,7 @@ bool xen_guest_free(struct guest *g)
         frame_put_charged(&g->mem, x->m2p_l2);
     if (x->m2p_l3)
         frame_put_charged(&g->mem, x->m2p_l3);
-    kfree(x, sizeof(*x));
     g->xen = NULL;
+    frame_put_charged(&g->mem, virt_to_phys(x));
     return true;
 }

@@ -37,7 +37,7 @@ void xen_console_drain(struct guest *g)
     struct xen_guest *x = g->xen;
     const struct xen_layout *l = &x->layout;
     uint64_t pfn = (l->console - l->virt_base) / 4096;
-    volatile struct xen_console_interface *ring = phys_to_virt(x->p2m[pfn]);
+    volatile struct xen_console_interface *ring = phys_to_virt(*xen_p2m_slot(x, pfn));
     uint32_t cons = ring->out_cons, prod = ring->out_prod;
     __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the bytes after the index */
     uint32_t avail = prod - cons;

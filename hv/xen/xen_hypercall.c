@@ -12,6 +12,7 @@
 #include "hv/guest/console.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
+#include "hv/mm/guest_frames.h"
 #include "hv/sched/sched.h"
 #include "hv/xen/xen_abi.h"
 #include "hv/xen/xen_console.h"
@@ -295,9 +296,14 @@ static int64_t mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again)
         }
         switch (op.cmd) {
         case 5:  /* NEW_BASEPTR */
-        case 15: /* NEW_USER_BASEPTR: the same root as the kernel's (XTF) */
             if (op.arg1 != xen_mem_root_mfn(v->guest))
                 rc = xerr(XEN_EINVAL); /* no other roots until mmu_update exists */
+            break;
+        case 15: /* NEW_USER_BASEPTR: the kernel's root (XTF's shared space), or 0: none */
+            if (op.arg1 != 0 && op.arg1 != xen_mem_root_mfn(v->guest))
+                rc = xerr(XEN_EINVAL);
+            else
+                v->guest->xen->user_root = op.arg1 != 0;
             break;
         case 6: case 7: case 8: case 9: case 10: case 11:
             break; /* TLB flushes: hv flushed what it changed */
@@ -325,66 +331,108 @@ static int64_t mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again)
     return rc;
 }
 
-/* event_channel_op: only the console's port exists so far (hv is its
- * backend); a send to it drains the ring. */
-static int64_t event_channel_op(struct vcpu *v, struct trap_frame *f)
+/* grant_table_op, v1, for the guest itself: setup_table of one frame
+ * (hv's, zeroed, charged to the guest, named by a special mfn the guest
+ * maps with update_va_mapping) and query_size. Nothing else: with no
+ * other domain there is no one to grant to (-ENOSYS, set_version too). */
+#define GNTST_general_error (-1)
+#define GNTST_permission_denied (-8)
+struct gnttab_setup_table { uint16_t dom; uint32_t nr_frames; int16_t status; uint64_t frame_list; };
+struct gnttab_query_size { uint16_t dom; uint32_t nr_frames, max_nr_frames; int16_t status; };
+_Static_assert(sizeof(struct gnttab_setup_table) == 24 && sizeof(struct gnttab_query_size) == 16,
+               "grant_table.h's layouts");
+
+static int16_t grant_setup(struct vcpu *v, struct gnttab_setup_table *s)
 {
-    if (f->rdi != XEN_EVTCHNOP_send)
-        return xerr(XEN_ENOSYS);
-    uint32_t port;
-    if (!range_ok(f->rsi, 4) || copy_from_guest(v->guest, &port, f->rsi, 4) != 0)
-        return xerr(XEN_EFAULT);
-    if (port != XEN_CONSOLE_PORT)
-        return xerr(XEN_EINVAL);
-    xen_console_drain(v->guest);
+    struct xen_guest *x = v->guest->xen;
+    uint64_t mfn = XEN_MFN_GRANT;
+    if (s->dom != XEN_DOMID_SELF)
+        return GNTST_permission_denied;
+    if (s->nr_frames > 1)
+        return GNTST_general_error;
+    if (s->nr_frames == 0)
+        return 0;
+    if (!x->grant_pa && !(x->grant_pa = guest_frame_new(&v->guest->mem)))
+        return GNTST_general_error; /* its allowance is used up */
+    if (!range_ok(s->frame_list, 8) || !xen_mem_writable(v->guest, s->frame_list, 8) ||
+        copy_to_guest(v->guest, s->frame_list, &mfn, 8) != 0)
+        return GNTST_general_error;
     return 0;
+}
+
+static int64_t grant_table_op(struct vcpu *v, struct trap_frame *f)
+{
+    union { struct gnttab_setup_table setup; struct gnttab_query_size query; } u;
+    bool setup = f->rdi == XEN_GNTTABOP_setup_table;
+    if (!setup && f->rdi != XEN_GNTTABOP_query_size)
+        return xerr(XEN_ENOSYS);
+    if (f->rdx != 1)
+        return xerr(XEN_EINVAL);
+    uint64_t size = setup ? sizeof(u.setup) : sizeof(u.query);
+    if (!range_ok(f->rsi, size) || copy_from_guest(v->guest, &u, f->rsi, size) != 0 ||
+        !xen_mem_writable(v->guest, f->rsi, size))
+        return xerr(XEN_EFAULT);
+    if (setup) {
+        u.setup.status = grant_setup(v, &u.setup);
+    } else {
+        u.query.status = u.query.dom == XEN_DOMID_SELF ? 0 : GNTST_permission_denied;
+        u.query.nr_frames = v->guest->xen->grant_pa ? 1 : 0;
+        u.query.max_nr_frames = 1;
+    }
+    return copy_to_guest(v->guest, f->rsi, &u, size) ? xerr(XEN_EFAULT) : 0;
+}
+
+int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
+{
+    switch (f->rax) {
+    case XEN_HC_console_io:
+        return console_io(v, f, again);
+    case XEN_HC_sched_op:
+        return sched_op(v, f);
+    case XEN_HC_xen_version:
+        return xen_version(v, f);
+    case XEN_HC_set_trap_table:
+        return set_trap_table(v, f, again);
+    case XEN_HC_callback_op:
+        return callback_op(v, f);
+    case XEN_HC_set_gdt:
+        return set_gdt(v, f);
+    case XEN_HC_stack_switch:
+        return stack_switch(v, f);
+    case XEN_HC_update_va_mapping:
+        return xen_mem_update_va_mapping(v->guest, f->rdi, f->rsi);
+    case XEN_HC_mmuext_op:
+        return mmuext_op(v, f, again);
+    case XEN_HC_event_channel_op:
+        return xen_event_channel_op(v, f);
+    case XEN_HC_grant_table_op:
+        return grant_table_op(v, f);
+    case XEN_HC_multicall:
+        return xen_multicall(v, f, again);
+    default:
+        return xerr(XEN_ENOSYS);
+    }
 }
 
 void xen_hypercall(struct vcpu *v, struct trap_frame *f)
 {
     uint64_t nr = f->rax;
     bool again = false;
-    int64_t rc;
-    switch (nr) {
-    case XEN_HC_console_io:
-        rc = console_io(v, f, &again);
-        break;
-    case XEN_HC_sched_op:
-        rc = sched_op(v, f);
-        break;
-    case XEN_HC_xen_version:
-        rc = xen_version(v, f);
-        break;
-    case XEN_HC_set_trap_table:
-        rc = set_trap_table(v, f, &again);
-        break;
-    case XEN_HC_callback_op:
-        rc = callback_op(v, f);
-        break;
-    case XEN_HC_set_gdt:
-        rc = set_gdt(v, f);
-        break;
-    case XEN_HC_stack_switch:
-        rc = stack_switch(v, f);
-        break;
-    case XEN_HC_update_va_mapping:
-        rc = xen_mem_update_va_mapping(v->guest, f->rdi, f->rsi);
-        break;
-    case XEN_HC_mmuext_op:
-        rc = mmuext_op(v, f, &again);
-        break;
-    case XEN_HC_event_channel_op:
-        rc = event_channel_op(v, f);
-        break;
-    case XEN_HC_iret:
+    if (nr == XEN_HC_iret) {
         xen_iret(v, f); /* the frame's rax, not a result */
         return;
-    default:
-        rc = xerr(XEN_ENOSYS);
-        break;
     }
+    int64_t rc = xen_dispatch(v, f, &again);
+    if (f->vector == VEC_GUEST_BOUNCE)
+        return; /* a multicall's iret changed the context: no result */
     if (again)
         continue_call(f, nr);
     else
         f->rax = (uint64_t)rc;
+    /* Back on Xen's selectors by iretq: sysret would load hv's 0x23/0x1b
+     * (STAR is hv's; switching it per personality would cost every
+     * switch). Xen's stubs keep rcx and r11 themselves. */
+    f->cs = XEN_FLAT_RING3_CS64;
+    f->ss = XEN_FLAT_RING3_SS64;
+    f->vector = VEC_GUEST_BOUNCE;
 }

@@ -111,9 +111,9 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
         if (mfn < x->nr_pages) {
             if (writable && is_table_frame(x, mfn))
                 return -XEN_EINVAL; /* the guest's page tables stay read-only */
-            pa = x->p2m[array_index_nospec(mfn, x->nr_pages)];
-        } else if (mfn == XEN_MFN_SHARED_INFO) {
-            pa = x->shared_info_pa;
+            pa = *xen_p2m_slot(x, mfn);
+        } else if (mfn == XEN_MFN_SHARED_INFO || (mfn == XEN_MFN_GRANT && x->grant_pa)) {
+            pa = mfn == XEN_MFN_GRANT ? x->grant_pa : x->shared_info_pa;
             exec = false;
         } else {
             return -XEN_EINVAL; /* not its frame: hv never names another */
@@ -150,10 +150,11 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
         space_tlb_changed();
         invlpg(va);
     }
+    x->flip_page = 1; /* no page: the last flip's record is of mappings now gone */
     /* The guest's view: the L1 entry in its own (read-only) table frame. */
     uint64_t slot = xen_layout_table_va(l, 1, va) + ((va >> 12) & 511) * 8;
     uint64_t table_pfn = array_index_nospec((slot - l->virt_base) / PAGE, x->nr_pages);
-    uint64_t *entry = (uint64_t *)((uint8_t *)phys_to_virt(x->p2m[table_pfn]) + (slot & (PAGE - 1)));
+    uint64_t *entry = (uint64_t *)((uint8_t *)phys_to_virt(*xen_p2m_slot(x, table_pfn)) + (slot & (PAGE - 1)));
     *entry = val;
     return (leaf && !val) ? -XEN_ENOMEM : 0;
 }

@@ -9,7 +9,9 @@
  *    interrupted rsp, 16-byte aligned, rcx, r11, [error code], rip, cs
  *    (the saved upcall mask in bits 32-39, RPL 0 for kernel mode), rflags,
  *    rsp, ss; or, with no handler, the guest ends as any guest's fault.
- * Xen guests run in kernel mode only so far (no user-mode iret yet). */
+ * From user mode the frame goes on the stack_switch stack and the vCPU
+ * is in kernel mode after; `int n` (Xen's DPL rule) and `syscall` (the
+ * syscall callback) from user mode come here too. */
 #include "hv/xen/xen.h"
 
 #include "hv/cpu/trap.h"
@@ -28,6 +30,8 @@
 #define KERNEL_CS_SLOT 0xe030 /* FLAT_RING3_CS64 with RPL 0: "was in kernel mode" */
 #define TRAP_MASK_EVENTS 4
 #define PF_WRITE (1u << 1)
+#define PF_USER (1u << 2)
+#define SYSCALL_INSN_BYTES 2
 
 /* The Xen shared-info page, through the layout accessors (a Xen guest
  * has one vCPU, 0). */
@@ -52,31 +56,63 @@ static void __attribute__((cold)) end_with(struct guest *g, const struct trap_fr
     guest_end(g, GUEST_FAULTED, -1, reason);
 }
 
-/* Xen's bounce frame onto the guest kernel's stack, then its handler. */
-bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, bool error_code,
-                bool mask_events)
+/* Xen's selectors, in every frame a Xen vCPU leaves hv with: a Xen guest
+ * runs on 0xe033/0xe02b in both of its modes, never on hv's 0x23/0x1b. */
+static void xen_selectors(struct trap_frame *f)
+{
+    f->cs = XEN_FLAT_RING3_CS64;
+    f->ss = XEN_FLAT_RING3_SS64;
+}
+
+/* Guest kernel or user mode. Both run on the one root (a user root is
+ * only ever the kernel's, mmuext_op), so only the mode changes. */
+static void set_mode(struct vcpu *v, bool user)
+{
+    v->arch.user_mode = user;
+    v->guest->shared->vcpu[v->id].in_user_mode = user;
+}
+
+/* Xen's bounce frame onto the guest kernel's stack (the stack_switch
+ * stack when it comes from user mode, which it leaves), then `handler`.
+ * From low to high: rcx, r11, [ds es fs gs for the failsafe], [error
+ * code], rip, cs (0xe030 from kernel mode, 0xe033 from user mode; the
+ * saved upcall mask in bits 32-39), rflags (IF = !mask), rsp, ss. */
+bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, unsigned how)
 {
     struct guest *g = v->guest;
-    uint64_t saved_mask = *upcall_mask(g);
-    uint64_t frame[8], n = 0;
+    bool from_user = v->arch.user_mode;
+    uint64_t saved_mask = *upcall_mask(g), sp = from_user ? v->arch.kernel_sp : f->rsp;
+    uint64_t frame[12], n = 0;
     frame[n++] = f->rcx;
     frame[n++] = f->r11;
-    if (error_code)
+    if (how & XB_FAILSAFE) {
+        uint16_t sel[4];
+        __asm__("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
+                : "=r"(sel[0]), "=r"(sel[1]), "=r"(sel[2]), "=r"(sel[3]));
+        for (unsigned i = 0; i < 4; i++)
+            frame[n++] = sel[i];
+    }
+    if (how & XB_ERROR_CODE)
         frame[n++] = f->error_code;
     frame[n++] = f->rip;
-    frame[n++] = KERNEL_CS_SLOT | (saved_mask << 32);
+    frame[n++] = (from_user ? XEN_FLAT_RING3_CS64 : KERNEL_CS_SLOT) | (saved_mask << 32);
     frame[n++] = (vcpu_sanitize_rflags(f->rflags) & ~RFLAGS_IF) | (saved_mask ? 0 : RFLAGS_IF);
     frame[n++] = f->rsp;
-    frame[n++] = XEN_FLAT_KERNEL_SS64;
-    uint64_t rsp = (f->rsp & ~15ULL) - n * 8;
-    if (f->rsp >= HV_GUEST_LOWER_HALF_END || f->rsp < n * 8 + 16 ||
-        !xen_mem_writable(g, rsp, n * 8) || copy_to_guest(g, rsp, frame, n * 8) != 0)
+    frame[n++] = XEN_FLAT_RING3_SS64;
+    uint64_t rsp = (sp & ~15ULL) - n * 8;
+    if (sp >= HV_GUEST_LOWER_HALF_END || sp < n * 8 + 16 || !xen_mem_writable(g, rsp, n * 8) ||
+        copy_to_guest(g, rsp, frame, n * 8) != 0)
         return false;
+    if (from_user)
+        set_mode(v, false);
     f->rsp = rsp;
     f->rip = handler;
-    f->rflags = vcpu_sanitize_rflags(f->rflags & ~(1ULL << 8)); /* TF off, as Xen */
+    /* TF, NT and RF off as Xen's bounce does; DF too for a system call. */
+    f->rflags = vcpu_sanitize_rflags(f->rflags & ~(RFLAGS_TF | (1ULL << 14) | RFLAGS_RF |
+                                                   ((how & XB_CLEAR_DF) ? (1ULL << 10) : 0)));
+    xen_selectors(f);
     f->vector = VEC_GUEST_BOUNCE; /* leave by iretq: rcx and r11 are the guest's */
-    if (mask_events)
+    if (how & XB_MASK_EVENTS)
         *upcall_mask(g) = 1;
     return true;
 }
@@ -89,7 +125,55 @@ static bool deliver(struct vcpu *v, struct trap_frame *f, unsigned vector)
     uint64_t handler = x->trap_address[vector];
     if (!handler)
         return false;
-    return xen_bounce(v, f, handler, ec, x->trap_flags[vector] & TRAP_MASK_EVENTS);
+    return xen_bounce(v, f, handler, (ec ? XB_ERROR_CODE : 0) |
+                                         ((x->trap_flags[vector] & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0));
+}
+
+/* `int n` on a gate hv keeps at DPL 0 arrives as #GP naming the gate (bit
+ * 1; the vector in bits 3 and up, or QEMU's TCG's vector * 16). Xen's rule
+ * for a PV guest: the trap table's DPL must be 3 from user mode, at least
+ * 1 from kernel mode; then the handler runs with rip after the `int`.
+ * Else the guest gets the #GP, with Xen's error code (vector << 3 | 2). */
+#define GP_ERROR_IDT 2u
+static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
+{
+    struct xen_guest *x = v->guest->xen;
+    uint8_t insn[2];
+    if ((f->error_code & 3) != GP_ERROR_IDT || copy_from_guest(v->guest, insn, f->rip, 2) != 0 ||
+        insn[0] != 0xcd)
+        return false;
+    uint64_t index = f->error_code & ~7ULL;
+    if (index != (uint64_t)insn[1] << 3 && index != (uint64_t)insn[1] << 4)
+        return false;
+    f->error_code = ((uint64_t)insn[1] << 3) | GP_ERROR_IDT;
+    unsigned dpl = x->trap_flags[insn[1]] & 3; /* a u8: always in the table */
+    if (!x->trap_address[insn[1]] || dpl < (v->arch.user_mode ? 3u : 1u))
+        return false;
+    f->rip += 2;
+    return xen_bounce(v, f, x->trap_address[insn[1]],
+                      (x->trap_flags[insn[1]] & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0);
+}
+
+/* `syscall` in the guest's user mode: its kernel's syscall callback (Xen's
+ * frame, no error code, DF cleared, events masked if it asked); with none,
+ * #UD at the `syscall`, as Xen gives. */
+void xen_syscall_from_user(struct vcpu *v, struct trap_frame *f)
+{
+    struct xen_guest *x = v->guest->xen;
+    uint64_t cb = x->callback[XEN_CALLBACKTYPE_syscall];
+    xen_selectors(f); /* the frame names what the guest ran on */
+    if (!cb) {
+        f->rip -= SYSCALL_INSN_BYTES;
+        f->vector = VEC_UD;
+        f->error_code = 0;
+        xen_exception(v, f, 0);
+        return;
+    }
+    unsigned how = XB_CLEAR_DF;
+    if (x->callback_flags[XEN_CALLBACKTYPE_syscall] & XEN_CALLBACKF_mask_events)
+        how |= XB_MASK_EVENTS;
+    if (!xen_bounce(v, f, cb, how))
+        guest_end(v->guest, GUEST_FAULTED, -1, "Xen syscall callback: no kernel stack to take it");
 }
 
 /* ud2; .ascii "xen"; cpuid: the forced-emulation prefix before CPUID. */
@@ -145,7 +229,7 @@ static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
     /* Three bytes, and a fourth only behind a REX prefix: an instruction
      * in the last three bytes of a page must not need the next page. */
     uint8_t b[4];
-    if (f->error_code != 0 || copy_from_guest(v->guest, b, f->rip, 3) != 0)
+    if (f->error_code != 0 || v->arch.user_mode || copy_from_guest(v->guest, b, f->rip, 3) != 0)
         return false;
     unsigned i = 0, rex = 0;
     if ((b[0] & 0xf0) == 0x40) {
@@ -166,6 +250,64 @@ static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
     }
     *gpr(f, reg) = value;
     f->rip += i + 3;
+    return true;
+}
+
+/* `sgdt`/`sidt` to memory (0f 01 /0, /1; a REX first at most), which
+ * UMIP refuses at ring 3 while Xen runs PV guests without UMIP: emulated
+ * with fixed answers in Xen's reserved range (hv's own addresses are what
+ * UMIP keeps from guests). The operand's address is decoded from ModRM,
+ * SIB and displacement (RIP-relative too; no segment override), the 10
+ * bytes written as any write on the guest's behalf. */
+static bool emulate_sxdt(struct vcpu *v, struct trap_frame *f)
+{
+    uint8_t b[10];
+    unsigned i = 0, rex = 0, len = 3;
+    if (f->error_code != 0 || copy_from_guest(v->guest, b, f->rip, 3) != 0)
+        return false;
+    if ((b[0] & 0xf0) == 0x40) {
+        rex = b[i++];
+        if (copy_from_guest(v->guest, &b[3], f->rip + 3, 1) != 0)
+            return false;
+        len = 4;
+    }
+    unsigned modrm = b[i + 2], mod = modrm >> 6, rm = modrm & 7, op = (modrm >> 3) & 7;
+    if (b[i] != 0x0f || b[i + 1] != 0x01 || mod == 3 || op > 1)
+        return false;
+    /* The bytes after ModRM: a SIB, then 0, 1 or 4 of displacement. */
+    unsigned extra = (rm == 4) + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+    if (extra && copy_from_guest(v->guest, &b[len], f->rip + len, extra) != 0)
+        return false;
+    unsigned at = len, sib = rm == 4 ? b[at++] : 0;
+    uint64_t ea = 0;
+    bool rip_rel = mod == 0 && rm == 5, no_base = rm == 4 && mod == 0 && (sib & 7) == 5;
+    if (rip_rel || no_base) { /* disp32, read now */
+        if (copy_from_guest(v->guest, &b[at], f->rip + at, 4) != 0)
+            return false;
+        extra += 4;
+    }
+    if (rm == 4) {
+        unsigned index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+        if (index != 4)
+            ea += *gpr(f, index) << (sib >> 6);
+        if (!no_base)
+            ea += *gpr(f, (sib & 7) | ((rex & 1) << 3));
+    } else if (!rip_rel) {
+        ea += *gpr(f, rm | ((rex & 1) << 3));
+    }
+    int32_t disp = 0;
+    if (mod == 1)
+        disp = (int8_t)b[at];
+    else if (mod == 2 || rip_rel || no_base)
+        __builtin_memcpy(&disp, &b[at], 4);
+    uint64_t next = f->rip + len + extra;
+    ea += (uint64_t)(int64_t)disp + (rip_rel ? next : 0);
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d = {
+        op ? 0xfff : 0xe037, 0xffff830000000000ULL + (op ? 0x1000 : 0)}; /* Xen's range */
+    if (ea >= HV_GUEST_LOWER_HALF_END - sizeof(d) || !xen_mem_writable(v->guest, ea, sizeof(d)) ||
+        copy_to_guest(v->guest, ea, &d, sizeof(d)) != 0)
+        return false;
+    f->rip = next;
     return true;
 }
 
@@ -201,6 +343,8 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
     if (vector == VEC_PF) {
         if (demand_flip(v, f, cr2, &why))
             return;
+        if (!v->arch.user_mode)
+            f->error_code &= ~PF_USER; /* Xen's U bit: the guest's mode, not the CPU's ring */
         g->xen->cr2 = cr2;
         /* Where Xen puts it for the handler: vcpu_info.arch.cr2. */
         *shared_cr2(phys_to_virt(g->xen->shared_info_pa), &XEN_LAYOUT, 0) = cr2;
@@ -210,18 +354,21 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
             emulate_cpuid(f);
             return;
         }
-    } else if (vector == VEC_GP && emulate_mov_from_cr(v, f)) {
+    } else if (vector == VEC_GP && (soft_interrupt(v, f) || emulate_mov_from_cr(v, f) ||
+                                        emulate_sxdt(v, f))) {
         return;
     }
-    if (v->arch.user_mode || !deliver(v, f, vector))
+    if (!deliver(v, f, vector))
         end_with(g, f, cr2, g->xen->trap_address[array_index_nospec(vector, XEN_TRAP_VECTORS)]
                                 ? " (could not deliver)" : why);
 }
 
 /* HYPERVISOR_iret: the stub pushed rcx, r11 and rax onto the guest's
- * iret frame (struct iret_context at rsp). Back to kernel mode only; a
- * frame that cannot be read or names user mode ends the guest (Xen
- * crashes a domain whose iret fails, when it has no failsafe). */
+ * iret frame (struct iret_context at rsp). CS with RPL 3 returns to user
+ * mode, which needs a user root (Xen crashes a guest without one, as one
+ * whose frame cannot be read). Xen's iretq with selectors other than its
+ * flat ones faults and enters the failsafe callback; hv checks first and
+ * enters it with the frame's registers (or ends a guest without one). */
 void xen_iret(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
@@ -231,10 +378,12 @@ void xen_iret(struct vcpu *v, struct trap_frame *f)
         guest_end(g, GUEST_FAULTED, -1, "Xen iret: the frame cannot be read");
         return;
     }
-    if ((c.cs & 3) == 3 || c.rip >= HV_GUEST_LOWER_HALF_END || c.rsp >= HV_GUEST_LOWER_HALF_END) {
-        guest_end(g, GUEST_FAULTED, -1,
-                  (c.cs & 3) == 3 ? "Xen iret to user mode: not supported yet"
-                                  : "Xen iret: rip or rsp outside the guest's half");
+    bool to_user = (c.cs & 3) == 3;
+    if (c.rip >= HV_GUEST_LOWER_HALF_END || c.rsp >= HV_GUEST_LOWER_HALF_END ||
+        (to_user && !g->xen->user_root)) {
+        guest_end(g, GUEST_FAULTED, -1, to_user && !g->xen->user_root
+                                            ? "Xen iret to user mode: no user root"
+                                            : "Xen iret: rip or rsp outside the guest's half");
         return;
     }
     *upcall_mask(g) = !(c.rflags & RFLAGS_IF);
@@ -242,9 +391,18 @@ void xen_iret(struct vcpu *v, struct trap_frame *f)
     f->rsp = c.rsp;
     f->rflags = vcpu_sanitize_rflags(c.rflags);
     f->rax = c.rax;
+    f->vector = VEC_GUEST_BOUNCE; /* iretq, on Xen's selectors */
     if (!(c.flags & XEN_VGCF_in_syscall)) {
         f->rcx = c.rcx;
         f->r11 = c.r11;
-        f->vector = VEC_GUEST_BOUNCE; /* iretq: rcx and r11 are the frame's */
     }
+    if (((c.cs | 3) & 0xffff) != XEN_FLAT_RING3_CS64 || ((c.ss | 3) & 0xffff) != XEN_FLAT_RING3_SS64) {
+        uint64_t fs = g->xen->callback[XEN_CALLBACKTYPE_failsafe];
+        if (!fs || !xen_bounce(v, f, fs, XB_FAILSAFE))
+            guest_end(g, GUEST_FAULTED, -1, "Xen iret: not Xen's flat selectors");
+        return;
+    }
+    xen_selectors(f);
+    if (to_user)
+        set_mode(v, true);
 }

@@ -64,11 +64,28 @@ static void writes_land_at_the_right_byte(void)
     CHECK_EQ_U64(page[2048 + 8], 0xff);
 }
 
+/* Indexes out of a layout's bounds (a guest's choice reaching an
+ * accessor) land on index 0 inside the page, never beyond it. */
+static void out_of_range_indexes_are_clamped(void)
+{
+    static uint8_t page[4096];
+    const struct shared_layout x = SHARED_LAYOUT_XEN, n = SHARED_LAYOUT_NATIVE;
+    CHECK_EQ_U64((uint64_t)shared_upcall_mask(page, &x, XEN_LEGACY_MAX_VCPUS),
+                 (uint64_t)shared_upcall_mask(page, &x, 0));
+    CHECK_EQ_U64((uint64_t)shared_cr2(page, &n, 0xffffffffu), (uint64_t)shared_cr2(page, &n, 0));
+    CHECK_EQ_U64((uint64_t)shared_pending_word(page, &x, x.evtchn_words),
+                 (uint64_t)shared_pending_word(page, &x, 0));
+    CHECK_EQ_U64((uint64_t)shared_mask_word(page, &n, 1u << 31), (uint64_t)shared_mask_word(page, &n, 0));
+    CHECK_EQ_U64((uint64_t)shared_mask_word(page, &x, x.evtchn_words - 1),
+                 (uint64_t)shared_mask_word(page, &x, 0) + 8 * (x.evtchn_words - 1));
+}
+
 int main(void)
 {
     check_suite = "shared_layout";
     RUN_TEST(native_layout_is_hvs);
     RUN_TEST(xen_layout_is_xens);
     RUN_TEST(writes_land_at_the_right_byte);
+    RUN_TEST(out_of_range_indexes_are_clamped);
     return check_finish();
 }

@@ -27,6 +27,19 @@ static inline long hcall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3)
     return ret;
 }
 
+/* The same with a fourth argument in r10 (mmuext_op's domain). */
+static inline long hcall4(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+    register uint64_t rdi __asm__("rdi") = a1, rsi __asm__("rsi") = a2, rdx __asm__("rdx") = a3;
+    register uint64_t r10 __asm__("r10") = a4;
+    long ret;
+    __asm__ volatile("call *%[stub]"
+                     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
+                     : [stub] "r"(hypercall_page + nr * 32)
+                     : "memory", "rcx", "r8", "r9", "r11");
+    return ret;
+}
+
 void xprint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One check: prints "NAME: ok" or "FAIL: NAME: ..." and counts. */
 void check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
