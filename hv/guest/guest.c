@@ -176,9 +176,12 @@ void *guest_page_ptr(struct guest *g, uint64_t va)
 static void end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
                       bool policy)
 {
-    if (g->end != GUEST_ALIVE)
+    /* Claimed once: two of its vCPUs may end it at once on two CPUs (or
+     * hv stop it from another), and only one end may count and decide. */
+    enum guest_end was_alive = GUEST_ALIVE;
+    if (!__atomic_compare_exchange_n(&g->end, &was_alive, how, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
         return;
-    g->end = how;
     g->exit_status = status;
     sched_guest_ended(g);
     copy_name(g->end_reason, sizeof(g->end_reason), reason);
