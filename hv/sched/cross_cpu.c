@@ -145,12 +145,20 @@ void sched_guest_ended(struct guest *g)
 static struct guest *grace_guest;
 static uint64_t grace_since[PERCPU_MAX];
 
+/* A CPU's quiet points: those counted as such, and its switches to a vCPU
+ * (each at the end of a decision: one count fewer on the switch path). */
+static uint64_t quiet_points(const struct sched_cpu *sc)
+{
+    return __atomic_load_n(&sc->quiet_count, __ATOMIC_ACQUIRE) +
+           __atomic_load_n(&sc->switches, __ATOMIC_ACQUIRE);
+}
+
 static void grace_begin(void)
 {
     uint32_t me = this_cpu()->index;
     for (uint32_t c = 0; c < percpu_count; c++) {
         struct sched_cpu *sc = &percpu_by_index[c]->sched;
-        grace_since[c] = __atomic_load_n(&sc->quiet_count, __ATOMIC_ACQUIRE);
+        grace_since[c] = quiet_points(sc);
         /* An idle CPU passes a quiet point at its next turn, a CPU in a
          * guest when the IPI interrupts it, one in hv once it is done. */
         if (c != me && sc->runs_guests && !sc->parked)
@@ -164,7 +172,7 @@ static bool grace_over(void)
     for (uint32_t c = 0; c < percpu_count; c++) {
         struct sched_cpu *sc = &percpu_by_index[c]->sched;
         if (c != me && sc->runs_guests && !sc->parked &&
-            __atomic_load_n(&sc->quiet_count, __ATOMIC_ACQUIRE) == grace_since[c])
+            quiet_points(sc) == grace_since[c])
             return false;
     }
     return true;
@@ -240,9 +248,11 @@ void sched_ap_prepare(void)
 void sched_ap_wait_for_start(void)
 {
     struct sched_cpu *sc = sched_this();
-    /* Interrupts on: the loader's vCPUs arrive through the wake list. */
-    while (!sched_go)
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    /* The loader's vCPUs arrive through the wake list. */
+    while (!__atomic_load_n(&sched_go, __ATOMIC_ACQUIRE)) {
+        sched_drain_wake_list();
+        cpu_relax();
+    }
     sc->idle_ns = 0;
     sc->started_ns = time_now_ns();
 }

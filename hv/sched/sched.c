@@ -376,6 +376,7 @@ static void __attribute__((noreturn)) finish(void)
     while (guests_to_reap()) {
         irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
         reap_guests();
+        cpu_relax(); /* it may wait for the other CPUs (the reaper's grace period) */
     }
     sched_park_aps(); /* idle already: nothing of theirs is left */
     sched_this()->slice_end = 0;
@@ -493,6 +494,8 @@ static void reschedule(struct trap_frame *f)
         sc->idle_ns -= time_now_ns();
         if (!sc->idle_kick && !(boot_cpu && guests_to_reap())) /* reaping goes on in idle time */
             __asm__ volatile("sti; hlt; cli" ::: "memory");
+        else
+            cpu_relax(); /* the reaper may wait for other CPUs (its grace period) */
         irqoff_idle_entered();
         now = time_now_ns();
         sc->idle_ns += now;
@@ -500,8 +503,7 @@ static void reschedule(struct trap_frame *f)
         sched_drain_wake_list();
         next = pick_next(sc, now, NULL);
     }
-    switch_to(next, f, now);
-    sched_quiet_point();
+    switch_to(next, f, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
 }
 
 /* Everything a return does that only some need: a decision, the timer

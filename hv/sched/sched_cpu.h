@@ -61,7 +61,8 @@ struct sched_cpu {
     uint64_t switches;             /* vCPUs switched in (the summary's line) */
     /* Cross-CPU (hv/sched/cross_cpu.c): vCPUs placed here that another CPU
      * woke, stopped or added, pushed by any CPU, drained by this one; the
-     * count of its quiet points (a decision made, an idle turn, an
+     * count of its quiet points (besides its switches to a vCPU: a decision
+     * that kept the vCPU, an idle turn, an
      * interrupt taken from a guest: no hypercall in flight), by which the
      * reaper knows no CPU still holds a pointer into an ended guest; and
      * the boot CPU's request that it park for the end of the run. */
