@@ -12,7 +12,8 @@
  * in a `pause` loop, which hands QEMU's thread to the other CPUs.
  *
  * tlb_shootdown: vCPUs 1-3 spin in the guest (its tables loaded on CPUs
- * 1-3); vCPU 0 maps a page, writes it, and times HV_CALL_MEM_UNMAP of it:
+ * 1-3); vCPU 0 maps a page (beside one that stays mapped, so its page
+ * tables stay), writes it, and times HV_CALL_MEM_UNMAP of it:
  * hv flushes its own CPU and shoots down the other three (their IPIs, the
  * flushes, the acknowledgements) before the call returns.
  *
@@ -117,6 +118,11 @@ static int tlb_shootdown(void)
             return fail(n, "vCPUs 1-3 did not start spinning", 0);
         else
             __builtin_ia32_pause();
+    /* A neighbour stays mapped: its page tables stay, so each unmap is of
+     * one page, not a teardown of tables (which flushes everything). */
+    int64_t kept = hvg_mem_map(HV_SPACE_KERNEL, PAGE_VA + 4096, 1, 0, HV_PROT_READ | HV_PROT_WRITE);
+    if (kept != 0)
+        return fail(n, "HV_CALL_MEM_MAP of the neighbour failed", kept);
     for (unsigned i = 0; i < WARMUP + SAMPLES; i++) {
         int64_t r = hvg_mem_map(HV_SPACE_KERNEL, PAGE_VA, 1, 0, HV_PROT_READ | HV_PROT_WRITE);
         if (r != 0)
