@@ -1,0 +1,154 @@
+/* The scheduler's side of a vCPU's life and of the run's (split from
+ * sched.c, which decides who runs and switches): vCPUs added and stopped,
+ * here or through their own CPU's wake list (cross_cpu.c), a vCPU's CPU
+ * time, the start of every CPU's scheduler and the end of the run. */
+#include "hv/sched/sched.h"
+
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/x86.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/cross_cpu.h"
+#include "hv/sched/runstate.h"
+#include "hv/sched/sched_internal.h"
+#include "hv/sched/sched_return.h"
+#include "hv/time/time.h"
+#include "hv/debug/irqoff.h"
+#include "vcpu/vcpu.h"
+
+void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
+static void __attribute__((noreturn)) sched_enter_first(void);
+static void (*all_ended)(void);
+
+void sched_init(uint64_t time_limit_ns)
+{
+    time_limit = time_limit_ns;
+    fair_queue_init(&sched_this()->fair_queue);
+    timer_set_handler(timer_fired);
+    sched_cross_cpu_init();
+}
+
+void sched_add(struct vcpu *v)
+{
+    sched_bind_entity(v);
+    if (v->cpu != this_cpu()->index)
+        sched_remote_add(v);
+    else
+        sched_add_here(v);
+}
+
+void sched_add_here(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    v->state = VCPU_RUNNABLE;
+    runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
+    wants_cpu(&cpu->sched, v);
+    enqueue(v);
+    /* A restart adds vCPUs while another may run alone, with no interrupt
+     * for its slice's end: the return re-arms for it. */
+    if (!cpu->sched.slice_armed)
+        cpu->slice_cut = true;
+}
+
+uint64_t sched_vcpu_time(const struct vcpu *v)
+{
+    if (v->state == VCPU_RUNNING)
+        return v->cpu_time_ns + (time_now_ns() - v->running_since);
+    return v->cpu_time_ns;
+}
+
+void sched_yield(void)
+{
+    struct percpu *cpu = this_cpu();
+    cpu->sched.yield_pending = true;
+    cpu->need_resched = true;
+}
+
+void sched_vcpu_stop(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    v->cpu_time_ns = sched_vcpu_time(v);
+    cpu->sched.vtimers_armed -= deadlines_armed(v);
+    v->ev.timer_deadline = 0;
+    v->ev.poll_deadline = 0;
+    v->ev.polling = false;
+    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+        stops_wanting_cpu(&cpu->sched, v);
+    v->state = VCPU_DEAD;
+    runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+    cpu->need_resched = true;
+    guest_vcpu_stopped(v->guest);
+}
+
+/* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
+ * the CPU, and its time goes to its guest's. Once for each end. */
+void sched_stop_here(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    if (v->state != VCPU_DEAD) {
+        v->cpu_time_ns = sched_vcpu_time(v);
+        /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
+         * poll with a deadline may hold a timer deadline too. */
+        sc->vtimers_armed -= deadlines_armed(v);
+        v->ev.timer_deadline = 0;
+        v->ev.poll_deadline = 0;
+        v->ev.polling = false;
+        if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+            stops_wanting_cpu(sc, v);
+        v->state = VCPU_DEAD;
+        runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+        if (cpu->current == v)
+            cpu->need_resched = true;
+    }
+    /* Its entity here, once none of its vCPUs wants the CPU, is out of the
+     * fair queue; nothing may point to it when the guest is freed. */
+    struct sched_entity *e = v->ent;
+    if (e && !e->vcpus_wanting) {
+        e->run_head = e->run_tail = NULL;
+        if (sc->woken_first == e)
+            sc->woken_first = NULL;
+    }
+    __atomic_add_fetch(&v->guest->cpu_time_ns, v->cpu_time_ns, __ATOMIC_RELAXED);
+}
+
+void sched_finish(void)
+{
+    leave_guest_tables();
+    while (guests_to_reap()) {
+        irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
+        reap_guests();
+        cpu_relax(); /* it may wait for the other CPUs (the reaper's grace period) */
+    }
+    sched_park_aps(); /* idle already: nothing of theirs is left */
+    sched_this()->slice_end = 0;
+    timer_arm(0);
+    all_ended();
+    halt_forever(); /* all_ended must not return; stop here if it does */
+}
+
+void sched_start(void (*ended)(void))
+{
+    all_ended = ended;
+    struct percpu *cpu = this_cpu();
+    cpu->sched.runs_guests = true;
+    cpu->sched.started_ns = time_now_ns();
+    sched_aps_go();
+    sched_enter_first();
+}
+
+void sched_ap_start(void)
+{
+    sched_ap_wait_for_start();
+    sched_enter_first();
+}
+
+static void __attribute__((noreturn)) sched_enter_first(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
+    cpu->current = NULL;
+    cpu->need_resched = true;
+    sched_return_to_guest(f);
+    enter_guest_frame(f);
+}
+
