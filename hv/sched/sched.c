@@ -25,14 +25,44 @@
 #include "vcpu/vcpu.h"
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
+static void __attribute__((noreturn)) sched_enter_first(void);
 
 uint64_t time_limit; /* hv-wide: hv.cfg's time limit */
+static void (*all_ended)(void);
 /* Everything else the scheduler keeps is per CPU: struct sched_cpu
  * (hv/sched/sched_cpu.h), in the CPU's per-CPU area (sched_this()). */
 
 static struct sched_entity *entity_of(struct fair_entity *e)
 {
     return (struct sched_entity *)((char *)e - __builtin_offsetof(struct sched_entity, fair));
+}
+
+/* v (running before, or new) wants the CPU; its guest's entity on v's CPU
+ * joins the fair queue with its first such vCPU. */
+static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
+{
+    if (v->ent->vcpus_wanting++ == 0)
+        fair_enqueue(&sc->fair_queue, &v->ent->fair);
+}
+
+/* v blocked or stopped; the entity leaves the fair queue with its last. */
+static void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
+{
+    struct sched_entity *e = v->ent;
+    if (e->vcpus_wanting && --e->vcpus_wanting == 0)
+        fair_dequeue(&sc->fair_queue, &e->fair);
+}
+
+/* Into its entity's round robin, at the back. */
+static void enqueue(struct vcpu *v)
+{
+    struct sched_entity *e = v->ent;
+    v->run_next = NULL;
+    if (e->run_tail)
+        e->run_tail->run_next = v;
+    else
+        e->run_head = v;
+    e->run_tail = v;
 }
 
 /* A vCPU that was woken goes first among its guest's: it waited, and
@@ -179,6 +209,13 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     wake(v, time_now_ns());
 }
 
+/* v's timer and poll deadlines armed: 0, 1 or 2 (a vCPU blocked in a poll
+ * with a deadline may hold a timer deadline too). */
+static unsigned deadlines_armed(const struct vcpu *v)
+{
+    return (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+}
+
 /* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
 static inline __attribute__((always_inline)) struct vcpu *
 pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
@@ -188,6 +225,14 @@ pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
     struct guest *owner = sched_window_owner(now);
     struct sched_entity *e = owner ? entity_here(owner) : NULL;
     return e ? dequeue_of(e) : NULL;
+}
+
+void sched_init(uint64_t time_limit_ns)
+{
+    time_limit = time_limit_ns;
+    fair_queue_init(&sched_this()->fair_queue);
+    timer_set_handler(timer_fired);
+    sched_cross_cpu_init();
 }
 
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
@@ -219,6 +264,90 @@ static void enforce_time_limit(uint64_t now)
         guest_stop(g, "stopped: hv.cfg time_limit_ms reached"); /* never restarted */
 }
 
+void sched_add(struct vcpu *v)
+{
+    sched_bind_entity(v);
+    if (v->cpu != this_cpu()->index)
+        sched_remote_add(v);
+    else
+        sched_add_here(v);
+}
+
+void sched_add_here(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    v->state = VCPU_RUNNABLE;
+    runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
+    wants_cpu(&cpu->sched, v);
+    enqueue(v);
+    /* A restart adds vCPUs while another may run alone, with no interrupt
+     * for its slice's end: the return re-arms for it. */
+    if (!cpu->sched.slice_armed)
+        cpu->slice_cut = true;
+}
+
+uint64_t sched_vcpu_time(const struct vcpu *v)
+{
+    if (v->state == VCPU_RUNNING)
+        return v->cpu_time_ns + (time_now_ns() - v->running_since);
+    return v->cpu_time_ns;
+}
+
+void sched_yield(void)
+{
+    struct percpu *cpu = this_cpu();
+    cpu->sched.yield_pending = true;
+    cpu->need_resched = true;
+}
+
+void sched_vcpu_stop(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    v->cpu_time_ns = sched_vcpu_time(v);
+    cpu->sched.vtimers_armed -= deadlines_armed(v);
+    v->ev.timer_deadline = 0;
+    v->ev.poll_deadline = 0;
+    v->ev.polling = false;
+    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+        stops_wanting_cpu(&cpu->sched, v);
+    v->state = VCPU_DEAD;
+    runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+    cpu->need_resched = true;
+    guest_vcpu_stopped(v->guest);
+}
+
+/* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
+ * the CPU, and its time goes to its guest's. Once for each end. */
+void sched_stop_here(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    if (v->state != VCPU_DEAD) {
+        v->cpu_time_ns = sched_vcpu_time(v);
+        /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
+         * poll with a deadline may hold a timer deadline too. */
+        sc->vtimers_armed -= deadlines_armed(v);
+        v->ev.timer_deadline = 0;
+        v->ev.poll_deadline = 0;
+        v->ev.polling = false;
+        if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+            stops_wanting_cpu(sc, v);
+        v->state = VCPU_DEAD;
+        runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+        if (cpu->current == v)
+            cpu->need_resched = true;
+    }
+    /* Its entity here, once none of its vCPUs wants the CPU, is out of the
+     * fair queue; nothing may point to it when the guest is freed. */
+    struct sched_entity *e = v->ent;
+    if (e && !e->vcpus_wanting) {
+        e->run_head = e->run_tail = NULL;
+        if (sc->woken_first == e)
+            sc->woken_first = NULL;
+    }
+    __atomic_add_fetch(&v->guest->cpu_time_ns, v->cpu_time_ns, __ATOMIC_RELAXED);
+}
+
 /* One bounded step of freeing an ended guest's memory (a big guest takes
  * many: hv runs this with interrupts off); only called on page tables no
  * ended guest owns. Also from hv's timer (vtimer.c), so a teardown
@@ -233,6 +362,27 @@ void reap_guests(void)
                 guest_free_memory(g);
             return;
         }
+}
+
+static void leave_guest_tables(void)
+{
+    idt_set_fast_gate(0);
+    space_load(kernel_space());
+}
+
+static void __attribute__((noreturn)) finish(void)
+{
+    leave_guest_tables();
+    while (guests_to_reap()) {
+        irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
+        reap_guests();
+        cpu_relax(); /* it may wait for the other CPUs (the reaper's grace period) */
+    }
+    sched_park_aps(); /* idle already: nothing of theirs is left */
+    sched_this()->slice_end = 0;
+    timer_arm(0);
+    all_ended();
+    halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
 /* Its guest's fair run (fair_pick's answer); in a partition window, the
@@ -321,7 +471,7 @@ static void reschedule(struct trap_frame *f)
         }
         reap_guests();
         if (boot_cpu && guests_alive() == 0)
-            sched_finish();
+            finish();
         if (sc->window_boundary && now >= sc->window_boundary)
             next = pick_next(sc, now, NULL); /* the window changed while idle */
         if (next)
@@ -387,3 +537,30 @@ void sched_return_to_guest(struct trap_frame *f)
 {
     sched_return_inline(f);
 }
+
+void sched_start(void (*ended)(void))
+{
+    all_ended = ended;
+    struct percpu *cpu = this_cpu();
+    cpu->sched.runs_guests = true;
+    cpu->sched.started_ns = time_now_ns();
+    sched_aps_go();
+    sched_enter_first();
+}
+
+void sched_ap_start(void)
+{
+    sched_ap_wait_for_start();
+    sched_enter_first();
+}
+
+static void __attribute__((noreturn)) sched_enter_first(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
+    cpu->current = NULL;
+    cpu->need_resched = true;
+    sched_return_to_guest(f);
+    enter_guest_frame(f);
+}
+

@@ -8,13 +8,9 @@
 #include <stdint.h>
 
 #include "hv/console/log.h"
-#include "hv/cpu/idt.h"
 #include "hv/cpu/percpu.h"
 #include "hv/guest/guest.h"
-#include "hv/mm/mm.h"
-#include "hv/mm/xpti.h"
 #include "hv/sched/fair.h"
-#include "hv/sched/sched_cpu.h"
 #include "vcpu/vcpu.h"
 
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
@@ -78,51 +74,3 @@ extern bool sched_partitioned;
  * such guest), setting this CPU's window_boundary (windows.c). */
 struct guest;
 struct guest *sched_window_owner(uint64_t now);
-
-/* Shared by sched.c (decisions, the switch) and sched_life.c (vCPUs added,
- * stopped; the start and the end). */
-/* v (running before, or new) wants the CPU; its guest's entity on v's CPU
- * joins the fair queue with its first such vCPU. */
-static inline void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
-{
-    if (v->ent->vcpus_wanting++ == 0)
-        fair_enqueue(&sc->fair_queue, &v->ent->fair);
-}
-
-/* v blocked or stopped; the entity leaves the fair queue with its last. */
-static inline void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
-{
-    struct sched_entity *e = v->ent;
-    if (e->vcpus_wanting && --e->vcpus_wanting == 0)
-        fair_dequeue(&sc->fair_queue, &e->fair);
-}
-
-/* Into its entity's round robin, at the back. */
-static inline void enqueue(struct vcpu *v)
-{
-    struct sched_entity *e = v->ent;
-    v->run_next = NULL;
-    if (e->run_tail)
-        e->run_tail->run_next = v;
-    else
-        e->run_head = v;
-    e->run_tail = v;
-}
-
-/* v's timer and poll deadlines armed: 0, 1 or 2 (a vCPU blocked in a poll
- * with a deadline may hold a timer deadline too). */
-static inline unsigned deadlines_armed(const struct vcpu *v)
-{
-    return (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
-}
-
-/* The CPU leaves any guest's tables for hv's own (idle, the end). */
-static inline void leave_guest_tables(void)
-{
-    idt_set_fast_gate(0);
-    space_load(kernel_space());
-}
-
-/* No guest left: reap the last, park the APs, hand over to all_ended
- * (sched_life.c; the boot CPU's idle loop). */
-void sched_finish(void) __attribute__((noreturn));
