@@ -181,6 +181,27 @@ def parse_boot_g(log, rep):
     rep.put("ap_bringup", v, v, 1, f"{n - 1} APs at SMP {n}, {fmt(v / (n - 1))} per AP")
 
 
+def parse_boot_i(log, rep):
+    """ipi_event_cross_cpu and tlb_shootdown: bench-smp's lines (as bench-main)."""
+    for g, f in guest_lines(log):
+        if g != "bench-main" or f.get("name") not in SMP_FIGURES:
+            continue
+        if f["_error"]:
+            rep.problems.append(f"{f['name']} broke: {f.get('reason', '?')} "
+                                f"(result {f.get('result', '?')})")
+            continue
+        median = rep.time_value(int(f["tsc_median"]))
+        low = rep.time_value(int(f["tsc_min"]))
+        high = rep.time_value(int(f["tsc_max"]))
+        note = ("bench-event blocked on CPU 4, the sender on CPU 0" if f["name"] == SMP_FIGURES[0]
+                else "one page, the guest's other 3 vCPUs spinning on CPUs 1-3")
+        rep.put(f["name"], median, low, int(f["iterations"]), f"{note}; max {fmt(high)}")
+    cross = rep.values.get("event_cross_guest")
+    ipi = rep.values.get(SMP_FIGURES[0])
+    if cross and ipi:
+        ipi["note"] += f"; {ipi['median'] / cross['median']:.2f} x event_cross_guest"
+
+
 IRQ_OFF_LINE = (r"^hv: irq-off: longest (\d+) TSC cycles: (\S+) (\d+) guest (\S+) "
                 r"\((\d+) stretches\)")
 EXCEPTIONS = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",

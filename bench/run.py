@@ -105,7 +105,7 @@ def main():
     need = [os.path.join(build, "hv.efi")] + [os.path.join(guests, g) for g in
                                                 ("bench-main", "bench-peer", "bench-boot",
                                                  EVENT_NAME, ATTACK_NAME, TIMER_NAME,
-                                                 "bench-fair", "bench-spinpoll")]
+                                                 "bench-fair", "bench-spinpoll", SMP_NAME)]
     missing = [p for p in need if not os.path.exists(p)]
     if missing:
         print("bench: missing " + ", ".join(missing) + " (run make bench)", file=sys.stderr)
@@ -136,6 +136,10 @@ def main():
         "f": ([(os.path.join(guests, "bench-spinpoll" if n == FAIR_ATTACKER else "bench-fair"), n)
                for n in FAIR_GUESTS], fair_cfg(), "max"),
         "g": ([(os.path.join(guests, "bench-boot"), "boot-00")], "", "max"),
+        "i": ([(os.path.join(guests, EVENT_NAME), EVENT_ESP_NAME),
+               (os.path.join(guests, SMP_NAME), SMP_NAME)],
+              event_shm_cfg() + f"[guest {EVENT_ESP_NAME}]\nname = {EVENT_NAME}\ncpus = 4\n"
+              f"[guest {SMP_NAME}]\nname = bench-main\ncpus = 0-3\n", "max"),
     }
     started = time.monotonic()
     how = "in parallel, under -icount shift=3" if icount else "one after the other, on wall-clock time"
@@ -163,6 +167,7 @@ def main():
     parse_boot_e(results["e"][1], rep)
     parse_boot_f(results["f"][1], rep)
     parse_boot_g(results["g"][1], rep)
+    parse_boot_i(results["i"][1], rep)
     parse_irq_off(results, rep)
     hv_efi = os.path.join(build, "hv.efi")
     size = os.path.getsize(hv_efi)

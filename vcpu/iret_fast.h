@@ -35,7 +35,7 @@
 #define VCPU_HV_ENTRIES 312
 /* struct guest */
 #define GUEST_SPACE_ROOT 104         /* space.root_phys */
-#define GUEST_SHARED 1224
+#define GUEST_SHARED 1240
 /* struct hv_vcpu_shared, by vcpu[id] of the shared page */
 #define SHARED_VCPU_SHIFT 5
 #define SHARED_UPCALL_PENDING 0

@@ -8,6 +8,7 @@
 #include "hv/cpu/x86.h"
 #include "hv/time/time.h"
 #include "hv/event/evtchn.h"
+#include "hv/guest/console.h"
 #include "hv/guest/guest.h"
 #include "vcpu/vcpu.h"
 
@@ -48,11 +49,8 @@ static void deliver(char c)
     struct guest *g = console_focus();
     if (!g)
         return;
-    struct guest_console *con = &g->console;
-    if (con->input_len == GUEST_INPUT_BYTES)
+    if (!guest_console_input_put(g, c))
         return; /* the guest is not reading: drop, as a full UART would */
-    con->input[(con->input_head + con->input_len) % GUEST_INPUT_BYTES] = c;
-    con->input_len++;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i]->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT) {
             evtchn_raise_virq(g->vcpus[i], HV_VIRQ_CONSOLE);
@@ -137,19 +135,3 @@ void console_halt_forever(void)
 }
 
 unsigned console_listeners;
-
-size_t console_input_peek(struct guest *g, char *buf, size_t n)
-{
-    struct guest_console *con = &g->console;
-    size_t got = 0;
-    for (; got < n && got < con->input_len; got++)
-        buf[got] = con->input[(con->input_head + got) % GUEST_INPUT_BYTES];
-    return got;
-}
-
-void console_input_take(struct guest *g, size_t n)
-{
-    struct guest_console *con = &g->console;
-    con->input_head = (uint16_t)((con->input_head + n) % GUEST_INPUT_BYTES);
-    con->input_len = (uint16_t)(con->input_len - n);
-}

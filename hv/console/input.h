@@ -16,11 +16,6 @@ struct guest;
 
 /* Takes what the UART and the keyboard have. */
 void console_input_poll(void);
-/* HV_CALL_CONSOLE_READ for g: copies up to n waiting bytes into buf
- * without taking them; console_input_take then removes them, once the copy
- * to the guest worked. */
-size_t console_input_peek(struct guest *g, char *buf, size_t n);
-void console_input_take(struct guest *g, size_t n);
 /* Guests' vCPUs that bound HV_VIRQ_CONSOLE: polling happens only then. */
 extern unsigned console_listeners;
 /* The guest with the focus (the first guest until moved). */

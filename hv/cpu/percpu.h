@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/debug/stats_cpu.h"
 #include "hv/sched/sched_cpu.h"
 
 struct vcpu;
@@ -87,6 +88,7 @@ struct percpu {
     uint64_t timer_deadline, timer_hw_deadline;
     bool timer_hw_armed;
     struct sched_cpu sched; /* hv/sched/sched_cpu.h */
+    struct cpu_stats stats; /* the statistics line's counters (hv/debug/stats_cpu.h) */
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");

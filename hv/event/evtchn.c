@@ -1,6 +1,7 @@
 #include "hv/event/evtchn.h"
 
 #include "hv/console/input.h"
+#include "hv/cpu/spinlock.h"
 #include "hv/debug/trace.h"
 #include "hv/debug/stats.h"
 #include "hv/guest/guest.h"
@@ -11,17 +12,55 @@
 
 #define TABLE_BYTES (HV_EVTCHN_PORTS * sizeof(struct evtchn))
 
+/* Locking (docs/design.md, "Locking"): a guest's table is made, bound and
+ * closed under its evtchn_lock; a change that touches two guests' tables
+ * (a connection's bind, its close, an end) holds both, the lower guest id
+ * first. Raising an event, SEND's lookup, UNMASK and the pending test take
+ * none: they read an entry's fields once each (a closed entry reads as
+ * zeroes: port 0 of vCPU 0, which is in range) and change only the shared
+ * page's bits, atomically. */
+static void lock_pair(struct guest *a, struct guest *b, uint64_t *irq)
+{
+    *irq = spin_irq_save();
+    if (!b || b == a) {
+        spin_lock(&a->evtchn_lock);
+        return;
+    }
+    struct guest *first = a->id < b->id ? a : b;
+    spin_lock(&first->evtchn_lock);
+    spin_lock(&(first == a ? b : a)->evtchn_lock);
+}
+
+static void unlock_pair(struct guest *a, struct guest *b, uint64_t irq)
+{
+    if (b && b != a)
+        spin_unlock(&b->evtchn_lock);
+    spin_unlock(&a->evtchn_lock);
+    spin_irq_restore(irq);
+}
+
+/* Under g's lock. Published with a release store: a raiser that finds the
+ * pointer finds a zeroed table. */
 struct evtchn *evtchn_table(struct guest *g)
 {
-    if (!g->evtchn)
-        g->evtchn = kmalloc(TABLE_BYTES);
+    if (!g->evtchn) {
+        struct evtchn *t = kmalloc(TABLE_BYTES);
+        __atomic_store_n(&g->evtchn, t, __ATOMIC_RELEASE);
+    }
     return g->evtchn;
 }
 
+/* At the reaping: nothing of the guest binds any more (it ended), but a
+ * raiser on another CPU may still hold the old pointer for the rest of its
+ * hypercall: the reaper frees the table only after every CPU passed a
+ * point where it holds none (docs/design.md, "Locking"). */
 void evtchn_free_table(struct guest *g)
 {
-    kfree(g->evtchn, TABLE_BYTES);
-    g->evtchn = NULL;
+    uint64_t irq = spin_lock_irqsave(&g->evtchn_lock);
+    struct evtchn *t = g->evtchn;
+    __atomic_store_n(&g->evtchn, NULL, __ATOMIC_RELEASE);
+    spin_unlock_irqrestore(&g->evtchn_lock, irq);
+    kfree(t, TABLE_BYTES);
 }
 
 static uint64_t bit(unsigned port)
@@ -44,9 +83,8 @@ bool evtchn_pending(struct guest *g, unsigned port)
 
 /* Tells the vCPU an unmasked port has an event: its selector bit, the
  * upcall flag, and a wake-up if it sleeps. */
-static void notify(struct guest *g, unsigned port)
+static void notify(struct guest *g, const struct evtchn *ch, unsigned port)
 {
-    struct evtchn *ch = &g->evtchn[port];
     struct vcpu *v = g->vcpus[ch->vcpu];
     struct hv_vcpu_shared *vs = &g->shared->vcpu[ch->vcpu];
     __atomic_or_fetch(&vs->pending_sel, 1ull << (port / 64), __ATOMIC_SEQ_CST);
@@ -56,10 +94,12 @@ static void notify(struct guest *g, unsigned port)
 
 bool evtchn_raise(struct guest *g, unsigned port)
 {
-    if (g->end != GUEST_ALIVE || !g->evtchn || port >= HV_EVTCHN_PORTS)
+    /* The table read once: the reaper may take it away (evtchn_free_table). */
+    struct evtchn *t = __atomic_load_n(&g->evtchn, __ATOMIC_ACQUIRE);
+    if (g->end != GUEST_ALIVE || !t || port >= HV_EVTCHN_PORTS)
         return false;
     port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
-    if (g->evtchn[port].state == HV_EVTCHN_FREE)
+    if (t[port].state == HV_EVTCHN_FREE)
         return false;
     uint64_t was = __atomic_fetch_or(&g->shared->evtchn_pending[port / 64], bit(port),
                                      __ATOMIC_SEQ_CST);
@@ -67,12 +107,12 @@ bool evtchn_raise(struct guest *g, unsigned port)
      * told on unmask). */
     if (was & bit(port))
         return true;
-    TRACE_VCPU(TR_EVTCHN_DELIVER, g->vcpus[g->evtchn[port].vcpu], port, 0);
+    TRACE_VCPU(TR_EVTCHN_DELIVER, g->vcpus[t[port].vcpu], port, 0);
     stats_event_pending();
     if (!(g->shared->evtchn_mask[port / 64] & bit(port)))
-        notify(g, port);
+        notify(g, &t[port], port);
     else /* masked: no upcall, but a vCPU polling this very port wakes */
-        sched_event_arrived(g->vcpus[g->evtchn[port].vcpu], port, false);
+        sched_event_arrived(g->vcpus[t[port].vcpu], port, false);
     return true;
 }
 
@@ -87,8 +127,11 @@ void evtchn_raise_virq(struct vcpu *v, unsigned virq)
         evtchn_raise(v->guest, v->ev.virq_port[virq]);
 }
 
+/* Under g's lock. */
 static int64_t alloc_port(struct guest *g)
 {
+    if (g->end != GUEST_ALIVE)
+        return -HV_ESRCH; /* ended (its vCPUs may not have stopped yet): nothing new */
     struct evtchn *t = evtchn_table(g);
     if (!t)
         return -HV_ENOMEM;
@@ -106,13 +149,13 @@ static int64_t alloc_port(struct guest *g)
  * the caller's later uses of it (the pending and mask bits) are too. */
 static struct evtchn *port_of(struct vcpu *v, uint64_t *port)
 {
-    struct guest *g = v->guest;
-    if (!g->evtchn || *port >= HV_EVTCHN_PORTS)
+    struct evtchn *t = __atomic_load_n(&v->guest->evtchn, __ATOMIC_ACQUIRE);
+    if (!t || *port >= HV_EVTCHN_PORTS)
         return NULL;
     *port = array_index_nospec(*port, HV_EVTCHN_PORTS);
-    if (g->evtchn[*port].state == HV_EVTCHN_FREE)
+    if (t[*port].state == HV_EVTCHN_FREE)
         return NULL;
-    return &g->evtchn[*port];
+    return &t[*port];
 }
 
 int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
@@ -120,35 +163,40 @@ int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
     if (virq >= HV_VIRQ_COUNT)
         return -HV_EINVAL;
     virq = array_index_nospec(virq, HV_VIRQ_COUNT);
-    if (v->ev.virq_port[virq] != NO_PORT)
-        return -HV_EEXIST;
-    int64_t p = alloc_port(v->guest);
-    if (p < 0)
-        return p;
-    v->guest->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_VIRQ, .virq = (uint8_t)virq,
-                                          .vcpu = (uint8_t)v->id};
-    v->ev.virq_port[virq] = (uint16_t)p;
-    if (virq == HV_VIRQ_CONSOLE)
-        console_listeners++;
+    struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->evtchn_lock);
+    int64_t p = -HV_EEXIST;
+    if (v->ev.virq_port[virq] == NO_PORT)
+        p = alloc_port(g);
+    if (p >= 0) {
+        g->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_VIRQ, .virq = (uint8_t)virq,
+                                       .vcpu = (uint8_t)v->id};
+        v->ev.virq_port[virq] = (uint16_t)p;
+        if (virq == HV_VIRQ_CONSOLE)
+            __atomic_add_fetch(&console_listeners, 1, __ATOMIC_RELAXED); /* hv-wide */
+    }
+    spin_unlock_irqrestore(&g->evtchn_lock, irq);
     return p;
 }
 
 int64_t evtchn_alloc_unbound(struct vcpu *v, struct guest *peer)
 {
-    int64_t p = alloc_port(v->guest);
-    if (p < 0)
-        return p;
-    v->guest->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_UNBOUND, .vcpu = (uint8_t)v->id,
-                                          .peer = peer};
+    struct guest *g = v->guest;
+    uint64_t irq = spin_lock_irqsave(&g->evtchn_lock);
+    int64_t p = alloc_port(g);
+    if (p >= 0)
+        g->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_UNBOUND, .vcpu = (uint8_t)v->id,
+                                       .peer = peer};
+    spin_unlock_irqrestore(&g->evtchn_lock, irq);
     return p;
 }
 
-int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port)
+/* Under both guests' locks. */
+static int64_t bind_peer_locked(struct vcpu *v, struct guest *peer, uint64_t peer_port)
 {
     struct guest *g = v->guest;
-    if (!peer->evtchn || peer_port >= HV_EVTCHN_PORTS)
+    if (!peer->evtchn || peer->end != GUEST_ALIVE)
         return -HV_EINVAL;
-    peer_port = array_index_nospec(peer_port, HV_EVTCHN_PORTS);
     struct evtchn *remote = &peer->evtchn[peer_port];
     /* Only a port the peer set aside for this very guest. */
     if (remote->state != HV_EVTCHN_UNBOUND || remote->peer != g)
@@ -158,33 +206,55 @@ int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port)
         return p;
     g->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_INTERGUEST, .vcpu = (uint8_t)v->id,
                                    .peer = peer, .peer_port = (uint16_t)peer_port};
-    remote->state = HV_EVTCHN_INTERGUEST;
     remote->peer_port = (uint16_t)p;
+    __atomic_store_n(&remote->state, HV_EVTCHN_INTERGUEST, __ATOMIC_RELEASE);
+    return p;
+}
+
+int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port)
+{
+    if (peer_port >= HV_EVTCHN_PORTS)
+        return -HV_EINVAL;
+    peer_port = array_index_nospec(peer_port, HV_EVTCHN_PORTS);
+    uint64_t irq;
+    lock_pair(v->guest, peer, &irq);
+    int64_t p = bind_peer_locked(v, peer, peer_port);
+    unlock_pair(v->guest, peer, irq);
     return p;
 }
 
 int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
 {
-    if (target >= v->guest->vcpu_count)
+    struct guest *g = v->guest;
+    if (target >= g->vcpu_count)
         return -HV_EINVAL;
     /* Stored, then indexes vcpus[] and the shared vcpu[] on every event. */
-    target = array_index_nospec(target, v->guest->vcpu_count);
-    int64_t p = alloc_port(v->guest);
-    if (p < 0)
-        return p;
-    v->guest->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_IPI, .vcpu = (uint8_t)target};
+    target = array_index_nospec(target, g->vcpu_count);
+    uint64_t irq = spin_lock_irqsave(&g->evtchn_lock);
+    int64_t p = alloc_port(g);
+    if (p >= 0)
+        g->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_IPI, .vcpu = (uint8_t)target};
+    spin_unlock_irqrestore(&g->evtchn_lock, irq);
     return p;
 }
 
+/* No lock: another vCPU of the guest may close the port meanwhile, so each
+ * field is read once (a zeroed entry's peer is NULL). A send that raced a
+ * close may still raise the old peer's port: a spurious event, which the
+ * ABI allows (docs/abi.md); the peer guest's struct outlives the run. */
 int64_t evtchn_send(struct vcpu *v, uint64_t port)
 {
     struct evtchn *ch = port_of(v, &port);
     if (!ch)
         return -HV_EINVAL;
-    switch (ch->state) {
-    case HV_EVTCHN_INTERGUEST:
-        evtchn_raise(ch->peer, ch->peer_port);
+    switch (__atomic_load_n(&ch->state, __ATOMIC_ACQUIRE)) {
+    case HV_EVTCHN_INTERGUEST: {
+        struct guest *peer = __atomic_load_n(&ch->peer, __ATOMIC_RELAXED);
+        if (!peer)
+            return -HV_EINVAL; /* closed since */
+        evtchn_raise(peer, __atomic_load_n(&ch->peer_port, __ATOMIC_RELAXED));
         return 0;
+    }
     case HV_EVTCHN_IPI:
         evtchn_raise(v->guest, (unsigned)port);
         return 0;
@@ -193,6 +263,7 @@ int64_t evtchn_send(struct vcpu *v, uint64_t port)
     }
 }
 
+/* Under both guests' locks. */
 static void disconnect_peer(struct evtchn *ch)
 {
     if (ch->state != HV_EVTCHN_INTERGUEST || !ch->peer->evtchn)
@@ -202,22 +273,48 @@ static void disconnect_peer(struct evtchn *ch)
         remote->state = HV_EVTCHN_CLOSED_PEER;
 }
 
-int64_t evtchn_close(struct vcpu *v, uint64_t port)
+/* Under g's lock (and its peer's, for a connection). */
+static void close_locked(struct guest *g, struct evtchn *ch, uint64_t port)
 {
-    struct evtchn *ch = port_of(v, &port);
-    if (!ch)
-        return -HV_EINVAL;
-    struct guest *g = v->guest;
     disconnect_peer(ch);
     if (ch->state == HV_EVTCHN_VIRQ) {
         g->vcpus[ch->vcpu]->ev.virq_port[ch->virq] = NO_PORT;
         if (ch->virq == HV_VIRQ_CONSOLE)
-            console_listeners--;
+            __atomic_sub_fetch(&console_listeners, 1, __ATOMIC_RELAXED);
     }
     *ch = (struct evtchn){0};
     __atomic_and_fetch(&g->shared->evtchn_pending[port / 64], ~bit((unsigned)port),
                        __ATOMIC_SEQ_CST);
-    return 0;
+}
+
+/* Tries a few times to hold the port's guest and its peer: the peer is
+ * read before the locks (their order depends on it) and checked again
+ * under them. Only the guest's own vCPUs change the entry meanwhile. */
+#define CLOSE_TRIES 4
+
+int64_t evtchn_close(struct vcpu *v, uint64_t port)
+{
+    struct guest *g = v->guest;
+    struct evtchn *ch = port_of(v, &port);
+    if (!ch)
+        return -HV_EINVAL;
+    for (int i = 0; i < CLOSE_TRIES; i++) {
+        struct guest *peer = __atomic_load_n(&ch->peer, __ATOMIC_RELAXED);
+        uint64_t irq;
+        lock_pair(g, peer, &irq);
+        int64_t rc = -HV_EAGAIN;
+        if (ch->peer == peer) {
+            rc = -HV_EINVAL;
+            if (ch->state != HV_EVTCHN_FREE && g->end == GUEST_ALIVE) {
+                close_locked(g, ch, port);
+                rc = 0;
+            }
+        }
+        unlock_pair(g, peer, irq);
+        if (rc != -HV_EAGAIN)
+            return rc;
+    }
+    return -HV_EAGAIN; /* its other vCPUs rebind the port as fast as it closes it */
 }
 
 int64_t evtchn_unmask(struct vcpu *v, uint64_t port)
@@ -230,7 +327,7 @@ int64_t evtchn_unmask(struct vcpu *v, uint64_t port)
     /* Whatever is pending is delivered now: what arrived while masked, or
      * an event the guest left pending (unmask is how it asks again). */
     if (evtchn_pending(g, (unsigned)port))
-        notify(g, (unsigned)port);
+        notify(g, ch, (unsigned)port);
     return 0;
 }
 
@@ -241,39 +338,56 @@ int64_t evtchn_status(struct vcpu *v, uint64_t port, struct hv_evtchn_status *ou
         return -HV_EINVAL;
     port = array_index_nospec(port, HV_EVTCHN_PORTS);
     *out = (struct hv_evtchn_status){0};
-    if (!g->evtchn)
-        return 0;
-    struct evtchn *ch = &g->evtchn[port];
-    out->state = ch->state;
-    out->vcpu = ch->vcpu;
-    out->virq = ch->virq;
-    out->remote_port = ch->peer_port;
-    if (ch->peer)
-        for (int i = 0; i < 31 && ch->peer->name[i]; i++)
-            out->remote_name[i] = ch->peer->name[i];
+    uint64_t irq = spin_lock_irqsave(&g->evtchn_lock);
+    if (g->evtchn) {
+        struct evtchn *ch = &g->evtchn[port];
+        out->state = ch->state;
+        out->vcpu = ch->vcpu;
+        out->virq = ch->virq;
+        out->remote_port = ch->peer_port;
+        if (ch->peer) /* names never change */
+            for (int i = 0; i < 31 && ch->peer->name[i]; i++)
+                out->remote_name[i] = ch->peer->name[i];
+    }
+    spin_unlock_irqrestore(&g->evtchn_lock, irq);
     return 0;
+}
+
+/* One port of an ended guest, under both locks: the vCPU of the peer to
+ * tell, or NULL. */
+static struct vcpu *ended_port_locked(struct evtchn *ch, struct guest *peer)
+{
+    if (ch->state != HV_EVTCHN_INTERGUEST || ch->peer != peer || peer->end != GUEST_ALIVE ||
+        !peer->evtchn)
+        return NULL; /* a port set aside for it stays as it is */
+    disconnect_peer(ch);
+    /* The peer learns through its notice VIRQ, on the vCPU that owned the
+     * connection. */
+    return peer->vcpus[peer->evtchn[ch->peer_port].vcpu];
 }
 
 void evtchn_guest_ended(struct guest *g)
 {
+    /* Its end is set: no bind or close of its own comes after this. */
+    uint64_t irq = spin_lock_irqsave(&g->evtchn_lock);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i]->ev.virq_port[HV_VIRQ_CONSOLE] != NO_PORT)
-            console_listeners--;
-    if (!g->evtchn)
+            __atomic_sub_fetch(&console_listeners, 1, __ATOMIC_RELAXED);
+    struct evtchn *t = g->evtchn; /* stays until its reaping, which comes after this */
+    spin_unlock_irqrestore(&g->evtchn_lock, irq);
+    if (!t)
         return;
+    /* Port by port, each with its peer's lock too (bounded: one table). */
     for (unsigned p = 0; p < HV_EVTCHN_PORTS; p++) {
-        struct evtchn *ch = &g->evtchn[p];
-        if ((ch->state != HV_EVTCHN_INTERGUEST && ch->state != HV_EVTCHN_UNBOUND) ||
-            ch->peer->end != GUEST_ALIVE)
+        struct evtchn *ch = &t[p];
+        struct guest *peer = __atomic_load_n(&ch->peer, __ATOMIC_RELAXED);
+        if (!peer || peer == g)
             continue;
-        struct guest *peer = ch->peer;
-        if (ch->state == HV_EVTCHN_INTERGUEST) {
-            disconnect_peer(ch);
-            /* The peer learns through its notice VIRQ, on the vCPU that
-             * owned the connection. */
-            struct vcpu *pv = peer->vcpus[peer->evtchn[ch->peer_port].vcpu];
-            evtchn_raise_virq(pv, HV_VIRQ_NOTICE);
-        }
+        lock_pair(g, peer, &irq);
+        struct vcpu *tell = ended_port_locked(ch, peer);
+        unlock_pair(g, peer, irq);
+        if (tell)
+            evtchn_raise_virq(tell, HV_VIRQ_NOTICE);
     }
 }
 
@@ -282,17 +396,20 @@ void evtchn_guest_restarted(struct guest *g)
     /* Its peers: guests with a port set aside for it, or connected to it
      * when it ended (closed since). Each learns once, on the vCPU owning
      * the first such port. At most guests x HV_EVTCHN_PORTS entries read,
-     * once per restart. */
+     * once per restart, under each peer's lock in turn. */
     for (struct guest *o = guest_list(); o; o = o->next) {
-        if (o == g || o->end != GUEST_ALIVE || !o->evtchn)
+        if (o == g || o->end != GUEST_ALIVE)
             continue;
-        for (unsigned p = 0; p < HV_EVTCHN_PORTS; p++) {
+        struct vcpu *tell = NULL;
+        uint64_t irq = spin_lock_irqsave(&o->evtchn_lock);
+        for (unsigned p = 0; o->evtchn && p < HV_EVTCHN_PORTS && !tell; p++) {
             struct evtchn *ch = &o->evtchn[p];
             if (ch->peer == g && (ch->state == HV_EVTCHN_UNBOUND ||
-                                  ch->state == HV_EVTCHN_CLOSED_PEER)) {
-                evtchn_raise_virq(o->vcpus[ch->vcpu], HV_VIRQ_PEER_RESTARTED);
-                break;
-            }
+                                  ch->state == HV_EVTCHN_CLOSED_PEER))
+                tell = o->vcpus[ch->vcpu];
         }
+        spin_unlock_irqrestore(&o->evtchn_lock, irq);
+        if (tell)
+            evtchn_raise_virq(tell, HV_VIRQ_PEER_RESTARTED);
     }
 }

@@ -1,6 +1,7 @@
 #include "hv/guest/console.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/spinlock.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/kmalloc.h"
 #include "hv/mm/mm.h"
@@ -126,9 +127,14 @@ static bool write_whole_line(struct guest_console *c, const char *buf, size_t n)
     return true;
 }
 
-int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
+/* Under the console's lock: two vCPUs of the guest writing at once on two
+ * CPUs would both append to the open line, and its length would pass
+ * CONSOLE_TEXT_MAX (a write past hv's buffer). The lock is the guest's own
+ * (only its vCPUs, its end and the console poll take it); the log's lock
+ * is taken inside it, for the record's copy. */
+static int64_t console_write_locked(struct guest *g, struct guest_console *c, const char *buf,
+                                    size_t n)
 {
-    struct guest_console *c = &g->console;
     if (c->ended)
         return -HV_EAGAIN;
     token_bucket_refill(&c->rate, time_now_ns(), BYTES_PER_SEC, BURST_BYTES);
@@ -139,28 +145,84 @@ int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
     return taken ? (int64_t)taken : -HV_EAGAIN;
 }
 
+int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
+{
+    struct guest_console *c = &g->console;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    int64_t rc = console_write_locked(g, c, buf, n);
+    spin_unlock_irqrestore(&c->lock, irq);
+    return rc;
+}
+
 void guest_console_flush(struct guest *g)
 {
     struct guest_console *c = &g->console;
-    if (c->ended)
-        return;
-    if (c->line.len) {
-        commit_line(g, c->line.text, c->line.len); /* charged when it was written */
-        c->line.len = 0;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    if (!c->ended) {
+        if (c->line.len) {
+            commit_line(g, c->line.text, c->line.len); /* charged when it was written */
+            c->line.len = 0;
+        }
+        c->ended = true;
+        if (c->out.buf.data)
+            log_source_close(&c->out); /* its buffer goes once its lines are out */
     }
-    c->ended = true;
-    if (c->out.buf.data)
-        log_source_close(&c->out); /* its buffer goes once its lines are out */
+    spin_unlock_irqrestore(&c->lock, irq);
 }
 
 void guest_console_discard(struct guest *g)
 {
     struct guest_console *c = &g->console;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
     c->ended = true;
     if (c->out.buf.data) {
         log_source_remove(&c->out);
         release_buffer(&c->out);
     }
+    spin_unlock_irqrestore(&c->lock, irq);
+}
+
+bool guest_console_input_put(struct guest *g, char ch)
+{
+    struct guest_console *c = &g->console;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    bool room = c->input_len < GUEST_INPUT_BYTES;
+    if (room) {
+        uint32_t at = (c->input_head + c->input_len) % GUEST_INPUT_BYTES;
+        c->input[array_index_nospec(at, GUEST_INPUT_BYTES)] = ch;
+        c->input_len++;
+    }
+    spin_unlock_irqrestore(&c->lock, irq);
+    return room;
+}
+
+size_t guest_console_input_peek(struct guest *g, char *buf, size_t n, uint64_t *mark)
+{
+    struct guest_console *c = &g->console;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    size_t got = 0;
+    for (; got < n && got < c->input_len; got++)
+        buf[got] = c->input[(c->input_head + got) % GUEST_INPUT_BYTES];
+    *mark = c->input_taken;
+    spin_unlock_irqrestore(&c->lock, irq);
+    return got;
+}
+
+bool guest_console_input_take(struct guest *g, size_t n, uint64_t mark)
+{
+    struct guest_console *c = &g->console;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    /* Another reader took bytes since the peek: what this one copied may
+     * be theirs. Nothing is taken; the caller answers -HV_EAGAIN. The
+     * bytes peeked are still there (only readers take), so n fits. */
+    bool same = c->input_taken == mark && n <= c->input_len;
+    if (same) {
+        c->input_head = (uint16_t)((c->input_head + n) % GUEST_INPUT_BYTES);
+        c->input_len = (uint16_t)(c->input_len - n);
+        c->input_taken += n;
+    }
+    spin_unlock_irqrestore(&c->lock, irq);
+    return same;
 }
 
 uint64_t guest_console_dropped(const struct guest *g)
@@ -171,10 +233,12 @@ uint64_t guest_console_dropped(const struct guest *g)
 void guest_console_break(struct guest *g)
 {
     struct guest_console *c = &g->console;
-    if (c->ended || !c->line.len)
-        return;
-    commit_line(g, c->line.text, c->line.len); /* charged when it was written */
-    c->line.len = 0;
+    uint64_t irq = spin_lock_irqsave(&c->lock);
+    if (!c->ended && c->line.len) {
+        commit_line(g, c->line.text, c->line.len); /* charged when it was written */
+        c->line.len = 0;
+    }
+    spin_unlock_irqrestore(&c->lock, irq);
 }
 
 uint64_t guest_console_held_bytes(const struct guest *g)

@@ -9,6 +9,7 @@
  * (the end-of-run summary reports it). docs/abi.md has the figures. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,15 @@ void guest_console_break(struct guest *g);
 uint64_t guest_console_held_bytes(const struct guest *g);
 /* A guest that is torn down without its output (it never ran). */
 void guest_console_discard(struct guest *g);
+/* Console input (hv/console/input.c's poll delivers it): one byte queued
+ * for the guest, false if its buffer is full. */
+bool guest_console_input_put(struct guest *g, char c);
+/* HV_CALL_CONSOLE_READ in two halves, so no lock is held while the bytes
+ * are copied to the guest (the copy can fault): up to n waiting bytes
+ * copied into buf without taking them, and *mark set; then, once the copy
+ * worked, guest_console_input_take removes them, unless another vCPU of
+ * the guest took bytes in between (false: the caller's copy is stale). */
+size_t guest_console_input_peek(struct guest *g, char *buf, size_t n, uint64_t *mark);
+bool guest_console_input_take(struct guest *g, size_t n, uint64_t mark);
 /* Output bytes lost because its buffer was full. */
 uint64_t guest_console_dropped(const struct guest *g);

@@ -26,10 +26,14 @@ enum guest_end { GUEST_ALIVE, GUEST_EXITED, GUEST_FAULTED };
 
 #define GUEST_INPUT_BYTES 256
 
-/* hv/guest/console.c */
+/* hv/guest/console.c. `lock` covers all of it: two of the guest's vCPUs
+ * may write or read at once on two CPUs, beside the console poll's input
+ * and the guest's end (docs/design.md, "Locking"). */
 struct guest_console {
+    struct spinlock lock;
     char input[GUEST_INPUT_BYTES]; /* console input waiting for HV_CALL_CONSOLE_READ */
     uint16_t input_head, input_len;
+    uint64_t input_taken;          /* bytes ever taken: a read's copy is checked against it */
     struct console_text line;      /* the line being written */
     struct token_bucket rate;      /* output bytes it may still write now */
     struct log_source out;         /* its finished lines, until hv sends them */
@@ -114,6 +118,10 @@ struct guest {
     uint64_t cpus;
     uint8_t vcpu_cpu[GUEST_MAX_VCPUS];
     bool placed;
+    /* Ended, and no CPU can hold a pointer into it any more
+     * (hv/sched/cross_cpu.h): the reaper may free it; cleared at each end. */
+    bool quiesced;
+    uint8_t grace_stage;
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */
@@ -125,11 +133,19 @@ struct guest {
     uint64_t teardown_done[HV_MAX_USER_SPACES + 1];
     bool space_dying[HV_MAX_USER_SPACES + 1];
     struct evtchn *evtchn; /* HV_EVTCHN_PORTS entries, made on first use */
+    /* Its table's making and its ports' binding and closing; two guests'
+     * together (BIND_PEER, CLOSE of a connection, an end) lower id first.
+     * Raising an event takes none (hv/event/evtchn.c). */
+    struct spinlock evtchn_lock;
     struct xen_guest *xen; /* Xen PV personality: its state (hv/xen/xen.h); NULL: hv's own ABI */
     /* Restarts and the health monitor (hv/guest/restart.c, health_monitor.c).
      * The two structures are made only when needed, so a guest that is
      * never restarted and never ends pays nothing at load. */
     struct guest_policy policy;
+    /* The restart stage, its kept image and history, `restarts` and the
+     * health log's writers: its end's decision, the reaper's restart steps
+     * (the boot CPU) and an abandon (hv's stop, from any CPU) take it. */
+    struct spinlock restart_lock;
     enum restart_stage restart_stage;
     uint32_t restarts;              /* restarts made (the start info's `restarts`) */
     struct guest_kept_image *kept;  /* made at load iff its policy can restart it */

@@ -9,13 +9,15 @@
 void health_log_add(struct guest *g, uint64_t now_ns, uint32_t event, int64_t status,
                     const char *reason, uint32_t action)
 {
-    if (!g->health)
-        g->health = kmalloc(sizeof(*g->health)); /* zeroed */
+    if (!g->health) /* zeroed, then published: a reader finds it whole */
+        __atomic_store_n(&g->health, kmalloc(sizeof(*g->health)), __ATOMIC_RELEASE);
     struct health_log *l = g->health;
     if (!l) {
         log_warn("guest %s: no memory for its health log; this end is not logged", g->name);
         return;
     }
+    __atomic_store_n(&l->seq, l->seq + 1, __ATOMIC_RELAXED); /* odd: being written */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     struct hv_health_entry *e = &l->entry[l->count % HV_HEALTH_LOG_ENTRIES];
     memset(e, 0, sizeof(*e));
     e->time_ns = now_ns;
@@ -30,7 +32,40 @@ void health_log_add(struct guest *g, uint64_t now_ns, uint32_t event, int64_t st
     size_t n = 0;
     for (; reason[n] && n + 1 < sizeof(e->reason); n++)
         e->reason[n] = reason[n];
-    l->count++;
+    __atomic_store_n(&l->count, l->count + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->seq, l->seq + 1, __ATOMIC_RELEASE); /* even: whole again */
+}
+
+const struct health_log *health_log_of(const struct guest *g)
+{
+    return __atomic_load_n(&g->health, __ATOMIC_ACQUIRE);
+}
+
+uint32_t health_log_count(const struct health_log *l)
+{
+    return __atomic_load_n(&l->count, __ATOMIC_ACQUIRE);
+}
+
+#define COPY_TRIES 4
+
+int health_log_copy(const struct health_log *l, uint32_t index, struct hv_health_entry *out)
+{
+    for (int i = 0; i < COPY_TRIES; i++) {
+        uint32_t seq = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue;
+        uint32_t count = __atomic_load_n(&l->count, __ATOMIC_RELAXED);
+        if (index >= count || count - index > HV_HEALTH_LOG_ENTRIES)
+            return 0;
+        /* index is a guest's (HV_CALL_HEALTH_READ's `first`): clamped. */
+        const volatile struct hv_health_entry *e =
+            &l->entry[array_index_nospec(index % HV_HEALTH_LOG_ENTRIES, HV_HEALTH_LOG_ENTRIES)];
+        *out = *(const struct hv_health_entry *)e;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&l->seq, __ATOMIC_RELAXED) == seq)
+            return 1;
+    }
+    return -1;
 }
 
 const struct hv_health_entry *health_log_entry(const struct health_log *l, uint32_t index)

@@ -26,7 +26,11 @@
 bool restart_debug_corrupt_kept_image;
 
 
-uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
+/* Every change of the restart state, kept image, history and health log
+ * is made under the guest's restart_lock: its end's decision (on the CPU
+ * of the vCPU that ended it), an abandon (hv's stop, from any CPU) and the
+ * reaper's steps (the boot CPU) may meet. Bounded holds: one step each. */
+static uint32_t decide_locked(struct guest *g, enum guest_end how, bool policy)
 {
     uint64_t now = time_now_ns();
     uint32_t event = !policy ? HV_HEALTH_STOPPED
@@ -55,6 +59,14 @@ uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
      * log to make: bench's hv_irq_off_max is an exit). */
     if (!(event == HV_HEALTH_EXIT && action == HV_HEALTH_STOP))
         health_log_add(g, now, event, g->exit_status, g->end_reason, action);
+    return action;
+}
+
+uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
+{
+    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    uint32_t action = decide_locked(g, how, policy);
+    spin_unlock_irqrestore(&g->restart_lock, irq);
     return action;
 }
 
@@ -105,12 +117,16 @@ void restart_reaped(struct guest *g)
                   (unsigned long)frame_reservation_left(&g->mem),
                   (unsigned long)(g->memory_bytes / 4096));
     leak_check_after_end(g);
-    sha256_init(&g->kept->check);
-    g->kept->checked = 0;
-    g->restart_stage = RESTART_VERIFYING;
+    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    if (g->restart_stage == RESTART_REAPING) { /* not abandoned meanwhile */
+        sha256_init(&g->kept->check);
+        g->kept->checked = 0;
+        g->restart_stage = RESTART_VERIFYING;
+    }
+    spin_unlock_irqrestore(&g->restart_lock, irq);
 }
 
-void restart_abandon(struct guest *g, const char *why)
+static void abandon_locked(struct guest *g, const char *why)
 {
     if (g->restart_stage == RESTART_NONE)
         return;
@@ -122,6 +138,13 @@ void restart_abandon(struct guest *g, const char *why)
                    HV_HEALTH_RESTART_FAILED);
     log_error("guest %s: not restarted: %s", g->name, why);
     /* The reaper goes on from where it is and ends the reservation. */
+}
+
+void restart_abandon(struct guest *g, const char *why)
+{
+    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    abandon_locked(g, why);
+    spin_unlock_irqrestore(&g->restart_lock, irq);
 }
 
 static bool verify_step(struct guest *g)
@@ -137,7 +160,7 @@ static bool verify_step(struct guest *g)
     uint8_t digest[SHA256_BYTES];
     sha256_final(&k->check, digest);
     if (memcmp(digest, k->sha256, SHA256_BYTES) != 0) {
-        restart_abandon(g, "restart refused: its image changed since it was loaded "
+        abandon_locked(g, "restart refused: its image changed since it was loaded "
                            "(SHA-256 differs)");
         return false;
     }
@@ -159,7 +182,7 @@ static bool load_step(struct guest *g)
     }
     if (!ok) {
         fmt_format(reason, sizeof(reason), "restart failed: %s", why);
-        restart_abandon(g, reason);
+        abandon_locked(g, reason);
         return false;
     }
     if (done)
@@ -186,7 +209,6 @@ static void running_again(struct guest *g)
         sched_add(g->vcpus[i]);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,
              g->restarts);
-    evtchn_guest_restarted(g);
 }
 
 static bool map_step(struct guest *g)
@@ -198,7 +220,7 @@ static bool map_step(struct guest *g)
         uint64_t left = m->bytes - k->later_done;
         uint64_t bytes = left < HEAP_STEP_PAGES * 4096ULL ? left : HEAP_STEP_PAGES * 4096ULL;
         if (guest_map_zeroed(g, m->va + k->later_done, bytes, m->flags) != 0) {
-            restart_abandon(g, "restart failed: its stacks or heap could not be mapped");
+            abandon_locked(g, "restart failed: its stacks or heap could not be mapped");
             return false;
         }
         k->later_done += bytes;
@@ -212,7 +234,7 @@ static bool map_step(struct guest *g)
     return true;
 }
 
-bool restart_step(struct guest *g)
+static bool step_locked(struct guest *g)
 {
     if (g->restart_stage == RESTART_VERIFYING)
         return verify_step(g);
@@ -226,9 +248,21 @@ bool restart_step(struct guest *g)
     if (!loader_rebuild(g, why, sizeof(why))) {
         char reason[112];
         fmt_format(reason, sizeof(reason), "restart failed: %s", why);
-        restart_abandon(g, reason);
+        abandon_locked(g, reason);
         return false;
     }
     g->restart_stage = RESTART_MAPPING;
     return false;
+}
+
+bool restart_step(struct guest *g)
+{
+    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    bool running = step_locked(g);
+    spin_unlock_irqrestore(&g->restart_lock, irq);
+    /* Its peers hear of it once the lock is given back: that takes each
+     * peer's event-channel lock in turn. */
+    if (running)
+        evtchn_guest_restarted(g);
+    return running;
 }

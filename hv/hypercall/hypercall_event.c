@@ -4,6 +4,7 @@
 #include "guest-loader/guest_params.h"
 #include "hv/console/input.h"
 #include "hv/event/evtchn.h"
+#include "hv/guest/console.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/sched/sched.h"
@@ -141,9 +142,12 @@ int64_t hc_console_read(struct vcpu *v, struct trap_frame *f)
 {
     char buf[GUEST_INPUT_BYTES];
     uint64_t len = f->rsi < sizeof(buf) ? f->rsi : sizeof(buf);
-    size_t got = console_input_peek(v->guest, buf, len);
+    uint64_t mark;
+    size_t got = guest_console_input_peek(v->guest, buf, len, &mark);
     if (got && copy_to_guest(v->guest, f->rdi, buf, got) != 0)
         return -HV_EFAULT; /* nothing taken: the bytes wait for a good buffer */
-    console_input_take(v->guest, got);
+    /* Another of its vCPUs read at the same time and took them first. */
+    if (got && !guest_console_input_take(v->guest, got, mark))
+        return -HV_EAGAIN;
     return (int64_t)got;
 }

@@ -26,15 +26,23 @@ int64_t hc_health_read(struct vcpu *v, struct trap_frame *f)
         return -HV_ESRCH;
     if (n > HV_HEALTH_LOG_ENTRIES)
         n = HV_HEALTH_LOG_ENTRIES; /* bounded: one call copies at most HV_HEALTH_LOG_ENTRIES */
-    static const struct health_log none;
-    const struct health_log *l = g->health ? g->health : &none;
-    uint32_t oldest = l->count > HV_HEALTH_LOG_ENTRIES ? l->count - HV_HEALTH_LOG_ENTRIES : 0;
+    /* The log of a guest that may be ending on another CPU right now: read
+     * without a lock (a seqlock, hv/guest/health_monitor.h), each entry
+     * copied whole to hv's stack before it goes to the guest. */
+    const struct health_log *l = health_log_of(g);
+    uint32_t count = l ? health_log_count(l) : 0;
+    uint32_t oldest = count > HV_HEALTH_LOG_ENTRIES ? count - HV_HEALTH_LOG_ENTRIES : 0;
     if (first < oldest)
         first = oldest;
     uint64_t copied = 0;
-    for (; copied < n && first + copied < l->count; copied++) {
-        const struct hv_health_entry *e = health_log_entry(l, (uint32_t)(first + copied));
-        if (copy_to_guest(v->guest, buf + copied * sizeof(*e), e, sizeof(*e)) != 0)
+    for (; copied < n && first + copied < count; copied++) {
+        struct hv_health_entry e;
+        int got = health_log_copy(l, (uint32_t)(first + copied), &e);
+        if (got < 0)
+            return copied ? (int64_t)copied : -HV_EAGAIN;
+        if (got == 0)
+            break; /* overwritten since the count was read: the caller asks again */
+        if (copy_to_guest(v->guest, buf + copied * sizeof(e), &e, sizeof(e)) != 0)
             return -HV_EFAULT;
     }
     return (int64_t)copied;

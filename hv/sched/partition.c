@@ -27,7 +27,28 @@ static const char *parse_number(const char **s, uint64_t *out)
     word[n] = '\0';
     *s += n;
     if (!n || !cfg_parse_u64(word, out) || *out > MAX_FRAME_MS)
-        return "window = GUEST OFFSET_MS DURATION_MS";
+        return "window = GUEST OFFSET_MS DURATION_MS [cpu=N]";
+    return NULL;
+}
+
+/* The optional `cpu=N` after the duration. */
+static const char *parse_cpu(const char *rest, int *cpu)
+{
+    *cpu = PARTITION_EVERY_CPU;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (!*rest)
+        return NULL;
+    if (strncmp(rest, "cpu=", 4) != 0)
+        return "window = GUEST OFFSET_MS DURATION_MS [cpu=N] (nothing else after)";
+    rest += 4;
+    uint64_t n;
+    const char *err = parse_number(&rest, &n);
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (err || *rest || n > PARTITION_MAX_CPU)
+        return "cpu=N: a CPU number 0 to 63, last on the line";
+    *cpu = (int)n;
     return NULL;
 }
 
@@ -51,11 +72,10 @@ static const char *add_window(struct loader *l, const char *value)
     if (!err)
         err = parse_number(&rest, &duration);
     if (err || !n)
-        return "window = GUEST OFFSET_MS DURATION_MS";
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    if (*rest)
-        return "window = GUEST OFFSET_MS DURATION_MS (nothing after)";
+        return "window = GUEST OFFSET_MS DURATION_MS [cpu=N]";
+    err = parse_cpu(rest, &w->cpu);
+    if (err)
+        return err;
     if (!duration)
         return "a window must last at least 1 ms";
     w->offset_ns = offset * NS_PER_MS;
@@ -89,6 +109,17 @@ static const char *apply(void *arg, const char *section, const char *section_arg
     if (strcmp(key, "window") == 0)
         return add_window(l, value);
     return "not a setting of [schedule]";
+}
+
+/* Whether windows a and b can both hold on one CPU. */
+static bool share_a_cpu(const struct partition_window *a, const struct partition_window *b)
+{
+    return a->cpu == PARTITION_EVERY_CPU || b->cpu == PARTITION_EVERY_CPU || a->cpu == b->cpu;
+}
+
+static bool applies(const struct partition_window *w, unsigned cpu)
+{
+    return w->cpu == PARTITION_EVERY_CPU || (unsigned)w->cpu == cpu;
 }
 
 static int refuse(struct loader *l, const char *fmt, unsigned a, unsigned b)
@@ -132,21 +163,29 @@ int partition_load(const char *cfg, size_t len, struct partition_plan *p, char *
         if (w->offset_ns + w->duration_ns > p->major_frame_ns)
             return refuse(&l, "[schedule]: a window (%u ms from %u ms) ends after the major frame",
                           (unsigned)(w->duration_ns / NS_PER_MS), (unsigned)(w->offset_ns / NS_PER_MS));
-        if (i + 1 < p->count && w->offset_ns + w->duration_ns > p->w[i + 1].offset_ns)
-            return refuse(&l, "[schedule]: the windows at %u ms and %u ms overlap",
-                          (unsigned)(w->offset_ns / NS_PER_MS),
-                          (unsigned)(p->w[i + 1].offset_ns / NS_PER_MS));
+        /* Sorted by offset: a later window overlaps w when it starts
+         * before w ends; only one that can hold on the same CPU matters. */
+        for (unsigned j = i + 1; j < p->count && p->w[j].offset_ns < w->offset_ns + w->duration_ns;
+             j++)
+            if (share_a_cpu(w, &p->w[j]))
+                return refuse(&l, "[schedule]: the windows at %u ms and %u ms overlap on a CPU",
+                              (unsigned)(w->offset_ns / NS_PER_MS),
+                              (unsigned)(p->w[j].offset_ns / NS_PER_MS));
     }
     p->enabled = true;
     return 0;
 }
 
 const struct partition_window *partition_at(const struct partition_plan *p, uint64_t t,
-                                            uint64_t *until_next_ns)
+                                            unsigned cpu, uint64_t *until_next_ns)
 {
     uint64_t phase = t % p->major_frame_ns;
+    /* The windows of one CPU never overlap (partition_load): in offset
+     * order they are that CPU's timeline. */
     for (unsigned i = 0; i < p->count; i++) {
         const struct partition_window *w = &p->w[i];
+        if (!applies(w, cpu))
+            continue;
         if (phase < w->offset_ns) {
             *until_next_ns = w->offset_ns - phase; /* a gap before this window */
             return NULL;

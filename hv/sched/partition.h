@@ -5,8 +5,11 @@
  *     major_frame_ms = 100
  *     window = producer 0 40     # guest, offset ms, duration ms
  *     window = consumer 50 40
+ *     window = logger 0 90 cpu=1   # on CPU 1 only
  * Within a window only its guest's vCPUs run (round robin among them);
- * time outside every window is idle. Pure: parsing, validation and lookup
+ * time outside every window is idle. A window without `cpu=` holds on
+ * every CPU; windows may overlap in time only on different CPUs (each
+ * CPU has its own timeline: hv/sched/windows.c looks up its own). Pure: parsing, validation and lookup
  * are unit-tested. */
 #pragma once
 
@@ -20,7 +23,11 @@
 struct partition_window {
     char guest[PARTITION_NAME_MAX + 1];
     uint64_t offset_ns, duration_ns;
+    int cpu; /* PARTITION_EVERY_CPU, or the one CPU (hv's index) it holds on */
 };
+
+#define PARTITION_EVERY_CPU (-1)
+#define PARTITION_MAX_CPU 63
 
 struct partition_plan {
     bool enabled;
@@ -33,7 +40,7 @@ struct partition_plan {
  * with the reason in why (the plan is then disabled). */
 int partition_load(const char *cfg, size_t len, struct partition_plan *p, char *why, size_t why_len);
 
-/* The window in force `t` ns after the schedule started (NULL in a gap),
- * and how long until the next boundary. */
+/* The window in force on CPU `cpu` `t` ns after the schedule started
+ * (NULL in a gap), and how long until that CPU's next boundary. */
 const struct partition_window *partition_at(const struct partition_plan *p, uint64_t t,
-                                            uint64_t *until_next_ns);
+                                            unsigned cpu, uint64_t *until_next_ns);

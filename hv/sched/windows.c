@@ -20,7 +20,7 @@ bool sched_partitioned;
 struct guest *sched_window_owner(uint64_t now)
 {
     uint64_t until;
-    const struct partition_window *w = partition_at(&plan, now - plan_start, &until);
+    const struct partition_window *w = partition_at(&plan, now - plan_start, this_cpu()->index, &until);
     sched_this()->window_boundary = now + until;
     TRACE_WINDOW(w ? (long)(w - plan.w) : -1L, now);
     return w ? window_owner[w - plan.w] : NULL;
@@ -39,6 +39,10 @@ void sched_set_partitions(const struct partition_plan *p)
         if (!window_owner[i])
             log_warn("schedule: no guest %s for the window at %lu ms; it stays idle",
                      plan.w[i].guest, (unsigned long)(plan.w[i].offset_ns / 1000000));
+        else if (plan.w[i].cpu != PARTITION_EVERY_CPU &&
+                 !(sched_guest_cpus() >> plan.w[i].cpu & 1))
+            log_warn("schedule: the window at %lu ms names CPU %d, which runs no guests; it "
+                     "never holds", (unsigned long)(plan.w[i].offset_ns / 1000000), plan.w[i].cpu);
     }
     log_info("schedule: partitioned, major frame %lu ms, %u window(s), from system time %lu ns",
              (unsigned long)(plan.major_frame_ns / 1000000), plan.count,
