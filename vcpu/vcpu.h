@@ -76,6 +76,12 @@ struct vcpu {
     uint32_t cpu;                /* the CPU it runs on (index), placed at its guest's load */
     struct sched_entity *ent;    /* its guest's entity on that CPU */
     struct sched_entity own_ent; /* that entity, if it is its guest's first vCPU there */
+    /* What another CPU asked of it (VCPU_REQ_*, set with an atomic or) and
+     * its link in its CPU's wake list (hv/sched/cross_cpu.c); `queued`:
+     * on that list now, taken with an exchange so it is pushed once. */
+    uint32_t remote_req;
+    bool queued;
+    struct vcpu *wake_next;
 };
 
 /* A vCPU that will enter the guest at `entry` with the ABI's initial state. */

@@ -347,7 +347,7 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
 
 void smp_report(void)
 {
-    log_info("smp: hv used %u of %u CPU(s) (guests on the boot CPU)", running, listed);
+    log_info("smp: hv used %u of %u CPU(s)", running, listed);
     for (uint32_t i = 0; i < left_count; i++)
         log_info("smp:   APIC ID %u left out: %s", left[i].apic_id, left[i].why);
     if (over_limit)

@@ -8,6 +8,7 @@
 #include "hv/cpu/smp.h"
 #include "hv/cpu/smp_internal.h"
 #include "hv/cpu/x86.h"
+#include "hv/sched/sched.h"
 #include "hv/time/lapic.h"
 #include "hv/time/time.h"
 #include "lib/fmt.h"
@@ -126,8 +127,9 @@ void smp_ap_main(struct ap_boot *b)
     b->core_type = core_type();
     b->ready_tsc = rdtsc();
     uint32_t index = b->index;
+    sched_ap_prepare(); /* before it is counted: guests are placed on it from then */
     check_in(b, AP_READY);
     if (index == boot->fault_index) /* hv.cfg debug_ap_fault: a write through a null pointer */
         *(volatile uint64_t *)debug_fault_address = 0xdead;
-    idle();
+    sched_ap_start(); /* its scheduler loop, from the boot CPU's sched_start on */
 }

@@ -8,6 +8,7 @@
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
+#include "hv/guest/guest_internal.h"
 #include "hv/guest/leak_check.h"
 #include "hv/guest/restart.h"
 #include "hv/mm/guest_frames.h"
@@ -26,7 +27,7 @@
 #define LOWER_HALF_END 0x0000800000000000ULL
 
 static struct guest *first, *last;
-static uint32_t next_id, alive, unreaped;
+static uint32_t next_id;
 
 /* Page-table pages of every space of a guest come out of its allowance,
  * at load and later alike, and go back to it when freed. */
@@ -80,14 +81,6 @@ struct pt_space *guest_space(struct guest *g, uint64_t handle)
     return g->user_spaces[handle];
 }
 
-static void copy_name(char *dst, size_t cap, const char *src)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < cap; i++)
-        dst[i] = src[i];
-    dst[i] = '\0';
-}
-
 /* Creating, discarding and reporting on guests runs at boot, at a restart
  * or at the end, never on a path make bench measures: `cold` has GCC build
  * these for size (the file's hot helpers, guest_space and guest_list among
@@ -112,8 +105,8 @@ struct guest *guest_create(const char *name, const char *file, uint64_t memory_b
         return NULL;
     }
     g->id = next_id++;
-    copy_name(g->name, sizeof(g->name), name);
-    copy_name(g->file, sizeof(g->file), file);
+    guest_copy_name(g->name, sizeof(g->name), name);
+    guest_copy_name(g->file, sizeof(g->file), file);
     g->memory_bytes = memory_bytes;
     g->end = GUEST_ALIVE;
     guest_console_init(g);
@@ -122,7 +115,7 @@ struct guest *guest_create(const char *name, const char *file, uint64_t memory_b
     else
         first = g;
     last = g;
-    alive++;
+    __atomic_add_fetch(&guest_alive_count, 1, __ATOMIC_RELAXED);
     return g;
 }
 
@@ -171,202 +164,6 @@ void *guest_page_ptr(struct guest *g, uint64_t va)
     return (char *)phys_to_virt(pa) + (va & (PAGE - 1));
 }
 
-/* Ends the guest; `policy`: whether its on_exit/on_fault decides what
- * follows (false: hv stopped it, it stays stopped). */
-static void end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
-                      bool policy)
-{
-    /* Claimed once: two of its vCPUs may end it at once on two CPUs (or
-     * hv stop it from another), and only one end may count and decide. */
-    enum guest_end was_alive = GUEST_ALIVE;
-    if (!__atomic_compare_exchange_n(&g->end, &was_alive, how, false, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_RELAXED))
-        return;
-    g->exit_status = status;
-    sched_guest_ended(g);
-    copy_name(g->end_reason, sizeof(g->end_reason), reason);
-    uint32_t action = restart_decide(g, how, policy);
-    TRACE_GUEST(TR_DOM_END, g, action);
-    if (action == HV_HEALTH_RESTART)
-        guest_console_break(g); /* the console stays open for its next life */
-    else
-        guest_console_flush(g);
-    for (uint32_t i = 0; i < g->vcpu_count; i++) {
-        struct vcpu *v = g->vcpus[i];
-        v->cpu_time_ns = sched_vcpu_time(v);
-        g->cpu_time_ns += v->cpu_time_ns;
-        v->state = VCPU_DEAD;
-    }
-    g->vcpus_alive = 0;
-    /* A guest being restarted still counts as alive: the run goes on. */
-    if (action != HV_HEALTH_RESTART)
-        alive--;
-    unreaped++;
-    if (how == GUEST_EXITED)
-        log_info("guest %s exited with status %ld", g->name, (long)status);
-    else
-        log_error("guest %s ended: %s", g->name, reason);
-    restart_announce(g, action);
-}
-
-void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
-{
-    end_guest(g, how, status, reason, true);
-}
-
-void guest_stop(struct guest *g, const char *reason)
-{
-    if (g->end == GUEST_ALIVE)
-        end_guest(g, GUEST_FAULTED, -1, reason, false);
-    else if (g->restart_stage != RESTART_NONE)
-        restart_abandon(g, reason); /* ended already, waiting for its restart */
-}
-
-/* For hv/guest/restart.c: a restart given up (the guest is no longer
- * alive), and a restarted guest's reaping over (it runs again, or its
- * memory is all back). */
-void guest_restart_gave_up(void)
-{
-    alive--;
-}
-
-void guest_restart_reaped(void)
-{
-    unreaped--;
-}
-
-void guest_vcpu_stopped(struct guest *g)
-{
-    if (g->vcpus_alive && --g->vcpus_alive == 0)
-        guest_end(g, GUEST_EXITED, 0, "every vCPU stopped");
-}
-
-void guest_unmap_leaf(void *arg, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
-{
-    (void)va;
-    struct guest *g = arg;
-    for (uint64_t off = 0; off < size; off += PAGE) {
-        guest_frame_drop_mapping(pa + off, flags);
-        guest_frame_release(pa + off, &g->mem);
-    }
-}
-
-/* One step of reaping an ended guest visits at most this many page-table
- * entries (a mapped page costs HV_MEM_UNMAP_PAGE_COST): 8 mapped pages,
- * about 3 000 instructions, a quarter of an HV_CALL_MEM_UNMAP. Reaping goes
- * on from hv's timer between other guests' work (hv/sched/sched.c), so its
- * steps are interrupts-off stretches nobody asked for: they are kept well
- * under hv_irq_off_max's 20 000 and short beside a timer's 50 us
- * (docs/benchmarks.md). */
-#define REAP_STEP_BUDGET (8 * HV_MEM_UNMAP_PAGE_COST)
-
-static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
-{
-    struct pt_space *s = handle == HV_SPACE_KERNEL ? &g->space : g->user_spaces[handle];
-    /* Not while any CPU may still have the space loaded (its root in CR3,
-     * or translations of it not yet flushed: hv/cpu/tlb_shootdown.h):
-     * frames and tables freed here go straight back to the allocator.
-     * Such a CPU leaves it at its next switch; the step is tried again. */
-    if (tlb_space_in_use(s))
-        return false;
-    uint64_t from = g->teardown_done[handle];
-    if (from < LOWER_HALF_END) {
-        /* Everything below `from` went in earlier steps. */
-        struct pt_unmap_step step = {.budget = budget,
-                                     .clear_below = true,
-                                     .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
-                                     .leaf = guest_unmap_leaf,
-                                     .free_table = guest_free_table,
-                                     .arg = g};
-        uint64_t done = 0;
-        if (pt_unmap_bounded(s, from, LOWER_HALF_END - from, &step, &done) != PT_OK)
-            panic("guest %s: cannot tear down address space %lu", g->name, (unsigned long)handle);
-        g->teardown_done[handle] = from + done;
-        if (from + done < LOWER_HALF_END)
-            return false;
-    }
-    /* Every lower-half table is gone; the upper half's are hv's. */
-    xpti_space_free(s, guest_free_table, g);
-    guest_free_table(g, s->root_phys);
-    s->root_phys = 0;
-    g->teardown_done[handle] = 0;
-    if (handle != HV_SPACE_KERNEL) {
-        kfree(s, sizeof(*s));
-        g->user_spaces[handle] = NULL;
-        g->space_dying[handle] = false;
-    }
-    return true;
-}
-
-/* Under the guest's lock: another vCPU of a live guest (a user space's
- * destroy) may be changing its other spaces, which share the allowance. */
-static bool locked_teardown_step(struct guest *g, uint64_t handle, uint64_t budget)
-{
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
-    /* Another vCPU's destroy of the same handle may have finished it. */
-    bool gone = handle != HV_SPACE_KERNEL ? !g->user_spaces[handle] : !g->space.root_phys;
-    bool done = gone || space_teardown_step(g, handle, budget);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
-    return done;
-}
-
-bool guest_space_teardown_step(struct guest *g, uint64_t handle)
-{
-    return locked_teardown_step(g, handle, HV_MEM_UNMAP_BUDGET);
-}
-
-/* Reaping steps so far, for an occasional progress line at debug level. */
-static uint64_t reap_steps;
-#define REAP_STEPS_PER_NOTE 512
-
-bool guest_free_memory(struct guest *g)
-{
-    if (g->memory_freed)
-        return true;
-    if (g->restart_stage > RESTART_REAPING)
-        return restart_step(g);
-    if (g->end != GUEST_ALIVE && ++reap_steps % REAP_STEPS_PER_NOTE == 0)
-        log_debug("guest %s: reaping, %lu frame(s) still charged", g->name,
-                  (unsigned long)g->mem.used);
-    for (int h = 1; h <= HV_MAX_USER_SPACES; h++) {
-        if (!g->user_spaces[h])
-            continue;
-        g->space_dying[h] = true;
-        locked_teardown_step(g, (uint64_t)h, REAP_STEP_BUDGET);
-        return false; /* one bounded step per call */
-    }
-    if (g->space.root_phys && !locked_teardown_step(g, HV_SPACE_KERNEL, REAP_STEP_BUDGET))
-        return false;
-    if (!xen_guest_free(g)) /* Xen personality hook: its frames and state, in steps */
-        return false;
-    if (g->shared_pa)
-        guest_frame_release(g->shared_pa, &g->mem); /* hv's own reference */
-    g->shared_pa = 0;
-    evtchn_free_table(g);
-    g->shared = NULL;
-    for (uint32_t i = 0; i < g->vcpu_count; i++)
-        if (g->vcpus[i]) {
-            vcpu_destroy(g->vcpus[i]);
-            g->vcpus[i] = NULL;
-        }
-    if (g->restart_stage == RESTART_REAPING) {
-        restart_reaped(g); /* the reservation stays: the next life's memory */
-        return false;
-    }
-    uint64_t still = mm_reservation_end(&g->mem);
-    if (still)
-        log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
-                  (unsigned long)still);
-    g->memory_freed = true;
-    sched_guest_unplace(g);
-    leak_check_after_end(g);
-    if (g->end != GUEST_ALIVE) {
-        unreaped--;
-        log_debug("guest %s: memory given back", g->name);
-    }
-    return true;
-}
-
 /* The guest's own bookkeeping, once nothing of it is left in use. */
 static void free_guest_struct(struct guest *g)
 {
@@ -393,7 +190,7 @@ void guest_discard(struct guest *g)
     if (last == g)
         last = prev;
     if (g->end == GUEST_ALIVE)
-        alive--;
+        __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_RELAXED);
     free_guest_struct(g);
 }
 
@@ -414,16 +211,6 @@ void guest_release_all(void)
 struct guest *guest_list(void)
 {
     return first;
-}
-
-uint32_t guests_alive(void)
-{
-    return alive;
-}
-
-uint32_t guests_to_reap(void)
-{
-    return unreaped;
 }
 
 __attribute__((cold))

@@ -118,6 +118,10 @@ struct guest {
     uint64_t cpus;
     uint8_t vcpu_cpu[GUEST_MAX_VCPUS];
     bool placed;
+    /* Ended, and no CPU can hold a pointer into it any more
+     * (hv/sched/cross_cpu.h): the reaper may free it; cleared at each end. */
+    bool quiesced;
+    uint8_t grace_stage;
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */

@@ -12,6 +12,7 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/xpti.h"
+#include "hv/sched/cross_cpu.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
 #include "hv/sched/placement.h"
@@ -24,6 +25,7 @@
 #include "vcpu/vcpu.h"
 
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
+static void __attribute__((noreturn)) sched_enter_first(void);
 
 uint64_t time_limit; /* hv-wide: hv.cfg's time limit */
 static void (*all_ended)(void);
@@ -189,6 +191,11 @@ void wake(struct vcpu *v, uint64_t now)
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
 {
+    /* Another CPU's vCPU: its state and poll list are that CPU's to read. */
+    if (v->cpu != this_cpu()->index) {
+        sched_remote_wake(v);
+        return;
+    }
     if (v->state != VCPU_BLOCKED || (!v->ev.polling && !notified))
         return;
     if (v->ev.polling) {
@@ -225,6 +232,7 @@ void sched_init(uint64_t time_limit_ns)
     time_limit = time_limit_ns;
     fair_queue_init(&sched_this()->fair_queue);
     timer_set_handler(timer_fired);
+    sched_cross_cpu_init();
 }
 
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
@@ -248,7 +256,7 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
 
 static void enforce_time_limit(uint64_t now)
 {
-    if (!time_limit || now < time_limit)
+    if (!time_limit || now < time_limit || this_cpu()->index != 0) /* the boot CPU's duty */
         return;
     time_limit = 0;
     log_warn("time limit of hv.cfg reached: stopping the guests still running");
@@ -258,8 +266,16 @@ static void enforce_time_limit(uint64_t now)
 
 void sched_add(struct vcpu *v)
 {
-    struct percpu *cpu = this_cpu();
     sched_bind_entity(v);
+    if (v->cpu != this_cpu()->index)
+        sched_remote_add(v);
+    else
+        sched_add_here(v);
+}
+
+void sched_add_here(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
     wants_cpu(&cpu->sched, v);
@@ -300,31 +316,36 @@ void sched_vcpu_stop(struct vcpu *v)
     guest_vcpu_stopped(v->guest);
 }
 
-void sched_guest_ended(struct guest *g)
+/* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
+ * the CPU, and its time goes to its guest's. Once for each end. */
+void sched_stop_here(struct vcpu *v)
 {
-    /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a poll
-     * with a deadline may hold a timer deadline too. */
-    for (uint32_t i = 0; i < g->vcpu_count; i++) {
-        struct vcpu *v = g->vcpus[i];
-        sched_this()->vtimers_armed -= deadlines_armed(v);
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    if (v->state != VCPU_DEAD) {
+        v->cpu_time_ns = sched_vcpu_time(v);
+        /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
+         * poll with a deadline may hold a timer deadline too. */
+        sc->vtimers_armed -= deadlines_armed(v);
         v->ev.timer_deadline = 0;
         v->ev.poll_deadline = 0;
+        v->ev.polling = false;
+        if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+            stops_wanting_cpu(sc, v);
+        v->state = VCPU_DEAD;
+        runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+        if (cpu->current == v)
+            cpu->need_resched = true;
     }
-    /* Its entities leave their CPUs' queues (each the queue of the CPU
-     * that runs this: the APs run no guests yet). */
-    for (uint32_t i = 0; i < g->vcpu_count; i++) {
-        struct vcpu *v = g->vcpus[i];
-        struct sched_entity *e = &v->own_ent;
-        if (v->ent != e)
-            continue;
-        struct sched_cpu *sc = &percpu_by_index[v->cpu]->sched;
-        fair_dequeue(&sc->fair_queue, &e->fair);
-        e->vcpus_wanting = 0;
+    /* Its entity here, once none of its vCPUs wants the CPU, is out of the
+     * fair queue; nothing may point to it when the guest is freed. */
+    struct sched_entity *e = v->ent;
+    if (e && !e->vcpus_wanting) {
+        e->run_head = e->run_tail = NULL;
         if (sc->woken_first == e)
             sc->woken_first = NULL;
-        e->run_head = e->run_tail = NULL;
     }
-    evtchn_guest_ended(g);
+    __atomic_add_fetch(&v->guest->cpu_time_ns, v->cpu_time_ns, __ATOMIC_RELAXED);
 }
 
 /* One bounded step of freeing an ended guest's memory (a big guest takes
@@ -333,11 +354,12 @@ void sched_guest_ended(struct guest *g)
  * finishes while guests keep the CPU busy and never switch. */
 void reap_guests(void)
 {
-    if (!guests_to_reap())
+    if (!guests_to_reap() || this_cpu()->index != 0) /* the boot CPU's duty */
         return;
     for (struct guest *g = guest_list(); g; g = g->next)
         if (g->end != GUEST_ALIVE && !g->memory_freed) {
-            guest_free_memory(g);
+            if (sched_guest_quiesced(g))
+                guest_free_memory(g);
             return;
         }
 }
@@ -355,6 +377,7 @@ static void __attribute__((noreturn)) finish(void)
         irqoff_interrupt_window(); /* the last exit's stretch ends; then between steps */
         reap_guests();
     }
+    sched_park_aps(); /* idle already: nothing of theirs is left */
     sched_this()->slice_end = 0;
     timer_arm(0);
     all_ended();
@@ -386,6 +409,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     next->running_since = now;
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
+    sc->switches++;
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
     sc->slice_end = slice_until(sc, next, now);
     rearm(now);
@@ -401,6 +425,7 @@ static void reschedule(struct trap_frame *f)
      * be charged. */
     if (sched_drain_console(now))
         now = time_now_ns();
+    sched_drain_wake_list(); /* what other CPUs asked of this one's vCPUs */
     sc->woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
@@ -427,6 +452,7 @@ static void reschedule(struct trap_frame *f)
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
         sc->slice_end = slice_until(sc, cur, now);
         rearm(now);
+        sched_quiet_point();
         return;
     }
     /* A vCPU that is off the CPU keeps its registers, blocked or not. */
@@ -434,10 +460,16 @@ static void reschedule(struct trap_frame *f)
         vcpu_save(cur, f);
     cpu->current = NULL;
     sc->slice_end = 0;
+    bool boot_cpu = cpu->index == 0;
     while (!next) {
         leave_guest_tables();
+        sched_quiet_point(); /* nothing in flight: the reaper's grace period */
+        if (!boot_cpu) {
+            sched_ap_park_if_asked();
+            sched_drain_wake_list();
+        }
         reap_guests();
-        if (guests_alive() == 0)
+        if (boot_cpu && guests_alive() == 0)
             finish();
         if (sc->window_boundary && now >= sc->window_boundary)
             next = pick_next(sc, now, NULL); /* the window changed while idle */
@@ -449,23 +481,27 @@ static void reschedule(struct trap_frame *f)
          * window): the screen catches up, with interrupts on so a timer cuts
          * it short, then sleep until an interrupt gives work. */
         irqoff_idle_leaving();
-        irq_enable();
-        log_flush_idle(something_runnable);
-        uint64_t screen_due = fbcon_idle(); /* the status line, live */
-        irq_disable();
-        timer_arm_no_later(screen_due);
+        if (boot_cpu) { /* the console and the screen are the boot CPU's */
+            irq_enable();
+            log_flush_idle(something_runnable);
+            uint64_t screen_due = fbcon_idle(); /* the status line, live */
+            irq_disable();
+            timer_arm_no_later(screen_due);
+        }
         /* Its sleep counts as idle time: the start taken off now, the end
          * added after (one add on the way out, a timer's path). */
         sc->idle_ns -= time_now_ns();
-        if (!sc->idle_kick && !guests_to_reap()) /* reaping goes on in idle time */
+        if (!sc->idle_kick && !(boot_cpu && guests_to_reap())) /* reaping goes on in idle time */
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         irqoff_idle_entered();
         now = time_now_ns();
         sc->idle_ns += now;
         enforce_time_limit(now);
+        sched_drain_wake_list();
         next = pick_next(sc, now, NULL);
     }
     switch_to(next, f, now);
+    sched_quiet_point();
 }
 
 /* Everything a return does that only some need: a decision, the timer
@@ -506,6 +542,19 @@ void sched_start(void (*ended)(void))
     struct percpu *cpu = this_cpu();
     cpu->sched.runs_guests = true;
     cpu->sched.started_ns = time_now_ns();
+    sched_aps_go();
+    sched_enter_first();
+}
+
+void sched_ap_start(void)
+{
+    sched_ap_wait_for_start();
+    sched_enter_first();
+}
+
+static void __attribute__((noreturn)) sched_enter_first(void)
+{
+    struct percpu *cpu = this_cpu();
     struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
     cpu->current = NULL;
     cpu->need_resched = true;

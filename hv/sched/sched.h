@@ -45,6 +45,11 @@ void sched_add(struct vcpu *v);
  * `all_ended` runs on hv's own page tables with every guest's memory freed;
  * it must not return. */
 void sched_start(void (*all_ended)(void)) __attribute__((noreturn));
+/* An AP, before it checks in ready: its scheduler state, so guests are
+ * placed on it (hv/sched/cross_cpu.c). */
+void sched_ap_prepare(void);
+/* An AP, once ready: its scheduler loop, from sched_start on; never returns. */
+void sched_ap_start(void) __attribute__((noreturn));
 /* Every way back to ring 3 passes here: switch if the slice is over, the
  * current vCPU stopped or yielded; idle if nothing is runnable; finish when
  * no guest is left. Leaves `f` ready for the return to the guest. */

@@ -58,4 +58,15 @@ struct sched_cpu {
     bool runs_guests;              /* its scheduler has started */
     uint64_t started_ns;           /* when it started */
     uint64_t idle_ns;              /* time asleep in its idle loop since */
+    uint64_t switches;             /* vCPUs switched in (the summary's line) */
+    /* Cross-CPU (hv/sched/cross_cpu.c): vCPUs placed here that another CPU
+     * woke, stopped or added, pushed by any CPU, drained by this one; the
+     * count of its quiet points (a decision made, an idle turn, an
+     * interrupt taken from a guest: no hypercall in flight), by which the
+     * reaper knows no CPU still holds a pointer into an ended guest; and
+     * the boot CPU's request that it park for the end of the run. */
+    struct vcpu *wake_list;
+    uint64_t quiet_count;
+    volatile bool park;
+    volatile bool parked;
 };

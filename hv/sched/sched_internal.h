@@ -65,7 +65,8 @@ void reap_guests(void);
 bool sched_drain_console_piece(void);
 static inline bool sched_drain_console(uint64_t now)
 {
-    return log_waiting(now) && sched_drain_console_piece();
+    /* The boot CPU's duty (the APs leave the console to it). */
+    return log_waiting(now) && this_cpu()->index == 0 && sched_drain_console_piece();
 }
 /* A partition schedule is in force (windows.c). */
 extern bool sched_partitioned;

@@ -14,9 +14,14 @@
 
 uint64_t sched_guest_cpus(void)
 {
-    /* The APs run no guests yet (issue 13): every vCPU is placed on the
-     * boot CPU, and an affinity naming another CPU is refused. */
-    return cpu_set_of_count(1);
+    /* The boot CPU's starts with the guests; an AP's is ready before the
+     * AP is counted (sched_ap_prepare), so every CPU that came up runs
+     * guests. */
+    uint64_t set = 1;
+    for (uint32_t c = 1; c < percpu_count && c < CPU_SET_MAX; c++)
+        if (__atomic_load_n(&percpu_by_index[c]->sched.runs_guests, __ATOMIC_ACQUIRE))
+            set |= 1ull << c;
+    return set;
 }
 
 void sched_guest_init(struct guest *g, uint32_t weight, uint64_t cpus)
@@ -106,9 +111,10 @@ void sched_report(void)
         uint64_t span_us = span / 1000;
         unsigned long pm = span_us ? (unsigned long)(busy / 1000 * 1000 / span_us) : 0;
         log_info("sched:   CPU %u (APIC ID %u): busy %lu.%06lu s of %lu.%06lu s (%lu.%lu %%), "
-                 "%u vCPU(s) placed",
+                 "%u vCPU(s) placed, %lu switch(es) to a vCPU",
                  i, cpu->apic_id, (unsigned long)(busy / 1000000000),
                  (unsigned long)(busy / 1000 % 1000000), (unsigned long)(span / 1000000000),
-                 (unsigned long)(span / 1000 % 1000000), pm / 10, pm % 10, sc->vcpus_placed);
+                 (unsigned long)(span / 1000 % 1000000), pm / 10, pm % 10, sc->vcpus_placed,
+                 (unsigned long)sc->switches);
     }
 }

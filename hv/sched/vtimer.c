@@ -27,12 +27,17 @@
  * on every switch, saves no registers for the walk it rarely makes. */
 static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
 {
-    struct sched_cpu *sc = sched_this();
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    uint32_t me = cpu->index;
     uint64_t next = 0;
     for (struct guest *g = guest_list(); g; g = g->next) {
         if (g->end != GUEST_ALIVE)
             continue;
         for (uint32_t i = 0; i < g->vcpu_count; i++) {
+            /* This CPU's vCPUs only: the others' timers are their CPUs'. */
+            if (g->vcpu_cpu[i] != me)
+                continue;
             struct vcpu *v = g->vcpus[i];
             if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
                 stats_timer_late(now - v->ev.timer_deadline);
@@ -105,6 +110,11 @@ static uint64_t reap_deadline(uint64_t now)
 static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t when)
 {
     struct sched_cpu *sc = sched_this();
+    /* The console poll, reaping, the time limit and the statistics line
+     * are the boot CPU's; an AP has its window boundary. */
+    if (this_cpu()->index != 0)
+        return sc->window_boundary && (!when || sc->window_boundary < when) ? sc->window_boundary
+                                                                            : when;
     uint64_t poll = console_listeners ? poll_console(now) : (next_console_poll = 0);
     if (poll && (!when || poll < when))
         when = poll;
@@ -177,11 +187,12 @@ void timer_fired(uint64_t now)
     /* Not while the CPU may still be on an ended guest's tables (the
      * console drain of a reschedule right after its end). */
     struct vcpu *cur = cpu->current;
-    if (next_reap && now >= next_reap && (!cur || cur->guest->end == GUEST_ALIVE)) {
+    if (next_reap && now >= next_reap && cpu->index == 0 &&
+        (!cur || cur->guest->end == GUEST_ALIVE)) {
         next_reap = 0;
         reap_guests();
     }
-    if (stats_next_due && now >= stats_next_due)
+    if (stats_next_due && now >= stats_next_due && cpu->index == 0)
         stats_line(now);
     uint64_t when = next_decision(now);
     /* A decision follows that re-arms on every path (the switch, the idle

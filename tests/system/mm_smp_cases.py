@@ -49,10 +49,7 @@ def race_run(build, smp, name, cfg=RACE_CFG):
     return problems, r
 
 
-# Not registered yet: APs run no guests (issue 13's next step), so hv
-# refuses `cpus = 0-1` ("CPU(s) 1 do not run guests") and this test fails
-# before it races anything. Put @system_test back in the same commit that
-# lets APs run guests: it is that step's proof for the shootdown.
+@system_test
 def test_mm_smp_stale_translations_never_survive_a_change(build):
     """SMP 2, the guest's two vCPUs on CPUs 0 and 1: unmap / read-only while
     the other vCPU reads / writes: every access after the hypercall faults,

@@ -2,8 +2,10 @@
 "Scheduling on several CPUs"): per-CPU scheduler state, vCPU placement and
 guest affinity (hv.cfg `[guest X] cpus`), the summary's per-CPU lines.
 
-What these show today: at SMP 2 and 4 every example guest runs, the summary
-names every CPU hv used with its busy time and the vCPUs placed on it; an
+What these show: at SMP 2, 4 and 8 every example guest runs, with guests
+switched in on APs (the APs run guests: hv/sched/cross_cpu.c), and the
+summary names every CPU hv used with its busy time, the vCPUs placed on it
+and its switches to a vCPU; an
 affinity hv cannot honour (CPUs that run no guests, a malformed list) is
 refused naming the guest, the key and why, and the other guests run."""
 
@@ -16,7 +18,8 @@ from registry import system_test
 
 EXAMPLES = os.path.join(ROOT, "images")
 CPU_LINE = re.compile(r"^hv: sched:   CPU (\d+) \(APIC ID \d+\): (?:busy (\d+)\.(\d+) s of "
-                      r"(\d+)\.(\d+) s \(\d+\.\d %\), (\d+) vCPU\(s\) placed|runs no guests)", re.M)
+                      r"(\d+)\.(\d+) s \(\d+\.\d %\), (\d+) vCPU\(s\) placed, (\d+) switch\(es\) "
+                      r"to a vCPU|runs no guests)", re.M)
 
 
 def example_cfg():
@@ -25,7 +28,7 @@ def example_cfg():
 
 
 def cpu_lines(log):
-    """{cpu: (busy_us, span_us, placed) or None when it runs no guests}."""
+    """{cpu: (busy_us, span_us, placed, switches) or None when it runs no guests}."""
     out = {}
     for m in CPU_LINE.finditer(log):
         if m.group(2) is None:
@@ -33,7 +36,7 @@ def cpu_lines(log):
         else:
             busy = int(m.group(2)) * 1000000 + int(m.group(3))
             span = int(m.group(4)) * 1000000 + int(m.group(5))
-            out[int(m.group(1))] = (busy, span, int(m.group(6)))
+            out[int(m.group(1))] = (busy, span, int(m.group(6)), int(m.group(7)))
     return out
 
 
@@ -56,6 +59,10 @@ def examples_at(build, n):
     # Every vCPU of a guest not yet freed counts where it was placed; at the
     # summary every guest is freed.
     expect(problems, placed == 0, f"{placed} vCPU(s) still counted as placed at the summary")
+    # Placement spreads the guests' vCPUs over every CPU (the fewest placed
+    # first): the APs run some of them.
+    on_aps = sum(1 for c, v in cpus.items() if c > 0 and v and v[3] > 0)
+    expect(problems, on_aps >= min(n - 1, 3), f"only {on_aps} AP(s) switched to a vCPU: {cpus}")
     m = re.search(r"^hv: sched: guests ran on (\d+) of (\d+) CPU\(s\)", r.log, re.M)
     expect(problems, m and int(m.group(2)) == n, f"CPU count line: {m and m.group(0)}")
     return problems, r
@@ -69,6 +76,11 @@ def test_sched_smp_examples_at_smp_2(build):
 @system_test
 def test_sched_smp_examples_at_smp_4(build):
     return examples_at(build, 4)
+
+
+@system_test
+def test_sched_smp_examples_at_smp_8(build):
+    return examples_at(build, 8)
 
 
 @system_test

@@ -1,0 +1,286 @@
+/* What one CPU does to another's vCPUs (docs/design.md, "Scheduling on
+ * several CPUs"): a CPU's run queue, its entities and the state of the
+ * vCPUs placed on it are written by that CPU alone, with interrupts off.
+ * Another CPU that wakes, stops or adds one of them pushes it on the
+ * owner's wake list (lock-free, any CPU) with what it asks, and sends the
+ * reschedule IPI; the owner drains the list at its next decision or in the
+ * IPI's handler and does the rest itself, as Linux's ttwu_queue.
+ *
+ * Also here: each AP's scheduler start and its parking at the end of the
+ * run, and the reaper's wait until no CPU can still hold a pointer into an
+ * ended guest (its vCPUs, its shared page): a grace period counted in
+ * each CPU's quiet points, as RCU's. */
+#include "hv/sched/cross_cpu.h"
+
+#include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/trap.h"
+#include "hv/cpu/x86.h"
+#include "hv/event/evtchn.h"
+#include "hv/guest/guest.h"
+#include "hv/sched/sched.h"
+#include "hv/sched/sched_internal.h"
+#include "hv/time/lapic.h"
+#include "hv/time/time.h"
+#include "vcpu/vcpu.h"
+
+enum { VCPU_REQ_WAKE = 1, VCPU_REQ_STOP = 2, VCPU_REQ_ADD = 4 };
+
+/* Set by the boot CPU's sched_start: the APs' schedulers wait for it, so
+ * no guest runs before every guest is loaded. */
+static volatile bool sched_go;
+
+void sched_send_reschedule(uint32_t cpu)
+{
+    lapic_send_ipi(percpu_by_index[cpu]->apic_id, ICR_FIXED | VEC_RESCHEDULE);
+}
+
+/* Any CPU, interrupts off (hv's state everywhere but its idle loop): xAPIC's
+ * IPI is two register writes that an interrupt must not split. */
+static void push(struct vcpu *v, uint32_t req)
+{
+    struct sched_cpu *owner = &percpu_by_index[v->cpu]->sched;
+    __atomic_or_fetch(&v->remote_req, req, __ATOMIC_SEQ_CST);
+    /* Queued already: the owner has yet to take it off its list (and read
+     * remote_req, which it does after it clears `queued`), and its IPI is
+     * on the way. */
+    if (__atomic_exchange_n(&v->queued, true, __ATOMIC_SEQ_CST))
+        return;
+    struct vcpu *head = __atomic_load_n(&owner->wake_list, __ATOMIC_RELAXED);
+    do
+        v->wake_next = head;
+    while (!__atomic_compare_exchange_n(&owner->wake_list, &head, v, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+    sched_send_reschedule(v->cpu);
+}
+
+void sched_remote_wake(struct vcpu *v)
+{
+    push(v, VCPU_REQ_WAKE);
+}
+
+void sched_remote_add(struct vcpu *v)
+{
+    push(v, VCPU_REQ_ADD);
+}
+
+/* The owner's look at a vCPU another CPU raised an event for: the sender
+ * saw neither its state nor its poll list (the owner's to read), so this
+ * is the check sched_event_arrived makes, on what the shared page says
+ * now. The sender set the pending bits before it pushed: a vCPU that
+ * blocks after this check saw them in its own (hc_block, hc_poll). */
+static void wake_if_due(struct vcpu *v, uint64_t now)
+{
+    if (v->state != VCPU_BLOCKED)
+        return;
+    struct guest *g = v->guest;
+    if (v->ev.polling) {
+        bool due = false;
+        for (unsigned i = 0; i < v->ev.poll_count && i < VCPU_POLL_MAX; i++)
+            due |= evtchn_pending(g, v->ev.poll_ports[i]);
+        if (!due)
+            return;
+        v->arch.regs.rax = 0; /* HV_CALL_POLL returns 0: an event came */
+    } else if (!__atomic_load_n(&g->shared->vcpu[v->id].upcall_pending, __ATOMIC_RELAXED)) {
+        return;
+    }
+    wake(v, now);
+}
+
+void sched_drain_wake_list_slow(void)
+{
+    struct sched_cpu *sc = sched_this();
+    struct vcpu *v = __atomic_exchange_n(&sc->wake_list, NULL, __ATOMIC_ACQUIRE);
+    uint64_t now = time_now_ns();
+    while (v) {
+        struct vcpu *next = v->wake_next;
+        /* Cleared before remote_req is read: a request or'ed in after that
+         * read finds `queued` clear and pushes the vCPU again. */
+        __atomic_store_n(&v->queued, false, __ATOMIC_SEQ_CST);
+        uint32_t req = __atomic_exchange_n(&v->remote_req, 0, __ATOMIC_SEQ_CST);
+        if (req & VCPU_REQ_ADD)
+            sched_add_here(v);
+        if (req & VCPU_REQ_STOP)
+            sched_stop_here(v);
+        else if (req & VCPU_REQ_WAKE)
+            wake_if_due(v, now);
+        v = next;
+    }
+}
+
+static void reschedule_interrupt(struct trap_frame *f)
+{
+    struct sched_cpu *sc = sched_this();
+    lapic_eoi();
+    sched_drain_wake_list();
+    sc->idle_kick = true;
+    /* From a guest: no hypercall of this CPU is in flight. */
+    if (frame_from_guest(f))
+        sched_quiet_point();
+}
+
+void sched_cross_cpu_init(void)
+{
+    irq_register(VEC_RESCHEDULE, reschedule_interrupt);
+}
+
+void sched_guest_ended(struct guest *g)
+{
+    uint32_t me = this_cpu()->index;
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
+        struct vcpu *v = g->vcpus[i];
+        if (v->cpu == me)
+            sched_stop_here(v);
+        else
+            push(v, VCPU_REQ_STOP);
+    }
+    evtchn_guest_ended(g);
+}
+
+/* ---- the reaper's wait (boot CPU) ---- */
+
+/* The guest whose grace period runs, and each CPU's quiet count when it
+ * began. The reaper takes one guest at a time (the first in the list not
+ * freed yet), so one record does. */
+static struct guest *grace_guest;
+static uint64_t grace_since[PERCPU_MAX];
+
+static void grace_begin(void)
+{
+    uint32_t me = this_cpu()->index;
+    for (uint32_t c = 0; c < percpu_count; c++) {
+        struct sched_cpu *sc = &percpu_by_index[c]->sched;
+        grace_since[c] = __atomic_load_n(&sc->quiet_count, __ATOMIC_ACQUIRE);
+        /* An idle CPU passes a quiet point at its next turn, a CPU in a
+         * guest when the IPI interrupts it, one in hv once it is done. */
+        if (c != me && sc->runs_guests && !sc->parked)
+            sched_send_reschedule(c);
+    }
+}
+
+static bool grace_over(void)
+{
+    uint32_t me = this_cpu()->index;
+    for (uint32_t c = 0; c < percpu_count; c++) {
+        struct sched_cpu *sc = &percpu_by_index[c]->sched;
+        if (c != me && sc->runs_guests && !sc->parked &&
+            __atomic_load_n(&sc->quiet_count, __ATOMIC_ACQUIRE) == grace_since[c])
+            return false;
+    }
+    return true;
+}
+
+/* No CPU runs one of g's vCPUs or has one on its wake list. */
+static bool vcpus_let_go(const struct guest *g)
+{
+    for (uint32_t i = 0; i < g->vcpu_count; i++)
+        if (g->vcpus[i] && __atomic_load_n(&g->vcpus[i]->queued, __ATOMIC_ACQUIRE))
+            return false;
+    for (uint32_t c = 0; c < percpu_count; c++) {
+        struct vcpu *cur = __atomic_load_n(&percpu_by_index[c]->current, __ATOMIC_ACQUIRE);
+        if (cur && cur->guest == g)
+            return false;
+    }
+    return true;
+}
+
+/* Two grace periods with a look between: after the first, every CPU that
+ * raised an event for g, or ended it, before its end was seen has
+ * finished (later ones see g->end and stop), so nothing is pushed any
+ * more; then the owners take its vCPUs off the CPU and off their lists;
+ * after the second, none is still reading one it just took off. One CPU
+ * alone has nothing to wait for. */
+bool sched_guest_quiesced(struct guest *g)
+{
+    if (g->quiesced)
+        return true;
+    if (percpu_count == 1 || !g->vcpus[0]) {
+        g->quiesced = true;
+        return true;
+    }
+    if (grace_guest != g) {
+        grace_guest = g;
+        g->grace_stage = 0;
+    }
+    switch (g->grace_stage) {
+    case 0:
+        grace_begin();
+        g->grace_stage = 1;
+        return false;
+    case 1:
+        if (!grace_over())
+            return false;
+        g->grace_stage = 2;
+        return false;
+    case 2:
+        if (!vcpus_let_go(g))
+            return false;
+        grace_begin();
+        g->grace_stage = 3;
+        return false;
+    default:
+        if (!grace_over())
+            return false;
+        grace_guest = NULL;
+        g->quiesced = true;
+        return true;
+    }
+}
+
+/* ---- the APs' schedulers ---- */
+
+void sched_ap_prepare(void)
+{
+    struct sched_cpu *sc = sched_this();
+    fair_queue_init(&sc->fair_queue);
+    sc->started_ns = time_now_ns();
+    __atomic_store_n(&sc->runs_guests, true, __ATOMIC_RELEASE);
+}
+
+void sched_ap_wait_for_start(void)
+{
+    struct sched_cpu *sc = sched_this();
+    /* Interrupts on: the loader's vCPUs arrive through the wake list. */
+    while (!sched_go)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    sc->idle_ns = 0;
+    sc->started_ns = time_now_ns();
+}
+
+void sched_aps_go(void)
+{
+    __atomic_store_n(&sched_go, true, __ATOMIC_SEQ_CST);
+    for (uint32_t c = 1; c < percpu_count; c++)
+        if (percpu_by_index[c]->sched.runs_guests)
+            sched_send_reschedule(c);
+}
+
+void sched_ap_park_if_asked(void)
+{
+    struct sched_cpu *sc = sched_this();
+    if (!sc->park)
+        return;
+    __atomic_store_n(&sc->parked, true, __ATOMIC_RELEASE);
+    halt_forever();
+}
+
+#define PARK_WAIT_NS 100000000ULL /* 100 ms: an idle AP answers in microseconds */
+
+void sched_park_aps(void)
+{
+    for (uint32_t c = 1; c < percpu_count; c++) {
+        struct sched_cpu *sc = &percpu_by_index[c]->sched;
+        if (!sc->runs_guests)
+            continue;
+        sc->park = true;
+        sched_send_reschedule(c);
+    }
+    uint64_t until = time_now_ns() + PARK_WAIT_NS;
+    for (uint32_t c = 1; c < percpu_count; c++) {
+        struct sched_cpu *sc = &percpu_by_index[c]->sched;
+        while (sc->runs_guests && !sc->parked && time_now_ns() < until)
+            cpu_relax();
+        if (sc->runs_guests && !sc->parked)
+            log_warn("sched: CPU %u did not park for the end of the run", c);
+    }
+}

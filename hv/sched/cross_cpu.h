@@ -1,0 +1,53 @@
+/* The scheduler's cross-CPU part (hv/sched/cross_cpu.c): wake-ups, stops
+ * and additions of a vCPU placed on another CPU, the reschedule IPI, the
+ * APs' scheduler start and parking, and the reaper's grace period. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/cpu/percpu.h"
+
+struct guest;
+struct vcpu;
+
+#define VEC_RESCHEDULE 0xf3
+
+void sched_cross_cpu_init(void);
+/* Sends CPU `cpu` (an index) the reschedule IPI; interrupts off. */
+void sched_send_reschedule(uint32_t cpu);
+/* An event was raised for v, placed on another CPU: its CPU looks at
+ * whether that wakes it. */
+void sched_remote_wake(struct vcpu *v);
+/* v (bound to its entity) becomes runnable on its CPU, another one. */
+void sched_remote_add(struct vcpu *v);
+/* What other CPUs asked of this CPU's vCPUs; the test stays inline (every
+ * decision makes it). */
+void sched_drain_wake_list_slow(void);
+static inline void sched_drain_wake_list(void)
+{
+    if (__atomic_load_n(&this_cpu()->sched.wake_list, __ATOMIC_RELAXED))
+        sched_drain_wake_list_slow();
+}
+/* On the owner CPU (sched.c): v becomes runnable here; v stops here
+ * (its guest ended), its CPU time added to its guest's. */
+void sched_add_here(struct vcpu *v);
+void sched_stop_here(struct vcpu *v);
+/* Whether no CPU can hold a pointer into ended guest g any more (its
+ * vCPUs off every CPU and wake list, every CPU past a quiet point since):
+ * the reaper's condition; a bounded step of the wait on each call (boot
+ * CPU). */
+bool sched_guest_quiesced(struct guest *g);
+/* An AP: its scheduler state, then wait (interrupts on) for sched_start. */
+void sched_ap_wait_for_start(void);
+/* The boot CPU starts the APs' schedulers / parks them for the end. */
+void sched_aps_go(void);
+void sched_park_aps(void);
+/* An AP's idle loop: halts for good if the boot CPU asked it to. */
+void sched_ap_park_if_asked(void);
+/* Counted at each of this CPU's quiet points: no hypercall in flight. */
+static inline void sched_quiet_point(void)
+{
+    struct sched_cpu *sc = &this_cpu()->sched;
+    __atomic_store_n(&sc->quiet_count, sc->quiet_count + 1, __ATOMIC_RELEASE);
+}
