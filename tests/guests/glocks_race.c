@@ -131,6 +131,14 @@ static void event_race(unsigned vcpu)
     }
 }
 
+static bool is_home(uint64_t h)
+{
+    for (unsigned v = 0; v < VCPUS; v++)
+        if (homes[v] == (int64_t)h)
+            return true;
+    return false;
+}
+
 static void space_race(unsigned vcpu)
 {
     uint64_t seed = 0x2545f4914f6cdd1dull * (vcpu + 1);
@@ -145,8 +153,12 @@ static void space_race(unsigned vcpu)
                   (rc >= 1 && rc <= HV_MAX_USER_SPACES) || rc == -HV_ENOMEM);
             break;
         case 1:
-            /* Someone's home (-EBUSY while a vCPU is in it), a space another
-             * vCPU is destroying (its steps, or -EINVAL once gone), or none. */
+            /* Not a home: a vCPU visiting another handle leaves its home
+             * free for a moment, and it must find it again. Else a space
+             * another vCPU is in (-EBUSY), one another vCPU is destroying
+             * (its steps, or -EINVAL once gone), or none. */
+            if (is_home(h))
+                break;
             do
                 rc = hvg_hypercall1(HV_CALL_USER_SPACE_DESTROY, h);
             while (rc == HV_CONTINUE);
@@ -177,10 +189,7 @@ static void tidy_up(void)
         check(0, "STATUS at the end", rc, rc == 0 && st.state == HV_EVTCHN_FREE);
     }
     for (uint64_t h = 1; h <= HV_MAX_USER_SPACES; h++) {
-        bool home = false;
-        for (unsigned v = 0; v < VCPUS; v++)
-            home |= homes[v] == (int64_t)h;
-        if (home)
+        if (is_home(h))
             continue;
         int64_t rc;
         do

@@ -22,10 +22,9 @@ memory balance find nothing kept.
 
 At SMP 1 every vCPU shares one CPU and a hypercall runs to its end with
 interrupts off, so nothing interleaves inside one: that run checks the
-guests and the judge. The races themselves need the vCPUs on several CPUs:
-the SMP 2 and 4 runs require `sched: guests ran on N of N CPU(s)`, which
-holds only once APs run guests (stream aprun); until then hv places every
-vCPU on CPU 0 and those runs fail on that line."""
+guests and the judge. The races themselves need the vCPUs on several CPUs
+(APs running guests, stream aprun): the SMP 2 and 4 runs require `sched:
+guests ran on N of N CPU(s)`."""
 
 import re
 
@@ -84,16 +83,14 @@ def test_glocks_races_on_one_cpu(build):
     return glocks_run(build, 1, "glocks-smp1")
 
 
-# Not registered yet: APs run no guests (stream aprun), so every vCPU is
-# placed on CPU 0 and these fail on the "guests ran on N of N CPU(s)" line
-# before anything races. Put @system_test back once `git log s6-aprun` has
-# the commit that lets APs run guests (and the branch is merged).
+@system_test
 def test_glocks_races_on_two_cpus(build):
     """SMP 2: four vCPUs of each hostile guest on two CPUs make the same
     hypercalls at once: the same verdicts as on one CPU."""
     return glocks_run(build, 2, "glocks-smp2")
 
 
+@system_test
 def test_glocks_races_on_four_cpus(build):
     """SMP 4: the same, each guest's four vCPUs on four CPUs."""
     return glocks_run(build, 4, "glocks-smp4")
