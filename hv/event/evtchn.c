@@ -2,6 +2,7 @@
 
 #include "hv/console/input.h"
 #include "hv/cpu/spinlock.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/debug/trace.h"
 #include "hv/debug/stats.h"
 #include "hv/guest/guest.h"
@@ -25,19 +26,23 @@ static __attribute__((noinline)) void lock_pair(struct guest *a, struct guest *b
 {
     *irq = spin_irq_save();
     if (!b || b == a) {
-        spin_lock(&a->evtchn_lock);
+        spin_lock_at(&a->evtchn_lock, LOCK_EVTCHN);
         return;
     }
     struct guest *first = a->id < b->id ? a : b;
-    spin_lock(&first->evtchn_lock);
-    spin_lock(&(first == a ? b : a)->evtchn_lock);
+    spin_lock_at(&first->evtchn_lock, LOCK_EVTCHN);
+    spin_lock_at(&(first == a ? b : a)->evtchn_lock, LOCK_EVTCHN_SECOND);
 }
 
 static __attribute__((noinline)) void unlock_pair(struct guest *a, struct guest *b, uint64_t irq)
 {
-    if (b && b != a)
-        spin_unlock(&b->evtchn_lock);
-    spin_unlock(&a->evtchn_lock);
+    if (b && b != a) {
+        struct guest *second = a->id < b->id ? b : a;
+        spin_unlock_at(&second->evtchn_lock, LOCK_EVTCHN_SECOND);
+        spin_unlock_at(&(second == a ? b : a)->evtchn_lock, LOCK_EVTCHN);
+    } else {
+        spin_unlock_at(&a->evtchn_lock, LOCK_EVTCHN);
+    }
     spin_irq_restore(irq);
 }
 

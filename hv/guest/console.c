@@ -2,6 +2,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/spinlock.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/kmalloc.h"
 #include "hv/mm/mm.h"
@@ -150,9 +151,9 @@ static int64_t console_write_locked(struct guest *g, struct guest_console *c, co
 int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
 {
     struct guest_console *c = &g->console;
-    spin_lock(&c->lock);
+    spin_lock_at(&c->lock, LOCK_CONSOLE);
     int64_t rc = console_write_locked(g, c, buf, n);
-    spin_unlock(&c->lock);
+    spin_unlock_at(&c->lock, LOCK_CONSOLE);
     return rc;
 }
 
@@ -160,12 +161,12 @@ int64_t guest_console_write(struct guest *g, const char *buf, size_t n)
  * of line, they are not timed and each inline lock costs hv.efi bytes. */
 static __attribute__((noinline)) uint64_t console_lock(struct guest_console *c)
 {
-    return spin_lock_irqsave(&c->lock);
+    return spin_lock_irqsave_at(&c->lock, LOCK_CONSOLE);
 }
 
 static __attribute__((noinline)) void console_unlock(struct guest_console *c, uint64_t irq)
 {
-    spin_unlock_irqrestore(&c->lock, irq);
+    spin_unlock_irqrestore_at(&c->lock, LOCK_CONSOLE, irq);
 }
 
 void guest_console_flush(struct guest *g)

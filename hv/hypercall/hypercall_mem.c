@@ -12,6 +12,7 @@
 
 #include "hv/cpu/features.h"
 #include "hv/cpu/spinlock.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
@@ -193,9 +194,9 @@ static int64_t mem_map(struct guest *g, struct trap_frame *f)
 int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
     int64_t rc = mem_map(g, f);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     return rc;
 }
 
@@ -261,9 +262,9 @@ static int64_t mem_change_and_flush(struct vcpu *v, struct trap_frame *f, mem_ch
     struct tlb_batch b;
     struct remote_flush remote = {0};
     tlb_batch_init(&b);
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
     int64_t rc = change(g, f, &b, &remote);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     finish_remote(g, &remote, &b);
     return rc;
 }

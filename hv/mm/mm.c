@@ -16,6 +16,7 @@
 #include "hv/mm/frame_alloc.h"
 #include "hv/mm/kmalloc.h"
 #include "hv/mm/mm_internal.h"
+#include "hv/cpu/lock_order.h"
 
 extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[];
@@ -181,13 +182,13 @@ void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
     uint64_t len = (offset + size + PAGE - 1) & ~(PAGE - 1);
     uint64_t flags = PTE_W | global() | cpu_nx_mask() |
                      (cache == MMIO_WRITE_COMBINING && cpu_has_pat() ? PTE_CACHE_WC : PTE_CACHE_UC);
-    uint64_t irq = mm_lock_take(&kspace_lock);
+    uint64_t irq = mm_lock_take(&kspace_lock, LOCK_KSPACE);
     uint64_t va = mmio_next;
     bool room = len <= HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next;
     bool mapped = room && pt_map(&kspace, va, base, len, flags, 0) == PT_OK;
     if (mapped)
         mmio_next += len + PAGE; /* an unmapped page between mappings */
-    mm_lock_give(&kspace_lock, irq);
+    mm_lock_give(&kspace_lock, LOCK_KSPACE, irq);
     if (!room) {
         log_error("mm: device window full, cannot map 0x%lx", (unsigned long)phys);
         return NULL;
@@ -227,9 +228,9 @@ static void *stack_alloc_locked(uint64_t len, void (*each_page)(uint64_t va, uin
  * whole stack, frames_lock taken inside for each page (the lock order). */
 void *mm_stack_alloc(uint64_t bytes, void (*each_page)(uint64_t va, uint64_t phys))
 {
-    uint64_t irq = mm_lock_take(&kspace_lock);
+    uint64_t irq = mm_lock_take(&kspace_lock, LOCK_KSPACE);
     void *top = stack_alloc_locked((bytes + PAGE - 1) & ~(PAGE - 1), each_page);
-    mm_lock_give(&kspace_lock, irq);
+    mm_lock_give(&kspace_lock, LOCK_KSPACE, irq);
     return top;
 }
 

@@ -5,6 +5,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/spinlock.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/debug/panic.h"
 #include "hv/mm/frame_alloc.h"
 #include "hv/mm/kmalloc.h"
@@ -22,24 +23,31 @@ static struct frame_alloc frames;
  * frames_lock is given back. */
 static struct spinlock heap_lock, frames_lock;
 
-__attribute__((noinline)) uint64_t mm_lock_take(struct spinlock *l)
+static unsigned level_of(const struct spinlock *l)
 {
-    return spin_lock_irqsave(l);
+    return l == &heap_lock ? LOCK_HEAP : LOCK_FRAMES;
 }
 
-__attribute__((noinline)) void mm_lock_give(struct spinlock *l, uint64_t flags)
+__attribute__((noinline)) uint64_t mm_lock_take(struct spinlock *l, unsigned level)
 {
-    spin_unlock_irqrestore(l, flags);
+    return spin_lock_irqsave_at(l, level);
 }
+
+__attribute__((noinline)) void mm_lock_give(struct spinlock *l, unsigned level, uint64_t flags)
+{
+    spin_unlock_irqrestore_at(l, level, flags);
+}
+
+static unsigned level_of(const struct spinlock *l);
 
 static uint64_t take(struct spinlock *l)
 {
-    return mm_lock_take(l);
+    return mm_lock_take(l, level_of(l));
 }
 
 static void give(struct spinlock *l, uint64_t flags)
 {
-    mm_lock_give(l, flags);
+    mm_lock_give(l, level_of(l), flags);
 }
 
 bool mm_alloc_init(const struct mem_range *ranges, size_t count)
@@ -177,13 +185,13 @@ static struct {
 static uint64_t figures_lock(void)
 {
     uint64_t flags = take(&heap_lock);
-    spin_lock(&frames_lock);
+    spin_lock_at(&frames_lock, LOCK_FRAMES);
     return flags;
 }
 
 static void figures_unlock(uint64_t flags)
 {
-    spin_unlock(&frames_lock);
+    spin_unlock_at(&frames_lock, LOCK_FRAMES);
     give(&heap_lock, flags);
 }
 

@@ -13,5 +13,5 @@
 bool mm_alloc_init(const struct mem_range *ranges, size_t count);
 /* Out of line: ~50 bytes of lock and interrupt-flag code saved at each of
  * the many call sites (hv_image_bytes), on paths make bench does not time. */
-uint64_t mm_lock_take(struct spinlock *l);
-void mm_lock_give(struct spinlock *l, uint64_t flags);
+uint64_t mm_lock_take(struct spinlock *l, unsigned level);
+void mm_lock_give(struct spinlock *l, unsigned level, uint64_t flags);

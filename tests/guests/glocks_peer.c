@@ -16,7 +16,6 @@ HV_GUEST_NOTE("glocks-peer", HVG_MIB(4), 4, 0);
 
 #define VCPUS 4
 #define CALLS 3000
-#define MAX_SPINS 400000000L
 
 static volatile unsigned finished, bad, checks, health_entries;
 
@@ -105,9 +104,10 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     __atomic_fetch_add(&finished, 1, __ATOMIC_ACQ_REL);
     if (vcpu != 0)
         return 0;
-    for (long i = 0; i < MAX_SPINS && finished < VCPUS; i++)
-        if (i % 1024 == 1023)
-            hvg_yield();
+    uint64_t until = hvg_now() + 60000000000ull; /* by time: a loaded host is slow */
+    while (finished < VCPUS && hvg_now() < until)
+        hvg_yield();
+    check(0, "the vCPUs meeting", finished, finished == VCPUS);
     for (uint64_t p = 0; p < HV_EVTCHN_PORTS; p++) {
         int64_t rc = hvg_evtchn_close(p);
         check(0, "CLOSE at the end", rc, rc == 0 || rc == -HV_EINVAL);

@@ -9,11 +9,12 @@
  *     glocks-restart: life R: 4 vCPUs met
  * in each life. */
 #include "hvg.h"
+#include "hvg_event.h"
 
 HV_GUEST_NOTE("glocks-restart", HVG_MIB(2), 4, 0);
 
 #define VCPUS 4
-#define MAX_SPINS 400000000L
+#define WAIT_NS 60000000000ull /* by time: a loaded host is slow */
 
 static volatile unsigned arrived, go;
 
@@ -25,14 +26,15 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     }
     __atomic_fetch_add(&arrived, 1, __ATOMIC_ACQ_REL);
     if (vcpu == 0) {
-        for (long i = 0; i < MAX_SPINS && arrived < VCPUS; i++)
-            if (i % 1024 == 1023)
-                hvg_yield();
+        uint64_t until = hvg_now() + WAIT_NS;
+        while (arrived < VCPUS && hvg_now() < until)
+            hvg_yield();
         hvg_printf("glocks-restart: life %u: %u vCPUs met\n", si->restarts, arrived);
         __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
     }
     /* Spin without yielding once released: the exits come together. */
-    for (long i = 0; i < MAX_SPINS && !__atomic_load_n(&go, __ATOMIC_ACQUIRE); i++)
+    uint64_t until = hvg_now() + WAIT_NS;
+    for (long i = 0; !__atomic_load_n(&go, __ATOMIC_ACQUIRE) && hvg_now() < until; i++)
         if (i % 1024 == 1023)
             hvg_yield(); /* on one CPU vCPU 0 needs it */
     hvg_exit(0);

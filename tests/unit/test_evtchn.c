@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "check.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/debug/stats_cpu.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
@@ -13,6 +14,16 @@ unsigned console_listeners;
 /* The statistics line's counters (hv/debug/stats.h): per CPU in hv, one
  * set here (evtchn.mk builds with STATS_HOST_COUNTERS). */
 struct cpu_stats stats_host;
+
+/* The lock-order check (hv/cpu/lock_order.h): each thread's mask; a
+ * violation fails the test at once. */
+__thread uint32_t lock_order_held_host;
+void lock_order_violation(unsigned level, unsigned held_level)
+{
+    fprintf(stderr, "lock order: %s taken while holding %s\n", lock_level_name(level),
+            lock_level_name(held_level));
+    abort();
+}
 
 /* Stubs of what evtchn.c calls outside itself. */
 static unsigned woken_port, wakes, masked_wakes;
