@@ -24,8 +24,8 @@ enum lock_level {
     LOCK_CONSOLE = 5,      /* g->console.lock */
     LOCK_LOG = 6,          /* hv/console/log.c (not checked yet) */
     LOCK_KSPACE = 7,       /* hv/mm/mm.c */
-    LOCK_HEAP = 8,         /* hv/mm/mm_alloc.c */
-    LOCK_FRAMES = 9,       /* hv/mm/mm_alloc.c */
+    LOCK_HEAP = 8,         /* hv/mm/mm_alloc.c (not checked: see there) */
+    LOCK_FRAMES = 9,       /* hv/mm/mm_alloc.c (not checked) */
     LOCK_LEVELS
 };
 
