@@ -89,6 +89,7 @@ struct percpu {
     bool timer_hw_armed;
     struct sched_cpu sched; /* hv/sched/sched_cpu.h */
     struct cpu_stats stats; /* the statistics line's counters (hv/debug/stats_cpu.h) */
+    uint32_t locks_held;    /* lock levels this CPU holds (hv/cpu/lock_order.h) */
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");

@@ -2,6 +2,7 @@
 
 #include "guest-loader/loader.h"
 #include "hv/console/log.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
@@ -64,9 +65,9 @@ static uint32_t decide_locked(struct guest *g, enum guest_end how, bool policy)
 
 uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
 {
-    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
     uint32_t action = decide_locked(g, how, policy);
-    spin_unlock_irqrestore(&g->restart_lock, irq);
+    spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
     return action;
 }
 
@@ -117,13 +118,13 @@ void restart_reaped(struct guest *g)
                   (unsigned long)frame_reservation_left(&g->mem),
                   (unsigned long)(g->memory_bytes / 4096));
     leak_check_after_end(g);
-    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
     if (g->restart_stage == RESTART_REAPING) { /* not abandoned meanwhile */
         sha256_init(&g->kept->check);
         g->kept->checked = 0;
         g->restart_stage = RESTART_VERIFYING;
     }
-    spin_unlock_irqrestore(&g->restart_lock, irq);
+    spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
 }
 
 static void abandon_locked(struct guest *g, const char *why)
@@ -142,9 +143,9 @@ static void abandon_locked(struct guest *g, const char *why)
 
 void restart_abandon(struct guest *g, const char *why)
 {
-    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
     abandon_locked(g, why);
-    spin_unlock_irqrestore(&g->restart_lock, irq);
+    spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
 }
 
 static bool verify_step(struct guest *g)
@@ -257,9 +258,9 @@ static bool step_locked(struct guest *g)
 
 bool restart_step(struct guest *g)
 {
-    uint64_t irq = spin_lock_irqsave(&g->restart_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
     bool running = step_locked(g);
-    spin_unlock_irqrestore(&g->restart_lock, irq);
+    spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
     /* Its peers hear of it once the lock is given back: that takes each
      * peer's event-channel lock in turn. */
     if (running)

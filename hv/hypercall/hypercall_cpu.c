@@ -4,6 +4,7 @@
 
 #include "hv/cpu/idt.h"
 #include "hv/cpu/spinlock.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/mm.h"
@@ -83,9 +84,9 @@ int64_t hc_user_space_create(struct vcpu *v, struct trap_frame *f)
 {
     (void)f;
     struct guest *g = v->guest;
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
     int64_t rc = user_space_create(g);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     return rc;
 }
 
@@ -112,9 +113,9 @@ int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
     if (h == HV_SPACE_KERNEL || h > HV_MAX_USER_SPACES)
         return -HV_EINVAL;
     h = array_index_nospec(h, HV_MAX_USER_SPACES + 1); /* Spectre v1 */
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
     int64_t rc = user_space_destroy_check(g, h);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     if (rc != 0)
         return rc;
     return guest_space_teardown_step(g, h) ? 0 : HV_CONTINUE;
@@ -123,10 +124,10 @@ int64_t hc_user_space_destroy(struct vcpu *v, struct trap_frame *f)
 int64_t hc_set_user_space(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
     bool ok = f->rdi != HV_SPACE_KERNEL && guest_space(g, f->rdi);
     if (ok)
         v->arch.user_space = (uint32_t)f->rdi;
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     return ok ? 0 : -HV_EINVAL;
 }

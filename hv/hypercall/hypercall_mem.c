@@ -12,6 +12,7 @@
 
 #include "hv/cpu/features.h"
 #include "hv/cpu/spinlock.h"
+#include "hv/cpu/lock_order.h"
 #include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
@@ -193,9 +194,9 @@ static int64_t mem_map(struct guest *g, struct trap_frame *f)
 int64_t hc_mem_map(struct vcpu *v, struct trap_frame *f)
 {
     struct guest *g = v->guest;
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
     int64_t rc = mem_map(g, f);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     return rc;
 }
 
@@ -248,18 +249,30 @@ static int64_t mem_unmap(struct guest *g, struct trap_frame *f, struct tlb_batch
     return (int64_t)(done / PAGE);
 }
 
-/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
-int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
+/* A change of the guest's tables that other CPUs may hold translations
+ * of (MEM_UNMAP, MEM_PROTECT): made and flushed on this CPU under the
+ * guest's lock, then, with the lock given back, flushed on the other CPUs
+ * and what came out of the tables freed (finish_remote). */
+typedef int64_t (*mem_change_fn)(struct guest *g, struct trap_frame *f, struct tlb_batch *b,
+                                 struct remote_flush *remote);
+
+static int64_t mem_change_and_flush(struct vcpu *v, struct trap_frame *f, mem_change_fn change)
 {
     struct guest *g = v->guest;
     struct tlb_batch b;
     struct remote_flush remote = {0};
     tlb_batch_init(&b);
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
-    int64_t rc = mem_unmap(g, f, &b, &remote);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
+    uint64_t irq = spin_lock_irqsave_at(&g->mm_lock, LOCK_MM);
+    int64_t rc = change(g, f, &b, &remote);
+    spin_unlock_irqrestore_at(&g->mm_lock, LOCK_MM, irq);
     finish_remote(g, &remote, &b);
     return rc;
+}
+
+/* (space, va, pages) -> pages of the range dealt with (mapped or not) */
+int64_t hc_mem_unmap(struct vcpu *v, struct trap_frame *f)
+{
+    return mem_change_and_flush(v, f, mem_unmap);
 }
 
 static int64_t mem_protect(struct guest *g, struct trap_frame *f, struct tlb_batch *b,
@@ -306,13 +319,5 @@ static int64_t mem_protect(struct guest *g, struct trap_frame *f, struct tlb_bat
 /* (space, va, pages, prot) -> pages handled */
 int64_t hc_mem_protect(struct vcpu *v, struct trap_frame *f)
 {
-    struct guest *g = v->guest;
-    struct tlb_batch b;
-    struct remote_flush remote = {0};
-    tlb_batch_init(&b);
-    uint64_t irq = spin_lock_irqsave(&g->mm_lock);
-    int64_t rc = mem_protect(g, f, &b, &remote);
-    spin_unlock_irqrestore(&g->mm_lock, irq);
-    finish_remote(g, &remote, &b);
-    return rc;
+    return mem_change_and_flush(v, f, mem_protect);
 }

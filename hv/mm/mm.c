@@ -1,7 +1,8 @@
 /* Bringing up the hypervisor's own memory management from the firmware's
- * map: normalise it, build the frame allocator, then page tables where the
- * lower half is empty (guests will own it) and the upper half holds the core
- * (W^X, guard pages under stacks), the direct map and a device window. */
+ * map: normalise it, build the frame allocator (hv/mm/mm_alloc.c keeps it
+ * and the heap, behind their locks), then page tables where the lower half
+ * is empty (guests will own it) and the upper half holds the core (W^X,
+ * guard pages under stacks), the direct map and a device window. */
 #include "hv/mm/mm.h"
 
 #include "hv/cpu/smp_rules.h"
@@ -14,6 +15,8 @@
 #include "hv/debug/panic.h"
 #include "hv/mm/frame_alloc.h"
 #include "hv/mm/kmalloc.h"
+#include "hv/mm/mm_internal.h"
+#include "hv/cpu/lock_order.h"
 
 extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[];
@@ -30,230 +33,21 @@ extern const char __guard_boot_stack[], __guard_ist1[], __guard_ist2[], __guard_
 /* Splitting overlapping firmware entries can make more ranges than came in. */
 static struct mem_range ranges[HANDOFF_MAX_MEM_RANGES * 2];
 static size_t range_count;
-static struct frame_alloc frames;
 static struct pt_space kspace;
 static uint64_t mmio_next = HV_MMIO_BASE;
 static uint64_t map_limit;
 static uint64_t boot_tables;
 static uint64_t core_phys;
 
-/* Locks (docs/design.md, "Locking"), taken in this order when nested:
- * kspace_lock (hv's own tables and the device window), heap_lock
- * (kmalloc's classes), frames_lock (the frame allocator: its bitmaps, its
- * counts and every reservation's count, which move together). A guest's
- * mm_lock comes before all three. Each is held for a bounded bitmap scan
- * or list step; pages are zeroed after frames_lock is given back. */
-static struct spinlock kspace_lock, heap_lock, frames_lock;
-
-/* Out of line: ~50 bytes of lock and interrupt-flag code saved at each of
- * this file's many call sites (hv_image_bytes), for a call on paths make
- * bench does not time. */
-static __attribute__((noinline)) uint64_t take(struct spinlock *l)
-{
-    return spin_lock_irqsave(l);
-}
-
-static __attribute__((noinline)) void give(struct spinlock *l, uint64_t flags)
-{
-    spin_unlock_irqrestore(l, flags);
-}
-
-static void zero_frame(uint64_t phys)
-{
-    zero_words(phys_to_virt(phys), PAGE / 8);
-}
-
-uint64_t frame_get_zeroed(void)
-{
-    uint64_t flags = take(&frames_lock);
-    uint64_t phys = frame_alloc_page(&frames);
-    give(&frames_lock, flags);
-    if (phys)
-        zero_frame(phys);
-    return phys;
-}
+/* hv's own tables after boot and the device window's next address
+ * (mmio_map, mm_stack_alloc); the frame and heap locks are
+ * hv/mm/mm_alloc.c's. Order when nested: kspace_lock, then those. */
+static struct spinlock kspace_lock;
 
 static uint64_t alloc_table(void *arg)
 {
     (void)arg;
     return frame_get_zeroed();
-}
-
-void mm_frame_range(uint64_t *first, uint64_t *count)
-{
-    *first = frames.first_page;
-    *count = frames.page_count;
-}
-
-void frame_put(uint64_t phys)
-{
-    uint64_t flags = take(&frames_lock);
-    bool ok = frame_free(&frames, phys, 1);
-    give(&frames_lock, flags);
-    if (!ok)
-        panic("frame_put: 0x%lx was not an allocated frame", (unsigned long)phys);
-}
-
-bool mm_reserve(struct frame_reservation *r, uint64_t pages)
-{
-    uint64_t flags = take(&frames_lock);
-    bool ok = frame_reservation_make(&frames, r, pages);
-    give(&frames_lock, flags);
-    return ok;
-}
-
-uint64_t mm_reservation_end(struct frame_reservation *r)
-{
-    uint64_t flags = take(&frames_lock);
-    uint64_t still = frame_reservation_end(&frames, r);
-    give(&frames_lock, flags);
-    return still;
-}
-
-uint64_t frame_get_charged(struct frame_reservation *r)
-{
-    uint64_t flags = take(&frames_lock);
-    uint64_t phys = frame_alloc_charged(&frames, r, false);
-    give(&frames_lock, flags);
-    if (phys)
-        zero_frame(phys);
-    return phys;
-}
-
-void frame_put_charged(struct frame_reservation *r, uint64_t phys)
-{
-    uint64_t flags = take(&frames_lock);
-    bool ok = frame_free_charged(&frames, r, phys);
-    give(&frames_lock, flags);
-    if (!ok)
-        panic("frame_put_charged: 0x%lx was not a charged frame", (unsigned long)phys);
-}
-
-void *kalloc_zeroed(uint64_t bytes)
-{
-    uint64_t pages = (bytes + PAGE - 1) / PAGE;
-    /* One page from the next-fit search: hypercalls reach here (a guest's
-     * first console line, event table, kmalloc class page), and the
-     * first-fit search for a run scans from the bottom of memory. */
-    uint64_t flags = take(&frames_lock);
-    uint64_t phys = pages == 1 ? frame_alloc_page(&frames) : frame_alloc_contig(&frames, pages, 1);
-    give(&frames_lock, flags);
-    if (!phys)
-        return NULL;
-    void *p = phys_to_virt(phys);
-    zero_words(p, pages * PAGE / 8);
-    return p;
-}
-
-static void *heap_get_pages(void *arg, size_t pages)
-{
-    (void)arg;
-    return kalloc_zeroed(pages * PAGE);
-}
-
-static void heap_put_pages(void *arg, void *p, size_t pages)
-{
-    (void)arg;
-    uint64_t flags = take(&frames_lock);
-    bool ok = frame_free(&frames, virt_to_phys(p), pages);
-    give(&frames_lock, flags);
-    if (!ok)
-        panic("kfree: pages at %p were not allocated", p);
-}
-
-static struct kmalloc_heap heap = {.get_pages = heap_get_pages, .put_pages = heap_put_pages};
-
-/* heap_lock is held while a class page is carved (its frame comes under
- * frames_lock, nested) and while an object of up to 2 KiB is zeroed. */
-void *kmalloc(size_t size)
-{
-    uint64_t flags = take(&heap_lock);
-    void *p = kmalloc_from(&heap, size);
-    give(&heap_lock, flags);
-    return p;
-}
-
-void kfree(void *p, size_t size)
-{
-    uint64_t flags = take(&heap_lock);
-    kfree_to(&heap, p, size);
-    give(&heap_lock, flags);
-}
-
-uint64_t kmalloc_bytes_in_use(void)
-{
-    return heap.bytes_in_use;
-}
-
-static struct {
-    bool marked;
-    uint64_t free_pages, kmalloc_bytes, class_pages, large_pages;
-} before_guests;
-
-/* A snapshot under both locks, so the figures agree with each other. */
-static uint64_t figures_lock(void)
-{
-    uint64_t flags = take(&heap_lock);
-    spin_lock(&frames_lock);
-    return flags;
-}
-
-static void figures_unlock(uint64_t flags)
-{
-    spin_unlock(&frames_lock);
-    give(&heap_lock, flags);
-}
-
-bool mm_frame_figures(struct mm_frame_figures *out)
-{
-    if (!before_guests.marked)
-        return false;
-    uint64_t flags = figures_lock();
-    *out = (struct mm_frame_figures){
-        .free_at_mark = before_guests.free_pages,
-        .free = frame_alloc_free_pages(&frames),
-        .kmalloc_class = heap.class_pages - before_guests.class_pages,
-        .kmalloc_large = heap.large_pages - before_guests.large_pages,
-        .kmalloc_bytes = heap.bytes_in_use,
-    };
-    figures_unlock(flags);
-    return true;
-}
-
-void mm_balance_mark(void)
-{
-    uint64_t flags = figures_lock();
-    before_guests.marked = true;
-    before_guests.free_pages = frame_alloc_free_pages(&frames);
-    before_guests.kmalloc_bytes = heap.bytes_in_use;
-    before_guests.class_pages = heap.class_pages;
-    before_guests.large_pages = heap.large_pages;
-    figures_unlock(flags);
-}
-
-bool mm_balance_check(void)
-{
-    if (!before_guests.marked)
-        return true;
-    /* Pages kmalloc carved into size classes since stay with it, free for
-     * reuse: they count as free here. Reservations must all have ended. */
-    uint64_t flags = figures_lock();
-    uint64_t free_now = frame_alloc_free_pages(&frames) + (heap.class_pages - before_guests.class_pages);
-    uint64_t bytes_now = heap.bytes_in_use, set_aside = frames.set_aside;
-    figures_unlock(flags);
-    bool ok = free_now == before_guests.free_pages && bytes_now == before_guests.kmalloc_bytes &&
-              set_aside == 0;
-    if (ok)
-        log_info("memory balance: %lu free frames and %lu kmalloc bytes, as before the first "
-                 "guest",
-                 (unsigned long)free_now, (unsigned long)bytes_now);
-    else
-        log_error("memory balance: %lu free frames (%lu before the first guest), %lu kmalloc "
-                  "bytes (%lu before), %lu frames still reserved",
-                  (unsigned long)free_now, (unsigned long)before_guests.free_pages,
-                  (unsigned long)bytes_now, (unsigned long)before_guests.kmalloc_bytes,
-                  (unsigned long)set_aside);
-    return ok;
 }
 
 struct pt_space *kernel_space(void)
@@ -264,22 +58,6 @@ struct pt_space *kernel_space(void)
 uint64_t direct_map_limit(void)
 {
     return map_limit;
-}
-
-uint64_t mm_free_bytes(void)
-{
-    uint64_t flags = take(&frames_lock);
-    uint64_t pages = frame_alloc_unreserved_pages(&frames);
-    give(&frames_lock, flags);
-    return pages * PAGE;
-}
-
-uint64_t mm_free_pages(void)
-{
-    uint64_t flags = take(&frames_lock);
-    uint64_t pages = frame_alloc_free_pages(&frames);
-    give(&frames_lock, flags);
-    return pages;
 }
 
 uint64_t mm_total_usable_bytes(void)
@@ -404,13 +182,13 @@ void *mmio_map(uint64_t phys, uint64_t size, enum mmio_cache cache)
     uint64_t len = (offset + size + PAGE - 1) & ~(PAGE - 1);
     uint64_t flags = PTE_W | global() | cpu_nx_mask() |
                      (cache == MMIO_WRITE_COMBINING && cpu_has_pat() ? PTE_CACHE_WC : PTE_CACHE_UC);
-    uint64_t irq = take(&kspace_lock);
+    uint64_t irq = mm_lock_take(&kspace_lock, LOCK_KSPACE);
     uint64_t va = mmio_next;
     bool room = len <= HV_MMIO_BASE + HV_MMIO_SIZE - mmio_next;
     bool mapped = room && pt_map(&kspace, va, base, len, flags, 0) == PT_OK;
     if (mapped)
         mmio_next += len + PAGE; /* an unmapped page between mappings */
-    give(&kspace_lock, irq);
+    mm_lock_give(&kspace_lock, LOCK_KSPACE, irq);
     if (!room) {
         log_error("mm: device window full, cannot map 0x%lx", (unsigned long)phys);
         return NULL;
@@ -450,9 +228,9 @@ static void *stack_alloc_locked(uint64_t len, void (*each_page)(uint64_t va, uin
  * whole stack, frames_lock taken inside for each page (the lock order). */
 void *mm_stack_alloc(uint64_t bytes, void (*each_page)(uint64_t va, uint64_t phys))
 {
-    uint64_t irq = take(&kspace_lock);
+    uint64_t irq = mm_lock_take(&kspace_lock, LOCK_KSPACE);
     void *top = stack_alloc_locked((bytes + PAGE - 1) & ~(PAGE - 1), each_page);
-    give(&kspace_lock, irq);
+    mm_lock_give(&kspace_lock, LOCK_KSPACE, irq);
     return top;
 }
 
@@ -488,13 +266,13 @@ void mm_init(const struct handoff *h)
 
     /* Low memory stays free of hypervisor data, for a real-mode SMP
      * trampoline later and for firmware that assumes it is untouched. */
-    if (!frame_alloc_init(&frames, ranges, range_count, HV_DIRECT_MAP_BASE, 1ULL << 20))
+    if (!mm_alloc_init(ranges, range_count))
         panic("mm: no usable memory for the frame allocator");
 
     if (cpu_has_pat())
         wrmsr(MSR_PAT, PAT_VALUE);
 
-    if (pt_init(&kspace, HV_DIRECT_MAP_BASE, alloc_table, &frames) != PT_OK)
+    if (pt_init(&kspace, HV_DIRECT_MAP_BASE, alloc_table, NULL) != PT_OK)
         panic("mm: no memory for the root page table");
     map_core_section(__text_start, __text_end, 0, "core text");
     map_core_section(__rodata_start, __rodata_end, cpu_nx_mask(), "core rodata");

@@ -55,6 +55,7 @@ import sched_smp_cases  # noqa: E402,F401
 import switch_cases  # noqa: E402,F401
 import soak_cases  # noqa: E402,F401
 import review_cases  # noqa: E402,F401
+import glocks_cases  # noqa: E402,F401
 import mm_smp_cases  # noqa: E402,F401
 import aprun_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
