@@ -299,8 +299,10 @@ static bool equals_ignoring_case(const char *s, const char *lower)
 
 bool cfg_parse_bool(const char *s, bool *out)
 {
-    static const char *const truthy[] = { "1", "yes", "true", "on" };
-    static const char *const falsy[] = { "0", "no", "false", "off" };
+    /* Arrays, not pointers: the UEFI stub parses hv.cfg too, and a
+     * table of pointers would need relocating there (efi/stub.lds). */
+    static const char truthy[][5] = { "1", "yes", "true", "on" };
+    static const char falsy[][6] = { "0", "no", "false", "off" };
 
     if (s == NULL || out == NULL)
         return false;
