@@ -141,7 +141,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
 	-ffunction-sections -fdata-sections -fvisibility=hidden -DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
-EFI_SRCS := $(sort $(wildcard efi/*.c)) hv/mm/pagetable.c lib/pci_class.c hv/config/config.c \
+EFI_SRCS := $(sort $(wildcard efi/*.c)) lib/pci_class.c hv/config/config.c \
 	lib/lz_unpack.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
@@ -167,10 +167,11 @@ $(BUILD)/efi/%.S.o: %.S
 $(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 
 # Hidden visibility and a section per function, so that --gc-sections
-# drops what the stub links but never calls (most of hv/mm/pagetable.c and
-# lib/pci_class.c: 2.8 KB); --orphan-handling=error because a section
+# drops what the stub links but never calls (most of lib/pci_class.c and
+# hv/config/config.c); --orphan-handling=error because a section
 # efi/stub.lds does not place would be left out of the PE file; then a check
-# that gnu-efi's _relocate will find the relocations (tools/check_stub_relocs.py).
+# that gnu-efi's _relocate will find the relocations, if any
+# (tools/check_stub_relocs.py).
 $(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs --gc-sections --orphan-handling=error -T efi/stub.lds \
 		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lgnuefi
