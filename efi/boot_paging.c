@@ -50,25 +50,43 @@ static void enable_nxe(void)
 
 #define GIB (1ULL << 30)
 
+/* The entry for `va` in its table at `level` (4 the root, 1 a page
+ * table), making the tables on the way from the pool: pt_map's entry
+ * format (tables PTE_P | PTE_W, leaves with PTE_PS above level 1), in a
+ * few dozen bytes of code. Not pt_map itself: the stub's code is stored
+ * unpacked in hv.efi, and hv/mm/pagetable.c's checks, splitting and
+ * unmapping, which the stub needs none of, took 1.2 KB of it. The stub
+ * runs on the firmware's identity map: table addresses are pointers. */
+static uint64_t *boot_entry(struct page_pool *pool, uint64_t root, uint64_t va, int level)
+{
+    uint64_t *table = (uint64_t *)root;
+    for (int l = 4; l > level; l--) {
+        uint64_t *e = &table[(va >> (12 + 9 * (l - 1))) & 511];
+        if (!(*e & PTE_P)) {
+            uint64_t next = pool_alloc(pool);
+            if (!next)
+                return NULL;
+            *e = next | PTE_P | PTE_W;
+        } else if (*e & PTE_PS) {
+            return NULL; /* a large page there already: the maps overlap */
+        }
+        table = (uint64_t *)(*e & PTE_ADDR_MASK);
+    }
+    return &table[(va >> (12 + 9 * (level - 1))) & 511];
+}
+
 /* Maps [0, top) at `va` in 2 MiB pages (top a multiple of 2 MiB, va of
- * 1 GiB). pt_map walks from the root for every leaf, ~185 instructions
- * each, and the two maps of 4 GiB are 4096 leaves (~0.75 M instructions at
- * boot: docs/benchmarks.md, boot_first_guest). Here pt_map places each
- * GiB's first leaf, which makes its page directory, and the other 511 are
- * plain stores into that directory: the same entries, pt_map's own format.
- * The stub runs on the firmware's identity map: table addresses are
- * pointers. */
-static bool map_2m_pages(struct pt_space *s, uint64_t va, uint64_t top, uint64_t flags)
+ * 1 GiB): each GiB's page directory is found (or made) once and its 512
+ * entries are plain stores (the two maps of 4 GiB are 4096 leaves). */
+static bool map_2m_pages(struct page_pool *pool, uint64_t root, uint64_t va, uint64_t top,
+                         uint64_t flags)
 {
     for (uint64_t gib = 0; gib < top; gib += GIB) {
-        if (pt_map(s, va + gib, gib, MIB2, flags, PT_ALLOW_2M) != PT_OK)
+        uint64_t *pd = boot_entry(pool, root, va + gib, 2);
+        if (!pd)
             return false;
-        uint64_t v = va + gib;
-        uint64_t *pml4 = (uint64_t *)s->root_phys;
-        uint64_t *pdpt = (uint64_t *)(pml4[(v >> 39) & 511] & PTE_ADDR_MASK);
-        uint64_t *pd = (uint64_t *)(pdpt[(v >> 30) & 511] & PTE_ADDR_MASK);
         uint64_t end = top - gib < GIB ? top - gib : GIB;
-        for (uint64_t off = MIB2; off < end; off += MIB2)
+        for (uint64_t off = 0; off < end; off += MIB2)
             pd[off / MIB2] = (gib + off) | flags | PTE_P | PTE_PS;
     }
     return true;
@@ -76,13 +94,13 @@ static bool map_2m_pages(struct pt_space *s, uint64_t va, uint64_t top, uint64_t
 
 uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
 {
-    struct pt_space s;
     uint64_t nx = 0;
     if (cpu_has_nx()) {
         enable_nxe();
         nx = PTE_NX;
     }
-    if (pt_init(&s, 0, pool_alloc, pool) != PT_OK)
+    uint64_t root = pool_alloc(pool);
+    if (!root)
         return 0;
 
     /* Everything the firmware described, up to at least 4 GiB so that the
@@ -102,8 +120,17 @@ uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
     top = (top + MIB2 - 1) & ~(MIB2 - 1);
 
     _Static_assert(HV_DIRECT_MAP_BASE % GIB == 0, "map_2m_pages wants whole GiBs");
-    if (!map_2m_pages(&s, 0, top, PTE_W) || !map_2m_pages(&s, HV_DIRECT_MAP_BASE, top, PTE_W | nx) ||
-        pt_map(&s, HV_CORE_BASE, h->core_phys, h->core_size, PTE_W, 0) != PT_OK)
+    _Static_assert(HV_CORE_BASE % 4096 == 0, "the core is mapped in 4 KiB pages");
+    if (!map_2m_pages(pool, root, 0, top, PTE_W) ||
+        !map_2m_pages(pool, root, HV_DIRECT_MAP_BASE, top, PTE_W | nx))
         return 0;
-    return s.root_phys;
+    /* The core's image in 4 KiB pages, writable (the core maps itself W^X
+     * at once): its size is whole pages (efi/core_load.c). */
+    for (uint64_t off = 0; off < h->core_size; off += 4096) {
+        uint64_t *e = boot_entry(pool, root, HV_CORE_BASE + off, 1);
+        if (!e)
+            return 0;
+        *e = (h->core_phys + off) | PTE_W | PTE_P;
+    }
+    return root;
 }

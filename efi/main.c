@@ -85,10 +85,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
                                      (void **)&loaded)) && loaded) {
         h->efi_image_base = (uint64_t)loaded->ImageBase;
-        /* gnu-efi's linker script names the image's start and .text's. */
-        extern char ImageBase[], _text[];
+        /* efi/stub.lds names .text's start. Its offset from where the
+         * firmware loaded the image, not `_text - ImageBase`: ImageBase is
+         * an absolute symbol, reached through a GOT entry, the one
+         * relocation that would need a .rela section (512 bytes of hv.efi). */
+        extern char _text[];
         stub_note("stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%lx)",
-                  h->efi_image_base, (uint64_t)(_text - ImageBase));
+                  h->efi_image_base, (uint64_t)_text - h->efi_image_base);
     }
 
     h->secure_boot = stub_report_secure_boot();

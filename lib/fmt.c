@@ -71,8 +71,11 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Layout: [spaces][sign][prefix][zeros][digits][spaces]. */
-static void emit_integer(struct fmt_out *out, const struct fmt_spec *spec,
+/* Layout: [spaces][sign][prefix][zeros][digits][spaces]. The file is
+ * built for size (the Makefile's CORE_COLD_SRCS); the digit loop, where
+ * most of a log line's formatting goes, is not: hv's exit log lines are
+ * formatted with interrupts off (hv_irq_off_max, docs/benchmarks.md). */
+__attribute__((optimize("O2"))) static void emit_integer(struct fmt_out *out, const struct fmt_spec *spec,
                          uintmax_t magnitude, char sign, const char *prefix,
                          unsigned base, bool upper)
 {

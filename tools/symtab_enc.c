@@ -32,19 +32,20 @@ size_t symtab_encode(struct symtab_entry *e, size_t n, uint8_t *out, size_t cap)
         return 0;
     qsort(e, n, sizeof(*e), by_start);
     h.base = n ? e[0].start : 0;
-    /* Numbers first, straight after the header; names go to a second pass. */
+    /* Numbers first, straight after the header: the gaps, then the sizes;
+     * names go to a last pass. */
     size_t at = sizeof(h);
     uint64_t end = h.base;
     for (size_t i = 0; i < n; i++) {
         uint64_t gap = e[i].start - end; /* wraps for an overlap */
         uint64_t zz = (int64_t)gap < 0 ? ((0 - gap) << 1) - 1 : gap << 1;
-        at = put_uleb(out, at, cap, zz);
-        if (at)
-            at = put_uleb(out, at, cap, e[i].size);
-        if (!at)
+        if (!(at = put_uleb(out, at, cap, zz)))
             return 0;
         end = e[i].start + e[i].size;
     }
+    for (size_t i = 0; i < n; i++)
+        if (!(at = put_uleb(out, at, cap, e[i].size)))
+            return 0;
     h.nums_size = (uint32_t)(at - sizeof(h));
     size_t names_from = at;
     for (size_t i = 0; i < n; i++) {

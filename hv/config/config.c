@@ -1,5 +1,15 @@
 #include "hv/config/config.h"
 
+/* A syntax error's reason. The UEFI stub reads one switch from hv.cfg and
+ * passes no struct cfg_error (the core parses the file again and reports
+ * what is wrong): it builds this file with CFG_NO_REASONS, and its copy
+ * carries none of the texts, which hv.efi would hold unpacked. */
+#ifdef CFG_NO_REASONS
+#define WHY(text) ""
+#else
+#define WHY(text) text
+#endif
+
 struct parser {
     cfg_handler handler;
     void *arg;
@@ -74,12 +84,12 @@ static const char *parse_section_header(struct parser *p, char *s)
     size_t name_len = (size_t)(s - name);
     if (name_len == 0) {
         if (*s == ']')
-            return "empty section name";
-        return *s == '\0' ? "missing ']' in section header"
-                          : "invalid character in section name";
+            return WHY("empty section name");
+        return *s == '\0' ? WHY("missing ']' in section header")
+                          : WHY("invalid character in section name");
     }
     if (name_len > CFG_MAX_NAME)
-        return "section name too long";
+        return WHY("section name too long");
 
     /* Whitespace after the name introduces the argument, if any follows. */
     char *arg = s;
@@ -92,24 +102,24 @@ static const char *parse_section_header(struct parser *p, char *s)
             s++;
         arg_len = (size_t)(s - arg);
         if (arg_len == 0)
-            return "invalid character in section argument";
+            return WHY("invalid character in section argument");
         if (arg_len > CFG_MAX_NAME)
-            return "section argument too long";
+            return WHY("section argument too long");
         spaced = is_space(*s);
         s = skip_spaces(s);
         if (spaced && is_section_arg_char(*s))
-            return "more than one section argument";
+            return WHY("more than one section argument");
         if (*s != ']' && *s != '\0')
-            return "invalid character in section argument";
+            return WHY("invalid character in section argument");
     }
     if (*s == '\0')
-        return "missing ']' in section header";
+        return WHY("missing ']' in section header");
     if (*s != ']')
-        return "invalid character in section name";
+        return WHY("invalid character in section name");
 
     s = skip_spaces(s + 1);
     if (*s != '\0' && *s != '#' && *s != ';')
-        return "unexpected text after section header";
+        return WHY("unexpected text after section header");
 
     copy_token(p->section, name, name_len);
     copy_token(p->section_arg, arg, arg_len);
@@ -124,14 +134,14 @@ static const char *parse_assignment(struct parser *p, char *s)
     char *key_end = s;
     size_t key_len = (size_t)(key_end - key);
     if (key_len == 0)
-        return *s == '=' ? "empty key" : "invalid character in key";
+        return *s == '=' ? WHY("empty key") : WHY("invalid character in key");
     if (key_len > CFG_MAX_NAME)
-        return "key too long";
+        return WHY("key too long");
     if (*s != '=' && *s != '\0' && !is_space(*s))
-        return "invalid character in key";
+        return WHY("invalid character in key");
     s = skip_spaces(s);
     if (*s != '=')
-        return "missing '=' after key";
+        return WHY("missing '=' after key");
     s = skip_spaces(s + 1);
 
     char *value = s, *value_end;
@@ -140,11 +150,11 @@ static const char *parse_assignment(struct parser *p, char *s)
         while (*s != '\0' && *s != '"')
             s++;
         if (*s != '"')
-            return "unterminated quoted value";
+            return WHY("unterminated quoted value");
         value_end = s;
         s = skip_spaces(s + 1);
         if (*s != '\0' && *s != '#')
-            return "unexpected text after quoted value";
+            return WHY("unexpected text after quoted value");
     } else {
         /* '#' starts a comment only after whitespace, so "a#b" stays whole.
          * s[-1] exists: at least the '=' precedes. */
@@ -183,13 +193,13 @@ static const char *parse_line(struct parser *p)
 static const char *load_line(struct parser *p, const char *start, size_t len)
 {
     if (len > CFG_MAX_LINE)
-        return "line too long";
+        return WHY("line too long");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)start[i];
         if (c == '\0')
-            return "NUL byte";
+            return WHY("NUL byte");
         if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return "control character";
+            return WHY("control character");
         p->line[i] = (char)c;
     }
     p->line[len] = '\0';
@@ -208,7 +218,7 @@ int cfg_parse(const char *text, size_t len, cfg_handler handler, void *arg,
         err->reason[0] = '\0';
     }
     if (text == NULL)
-        return len == 0 ? 0 : fail(err, 0, NULL, "no text");
+        return len == 0 ? 0 : fail(err, 0, NULL, WHY("no text"));
 
     if (len >= 3 && (unsigned char)text[0] == 0xef &&
         (unsigned char)text[1] == 0xbb && (unsigned char)text[2] == 0xbf)
@@ -216,7 +226,7 @@ int cfg_parse(const char *text, size_t len, cfg_handler handler, void *arg,
 
     while (pos < len) {
         if (line == (unsigned)-1)
-            return fail(err, line, NULL, "too many lines");
+            return fail(err, line, NULL, WHY("too many lines"));
         line++;
 
         size_t start = pos;
@@ -299,8 +309,10 @@ static bool equals_ignoring_case(const char *s, const char *lower)
 
 bool cfg_parse_bool(const char *s, bool *out)
 {
-    static const char *const truthy[] = { "1", "yes", "true", "on" };
-    static const char *const falsy[] = { "0", "no", "false", "off" };
+    /* Arrays, not pointers: the UEFI stub parses hv.cfg too, and a
+     * table of pointers would need relocating there (efi/stub.lds). */
+    static const char truthy[][5] = { "1", "yes", "true", "on" };
+    static const char falsy[][6] = { "0", "no", "false", "off" };
 
     if (s == NULL || out == NULL)
         return false;

@@ -23,7 +23,12 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "TRAP_FRAME_QWORDS in hv/cpu
 _Static_assert(__builtin_offsetof(struct trap_frame, cs) - __builtin_offsetof(struct trap_frame, vector) == 24,
                "STUB_CS in hv/cpu/isr.S");
 
-static const char *const names[32][2] = {
+/* Characters, not pointers: a table of 64 pointers is 512 bytes of
+ * addresses in hv.efi that pack far worse than the text they point at. */
+static const struct {
+    char mnemonic[5];
+    char name[30];
+} names[32] = {
     {"#DE", "divide error"},        {"#DB", "debug"},
     {"NMI", "non-maskable interrupt"}, {"#BP", "breakpoint"},
     {"#OF", "overflow"},            {"#BR", "bound range exceeded"},
@@ -44,12 +49,12 @@ static const char *const names[32][2] = {
 
 const char *exception_mnemonic(uint64_t vector)
 {
-    return vector < 32 ? names[vector][0] : "IRQ";
+    return vector < 32 ? names[vector].mnemonic : "IRQ";
 }
 
 const char *exception_name(uint64_t vector)
 {
-    return vector < 32 ? names[vector][1] : "interrupt";
+    return vector < 32 ? names[vector].name : "interrupt";
 }
 
 static void interrupt(struct trap_frame *f)

@@ -4,10 +4,11 @@
  * (truncated, or written by someone else) cannot make them read outside it;
  * work is bounded by the table's size. */
 
-static bool read_uleb(const struct symtab *t, size_t *at, uint64_t *value)
+/* One ULEB128 number at *at, below `limit` (the end of its stream). */
+static bool read_uleb(const struct symtab *t, size_t *at, size_t limit, uint64_t *value)
 {
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64 && *at < t->nums_size; shift += 7) {
+    for (unsigned shift = 0; shift < 64 && *at < limit; shift += 7) {
         uint8_t b = t->nums[(*at)++];
         v |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
@@ -36,16 +37,29 @@ struct entry {
     const char *name;
 };
 
-/* Decodes the entry after *end (the previous entry's end). */
-static bool next_entry(const struct symtab *t, size_t *num_at, size_t *name_at, uint64_t *end,
-                       struct entry *e)
+/* Where the next entry's numbers and name are, and the previous entry's
+ * end. */
+struct cursor {
+    size_t gap_at, size_at, name_at;
+    uint64_t end;
+};
+
+static struct cursor first_entry(const struct symtab *t)
+{
+    return (struct cursor){ .gap_at = 0, .size_at = t->sizes_at, .name_at = 0, .end = t->base };
+}
+
+/* Decodes the entry at c and moves c past it. */
+static bool next_entry(const struct symtab *t, struct cursor *c, struct entry *e)
 {
     uint64_t gap;
-    if (!read_uleb(t, num_at, &gap) || !read_uleb(t, num_at, &e->size))
+    if (!read_uleb(t, &c->gap_at, t->sizes_at, &gap) ||
+        !read_uleb(t, &c->size_at, t->nums_size, &e->size))
         return false;
-    e->name = next_name(t, name_at);
+    e->name = next_name(t, &c->name_at);
     if (!e->name)
         return false;
+    uint64_t *end = &c->end;
     /* Zigzag: even values are gaps >= 0, odd ones overlaps (an alias, or
      * a function inside another's range). Unsigned arithmetic wraps, as
      * intended for an overlap. */
@@ -71,15 +85,21 @@ bool symtab_open(struct symtab *t, const void *blob, size_t size)
         .count = h.count,
         .base = h.base,
     };
-    size_t num_at = 0, name_at = 0;
-    uint64_t end = c.base, last_start = 0;
+    /* The sizes follow the gaps: skip count numbers to find them. */
+    for (uint32_t i = 0; i < c.count; i++) {
+        uint64_t skipped;
+        if (!read_uleb(&c, &c.sizes_at, c.nums_size, &skipped))
+            return false;
+    }
+    struct cursor at = first_entry(&c);
+    uint64_t last_start = 0;
     for (uint32_t i = 0; i < c.count; i++) {
         struct entry e;
-        if (!next_entry(&c, &num_at, &name_at, &end, &e) || (i && e.start < last_start))
+        if (!next_entry(&c, &at, &e) || (i && e.start < last_start))
             return false;
         last_start = e.start;
     }
-    if (num_at != c.nums_size || name_at != c.names_size)
+    if (at.gap_at != c.sizes_at || at.size_at != c.nums_size || at.name_at != c.names_size)
         return false;
     *t = c;
     return true;
@@ -87,12 +107,11 @@ bool symtab_open(struct symtab *t, const void *blob, size_t size)
 
 const char *symtab_lookup(const struct symtab *t, uint64_t addr, uint64_t *offset)
 {
-    size_t num_at = 0, name_at = 0;
-    uint64_t end = t->base;
+    struct cursor at = first_entry(t);
     struct entry best = { .name = NULL };
     for (uint32_t i = 0; i < t->count; i++) {
         struct entry e;
-        if (!next_entry(t, &num_at, &name_at, &end, &e) || e.start > addr)
+        if (!next_entry(t, &at, &e) || e.start > addr)
             break;
         /* Sorted by start: the first of equal starts wins, as in nm. */
         if (!best.name || e.start > best.start)

@@ -7,12 +7,15 @@
  *
  * Layout (little-endian): a struct symtab_header, then nums_size bytes of
  * numbers, then names_size bytes of names. The entries are sorted by start
- * address; entry i is two ULEB128 numbers, the zigzag-encoded gap from the
- * end of entry i-1 (from `base` for the first) to its start, and its size
- * (0: size unknown, the entry reaches to any address above its start), and
- * one NUL-terminated name in the names area, in the same order. Gaps, not
- * starts, because functions mostly follow one another: a gap is the
- * alignment padding, one byte. */
+ * address. The numbers are two runs of `count` ULEB128 numbers each: first
+ * every entry's zigzag-encoded gap from the end of the entry before (from
+ * `base` for the first) to its start, then every entry's size (0: size
+ * unknown, the entry reaches to any address above its start); the names
+ * area holds one NUL-terminated name an entry, in the same order. Gaps, not
+ * starts, because functions follow one another: with -falign-functions=1
+ * nearly every gap is 0, and apart from the sizes the zeros are one run,
+ * which packs to a few bytes (interleaved with the sizes, 500 bytes more
+ * in hv.efi). */
 #pragma once
 
 #include <stdbool.h>
@@ -35,6 +38,7 @@ struct symtab {
     size_t nums_size, names_size;
     uint32_t count;
     uint64_t base;
+    size_t sizes_at; /* where in nums the sizes start */
 };
 
 /* Checks a table whole (every entry decodes inside its area, each area used

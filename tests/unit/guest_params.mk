@@ -1,2 +1,2 @@
 UNIT_TESTS += guest_params
-guest_params_SRCS := tests/unit/test_guest_params.c guest-loader/guest_params.c hv/sched/placement.c hv/guest/restart_policy.c hv/config/config.c lib/fmt.c
+guest_params_SRCS := tests/unit/test_guest_params.c guest-loader/guest_params.c guest-loader/guest_sections.c hv/sched/placement.c hv/guest/restart_policy.c hv/config/config.c lib/fmt.c

@@ -139,12 +139,13 @@ static void bad_bodies_refused(void)
     free(b);
 
     /* Two entries, the second starting before the first: "a" at base, 16
-     * bytes; "b" at a gap of zigzag 0x41 = -33, 17 bytes below "a". */
+     * bytes; "b" at a gap of zigzag 0x41 = -33, 17 bytes below "a". The
+     * gaps come first (0, 0x41), then the sizes (0x10, 0). */
     struct {
         struct symtab_header h;
         uint8_t body[8];
     } __attribute__((packed)) order = {
-        { SYMTAB_MAGIC, 2, K, 4, 4 }, { 0x00, 0x10, 0x41, 0x00, 'a', 0, 'b', 0 }
+        { SYMTAB_MAGIC, 2, K, 4, 4 }, { 0x00, 0x41, 0x10, 0x00, 'a', 0, 'b', 0 }
     };
     CHECK(!symtab_open(&t, &order, sizeof(order)));
 
@@ -157,7 +158,7 @@ static void bad_bodies_refused(void)
     CHECK(!symtab_open(&t, open_end, sizeof(oh) + 1));
     free(open_end);
 
-    order.body[2] = 0x40; /* +32: in order, accepted */
+    order.body[1] = 0x40; /* +32: in order, accepted */
     CHECK(symtab_open(&t, &order, sizeof(order)));
     expect(&t, K + 48, "b", 0);
 }
