@@ -45,8 +45,14 @@ int main(const struct hv_start_info *si, unsigned vcpu)
                    si->name, START_MS);
         return 1;
     }
-    while (hvg_now() < HVG_MS(START_MS))
-        __asm__ volatile("pause"); /* QEMU's one thread goes to the other CPUs meanwhile */
+    /* Asleep, not spinning: a waiting CPU halts and runs no instructions
+     * into the interval, and all wake at the same moment of system time
+     * (spinning with `pause`, the copies left their waits up to 8 M
+     * instructions apart, as QEMU's round robin gave each its turn). */
+    if (hvg_events_init(0) < 0 || hvg_sleep_until(0, HVG_MS(START_MS)) < 0) {
+        hvg_printf("bench: error name=smp_scaling_pct reason=\"%s could not sleep\"\n", si->name);
+        return 1;
+    }
     uint64_t n0, n1;
     uint64_t r0 = running_ns(&n0);
     uint64_t t0 = tsc();
