@@ -5,7 +5,8 @@
 #
 # Every bench/guests/NAME.c becomes $(BUILD)/bench-guests/NAME ('_' -> '-').
 # bench-main also links its figures, bench/guests/main/*.c (one file per
-# group of figures), and lib/bench_work.c, compiled with the core's flags.
+# group of figures), and lib/bench_work.c, compiled with the core's flags;
+# bench-scale (smp_scaling_pct) links the same lib/bench_work.c object.
 
 BENCH_GUEST_DIR := $(BUILD)/bench-guests
 BENCH_GUEST_SRCS := $(sort $(wildcard bench/guests/*.c))
@@ -34,7 +35,7 @@ $(BENCH_GUEST_DIR)/obj/main/%.o: bench/guests/main/%.c
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_EXEC_CFLAGS) -MMD -MP -c $< -o $@
 
-$(foreach s,$(BENCH_GUEST_SRCS),$(call guest_image,$(BENCH_GUEST_DIR)/$(call guest_name,$(s)),$(s),,$(if $(filter %/bench_main.c,$(s)),$(BENCH_MAIN_PART_OBJS) $(BENCH_WORK_OBJ))))
+$(foreach s,$(BENCH_GUEST_SRCS),$(call guest_image,$(BENCH_GUEST_DIR)/$(call guest_name,$(s)),$(s),,$(if $(filter %/bench_main.c,$(s)),$(BENCH_MAIN_PART_OBJS) $(BENCH_WORK_OBJ))$(if $(filter %/bench_scale.c,$(s)),$(BENCH_WORK_OBJ))))
 
 .PHONY: bench-guests
 bench-guests: $(BENCH_GUESTS)

@@ -43,7 +43,13 @@ FIGURES = [
     # the guest's vCPUs on 4 CPUs within 3,000 (boot i, bench-smp).
     ("ipi_event_cross_cpu", "instructions", 1677),
     ("tlb_shootdown", "instructions", 3000),
+    # Issue 13's: 4 CPUs within 95 % of 4 times one CPU's useful work (boots
+    # s and r; docs/benchmarks.md says why it is defined as it is). A
+    # lower bound, unlike every other target (AT_LEAST).
+    ("smp_scaling_pct", "percent", 95),
 ]
+# Figures whose target is a floor: ok when the median is at least it.
+AT_LEAST = ("smp_scaling_pct",)
 
 # Fixed reference figures for the same path in Xen 4.17 PV and Linux 6.1:
 # executed instructions under the same QEMU 7.2 TCG with -icount, Xen and
@@ -116,7 +122,11 @@ EVENT_ESP_NAME = "bench-0-event"
 IRQ_OFF_BOOTS = ("b", "c", "d", "e", "f")
 IRQ_OFF_CFG = "[hv]\nmeasure_irq_off = yes\n"
 # CPUs per boot where not 1 (bench/run.py): ap_bringup is measured at SMP 8.
-BOOT_SMP = {"g": 8, "i": 5}
+BOOT_SMP = {"g": 8, "i": 5, "s": 4}
+# smp_scaling_pct: bench-scale as scale-0 .. scale-3 at SMP 4 (boot s, one
+# per CPU) and scale-0 alone at SMP 1 (boot r).
+SCALE_NAME = "bench-scale"
+SCALE_CPUS = BOOT_SMP["s"]
 # Boot i: bench-smp (named bench-main, so bench-event binds to it) with its
 # 4 vCPUs on CPUs 0-3, bench-event alone on CPU 4 (bench/guests/bench_smp.c).
 SMP_NAME = "bench-smp"

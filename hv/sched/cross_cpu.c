@@ -24,7 +24,6 @@
 #include "hv/time/time.h"
 #include "vcpu/vcpu.h"
 
-enum { VCPU_REQ_WAKE = 1, VCPU_REQ_STOP = 2, VCPU_REQ_ADD = 4 };
 
 /* Set by the boot CPU's sched_start: the APs' schedulers wait for it, so
  * no guest runs before every guest is loaded. */
@@ -36,22 +35,36 @@ void sched_send_reschedule(uint32_t cpu)
 }
 
 /* Any CPU, interrupts off (hv's state everywhere but its idle loop): xAPIC's
- * IPI is two register writes that an interrupt must not split. */
+ * IPI is two register writes that an interrupt must not split. The caller
+ * took v's `queued`. Its CPU is read only now: a vCPU being moved
+ * (balance.c) holds `queued` until its new CPU has it, and gets its new
+ * v->cpu before, so whoever takes `queued` next pushes it there. */
+static inline void list_push(struct vcpu *v)
+{
+    uint32_t cpu = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
+    struct sched_cpu *owner = &percpu_by_index[cpu]->sched;
+    struct vcpu *head = __atomic_load_n(&owner->wake_list, __ATOMIC_RELAXED);
+    do
+        v->wake_next = head;
+    while (!__atomic_compare_exchange_n(&owner->wake_list, &head, v, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+    sched_send_reschedule(cpu);
+}
+
+void sched_push_queued(struct vcpu *v)
+{
+    list_push(v);
+}
+
 static void push(struct vcpu *v, uint32_t req)
 {
-    struct sched_cpu *owner = &percpu_by_index[v->cpu]->sched;
     __atomic_or_fetch(&v->remote_req, req, __ATOMIC_SEQ_CST);
     /* Queued already: the owner has yet to take it off its list (and read
      * remote_req, which it does after it clears `queued`), and its IPI is
      * on the way. */
     if (__atomic_exchange_n(&v->queued, true, __ATOMIC_SEQ_CST))
         return;
-    struct vcpu *head = __atomic_load_n(&owner->wake_list, __ATOMIC_RELAXED);
-    do
-        v->wake_next = head;
-    while (!__atomic_compare_exchange_n(&owner->wake_list, &head, v, true, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED));
-    sched_send_reschedule(v->cpu);
+    list_push(v);
 }
 
 void sched_remote_wake(struct vcpu *v)
@@ -100,6 +113,8 @@ void sched_drain_wake_list_slow(void)
         uint32_t req = __atomic_exchange_n(&v->remote_req, 0, __ATOMIC_SEQ_CST);
         if (req & VCPU_REQ_ADD)
             sched_add_here(v);
+        if (req & VCPU_REQ_MOVE)
+            sched_move_in(v, now);
         if (req & VCPU_REQ_STOP)
             sched_stop_here(v);
         else if (req & VCPU_REQ_WAKE)
@@ -129,7 +144,10 @@ void sched_guest_ended(struct guest *g)
     uint32_t me = this_cpu()->index;
     for (uint32_t i = 0; i < g->vcpu_count; i++) {
         struct vcpu *v = g->vcpus[i];
-        if (v->cpu == me)
+        /* One on its way here (balance.c) is not in this CPU's queue
+         * yet: the stop follows it through the wake list. */
+        if (__atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE) == me &&
+            !(__atomic_load_n(&v->remote_req, __ATOMIC_ACQUIRE) & VCPU_REQ_MOVE))
             sched_stop_here(v);
         else
             push(v, VCPU_REQ_STOP);

@@ -13,6 +13,11 @@ struct vcpu;
 
 #define VEC_RESCHEDULE 0xf3
 
+/* What another CPU asks of a vCPU (its remote_req bits): an event may
+ * wake it, its guest ended, it becomes runnable there (the loader, a
+ * restart), it moves there (load balancing, balance.c). */
+enum { VCPU_REQ_WAKE = 1, VCPU_REQ_STOP = 2, VCPU_REQ_ADD = 4, VCPU_REQ_MOVE = 8 };
+
 void sched_cross_cpu_init(void);
 /* Sends CPU `cpu` (an index) the reschedule IPI; interrupts off. */
 void sched_send_reschedule(uint32_t cpu);
@@ -21,6 +26,14 @@ void sched_send_reschedule(uint32_t cpu);
 void sched_remote_wake(struct vcpu *v);
 /* v (bound to its entity) becomes runnable on its CPU, another one. */
 void sched_remote_add(struct vcpu *v);
+/* Pushes v, whose `queued` the caller took, on its CPU's wake list and
+ * sends that CPU the IPI. */
+void sched_push_queued(struct vcpu *v);
+/* Load balancing (balance.c): at a slice's end with vCPUs waiting, hands
+ * waiting ones to idle CPUs of their affinity; on the idle CPU, v arrives
+ * (from its wake list). */
+void sched_balance_at_slice_end(uint64_t now);
+void sched_move_in(struct vcpu *v, uint64_t now);
 /* What other CPUs asked of this CPU's vCPUs; the test stays inline (every
  * decision makes it). */
 void sched_drain_wake_list_slow(void);

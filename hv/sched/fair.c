@@ -11,15 +11,20 @@ void fair_queue_init(struct fair_queue *q)
     q->count = 0;
 }
 
-void fair_entity_init(struct fair_entity *e, uint32_t weight)
+void fair_set_weight(struct fair_entity *e, uint32_t weight)
 {
     if (weight == 0)
         weight = 1;
     if (weight > 65535)
         weight = 65535;
-    e->vtime = 0;
     e->weight = weight;
     e->lag = fair_scale(e, FAIR_QUANTUM_NS);
+}
+
+void fair_entity_init(struct fair_entity *e, uint32_t weight)
+{
+    e->vtime = 0;
+    fair_set_weight(e, weight);
     e->queued = false;
     e->prev = e->next = NULL;
 }

@@ -52,6 +52,10 @@ struct fair_queue {
 void fair_queue_init(struct fair_queue *q);
 /* weight 0 is taken as 1, weights above 65535 as 65535. */
 void fair_entity_init(struct fair_entity *e, uint32_t weight);
+/* e's weight becomes `weight` (clamped as fair_entity_init does) and its
+ * lag a quantum of its new weight's time; its virtual time stays (a vCPU
+ * moved between CPUs changes its guest's share on both: load balancing). */
+void fair_set_weight(struct fair_entity *e, uint32_t weight);
 /* e has a runnable vCPU again (or for the first time): its virtual time is
  * clamped to no less than the floor minus one quantum of its own time. */
 void fair_enqueue(struct fair_queue *q, struct fair_entity *e);

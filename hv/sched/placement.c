@@ -127,3 +127,9 @@ uint32_t sched_weight_on_cpu(uint32_t weight, uint32_t here, uint32_t total)
     uint64_t w = ((uint64_t)weight * here * 2 + total) / (2 * (uint64_t)total);
     return w ? (uint32_t)w : 1;
 }
+
+int balance_pick_cpu(uint64_t idle_cpus, uint64_t allowed)
+{
+    uint64_t both = idle_cpus & allowed;
+    return both ? __builtin_ctzll(both) : -1;
+}

@@ -43,3 +43,7 @@ int sched_place(uint64_t allowed, const uint32_t *placed, uint32_t ncpus);
  * share of the whole machine is its weight's, not its weight's times the
  * CPUs it spans (docs/design.md, "Scheduling on several CPUs"). */
 uint32_t sched_weight_on_cpu(uint32_t weight, uint32_t here, uint32_t total);
+
+/* Where load balancing sends a waiting vCPU: the lowest CPU that is both
+ * idle (idle_cpus) and in its guest's affinity (allowed); -1 if none. */
+int balance_pick_cpu(uint64_t idle_cpus, uint64_t allowed);

@@ -15,22 +15,18 @@
 #include "hv/sched/cross_cpu.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
-#include "hv/sched/placement.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
-#include "lib/string.h"
 #include "vcpu/vcpu.h"
 
-void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
-static void __attribute__((noreturn)) sched_enter_first(void);
-
+/* Who runs next on this CPU: the decision, wake-ups, blocking, stops, the
+ * switch and the idle loop (entry points off that path: sched_life.c).
+ * All its state but these two is per CPU: struct sched_cpu, sched_this(). */
 uint64_t time_limit; /* hv-wide: hv.cfg's time limit */
-static void (*all_ended)(void);
-/* Everything else the scheduler keeps is per CPU: struct sched_cpu
- * (hv/sched/sched_cpu.h), in the CPU's per-CPU area (sched_this()). */
+void (*sched_all_ended)(void); /* sched_start's: runs when no guest is left */
 
 static struct sched_entity *entity_of(struct fair_entity *e)
 {
@@ -227,14 +223,6 @@ pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
     return e ? dequeue_of(e) : NULL;
 }
 
-void sched_init(uint64_t time_limit_ns)
-{
-    time_limit = time_limit_ns;
-    fair_queue_init(&sched_this()->fair_queue);
-    timer_set_handler(timer_fired);
-    sched_cross_cpu_init();
-}
-
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
 {
     struct percpu *cpu = this_cpu();
@@ -264,15 +252,6 @@ static void enforce_time_limit(uint64_t now)
         guest_stop(g, "stopped: hv.cfg time_limit_ms reached"); /* never restarted */
 }
 
-void sched_add(struct vcpu *v)
-{
-    sched_bind_entity(v);
-    if (v->cpu != this_cpu()->index)
-        sched_remote_add(v);
-    else
-        sched_add_here(v);
-}
-
 void sched_add_here(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
@@ -284,20 +263,6 @@ void sched_add_here(struct vcpu *v)
      * for its slice's end: the return re-arms for it. */
     if (!cpu->sched.slice_armed)
         cpu->slice_cut = true;
-}
-
-uint64_t sched_vcpu_time(const struct vcpu *v)
-{
-    if (v->state == VCPU_RUNNING)
-        return v->cpu_time_ns + (time_now_ns() - v->running_since);
-    return v->cpu_time_ns;
-}
-
-void sched_yield(void)
-{
-    struct percpu *cpu = this_cpu();
-    cpu->sched.yield_pending = true;
-    cpu->need_resched = true;
 }
 
 void sched_vcpu_stop(struct vcpu *v)
@@ -381,7 +346,7 @@ static void __attribute__((noreturn)) finish(void)
     sched_park_aps(); /* idle already: nothing of theirs is left */
     sched_this()->slice_end = 0;
     timer_arm(0);
-    all_ended();
+    sched_all_ended();
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
@@ -532,35 +497,3 @@ void sched_return_with_work(struct trap_frame *f)
             return;
     }
 }
-
-void sched_return_to_guest(struct trap_frame *f)
-{
-    sched_return_inline(f);
-}
-
-void sched_start(void (*ended)(void))
-{
-    all_ended = ended;
-    struct percpu *cpu = this_cpu();
-    cpu->sched.runs_guests = true;
-    cpu->sched.started_ns = time_now_ns();
-    sched_aps_go();
-    sched_enter_first();
-}
-
-void sched_ap_start(void)
-{
-    sched_ap_wait_for_start();
-    sched_enter_first();
-}
-
-static void __attribute__((noreturn)) sched_enter_first(void)
-{
-    struct percpu *cpu = this_cpu();
-    struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
-    cpu->current = NULL;
-    cpu->need_resched = true;
-    sched_return_to_guest(f);
-    enter_guest_frame(f);
-}
-

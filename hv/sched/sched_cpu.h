@@ -70,4 +70,12 @@ struct sched_cpu {
     uint64_t quiet_count;
     volatile bool park;
     volatile bool parked;
+    /* Load balancing (hv/sched/balance.c): a busy CPU claimed this idle
+     * one for a vCPU it is moving here (set by that CPU, cleared by this
+     * one when the vCPU arrives); when this CPU last took a vCPU in (it
+     * gives none away for BALANCE_HOLD_NS after: no ping-pong); how many
+     * it took in (the summary). */
+    bool balance_incoming;
+    uint64_t moved_in_ns;
+    uint32_t moves_in;
 };

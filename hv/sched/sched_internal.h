@@ -14,6 +14,9 @@
 #include "vcpu/vcpu.h"
 
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
+/* What sched_start was given to run when no guest is left (sched.c's
+ * finish; set in sched_life.c). */
+extern void (*sched_all_ended)(void);
 /* This CPU's scheduler state (hv/sched/sched_cpu.h). Inline and one load:
  * every decision, switch and wake-up reaches it. */
 static inline struct sched_cpu *sched_this(void)

@@ -35,14 +35,15 @@ void sched_guest_init(struct guest *g, uint32_t weight, uint64_t cpus)
     uint32_t n = percpu_count < CPU_SET_MAX ? percpu_count : CPU_SET_MAX;
     uint32_t placed[CPU_SET_MAX];
     for (uint32_t c = 0; c < n; c++)
-        placed[c] = percpu_by_index[c]->sched.vcpus_placed;
+        placed[c] = __atomic_load_n(&percpu_by_index[c]->sched.vcpus_placed, __ATOMIC_RELAXED);
     for (uint32_t i = 0; i < g->vcpu_count; i++) {
         int c = sched_place(g->cpus, placed, n);
         if (c < 0)
             c = 0; /* cannot happen: g->cpus holds a CPU in use */
         g->vcpu_cpu[i] = (uint8_t)c;
         placed[c]++;
-        percpu_by_index[c]->sched.vcpus_placed++;
+        /* Atomic: a CPU moving a vCPU (balance.c) changes two counts. */
+        __atomic_add_fetch(&percpu_by_index[c]->sched.vcpus_placed, 1, __ATOMIC_RELAXED);
     }
     g->placed = true;
 }
@@ -53,7 +54,8 @@ void sched_guest_unplace(struct guest *g)
         return;
     g->placed = false;
     for (uint32_t i = 0; i < g->vcpu_count; i++)
-        percpu_by_index[g->vcpu_cpu[i]]->sched.vcpus_placed--;
+        __atomic_sub_fetch(&percpu_by_index[g->vcpu_cpu[i]]->sched.vcpus_placed, 1,
+                           __ATOMIC_RELAXED);
 }
 
 /* v on the CPU it was placed on, with its guest's entity there: its own
@@ -98,7 +100,11 @@ void sched_report(void)
     uint32_t used = 0;
     for (uint32_t i = 0; i < percpu_count; i++)
         used += percpu_by_index[i]->sched.runs_guests;
-    log_info("sched: guests ran on %u of %u CPU(s)", used, percpu_count);
+    uint32_t moves = 0;
+    for (uint32_t i = 0; i < percpu_count; i++)
+        moves += percpu_by_index[i]->sched.moves_in;
+    log_info("sched: guests ran on %u of %u CPU(s), %u vCPU move(s) between them", used,
+             percpu_count, moves);
     for (uint32_t i = 0; i < percpu_count; i++) {
         const struct percpu *cpu = percpu_by_index[i];
         const struct sched_cpu *sc = &cpu->sched;

@@ -11,6 +11,7 @@
 #include "hv/debug/stats.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
+#include "hv/sched/cross_cpu.h"
 #include "hv/sched/sched_internal.h"
 #include "hv/time/time.h"
 #include "vcpu/vcpu.h"
@@ -35,10 +36,15 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
         if (g->end != GUEST_ALIVE)
             continue;
         for (uint32_t i = 0; i < g->vcpu_count; i++) {
-            /* This CPU's vCPUs only: the others' timers are their CPUs'. */
+            /* This CPU's vCPUs only: the others' timers are their CPUs'.
+             * One moving between CPUs (balance.c) has its new v->cpu
+             * before it arrives and its new vcpu_cpu once it has: neither
+             * CPU's walk takes it on the way. */
             if (g->vcpu_cpu[i] != me)
                 continue;
             struct vcpu *v = g->vcpus[i];
+            if (__atomic_load_n(&v->cpu, __ATOMIC_RELAXED) != me)
+                continue;
             if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
                 stats_timer_late(now - v->ev.timer_deadline);
                 v->ev.timer_deadline = 0;
@@ -177,6 +183,9 @@ void timer_fired(uint64_t now)
     if (sc->slice_end && now >= sc->slice_end) {
         sc->slice_end = 0;
         cpu->need_resched = true;
+        /* A vCPU has waited a slice here: an idle CPU may take it. */
+        if (percpu_count > 1)
+            sched_balance_at_slice_end(now);
     }
     if (sc->window_boundary && now >= sc->window_boundary) {
         sc->window_boundary = 0;

@@ -163,9 +163,53 @@ static void weights_are_shares_of_the_whole_machine(void)
     CHECK(permille(&c[1], span) >= 120 && permille(&c[1], span) <= 130);
 }
 
+/* Load balancing's target: the lowest CPU both idle and allowed. */
+static void balance_sends_to_lowest_idle_allowed_cpu(void)
+{
+    CHECK_EQ_U64(balance_pick_cpu(0, ~0ull), (uint64_t)-1);
+    CHECK_EQ_U64(balance_pick_cpu(0xe, 0), (uint64_t)-1);
+    CHECK_EQ_U64(balance_pick_cpu(0xe, ~0ull), 1);
+    /* Affinity 2-3: CPU 1 idle is not for it. */
+    CHECK_EQ_U64(balance_pick_cpu(0xe, 0xc), 2);
+    CHECK_EQ_U64(balance_pick_cpu(0x2, 0xc), (uint64_t)-1);
+    CHECK_EQ_U64(balance_pick_cpu(1ull << 63, ~0ull), 63);
+}
+
+/* A vCPU moved from CPU 0 to CPU 1 moves its share of its guest's weight:
+ * a guest of weight 256 with 2 vCPUs, both on CPU 0 (one entity of 256)
+ * and then one on each (two of 128; fair_set_weight on the one left, a new
+ * entity on CPU 1), beside a guest of weight 256 with one vCPU on each CPU
+ * (128 each): simulated after the move, the two guests share the machine
+ * equally, as before it. */
+static void moved_vcpu_takes_its_weight_share(void)
+{
+    struct fair_entity stay;
+    fair_entity_init(&stay, sched_weight_on_cpu(256, 2, 2));
+    fair_charge(&stay, 3 * MS);
+    uint64_t vt = stay.vtime;
+    fair_set_weight(&stay, sched_weight_on_cpu(256, 1, 2));
+    CHECK_EQ_U64(stay.weight, 128);
+    CHECK_EQ_U64(stay.vtime, vt); /* its place in the queue stays */
+    CHECK_EQ_U64(stay.lag, fair_scale(&stay, FAIR_QUANTUM_NS));
+    CHECK_EQ_U64(stay.lag, 2 * FAIR_QUANTUM_NS);
+    fair_set_weight(&stay, 0);
+    CHECK_EQ_U64(stay.weight, 1);
+    fair_set_weight(&stay, 1u << 20);
+    CHECK_EQ_U64(stay.weight, 65535);
+
+    uint64_t span = 2000 * MS;
+    struct sim_guest a[2] = {{256, {1, 1, 0, 0}, 0}, {256, {1, 1, 0, 0}, 0}};
+    simulate(a, 2, span);
+    /* Two CPUs of the four busy: each guest a quarter of the machine. */
+    CHECK(permille(&a[0], span) >= 245 && permille(&a[0], span) <= 255);
+    CHECK(permille(&a[1], span) >= 245 && permille(&a[1], span) <= 255);
+}
+
 int main(void)
 {
     check_suite = "placement";
+    RUN_TEST(balance_sends_to_lowest_idle_allowed_cpu);
+    RUN_TEST(moved_vcpu_takes_its_weight_share);
     RUN_TEST(lists_parse);
     RUN_TEST(lists_format);
     RUN_TEST(places_on_the_least_loaded_allowed_cpu);

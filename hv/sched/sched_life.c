@@ -1,0 +1,80 @@
+/* The scheduler's entry points off the decision's path (hv/sched/sched.c
+ * decides who runs): its set-up, a vCPU added (here, or on its CPU through
+ * the wake list), yield, a vCPU's CPU time, and each CPU's scheduler start.
+ * Split from sched.c without touching the decision's code: none of these
+ * was inlined into the decision, the switch, a wake-up or a block, whose
+ * machine code is the same instruction for instruction (objdump of
+ * sched.c.o before and after); only a guest end's stops now call
+ * sched_vcpu_time instead of inlining it. */
+#include "hv/cpu/percpu.h"
+#include "hv/sched/cross_cpu.h"
+#include "hv/sched/sched.h"
+#include "hv/sched/sched_internal.h"
+#include "hv/sched/sched_return.h"
+#include "hv/time/time.h"
+#include "vcpu/vcpu.h"
+
+void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
+static void __attribute__((noreturn)) sched_enter_first(void);
+
+void sched_init(uint64_t time_limit_ns)
+{
+    time_limit = time_limit_ns;
+    fair_queue_init(&sched_this()->fair_queue);
+    timer_set_handler(timer_fired);
+    sched_cross_cpu_init();
+}
+
+void sched_add(struct vcpu *v)
+{
+    sched_bind_entity(v);
+    if (v->cpu != this_cpu()->index)
+        sched_remote_add(v);
+    else
+        sched_add_here(v);
+}
+
+uint64_t sched_vcpu_time(const struct vcpu *v)
+{
+    if (v->state == VCPU_RUNNING)
+        return v->cpu_time_ns + (time_now_ns() - v->running_since);
+    return v->cpu_time_ns;
+}
+
+void sched_yield(void)
+{
+    struct percpu *cpu = this_cpu();
+    cpu->sched.yield_pending = true;
+    cpu->need_resched = true;
+}
+
+void sched_return_to_guest(struct trap_frame *f)
+{
+    sched_return_inline(f);
+}
+
+void sched_start(void (*ended)(void))
+{
+    sched_all_ended = ended;
+    struct percpu *cpu = this_cpu();
+    cpu->sched.runs_guests = true;
+    cpu->sched.started_ns = time_now_ns();
+    sched_aps_go();
+    sched_enter_first();
+}
+
+void sched_ap_start(void)
+{
+    sched_ap_wait_for_start();
+    sched_enter_first();
+}
+
+static void __attribute__((noreturn)) sched_enter_first(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
+    cpu->current = NULL;
+    cpu->need_resched = true;
+    sched_return_to_guest(f);
+    enter_guest_frame(f);
+}
