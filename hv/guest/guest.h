@@ -122,6 +122,14 @@ struct guest {
      * (hv/sched/cross_cpu.h): the reaper may free it; cleared at each end. */
     bool quiesced;
     uint8_t grace_stage;
+    /* A restart is adding its vCPUs to their CPUs (hv/guest/restart.c,
+     * running_again): an end waits until every addition is on its CPU's
+     * wake list, so no stop can reach a vCPU before its addition
+     * (hv/guest/guest_end.c). */
+    bool vcpus_adding;
+    /* hv stopped it (hv.cfg's time limit, another guest's halt): its
+     * policy no longer applies, even to an end that raced the stop. */
+    bool stopped_by_hv;
     bool memory_freed;
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */

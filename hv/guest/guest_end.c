@@ -7,6 +7,7 @@
 
 #include "hv/console/log.h"
 #include "hv/cpu/tlb_shootdown.h"
+#include "hv/cpu/x86.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
@@ -17,6 +18,7 @@
 #include "hv/mm/guest_frames.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/xpti.h"
+#include "hv/sched/cross_cpu.h"
 #include "hv/sched/sched.h"
 #include "hv/xen/xen.h"
 #include "vcpu/vcpu.h"
@@ -36,9 +38,26 @@ uint32_t guests_to_reap(void)
     return __atomic_load_n(&guest_unreaped_count, __ATOMIC_ACQUIRE);
 }
 
+/* A restarted guest's vCPUs are added to their CPUs one after the other
+ * (hv/guest/restart.c, running_again) while its first ones may already
+ * run and end it on another CPU. A stop that reached a vCPU before its
+ * addition would be undone by the addition: a vCPU of an ended guest
+ * runnable again (a vCPU not yet added has no entity either, which the
+ * stop reads). So the end waits for the additions to be pushed (at most
+ * GUEST_MAX_VCPUS pushes on the boot CPU, no lock held on either side),
+ * and the ending CPU applies what its own wake list holds before it stops
+ * its own vCPUs; a remote CPU gets the stop behind the addition. */
+static void wait_for_additions(struct guest *g)
+{
+    while (__atomic_load_n(&g->vcpus_adding, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    sched_drain_wake_list();
+}
+
 /* Ends the guest; `policy`: whether its on_exit/on_fault decides what
- * follows (false: hv stopped it, it stays stopped). */
-static void end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
+ * follows (false: hv stopped it, it stays stopped). False if it had ended
+ * already (another CPU won). */
+static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
                       bool policy)
 {
     /* Two vCPUs of the guest may end it at once on two CPUs (two faults,
@@ -46,9 +65,10 @@ static void end_guest(struct guest *g, enum guest_end how, int64_t status, const
     enum guest_end was = GUEST_ALIVE;
     if (!__atomic_compare_exchange_n(&g->end, &was, how, false, __ATOMIC_SEQ_CST,
                                      __ATOMIC_RELAXED))
-        return;
+        return false;
     g->quiesced = false; /* the reaper waits until no CPU holds a pointer into it */
     g->exit_status = status;
+    wait_for_additions(g);
     /* Its vCPUs leave their CPUs (each CPU stops its own: this one now,
      * the others at their next decision or IPI) and add their CPU time
      * to the guest's. */
@@ -70,6 +90,7 @@ static void end_guest(struct guest *g, enum guest_end how, int64_t status, const
     else
         log_error("guest %s ended: %s", g->name, reason);
     restart_announce(g, action);
+    return true;
 }
 
 void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
@@ -79,10 +100,14 @@ void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *
 
 void guest_stop(struct guest *g, const char *reason)
 {
-    if (g->end == GUEST_ALIVE)
-        end_guest(g, GUEST_FAULTED, -1, reason, false);
-    else if (g->restart_stage != RESTART_NONE)
-        restart_abandon(g, reason); /* ended already, waiting for its restart */
+    /* Noted first: an end that wins the race on another CPU (its exit or
+     * fault just now) decides under restart_lock, after this store, and
+     * then finds it (restart_decide); one that decided before is abandoned
+     * below. Either way no restart follows hv's stop. */
+    __atomic_store_n(&g->stopped_by_hv, true, __ATOMIC_SEQ_CST);
+    if (g->end == GUEST_ALIVE && end_guest(g, GUEST_FAULTED, -1, reason, false))
+        return;
+    restart_abandon(g, reason); /* ended already: its restart, if one is under way */
 }
 
 /* For hv/guest/restart.c: a restart given up (the guest is no longer

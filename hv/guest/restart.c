@@ -66,6 +66,10 @@ static uint32_t decide_locked(struct guest *g, enum guest_end how, bool policy)
 uint32_t restart_decide(struct guest *g, enum guest_end how, bool policy)
 {
     uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
+    /* hv's stop may have raced this end and lost (hv/guest/guest_end.c,
+     * guest_stop): it still holds. */
+    if (__atomic_load_n(&g->stopped_by_hv, __ATOMIC_ACQUIRE))
+        policy = false;
     uint32_t action = decide_locked(g, how, policy);
     spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
     return action;
@@ -193,7 +197,15 @@ static bool load_step(struct guest *g)
 
 static void running_again(struct guest *g)
 {
-    g->end = GUEST_ALIVE;
+    /* Its last reaping left `quiesced` set: cleared before it can end
+     * again, or the reaper, seeing it ended before the end's own clearing,
+     * would start freeing it with no grace period (hv/sched/cross_cpu.c). */
+    g->quiesced = false;
+    /* Its vCPUs are added below while the first may already run and end
+     * it: an end waits for the last addition (hv/guest/guest_end.c). Set
+     * before it is alive, so an end that sees it alive sees this too. */
+    __atomic_store_n(&g->vcpus_adding, true, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g->end, GUEST_ALIVE, __ATOMIC_RELEASE);
     g->exit_status = 0;
     g->end_reason[0] = '\0';
     g->restart_stage = RESTART_NONE;
@@ -208,6 +220,7 @@ static void running_again(struct guest *g)
                   (unsigned long)g->mem.used, (unsigned long)g->kept->built_frames);
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         sched_add(g->vcpus[i]);
+    __atomic_store_n(&g->vcpus_adding, false, __ATOMIC_RELEASE);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,
              g->restarts);
 }
