@@ -7,6 +7,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/xpti.h"
+#include "hv/xen/xen.h"
 #include "lib/fmt.h"
 #include "vcpu/vcpu.h"
 
@@ -52,9 +53,19 @@ bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, u
 {
     TRACE_VCPU(TR_TRAP, v, how >> 8, 0);
     struct hv_vcpu_shared *shared = &v->guest->shared->vcpu[v->id];
-    bool from_user = v->arch.user_mode;
+    /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it):
+     * one test for both, as hypercall_entry's, so kernel-mode deliveries
+     * of hv's own guests pay nothing for the Xen hook. */
+    uint16_t unusual;
+    __builtin_memcpy(&unusual, &v->arch.user_mode, sizeof(unusual));
+    bool from_user = false;
     uint64_t sp = f->rsp;
-    if (from_user) {
+    if (__builtin_expect(unusual, 0)) {
+        if (v->arch.xen) { /* Xen personality hook: only its upcalls come here */
+            xen_upcall(v, f);
+            return true;
+        }
+        from_user = true;
         sp = v->arch.kernel_sp;
         if (!sp)
             return fail(v, how >> 8, "no kernel stack registered for entries from user mode, rsp",

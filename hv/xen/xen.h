@@ -30,6 +30,8 @@ struct trap_frame;
 #define XEN_TRAP_VECTORS 256
 #define XEN_PORTS 256 /* event-channel ports: words 0-3 of Xen's 2-level bitmaps */
 #define XEN_ECHO_BYTES 1024
+#define XEN_NR_VIRQS 24 /* xen.h NR_VIRQS */
+_Static_assert(XEN_PORTS <= 256, "a port fits virq_port's byte");
 
 /* Per guest; a Xen guest has one vCPU, whose Xen state lives here too. */
 struct xen_guest {
@@ -45,6 +47,7 @@ struct xen_guest {
     uint32_t shutdown_code;   /* SCHEDOP_shutdown_code */
     bool user_root;           /* MMUEXT_NEW_USER_BASEPTR named its (one) root */
     uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
+    uint8_t virq_port[XEN_NR_VIRQS];  /* the port bound to each VIRQ; 0: none */
     uint64_t grant_pa;        /* the grant-table frame (setup_table); 0: none yet */
     /* The vCPU's paravirtual CPU. */
     uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
@@ -103,5 +106,16 @@ void xen_iret(struct vcpu *v, struct trap_frame *f);
 #define XB_CLEAR_DF 4u    /* the syscall callback: DF cleared too */
 #define XB_FAILSAFE 8u    /* the failsafe frame: ds, es, fs, gs above rcx, r11 */
 bool xen_bounce(struct vcpu *v, struct trap_frame *f, uint64_t handler, unsigned how);
+/* Events (hv/xen/xen_upcall.c). The return to the guest found hv's
+ * upcall flag set on its private page (vcpu/deliver.c): hv's events
+ * become the Xen ports', and the event callback is entered if due. */
+void xen_upcall(struct vcpu *v, struct trap_frame *f);
+/* Enters the event callback if an upcall is pending and not masked
+ * (the end of every hypercall: an unmask, a block, an iret). */
+void xen_events_deliver(struct vcpu *v, struct trap_frame *f);
+int64_t xen_set_timer_op(struct vcpu *v, uint64_t timeout);
+int64_t xen_block(struct vcpu *v);
+/* vcpu_info[0].time and the wall clock from hv's clock, now. */
+void xen_time_refresh(struct guest *g);
 /* `syscall` from the guest's user mode (vcpu/syscall.c). */
 void xen_syscall_from_user(struct vcpu *v, struct trap_frame *f);

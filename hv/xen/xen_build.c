@@ -143,6 +143,7 @@ static bool make_shared_pages(struct guest *g, struct xen_guest *x)
     g->shared_pa = native;
     g->shared = phys_to_virt(native);
     time_fill_info(&g->shared->time);
+    xen_time_refresh(g); /* vcpu_info[0].time and the wall clock in Xen's layout */
     return true;
 }
 
@@ -267,6 +268,10 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     v->arch.regs.rdi = 0;
     v->arch.regs.rsi = l->start_info;
     v->arch.xen = true;
+    /* Not an address: "hv's core passes the upcalls of this vCPU on"
+     * (sched_upcall_due asks for one); vcpu/deliver.c hands them to
+     * xen_upcall, which enters Xen's event callback. */
+    v->ev.upcall = 1;
     /* Xen's selectors from the first instruction, in both modes, whenever
      * it is switched in (vcpu_load) */
     v->arch.regs.cs = v->arch.mode_cs[0] = v->arch.mode_cs[1] = XEN_FLAT_RING3_CS64;

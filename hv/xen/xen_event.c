@@ -1,14 +1,17 @@
 /* event_channel_op of a Xen PV guest (hv/xen/xen.h): its ports, 1 to
  * XEN_PORTS - 1 (port 0 is never a port, as in Xen; port 1 is the
- * console's, whose backend is hv). So far a port is only allocated and
- * closed: alloc_unbound gives one nobody will bind (no other domain
- * exists), so nothing is ever delivered on it; send on the console port
- * drains the console ring. The FIFO ABI is not offered: init_control
+ * console's, whose backend is hv). alloc_unbound gives a port nobody will
+ * bind (no other domain exists); bind_virq binds one to a VIRQ, of which
+ * hv raises VIRQ_TIMER (set_timer_op; hv/xen/xen_upcall.c delivers);
+ * send on the console port drains the console ring. The FIFO ABI is not offered: init_control
  * refuses a control frame outside its RAM as Xen does (-EINVAL) and any
  * other with -ENOSYS, which makes guests keep the 2-level ABI. */
+#include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
+#include "hv/mm/mm.h"
 #include "hv/xen/xen.h"
+#include "hv/xen/xen_2l.h"
 #include "hv/xen/xen_console.h"
 #include "hv/xen/xen_mem.h"
 #include "lib/nospec.h"
@@ -26,11 +29,27 @@ static bool port_used(const struct xen_guest *x, uint32_t port)
            (x->ports[array_index_nospec(port / 64, XEN_PORTS / 64)] >> (port % 64)) & 1;
 }
 
-/* EVTCHNOP_alloc_unbound {dom u16, remote_dom u16, port u32 out}: the
- * lowest free port, or -ENOSPC with all taken. */
-static int64_t alloc_unbound(struct vcpu *v, uint64_t arg)
+/* The lowest free port, written as the u32 at arg + out (the guest's
+ * struct, n bytes, rewritten whole); -ENOSPC with all taken. */
+static int64_t alloc_port(struct vcpu *v, uint64_t arg, void *a, uint64_t n, uint64_t out)
 {
     struct xen_guest *x = v->guest->xen;
+    for (uint32_t w = 0; w < XEN_PORTS / 64; w++) {
+        if (x->ports[w] == ~0ULL)
+            continue;
+        uint32_t bit = (uint32_t)__builtin_ctzll(~x->ports[w]), port = w * 64 + bit;
+        __builtin_memcpy((char *)a + out, &port, 4);
+        if (!xen_mem_writable(v->guest, arg, n) || copy_to_guest(v->guest, arg, a, n) != 0)
+            return -XEN_EFAULT;
+        x->ports[w] |= 1ULL << bit;
+        return port;
+    }
+    return -XEN_ENOSPC;
+}
+
+/* EVTCHNOP_alloc_unbound {dom u16, remote_dom u16, port u32 out}. */
+static int64_t alloc_unbound(struct vcpu *v, uint64_t arg)
+{
     struct { uint16_t dom, remote_dom; uint32_t port; } a;
     if (!arg_in(v, &a, arg, sizeof(a)))
         return -XEN_EFAULT;
@@ -38,28 +57,89 @@ static int64_t alloc_unbound(struct vcpu *v, uint64_t arg)
         return -XEN_EPERM;
     if (a.remote_dom != XEN_DOMID_SELF && a.remote_dom != 0)
         return -XEN_ESRCH; /* hv has no other domains */
-    for (uint32_t w = 0; w < XEN_PORTS / 64; w++) {
-        if (x->ports[w] == ~0ULL)
-            continue;
-        uint32_t bit = (uint32_t)__builtin_ctzll(~x->ports[w]);
-        a.port = w * 64 + bit;
-        if (!xen_mem_writable(v->guest, arg, sizeof(a)) ||
-            copy_to_guest(v->guest, arg, &a, sizeof(a)) != 0)
-            return -XEN_EFAULT;
-        x->ports[w] |= 1ULL << bit;
-        return 0;
+    int64_t p = alloc_port(v, arg, &a, sizeof(a), 4);
+    return p < 0 ? p : 0;
+}
+
+/* EVTCHNOP_bind_virq {virq u32, vcpu u32, port u32 out}: any of Xen's
+ * VIRQs may be bound (one port each); hv raises VIRQ_TIMER, through its
+ * own VIRQ_TIMER port, which this binds on the first use. */
+static int64_t bind_virq(struct vcpu *v, uint64_t arg)
+{
+    struct xen_guest *x = v->guest->xen;
+    struct { uint32_t virq, vcpu, port; } a;
+    if (!arg_in(v, &a, arg, sizeof(a)))
+        return -XEN_EFAULT;
+    if (a.virq >= XEN_NR_VIRQS)
+        return -XEN_EINVAL;
+    if (a.vcpu != 0)
+        return -XEN_ENOENT; /* one vCPU */
+    uint32_t virq = array_index_nospec(a.virq, XEN_NR_VIRQS);
+    if (x->virq_port[virq])
+        return -XEN_EEXIST;
+    bool hv_bound = false;
+    if (virq == XEN_VIRQ_TIMER && v->ev.virq_port[HV_VIRQ_TIMER] == NO_PORT) {
+        if (evtchn_bind_virq(v, HV_VIRQ_TIMER) < 0)
+            return -XEN_ENOMEM;
+        hv_bound = true;
     }
-    return -XEN_ENOSPC;
+    int64_t p = alloc_port(v, arg, &a, sizeof(a), 8);
+    if (p < 0) {
+        if (hv_bound) /* nothing of the call stays */
+            evtchn_close(v, v->ev.virq_port[HV_VIRQ_TIMER]);
+        return p;
+    }
+    x->virq_port[virq] = (uint8_t)p;
+    return 0;
+}
+
+/* The VIRQ bound to port, XEN_NR_VIRQS if none. */
+static unsigned virq_of(const struct xen_guest *x, uint32_t port)
+{
+    for (unsigned virq = 0; virq < XEN_NR_VIRQS; virq++)
+        if (x->virq_port[virq] == port)
+            return virq;
+    return XEN_NR_VIRQS;
+}
+
+/* A closed port is free, its pending bit gone (as Xen's close), its
+ * VIRQ unbound; the timer's hv port too, so a timer left armed wakes a
+ * blocked vCPU no more than Xen's would (with nothing to send on). */
+static void close_port(struct vcpu *v, uint32_t port)
+{
+    struct guest *g = v->guest;
+    struct xen_guest *x = g->xen;
+    if (port == x->virq_port[XEN_VIRQ_TIMER] && v->ev.virq_port[HV_VIRQ_TIMER] != NO_PORT)
+        evtchn_close(v, v->ev.virq_port[HV_VIRQ_TIMER]);
+    struct xen_shared_info *si = phys_to_virt(x->shared_info_pa);
+    port = array_index_nospec(port, XEN_PORTS);
+    x->ports[port / 64] &= ~(1ULL << (port % 64));
+    __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
+    unsigned virq = virq_of(x, port);
+    if (virq < XEN_NR_VIRQS)
+        x->virq_port[array_index_nospec(virq, XEN_NR_VIRQS)] = 0;
 }
 
 int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
 {
     struct xen_guest *x = v->guest->xen;
+    struct xen_shared_info *si = phys_to_virt(x->shared_info_pa);
     uint32_t port;
     uint64_t gfn;
     switch (f->rdi) {
     case XEN_EVTCHNOP_alloc_unbound:
         return alloc_unbound(v, f->rsi);
+    case XEN_EVTCHNOP_bind_virq:
+        return bind_virq(v, f->rsi);
+    case XEN_EVTCHNOP_unmask: /* Xen's 2-level unmask: a pending port notifies now */
+        if (!arg_in(v, &port, f->rsi, 4))
+            return -XEN_EFAULT;
+        if (port == 0 || !port_used(x, port)) /* the console's is used */
+            return -XEN_EINVAL;
+        port = array_index_nospec(port, XEN_PORTS);
+        __atomic_and_fetch(&si->evtchn_mask[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
+        xen_2l_notify(si, port);
+        return 0;
     case XEN_EVTCHNOP_close:
     case XEN_EVTCHNOP_send:
         if (!arg_in(v, &port, f->rsi, 4))
@@ -70,10 +150,9 @@ int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
         }
         if (port <= XEN_CONSOLE_PORT || !port_used(x, port))
             return -XEN_EINVAL; /* 0 and the console's stay; a free port is not one */
-        if (f->rdi == XEN_EVTCHNOP_send)
-            return 0; /* unbound: nobody to notify, as Xen */
-        port = array_index_nospec(port, XEN_PORTS);
-        x->ports[port / 64] &= ~(1ULL << (port % 64));
+        if (f->rdi == XEN_EVTCHNOP_send) /* unbound: dropped; a VIRQ's: -EINVAL, as Xen */
+            return virq_of(x, port) < XEN_NR_VIRQS ? -XEN_EINVAL : 0;
+        close_port(v, port);
         return 0;
     case XEN_EVTCHNOP_init_control: /* {control_gfn u64, offset u32, vcpu u32, ...} */
         if (!arg_in(v, &gfn, f->rsi, 8))

@@ -116,6 +116,8 @@ static int64_t sched_op(struct vcpu *v, struct trap_frame *f)
             return shutdown(v, value);
         v->guest->xen->shutdown_code = value;
         return 0;
+    case XEN_SCHEDOP_block:
+        return xen_block(v);
     case XEN_SCHEDOP_remote_shutdown:
         return xerr(XEN_EPERM);
     default:
@@ -240,6 +242,22 @@ static int64_t callback_op(struct vcpu *v, struct trap_frame *f)
     unsigned t = array_index_nospec(cb.type, 8u);
     x->callback[t] = f->rdi == XEN_CALLBACKOP_register ? cb.address : 0;
     x->callback_flags[t] = cb.flags;
+    return 0;
+}
+
+/* set_callbacks(event, failsafe, syscall): callback_op's register of the
+ * three, no flags (0 unregisters); all checked before any is set. */
+static int64_t set_callbacks(struct vcpu *v, struct trap_frame *f)
+{
+    struct xen_guest *x = v->guest->xen;
+    if (f->rdi >= HV_GUEST_LOWER_HALF_END || f->rsi >= HV_GUEST_LOWER_HALF_END ||
+        f->rdx >= HV_GUEST_LOWER_HALF_END)
+        return xerr(XEN_EINVAL);
+    x->callback[XEN_CALLBACKTYPE_event] = f->rdi;
+    x->callback[XEN_CALLBACKTYPE_failsafe] = f->rsi;
+    x->callback[XEN_CALLBACKTYPE_syscall] = f->rdx;
+    x->callback_flags[XEN_CALLBACKTYPE_event] = x->callback_flags[XEN_CALLBACKTYPE_failsafe] =
+        x->callback_flags[XEN_CALLBACKTYPE_syscall] = 0;
     return 0;
 }
 
@@ -395,6 +413,10 @@ int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
         return set_trap_table(v, f, again);
     case XEN_HC_callback_op:
         return callback_op(v, f);
+    case XEN_HC_set_callbacks:
+        return set_callbacks(v, f);
+    case XEN_HC_set_timer_op:
+        return xen_set_timer_op(v, f->rdi);
     case XEN_HC_set_gdt:
         return set_gdt(v, f);
     case XEN_HC_stack_switch:
@@ -420,6 +442,7 @@ void xen_hypercall(struct vcpu *v, struct trap_frame *f)
     bool again = false;
     if (nr == XEN_HC_iret) {
         xen_iret(v, f); /* the frame's rax, not a result */
+        xen_events_deliver(v, f); /* an iret that unmasks with one pending */
         return;
     }
     int64_t rc = xen_dispatch(v, f, &again);
@@ -435,4 +458,8 @@ void xen_hypercall(struct vcpu *v, struct trap_frame *f)
     f->cs = XEN_FLAT_RING3_CS64;
     f->ss = XEN_FLAT_RING3_SS64;
     f->vector = VEC_GUEST_BOUNCE;
+    /* Xen's return to a guest enters the event callback when an upcall
+     * is pending and unmasked (after an unmask, a block that found one). */
+    if (!again)
+        xen_events_deliver(v, f);
 }
