@@ -75,7 +75,12 @@ static bool is_digit(char c)
  * built for size (the Makefile's CORE_COLD_SRCS); the digit loop, where
  * most of a log line's formatting goes, is not: hv's exit log lines are
  * formatted with interrupts off (hv_irq_off_max, docs/benchmarks.md). */
-__attribute__((optimize("O2"))) static void emit_integer(struct fmt_out *out, const struct fmt_spec *spec,
+#ifdef __clang__
+#define FMT_DIGIT_LOOP_O2 /* clang has no per-function -O (the fuzzers build this file) */
+#else
+#define FMT_DIGIT_LOOP_O2 __attribute__((optimize("O2")))
+#endif
+FMT_DIGIT_LOOP_O2 static void emit_integer(struct fmt_out *out, const struct fmt_spec *spec,
                          uintmax_t magnitude, char sign, const char *prefix,
                          unsigned base, bool upper)
 {
