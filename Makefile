@@ -155,6 +155,10 @@ $(BUILD)/efi/%.c.o: %.c
 # instructions; the rest of the stub measured the same -Os as -O2, 4.3 M
 # to ExitBootServices, within the firmware's own spread).
 $(patsubst %,$(BUILD)/efi/%.o,$(filter-out lib/lz_unpack.c,$(EFI_SRCS))): EFI_CFLAGS += -Os
+# The unpacker -O2 without -O2's padding of jump targets and loops (as the
+# core): the same instructions, 64 bytes of padding NOPs fewer.
+$(BUILD)/efi/lib/lz_unpack.c.o: EFI_CFLAGS += -falign-functions=1 -falign-jumps=1 \
+	-falign-loops=1 -falign-labels=1
 
 # The stub passes hv.cfg's syntax errors to nobody (the core reports them):
 # its copy of the parser carries no reason texts (hv/config/config.c).

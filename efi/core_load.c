@@ -43,7 +43,7 @@ uint64_t stub_load_core(struct handoff *h)
     uint8_t *elf = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!elf) {
         stub_notes_print();
-        stub_print("hv: not enough memory to load the core\r\n");
+        stub_print("hv: no memory to load the core\r\n");
         return 0;
     }
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
@@ -64,7 +64,7 @@ uint64_t stub_load_core(struct handoff *h)
     uint8_t *image = stub_alloc_pages(pages); /* zeroed: that is the .bss */
     if (!image) {
         stub_notes_print();
-        stub_print("hv: not enough memory to load the core\r\n");
+        stub_print("hv: no memory to load the core\r\n");
         return 0;
     }
     for (uint16_t i = 0; i < eh->e_phnum; i++) {

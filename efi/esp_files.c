@@ -212,7 +212,7 @@ void stub_read_esp(EFI_HANDLE image, struct handoff *h)
 {
     EFI_FILE_HANDLE root = open_esp_root(image);
     if (!root) {
-        stub_note("cannot open the volume hv was loaded from: no config, no images");
+        stub_note("cannot open hv's volume: no config, no images");
         return;
     }
     read_config(root, h);
@@ -221,6 +221,6 @@ void stub_read_esp(EFI_HANDLE image, struct handoff *h)
     stub_note("read %u file(s) from \\images%a", h->file_count,
           h->images_dir_found ? "" : " (folder missing)");
     if (h->files_skipped)
-        stub_note("%u more file(s) in \\images not read: no memory to list them",
+        stub_note("%u more file(s) in \\images not read: out of memory",
               h->files_skipped);
 }

@@ -24,7 +24,7 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h)
                                       &desc_version);
     if (st != EFI_BUFFER_TOO_SMALL || desc_size == 0) {
         stub_notes_print();
-        stub_print("hv: GetMemoryMap does not report its size (%r); giving up\r\n", st);
+        stub_print("hv: GetMemoryMap gave no size (%r); giving up\r\n", st);
         halt_forever();
     }
     UINTN capacity = map_size + SPARE_DESCRIPTORS * desc_size;

@@ -8,7 +8,7 @@ static void collect_framebuffer(struct handoff *h)
     EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
     if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &gop_guid, NULL, (void **)&gop)) ||
         !gop || !gop->Mode || !gop->Mode->Info) {
-        stub_note("no graphics output: the log goes to the serial port only");
+        stub_note("no graphics output: serial log only");
         return;
     }
     EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
@@ -28,7 +28,7 @@ static void collect_framebuffer(struct handoff *h)
         break;
     default:
         /* PixelBltOnly: no linear framebuffer to draw into after exit. */
-        stub_note("graphics output has no linear framebuffer: serial only");
+        stub_note("no linear framebuffer: serial log only");
         return;
     }
     fb->phys = gop->Mode->FrameBufferBase;
@@ -55,14 +55,14 @@ static void collect_rsdp(EFI_SYSTEM_TABLE *st, struct handoff *h)
     }
     h->rsdp_phys = v1;
     if (!v1)
-        stub_note("the firmware publishes no ACPI tables");
+        stub_note("no ACPI tables from the firmware");
 }
 
 static void collect_time(EFI_SYSTEM_TABLE *st, struct handoff *h)
 {
     EFI_TIME t;
     if (EFI_ERROR(uefi_call_wrapper(st->RuntimeServices->GetTime, 2, &t, NULL))) {
-        stub_note("the firmware clock cannot be read: wall clock unknown");
+        stub_note("firmware clock unreadable: wall clock unknown");
         return;
     }
     h->boot_time.valid = true;

@@ -72,7 +72,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 
     struct handoff *h = stub_alloc_pages((sizeof(*h) + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!h) {
-        stub_print("hv: cannot allocate the handoff block; giving up\r\n");
+        stub_print("hv: no memory for the handoff block; giving up\r\n");
         return EFI_OUT_OF_RESOURCES;
     }
     h->magic = HANDOFF_MAGIC;
@@ -85,13 +85,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
                                      (void **)&loaded)) && loaded) {
         h->efi_image_base = (uint64_t)loaded->ImageBase;
-        /* efi/stub.lds names .text's start. Its offset from where the
-         * firmware loaded the image, not `_text - ImageBase`: ImageBase is
+        /* efi/stub.lds names .text's start: where it is, the address gdb's
+         * add-symbol-file wants, found RIP-relative (not from `ImageBase`:
          * an absolute symbol, reached through a GOT entry, the one
-         * relocation that would need a .rela section (512 bytes of hv.efi). */
+         * relocation that would need a .rela section, 512 bytes of hv.efi). */
         extern char _text[];
-        stub_note("stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug with .text at +0x%lx)",
-                  h->efi_image_base, (uint64_t)_text - h->efi_image_base);
+        stub_note("stub loaded at 0x%lx (gdb: add-symbol-file build/hv.efi.debug 0x%lx)",
+                  h->efi_image_base, (uint64_t)_text);
     }
 
     h->secure_boot = stub_report_secure_boot();
@@ -105,7 +105,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     struct page_pool pool;
     if (!stub_reserve_page_pool(&pool, boot_table_pages_needed())) {
         stub_notes_print();
-        stub_print("hv: cannot reserve memory for boot page tables; giving up\r\n");
+        stub_print("hv: no memory for boot page tables; giving up\r\n");
         return EFI_OUT_OF_RESOURCES;
     }
 

@@ -136,7 +136,7 @@ void stub_stop_firmware_dma(struct handoff *h)
     if (EFI_ERROR(st) || !handles) {
         /* EFI_NOT_FOUND: a machine without PCI, or firmware that does not
          * publish PCI I/O; nothing to stop either way. */
-        stub_note("no PCI I/O handles from the firmware (%r): no devices stopped", st);
+        stub_note("no PCI I/O handles (%r): no devices stopped", st);
         return;
     }
     pci->enumerated = true;
@@ -158,6 +158,6 @@ void stub_stop_firmware_dma(struct handoff *h)
     FreePool(handles);
     /* hv reports the rest once it runs (hv/firmware_dma.c). */
     if (pci->still_mastering)
-        stub_note("%u function(s) still have bus mastering on after it was cleared",
+        stub_note("%u function(s) kept bus mastering after it was cleared",
               pci->still_mastering);
 }

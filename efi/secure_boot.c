@@ -24,10 +24,10 @@ bool stub_report_secure_boot(void)
     if (enforced == 1)
         stub_note("Secure Boot: on (the firmware checked hv.efi's signature)");
     else if (setup == 1)
-        stub_note("Secure Boot: off (firmware in setup mode: no platform key enrolled)");
+        stub_note("Secure Boot: off (setup mode: no platform key)");
     else if (enforced == 0)
         stub_note("Secure Boot: off");
     else
-        stub_note("Secure Boot: not supported by this firmware");
+        stub_note("Secure Boot: not supported");
     return enforced == 1 && setup != 1;
 }

@@ -70,6 +70,34 @@ int elf_check_header(struct elf_check *c);
  * final segments (relocation targets are checked against them). */
 int elf_check_dynamic(struct elf_check *c, unsigned index, const Elf64_Phdr *ph);
 
+/* A stretch of the file holding notes, a PT_NOTE segment or a SHT_NOTE
+ * section, and its name in reasons: kind ("program header", "section") and
+ * index. */
+struct elf_note_region {
+    uint64_t off, size, align;
+    const char *kind;
+    unsigned index;
+};
+
+/* One note, its name and descriptor inside the region (elf_walk_notes). */
+struct elf_note {
+    uint32_t namesz, descsz, type;
+    uint64_t name_off, desc_off; /* file offsets */
+};
+
+/* Checks the region against the file, then each note in turn, calling
+ * take(arg, note) on every well-formed note (whatever its owner) until take
+ * returns nonzero (returned as it is); a malformed note or region is
+ * rejected with its place and reason. Bounded by the region's size: a
+ * note is at least 12 bytes (elf_note_walk.c). */
+int elf_walk_notes(const struct elf_file *f, const struct elf_note_region *r,
+                   int (*take)(void *arg, const struct elf_note *note), void *arg);
+
+/* Whether the note's name is owner_size bytes equal to owner (its NUL
+ * included: "hv" is 3 bytes). */
+bool elf_note_owner_is(const struct elf_file *f, const struct elf_note *note, const char *owner,
+                       uint32_t owner_size);
+
 /* PT_NOTE (elf_note.c): sets out->have_note/note; *hv_note_phdr remembers
  * which program header held the hv note, for the duplicate message. */
 int elf_check_notes(struct elf_check *c, unsigned index, const Elf64_Phdr *ph,

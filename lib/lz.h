@@ -9,12 +9,22 @@
  * (u32, little endian), then sequences until that many bytes are out:
  *
  *   token        bits 7-5 literal count L (7: more follows as an extension),
- *                bit 4 offset width (0: one byte, 1: two bytes),
- *                bits 3-0 match length M - 3 (15: more follows)
+ *                bits 4-3 the match's distance: 0 one offset byte, 1 two
+ *                offset bytes, 2 none: the previous match's distance again
+ *                (a "repeat"), 3 none: the distance of the match before
+ *                that (a "second repeat"; the two distances swap places),
+ *                bits 2-0 match length M - 3 (7: more follows)
  *   [extension]  for L == 7: bytes added to it, 255 meaning "and another"
  *   literals     L bytes
- *   offset       distance back - 1, one or two bytes (little endian)
- *   [extension]  for M - 3 == 15, as for L
+ *   [offset]     distance back - 1, one or two bytes (little endian)
+ *   [extension]  for M - 3 == 7, as for L
+ *
+ * The repeat is what code is full of: an instruction sequence copied from
+ * earlier with one field changed (a displacement, a register, an
+ * immediate) is a match, a literal or two, and a match at the same
+ * distance again, whose offset costs nothing; the second repeat catches
+ * two such copies interleaved. A repeat without a match before it (two
+ * for the second) has no distance and is refused.
  *
  * A sequence's literals that reach the unpacked size end the stream (the
  * last sequence may be literals only). Matches may overlap their output
@@ -27,6 +37,16 @@
 #define LZ_HEADER_BYTES 8
 #define LZ_MIN_MATCH 3
 #define LZ_MAX_DISTANCE 65536
+/* The token's fields (above). */
+#define LZ_LITERAL_SHIFT 5
+#define LZ_LITERAL_MORE 7
+#define LZ_KIND_SHIFT 3
+#define LZ_KIND_MASK 3
+#define LZ_KIND_NEAR 0
+#define LZ_KIND_FAR 1
+#define LZ_KIND_REPEAT 2
+#define LZ_KIND_REPEAT2 3
+#define LZ_LENGTH_MORE 7
 
 /* The unpacked size a header announces, or -1 if buf is no hvlz buffer. */
 int64_t lz_unpacked_size(const uint8_t *buf, size_t size);

@@ -3,9 +3,12 @@
  * over the input where every byte is a position, a literal an edge of one
  * byte (two where it makes its run need an extension byte) and each match
  * found through a hash chain an edge of its encoded size plus half a byte
- * (match_cost says why). A position keeps only its cheapest way in,
- * whatever run of literals that leaves, so the path is near-optimal rather
- * than optimal; the bound holds for any path (at worst 7 literals, their
+ * (match_cost says why); the matches at the distances of the path's last
+ * two matches are tried at every position too, as repeats without offset
+ * bytes.
+ * A position keeps only its cheapest way in, whatever run of literals and
+ * previous distance that leaves, so the path is near-optimal rather than
+ * optimal; the bound holds for any path (at worst 7 literals, their
  * extension and token, and a 3-byte match with a two-byte offset: 11 bytes
  * for 10). */
 #include "tools/lz_pack.h"
@@ -38,11 +41,11 @@ static size_t extension_bytes(size_t v)
  * with fewer sequences wins. The stub pays some 30 instructions a sequence
  * to unpack; this tie-break alone drops the core's sequences by a sixth
  * (23,194 -> 19,330) for 0.5 % in size (95,506 -> 95,988 bytes). */
-static size_t match_cost(size_t distance, size_t length)
+static size_t match_cost(size_t distance, unsigned repeat, size_t length)
 {
-    size_t bytes = 1 + (distance > 256 ? 2 : 1);
-    if (length - LZ_MIN_MATCH >= 15)
-        bytes += extension_bytes(length - LZ_MIN_MATCH - 15);
+    size_t bytes = 1 + (repeat ? 0 : distance > 256 ? 2 : 1);
+    if (length - LZ_MIN_MATCH >= LZ_LENGTH_MORE)
+        bytes += extension_bytes(length - LZ_MIN_MATCH - LZ_LENGTH_MORE);
     return 2 * bytes + 1;
 }
 
@@ -56,13 +59,16 @@ struct step {
     uint32_t length;   /* the edge that reached it: 1 (literal) or a match */
     uint32_t distance;
     uint32_t run;      /* literals just before this position */
+    uint32_t last;     /* the distance of the path's last match (0: none) */
+    uint32_t last2;    /* and of the one before it */
+    uint32_t repeat;   /* the edge is a match at its start's `last` (1) or `last2` (2) */
 };
 
 /* What one more literal costs after a run of `run`, in half bytes. */
 static uint32_t literal_cost(uint32_t run)
 {
     uint32_t next = run + 1;
-    return next >= 7 && (next - 7) % 255 == 0 ? 4 : 2;
+    return next >= LZ_LITERAL_MORE && (next - LZ_LITERAL_MORE) % 255 == 0 ? 4 : 2;
 }
 
 static uint8_t *put_extension(uint8_t *o, size_t v)
@@ -74,24 +80,55 @@ static uint8_t *put_extension(uint8_t *o, size_t v)
 }
 
 static uint8_t *put_sequence(uint8_t *o, const uint8_t *literals, size_t count, size_t distance,
-                             size_t length)
+                             unsigned repeat, size_t length)
 {
     size_t m = length ? length - LZ_MIN_MATCH : 0;
-    uint8_t token = (uint8_t)((count < 7 ? count : 7) << 5 | (distance > 256 ? 0x10 : 0) |
-                              (m < 15 ? m : 15));
+    unsigned kind = repeat == 2 ? LZ_KIND_REPEAT2
+                    : repeat  ? LZ_KIND_REPEAT
+                    : distance > 256 ? LZ_KIND_FAR
+                                     : LZ_KIND_NEAR;
+    uint8_t token = (uint8_t)((count < LZ_LITERAL_MORE ? count : LZ_LITERAL_MORE) << LZ_LITERAL_SHIFT |
+                              kind << LZ_KIND_SHIFT | (m < LZ_LENGTH_MORE ? m : LZ_LENGTH_MORE));
     *o++ = token;
-    if (count >= 7)
-        o = put_extension(o, count - 7);
+    if (count >= LZ_LITERAL_MORE)
+        o = put_extension(o, count - LZ_LITERAL_MORE);
     memcpy(o, literals, count);
     o += count;
     if (!length)
         return o;
-    *o++ = (uint8_t)(distance - 1);
-    if (distance > 256)
-        *o++ = (uint8_t)((distance - 1) >> 8);
-    if (m >= 15)
-        o = put_extension(o, m - 15);
+    if (!repeat) {
+        *o++ = (uint8_t)(distance - 1);
+        if (distance > 256)
+            *o++ = (uint8_t)((distance - 1) >> 8);
+    }
+    if (m >= LZ_LENGTH_MORE)
+        o = put_extension(o, m - LZ_LENGTH_MORE);
     return o;
+}
+
+/* Offers the edges of one match found at position i: every length from
+ * `from` to `len` at `distance`, a new distance (repeat 0) or one of the
+ * last two (1, 2). The two distances after it are the decoder's: a repeat
+ * keeps them, a second repeat swaps them, a new one pushes. */
+static void offer_match(struct step *best, size_t i, size_t distance, unsigned repeat,
+                        size_t from, size_t len)
+{
+    uint32_t last2 = repeat == 1 ? best[i].last2 : best[i].last;
+    for (size_t l = from; l <= len; l++) {
+        uint32_t c = best[i].cost + (uint32_t)match_cost(distance, repeat, l);
+        if (c < best[i + l].cost)
+            best[i + l] = (struct step){c, (uint32_t)l, (uint32_t)distance, 0, (uint32_t)distance,
+                                        last2, repeat};
+    }
+}
+
+/* How far in[i..n) matches the bytes `distance` back. */
+static size_t match_length(const uint8_t *in, size_t i, size_t n, size_t distance)
+{
+    size_t len = 0;
+    while (i + len < n && in[i + len] == in[i + len - distance])
+        len++;
+    return len;
 }
 
 size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
@@ -109,15 +146,16 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
     }
     for (size_t i = 0; i < (1u << HASH_BITS); i++)
         head[i] = -1;
-    best[0] = (struct step){0, 0, 0, 0};
+    best[0] = (struct step){0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 1; i <= n; i++)
-        best[i] = (struct step){UINT32_MAX, 0, 0, 0};
+        best[i] = (struct step){UINT32_MAX, 0, 0, 0, 0, 0, 0};
 
     size_t skip_until = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t lit = best[i].cost + literal_cost(best[i].run);
         if (lit < best[i + 1].cost)
-            best[i + 1] = (struct step){lit, 1, 0, best[i].run + 1};
+            best[i + 1] = (struct step){lit, 1, 0, best[i].run + 1, best[i].last,
+                                        best[i].last2, 0};
         if (i + LZ_MIN_MATCH > n)
             continue;
         uint32_t h = hash3(in + i);
@@ -128,10 +166,30 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
             continue;
 
         size_t longest = LZ_MIN_MATCH - 1, limit = n - i;
+        /* The repeats first: no offset bytes, so at any length they are
+         * the cheapest matches; the chain below skips their distances. */
+        size_t last = best[i].last, last2 = best[i].last2;
+        if (last2 && last2 <= i && last2 != last) {
+            size_t len = match_length(in, i, n, last2);
+            if (len >= LZ_MIN_MATCH && len < NICE_LENGTH)
+                offer_match(best, i, last2, 2, LZ_MIN_MATCH, len);
+        }
+        if (last && last <= i) {
+            size_t len = match_length(in, i, n, last);
+            if (len >= LZ_MIN_MATCH) {
+                offer_match(best, i, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_MATCH, len);
+                if (len >= NICE_LENGTH) {
+                    skip_until = i + len;
+                    continue;
+                }
+            }
+        }
         for (int depth = 0; candidate >= 0 && depth < CHAIN_DEPTH; depth++, candidate = prev[candidate]) {
             size_t distance = i - (size_t)candidate;
             if (distance > LZ_MAX_DISTANCE)
                 break;
+            if (distance == last || distance == last2)
+                continue;
             const uint8_t *a = in + i, *b = in + candidate;
             if (longest >= limit)
                 break; /* nothing can be longer than the rest of the input */
@@ -144,12 +202,7 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
                 continue;
             /* Nearer candidates came first: lengths up to `longest` have
              * their cheapest distance already. */
-            size_t from = len >= NICE_LENGTH ? len : longest + 1;
-            for (size_t l = from; l <= len; l++) {
-                uint32_t c = best[i].cost + (uint32_t)match_cost(distance, l);
-                if (c < best[i + l].cost)
-                    best[i + l] = (struct step){c, (uint32_t)l, (uint32_t)distance, 0};
-            }
+            offer_match(best, i, distance, 0, len >= NICE_LENGTH ? len : longest + 1, len);
             longest = len;
             if (len >= NICE_LENGTH) {
                 skip_until = i + len;
@@ -185,12 +238,13 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
             p = next;
             continue;
         }
-        o = put_sequence(o, in + literal_start, p - literal_start, best[next].distance, length);
+        o = put_sequence(o, in + literal_start, p - literal_start, best[next].distance,
+                         best[next].repeat, length);
         p = next;
         literal_start = p;
     }
     if (literal_start < n)
-        o = put_sequence(o, in + literal_start, n - literal_start, 0, 0);
+        o = put_sequence(o, in + literal_start, n - literal_start, 0, 0, 0);
 
     free(edge_at);
     free(best);

@@ -1,6 +1,7 @@
 /* Xen PV image detection and validation (hv/xen/xen_elf.h). The ELF header
- * and the file-access helpers are the native validator's
- * (guest-loader/elf_header.c, elf_file.c); the notes and the segment rules
+ * the file-access helpers and the walk over notes are the native
+ * validator's (guest-loader/elf_header.c, elf_file.c, elf_note_walk.c);
+ * which notes are read, where, and the segment rules
  * are Xen's: notes of owner "Xen" in PT_NOTE segments or, when those hold
  * none, in SHT_NOTE sections; segments placed by p_paddr plus the virtual
  * offset (VIRT_BASE - PADDR_OFFSET); RWX segments, an image at address 0
@@ -12,188 +13,110 @@
 #include "hv/xen/xen_abi.h"
 #include "lib/string.h"
 
-#define NOTE_HEADER_SIZE 12
 #define SHT_NOTE 7
 #define PAGE 4096ULL
 #define MAX_IMAGE_SPAN (1ULL << 30)
 
-/* A stretch of the file holding notes: a PT_NOTE segment or a SHT_NOTE
- * section, named so in reasons. */
-struct note_region {
-    uint64_t off, size, align;
-    const char *kind; /* "program header" or "section" */
-    unsigned index;
-};
-
 struct walk {
     const struct elf_file *f;
-    bool strict;       /* check: reject what is malformed; detect: stop quietly */
     unsigned budget;   /* notes left to walk (XEN_IMAGE_MAX_NOTES per file) */
     unsigned xen_notes;
-    struct xen_image *out; /* NULL while detecting */
-    bool have_virt_base, have_paddr_offset, have_entry;
+    struct xen_image *out; /* NULL while detecting: reject nothing, stop quietly */
+    uint32_t seen;         /* 1 << type of each note taken (types below 32) */
 };
 
-static const char *note_name(uint32_t type)
+/* The notes hv reads: a number (1, 2, 4 or 8 bytes, little-endian, as
+ * Xen's libelf reads it) or a string of at most `len` bytes kept for the
+ * log; `off` is where it goes in struct xen_image. Xen ignores the notes it
+ * does not use; so does hv. */
+#define NUMBER(type, field) {type, 0, offsetof(struct xen_image, field)}
+#define STRING(type, field)                                                                    \
+    {type, sizeof(((struct xen_image *)0)->field), offsetof(struct xen_image, field)}
+static const struct {
+    uint8_t type, len;
+    uint16_t off;
+} note_uses[] = {
+    NUMBER(XEN_ELFNOTE_ENTRY, entry),
+    NUMBER(XEN_ELFNOTE_HYPERCALL_PAGE, hypercall_page),
+    NUMBER(XEN_ELFNOTE_VIRT_BASE, virt_base),
+    NUMBER(XEN_ELFNOTE_PADDR_OFFSET, paddr_offset),
+    NUMBER(XEN_ELFNOTE_INIT_P2M, entry), /* refused once read */
+    STRING(XEN_ELFNOTE_XEN_VERSION, xen_version),
+    STRING(XEN_ELFNOTE_GUEST_OS, guest_os),
+    STRING(XEN_ELFNOTE_GUEST_VERSION, guest_version),
+    STRING(XEN_ELFNOTE_LOADER, loader),
+    STRING(XEN_ELFNOTE_FEATURES, features),
+};
+/* Their names after "XEN_ELFNOTE_", in the table's order. */
+static const char note_names[] = "ENTRY\0HYPERCALL_PAGE\0VIRT_BASE\0PADDR_OFFSET\0INIT_P2M\0"
+                                 "XEN_VERSION\0GUEST_OS\0GUEST_VERSION\0LOADER\0FEATURES";
+_Static_assert(XEN_ELFNOTE_INIT_P2M < 32, "seen has a bit per note type");
+
+static int take_value(struct walk *w, unsigned use, const struct elf_note *n)
 {
-    switch (type) {
-    case XEN_ELFNOTE_ENTRY: return "XEN_ELFNOTE_ENTRY";
-    case XEN_ELFNOTE_HYPERCALL_PAGE: return "XEN_ELFNOTE_HYPERCALL_PAGE";
-    case XEN_ELFNOTE_VIRT_BASE: return "XEN_ELFNOTE_VIRT_BASE";
-    case XEN_ELFNOTE_PADDR_OFFSET: return "XEN_ELFNOTE_PADDR_OFFSET";
-    case XEN_ELFNOTE_XEN_VERSION: return "XEN_ELFNOTE_XEN_VERSION";
-    case XEN_ELFNOTE_GUEST_OS: return "XEN_ELFNOTE_GUEST_OS";
-    case XEN_ELFNOTE_GUEST_VERSION: return "XEN_ELFNOTE_GUEST_VERSION";
-    case XEN_ELFNOTE_LOADER: return "XEN_ELFNOTE_LOADER";
-    case XEN_ELFNOTE_PAE_MODE: return "XEN_ELFNOTE_PAE_MODE";
-    case XEN_ELFNOTE_FEATURES: return "XEN_ELFNOTE_FEATURES";
-    case XEN_ELFNOTE_INIT_P2M: return "XEN_ELFNOTE_INIT_P2M";
-    default: return "a Xen note";
+    const unsigned char *d = w->f->data + n->desc_off;
+    unsigned char *dst = (unsigned char *)w->out + note_uses[use].off;
+    uint32_t size = n->descsz, len = 0;
+    const char *name = note_names;
+    for (unsigned i = 0; i < use; i++)
+        name += strlen(name) + 1;
+    if (note_uses[use].len == 0) {
+        if (size != 1 && size != 2 && size != 4 && size != 8)
+            return elf_reject(w->f, "XEN_ELFNOTE_%s has a %u-byte descriptor; a number is 1, 2, 4 "
+                                    "or 8 bytes", name, size);
+        uint64_t v = 0;
+        for (uint32_t i = 0; i < size; i++)
+            v |= (uint64_t)d[i] << (8 * i);
+        if (n->type == XEN_ELFNOTE_INIT_P2M)
+            return elf_reject(w->f, "XEN_ELFNOTE_INIT_P2M (0x%lx) asks for a P2M list mapped where "
+                                    "the image says; hv builds the start-of-day P2M list only",
+                              (unsigned long)v);
+        memcpy(dst, &v, sizeof(v));
+        return 0;
     }
-}
-
-static int bad_note(const struct walk *w, const struct note_region *r, unsigned n, uint64_t pos,
-                    const char *what)
-{
-    if (!w->strict)
-        return 0; /* detecting: the walk of this region ends here */
-    return elf_reject(w->f, "%s %u (notes): note %u at file offset 0x%lx: %s", r->kind, r->index, n,
-                      (unsigned long)pos, what);
-}
-
-/* A number in a note is 1, 2, 4 or 8 bytes, little-endian (Xen's libelf). */
-static int take_number(struct walk *w, uint32_t type, uint64_t off, uint32_t size, uint64_t *v)
-{
-    if (size != 1 && size != 2 && size != 4 && size != 8)
-        return elf_reject(w->f, "%s has a %u-byte descriptor; a number is 1, 2, 4 or 8 bytes",
-                          note_name(type), size);
-    *v = 0;
-    for (uint32_t i = 0; i < size; i++)
-        *v |= (uint64_t)w->f->data[off + i] << (8 * i);
-    return 0;
-}
-
-/* A string in a note ends with a NUL inside its descriptor and is printable
- * ASCII; dst gets as much as fits (it is only logged). */
-static int take_string(struct walk *w, uint32_t type, uint64_t off, uint32_t size, char *dst,
-                       size_t dst_len)
-{
-    uint32_t len = 0;
-    while (len < size && w->f->data[off + len] != 0) {
-        unsigned char ch = w->f->data[off + len];
-        if (ch < 0x20 || ch > 0x7e)
-            return elf_reject(w->f, "%s has the byte 0x%02x at position %u; its string must be "
-                                    "printable ASCII", note_name(type), ch, len);
+    /* A string ends with a NUL inside its descriptor and is printable
+     * ASCII; the field gets as much as fits (it is only logged). */
+    while (len < size && d[len] != 0) {
+        if (d[len] < 0x20 || d[len] > 0x7e)
+            return elf_reject(w->f, "XEN_ELFNOTE_%s has the byte 0x%02x at position %u; its string "
+                                    "must be printable ASCII", name, d[len], len);
         len++;
     }
     if (len == size)
-        return elf_reject(w->f, "%s's string is not NUL-terminated within its %u-byte descriptor",
-                          note_name(type), size);
-    size_t n = len < dst_len - 1 ? len : dst_len - 1;
-    memcpy(dst, w->f->data + off, n);
-    dst[n] = 0;
+        return elf_reject(w->f, "XEN_ELFNOTE_%s's string is not NUL-terminated within its %u-byte "
+                                "descriptor", name, size);
+    if (len > note_uses[use].len - 1u)
+        len = note_uses[use].len - 1u;
+    memcpy(dst, d, len);
+    dst[len] = 0;
     return 0;
 }
 
-static int take_xen_note(struct walk *w, uint32_t type, uint64_t off, uint32_t size)
+static int take_note(void *arg, const struct elf_note *n)
 {
-    struct xen_image *o = w->out;
-    uint64_t v;
-    int rc = 0;
-    switch (type) {
-    case XEN_ELFNOTE_ENTRY:
-        rc = take_number(w, type, off, size, &o->entry);
-        w->have_entry = true;
-        break;
-    case XEN_ELFNOTE_HYPERCALL_PAGE:
-        rc = take_number(w, type, off, size, &o->hypercall_page);
-        o->has_hypercall_page = true;
-        break;
-    case XEN_ELFNOTE_VIRT_BASE:
-        rc = take_number(w, type, off, size, &o->virt_base);
-        w->have_virt_base = true;
-        break;
-    case XEN_ELFNOTE_PADDR_OFFSET:
-        rc = take_number(w, type, off, size, &o->paddr_offset);
-        w->have_paddr_offset = true;
-        break;
-    case XEN_ELFNOTE_INIT_P2M:
-        rc = take_number(w, type, off, size, &v);
-        if (rc == 0)
-            rc = elf_reject(w->f, "XEN_ELFNOTE_INIT_P2M (0x%lx) asks for a P2M list mapped where "
-                                  "the image says; hv builds the start-of-day P2M list only",
-                            (unsigned long)v);
-        break;
-    case XEN_ELFNOTE_XEN_VERSION:
-        rc = take_string(w, type, off, size, o->xen_version, sizeof(o->xen_version));
-        break;
-    case XEN_ELFNOTE_GUEST_OS:
-        rc = take_string(w, type, off, size, o->guest_os, sizeof(o->guest_os));
-        break;
-    case XEN_ELFNOTE_GUEST_VERSION:
-        rc = take_string(w, type, off, size, o->guest_version, sizeof(o->guest_version));
-        break;
-    case XEN_ELFNOTE_LOADER:
-        rc = take_string(w, type, off, size, o->loader, sizeof(o->loader));
-        break;
-    case XEN_ELFNOTE_FEATURES:
-        rc = take_string(w, type, off, size, o->features, sizeof(o->features));
-        break;
-    default:
-        break; /* Xen ignores the notes it does not use; so does hv */
-    }
-    return rc;
-}
-
-/* Walks the notes of one region. Detecting, a malformed note ends the walk
- * (what was seen so far counts); checking, it is the reason. */
-static int walk_region(struct walk *w, const struct note_region *r)
-{
-    const struct elf_file *f = w->f;
-    if (!elf_in_file(f, r->off, r->size)) {
-        if (!w->strict)
-            return 0;
-        return elf_reject(f, "%s %u (notes): file range 0x%lx+0x%lx runs past the end of the file "
-                             "(0x%zx bytes)", r->kind, r->index, (unsigned long)r->off,
-                          (unsigned long)r->size, f->size);
-    }
-    /* Padding as readelf and Xen's libelf read it: offsets from the
-     * note's start, to the region's alignment (4, or 8 for 8-aligned). */
-    uint64_t align = r->align == 8 ? 8 : 4;
-    uint64_t pos = r->off, end = r->off + r->size;
-    for (unsigned n = 0; pos < end; n++) {
-        if (w->budget == 0)
-            return w->strict ? elf_reject(f, "more than %u notes; no image needs so many",
-                                          XEN_IMAGE_MAX_NOTES)
-                             : 0;
-        w->budget--;
-        if (end - pos < NOTE_HEADER_SIZE)
-            return bad_note(w, r, n, pos, "cut off: fewer than 12 bytes left for a note header");
-        uint32_t namesz = elf_read32(f, pos), descsz = elf_read32(f, pos + 4);
-        uint32_t type = elf_read32(f, pos + 8);
-        uint64_t name_off = pos + NOTE_HEADER_SIZE;
-        if (namesz > end - name_off)
-            return bad_note(w, r, n, pos, "its name runs past the end of the notes");
-        uint64_t name_end = name_off + namesz;
-        uint64_t name_pad = (align - (NOTE_HEADER_SIZE + namesz) % align) % align;
-        uint64_t desc_off = name_pad <= end - name_end ? name_end + name_pad : end;
-        if (descsz > end - desc_off)
-            return bad_note(w, r, n, pos, "its descriptor runs past the end of the notes");
-        if (namesz == 4 && memcmp(f->data + name_off, XEN_NOTE_OWNER, 4) == 0) {
-            w->xen_notes++;
-            if (w->out) {
-                int rc = take_xen_note(w, type, desc_off, descsz);
-                if (rc)
-                    return rc;
-            }
+    struct walk *w = arg;
+    if (w->budget == 0)
+        return elf_reject(w->f, "more than %u notes; no image needs so many", XEN_IMAGE_MAX_NOTES);
+    w->budget--;
+    if (!elf_note_owner_is(w->f, n, XEN_NOTE_OWNER, 4))
+        return 0;
+    w->xen_notes++;
+    if (!w->out)
+        return 0;
+    for (unsigned i = 0; i < sizeof(note_uses) / sizeof(note_uses[0]); i++)
+        if (note_uses[i].type == n->type) {
+            w->seen |= 1u << n->type;
+            return take_value(w, i, n);
         }
-        uint64_t desc_end = desc_off + descsz;
-        uint64_t desc_pad = (align - descsz % align) % align;
-        if (end - desc_end <= desc_pad)
-            break; /* the last note's padding may be left out */
-        pos = desc_end + desc_pad;
-    }
     return 0;
+}
+
+/* Detecting, a malformed note or region ends the walk of that region
+ * (what was seen so far counts); checking, it is the reason. */
+static int walk_region(struct walk *w, const struct elf_note_region *r)
+{
+    int rc = elf_walk_notes(w->f, r, take_note, w);
+    return w->out ? rc : 0;
 }
 
 static int walk_segments(struct walk *w, const struct elf_check *c)
@@ -203,7 +126,7 @@ static int walk_segments(struct walk *w, const struct elf_check *c)
         elf_phdr(c, i, &ph);
         if (ph.p_type != PT_NOTE)
             continue;
-        struct note_region r = {ph.p_offset, ph.p_filesz, ph.p_align, "program header", i};
+        struct elf_note_region r = {ph.p_offset, ph.p_filesz, ph.p_align, "program header", i};
         int rc = walk_region(w, &r);
         if (rc)
             return rc;
@@ -218,18 +141,15 @@ static int walk_sections(struct walk *w, const struct elf_check *c)
     if (eh->e_shoff == 0 || eh->e_shnum == 0)
         return 0; /* no section headers (stripped of them): nothing to look at */
     if (eh->e_shentsize != sizeof(Elf64_Shdr))
-        return w->strict ? elf_reject(f, "section headers of %u bytes (e_shentsize); ELF64's are %zu",
-                                      eh->e_shentsize, sizeof(Elf64_Shdr))
-                         : 0;
+        return elf_reject(f, "section headers of %u bytes (e_shentsize); ELF64's are %zu",
+                          eh->e_shentsize, sizeof(Elf64_Shdr));
     if (eh->e_shnum > XEN_IMAGE_MAX_SECTIONS)
-        return w->strict ? elf_reject(f, "%u section headers; at most %u are read", eh->e_shnum,
-                                      XEN_IMAGE_MAX_SECTIONS)
-                         : 0;
+        return elf_reject(f, "%u section headers; at most %u are read", eh->e_shnum,
+                          XEN_IMAGE_MAX_SECTIONS);
     if (!elf_in_file(f, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
-        return w->strict ? elf_reject(f, "the section header table (0x%lx, %u entries) runs past the "
-                                         "end of the file (0x%zx bytes)",
-                                      (unsigned long)eh->e_shoff, eh->e_shnum, f->size)
-                         : 0;
+        return elf_reject(f, "the section header table (0x%lx, %u entries) runs past the end of "
+                             "the file (0x%zx bytes)", (unsigned long)eh->e_shoff, eh->e_shnum,
+                          f->size);
     for (unsigned i = 0; i < eh->e_shnum; i++) {
         uint64_t at = eh->e_shoff + (uint64_t)i * sizeof(Elf64_Shdr);
         /* The type first: every native image comes through here, and most
@@ -238,7 +158,7 @@ static int walk_sections(struct walk *w, const struct elf_check *c)
             continue;
         Elf64_Shdr sh;
         elf_copy(f, at, &sh, sizeof(sh));
-        struct note_region r = {sh.sh_offset, sh.sh_size, sh.sh_addralign, "section", i};
+        struct elf_note_region r = {sh.sh_offset, sh.sh_size, sh.sh_addralign, "section", i};
         int rc = walk_region(w, &r);
         if (rc)
             return rc;
@@ -246,7 +166,9 @@ static int walk_sections(struct walk *w, const struct elf_check *c)
     return 0;
 }
 
-/* Xen's order: note segments; only if they hold no Xen note, sections. */
+/* Xen's order: note segments; only if they hold no Xen note, sections.
+ * Detecting, a reason is written nowhere (no `why`) and the result is
+ * ignored: only the count of Xen notes matters. */
 static int find_notes(struct walk *w, const struct elf_check *c)
 {
     int rc = walk_segments(w, c);
@@ -265,7 +187,7 @@ bool xen_image_detect(const void *file, size_t size)
     c.f.size = size;
     if (elf_check_header(&c) != 0)
         return false;
-    struct walk w = {&c.f, false, XEN_IMAGE_MAX_NOTES, 0, NULL, false, false, false};
+    struct walk w = {&c.f, XEN_IMAGE_MAX_NOTES, 0, NULL, 0};
     find_notes(&w, &c);
     return w.xen_notes > 0;
 }
@@ -342,7 +264,7 @@ int xen_image_check(const void *file, size_t size, uint64_t image_max, struct xe
     if (c.eh.e_type != ET_EXEC)
         return elf_reject(f, "a Xen PV image must be ET_EXEC (e_type 2); this one has type %u",
                           c.eh.e_type);
-    struct walk w = {f, true, XEN_IMAGE_MAX_NOTES, 0, out, false, false, false};
+    struct walk w = {f, XEN_IMAGE_MAX_NOTES, 0, out, 0};
     rc = find_notes(&w, &c);
     if (rc)
         return rc;
@@ -356,9 +278,8 @@ int xen_image_check(const void *file, size_t size, uint64_t image_max, struct xe
     if (!starts_with(out->xen_version, "xen-3.0"))
         return elf_reject(f, "XEN_ELFNOTE_XEN_VERSION is \"%s\"; the x86-64 PV interface is "
                              "\"xen-3.0\"", out->xen_version);
-    if (!w.have_virt_base)
-        out->virt_base = 0;
-    if (!w.have_paddr_offset)
+    /* VIRT_BASE absent: 0 (out was zeroed); PADDR_OFFSET absent: VIRT_BASE. */
+    if (!(w.seen & (1u << XEN_ELFNOTE_PADDR_OFFSET)))
         out->paddr_offset = out->virt_base;
     if (out->virt_base >= image_max)
         return elf_reject(f, "XEN_ELFNOTE_VIRT_BASE 0x%lx is not below 0x%lx: hv places Xen PV "
@@ -376,13 +297,15 @@ int xen_image_check(const void *file, size_t size, uint64_t image_max, struct xe
     if (out->kend - out->kstart > MAX_IMAGE_SPAN)
         return elf_reject(f, "the image spans 0x%lx bytes; at most 0x%lx",
                           (unsigned long)(out->kend - out->kstart), (unsigned long)MAX_IMAGE_SPAN);
-    if (!w.have_entry)
+    bool have_entry = w.seen & (1u << XEN_ELFNOTE_ENTRY);
+    if (!have_entry)
         out->entry = c.eh.e_entry;
     if (out->entry < out->kstart || out->entry >= out->kend)
         return elf_reject(f, "the entry point 0x%lx (%s) lies outside the image 0x%lx-0x%lx",
                           (unsigned long)out->entry,
-                          w.have_entry ? "XEN_ELFNOTE_ENTRY" : "e_entry",
+                          have_entry ? "XEN_ELFNOTE_ENTRY" : "e_entry",
                           (unsigned long)out->kstart, (unsigned long)out->kend);
+    out->has_hypercall_page = w.seen & (1u << XEN_ELFNOTE_HYPERCALL_PAGE);
     if (out->has_hypercall_page &&
         ((out->hypercall_page & (PAGE - 1)) || out->hypercall_page < out->kstart ||
          out->hypercall_page >= out->kend))

@@ -1314,18 +1314,18 @@ static void note_malformed(void)
     struct hv_image_note n = hv_note("x");
     make_exec_note(&B, &n);
     B.ph[EX_NOTE].p_filesz += 5; /* stray bytes after the note */
-    EXPECT_REJECT(&B, "program header 5 (PT_NOTE): note 1 at file offset 0x2088 is cut off: "
-                      "0x5 bytes left, a note header needs 12");
+    EXPECT_REJECT(&B, "program header 5 (notes): note 1 at file offset 0x2088: its 12-byte "
+                      "header runs past the end of the notes");
     make_exec_note(&B, &n);
     B.ph[EX_NOTE].p_filesz = 8;
-    EXPECT_REJECT(&B, "note 0 at file offset 0x2040 is cut off");
+    EXPECT_REJECT(&B, "note 0 at file offset 0x2040: its 12-byte header runs past");
     make_exec_note(&B, &n);
     put32(&B, EX_NOTE_OFF, 0xffffffff);
-    EXPECT_REJECT(&B, "program header 5 (PT_NOTE): note 0 at file offset 0x2040: its "
-                      "4294967295-byte name runs past the end of the segment");
+    EXPECT_REJECT(&B, "program header 5 (notes): note 0 at file offset 0x2040: its "
+                      "4294967295-byte name runs past the end of the notes");
     make_exec_note(&B, &n);
     put32(&B, EX_NOTE_OFF + 4, 0xfffffff0);
-    EXPECT_REJECT(&B, "its 4294967280-byte descriptor runs past the end of the segment");
+    EXPECT_REJECT(&B, "its 4294967280-byte descriptor runs past the end of the notes");
     make_exec_note(&B, &n);
     put32(&B, EX_NOTE_OFF + 4, 57);
     EXPECT_REJECT(&B, "its 57-byte descriptor runs past");
@@ -1341,10 +1341,10 @@ static void note_malformed(void)
     /* The segment itself outside the file. */
     make_exec_note(&B, &n);
     B.ph[EX_NOTE].p_offset = EX_SIZE - 16;
-    EXPECT_REJECT(&B, "program header 5 (PT_NOTE): file range 0x3070+0x48 runs past the end of "
+    EXPECT_REJECT(&B, "program header 5 (notes): file range 0x3070+0x48 runs past the end of "
                       "the file (0x3080 bytes)");
     B.ph[EX_NOTE].p_offset = UINT64_MAX - 0x10;
-    EXPECT_REJECT(&B, "(PT_NOTE): file range");
+    EXPECT_REJECT(&B, "(notes): file range");
 }
 
 /* The last note's padding may be missing; an empty PT_NOTE is fine. */

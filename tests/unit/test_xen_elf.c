@@ -344,11 +344,12 @@ static void hostile_note_sizes(void)
         build_xtf(0x106000);
         memcpy(buf + 0x200, &bad[i], 4); /* first note's namesz */
         (void)detect(); /* either answer; what matters is no read outside the file (ASan) */
-        REFUSED_WITH("program header 1 (notes): note 0 at file offset 0x200: its name runs past");
+        REFUSED_WITH("program header 1 (notes): note 0 at file offset 0x200: its ");
+        REFUSED_WITH("-byte name runs past the end of the notes");
         build_xtf(0x106000);
         memcpy(buf + 0x204, &bad[i], 4); /* first note's descsz */
         (void)detect();
-        REFUSED_WITH("its descriptor runs past the end of the notes");
+        REFUSED_WITH("-byte descriptor runs past the end of the notes");
     }
     /* The note segment itself past the end of the file, or wrapping. */
     build_xtf(0x106000);
@@ -366,7 +367,7 @@ static void hostile_note_sizes(void)
     pn = phdr(PT_NOTE, PF_R, 0x200, 0, notes_end - 0x200 + 8, 0);
     put(64 + sizeof(Elf64_Phdr), &pn, sizeof(pn));
     CHECK(detect()); /* the whole notes before it count */
-    REFUSED_WITH("cut off");
+    REFUSED_WITH("its 12-byte header runs past the end of the notes");
     /* Section tables: hostile count, entry size, offset. */
     build_minios();
     Elf64_Ehdr e;
