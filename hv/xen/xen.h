@@ -40,6 +40,7 @@ struct xen_guest {
     /* The real frame of each pfn (hv holds a reference to each), 512 to a
      * frame charged to the guest: xen_p2m_slot() finds one. */
     uint64_t p2m_dir[XEN_MAX_PAGES / XEN_P2M_PER_FRAME];
+    uint64_t pt_info_dir;     /* per-pfn page-table records (hv/xen/xen_mmu.c) */
     uint64_t free_next;       /* reaping: the next pfn whose reference goes back */
     uint64_t shared_info_pa;  /* the Xen-layout shared-info frame (hv's reference) */
     uint64_t m2p_l3, m2p_l2, m2p_l1; /* the M2P's tables (its frames are the L1's leaves) */

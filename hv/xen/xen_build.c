@@ -22,6 +22,7 @@
 #include "hv/time/time.h"
 #include "hv/xen/xen_abi.h"
 #include "hv/xen/xen_hcpage.h"
+#include "hv/xen/xen_mmu.h"
 #include "lib/elf64.h"
 #include "lib/fmt.h"
 #include "lib/nospec.h"
@@ -161,8 +162,14 @@ static bool make_p2m(struct guest *g, struct xen_guest *x)
     for (uint64_t i = 0; i * XEN_P2M_PER_FRAME < x->nr_pages; i++)
         if (!(x->p2m_dir[i] = frame_get_charged(&g->mem)))
             return false;
+    uint64_t region = (x->layout.v_end - x->layout.virt_base) / PAGE;
     for (uint64_t pfn = 0; pfn < x->nr_pages; pfn++) {
         uint64_t pa, flags;
+        if (pfn >= region) { /* RAM past the region: unmapped until the guest maps it */
+            if (!(*xen_p2m_slot(x, pfn) = guest_frame_new(&g->mem)))
+                return false;
+            continue;
+        }
         if (!pt_lookup(&g->space, x->layout.virt_base + pfn * PAGE, &pa, &flags) ||
             !guest_frame_share(pa))
             return false;
@@ -206,6 +213,35 @@ static bool make_m2p(struct guest *g, struct xen_guest *x)
     return true;
 }
 
+/* RAM past the start-of-day region, as Xen gives a domain all of its
+ * memory= as pfns: what the allowance holds beyond the region and a
+ * reserve for hv's own frames (its real page tables, the p2m and M2P,
+ * the records), in whole 2 MiB steps, at most XEN_MAX_PAGES. An allowance
+ * of about the region alone (the loader's default) adds nothing. */
+#define RAM_RESERVE_PAGES 256 /* 1 MiB: hv's tables for the region and the fixed frames */
+#define RAM_STEP_PAGES 512
+static void grow_ram(struct guest *g, const struct xen_image *img, struct xen_guest *x)
+{
+    uint64_t total = g->memory_bytes / PAGE, base = x->nr_pages;
+    if (total <= base + RAM_RESERVE_PAGES)
+        return;
+    /* Each 512 pfns past the region cost hv about 4 frames: their p2m
+     * and M2P entries, an L1 of hv's to map them, their records. */
+    uint64_t extra = (total - base - RAM_RESERVE_PAGES) * RAM_STEP_PAGES / (RAM_STEP_PAGES + 4);
+    extra -= extra % RAM_STEP_PAGES;
+    if (base + extra > XEN_MAX_PAGES)
+        extra = XEN_MAX_PAGES > base ? (XEN_MAX_PAGES - base) / RAM_STEP_PAGES * RAM_STEP_PAGES : 0;
+    struct xen_layout grown;
+    char why[8];
+    /* A bigger P2M list may move the region's end: the new nr_pages must
+     * still hold it, else the region alone stays. */
+    if (extra && xen_layout_compute(img->virt_base, img->kstart, img->kend, base + extra,
+                                    HV_GUEST_IMAGE_MAX, &grown, why, sizeof(why)) == 0) {
+        x->nr_pages = base + extra;
+        x->layout = grown;
+    }
+}
+
 bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file, char *why,
                size_t why_len)
 {
@@ -219,6 +255,7 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
                                     &x->layout, why, why_len);
     if (!x->nr_pages)
         return false;
+    grow_ram(g, img, x);
     if (x->nr_pages > XEN_MAX_PAGES) {
         fmt_format(why, why_len, "its start-of-day region needs %lu pages, more than the %u "
                    "hv builds yet", (unsigned long)x->nr_pages, XEN_MAX_PAGES);
@@ -228,9 +265,9 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     const struct xen_layout *l = &x->layout;
     if (l->virt_base != 0)
         return refuse(why, why_len, "XEN_ELFNOTE_VIRT_BASE is not 0: not supported yet");
-    /* All its RAM (the region and any pfns past it), zeroed, writable
-     * while hv fills it. */
-    if (guest_map_zeroed(g, l->virt_base, x->nr_pages * PAGE,
+    /* Its start-of-day region, zeroed, writable while hv fills it (the
+     * RAM past it is made with the p2m, unmapped, as Xen's builder leaves it). */
+    if (guest_map_zeroed(g, l->virt_base, l->v_end - l->virt_base,
                          PTE_W | cpu_nx_mask() | PTE_SW_MAX) != 0) {
         fmt_format(why, why_len, "its %lu KiB allowance cannot hold the %lu KiB start-of-day "
                    "region and hv's tables", (unsigned long)(g->memory_bytes >> 10),
@@ -251,13 +288,14 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
         xen_hypercall_page_fill(page_of(g, img->hypercall_page));
         x->hypercall_page = img->hypercall_page;
     }
-    for (uint64_t va = l->virt_base; va < l->virt_base + x->nr_pages * PAGE; va += PAGE)
+    for (uint64_t va = l->virt_base; va < l->v_end; va += PAGE)
         if (!set_flags(g, va, initial_flags(img, l, va)))
             return refuse(why, why_len, "the region's permissions could not be set");
     if (!make_shared_pages(g, x))
         return refuse(why, why_len, "no memory left in its allowance for the shared-info page");
-    if (!make_p2m(g, x) || !make_m2p(g, x))
-        return refuse(why, why_len, "no memory left for its P2M array or M2P table");
+    if (!make_p2m(g, x) || !make_m2p(g, x) || !xen_mmu_init(g))
+        return refuse(why, why_len, "no memory left for its P2M array, M2P table or "
+                                    "page-table records");
 
     /* Registers as Xen's builder leaves them: rip the entry, rsp the boot
      * stack's top, rsi start_info, the rest 0; events masked. */
@@ -293,10 +331,13 @@ bool xen_guest_free(struct guest *g)
         return true;
     uint64_t end = x->free_next + FREE_STEP_PAGES;
     for (; x->free_next < x->nr_pages && x->free_next < end; x->free_next++)
-        if (x->p2m_dir[x->free_next / XEN_P2M_PER_FRAME] && *xen_p2m_slot(x, x->free_next))
+        if (x->p2m_dir[x->free_next / XEN_P2M_PER_FRAME] && *xen_p2m_slot(x, x->free_next)) {
+            xen_mmu_forget_pfn(g, x->free_next); /* a table's pseudo-mapping first */
             guest_frame_release(*xen_p2m_slot(x, x->free_next), &g->mem);
+        }
     if (x->free_next < x->nr_pages)
         return false;
+    xen_mmu_free(g);
     for (unsigned i = 0; i < XEN_MAX_PAGES / XEN_P2M_PER_FRAME; i++)
         if (x->p2m_dir[i])
             frame_put_charged(&g->mem, x->p2m_dir[i]);

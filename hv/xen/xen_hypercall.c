@@ -17,6 +17,7 @@
 #include "hv/xen/xen_abi.h"
 #include "hv/xen/xen_console.h"
 #include "hv/xen/xen_mem.h"
+#include "hv/xen/xen_mmu.h"
 #include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
@@ -290,65 +291,6 @@ static int64_t stack_switch(struct vcpu *v, struct trap_frame *f)
     return 0;
 }
 
-/* mmuext_op: the subset a guest whose page tables do not change needs.
- * A piece of MMUEXT_PIECE operations per entry, then continued. */
-#define MMUEXT_PIECE 16
-#define PREEMPTED (1u << 31) /* in count: a continuation (Xen's MMU_UPDATE_PREEMPTED) */
-static int64_t mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again)
-{
-    uint64_t ops = f->rdi, count = (uint32_t)f->rsi & ~PREEMPTED;
-    bool continued = f->rsi & PREEMPTED;
-    if ((f->r10 & 0xffff) != XEN_DOMID_SELF)
-        return xerr(XEN_ESRCH);
-    if (f->rsi >> 32)
-        return xerr(XEN_EINVAL);
-    uint64_t n = count < MMUEXT_PIECE ? count : MMUEXT_PIECE;
-    int64_t rc = 0;
-    uint64_t i = 0;
-    for (; i < n && rc == 0; i++) {
-        struct xen_mmuext_op op;
-        if (!range_ok(ops + i * sizeof(op), sizeof(op)) ||
-            copy_from_guest(v->guest, &op, ops + i * sizeof(op), sizeof(op)) != 0) {
-            rc = xerr(XEN_EFAULT);
-            break;
-        }
-        switch (op.cmd) {
-        case 5:  /* NEW_BASEPTR */
-            if (op.arg1 != xen_mem_root_mfn(v->guest))
-                rc = xerr(XEN_EINVAL); /* no other roots until mmu_update exists */
-            break;
-        case 15: /* NEW_USER_BASEPTR: the kernel's root (XTF's shared space), or 0: none */
-            if (op.arg1 != 0 && op.arg1 != xen_mem_root_mfn(v->guest))
-                rc = xerr(XEN_EINVAL);
-            else
-                v->guest->xen->user_root = op.arg1 != 0;
-            break;
-        case 6: case 7: case 8: case 9: case 10: case 11:
-            break; /* TLB flushes: hv flushed what it changed */
-        default:
-            rc = xerr(XEN_ENOSYS);
-            break;
-        }
-        if (rc)
-            break;
-    }
-    if (f->rdx) { /* pdone: the operations done, over all the pieces */
-        uint32_t done = 0;
-        if (!range_ok(f->rdx, 4) || (continued && copy_from_guest(v->guest, &done, f->rdx, 4)) ||
-            !xen_mem_writable(v->guest, f->rdx, 4))
-            return xerr(XEN_EFAULT);
-        done += (uint32_t)i;
-        if (copy_to_guest(v->guest, f->rdx, &done, 4) != 0)
-            return xerr(XEN_EFAULT);
-    }
-    if (rc == 0 && n < count) {
-        f->rdi = ops + n * sizeof(struct xen_mmuext_op);
-        f->rsi = (count - n) | PREEMPTED;
-        *again = true;
-    }
-    return rc;
-}
-
 /* grant_table_op, v1, for the guest itself: setup_table of one frame
  * (hv's, zeroed, charged to the guest, named by a special mfn the guest
  * maps with update_va_mapping) and query_size. Nothing else: with no
@@ -422,9 +364,11 @@ int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
     case XEN_HC_stack_switch:
         return stack_switch(v, f);
     case XEN_HC_update_va_mapping:
-        return xen_mem_update_va_mapping(v->guest, f->rdi, f->rsi);
+        return xen_update_va_mapping(v->guest, f->rdi, f->rsi);
+    case XEN_HC_mmu_update:
+        return xen_mmu_update(v, f, again);
     case XEN_HC_mmuext_op:
-        return mmuext_op(v, f, again);
+        return xen_mmuext_op(v, f, again);
     case XEN_HC_event_channel_op:
         return xen_event_channel_op(v, f);
     case XEN_HC_grant_table_op:

@@ -89,19 +89,12 @@ uint64_t xen_mem_root_mfn(const struct guest *g)
     return root_mfn(g->xen);
 }
 
-static bool is_table_frame(const struct xen_guest *x, uint64_t mfn)
-{
-    uint64_t first = root_mfn(x);
-    return mfn >= first && mfn - first < x->layout.nr_pt_frames;
-}
-
-int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
+int64_t xen_mem_set_leaf(struct guest *g, uint64_t va, uint64_t val)
 {
     struct xen_guest *x = g->xen;
-    const struct xen_layout *l = &x->layout;
     va &= ~(PAGE - 1);
-    if (va >= HV_GUEST_LOWER_HALF_END || va < l->virt_base || va >= l->v_end)
-        return -XEN_EINVAL; /* no L1 table of the guest's maps it */
+    if (va >= XEN_MEM_VA_END)
+        return -XEN_EINVAL;
     uint64_t nx = cpu_nx_mask(), pa = 0, leaf = 0;
     if (val & PTE_P) {
         uint64_t mfn = (val & PTE_ADDR_MASK) >> 12;
@@ -109,8 +102,8 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
         if (val & PTE_PS)
             return -XEN_EINVAL;
         if (mfn < x->nr_pages) {
-            if (writable && is_table_frame(x, mfn))
-                return -XEN_EINVAL; /* the guest's page tables stay read-only */
+            /* A page-table frame holds a counted executable pseudo-mapping
+             * (hv/xen/xen_mmu.c), so W^X below refuses it writable. */
             pa = *xen_p2m_slot(x, mfn);
         } else if (mfn == XEN_MFN_SHARED_INFO || (mfn == XEN_MFN_GRANT && x->grant_pa)) {
             pa = mfn == XEN_MFN_GRANT ? x->grant_pa : x->shared_info_pa;
@@ -129,7 +122,7 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
     if (leaf && guest_frame_add_mapping(pa, leaf) != 0) {
         if (had)
             guest_frame_add_mapping(old_pa, old);
-        return -XEN_EINVAL; /* the frame is executable elsewhere: W^X */
+        return -XEN_EINVAL; /* executable elsewhere, or a page table: W^X */
     }
     if (leaf && !guest_frame_share(pa)) { /* its reference count is full */
         guest_frame_drop_mapping(pa, leaf); /* else teardown finds a mapping counted */
@@ -141,20 +134,16 @@ int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val)
         pt_unmap(s, va, PAGE);
         guest_frame_release(old_pa, &g->mem); /* never the last: hv's p2m holds one */
     }
+    int64_t rc = 0;
     if (leaf && pt_map(s, va, pa, PAGE, leaf, 0) != PT_OK) {
         guest_frame_drop_mapping(pa, leaf);
         guest_frame_release(pa, &g->mem);
-        val = 0; /* the view says what is real: nothing */
+        rc = -XEN_ENOMEM; /* nothing mapped there now */
     }
     if (space_loaded(s)) {
         space_tlb_changed();
         invlpg(va);
     }
     x->flip_page = 1; /* no page: the last flip's record is of mappings now gone */
-    /* The guest's view: the L1 entry in its own (read-only) table frame. */
-    uint64_t slot = xen_layout_table_va(l, 1, va) + ((va >> 12) & 511) * 8;
-    uint64_t table_pfn = array_index_nospec((slot - l->virt_base) / PAGE, x->nr_pages);
-    uint64_t *entry = (uint64_t *)((uint8_t *)phys_to_virt(*xen_p2m_slot(x, table_pfn)) + (slot & (PAGE - 1)));
-    *entry = val;
-    return (leaf && !val) ? -XEN_ENOMEM : 0;
+    return rc;
 }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "include/hv/abi.h"
+
 struct guest;
 struct vcpu;
 struct trap_frame;
@@ -19,14 +21,18 @@ bool xen_mem_flip_on_fault(struct vcpu *v, uint64_t error_code, uint64_t cr2);
  * fault anyway). n is at most a few pages (callers bound it). */
 bool xen_mem_writable(struct guest *g, uint64_t va, uint64_t n);
 
-/* update_va_mapping's work (Xen's mm.c semantics, M1's subset): va in
- * the guest's start-of-day region (the only one its initial L1 tables
- * cover), val an L1 entry in Xen's format naming a pfn of its RAM or the
- * shared-info page, or not present. The guest's view gets val; hv's real
- * leaf follows it within hv's rules (never writable and executable at
- * once, the tables' own frames never writable). 0 or a negative Xen
- * errno; nothing changes on an error. */
-int64_t xen_mem_update_va_mapping(struct guest *g, uint64_t va, uint64_t val);
+/* Where a Xen guest's mappings may be: below hv's own part of the lower
+ * half (include/hv/abi.h). */
+#define XEN_MEM_VA_END HV_GUEST_IMAGE_MAX
+
+/* The real leaf at va made to follow val, an L1 entry in Xen's format
+ * (hv/xen/xen_mmu.c calls it for every L1 entry of a table linked into
+ * the guest's tree): not present, or naming a pfn of its RAM or the
+ * shared-info/grant page, never a superpage. hv's leaf keeps hv's rules
+ * (never writable and executable at once; a page-table frame never
+ * writable). 0, -XEN_EINVAL with nothing changed, or -XEN_ENOMEM with
+ * nothing mapped at va. The guest's view is the caller's. */
+int64_t xen_mem_set_leaf(struct guest *g, uint64_t va, uint64_t val);
 /* The guest's view of its page tables: the kernel root's frame number,
  * what `mov %cr3` reads and MMUEXT_NEW_*BASEPTR names. */
 uint64_t xen_mem_root_mfn(const struct guest *g);

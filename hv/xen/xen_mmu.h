@@ -1,0 +1,24 @@
+/* A Xen guest's page tables as it sees them, kept by hv (hv/xen/xen_mmu.c):
+ * mmu_update, mmuext_op, update_va_mapping. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct guest;
+struct vcpu;
+struct trap_frame;
+
+/* At the build, once its p2m exists: the per-pfn table records, and the
+ * initial page tables typed and linked (read-only for good while they
+ * are tables). false if its allowance cannot hold the records. */
+bool xen_mmu_init(struct guest *g);
+/* Reaping, per pfn before hv's reference to it goes: a table's
+ * pseudo-mapping is dropped ... */
+void xen_mmu_forget_pfn(struct guest *g, uint64_t pfn);
+/* ... and at the end the records' frames go back. */
+void xen_mmu_free(struct guest *g);
+
+int64_t xen_mmu_update(struct vcpu *v, struct trap_frame *f, bool *again);
+int64_t xen_mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again);
+int64_t xen_update_va_mapping(struct guest *g, uint64_t va, uint64_t val);
