@@ -21,7 +21,8 @@ struct trap_frame;
  * a Xen guest (it never sees a real frame number): the shared-info page. */
 #define XEN_MFN_SPECIAL 0x80000000ULL
 #define XEN_MFN_SHARED_INFO (XEN_MFN_SPECIAL + 0)
-#define XEN_MFN_GRANT (XEN_MFN_SPECIAL + 1) /* its one grant-table frame */
+#define XEN_MFN_GRANT (XEN_MFN_SPECIAL + 1) /* + 0..XEN_GRANT_FRAMES-1: its grant-table frames */
+#define XEN_GRANT_FRAMES 4 /* Mini-OS asks for 4 */
 /* The console's event-channel port in start_info (hv is the backend). */
 #define XEN_CONSOLE_PORT 1
 
@@ -49,7 +50,6 @@ struct xen_guest {
     bool user_root;           /* MMUEXT_NEW_USER_BASEPTR named its (one) root */
     uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
     uint8_t virq_port[XEN_NR_VIRQS];  /* the port bound to each VIRQ; 0: none */
-    uint64_t grant_pa;        /* the grant-table frame (setup_table); 0: none yet */
     /* The vCPU's paravirtual CPU. */
     uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
     uint8_t trap_flags[XEN_TRAP_VECTORS];    /* DPL in bits 0-1, bit 2: mask events */

@@ -343,8 +343,6 @@ bool xen_guest_free(struct guest *g)
             frame_put_charged(&g->mem, x->p2m_dir[i]);
     if (x->shared_info_pa)
         guest_frame_release(x->shared_info_pa, &g->mem); /* hv's own reference */
-    if (x->grant_pa)
-        guest_frame_release(x->grant_pa, &g->mem);
     if (x->m2p_l1) {
         uint64_t *l1 = phys_to_virt(x->m2p_l1);
         for (unsigned i = 0; i < PAGE / 8; i++)

@@ -305,17 +305,19 @@ _Static_assert(sizeof(struct gnttab_setup_table) == 24 && sizeof(struct gnttab_q
 static int16_t grant_setup(struct vcpu *v, struct gnttab_setup_table *s)
 {
     struct xen_guest *x = v->guest->xen;
-    uint64_t mfn = XEN_MFN_GRANT;
     if (s->dom != XEN_DOMID_SELF)
         return GNTST_permission_denied;
-    if (s->nr_frames > 1)
+    if (s->nr_frames > XEN_GRANT_FRAMES)
         return GNTST_general_error;
-    if (s->nr_frames == 0)
-        return 0;
-    if (!x->grant_pa && !(x->grant_pa = guest_frame_new(&v->guest->mem)))
-        return GNTST_general_error; /* its allowance is used up */
-    if (!range_ok(s->frame_list, 8) || !xen_mem_writable(v->guest, s->frame_list, 8) ||
-        copy_to_guest(v->guest, s->frame_list, &mfn, 8) != 0)
+    uint64_t list[XEN_GRANT_FRAMES], n = s->nr_frames;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t *slot = xen_grant_slot(x, i);
+        if (!*slot && !(*slot = guest_frame_new(&v->guest->mem)))
+            return GNTST_general_error; /* its allowance is used up */
+        list[i] = XEN_MFN_GRANT + i;
+    }
+    if (n && (!range_ok(s->frame_list, n * 8) || !xen_mem_writable(v->guest, s->frame_list, n * 8) ||
+              copy_to_guest(v->guest, s->frame_list, list, n * 8) != 0))
         return GNTST_general_error;
     return 0;
 }
@@ -336,8 +338,11 @@ static int64_t grant_table_op(struct vcpu *v, struct trap_frame *f)
         u.setup.status = grant_setup(v, &u.setup);
     } else {
         u.query.status = u.query.dom == XEN_DOMID_SELF ? 0 : GNTST_permission_denied;
-        u.query.nr_frames = v->guest->xen->grant_pa ? 1 : 0;
-        u.query.max_nr_frames = 1;
+        u.query.nr_frames = 0;
+        while (u.query.nr_frames < XEN_GRANT_FRAMES &&
+               *xen_grant_slot(v->guest->xen, u.query.nr_frames))
+            u.query.nr_frames++;
+        u.query.max_nr_frames = XEN_GRANT_FRAMES;
     }
     return copy_to_guest(v->guest, f->rsi, &u, size) ? xerr(XEN_EFAULT) : 0;
 }

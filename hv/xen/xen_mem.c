@@ -14,6 +14,7 @@
 #include "include/hv/abi.h"
 #include "hv/mm/mm.h"
 #include "hv/xen/xen.h"
+#include "hv/xen/xen_mmu.h"
 #include "lib/nospec.h"
 #include "vcpu/vcpu.h"
 
@@ -105,8 +106,8 @@ int64_t xen_mem_set_leaf(struct guest *g, uint64_t va, uint64_t val)
             /* A page-table frame holds a counted executable pseudo-mapping
              * (hv/xen/xen_mmu.c), so W^X below refuses it writable. */
             pa = *xen_p2m_slot(x, mfn);
-        } else if (mfn == XEN_MFN_SHARED_INFO || (mfn == XEN_MFN_GRANT && x->grant_pa)) {
-            pa = mfn == XEN_MFN_GRANT ? x->grant_pa : x->shared_info_pa;
+        } else if (mfn == XEN_MFN_SHARED_INFO || xen_grant_pa(x, mfn)) {
+            pa = mfn == XEN_MFN_SHARED_INFO ? x->shared_info_pa : xen_grant_pa(x, mfn);
             exec = false;
         } else {
             return -XEN_EINVAL; /* not its frame: hv never names another */

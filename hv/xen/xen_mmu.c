@@ -45,7 +45,9 @@
 #define XEN_MMU_PT_UPDATE_PRESERVE_AD 2
 
 _Static_assert((XEN_MEM_VA_END >> 21) < (1ULL << (32 - INFO_BASE_SHIFT)), "a base fits the record");
-_Static_assert(XEN_MAX_PAGES / INFO_PER_FRAME <= ENTRIES, "one directory frame");
+/* The directory frame: the record frames, then the grant-table frames. */
+#define DIR_RECORDS (XEN_MAX_PAGES / INFO_PER_FRAME)
+_Static_assert(DIR_RECORDS + XEN_GRANT_FRAMES <= ENTRIES, "one directory frame");
 
 static int64_t xerr(int e)
 {
@@ -57,6 +59,19 @@ static uint32_t *info_slot(const struct xen_guest *x, uint64_t pfn)
     pfn = array_index_nospec(pfn, x->nr_pages);
     uint64_t frame = ((uint64_t *)phys_to_virt(x->pt_info_dir))[pfn / INFO_PER_FRAME];
     return (uint32_t *)phys_to_virt(frame) + pfn % INFO_PER_FRAME;
+}
+
+uint64_t *xen_grant_slot(const struct xen_guest *x, unsigned i)
+{
+    return (uint64_t *)phys_to_virt(x->pt_info_dir) + DIR_RECORDS +
+           array_index_nospec(i, (unsigned)XEN_GRANT_FRAMES);
+}
+
+uint64_t xen_grant_pa(const struct xen_guest *x, uint64_t mfn)
+{
+    if (mfn < XEN_MFN_GRANT || mfn - XEN_MFN_GRANT >= XEN_GRANT_FRAMES || !x->pt_info_dir)
+        return 0;
+    return *xen_grant_slot(x, (unsigned)(mfn - XEN_MFN_GRANT));
 }
 
 static uint64_t *table(const struct xen_guest *x, uint64_t pfn)
@@ -143,7 +158,10 @@ void xen_mmu_free(struct guest *g)
     if (!x->pt_info_dir)
         return;
     uint64_t *dir = phys_to_virt(x->pt_info_dir);
-    for (unsigned i = 0; i < ENTRIES; i++)
+    for (unsigned i = 0; i < XEN_GRANT_FRAMES; i++)
+        if (*xen_grant_slot(x, i))
+            guest_frame_release(*xen_grant_slot(x, i), &g->mem); /* hv's reference */
+    for (unsigned i = 0; i < DIR_RECORDS; i++)
         if (dir[i])
             frame_put_charged(&g->mem, dir[i]);
     frame_put_charged(&g->mem, x->pt_info_dir);
@@ -162,7 +180,7 @@ static bool leaf_value_ok(const struct xen_guest *x, uint64_t val)
         return false;
     if (mfn < x->nr_pages)
         return !(val & PTE_W) || !level_of(*info_slot(x, mfn));
-    return mfn == XEN_MFN_SHARED_INFO || (mfn == XEN_MFN_GRANT && x->grant_pa);
+    return mfn == XEN_MFN_SHARED_INFO || xen_grant_pa(x, mfn);
 }
 
 /* Removes the real leaves of entries [0, n) of the linked L1 at pfn. */

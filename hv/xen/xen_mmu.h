@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct guest;
+struct xen_guest;
 struct vcpu;
 struct trap_frame;
 
@@ -18,6 +19,12 @@ bool xen_mmu_init(struct guest *g);
 void xen_mmu_forget_pfn(struct guest *g, uint64_t pfn);
 /* ... and at the end the records' frames go back. */
 void xen_mmu_free(struct guest *g);
+
+/* The grant-table frames (GNTTABOP_setup_table) live in the records'
+ * directory frame: slot i (below XEN_GRANT_FRAMES), 0 while not set up ... */
+uint64_t *xen_grant_slot(const struct xen_guest *x, unsigned i);
+/* ... and the frame behind special mfn `mfn`, 0 if it names none. */
+uint64_t xen_grant_pa(const struct xen_guest *x, uint64_t mfn);
 
 int64_t xen_mmu_update(struct vcpu *v, struct trap_frame *f, bool *again);
 int64_t xen_mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again);

@@ -202,6 +202,32 @@ void xen_main(const struct xen_start_info *si)
     expect_rc(mmu1(t3_pfn << 12, 0), 0, "its L1 unlinked first");
     expect_rc(mmu1(l3e, 0), 0, "then the L2");
 
+    /* Four grant-table frames (Mini-OS's count), each its own frame. */
+    struct { uint16_t dom; uint32_t nr; int16_t status; uint64_t list; } gs = {XEN_DOMID_SELF, 4, 7, 0};
+    uint64_t gframes[5] = {0, 0, 0, 0, 0};
+    gs.list = (uint64_t)gframes;
+    check(hcall(XEN_HC_grant_table_op, 2, (uint64_t)&gs, 1) == 0 && gs.status == 0 &&
+              gframes[0] == 0x80000001 && gframes[3] == 0x80000004 && gframes[4] == 0,
+          "grant setup_table: 4 frames", "status %d frames 0x%lx 0x%lx", gs.status,
+          (unsigned long)gframes[0], (unsigned long)gframes[3]);
+    unsigned gok = 1;
+    for (unsigned i = 0; i < 4; i++)
+        gok &= hcall(XEN_HC_update_va_mapping, region_end + (200 + i) * PAGE,
+                     (gframes[i] << 12) | L1_RW | PTE_NX, 0) == 0;
+    for (unsigned i = 0; i < 4; i++)
+        *(volatile uint64_t *)(region_end + (200 + i) * PAGE) = 0x6000 + i;
+    for (unsigned i = 0; i < 4; i++)
+        gok &= *(volatile uint64_t *)(region_end + (200 + i) * PAGE) == 0x6000 + i;
+    check(gok, "the grant frames mapped, four distinct frames", "no");
+    struct { uint16_t dom; uint32_t nr, max; int16_t status; } gq = {XEN_DOMID_SELF, 9, 9, 7};
+    check(hcall(XEN_HC_grant_table_op, 6, (uint64_t)&gq, 1) == 0 && gq.nr == 4 && gq.max == 4,
+          "grant query_size: 4 of 4", "nr %u max %u", gq.nr, gq.max);
+    gs.nr = 5;
+    check(hcall(XEN_HC_grant_table_op, 2, (uint64_t)&gs, 1) == 0 && gs.status == -1,
+          "grant setup_table of 5: GNTST_general_error", "status %d", gs.status);
+    expect_rc(mmu1((t1_pfn << 12) + 7 * 8, (0x80000005ULL << 12) | PTE_P | PTE_NX), -XEN_EINVAL,
+              "a fifth grant frame does not exist");
+
     xprint("xen-mm: all %u checks, %u failed\n", checks_run, checks_failed);
     /* Its linked L1 is read-only to it: this write must fault and end it. */
     xprint("xen-mm: writing its new L1 at 0x%lx\n", (unsigned long)t1);
