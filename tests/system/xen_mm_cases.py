@@ -18,7 +18,7 @@ def mm_boot(build, tag, runner_cfg=(), smp=1):
 
 def mm_checks(problems, r):
     oks = checks_all_ok(problems, r, "xen-mm", "xen-mm: all")
-    expect(problems, len(oks) >= 55, f"only {len(oks)} checks ran")
+    expect(problems, len(oks) >= 60, f"only {len(oks)} checks ran")
     lines = guest_lines(r.log, "xen-mm")
     expect(problems, any(l.startswith("xen-mm: writing its new L1 at 0x") for l in lines),
            f"xen-mm did not reach its last write: {lines[-3:]}")
@@ -60,4 +60,29 @@ def test_xen_mm_under_xpti(build):
     problems = []
     expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
     mm_checks(problems, r)
+    return problems, r
+
+
+@system_test
+def test_xen_mm_hostile_beside_companion(build):
+    """A hostile Xen guest against its own page-table calls, beside the
+    companion: a request list running into unmapped memory (-EFAULT after
+    40, pdone 40), a forged preempted bit, counts over 32 bits, pdone in hv
+    and in its root table, DOMID_XEN, unknown mmuext commands; a full L1 of
+    512 leaves linked and unlinked 300 times (each link a piece of its
+    own); every writable padding page refused as a table; pin/unpin 1000
+    times; a multicall of mmu_updates. Last it unlinks the L1 of its own
+    code and must end on that, not run on; the companion exits 0, hv does
+    not panic and its leak check is clean."""
+    r = run(build, Boot(images=[test_guest(build, "xen-mm-hostile"), test_guest(build, "companion")],
+                        cfg="[guest xen-mm-hostile]\nmemory = 16M\n"), "xen-mm-hostile")
+    problems = []
+    oks = checks_all_ok(problems, r, "xen-mm-hostile", "xen-mm-hostile: all")
+    expect(problems, len(oks) >= 25, f"only {len(oks)} checks ran")
+    lines = guest_lines(r.log, "xen-mm-hostile")
+    expect(problems, "xen-mm-hostile: unlinking the L1 of its own code" in lines, "it did not get there")
+    expect(problems, "xen-mm-hostile: still running" not in lines, "it ran on without its code")
+    end = ended_line(r.log, "xen-mm-hostile") or ""
+    expect(problems, end and "exited" not in end, f"it did not end on the unmapping: {end}")
+    no_panic_no_leak(problems, r)
     return problems, r

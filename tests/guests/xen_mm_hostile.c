@@ -1,0 +1,161 @@
+/* Xen-ABI test guest, hostile against its own page-table calls (run beside
+ * a companion, hv.cfg `memory = 16M`): batches whose request list runs into
+ * unmapped memory after several pieces (pdone says how far), counts with
+ * Xen's preempted bit forged, counts over 32 bits, a pdone in hv; a full
+ * L1 of 512 leaves linked and unlinked 300 times (each its own piece, so
+ * the companion keeps running); every padding page offered as a table
+ * while writable, then pin/unpin 1000 times; mmuext_op with unknown
+ * commands and another domain; a multicall of mmu_updates. Each answer is
+ * Xen's number. Last it unlinks the L1 that maps its own code: its next
+ * fetch faults and ends it, and hv's leak check finds nothing. */
+#include "tests/guests/xen/xen_guest.h"
+
+#define PAGE 4096ULL
+#define PTE_P 0x1ULL
+#define PTE_W 0x2ULL
+#define PTE_U 0x4ULL
+#define PTE_A 0x20ULL
+#define PTE_NX (1ULL << 63)
+#define ADDR 0x000ffffffffff000ULL
+#define L1_RW (PTE_P | PTE_W | PTE_A)
+#define UPPER (PTE_P | PTE_W | PTE_U | PTE_A)
+#define PREEMPTED (1ULL << 31)
+
+static struct xen_mmu_update reqs[512];
+
+static void expect_rc(long rc, long want, const char *what)
+{
+    check(rc == want, what, "returned %ld, want %ld", rc, want);
+}
+
+static long mmu(const void *r, uint64_t n, uint32_t *done, uint64_t dom)
+{
+    return hcall4(XEN_HC_mmu_update, (uint64_t)r, n, (uint64_t)done, dom);
+}
+
+static long mmu1(uint64_t ptr, uint64_t val)
+{
+    struct xen_mmu_update r = {ptr, val};
+    return mmu(&r, 1, 0, XEN_DOMID_SELF);
+}
+
+static long ext(uint32_t cmd, uint64_t arg1, uint64_t dom)
+{
+    struct xen_mmuext_op op = {.cmd = cmd, .arg1 = arg1};
+    return hcall4(XEN_HC_mmuext_op, (uint64_t)&op, 1, 0, dom);
+}
+
+static uint64_t entry_maddr(const struct xen_start_info *si, uint64_t va, int level)
+{
+    uint64_t table = si->pt_base & ADDR;
+    for (int l = 4;; l--) {
+        uint64_t idx = (va >> (12 + 9 * (l - 1))) & 511;
+        if (l == level)
+            return table + idx * 8;
+        table = ((volatile uint64_t *)table)[idx] & ADDR;
+    }
+}
+
+static void zero_page(uint64_t va)
+{
+    for (unsigned i = 0; i < 512; i++)
+        ((volatile uint64_t *)va)[i] = 0;
+}
+
+void xen_main(const struct xen_start_info *si);
+void xen_main(const struct xen_start_info *si)
+{
+    uint64_t stack_top = si->pt_base + (si->nr_pt_frames + 1) * PAGE;
+    uint64_t region_end = (stack_top + (512ULL << 10) + (4ULL << 20) - 1) & ~((4ULL << 20) - 1);
+    uint64_t region_pages = region_end / PAGE;
+    xprint("xen-mm-hostile: nr_pages %lu, region ends 0x%lx\n", (unsigned long)si->nr_pages,
+           (unsigned long)region_end);
+
+    /* A new L1 at region_end, from the first padding page. */
+    uint64_t t1 = stack_top, t1_pfn = t1 / PAGE, l2e = entry_maddr(si, region_end, 2);
+    zero_page(t1);
+    expect_rc(mmu1(entry_maddr(si, t1, 1), (t1_pfn << 12) | PTE_P | PTE_A), 0, "t1 read-only");
+    expect_rc(mmu1(l2e, (t1_pfn << 12) | UPPER), 0, "t1 linked");
+
+    /* A request list that runs off its mapped memory: the last page of
+     * the region holds its first 40 requests, the page after is unmapped. */
+    struct xen_mmu_update *edge = (struct xen_mmu_update *)(region_end - 40 * 16);
+    for (unsigned i = 0; i < 40; i++)
+        edge[i] = (struct xen_mmu_update){(t1_pfn << 12) + (256 + i) * 8,
+                                          ((region_pages + i) << 12) | L1_RW | PTE_NX};
+    uint32_t done = 0;
+    expect_rc(mmu(edge, 100, &done, XEN_DOMID_SELF), -XEN_EFAULT,
+              "a list running into unmapped memory: -EFAULT");
+    check(done == 40, "pdone: the 40 done over three pieces", "pdone %u", done);
+    check(*(volatile uint64_t *)(region_end + (256 + 39) * PAGE) == 0,
+          "the 40th is mapped and zeroed", "no");
+    done = 7;
+    expect_rc(mmu(edge, PREEMPTED | 20, &done, XEN_DOMID_SELF), 0,
+              "a forged preempted bit: a continuation of its own");
+    check(done == 27, "pdone added to what it said", "pdone %u", done);
+    expect_rc(mmu(edge, 1ULL << 32, &done, XEN_DOMID_SELF), -XEN_EINVAL, "a count over 32 bits");
+    expect_rc(mmu(edge, 0xffffffffULL, (uint32_t *)0xffff830000000000ULL, XEN_DOMID_SELF),
+              -XEN_EFAULT, "pdone in hv");
+    expect_rc(mmu(edge, 3, (uint32_t *)(si->pt_base), XEN_DOMID_SELF), -XEN_EFAULT,
+              "pdone in its root table");
+    expect_rc(mmu(edge, 1, 0, 0x7ff2), -XEN_ESRCH, "DOMID_XEN");
+    expect_rc(ext(4, t1_pfn, 0x7ff2), -XEN_ESRCH, "mmuext_op for DOMID_XEN");
+    expect_rc(ext(14, 0, XEN_DOMID_SELF), -XEN_ENOSYS, "an unknown mmuext command");
+    expect_rc(ext(0xffffffffu, 0, XEN_DOMID_SELF), -XEN_ENOSYS, "command 2^32-1");
+    expect_rc(ext(5, t1_pfn, XEN_DOMID_SELF), -XEN_EINVAL, "NEW_BASEPTR of an L1");
+    expect_rc(ext(0, 1ULL << 40, XEN_DOMID_SELF), -XEN_EINVAL, "pin a frame past its RAM");
+    expect_rc(ext(4, 1ULL << 40, XEN_DOMID_SELF), -XEN_EINVAL, "unpin a frame past its RAM");
+
+    /* A full L1: 512 leaves linked and unlinked 300 times. */
+    uint64_t t2 = t1 + PAGE, t2_pfn = t2 / PAGE;
+    zero_page(t2);
+    for (unsigned i = 0; i < 512; i++)
+        ((volatile uint64_t *)t2)[i] = ((region_pages + 64 + i) << 12) | L1_RW | PTE_NX;
+    expect_rc(mmu1(entry_maddr(si, t2, 1), (t2_pfn << 12) | PTE_P | PTE_A), 0, "t2 read-only");
+    unsigned cycles_ok = 0;
+    for (unsigned i = 0; i < 300; i++) {
+        reqs[0] = (struct xen_mmu_update){l2e + 8, (t2_pfn << 12) | UPPER};
+        reqs[1] = (struct xen_mmu_update){l2e + 8, 0};
+        done = 0;
+        cycles_ok += mmu(reqs, 2, &done, XEN_DOMID_SELF) == 0 && done == 2;
+    }
+    check(cycles_ok == 300, "a full L1 linked and unlinked 300 times", "%u", cycles_ok);
+    expect_rc(mmu1(l2e + 8, (t2_pfn << 12) | UPPER), 0, "linked once more");
+    check(*(volatile uint64_t *)(region_end + (2ULL << 20) + 511 * PAGE) == 0,
+          "its last leaf maps fresh RAM", "no");
+    expect_rc(mmu1(l2e + 8, 0), 0, "and unlinked");
+
+    /* Every free padding page offered as a table while writable. */
+    unsigned refused = 0, pages = 0;
+    for (uint64_t va = t2 + PAGE; va + PAGE <= region_end - PAGE; va += PAGE, pages++)
+        refused += mmu1(l2e + 16, ((va / PAGE) << 12) | UPPER) == -XEN_EINVAL &&
+                   ext(0, va / PAGE, XEN_DOMID_SELF) == -XEN_EINVAL;
+    check(refused == pages, "every writable padding page refused as a table", "%u of %u", refused,
+          pages);
+    unsigned pins = 0;
+    for (unsigned i = 0; i < 1000; i++)
+        pins += ext(0, t1_pfn + 1, XEN_DOMID_SELF) == 0 && ext(4, t1_pfn + 1, XEN_DOMID_SELF) == 0;
+    check(pins == 1000, "pin/unpin 1000 times", "%u", pins);
+
+    /* A multicall of mmu_updates, one of them refused. */
+    static struct xen_mmu_update one = {0, 0}, bad = {0, 0};
+    one = (struct xen_mmu_update){(t1_pfn << 12) + 100 * 8, ((region_pages + 5) << 12) | L1_RW | PTE_NX};
+    bad = (struct xen_mmu_update){(t1_pfn << 12) + 101 * 8, (si->nr_pages << 12) | L1_RW};
+    struct xen_multicall_entry mc[2] = {
+        {.op = XEN_HC_mmu_update, .args = {(uint64_t)&one, 1, 0, XEN_DOMID_SELF}},
+        {.op = XEN_HC_mmu_update, .args = {(uint64_t)&bad, 1, 0, XEN_DOMID_SELF}},
+    };
+    expect_rc(hcall(XEN_HC_multicall, (uint64_t)mc, 2, 0), 0, "a multicall of two mmu_updates");
+    check(mc[0].result == 0 && (long)mc[1].result == -XEN_EINVAL, "their results 0 and -EINVAL",
+          "%ld %ld", (long)mc[0].result, (long)mc[1].result);
+    check(((volatile uint64_t *)t1)[100] == one.val && ((volatile uint64_t *)t1)[101] == 0 &&
+              *(volatile uint64_t *)(region_end + 100 * PAGE) == 0,
+          "the first took effect, the second did not", "no");
+
+    xprint("xen-mm-hostile: all %u checks, %u failed\n", checks_run, checks_failed);
+    /* Last: the L1 mapping its own code unlinked (its L2's entry 0). */
+    xprint("xen-mm-hostile: unlinking the L1 of its own code\n");
+    mmu1(entry_maddr(si, (uint64_t)__image_start, 2), 0);
+    xprint("xen-mm-hostile: still running\n");
+    shutdown(XEN_SHUTDOWN_poweroff);
+}
