@@ -213,31 +213,18 @@ static bool make_m2p(struct guest *g, struct xen_guest *x)
     return true;
 }
 
-/* RAM past the start-of-day region, as Xen gives a domain all of its
- * memory= as pfns: what the allowance holds beyond the region and a
- * reserve for hv's own frames (its real page tables, the p2m and M2P,
- * the records), in whole 2 MiB steps, at most XEN_MAX_PAGES. An allowance
- * of about the region alone (the loader's default) adds nothing. */
-#define RAM_RESERVE_PAGES 256 /* 1 MiB: hv's tables for the region and the fixed frames */
-#define RAM_STEP_PAGES 512
+/* RAM past the start-of-day region (hv/xen/xen_layout.h,
+ * xen_layout_ram_pages); the layout recomputed for it, as a bigger P2M
+ * list may move the region's end: if the new count cannot hold that, the
+ * region alone stays. */
 static void grow_ram(struct guest *g, const struct xen_image *img, struct xen_guest *x)
 {
-    uint64_t total = g->memory_bytes / PAGE, base = x->nr_pages;
-    if (total <= base + RAM_RESERVE_PAGES)
-        return;
-    /* Each 512 pfns past the region cost hv about 4 frames: their p2m
-     * and M2P entries, an L1 of hv's to map them, their records. */
-    uint64_t extra = (total - base - RAM_RESERVE_PAGES) * RAM_STEP_PAGES / (RAM_STEP_PAGES + 4);
-    extra -= extra % RAM_STEP_PAGES;
-    if (base + extra > XEN_MAX_PAGES)
-        extra = XEN_MAX_PAGES > base ? (XEN_MAX_PAGES - base) / RAM_STEP_PAGES * RAM_STEP_PAGES : 0;
+    uint64_t n = xen_layout_ram_pages(x->nr_pages, g->memory_bytes / PAGE, XEN_MAX_PAGES);
     struct xen_layout grown;
     char why[8];
-    /* A bigger P2M list may move the region's end: the new nr_pages must
-     * still hold it, else the region alone stays. */
-    if (extra && xen_layout_compute(img->virt_base, img->kstart, img->kend, base + extra,
-                                    HV_GUEST_IMAGE_MAX, &grown, why, sizeof(why)) == 0) {
-        x->nr_pages = base + extra;
+    if (n > x->nr_pages && xen_layout_compute(img->virt_base, img->kstart, img->kend, n,
+                                              HV_GUEST_IMAGE_MAX, &grown, why, sizeof(why)) == 0) {
+        x->nr_pages = n;
         x->layout = grown;
     }
 }

@@ -96,6 +96,20 @@ uint64_t xen_layout_settle(uint64_t virt_base, uint64_t kstart, uint64_t kend, u
     return 0;
 }
 
+uint64_t xen_layout_ram_pages(uint64_t region_pages, uint64_t allowance_pages, uint64_t max_pages)
+{
+    if (region_pages >= max_pages || allowance_pages <= region_pages + XEN_LAYOUT_RAM_RESERVE)
+        return region_pages;
+    uint64_t spare = allowance_pages - region_pages - XEN_LAYOUT_RAM_RESERVE;
+    uint64_t room = max_pages - region_pages;
+    if (spare > room * 2)
+        spare = room * 2; /* more than can be used: keeps the product below from wrapping */
+    uint64_t extra = spare * XEN_LAYOUT_RAM_STEP / (XEN_LAYOUT_RAM_STEP + XEN_LAYOUT_RAM_COST);
+    if (extra > room)
+        extra = room;
+    return region_pages + extra - extra % XEN_LAYOUT_RAM_STEP;
+}
+
 uint64_t xen_layout_table_va(const struct xen_layout *l, int level, uint64_t va)
 {
     uint64_t base = l->virt_base, l3 = l->pt_base + PAGE, l2 = l3 + l->nr_l3 * PAGE;

@@ -58,6 +58,19 @@ int xen_layout_compute(uint64_t virt_base, uint64_t kstart, uint64_t kend, uint6
 uint64_t xen_layout_settle(uint64_t virt_base, uint64_t kstart, uint64_t kend, uint64_t image_max,
                            struct xen_layout *out, char *why, uint64_t why_len);
 
+/* The guest's page count for an allowance of allowance_pages frames when
+ * its start-of-day region needs region_pages: as Xen gives a domain all of
+ * its memory= as pfns, the region plus what the allowance holds past it
+ * and past XEN_LAYOUT_RAM_RESERVE frames for hv's own (its real tables,
+ * the p2m and M2P, the records), at XEN_LAYOUT_RAM_COST frames for every
+ * 512 pfns more, in whole 512-pfn (2 MiB) steps, at most max_pages (never
+ * less than region_pages). The caller recomputes the layout for it (a
+ * bigger P2M list may move the region's end). */
+#define XEN_LAYOUT_RAM_RESERVE 256ULL
+#define XEN_LAYOUT_RAM_STEP 512ULL
+#define XEN_LAYOUT_RAM_COST 4ULL
+uint64_t xen_layout_ram_pages(uint64_t region_pages, uint64_t allowance_pages, uint64_t max_pages);
+
 /* The initial page tables as the guest sees them (Xen's format, "machine"
  * frame = pfn = (va - virt_base) >> 12): the va of the table of `level`
  * (1..4) whose entry maps va, for va in [virt_base, v_end) ... */

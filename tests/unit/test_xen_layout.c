@@ -183,6 +183,28 @@ static void hypercall_page_stubs(void)
     CHECK_EQ_U64(page[4095], 0xcc);
 }
 
+/* The guest's pages for an allowance (xen_layout_ram_pages): the figures
+ * the system tests and the Mini-OS run see, the edges, and no wrap. */
+static void ram_pages_from_the_allowance(void)
+{
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 16 * MIB / 4096, 16384), 3584);  /* xen-mm's 16M */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 32 * MIB / 4096, 16384), 7680);  /* Mini-OS's 32M */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 5188 / 4, 16384), 1024);         /* the default */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 1024 + 256, 16384), 1024);       /* the reserve only */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 1024 + 256 + 515, 16384), 1024); /* not a whole step */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 1024 + 256 + 516, 16384), 1536); /* one step */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 1000, 16384), 1024);             /* less than the region */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, 1ULL << 40, 16384), 16384);      /* capped */
+    CHECK_EQ_U64(xen_layout_ram_pages(1024, ~0ULL, 16384), 16384);           /* no wrap */
+    CHECK_EQ_U64(xen_layout_ram_pages(20000, ~0ULL, 16384), 20000);          /* region past the cap */
+    CHECK_EQ_U64(xen_layout_ram_pages(1536, 64 * MIB / 4096, 16384), 15872); /* steps from the region */
+    for (uint64_t a = 0; a < 40000; a += 37) {
+        uint64_t n = xen_layout_ram_pages(1024, a, 16384);
+        CHECK(n >= 1024 && n <= 16384 && (n - 1024) % 512 == 0);
+        CHECK(n == 1024 || n + (n - 1024) / 512 * 4 + 256 <= a);
+    }
+}
+
 int main(void)
 {
     check_suite = "xen_layout";
@@ -195,5 +217,6 @@ int main(void)
     RUN_TEST(settle_finds_the_smallest_ram);
     RUN_TEST(guest_tables_are_xens_format);
     RUN_TEST(hypercall_page_stubs);
+    RUN_TEST(ram_pages_from_the_allowance);
     return check_finish();
 }
