@@ -97,6 +97,9 @@ static uint64_t entry_span(unsigned level)
 
 static bool type_frame(struct xen_guest *x, uint64_t pfn, uint32_t info)
 {
+    const struct xen_layout *l = &x->layout;
+    if (pfn == (l->console - l->virt_base) / PAGE)
+        return false; /* hv writes its console ring directly: never a table */
     if (guest_frame_add_mapping(*xen_p2m_slot(x, pfn), PTE_SW_EXEC) != 0)
         return false; /* mapped writable somewhere: not a table yet */
     *info_slot(x, pfn) = info;
@@ -230,11 +233,16 @@ static int64_t attach(struct guest *g, uint64_t child, unsigned clevel, uint64_t
     return 0;
 }
 
-/* Unlinks table `child`: an upper one must be empty, an L1's leaves go. */
-static int64_t detach(struct guest *g, uint64_t child, bool *heavy)
+/* Unlinks table `child` (level clevel): an upper one must be empty, an
+ * L1's leaves go. hv's records are the judge: an entry naming a frame
+ * that is not linked there (the view can only say so if hv wrote it
+ * wrong) is cleared without touching any record or count. */
+static int64_t detach(struct guest *g, uint64_t child, unsigned clevel, bool *heavy)
 {
     struct xen_guest *x = g->xen;
     uint32_t info = *info_slot(x, child);
+    if (level_of(info) != clevel || !(info & INFO_LINKED))
+        return 0;
     if (level_of(info) >= 2 && !table_empty(x, child))
         return xerr(XEN_EBUSY); /* its entries first: bounded work per call */
     if (level_of(info) == 1) {
@@ -290,7 +298,7 @@ static int64_t pt_update(struct guest *g, uint64_t ptr, uint64_t val, bool *heav
                 return xerr(XEN_EINVAL);
         }
         if (was != NONE) {
-            int64_t rc = detach(g, was, heavy);
+            int64_t rc = detach(g, was, level - 1, heavy);
             if (rc)
                 return rc;
             *slot = 0;

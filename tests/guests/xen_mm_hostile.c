@@ -132,6 +132,12 @@ void xen_main(const struct xen_start_info *si)
                    ext(0, va / PAGE, XEN_DOMID_SELF) == -XEN_EINVAL;
     check(refused == pages, "every writable padding page refused as a table", "%u of %u", refused,
           pages);
+    /* Its console page (hv drains the ring in place) is never a table. */
+    uint64_t con = si->console_mfn, con_pte = entry_maddr(si, con * PAGE, 1);
+    expect_rc(mmu1(con_pte, (con << 12) | PTE_P | PTE_A | PTE_NX), 0, "console page read-only");
+    expect_rc(ext(0, con, XEN_DOMID_SELF), -XEN_EINVAL, "the console page pinned: refused");
+    expect_rc(mmu1(l2e + 16, (con << 12) | UPPER), -XEN_EINVAL, "the console page linked: refused");
+    expect_rc(mmu1(con_pte, (con << 12) | L1_RW | PTE_NX), 0, "console page writable again");
     unsigned pins = 0;
     for (unsigned i = 0; i < 1000; i++)
         pins += ext(0, t1_pfn + 1, XEN_DOMID_SELF) == 0 && ext(4, t1_pfn + 1, XEN_DOMID_SELF) == 0;
