@@ -29,6 +29,7 @@
 #include "hv/xen/xen.h"
 #include "hv/xen/xen_mem.h"
 #include "lib/nospec.h"
+#include "lib/string.h"
 #include "vcpu/vcpu.h"
 
 #define PAGE 4096ULL
@@ -424,6 +425,26 @@ static int64_t unpin(struct guest *g, uint64_t mfn)
     return 0;
 }
 
+/* MMUEXT_CLEAR_PAGE / COPY_PAGE: hv writes a frame of its RAM as the
+ * guest could through a writable mapping, so only a frame that may have
+ * one: a writable mapping counted for the copy's length refuses a page
+ * table (its pseudo-mapping) and a frame executable anywhere (W^X). */
+static int64_t clear_or_copy(struct guest *g, uint64_t dst, const uint64_t *src)
+{
+    struct xen_guest *x = g->xen;
+    if (dst >= x->nr_pages || (src && *src >= x->nr_pages))
+        return xerr(XEN_EINVAL);
+    uint64_t pa = *xen_p2m_slot(x, dst);
+    if (guest_frame_add_mapping(pa, PTE_W) != 0)
+        return xerr(XEN_EINVAL);
+    if (src)
+        memcpy(phys_to_virt(pa), phys_to_virt(*xen_p2m_slot(x, *src)), PAGE);
+    else
+        memset(phys_to_virt(pa), 0, PAGE);
+    guest_frame_drop_mapping(pa, PTE_W);
+    return 0;
+}
+
 static int64_t mmuext_one(struct guest *g, const void *p, bool *heavy)
 {
     const struct xen_mmuext_op *op = p;
@@ -442,6 +463,10 @@ static int64_t mmuext_one(struct guest *g, const void *p, bool *heavy)
         return 0;
     case 6: case 7: case 8: case 9: case 10: case 11:
         return 0; /* TLB flushes: hv flushed what it changed */
+    case 16: /* CLEAR_PAGE */
+        return clear_or_copy(g, op->arg1, NULL);
+    case 17: /* COPY_PAGE: arg2 the source */
+        return clear_or_copy(g, op->arg1, &op->arg2);
     default:
         return xerr(XEN_ENOSYS);
     }

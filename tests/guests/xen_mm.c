@@ -202,6 +202,29 @@ void xen_main(const struct xen_start_info *si)
     expect_rc(mmu1(t3_pfn << 12, 0), 0, "its L1 unlinked first");
     expect_rc(mmu1(l3e, 0), 0, "then the L2");
 
+    /* MMUEXT_CLEAR_PAGE and COPY_PAGE (16, 17). */
+    volatile uint64_t *w0 = (volatile uint64_t *)(region_end + 0 * PAGE);
+    volatile uint64_t *w1 = (volatile uint64_t *)(region_end + 1 * PAGE);
+    w0[7] = 0x1111;
+    w1[7] = 0x2222;
+    struct xen_mmuext_op cp = {.cmd = 17, .arg1 = first + 1, .arg2 = first};
+    expect_rc(hcall4(XEN_HC_mmuext_op, (uint64_t)&cp, 1, 0, XEN_DOMID_SELF), 0, "COPY_PAGE");
+    check(w1[7] == 0x1111 && w1[0] == w0[0], "the copy seen through its mapping", "0x%lx",
+          (unsigned long)w1[7]);
+    expect_rc(ext(16, first), 0, "CLEAR_PAGE");
+    check(w0[7] == 0 && w0[0] == 0, "the clear seen through its mapping", "0x%lx",
+          (unsigned long)w0[7]);
+    expect_rc(ext(16, t1_pfn), -XEN_EINVAL, "CLEAR_PAGE of a page table");
+    expect_rc(ext(16, (uint64_t)__image_start / PAGE), -XEN_EINVAL,
+              "CLEAR_PAGE of its executable code (W^X)");
+    cp = (struct xen_mmuext_op){.cmd = 17, .arg1 = t1_pfn, .arg2 = first};
+    expect_rc(hcall4(XEN_HC_mmuext_op, (uint64_t)&cp, 1, 0, XEN_DOMID_SELF), -XEN_EINVAL,
+              "COPY_PAGE onto a page table");
+    cp = (struct xen_mmuext_op){.cmd = 17, .arg1 = first, .arg2 = si->nr_pages};
+    expect_rc(hcall4(XEN_HC_mmuext_op, (uint64_t)&cp, 1, 0, XEN_DOMID_SELF), -XEN_EINVAL,
+              "COPY_PAGE from past its RAM");
+    expect_rc(ext(16, si->nr_pages), -XEN_EINVAL, "CLEAR_PAGE past its RAM");
+
     /* Four grant-table frames (Mini-OS's count), each its own frame. */
     struct { uint16_t dom; uint32_t nr; int16_t status; uint64_t list; } gs = {XEN_DOMID_SELF, 4, 7, 0};
     uint64_t gframes[5] = {0, 0, 0, 0, 0};
