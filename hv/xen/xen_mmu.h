@@ -26,6 +26,15 @@ uint64_t *xen_grant_slot(const struct xen_guest *x, unsigned i);
 /* ... and the frame behind special mfn `mfn`, 0 if it names none. */
 uint64_t xen_grant_pa(const struct xen_guest *x, uint64_t mfn);
 
+/* The page-table model's operations (hv/xen/xen_mmu.c), for the
+ * hypercalls' front end (hv/xen/xen_mmu_ops.c): MMU_NORMAL_PT_UPDATE of
+ * the entry at machine address ptr (*heavy when it made or removed an
+ * L1's leaves: the batch ends its piece), MMUEXT_PIN_Ln_TABLE, UNPIN. */
+int64_t xen_mmu_pt_update(struct guest *g, uint64_t ptr, uint64_t val, bool *heavy);
+int64_t xen_mmu_pin(struct guest *g, unsigned level, uint64_t mfn);
+int64_t xen_mmu_unpin(struct guest *g, uint64_t mfn);
+
+/* The hypercalls (hv/xen/xen_mmu_ops.c, update_va_mapping in xen_mmu.c). */
 int64_t xen_mmu_update(struct vcpu *v, struct trap_frame *f, bool *again);
 int64_t xen_mmuext_op(struct vcpu *v, struct trap_frame *f, bool *again);
 int64_t xen_update_va_mapping(struct guest *g, uint64_t va, uint64_t val);
