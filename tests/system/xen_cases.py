@@ -182,6 +182,12 @@ def test_xen_images_recognised_built_and_run(build):
     return problems, r
 
 
+def beside_companion(build, name, tag, runner_cfg=(), smp=1):
+    """Boots our Xen-ABI test guest `name` beside hv's own companion."""
+    return run(build, Boot(images=[test_guest(build, name), test_guest(build, "companion")],
+                           runner_cfg=list(runner_cfg), smp=smp), tag)
+
+
 def checks_all_ok(problems, r, name, done_line):
     lines = guest_lines(r.log, name)
     fails = [l for l in lines if l.startswith("FAIL")]
@@ -277,8 +283,7 @@ def test_xen_page_tables_read_only(build):
 
 
 def traps_boot(build, tag, runner_cfg=()):
-    return run(build, Boot(images=[test_guest(build, "xen-traps"), test_guest(build, "companion")],
-                           runner_cfg=list(runner_cfg)), tag)
+    return beside_companion(build, "xen-traps", tag, runner_cfg)
 
 
 @system_test
