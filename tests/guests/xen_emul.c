@@ -4,7 +4,8 @@
  * refusals: a breakpoint on hv's half, GD, upper bits, I/O breakpoints
  * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (only
  * DE), `rdmsr`/`wrmsr` of the FS/GS bases, EFER and DEBUGCTL (other MSRs
- * and other values #GP). Prints "xen-emul: all N checks, M failed". */
+ * and other values #GP), and a ring-3 `iretq` on Xen's selectors (the
+ * SMAP quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
 #include "tests/guests/xen/xen_guest.h"
 
 #define HV_ADDR 0xffff800000000000ULL
@@ -155,6 +156,36 @@ static void msrs(void)
     check(rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
 }
 
+/* Mini-OS's return from its upcalls: a real `iretq` at ring 3 to Xen's
+ * flat selectors (0xe033, 0xe02b). QEMU's TCG pops the frame as
+ * supervisor accesses, which SMAP refuses; hv completes the iretq (its
+ * SMAP quirk) for Xen's selectors as for its own. */
+static void ring3_iretq(void)
+{
+    uint64_t landed = 0, cs = 0, ss = 0, rsp_before, rsp_after;
+    __asm__ volatile("mov %%rsp, %%rax\n\t"
+                     "mov %%rax, %[before]\n\t"
+                     "pushq $0xe02b\n\t"
+                     "pushq %%rax\n\t"
+                     "pushfq\n\t"
+                     "pushq $0xe033\n\t"
+                     "lea 1f(%%rip), %%rcx\n\t"
+                     "pushq %%rcx\n\t"
+                     "iretq\n"
+                     "1:\tmov $1, %[landed]\n\t"
+                     "mov %%cs, %[cs]\n\t"
+                     "mov %%ss, %[ss]\n\t"
+                     "mov %%rsp, %[after]"
+                     : [landed] "=r"(landed), [cs] "=r"(cs), [ss] "=r"(ss),
+                       [before] "=m"(rsp_before), [after] "=m"(rsp_after)
+                     :
+                     : "rax", "rcx", "memory");
+    check(landed == 1 && (cs & 0xffff) == 0xe033 && (ss & 0xffff) == 0xe02b &&
+              rsp_after == rsp_before,
+          "a ring-3 iretq on Xen's selectors (Mini-OS's return)", "cs 0x%lx ss 0x%lx",
+          (unsigned long)cs, (unsigned long)ss);
+}
+
 void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
@@ -167,6 +198,7 @@ void xen_main(const struct xen_start_info *si)
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     debug_registers();
     msrs();
+    ring3_iretq();
     xprint("xen-emul: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
 }
