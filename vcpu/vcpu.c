@@ -1,6 +1,7 @@
 #include "vcpu/vcpu.h"
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/gs_base.h"
 #include "hv/cpu/idt.h"
 #include "hv/guest/guest.h"
 #include "vcpu/trap_table.h"
@@ -64,22 +65,35 @@ void vcpu_destroy(struct vcpu *v)
     kfree(v, sizeof(*v));
 }
 
+/* The running guest's GS base, as it holds it now (in KERNEL_GS_BASE
+ * while hv runs): only hv sets a non-zero one, a selector load zeroes it;
+ * clamped all the same, the invariant being what isr_paranoid relies on. */
+static uint64_t guest_gs_base_now(void)
+{
+    uint64_t base = rdmsr(MSR_KERNEL_GS_BASE);
+    return guest_gs_base_allowed(base) ? base : 0;
+}
+
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
 {
     v->arch.regs = *frame;
     __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
                      : "=r"(v->arch.ds), "=r"(v->arch.es), "=r"(v->arch.fs), "=r"(v->arch.gs));
     fpu_save(v->arch.fpu);
+    if (v->arch.gs_base) /* a GS load since may have zeroed it */
+        v->arch.gs_base = guest_gs_base_now();
 }
 
 /* Loads the selectors the guest chose, unless they are what the CPU holds
  * already (the common case: both vCPUs left them null). A guest can only
  * have loaded null or a ring-3 selector of hv's GDT (hv's, or Xen's flat
  * 0xe02b/0xe033 in the GDT window, hv/cpu/gdt.h: all present, base 0;
- * anything else faulted in the guest), so this cannot fault here. Guest FS/GS bases are always 0: the
- * guest cannot set them (no FSGSBASE, no MSR access), and loading a
- * selector sets 0; KERNEL_GS_BASE, the guest's GS base while hv runs, stays
- * 0 throughout. */
+ * anything else faulted in the guest), so this cannot fault here. A guest's
+ * FS base is always 0 (no FSGSBASE, no MSR access; loading a selector sets
+ * 0), and so is its GS base unless hv set one for it (a Xen kernel's wrmsr,
+ * vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
+ * runs, and vcpu_load puts the vCPU's there when either it or the last
+ * one's is not 0. */
 static void load_segments(const struct arch_vcpu *a)
 {
     uint16_t ds, es, fs, gs;
@@ -99,12 +113,31 @@ static void load_segments(const struct arch_vcpu *a)
     }
 }
 
+void vcpu_set_gs_base(struct vcpu *v, uint64_t base)
+{
+    if (!guest_gs_base_allowed(base))
+        return; /* callers check; never an upper-half base */
+    wrmsr(MSR_KERNEL_GS_BASE, base);
+    v->arch.gs_base = base;
+    this_cpu()->guest_gs_base_set |= base != 0;
+}
+
+/* Out of line: hv's own vCPUs never come here. */
+static __attribute__((noinline, cold)) void load_gs_base(struct percpu *cpu, uint64_t base)
+{
+    wrmsr(MSR_KERNEL_GS_BASE, base);
+    cpu->guest_gs_base_set = base != 0;
+}
+
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)
 {
     *frame = v->arch.regs; /* rflags: sanitised by sched_return_to_guest */
     frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     frame->ss = v->arch.mode_ss;
     load_segments(&v->arch);
+    struct percpu *cpu = this_cpu();
+    if (v->arch.gs_base | cpu->guest_gs_base_set)
+        load_gs_base(cpu, v->arch.gs_base);
     fpu_restore(v->arch.fpu);
     idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);
 }

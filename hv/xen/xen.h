@@ -70,6 +70,7 @@ struct xen_guest {
     uint64_t dr[4];
     uint32_t dr6, dr7, dr7_io; /* dr7_io: I/O breakpoints' enables, emulated */
     bool cr4_de;               /* the guest's CR4.DE */
+    uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
     /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
      * page, and whether it made the page writable. */
     uint64_t flip_rip, flip_page;
@@ -122,6 +123,9 @@ int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
 bool xen_emulate_priv(struct vcpu *v, struct trap_frame *f);
 int64_t xen_set_debugreg(struct vcpu *v, uint64_t reg, uint64_t value);
 int64_t xen_get_debugreg(struct vcpu *v, uint64_t reg, uint64_t *value);
+int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base);
+/* The guest's mode changes: the other mode's GS base becomes the CPU's. */
+void xen_gs_mode_switch(struct vcpu *v);
 /* The virtual CPU's state at start (debug registers, the 100 Hz timer). */
 void xen_cpu_init(struct xen_guest *x);
 /* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */

@@ -6,16 +6,18 @@
  *    as Xen's set_debugreg does (also the set_debugreg/get_debugreg
  *    hypercalls). They are never loaded into the CPU: hv keeps the debug
  *    registers its own (a guest's breakpoint does not fire);
- *  - `rdmsr`/`wrmsr` of the few MSRs a PV kernel reads: the FS and GS
- *    bases (0: hv never lets a guest's base change, hv/cpu/gs_base.h),
- *    EFER, DEBUGCTL; every other MSR #GP, as on Xen for MSRs it does
- *    not know;
+ *  - `rdmsr`/`wrmsr` of the few MSRs a PV kernel uses: the GS bases of
+ *    its kernel and user modes (Mini-OS keeps its per-CPU data at GS;
+ *    lower-half values only, hv/cpu/gs_base.h), swapped on a mode change
+ *    as Xen does, also by set_segment_base; FS_BASE (0), EFER, DEBUGCTL
+ *    read; every other MSR #GP, as on Xen for MSRs it does not know;
  *  - `sgdt`/`sidt` to memory, which UMIP refuses at ring 3.
  * Only in the guest's kernel mode: from user mode each stays the #GP. The
  * instruction's bytes are read from the guest (a page that changes under
  * it can only give a different instruction, decoded as such). */
 #include "hv/xen/xen.h"
 
+#include "hv/cpu/gs_base.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
@@ -219,15 +221,73 @@ static bool emulate_sxdt(struct vcpu *v, struct trap_frame *f)
 }
 
 
-/* rdmsr: the FS and GS bases (0: a guest's never change), EFER, DEBUGCTL;
- * wrmsr: the bases and DEBUGCTL to 0, what they hold; else #GP. */
+/* The GS base the guest runs with now (KERNEL_GS_BASE while hv runs). */
+static uint64_t gs_base_now(void)
+{
+    uint64_t base = rdmsr(MSR_KERNEL_GS_BASE);
+    return guest_gs_base_allowed(base) ? base : 0;
+}
+
+/* Xen's two GS bases: the running mode's is the CPU's (vcpu_set_gs_base),
+ * the other mode's is kept here and swapped in on a mode change, as Xen's
+ * toggle_guest_mode does. */
+void xen_gs_mode_switch(struct vcpu *v)
+{
+    struct xen_guest *x = v->guest->xen;
+    if (!x->gs_other && !v->arch.gs_base)
+        return; /* both 0: nothing to swap (every guest that set none) */
+    uint64_t now = gs_base_now();
+    vcpu_set_gs_base(v, x->gs_other);
+    x->gs_other = now;
+}
+
+/* set_segment_base(which, base): the kernel's and user's GS bases (a
+ * lower-half address, the rule of hv/cpu/gs_base.h; else -EINVAL); the FS
+ * base only 0, what it holds; a user GS selector -ENOSYS. */
+int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
+{
+    switch (which) {
+    case XEN_SEGBASE_FS:
+        return base == 0 ? 0 : -XEN_EINVAL;
+    case XEN_SEGBASE_GS_USER:
+    case XEN_SEGBASE_GS_KERNEL:
+        if (!guest_gs_base_allowed(base))
+            return -XEN_EINVAL;
+        if (which == XEN_SEGBASE_GS_USER)
+            v->guest->xen->gs_other = base; /* a hypercall comes from kernel mode */
+        else
+            vcpu_set_gs_base(v, base);
+        return 0;
+    case XEN_SEGBASE_GS_USER_SEL:
+        return -XEN_ENOSYS;
+    default:
+        return -XEN_EINVAL;
+    }
+}
+
+/* rdmsr and wrmsr in kernel mode: GS_BASE (the kernel's GS base, the
+ * CPU's now) and SHADOW_GS_BASE (user mode's), lower-half values only;
+ * FS_BASE 0 and EFER, DEBUGCTL as they are (writes of what they hold);
+ * anything else #GP. */
 static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
 {
-    (void)v;
+    struct xen_guest *x = v->guest->xen;
     uint32_t msr = (uint32_t)f->rcx;
-    uint64_t value = 0;
+    uint64_t value = 0, wanted = (f->rdx << 32) | (uint32_t)f->rax;
     switch (msr) {
-    case MSR_FS_BASE: case MSR_GS_BASE: case MSR_SHADOW_GS_BASE: case MSR_DEBUGCTL:
+    case MSR_GS_BASE:
+    case MSR_SHADOW_GS_BASE:
+        if (write) {
+            if (!guest_gs_base_allowed(wanted))
+                return false; /* non-canonical or hv's half: #GP */
+            if (msr == MSR_GS_BASE)
+                vcpu_set_gs_base(v, wanted);
+            else
+                x->gs_other = wanted;
+        }
+        value = msr == MSR_GS_BASE ? gs_base_now() : x->gs_other;
+        break;
+    case MSR_FS_BASE: case MSR_DEBUGCTL:
         break;
     case MSR_EFER:
         value = EFER_VIEW;
@@ -235,11 +295,9 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
     default:
         return false;
     }
-    if (write) {
-        uint64_t wanted = (f->rdx << 32) | (uint32_t)f->rax;
-        if (wanted != value)
-            return false; /* changing a base or EFER is not offered: #GP */
-    } else {
+    if (write && wanted != value)
+        return false; /* changing FS_BASE, EFER or DEBUGCTL is not offered: #GP */
+    if (!write) {
         f->rax = (uint32_t)value;
         f->rdx = value >> 32;
     }

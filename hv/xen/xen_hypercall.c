@@ -434,6 +434,8 @@ int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
         return xen_multicall(v, f, again);
     case XEN_HC_vcpu_op:
         return xen_vcpu_op(v, f);
+    case XEN_HC_set_segment_base:
+        return xen_set_segment_base(v, f->rdi, f->rsi);
     case XEN_HC_set_debugreg:
         return xen_set_debugreg(v, f->rdi, f->rsi);
     case XEN_HC_get_debugreg: {

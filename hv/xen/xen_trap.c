@@ -69,6 +69,8 @@ static void xen_selectors(struct trap_frame *f)
  * only ever the kernel's, mmuext_op), so only the mode changes. */
 static void set_mode(struct vcpu *v, bool user)
 {
+    if (v->arch.user_mode != user)
+        xen_gs_mode_switch(v); /* Xen's kernel and user GS bases */
     v->arch.user_mode = user;
     v->guest->shared->vcpu[v->id].in_user_mode = user;
 }

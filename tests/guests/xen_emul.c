@@ -4,7 +4,8 @@
  * refusals: a breakpoint on hv's half, GD, upper bits, I/O breakpoints
  * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (only
  * DE), `rdmsr`/`wrmsr` of the FS/GS bases, EFER and DEBUGCTL (other MSRs
- * and other values #GP), and a ring-3 `iretq` on Xen's selectors (the
+ * and other values #GP), the kernel's and user's GS bases (wrmsr,
+ * set_segment_base; kept across switches), and a ring-3 `iretq` on Xen's selectors (the
  * SMAP quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
 #include "tests/guests/xen/xen_guest.h"
 
@@ -135,6 +136,52 @@ static void debug_registers(void)
           "set_debugreg: dr7 GD -EPERM", "other");
 }
 
+static const uint64_t pda_a = 0x1111111111111111ULL, pda_b = 0x2222222222222222ULL;
+
+static uint64_t gs_word(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+    return v;
+}
+
+/* The kernel's GS base by wrmsr and set_segment_base (Mini-OS keeps its
+ * per-CPU data there), kept across switches to the companion; user mode's
+ * by SHADOW_GS_BASE; hostile bases refused. */
+static void gs_bases(void)
+{
+    uint64_t v = 0;
+    check(wrmsr(0xc0000101, (uint64_t)&pda_a) == -1 && rdmsr(0xc0000101, &v) == -1 &&
+              v == (uint64_t)&pda_a && gs_word() == pda_a,
+          "wrmsr GS_BASE: %gs:0 reads there", "0x%lx", (unsigned long)v);
+    check(wrmsr(0xc0000102, (uint64_t)&pda_b) == -1 && rdmsr(0xc0000102, &v) == -1 &&
+              v == (uint64_t)&pda_b && gs_word() == pda_a,
+          "wrmsr SHADOW_GS_BASE: user mode's, kernel's unchanged", "0x%lx", (unsigned long)v);
+    for (int i = 0; i < 30; i++)
+        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0); /* the companion runs between */
+    check(gs_word() == pda_a, "the GS base kept across 30 switches", "0x%lx",
+          (unsigned long)gs_word());
+    check(hcall(XEN_HC_set_segment_base, 2, (uint64_t)&pda_b, 0) == 0 && gs_word() == pda_b,
+          "set_segment_base(GS_KERNEL)", "0x%lx", (unsigned long)gs_word());
+    check(hcall(XEN_HC_set_segment_base, 1, (uint64_t)&pda_a, 0) == 0 &&
+              rdmsr(0xc0000102, &v) == -1 && v == (uint64_t)&pda_a,
+          "set_segment_base(GS_USER)", "0x%lx", (unsigned long)v);
+    check(hcall(XEN_HC_set_segment_base, 2, HV_ADDR, 0) == -XEN_EINVAL && gs_word() == pda_b,
+          "set_segment_base: a GS base on hv's half -EINVAL", "other");
+    check(hcall(XEN_HC_set_segment_base, 2, 0x8000000000000000ULL, 0) == -XEN_EINVAL,
+          "set_segment_base: non-canonical -EINVAL", "other");
+    check(hcall(XEN_HC_set_segment_base, 0, 0x1000, 0) == -XEN_EINVAL,
+          "set_segment_base(FS) other than 0 -EINVAL", "other");
+    check(hcall(XEN_HC_set_segment_base, 3, 0, 0) == -XEN_ENOSYS,
+          "set_segment_base(GS_USER_SEL) -ENOSYS", "other");
+    check(hcall(XEN_HC_set_segment_base, 7, 0, 0) == -XEN_EINVAL, "set_segment_base(7) -EINVAL",
+          "other");
+    check(wrmsr(0xc0000102, HV_ADDR) == 13, "wrmsr SHADOW_GS_BASE on hv's half: #GP", "other");
+    check(wrmsr(0xc0000101, 0) == -1 && wrmsr(0xc0000102, 0) == -1 && rdmsr(0xc0000101, &v) == -1 &&
+              v == 0,
+          "both GS bases back to 0", "0x%lx", (unsigned long)v);
+}
+
 static void msrs(void)
 {
     uint64_t v = 0;
@@ -150,7 +197,8 @@ static void msrs(void)
     check(wrmsr(0xc0000101, 0x8000000000000000ULL) == 13, "wrmsr GS_BASE non-canonical: #GP",
           "other");
     check(wrmsr(0xc0000101, HV_ADDR) == 13, "wrmsr GS_BASE on hv's half: #GP", "other");
-    check(wrmsr(0xc0000102, 0x1000) == 13, "wrmsr SHADOW_GS_BASE (a change): #GP", "other");
+    check(wrmsr(0xc0000100, 0x1000) == 13, "wrmsr FS_BASE (a change): #GP", "other");
+    check(wrmsr(0xc0000080, 0) == 13, "wrmsr EFER (a change): #GP", "other");
     check(rdmsr(0x10, &v) == 13, "rdmsr TSC: #GP", "other");
     check(rdmsr(0x1a0, &v) == 13, "rdmsr MISC_ENABLE: #GP", "other");
     check(rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
@@ -198,6 +246,7 @@ void xen_main(const struct xen_start_info *si)
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     debug_registers();
     msrs();
+    gs_bases();
     ring3_iretq();
     xprint("xen-emul: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
