@@ -12,8 +12,6 @@
 #define HV_ADDR 0xffff800000000000ULL
 #define DR7_DEFAULT 0x400ULL
 
-extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
-extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[];
 
 /* Runs one instruction (asm text, its operand in rax, rcx/rdx for MSRs);
  * returns the trap vector it took, or -1 for none. */

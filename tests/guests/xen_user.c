@@ -24,8 +24,6 @@
 #define NOWHERE 0x00007f0000000000ULL
 #define RESULT 0x5ca1ab1eULL
 
-extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
-extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[];
 extern char to_kernel[], syscall_cb[], failsafe_cb[], user_main[], user_syscall_insn[],
     user_int21[], user_cr3[], user_pf[], user_hcall[], user_nocb_insn[], user_nocb[];
 void enter_user(uint64_t rip, uint64_t rsp);
@@ -481,17 +479,7 @@ void xen_main(const struct xen_start_info *si)
         xprint("xen-user: %u of %u checks failed\n", checks_failed, checks_run);
     /* The user root gone, an iret to user mode ends the guest. */
     check(user_root(0) == 0, "mmuext_op: NEW_USER_BASEPTR 0 (none)", "refused");
-    /* Xen's two GS bases: GS_BASE the kernel's, SHADOW_GS_BASE user mode's,
-     * swapped at every mode change. */
-    __asm__ volatile("wrmsr" : : "c"(0xc0000101), "a"((uint32_t)(uint64_t)&kernel_pda),
-                     "d"((uint32_t)((uint64_t)&kernel_pda >> 32)));
-    __asm__ volatile("wrmsr" : : "c"(0xc0000102), "a"((uint32_t)(uint64_t)&user_pda),
-                     "d"((uint32_t)((uint64_t)&user_pda >> 32)));
     enter_user((uint64_t)user_main, user_top());
-    check(user_gs == user_pda && sys_gs == kernel_pda && back_gs == kernel_pda,
-          "GS base: the user's in user mode, the kernel's in the callback and back",
-          "user 0x%lx callback 0x%lx back 0x%lx", (unsigned long)user_gs, (unsigned long)sys_gs,
-          (unsigned long)back_gs);
     xprint("xen-user: still running\n");
     shutdown(XEN_SHUTDOWN_poweroff);
 }

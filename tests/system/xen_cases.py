@@ -238,7 +238,9 @@ def test_xen_image_disabled_is_not_a_failure(build):
 def test_xen_hostile_arguments_and_crash(build):
     """Bad hypercall arguments from a Xen guest (pointers at hv, at nothing,
     non-canonical, at its own read-only page tables, across the end of its
-    RAM; huge counts; unknown commands and numbers) get Xen's error codes
+    RAM; huge counts; unknown commands and numbers; poll, VCPUOP, bind_ipi,
+    set_segment_base, set_debugreg with the same pointers; bind_ipi whose
+    write-back fails keeps its port, 254 times, then -ENOSPC) get Xen's error codes
     and change nothing; a long console_io is taken in bounded pieces and
     continued; sched_op(shutdown, crash) ends that guest alone, as a fault,
     while a companion runs on."""
