@@ -65,23 +65,12 @@ void vcpu_destroy(struct vcpu *v)
     kfree(v, sizeof(*v));
 }
 
-/* The running guest's GS base, as it holds it now (in KERNEL_GS_BASE
- * while hv runs): only hv sets a non-zero one, a selector load zeroes it;
- * clamped all the same, the invariant being what isr_paranoid relies on. */
-static uint64_t guest_gs_base_now(void)
-{
-    uint64_t base = rdmsr(MSR_KERNEL_GS_BASE);
-    return guest_gs_base_allowed(base) ? base : 0;
-}
-
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
 {
     v->arch.regs = *frame;
     __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
                      : "=r"(v->arch.ds), "=r"(v->arch.es), "=r"(v->arch.fs), "=r"(v->arch.gs));
     fpu_save(v->arch.fpu);
-    if (v->arch.gs_base) /* a GS load since may have zeroed it */
-        v->arch.gs_base = guest_gs_base_now();
 }
 
 /* Loads the selectors the guest chose, unless they are what the CPU holds
@@ -92,8 +81,10 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
  * FS base is always 0 (no FSGSBASE, no MSR access; loading a selector sets
  * 0), and so is its GS base unless hv set one for it (a Xen kernel's wrmsr,
  * vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
- * runs, and vcpu_load puts the vCPU's there when either it or the last
- * one's is not 0. */
+ * runs, and vcpu_load writes the vCPU's there when it is not what the CPU
+ * holds (percpu.guest_gs_base: a compare per switch, a write only around
+ * a vCPU with a base). A guest's own GS selector load is not read back: its
+ * base is the one hv set, restored at its next switch-in. */
 static void load_segments(const struct arch_vcpu *a)
 {
     uint16_t ds, es, fs, gs;
@@ -110,6 +101,7 @@ static void load_segments(const struct arch_vcpu *a)
          * a lower-half GS_BASE and swaps, as after any guest entry
          * (hv/cpu/isr.S). KERNEL_GS_BASE ends up with the guest's (0). */
         __asm__ volatile("swapgs; mov %0, %%gs; swapgs" : : "r"(a->gs) : "memory");
+        this_cpu()->guest_gs_base = ~0ULL; /* the selector load may have changed it */
     }
 }
 
@@ -119,14 +111,23 @@ void vcpu_set_gs_base(struct vcpu *v, uint64_t base)
         return; /* callers check; never an upper-half base */
     wrmsr(MSR_KERNEL_GS_BASE, base);
     v->arch.gs_base = base;
-    this_cpu()->guest_gs_base_set |= base != 0;
+    this_cpu()->guest_gs_base = base;
 }
 
-/* Out of line: hv's own vCPUs never come here. */
-static __attribute__((noinline, cold)) void load_gs_base(struct percpu *cpu, uint64_t base)
+/* What this CPU's KERNEL_GS_BASE holds for the guest, read through GS:
+ * one instruction, no pointer to the per-CPU block needed. */
+static inline uint64_t loaded_gs_base(void)
+{
+    uint64_t base;
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(base) : "i"(offsetof(struct percpu, guest_gs_base)));
+    return base;
+}
+
+/* Out of line: only around a vCPU with a GS base of its own. */
+static __attribute__((noinline, cold)) void load_gs_base(uint64_t base)
 {
     wrmsr(MSR_KERNEL_GS_BASE, base);
-    cpu->guest_gs_base_set = base != 0;
+    this_cpu()->guest_gs_base = base;
 }
 
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)
@@ -135,9 +136,8 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame)
     frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     frame->ss = v->arch.mode_ss;
     load_segments(&v->arch);
-    struct percpu *cpu = this_cpu();
-    if (v->arch.gs_base | cpu->guest_gs_base_set)
-        load_gs_base(cpu, v->arch.gs_base);
+    if (v->arch.gs_base != loaded_gs_base())
+        load_gs_base(v->arch.gs_base);
     fpu_restore(v->arch.fpu);
     idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);
 }

@@ -221,13 +221,6 @@ static bool emulate_sxdt(struct vcpu *v, struct trap_frame *f)
 }
 
 
-/* The GS base the guest runs with now (KERNEL_GS_BASE while hv runs). */
-static uint64_t gs_base_now(void)
-{
-    uint64_t base = rdmsr(MSR_KERNEL_GS_BASE);
-    return guest_gs_base_allowed(base) ? base : 0;
-}
-
 /* Xen's two GS bases: the running mode's is the CPU's (vcpu_set_gs_base),
  * the other mode's is kept here and swapped in on a mode change, as Xen's
  * toggle_guest_mode does. */
@@ -236,7 +229,7 @@ void xen_gs_mode_switch(struct vcpu *v)
     struct xen_guest *x = v->guest->xen;
     if (!x->gs_other && !v->arch.gs_base)
         return; /* both 0: nothing to swap (every guest that set none) */
-    uint64_t now = gs_base_now();
+    uint64_t now = v->arch.gs_base;
     vcpu_set_gs_base(v, x->gs_other);
     x->gs_other = now;
 }
@@ -285,7 +278,7 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
             else
                 x->gs_other = wanted;
         }
-        value = msr == MSR_GS_BASE ? gs_base_now() : x->gs_other;
+        value = msr == MSR_GS_BASE ? v->arch.gs_base : x->gs_other;
         break;
     case MSR_FS_BASE: case MSR_DEBUGCTL:
         break;

@@ -26,3 +26,19 @@ def test_xen_debug_registers_cr4_msrs(build):
            f"xen-emul did not exit 0: {ended_line(r.log, 'xen-emul')}")
     no_panic_no_leak(problems, r)
     return problems, r
+
+
+@system_test
+def test_xen_gs_bases_on_two_cpus(build):
+    """The same guest on two CPUs (QEMU's multi-threaded TCG): its GS base
+    is saved and loaded with it wherever it runs, the companion beside it
+    on either CPU runs with its own (0), and every check holds."""
+    r = beside_companion(build, "xen-emul", "xen-emul-smp", smp=2)
+    problems = []
+    expect(problems, "hv: sched: guests ran on 2 of 2 CPU(s)" in r.log,
+           "the guests did not run on two CPUs")
+    checks_all_ok(problems, r, "xen-emul", "xen-emul: all")
+    expect(problems, exited(r.log, "xen-emul"),
+           f"xen-emul did not exit 0: {ended_line(r.log, 'xen-emul')}")
+    no_panic_no_leak(problems, r)
+    return problems, r
