@@ -14,13 +14,17 @@ static const struct pt_space *current_space(struct vcpu *v)
     return guest_space(v->guest, v->arch.user_mode ? v->arch.user_space : HV_SPACE_KERNEL);
 }
 
-/* A ring-3 iretq to ring 3: pop rip, cs, rflags, rsp, ss as user accesses. */
+/* A ring-3 iretq to ring 3: pop rip, cs, rflags, rsp, ss as user accesses
+ * (only ever to the same mode: a Xen guest's iretq cannot leave its kernel). */
 static bool complete_iretq(struct vcpu *v, struct trap_frame *f)
 {
     uint64_t fr[5];
     if (copy_from_space(current_space(v), fr, f->rsp, sizeof(fr)) != 0)
         return false; /* really unreadable: the guest gets its #PF */
-    if ((fr[1] != HV_KERNEL_CS && fr[1] != HV_USER_CS) || fr[4] != HV_DATA_SS ||
+    /* The selectors of the vCPU's personality: hv's 0x23/0x3b and 0x1b,
+     * or Xen's flat 0xe033 and 0xe02b (Mini-OS returns from its upcalls
+     * with a ring-3 iretq on them). */
+    if ((fr[1] != v->arch.mode_cs[0] && fr[1] != v->arch.mode_cs[1]) || fr[4] != v->arch.mode_ss ||
         fr[0] >= HV_GUEST_LOWER_HALF_END)
         return false;
     f->rip = fr[0];

@@ -1,6 +1,7 @@
 #include "vcpu/vcpu.h"
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/gs_base.h"
 #include "hv/cpu/idt.h"
 #include "hv/guest/guest.h"
 #include "vcpu/trap_table.h"
@@ -76,10 +77,14 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
  * already (the common case: both vCPUs left them null). A guest can only
  * have loaded null or a ring-3 selector of hv's GDT (hv's, or Xen's flat
  * 0xe02b/0xe033 in the GDT window, hv/cpu/gdt.h: all present, base 0;
- * anything else faulted in the guest), so this cannot fault here. Guest FS/GS bases are always 0: the
- * guest cannot set them (no FSGSBASE, no MSR access), and loading a
- * selector sets 0; KERNEL_GS_BASE, the guest's GS base while hv runs, stays
- * 0 throughout. */
+ * anything else faulted in the guest), so this cannot fault here. A guest's
+ * FS base is always 0 (no FSGSBASE, no MSR access; loading a selector sets
+ * 0), and so is its GS base unless hv set one for it (a Xen kernel's wrmsr,
+ * vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
+ * runs, and vcpu_load writes the vCPU's there when it is not what the CPU
+ * holds (percpu.guest_gs_base: a compare per switch, a write only around
+ * a vCPU with a base). A guest's own GS selector load is not read back: its
+ * base is the one hv set, restored at its next switch-in. */
 static void load_segments(const struct arch_vcpu *a)
 {
     uint16_t ds, es, fs, gs;
@@ -96,7 +101,33 @@ static void load_segments(const struct arch_vcpu *a)
          * a lower-half GS_BASE and swaps, as after any guest entry
          * (hv/cpu/isr.S). KERNEL_GS_BASE ends up with the guest's (0). */
         __asm__ volatile("swapgs; mov %0, %%gs; swapgs" : : "r"(a->gs) : "memory");
+        this_cpu()->guest_gs_base = ~0ULL; /* the selector load may have changed it */
     }
+}
+
+void vcpu_set_gs_base(struct vcpu *v, uint64_t base)
+{
+    if (!guest_gs_base_allowed(base))
+        return; /* callers check; never an upper-half base */
+    wrmsr(MSR_KERNEL_GS_BASE, base);
+    v->arch.gs_base = base;
+    this_cpu()->guest_gs_base = base;
+}
+
+/* What this CPU's KERNEL_GS_BASE holds for the guest, read through GS:
+ * one instruction, no pointer to the per-CPU block needed. */
+static inline uint64_t loaded_gs_base(void)
+{
+    uint64_t base;
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(base) : "i"(offsetof(struct percpu, guest_gs_base)));
+    return base;
+}
+
+/* Out of line: only around a vCPU with a GS base of its own. */
+static __attribute__((noinline, cold)) void load_gs_base(uint64_t base)
+{
+    wrmsr(MSR_KERNEL_GS_BASE, base);
+    this_cpu()->guest_gs_base = base;
 }
 
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)
@@ -105,6 +136,8 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame)
     frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     frame->ss = v->arch.mode_ss;
     load_segments(&v->arch);
+    if (v->arch.gs_base != loaded_gs_base())
+        load_gs_base(v->arch.gs_base);
     fpu_restore(v->arch.fpu);
     idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);
 }

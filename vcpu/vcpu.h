@@ -49,6 +49,9 @@ struct arch_vcpu {
     /* The selectors it runs on, in kernel and user mode: hv's (0x23, 0x3b;
      * 0x1b) or, for a Xen vCPU, Xen's (0xe033 in both; 0xe02b). */
     uint16_t mode_cs[2], mode_ss;
+    /* Its GS base: 0 for hv's own vCPUs, whatever a Xen vCPU's kernel set
+     * (hv/xen/xen_emul.c), always a lower-half address (hv/cpu/gs_base.h). */
+    uint64_t gs_base;
 };
 
 #define VCPU_POLL_MAX 16
@@ -96,6 +99,8 @@ void vcpu_destroy(struct vcpu *v);
 const struct pt_space *vcpu_space(const struct vcpu *v);
 /* Its code selector for the mode it is in. */
 uint64_t vcpu_mode_cs(const struct vcpu *v);
+/* Sets the GS base of v, the vCPU running here (a lower-half value). */
+void vcpu_set_gs_base(struct vcpu *v, uint64_t base);
 
 /* Moving guest state between a vCPU and the CPU (frame = the trap frame on
  * the per-CPU stack that the return to ring 3 will use). */

@@ -13,13 +13,14 @@
  * Where a guest could set its GS base, and how each is held to the rule:
  *   - wrgsbase: CR4.FSGSBASE is cleared at boot (hv/cpu/features.c);
  *   - wrmsr GS_BASE / KERNEL_GS_BASE: guests run at ring 3, every MSR
- *     access is #GP;
+ *     access is #GP (a Xen kernel's is emulated: below);
  *   - loading a GS selector: every descriptor a guest can load has base 0
  *     (checked when the GDT template is built, hv/cpu/gdt.c);
- *   - anything hv adds later that sets a guest's GS base for it (Xen's
- *     set_segment_base and its wrmsr emulation, docs/plans/
- *     xen-personality.md R6) must refuse a value for which
- *     guest_gs_base_allowed is false. */
+ *   - hv setting a guest's GS base for it: only vcpu_set_gs_base
+ *     (vcpu/vcpu.c), for a Xen kernel's wrmsr GS_BASE / SHADOW_GS_BASE
+ *     and set_segment_base (hv/xen/xen_emul.c), which refuse a value for
+ *     which guest_gs_base_allowed is false (and vcpu_set_gs_base checks
+ *     again); vcpu_save reads a base back clamped the same way. */
 #pragma once
 
 #include <stdbool.h>

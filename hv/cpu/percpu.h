@@ -90,6 +90,10 @@ struct percpu {
     struct sched_cpu sched; /* hv/sched/sched_cpu.h */
     struct cpu_stats stats; /* the statistics line's counters (hv/debug/stats_cpu.h) */
     uint32_t locks_held;    /* lock levels this CPU holds (hv/cpu/lock_order.h) */
+    /* What KERNEL_GS_BASE (a guest's GS base while hv runs) holds, as far
+     * as hv knows (~0: unknown): vcpu_load writes a vCPU's base only when
+     * it differs (vcpu/vcpu.c). */
+    uint64_t guest_gs_base;
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");

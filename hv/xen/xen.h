@@ -50,14 +50,28 @@ struct xen_guest {
     bool user_root;           /* MMUEXT_NEW_USER_BASEPTR named its (one) root */
     uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
     uint8_t virq_port[XEN_NR_VIRQS];  /* the port bound to each VIRQ; 0: none */
+    uint64_t ipi_ports[XEN_PORTS / 64]; /* ports bound by bind_ipi (to vCPU 0) */
+    /* Timers (hv/xen/xen_timer.c), in system ns; 0: none. Xen's two
+     * timers and a poll's timeout share hv's one vCPU timer. */
+    uint64_t timer_single;        /* set_timer_op, VCPUOP_set_singleshot_timer */
+    uint64_t timer_period;        /* VCPUOP_set_periodic_timer (Xen's 10 ms at start) */
+    uint64_t timer_periodic_next; /* the periodic timer's next tick; 0: not counting */
+    uint64_t poll_deadline;       /* SCHEDOP_poll's timeout while it polls */
     /* The vCPU's paravirtual CPU. */
-    uint64_t trap_address[XEN_TRAP_VECTORS]; /* set_trap_table; 0: none */
-    uint8_t trap_flags[XEN_TRAP_VECTORS];    /* DPL in bits 0-1, bit 2: mask events */
+    /* set_trap_table: the handler's address (lower half: bits 0-46) with
+     * Xen's flags (DPL in bits 0-1, bit 2: mask events) in bits 56-58,
+     * one word a vector (xen_trap_handler, xen_trap_flags); 0: none. */
+    uint64_t trap[XEN_TRAP_VECTORS];
     uint64_t callback[8];                    /* by CALLBACKTYPE_*; 0: none */
     uint16_t callback_flags[8];
     uint64_t gdt_frames[XEN_FIRST_RESERVED_GDT_PAGE];
     uint32_t gdt_entries;                    /* recorded, not installed (M5) */
     uint64_t cr2;
+    /* The virtual debug registers (hv/xen/xen_emul.c): never loaded. */
+    uint64_t dr[4];
+    uint32_t dr6, dr7, dr7_io; /* dr7_io: I/O breakpoints' enables, emulated */
+    bool cr4_de;               /* the guest's CR4.DE */
+    uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
     /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
      * page, and whether it made the page writable. */
     uint64_t flip_rip, flip_page;
@@ -67,6 +81,16 @@ struct xen_guest {
     char echo[XEN_ECHO_BYTES];
     uint32_t echo_len;
 };
+
+#define XEN_TRAP_FLAGS_SHIFT 56
+static inline uint64_t xen_trap_handler(const struct xen_guest *x, uint8_t vector)
+{
+    return x->trap[vector] & ((1ULL << XEN_TRAP_FLAGS_SHIFT) - 1);
+}
+static inline unsigned xen_trap_flags(const struct xen_guest *x, uint8_t vector)
+{
+    return (unsigned)(x->trap[vector] >> XEN_TRAP_FLAGS_SHIFT);
+}
 
 /* The struct lives in a frame charged to the guest (review finding 3:
  * not hv's heap), as do its p2m frames. */
@@ -94,6 +118,17 @@ int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f);
 int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again);
 /* multicall (hv/xen/xen_multicall.c), through xen_dispatch. */
 int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
+/* Privileged instructions at a #GP in kernel mode (hv/xen/xen_emul.c):
+ * true if emulated (rip moved on); false leaves the exception in f (a
+ * refused debug register may have become a #UD) for the guest. */
+bool xen_emulate_priv(struct vcpu *v, struct trap_frame *f);
+int64_t xen_set_debugreg(struct vcpu *v, uint64_t reg, uint64_t value);
+int64_t xen_get_debugreg(struct vcpu *v, uint64_t reg, uint64_t *value);
+int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base);
+/* The guest's mode changes: the other mode's GS base becomes the CPU's. */
+void xen_gs_mode_switch(struct vcpu *v);
+/* The virtual CPU's state at start (debug registers, the 100 Hz timer). */
+void xen_cpu_init(struct xen_guest *x);
 /* A hypercall from a Xen guest's kernel (vcpu/syscall.c). */
 void xen_hypercall(struct vcpu *v, struct trap_frame *f);
 /* An exception from a Xen guest (vcpu/guest_trap.c); cr2 for a #PF. */
@@ -114,8 +149,23 @@ void xen_upcall(struct vcpu *v, struct trap_frame *f);
 /* Enters the event callback if an upcall is pending and not masked
  * (the end of every hypercall: an unmask, a block, an iret). */
 void xen_events_deliver(struct vcpu *v, struct trap_frame *f);
+/* Timers, block and poll (hv/xen/xen_timer.c). */
+#define XEN_TIMER_DEFAULT_PERIOD_NS 10000000ULL /* Xen's 100 Hz tick for PV vCPUs */
 int64_t xen_set_timer_op(struct vcpu *v, uint64_t timeout);
 int64_t xen_block(struct vcpu *v);
+int64_t xen_poll(struct vcpu *v, uint64_t arg);
+/* A poll ended: its timeout no longer counts (the next hypercall). */
+void xen_poll_end(struct vcpu *v);
+int64_t xen_vcpu_op(struct vcpu *v, struct trap_frame *f);
+/* Arms hv's vCPU timer for the earliest Xen deadline; false if hv's
+ * timer port cannot be bound. */
+bool xen_timer_arm(struct vcpu *v);
+/* hv's timer fired: the Xen timers due at `now` send VIRQ_TIMER. */
+void xen_timers_due(struct vcpu *v, uint64_t now);
+/* Makes the Xen VIRQ_TIMER port pending, if one is bound. */
+void xen_timer_event(struct vcpu *v);
+/* Takes what hv's core raised on the private page into the Xen page. */
+void xen_take_hv_events(struct vcpu *v);
 /* vcpu_info[0].time and the wall clock from hv's clock, now. */
 void xen_time_refresh(struct guest *g);
 /* `syscall` from the guest's user mode (vcpu/syscall.c). */

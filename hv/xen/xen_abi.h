@@ -218,6 +218,14 @@ struct xen_sched_poll {
 };
 _Static_assert(sizeof(struct xen_sched_poll) == 24, "sched_poll");
 
+/* ---- vcpu.h ---- */
+enum {
+    XEN_VCPUOP_initialise = 0, XEN_VCPUOP_up = 1, XEN_VCPUOP_down = 2, XEN_VCPUOP_is_up = 3,
+    XEN_VCPUOP_get_runstate_info = 4, XEN_VCPUOP_set_periodic_timer = 6,
+    XEN_VCPUOP_stop_periodic_timer = 7, XEN_VCPUOP_set_singleshot_timer = 8,
+    XEN_VCPUOP_stop_singleshot_timer = 9, XEN_VCPUOP_register_vcpu_info = 10,
+};
+
 /* ---- event_channel.h ---- */
 enum {
     XEN_EVTCHNOP_bind_interdomain = 0, XEN_EVTCHNOP_bind_virq = 1, XEN_EVTCHNOP_bind_pirq = 2,

@@ -238,6 +238,7 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
     struct xen_guest *x = phys_to_virt(frame);
     g->xen = x;
     x->ports[0] = 1u << 0 | 1u << XEN_CONSOLE_PORT; /* never a port; the console's */
+    xen_cpu_init(x);
     x->nr_pages = xen_layout_settle(img->virt_base, img->kstart, img->kend, HV_GUEST_IMAGE_MAX,
                                     &x->layout, why, why_len);
     if (!x->nr_pages)

@@ -29,22 +29,35 @@ static bool port_used(const struct xen_guest *x, uint32_t port)
            (x->ports[array_index_nospec(port / 64, XEN_PORTS / 64)] >> (port % 64)) & 1;
 }
 
-/* The lowest free port, written as the u32 at arg + out (the guest's
- * struct, n bytes, rewritten whole); -ENOSPC with all taken. */
-static int64_t alloc_port(struct vcpu *v, uint64_t arg, void *a, uint64_t n, uint64_t out)
+/* The lowest free port, now used; -ENOSPC with all taken. */
+static int64_t alloc_port(struct xen_guest *x)
 {
-    struct xen_guest *x = v->guest->xen;
     for (uint32_t w = 0; w < XEN_PORTS / 64; w++) {
         if (x->ports[w] == ~0ULL)
             continue;
-        uint32_t bit = (uint32_t)__builtin_ctzll(~x->ports[w]), port = w * 64 + bit;
-        __builtin_memcpy((char *)a + out, &port, 4);
-        if (!xen_mem_writable(v->guest, arg, n) || copy_to_guest(v->guest, arg, a, n) != 0)
-            return -XEN_EFAULT;
+        uint32_t bit = (uint32_t)__builtin_ctzll(~x->ports[w]);
         x->ports[w] |= 1ULL << bit;
-        return port;
+        return w * 64 + bit;
     }
     return -XEN_ENOSPC;
+}
+
+static void free_port(struct xen_guest *x, uint32_t port)
+{
+    port = array_index_nospec(port, XEN_PORTS);
+    x->ports[port / 64] &= ~(1ULL << (port % 64));
+}
+
+/* Writes the guest's struct a (n bytes at arg) back with `port` as its
+ * u32 at offset out: 0, or -EFAULT (the port stays the guest's, as in
+ * Xen: "cleaning up here would be a mess"). */
+static int64_t write_port(struct vcpu *v, uint64_t arg, void *a, uint64_t n, uint64_t out,
+                          uint32_t port)
+{
+    __builtin_memcpy((char *)a + out, &port, 4);
+    if (!xen_mem_writable(v->guest, arg, n) || copy_to_guest(v->guest, arg, a, n) != 0)
+        return -XEN_EFAULT;
+    return 0;
 }
 
 /* EVTCHNOP_alloc_unbound {dom u16, remote_dom u16, port u32 out}. */
@@ -57,13 +70,14 @@ static int64_t alloc_unbound(struct vcpu *v, uint64_t arg)
         return -XEN_EPERM;
     if (a.remote_dom != XEN_DOMID_SELF && a.remote_dom != 0)
         return -XEN_ESRCH; /* hv has no other domains */
-    int64_t p = alloc_port(v, arg, &a, sizeof(a), 4);
-    return p < 0 ? p : 0;
+    int64_t p = alloc_port(v->guest->xen);
+    return p < 0 ? p : write_port(v, arg, &a, sizeof(a), 4, (uint32_t)p);
 }
 
 /* EVTCHNOP_bind_virq {virq u32, vcpu u32, port u32 out}: any of Xen's
- * VIRQs may be bound (one port each); hv raises VIRQ_TIMER, through its
- * own VIRQ_TIMER port, which this binds on the first use. */
+ * VIRQs may be bound (one port each); hv raises VIRQ_TIMER (its timers,
+ * hv/xen/xen_timer.c, start counting for the port). As Xen, a port whose
+ * number cannot be written back stays bound (-EFAULT). */
 static int64_t bind_virq(struct vcpu *v, uint64_t arg)
 {
     struct xen_guest *x = v->guest->xen;
@@ -77,20 +91,38 @@ static int64_t bind_virq(struct vcpu *v, uint64_t arg)
     uint32_t virq = array_index_nospec(a.virq, XEN_NR_VIRQS);
     if (x->virq_port[virq])
         return -XEN_EEXIST;
-    bool hv_bound = false;
-    if (virq == XEN_VIRQ_TIMER && v->ev.virq_port[HV_VIRQ_TIMER] == NO_PORT) {
-        if (evtchn_bind_virq(v, HV_VIRQ_TIMER) < 0)
-            return -XEN_ENOMEM;
-        hv_bound = true;
-    }
-    int64_t p = alloc_port(v, arg, &a, sizeof(a), 8);
-    if (p < 0) {
-        if (hv_bound) /* nothing of the call stays */
-            evtchn_close(v, v->ev.virq_port[HV_VIRQ_TIMER]);
+    int64_t p = alloc_port(x);
+    if (p < 0)
         return p;
-    }
     x->virq_port[virq] = (uint8_t)p;
-    return 0;
+    if (virq == XEN_VIRQ_TIMER && !xen_timer_arm(v)) {
+        x->virq_port[virq] = 0; /* hv's own port could not be had: nothing stays */
+        free_port(x, (uint32_t)p);
+        return -XEN_ENOMEM;
+    }
+    return write_port(v, arg, &a, sizeof(a), 8, (uint32_t)p);
+}
+
+/* EVTCHNOP_bind_ipi {vcpu u32, port u32 out}: a port its vCPU sends to
+ * itself (one vCPU: vCPU 0); its number written back as bind_virq's. */
+static int64_t bind_ipi(struct vcpu *v, uint64_t arg)
+{
+    struct xen_guest *x = v->guest->xen;
+    struct { uint32_t vcpu, port; } a;
+    if (!arg_in(v, &a, arg, sizeof(a)))
+        return -XEN_EFAULT;
+    if (a.vcpu != 0)
+        return -XEN_ENOENT;
+    int64_t p = alloc_port(x);
+    if (p < 0)
+        return p;
+    x->ipi_ports[p / 64] |= 1ULL << (p % 64);
+    return write_port(v, arg, &a, sizeof(a), 4, (uint32_t)p);
+}
+
+static bool is_ipi(const struct xen_guest *x, uint32_t port)
+{
+    return (x->ipi_ports[array_index_nospec(port / 64, XEN_PORTS / 64)] >> (port % 64)) & 1;
 }
 
 /* The VIRQ bound to port, XEN_NR_VIRQS if none. */
@@ -103,21 +135,23 @@ static unsigned virq_of(const struct xen_guest *x, uint32_t port)
 }
 
 /* A closed port is free, its pending bit gone (as Xen's close), its
- * VIRQ unbound; the timer's hv port too, so a timer left armed wakes a
- * blocked vCPU no more than Xen's would (with nothing to send on). */
+ * VIRQ unbound; the timer's: the Xen timers stop waking hv (a timer left
+ * armed wakes a blocked vCPU no more than Xen's would, with nothing to
+ * send on). */
 static void close_port(struct vcpu *v, uint32_t port)
 {
     struct guest *g = v->guest;
     struct xen_guest *x = g->xen;
-    if (port == x->virq_port[XEN_VIRQ_TIMER] && v->ev.virq_port[HV_VIRQ_TIMER] != NO_PORT)
-        evtchn_close(v, v->ev.virq_port[HV_VIRQ_TIMER]);
     struct xen_shared_info *si = phys_to_virt(x->shared_info_pa);
     port = array_index_nospec(port, XEN_PORTS);
-    x->ports[port / 64] &= ~(1ULL << (port % 64));
+    free_port(x, port);
+    x->ipi_ports[port / 64] &= ~(1ULL << (port % 64));
     __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
     unsigned virq = virq_of(x, port);
     if (virq < XEN_NR_VIRQS)
         x->virq_port[array_index_nospec(virq, XEN_NR_VIRQS)] = 0;
+    if (virq == XEN_VIRQ_TIMER)
+        xen_timer_arm(v); /* hv's port is bound already: cannot fail */
 }
 
 int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
@@ -131,6 +165,8 @@ int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
         return alloc_unbound(v, f->rsi);
     case XEN_EVTCHNOP_bind_virq:
         return bind_virq(v, f->rsi);
+    case XEN_EVTCHNOP_bind_ipi:
+        return bind_ipi(v, f->rsi);
     case XEN_EVTCHNOP_unmask: /* Xen's 2-level unmask: a pending port notifies now */
         if (!arg_in(v, &port, f->rsi, 4))
             return -XEN_EFAULT;
@@ -150,6 +186,10 @@ int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
         }
         if (port <= XEN_CONSOLE_PORT || !port_used(x, port))
             return -XEN_EINVAL; /* 0 and the console's stay; a free port is not one */
+        if (f->rdi == XEN_EVTCHNOP_send && is_ipi(x, port)) {
+            xen_2l_set_pending(si, port); /* to itself: entered on this call's return */
+            return 0;
+        }
         if (f->rdi == XEN_EVTCHNOP_send) /* unbound: dropped; a VIRQ's: -EINVAL, as Xen */
             return virq_of(x, port) < XEN_NR_VIRQS ? -XEN_EINVAL : 0;
         close_port(v, port);

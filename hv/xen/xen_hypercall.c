@@ -119,6 +119,8 @@ static int64_t sched_op(struct vcpu *v, struct trap_frame *f)
         return 0;
     case XEN_SCHEDOP_block:
         return xen_block(v);
+    case XEN_SCHEDOP_poll:
+        return xen_poll(v, f->rsi);
     case XEN_SCHEDOP_remote_shutdown:
         return xerr(XEN_EPERM);
     default:
@@ -201,8 +203,7 @@ static int64_t set_trap_table(struct vcpu *v, struct trap_frame *f, bool *again)
     struct xen_guest *x = v->guest->xen;
     uint64_t p = f->rdi;
     if (p == 0) {
-        memset(x->trap_address, 0, sizeof(x->trap_address));
-        memset(x->trap_flags, 0, sizeof(x->trap_flags));
+        memset(x->trap, 0, sizeof(x->trap));
         return 0;
     }
     for (unsigned i = 0; i < TRAP_PIECE; i++, p += sizeof(struct xen_trap_info)) {
@@ -213,8 +214,8 @@ static int64_t set_trap_table(struct vcpu *v, struct trap_frame *f, bool *again)
             return 0;
         if (t.address >= HV_GUEST_LOWER_HALF_END)
             return xerr(XEN_EINVAL);
-        x->trap_address[t.vector] = t.address; /* a u8: always in the table */
-        x->trap_flags[t.vector] = t.flags & 7;
+        /* A u8 vector: always in the table; the address below 2^47. */
+        x->trap[t.vector] = t.address | (uint64_t)(t.flags & 7) << XEN_TRAP_FLAGS_SHIFT;
     }
     f->rdi = p;
     *again = true;
@@ -380,6 +381,17 @@ int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
         return grant_table_op(v, f);
     case XEN_HC_multicall:
         return xen_multicall(v, f, again);
+    case XEN_HC_vcpu_op:
+        return xen_vcpu_op(v, f);
+    case XEN_HC_set_segment_base:
+        return xen_set_segment_base(v, f->rdi, f->rsi);
+    case XEN_HC_set_debugreg:
+        return xen_set_debugreg(v, f->rdi, f->rsi);
+    case XEN_HC_get_debugreg: {
+        uint64_t value;
+        int64_t rc = xen_get_debugreg(v, f->rdi, &value);
+        return rc ? rc : (int64_t)value;
+    }
     default:
         return xerr(XEN_ENOSYS);
     }
@@ -389,6 +401,8 @@ void xen_hypercall(struct vcpu *v, struct trap_frame *f)
 {
     uint64_t nr = f->rax;
     bool again = false;
+    if (v->guest->xen->poll_deadline)
+        xen_poll_end(v); /* the last hypercall was a poll, and it ended */
     if (nr == XEN_HC_iret) {
         xen_iret(v, f); /* the frame's rax, not a result */
         xen_events_deliver(v, f); /* an iret that unmasks with one pending */

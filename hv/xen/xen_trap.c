@@ -3,7 +3,8 @@
  *    (hv/xen/xen_mem.c): the guest retries;
  *  - Xen's forced-emulation prefix before `cpuid` (ud2; "xen"; cpuid: the
  *    guest asks for Xen's view of CPUID) is emulated at the #UD;
- *  - `mov %crN, reg`, which Xen emulates for PV kernels, at the #GP;
+ *  - the privileged instructions Xen emulates for PV kernels, at the #GP
+ *    (hv/xen/xen_emul.c);
  *  - anything else is bounced to the guest's trap table in Xen's frame
  *    (public arch-x86/xen-x86_64.h; Xen's create_bounce_frame): below the
  *    interrupted rsp, 16-byte aligned, rcx, r11, [error code], rip, cs
@@ -68,6 +69,8 @@ static void xen_selectors(struct trap_frame *f)
  * only ever the kernel's, mmuext_op), so only the mode changes. */
 static void set_mode(struct vcpu *v, bool user)
 {
+    if (v->arch.user_mode != user)
+        xen_gs_mode_switch(v); /* Xen's kernel and user GS bases */
     v->arch.user_mode = user;
     v->guest->shared->vcpu[v->id].in_user_mode = user;
 }
@@ -122,11 +125,11 @@ static bool deliver(struct vcpu *v, struct trap_frame *f, unsigned vector)
     struct xen_guest *x = v->guest->xen;
     bool ec = vector < 32 && (ERROR_CODE_VECTORS & (1u << vector));
     vector = array_index_nospec(vector, XEN_TRAP_VECTORS);
-    uint64_t handler = x->trap_address[vector];
+    uint64_t handler = xen_trap_handler(x, (uint8_t)vector);
     if (!handler)
         return false;
     return xen_bounce(v, f, handler, (ec ? XB_ERROR_CODE : 0) |
-                                         ((x->trap_flags[vector] & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0));
+                                         ((xen_trap_flags(x, (uint8_t)vector) & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0));
 }
 
 /* `int n` on a gate hv keeps at DPL 0 arrives as #GP naming the gate (bit
@@ -146,12 +149,12 @@ static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
     if (index != (uint64_t)insn[1] << 3 && index != (uint64_t)insn[1] << 4)
         return false;
     f->error_code = ((uint64_t)insn[1] << 3) | GP_ERROR_IDT;
-    unsigned dpl = x->trap_flags[insn[1]] & 3; /* a u8: always in the table */
-    if (!x->trap_address[insn[1]] || dpl < (v->arch.user_mode ? 3u : 1u))
+    unsigned flags = xen_trap_flags(x, insn[1]); /* a u8: always in the table */
+    if (!xen_trap_handler(x, insn[1]) || (flags & 3) < (v->arch.user_mode ? 3u : 1u))
         return false;
     f->rip += 2;
-    return xen_bounce(v, f, x->trap_address[insn[1]],
-                      (x->trap_flags[insn[1]] & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0);
+    return xen_bounce(v, f, xen_trap_handler(x, insn[1]),
+                      (flags & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0);
 }
 
 /* `syscall` in the guest's user mode: its kernel's syscall callback (Xen's
@@ -199,118 +202,6 @@ static void emulate_cpuid(struct trap_frame *f)
     f->rip += sizeof(FEP_CPUID);
 }
 
-static uint64_t *gpr(struct trap_frame *f, unsigned n)
-{
-    switch (n & 15) {
-    case 0: return &f->rax;
-    case 1: return &f->rcx;
-    case 2: return &f->rdx;
-    case 3: return &f->rbx;
-    case 4: return &f->rsp;
-    case 5: return &f->rbp;
-    case 6: return &f->rsi;
-    case 7: return &f->rdi;
-    case 8: return &f->r8;
-    case 9: return &f->r9;
-    case 10: return &f->r10;
-    case 11: return &f->r11;
-    case 12: return &f->r12;
-    case 13: return &f->r13;
-    case 14: return &f->r14;
-    default: return &f->r15;
-    }
-}
-
-/* `mov %crN, %reg` (0f 20 /r, an optional REX first), which the CPU
- * refuses at ring 3: Xen's PV view of CR0, CR2, CR3 (the guest's root,
- * as a machine address) and CR4. */
-static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
-{
-    /* Three bytes, and a fourth only behind a REX prefix: an instruction
-     * in the last three bytes of a page must not need the next page. */
-    uint8_t b[4];
-    if (f->error_code != 0 || v->arch.user_mode || copy_from_guest(v->guest, b, f->rip, 3) != 0)
-        return false;
-    unsigned i = 0, rex = 0;
-    if ((b[0] & 0xf0) == 0x40) {
-        if (copy_from_guest(v->guest, &b[3], f->rip + 3, 1) != 0)
-            return false;
-        rex = b[i++];
-    }
-    if (b[i] != 0x0f || b[i + 1] != 0x20 || (b[i + 2] & 0xc0) != 0xc0)
-        return false;
-    unsigned cr = ((b[i + 2] >> 3) & 7) | ((rex & 4) << 1), reg = (b[i + 2] & 7) | ((rex & 1) << 3);
-    uint64_t value;
-    switch (cr) {
-    case 0: value = 0x80050033; break; /* PG WP NE ET MP PE */
-    case 2: value = v->guest->xen->cr2; break;
-    case 3: value = xen_mem_root_mfn(v->guest) << 12; break;
-    case 4: value = 0x6a0; break; /* PAE OSFXSR OSXMMEXCPT PGE */
-    default: return false;
-    }
-    *gpr(f, reg) = value;
-    f->rip += i + 3;
-    return true;
-}
-
-/* `sgdt`/`sidt` to memory (0f 01 /0, /1; a REX first at most), which
- * UMIP refuses at ring 3 while Xen runs PV guests without UMIP: emulated
- * with fixed answers in Xen's reserved range (hv's own addresses are what
- * UMIP keeps from guests). The operand's address is decoded from ModRM,
- * SIB and displacement (RIP-relative too; no segment override), the 10
- * bytes written as any write on the guest's behalf. */
-static bool emulate_sxdt(struct vcpu *v, struct trap_frame *f)
-{
-    uint8_t b[10];
-    unsigned i = 0, rex = 0, len = 3;
-    if (f->error_code != 0 || copy_from_guest(v->guest, b, f->rip, 3) != 0)
-        return false;
-    if ((b[0] & 0xf0) == 0x40) {
-        rex = b[i++];
-        if (copy_from_guest(v->guest, &b[3], f->rip + 3, 1) != 0)
-            return false;
-        len = 4;
-    }
-    unsigned modrm = b[i + 2], mod = modrm >> 6, rm = modrm & 7, op = (modrm >> 3) & 7;
-    if (b[i] != 0x0f || b[i + 1] != 0x01 || mod == 3 || op > 1)
-        return false;
-    /* The bytes after ModRM: a SIB, then 0, 1 or 4 of displacement. */
-    unsigned extra = (rm == 4) + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
-    if (extra && copy_from_guest(v->guest, &b[len], f->rip + len, extra) != 0)
-        return false;
-    unsigned at = len, sib = rm == 4 ? b[at++] : 0;
-    uint64_t ea = 0;
-    bool rip_rel = mod == 0 && rm == 5, no_base = rm == 4 && mod == 0 && (sib & 7) == 5;
-    if (rip_rel || no_base) { /* disp32, read now */
-        if (copy_from_guest(v->guest, &b[at], f->rip + at, 4) != 0)
-            return false;
-        extra += 4;
-    }
-    if (rm == 4) {
-        unsigned index = ((sib >> 3) & 7) | ((rex & 2) << 2);
-        if (index != 4)
-            ea += *gpr(f, index) << (sib >> 6);
-        if (!no_base)
-            ea += *gpr(f, (sib & 7) | ((rex & 1) << 3));
-    } else if (!rip_rel) {
-        ea += *gpr(f, rm | ((rex & 1) << 3));
-    }
-    int32_t disp = 0;
-    if (mod == 1)
-        disp = (int8_t)b[at];
-    else if (mod == 2 || rip_rel || no_base)
-        __builtin_memcpy(&disp, &b[at], 4);
-    uint64_t next = f->rip + len + extra;
-    ea += (uint64_t)(int64_t)disp + (rip_rel ? next : 0);
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d = {
-        op ? 0xfff : 0xe037, 0xffff830000000000ULL + (op ? 0x1000 : 0)}; /* Xen's range */
-    if (ea >= HV_GUEST_LOWER_HALF_END - sizeof(d) || !xen_mem_writable(v->guest, ea, sizeof(d)) ||
-        copy_to_guest(v->guest, ea, &d, sizeof(d)) != 0)
-        return false;
-    f->rip = next;
-    return true;
-}
-
 /* A #PF that only the demand W^X of the guest's mappings caused: the page
  * flips and the guest retries; true if so. Not when the flip would undo
  * the one before it for the same instruction and page: that instruction
@@ -354,12 +245,12 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
             emulate_cpuid(f);
             return;
         }
-    } else if (vector == VEC_GP && (soft_interrupt(v, f) || emulate_mov_from_cr(v, f) ||
-                                        emulate_sxdt(v, f))) {
+    } else if (vector == VEC_GP && (soft_interrupt(v, f) || xen_emulate_priv(v, f))) {
         return;
     }
+    vector = (unsigned)f->vector; /* a refused debug register became a #UD */
     if (!deliver(v, f, vector))
-        end_with(g, f, cr2, g->xen->trap_address[array_index_nospec(vector, XEN_TRAP_VECTORS)]
+        end_with(g, f, cr2, xen_trap_handler(g->xen, (uint8_t)array_index_nospec(vector, XEN_TRAP_VECTORS))
                                 ? " (could not deliver)" : why);
 }
 

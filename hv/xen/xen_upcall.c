@@ -1,7 +1,7 @@
 /* Events for a Xen PV guest (hv/xen/xen.h): Xen's 2-level event ABI in
  * its shared-info page, the event callback entered in Xen's bounce frame,
- * VIRQ_TIMER through set_timer_op, SCHEDOP_block, and vcpu_time_info kept
- * fresh. (Ports, bind and close are hv/xen/xen_event.c's.)
+ * and vcpu_time_info kept fresh. (Ports, bind and close are
+ * hv/xen/xen_event.c's; timers, block and poll hv/xen/xen_timer.c's.)
  *
  * hv's core keeps doing what it does for every guest: the vCPU timer
  * (hv/sched/vtimer.c) raises hv's own VIRQ_TIMER port, which sets a bit in
@@ -14,7 +14,6 @@
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
-#include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/xen/xen.h"
 #include "hv/xen/xen_2l.h"
@@ -59,9 +58,10 @@ void xen_time_refresh(struct guest *g)
 _Static_assert(XEN_2L_PORTS == XEN_PORTS, "the 2-level rules cover every port");
 
 /* What hv's core raised on the private page becomes the Xen ports'
- * events: today only hv's VIRQ_TIMER port. Each bit is taken (cleared),
- * so hv's next raise of it notifies (and wakes) again. */
-static void take_hv_events(struct vcpu *v)
+ * events: today only hv's VIRQ_TIMER port, which carries every Xen
+ * timer (hv/xen/xen_timer.c decides which are due). Each bit is taken
+ * (cleared), so hv's next raise of it notifies (and wakes) again. */
+void xen_take_hv_events(struct vcpu *v)
 {
     struct guest *g = v->guest;
     struct hv_shared_info *hs = g->shared;
@@ -72,16 +72,13 @@ static void take_hv_events(struct vcpu *v)
         return; /* NO_PORT: nothing bound */
     hv_port = array_index_nospec(hv_port, HV_EVTCHN_PORTS);
     uint64_t bit = 1ULL << (hv_port % 64);
-    if (__atomic_fetch_and(&hs->evtchn_pending[hv_port / 64], ~bit, __ATOMIC_SEQ_CST) & bit) {
-        unsigned port = g->xen->virq_port[XEN_VIRQ_TIMER];
-        if (port)
-            xen_2l_set_pending(xen_si(g), port);
-    }
+    if (__atomic_fetch_and(&hs->evtchn_pending[hv_port / 64], ~bit, __ATOMIC_SEQ_CST) & bit)
+        xen_timers_due(v, time_now_ns());
 }
 
 void xen_upcall(struct vcpu *v, struct trap_frame *f)
 {
-    take_hv_events(v);
+    xen_take_hv_events(v);
     xen_events_deliver(v, f);
 }
 
@@ -99,31 +96,4 @@ void xen_events_deliver(struct vcpu *v, struct trap_frame *f)
     if (!xen_bounce(v, f, handler, XB_MASK_EVENTS))
         guest_end(g, GUEST_FAULTED, -1,
                   "fault while delivering an event upcall: the kernel stack is not writable");
-}
-
-int64_t xen_set_timer_op(struct vcpu *v, uint64_t timeout)
-{
-    uint64_t now = time_now_ns();
-    timeout = xen_timer_deadline(timeout, now);
-    if (timeout && timeout <= now) { /* already passed: at once */
-        sched_set_vcpu_timer(v, 0);
-        evtchn_raise_virq(v, HV_VIRQ_TIMER);
-        return 0;
-    }
-    sched_set_vcpu_timer(v, timeout);
-    return 0;
-}
-
-/* SCHEDOP_block: events unmasked and the vCPU asleep until one is
- * pending, in one step (an event in between is seen here). */
-int64_t xen_block(struct vcpu *v)
-{
-    struct guest *g = v->guest;
-    struct xen_vcpu_info *vi = &xen_si(g)->vcpu_info[0];
-    vi->evtchn_upcall_mask = 0;
-    take_hv_events(v);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!vi->evtchn_upcall_pending)
-        sched_block(v, false, 0);
-    return 0; /* woken: the return enters the callback (xen_upcall) */
 }

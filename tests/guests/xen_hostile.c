@@ -41,7 +41,34 @@ void xen_main(const struct xen_start_info *si)
         expect_rc(hcall(XEN_HC_xen_version, XEN_XENVER_extraversion, p, 0), -XEN_EFAULT, what);
         fmt_format(what, sizeof(what), "xen_version capabilities into %s: -EFAULT", ptr_names[i]);
         expect_rc(hcall(XEN_HC_xen_version, XEN_XENVER_capabilities, p, 0), -XEN_EFAULT, what);
+        /* Poll, VCPUOP, bind_ipi: their arguments and a poll's port list. */
+        fmt_format(what, sizeof(what), "sched_op poll argument at %s: -EFAULT", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_sched_op, XEN_SCHEDOP_poll, p, 0), -XEN_EFAULT, what);
+        struct { uint64_t ports; uint32_t n, pad; uint64_t timeout; } poll = {p, 4, 0, 1};
+        fmt_format(what, sizeof(what), "sched_op poll ports at %s: -EFAULT", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_sched_op, XEN_SCHEDOP_poll, (uint64_t)&poll, 0), -XEN_EFAULT, what);
+        fmt_format(what, sizeof(what), "vcpu_op set_periodic_timer at %s: -EFAULT", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_vcpu_op, XEN_VCPUOP_set_periodic_timer, 0, p), -XEN_EFAULT, what);
+        fmt_format(what, sizeof(what), "vcpu_op set_singleshot_timer at %s: -EFAULT", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_vcpu_op, XEN_VCPUOP_set_singleshot_timer, 0, p), -XEN_EFAULT, what);
+        fmt_format(what, sizeof(what), "bind_ipi at %s: -EFAULT", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_bind_ipi, p, 0), -XEN_EFAULT, what);
+        fmt_format(what, sizeof(what), "set_segment_base GS at %s: refused", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_set_segment_base, 2, p, 0), p < LOWER_END ? 0 : -XEN_EINVAL, what);
+        fmt_format(what, sizeof(what), "set_debugreg dr0 at %s: refused", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_set_debugreg, 0, p, 0), p < LOWER_END ? 0 : -XEN_EPERM, what);
     }
+    hcall(XEN_HC_set_segment_base, 2, 0, 0);
+    /* A bind_ipi whose port cannot be written back: -EFAULT, and the port
+     * stays bound (Xen's rule): 254 such calls use every port up. */
+    long first = hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_bind_ipi, si->pt_base + 8, 0), last = 0;
+    int calls = 1; /* L4[1] is empty: vCPU 0, and the read-only table takes no write */
+    while (calls < 300 && (last = hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_bind_ipi,
+                                        si->pt_base + 8, 0)) == -XEN_EFAULT)
+        calls++;
+    check(first == -XEN_EFAULT && last == -XEN_ENOSPC && calls == 254,
+          "bind_ipi written back into its page tables: -EFAULT, the port kept (254, then -ENOSPC)",
+          "first %ld, %d calls, then %ld", first, calls, last);
     /* Huge counts: the range must lie in the lower half before any byte
      * is read. */
     expect_rc(hcall(XEN_HC_console_io, XEN_CONSOLEIO_write, ~0ULL, (uint64_t)long_text),

@@ -17,8 +17,7 @@
 #define PAGE 4096ULL
 #define NOWHERE 0x00007f0000000000ULL
 
-extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
-extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[], ud2_here[], fep_not_cpuid_ud2[];
+extern char ud2_here[], fep_not_cpuid_ud2[];
 int ud2_keeps_rcx_r11(void);
 void fep_not_cpuid(void);
 void fep_cpuid(uint32_t leaf, uint32_t out[4]);

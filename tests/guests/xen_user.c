@@ -24,8 +24,6 @@
 #define NOWHERE 0x00007f0000000000ULL
 #define RESULT 0x5ca1ab1eULL
 
-extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
-extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[];
 extern char to_kernel[], syscall_cb[], failsafe_cb[], user_main[], user_syscall_insn[],
     user_int21[], user_cr3[], user_pf[], user_hcall[], user_nocb_insn[], user_nocb[];
 void enter_user(uint64_t rip, uint64_t rsp);
@@ -36,6 +34,9 @@ void iret_bad_cs(void);
 volatile uint64_t user_cs, user_ss, user_result, user_cs_after, user_cr3_vector, user_pf_ec,
     user_gp_ec, user_gp_cs, user_hcall_result;
 volatile uint64_t sys_frame[2][8], sys_rax[2], sys_rflags[2], sys_n, back_frame[7], back_rsp, fs_frame[11];
+/* What %gs:0 read in user mode, in the syscall callback, back in the kernel. */
+volatile uint64_t user_gs, sys_gs, back_gs;
+static const uint64_t kernel_pda = 0x4b45524e454c4753ULL, user_pda = 0x5553455247534753ULL;
 uint64_t kernel_resume_rsp;
 static uint8_t user_stack[8192] __attribute__((aligned(16)));
 static uint8_t kernel_stack[8192] __attribute__((aligned(16)));
@@ -59,6 +60,7 @@ __asm__(
      * stack_switch stack, kept; then back into enter_user's caller. */
     ".globl to_kernel\n"
     "to_kernel:\n"
+    "  mov %gs:0, %rax; mov %rax, back_gs(%rip)\n"
     "  mov %rsp, back_rsp(%rip)\n"
     "  xor %ecx, %ecx\n"
     "1: mov (%rsp, %rcx, 8), %rax; lea back_frame(%rip), %rdx; mov %rax, (%rdx, %rcx, 8)\n"
@@ -70,6 +72,7 @@ __asm__(
      * the handler sees them; back with rax = RESULT, VGCF_in_syscall. */
     ".globl syscall_cb\n"
     "syscall_cb:\n"
+    "  push %rax; mov %gs:0, %rax; mov %rax, sys_gs(%rip); pop %rax\n"
     "  mov sys_n(%rip), %rdx\n"          /* record 0, then 1 for all later calls */
     "  lea sys_rax(%rip), %rcx; mov %rax, (%rcx, %rdx, 8)\n"
     "  pushfq; lea sys_rflags(%rip), %rcx; popq (%rcx, %rdx, 8)\n"
@@ -105,6 +108,7 @@ __asm__(
      * stub, back to kernel mode with int $0x20. */
     ".globl user_main, user_syscall_insn, user_int21, user_cr3, user_pf, user_hcall\n"
     "user_main:\n"
+    "  mov %gs:0, %rax; mov %rax, user_gs(%rip)\n"
     "  mov %cs, %rax; mov %rax, user_cs(%rip)\n"
     "  mov %ss, %rax; mov %rax, user_ss(%rip)\n"
     "  std\n"                   /* the callback must see DF clear */
@@ -184,7 +188,17 @@ static void user_mode(const struct xen_start_info *si)
           "callback_op: the syscall callback", "refused");
     check(user_root(si->pt_base >> 12) == 0, "mmuext_op: NEW_USER_BASEPTR of its root", "refused");
 
+    /* Xen's two GS bases: GS_BASE the kernel's, SHADOW_GS_BASE user mode's,
+     * swapped at every mode change. */
+    __asm__ volatile("wrmsr" : : "c"(0xc0000101), "a"((uint32_t)(uint64_t)&kernel_pda),
+                     "d"((uint32_t)((uint64_t)&kernel_pda >> 32)));
+    __asm__ volatile("wrmsr" : : "c"(0xc0000102), "a"((uint32_t)(uint64_t)&user_pda),
+                     "d"((uint32_t)((uint64_t)&user_pda >> 32)));
     enter_user((uint64_t)user_main, user_top());
+    check(user_gs == user_pda && sys_gs == kernel_pda && back_gs == kernel_pda,
+          "GS base: the user's in user mode, the kernel's in the callback and back",
+          "user 0x%lx callback 0x%lx back 0x%lx", (unsigned long)user_gs, (unsigned long)sys_gs,
+          (unsigned long)back_gs);
     check(user_cs == 0xe033 && user_ss == 0xe02b, "user mode runs on 0xe033/0xe02b",
           "cs 0x%lx ss 0x%lx", (unsigned long)user_cs, (unsigned long)user_ss);
     check(sys_rax[0] == 0x77 && user_result == RESULT, "syscall from user mode: the callback, and back",

@@ -11,7 +11,6 @@
 
 #define ROUNDS 3000
 
-extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
 extern char trap_gp[], to_kernel[], syscall_cb[], failsafe_cb[], user_loop[], user_ints[];
 void enter_user(uint64_t rip, uint64_t rsp);
 void iret_bad_cs(void);

@@ -182,6 +182,12 @@ def test_xen_images_recognised_built_and_run(build):
     return problems, r
 
 
+def beside_companion(build, name, tag, runner_cfg=(), smp=1):
+    """Boots our Xen-ABI test guest `name` beside hv's own companion."""
+    return run(build, Boot(images=[test_guest(build, name), test_guest(build, "companion")],
+                           runner_cfg=list(runner_cfg), smp=smp), tag)
+
+
 def checks_all_ok(problems, r, name, done_line):
     lines = guest_lines(r.log, name)
     fails = [l for l in lines if l.startswith("FAIL")]
@@ -232,7 +238,9 @@ def test_xen_image_disabled_is_not_a_failure(build):
 def test_xen_hostile_arguments_and_crash(build):
     """Bad hypercall arguments from a Xen guest (pointers at hv, at nothing,
     non-canonical, at its own read-only page tables, across the end of its
-    RAM; huge counts; unknown commands and numbers) get Xen's error codes
+    RAM; huge counts; unknown commands and numbers; poll, VCPUOP, bind_ipi,
+    set_segment_base, set_debugreg with the same pointers; bind_ipi whose
+    write-back fails keeps its port, 254 times, then -ENOSPC) get Xen's error codes
     and change nothing; a long console_io is taken in bounded pieces and
     continued; sched_op(shutdown, crash) ends that guest alone, as a fault,
     while a companion runs on."""
@@ -277,8 +285,7 @@ def test_xen_page_tables_read_only(build):
 
 
 def traps_boot(build, tag, runner_cfg=()):
-    return run(build, Boot(images=[test_guest(build, "xen-traps"), test_guest(build, "companion")],
-                           runner_cfg=list(runner_cfg)), tag)
+    return beside_companion(build, "xen-traps", tag, runner_cfg)
 
 
 @system_test

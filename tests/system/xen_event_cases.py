@@ -2,15 +2,13 @@
 M4's first steps): VIRQ_TIMER through set_timer_op, SCHEDOP_block, the
 event callback entered in Xen's frame, vcpu_time_info and the wall clock."""
 
-from harness import Boot, run
-from judge import ended_line, exited, expect, guest_lines, test_guest
+from judge import ended_line, exited, expect, guest_lines
 from registry import system_test
-from xen_cases import checks_all_ok, no_panic_no_leak
+from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
 
 
 def timer_boot(build, tag, runner_cfg=(), smp=1):
-    return run(build, Boot(images=[test_guest(build, "xen-timer"), test_guest(build, "companion")],
-                           runner_cfg=list(runner_cfg), smp=smp), tag)
+    return beside_companion(build, "xen-timer", tag, runner_cfg, smp)
 
 
 def timer_checks(problems, r):
@@ -59,4 +57,28 @@ def test_xen_timer_smp(build):
     problems = []
     expect(problems, "hv: sched: guests ran on 2 of 2 CPU(s)" in r.log, "the guests did not run on two CPUs")
     timer_checks(problems, r)
+    return problems, r
+
+
+@system_test
+def test_xen_vcpuop_timers_poll_ipi(build):
+    """Our own Xen-ABI guest uses VCPUOP for its one vCPU (is_up, up,
+    initialise -EEXIST, other vCPUs -ENOENT), Xen's timers (the 100 Hz
+    periodic timer a PV vCPU starts with, a 40 ms period, stop; the
+    single-shot timer by VCPUOP, shared with set_timer_op: each stops the
+    other's), SCHEDOP_poll with events masked (129 ports -EINVAL, ports 256,
+    4096 and a free one -EINVAL, pointers at hv -EFAULT, 128 ports until the
+    timeout, a past timeout at once, woken by the timer's event and left
+    pending, a pending port at once, a poll's timeout that does not cancel
+    the single-shot timer), bind_ipi and a send to itself (the upcall on the
+    send's return; masked: pending, and a poll on it returns), then
+    VCPUOP_down of its last vCPU, which powers it off; a companion runs on."""
+    r = beside_companion(build, "xen-vcpuop", "xen-vcpuop")
+    problems = []
+    oks = checks_all_ok(problems, r, "xen-vcpuop", "xen-vcpuop: all")
+    expect(problems, len(oks) >= 40, f"only {len(oks)} checks ran")
+    expect(problems, "FAIL: VCPUOP_down" not in r.log, "VCPUOP_down of the last vCPU returned")
+    expect(problems, exited(r.log, "xen-vcpuop"),
+           f"xen-vcpuop did not exit 0: {ended_line(r.log, 'xen-vcpuop')}")
+    no_panic_no_leak(problems, r)
     return problems, r

@@ -5,12 +5,11 @@ Xen's selectors after a hypercall, `int n` from user mode, grant tables."""
 from harness import Boot, run
 from judge import ended_line, expect, guest_lines, test_guest
 from registry import system_test
-from xen_cases import checks_all_ok, no_panic_no_leak
+from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
 
 
 def user_boot(build, tag, runner_cfg=()):
-    return run(build, Boot(images=[test_guest(build, "xen-user"), test_guest(build, "companion")],
-                           runner_cfg=list(runner_cfg)), tag)
+    return beside_companion(build, "xen-user", tag, runner_cfg)
 
 
 def user_checks(problems, r):

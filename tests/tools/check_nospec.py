@@ -37,7 +37,7 @@ SCOPE = ["hv/hypercall/*.c", "hv/event/*.c", "hv/guest/*.c", "vcpu/*.c", "hv/sch
          "hv/console/input.c", "hv/xen/xen_hypercall.c", "hv/xen/xen_mem.c", "hv/xen/xen_trap.c",
          "hv/xen/xen_console.c", "hv/xen/xen_event.c", "hv/xen/xen_build.c",
          "hv/xen/xen_multicall.c", "hv/xen/xen_upcall.c", "hv/xen/xen_mmu.c",
-         "hv/xen/xen_mmu_ops.c"]
+         "hv/xen/xen_mmu_ops.c", "hv/xen/xen_timer.c", "hv/xen/xen_emul.c"]
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nospec_fixture.c")
 
 # (file, function, index): bounds-checked values that are not guest-chosen,

@@ -10,6 +10,12 @@ extern char hypercall_page[];
 extern uint64_t entry_regs[17];
 extern char __image_start[], _end[];
 
+/* The trap handlers of tests/guests/xen/traps.S: each copies Xen's bounce
+ * frame to trap_seen (trap_seen_count words), notes the vector, counts,
+ * and resumes at trap_resume if set (else after a 2-byte instruction). */
+extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
+extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[];
+
 int stub_keeps_rcx_r11(void);
 long raw_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3);
 
