@@ -74,7 +74,8 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	hv/guest/restart.c hv/guest/restart_policy.c hv/guest/health_monitor.c hv/guest/leak_check.c \
 	hv/sched/partition.c hv/sched/placement.c hv/sched/sched_place.c hv/sched/balance.c hv/console/ps2.c hv/console/status_line.c \
 	hv/mm/mm.c hv/mm/mm_alloc.c hv/mm/frame_alloc.c hv/hypercall/hypercall_mem.c hv/mm/tlb_batch.c hv/cpu/tlb_shootdown.c \
-	hv/debug/irqoff.c lib/sha256.c lib/fmt.c hv/console/input.c hv/time/timescale.c
+	hv/debug/irqoff.c lib/sha256.c lib/fmt.c hv/console/input.c hv/time/timescale.c \
+	hv/guest/guest_end.c hv/hypercall/hypercall_cpu.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
 
 $(BUILD)/core/%.S.o: %.S
@@ -174,18 +175,19 @@ $(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 # drops what the stub links but never calls (most of lib/pci_class.c and
 # hv/config/config.c); --orphan-handling=error because a section
 # efi/stub.lds does not place would be left out of the PE file; then a check
-# that gnu-efi's _relocate will find the relocations, if any
-# (tools/check_stub_relocs.py).
+# that the stub has no relocations: nothing applies them (gnu-efi's crt0
+# calls efi/no_relocate.c's _relocate, libgnuefi is not linked;
+# tools/check_stub_relocs.py).
 $(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs --gc-sections --orphan-handling=error -T efi/stub.lds \
-		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L$(EFI_LIB) -lgnuefi
+		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@
 	@python3 tools/check_stub_relocs.py $@ || { rm -f $@; exit 1; }
 
 # Only what runs goes into the PE file: no COFF symbol table (gdb reads
-# hv.efi.debug) and no .dynsym (gnu-efi's _relocate reads .dynamic and
-# .rela, whose entries are all R_X86_64_RELATIVE and name no symbol).
+# hv.efi.debug), no .dynsym and no .dynamic (only a self-relocation would
+# read them, and the stub has nothing to relocate).
 $(BUILD)/hv.efi: $(BUILD)/hv.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .rel -j .rela \
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .rel -j .rela \
 		-j '.rel.*' -j '.rela.*' -j .reloc --strip-all --target efi-app-x86_64 --subsystem=10 $< $@
 	$(OBJCOPY) --only-keep-debug $< $(BUILD)/hv.efi.debug
 

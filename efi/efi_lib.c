@@ -3,17 +3,20 @@
  * comparison), with gnu-efi's names and prototypes from <efilib.h>, so that
  * the library itself is not linked: its print, device-path and handle code
  * was 20 KB of BOOTX64.EFI's 40 KB of code, nearly all of it unused.
- * gnu-efi's crt0 and self-relocation (libgnuefi) are still linked. */
+ * Of gnu-efi only crt0 is linked (its self-relocation: efi/no_relocate.c). */
 #include "efi/stub.h"
 
 EFI_SYSTEM_TABLE *ST;
 EFI_BOOT_SERVICES *BS;
 EFI_RUNTIME_SERVICES *RT;
 
-EFI_GUID gEfiLoadedImageProtocolGuid = LOADED_IMAGE_PROTOCOL;
-EFI_GUID gEfiPciIoProtocolGuid = EFI_PCI_IO_PROTOCOL_GUID;
-static EFI_GUID file_system_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
-static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
+/* Read-only, so in .text's PE section (efi/stub.lds), not in .data's,
+ * whose 512-byte steps are the packed core's; the firmware takes them as
+ * IN parameters of a non-const type (STUB_GUID, efi/stub.h). */
+const EFI_GUID stub_loaded_image_guid = LOADED_IMAGE_PROTOCOL;
+const EFI_GUID stub_pci_io_guid = EFI_PCI_IO_PROTOCOL_GUID;
+static const EFI_GUID file_system_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
+static const EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
 
 VOID InitializeLib(IN EFI_HANDLE ImageHandle, IN EFI_SYSTEM_TABLE *SystemTable)
 {
@@ -52,7 +55,7 @@ EFI_FILE_HANDLE LibOpenRoot(IN EFI_HANDLE DeviceHandle)
 {
     EFI_FILE_IO_INTERFACE *volume = NULL;
     EFI_FILE_HANDLE root = NULL;
-    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, DeviceHandle, &file_system_guid,
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, DeviceHandle, STUB_GUID(file_system_guid),
                                     (void **)&volume)) || !volume ||
         EFI_ERROR(uefi_call_wrapper(volume->OpenVolume, 2, volume, &root)))
         return NULL;
@@ -66,7 +69,7 @@ EFI_FILE_INFO *LibFileInfo(IN EFI_FILE_HANDLE FHand)
         EFI_FILE_INFO *info = AllocatePool(size);
         if (!info)
             return NULL;
-        EFI_STATUS st = uefi_call_wrapper(FHand->GetInfo, 4, FHand, &file_info_guid, &size, info);
+        EFI_STATUS st = uefi_call_wrapper(FHand->GetInfo, 4, FHand, STUB_GUID(file_info_guid), &size, info);
         if (!EFI_ERROR(st))
             return info;
         FreePool(info);

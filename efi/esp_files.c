@@ -12,7 +12,7 @@
 static EFI_FILE_HANDLE open_esp_root(EFI_HANDLE image)
 {
     EFI_LOADED_IMAGE *loaded = NULL;
-    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, STUB_GUID(stub_loaded_image_guid),
                                     (void **)&loaded)) || !loaded)
         return NULL;
     return LibOpenRoot(loaded->DeviceHandle);

@@ -82,7 +82,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     stub_notes_to(h);
 
     EFI_LOADED_IMAGE *loaded = NULL;
-    if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
+    if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, STUB_GUID(stub_loaded_image_guid),
                                      (void **)&loaded)) && loaded) {
         h->efi_image_base = (uint64_t)loaded->ImageBase;
         /* efi/stub.lds names .text's start: where it is, the address gdb's

@@ -57,7 +57,7 @@ static bool driver_has_it_open(EFI_HANDLE handle)
 {
     EFI_OPEN_PROTOCOL_INFORMATION_ENTRY *entries = NULL;
     UINTN count = 0;
-    if (EFI_ERROR(uefi_call_wrapper(BS->OpenProtocolInformation, 4, handle, &PciIoProtocol,
+    if (EFI_ERROR(uefi_call_wrapper(BS->OpenProtocolInformation, 4, handle, STUB_GUID(stub_pci_io_guid),
                                     &entries, &count)) || !entries)
         return false;
     bool by_driver = false;
@@ -79,7 +79,7 @@ static bool config_read(EFI_PCI_IO_PROTOCOL *io, EFI_PCI_IO_PROTOCOL_WIDTH width
 static bool quiesce_one(EFI_HANDLE handle, struct handoff_pci_function *f)
 {
     EFI_PCI_IO_PROTOCOL *io = NULL;
-    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, handle, &PciIoProtocol, (void **)&io)) ||
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, handle, STUB_GUID(stub_pci_io_guid), (void **)&io)) ||
         !io)
         return false;
     UINTN seg = 0, bus = 0, dev = 0, fn = 0;
@@ -131,7 +131,7 @@ void stub_stop_firmware_dma(struct handoff *h)
     }
     EFI_HANDLE *handles = NULL;
     UINTN count = 0;
-    EFI_STATUS st = uefi_call_wrapper(BS->LocateHandleBuffer, 5, ByProtocol, &PciIoProtocol, NULL,
+    EFI_STATUS st = uefi_call_wrapper(BS->LocateHandleBuffer, 5, ByProtocol, STUB_GUID(stub_pci_io_guid), NULL,
                                       &count, &handles);
     if (EFI_ERROR(st) || !handles) {
         /* EFI_NOT_FOUND: a machine without PCI, or firmware that does not

@@ -55,5 +55,10 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h);
 void stub_enter_core(uint64_t pml4_phys, uint64_t entry, uint64_t arg) __attribute__((noreturn));
 
 /* efi/core_blob.S: the hypervisor core ELF, packed (lib/lz.h) at build time. */
+/* efi/efi_lib.c: the protocols the stub opens by GUID. The GUIDs are
+ * read-only data; the firmware's prototypes take them as `EFI_GUID *`. */
+extern const EFI_GUID stub_loaded_image_guid, stub_pci_io_guid;
+#define STUB_GUID(g) ((EFI_GUID *)&(g))
+
 extern const uint8_t hv_core_packed_start[];
 extern const uint8_t hv_core_packed_end[];

@@ -7,7 +7,7 @@
 #
 # Builds tests/fuzz/fuzz_elf_image.c with clang and libFuzzer (plus ASan and
 # UBSan) into build/fuzz/, seeds it with every ELF file the unit tests build
-# (test_elf_image writes them when HV_ELF_CORPUS_DIR is set) and runs it for
+# (the test_elf_image* binaries write them when HV_ELF_CORPUS_DIR is set) and runs it for
 # SECONDS. New interesting inputs accumulate in build/fuzz/corpus across runs.
 # Exits non-zero if the fuzzer finds a crash, leak, timeout or broken
 # invariant; the input is saved as build/fuzz/crash-* (or leak-*, timeout-*)
@@ -35,7 +35,7 @@ command -v "$CLANG" >/dev/null || { echo "run-fuzz: $CLANG not found (apt-get in
 read -r -a unit_srcs <<<"$(sed -n "s/^${target}_SRCS := //p" "tests/unit/$target.mk")"
 srcs=()
 for s in "${unit_srcs[@]}"; do
-    [ "$s" = "tests/unit/test_$target.c" ] || srcs+=("$s")
+    [[ $s == tests/unit/test_* ]] || srcs+=("$s")
 done
 
 mkdir -p "$out/corpus" "$out/seeds"
@@ -46,11 +46,19 @@ echo "run-fuzz: building $out/fuzz_$target"
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. \
     "tests/fuzz/fuzz_$target.c" "${srcs[@]}" -o "$out/fuzz_$target"
 
+# Every unit test binary of the module writes seeds: tests/unit/TARGET.mk
+# and TARGET_*.mk (a suite split in several files, one binary each).
 echo "run-fuzz: writing the seed corpus to $out/seeds"
-"$CC" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
-    -fno-sanitize-recover=all -I. "${unit_srcs[@]}" -o "$out/test_$target"
-HV_ELF_CORPUS_DIR="$out/seeds" HV_XEN_ELF_CORPUS_DIR="$out/seeds" "$out/test_$target" >"$out/seed-unit.log" ||
-    { cat "$out/seed-unit.log"; echo "run-fuzz: the unit test failed" >&2; exit 1; }
+for mk in "tests/unit/$target.mk" tests/unit/"$target"_*.mk; do
+    [ -e "$mk" ] || continue
+    suite=$(basename "$mk" .mk)
+    read -r -a suite_srcs <<<"$(sed -n "s/^${suite}_SRCS := //p" "$mk")"
+    "$CC" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
+        -fno-sanitize-recover=all -I. "${suite_srcs[@]}" -o "$out/test_$suite"
+    HV_ELF_CORPUS_DIR="$out/seeds" HV_XEN_ELF_CORPUS_DIR="$out/seeds" "$out/test_$suite" \
+        >"$out/seed-unit-$suite.log" ||
+        { cat "$out/seed-unit-$suite.log"; echo "run-fuzz: the unit test $suite failed" >&2; exit 1; }
+done
 echo "run-fuzz: $(ls "$out/seeds" | wc -l) seeds; fuzzing for $seconds s"
 
 set +e

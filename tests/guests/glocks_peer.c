@@ -9,32 +9,15 @@
  * Every answer must be one the ABI allows; vCPU 0 then closes every port
  * and prints
  *     glocks-peer: all N checks passed */
-#include "hvg.h"
+#define GLOCKS_NAME "glocks-peer"
+#include "glocks_common.h"
 #include "hvg_event.h"
 
 HV_GUEST_NOTE("glocks-peer", HVG_MIB(4), 4, 0);
 
-#define VCPUS 4
 #define CALLS 3000
 
-static volatile unsigned finished, bad, checks, health_entries;
-
-static uint64_t next_random(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static void check(unsigned vcpu, const char *what, int64_t rc, bool ok)
-{
-    __atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
-    if (ok)
-        return;
-    if (__atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED) < 8)
-        hvg_printf("glocks-peer: FAILED: vCPU %u: %s answered %lld\n", vcpu, what, (long long)rc);
-}
+static volatile unsigned finished, health_entries;
 
 /* Every guest's log, from its first entry: ids 0.. until -ESRCH. */
 static void read_health(unsigned vcpu)
@@ -96,18 +79,12 @@ static void race(unsigned vcpu)
 
 int main(const struct hv_start_info *si, unsigned vcpu)
 {
-    if (vcpu >= VCPUS || si->vcpu_count != VCPUS) {
-        hvg_printf("glocks-peer: FAILED: vCPU %u of %u\n", vcpu, si->vcpu_count);
-        hvg_exit(1);
-    }
+    expect_vcpus(si, vcpu);
     race(vcpu);
     __atomic_fetch_add(&finished, 1, __ATOMIC_ACQ_REL);
     if (vcpu != 0)
         return 0;
-    uint64_t until = hvg_now() + 60000000000ull; /* by time: a loaded host is slow */
-    while (finished < VCPUS && hvg_now() < until)
-        hvg_yield();
-    check(0, "the vCPUs meeting", finished, finished == VCPUS);
+    wait_for(&finished, VCPUS);
     for (uint64_t p = 0; p < HV_EVTCHN_PORTS; p++) {
         int64_t rc = hvg_evtchn_close(p);
         check(0, "CLOSE at the end", rc, rc == 0 || rc == -HV_EINVAL);

@@ -19,53 +19,25 @@
  * destroys every space but the homes, and prints
  *     glocks-race: all N checks passed
  * hv's leak check at its end (the judge reads it) shows nothing kept. */
-#include "hvg.h"
+#define GLOCKS_NAME "glocks-race"
+#include "glocks_common.h"
 #include "hvg_cpu.h"
 #include "hvg_event.h"
 
 HV_GUEST_NOTE("glocks-race", HVG_MIB(4), 4, 0);
 
-#define VCPUS 4
 #define CONSOLE_CALLS 300
 #define EVENT_CALLS 3000
 #define SPACE_CALLS 600
 
 static volatile unsigned arrived, finished;
-static volatile unsigned bad, checks;
 static volatile int64_t homes[VCPUS];
 
-static uint64_t next_random(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-/* A check that fails reports once per vCPU and kind (the console is the
- * thing being raced: it must not be flooded with reports too). */
-static void check(unsigned vcpu, const char *what, int64_t rc, bool ok)
-{
-    __atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
-    if (ok)
-        return;
-    if (__atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED) < 8)
-        hvg_printf("glocks-race: FAILED: vCPU %u: %s answered %lld\n", vcpu, what, (long long)rc);
-}
-
-/* Bounded by time, not by spins: on a loaded host the others' console
- * phase (rate-limited) takes seconds of system time; hv's time limit ends
- * a guest stuck here anyway. */
-#define WAIT_NS 60000000000ull
-
+/* Every vCPU arrives, then waits for the others. */
 static void wait_all(volatile unsigned *counter, unsigned want)
 {
     __atomic_fetch_add(counter, 1, __ATOMIC_ACQ_REL);
-    uint64_t until = hvg_now() + WAIT_NS;
-    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < want && hvg_now() < until)
-        hvg_yield(); /* on one CPU the others need it */
-    if (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < want)
-        check(0, "the vCPUs meeting", (int64_t)*counter, false);
+    wait_for(counter, want);
 }
 
 static void console_race(unsigned vcpu)
@@ -207,10 +179,7 @@ static void tidy_up(void)
 
 int main(const struct hv_start_info *si, unsigned vcpu)
 {
-    if (vcpu >= VCPUS || si->vcpu_count != VCPUS) {
-        hvg_printf("glocks-race: FAILED: vCPU %u of %u\n", vcpu, si->vcpu_count);
-        hvg_exit(1);
-    }
+    expect_vcpus(si, vcpu);
     homes[vcpu] = hvg_user_space_create();
     check(vcpu, "home USER_SPACE_CREATE", homes[vcpu], homes[vcpu] >= 1);
     check(vcpu, "home SET_USER_SPACE", 0, hvg_set_user_space((uint64_t)homes[vcpu]) == 0);

@@ -33,10 +33,22 @@ def switches(log):
     return {int(m.group(1)): int(m.group(2)) for m in SWITCHES.finditer(log)}
 
 
-def no_panic_no_leak(problems, r):
+def every_cpu_ran_no_panic_no_leak(problems, r, cpus):
+    """What every case here judges at the end: each of the first `cpus`
+    CPUs switched to a vCPU at least once, hv did not panic, and its frame
+    account at every guest's end was the same as before the guest."""
+    sw = switches(r.log)
+    expect(problems, all(sw.get(c, 0) > 0 for c in range(cpus)), f"CPUs' switches to a vCPU: {sw}")
     expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
     expect(problems, re.search(r"^hv: leak checks: \d+ guest end\(s\) checked, no difference$",
                                r.log, re.M), "hv's frame account at a guest's end differs")
+
+
+def run_two_on_two_cpus(build, image, names, cfg, tag):
+    """Boots `image` twice, as names[0] and names[1], at SMP 2 with `cfg`
+    (which pins them) and the time limit."""
+    return run(build, Boot(smp=2, images=[(image, n) for n in names], cfg=cfg,
+                           runner_cfg=TIME_LIMIT), tag)
 
 
 @system_test
@@ -69,9 +81,7 @@ def test_aprun_four_vcpus_run_in_parallel_and_count_exactly(build):
         expect(problems, c and int(c.group(1)) == int(c.group(2)) == added,
                f"counter line {c and c.group(0)}, the vCPUs added {added}")
     expect(problems, exited(r.log, "smp-par"), f"smp-par did not exit 0: {ended_line(r.log, 'smp-par')}")
-    sw = switches(r.log)
-    expect(problems, all(sw.get(c, 0) > 0 for c in range(4)), f"CPUs' switches to a vCPU: {sw}")
-    no_panic_no_leak(problems, r)
+    every_cpu_ran_no_panic_no_leak(problems, r, 4)
     return problems, r
 
 
@@ -82,8 +92,7 @@ def test_aprun_event_pingpong_between_guests_pinned_to_two_cpus(build):
     image = test_guest(build, "ev-pingpong")
     cfg = ("[shm pp]\nsize = 64K\nmap = ev-ping:rw ev-pong:rw\n"
            "[guest ev-ping]\ncpus = 0\n[guest ev-pong]\ncpus = 1\n")
-    r = run(build, Boot(smp=2, images=[(image, "ev-ping"), (image, "ev-pong")], cfg=cfg,
-                        runner_cfg=TIME_LIMIT), "aprun-pingpong")
+    r = run_two_on_two_cpus(build, image, ("ev-ping", "ev-pong"), cfg, "aprun-pingpong")
     problems = []
     for name in ("ev-ping", "ev-pong"):
         lines = guest_lines(r.log, name)
@@ -91,9 +100,7 @@ def test_aprun_event_pingpong_between_guests_pinned_to_two_cpus(build):
         expect(problems, exited(r.log, name), f"{name} did not exit 0: {ended_line(r.log, name)}")
     expect(problems, any(re.match(r"ev-ping: 2000 round trips in \d+ us", l)
                          for l in guest_lines(r.log, "ev-ping")), "no round-trip line")
-    sw = switches(r.log)
-    expect(problems, sw.get(0, 0) > 0 and sw.get(1, 0) > 0, f"CPUs' switches to a vCPU: {sw}")
-    no_panic_no_leak(problems, r)
+    every_cpu_ran_no_panic_no_leak(problems, r, 2)
     return problems, r
 
 
@@ -117,9 +124,7 @@ def test_aprun_guest_ended_from_another_cpu_while_its_vcpus_run(build):
     expect(problems, "time limit of hv.cfg reached" not in r.log,
            "the run went on to the time limit: vCPUs on other CPUs were not stopped")
     expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (a guest failed)")
-    sw = switches(r.log)
-    expect(problems, all(sw.get(c, 0) > 0 for c in range(4)), f"CPUs' switches to a vCPU: {sw}")
-    no_panic_no_leak(problems, r)
+    every_cpu_ran_no_panic_no_leak(problems, r, 4)
     return problems, r
 
 
@@ -136,8 +141,7 @@ def test_aprun_partition_windows_per_cpu(build):
     cfg = ("[guest pa]\nname = pa\ncpus = 0\n[guest pb]\nname = pb\ncpus = 1\n"
            "[schedule]\nmode = partitioned\nmajor_frame_ms = 50\n"
            "window = pa 0 20 cpu=0\nwindow = pb 10 20 cpu=1\n")
-    r = run(build, Boot(smp=2, images=[(probe, "pa"), (probe, "pb")], cfg=cfg,
-                        runner_cfg=TIME_LIMIT), "aprun-windows")
+    r = run_two_on_two_cpus(build, probe, ("pa", "pb"), cfg, "aprun-windows")
     problems = []
     m = re.search(r"schedule: partitioned, major frame 50 ms, 2 window\(s\), from system time "
                   r"(\d+) ns", r.log)
@@ -160,7 +164,5 @@ def test_aprun_partition_windows_per_cpu(build):
         expect(problems, len(ran) >= 5 and len(inside) * 5 >= len(ran) * 4,
                f"{g}: {len(inside)} of {len(ran)} stretches start in its window "
                f"{lo / 1e6:.0f}..{hi / 1e6:.0f} ms")
-    sw = switches(r.log)
-    expect(problems, sw.get(0, 0) > 0 and sw.get(1, 0) > 0, f"CPUs' switches to a vCPU: {sw}")
-    no_panic_no_leak(problems, r)
+    every_cpu_ran_no_panic_no_leak(problems, r, 2)
     return problems, r

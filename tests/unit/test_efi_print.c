@@ -80,10 +80,10 @@ static void guids(void)
 {
     EFI_GUID a = EFI_PCI_IO_PROTOCOL_GUID, b = EFI_PCI_IO_PROTOCOL_GUID;
     CHECK_EQ_U64(CompareGuid(&a, &b), 0);
-    CHECK_EQ_U64(CompareGuid(&a, &gEfiPciIoProtocolGuid), 0);
+    CHECK_EQ_U64(CompareGuid(&a, STUB_GUID(stub_pci_io_guid)), 0);
     b.Data4[7] ^= 1;
     CHECK(CompareGuid(&a, &b) != 0);
-    CHECK(CompareGuid(&gEfiLoadedImageProtocolGuid, &gEfiPciIoProtocolGuid) != 0);
+    CHECK(CompareGuid(STUB_GUID(stub_loaded_image_guid), STUB_GUID(stub_pci_io_guid)) != 0);
 }
 
 static UINTN vsprint(CHAR16 *buf, UINTN bytes, const char *fmt, ...)
