@@ -131,6 +131,17 @@ static struct sched_entity *entity_here(struct guest *g)
     return NULL;
 }
 
+/* v runs from now on. A full barrier (an xchg) between this store and
+ * every later look at its pending events (the upcall check on the way
+ * out, hc_block's, hc_poll's): a raiser on another CPU that saw v
+ * RUNNABLE asked nothing of this CPU (sched_remote_event_matters), so one
+ * of the two must see the other's write. Costs no instruction over a
+ * plain store. */
+static inline void vcpu_set_running(struct vcpu *v)
+{
+    __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_SEQ_CST);
+}
+
 static bool something_runnable(void)
 {
     return sched_this()->idle_kick;
@@ -187,9 +198,11 @@ void wake(struct vcpu *v, uint64_t now)
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
 {
-    /* Another CPU's vCPU: its state and poll list are that CPU's to read. */
+    /* Another CPU's vCPU: that CPU is asked only if the event can matter
+     * to it now (cross_cpu.c: Xen's vcpu_kick). */
     if (v->cpu != this_cpu()->index) {
-        sched_remote_wake(v);
+        if (sched_remote_event_matters(v, port, notified))
+            sched_remote_wake(v);
         return;
     }
     if (v->state != VCPU_BLOCKED || (!v->ev.polling && !notified))
@@ -228,11 +241,13 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     struct percpu *cpu = this_cpu();
     uint64_t now = time_now_ns();
     v->cpu_time_ns += now - v->running_since;
-    v->state = VCPU_BLOCKED;
-    stops_wanting_cpu(&cpu->sched, v);
-    runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
+    /* What it waits for is written before the state that another CPU's
+     * raiser reads first (sched_remote_event_matters). */
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
+    __atomic_store_n(&v->state, VCPU_BLOCKED, __ATOMIC_RELEASE);
+    stops_wanting_cpu(&cpu->sched, v);
+    runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     if (poll && poll_deadline) {
         cpu->sched.vtimers_armed++;
         vtimer_armed_at(poll_deadline);
@@ -371,7 +386,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     if (mitigation_guest_switch_work && guest_switch_crosses(&sc->last_ran, next->guest->id))
         mitigations_guest_switch();
     vcpu_load(next, f);
-    next->state = VCPU_RUNNING;
+    vcpu_set_running(next);
     next->running_since = now;
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
@@ -413,7 +428,7 @@ static void reschedule(struct trap_frame *f)
     struct vcpu *next = pick_next(sc, now, yielding && cur ? cur->ent : NULL);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
-        cur->state = VCPU_RUNNING;
+        vcpu_set_running(cur);
         cur->running_since = now;
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
         sc->slice_end = slice_until(sc, cur, now);

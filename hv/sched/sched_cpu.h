@@ -59,6 +59,7 @@ struct sched_cpu {
     uint64_t started_ns;           /* when it started */
     uint64_t idle_ns;              /* time asleep in its idle loop since */
     uint64_t switches;             /* vCPUs switched in (the summary's line) */
+    uint64_t ipis_sent;            /* reschedule IPIs this CPU sent (the summary) */
     /* Cross-CPU (hv/sched/cross_cpu.c): vCPUs placed here that another CPU
      * woke, stopped or added, pushed by any CPU, drained by this one; the
      * count of its quiet points (besides its switches to a vCPU: a decision

@@ -69,3 +69,38 @@ def test_smpreview_restart_race_four_cpus(build):
     """SMP 4: the same with the vCPUs over four CPUs (the stop pushed to
     CPUs 2 and 3 can also come before their additions)."""
     return restart_race_run(build, 4, "smpreview-restart-smp4")
+
+
+STORM = 3000
+# The run's other reschedule IPIs: the APs' start, the reaper's grace
+# periods, vCPU 1's wake-ups before and after its poll: 8 on the fixed
+# build. Before the fix an unmask sent one whenever vCPU 1's CPU had
+# answered the last (1,024 of the 3,000 at SMP 2, mttcg).
+STORM_IPIS_MAX = 300
+IPIS = re.compile(r"^hv: sched: (\d+) reschedule IPI\(s\) sent$", re.M)
+
+
+@system_test
+def test_smpreview_unmask_storm_sends_no_ipi_per_unmask(build):
+    """SMP 2, one vCPU per CPU: vCPU 0 unmasks a pending port of vCPU 1
+    3,000 times while vCPU 1 sleeps in a poll of another port (finding 4:
+    each unmask sent vCPU 1's CPU a wake request and an IPI, none of which
+    could wake it). hv sends at most 300 reschedule IPIs in the whole run,
+    the poll still ends by its own port's send, and the unmasked port's
+    event reaches vCPU 1 after it."""
+    name = "sched-unmask-storm"
+    r = run(build, Boot(smp=2, images=[test_guest(build, name)],
+                        cfg=f"[guest {name}]\ncpus = 0-1\n", runner_cfg=["time_limit_ms = 60000"],
+                        timeout=300), "unmask-storm")
+    problems = []
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    expect(problems, exited(r.log, name), f"{name} did not exit 0 (its checks: the log)")
+    expect(problems, f"{name}: {STORM} unmasks of port B" in r.log, "the storm did not run")
+    expect(problems, re.search(r"^hv: sched: guests ran on 2 of 2 CPU\(s\)", r.log, re.M),
+           "the vCPUs did not run on two CPUs")
+    m = IPIS.search(r.log)
+    expect(problems, m and int(m.group(1)) <= STORM_IPIS_MAX,
+           f"reschedule IPIs: {m and m.group(1)} (at most {STORM_IPIS_MAX}; about a third of the "
+           f"{STORM} unmasks sent one before finding 4's fix)")
+    print(f"  unmask-storm: {m and m.group(1)} reschedule IPIs for {STORM} unmasks")
+    return problems, r
