@@ -3,6 +3,7 @@
 #include "guest-loader/loader.h"
 #include "hv/console/log.h"
 #include "hv/cpu/lock_order.h"
+#include "hv/cpu/x86.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
@@ -25,6 +26,7 @@
 #define HEAP_STEP_PAGES HV_MEM_FRESH_BATCH_PAGES
 
 bool restart_debug_corrupt_kept_image;
+bool restart_debug_add_gap;
 
 
 /* Every change of the restart state, kept image, history and health log
@@ -195,6 +197,29 @@ static bool load_step(struct guest *g)
     return false;
 }
 
+#define DEBUG_GAP_WAIT_END_NS 50000000ull /* 50 ms: the first vCPUs run and end it */
+#define DEBUG_GAP_AFTER_END_NS 1000000ull /* 1 ms: the end's stops go out first */
+
+/* hv.cfg debug_restart_add_gap (restart.h). Interrupts are off and the
+ * restart lock held, as for the additions themselves; a debug key only. */
+static void debug_gap_after_addition(struct guest *g, uint32_t added)
+{
+    uint64_t now = time_now_ns();
+    bool ended = __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_ALIVE;
+    uint64_t until = now + (ended ? DEBUG_GAP_AFTER_END_NS : DEBUG_GAP_WAIT_END_NS);
+    while (now < until) {
+        if (!ended && __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_ALIVE) {
+            ended = true;
+            until = now + DEBUG_GAP_AFTER_END_NS;
+            if (added < g->vcpu_count)
+                log_info("debug: guest %s ended while its restart had added %u of %u vCPU(s)",
+                         g->name, added, g->vcpu_count);
+        }
+        cpu_relax(); /* a wait for another CPU: pause (under -icount the CPUs take turns) */
+        now = time_now_ns();
+    }
+}
+
 static void running_again(struct guest *g)
 {
     /* Its last reaping left `quiesced` set: cleared before it can end
@@ -218,8 +243,11 @@ static void running_again(struct guest *g)
     if (g->mem.used != g->kept->built_frames)
         log_error("guest %s: leak: %lu frames at restart, %lu at start", g->name,
                   (unsigned long)g->mem.used, (unsigned long)g->kept->built_frames);
-    for (uint32_t i = 0; i < g->vcpu_count; i++)
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
         sched_add(g->vcpus[i]);
+        if (restart_debug_add_gap)
+            debug_gap_after_addition(g, i + 1);
+    }
     __atomic_store_n(&g->vcpus_adding, false, __ATOMIC_RELEASE);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,
              g->restarts);
