@@ -197,27 +197,39 @@ static bool load_step(struct guest *g)
     return false;
 }
 
-#define DEBUG_GAP_WAIT_END_NS 50000000ull /* 50 ms: the first vCPUs run and end it */
-#define DEBUG_GAP_AFTER_END_NS 1000000ull /* 1 ms: the end's stops go out first */
+#define DEBUG_GAP_WAIT_MAX_NS 1000000000ull /* 1 s: at most, for each addition */
+#define DEBUG_GAP_AFTER_RUN_NS 10000000ull /* 10 ms: the vCPU added ran, it may end the guest */
+#define DEBUG_GAP_AFTER_END_NS 1000000ull  /* 1 ms: the end's stops go out first */
 
-/* hv.cfg debug_restart_add_gap (restart.h). Interrupts are off and the
- * restart lock held, as for the additions themselves; a debug key only. */
-static void debug_gap_after_addition(struct guest *g, uint32_t added)
+/* hv.cfg debug_restart_add_gap (restart.h): after adding v, until the
+ * guest's end is claimed, or v was seen running and 10 ms passed (a vCPU
+ * that does not end it: the next is added), at most 1 s; once the end is
+ * claimed, 1 ms after each further addition. Waits on events, not on a
+ * fixed time, so a loaded host (another CPU's thread descheduled) does
+ * not make the race pass by. Interrupts are off and the restart lock
+ * held, as for the additions themselves; a debug key only. */
+static bool debug_gap_after_addition(struct guest *g, const struct vcpu *v, uint32_t added,
+                                     bool end_seen)
 {
     uint64_t now = time_now_ns();
-    bool ended = __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_ALIVE;
-    uint64_t until = now + (ended ? DEBUG_GAP_AFTER_END_NS : DEBUG_GAP_WAIT_END_NS);
+    bool ran = false;
+    uint64_t until = now + (end_seen ? DEBUG_GAP_AFTER_END_NS : DEBUG_GAP_WAIT_MAX_NS);
     while (now < until) {
-        if (!ended && __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_ALIVE) {
-            ended = true;
+        if (!end_seen && __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_ALIVE) {
+            end_seen = true;
             until = now + DEBUG_GAP_AFTER_END_NS;
             if (added < g->vcpu_count)
                 log_info("debug: guest %s ended while its restart had added %u of %u vCPU(s)",
                          g->name, added, g->vcpu_count);
+        } else if (!end_seen && !ran &&
+                   __atomic_load_n(&v->state, __ATOMIC_RELAXED) == VCPU_RUNNING) {
+            ran = true;
+            until = now + DEBUG_GAP_AFTER_RUN_NS;
         }
         cpu_relax(); /* a wait for another CPU: pause (under -icount the CPUs take turns) */
         now = time_now_ns();
     }
+    return end_seen;
 }
 
 static void running_again(struct guest *g)
@@ -243,10 +255,11 @@ static void running_again(struct guest *g)
     if (g->mem.used != g->kept->built_frames)
         log_error("guest %s: leak: %lu frames at restart, %lu at start", g->name,
                   (unsigned long)g->mem.used, (unsigned long)g->kept->built_frames);
+    bool end_seen = false; /* debug_restart_add_gap's */
     for (uint32_t i = 0; i < g->vcpu_count; i++) {
         sched_add(g->vcpus[i]);
         if (restart_debug_add_gap)
-            debug_gap_after_addition(g, i + 1);
+            end_seen = debug_gap_after_addition(g, g->vcpus[i], i + 1, end_seen);
     }
     __atomic_store_n(&g->vcpus_adding, false, __ATOMIC_RELEASE);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,

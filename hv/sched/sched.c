@@ -270,6 +270,11 @@ static void enforce_time_limit(uint64_t now)
 void sched_add_here(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
+    /* Every caller adds a fresh or a moving vCPU, runnable; a stopped one
+     * means its guest's end came first (hv/guest/guest_end.c keeps that
+     * from happening): it stays stopped, never queued for a dead guest. */
+    if (v->state == VCPU_DEAD)
+        return;
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
     wants_cpu(&cpu->sched, v);
@@ -310,7 +315,8 @@ void sched_stop_here(struct vcpu *v)
         v->ev.timer_deadline = 0;
         v->ev.poll_deadline = 0;
         v->ev.polling = false;
-        if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+        /* No entity: a restart's vCPU not added yet (the same guard). */
+        if ((v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE) && v->ent)
             stops_wanting_cpu(sc, v);
         v->state = VCPU_DEAD;
         runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());

@@ -8,9 +8,10 @@ locks made possible, beside the well-behaved companion.
     run after them), `on_exit = restart`; in each new life vCPU 1 exits at
     once, racing the additions of the vCPUs still to be added. hv.cfg's
     `debug_restart_add_gap = yes` makes the race happen: the restart
-    waits after each addition until the guest's end is claimed, then 1 ms
-    between the others, and logs each such life (the judge wants 54 of
-    60; 58 seen). Without the end waiting for the additions
+    waits after each addition until the guest's end is claimed (or the
+    vCPU added ran 10 ms, at most 1 s), then 1 ms between the others, and
+    logs each such life (the judge wants 54 of
+    60; 59-60 seen). Without the end waiting for the additions
     (hv/guest/guest_end.c, wait_for_additions) a stop reached a vCPU
     before its addition: the stop went to the CPU a fresh vCPU names
     before it is bound (CPU 0) and the addition to its own, or read its
