@@ -149,7 +149,7 @@ void sched_drain_wake_list_slow(void)
         if (req & VCPU_REQ_ADD)
             sched_add_here(v);
         if (req & VCPU_REQ_MOVE)
-            sched_move_in(v, now);
+            sched_move_in(v);
         if (req & VCPU_REQ_STOP)
             sched_stop_here(v);
         else if (req & VCPU_REQ_WAKE)

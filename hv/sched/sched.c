@@ -37,6 +37,7 @@ static struct sched_entity *entity_of(struct fair_entity *e)
  * joins the fair queue with its first such vCPU. */
 static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
+    sc->nr_wanting++;
     if (v->ent->vcpus_wanting++ == 0)
         fair_enqueue(&sc->fair_queue, &v->ent->fair);
 }
@@ -45,7 +46,10 @@ static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
 static void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
     struct sched_entity *e = v->ent;
-    if (e->vcpus_wanting && --e->vcpus_wanting == 0)
+    if (!e->vcpus_wanting)
+        return;
+    sc->nr_wanting--;
+    if (--e->vcpus_wanting == 0)
         fair_dequeue(&sc->fair_queue, &e->fair);
 }
 
@@ -413,6 +417,11 @@ static void reschedule(struct trap_frame *f)
     if (sched_drain_console(now))
         now = time_now_ns();
     sched_drain_wake_list(); /* what other CPUs asked of this one's vCPUs */
+    /* vCPUs wait here: balancing looks between slice ends too, at most
+     * every BALANCE_EVERY_NS (a CPU whose decisions all come from blocks
+     * and yields has no slice end). */
+    if (percpu_count > 1 && sc->nr_wanting >= 2 && now >= sc->balance_next_ns)
+        sched_balance(now);
     sc->woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;

@@ -73,10 +73,12 @@ struct sched_cpu {
     volatile bool parked;
     /* Load balancing (hv/sched/balance.c): a busy CPU claimed this idle
      * one for a vCPU it is moving here (set by that CPU, cleared by this
-     * one when the vCPU arrives); when this CPU last took a vCPU in (it
-     * gives none away for BALANCE_HOLD_NS after: no ping-pong); how many
-     * it took in (the summary). */
+     * one when the vCPU arrives); how many it took in (the summary). */
     bool balance_incoming;
-    uint64_t moved_in_ns;
     uint32_t moves_in;
+    /* Its vCPUs running or runnable (the sum of its entities'
+     * vcpus_wanting): its load, which other CPUs' balancing reads; and when
+     * a decision may next look at balancing (balance.c). */
+    uint32_t nr_wanting;
+    uint64_t balance_next_ns;
 };
