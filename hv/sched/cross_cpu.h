@@ -24,10 +24,6 @@ void sched_send_reschedule(uint32_t cpu);
 /* An event was raised for v, placed on another CPU: its CPU looks at
  * whether that wakes it. */
 void sched_remote_wake(struct vcpu *v);
-/* Whether an event just raised (pending bits set) on `port` for v, placed
- * on another CPU, needs that CPU now: v runs there, or it is blocked and
- * this event wakes it (`notified`: the port is unmasked). */
-bool sched_remote_event_matters(const struct vcpu *v, unsigned port, bool notified);
 /* v (bound to its entity) becomes runnable on its CPU, another one. */
 void sched_remote_add(struct vcpu *v);
 /* Pushes v, whose `queued` the caller took, on its CPU's wake list and

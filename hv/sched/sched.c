@@ -15,6 +15,7 @@
 #include "hv/sched/cross_cpu.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
+#include "hv/sched/remote_kick.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
@@ -40,17 +41,6 @@ static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
     sc->nr_wanting++;
     if (v->ent->vcpus_wanting++ == 0)
         fair_enqueue(&sc->fair_queue, &v->ent->fair);
-}
-
-/* v blocked or stopped; the entity leaves the fair queue with its last. */
-static void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
-{
-    struct sched_entity *e = v->ent;
-    if (!e->vcpus_wanting)
-        return;
-    sc->nr_wanting--;
-    if (--e->vcpus_wanting == 0)
-        fair_dequeue(&sc->fair_queue, &e->fair);
 }
 
 /* Into its entity's round robin, at the back. */
@@ -222,13 +212,6 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     wake(v, time_now_ns());
 }
 
-/* v's timer and poll deadlines armed: 0, 1 or 2 (a vCPU blocked in a poll
- * with a deadline may hold a timer deadline too). */
-static unsigned deadlines_armed(const struct vcpu *v)
-{
-    return (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
-}
-
 /* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
 static inline __attribute__((always_inline)) struct vcpu *
 pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
@@ -287,55 +270,6 @@ void sched_add_here(struct vcpu *v)
      * for its slice's end: the return re-arms for it. */
     if (!cpu->sched.slice_armed)
         cpu->slice_cut = true;
-}
-
-void sched_vcpu_stop(struct vcpu *v)
-{
-    struct percpu *cpu = this_cpu();
-    v->cpu_time_ns = sched_vcpu_time(v);
-    cpu->sched.vtimers_armed -= deadlines_armed(v);
-    v->ev.timer_deadline = 0;
-    v->ev.poll_deadline = 0;
-    v->ev.polling = false;
-    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
-        stops_wanting_cpu(&cpu->sched, v);
-    v->state = VCPU_DEAD;
-    runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
-    cpu->need_resched = true;
-    guest_vcpu_stopped(v->guest);
-}
-
-/* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
- * the CPU, and its time goes to its guest's. Once for each end. */
-void sched_stop_here(struct vcpu *v)
-{
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    if (v->state != VCPU_DEAD) {
-        v->cpu_time_ns = sched_vcpu_time(v);
-        /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
-         * poll with a deadline may hold a timer deadline too. */
-        sc->vtimers_armed -= deadlines_armed(v);
-        v->ev.timer_deadline = 0;
-        v->ev.poll_deadline = 0;
-        v->ev.polling = false;
-        /* No entity: a restart's vCPU not added yet (the same guard). */
-        if ((v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE) && v->ent)
-            stops_wanting_cpu(sc, v);
-        v->state = VCPU_DEAD;
-        runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
-        if (cpu->current == v)
-            cpu->need_resched = true;
-    }
-    /* Its entity here, once none of its vCPUs wants the CPU, is out of the
-     * fair queue; nothing may point to it when the guest is freed. */
-    struct sched_entity *e = v->ent;
-    if (e && !e->vcpus_wanting) {
-        e->run_head = e->run_tail = NULL;
-        if (sc->woken_first == e)
-            sc->woken_first = NULL;
-    }
-    __atomic_add_fetch(&v->guest->cpu_time_ns, v->cpu_time_ns, __ATOMIC_RELAXED);
 }
 
 /* One bounded step of freeing an ended guest's memory (a big guest takes
@@ -420,7 +354,7 @@ static void reschedule(struct trap_frame *f)
     /* vCPUs wait here: balancing looks between slice ends too, at most
      * every BALANCE_EVERY_NS (a CPU whose decisions all come from blocks
      * and yields has no slice end). */
-    if (percpu_count > 1 && sc->nr_wanting >= 2 && now >= sc->balance_next_ns)
+    if (sc->nr_wanting >= 2 && percpu_count > 1 && now >= sc->balance_next_ns)
         sched_balance(now);
     sc->woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
