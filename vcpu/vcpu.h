@@ -88,6 +88,7 @@ struct vcpu {
     uint32_t remote_req;
     bool queued;
     struct vcpu *wake_next;
+    uint64_t moved_ns; /* when load balancing last moved it (hv/sched/balance.c); 0: never */
 };
 
 /* A vCPU that will enter the guest at `entry` with the ABI's initial state. */

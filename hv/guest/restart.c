@@ -3,6 +3,7 @@
 #include "guest-loader/loader.h"
 #include "hv/console/log.h"
 #include "hv/cpu/lock_order.h"
+#include "hv/cpu/x86.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/console.h"
@@ -25,6 +26,7 @@
 #define HEAP_STEP_PAGES HV_MEM_FRESH_BATCH_PAGES
 
 bool restart_debug_corrupt_kept_image;
+bool restart_debug_add_gap;
 
 
 /* Every change of the restart state, kept image, history and health log
@@ -195,6 +197,41 @@ static bool load_step(struct guest *g)
     return false;
 }
 
+#define DEBUG_GAP_WAIT_MAX_NS 1000000000ull /* 1 s: at most, for each addition */
+#define DEBUG_GAP_AFTER_RUN_NS 10000000ull /* 10 ms: the vCPU added ran, it may end the guest */
+#define DEBUG_GAP_AFTER_END_NS 1000000ull  /* 1 ms: the end's stops go out first */
+
+/* hv.cfg debug_restart_add_gap (restart.h): after adding v, until the
+ * guest's end is claimed, or v was seen running and 10 ms passed (a vCPU
+ * that does not end it: the next is added), at most 1 s; once the end is
+ * claimed, 1 ms after each further addition. Waits on events, not on a
+ * fixed time, so a loaded host (another CPU's thread descheduled) does
+ * not make the race pass by. Interrupts are off and the restart lock
+ * held, as for the additions themselves; a debug key only. */
+static bool debug_gap_after_addition(struct guest *g, const struct vcpu *v, uint32_t added,
+                                     bool end_seen)
+{
+    uint64_t now = time_now_ns();
+    bool ran = false;
+    uint64_t until = now + (end_seen ? DEBUG_GAP_AFTER_END_NS : DEBUG_GAP_WAIT_MAX_NS);
+    while (now < until) {
+        if (!end_seen && __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_ALIVE) {
+            end_seen = true;
+            until = now + DEBUG_GAP_AFTER_END_NS;
+            if (added < g->vcpu_count)
+                log_info("debug: guest %s ended while its restart had added %u of %u vCPU(s)",
+                         g->name, added, g->vcpu_count);
+        } else if (!end_seen && !ran &&
+                   __atomic_load_n(&v->state, __ATOMIC_RELAXED) == VCPU_RUNNING) {
+            ran = true;
+            until = now + DEBUG_GAP_AFTER_RUN_NS;
+        }
+        cpu_relax(); /* a wait for another CPU: pause (under -icount the CPUs take turns) */
+        now = time_now_ns();
+    }
+    return end_seen;
+}
+
 static void running_again(struct guest *g)
 {
     /* Its last reaping left `quiesced` set: cleared before it can end
@@ -218,8 +255,12 @@ static void running_again(struct guest *g)
     if (g->mem.used != g->kept->built_frames)
         log_error("guest %s: leak: %lu frames at restart, %lu at start", g->name,
                   (unsigned long)g->mem.used, (unsigned long)g->kept->built_frames);
-    for (uint32_t i = 0; i < g->vcpu_count; i++)
+    bool end_seen = false; /* debug_restart_add_gap's */
+    for (uint32_t i = 0; i < g->vcpu_count; i++) {
         sched_add(g->vcpus[i]);
+        if (restart_debug_add_gap)
+            end_seen = debug_gap_after_addition(g, g->vcpus[i], i + 1, end_seen);
+    }
     __atomic_store_n(&g->vcpus_adding, false, __ATOMIC_RELEASE);
     log_info("guest %s: restarted from its image (sha256 checked), restart %u", g->name,
              g->restarts);

@@ -30,3 +30,9 @@ void restart_abandon(struct guest *g, const char *why);
  * byte of the kept image before VERIFYING hashes it again, so the restart
  * is refused (the test of that refusal; docs/design.md). */
 extern bool restart_debug_corrupt_kept_image;
+/* hv.cfg debug_restart_add_gap = yes: a restart pauses after each vCPU it
+ * adds until the guest's end is claimed (or that vCPU ran 10 ms without
+ * it), then 1 ms after each further one, so an end on another CPU
+ * overlaps the last additions (the test of finding 1's fix,
+ * hv/guest/guest_end.c). */
+extern bool restart_debug_add_gap;

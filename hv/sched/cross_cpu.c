@@ -31,6 +31,7 @@ static volatile bool sched_go;
 
 void sched_send_reschedule(uint32_t cpu)
 {
+    sched_this()->ipis_sent++; /* the summary's count (interrupts are off) */
     lapic_send_ipi(percpu_by_index[cpu]->apic_id, ICR_FIXED | VEC_RESCHEDULE);
 }
 
@@ -114,7 +115,7 @@ void sched_drain_wake_list_slow(void)
         if (req & VCPU_REQ_ADD)
             sched_add_here(v);
         if (req & VCPU_REQ_MOVE)
-            sched_move_in(v, now);
+            sched_move_in(v);
         if (req & VCPU_REQ_STOP)
             sched_stop_here(v);
         else if (req & VCPU_REQ_WAKE)

@@ -29,11 +29,12 @@ void sched_remote_add(struct vcpu *v);
 /* Pushes v, whose `queued` the caller took, on its CPU's wake list and
  * sends that CPU the IPI. */
 void sched_push_queued(struct vcpu *v);
-/* Load balancing (balance.c): at a slice's end with vCPUs waiting, hands
- * waiting ones to idle CPUs of their affinity; on the idle CPU, v arrives
- * (from its wake list). */
-void sched_balance_at_slice_end(uint64_t now);
-void sched_move_in(struct vcpu *v, uint64_t now);
+/* Load balancing (balance.c): at a slice's end, and at a decision with
+ * vCPUs waiting at most every BALANCE_EVERY_NS, hands waiting ones to CPUs
+ * of their affinity with at least 2 fewer vCPUs running or runnable; on
+ * that CPU, v arrives (from its wake list). */
+void sched_balance(uint64_t now);
+void sched_move_in(struct vcpu *v);
 /* What other CPUs asked of this CPU's vCPUs; the test stays inline (every
  * decision makes it). */
 void sched_drain_wake_list_slow(void);

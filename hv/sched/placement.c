@@ -128,6 +128,17 @@ uint32_t sched_weight_on_cpu(uint32_t weight, uint32_t here, uint32_t total)
     return w ? (uint32_t)w : 1;
 }
 
+int balance_pick_target(uint64_t open, uint64_t allowed, const uint32_t *load, uint32_t ncpus,
+                        uint32_t my_load)
+{
+    int best = -1;
+    for (uint32_t c = 0; c < ncpus && c < CPU_SET_MAX; c++)
+        if ((open & allowed) >> c & 1 && (best < 0 || load[c] < load[best]))
+            best = (int)c;
+    /* load[best] + 2 <= my_load, written so that neither side can wrap. */
+    return best >= 0 && my_load >= 2 && load[best] <= my_load - 2 ? best : -1;
+}
+
 int balance_pick_cpu(uint64_t idle_cpus, uint64_t allowed)
 {
     uint64_t both = idle_cpus & allowed;

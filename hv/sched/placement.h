@@ -47,3 +47,13 @@ uint32_t sched_weight_on_cpu(uint32_t weight, uint32_t here, uint32_t total);
 /* Where load balancing sends a waiting vCPU: the lowest CPU that is both
  * idle (idle_cpus) and in its guest's affinity (allowed); -1 if none. */
 int balance_pick_cpu(uint64_t idle_cpus, uint64_t allowed);
+
+/* Where a CPU with `my_load` vCPUs running or runnable sends one of its
+ * waiting ones: of the CPUs in `open` (may take one now) and `allowed`
+ * (its guest's affinity) below ncpus, the one with the fewest (load[i]),
+ * the lowest index on a tie, if that leaves it at least 2 fewer than this
+ * CPU: a move that only swaps which CPU is the busier would go back and
+ * forth. An idle CPU has load 0, so one waiting vCPU (my_load 2) goes to
+ * it. -1: none. */
+int balance_pick_target(uint64_t open, uint64_t allowed, const uint32_t *load, uint32_t ncpus,
+                        uint32_t my_load);

@@ -15,6 +15,7 @@
 #include "hv/sched/cross_cpu.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
+#include "hv/sched/remote_kick.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
@@ -37,16 +38,9 @@ static struct sched_entity *entity_of(struct fair_entity *e)
  * joins the fair queue with its first such vCPU. */
 static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
+    sc->nr_wanting++;
     if (v->ent->vcpus_wanting++ == 0)
         fair_enqueue(&sc->fair_queue, &v->ent->fair);
-}
-
-/* v blocked or stopped; the entity leaves the fair queue with its last. */
-static void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
-{
-    struct sched_entity *e = v->ent;
-    if (e->vcpus_wanting && --e->vcpus_wanting == 0)
-        fair_dequeue(&sc->fair_queue, &e->fair);
 }
 
 /* Into its entity's round robin, at the back. */
@@ -131,6 +125,17 @@ static struct sched_entity *entity_here(struct guest *g)
     return NULL;
 }
 
+/* v runs from now on. A full barrier (an xchg) between this store and
+ * every later look at its pending events (the upcall check on the way
+ * out, hc_block's, hc_poll's): a raiser on another CPU that saw v
+ * RUNNABLE asked nothing of this CPU (sched_remote_event_matters), so one
+ * of the two must see the other's write. Costs no instruction over a
+ * plain store. */
+static inline void vcpu_set_running(struct vcpu *v)
+{
+    __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_SEQ_CST);
+}
+
 static bool something_runnable(void)
 {
     return sched_this()->idle_kick;
@@ -187,9 +192,11 @@ void wake(struct vcpu *v, uint64_t now)
 
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
 {
-    /* Another CPU's vCPU: its state and poll list are that CPU's to read. */
+    /* Another CPU's vCPU: that CPU is asked only if the event can matter
+     * to it now (cross_cpu.c: Xen's vcpu_kick). */
     if (v->cpu != this_cpu()->index) {
-        sched_remote_wake(v);
+        if (sched_remote_event_matters(v, port, notified))
+            sched_remote_wake(v);
         return;
     }
     if (v->state != VCPU_BLOCKED || (!v->ev.polling && !notified))
@@ -203,13 +210,6 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
         v->arch.regs.rax = 0; /* HV_CALL_POLL returns 0: an event came */
     }
     wake(v, time_now_ns());
-}
-
-/* v's timer and poll deadlines armed: 0, 1 or 2 (a vCPU blocked in a poll
- * with a deadline may hold a timer deadline too). */
-static unsigned deadlines_armed(const struct vcpu *v)
-{
-    return (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
 }
 
 /* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
@@ -228,11 +228,13 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     struct percpu *cpu = this_cpu();
     uint64_t now = time_now_ns();
     v->cpu_time_ns += now - v->running_since;
-    v->state = VCPU_BLOCKED;
-    stops_wanting_cpu(&cpu->sched, v);
-    runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
+    /* What it waits for is written before the state that another CPU's
+     * raiser reads first (sched_remote_event_matters). */
     v->ev.polling = poll;
     v->ev.poll_deadline = poll ? poll_deadline : 0;
+    __atomic_store_n(&v->state, VCPU_BLOCKED, __ATOMIC_RELEASE);
+    stops_wanting_cpu(&cpu->sched, v);
+    runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     if (poll && poll_deadline) {
         cpu->sched.vtimers_armed++;
         vtimer_armed_at(poll_deadline);
@@ -255,6 +257,11 @@ static void enforce_time_limit(uint64_t now)
 void sched_add_here(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
+    /* Every caller adds a fresh or a moving vCPU, runnable; a stopped one
+     * means its guest's end came first (hv/guest/guest_end.c keeps that
+     * from happening): it stays stopped, never queued for a dead guest. */
+    if (v->state == VCPU_DEAD)
+        return;
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
     wants_cpu(&cpu->sched, v);
@@ -263,54 +270,6 @@ void sched_add_here(struct vcpu *v)
      * for its slice's end: the return re-arms for it. */
     if (!cpu->sched.slice_armed)
         cpu->slice_cut = true;
-}
-
-void sched_vcpu_stop(struct vcpu *v)
-{
-    struct percpu *cpu = this_cpu();
-    v->cpu_time_ns = sched_vcpu_time(v);
-    cpu->sched.vtimers_armed -= deadlines_armed(v);
-    v->ev.timer_deadline = 0;
-    v->ev.poll_deadline = 0;
-    v->ev.polling = false;
-    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
-        stops_wanting_cpu(&cpu->sched, v);
-    v->state = VCPU_DEAD;
-    runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
-    cpu->need_resched = true;
-    guest_vcpu_stopped(v->guest);
-}
-
-/* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
- * the CPU, and its time goes to its guest's. Once for each end. */
-void sched_stop_here(struct vcpu *v)
-{
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    if (v->state != VCPU_DEAD) {
-        v->cpu_time_ns = sched_vcpu_time(v);
-        /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
-         * poll with a deadline may hold a timer deadline too. */
-        sc->vtimers_armed -= deadlines_armed(v);
-        v->ev.timer_deadline = 0;
-        v->ev.poll_deadline = 0;
-        v->ev.polling = false;
-        if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
-            stops_wanting_cpu(sc, v);
-        v->state = VCPU_DEAD;
-        runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
-        if (cpu->current == v)
-            cpu->need_resched = true;
-    }
-    /* Its entity here, once none of its vCPUs wants the CPU, is out of the
-     * fair queue; nothing may point to it when the guest is freed. */
-    struct sched_entity *e = v->ent;
-    if (e && !e->vcpus_wanting) {
-        e->run_head = e->run_tail = NULL;
-        if (sc->woken_first == e)
-            sc->woken_first = NULL;
-    }
-    __atomic_add_fetch(&v->guest->cpu_time_ns, v->cpu_time_ns, __ATOMIC_RELAXED);
 }
 
 /* One bounded step of freeing an ended guest's memory (a big guest takes
@@ -371,7 +330,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     if (mitigation_guest_switch_work && guest_switch_crosses(&sc->last_ran, next->guest->id))
         mitigations_guest_switch();
     vcpu_load(next, f);
-    next->state = VCPU_RUNNING;
+    vcpu_set_running(next);
     next->running_since = now;
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
     cpu->current = next;
@@ -392,6 +351,11 @@ static void reschedule(struct trap_frame *f)
     if (sched_drain_console(now))
         now = time_now_ns();
     sched_drain_wake_list(); /* what other CPUs asked of this one's vCPUs */
+    /* vCPUs wait here: balancing looks between slice ends too, at most
+     * every BALANCE_EVERY_NS (a CPU whose decisions all come from blocks
+     * and yields has no slice end). */
+    if (sc->nr_wanting >= 2 && percpu_count > 1 && now >= sc->balance_next_ns)
+        sched_balance(now);
     sc->woken_since_decision = false; /* interrupts are off: this decision sees every wake-up */
     struct vcpu *cur = cpu->current;
     cpu->need_resched = false;
@@ -413,7 +377,7 @@ static void reschedule(struct trap_frame *f)
     struct vcpu *next = pick_next(sc, now, yielding && cur ? cur->ent : NULL);
     if (next == cur && cur) {
         /* The only runnable vCPU: it keeps the CPU for another slice. */
-        cur->state = VCPU_RUNNING;
+        vcpu_set_running(cur);
         cur->running_since = now;
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
         sc->slice_end = slice_until(sc, cur, now);

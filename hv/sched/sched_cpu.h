@@ -59,6 +59,7 @@ struct sched_cpu {
     uint64_t started_ns;           /* when it started */
     uint64_t idle_ns;              /* time asleep in its idle loop since */
     uint64_t switches;             /* vCPUs switched in (the summary's line) */
+    uint64_t ipis_sent;            /* reschedule IPIs this CPU sent (the summary) */
     /* Cross-CPU (hv/sched/cross_cpu.c): vCPUs placed here that another CPU
      * woke, stopped or added, pushed by any CPU, drained by this one; the
      * count of its quiet points (besides its switches to a vCPU: a decision
@@ -72,10 +73,12 @@ struct sched_cpu {
     volatile bool parked;
     /* Load balancing (hv/sched/balance.c): a busy CPU claimed this idle
      * one for a vCPU it is moving here (set by that CPU, cleared by this
-     * one when the vCPU arrives); when this CPU last took a vCPU in (it
-     * gives none away for BALANCE_HOLD_NS after: no ping-pong); how many
-     * it took in (the summary). */
+     * one when the vCPU arrives); how many it took in (the summary). */
     bool balance_incoming;
-    uint64_t moved_in_ns;
     uint32_t moves_in;
+    /* Its vCPUs running or runnable (the sum of its entities'
+     * vcpus_wanting): its load, which other CPUs' balancing reads; and when
+     * a decision may next look at balancing (balance.c). */
+    uint32_t nr_wanting;
+    uint64_t balance_next_ns;
 };

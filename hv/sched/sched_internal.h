@@ -12,6 +12,8 @@
 #include "hv/guest/guest.h"
 #include "hv/sched/fair.h"
 #include "vcpu/vcpu.h"
+#include "hv/sched/fair.h"
+#include "vcpu/vcpu.h"
 
 extern uint64_t time_limit;        /* hv.cfg's time limit (0: none) */
 /* What sched_start was given to run when no guest is left (sched.c's
@@ -58,6 +60,25 @@ void sched_bind_entity(struct vcpu *v);
 void wake(struct vcpu *v, uint64_t now);
 /* Re-arms the one-shot timer for the next decision (vtimer.c). */
 void rearm(uint64_t now);
+/* Shared by sched.c (blocks) and sched_life.c (stops). */
+/* v blocked or stopped; the entity leaves the fair queue with its last. */
+static inline void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
+{
+    struct sched_entity *e = v->ent;
+    if (!e->vcpus_wanting)
+        return;
+    sc->nr_wanting--;
+    if (--e->vcpus_wanting == 0)
+        fair_dequeue(&sc->fair_queue, &e->fair);
+}
+
+/* v's timer and poll deadlines armed: 0, 1 or 2 (a vCPU blocked in a poll
+ * with a deadline may hold a timer deadline too). */
+static inline unsigned deadlines_armed(const struct vcpu *v)
+{
+    return (v->ev.timer_deadline != 0) + (v->ev.polling && v->ev.poll_deadline);
+}
+
 /* The one-shot timer's handler (vtimer.c). */
 void timer_fired(uint64_t now);
 /* One bounded step of freeing an ended guest (sched.c). */

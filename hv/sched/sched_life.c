@@ -1,6 +1,8 @@
 /* The scheduler's entry points off the decision's path (hv/sched/sched.c
  * decides who runs): its set-up, a vCPU added (here, or on its CPU through
- * the wake list), yield, a vCPU's CPU time, and each CPU's scheduler start.
+ * the wake list), yield, a vCPU's CPU time, each CPU's scheduler start,
+ * and a vCPU's stop (its own, or its guest's end: moved here from sched.c
+ * in session 7, the stops are not on a switch's path).
  * Split from sched.c without touching the decision's code: none of these
  * was inlined into the decision, the switch, a wake-up or a block, whose
  * machine code is the same instruction for instruction (objdump of
@@ -10,6 +12,7 @@
 #include "hv/sched/cross_cpu.h"
 #include "hv/sched/sched.h"
 #include "hv/sched/sched_internal.h"
+#include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/time/time.h"
 #include "vcpu/vcpu.h"
@@ -77,4 +80,53 @@ static void __attribute__((noreturn)) sched_enter_first(void)
     cpu->need_resched = true;
     sched_return_to_guest(f);
     enter_guest_frame(f);
+}
+
+void sched_vcpu_stop(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    v->cpu_time_ns = sched_vcpu_time(v);
+    cpu->sched.vtimers_armed -= deadlines_armed(v);
+    v->ev.timer_deadline = 0;
+    v->ev.poll_deadline = 0;
+    v->ev.polling = false;
+    if (v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE)
+        stops_wanting_cpu(&cpu->sched, v);
+    v->state = VCPU_DEAD;
+    runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+    cpu->need_resched = true;
+    guest_vcpu_stopped(v->guest);
+}
+
+/* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
+ * the CPU, and its time goes to its guest's. Once for each end. */
+void sched_stop_here(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    if (v->state != VCPU_DEAD) {
+        v->cpu_time_ns = sched_vcpu_time(v);
+        /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
+         * poll with a deadline may hold a timer deadline too. */
+        sc->vtimers_armed -= deadlines_armed(v);
+        v->ev.timer_deadline = 0;
+        v->ev.poll_deadline = 0;
+        v->ev.polling = false;
+        /* No entity: a restart's vCPU not added yet (the same guard). */
+        if ((v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE) && v->ent)
+            stops_wanting_cpu(sc, v);
+        v->state = VCPU_DEAD;
+        runstate_enter(v, HV_RUNSTATE_OFFLINE, time_now_ns());
+        if (cpu->current == v)
+            cpu->need_resched = true;
+    }
+    /* Its entity here, once none of its vCPUs wants the CPU, is out of the
+     * fair queue; nothing may point to it when the guest is freed. */
+    struct sched_entity *e = v->ent;
+    if (e && !e->vcpus_wanting) {
+        e->run_head = e->run_tail = NULL;
+        if (sc->woken_first == e)
+            sc->woken_first = NULL;
+    }
+    __atomic_add_fetch(&v->guest->cpu_time_ns, v->cpu_time_ns, __ATOMIC_RELAXED);
 }

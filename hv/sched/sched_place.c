@@ -103,8 +103,12 @@ void sched_report(void)
     uint32_t moves = 0;
     for (uint32_t i = 0; i < percpu_count; i++)
         moves += percpu_by_index[i]->sched.moves_in;
+    uint64_t ipis = 0;
+    for (uint32_t i = 0; i < percpu_count; i++)
+        ipis += percpu_by_index[i]->sched.ipis_sent;
     log_info("sched: guests ran on %u of %u CPU(s), %u vCPU move(s) between them", used,
              percpu_count, moves);
+    log_info("sched: %lu reschedule IPI(s) sent", (unsigned long)ipis);
     for (uint32_t i = 0; i < percpu_count; i++) {
         const struct percpu *cpu = percpu_by_index[i];
         const struct sched_cpu *sc = &cpu->sched;

@@ -183,9 +183,9 @@ void timer_fired(uint64_t now)
     if (sc->slice_end && now >= sc->slice_end) {
         sc->slice_end = 0;
         cpu->need_resched = true;
-        /* A vCPU has waited a slice here: an idle CPU may take it. */
+        /* A vCPU has waited a slice here: a less busy CPU may take it. */
         if (percpu_count > 1)
-            sched_balance_at_slice_end(now);
+            sched_balance(now);
     }
     if (sc->window_boundary && now >= sc->window_boundary) {
         sc->window_boundary = 0;

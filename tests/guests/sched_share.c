@@ -15,7 +15,22 @@
 #define WINDOW_START_MS 1000
 #define WINDOW_END_MS 3000
 
+#ifndef YIELD_EVERY_US
+#define YIELD_EVERY_US 0 /* sched_yield_share.c: spins yield this often */
+#endif
+
 HV_GUEST_NOTE("", 0, 1, 0);
+
+/* Spins until system time t; with YIELD_EVERY_US, yields that often. */
+static void spin_until(uint64_t t)
+{
+    uint64_t next_yield = hvg_now() + HVG_US(YIELD_EVERY_US);
+    for (uint64_t now = hvg_now(); now < t; now = hvg_now())
+        if (YIELD_EVERY_US && now >= next_yield) {
+            hvg_yield();
+            next_yield = hvg_now() + HVG_US(YIELD_EVERY_US);
+        }
+}
 
 static uint64_t running_ns(uint64_t *now)
 {
@@ -34,12 +49,10 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     }
     hvg_printf("%s: spinning through [%u, %u) ms of system time\n", si->name, WINDOW_START_MS,
                WINDOW_END_MS);
-    while (hvg_now() < HVG_MS(WINDOW_START_MS))
-        ;
+    spin_until(HVG_MS(WINDOW_START_MS));
     uint64_t t0, t1;
     uint64_t r0 = running_ns(&t0);
-    while (hvg_now() < HVG_MS(WINDOW_END_MS))
-        ;
+    spin_until(HVG_MS(WINDOW_END_MS));
     uint64_t r1 = running_ns(&t1);
     uint64_t w = t1 - t0, r = r1 - r0;
     hvg_printf("%s: share over %llu ns: running %llu ns (%llu per mille)\n", si->name,

@@ -175,6 +175,34 @@ static void balance_sends_to_lowest_idle_allowed_cpu(void)
     CHECK_EQ_U64(balance_pick_cpu(1ull << 63, ~0ull), 63);
 }
 
+/* Balancing between busy CPUs: the least loaded open, allowed CPU, only
+ * if it has at least 2 fewer vCPUs running or runnable than this one. */
+static void balance_evens_busy_cpus_by_two_or_more(void)
+{
+    uint32_t load[4] = {3, 1, 2, 0};
+    /* 3 beside 1: one goes (3 -> 2, 1 -> 2). */
+    CHECK_EQ_U64(balance_pick_target(0x2, ~0ull, load, 4, 3), 1);
+    /* 2 beside 1: a move would only swap them. */
+    CHECK_EQ_U64(balance_pick_target(0x2, ~0ull, load, 4, 2), (uint64_t)-1);
+    /* The least loaded of the open ones, idle first; affinity. */
+    CHECK_EQ_U64(balance_pick_target(0xe, ~0ull, load, 4, 3), 3);
+    CHECK_EQ_U64(balance_pick_target(0xe, 0x6, load, 4, 3), 1);
+    CHECK_EQ_U64(balance_pick_target(0xe, 0x4, load, 4, 3), (uint64_t)-1); /* 2 + 2 > 3 */
+    CHECK_EQ_U64(balance_pick_target(0xe, 0x4, load, 4, 4), 2);
+    /* A tie: the lowest index. */
+    uint32_t tie[4] = {5, 1, 1, 1};
+    CHECK_EQ_U64(balance_pick_target(0xe, ~0ull, tie, 4, 5), 1);
+    /* One waiting vCPU (2 running or runnable) goes to an idle CPU. */
+    uint32_t idle[2] = {2, 0};
+    CHECK_EQ_U64(balance_pick_target(0x2, ~0ull, idle, 2, 2), 1);
+    /* Nothing open, a CPU beyond ncpus, a load that could wrap. */
+    CHECK_EQ_U64(balance_pick_target(0, ~0ull, load, 4, 9), (uint64_t)-1);
+    CHECK_EQ_U64(balance_pick_target(0x10, ~0ull, load, 4, 9), (uint64_t)-1);
+    uint32_t big[2] = {0, 0xffffffffu};
+    CHECK_EQ_U64(balance_pick_target(0x2, ~0ull, big, 2, 1), (uint64_t)-1);
+    CHECK_EQ_U64(balance_pick_target(0x2, ~0ull, big, 2, 0xffffffffu), (uint64_t)-1);
+}
+
 /* A vCPU moved from CPU 0 to CPU 1 moves its share of its guest's weight:
  * a guest of weight 256 with 2 vCPUs, both on CPU 0 (one entity of 256)
  * and then one on each (two of 128; fair_set_weight on the one left, a new
@@ -209,6 +237,7 @@ int main(void)
 {
     check_suite = "placement";
     RUN_TEST(balance_sends_to_lowest_idle_allowed_cpu);
+    RUN_TEST(balance_evens_busy_cpus_by_two_or_more);
     RUN_TEST(moved_vcpu_takes_its_weight_share);
     RUN_TEST(lists_parse);
     RUN_TEST(lists_format);
