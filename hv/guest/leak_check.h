@@ -11,6 +11,10 @@
  *   - event ports: the ended guest has no port table, and the console
  *     listeners hv counts are the bound console VIRQs of live vCPUs;
  *   - timers: the deadlines hv counts armed are those of live vCPUs.
+ * With guests on several CPUs the hv-wide comparisons can catch another
+ * CPU mid-hypercall: their differences are held until a look balances
+ * (then they were that) or the last look in the summary, which is exact
+ * and reports them (leak_check.c).
  * Always on: a walk over the guests and their vCPUs per end, a few
  * hundred instructions each; nothing on any hot path. A new kmalloc'd
  * per-guest structure must be added to the sum (guest_held_bytes).
