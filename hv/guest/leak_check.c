@@ -21,7 +21,7 @@
 static uint64_t hv_own_bytes; /* kmalloc bytes in use before the first guest */
 static bool marked;
 static uint32_t ends_checked, differences;
-static bool debug_leak, debug_leak_frame;
+static bool debug_leak, debug_leak_frame, debug_mid_step;
 static void *debug_leaked;
 static uint64_t debug_leaked_frame;
 
@@ -31,10 +31,11 @@ void leak_check_mark(void)
     marked = true;
 }
 
-void leak_check_debug_leak(bool on, bool frame)
+void leak_check_debug_leak(bool on, bool frame, bool mid_step)
 {
     debug_leak = on;
     debug_leak_frame = frame;
+    debug_mid_step = mid_step;
 }
 
 /* kmalloc bytes the guest holds, from its state. */
@@ -221,7 +222,15 @@ void leak_check_after_end(struct guest *g)
     /* Event ports: its table is gone. */
     if (g->evtchn)
         difference(g->name, "its event-channel table", 1, 0);
+    void *mid_step = NULL;
+    if (debug_mid_step) {
+        debug_mid_step = false;
+        mid_step = kmalloc(DEBUG_LEAK_BYTES);
+        log_warn("debug: %d kmalloc bytes held during the look after guest %s's end",
+                 DEBUG_LEAK_BYTES, g->name);
+    }
     look_and_judge(g->name);
+    kfree(mid_step, DEBUG_LEAK_BYTES);
 }
 
 void leak_check_report(void)

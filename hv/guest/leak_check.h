@@ -35,8 +35,10 @@ void leak_check_after_end(struct guest *g);
 /* The summary's line: guest ends checked, differences found. */
 void leak_check_report(void);
 /* The debug hooks: 64 kmalloc bytes (debug_leak_on_end), one frame
- * (debug_leak_on_end = frame) lost at the first end, given back at the end. */
-void leak_check_debug_leak(bool on, bool frame);
+ * (debug_leak_on_end = frame) lost at the first end, given back at the end;
+ * mid_step: 64 bytes held only during the first end's look, as another
+ * CPU's hypercall holds a block it has not linked yet. */
+void leak_check_debug_leak(bool on, bool frame, bool mid_step);
 /* At the end of the run: gives the debug hook's block back. */
 void leak_check_release(void);
 

@@ -65,6 +65,7 @@ import mm_smp_cases  # noqa: E402,F401
 import aprun_cases  # noqa: E402,F401
 import balance_cases  # noqa: E402,F401
 import smpreview_cases  # noqa: E402,F401
+import smp4_cases  # noqa: E402,F401
 from registry import TESTS  # noqa: E402
 
 
