@@ -11,6 +11,7 @@
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
 #include "hv/sched/sched_internal.h"
+#include "lib/nospec.h"
 #include "lib/string.h"
 #include "vcpu/fpu.h"
 #include "vcpu/trap_table.h"
@@ -194,7 +195,8 @@ static void look_and_judge(const char *name)
             continue;
         }
         if (held_count < HELD_MAX) {
-            struct held_difference *h = &held[held_count];
+            /* hv's own count, no guest's number: clamped for the check's rule */
+            struct held_difference *h = &held[array_index_nospec(held_count, HELD_MAX)];
             *h = (struct held_difference){.what = l[i].what, .counted = l[i].counted,
                                           .held = l[i].held};
             memcpy(h->name, name, sizeof(h->name) - 1); /* g->name is 32 bytes, NUL-ended */
