@@ -163,11 +163,8 @@ static void report_held(void)
 {
     for (uint32_t i = 0; i < held_count && i < HELD_MAX; i++)
         difference(held[i].name, held[i].what, held[i].counted, held[i].held);
-    if (held_count > HELD_MAX) {
+    if (held_count > HELD_MAX) /* not kept, counted in the summary's line */
         differences += held_count - HELD_MAX;
-        log_error("leak checks: %u more difference(s) after these, not kept",
-                  held_count - HELD_MAX);
-    }
     held_count = 0;
 }
 
@@ -228,7 +225,7 @@ void leak_check_after_end(struct guest *g)
     if (debug_mid_step) {
         debug_mid_step = false;
         mid_step = kmalloc(DEBUG_LEAK_BYTES);
-        log_warn("debug: %d kmalloc bytes held during the look after guest %s's end",
+        log_warn("debug: %d kmalloc bytes held for the look at guest %s's end",
                  DEBUG_LEAK_BYTES, g->name);
     }
     look_and_judge(g->name);
@@ -246,8 +243,8 @@ void leak_check_report(void)
                   ends_checked, differences);
     else {
         if (mid_step_looks)
-            log_info("leak checks: %u look(s) taken while another CPU was mid-step balanced "
-                     "at the next look", mid_step_looks);
+            log_info("leak checks: %u look(s) held, balanced later (another CPU mid-step)",
+                     mid_step_looks);
         log_info("leak checks: %u guest end(s) checked, no difference", ends_checked);
     }
 }
