@@ -240,7 +240,8 @@ void hv_main(struct handoff *h)
                                  settings.halt_at_end, settings.power_off_at_end,
                                  settings.reboot_at_end};
     power_init(h, &power);
-    leak_check_debug_leak(settings.debug_leak_on_end, settings.debug_leak_frame_on_end);
+    leak_check_debug_leak(settings.debug_leak_on_end, settings.debug_leak_frame_on_end,
+                          settings.debug_leak_mid_step);
     restart_debug_corrupt_kept_image = settings.debug_corrupt_kept_image;
     restart_debug_add_gap = settings.debug_restart_add_gap;
 

@@ -46,8 +46,10 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_write_code_alias) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_leak_on_end") == 0) {
         s->debug_leak_frame_on_end = strcmp(value, "frame") == 0;
-        return s->debug_leak_frame_on_end || cfg_parse_bool(value, &s->debug_leak_on_end)
-                   ? NULL : "must be yes, frame or no";
+        s->debug_leak_mid_step = strcmp(value, "mid_step") == 0;
+        return s->debug_leak_frame_on_end || s->debug_leak_mid_step ||
+                       cfg_parse_bool(value, &s->debug_leak_on_end)
+                   ? NULL : "must be yes, frame, mid_step or no";
     }
     if (strcmp(key, "debug_corrupt_kept_image") == 0)
         return cfg_parse_bool(value, &s->debug_corrupt_kept_image) ? NULL : "must be yes or no";

@@ -20,6 +20,7 @@ struct hv_settings {
     bool debug_write_code_alias; /* write hv's code through the direct map: must fault */
     bool debug_leak_on_end;    /* yes: lose 64 kmalloc bytes at a guest end: the leak check fires */
     bool debug_leak_frame_on_end; /* debug_leak_on_end = frame: lose one frame instead */
+    bool debug_leak_mid_step;  /* debug_leak_on_end = mid_step: a block unlinked during one look */
     bool debug_corrupt_kept_image; /* flip a byte of every kept image at its first end */
     uint32_t stats_every_s;    /* 0: no statistics line; else one every N s (hv/debug/stats.h) */
     bool debug_syscall_breakpoint; /* #DB in hv on every hypercall (entry tests) */

@@ -7,6 +7,7 @@
 #include "hv/cpu/mitigations.h"
 #include "hv/cpu/smp.h"
 #include "hv/cpu/smp_internal.h"
+#include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/sched/sched.h"
 #include "hv/time/lapic.h"
@@ -112,7 +113,7 @@ void smp_ap_main(struct ap_boot *b)
         wrmsr(MSR_SYSENTER_EIP, 0);
         wrmsr(MSR_SYSENTER_ESP, 0);
     }
-    write_dr7(DR7_INIT);
+    debug_registers_this_cpu(); /* DR7: none, or hv.cfg's debug breakpoint */
     write_dr6(DR6_INIT);
     if (!lapic_init_ap()) {
         fmt_format(b->why, sizeof(b->why), "its APIC is in x2APIC mode, the boot CPU's not");

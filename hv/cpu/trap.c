@@ -148,11 +148,23 @@ void trap_dispatch(struct trap_frame *f)
  * hardware (QEMU's TCG defers it differently), so tests can reach
  * debug_in_hv's syscall case. */
 #define DR7_L0_EXECUTE 0x1ul
+static bool syscall_breakpoint_on;
+
 void debug_syscall_breakpoint(void)
 {
-    write_dr0((uint64_t)syscall_entry);
-    write_dr7(DR7_INIT | DR7_L0_EXECUTE);
+    syscall_breakpoint_on = true;
+    debug_registers_this_cpu();
     log_info("debug: instruction breakpoint on the syscall entry (debug_syscall_breakpoint)");
+}
+
+/* Debug registers are per CPU: each AP sets its own at bring-up (after the
+ * boot CPU has read hv.cfg), else a guest on an AP never hits the
+ * breakpoint (entry_db_at_syscall_entry_and_ac_beside_companion at SMP 4). */
+void debug_registers_this_cpu(void)
+{
+    if (syscall_breakpoint_on)
+        write_dr0((uint64_t)syscall_entry);
+    write_dr7(DR7_INIT | (syscall_breakpoint_on ? DR7_L0_EXECUTE : 0));
 }
 
 /* Every CPU's counts: each CPU counts its own entries (no shared cache

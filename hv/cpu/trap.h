@@ -42,3 +42,5 @@ void trap_dispatch(struct trap_frame *f);
 void entry_report(void);
 /* hv.cfg debug_syscall_breakpoint: see hv/cpu/trap.c. */
 void debug_syscall_breakpoint(void);
+/* This CPU's DR0/DR7: the breakpoint above if it is on, else none. */
+void debug_registers_this_cpu(void);

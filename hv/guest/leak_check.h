@@ -11,6 +11,10 @@
  *   - event ports: the ended guest has no port table, and the console
  *     listeners hv counts are the bound console VIRQs of live vCPUs;
  *   - timers: the deadlines hv counts armed are those of live vCPUs.
+ * With guests on several CPUs the hv-wide comparisons can catch another
+ * CPU mid-hypercall: their differences are held until a look balances
+ * (then they were that) or the last look in the summary, which is exact
+ * and reports them (leak_check.c).
  * Always on: a walk over the guests and their vCPUs per end, a few
  * hundred instructions each; nothing on any hot path. A new kmalloc'd
  * per-guest structure must be added to the sum (guest_held_bytes).
@@ -31,8 +35,10 @@ void leak_check_after_end(struct guest *g);
 /* The summary's line: guest ends checked, differences found. */
 void leak_check_report(void);
 /* The debug hooks: 64 kmalloc bytes (debug_leak_on_end), one frame
- * (debug_leak_on_end = frame) lost at the first end, given back at the end. */
-void leak_check_debug_leak(bool on, bool frame);
+ * (debug_leak_on_end = frame) lost at the first end, given back at the end;
+ * mid_step: 64 bytes held only during the first end's look, as another
+ * CPU's hypercall holds a block it has not linked yet. */
+void leak_check_debug_leak(bool on, bool frame, bool mid_step);
 /* At the end of the run: gives the debug hook's block back. */
 void leak_check_release(void);
 

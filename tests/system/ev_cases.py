@@ -165,7 +165,7 @@ def test_ev_virtual_time_of_two_guests_sharing_the_cpu(build):
     image = test_guest(build, "ev-vtime")
     boot = Boot(images=[(image, "ev-vtime-a"), (image, "ev-vtime-b")],
                 cfg=shm_cfg("vt", "4K", "ev-vtime-a:rw ev-vtime-b:ro"), icount=True,
-                runner_cfg=TIME_LIMIT)
+                runner_cfg=TIME_LIMIT, smp=1)  # sharing one CPU: at SMP 4 each has its own
     r = run(build, boot, "ev-vtime")
     problems = []
     windows, running = [], []
@@ -317,8 +317,9 @@ def test_partition_windows_respected(build):
 def test_weights_share_the_cpu(build):
     probe = test_guest(build, "partition-probe")
     cfg = "[guest heavy]\nname = heavy\nweight = 768\n[guest light]\nname = light\nweight = 256\n"
+    # Weights divide one CPU: at SMP 4 each guest has its own (ratio 1, not 3).
     r = run(build, Boot(images=[(probe, "heavy"), (probe, "light")], cfg=cfg, icount=True,
-                        runner_cfg=TIME_LIMIT), "weights")
+                        runner_cfg=TIME_LIMIT, smp=1), "weights")
     problems = []
     totals = {}
     for g in ["heavy", "light"]:

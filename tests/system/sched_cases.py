@@ -113,7 +113,8 @@ def test_sched_shares_follow_weights_1_2_4_beside_spin_and_poll(build):
     cfg = "".join(f"[guest {n}]\nweight = {w}\n" for n, w in WEIGHTS.items())
     boot = Boot(images=[(share, n) for n in WEIGHTS] +
                 [(test_guest(build, "sched-spin-poll"), "spin-poll")],
-                cfg=cfg, icount=True, runner_cfg=["time_limit_ms = 4000"])
+                cfg=cfg, icount=True, runner_cfg=["time_limit_ms = 4000"],
+                smp=1)  # shares of one CPU: at SMP 4 each guest has its own (100 %)
     r = run(build, boot, "sched-shares")
     problems = []
     total = sum(WEIGHTS.values()) + ATTACKER_WEIGHT
