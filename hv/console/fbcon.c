@@ -133,30 +133,29 @@ static bool same(struct cell a, struct cell b)
 /* The screen is the largest thing hv ever writes (4 MB at 1280x800: half
  * a million `rep stosq` steps under -icount), and neither the firmware's
  * leftovers on it nor hv's first lines matter to a guest: the first flush
- * clears it, scan line by scan line, then draws. After the clock runs that
- * is the idle loop's, cut short by a timer (a scan line is ~640
- * instructions, as a cell is), so the first guest does not wait for the
- * screen (boot_first_guest -0.7 M; clearing inside the clock's calibration
- * window instead cost 0.23 M more: the window closes first); before the
- * clock runs, a warning or EARLY_FLUSH_LINES lines clear and draw at once,
- * as a panic's report does. */
-static uint32_t clear_next_line, clear_lines;
+ * clears it, then draws. After the clock runs that is the idle loop's, so
+ * the first guest does not wait for the screen (boot_first_guest -0.7 M;
+ * clearing inside the clock's calibration window instead cost 0.23 M more:
+ * the window closes first); before the clock runs, a warning or
+ * EARLY_FLUSH_LINES lines clear and draw at once, as a panic's report
+ * does. The clear is one piece (~4 ms of virtual time under -icount, about
+ * 1 ms on a PC, once per boot): cut into scan lines and stopped by
+ * `stop`, it left one of timer-edges' 200 near timers 219 us late (bound
+ * 50 us), which is not understood yet (docs/benchmarks.md,
+ * hv_image_bytes). */
+static bool screen_cleared;
 
-/* Clears what is left, padding included (the framebuffer's too, never
- * shown); false if `stop` cut it short. */
-static bool clear_screen(bool (*stop)(void))
+/* Padding included (the framebuffer's too, never shown). */
+static void clear_screen(void)
 {
     uint64_t pair = (uint64_t)bg_colour << 32 | bg_colour;
-    for (; clear_next_line < clear_lines; clear_next_line++) {
-        if (stop && stop())
-            return false;
-        volatile uint32_t *p = pixels + (uint64_t)clear_next_line * pitch;
-        uint64_t pairs = pitch / 2;
-        __asm__ volatile("rep stosq" : "+D"(p), "+c"(pairs) : "a"(pair) : "memory");
-        if (pitch % 2)
-            pixels[(uint64_t)clear_next_line * pitch + pitch - 1] = bg_colour;
-    }
-    return true;
+    uint64_t count = (uint64_t)pitch * fbinfo->height;
+    volatile uint32_t *p = pixels;
+    uint64_t pairs = count / 2;
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(pairs) : "a"(pair) : "memory");
+    if (count % 2)
+        pixels[count - 1] = bg_colour;
+    screen_cleared = true;
 }
 
 /* How far a pass has got: the idle loop may be cut short any time (a timer
@@ -172,7 +171,7 @@ static void refresh_status(void)
 {
     uint64_t now = time_now_ns();
     /* Not before the first flush has cleared the screen. */
-    if (!status_rows || !now || now < status_due_ns || clear_next_line < clear_lines)
+    if (!status_rows || !now || now < status_due_ns || !screen_cleared)
         return;
     status_due_ns = now + STATUS_PERIOD_NS;
     char text[STATUS_LINE_MAX];
@@ -194,8 +193,8 @@ static void refresh_status(void)
  * a panic's (its report must not depend on walking the guests). */
 static void flush(bool (*stop)(void))
 {
-    if (!clear_screen(stop))
-        return; /* the rest next time */
+    if (!screen_cleared)
+        clear_screen();
     if (!dirty && pass_row == 0 && pass_col == 0)
         return;
     if (pass_row == 0 && pass_col == 0)
@@ -357,8 +356,7 @@ __attribute__((cold)) bool fbcon_init(const struct handoff_framebuffer *fb)
      * screen then shows blank cells, and a flush draws only text. */
     blank_cells(cells, (uint64_t)cols * ring_rows);
     blank_cells(shown, (uint64_t)cols * rows);
-    clear_next_line = 0;
-    clear_lines = fb->height;
+    screen_cleared = false;
 
     log_add_sink(&fbcon_sink);
     dirty = true; /* the replayed history, all of it, for that flush */
