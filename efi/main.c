@@ -68,7 +68,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
     uint64_t entry_tsc = read_tsc();
     InitializeLib(image, st);
-    stub_print("hv: UEFI stub starting\r\n");
 
     struct handoff *h = stub_alloc_pages((sizeof(*h) + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
     if (!h) {
@@ -112,7 +111,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     /* Last before exiting: disconnected drivers take their consoles and
      * disks with them. */
     stub_stop_firmware_dma(h);
-    stub_print("hv: exiting boot services\r\n");
     stub_exit_boot_services(image, h);
     h->exit_boot_tsc = read_tsc();
 

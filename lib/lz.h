@@ -1,12 +1,27 @@
-/* hvlz: the byte-aligned LZ77 format the hypervisor core travels in inside
- * BOOTX64.EFI (tools/lz_pack.c writes it at build time, the UEFI stub
- * unpacks it). Byte-aligned, no entropy coding: unpacking costs about one
- * instruction per output byte (`rep movsb`) plus a few dozen per sequence,
- * where a Huffman stage would cost tens per byte; the ratio is gzip's
- * within about 15 %.
+/* hvlz: the LZ77 format the hypervisor core travels in inside BOOTX64.EFI
+ * (tools/lz_pack.c writes it at build time, the UEFI stub unpacks it).
+ * Literals and offsets' low bytes stay bytes, copied with `rep movsb` at
+ * about one instruction a byte; the fields whose values are skewed (tokens,
+ * extensions, offsets' high bytes) are Huffman-coded, at some ten
+ * instructions a symbol: the literals and low offset bytes would save 4.3 KB
+ * of the core's 125 KB for 80,000 symbols, the three coded fields save
+ * about 7.4 KB for 43,000 (docs/benchmarks.md hv_image_bytes).
  *
- * A packed buffer is an 8-byte header, "hvlz" and the unpacked size
- * (u32, little endian), then sequences until that many bytes are out:
+ * A packed buffer is
+ *
+ *   "hvlz", the unpacked size (u32, little endian)
+ *   R            the raw stream's length (u32, little endian)
+ *   3 codes      each 128 bytes: the code length (0: unused, at most
+ *                LZ_CODE_MAX) of symbols 0-255, two a byte, the even
+ *                symbol's in the low nibble; canonical Huffman codes
+ *                (shorter codes first, equal lengths in symbol order):
+ *                tokens, extensions, offsets' high bytes
+ *   raw stream   R bytes: each sequence's literals and its offset's low byte
+ *   bit stream   the rest, most significant bit first: each sequence's
+ *                token, extensions and high offset byte, in the order
+ *                below; padded with fewer than 8 bits
+ *
+ * and each sequence is, in order of reading:
  *
  *   token        bits 7-5 literal count L (7: more follows as an extension),
  *                bits 4-3 the match's distance: 0 one offset byte, 1 two
@@ -14,9 +29,10 @@
  *                (a "repeat"), 3 none: the distance of the match before
  *                that (a "second repeat"; the two distances swap places),
  *                bits 2-0 match length M - 3 (7: more follows)
- *   [extension]  for L == 7: bytes added to it, 255 meaning "and another"
+ *   [extension]  for L == 7: symbols added to it, 255 meaning "and another"
  *   literals     L bytes
- *   [offset]     distance back - 1, one or two bytes (little endian)
+ *   [offset]     distance back - 1: the low byte, then for two offset bytes
+ *                the high byte
  *   [extension]  for M - 3 == 7, as for L
  *
  * The repeat is what code is full of: an instruction sequence copied from
@@ -28,7 +44,8 @@
  *
  * A sequence's literals that reach the unpacked size end the stream (the
  * last sequence may be literals only). Matches may overlap their output
- * (distance < length), which repeats a pattern, as in every LZ77. */
+ * (distance < length), which repeats a pattern, as in every LZ77. Both
+ * streams must be used up exactly. */
 #pragma once
 
 #include <stddef.h>
@@ -47,6 +64,15 @@
 #define LZ_KIND_REPEAT 2
 #define LZ_KIND_REPEAT2 3
 #define LZ_LENGTH_MORE 7
+/* The Huffman-coded fields (above). */
+#define LZ_CODES 3
+#define LZ_CODE_TOKEN 0
+#define LZ_CODE_EXTENSION 1
+#define LZ_CODE_OFFSET_HIGH 2
+#define LZ_CODE_MAX 11
+#define LZ_CODE_TABLE_BYTES 128
+/* Everything before the raw stream. */
+#define LZ_PREFIX_BYTES (LZ_HEADER_BYTES + 4 + LZ_CODES * LZ_CODE_TABLE_BYTES)
 
 /* The unpacked size a header announces, or -1 if buf is no hvlz buffer. */
 int64_t lz_unpacked_size(const uint8_t *buf, size_t size);

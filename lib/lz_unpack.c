@@ -4,6 +4,8 @@
  * must end in an error message, not a write through memory. */
 #include "lib/lz.h"
 
+#include <stdbool.h>
+
 /* Copies n bytes forward, byte by byte as an overlapping match needs, and
  * advances both pointers. `rep movsb` is one instruction for the whole run
  * and leaves the pointers where the next copy starts (under QEMU's -icount
@@ -22,11 +24,23 @@
     } while (0)
 #endif
 
-/* A sequence without extension bytes reads at most a token, 6 literals and
- * 2 offset bytes and writes at most 6 + 9 bytes: this far from both ends it
- * needs no check but its distance's. */
-#define FAST_IN (1 + (LZ_LITERAL_MORE - 1) + 2)
-#define FAST_OUT ((LZ_LITERAL_MORE - 1) + (LZ_LENGTH_MORE - 1 + LZ_MIN_MATCH))
+/* Eight bytes from src to dst, one load and one store: a short run copied
+ * in two instructions where `rep movsb` takes one a byte and a few to set
+ * up. The caller makes sure eight bytes fit on both sides. */
+#define COPY8(dst, src)                  \
+    do {                                 \
+        uint64_t v8_;                    \
+        __builtin_memcpy(&v8_, (src), 8); \
+        __builtin_memcpy((dst), &v8_, 8); \
+    } while (0)
+
+/* One code's lookup table: indexed by the next LZ_CODE_MAX bits, each entry
+ * the symbol (bits 7-0) and its code's length (bits 11-8; 0: no code
+ * starts with these bits, which a well-formed stream never reads); in the
+ * tokens' table bit 15 marks a token without extensions (FAST_TOKEN), which
+ * saves the decoder two tests a sequence. */
+#define FAST_TOKEN 0x8000u
+typedef uint16_t code_table[1u << LZ_CODE_MAX];
 
 int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
 {
@@ -36,52 +50,182 @@ int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
                      (uint32_t)buf[7] << 24);
 }
 
-/* An extended count: bytes added to *value while they are 255. */
-static int read_extension(const uint8_t **in, const uint8_t *in_end, size_t *value)
+/* Canonical codes from the lengths (two a byte, the even symbol's in the
+ * low nibble): shorter codes first, equal lengths in symbol order (the
+ * symbols sorted by length by counting, then each code's entries filled).
+ * -1 if a length is over LZ_CODE_MAX or the lengths promise more codes
+ * than LZ_CODE_MAX bits have room for. */
+static int build_table(const uint8_t *nibbles, uint16_t *table, bool tokens)
 {
-    for (;;) {
-        if (*in == in_end)
+    uint8_t lengths[256], order[256];
+    unsigned next[LZ_CODE_MAX + 2] = {0};
+    for (unsigned s = 0; s < 256; s++) {
+        unsigned len = nibbles[s / 2] >> (s % 2 * 4) & 15;
+        if (len > LZ_CODE_MAX)
             return -1;
-        uint8_t b = *(*in)++;
-        *value += b;
-        if (b != 255)
-            return 0;
+        lengths[s] = (uint8_t)len;
+        next[len + 1]++;
     }
+    /* next[len]: where the codes of that length start in `order`. */
+    next[1] = 0;
+    for (unsigned len = 1; len <= LZ_CODE_MAX; len++)
+        next[len + 1] += next[len];
+    for (unsigned s = 0; s < 256; s++)
+        if (lengths[s])
+            order[next[lengths[s]]++] = (uint8_t)s;
+    unsigned used = next[LZ_CODE_MAX]; /* now the end of the longest codes */
+    uint32_t pos = 0;
+    for (unsigned i = 0; i < used; i++) {
+        unsigned sym = order[i], len = lengths[sym];
+        uint32_t span = 1u << (LZ_CODE_MAX - len);
+        if (pos + span > 1u << LZ_CODE_MAX)
+            return -1;
+        uint16_t entry = (uint16_t)(len << 8 | sym);
+        if (tokens && sym >> LZ_LITERAL_SHIFT != LZ_LITERAL_MORE &&
+            (sym & LZ_LENGTH_MORE) != LZ_LENGTH_MORE)
+            entry |= FAST_TOKEN;
+        for (uint32_t k = 0; k < span; k++)
+            table[pos + k] = entry;
+        pos += span;
+    }
+    for (; pos < 1u << LZ_CODE_MAX; pos++)
+        table[pos] = 0;
+    return 0;
+}
+
+/* The bit stream, most significant bit first: `bits` holds `count` unread
+ * bits at its top, and below them whatever follows in the stream or zeros;
+ * `bp` is the first byte not yet wholly in `bits`. Locals of lz_unpack, not
+ * a struct: the copies' `rep movsb` clobbers memory, and a struct whose
+ * address is taken would be reloaded and stored around every one.
+ *
+ * REFILL tops `bits` up to at least 56 bits (room for the five longest
+ * codes). Eight bytes or more from the end, one load: the eight bytes
+ * shifted under the unread bits (what lands below bit 0 is lost, what
+ * lands on bits already there is the same stream bits again), `bp` moved
+ * by the bytes that went in whole. Near the end, byte by byte; past it,
+ * zeros, counted in `over`, so that a truncated stream is refused at the
+ * end (or by an extension that never stops) rather than read beyond. */
+#define REFILL()                                                         \
+    do {                                                                 \
+        if (bp_end - bp >= 8) {                                          \
+            uint64_t v_;                                                 \
+            __builtin_memcpy(&v_, bp, 8);                                \
+            bits |= __builtin_bswap64(v_) >> count;                      \
+            bp += (63 - count) >> 3;                                     \
+            count |= 56;                                                 \
+        } else {                                                         \
+            while (count <= 56) {                                        \
+                uint64_t byte_ = 0;                                      \
+                if (bp < bp_end)                                         \
+                    byte_ = *bp++;                                       \
+                else                                                     \
+                    over++;                                              \
+                bits |= byte_ << (56 - count);                           \
+                count += 8;                                              \
+            }                                                            \
+        }                                                                \
+    } while (0)
+
+/* The next symbol of `table` into `sym` (the entry's bits in `keep`: the
+ * symbol's, and for a token its flag); a refused stream where no code
+ * starts. At most five since the last REFILL. */
+#define DECODE(sym, table, keep)                                             \
+    do {                                                                 \
+        unsigned entry_ = (table)[bits >> (64 - LZ_CODE_MAX)];           \
+        unsigned len_ = entry_ >> 8 & 15;                                \
+        if (!len_)                                                       \
+            return -1;                                                   \
+        bits <<= len_;                                                   \
+        count -= len_;                                                   \
+        (sym) = entry_ & (keep);                                         \
+    } while (0)
+
+/* An extended count: symbols added to `value` while they are 255. Reading
+ * on past the end is refused once the zeros read there could no longer be
+ * padding. */
+#define READ_EXTENSION(value)                                            \
+    do {                                                                 \
+        unsigned b_;                                                     \
+        do {                                                             \
+            REFILL();                                                    \
+            if (over > 8)                                                \
+                return -1;                                               \
+            DECODE(b_, extensions, 255u);                                      \
+            (value) += b_;                                               \
+        } while (b_ == 255);                                             \
+    } while (0)
+
+/* How many sequences without extensions can follow with no check but their
+ * distance's: each reads at most 6 literals and an offset byte (7 bytes),
+ * as eight, and writes at most 6 + 9 bytes, as eight and sixteen (what
+ * lands past the sequence's end is written again by the next); one test of
+ * a count a sequence, where the ends would be two. */
+static inline size_t fast_budget(const uint8_t *in, const uint8_t *in_end, const uint8_t *o,
+                                 const uint8_t *out_end)
+{
+    size_t in_left = (size_t)(in_end - in), out_left = (size_t)(out_end - o);
+    if (in_left < 8 || out_left < 6 + 16)
+        return 0;
+    size_t by_in = (in_left - 8) / 7 + 1, by_out = (out_left - (6 + 16)) / 15 + 1;
+    return by_in < by_out ? by_in : by_out;
 }
 
 int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
 {
     int64_t want = lz_unpacked_size(buf, size);
-    if (want < 0 || (uint64_t)want != out_size)
+    if (want < 0 || (uint64_t)want != out_size || size < LZ_PREFIX_BYTES)
         return -1;
-    const uint8_t *in = buf + LZ_HEADER_BYTES, *in_end = buf + size;
+    size_t raw = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 |
+                 (size_t)buf[11] << 24;
+    if (raw > size - LZ_PREFIX_BYTES)
+        return -1;
+    code_table tables[LZ_CODES];
+    for (unsigned c = 0; c < LZ_CODES; c++)
+        if (build_table(buf + 12 + c * LZ_CODE_TABLE_BYTES, tables[c], c == LZ_CODE_TOKEN))
+            return -1;
+    const uint16_t *tokens = tables[LZ_CODE_TOKEN], *extensions = tables[LZ_CODE_EXTENSION],
+                   *far = tables[LZ_CODE_OFFSET_HIGH];
+    const uint8_t *in = buf + LZ_PREFIX_BYTES, *in_end = in + raw;
+    const uint8_t *bp = in_end, *bp_end = buf + size;
+    uint64_t bits = 0;
+    unsigned count = 0;
+    size_t over = 0;
     uint8_t *o = out, *out_end = out + out_size;
-    /* The last positions where the fast path is safe; 0: never. */
-    uintptr_t in_fast = size - LZ_HEADER_BYTES >= FAST_IN ? (uintptr_t)in_end - FAST_IN : 0;
-    uintptr_t out_fast = out_size >= FAST_OUT ? (uintptr_t)out_end - FAST_OUT : 0;
     /* The last two matches' distances, for the repeats: none yet, which
      * the distance check refuses as it refuses one before the start. */
     size_t last = SIZE_MAX, last2 = SIZE_MAX;
 
-    for (;;) {
-        /* The common sequence, in about 30 instructions: the boot pays
-         * them once per sequence (some 20,000 for the core). A long match
-         * stays here too (one in ten: the length field has 3 bits), its
-         * extension and length checked; long literal runs do not. */
-        while ((uintptr_t)in <= in_fast && (uintptr_t)o <= out_fast) {
-            unsigned token = *in;
-            size_t literals = token >> LZ_LITERAL_SHIFT;
-            if (literals == LZ_LITERAL_MORE)
-                break; /* an extension: the careful path */
-            in++;
-            COPY_FORWARD(o, in, literals);
-            /* The kind's two bits tested in place: a few instructions
-             * less per sequence than extracting it. */
+    /* Fast sequences left before the ends need checking again (0: count
+     * them again, fast_budget). */
+    size_t budget = 0;
+
+    while (o != out_end) {
+        /* Room for a token and a far offset's high byte: a refill every
+         * third or fourth sequence. */
+        if (count < 2 * LZ_CODE_MAX) {
+            REFILL();
+            if (over > 8)
+                return -1;
+        }
+        unsigned token;
+        DECODE(token, tokens, FAST_TOKEN | 255u);
+        size_t literals = (token & 255) >> LZ_LITERAL_SHIFT;
+        size_t length = token & LZ_LENGTH_MORE;
+        if ((token & FAST_TOKEN) && (budget || (budget = fast_budget(in, in_end, o, out_end)))) {
+            /* The common sequence (nine in ten), far from both ends. */
+            budget--;
+            COPY8(o, in);
+            o += literals;
+            in += literals;
             if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {
                 last2 = last;
                 last = (size_t)*in++ + 1;
-                if (token & LZ_KIND_FAR << LZ_KIND_SHIFT)
-                    last += (size_t)*in++ << 8;
+                if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
+                    unsigned high;
+                    DECODE(high, far, 255u);
+                    last += (size_t)high << 8;
+                }
             } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) { /* LZ_KIND_REPEAT2 */
                 size_t t = last;
                 last = last2;
@@ -89,56 +233,59 @@ int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
             }
             if (last > (size_t)(o - out))
                 return -1;
-            size_t length = token & LZ_LENGTH_MORE;
-            if (length == LZ_LENGTH_MORE) {
-                if (read_extension(&in, in_end, &length))
-                    return -1;
-                if (length + LZ_MIN_MATCH > (size_t)(out_end - o))
-                    return -1;
-            }
             length += LZ_MIN_MATCH;
             const uint8_t *from = o - last;
-            COPY_FORWARD(o, from, length);
+            if (last >= 8) {
+                /* Each eight bytes read are final before they are read. */
+                COPY8(o, from);
+                COPY8(o + 8, from + 8);
+                o += length;
+            } else {
+                COPY_FORWARD(o, from, length); /* a pattern repeated */
+            }
+            continue;
         }
-        if (o == out_end)
-            break;
 
-        /* Near either end, or with extension bytes: every field checked. */
-        if (in == in_end)
-            return -1;
-        unsigned token = *in++;
-        size_t literals = token >> LZ_LITERAL_SHIFT;
-        if (literals == LZ_LITERAL_MORE && read_extension(&in, in_end, &literals))
-            return -1;
+        /* Near either end, or with extensions: every field checked. */
+        budget = 0;
+        if (literals == LZ_LITERAL_MORE)
+            READ_EXTENSION(literals);
         if (literals > (size_t)(in_end - in) || literals > (size_t)(out_end - o))
             return -1;
         COPY_FORWARD(o, in, literals);
         if (o == out_end)
             break;
 
-        unsigned kind = token >> LZ_KIND_SHIFT & LZ_KIND_MASK;
-        if (kind < LZ_KIND_REPEAT) {
-            size_t need = kind == LZ_KIND_NEAR ? 1 : 2;
-            if ((size_t)(in_end - in) < need)
+        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {
+            if (in == in_end)
                 return -1;
             last2 = last;
-            last = (size_t)in[0] + 1;
-            if (kind == LZ_KIND_FAR)
-                last += (size_t)in[1] << 8;
-            in += need;
-        } else if (kind == LZ_KIND_REPEAT2) {
+            last = (size_t)*in++ + 1;
+            if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
+                unsigned high;
+                DECODE(high, far, 255u);
+                last += (size_t)high << 8;
+            }
+        } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) { /* LZ_KIND_REPEAT2 */
             size_t t = last;
             last = last2;
             last2 = t;
         }
-        size_t length = token & LZ_LENGTH_MORE;
-        if (length == LZ_LENGTH_MORE && read_extension(&in, in_end, &length))
-            return -1;
+        if (length == LZ_LENGTH_MORE)
+            READ_EXTENSION(length);
         length += LZ_MIN_MATCH;
         if (last > (size_t)(o - out) || length > (size_t)(out_end - o))
             return -1;
         const uint8_t *from = o - last;
         COPY_FORWARD(o, from, length);
     }
-    return in == in_end ? 0 : -1;
+    /* Every byte used: the raw stream's exactly, the bit stream's up to
+     * fewer than eight bits of padding. */
+    if (in != in_end)
+        return -1;
+    size_t loaded = (size_t)(bp - in_end) + over;
+    if (count > 8 * loaded)
+        return -1;
+    size_t used_bits = 8 * loaded - count;
+    return (used_bits + 7) / 8 == (size_t)(bp_end - in_end) ? 0 : -1;
 }

@@ -31,31 +31,66 @@ static uint32_t hash3(const uint8_t *p)
     return (v * 2654435761u) >> (32 - HASH_BITS);
 }
 
-static size_t extension_bytes(size_t v)
+/* Costs are in sixteenths of a bit, from a model of what each coded
+ * symbol costs (raw bytes cost 8 bits): the first parse assumes a byte for
+ * every symbol, each later one the code lengths the parse before it got.
+ * A sequence costs half a byte more, so that where two paths encode in
+ * about the same bits the one with fewer sequences wins: the stub pays some
+ * 80 instructions a sequence to unpack (the tie-break took the core's
+ * sequences from 23,194 to 19,330 for 0.5 % in size when every field was a
+ * byte). */
+#define BIT 16
+#ifndef SEQUENCE_COST
+#define SEQUENCE_COST (4 * BIT)
+#endif
+struct model {
+    uint32_t cost[LZ_CODES][256];
+};
+
+static void flat_model(struct model *m)
 {
-    return v / 255 + 1;
+    for (unsigned c = 0; c < LZ_CODES; c++)
+        for (unsigned s = 0; s < 256; s++)
+            m->cost[c][s] = 8 * BIT;
 }
 
-/* Costs are in half bytes: a sequence costs its bytes and half a byte
- * more, so that where two paths encode in the same number of bytes the one
- * with fewer sequences wins. The stub pays some 30 instructions a sequence
- * to unpack; this tie-break alone drops the core's sequences by a sixth
- * (23,194 -> 19,330) for 0.5 % in size (95,506 -> 95,988 bytes). */
-static size_t match_cost(size_t distance, unsigned repeat, size_t length)
+/* An extension of v: 255s and the rest. */
+static uint32_t extension_cost(const struct model *m, size_t v)
 {
-    size_t bytes = 1 + (repeat ? 0 : distance > 256 ? 2 : 1);
-    if (length - LZ_MIN_MATCH >= LZ_LENGTH_MORE)
-        bytes += extension_bytes(length - LZ_MIN_MATCH - LZ_LENGTH_MORE);
-    return 2 * bytes + 1;
+    return (uint32_t)(v / 255) * m->cost[LZ_CODE_EXTENSION][255] +
+           m->cost[LZ_CODE_EXTENSION][v % 255];
+}
+
+/* A match ending a sequence whose literal run is `run`: its token (which
+ * carries the run's count), its offset, its length's extension. */
+static uint32_t match_cost(const struct model *m, uint32_t run, size_t distance, unsigned repeat,
+                           size_t length)
+{
+    size_t l = length - LZ_MIN_MATCH;
+    unsigned kind = repeat == 2 ? LZ_KIND_REPEAT2
+                    : repeat  ? LZ_KIND_REPEAT
+                    : distance > 256 ? LZ_KIND_FAR
+                                     : LZ_KIND_NEAR;
+    unsigned token = (run < LZ_LITERAL_MORE ? run : LZ_LITERAL_MORE) << LZ_LITERAL_SHIFT |
+                     kind << LZ_KIND_SHIFT | (l < LZ_LENGTH_MORE ? l : LZ_LENGTH_MORE);
+    uint32_t c = SEQUENCE_COST + m->cost[LZ_CODE_TOKEN][token];
+    if (!repeat) {
+        c += 8 * BIT;
+        if (distance > 256)
+            c += m->cost[LZ_CODE_OFFSET_HIGH][(distance - 1) >> 8];
+    }
+    if (l >= LZ_LENGTH_MORE)
+        c += extension_cost(m, l - LZ_LENGTH_MORE);
+    return c;
 }
 
 size_t lz_pack_bound(size_t n)
 {
-    return LZ_HEADER_BYTES + n + n / 8 + 16;
+    return LZ_PREFIX_BYTES + (n + n / 8 + 16) * LZ_CODE_MAX / 8 + 1;
 }
 
 struct step {
-    uint32_t cost;     /* half bytes to encode the input before this position */
+    uint32_t cost;     /* sixteenths of a bit to encode the input before this position */
     uint32_t length;   /* the edge that reached it: 1 (literal) or a match */
     uint32_t distance;
     uint32_t run;      /* literals just before this position */
@@ -64,45 +99,173 @@ struct step {
     uint32_t repeat;   /* the edge is a match at its start's `last` (1) or `last2` (2) */
 };
 
-/* What one more literal costs after a run of `run`, in half bytes. */
-static uint32_t literal_cost(uint32_t run)
+/* What one more literal costs after a run of `run`: its byte, and where
+ * the run reaches an extension, the extension's growth (approximated by
+ * the cost of its most common symbol, 0, at each step of 255). */
+static uint32_t literal_cost(const struct model *m, uint32_t run)
 {
     uint32_t next = run + 1;
-    return next >= LZ_LITERAL_MORE && (next - LZ_LITERAL_MORE) % 255 == 0 ? 4 : 2;
+    uint32_t c = 8 * BIT;
+    if (next >= LZ_LITERAL_MORE && (next - LZ_LITERAL_MORE) % 255 == 0)
+        c += m->cost[LZ_CODE_EXTENSION][0];
+    return c;
 }
 
-static uint8_t *put_extension(uint8_t *o, size_t v)
+/* The two streams as the parse emits them: raw bytes, and symbols of the
+ * three codes in reading order (code << 8 | value). */
+struct emitter {
+    uint8_t *raw;
+    size_t raw_n;
+    uint16_t *symbols;
+    size_t symbols_n;
+};
+
+static void put_symbol(struct emitter *e, unsigned code, unsigned value)
+{
+    e->symbols[e->symbols_n++] = (uint16_t)(code << 8 | value);
+}
+
+static void put_extension(struct emitter *e, size_t v)
 {
     for (; v >= 255; v -= 255)
-        *o++ = 255;
-    *o++ = (uint8_t)v;
-    return o;
+        put_symbol(e, LZ_CODE_EXTENSION, 255);
+    put_symbol(e, LZ_CODE_EXTENSION, (unsigned)v);
 }
 
-static uint8_t *put_sequence(uint8_t *o, const uint8_t *literals, size_t count, size_t distance,
-                             unsigned repeat, size_t length)
+static void put_sequence(struct emitter *e, const uint8_t *literals, size_t count, size_t distance,
+                         unsigned repeat, size_t length)
 {
     size_t m = length ? length - LZ_MIN_MATCH : 0;
     unsigned kind = repeat == 2 ? LZ_KIND_REPEAT2
                     : repeat  ? LZ_KIND_REPEAT
                     : distance > 256 ? LZ_KIND_FAR
                                      : LZ_KIND_NEAR;
-    uint8_t token = (uint8_t)((count < LZ_LITERAL_MORE ? count : LZ_LITERAL_MORE) << LZ_LITERAL_SHIFT |
-                              kind << LZ_KIND_SHIFT | (m < LZ_LENGTH_MORE ? m : LZ_LENGTH_MORE));
-    *o++ = token;
+    put_symbol(e, LZ_CODE_TOKEN,
+               (unsigned)((count < LZ_LITERAL_MORE ? count : LZ_LITERAL_MORE) << LZ_LITERAL_SHIFT |
+                          kind << LZ_KIND_SHIFT | (m < LZ_LENGTH_MORE ? m : LZ_LENGTH_MORE)));
     if (count >= LZ_LITERAL_MORE)
-        o = put_extension(o, count - LZ_LITERAL_MORE);
-    memcpy(o, literals, count);
-    o += count;
+        put_extension(e, count - LZ_LITERAL_MORE);
+    memcpy(e->raw + e->raw_n, literals, count);
+    e->raw_n += count;
     if (!length)
-        return o;
+        return;
     if (!repeat) {
-        *o++ = (uint8_t)(distance - 1);
+        e->raw[e->raw_n++] = (uint8_t)(distance - 1);
         if (distance > 256)
-            *o++ = (uint8_t)((distance - 1) >> 8);
+            put_symbol(e, LZ_CODE_OFFSET_HIGH, (unsigned)((distance - 1) >> 8));
     }
     if (m >= LZ_LENGTH_MORE)
-        o = put_extension(o, m - LZ_LENGTH_MORE);
+        put_extension(e, m - LZ_LENGTH_MORE);
+}
+
+/* Huffman code lengths for one code's symbol counts, at most LZ_CODE_MAX
+ * bits: the two rarest subtrees merged until one is left; where the
+ * deepest leaf is too deep, the counts are halved (rare symbols gain
+ * weight) and the tree built again. A lone symbol gets a 1-bit code. */
+static void code_lengths(const uint32_t *counts, uint8_t *lengths)
+{
+    uint64_t weight[512];
+    int parent[512];
+    uint32_t scaled[256];
+    memcpy(scaled, counts, sizeof(scaled));
+    for (;;) {
+        int nodes = 0, alive[512], n_alive = 0;
+        for (int s = 0; s < 256; s++) {
+            lengths[s] = 0;
+            weight[s] = scaled[s];
+            parent[s] = -1;
+            if (scaled[s])
+                alive[n_alive++] = s;
+        }
+        nodes = 256;
+        if (n_alive == 1)
+            lengths[alive[0]] = 1;
+        if (n_alive <= 1)
+            return;
+        while (n_alive > 1) {
+            /* The two lightest, ties to the older node. */
+            int a = 0, b = 1;
+            if (weight[alive[b]] < weight[alive[a]]) {
+                a = 1;
+                b = 0;
+            }
+            for (int i = 2; i < n_alive; i++) {
+                if (weight[alive[i]] < weight[alive[a]]) {
+                    b = a;
+                    a = i;
+                } else if (weight[alive[i]] < weight[alive[b]]) {
+                    b = i;
+                }
+            }
+            int node = nodes++;
+            weight[node] = weight[alive[a]] + weight[alive[b]];
+            parent[node] = -1;
+            parent[alive[a]] = node;
+            parent[alive[b]] = node;
+            int hi = a > b ? a : b, lo = a > b ? b : a;
+            alive[hi] = alive[--n_alive];
+            alive[lo] = node;
+        }
+        int deepest = 0;
+        for (int s = 0; s < 256; s++) {
+            if (!scaled[s])
+                continue;
+            int depth = 0;
+            for (int p = s; parent[p] >= 0; p = parent[p])
+                depth++;
+            lengths[s] = (uint8_t)depth;
+            if (depth > deepest)
+                deepest = depth;
+        }
+        if (deepest <= LZ_CODE_MAX)
+            return;
+        for (int s = 0; s < 256; s++)
+            if (scaled[s])
+                scaled[s] = scaled[s] / 2 | 1;
+    }
+}
+
+/* Writes the buffer after the header from the two streams, with the codes'
+ * lengths in `lengths`. */
+static uint8_t *put_streams(uint8_t *o, const struct emitter *e, uint8_t lengths[LZ_CODES][256])
+{
+    uint32_t counts[LZ_CODES][256];
+    uint32_t codes[LZ_CODES][256];
+    memset(counts, 0, sizeof(counts));
+    for (size_t i = 0; i < e->symbols_n; i++)
+        counts[e->symbols[i] >> 8][e->symbols[i] & 255]++;
+    for (unsigned c = 0; c < LZ_CODES; c++) {
+        code_lengths(counts[c], lengths[c]);
+        /* Canonical codes, as the decoder builds them. */
+        uint32_t code = 0;
+        for (unsigned len = 1; len <= LZ_CODE_MAX; len++, code <<= 1)
+            for (unsigned s = 0; s < 256; s++)
+                if (lengths[c][s] == len)
+                    codes[c][s] = code++;
+    }
+    o[0] = (uint8_t)e->raw_n;
+    o[1] = (uint8_t)(e->raw_n >> 8);
+    o[2] = (uint8_t)(e->raw_n >> 16);
+    o[3] = (uint8_t)(e->raw_n >> 24);
+    o += 4;
+    for (unsigned c = 0; c < LZ_CODES; c++)
+        for (unsigned s = 0; s < 256; s += 2)
+            *o++ = (uint8_t)(lengths[c][s] | lengths[c][s + 1] << 4);
+    memcpy(o, e->raw, e->raw_n);
+    o += e->raw_n;
+    uint64_t bits = 0;
+    unsigned count = 0;
+    for (size_t i = 0; i < e->symbols_n; i++) {
+        unsigned c = e->symbols[i] >> 8, s = e->symbols[i] & 255;
+        bits = bits << lengths[c][s] | codes[c][s];
+        count += lengths[c][s];
+        while (count >= 8) {
+            count -= 8;
+            *o++ = (uint8_t)(bits >> count);
+        }
+    }
+    if (count)
+        *o++ = (uint8_t)(bits << (8 - count));
     return o;
 }
 
@@ -110,12 +273,12 @@ static uint8_t *put_sequence(uint8_t *o, const uint8_t *literals, size_t count, 
  * `from` to `len` at `distance`, a new distance (repeat 0) or one of the
  * last two (1, 2). The two distances after it are the decoder's: a repeat
  * keeps them, a second repeat swaps them, a new one pushes. */
-static void offer_match(struct step *best, size_t i, size_t distance, unsigned repeat,
-                        size_t from, size_t len)
+static void offer_match(const struct model *m, struct step *best, size_t i, size_t distance,
+                        unsigned repeat, size_t from, size_t len)
 {
     uint32_t last2 = repeat == 1 ? best[i].last2 : best[i].last;
     for (size_t l = from; l <= len; l++) {
-        uint32_t c = best[i].cost + (uint32_t)match_cost(distance, repeat, l);
+        uint32_t c = best[i].cost + match_cost(m, best[i].run, distance, repeat, l);
         if (c < best[i + l].cost)
             best[i + l] = (struct step){c, (uint32_t)l, (uint32_t)distance, 0, (uint32_t)distance,
                                         last2, repeat};
@@ -131,10 +294,11 @@ static size_t match_length(const uint8_t *in, size_t i, size_t n, size_t distanc
     return len;
 }
 
-size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
+/* One parse with the model's costs, written out; the codes' lengths in
+ * `lengths`. */
+static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint8_t *out,
+                        uint8_t lengths[LZ_CODES][256])
 {
-    if (n > UINT32_MAX)
-        return 0;
     struct step *best = malloc((n + 1) * sizeof(*best));
     int32_t *head = malloc(sizeof(int32_t) << HASH_BITS);
     int32_t *prev = malloc((n ? n : 1) * sizeof(int32_t));
@@ -152,7 +316,7 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
 
     size_t skip_until = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t lit = best[i].cost + literal_cost(best[i].run);
+        uint32_t lit = best[i].cost + literal_cost(m, best[i].run);
         if (lit < best[i + 1].cost)
             best[i + 1] = (struct step){lit, 1, 0, best[i].run + 1, best[i].last,
                                         best[i].last2, 0};
@@ -172,12 +336,12 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
         if (last2 && last2 <= i && last2 != last) {
             size_t len = match_length(in, i, n, last2);
             if (len >= LZ_MIN_MATCH && len < NICE_LENGTH)
-                offer_match(best, i, last2, 2, LZ_MIN_MATCH, len);
+                offer_match(m, best, i, last2, 2, LZ_MIN_MATCH, len);
         }
         if (last && last <= i) {
             size_t len = match_length(in, i, n, last);
             if (len >= LZ_MIN_MATCH) {
-                offer_match(best, i, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_MATCH, len);
+                offer_match(m, best, i, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_MATCH, len);
                 if (len >= NICE_LENGTH) {
                     skip_until = i + len;
                     continue;
@@ -202,7 +366,7 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
                 continue;
             /* Nearer candidates came first: lengths up to `longest` have
              * their cheapest distance already. */
-            offer_match(best, i, distance, 0, len >= NICE_LENGTH ? len : longest + 1, len);
+            offer_match(m, best, i, distance, 0, len >= NICE_LENGTH ? len : longest + 1, len);
             longest = len;
             if (len >= NICE_LENGTH) {
                 skip_until = i + len;
@@ -223,13 +387,16 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
     for (size_t p = n; p > 0; p -= best[p].length)
         edge_at[p - best[p].length] = (uint32_t)p;
 
-    uint8_t *o = out;
-    memcpy(o, "hvlz", 4);
-    o[4] = (uint8_t)n;
-    o[5] = (uint8_t)(n >> 8);
-    o[6] = (uint8_t)(n >> 16);
-    o[7] = (uint8_t)(n >> 24);
-    o += LZ_HEADER_BYTES;
+    struct emitter e = {malloc(n ? n : 1), 0, malloc((n + 16) * 2 * sizeof(uint16_t)), 0};
+    if (!e.raw || !e.symbols) {
+        free(e.raw);
+        free(e.symbols);
+        free(edge_at);
+        free(best);
+        free(head);
+        free(prev);
+        return 0;
+    }
     size_t literal_start = 0, p = 0;
     while (p < n) {
         size_t next = edge_at[p];
@@ -238,17 +405,58 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
             p = next;
             continue;
         }
-        o = put_sequence(o, in + literal_start, p - literal_start, best[next].distance,
-                         best[next].repeat, length);
+        put_sequence(&e, in + literal_start, p - literal_start, best[next].distance,
+                     best[next].repeat, length);
         p = next;
         literal_start = p;
     }
     if (literal_start < n)
-        o = put_sequence(o, in + literal_start, n - literal_start, 0, 0, 0);
+        put_sequence(&e, in + literal_start, n - literal_start, 0, 0, 0);
 
+    uint8_t *o = out;
+    memcpy(o, "hvlz", 4);
+    o[4] = (uint8_t)n;
+    o[5] = (uint8_t)(n >> 8);
+    o[6] = (uint8_t)(n >> 16);
+    o[7] = (uint8_t)(n >> 24);
+    o = put_streams(o + LZ_HEADER_BYTES, &e, lengths);
+    free(e.raw);
+    free(e.symbols);
     free(edge_at);
     free(best);
     free(head);
     free(prev);
     return (size_t)(o - out);
+}
+
+/* The parse after the first prices each symbol at its code's length in the
+ * parse before (a symbol that had no code at a code longer than any): on
+ * the core the second parse is some 2 % smaller, later ones little more. */
+#ifndef PASSES
+#define PASSES 4
+#endif
+
+size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
+{
+    if (n > UINT32_MAX)
+        return 0;
+    struct model m;
+    uint8_t lengths[LZ_CODES][256];
+    flat_model(&m);
+    size_t size = pack_with(&m, in, n, out, lengths);
+    uint8_t *trial = size ? malloc(lz_pack_bound(n)) : NULL;
+    for (int pass = 1; pass < PASSES && trial; pass++) {
+        for (unsigned c = 0; c < LZ_CODES; c++)
+            for (unsigned sym = 0; sym < 256; sym++)
+                m.cost[c][sym] = (lengths[c][sym] ? lengths[c][sym] : LZ_CODE_MAX + 1) * BIT;
+        size_t next = pack_with(&m, in, n, trial, lengths);
+        if (!next)
+            break;
+        if (next < size) {
+            memcpy(out, trial, next);
+            size = next;
+        }
+    }
+    free(trial);
+    return size;
 }

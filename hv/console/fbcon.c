@@ -130,6 +130,34 @@ static bool same(struct cell a, struct cell b)
     return a.ch == b.ch && (a.level == b.level || a.ch == ' ');
 }
 
+/* The screen is the largest thing hv ever writes (4 MB at 1280x800: half
+ * a million `rep stosq` steps under -icount), and neither the firmware's
+ * leftovers on it nor hv's first lines matter to a guest: the first flush
+ * clears it, then draws. After the clock runs that is the idle loop's, so
+ * the first guest does not wait for the screen (boot_first_guest -0.7 M;
+ * clearing inside the clock's calibration window instead cost 0.23 M more:
+ * the window closes first); before the clock runs, a warning or
+ * EARLY_FLUSH_LINES lines clear and draw at once, as a panic's report
+ * does. The clear is one piece (~4 ms of virtual time under -icount, about
+ * 1 ms on a PC, once per boot): cut into scan lines and stopped by
+ * `stop`, it left one of timer-edges' 200 near timers 219 us late (bound
+ * 50 us), which is not understood yet (docs/benchmarks.md,
+ * hv_image_bytes). */
+static bool screen_cleared;
+
+/* Padding included (the framebuffer's too, never shown). */
+static void clear_screen(void)
+{
+    uint64_t pair = (uint64_t)bg_colour << 32 | bg_colour;
+    uint64_t count = (uint64_t)pitch * fbinfo->height;
+    volatile uint32_t *p = pixels;
+    uint64_t pairs = count / 2;
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(pairs) : "a"(pair) : "memory");
+    if (count % 2)
+        pixels[count - 1] = bg_colour;
+    screen_cleared = true;
+}
+
 /* How far a pass has got: the idle loop may be cut short any time (a timer
  * interrupt 100 us away), and the next call goes on from here rather than
  * comparing the whole screen again, which alone could take longer than the
@@ -142,7 +170,8 @@ static uint32_t pass_row, pass_col;
 static void refresh_status(void)
 {
     uint64_t now = time_now_ns();
-    if (!status_rows || !now || now < status_due_ns)
+    /* Not before the first flush has cleared the screen. */
+    if (!status_rows || !now || now < status_due_ns || !screen_cleared)
         return;
     status_due_ns = now + STATUS_PERIOD_NS;
     char text[STATUS_LINE_MAX];
@@ -164,6 +193,8 @@ static void refresh_status(void)
  * a panic's (its report must not depend on walking the guests). */
 static void flush(bool (*stop)(void))
 {
+    if (!screen_cleared)
+        clear_screen();
     if (!dirty && pass_row == 0 && pass_col == 0)
         return;
     if (pass_row == 0 && pass_col == 0)
@@ -261,20 +292,6 @@ void fbcon_status_now(void)
 
 static const struct console_sink fbcon_sink = {"framebuffer", fbcon_write, flush};
 
-/* The screen is the largest thing hv ever writes: one `rep stosq` of pixel
- * pairs over every scan line, padding included (it is the framebuffer's
- * too, never shown): under -icount one instruction per two pixels. */
-static void clear_screen(const struct handoff_framebuffer *fb)
-{
-    uint64_t pair = (uint64_t)bg_colour << 32 | bg_colour;
-    uint64_t count = (uint64_t)pitch * fb->height;
-    volatile uint32_t *p = pixels;
-    uint64_t pairs = count / 2;
-    __asm__ volatile("rep stosq" : "+D"(p), "+c"(pairs) : "a"(pair) : "memory");
-    if (count % 2)
-        pixels[count - 1] = bg_colour;
-}
-
 /* Fills n cells with blanks, four a store (the ring is a few hundred KiB). */
 static void blank_cells(struct cell *c, uint64_t n)
 {
@@ -335,14 +352,14 @@ __attribute__((cold)) bool fbcon_init(const struct handoff_framebuffer *fb)
     fg_colour[LOG_ERROR] = encode(0xff, 0x50, 0x50);
     make_pixel_pairs();
 
-    /* Clear the firmware's leftovers; the screen then shows blank cells,
-     * and a flush draws only text. */
+    /* The first flush clears the firmware's leftovers (clear_screen); the
+     * screen then shows blank cells, and a flush draws only text. */
     blank_cells(cells, (uint64_t)cols * ring_rows);
     blank_cells(shown, (uint64_t)cols * rows);
-    clear_screen(fb);
+    screen_cleared = false;
 
     log_add_sink(&fbcon_sink);
-    flush(NULL); /* the replayed history, all of it */
+    dirty = true; /* the replayed history, all of it, for that flush */
     return true;
 }
 

@@ -26,19 +26,20 @@ def line_at(log, pattern):
 
 @system_test
 def test_boot_stub_notes_logged_by_hv_after_its_banner(build):
-    """The stub prints only its two signs of life through the firmware
-    ('UEFI stub starting', 'exiting boot services'); what it found comes
-    after hv's banner, in the stub's order, from hv's own log."""
+    """The stub prints nothing through the firmware when all goes well
+    (its two signs of life, 'UEFI stub starting' and 'exiting boot
+    services', cost 0.54 M instructions of boot_first_guest: gone in issue
+    12's eighth round); what it found comes after hv's banner, in the
+    stub's order, from hv's own log."""
     r = run(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
             "boot-notes")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
-    starting = line_at(r.log, r"^hv: UEFI stub starting\r?$")
-    exiting = line_at(r.log, r"^hv: exiting boot services\r?$")
     banner = BANNER.search(r.log)
-    expect(problems, starting is not None and exiting is not None and banner is not None and
-           starting < exiting < banner.start(),
-           "'UEFI stub starting', then 'exiting boot services', then hv's banner: not in that order")
+    expect(problems, banner is not None, "no banner")
+    first_hv = line_at(r.log, r"^hv: ")
+    expect(problems, banner is not None and first_hv == banner.start(),
+           "a line of hv's before its banner: the stub printed through the firmware")
     where = [line_at(r.log, p) for p in STUB_NOTES]
     for p, at in zip(STUB_NOTES, where):
         expect(problems, at is not None and banner is not None and at > banner.start(),
@@ -53,8 +54,11 @@ def test_boot_stub_notes_logged_by_hv_after_its_banner(build):
 # issue 12, 2.64 M after its first session, 2.07 M once the calibration
 # window overlapped the screen set-up (it spun 0.63 M for it alone before);
 # the whole figure's target is 5 M and the firmware's disk reads before
-# ExitBootServices vary by up to 3 M, so hv's own part must stay small.
-HV_PART_BUDGET = 2_400_000
+# ExitBootServices vary by up to 3 M, so hv's own part must stay small;
+# 1.58 M once the screen's clear and first drawing waited for the idle loop
+# (issue 12's eighth round: the stub's Huffman stage spends what that gave
+# back), where drawing them at boot took 2.28 M.
+HV_PART_BUDGET = 1_800_000
 
 
 @system_test

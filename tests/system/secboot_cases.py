@@ -65,7 +65,7 @@ def refused(problems, r, what):
            f"{what}: exit status {r.status}, expected {REFUSED} (firmware booted nothing)")
     expect(problems, "Access Denied" in r.log,
            f"{what}: the firmware did not say 'Access Denied': {r.log[-400:]!r}")
-    expect(problems, "hv: UEFI stub starting" not in r.log, f"{what}: hv ran")
+    expect(problems, "hv: " not in r.log, f"{what}: hv ran")
 
 
 @system_test

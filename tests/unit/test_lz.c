@@ -34,8 +34,9 @@ static size_t round_trip(const uint8_t *in, size_t n)
 
 static void empty_and_tiny(void)
 {
-    CHECK_EQ_U64(round_trip((const uint8_t *)"", 0), LZ_HEADER_BYTES);
-    CHECK_EQ_U64(round_trip((const uint8_t *)"a", 1), LZ_HEADER_BYTES + 2);
+    CHECK_EQ_U64(round_trip((const uint8_t *)"", 0), LZ_PREFIX_BYTES);
+    /* The literal, and the lone token's one-bit code in a byte. */
+    CHECK_EQ_U64(round_trip((const uint8_t *)"a", 1), LZ_PREFIX_BYTES + 2);
     round_trip((const uint8_t *)"ab", 2);
     round_trip((const uint8_t *)"aaa", 3);
     round_trip((const uint8_t *)"aaaa", 4);
@@ -46,11 +47,11 @@ static void runs_shrink_to_a_few_bytes(void)
     static uint8_t zeros[100000];
     /* One literal, then one overlapping match of 99,999 (392 extension bytes). */
     size_t size = round_trip(zeros, sizeof(zeros));
-    CHECK(size < LZ_HEADER_BYTES + 400);
+    CHECK(size < LZ_PREFIX_BYTES + 400);
     uint8_t pattern[5000];
     for (size_t i = 0; i < sizeof(pattern); i++)
         pattern[i] = (uint8_t)"abcdefg"[i % 7];
-    CHECK(round_trip(pattern, sizeof(pattern)) < 60);
+    CHECK(round_trip(pattern, sizeof(pattern)) < LZ_PREFIX_BYTES + 60);
 }
 
 static void random_data_grows_by_little(void)
@@ -135,32 +136,66 @@ static void field_limits(void)
     }
 }
 
+/* A stream by hand: the header, flat codes (every symbol 8 bits long, so
+ * that a symbol's code is the symbol itself and the bit stream is the
+ * symbols' bytes), the raw stream, the symbols. Returns its size. */
+static size_t hand(uint8_t *out, uint32_t size, const uint8_t *raw, size_t raw_n,
+                   const uint8_t *symbols, size_t symbols_n)
+{
+    memcpy(out, "hvlz", 4);
+    for (int i = 0; i < 4; i++) {
+        out[4 + i] = (uint8_t)(size >> 8 * i);
+        out[8 + i] = (uint8_t)(raw_n >> 8 * i);
+    }
+    memset(out + 12, 0x88, LZ_CODES * LZ_CODE_TABLE_BYTES);
+    memcpy(out + LZ_PREFIX_BYTES, raw, raw_n);
+    memcpy(out + LZ_PREFIX_BYTES + raw_n, symbols, symbols_n);
+    return LZ_PREFIX_BYTES + raw_n + symbols_n;
+}
+
+#define HAND(buf, size, raw, symbols) \
+    hand(buf, size, (const uint8_t *)(raw), sizeof(raw) - 1, symbols, sizeof(symbols))
+
 /* The format byte for byte: "abcabcabcX" is three literals, a match of six
  * at distance three, one literal. */
 static void hand_made_stream(void)
 {
-    const uint8_t stream[] = {'h', 'v', 'l', 'z', 10, 0, 0, 0,
-                              3 << 5 | 0 | (6 - 3), 'a', 'b', 'c', 3 - 1,
-                              1 << 5, 'X'};
-    uint8_t out[10];
-    CHECK_EQ_U64(lz_unpack(stream, sizeof(stream), out, sizeof(out)), 0);
+    uint8_t stream[512], out[10];
+    const uint8_t symbols[] = {3 << 5 | 0 | (6 - 3), 1 << 5};
+    size_t size = HAND(stream, 10, "abc\002X", symbols);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, sizeof(out)), 0);
     CHECK(memcmp(out, "abcabcabcX", 10) == 0);
-    uint8_t packed[64];
-    CHECK_EQ_U64(lz_pack((const uint8_t *)"abcabcabcX", 10, packed), sizeof(stream));
-    CHECK(memcmp(packed, stream, sizeof(stream)) == 0);
-    /* A two-byte offset: 300 literals, then a match of 4 at distance 300. */
+    /* The packer's: the same two tokens with a code of one bit each (in
+     * symbol order: 0x20 is 0, 0x63 is 1), the same raw stream. */
+    uint8_t packed[1024];
+    CHECK_EQ_U64(lz_pack((const uint8_t *)"abcabcabcX", 10, packed), LZ_PREFIX_BYTES + 5 + 1);
+    CHECK(memcmp(packed + LZ_PREFIX_BYTES, "abc\002X", 5) == 0);
+    CHECK_EQ_U64(packed[12 + (1 << 5) / 2] & 15, 1);
+    CHECK_EQ_U64(packed[12 + (3 << 5 | 3) / 2] >> 4, 1);
+    CHECK_EQ_U64(packed[LZ_PREFIX_BYTES + 5], 0x80); /* 1 then 0, padded */
+    /* A two-byte offset: 300 literals, then a match of 4 at distance 300;
+     * its low byte in the raw stream after the literals. */
     uint8_t buf[304];
     for (size_t i = 0; i < 300; i++)
         buf[i] = next_byte();
     memcpy(buf + 300, buf, 4);
-    uint8_t big[400];
-    size_t size = lz_pack(buf, sizeof(buf), big);
-    CHECK_EQ_U64(big[8], 7 << 5 | LZ_KIND_FAR << LZ_KIND_SHIFT | (4 - 3));
-    CHECK_EQ_U64(big[9], 255);
-    CHECK_EQ_U64(big[10], 300 - 7 - 255);
-    CHECK_EQ_U64(big[11 + 300], (300 - 1) & 0xff);
-    CHECK_EQ_U64(big[12 + 300], (300 - 1) >> 8);
-    CHECK_EQ_U64(size, 13 + 300);
+    uint8_t big[2048];
+    size = lz_pack(buf, sizeof(buf), big);
+    CHECK_EQ_U64(big[8] | big[9] << 8, 301);
+    CHECK(memcmp(big + LZ_PREFIX_BYTES, buf, 300) == 0);
+    CHECK_EQ_U64(big[LZ_PREFIX_BYTES + 300], (300 - 1) & 0xff);
+    uint8_t back[304];
+    CHECK_EQ_U64(lz_unpack(big, size, back, sizeof(back)), 0);
+    CHECK(memcmp(back, buf, sizeof(buf)) == 0);
+    /* By hand: token, the extension 293 - 255 as 255 and 38, the high byte. */
+    uint8_t far_stream[1024], raw[301];
+    memcpy(raw, buf, 300);
+    raw[300] = (300 - 1) & 0xff;
+    const uint8_t far_symbols[] = {7 << 5 | LZ_KIND_FAR << LZ_KIND_SHIFT | (4 - 3), 255,
+                                   300 - 7 - 255, (300 - 1) >> 8};
+    size = hand(far_stream, 304, raw, sizeof(raw), far_symbols, sizeof(far_symbols));
+    CHECK_EQ_U64(lz_unpack(far_stream, size, back, sizeof(back)), 0);
+    CHECK(memcmp(back, buf, sizeof(buf)) == 0);
 }
 
 /* The repeats by hand, what each kind copies. Step by step: literals
@@ -169,46 +204,69 @@ static void hand_made_stream(void)
  * which swaps the two distances; a repeat of 3 (distance 5 again: "cZQ"). */
 static void hand_made_repeats(void)
 {
-    const uint8_t stream[] = {'h', 'v', 'l', 'z', 19, 0, 0, 0,
-                              5 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0, 'a', 'b', 'c', 'd', 'e', 5 - 1,
-                              1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0, 'Q', 2 - 1,
-                              1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 0, 'Z',
-                              0 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+    uint8_t stream[512];
+    const uint8_t symbols[] = {5 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
+                               1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
+                               1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 0,
+                               0 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+    size_t size = HAND(stream, 19, "abcde\004Q\001Z", symbols);
     uint8_t out[19];
-    CHECK_EQ_U64(lz_unpack(stream, sizeof(stream), out, sizeof(out)), 0);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, sizeof(out)), 0);
     CHECK(memcmp(out, "abcdeabcQcQcZQcQcZQ", 19) == 0);
 
     /* A repeat before any match, a second repeat before two: no distance. */
-    const uint8_t no_last[] = {'h', 'v', 'l', 'z', 4, 0, 0, 0,
-                               1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0, 'a'};
-    CHECK_EQ_U64(lz_unpack(no_last, sizeof(no_last), out, 4), (uint64_t)-1);
-    const uint8_t no_last2[] = {'h', 'v', 'l', 'z', 8, 0, 0, 0,
-                                1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0, 'a', 0,
-                                1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 0, 'b'};
-    CHECK_EQ_U64(lz_unpack(no_last2, sizeof(no_last2), out, 8), (uint64_t)-1);
-    const uint8_t twice[] = {'h', 'v', 'l', 'z', 8, 0, 0, 0,
-                             1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0, 'a', 0,
-                             1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0, 'b'};
-    CHECK_EQ_U64(lz_unpack(twice, sizeof(twice), out, 8), 0);
+    const uint8_t no_last[] = {1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+    size = HAND(stream, 4, "a", no_last);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 4), (uint64_t)-1);
+    const uint8_t no_last2[] = {1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
+                                1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 0};
+    size = HAND(stream, 8, "a\000b", no_last2);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 8), (uint64_t)-1);
+    const uint8_t twice[] = {1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
+                             1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+    size = HAND(stream, 8, "a\000b", twice);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 8), 0);
     CHECK(memcmp(out, "aaaabbbb", 8) == 0);
-    /* The same in the fast path (far from both ends): a repeat first. */
-    uint8_t fast[64] = {'h', 'v', 'l', 'z', 40, 0, 0, 0,
-                        0 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
-    uint8_t big_out[40];
-    CHECK_EQ_U64(lz_unpack(fast, sizeof(fast), big_out, sizeof(big_out)), (uint64_t)-1);
 
-    /* A long match in the fast path: 6 literals and 10 + 30 at distance 1
-     * fill 46 bytes; announced as 40, the same stream is refused there. */
-    uint8_t long_match[] = {'h', 'v', 'l', 'z', 46, 0, 0, 0,
-                            6 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | LZ_LENGTH_MORE,
-                            'a', 'b', 'c', 'd', 'e', 'f', 1 - 1, 30};
+    /* A long match: 6 literals and 10 + 30 at distance 1 fill 46 bytes;
+     * announced as 40, the same stream is refused there. */
+    const uint8_t long_match[] = {6 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | LZ_LENGTH_MORE, 30};
+    size = HAND(stream, 46, "abcdef\000", long_match);
     uint8_t long_out[46];
-    CHECK_EQ_U64(lz_unpack(long_match, sizeof(long_match), long_out, 46), 0);
+    CHECK_EQ_U64(lz_unpack(stream, size, long_out, 46), 0);
     CHECK(memcmp(long_out, "abcdef", 6) == 0);
     for (size_t i = 6; i < 46; i++)
         CHECK_EQ_U64(long_out[i], 'f');
-    long_match[4] = 40;
-    CHECK_EQ_U64(lz_unpack(long_match, sizeof(long_match), long_out, 40), (uint64_t)-1);
+    stream[4] = 40;
+    CHECK_EQ_U64(lz_unpack(stream, size, long_out, 40), (uint64_t)-1);
+}
+
+/* Codes that do not make a prefix code are refused before any symbol:
+ * three symbols of one bit; a length past LZ_CODE_MAX. A symbol whose
+ * bits start no code is refused where it is read. */
+static void bad_codes_refused(void)
+{
+    uint8_t stream[512], out[4];
+    const uint8_t symbols[] = {1 << 5};
+    size_t size = HAND(stream, 1, "a", symbols);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), 0);
+    memset(stream + 12, 0, LZ_CODE_TABLE_BYTES);
+    stream[12] = 0x11;
+    stream[13] = 0x01;
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    stream[12] = 0x01;
+    stream[13] = 0;
+    stream[12 + (1 << 5) / 2] = 0x0c; /* 12 bits */
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    /* Token 0x20 coded as the one-bit 1 beside the token 0 as 0. */
+    stream[12 + (1 << 5) / 2] = 0x01;
+    stream[LZ_PREFIX_BYTES + 1] = 0x80;
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), 0);
+    /* Without the token 0, 0x20 is the lone code, 0: a 1 starts none. */
+    stream[12] = 0x00;
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    stream[LZ_PREFIX_BYTES + 1] = 0x00;
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), 0);
 }
 
 /* What the repeats are for: blocks copied from far back with one byte in
@@ -257,35 +315,58 @@ static void real_code_round_trips(void)
 
 static void damaged_streams_refused(void)
 {
-    uint8_t out[16];
+    uint8_t out[16], stream[512];
     /* A match reaching before the start. */
-    const uint8_t before_start[] = {'h', 'v', 'l', 'z', 4, 0, 0, 0, 0 << 5 | 1, 0};
-    CHECK_EQ_U64(lz_unpack(before_start, sizeof(before_start), out, 4), (uint64_t)-1);
+    const uint8_t before_start[] = {0 << 5 | 1};
+    size_t size = HAND(stream, 4, "\000", before_start);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 4), (uint64_t)-1);
     /* Literals past the announced size. */
-    const uint8_t too_long[] = {'h', 'v', 'l', 'z', 2, 0, 0, 0, 3 << 5, 'a', 'b', 'c'};
-    CHECK_EQ_U64(lz_unpack(too_long, sizeof(too_long), out, 2), (uint64_t)-1);
+    const uint8_t too_long[] = {3 << 5};
+    size = HAND(stream, 2, "abc", too_long);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 2), (uint64_t)-1);
     /* A match past the announced size. */
-    const uint8_t match_long[] = {'h', 'v', 'l', 'z', 4, 0, 0, 0, 1 << 5 | 2, 'a', 0};
-    CHECK_EQ_U64(lz_unpack(match_long, sizeof(match_long), out, 4), (uint64_t)-1);
+    const uint8_t match_long[] = {1 << 5 | 2};
+    size = HAND(stream, 4, "a\000", match_long);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 4), (uint64_t)-1);
     /* The size buffer differing from the header's; a wrong magic. */
-    const uint8_t ok[] = {'h', 'v', 'l', 'z', 1, 0, 0, 0, 1 << 5, 'a'};
-    CHECK_EQ_U64(lz_unpack(ok, sizeof(ok), out, 1), 0);
-    CHECK_EQ_U64(lz_unpack(ok, sizeof(ok), out, 2), (uint64_t)-1);
-    const uint8_t magic[] = {'h', 'v', 'l', 'Z', 1, 0, 0, 0, 1 << 5, 'a'};
-    CHECK_EQ_U64(lz_unpack(magic, sizeof(magic), out, 1), (uint64_t)-1);
-    CHECK_EQ_U64(lz_unpacked_size(magic, sizeof(magic)), (uint64_t)-1);
-    CHECK_EQ_U64(lz_unpacked_size(ok, 7), (uint64_t)-1);
-    /* Bytes left over after the last sequence. */
-    const uint8_t extra[] = {'h', 'v', 'l', 'z', 1, 0, 0, 0, 1 << 5, 'a', 0};
-    CHECK_EQ_U64(lz_unpack(extra, sizeof(extra), out, 1), (uint64_t)-1);
+    const uint8_t one[] = {1 << 5};
+    size = HAND(stream, 1, "a", one);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), 0);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 2), (uint64_t)-1);
+    CHECK_EQ_U64(lz_unpacked_size(stream, 7), (uint64_t)-1);
+    /* Bytes left over after the last sequence, in either stream. */
+    CHECK_EQ_U64(lz_unpack(stream, size + 1, out, 1), (uint64_t)-1);
+    const uint8_t one_and_more[] = {1 << 5, 0};
+    size = HAND(stream, 1, "a", one_and_more);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    size = HAND(stream, 1, "ab", one);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    /* A raw stream longer than the buffer; a buffer shorter than the codes. */
+    size = HAND(stream, 1, "a", one);
+    stream[8] = 3;
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    stream[8] = 1;
+    CHECK_EQ_U64(lz_unpack(stream, LZ_PREFIX_BYTES - 1, out, 1), (uint64_t)-1);
+    stream[3] = 'Z';
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
+    CHECK_EQ_U64(lz_unpacked_size(stream, size), (uint64_t)-1);
+    /* An extension that runs past the end, where the zeros read there
+     * are 255 (the extension code's lone symbol, 0) for ever: refused. */
+    const uint8_t endless[] = {7 << 5};
+    size = HAND(stream, 1000, "", endless);
+    memset(stream + 12 + LZ_CODE_TABLE_BYTES, 0, LZ_CODE_TABLE_BYTES);
+    stream[12 + LZ_CODE_TABLE_BYTES + 127] = 0x10;
+    uint8_t *big_out = malloc(1000);
+    CHECK_EQ_U64(lz_unpack(stream, size, big_out, 1000), (uint64_t)-1);
+    free(big_out);
 
     /* Every truncation and every single-byte change of a real stream:
      * refused or unpacked, never a touch outside the buffers. */
     uint8_t text[2000];
     for (size_t i = 0; i < sizeof(text); i++)
         text[i] = (uint8_t)("a hypervisor packs its core; "[i % 29] ^ (i % 97 == 0 ? next_byte() : 0));
-    uint8_t packed[2600];
-    size_t size = lz_pack(text, sizeof(text), packed);
+    uint8_t packed[4096];
+    size = lz_pack(text, sizeof(text), packed);
     uint8_t *copy_out = malloc(sizeof(text));
     for (size_t cut = 0; cut < size; cut++) {
         uint8_t *cut_copy = malloc(cut ? cut : 1);
@@ -316,6 +397,7 @@ int main(void)
     RUN_TEST(field_limits);
     RUN_TEST(hand_made_stream);
     RUN_TEST(hand_made_repeats);
+    RUN_TEST(bad_codes_refused);
     RUN_TEST(repeats_pack_copies_with_changes);
     RUN_TEST(real_code_round_trips);
     RUN_TEST(damaged_streams_refused);
