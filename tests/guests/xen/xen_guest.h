@@ -14,7 +14,7 @@ extern char __image_start[], _end[];
  * frame to trap_seen (trap_seen_count words), notes the vector, counts,
  * and resumes at trap_resume if set (else after a 2-byte instruction). */
 extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
-extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[];
+extern char trap_ud[], trap_bp[], trap_np[], trap_gp[], trap_pf[];
 
 /* Trap-table entries as our guests register them (Xen's trap_info): on
  * Xen's flat code selector, events masked on entry (flag 4), the DPL
