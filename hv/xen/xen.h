@@ -56,6 +56,7 @@ struct xen_guest {
     uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
     uint8_t virq_port[XEN_NR_VIRQS];  /* the port bound to each VIRQ; 0: none */
     uint64_t ipi_ports[XEN_PORTS / 64]; /* ports bound by bind_ipi (to vCPU 0) */
+    uint64_t unbound_self[XEN_PORTS / 64]; /* alloc_unbound for itself, not dom0 */
     /* Timers (hv/xen/xen_timer.c), in system ns; 0: none. Xen's two
      * timers and a poll's timeout share hv's one vCPU timer. */
     uint64_t timer_single;        /* set_timer_op, VCPUOP_set_singleshot_timer */
