@@ -2,6 +2,7 @@
 
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
+#include "hv/xen/xen.h"
 #include "vcpu/trap_table.h"
 #include "vcpu/vcpu.h"
 
@@ -35,6 +36,25 @@ static bool complete_iretq(struct vcpu *v, struct trap_frame *f)
     return true;
 }
 
+/* A ring-3 `lretq` (XTF's xsa-296 enters its own code segment so): pop
+ * rip and cs as user accesses, to the vCPU's own selectors or, for a Xen
+ * vCPU, one of its installed 64-bit code entries (never anything the exit's
+ * iretq could fault on). */
+static bool complete_lretq(struct vcpu *v, struct trap_frame *f)
+{
+    uint64_t fr[2];
+    if (copy_from_space(current_space(v), fr, f->rsp, sizeof(fr)) != 0)
+        return false;
+    if ((fr[1] != v->arch.mode_cs[0] && fr[1] != v->arch.mode_cs[1] && !xen_gdt_own_code(v, fr[1])) ||
+        fr[0] >= HV_GUEST_LOWER_HALF_END || f->rsp > HV_GUEST_LOWER_HALF_END - sizeof(fr))
+        return false;
+    f->rip = fr[0];
+    f->cs = fr[1];
+    f->rsp += sizeof(fr);
+    f->vector = VEC_GUEST_BOUNCE;
+    return true;
+}
+
 /* `int $HV_FAST_TRAP_VECTOR` through the vCPU's DPL-3 gate: the frame on
  * the current stack, as user accesses, and on to the handler. */
 static bool complete_fast_gate(struct vcpu *v, struct trap_frame *f)
@@ -63,6 +83,8 @@ bool smap_quirk_complete(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
         return false;
     if (insn[0] == 0x48 && insn[1] == 0xcf)
         return complete_iretq(v, f);
+    if (insn[0] == 0x48 && insn[1] == 0xcb)
+        return complete_lretq(v, f);
     if (insn[0] == 0xcd && insn[1] == HV_FAST_TRAP_VECTOR)
         return complete_fast_gate(v, f);
     return false;

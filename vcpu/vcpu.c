@@ -8,6 +8,7 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/mm/mm.h"
+#include "hv/xen/xen.h"
 #include "vcpu/fpu.h"
 
 const struct pt_space *vcpu_space(const struct vcpu *v)
@@ -77,7 +78,9 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
  * already (the common case: both vCPUs left them null). A guest can only
  * have loaded null or a ring-3 selector of hv's GDT (hv's, or Xen's flat
  * 0xe02b/0xe033 in the GDT window, hv/cpu/gdt.h: all present, base 0;
- * anything else faulted in the guest), so this cannot fault here. A guest's
+ * anything else faulted in the guest), or a Xen guest one of its own
+ * entries, which vcpu_load_descriptors has just installed, nulling a
+ * selector whose entry is no longer loadable: so this cannot fault here. A guest's
  * FS base is always 0 (no FSGSBASE, no MSR access; loading a selector sets
  * 0), and so is its GS base unless hv set one for it (a Xen kernel's wrmsr,
  * vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
@@ -130,11 +133,29 @@ static __attribute__((noinline, cold)) void load_gs_base(uint64_t base)
     this_cpu()->guest_gs_base = base;
 }
 
+static uint64_t loaded_gdt_version(void)
+{
+    uint64_t version;
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(version) : "i"(offsetof(struct percpu, gdt_version)));
+    return version;
+}
+
+/* Out of line: only around a Xen vCPU with GDT entries of its own. */
+__attribute__((noinline, cold)) void vcpu_load_descriptors(struct vcpu *v)
+{
+    struct percpu *c = this_cpu();
+    xen_gdt_load(v, c->tables.gdt, &c->gdt_version);
+}
+
 void vcpu_load(struct vcpu *v, struct trap_frame *frame)
 {
     *frame = v->arch.regs; /* rflags: sanitised by sched_return_to_guest */
     frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     frame->ss = v->arch.mode_ss;
+    /* One test for hv's own vCPUs: both 0 once a CPU holds no Xen
+     * guest's entries. Before load_segments, which may load them. */
+    if (v->arch.gdt_version | loaded_gdt_version())
+        vcpu_load_descriptors(v);
     load_segments(&v->arch);
     if (v->arch.gs_base != loaded_gs_base())
         load_gs_base(v->arch.gs_base);

@@ -52,6 +52,9 @@ struct arch_vcpu {
     /* Its GS base: 0 for hv's own vCPUs, whatever a Xen vCPU's kernel set
      * (hv/xen/xen_emul.c), always a lower-half address (hv/cpu/gs_base.h). */
     uint64_t gs_base;
+    /* The version of its guest's own GDT entries (hv/xen/xen_gdt.c): 0
+     * for hv's own vCPUs and a Xen vCPU that installed none. */
+    uint64_t gdt_version;
 };
 
 #define VCPU_POLL_MAX 16
@@ -107,6 +110,9 @@ void vcpu_set_gs_base(struct vcpu *v, uint64_t base);
  * the per-CPU stack that the return to ring 3 will use). */
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame);
 void vcpu_load(struct vcpu *v, struct trap_frame *frame);
+/* This CPU's GDT given v's own entries (a Xen vCPU's) or none, and v's
+ * saved selectors made loadable: vcpu_load's cold part. */
+void vcpu_load_descriptors(struct vcpu *v);
 
 #define RFLAGS_GUEST_MASK 0x00240fd5ull /* CF PF AF ZF SF TF DF OF AC ID */
 #define RFLAGS_RESERVED_1 0x2ull

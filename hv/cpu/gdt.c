@@ -42,6 +42,13 @@ void gdt_load(struct cpu_tables *t, uint64_t *gdt_page, const uint64_t ist_tops[
         "lretq\n"
         "1:\n\t"
         "ltr %w3\n\t"
+        /* A null LDT: an LDT selector then faults #GP(selector). Left as
+         * the firmware had it, LDTR may still hold reset's base 0 and limit
+         * 0xffff, so the CPU would read a guest's LDT selectors (call gates
+         * to ring 0 among them) from the guest's own memory at linear 0
+         * (XTF's xsa-298 found it; only SMAP stopped the read). */
+        "xor %%eax, %%eax\n\t"
+        "lldt %%ax\n\t"
         :
         : "m"(gdtr), "r"((uint64_t)SEL_KERNEL_DATA), "i"(SEL_KERNEL_CODE), "r"((uint64_t)SEL_TSS)
         : "rax", "memory");

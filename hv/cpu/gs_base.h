@@ -14,8 +14,9 @@
  *   - wrgsbase: CR4.FSGSBASE is cleared at boot (hv/cpu/features.c);
  *   - wrmsr GS_BASE / KERNEL_GS_BASE: guests run at ring 3, every MSR
  *     access is #GP (a Xen kernel's is emulated: below);
- *   - loading a GS selector: every descriptor a guest can load has base 0
- *     (checked when the GDT template is built, hv/cpu/gdt.c);
+ *   - loading a GS selector: every descriptor of hv's a guest can load
+ *     has base 0 (checked when the GDT template is built, hv/cpu/gdt.c),
+ *     and a Xen guest's own (hv/xen/xen_gdt.c) has a 32-bit base;
  *   - hv setting a guest's GS base for it: only vcpu_set_gs_base
  *     (vcpu/vcpu.c), for a Xen kernel's wrmsr GS_BASE / SHADOW_GS_BASE
  *     and set_segment_base (hv/xen/xen_emul.c), which refuse a value for

@@ -94,6 +94,9 @@ struct percpu {
      * as hv knows (~0: unknown): vcpu_load writes a vCPU's base only when
      * it differs (vcpu/vcpu.c). */
     uint64_t guest_gs_base;
+    /* The version of a Xen guest's own GDT entries page 0 of this CPU's
+     * GDT window holds (0: none; hv/xen/xen_gdt.c, vcpu/vcpu.c). */
+    uint64_t gdt_version;
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");

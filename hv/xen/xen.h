@@ -32,6 +32,11 @@ struct trap_frame;
 #define XEN_PORTS 256 /* event-channel ports: words 0-3 of Xen's 2-level bitmaps */
 #define XEN_ECHO_BYTES 1024
 #define XEN_NR_VIRQS 24 /* xen.h NR_VIRQS */
+/* The entries of a guest's GDT hv installs (hv/xen/xen_gdt.c): 8-15,
+ * right above hv's own eight in page 0 of the CPU's GDT window. */
+#define XEN_GDT_OWN_FIRST 8
+#define XEN_GDT_OWN_END 16
+#define XEN_GDT_OWN_COUNT (XEN_GDT_OWN_END - XEN_GDT_OWN_FIRST)
 _Static_assert(XEN_PORTS <= 256, "a port fits virq_port's byte");
 
 /* Per guest; a Xen guest has one vCPU, whose Xen state lives here too. */
@@ -51,6 +56,7 @@ struct xen_guest {
     uint64_t ports[XEN_PORTS / 64]; /* event-channel ports in use (hv/xen/xen_event.c) */
     uint8_t virq_port[XEN_NR_VIRQS];  /* the port bound to each VIRQ; 0: none */
     uint64_t ipi_ports[XEN_PORTS / 64]; /* ports bound by bind_ipi (to vCPU 0) */
+    uint64_t unbound_self[XEN_PORTS / 64]; /* alloc_unbound for itself, not dom0 */
     /* Timers (hv/xen/xen_timer.c), in system ns; 0: none. Xen's two
      * timers and a poll's timeout share hv's one vCPU timer. */
     uint64_t timer_single;        /* set_timer_op, VCPUOP_set_singleshot_timer */
@@ -65,7 +71,8 @@ struct xen_guest {
     uint64_t callback[8];                    /* by CALLBACKTYPE_*; 0: none */
     uint16_t callback_flags[8];
     uint64_t gdt_frames[XEN_FIRST_RESERVED_GDT_PAGE];
-    uint32_t gdt_entries;                    /* recorded, not installed (M5) */
+    uint32_t gdt_entries;                    /* set_gdt's (hv/xen/xen_gdt.c) */
+    uint64_t gdt_own[XEN_GDT_OWN_COUNT];     /* its entries hv installs, checked */
     uint64_t cr2;
     /* The virtual debug registers (hv/xen/xen_emul.c): never loaded. */
     uint64_t dr[4];
@@ -133,6 +140,14 @@ void xen_cpu_init(struct xen_guest *x);
 void xen_hypercall(struct vcpu *v, struct trap_frame *f);
 /* An exception from a Xen guest (vcpu/guest_trap.c); cr2 for a #PF. */
 void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2);
+/* set_gdt and update_descriptor (hv/xen/xen_gdt.c); their results. */
+int64_t xen_set_gdt(struct vcpu *v, uint64_t list_va, uint64_t entries);
+int64_t xen_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
+/* vcpu_load's cold part: v's installed entries into this CPU's GDT page
+ * (or cleared), its saved data selectors made loadable. */
+void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version);
+/* Whether cs is a 64-bit code entry of v's own (RPL 3), installed here. */
+bool xen_gdt_own_code(const struct vcpu *v, uint64_t cs);
 /* HYPERVISOR_iret (hv/xen/xen_trap.c): the frame at rsp, no result. */
 void xen_iret(struct vcpu *v, struct trap_frame *f);
 /* Xen's bounce frame onto the kernel stack, entering `handler`; false if

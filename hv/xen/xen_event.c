@@ -70,8 +70,14 @@ static int64_t alloc_unbound(struct vcpu *v, uint64_t arg)
         return -XEN_EPERM;
     if (a.remote_dom != XEN_DOMID_SELF && a.remote_dom != 0)
         return -XEN_ESRCH; /* hv has no other domains */
-    int64_t p = alloc_port(v->guest->xen);
-    return p < 0 ? p : write_port(v, arg, &a, sizeof(a), 4, (uint32_t)p);
+    struct xen_guest *x = v->guest->xen;
+    int64_t p = alloc_port(x);
+    if (p < 0)
+        return p;
+    /* EVTCHNOP_status reports the remote domain: itself or dom0. */
+    uint64_t bit = 1ULL << (p % 64);
+    x->unbound_self[p / 64] = (x->unbound_self[p / 64] & ~bit) | (a.remote_dom ? bit : 0);
+    return write_port(v, arg, &a, sizeof(a), 4, (uint32_t)p);
 }
 
 /* EVTCHNOP_bind_virq {virq u32, vcpu u32, port u32 out}: any of Xen's
@@ -154,6 +160,51 @@ static void close_port(struct vcpu *v, uint32_t port)
         xen_timer_arm(v); /* hv's port is bound already: cannot fail */
 }
 
+/* EVTCHNOP_status {dom u16, port u32; out: status u32, vcpu u32, u:
+ * unbound.dom u16 / interdomain {dom u16, port u32} / virq u32}, Xen's
+ * answers for its own ports: port 0 and free ports closed, the console's
+ * interdomain with dom0 (hv is its backend; no remote port to name: 0),
+ * a VIRQ's, an IPI's, an unbound one with the remote domain it was
+ * allocated for; every bound port on vCPU 0. Another domain -ESRCH (hv
+ * has none), a port past 255 -EINVAL. */
+#define EVTCHNSTAT_closed 0
+#define EVTCHNSTAT_unbound 1
+#define EVTCHNSTAT_interdomain 2
+#define EVTCHNSTAT_virq 4
+#define EVTCHNSTAT_ipi 5
+static int64_t status(struct vcpu *v, uint64_t arg)
+{
+    const struct xen_guest *x = v->guest->xen;
+    struct { uint16_t dom; uint16_t pad; uint32_t port, status, vcpu, u0, u1; } a;
+    _Static_assert(sizeof(a) == 24, "struct evtchn_status");
+    if (!arg_in(v, &a, arg, sizeof(a)))
+        return -XEN_EFAULT;
+    if (a.dom != XEN_DOMID_SELF)
+        return -XEN_ESRCH;
+    if (a.port >= XEN_PORTS)
+        return -XEN_EINVAL;
+    uint32_t port = array_index_nospec(a.port, XEN_PORTS);
+    unsigned virq = port ? virq_of(x, port) : XEN_NR_VIRQS;
+    a.vcpu = 0;
+    a.u0 = a.u1 = 0;
+    if (port == 0 || !port_used(x, port)) {
+        a.status = EVTCHNSTAT_closed;
+    } else if (port == XEN_CONSOLE_PORT) {
+        a.status = EVTCHNSTAT_interdomain; /* u.interdomain: dom 0, port 0 */
+    } else if (virq < XEN_NR_VIRQS) {
+        a.status = EVTCHNSTAT_virq;
+        a.u0 = virq;
+    } else if (is_ipi(x, port)) {
+        a.status = EVTCHNSTAT_ipi;
+    } else {
+        a.status = EVTCHNSTAT_unbound;
+        a.u0 = (x->unbound_self[port / 64] >> (port % 64)) & 1 ? XEN_DOMID_SELF : 0;
+    }
+    if (!xen_mem_writable(v->guest, arg, sizeof(a)) || copy_to_guest(v->guest, arg, &a, sizeof(a)) != 0)
+        return -XEN_EFAULT;
+    return 0;
+}
+
 int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
 {
     struct xen_guest *x = v->guest->xen;
@@ -167,6 +218,8 @@ int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
         return bind_virq(v, f->rsi);
     case XEN_EVTCHNOP_bind_ipi:
         return bind_ipi(v, f->rsi);
+    case XEN_EVTCHNOP_status:
+        return status(v, f->rsi);
     case XEN_EVTCHNOP_unmask: /* Xen's 2-level unmask: a pending port notifies now */
         if (!arg_in(v, &port, f->rsi, 4))
             return -XEN_EFAULT;

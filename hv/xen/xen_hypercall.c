@@ -263,27 +263,6 @@ static int64_t set_callbacks(struct vcpu *v, struct trap_frame *f)
     return 0;
 }
 
-/* set_gdt: validated and recorded; the descriptors are not installed yet
- * (hv's GDT window carries Xen's flat selectors, which is what PV guests
- * load; docs/xen-personality.md). */
-static int64_t set_gdt(struct vcpu *v, struct trap_frame *f)
-{
-    struct xen_guest *x = v->guest->xen;
-    uint64_t entries = f->rsi, frames = (entries + 511) / 512;
-    if (entries > XEN_FIRST_RESERVED_GDT_PAGE * 512)
-        return xerr(XEN_EINVAL);
-    uint64_t list[XEN_FIRST_RESERVED_GDT_PAGE];
-    if (frames && (!range_ok(f->rdi, frames * 8) ||
-                   copy_from_guest(v->guest, list, f->rdi, frames * 8) != 0))
-        return xerr(XEN_EFAULT);
-    for (uint64_t i = 0; i < frames; i++)
-        if (list[i] >= x->nr_pages)
-            return xerr(XEN_EINVAL);
-    memcpy(x->gdt_frames, list, frames * 8);
-    x->gdt_entries = (uint32_t)entries;
-    return 0;
-}
-
 static int64_t stack_switch(struct vcpu *v, struct trap_frame *f)
 {
     if (f->rsi >= HV_GUEST_LOWER_HALF_END)
@@ -366,7 +345,9 @@ int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
     case XEN_HC_set_timer_op:
         return xen_set_timer_op(v, f->rdi);
     case XEN_HC_set_gdt:
-        return set_gdt(v, f);
+        return xen_set_gdt(v, f->rdi, f->rsi);
+    case XEN_HC_update_descriptor:
+        return xen_update_descriptor(v, f->rdi, f->rsi);
     case XEN_HC_stack_switch:
         return stack_switch(v, f);
     case XEN_HC_update_va_mapping:

@@ -236,11 +236,7 @@ void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
     (void)si;
-    static struct xen_trap_info table[] = {
-        {6, 0 | 4, 0xe033, 0, (uint64_t)trap_ud},
-        {13, 0 | 4, 0xe033, 0, (uint64_t)trap_gp},
-        {0, 0, 0, 0, 0},
-    };
+    static struct xen_trap_info table[] = {TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp), TRAP_END};
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     debug_registers();
     msrs();

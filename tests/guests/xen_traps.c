@@ -76,13 +76,7 @@ static uint64_t guest_l1(const struct xen_start_info *si, uint64_t va)
 
 static void traps_and_iret(void)
 {
-    static struct xen_trap_info table[] = {
-        {6, 0 | 4, 0xe033, 0, (uint64_t)trap_ud},
-        {3, 3 | 4, 0xe033, 0, (uint64_t)trap_bp},
-        {13, 0 | 4, 0xe033, 0, (uint64_t)trap_gp},
-        {14, 0 | 4, 0xe033, 0, (uint64_t)trap_pf},
-        {0, 0, 0, 0, 0},
-    };
+    static struct xen_trap_info table[] = {TRAP_UD_GP_PF, TRAP_ENTRY(3, 3, trap_bp), TRAP_END};
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     uint64_t rsp;
     __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));

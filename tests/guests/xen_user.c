@@ -174,12 +174,7 @@ static uint64_t user_top(void)
 static void user_mode(const struct xen_start_info *si)
 {
     static struct xen_trap_info table[] = {
-        {6, 0 | 4, 0xe033, 0, (uint64_t)trap_ud},
-        {13, 0 | 4, 0xe033, 0, (uint64_t)trap_gp},
-        {14, 0 | 4, 0xe033, 0, (uint64_t)trap_pf},
-        {0x20, 3 | 4, 0xe033, 0, (uint64_t)to_kernel},
-        {0x21, 0 | 4, 0xe033, 0, (uint64_t)to_kernel},
-        {0, 0, 0, 0, 0},
+        TRAP_UD_GP_PF, TRAP_ENTRY(0x20, 3, to_kernel), TRAP_ENTRY(0x21, 0, to_kernel), TRAP_END,
     };
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     uint64_t kstack = (uint64_t)kernel_stack + sizeof(kernel_stack);

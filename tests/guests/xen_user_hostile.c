@@ -72,10 +72,10 @@ void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
     static struct xen_trap_info table[] = {
-        {13, 0 | 4, 0xe033, 0, (uint64_t)trap_gp},
-        {0x20, 3 | 4, 0xe033, 0, (uint64_t)to_kernel},
-        {0x80, 1 | 4, 0xe033, 0, (uint64_t)to_kernel}, /* DPL 1: kernel mode only */
-        {0, 0, 0, 0, 0},
+        TRAP_ENTRY(13, 0, trap_gp),
+        TRAP_ENTRY(0x20, 3, to_kernel),
+        TRAP_ENTRY(0x80, 1, to_kernel), /* DPL 1: kernel mode only */
+        TRAP_END,
     };
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     uint64_t kstack = (uint64_t)kernel_stack + sizeof(kernel_stack);

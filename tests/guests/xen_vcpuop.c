@@ -5,7 +5,9 @@
  * masked throughout) and an IPI port it sends to itself, written from
  * Xen's public interface. Beside each, the hostile values: other vCPUs,
  * periods under 1 ms and past 2^63, more than 128 ports, ports that are
- * no ports, pointers at hv. It ends with VCPUOP_down of its last vCPU,
+ * no ports, pointers at hv. EVTCHNOP_status of each kind of port (closed,
+ * the console's interdomain, a VIRQ's, an IPI's, unbound for itself and
+ * for dom0) and its refusals. It ends with VCPUOP_down of its last vCPU,
  * which Xen takes as shutdown poweroff. */
 #include "tests/guests/xen/xen_events.h"
 
@@ -183,6 +185,27 @@ static void poll_checks(void)
     hcall(XEN_HC_xen_version, 0, 0, 0);
 }
 
+struct evtchn_status {
+    uint16_t dom;
+    uint32_t port, status, vcpu;
+    union {
+        struct { uint16_t dom; } unbound;
+        struct { uint16_t dom; uint32_t port; } interdomain;
+        uint32_t virq;
+    } u;
+};
+_Static_assert(sizeof(struct evtchn_status) == 24, "event_channel.h's evtchn_status");
+
+/* EVTCHNOP_status of port: its status, or the call's error (negative). */
+static long port_status(uint32_t port, struct evtchn_status *st)
+{
+    *st = (struct evtchn_status){.dom = XEN_DOMID_SELF, .port = port, .status = 99, .vcpu = 99};
+    st->u.interdomain.dom = 0x5555;
+    st->u.interdomain.port = 0x5555;
+    long rc = evtchn(XEN_EVTCHNOP_status, st);
+    return rc ? rc : (long)st->status;
+}
+
 static void ipi_checks(void)
 {
     struct { uint32_t vcpu, port; } a = {1, 0};
@@ -193,6 +216,8 @@ static void ipi_checks(void)
     long rc = evtchn(XEN_EVTCHNOP_bind_ipi, &a);
     check(rc == 0 && a.port > 1 && a.port < 256 && a.port != timer_port, "bind_ipi", "rc %ld port %u",
           rc, a.port);
+    struct evtchn_status st;
+    check(port_status(a.port, &st) == 5 && st.vcpu == 0, "status: the IPI port an IPI's", "other");
     ipi_port = a.port;
     check(port_op(XEN_EVTCHNOP_unmask, a.port) == 0, "unmask the IPI port", "refused");
     unsigned before = ipis;
@@ -215,6 +240,37 @@ static void ipi_checks(void)
     ipi_port = 0;
 }
 
+static void status_checks(void)
+{
+    struct evtchn_status st;
+    check(port_status(0, &st) == 0, "status: port 0 closed", "other");
+    check(port_status(255, &st) == 0 && st.vcpu == 0, "status: a free port closed", "other");
+    check(port_status(256, &st) == -XEN_EINVAL, "status: port 256 -EINVAL", "other");
+    check(port_status(0xffffffffu, &st) == -XEN_EINVAL, "status: port 2^32-1 -EINVAL", "other");
+    check(port_status(1, &st) == 2 && st.u.interdomain.dom == 0 && st.u.interdomain.port == 0,
+          "status: the console's port interdomain with dom0", "dom %u port %u",
+          st.u.interdomain.dom, st.u.interdomain.port);
+    check(port_status(timer_port, &st) == 4 && st.u.virq == XEN_VIRQ_TIMER && st.vcpu == 0,
+          "status: the timer's port a VIRQ's", "virq %u", st.u.virq);
+    st.dom = 1;
+    check(evtchn(XEN_EVTCHNOP_status, &st) == -XEN_ESRCH, "status: another domain -ESRCH", "other");
+    check(evtchn(XEN_EVTCHNOP_status, (void *)HV_ADDR) == -XEN_EFAULT, "status: argument in hv -EFAULT",
+          "other");
+    check(evtchn(XEN_EVTCHNOP_status, (void *)(0x800000000000ULL - 8)) == -XEN_EFAULT,
+          "status: argument across the lower half's end -EFAULT", "other");
+    struct { uint16_t dom, remote; uint32_t port; } a = {XEN_DOMID_SELF, 0, 0}, b = {XEN_DOMID_SELF,
+                                                                                       XEN_DOMID_SELF, 0};
+    check(evtchn(XEN_EVTCHNOP_alloc_unbound, &a) == 0 && evtchn(XEN_EVTCHNOP_alloc_unbound, &b) == 0,
+          "two unbound ports", "refused");
+    check(port_status(a.port, &st) == 1 && st.u.unbound.dom == 0, "status: unbound for dom0",
+          "status %u dom 0x%x", st.status, st.u.unbound.dom);
+    check(port_status(b.port, &st) == 1 && st.u.unbound.dom == XEN_DOMID_SELF,
+          "status: unbound for itself", "status %u dom 0x%x", st.status, st.u.unbound.dom);
+    port_op(XEN_EVTCHNOP_close, a.port);
+    port_op(XEN_EVTCHNOP_close, b.port);
+    check(port_status(b.port, &st) == 0, "status: closed once closed", "status %u", st.status);
+}
+
 void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
@@ -230,6 +286,7 @@ void xen_main(const struct xen_start_info *si)
     timer_checks();
     poll_checks();
     ipi_checks();
+    status_checks();
     xprint("xen-vcpuop: all %u checks, %u failed\n", checks_run, checks_failed);
     vcpu_op(XEN_VCPUOP_down, 0, 0); /* its last vCPU: the guest powers off */
     xprint("FAIL: VCPUOP_down of the last vCPU returned\n");

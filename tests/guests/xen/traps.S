@@ -49,6 +49,7 @@ scratch: .skip 16
 
     handler trap_ud, 6, 7
     handler trap_bp, 3, 7
+    handler trap_np, 11, 8
     handler trap_gp, 13, 8
     handler trap_pf, 14, 8
 

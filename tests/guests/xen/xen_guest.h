@@ -14,7 +14,15 @@ extern char __image_start[], _end[];
  * frame to trap_seen (trap_seen_count words), notes the vector, counts,
  * and resumes at trap_resume if set (else after a 2-byte instruction). */
 extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
-extern char trap_ud[], trap_bp[], trap_gp[], trap_pf[];
+extern char trap_ud[], trap_bp[], trap_np[], trap_gp[], trap_pf[];
+
+/* Trap-table entries as our guests register them (Xen's trap_info): on
+ * Xen's flat code selector, events masked on entry (flag 4), the DPL
+ * saying from which mode `int n` may reach it (0: none, 3: both). */
+#define TRAP_ENTRY(vector, dpl, handler) {(vector), (dpl) | 4, 0xe033, 0, (uint64_t)(handler)}
+#define TRAP_END {0, 0, 0, 0, 0}
+/* The three most of them want: #UD, #GP and #PF to traps.S's handlers. */
+#define TRAP_UD_GP_PF TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp), TRAP_ENTRY(14, 0, trap_pf)
 
 int stub_keeps_rcx_r11(void);
 long raw_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3);
