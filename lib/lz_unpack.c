@@ -156,6 +156,27 @@ static int build_table(const uint8_t *nibbles, uint16_t *table, bool tokens)
         } while (b_ == 255);                                             \
     } while (0)
 
+/* The match's distance into `last`: a new one (its low byte from the raw
+ * stream, plus its high byte's symbol for a far one) or one of the last two
+ * (LZ_KIND_REPEAT keeps `last`, LZ_KIND_REPEAT2 swaps it with `last2`). The
+ * caller has checked the raw stream holds the low byte. */
+#define READ_OFFSET()                                                    \
+    do {                                                                 \
+        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {                \
+            last2 = last;                                                \
+            last = (size_t)*in++ + 1;                                    \
+            if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {                  \
+                unsigned high_;                                          \
+                DECODE(high_, far, 255u);                                \
+                last += (size_t)high_ << 8;                              \
+            }                                                            \
+        } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {               \
+            size_t t_ = last;                                            \
+            last = last2;                                                \
+            last2 = t_;                                                  \
+        }                                                                \
+    } while (0)
+
 /* How many sequences without extensions can follow with no check but their
  * distance's: each reads at most 6 literals and an offset byte (7 bytes),
  * as eight, and writes at most 6 + 9 bytes, as eight and sixteen (what
@@ -218,19 +239,7 @@ int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
             COPY8(o, in);
             o += literals;
             in += literals;
-            if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {
-                last2 = last;
-                last = (size_t)*in++ + 1;
-                if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
-                    unsigned high;
-                    DECODE(high, far, 255u);
-                    last += (size_t)high << 8;
-                }
-            } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) { /* LZ_KIND_REPEAT2 */
-                size_t t = last;
-                last = last2;
-                last2 = t;
-            }
+            READ_OFFSET();
             if (last > (size_t)(o - out))
                 return -1;
             length += LZ_MIN_MATCH;
@@ -256,21 +265,9 @@ int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
         if (o == out_end)
             break;
 
-        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {
-            if (in == in_end)
-                return -1;
-            last2 = last;
-            last = (size_t)*in++ + 1;
-            if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
-                unsigned high;
-                DECODE(high, far, 255u);
-                last += (size_t)high << 8;
-            }
-        } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) { /* LZ_KIND_REPEAT2 */
-            size_t t = last;
-            last = last2;
-            last2 = t;
-        }
+        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT) && in == in_end)
+            return -1; /* a new offset's low byte past the raw stream */
+        READ_OFFSET();
         if (length == LZ_LENGTH_MORE)
             READ_EXTENSION(length);
         length += LZ_MIN_MATCH;

@@ -388,15 +388,9 @@ static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint
         edge_at[p - best[p].length] = (uint32_t)p;
 
     struct emitter e = {malloc(n ? n : 1), 0, malloc((n + 16) * 2 * sizeof(uint16_t)), 0};
-    if (!e.raw || !e.symbols) {
-        free(e.raw);
-        free(e.symbols);
-        free(edge_at);
-        free(best);
-        free(head);
-        free(prev);
-        return 0;
-    }
+    size_t packed = 0; /* 0: out of memory */
+    if (!e.raw || !e.symbols)
+        goto out;
     size_t literal_start = 0, p = 0;
     while (p < n) {
         size_t next = edge_at[p];
@@ -420,13 +414,15 @@ static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint
     o[6] = (uint8_t)(n >> 16);
     o[7] = (uint8_t)(n >> 24);
     o = put_streams(o + LZ_HEADER_BYTES, &e, lengths);
+    packed = (size_t)(o - out);
+out:
     free(e.raw);
     free(e.symbols);
     free(edge_at);
     free(best);
     free(head);
     free(prev);
-    return (size_t)(o - out);
+    return packed;
 }
 
 /* The parse after the first prices each symbol at its code's length in the
