@@ -51,15 +51,6 @@ static long update_descriptor(uint64_t maddr, uint64_t desc)
     return hcall(XEN_HC_update_descriptor, maddr, desc, 0);
 }
 
-/* Runs one instruction (asm text); returns the trap vector it took, or -1. */
-#define TRY(insn, ...)                                                                     \
-    ({                                                                                     \
-        uint64_t before_ = trap_count;                                                     \
-        __asm__ volatile("lea 1f(%%rip), %%r8\n\tmov %%r8, trap_resume\n\t" insn "\n1:"      \
-                         __VA_ARGS__);                                                     \
-        trap_resume = 0;                                                                   \
-        trap_count != before_ ? (long)trap_vector : -1L;                                   \
-    })
 
 static uint16_t ds(void)
 {

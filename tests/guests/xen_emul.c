@@ -13,16 +13,6 @@
 #define DR7_DEFAULT 0x400ULL
 
 
-/* Runs one instruction (asm text, its operand in rax, rcx/rdx for MSRs);
- * returns the trap vector it took, or -1 for none. */
-#define TRY(insn, ...)                                                                     \
-    ({                                                                                     \
-        uint64_t before_ = trap_count;                                                     \
-        __asm__ volatile("lea 1f(%%rip), %%r8\n\tmov %%r8, trap_resume\n\t" insn "\n1:"      \
-                         __VA_ARGS__);                                                     \
-        trap_resume = 0;                                                                   \
-        trap_count != before_ ? (long)trap_vector : -1L;                                   \
-    })
 
 static long write_dr(int n, uint64_t v)
 {

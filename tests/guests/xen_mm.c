@@ -12,18 +12,8 @@
  * half, another domain, unknown commands, an M2P change. Each answer is
  * Xen's number. Last it writes its new table through its own read-only
  * mapping: that must fault and end it. */
-#include "tests/guests/xen/xen_guest.h"
+#include "tests/guests/xen/xen_mm_guest.h"
 
-#define PAGE 4096ULL
-#define PTE_P 0x1ULL
-#define PTE_W 0x2ULL
-#define PTE_U 0x4ULL
-#define PTE_A 0x20ULL
-#define PTE_PS 0x80ULL
-#define PTE_NX (1ULL << 63)
-#define ADDR 0x000ffffffffff000ULL
-#define L1_RW (PTE_P | PTE_W | PTE_A)
-#define UPPER (PTE_P | PTE_W | PTE_U | PTE_A)
 #define MMU_NORMAL 0
 #define MMU_MACHPHYS 1
 #define MMU_NO_TRANSLATE 3
@@ -32,42 +22,9 @@
 static uint8_t data_page[PAGE] __attribute__((aligned(4096)));
 static struct xen_mmu_update reqs[BATCH];
 
-static void expect_rc(long rc, long want, const char *what)
+static long ext_self(uint32_t cmd, uint64_t arg1)
 {
-    check(rc == want, what, "returned %ld, want %ld", rc, want);
-}
-
-static long mmu(const struct xen_mmu_update *r, unsigned n, uint32_t *done, uint64_t dom)
-{
-    return hcall4(XEN_HC_mmu_update, (uint64_t)r, n, (uint64_t)done, dom);
-}
-
-static long mmu1(uint64_t ptr, uint64_t val)
-{
-    struct xen_mmu_update r = {ptr, val};
-    return mmu(&r, 1, 0, XEN_DOMID_SELF);
-}
-
-static long ext(uint32_t cmd, uint64_t arg1)
-{
-    struct xen_mmuext_op op = {.cmd = cmd, .arg1 = arg1};
-    return hcall4(XEN_HC_mmuext_op, (uint64_t)&op, 1, 0, XEN_DOMID_SELF);
-}
-
-/* The machine address of the entry of `level` that maps va, walking its
- * own tables (readable: read-only mapped; pfn = va for its region). */
-static uint64_t entry_maddr(const struct xen_start_info *si, uint64_t va, int level)
-{
-    uint64_t table = si->pt_base & ADDR;
-    for (int l = 4;; l--) {
-        uint64_t idx = (va >> (12 + 9 * (l - 1))) & 511;
-        if (l == level)
-            return table + idx * 8;
-        uint64_t e = ((volatile uint64_t *)table)[idx];
-        if (!(e & PTE_P))
-            return 0;
-        table = e & ADDR;
-    }
+    return mmuext(cmd, arg1, XEN_DOMID_SELF);
 }
 
 void xen_main(const struct xen_start_info *si);
@@ -163,11 +120,11 @@ void xen_main(const struct xen_start_info *si)
     for (unsigned i = 0; i < 512; i++)
         ((volatile uint64_t *)t2)[i] = 0;
     ((volatile uint64_t *)t2)[3] = ((first + 3) << 12) | PTE_P | PTE_A | PTE_NX;
-    expect_rc(ext(0, t2_pfn), -XEN_EINVAL, "pin while mapped writable");
+    expect_rc(ext_self(0, t2_pfn), -XEN_EINVAL, "pin while mapped writable");
     expect_rc(mmu1(entry_maddr(si, t2, 1), (t2_pfn << 12) | PTE_P | PTE_A), 0, "t2 read-only");
-    expect_rc(ext(1, t2_pfn), -XEN_EINVAL, "pin an L1 with a leaf as an L2");
-    expect_rc(ext(0, t2_pfn), 0, "pin as an L1");
-    expect_rc(ext(0, t2_pfn), -XEN_EINVAL, "pinned twice");
+    expect_rc(ext_self(1, t2_pfn), -XEN_EINVAL, "pin an L1 with a leaf as an L2");
+    expect_rc(ext_self(0, t2_pfn), 0, "pin as an L1");
+    expect_rc(ext_self(0, t2_pfn), -XEN_EINVAL, "pinned twice");
     expect_rc(mmu1((t2_pfn << 12) + 4 * 8, ((first + 4) << 12) | PTE_P | PTE_A | PTE_NX), 0,
               "an entry of the pinned, unlinked L1");
     expect_rc(mmu1((t2_pfn << 12) + 5 * 8, (t2_pfn << 12) | L1_RW), -XEN_EINVAL,
@@ -180,8 +137,8 @@ void xen_main(const struct xen_start_info *si)
           (unsigned long)*(volatile uint64_t *)(va2 + 3 * PAGE),
           (unsigned long)*(volatile uint64_t *)(va2 + 4 * PAGE));
     expect_rc(mmu1(l2e + 8, 0), 0, "unlinked again (its leaves go)");
-    expect_rc(ext(4, t2_pfn), 0, "unpinned");
-    expect_rc(ext(4, t2_pfn), -XEN_EINVAL, "unpinned twice");
+    expect_rc(ext_self(4, t2_pfn), 0, "unpinned");
+    expect_rc(ext_self(4, t2_pfn), -XEN_EINVAL, "unpinned twice");
     expect_rc(mmu1(entry_maddr(si, t2, 1), (t2_pfn << 12) | L1_RW | PTE_NX), 0,
               "no table any more: writable again");
     ((volatile uint64_t *)t2)[0] = 1; /* would fault if it were not */
@@ -211,11 +168,11 @@ void xen_main(const struct xen_start_info *si)
     expect_rc(hcall4(XEN_HC_mmuext_op, (uint64_t)&cp, 1, 0, XEN_DOMID_SELF), 0, "COPY_PAGE");
     check(w1[7] == 0x1111 && w1[0] == w0[0], "the copy seen through its mapping", "0x%lx",
           (unsigned long)w1[7]);
-    expect_rc(ext(16, first), 0, "CLEAR_PAGE");
+    expect_rc(ext_self(16, first), 0, "CLEAR_PAGE");
     check(w0[7] == 0 && w0[0] == 0, "the clear seen through its mapping", "0x%lx",
           (unsigned long)w0[7]);
-    expect_rc(ext(16, t1_pfn), -XEN_EINVAL, "CLEAR_PAGE of a page table");
-    expect_rc(ext(16, (uint64_t)__image_start / PAGE), -XEN_EINVAL,
+    expect_rc(ext_self(16, t1_pfn), -XEN_EINVAL, "CLEAR_PAGE of a page table");
+    expect_rc(ext_self(16, (uint64_t)__image_start / PAGE), -XEN_EINVAL,
               "CLEAR_PAGE of its executable code (W^X)");
     cp = (struct xen_mmuext_op){.cmd = 17, .arg1 = t1_pfn, .arg2 = first};
     expect_rc(hcall4(XEN_HC_mmuext_op, (uint64_t)&cp, 1, 0, XEN_DOMID_SELF), -XEN_EINVAL,
@@ -223,7 +180,7 @@ void xen_main(const struct xen_start_info *si)
     cp = (struct xen_mmuext_op){.cmd = 17, .arg1 = first, .arg2 = si->nr_pages};
     expect_rc(hcall4(XEN_HC_mmuext_op, (uint64_t)&cp, 1, 0, XEN_DOMID_SELF), -XEN_EINVAL,
               "COPY_PAGE from past its RAM");
-    expect_rc(ext(16, si->nr_pages), -XEN_EINVAL, "CLEAR_PAGE past its RAM");
+    expect_rc(ext_self(16, si->nr_pages), -XEN_EINVAL, "CLEAR_PAGE past its RAM");
 
     /* Four grant-table frames (Mini-OS's count), each its own frame. */
     struct { uint16_t dom; uint32_t nr; int16_t status; uint64_t list; } gs = {XEN_DOMID_SELF, 4, 7, 0};

@@ -8,53 +8,11 @@
  * commands and another domain; a multicall of mmu_updates. Each answer is
  * Xen's number. Last it unlinks the L1 that maps its own code: its next
  * fetch faults and ends it, and hv's leak check finds nothing. */
-#include "tests/guests/xen/xen_guest.h"
+#include "tests/guests/xen/xen_mm_guest.h"
 
-#define PAGE 4096ULL
-#define PTE_P 0x1ULL
-#define PTE_W 0x2ULL
-#define PTE_U 0x4ULL
-#define PTE_A 0x20ULL
-#define PTE_NX (1ULL << 63)
-#define ADDR 0x000ffffffffff000ULL
-#define L1_RW (PTE_P | PTE_W | PTE_A)
-#define UPPER (PTE_P | PTE_W | PTE_U | PTE_A)
 #define PREEMPTED (1ULL << 31)
 
 static struct xen_mmu_update reqs[512];
-
-static void expect_rc(long rc, long want, const char *what)
-{
-    check(rc == want, what, "returned %ld, want %ld", rc, want);
-}
-
-static long mmu(const void *r, uint64_t n, uint32_t *done, uint64_t dom)
-{
-    return hcall4(XEN_HC_mmu_update, (uint64_t)r, n, (uint64_t)done, dom);
-}
-
-static long mmu1(uint64_t ptr, uint64_t val)
-{
-    struct xen_mmu_update r = {ptr, val};
-    return mmu(&r, 1, 0, XEN_DOMID_SELF);
-}
-
-static long ext(uint32_t cmd, uint64_t arg1, uint64_t dom)
-{
-    struct xen_mmuext_op op = {.cmd = cmd, .arg1 = arg1};
-    return hcall4(XEN_HC_mmuext_op, (uint64_t)&op, 1, 0, dom);
-}
-
-static uint64_t entry_maddr(const struct xen_start_info *si, uint64_t va, int level)
-{
-    uint64_t table = si->pt_base & ADDR;
-    for (int l = 4;; l--) {
-        uint64_t idx = (va >> (12 + 9 * (l - 1))) & 511;
-        if (l == level)
-            return table + idx * 8;
-        table = ((volatile uint64_t *)table)[idx] & ADDR;
-    }
-}
 
 static void zero_page(uint64_t va)
 {
@@ -99,12 +57,12 @@ void xen_main(const struct xen_start_info *si)
     expect_rc(mmu(edge, 3, (uint32_t *)(si->pt_base), XEN_DOMID_SELF), -XEN_EFAULT,
               "pdone in its root table");
     expect_rc(mmu(edge, 1, 0, 0x7ff2), -XEN_ESRCH, "DOMID_XEN");
-    expect_rc(ext(4, t1_pfn, 0x7ff2), -XEN_ESRCH, "mmuext_op for DOMID_XEN");
-    expect_rc(ext(14, 0, XEN_DOMID_SELF), -XEN_ENOSYS, "an unknown mmuext command");
-    expect_rc(ext(0xffffffffu, 0, XEN_DOMID_SELF), -XEN_ENOSYS, "command 2^32-1");
-    expect_rc(ext(5, t1_pfn, XEN_DOMID_SELF), -XEN_EINVAL, "NEW_BASEPTR of an L1");
-    expect_rc(ext(0, 1ULL << 40, XEN_DOMID_SELF), -XEN_EINVAL, "pin a frame past its RAM");
-    expect_rc(ext(4, 1ULL << 40, XEN_DOMID_SELF), -XEN_EINVAL, "unpin a frame past its RAM");
+    expect_rc(mmuext(4, t1_pfn, 0x7ff2), -XEN_ESRCH, "mmuext_op for DOMID_XEN");
+    expect_rc(mmuext(14, 0, XEN_DOMID_SELF), -XEN_ENOSYS, "an unknown mmuext command");
+    expect_rc(mmuext(0xffffffffu, 0, XEN_DOMID_SELF), -XEN_ENOSYS, "command 2^32-1");
+    expect_rc(mmuext(5, t1_pfn, XEN_DOMID_SELF), -XEN_EINVAL, "NEW_BASEPTR of an L1");
+    expect_rc(mmuext(0, 1ULL << 40, XEN_DOMID_SELF), -XEN_EINVAL, "pin a frame past its RAM");
+    expect_rc(mmuext(4, 1ULL << 40, XEN_DOMID_SELF), -XEN_EINVAL, "unpin a frame past its RAM");
 
     /* A full L1: 512 leaves linked and unlinked 300 times. */
     uint64_t t2 = t1 + PAGE, t2_pfn = t2 / PAGE;
@@ -129,18 +87,18 @@ void xen_main(const struct xen_start_info *si)
     unsigned refused = 0, pages = 0;
     for (uint64_t va = t2 + PAGE; va + PAGE <= region_end - PAGE; va += PAGE, pages++)
         refused += mmu1(l2e + 16, ((va / PAGE) << 12) | UPPER) == -XEN_EINVAL &&
-                   ext(0, va / PAGE, XEN_DOMID_SELF) == -XEN_EINVAL;
+                   mmuext(0, va / PAGE, XEN_DOMID_SELF) == -XEN_EINVAL;
     check(refused == pages, "every writable padding page refused as a table", "%u of %u", refused,
           pages);
     /* Its console page (hv drains the ring in place) is never a table. */
     uint64_t con = si->console_mfn, con_pte = entry_maddr(si, con * PAGE, 1);
     expect_rc(mmu1(con_pte, (con << 12) | PTE_P | PTE_A | PTE_NX), 0, "console page read-only");
-    expect_rc(ext(0, con, XEN_DOMID_SELF), -XEN_EINVAL, "the console page pinned: refused");
+    expect_rc(mmuext(0, con, XEN_DOMID_SELF), -XEN_EINVAL, "the console page pinned: refused");
     expect_rc(mmu1(l2e + 16, (con << 12) | UPPER), -XEN_EINVAL, "the console page linked: refused");
     expect_rc(mmu1(con_pte, (con << 12) | L1_RW | PTE_NX), 0, "console page writable again");
     unsigned pins = 0;
     for (unsigned i = 0; i < 1000; i++)
-        pins += ext(0, t1_pfn + 1, XEN_DOMID_SELF) == 0 && ext(4, t1_pfn + 1, XEN_DOMID_SELF) == 0;
+        pins += mmuext(0, t1_pfn + 1, XEN_DOMID_SELF) == 0 && mmuext(4, t1_pfn + 1, XEN_DOMID_SELF) == 0;
     check(pins == 1000, "pin/unpin 1000 times", "%u", pins);
 
     /* A multicall of mmu_updates, one of them refused. */

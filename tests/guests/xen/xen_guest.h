@@ -24,6 +24,18 @@ extern char trap_ud[], trap_bp[], trap_np[], trap_gp[], trap_pf[];
 /* The three most of them want: #UD, #GP and #PF to traps.S's handlers. */
 #define TRAP_UD_GP_PF TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp), TRAP_ENTRY(14, 0, trap_pf)
 
+/* Runs one instruction (asm text; operands as the caller's constraints
+ * say) with traps.S's handlers resuming after it; returns the trap vector
+ * it took, or -1 for none. r8 is clobbered: name it in the constraints. */
+#define TRY(insn, ...)                                                                     \
+    ({                                                                                     \
+        uint64_t before_ = trap_count;                                                     \
+        __asm__ volatile("lea 1f(%%rip), %%r8\n\tmov %%r8, trap_resume\n\t" insn "\n1:"      \
+                         __VA_ARGS__);                                                     \
+        trap_resume = 0;                                                                   \
+        trap_count != before_ ? (long)trap_vector : -1L;                                   \
+    })
+
 int stub_keeps_rcx_r11(void);
 long raw_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3);
 
