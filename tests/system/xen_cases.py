@@ -240,8 +240,15 @@ def test_xen_hostile_arguments_and_crash(build):
     non-canonical, at its own read-only page tables, across the end of its
     RAM; huge counts; unknown commands and numbers; poll, VCPUOP, bind_ipi,
     set_segment_base, set_debugreg with the same pointers; bind_ipi whose
-    write-back fails keeps its port, 254 times, then -ENOSPC) get Xen's error codes
-    and change nothing; a long console_io is taken in bounded pieces and
+    write-back fails keeps its port, 254 times, then -ENOSPC; EVTCHNOP_status
+    at those pointers, of ports 256..2^32-1 and of all 256 ports once every
+    one is an IPI) get Xen's error codes and change nothing. First, while
+    the companion runs, a descriptor storm: set_gdt with huge counts (refused
+    before the list is read), lists at hv and at nothing, frames past its
+    RAM, 200 tables of 7168 entries, a list inside the frame it names;
+    update_descriptor at maddrs outside its RAM, into its tables and code,
+    and 2000 rewrites of an installed entry, each seen by `lar`/`lsl` at
+    once (fails if update_descriptor stops installing: 1000 wrong); a long console_io is taken in bounded pieces and
     continued; sched_op(shutdown, crash) ends that guest alone, as a fault,
     while a companion runs on."""
     # hv.cfg asks for a restart on a fault: Xen guests are not restarted
