@@ -3,17 +3,15 @@ RAM past the start-of-day region, mmu_update (page-table updates, the
 M2P), mmuext_op (pin/unpin, base pointers, flushes), update_va_mapping
 through tables the guest made, all beside hv's own companion."""
 
-from harness import Boot, run
-from judge import ended_line, expect, guest_lines, test_guest
+from judge import ended_line, expect, guest_lines
 from registry import system_test
-from xen_cases import checks_all_ok, no_panic_no_leak
+from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
 
 MM_CFG = "[guest xen-mm]\nmemory = 16M\n"
 
 
 def mm_boot(build, tag, runner_cfg=(), smp=1):
-    return run(build, Boot(images=[test_guest(build, "xen-mm"), test_guest(build, "companion")],
-                           cfg=MM_CFG, runner_cfg=list(runner_cfg), smp=smp), tag)
+    return beside_companion(build, "xen-mm", tag, runner_cfg, smp, cfg=MM_CFG)
 
 
 def mm_checks(problems, r):
@@ -74,8 +72,7 @@ def test_xen_mm_hostile_beside_companion(build):
     times; a multicall of mmu_updates. Last it unlinks the L1 of its own
     code and must end on that, not run on; the companion exits 0, hv does
     not panic and its leak check is clean."""
-    r = run(build, Boot(images=[test_guest(build, "xen-mm-hostile"), test_guest(build, "companion")],
-                        cfg="[guest xen-mm-hostile]\nmemory = 16M\n"), "xen-mm-hostile")
+    r = beside_companion(build, "xen-mm-hostile", "xen-mm-hostile", cfg="[guest xen-mm-hostile]\nmemory = 16M\n")
     problems = []
     oks = checks_all_ok(problems, r, "xen-mm-hostile", "xen-mm-hostile: all")
     expect(problems, len(oks) >= 25, f"only {len(oks)} checks ran")

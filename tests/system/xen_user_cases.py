@@ -98,8 +98,7 @@ def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
     then its stack_switch stack in its own read-only page tables and a
     syscall from user mode: it ends with the reason, alone, and hv's leak
     check finds every frame back."""
-    r = run(build, Boot(images=[test_guest(build, "xen-user-hostile"),
-                                test_guest(build, "companion")], timeout=240), "xen-user-hostile")
+    r = beside_companion(build, "xen-user-hostile", "xen-user-hostile", timeout=240)
     problems = []
     checks_all_ok(problems, r, "xen-user-hostile", "xen-user-hostile: all")
     expect(problems, "xen-user-hostile: still running" not in guest_lines(r.log, "xen-user-hostile"),

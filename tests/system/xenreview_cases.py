@@ -8,14 +8,13 @@ import struct
 from harness import Boot, run
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
-from xen_cases import XEN_ELFNOTE, no_panic_no_leak, xen_note
+from xen_cases import XEN_ELFNOTE, beside_companion, no_panic_no_leak, xen_note
 
 PAGE = 0x1000
 
 
 def own_page_store(build, name, tag):
-    r = run(build, Boot(images=[test_guest(build, name), test_guest(build, "companion")],
-                        timeout=90), tag)
+    r = beside_companion(build, name, tag, timeout=90)
     problems = []
     lines = guest_lines(r.log, name)
     expect(problems, lines and not lines[0].startswith("FAIL"), f"the guest did not start: {lines}")
@@ -56,8 +55,7 @@ def test_xenreview_update_va_mapping_churn_then_crash(build):
     frame writable elsewhere, with it all mapped: every answer is Xen's, the
     fetch faults (W^X holds) and ends the guest, and the reaping finds every
     count and charge at zero."""
-    r = run(build, Boot(images=[test_guest(build, "xen-review-vamap"),
-                                test_guest(build, "companion")]), "xenreview-vamap")
+    r = beside_companion(build, "xen-review-vamap", "xenreview-vamap")
     problems = []
     lines = guest_lines(r.log, "xen-review-vamap")
     fails = [l for l in lines if l.startswith("FAIL")]
@@ -159,9 +157,7 @@ def test_xenreview_console_ring_flood(build):
     20,000 notifications and 20,000 yields each draining it, then a 16 KiB
     console_io: bounded work per call under the console's rate, the guest
     finishes and powers off, the companion exits, nothing leaks."""
-    r = run(build, Boot(images=[test_guest(build, "xen-review-console"),
-                                test_guest(build, "companion")], timeout=240),
-            "xenreview-console")
+    r = beside_companion(build, "xen-review-console", "xenreview-console", timeout=240)
     problems = []
     lines = guest_lines(r.log, "xen-review-console")
     fails = [l for l in lines if l.startswith("FAIL")]
