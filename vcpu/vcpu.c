@@ -81,9 +81,11 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
  * anything else faulted in the guest), or a Xen guest one of its own
  * entries, which vcpu_load_descriptors has just installed, nulling a
  * selector whose entry is no longer loadable: so this cannot fault here. A guest's
- * FS base is always 0 (no FSGSBASE, no MSR access; loading a selector sets
- * 0), and so is its GS base unless hv set one for it (a Xen kernel's wrmsr,
- * vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
+ * FS base is 0 (no FSGSBASE, no MSR access; loading a selector sets 0)
+ * but a Xen guest's that set one: vcpu_load_descriptors loads its FS
+ * selector and then writes its base (and 0 for the next vCPU of version 0
+ * on that CPU), so FS is as wanted here already. Its GS base is 0 unless
+ * hv set one for it (a Xen kernel's wrmsr, vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
  * runs, and vcpu_load writes the vCPU's there when it is not what the CPU
  * holds (percpu.guest_gs_base: a compare per switch, a write only around
  * a vCPU with a base). A guest's own GS selector load is not read back: its

@@ -79,6 +79,7 @@ struct xen_guest {
     uint32_t dr6, dr7, dr7_io; /* dr7_io: I/O breakpoints' enables, emulated */
     bool cr4_de;               /* the guest's CR4.DE */
     uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
+    uint64_t fs_base;          /* set_segment_base(FS), wrmsr FS_BASE (hv/xen/xen_gdt.c) */
     /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
      * page, and whether it made the page writable. */
     uint64_t flip_rip, flip_page;
@@ -146,6 +147,7 @@ int64_t xen_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
 /* vcpu_load's cold part: v's installed entries into this CPU's GDT page
  * (or cleared), its saved data selectors made loadable. */
 void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version);
+bool xen_set_fs_base(struct vcpu *v, uint64_t base);
 /* Whether cs is a 64-bit code entry of v's own (RPL 3), installed here. */
 bool xen_gdt_own_code(const struct vcpu *v, uint64_t cs);
 /* HYPERVISOR_iret (hv/xen/xen_trap.c): the frame at rsp, no result. */

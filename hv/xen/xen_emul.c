@@ -234,14 +234,14 @@ void xen_gs_mode_switch(struct vcpu *v)
     x->gs_other = now;
 }
 
-/* set_segment_base(which, base): the kernel's and user's GS bases (a
- * lower-half address, the rule of hv/cpu/gs_base.h; else -EINVAL); the FS
- * base only 0, what it holds; a user GS selector -ENOSYS. */
+/* set_segment_base(which, base): the kernel's and user's GS bases and
+ * the FS base (a lower-half address, the rule of hv/cpu/gs_base.h; else
+ * -EINVAL); a user GS selector -ENOSYS. */
 int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 {
     switch (which) {
     case XEN_SEGBASE_FS:
-        return base == 0 ? 0 : -XEN_EINVAL;
+        return xen_set_fs_base(v, base) ? 0 : -XEN_EINVAL;
     case XEN_SEGBASE_GS_USER:
     case XEN_SEGBASE_GS_KERNEL:
         if (!guest_gs_base_allowed(base))
@@ -260,7 +260,8 @@ int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 
 /* rdmsr and wrmsr in kernel mode: GS_BASE (the kernel's GS base, the
  * CPU's now) and SHADOW_GS_BASE (user mode's), lower-half values only;
- * FS_BASE 0 and EFER, DEBUGCTL as they are (writes of what they hold);
+ * FS_BASE (lower-half values, hv/xen/xen_gdt.c); EFER, DEBUGCTL as they
+ * are (writes of what they hold);
  * anything else #GP. */
 static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
 {
@@ -280,7 +281,12 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
         }
         value = msr == MSR_GS_BASE ? v->arch.gs_base : x->gs_other;
         break;
-    case MSR_FS_BASE: case MSR_DEBUGCTL:
+    case MSR_FS_BASE:
+        if (write && !xen_set_fs_base(v, wanted))
+            return false; /* non-canonical or hv's half: #GP */
+        value = x->fs_base;
+        break;
+    case MSR_DEBUGCTL:
         break;
     case MSR_EFER:
         value = EFER_VIEW;
@@ -289,7 +295,7 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
         return false;
     }
     if (write && wanted != value)
-        return false; /* changing FS_BASE, EFER or DEBUGCTL is not offered: #GP */
+        return false; /* changing EFER or DEBUGCTL is not offered: #GP */
     if (!write) {
         f->rax = (uint32_t)value;
         f->rdx = value >> 32;

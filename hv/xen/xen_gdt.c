@@ -14,10 +14,18 @@
  * version its page holds, and vcpu_load copies only when the vCPU's
  * differs (hv's own vCPUs, and Xen vCPUs that never called set_gdt or
  * update_descriptor, have version 0, so a CPU that ran a Xen guest's
- * descriptors clears them before an hv guest runs, once). */
+ * descriptors clears them before an hv guest runs, once).
+ *
+ * The FS base (set_segment_base, wrmsr FS_BASE) goes with the entries:
+ * setting it takes a fresh version too, and the CPU that loads a version
+ * writes its FS base after its FS selector (whose load would overwrite
+ * it), 0 for a vCPU without one. So a CPU's FS base is that of the vCPU
+ * whose version it holds, and hv's own vCPUs pay nothing for it. */
 #include "hv/xen/xen.h"
 
 #include "hv/cpu/gdt.h"
+#include "hv/cpu/gs_base.h"
+#include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/guest_frames.h"
@@ -53,7 +61,25 @@ static const volatile uint64_t *frame_descs(const struct xen_guest *x, uint64_t 
 static void publish(struct vcpu *v)
 {
     v->arch.gdt_version = __atomic_add_fetch(&versions, 1, __ATOMIC_RELAXED);
+    /* In a hypercall the guest's selectors are live (hv never loads them
+     * on entry) and the saved FS may be older: take the live one, which
+     * the load below reloads before writing the base. */
+    uint16_t fs;
+    __asm__ volatile("mov %%fs, %0" : "=r"(fs));
+    v->arch.fs = fs;
     vcpu_load_descriptors(v);
+}
+
+/* set_segment_base(FS) and wrmsr FS_BASE (hv/xen/xen_emul.c): a
+ * lower-half base, as for GS bases (hv/cpu/gs_base.h; Xen takes any
+ * canonical one), loaded now and wherever the vCPU is loaded next. */
+bool xen_set_fs_base(struct vcpu *v, uint64_t base)
+{
+    if (!guest_gs_base_allowed(base))
+        return false;
+    v->guest->xen->fs_base = base;
+    publish(v);
+    return true;
 }
 
 /* set_gdt(frames, entries): Xen's limits (7168 entries, frames of its
@@ -128,13 +154,17 @@ int64_t xen_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version)
 {
     const struct xen_guest *x = v->arch.gdt_version ? v->guest->xen : NULL;
-    if (*cpu_version != v->arch.gdt_version) {
+    bool fresh = *cpu_version != v->arch.gdt_version;
+    if (fresh) {
         for (unsigned i = 0; i < XEN_GDT_OWN_COUNT; i++)
             gdt[XEN_GDT_OWN_FIRST + i] = x ? x->gdt_own[i] : 0;
         *cpu_version = v->arch.gdt_version;
     }
-    if (!x)
+    if (!x) {
+        if (fresh)
+            wrmsr(MSR_FS_BASE, 0); /* the last version's FS base is not this vCPU's */
         return;
+    }
     uint16_t *sel[4] = {&v->arch.ds, &v->arch.es, &v->arch.fs, &v->arch.gs};
     for (unsigned i = 0; i < 4; i++) {
         unsigned index = *sel[i] >> 3;
@@ -147,6 +177,12 @@ void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version)
                       x->gdt_own[array_index_nospec(index - XEN_GDT_OWN_FIRST, XEN_GDT_OWN_COUNT)]);
         if (!ok)
             *sel[i] = 0;
+    }
+    if (fresh) {
+        /* Its FS selector first (loadable now: above), then its base;
+         * vcpu_load's load_segments then finds FS as it wants it. */
+        __asm__ volatile("mov %0, %%fs" : : "r"(v->arch.fs));
+        wrmsr(MSR_FS_BASE, x->fs_base);
     }
 }
 

@@ -8,10 +8,13 @@
  * that CPU's version differs from the vCPU's (hv/xen/xen_gdt.c). Here,
  * for RUN_MS of system time, it rewrites entry 10 (a ring-3 data segment)
  * with a new limit every round, by update_descriptor, and every 16th
- * round by a fresh set_gdt; loads ES from it; then spins a while reading
- * the entry back with `lsl` (the limit the CPU it runs on holds) and ES.
- * A CPU that kept an older copy of its entries shows an older limit; one
- * without them makes hv's own reload of ES fault. Prints
+ * round by a fresh set_gdt; loads ES from it; sets a new FS base
+ * (set_segment_base or wrmsr, in turn); then spins a while reading the
+ * entry back with `lsl` (the limit the CPU it runs on holds), ES, and the
+ * word at %fs:0 (which slot the CPU's FS base names). A CPU that kept an
+ * older copy of its entries shows an older limit; one without them makes
+ * hv's own reload of ES fault; one with another vCPU's FS base (or 0)
+ * reads another word. Prints
  *
  *     xen-gdt-move: N rounds, M reads, W wrong
  *
@@ -23,6 +26,18 @@
 #define ROUND_US 200
 
 static uint64_t gdt[512] __attribute__((aligned(4096)));
+/* FS bases it moves between: slot k holds FS_MARK + k, so %fs:0 says which
+ * base the CPU holds. */
+#define FS_SLOTS 64
+#define FS_MARK 0x5eed0000u
+static uint64_t fs_slot[FS_SLOTS];
+
+static uint64_t fs_word(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    return v;
+}
 
 static uint64_t data_with_limit(uint32_t limit) /* limit: 20 bits, byte-granular */
 {
@@ -51,6 +66,8 @@ void xen_main(const struct xen_start_info *si)
     gdt[10] = data_with_limit(1);
     check(hcall(XEN_HC_set_gdt, (uint64_t)&frame, 16, 0) == 0 && cpu_limit() == 1, "set_gdt of its table",
           "refused or limit 0x%x", cpu_limit());
+    for (unsigned k = 0; k < FS_SLOTS; k++)
+        fs_slot[k] = FS_MARK + k;
     unsigned rounds = 0, reads = 0, wrong = 0, refused = 0;
     uint32_t first_wrong = 0, want_then = 0;
     uint64_t end = now_ns() + RUN_MS * MS;
@@ -66,12 +83,22 @@ void xen_main(const struct xen_start_info *si)
         }
         refused += rc != 0;
         __asm__ volatile("mov %w0, %%es" : : "r"((uint16_t)SEL_OWN));
+        /* A new FS base each round: by set_segment_base, or by wrmsr (hv
+         * emulates it at its #GP; the trap table is not needed). */
+        uint64_t slot = limit % FS_SLOTS, base = (uint64_t)&fs_slot[slot];
+        if (limit % 2) {
+            rc = hcall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, base, 0);
+        } else {
+            rc = 0;
+            __asm__ volatile("wrmsr" : : "c"(0xc0000100u), "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
+        }
+        refused += rc != 0;
         rounds++;
         uint64_t until = now_ns() + ROUND_US * 1000;
         do {
             uint32_t got = cpu_limit();
             reads++;
-            if (got != limit || es() != SEL_OWN) {
+            if (got != limit || es() != SEL_OWN || fs_word() != FS_MARK + slot) {
                 if (!wrong++) {
                     first_wrong = got;
                     want_then = limit;
@@ -80,10 +107,12 @@ void xen_main(const struct xen_start_info *si)
         } while (now_ns() < until);
     }
     __asm__ volatile("mov %w0, %%es" : : "r"((uint16_t)0));
+    hcall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, 0, 0);
     xprint("xen-gdt-move: %u rounds, %u reads, %u wrong\n", rounds, reads, wrong);
     check(!refused, "every update_descriptor and set_gdt taken", "%u refused", refused);
     check(!wrong && rounds > 100, "every read saw the newest entry on the CPU it ran on",
-          "%u wrong, the first limit 0x%x for 0x%x (es 0x%x)", wrong, first_wrong, want_then, es());
+          "%u wrong, the first limit 0x%x for 0x%x (es 0x%x, fs word 0x%lx)", wrong, first_wrong, want_then,
+          es(), (unsigned long)fs_word());
     xprint("xen-gdt-move: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
 }
