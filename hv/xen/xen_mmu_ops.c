@@ -123,6 +123,18 @@ static int64_t clear_or_copy(struct guest *g, uint64_t dst, const uint64_t *src)
     return 0;
 }
 
+/* MMUEXT_SET_LDT: Xen's argument checks (a page-aligned address, at most
+ * 8192 entries: -EINVAL), then no LDT (0 entries) is what every CPU holds
+ * (hv/cpu/gdt.c loads a null LDT): 0; an LDT of entries is not offered
+ * (docs/xen-personality.md): -EOPNOTSUPP, and LDT selectors stay
+ * #GP(selector). */
+static int64_t set_ldt(uint64_t linear_addr, uint64_t nr_ents)
+{
+    if ((linear_addr & (PAGE - 1)) || nr_ents > 8192)
+        return xerr(XEN_EINVAL);
+    return nr_ents == 0 ? 0 : xerr(XEN_EOPNOTSUPP);
+}
+
 static int64_t mmuext_one(struct guest *g, const void *p, bool *heavy)
 {
     const struct xen_mmuext_op *op = p;
@@ -141,6 +153,8 @@ static int64_t mmuext_one(struct guest *g, const void *p, bool *heavy)
         return 0;
     case 6: case 7: case 8: case 9: case 10: case 11:
         return 0; /* TLB flushes: hv flushed what it changed */
+    case 13: /* SET_LDT: arg1 linear_addr, arg2 nr_ents */
+        return set_ldt(op->arg1, op->arg2);
     case 16: /* CLEAR_PAGE */
         return clear_or_copy(g, op->arg1, NULL);
     case 17: /* COPY_PAGE: arg2 the source */

@@ -11,7 +11,8 @@
  *    was made ring 3: a DPL-0 one would #GP), and the call gate always
  *    faults with #GP(selector) (stored DPL 0: it never reaches its
  *    target, whatever DPL the guest gave it);
- *  - no LDT: an LDT selector (a far call's, a data load's) is
+ *  - no LDT: MMUEXT_SET_LDT of 0 entries is taken, of some -EOPNOTSUPP
+ *    (bad arguments -EINVAL); an LDT selector (a far call's, a data load's) is
  *    #GP(selector);
  *  - update_descriptor: misaligned, past its RAM, into its own page
  *    tables, into its own code (W^X) and a TSS: -EINVAL; a ring-0 data
@@ -228,8 +229,21 @@ static void updates(const struct xen_start_info *si)
 /* No LDT: an LDT selector faults #GP(selector), whatever its guest's
  * memory at linear 0x1000 holds (hv loads a null LDTR; the firmware's
  * may describe the guest's own memory at 0 as an LDT). */
+static long set_ldt(uint64_t linear_addr, uint64_t nr_ents)
+{
+    struct xen_mmuext_op op = {.cmd = 13, .arg1 = linear_addr, .arg2 = nr_ents}; /* MMUEXT_SET_LDT */
+    return hcall4(XEN_HC_mmuext_op, (uint64_t)&op, 1, 0, XEN_DOMID_SELF);
+}
+
 static void no_ldt(void)
 {
+    /* MMUEXT_SET_LDT: Xen's argument checks, no LDT taken, an LDT of
+     * entries refused clearly (-EOPNOTSUPP, not -ENOSYS: the call exists). */
+    check(set_ldt(0, 0) == 0, "MMUEXT_SET_LDT of no LDT (0 entries): 0", "other");
+    check(set_ldt((uint64_t)gdt + 8, 16) == -XEN_EINVAL, "MMUEXT_SET_LDT misaligned: -EINVAL", "other");
+    check(set_ldt((uint64_t)gdt, 8193) == -XEN_EINVAL, "MMUEXT_SET_LDT of 8193 entries: -EINVAL", "other");
+    check(set_ldt((uint64_t)gdt, 16) == -XEN_EOPNOTSUPP, "MMUEXT_SET_LDT of 16 entries: -EOPNOTSUPP",
+          "other");
     long vec = call_through(0x1007); /* LDT entry 0x200, RPL 3: XTF xsa-298's */
     check(vec == 13 && trap_seen[2] == 0x1004, "far call through an LDT selector: #GP(selector)",
           "vec %ld error 0x%lx", vec, (unsigned long)trap_seen[2]);
