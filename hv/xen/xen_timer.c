@@ -19,6 +19,7 @@
 #include "hv/time/time.h"
 #include "hv/xen/xen.h"
 #include "hv/xen/xen_2l.h"
+#include "hv/xen/xen_mem.h"
 #include "hv/xen/xen_timers.h"
 #include "lib/nospec.h"
 #include "vcpu/vcpu.h"
@@ -175,11 +176,42 @@ int64_t xen_poll(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
+/* VCPUOP_get_runstate_info: Xen's struct vcpu_runstate_info {int state;
+ * u64 state_entry_time, time[4]} from hv's own run-state record of the
+ * vCPU (hv's private page of the guest, written only by hv; the same
+ * states in the same order as Xen's running/runnable/blocked/offline, the
+ * same clock as its system time). Read under the record's version, as a
+ * guest reads it: a few tries at most (only hv's switches of this vCPU
+ * change it, and it runs here). */
+static int64_t runstate_info(struct vcpu *v, uint64_t arg)
+{
+    struct { uint32_t state, pad; uint64_t state_entry_time, time[4]; } out = {0};
+    _Static_assert(sizeof(out) == 48, "vcpu.h's struct vcpu_runstate_info");
+    const struct hv_shared_info *shared = v->guest->shared;
+    if (shared) {
+        const volatile struct hv_runstate *rs = &shared->runstate[0];
+        for (int tries = 0; tries < 4; tries++) {
+            uint32_t before = __atomic_load_n(&rs->version, __ATOMIC_ACQUIRE);
+            out.state = rs->state;
+            out.state_entry_time = rs->state_entry_ns;
+            for (int i = 0; i < 4; i++)
+                out.time[i] = rs->time_ns[i];
+            if (!(before & 1) && __atomic_load_n(&rs->version, __ATOMIC_ACQUIRE) == before)
+                break;
+        }
+    }
+    if (arg >= HV_GUEST_LOWER_HALF_END - sizeof(out) || !xen_mem_writable(v->guest, arg, sizeof(out)) ||
+        copy_to_guest(v->guest, arg, &out, sizeof(out)) != 0)
+        return -XEN_EFAULT;
+    return 0;
+}
+
 /* vcpu_op(cmd, vcpuid, arg) for a guest of one vCPU, 0 (Xen's
  * common_vcpu_op): another vCPU -ENOENT; is_up 1; up 0 (it is up);
  * initialise -EEXIST (it is); down of the last vCPU shuts the guest down
- * (poweroff, as Xen); the timers; register_vcpu_info and the rest
- * -ENOSYS (a guest keeps vcpu_info in shared_info, as on Xen before it). */
+ * (poweroff, as Xen); the timers; get_runstate_info; register_vcpu_info
+ * and the rest -ENOSYS (a guest keeps vcpu_info in shared_info, as on Xen
+ * before it). */
 int64_t xen_vcpu_op(struct vcpu *v, struct trap_frame *f)
 {
     struct xen_guest *x = v->guest->xen;
@@ -223,6 +255,8 @@ int64_t xen_vcpu_op(struct vcpu *v, struct trap_frame *f)
     case XEN_VCPUOP_stop_singleshot_timer:
         x->timer_single = 0;
         return xen_timer_arm(v) ? 0 : -XEN_ENOMEM;
+    case XEN_VCPUOP_get_runstate_info:
+        return runstate_info(v, arg);
     default:
         return -XEN_ENOSYS;
     }

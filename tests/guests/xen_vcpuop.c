@@ -84,6 +84,48 @@ static void vcpu_checks(void)
           "singleshot: argument in hv -EFAULT", "other");
 }
 
+struct runstate_info { /* vcpu.h's struct vcpu_runstate_info */
+    int32_t state;
+    uint64_t state_entry_time, time[4]; /* running, runnable, blocked, offline */
+};
+_Static_assert(sizeof(struct runstate_info) == 48, "vcpu_runstate_info");
+
+/* VCPUOP_get_runstate_info: running now, since a time in the past; 30 ms
+ * of blocking shows as blocked time, the spinning around it as running
+ * time; its refusals. */
+static void runstate_checks(const struct xen_start_info *si)
+{
+    struct runstate_info a, b;
+    __builtin_memset(&a, 0x55, sizeof(a));
+    long rc = vcpu_op(XEN_VCPUOP_get_runstate_info, 0, &a);
+    uint64_t now = now_ns();
+    check(rc == 0 && a.state == 0 && a.state_entry_time <= now && a.time[0] > 0 && a.time[3] == 0,
+          "get_runstate_info: running, since the past, running time counted", "rc %ld state %d entry %lu now %lu",
+          rc, a.state, (unsigned long)a.state_entry_time, (unsigned long)now);
+    uint64_t took, until = now_ns() + 30 * MS;
+    while (now_ns() < until) { /* blocked until its single-shot timer */
+        set_singleshot(until);
+        block();
+    }
+    ticks_in(5 * MS, &took);
+    rc = vcpu_op(XEN_VCPUOP_get_runstate_info, 0, &b);
+    check(rc == 0 && b.state == 0 && b.time[2] >= a.time[2] + 20 * MS && b.time[0] > a.time[0] &&
+              b.state_entry_time > a.state_entry_time,
+          "get_runstate_info after 30 ms blocked: blocked time grew by it, running time too",
+          "rc %ld blocked +%lu ns running +%lu ns", rc, (unsigned long)(b.time[2] - a.time[2]),
+          (unsigned long)(b.time[0] - a.time[0]));
+    check(vcpu_op(XEN_VCPUOP_get_runstate_info, 1, &b) == -XEN_ENOENT, "get_runstate_info(1) -ENOENT",
+          "other");
+    check(vcpu_op(XEN_VCPUOP_get_runstate_info, 0, (void *)HV_ADDR) == -XEN_EFAULT,
+          "get_runstate_info into hv -EFAULT", "other");
+    check(vcpu_op(XEN_VCPUOP_get_runstate_info, 0, (void *)(0x800000000000ULL - 24ULL)) == -XEN_EFAULT,
+          "get_runstate_info across the lower half's end -EFAULT", "other");
+    uint64_t l4 = *(volatile uint64_t *)si->pt_base;
+    check(vcpu_op(XEN_VCPUOP_get_runstate_info, 0, (void *)si->pt_base) == -XEN_EFAULT &&
+              *(volatile uint64_t *)si->pt_base == l4,
+          "get_runstate_info into its page tables -EFAULT, unchanged", "other");
+}
+
 static void timer_checks(void)
 {
     uint64_t took;
@@ -284,6 +326,7 @@ void xen_main(const struct xen_start_info *si)
     si_page.vcpu_info[0].evtchn_upcall_mask = 0;
     hcall(XEN_HC_xen_version, 0, 0, 0);
     timer_checks();
+    runstate_checks(si);
     poll_checks();
     ipi_checks();
     status_checks();
