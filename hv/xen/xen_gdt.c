@@ -19,7 +19,8 @@
  * The FS base (set_segment_base, wrmsr FS_BASE) goes with the entries:
  * setting it takes a fresh version too, and the CPU that loads a version
  * writes its FS base after its FS selector (whose load would overwrite
- * it), 0 for a vCPU without one. So a CPU's FS base is that of the vCPU
+ * it), 0 for a vCPU without one (a guest with a descriptor's base in FS
+ * and no FS base set keeps the descriptor's, as on Xen). So a CPU's FS base is that of the vCPU
  * whose version it holds, and hv's own vCPUs pay nothing for it. */
 #include "hv/xen/xen.h"
 
@@ -179,10 +180,14 @@ void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version)
             *sel[i] = 0;
     }
     if (fresh) {
-        /* Its FS selector first (loadable now: above), then its base;
-         * vcpu_load's load_segments then finds FS as it wants it. */
+        /* Its FS selector first (loadable now: above), then its base, as
+         * Xen's load_segments: the base it set, else with a null selector
+         * 0 (a null load may keep the last base on AMD), else the base
+         * its selector's descriptor gave. vcpu_load's load_segments then
+         * finds FS as it wants it. */
         __asm__ volatile("mov %0, %%fs" : : "r"(v->arch.fs));
-        wrmsr(MSR_FS_BASE, x->fs_base);
+        if (x->fs_base || !(v->arch.fs & ~3))
+            wrmsr(MSR_FS_BASE, x->fs_base);
     }
 }
 

@@ -252,6 +252,41 @@ static void no_ldt(void)
           "vec %ld error 0x%lx", vec, (unsigned long)trap_seen[2]);
 }
 
+static volatile uint64_t based_word = 0x0b5eba5eULL;
+
+static uint64_t fs_word(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    return v;
+}
+
+/* FS on its own data entry with a base (a descriptor's base is 32 bits:
+ * its image is below 4 GiB) and no FS base set: the descriptor's base
+ * stays across switches (hv's load writes an FS base only when one was
+ * set or FS is null, as Xen's); set_segment_base(FS) then wins. */
+static void descriptor_base_in_fs(void)
+{
+    uint64_t b = (uint64_t)&based_word, desc = FLAT_DATA(3);
+    desc = (desc & 0x00ffff000000ffffULL) | ((b & 0xffffff) << 16) | ((b >> 24 & 0xff) << 56);
+    check(update_descriptor((uint64_t)gdt + 11 * 8, desc) == 0, "a data entry based at a word of its own",
+          "refused");
+    __asm__ volatile("mov %w0, %%fs" : : "r"((uint16_t)SEL_DATA2));
+    check(fs_word() == based_word, "FS on it reads the word", "0x%lx", (unsigned long)fs_word());
+    /* Two switches only: the companion's life (100 ms of CPU) is needed by
+     * the checks after this one. */
+    for (int i = 0; i < 2; i++)
+        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0); /* the companion runs between */
+    check(fs_word() == based_word, "the descriptor's base kept across 2 switches", "0x%lx",
+          (unsigned long)fs_word());
+    static const uint64_t other_word = 0x07e5b45eULL;
+    check(hcall(XEN_HC_set_segment_base, 0, (uint64_t)&other_word, 0) == 0 && fs_word() == other_word,
+          "set_segment_base(FS) over it", "0x%lx", (unsigned long)fs_word());
+    hcall(XEN_HC_set_segment_base, 0, 0, 0);
+    __asm__ volatile("mov %w0, %%fs" : : "r"((uint16_t)0));
+    update_descriptor((uint64_t)gdt + 11 * 8, FLAT_DATA(3)); /* as updates() left it: ES is on it */
+}
+
 static void stale_selectors(void)
 {
     check(load_ds(SEL_DATA) == -1 && ds() == SEL_DATA, "DS on its data entry", "ds 0x%x", ds());
@@ -280,6 +315,7 @@ void xen_main(const struct xen_start_info *si)
     install(si);
     updates(si);
     no_ldt();
+    descriptor_base_in_fs();
     stale_selectors();
     xprint("xen-descs: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);

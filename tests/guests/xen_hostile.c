@@ -213,10 +213,15 @@ void xen_main(const struct xen_start_info *si)
         expect_rc(hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_bind_ipi, p, 0), -XEN_EFAULT, what);
         fmt_format(what, sizeof(what), "set_segment_base GS at %s: refused", ptr_names[i]);
         expect_rc(hcall(XEN_HC_set_segment_base, 2, p, 0), p < LOWER_END ? 0 : -XEN_EINVAL, what);
+        fmt_format(what, sizeof(what), "set_segment_base FS at %s: refused", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, p, 0), p < LOWER_END ? 0 : -XEN_EINVAL, what);
+        fmt_format(what, sizeof(what), "vcpu_op get_runstate_info into %s: -EFAULT", ptr_names[i]);
+        expect_rc(hcall(XEN_HC_vcpu_op, XEN_VCPUOP_get_runstate_info, 0, p), -XEN_EFAULT, what);
         fmt_format(what, sizeof(what), "set_debugreg dr0 at %s: refused", ptr_names[i]);
         expect_rc(hcall(XEN_HC_set_debugreg, 0, p, 0), p < LOWER_END ? 0 : -XEN_EPERM, what);
     }
     hcall(XEN_HC_set_segment_base, 2, 0, 0);
+    hcall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, 0, 0);
     /* A bind_ipi whose port cannot be written back: -EFAULT, and the port
      * stays bound (Xen's rule): 254 such calls use every port up. */
     long first = hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_bind_ipi, si->pt_base + 8, 0), last = 0;
