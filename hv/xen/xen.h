@@ -145,8 +145,9 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2);
 int64_t xen_set_gdt(struct vcpu *v, uint64_t list_va, uint64_t entries);
 int64_t xen_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
 /* vcpu_load's cold part: v's installed entries into this CPU's GDT page
- * (or cleared), its saved data selectors made loadable. */
+ * (or cleared), its saved data selectors made loadable, its FS base. */
 void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version);
+/* set_segment_base(FS), wrmsr FS_BASE: false for a base outside the lower half. */
 bool xen_set_fs_base(struct vcpu *v, uint64_t base);
 /* Whether cs is a 64-bit code entry of v's own (RPL 3), installed here. */
 bool xen_gdt_own_code(const struct vcpu *v, uint64_t cs);

@@ -20,8 +20,9 @@
  * setting it takes a fresh version too, and the CPU that loads a version
  * writes its FS base after its FS selector (whose load would overwrite
  * it), 0 for a vCPU without one (a guest with a descriptor's base in FS
- * and no FS base set keeps the descriptor's, as on Xen). So a CPU's FS base is that of the vCPU
- * whose version it holds, and hv's own vCPUs pay nothing for it. */
+ * and no FS base set keeps the descriptor's, as on Xen). So a CPU's FS
+ * base is that of the vCPU whose version it holds, and hv's own vCPUs
+ * pay nothing for it on their switches. */
 #include "hv/xen/xen.h"
 
 #include "hv/cpu/gdt.h"
