@@ -29,10 +29,10 @@
 /* struct vcpu */
 #define VCPU_ID 0
 #define VCPU_GUEST 8
-#define VCPU_STATE 16
-#define VCPU_DELIVERY_RIP 248
-#define VCPU_USER_MODE 304
-#define VCPU_HV_ENTRIES 312
+#define VCPU_STATE 4
+#define VCPU_DELIVERY_RIP 240
+#define VCPU_USER_MODE 288
+#define VCPU_HV_ENTRIES 296
 /* struct guest */
 #define GUEST_SPACE_ROOT 104         /* space.root_phys */
 #define GUEST_SHARED 1240

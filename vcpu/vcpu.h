@@ -40,10 +40,10 @@ struct arch_vcpu {
     /* The paravirtual CPU (include/hv/abi_cpu.h). */
     struct trap_table *traps; /* NULL until the guest registers one */
     uint64_t syscall_handler; /* for `syscall` in guest user mode; 0: none */
-    uint8_t syscall_flags;
     uint64_t kernel_sp;       /* stack for entries from guest user mode; 0: none */
     bool user_mode;           /* in guest user mode (its own page tables) */
     bool xen;                 /* Xen PV personality (hv/xen/xen.h): fixed at load */
+    uint8_t syscall_flags;    /* here, not by its handler: no hole (guest_overhead_bytes) */
     uint32_t user_space;      /* the user space user mode runs in; 0: none chosen */
     uint64_t hv_entries;      /* entries into hv the guest caused */
     /* The selectors it runs on, in kernel and user mode: hv's (0x23, 0x3b;
@@ -71,10 +71,12 @@ struct vcpu_events {
     uint64_t poll_deadline;          /* 0: none */
 };
 
+/* Laid out without holes, so it stays within kmalloc's 512-byte class
+ * (guest_overhead_bytes: one byte past it takes 1,024). */
 struct vcpu {
     uint32_t id;
-    struct guest *guest;
     enum vcpu_state state;
+    struct guest *guest;
     struct vcpu *run_next;  /* run-queue link */
     uint64_t cpu_time_ns;   /* time run so far */
     uint64_t running_since; /* when it last got the CPU */

@@ -42,7 +42,7 @@ static inline uint64_t ns_at(uint64_t tsc)
 {
     uint64_t delta = tsc - tsc_at_boot;
     if (time_clock.fast)
-        return timescale_apply_down(&tsc_to_ns, delta);
+        return timescale_apply_premul(&time_clock.premul, delta);
     return timescale_apply(&tsc_to_ns, delta);
 }
 
@@ -210,7 +210,7 @@ __attribute__((cold)) void time_init(const struct acpi_info *acpi, const struct 
     /* Time zero is the stub's entry, so boot costs show in timestamps. */
     tsc_at_boot = h->boot_tsc;
     timescale_init(&tsc_to_ns, cal.tsc_hz, NS_PER_SEC);
-    time_clock.fast = timescale_is_down(&tsc_to_ns);
+    time_clock.fast = timescale_premul_init(&time_clock.premul, &tsc_to_ns);
     timescale_init(&ns_to_tsc, NS_PER_SEC, cal.tsc_hz);
     timescale_init(&ns_to_lapic, NS_PER_SEC, cal.lapic_hz);
     timescale_init(&tsc_to_lapic, cal.tsc_hz, cal.lapic_hz);

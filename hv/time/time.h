@@ -22,11 +22,12 @@ struct hv_time_info;
 /* A guest's time area: the TSC scaling and the wall clock at time zero. */
 void time_fill_info(struct hv_time_info *t);
 
-/* The TSC's scaling to system time (clock.c). `fast` when the TSC runs
- * at 1 GHz or faster (every x86-64 CPU hv runs on, and QEMU's): one shift
- * and one multiply, no general case. */
+/* The TSC's scaling to system time (clock.c). `fast` when `premul` holds
+ * it (a TSC of 0.5 Hz or more: always, in practice): one shift and one
+ * multiply, no general case. */
 struct time_clock {
     struct timescale tsc_to_ns;
+    struct timescale_premul premul;
     uint64_t tsc_at_boot;
     bool fast;
 };
@@ -39,7 +40,7 @@ static inline uint64_t time_now_ns(void)
 {
     uint64_t delta = rdtsc() - time_clock.tsc_at_boot;
     if (__builtin_expect(time_clock.fast, 1))
-        return timescale_apply_down(&time_clock.tsc_to_ns, delta);
+        return timescale_apply_premul(&time_clock.premul, delta);
     return time_now_ns_general(delta);
 }
 uint64_t time_tsc_hz(void);

@@ -316,17 +316,23 @@ static void apply_matches_formula_for_any_fields(void)
             }
 }
 
-static void apply_down_matches_apply(void)
+static void apply_premul_matches_apply(void)
 {
     /* The clock's fast path (hv/time/clock.c): every shift it is used for,
-     * random fields and deltas, and the frequencies of real TSCs. */
-    for (int shift = -63; shift <= 0; shift++)
+     * random fields and deltas whose result fits 64 bits (the clock's: ns
+     * since boot), and the frequencies of real TSCs and of QEMU's. */
+    for (int shift = -63; shift <= 31; shift++)
         for (int i = 0; i < 2000; i++) {
             struct timescale ts = { .mul = (uint32_t)next_random(), .shift = (int8_t)shift };
             uint64_t delta = next_random() >> (next_random() % 64);
-            CHECK(timescale_is_down(&ts));
-            uint64_t got = timescale_apply_down(&ts, delta);
+            if (i == 0)
+                delta = UINT64_MAX;
+            struct timescale_premul p;
+            CHECK(timescale_premul_init(&p, &ts));
             uint64_t want = timescale_apply(&ts, delta);
+            if (want == UINT64_MAX) /* does not fit: not the clock's case */
+                continue;
+            uint64_t got = timescale_apply_premul(&p, delta);
             if (got != want) {
                 printf("  mul %#x shift %d delta %#llx: got %#llx want %#llx\n", ts.mul, shift,
                        (unsigned long long)delta, (unsigned long long)got,
@@ -335,19 +341,26 @@ static void apply_down_matches_apply(void)
                 return;
             }
         }
-    static const uint64_t tsc_hz[] = { GHZ + 1, GHZ + 40800, 2400 * MHZ, 3999999999ull, 5 * GHZ };
+    /* QEMU's TCG TSC as hv calibrates it under -icount (999.9988 MHz: shift
+     * 1, which the earlier shift-only fast path did not take), a slow TSC,
+     * and real CPUs' above 1 GHz. */
+    static const uint64_t tsc_hz[] = { 999998800ull, 500 * MHZ, GHZ + 1, GHZ + 40800,
+                                       2400 * MHZ, 3999999999ull, 5 * GHZ };
     for (size_t f = 0; f < sizeof(tsc_hz) / sizeof(tsc_hz[0]); f++) {
         struct timescale ts;
+        struct timescale_premul p;
         timescale_init(&ts, tsc_hz[f], GHZ);
-        CHECK(timescale_is_down(&ts));
+        CHECK(timescale_premul_init(&p, &ts));
         for (int i = 0; i < 1000; i++) {
-            uint64_t delta = next_random();
-            CHECK_EQ_U64(timescale_apply_down(&ts, delta), timescale_apply(&ts, delta));
+            uint64_t delta = next_random() >> 2; /* up to 2^62 ticks: 146 years at 1 GHz */
+            CHECK_EQ_U64(timescale_apply_premul(&p, delta), timescale_apply(&ts, delta));
         }
     }
-    struct timescale up = { .mul = 0x80000000u, .shift = 1 }, far = { .mul = 1, .shift = -64 };
-    CHECK(!timescale_is_down(&up));
-    CHECK(!timescale_is_down(&far));
+    struct timescale_premul p = { 7, 3 };
+    struct timescale up = { .mul = 0x80000000u, .shift = 32 }, far = { .mul = 1, .shift = -64 };
+    CHECK(!timescale_premul_init(&p, &up));
+    CHECK(!timescale_premul_init(&p, &far));
+    CHECK(p.mul == 7 && p.right == 3);
 }
 
 /* The deadline conversion: exactly the ceiling of the unshifted product,
@@ -437,7 +450,7 @@ int main(void)
     RUN_TEST(extreme_ratios);
     RUN_TEST(zero_frequency_scales_to_zero);
     RUN_TEST(apply_matches_formula_for_any_fields);
-    RUN_TEST(apply_down_matches_apply);
+    RUN_TEST(apply_premul_matches_apply);
     RUN_TEST(apply_ceil_is_exact_ceiling);
     RUN_TEST(apply_short_is_floor);
     return check_finish();
