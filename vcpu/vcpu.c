@@ -156,8 +156,15 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame)
     frame->ss = v->arch.mode_ss;
     /* One test for hv's own vCPUs: both 0 once a CPU holds no Xen
      * guest's entries. Before load_segments, which may load them. */
-    if (v->arch.gdt_version | loaded_gdt_version())
+    if (v->arch.gdt_version | loaded_gdt_version()) {
         vcpu_load_descriptors(v);
+        /* A Xen vCPU switched out while it ran on one of its own code
+         * selectors (preempted there, or just after hv completed its
+         * lretq to one) resumes on it, as Xen's iret would: only if that
+         * entry, now installed here, is still 64-bit ring-3 code. */
+        if (xen_gdt_own_code(v, v->arch.regs.cs))
+            frame->cs = v->arch.regs.cs;
+    }
     load_segments(&v->arch);
     if (v->arch.gs_base != loaded_gs_base())
         load_gs_base(v->arch.gs_base);

@@ -83,7 +83,7 @@ struct __attribute__((packed)) far_ptr {
 };
 /* Not static: the asm names them. */
 struct far_ptr there, back, call_ptr;
-extern const char far_there[], far_back[], lret_back[];
+extern const char far_there[], far_back[], lret_back[], stay_back[];
 volatile uint64_t seen_cs;
 
 /* A far jump to SEL_CODE (m16:32: the code is below 4 GiB), `mov %cs`
@@ -121,6 +121,39 @@ static __attribute__((noinline)) long far_return_to_own_code(void)
                "ljmpl *back(%%rip)\n"
                "lret_back:",
                : : : "rax", "r8", "memory");
+}
+
+/* Stays ~30 ms (TSC at QEMU's ~1 GHz) on SEL_CODE beside the running
+ * companion, reading CS each round: preempted there (a TSC gap over
+ * 1 ms: another vCPU ran), it must come back on SEL_CODE, not on its
+ * mode's flat selector. */
+volatile uint64_t own_cs_wrong, own_cs_gaps;
+static __attribute__((noinline)) long stay_on_own_code(void)
+{
+    back.offset = (uint32_t)(uintptr_t)stay_back;
+    back.sel = 0xe033;
+    own_cs_wrong = own_cs_gaps = 0;
+    return TRY("pushq $0x4b\n\t"
+               "lea stay_there(%%rip), %%rax\n\t"
+               "pushq %%rax\n\t"
+               "lretq\n"
+               "stay_there:\n\t"
+               "rdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax\n\t"
+               "mov %%rax, %%rdi\n\tmov %%rax, %%rsi\n"
+               "stay_loop:\n\t"
+               "rdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax\n\t"
+               "mov %%rax, %%rcx\n\tsub %%rsi, %%rcx\n\tmov %%rax, %%rsi\n\t"
+               "cmp $1000000, %%rcx\n\tjb 2f\n\t"
+               "incq own_cs_gaps(%%rip)\n"
+               "2:\n\t"
+               "mov %%cs, %%ecx\n\tcmp $0x4b, %%ecx\n\tje 3f\n\t"
+               "incq own_cs_wrong(%%rip)\n"
+               "3:\n\t"
+               "mov %%rax, %%rcx\n\tsub %%rdi, %%rcx\n\t"
+               "cmp $30000000, %%rcx\n\tjb stay_loop\n\t"
+               "ljmpl *back(%%rip)\n"
+               "stay_back:",
+               : : : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "memory");
 }
 
 volatile uint64_t gate_reached;
@@ -192,6 +225,11 @@ static void install(const struct xen_start_info *si)
     vec = far_return_to_own_code();
     check(vec == -1 && seen_cs == SEL_CODE, "lretq to its code selector", "vec %ld cs 0x%lx", vec,
           (unsigned long)seen_cs);
+    vec = stay_on_own_code();
+    check(vec == -1 && own_cs_gaps > 0 && own_cs_wrong == 0,
+          "preempted on its code selector, it resumes on it",
+          "vec %ld, %lu gaps, %lu rounds on another cs", vec, (unsigned long)own_cs_gaps,
+          (unsigned long)own_cs_wrong);
     gate_reached = 0;
     vec = call_through(SEL_GATE);
     check(vec == 13 && trap_seen[2] == (SEL_GATE & ~3ULL) && !gate_reached,
