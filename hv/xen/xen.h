@@ -83,10 +83,12 @@ struct xen_guest {
      * page, and whether it made the page writable. */
     uint64_t flip_rip, flip_page;
     bool flip_write;
-    /* The console ring's echo window: the bytes console_io printed last,
-     * which a guest writing both (XTF) puts in the ring again. */
+    /* The console's echo window: the bytes one of console_io and the ring
+     * printed last, which a guest writing both (XTF: console_io first;
+     * Unikraft: the ring first, piece by piece) puts through the other. */
     char echo[XEN_ECHO_BYTES];
     uint32_t echo_len;
+    bool echo_ring;            /* the window's bytes came from the ring (else console_io) */
 };
 
 #define XEN_TRAP_FLAGS_SHIFT 56
@@ -118,7 +120,7 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
 bool xen_guest_free(struct guest *g);
 
 /* event_channel_op (hv/xen/xen_event.c); its result. */
-int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f);
+int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f, bool *again);
 /* One hypercall but iret on frame f (its number in rax, arguments in
  * rdi, rsi, rdx, r10, r8): the result, or *again with the argument
  * registers rewritten to what is left (hv/xen/xen_hypercall.c). */

@@ -47,8 +47,10 @@ ALLOWED = {
         "hv.cfg's text, parsed at boot before any guest runs",
     ("hv/xen/xen_console.c", "xen_console_drain", "done"):
         "bounded by hv's own ring size; the subscript is taken modulo the power-of-two size",
-    ("hv/xen/xen_console.c", "xen_console_drain", "matched"):
-        "below echo_len, hv's own count of the echo window's bytes, never the guest's",
+    ("hv/xen/xen_console.c", "xen_console_drain", "at"):
+        "bounded by hv's own ring size; the subscript is taken modulo the power-of-two size",
+    ("hv/xen/xen_console.c", "xen_console_drain", "k"):
+        "below want, at most echo_len, hv's own count of the echo window's bytes; steps by one",
     ("hv/xen/xen_console.c", "xen_console_drain", "n"):
         "a loop counter below the size of hv's own buffer",
     ("hv/xen/xen_mmu.c", "xen_update_va_mapping", "va"):
