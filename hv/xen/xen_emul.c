@@ -1,7 +1,10 @@
 /* The privileged instructions a Xen PV kernel runs at ring 3 and Xen
  * emulates (hv/xen/xen.h), reached at their #GP (hv/xen/xen_trap.c):
- *  - `mov %crN, reg` (CR0, CR2, CR3, CR4) and `mov reg, %cr4` (only DE
- *    is the guest's: the rest of Xen's view stays);
+ *  - `mov %crN, reg` (CR0, CR2, CR3, CR4); `mov reg, %cr4` as Xen's
+ *    pv_fixup_guest_cr4 (only DE is the guest's; every other bit is
+ *    discarded, never a #GP) and `mov reg, %cr0` as Xen's write_cr
+ *    (only TS may differ from what is read; hv offers no lazy TS, so a
+ *    value with TS is the #GP of any other change);
  *  - `mov` to and from the debug registers, on a virtual set validated
  *    as Xen's set_debugreg does (also the set_debugreg/get_debugreg
  *    hypercalls). They are never loaded into the CPU: hv keeps the debug
@@ -27,6 +30,7 @@
 #include "vcpu/vcpu.h"
 
 #define CR4_VIEW 0x6a0 /* PAE OSFXSR OSXMMEXCPT PGE: Xen's view of CR4 for a PV kernel */
+#define CR0_VIEW 0x80050033ul /* PG WP NE ET MP PE: Xen's view of CR0 (TS clear) */
 #define DR6_DEFAULT 0xffff0ff0u  /* X86_DR6_DEFAULT: reserved bits read as 1 */
 #define DR6_ZEROS 0x1000u        /* bit 12 reads 0 */
 #define DR7_DEFAULT 0x400u       /* bit 10 reads 1 */
@@ -151,7 +155,7 @@ static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
     unsigned cr = ((b[i + 2] >> 3) & 7) | ((rex & 4) << 1), reg = (b[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t value;
     switch (cr) {
-    case 0: value = 0x80050033; break; /* PG WP NE ET MP PE */
+    case 0: value = CR0_VIEW; break;
     case 2: value = v->guest->xen->cr2; break;
     case 3: value = xen_mem_root_mfn(v->guest) << 12; break;
     case 4: value = CR4_VIEW | (v->guest->xen->cr4_de ? CR4_DE : 0); break;
@@ -298,8 +302,25 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
     return true;
 }
 
-/* `mov %drN, reg` (0f 21) and `mov reg, %drN` (0f 23), `mov reg, %cr4`
- * (0f 22 /4), REX allowed: the ModRM's mod is ignored, as the CPU does.
+/* `mov reg, %cr0` and `mov reg, %cr4` (0f 22 /0, /4): Xen's rules for a
+ * PV kernel (Unikraft's start writes both). CR4: DE is kept (virtual);
+ * TSD, FSGSBASE and OSXSAVE, the other bits Xen lets a guest choose, are
+ * not offered (hv's policy lacks them, which Xen's pv_fixup_guest_cr4
+ * answers by discarding them), and Xen's own bits are its view: a write
+ * never faults. CR0: Xen refuses (#GP) any change but TS, and TS is
+ * Xen's lazy FPU switch, which hv does not offer: only the view itself
+ * may be written. */
+static bool write_cr(struct vcpu *v, unsigned n, uint64_t value)
+{
+    if (n == 4) {
+        v->guest->xen->cr4_de = value & CR4_DE;
+        return true;
+    }
+    return n == 0 && value == CR0_VIEW;
+}
+
+/* `mov %drN, reg` (0f 21) and `mov reg, %drN` (0f 23), `mov reg, %cr0/4`
+ * (0f 22), REX allowed: the ModRM's mod is ignored, as the CPU does.
  * A refused value is the #GP (error code 0) the CPU gave; a register
  * that does not exist (REX.R, or DR4/5 with CR4.DE) is a #UD. */
 static bool emulate_mov_dr_cr4(struct vcpu *v, struct trap_frame *f)
@@ -318,10 +339,9 @@ static bool emulate_mov_dr_cr4(struct vcpu *v, struct trap_frame *f)
     unsigned n = ((b[i + 2] >> 3) & 7) | ((rex & 4) << 1), reg = (b[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t *r = gpr(f, reg);
     int64_t rc;
-    if (b[i + 1] == 0x22) { /* mov to CR4: DE is the guest's, the rest Xen's view */
-        if (n != 4 || (*r & ~(uint64_t)CR4_DE) != CR4_VIEW)
+    if (b[i + 1] == 0x22) {
+        if (!write_cr(v, n, *r))
             return false;
-        v->guest->xen->cr4_de = *r & CR4_DE;
         rc = 0;
     } else if (b[i + 1] == 0x23) {
         rc = n > 7 ? -XEN_ENODEV : xen_set_debugreg(v, n, *r);

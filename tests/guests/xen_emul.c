@@ -2,8 +2,9 @@
  * from Xen's public interface: the debug registers by `mov` and by the
  * set_debugreg/get_debugreg hypercalls (start values, Xen's reserved bits,
  * refusals: a breakpoint on hv's half, GD, upper bits, I/O breakpoints
- * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (only
- * DE), `rdmsr`/`wrmsr` of the FS/GS bases, EFER and DEBUGCTL (other MSRs
+ * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (DE
+ * kept, Xen's other bits discarded, never a #GP) and to CR0 (only what it
+ * reads; TS or any other change #GP), `rdmsr`/`wrmsr` of the FS/GS bases, EFER and DEBUGCTL (other MSRs
  * and other values #GP), the kernel's and user's GS bases (wrmsr,
  * set_segment_base; kept across switches), and a ring-3 `iretq` on Xen's selectors (the
  * SMAP quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
@@ -94,7 +95,9 @@ static void debug_registers(void)
 
     uint64_t c4 = cr4();
     check(c4 == 0x6a0, "CR4 as Xen shows it", "0x%lx", (unsigned long)c4);
-    check(write_cr4(c4 & ~0x80ULL) == 13, "mov to CR4 clearing PGE: #GP", "other");
+    check(write_cr4((c4 & ~0x80ULL) | 0x4 | 0x40000) == -1 && cr4() == c4,
+          "mov to CR4 clearing PGE, setting TSD and OSXSAVE: discarded (Xen's rule)", "0x%lx",
+          (unsigned long)cr4());
     check(write_cr4(c4 | 8) == -1 && cr4() == (c4 | 8), "mov to CR4: DE set", "0x%lx",
           (unsigned long)cr4());
     check(write_dr(7, io0) == -1 && read_dr(7, &vec) == io0, "I/O breakpoint with CR4.DE",
@@ -192,6 +195,23 @@ static void msrs(void)
     check(rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
 }
 
+/* CR0 as Xen's write_cr takes it (Unikraft's start writes it): only TS
+ * may change, and hv offers no lazy TS, so only what it reads. */
+static void cr0(void)
+{
+    uint64_t v = 0;
+    TRY("mov %%cr0, %%rax", : "+a"(v) : : "r8", "memory");
+    check(v == 0x80050033, "CR0 as Xen shows it", "0x%lx", (unsigned long)v);
+    check(TRY("mov %%rax, %%cr0", : : "a"((v & ~0xcULL) | 0x22) : "r8", "memory") == -1,
+          "mov to CR0 of what it reads (EM, TS clear; MP, NE set)", "other");
+    check(TRY("mov %%rax, %%cr0", : : "a"(v | 8) : "r8", "memory") == 13,
+          "mov to CR0 setting TS: #GP (no lazy FPU switch)", "other");
+    check(TRY("mov %%rax, %%cr0", : : "a"(v & ~0x10000ULL) : "r8", "memory") == 13,
+          "mov to CR0 clearing WP: #GP", "other");
+    check(TRY("mov %%rax, %%cr0", : : "a"(v | 4) : "r8", "memory") == 13,
+          "mov to CR0 setting EM: #GP", "other");
+}
+
 /* Mini-OS's return from its upcalls: a real `iretq` at ring 3 to Xen's
  * flat selectors (0xe033, 0xe02b). QEMU's TCG pops the frame as
  * supervisor accesses, which SMAP refuses; hv completes the iretq (its
@@ -231,6 +251,7 @@ void xen_main(const struct xen_start_info *si)
     debug_registers();
     msrs();
     gs_bases();
+    cr0();
     ring3_iretq();
     xprint("xen-emul: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
