@@ -78,6 +78,7 @@ struct xen_guest {
     uint64_t dr[4];
     uint32_t dr6, dr7, dr7_io; /* dr7_io: I/O breakpoints' enables, emulated */
     bool cr4_de;               /* the guest's CR4.DE */
+    bool cr4_fsgsbase;         /* the guest's CR4.FSGSBASE: rd/wr{fs,gs}base emulated */
     uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
     /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
      * page, and whether it made the page writable. */
@@ -131,6 +132,7 @@ int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
  * true if emulated (rip moved on); false leaves the exception in f (a
  * refused debug register may have become a #UD) for the guest. */
 bool xen_emulate_priv(struct vcpu *v, struct trap_frame *f);
+bool xen_emulate_fsgsbase(struct vcpu *v, struct trap_frame *f);
 int64_t xen_set_debugreg(struct vcpu *v, uint64_t reg, uint64_t value);
 int64_t xen_get_debugreg(struct vcpu *v, uint64_t reg, uint64_t *value);
 int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base);

@@ -2,12 +2,14 @@
  * from Xen's public interface: the debug registers by `mov` and by the
  * set_debugreg/get_debugreg hypercalls (start values, Xen's reserved bits,
  * refusals: a breakpoint on hv's half, GD, upper bits, I/O breakpoints
- * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (DE
- * kept, Xen's other bits discarded, never a #GP) and to CR0 (only what it
- * reads; TS or any other change #GP), `rdmsr`/`wrmsr` of the FS/GS bases, EFER and DEBUGCTL (other MSRs
- * and other values #GP), the kernel's and user's GS bases (wrmsr,
- * set_segment_base; kept across switches), and a ring-3 `iretq` on Xen's selectors (the
- * SMAP quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
+ * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (DE and
+ * FSGSBASE kept, Xen's other bits discarded, never a #GP) and to CR0 (only
+ * what it reads; TS or any other change #GP), `rdmsr`/`wrmsr` of the FS/GS
+ * bases, EFER and DEBUGCTL (other MSRs and other values #GP), the FS base
+ * and the kernel's and user's GS bases (wrmsr, set_segment_base, and with
+ * CR4.FSGSBASE the rd/wr{fs,gs}base instructions, #UD without it; kept
+ * across switches), and a ring-3 `iretq` on Xen's selectors (the SMAP
+ * quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
 #include "tests/guests/xen/xen_guest.h"
 
 #define HV_ADDR 0xffff800000000000ULL
@@ -161,8 +163,6 @@ static void gs_bases(void)
           "set_segment_base: a GS base on hv's half -EINVAL", "other");
     check(hcall(XEN_HC_set_segment_base, 2, 0x8000000000000000ULL, 0) == -XEN_EINVAL,
           "set_segment_base: non-canonical -EINVAL", "other");
-    check(hcall(XEN_HC_set_segment_base, 0, 0x1000, 0) == -XEN_EINVAL,
-          "set_segment_base(FS) other than 0 -EINVAL", "other");
     check(hcall(XEN_HC_set_segment_base, 3, 0, 0) == -XEN_ENOSYS,
           "set_segment_base(GS_USER_SEL) -ENOSYS", "other");
     check(hcall(XEN_HC_set_segment_base, 7, 0, 0) == -XEN_EINVAL, "set_segment_base(7) -EINVAL",
@@ -188,11 +188,17 @@ static void msrs(void)
     check(wrmsr(0xc0000101, 0x8000000000000000ULL) == 13, "wrmsr GS_BASE non-canonical: #GP",
           "other");
     check(wrmsr(0xc0000101, HV_ADDR) == 13, "wrmsr GS_BASE on hv's half: #GP", "other");
-    check(wrmsr(0xc0000100, 0x1000) == 13, "wrmsr FS_BASE (a change): #GP", "other");
     check(wrmsr(0xc0000080, 0) == 13, "wrmsr EFER (a change): #GP", "other");
     check(rdmsr(0x10, &v) == 13, "rdmsr TSC: #GP", "other");
     check(rdmsr(0x1a0, &v) == 13, "rdmsr MISC_ENABLE: #GP", "other");
     check(rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
+}
+
+static uint64_t fs_word(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    return v;
 }
 
 /* CR0 as Xen's write_cr takes it (Unikraft's start writes it): only TS
@@ -210,6 +216,71 @@ static void cr0(void)
           "mov to CR0 clearing WP: #GP", "other");
     check(TRY("mov %%rax, %%cr0", : : "a"(v | 4) : "r8", "memory") == 13,
           "mov to CR0 setting EM: #GP", "other");
+}
+
+static long wrfsbase(uint64_t v) { return TRY("wrfsbase %%rax", : : "a"(v) : "r8", "memory"); }
+
+/* Its FS base (Unikraft's TLS): wrmsr, set_segment_base, and with
+ * CR4.FSGSBASE the instructions (#UD without it), kept across switches
+ * to the companion (which checks it never sees this base). */
+static void fs_bases(void)
+{
+    uint64_t v = 0, c4 = cr4();
+    check(wrmsr(0xc0000100, (uint64_t)&pda_a) == -1 && rdmsr(0xc0000100, &v) == -1 &&
+              v == (uint64_t)&pda_a && fs_word() == pda_a,
+          "wrmsr FS_BASE: %fs:0 reads there", "0x%lx", (unsigned long)v);
+    for (int i = 0; i < 30; i++)
+        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0); /* the companion runs between */
+    check(fs_word() == pda_a, "the FS base kept across 30 switches", "0x%lx",
+          (unsigned long)fs_word());
+    check(hcall(XEN_HC_set_segment_base, 0, (uint64_t)&pda_b, 0) == 0 && fs_word() == pda_b,
+          "set_segment_base(FS)", "0x%lx", (unsigned long)fs_word());
+    check(hcall(XEN_HC_set_segment_base, 0, 0x8000000000000000ULL, 0) == -XEN_EINVAL &&
+              fs_word() == pda_b,
+          "set_segment_base: a non-canonical FS base -EINVAL", "other");
+    check(wrmsr(0xc0000100, 0x8000000000000000ULL) == 13 && fs_word() == pda_b,
+          "wrmsr FS_BASE non-canonical: #GP", "other");
+    /* hv never uses FS: an FS base in hv's half only aims the guest's own
+     * ring-3 accesses (Xen takes any canonical base). */
+    const uint64_t direct_map = 0xffff888000000000ULL; /* hv's own pages (the M2P is at HV_ADDR) */
+    long rc = hcall(XEN_HC_set_segment_base, 0, direct_map, 0), rd = rdmsr(0xc0000100, &v);
+    long pf = TRY("mov %%fs:0, %%rax", : : : "rax", "r8", "memory");
+    check(rc == 0 && rd == -1 && v == direct_map && pf == 14,
+          "an FS base on hv's direct map: taken, %fs:0 a #PF", "%ld %ld 0x%lx %ld", rc, rd,
+          (unsigned long)v, pf);
+    check(hcall(XEN_HC_set_segment_base, 0, (uint64_t)&pda_b, 0) == 0 && fs_word() == pda_b,
+          "set_segment_base(FS) back", "other");
+    check(wrfsbase((uint64_t)&pda_a) == 6 && fs_word() == pda_b,
+          "wrfsbase without CR4.FSGSBASE: #UD", "other");
+    check(write_cr4(c4 | 0x10000) == -1 && cr4() == (c4 | 0x10000), "mov to CR4: FSGSBASE set",
+          "0x%lx", (unsigned long)cr4());
+    check(wrfsbase((uint64_t)&pda_a) == -1 && fs_word() == pda_a, "wrfsbase", "0x%lx",
+          (unsigned long)fs_word());
+    v = 0;
+    check(TRY("rdfsbase %%rax", : "+a"(v) : : "r8", "memory") == -1 && v == (uint64_t)&pda_a,
+          "rdfsbase", "0x%lx", (unsigned long)v);
+    v = 0xffffffff00000000ULL | (uint32_t)(uint64_t)&pda_b; /* 32 bits: the upper half ignored */
+    check(TRY("wrfsbase %%eax", : : "a"(v) : "r8", "memory") == -1 && fs_word() == pda_b,
+          "wrfsbase of 32 bits", "0x%lx", (unsigned long)fs_word());
+    v = ~0ULL;
+    check(TRY("rdfsbase %%eax", : "+a"(v) : : "r8", "memory") == -1 &&
+              v == (uint32_t)(uint64_t)&pda_b,
+          "rdfsbase of 32 bits zero-extends", "0x%lx", (unsigned long)v);
+    check(TRY("wrgsbase %%rax", : : "a"((uint64_t)&pda_a) : "r8", "memory") == -1 &&
+              gs_word() == pda_a && rdmsr(0xc0000101, &v) == -1 && v == (uint64_t)&pda_a,
+          "wrgsbase: the kernel's GS base", "0x%lx", (unsigned long)v);
+    v = 0;
+    check(TRY("rdgsbase %%rax", : "+a"(v) : : "r8", "memory") == -1 && v == (uint64_t)&pda_a,
+          "rdgsbase", "0x%lx", (unsigned long)v);
+    check(wrfsbase(0x8000000000000000ULL) == 13 && fs_word() == pda_b,
+          "wrfsbase non-canonical: #GP", "other");
+    check(TRY("wrgsbase %%rax", : : "a"(HV_ADDR) : "r8", "memory") == 13 && gs_word() == pda_a,
+          "wrgsbase on hv's half: #GP (the GS-base invariant)", "other");
+    check(write_cr4(c4) == -1 && wrfsbase(0) == 6, "CR4.FSGSBASE cleared: wrfsbase #UD again",
+          "other");
+    check(wrmsr(0xc0000100, 0) == -1 && wrmsr(0xc0000101, 0) == -1 && rdmsr(0xc0000100, &v) == -1 &&
+              v == 0,
+          "FS and GS bases back to 0", "0x%lx", (unsigned long)v);
 }
 
 /* Mini-OS's return from its upcalls: a real `iretq` at ring 3 to Xen's
@@ -246,12 +317,14 @@ void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
     (void)si;
-    static struct xen_trap_info table[] = {TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp), TRAP_END};
+    static struct xen_trap_info table[] = {TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp),
+                                           TRAP_ENTRY(14, 0, trap_pf), TRAP_END};
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     debug_registers();
     msrs();
     gs_bases();
     cr0();
+    fs_bases();
     ring3_iretq();
     xprint("xen-emul: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
