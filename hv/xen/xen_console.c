@@ -14,9 +14,11 @@
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/xen/xen.h"
+#include "hv/xen/xen_echo.h"
 #include "lib/string.h"
 
-#define OUT_BYTES sizeof(((struct xen_console_interface *)0)->out)
+#define OUT_BYTES ((uint32_t)sizeof(((struct xen_console_interface *)0)->out))
+_Static_assert((OUT_BYTES & (OUT_BYTES - 1)) == 0, "the ring's size is a power of two (a mask indexes it)");
 
 /* Remembers bytes one way printed; bytes of the other way's window are
  * forgotten first (a difference came between them). */
@@ -53,23 +55,8 @@ bool xen_console_drain(struct guest *g)
     if (!sane)
         avail = OUT_BYTES; /* a guest's nonsense: at most one ring's worth, bounded */
     uint32_t done = 0;
-    if (!x->echo_ring && x->echo_len) {
-        /* The ring's first bytes (CRs aside) repeating the last bytes
-         * console_io printed are its echo: taken without printing. As
-         * many as the window holds, or all the ring holds if fewer. */
-        uint32_t text = 0, at = 0, k = 0;
-        for (uint32_t i = 0; i < avail; i++)
-            text += ring->out[(cons + i) % OUT_BYTES] != '\r';
-        uint32_t want = text < x->echo_len ? text : x->echo_len;
-        const char *tail = x->echo + x->echo_len - want;
-        bool same = true;
-        while (k < want && same && at < avail) { /* at < avail: the guest may change the ring */
-            char c = ring->out[(cons + at++) % OUT_BYTES];
-            if (c != '\r')
-                same = c == tail[k++];
-        }
-        if (same && k == want)
-            done = at;
+    if (!x->echo_ring && x->echo_len) { /* the echo of what console_io printed last */
+        done = xen_echo_match(x->echo, x->echo_len, ring->out, OUT_BYTES - 1, cons, avail);
         x->echo_len = 0; /* used: what follows is new either way */
     }
     char piece[256];
@@ -113,12 +100,8 @@ int64_t xen_console_write(struct guest *g, const char *buf, uint64_t n)
     for (uint64_t i = 0; i < n; i++)
         if (buf[i] != '\r')
             out[kept++] = buf[i];
-    if (x->echo_ring && x->echo_len) {
-        /* Its first bytes repeating the last bytes the ring printed: the
-         * echo, taken without printing (as many as the window holds). */
-        uint64_t want = kept < x->echo_len ? kept : x->echo_len;
-        if (memcmp(out, x->echo + x->echo_len - want, want) == 0)
-            skip = want;
+    if (x->echo_ring && x->echo_len) { /* the echo of what the ring printed last */
+        skip = xen_echo_match(x->echo, x->echo_len, out, ~0u, 0, (uint32_t)kept);
         x->echo_len = 0; /* used: what follows is new either way */
     }
     int64_t taken = 0;

@@ -175,7 +175,12 @@ def test_xenreview_console_ring_flood(build):
     expect(problems, any(l.startswith("xen-review-console: done, 4 checks, 0 failed") for l in lines),
            f"the guest did not finish: {lines[-5:]}")
     ring_lines = [l for l in lines if l.startswith("xen-review-console: ring line, 64 bytes")]
-    expect(problems, len(ring_lines) == 128, f"{len(ring_lines)} of the 128 ring lines printed")
+    # hv drops a guest's output the serial line cannot carry (a loaded
+    # host's slow QEMU serial): then some of them, else all of them.
+    dropped = any("guest xen-review-console: console output dropped" in l
+                  for l in r.log.splitlines())
+    expect(problems, len(ring_lines) == 128 or (dropped and ring_lines),
+           f"{len(ring_lines)} of the 128 ring lines printed (output dropped: {dropped})")
     echoed = [l for l in lines if "ring then console_io" in l]
     expect(problems, echoed == ["[ 0.1] Info: xen-review-console: ring then console_io"],
            f"the ring-then-console_io line not printed exactly once: {echoed}")
