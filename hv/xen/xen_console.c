@@ -54,16 +54,18 @@ bool xen_console_drain(struct guest *g)
     bool sane = avail <= OUT_BYTES;
     if (!sane)
         avail = OUT_BYTES; /* a guest's nonsense: at most one ring's worth, bounded */
-    uint32_t done = 0;
+    uint32_t done = 0, end = avail; /* bytes from end on: an echo at the end */
     if (!x->echo_ring && x->echo_len) { /* the echo of what console_io printed last */
         done = xen_echo_match(x->echo, x->echo_len, ring->out, OUT_BYTES - 1, cons, avail);
+        if (!done)
+            end = xen_echo_tail(x->echo, x->echo_len, ring->out, OUT_BYTES - 1, cons, avail);
         x->echo_len = 0; /* used: what follows is new either way */
     }
     char piece[256];
     bool left = false;
-    while (done < avail) {
+    while (done < end) {
         uint32_t n = 0;
-        while (n < sizeof(piece) && done + n < avail) {
+        while (n < sizeof(piece) && done + n < end) {
             char c = ring->out[(cons + done + n) % OUT_BYTES];
             if (c == '\r') { /* Xen guests end lines with CR LF; hv's log with LF */
                 if (n)
@@ -85,6 +87,8 @@ bool xen_console_drain(struct guest *g)
             break; /* over its rate: the rest stays in the ring for the next drain */
         }
     }
+    if (!left && done == end)
+        done = avail; /* the echo at the end, taken without printing */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     ring->out_cons = cons + done;
     return left && sane; /* nonsense indices are never waited for */

@@ -34,3 +34,25 @@ static inline uint32_t xen_echo_match(const char *window, uint32_t window_len,
     }
     return k == want ? at : 0;
 }
+
+/* For bytes that do not begin with the echo: where an echo of the whole
+ * window at their end begins (CRs before it stay with the text ahead), or
+ * avail if they do not end with the window. Unikraft's start: its ring
+ * holds a line written before its console_io console existed, then the
+ * line console_io printed too. */
+static inline uint32_t xen_echo_tail(const char *window, uint32_t window_len,
+                                     const volatile char *in, uint32_t mask, uint32_t start,
+                                     uint32_t avail)
+{
+    uint32_t k = window_len, at = avail;
+    if (!window_len)
+        return avail;
+    while (k > 0 && at > 0) {
+        char c = in[(start + --at) & mask];
+        if (c == '\r')
+            continue;
+        if (c != window[--k])
+            return avail;
+    }
+    return k == 0 ? at : avail;
+}

@@ -67,6 +67,24 @@ static void bounded_by_avail(void)
     CHECK_EQ_U64(xen_echo_match(big, sizeof(big), "zz\rz", ~0u, 0, 4), 4);
 }
 
+static uint32_t tail(const char *window, const char *in)
+{
+    return xen_echo_tail(window, (uint32_t)strlen(window), in, ~0u, 0, (uint32_t)strlen(in));
+}
+
+static void an_echo_at_the_end(void)
+{
+    /* Unikraft's start: con0's line only in the ring, then con1's, which
+     * console_io printed too: print up to index 11, take the rest. */
+    CHECK_EQ_U64(tail("con1 line\n", "con0 line\r\ncon1 line\r\n"), 11);
+    CHECK_EQ_U64(tail("con1 line\n", "con0 line\r\ncon2 line\r\n"), 22); /* none: all */
+    CHECK_EQ_U64(tail("", "text\r\n"), 6);
+    CHECK_EQ_U64(tail("a longer window than the bytes\n", "bytes\r\n"), 7);
+    /* A wrapping ring: "xy" + "ab" from index 6 of 8, the window "ab". */
+    char ring[8] = {'a', 'b', '?', '?', '?', '?', 'x', 'y'};
+    CHECK_EQ_U64(xen_echo_tail("ab", 2, ring, 7, 6, 4), 2);
+}
+
 int main(void)
 {
     check_suite = "xen_echo";
@@ -76,5 +94,6 @@ int main(void)
     RUN_TEST(a_difference_is_no_echo);
     RUN_TEST(the_ring_wraps);
     RUN_TEST(bounded_by_avail);
+    RUN_TEST(an_echo_at_the_end);
     return check_finish();
 }
