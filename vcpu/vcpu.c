@@ -66,11 +66,24 @@ void vcpu_destroy(struct vcpu *v)
     kfree(v, sizeof(*v));
 }
 
+/* Out of line: a Xen vCPU's FS and GS bases as the CPU holds them (Xen's
+ * save_segments): what hv set, or what its own selector loads gave (a
+ * descriptor's base, 32 bits; a null selector that kept one). Clamped by
+ * the rules hv sets them by (hv/cpu/gs_base.h), which such bases meet. */
+static __attribute__((noinline, cold)) void save_bases(struct vcpu *v)
+{
+    uint64_t fs = rdmsr(MSR_FS_BASE), gs = rdmsr(MSR_KERNEL_GS_BASE);
+    v->arch.fs_base = guest_fs_base_allowed(fs) ? fs : 0;
+    v->arch.gs_base = guest_gs_base_allowed(gs) ? gs : 0;
+}
+
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
 {
     v->arch.regs = *frame;
     __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
                      : "=r"(v->arch.ds), "=r"(v->arch.es), "=r"(v->arch.fs), "=r"(v->arch.gs));
+    if (v->arch.xen)
+        save_bases(v);
     fpu_save(v->arch.fpu);
 }
 
@@ -80,16 +93,18 @@ void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
  * 0xe02b/0xe033 in the GDT window, hv/cpu/gdt.h: all present, base 0;
  * anything else faulted in the guest), or a Xen guest one of its own
  * entries, which vcpu_load_descriptors has just installed, nulling a
- * selector whose entry is no longer loadable: so this cannot fault here. A guest's
- * FS base is 0 (no FSGSBASE, no MSR access; loading a selector sets 0)
- * but a Xen guest's that set one: vcpu_load_descriptors loads its FS
- * selector and then writes its base (and 0 for the next vCPU of version 0
- * on that CPU), so FS is as wanted here already. Its GS base is 0 unless
- * hv set one for it (a Xen kernel's wrmsr, vcpu_set_gs_base); KERNEL_GS_BASE holds the guest's GS base while hv
- * runs, and vcpu_load writes the vCPU's there when it is not what the CPU
- * holds (percpu.guest_gs_base: a compare per switch, a write only around
- * a vCPU with a base). A guest's own GS selector load is not read back: its
- * base is the one hv set, restored at its next switch-in. */
+ * selector whose entry is no longer loadable: so this cannot fault here. An hv
+ * vCPU's FS and GS bases are 0 (no FSGSBASE, no MSR access; every
+ * descriptor of hv's has base 0). A Xen vCPU's are what hv set for it
+ * (vcpu_set_fs_base, vcpu_set_gs_base) or what it loaded itself (a
+ * selector of its own GDT entries, base up to 32 bits; a null selector
+ * that keeps the old base): vcpu_load writes a Xen vCPU's bases at every
+ * switch-in, and an hv vCPU's (0) after a Xen vCPU ran (percpu
+ * guest_bases_set), so that no vCPU ever runs on another's bases. A
+ * Xen vCPU's bases are read back when it is switched out (vcpu_save, as
+ * Xen's save_segments), so a base its own selector load gave (a
+ * descriptor's base in FS with no FS base set) comes back with it.
+ * KERNEL_GS_BASE holds the guest's GS base while hv runs. */
 static void load_segments(const struct arch_vcpu *a)
 {
     uint16_t ds, es, fs, gs;
@@ -106,7 +121,6 @@ static void load_segments(const struct arch_vcpu *a)
          * a lower-half GS_BASE and swaps, as after any guest entry
          * (hv/cpu/isr.S). KERNEL_GS_BASE ends up with the guest's (0). */
         __asm__ volatile("swapgs; mov %0, %%gs; swapgs" : : "r"(a->gs) : "memory");
-        this_cpu()->guest_gs_base = ~0ULL; /* the selector load may have changed it */
     }
 }
 
@@ -114,25 +128,37 @@ void vcpu_set_gs_base(struct vcpu *v, uint64_t base)
 {
     if (!guest_gs_base_allowed(base))
         return; /* callers check; never an upper-half base */
-    wrmsr(MSR_KERNEL_GS_BASE, base);
+    wrmsr(MSR_KERNEL_GS_BASE, base); /* the running (Xen) vCPU's: guest_bases_set holds */
     v->arch.gs_base = base;
-    this_cpu()->guest_gs_base = base;
 }
 
-/* What this CPU's KERNEL_GS_BASE holds for the guest, read through GS:
- * one instruction, no pointer to the per-CPU block needed. */
-static inline uint64_t loaded_gs_base(void)
+void vcpu_set_fs_base(struct vcpu *v, uint64_t base)
 {
-    uint64_t base;
-    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(base) : "i"(offsetof(struct percpu, guest_gs_base)));
-    return base;
+    if (!guest_fs_base_allowed(base))
+        return; /* callers check; never a non-canonical base */
+    wrmsr(MSR_FS_BASE, base);
+    v->arch.fs_base = base;
 }
 
-/* Out of line: only around a vCPU with a GS base of its own. */
-static __attribute__((noinline, cold)) void load_gs_base(uint64_t base)
+/* Whether v is a Xen vCPU or this CPU's FS/GS bases may be one's: the
+ * per-CPU flag or'ed in through GS, the branch taken on the flags (no
+ * pointer to the per-CPU block, no second branch). */
+static inline bool bases_to_load(const struct vcpu *v)
 {
-    wrmsr(MSR_KERNEL_GS_BASE, base);
-    this_cpu()->guest_gs_base = base;
+    uint8_t any = v->arch.xen;
+    bool set;
+    __asm__ volatile("orb %%gs:%c2, %1"
+                     : "=@ccnz"(set), "+q"(any)
+                     : "i"(offsetof(struct percpu, guest_bases_set)));
+    return set;
+}
+
+/* Out of line: only for a Xen vCPU and the first hv vCPU after one. */
+static __attribute__((noinline, cold)) void load_bases(const struct vcpu *v)
+{
+    wrmsr(MSR_FS_BASE, v->arch.fs_base);
+    wrmsr(MSR_KERNEL_GS_BASE, v->arch.gs_base);
+    this_cpu()->guest_bases_set = v->arch.xen;
 }
 
 static uint64_t loaded_gdt_version(void)
@@ -166,8 +192,8 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame)
             frame->cs = v->arch.regs.cs;
     }
     load_segments(&v->arch);
-    if (v->arch.gs_base != loaded_gs_base())
-        load_gs_base(v->arch.gs_base);
+    if (bases_to_load(v))
+        load_bases(v);
     fpu_restore(v->arch.fpu);
     idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);
 }

@@ -18,8 +18,9 @@
  *     has base 0 (checked when the GDT template is built, hv/cpu/gdt.c),
  *     and a Xen guest's own (hv/xen/xen_gdt.c) has a 32-bit base;
  *   - hv setting a guest's GS base for it: only vcpu_set_gs_base
- *     (vcpu/vcpu.c), for a Xen kernel's wrmsr GS_BASE / SHADOW_GS_BASE
- *     and set_segment_base (hv/xen/xen_emul.c), which refuse a value for
+ *     (vcpu/vcpu.c), for a Xen kernel's wrmsr GS_BASE / SHADOW_GS_BASE,
+ *     set_segment_base and emulated wrgsbase (hv/xen/xen_emul.c; the
+ *     CPU's CR4.FSGSBASE stays clear), which refuse a value for
  *     which guest_gs_base_allowed is false (and vcpu_set_gs_base checks
  *     again); vcpu_save reads a base back clamped the same way. */
 #pragma once
@@ -32,4 +33,13 @@
 static inline bool guest_gs_base_allowed(uint64_t base)
 {
     return base < HV_GUEST_LOWER_HALF_END;
+}
+
+/* The FS base needs no such rule: hv never uses FS (no TLS, no FS
+ * override anywhere in hv), so any canonical address a Xen guest asks for
+ * only aims its own ring-3 %fs: accesses, which paging judges (Xen takes
+ * any canonical one too). Non-canonical: refused, as the CPU's #GP. */
+static inline bool guest_fs_base_allowed(uint64_t base)
+{
+    return base < HV_GUEST_LOWER_HALF_END || base >= 0xffff800000000000ull;
 }

@@ -24,6 +24,7 @@ static void gs_base_set(struct percpu *cpu)
      * guest's across swapgs once guests run. */
     wrmsr(MSR_GS_BASE, (uint64_t)cpu);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
+    wrmsr(MSR_FS_BASE, 0); /* a null FS selector load may keep the firmware's */
 }
 
 void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_id,

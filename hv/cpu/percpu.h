@@ -90,10 +90,10 @@ struct percpu {
     struct sched_cpu sched; /* hv/sched/sched_cpu.h */
     struct cpu_stats stats; /* the statistics line's counters (hv/debug/stats_cpu.h) */
     uint32_t locks_held;    /* lock levels this CPU holds (hv/cpu/lock_order.h) */
-    /* What KERNEL_GS_BASE (a guest's GS base while hv runs) holds, as far
-     * as hv knows (~0: unknown): vcpu_load writes a vCPU's base only when
-     * it differs (vcpu/vcpu.c). */
-    uint64_t guest_gs_base;
+    /* FS_BASE and KERNEL_GS_BASE (a guest's FS and GS bases while hv
+     * runs) may hold something other than 0: a Xen vCPU ran last. Then
+     * the next vCPU's vcpu_load writes both (vcpu/vcpu.c). */
+    bool guest_bases_set;
     /* The version of a Xen guest's own GDT entries page 0 of this CPU's
      * GDT window holds (0: none; hv/xen/xen_gdt.c, vcpu/vcpu.c). */
     uint64_t gdt_version;

@@ -78,16 +78,18 @@ struct xen_guest {
     uint64_t dr[4];
     uint32_t dr6, dr7, dr7_io; /* dr7_io: I/O breakpoints' enables, emulated */
     bool cr4_de;               /* the guest's CR4.DE */
+    bool cr4_fsgsbase;         /* the guest's CR4.FSGSBASE: rd/wr{fs,gs}base emulated */
     uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
-    uint64_t fs_base;          /* set_segment_base(FS), wrmsr FS_BASE (hv/xen/xen_gdt.c) */
     /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
      * page, and whether it made the page writable. */
     uint64_t flip_rip, flip_page;
     bool flip_write;
-    /* The console ring's echo window: the bytes console_io printed last,
-     * which a guest writing both (XTF) puts in the ring again. */
+    /* The console's echo window: the bytes one of console_io and the ring
+     * printed last, which a guest writing both (XTF: console_io first;
+     * Unikraft: the ring first, piece by piece) puts through the other. */
     char echo[XEN_ECHO_BYTES];
     uint32_t echo_len;
+    bool echo_ring;            /* the window's bytes came from the ring (else console_io) */
 };
 
 #define XEN_TRAP_FLAGS_SHIFT 56
@@ -119,7 +121,7 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
 bool xen_guest_free(struct guest *g);
 
 /* event_channel_op (hv/xen/xen_event.c); its result. */
-int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f);
+int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f, bool *again);
 /* One hypercall but iret on frame f (its number in rax, arguments in
  * rdi, rsi, rdx, r10, r8): the result, or *again with the argument
  * registers rewritten to what is left (hv/xen/xen_hypercall.c). */
@@ -130,6 +132,7 @@ int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
  * true if emulated (rip moved on); false leaves the exception in f (a
  * refused debug register may have become a #UD) for the guest. */
 bool xen_emulate_priv(struct vcpu *v, struct trap_frame *f);
+bool xen_emulate_fsgsbase(struct vcpu *v, struct trap_frame *f);
 int64_t xen_set_debugreg(struct vcpu *v, uint64_t reg, uint64_t value);
 int64_t xen_get_debugreg(struct vcpu *v, uint64_t reg, uint64_t *value);
 int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base);
@@ -148,7 +151,6 @@ int64_t xen_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc);
  * (or cleared), its saved data selectors made loadable, its FS base. */
 void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version);
 /* set_segment_base(FS), wrmsr FS_BASE: false for a base outside the lower half. */
-bool xen_set_fs_base(struct vcpu *v, uint64_t base);
 /* Whether cs is a 64-bit code entry of v's own (RPL 3), installed here. */
 bool xen_gdt_own_code(const struct vcpu *v, uint64_t cs);
 /* HYPERVISOR_iret (hv/xen/xen_trap.c): the frame at rsp, no result. */

@@ -1,7 +1,13 @@
 /* The privileged instructions a Xen PV kernel runs at ring 3 and Xen
  * emulates (hv/xen/xen.h), reached at their #GP (hv/xen/xen_trap.c):
- *  - `mov %crN, reg` (CR0, CR2, CR3, CR4) and `mov reg, %cr4` (only DE
- *    is the guest's: the rest of Xen's view stays);
+ *  - `mov %crN, reg` (CR0, CR2, CR3, CR4); `mov reg, %cr4` as Xen's
+ *    pv_fixup_guest_cr4 (DE and FSGSBASE are the guest's; every other
+ *    bit is discarded, never a #GP) and `mov reg, %cr0` as Xen's write_cr
+ *    (only TS may differ from what is read; hv offers no lazy TS, so a
+ *    value with TS is the #GP of any other change);
+ *  - with the guest's CR4.FSGSBASE, `rdfsbase`/`wrfsbase`/`rdgsbase`/
+ *    `wrgsbase` at their #UD (the CPU's CR4.FSGSBASE stays clear for
+ *    every guest: hv/cpu/gs_base.h), in both modes, as the MSRs;
  *  - `mov` to and from the debug registers, on a virtual set validated
  *    as Xen's set_debugreg does (also the set_debugreg/get_debugreg
  *    hypercalls). They are never loaded into the CPU: hv keeps the debug
@@ -9,8 +15,9 @@
  *  - `rdmsr`/`wrmsr` of the few MSRs a PV kernel uses: the GS bases of
  *    its kernel and user modes (Mini-OS keeps its per-CPU data at GS;
  *    lower-half values only, hv/cpu/gs_base.h), swapped on a mode change
- *    as Xen does, also by set_segment_base; FS_BASE (0), EFER, DEBUGCTL
- *    read; every other MSR #GP, as on Xen for MSRs it does not know;
+ *    as Xen does, also by set_segment_base; FS_BASE (one base for both
+ *    modes, as Xen's; any canonical value: hv never uses FS); EFER, DEBUGCTL read; every
+ *    other MSR #GP, as on Xen for MSRs it does not know;
  *  - `sgdt`/`sidt` to memory, which UMIP refuses at ring 3.
  * Only in the guest's kernel mode: from user mode each stays the #GP. The
  * instruction's bytes are read from the guest (a page that changes under
@@ -27,6 +34,7 @@
 #include "vcpu/vcpu.h"
 
 #define CR4_VIEW 0x6a0 /* PAE OSFXSR OSXMMEXCPT PGE: Xen's view of CR4 for a PV kernel */
+#define CR0_VIEW 0x80050033ul /* PG WP NE ET MP PE: Xen's view of CR0 (TS clear) */
 #define DR6_DEFAULT 0xffff0ff0u  /* X86_DR6_DEFAULT: reserved bits read as 1 */
 #define DR6_ZEROS 0x1000u        /* bit 12 reads 0 */
 #define DR7_DEFAULT 0x400u       /* bit 10 reads 1 */
@@ -36,8 +44,6 @@
 #define DR_IO 2u                 /* R/W bits 10: an I/O breakpoint (needs CR4.DE) */
 
 #define MSR_EFER 0xc0000080u
-#define MSR_FS_BASE 0xc0000100u
-#define MSR_GS_BASE 0xc0000101u
 #define MSR_SHADOW_GS_BASE 0xc0000102u
 #define MSR_DEBUGCTL 0x1d9u
 #define EFER_VIEW 0xd01u /* SCE LME LMA NXE: a 64-bit PV kernel's */
@@ -151,10 +157,13 @@ static bool emulate_mov_from_cr(struct vcpu *v, struct trap_frame *f)
     unsigned cr = ((b[i + 2] >> 3) & 7) | ((rex & 4) << 1), reg = (b[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t value;
     switch (cr) {
-    case 0: value = 0x80050033; break; /* PG WP NE ET MP PE */
+    case 0: value = CR0_VIEW; break;
     case 2: value = v->guest->xen->cr2; break;
     case 3: value = xen_mem_root_mfn(v->guest) << 12; break;
-    case 4: value = CR4_VIEW | (v->guest->xen->cr4_de ? CR4_DE : 0); break;
+    case 4:
+        value = CR4_VIEW | (v->guest->xen->cr4_de ? CR4_DE : 0) |
+                (v->guest->xen->cr4_fsgsbase ? CR4_FSGSBASE : 0);
+        break;
     default: return false;
     }
     *gpr(f, reg) = value;
@@ -234,14 +243,17 @@ void xen_gs_mode_switch(struct vcpu *v)
     x->gs_other = now;
 }
 
-/* set_segment_base(which, base): the kernel's and user's GS bases and
- * the FS base (a lower-half address, the rule of hv/cpu/gs_base.h; else
- * -EINVAL); a user GS selector -ENOSYS. */
+/* set_segment_base(which, base): the FS base (canonical) and the kernel's
+ * and user's GS bases (a lower-half address, the rule of hv/cpu/gs_base.h;
+ * else -EINVAL); a user GS selector -ENOSYS. */
 int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 {
     switch (which) {
     case XEN_SEGBASE_FS:
-        return xen_set_fs_base(v, base) ? 0 : -XEN_EINVAL;
+        if (!guest_fs_base_allowed(base))
+            return -XEN_EINVAL;
+        vcpu_set_fs_base(v, base);
+        return 0;
     case XEN_SEGBASE_GS_USER:
     case XEN_SEGBASE_GS_KERNEL:
         if (!guest_gs_base_allowed(base))
@@ -258,11 +270,11 @@ int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
     }
 }
 
-/* rdmsr and wrmsr in kernel mode: GS_BASE (the kernel's GS base, the
- * CPU's now) and SHADOW_GS_BASE (user mode's), lower-half values only;
- * FS_BASE (lower-half values, hv/xen/xen_gdt.c); EFER, DEBUGCTL as they
- * are (writes of what they hold);
- * anything else #GP. */
+/* rdmsr and wrmsr in kernel mode: FS_BASE (canonical values), GS_BASE (the
+ * kernel's GS base, the CPU's now) and SHADOW_GS_BASE (user mode's),
+ * lower-half values only;
+ * EFER, DEBUGCTL as they are (writes of what they hold); anything else
+ * #GP. */
 static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
 {
     struct xen_guest *x = v->guest->xen;
@@ -282,9 +294,12 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
         value = msr == MSR_GS_BASE ? v->arch.gs_base : x->gs_other;
         break;
     case MSR_FS_BASE:
-        if (write && !xen_set_fs_base(v, wanted))
-            return false; /* non-canonical or hv's half: #GP */
-        value = x->fs_base;
+        if (write) {
+            if (!guest_fs_base_allowed(wanted))
+                return false;
+            vcpu_set_fs_base(v, wanted);
+        }
+        value = rdmsr(MSR_FS_BASE); /* the CPU's: its own selector loads count (hv never uses FS) */
         break;
     case MSR_DEBUGCTL:
         break;
@@ -304,8 +319,27 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
     return true;
 }
 
-/* `mov %drN, reg` (0f 21) and `mov reg, %drN` (0f 23), `mov reg, %cr4`
- * (0f 22 /4), REX allowed: the ModRM's mod is ignored, as the CPU does.
+/* `mov reg, %cr0` and `mov reg, %cr4` (0f 22 /0, /4): Xen's rules for a
+ * PV kernel (Unikraft's start writes both). CR4: DE and FSGSBASE are kept
+ * (virtual: the debug registers and the FS/GS base instructions are
+ * emulated); TSD and OSXSAVE, the other bits Xen lets a guest choose, are
+ * not offered (hv's policy lacks them, which Xen's pv_fixup_guest_cr4
+ * answers by discarding them), and Xen's own bits are its view: a write
+ * never faults. CR0: Xen refuses (#GP) any change but TS, and TS is
+ * Xen's lazy FPU switch, which hv does not offer: only the view itself
+ * may be written. */
+static bool write_cr(struct vcpu *v, unsigned n, uint64_t value)
+{
+    if (n == 4) {
+        v->guest->xen->cr4_de = value & CR4_DE;
+        v->guest->xen->cr4_fsgsbase = value & CR4_FSGSBASE;
+        return true;
+    }
+    return n == 0 && value == CR0_VIEW;
+}
+
+/* `mov %drN, reg` (0f 21) and `mov reg, %drN` (0f 23), `mov reg, %cr0/4`
+ * (0f 22), REX allowed: the ModRM's mod is ignored, as the CPU does.
  * A refused value is the #GP (error code 0) the CPU gave; a register
  * that does not exist (REX.R, or DR4/5 with CR4.DE) is a #UD. */
 static bool emulate_mov_dr_cr4(struct vcpu *v, struct trap_frame *f)
@@ -324,10 +358,9 @@ static bool emulate_mov_dr_cr4(struct vcpu *v, struct trap_frame *f)
     unsigned n = ((b[i + 2] >> 3) & 7) | ((rex & 4) << 1), reg = (b[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t *r = gpr(f, reg);
     int64_t rc;
-    if (b[i + 1] == 0x22) { /* mov to CR4: DE is the guest's, the rest Xen's view */
-        if (n != 4 || (*r & ~(uint64_t)CR4_DE) != CR4_VIEW)
+    if (b[i + 1] == 0x22) {
+        if (!write_cr(v, n, *r))
             return false;
-        v->guest->xen->cr4_de = *r & CR4_DE;
         rc = 0;
     } else if (b[i + 1] == 0x23) {
         rc = n > 7 ? -XEN_ENODEV : xen_set_debugreg(v, n, *r);
@@ -358,4 +391,47 @@ bool xen_emulate_priv(struct vcpu *v, struct trap_frame *f)
     if (b[0] == 0x0f && (b[1] == 0x32 || b[1] == 0x30))
         return emulate_msr(v, f, b[1] == 0x30);
     return emulate_mov_from_cr(v, f) || emulate_mov_dr_cr4(v, f) || emulate_sxdt(v, f);
+}
+
+/* `rdfsbase`, `rdgsbase`, `wrfsbase`, `wrgsbase` (f3 [REX] 0f ae /0-/3,
+ * a register operand), which #UD while the CPU's CR4.FSGSBASE is clear:
+ * with the guest's CR4.FSGSBASE, in either mode, the running mode's base
+ * (the GS base is the mode's, as the MSRs say; the FS base is one for
+ * both); a 32-bit operand without REX.W, as the CPU does. A value the
+ * MSRs would refuse (non-canonical; a GS base on hv's half) is the #GP the
+ * CPU gives a non-canonical one. Unikraft uses them when CPUID offers FSGSBASE, which
+ * hv does not filter. */
+bool xen_emulate_fsgsbase(struct vcpu *v, struct trap_frame *f)
+{
+    uint8_t b[5];
+    unsigned i = 1, rex = 0;
+    if (!v->guest->xen->cr4_fsgsbase || copy_from_guest(v->guest, b, f->rip, 4) != 0 || b[0] != 0xf3)
+        return false;
+    if ((b[1] & 0xf0) == 0x40) {
+        if (copy_from_guest(v->guest, &b[4], f->rip + 4, 1) != 0)
+            return false;
+        rex = b[i++];
+    }
+    unsigned op = (b[i + 2] >> 3) & 7;
+    if (b[i] != 0x0f || b[i + 1] != 0xae || (b[i + 2] & 0xc0) != 0xc0 || op > 3)
+        return false;
+    uint64_t *r = gpr(f, (b[i + 2] & 7) | ((rex & 1) << 3));
+    bool gs = op & 1;
+    if (op < 2) {
+        uint64_t value = gs ? v->arch.gs_base : rdmsr(MSR_FS_BASE);
+        *r = rex & 8 ? value : (uint32_t)value;
+    } else {
+        uint64_t value = rex & 8 ? *r : (uint32_t)*r;
+        if (gs ? !guest_gs_base_allowed(value) : !guest_fs_base_allowed(value)) {
+            f->vector = VEC_GP;
+            f->error_code = 0;
+            return false; /* the caller delivers the #GP */
+        }
+        if (gs)
+            vcpu_set_gs_base(v, value);
+        else
+            vcpu_set_fs_base(v, value);
+    }
+    f->rip += i + 3;
+    return true;
 }

@@ -10,6 +10,7 @@
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/sched.h"
 #include "hv/xen/xen.h"
 #include "hv/xen/xen_2l.h"
 #include "hv/xen/xen_console.h"
@@ -205,7 +206,7 @@ static int64_t status(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
-int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
+int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f, bool *again)
 {
     struct xen_guest *x = v->guest->xen;
     struct xen_shared_info *si = phys_to_virt(x->shared_info_pa);
@@ -234,7 +235,14 @@ int64_t xen_event_channel_op(struct vcpu *v, struct trap_frame *f)
         if (!arg_in(v, &port, f->rsi, 4))
             return -XEN_EFAULT;
         if (port == XEN_CONSOLE_PORT && f->rdi == XEN_EVTCHNOP_send) {
-            xen_console_drain(v->guest);
+            /* Over its rate, the guest waits here until hv has taken the
+             * whole ring, as console_io's writer does: a guest may spin on
+             * out_cons without another hypercall (Unikraft's flush before
+             * its shutdown), which only an empty ring ends. */
+            if (xen_console_drain(v->guest)) {
+                sched_yield();
+                *again = true;
+            }
             return 0;
         }
         if (port <= XEN_CONSOLE_PORT || !port_used(x, port))

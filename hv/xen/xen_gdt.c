@@ -14,20 +14,11 @@
  * version its page holds, and vcpu_load copies only when the vCPU's
  * differs (hv's own vCPUs, and Xen vCPUs that never called set_gdt or
  * update_descriptor, have version 0, so a CPU that ran a Xen guest's
- * descriptors clears them before an hv guest runs, once).
- *
- * The FS base (set_segment_base, wrmsr FS_BASE) goes with the entries:
- * setting it takes a fresh version too, and the CPU that loads a version
- * writes its FS base after its FS selector (whose load would overwrite
- * it), 0 for a vCPU without one (a guest with a descriptor's base in FS
- * and no FS base set keeps the descriptor's, as on Xen). So a CPU's FS
- * base is that of the vCPU whose version it holds, and hv's own vCPUs
- * pay nothing for it on their switches. */
+ * descriptors clears them before an hv guest runs, once). FS and GS
+ * bases are vcpu_load's and vcpu_save's (vcpu/vcpu.c). */
 #include "hv/xen/xen.h"
 
 #include "hv/cpu/gdt.h"
-#include "hv/cpu/gs_base.h"
-#include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
 #include "hv/mm/guest_frames.h"
@@ -63,25 +54,7 @@ static const volatile uint64_t *frame_descs(const struct xen_guest *x, uint64_t 
 static void publish(struct vcpu *v)
 {
     v->arch.gdt_version = __atomic_add_fetch(&versions, 1, __ATOMIC_RELAXED);
-    /* In a hypercall the guest's selectors are live (hv never loads them
-     * on entry) and the saved FS may be older: take the live one, which
-     * the load below reloads before writing the base. */
-    uint16_t fs;
-    __asm__ volatile("mov %%fs, %0" : "=r"(fs));
-    v->arch.fs = fs;
     vcpu_load_descriptors(v);
-}
-
-/* set_segment_base(FS) and wrmsr FS_BASE (hv/xen/xen_emul.c): a
- * lower-half base, as for GS bases (hv/cpu/gs_base.h; Xen takes any
- * canonical one), loaded now and wherever the vCPU is loaded next. */
-bool xen_set_fs_base(struct vcpu *v, uint64_t base)
-{
-    if (!guest_gs_base_allowed(base))
-        return false;
-    v->guest->xen->fs_base = base;
-    publish(v);
-    return true;
 }
 
 /* set_gdt(frames, entries): Xen's limits (7168 entries, frames of its
@@ -156,17 +129,13 @@ int64_t xen_update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version)
 {
     const struct xen_guest *x = v->arch.gdt_version ? v->guest->xen : NULL;
-    bool fresh = *cpu_version != v->arch.gdt_version;
-    if (fresh) {
+    if (*cpu_version != v->arch.gdt_version) {
         for (unsigned i = 0; i < XEN_GDT_OWN_COUNT; i++)
             gdt[XEN_GDT_OWN_FIRST + i] = x ? x->gdt_own[i] : 0;
         *cpu_version = v->arch.gdt_version;
     }
-    if (!x) {
-        if (fresh)
-            wrmsr(MSR_FS_BASE, 0); /* the last version's FS base is not this vCPU's */
+    if (!x)
         return;
-    }
     uint16_t *sel[4] = {&v->arch.ds, &v->arch.es, &v->arch.fs, &v->arch.gs};
     for (unsigned i = 0; i < 4; i++) {
         unsigned index = *sel[i] >> 3;
@@ -179,16 +148,6 @@ void xen_gdt_load(struct vcpu *v, uint64_t *gdt, uint64_t *cpu_version)
                       x->gdt_own[array_index_nospec(index - XEN_GDT_OWN_FIRST, XEN_GDT_OWN_COUNT)]);
         if (!ok)
             *sel[i] = 0;
-    }
-    if (fresh) {
-        /* Its FS selector first (loadable now: above), then its base, as
-         * Xen's load_segments: the base it set, else with a null selector
-         * 0 (a null load may keep the last base on AMD), else the base
-         * its selector's descriptor gave. vcpu_load's load_segments then
-         * finds FS as it wants it. */
-        __asm__ volatile("mov %0, %%fs" : : "r"(v->arch.fs));
-        if (x->fs_base || !(v->arch.fs & ~3))
-            wrmsr(MSR_FS_BASE, x->fs_base);
     }
 }
 

@@ -357,7 +357,7 @@ int64_t xen_dispatch(struct vcpu *v, struct trap_frame *f, bool *again)
     case XEN_HC_mmuext_op:
         return xen_mmuext_op(v, f, again);
     case XEN_HC_event_channel_op:
-        return xen_event_channel_op(v, f);
+        return xen_event_channel_op(v, f, again);
     case XEN_HC_grant_table_op:
         return grant_table_op(v, f);
     case XEN_HC_multicall:

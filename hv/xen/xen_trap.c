@@ -245,6 +245,8 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
             emulate_cpuid(f);
             return;
         }
+        if (xen_emulate_fsgsbase(v, f))
+            return;
     } else if (vector == VEC_GP && (soft_interrupt(v, f) || xen_emulate_priv(v, f))) {
         return;
     }

@@ -1,7 +1,8 @@
 /* The well-behaved guest every attack test boots beside its attacker: it
  * needs COMPANION_CPU_MS of CPU, spent in short steps between which it also
  * writes a line now and then, maps and unmaps a page of its allowance and
- * yields, as an ordinary guest would. It reports how long that took in wall
+ * yields, as an ordinary guest would, and checks after each yield that
+ * its FS and GS bases are still 0 (no other guest's). It reports how long that took in wall
  * time (system time) and the longest time it was kept off the CPU, which
  * the system tests judge against the share its weight gives it:
  *
@@ -27,6 +28,24 @@ static void check(const char *what, int64_t got, int64_t want)
     hvg_printf("companion: %s returned %lld, expected %lld\n", what, (long long)got,
                (long long)want);
     ok = false;
+}
+
+/* Its FS and GS bases are 0 whatever a Xen guest beside it set (hv
+ * writes an hv vCPU's after a Xen vCPU's ran): %fs:X and %gs:X read X. */
+static const uint64_t canary = 0x636f6d70616e696fULL;
+
+static int64_t via_fs(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%fs:(%1), %0" : "=r"(v) : "r"(&canary) : "memory");
+    return (int64_t)v;
+}
+
+static int64_t via_gs(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%gs:(%1), %0" : "=r"(v) : "r"(&canary) : "memory");
+    return (int64_t)v;
 }
 
 /* Running time of vCPU 0 so far (its virtual time). */
@@ -66,8 +85,11 @@ int main(const struct hv_start_info *si, unsigned vcpu)
                       0);
             }
         }
-        if (step % 50 == 0)
+        if (step % 50 == 0) {
             check("yielding", hvg_yield(), 0);
+            check("reading through FS (its base 0)", via_fs(), (int64_t)canary);
+            check("reading through GS (its base 0)", via_gs(), (int64_t)canary);
+        }
         last = hvg_now(); /* a hypercall's own time is not a wait */
     }
     uint64_t wall = hvg_now() - start;

@@ -2,11 +2,14 @@
  * from Xen's public interface: the debug registers by `mov` and by the
  * set_debugreg/get_debugreg hypercalls (start values, Xen's reserved bits,
  * refusals: a breakpoint on hv's half, GD, upper bits, I/O breakpoints
- * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (only
- * DE), `rdmsr`/`wrmsr` of the FS/GS bases, EFER and DEBUGCTL (other MSRs
- * and other values #GP), the kernel's and user's GS bases and the FS base (wrmsr,
- * set_segment_base; kept across switches), and a ring-3 `iretq` on Xen's selectors (the
- * SMAP quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
+ * without CR4.DE, DR4/5 with CR4.DE #UD, REX.R #UD), `mov` to CR4 (DE and
+ * FSGSBASE kept, Xen's other bits discarded, never a #GP) and to CR0 (only
+ * what it reads; TS or any other change #GP), `rdmsr`/`wrmsr` of the FS/GS
+ * bases, EFER and DEBUGCTL (other MSRs and other values #GP), the FS base
+ * and the kernel's and user's GS bases (wrmsr, set_segment_base, and with
+ * CR4.FSGSBASE the rd/wr{fs,gs}base instructions, #UD without it; kept
+ * across switches), and a ring-3 `iretq` on Xen's selectors (the SMAP
+ * quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
 #include "tests/guests/xen/xen_guest.h"
 
 #define HV_ADDR 0xffff800000000000ULL
@@ -94,7 +97,9 @@ static void debug_registers(void)
 
     uint64_t c4 = cr4();
     check(c4 == 0x6a0, "CR4 as Xen shows it", "0x%lx", (unsigned long)c4);
-    check(write_cr4(c4 & ~0x80ULL) == 13, "mov to CR4 clearing PGE: #GP", "other");
+    check(write_cr4((c4 & ~0x80ULL) | 0x4 | 0x40000) == -1 && cr4() == c4,
+          "mov to CR4 clearing PGE, setting TSD and OSXSAVE: discarded (Xen's rule)", "0x%lx",
+          (unsigned long)cr4());
     check(write_cr4(c4 | 8) == -1 && cr4() == (c4 | 8), "mov to CR4: DE set", "0x%lx",
           (unsigned long)cr4());
     check(write_dr(7, io0) == -1 && read_dr(7, &vec) == io0, "I/O breakpoint with CR4.DE",
@@ -168,39 +173,6 @@ static void gs_bases(void)
           "both GS bases back to 0", "0x%lx", (unsigned long)v);
 }
 
-static uint64_t fs_word(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
-    return v;
-}
-
-/* The FS base (Linux's and Unikraft's TLS): by wrmsr and set_segment_base,
- * kept across switches to the companion (an hv guest runs on FS base 0
- * between: the CPU's is written back each time), refused in hv's half or
- * non-canonical; a selector load sets the descriptor's base, 0. */
-static void fs_base(void)
-{
-    uint64_t v = 0;
-    check(wrmsr(0xc0000100, (uint64_t)&pda_a) == -1 && rdmsr(0xc0000100, &v) == -1 &&
-              v == (uint64_t)&pda_a && fs_word() == pda_a,
-          "wrmsr FS_BASE: %fs:0 reads there", "0x%lx", (unsigned long)v);
-    for (int i = 0; i < 30; i++)
-        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0); /* the companion runs between */
-    check(fs_word() == pda_a, "the FS base kept across 30 switches", "0x%lx", (unsigned long)fs_word());
-    check(hcall(XEN_HC_set_segment_base, 0, (uint64_t)&pda_b, 0) == 0 && fs_word() == pda_b &&
-              rdmsr(0xc0000100, &v) == -1 && v == (uint64_t)&pda_b,
-          "set_segment_base(FS): %fs:0 reads there", "0x%lx", (unsigned long)fs_word());
-    check(wrmsr(0xc0000100, HV_ADDR) == 13 && wrmsr(0xc0000100, 0x8000000000000000ULL) == 13 &&
-              hcall(XEN_HC_set_segment_base, 0, HV_ADDR, 0) == -XEN_EINVAL && fs_word() == pda_b,
-          "an FS base in hv's half or non-canonical: #GP / -EINVAL, the base kept", "other");
-    for (int i = 0; i < 30; i++)
-        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0);
-    check(fs_word() == pda_b, "that FS base kept across 30 switches", "0x%lx", (unsigned long)fs_word());
-    check(hcall(XEN_HC_set_segment_base, 0, 0, 0) == 0 && rdmsr(0xc0000100, &v) == -1 && v == 0,
-          "set_segment_base(FS, 0)", "0x%lx", (unsigned long)v);
-}
-
 static void msrs(void)
 {
     uint64_t v = 0;
@@ -220,6 +192,95 @@ static void msrs(void)
     check(rdmsr(0x10, &v) == 13, "rdmsr TSC: #GP", "other");
     check(rdmsr(0x1a0, &v) == 13, "rdmsr MISC_ENABLE: #GP", "other");
     check(rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
+}
+
+static uint64_t fs_word(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    return v;
+}
+
+/* CR0 as Xen's write_cr takes it (Unikraft's start writes it): only TS
+ * may change, and hv offers no lazy TS, so only what it reads. */
+static void cr0(void)
+{
+    uint64_t v = 0;
+    TRY("mov %%cr0, %%rax", : "+a"(v) : : "r8", "memory");
+    check(v == 0x80050033, "CR0 as Xen shows it", "0x%lx", (unsigned long)v);
+    check(TRY("mov %%rax, %%cr0", : : "a"((v & ~0xcULL) | 0x22) : "r8", "memory") == -1,
+          "mov to CR0 of what it reads (EM, TS clear; MP, NE set)", "other");
+    check(TRY("mov %%rax, %%cr0", : : "a"(v | 8) : "r8", "memory") == 13,
+          "mov to CR0 setting TS: #GP (no lazy FPU switch)", "other");
+    check(TRY("mov %%rax, %%cr0", : : "a"(v & ~0x10000ULL) : "r8", "memory") == 13,
+          "mov to CR0 clearing WP: #GP", "other");
+    check(TRY("mov %%rax, %%cr0", : : "a"(v | 4) : "r8", "memory") == 13,
+          "mov to CR0 setting EM: #GP", "other");
+}
+
+static long wrfsbase(uint64_t v) { return TRY("wrfsbase %%rax", : : "a"(v) : "r8", "memory"); }
+
+/* Its FS base (Unikraft's TLS): wrmsr, set_segment_base, and with
+ * CR4.FSGSBASE the instructions (#UD without it), kept across switches
+ * to the companion (which checks it never sees this base). */
+static void fs_bases(void)
+{
+    uint64_t v = 0, c4 = cr4();
+    check(wrmsr(0xc0000100, (uint64_t)&pda_a) == -1 && rdmsr(0xc0000100, &v) == -1 &&
+              v == (uint64_t)&pda_a && fs_word() == pda_a,
+          "wrmsr FS_BASE: %fs:0 reads there", "0x%lx", (unsigned long)v);
+    for (int i = 0; i < 30; i++)
+        hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0); /* the companion runs between */
+    check(fs_word() == pda_a, "the FS base kept across 30 switches", "0x%lx",
+          (unsigned long)fs_word());
+    check(hcall(XEN_HC_set_segment_base, 0, (uint64_t)&pda_b, 0) == 0 && fs_word() == pda_b,
+          "set_segment_base(FS)", "0x%lx", (unsigned long)fs_word());
+    check(hcall(XEN_HC_set_segment_base, 0, 0x8000000000000000ULL, 0) == -XEN_EINVAL &&
+              fs_word() == pda_b,
+          "set_segment_base: a non-canonical FS base -EINVAL", "other");
+    check(wrmsr(0xc0000100, 0x8000000000000000ULL) == 13 && fs_word() == pda_b,
+          "wrmsr FS_BASE non-canonical: #GP", "other");
+    /* hv never uses FS: an FS base in hv's half only aims the guest's own
+     * ring-3 accesses (Xen takes any canonical base). */
+    const uint64_t direct_map = 0xffff888000000000ULL; /* hv's own pages (the M2P is at HV_ADDR) */
+    long rc = hcall(XEN_HC_set_segment_base, 0, direct_map, 0), rd = rdmsr(0xc0000100, &v);
+    long pf = TRY("mov %%fs:0, %%rax", : : : "rax", "r8", "memory");
+    check(rc == 0 && rd == -1 && v == direct_map && pf == 14,
+          "an FS base on hv's direct map: taken, %fs:0 a #PF", "%ld %ld 0x%lx %ld", rc, rd,
+          (unsigned long)v, pf);
+    check(hcall(XEN_HC_set_segment_base, 0, (uint64_t)&pda_b, 0) == 0 && fs_word() == pda_b,
+          "set_segment_base(FS) back", "other");
+    check(wrfsbase((uint64_t)&pda_a) == 6 && fs_word() == pda_b,
+          "wrfsbase without CR4.FSGSBASE: #UD", "other");
+    check(write_cr4(c4 | 0x10000) == -1 && cr4() == (c4 | 0x10000), "mov to CR4: FSGSBASE set",
+          "0x%lx", (unsigned long)cr4());
+    check(wrfsbase((uint64_t)&pda_a) == -1 && fs_word() == pda_a, "wrfsbase", "0x%lx",
+          (unsigned long)fs_word());
+    v = 0;
+    check(TRY("rdfsbase %%rax", : "+a"(v) : : "r8", "memory") == -1 && v == (uint64_t)&pda_a,
+          "rdfsbase", "0x%lx", (unsigned long)v);
+    v = 0xffffffff00000000ULL | (uint32_t)(uint64_t)&pda_b; /* 32 bits: the upper half ignored */
+    check(TRY("wrfsbase %%eax", : : "a"(v) : "r8", "memory") == -1 && fs_word() == pda_b,
+          "wrfsbase of 32 bits", "0x%lx", (unsigned long)fs_word());
+    v = ~0ULL;
+    check(TRY("rdfsbase %%eax", : "+a"(v) : : "r8", "memory") == -1 &&
+              v == (uint32_t)(uint64_t)&pda_b,
+          "rdfsbase of 32 bits zero-extends", "0x%lx", (unsigned long)v);
+    check(TRY("wrgsbase %%rax", : : "a"((uint64_t)&pda_a) : "r8", "memory") == -1 &&
+              gs_word() == pda_a && rdmsr(0xc0000101, &v) == -1 && v == (uint64_t)&pda_a,
+          "wrgsbase: the kernel's GS base", "0x%lx", (unsigned long)v);
+    v = 0;
+    check(TRY("rdgsbase %%rax", : "+a"(v) : : "r8", "memory") == -1 && v == (uint64_t)&pda_a,
+          "rdgsbase", "0x%lx", (unsigned long)v);
+    check(wrfsbase(0x8000000000000000ULL) == 13 && fs_word() == pda_b,
+          "wrfsbase non-canonical: #GP", "other");
+    check(TRY("wrgsbase %%rax", : : "a"(HV_ADDR) : "r8", "memory") == 13 && gs_word() == pda_a,
+          "wrgsbase on hv's half: #GP (the GS-base invariant)", "other");
+    check(write_cr4(c4) == -1 && wrfsbase(0) == 6, "CR4.FSGSBASE cleared: wrfsbase #UD again",
+          "other");
+    check(wrmsr(0xc0000100, 0) == -1 && wrmsr(0xc0000101, 0) == -1 && rdmsr(0xc0000100, &v) == -1 &&
+              v == 0,
+          "FS and GS bases back to 0", "0x%lx", (unsigned long)v);
 }
 
 /* Mini-OS's return from its upcalls: a real `iretq` at ring 3 to Xen's
@@ -256,12 +317,14 @@ void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
     (void)si;
-    static struct xen_trap_info table[] = {TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp), TRAP_END};
+    static struct xen_trap_info table[] = {TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp),
+                                           TRAP_ENTRY(14, 0, trap_pf), TRAP_END};
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     debug_registers();
     msrs();
     gs_bases();
-    fs_base();
+    cr0();
+    fs_bases();
     ring3_iretq();
     xprint("xen-emul: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);

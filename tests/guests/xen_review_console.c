@@ -5,7 +5,12 @@
  * with the producer pushed ahead again every time: hv must take a bounded
  * piece per call, keep to the console's rate, and never stall this guest
  * or the companion. Then a 16 KiB console_io (continued in pieces under
- * the rate limit) and a poweroff. */
+ * the rate limit). Then, over its rate, as Unikraft's console writes:
+ * 3 KiB of lines into the ring, a send after each 512 bytes, and out_cons
+ * must have caught up when each send returns (Unikraft spins on out_cons
+ * without a hypercall before its shutdown); and pieces written to the
+ * ring first, then the same through console_io (Unikraft's two consoles):
+ * each printed once. Then a poweroff. */
 #include "tests/guests/xen/xen_guest.h"
 
 #define CALLS 20000
@@ -36,6 +41,35 @@ void xen_main(const struct xen_start_info *si)
         big[i] = (i % 64 == 63) ? '\n' : 'b';
     long rc = hcall(XEN_HC_console_io, XEN_CONSOLEIO_write, sizeof(big), (uint64_t)big);
     check(rc == 0, "16 KiB console_io: 0", "%ld", rc);
+
+    /* Over its rate now: every send waits until hv has taken the ring. */
+    static const char line[] = "xen-review-console: ring line, 64 bytes with its CR LF .......\r\n";
+    _Static_assert(sizeof(line) - 1 == 64, "a 64-byte line");
+    unsigned behind = 0;
+    for (unsigned chunk = 0; chunk < 6; chunk++) {
+        uint32_t prod = ring->out_prod;
+        for (unsigned i = 0; i < 512; i++)
+            ring->out[(prod + i) % sizeof(ring->out)] = line[i % 64];
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        ring->out_prod = prod + 512;
+        hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_send, (uint64_t)&port, 0);
+        behind += ring->out_cons != ring->out_prod;
+    }
+    check(behind == 0, "6 sends of 512 bytes over the rate: the ring empty after each", "%u behind",
+          behind);
+
+    /* Each piece to the ring (with a send), then the same to console_io. */
+    static const char *const pieces[] = {"[ 0.1] ", "Info: ", "xen-review-console: ",
+                                         "ring then console_io", "\r\n"};
+    for (unsigned i = 0; i < 5; i++) {
+        uint32_t prod = ring->out_prod, n = 0;
+        for (const char *c = pieces[i]; *c; c++)
+            ring->out[(prod + n++) % sizeof(ring->out)] = *c;
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        ring->out_prod = prod + n;
+        hcall(XEN_HC_event_channel_op, XEN_EVTCHNOP_send, (uint64_t)&port, 0);
+        hcall(XEN_HC_console_io, XEN_CONSOLEIO_write, n, (uint64_t)pieces[i]);
+    }
     xprint("xen-review-console: done, %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
 }

@@ -15,7 +15,9 @@ def test_xen_debug_registers_cr4_msrs(build):
     hv's half #GP, GD and upper bits #GP, an I/O breakpoint only with
     CR4.DE, DR4/5 aliases without it and #UD with it, dr8 #UD), the
     set_debugreg/get_debugreg hypercalls on the same registers, `mov` to
-    CR4 changing only DE, `rdmsr` of the FS/GS bases, EFER and DEBUGCTL and
+    CR4 as Xen's pv_fixup_guest_cr4 (DE kept, other bits discarded without
+    a #GP: Unikraft's start sets OSFXSR and friends), `mov` to CR0 of only
+    what it reads (TS, EM or WP changed #GP), `rdmsr` of the FS/GS bases, EFER and DEBUGCTL and
     `wrmsr` of what they hold; other MSRs and values #GP (a non-canonical
     or upper-half GS base among them). Beside it hv's companion runs."""
     r = beside_companion(build, "xen-emul", "xen-emul")

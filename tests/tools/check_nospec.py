@@ -35,7 +35,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCOPE = ["hv/hypercall/*.c", "hv/event/*.c", "hv/guest/*.c", "vcpu/*.c", "hv/sched/*.c",
          "hv/console/input.c", "hv/xen/xen_hypercall.c", "hv/xen/xen_mem.c", "hv/xen/xen_trap.c",
-         "hv/xen/xen_console.c", "hv/xen/xen_event.c", "hv/xen/xen_build.c",
+         "hv/xen/xen_console.c", "hv/xen/xen_echo.h", "hv/xen/xen_event.c", "hv/xen/xen_build.c",
          "hv/xen/xen_multicall.c", "hv/xen/xen_upcall.c", "hv/xen/xen_mmu.c",
          "hv/xen/xen_mmu_ops.c", "hv/xen/xen_timer.c", "hv/xen/xen_emul.c"]
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nospec_fixture.c")
@@ -47,8 +47,10 @@ ALLOWED = {
         "hv.cfg's text, parsed at boot before any guest runs",
     ("hv/xen/xen_console.c", "xen_console_drain", "done"):
         "bounded by hv's own ring size; the subscript is taken modulo the power-of-two size",
-    ("hv/xen/xen_console.c", "xen_console_drain", "matched"):
-        "below echo_len, hv's own count of the echo window's bytes, never the guest's",
+    ("hv/xen/xen_echo.h", "xen_echo_match", "at"):
+        "bounded by avail; the subscript is masked by the caller's power-of-two ring size",
+    ("hv/xen/xen_echo.h", "xen_echo_match", "k"):
+        "below want, at most the window's length, hv's own count of its bytes; steps by one",
     ("hv/xen/xen_console.c", "xen_console_drain", "n"):
         "a loop counter below the size of hv's own buffer",
     ("hv/xen/xen_mmu.c", "xen_update_va_mapping", "va"):
