@@ -55,7 +55,8 @@ int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
  * symbols sorted by length by counting, then each code's entries filled).
  * -1 if a length is over LZ_CODE_MAX or the lengths promise more codes
  * than LZ_CODE_MAX bits have room for. */
-static int build_table(const uint8_t *nibbles, uint16_t *table, bool tokens)
+static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *nibbles, uint16_t *table,
+                                                      bool tokens)
 {
     uint8_t lengths[256], order[256];
     unsigned next[LZ_CODE_MAX + 2] = {0};
