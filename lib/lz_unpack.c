@@ -85,7 +85,13 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
         if (tokens && sym >> LZ_LITERAL_SHIFT != LZ_LITERAL_MORE &&
             (sym & LZ_LENGTH_MORE) != LZ_LENGTH_MORE)
             entry |= FAST_TOKEN;
-        for (uint32_t k = 0; k < span; k++)
+        /* Four entries a store where the span allows (codes of up to 9
+         * bits, most of the table). */
+        uint64_t four = entry * 0x0001000100010001ull;
+        uint32_t k = 0;
+        for (; k + 4 <= span; k += 4)
+            __builtin_memcpy(&table[pos + k], &four, 8);
+        for (; k < span; k++)
             table[pos + k] = entry;
         pos += span;
     }
@@ -184,7 +190,9 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
  * past the sequence's end is written again by the next), and takes at most
  * 22 bits of the bit stream (a token and a high offset byte), fewer than
  * three bytes, with REFILL's one load of eight bytes at `bp`, which is at
- * most eight bytes ahead of the bits taken. */
+ * most eight bytes ahead of the bits taken. Counted as 8, 16 and 4 bytes a
+ * sequence: shifts, where the exact divisions cost some 20 instructions
+ * each time the checked path hands back (docs/benchmarks.md). */
 static inline size_t fast_budget(const uint8_t *in, const uint8_t *in_end, const uint8_t *o,
                                  const uint8_t *out_end, const uint8_t *bp, const uint8_t *bp_end)
 {
@@ -192,8 +200,8 @@ static inline size_t fast_budget(const uint8_t *in, const uint8_t *in_end, const
     size_t bits_left = (size_t)(bp_end - bp);
     if (in_left < 8 || out_left < 6 + 16 || bits_left < 16)
         return 0;
-    size_t by_in = (in_left - 8) / 7 + 1, by_out = (out_left - (6 + 16)) / 15 + 1;
-    size_t by_bits = (bits_left - 16) / 3 + 1;
+    size_t by_in = ((in_left - 8) >> 3) + 1, by_out = ((out_left - (6 + 16)) >> 4) + 1;
+    size_t by_bits = ((bits_left - 16) >> 2) + 1;
     size_t budget = by_in < by_out ? by_in : by_out;
     return budget < by_bits ? budget : by_bits;
 }
