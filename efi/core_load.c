@@ -41,7 +41,7 @@ uint64_t stub_load_core(struct handoff *h)
      * the stub's image becomes free memory once the core runs, and the
      * symbol table for stack traces lives in that file. */
     size_t size = (size_t)unpacked;
-    uint8_t *elf = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
+    uint8_t *elf = stub_alloc_pages_from((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE, size);
     if (!elf) {
         stub_notes_print();
         stub_print("hv: no memory to load the core\r\n");
