@@ -102,8 +102,8 @@ $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf $(BUILD)/tools/symtab_pack
 	$(BUILD)/tools/symtab_pack $< $@.hvsyms
 	$(OBJCOPY) --strip-all --add-section .hvsyms=$@.hvsyms $< $@
 
-# BOOTX64.EFI carries that file packed (lib/lz.h: a byte-aligned LZ77 the
-# stub unpacks at one instruction per byte and some 35 per sequence).
+# BOOTX64.EFI carries that file packed (lib/lz.h: an LZ77 with Huffman-coded
+# tokens, the code's calls and jumps made offsets first: lib/branch_filter.h).
 $(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h \
 		lib/branch_filter.c lib/branch_filter.h lib/elf64.h
 	@mkdir -p $(@D)
