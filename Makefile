@@ -75,7 +75,7 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	hv/sched/partition.c hv/sched/placement.c hv/sched/sched_place.c hv/sched/balance.c hv/console/ps2.c hv/console/status_line.c \
 	hv/mm/mm.c hv/mm/mm_alloc.c hv/mm/frame_alloc.c hv/hypercall/hypercall_mem.c hv/mm/tlb_batch.c hv/cpu/tlb_shootdown.c \
 	hv/debug/irqoff.c lib/sha256.c lib/fmt.c hv/console/input.c hv/time/timescale.c \
-	hv/guest/guest_end.c hv/hypercall/hypercall_cpu.c
+	hv/guest/guest_end.c hv/hypercall/hypercall_cpu.c hv/console/fbcon.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
 
 $(BUILD)/core/%.S.o: %.S
@@ -102,9 +102,10 @@ $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf $(BUILD)/tools/symtab_pack
 	$(BUILD)/tools/symtab_pack $< $@.hvsyms
 	$(OBJCOPY) --strip-all --add-section .hvsyms=$@.hvsyms $< $@
 
-# BOOTX64.EFI carries that file packed (lib/lz.h: a byte-aligned LZ77 the
-# stub unpacks at one instruction per byte and some 35 per sequence).
-$(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h
+# BOOTX64.EFI carries that file packed (lib/lz.h: an LZ77 with Huffman-coded
+# tokens, the code's calls and jumps made offsets first: lib/branch_filter.h).
+$(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h \
+		lib/branch_filter.c lib/branch_filter.h lib/elf64.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
 
@@ -143,7 +144,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
 	-ffunction-sections -fdata-sections -fvisibility=hidden -DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
 EFI_SRCS := $(sort $(wildcard efi/*.c)) lib/pci_class.c hv/config/config.c \
-	lib/lz_unpack.c
+	lib/lz_unpack.c lib/branch_filter.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRCS) $(EFI_ASMS))
 
@@ -152,14 +153,19 @@ $(BUILD)/efi/%.c.o: %.c
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
 # The stub runs once: built for size, all but the unpacking loop, which
-# runs once per packed sequence, some 20,000 times (its boot cost: 0.80 M
-# instructions; the rest of the stub measured the same -Os as -O2, 4.3 M
+# runs once per packed sequence, some 30,000 times, and the branch filter's,
+# once per 8 bytes of the core's code (their boot cost: docs/benchmarks.md
+# boot_first_guest; the rest of the stub measured the same -Os as -O2, 4.3 M
 # to ExitBootServices, within the firmware's own spread).
-$(patsubst %,$(BUILD)/efi/%.o,$(filter-out lib/lz_unpack.c,$(EFI_SRCS))): EFI_CFLAGS += -Os
-# The unpacker -O2 without -O2's padding of jump targets and loops (as the
-# core): the same instructions, 64 bytes of padding NOPs fewer.
-$(BUILD)/efi/lib/lz_unpack.c.o: EFI_CFLAGS += -falign-functions=1 -falign-jumps=1 \
-	-falign-loops=1 -falign-labels=1
+STUB_HOT_SRCS := lib/lz_unpack.c lib/branch_filter.c
+$(patsubst %,$(BUILD)/efi/%.o,$(filter-out $(STUB_HOT_SRCS),$(EFI_SRCS))): EFI_CFLAGS += -Os
+# Those -O2 without -O2's padding of jump targets and loops (as the core):
+# the same instructions, 64 bytes of padding NOPs fewer.
+$(patsubst %,$(BUILD)/efi/%.o,$(STUB_HOT_SRCS)): EFI_CFLAGS += -falign-functions=1 \
+	-falign-jumps=1 -falign-loops=1 -falign-labels=1
+# The branch filter scans the core's code with SSE2 (lib/branch_filter.c
+# says why the stub may).
+$(BUILD)/efi/lib/branch_filter.c.o: EFI_CFLAGS += -msse2
 
 # The stub passes hv.cfg's syntax errors to nobody (the core reports them):
 # its copy of the parser carries no reason texts (hv/config/config.c).

@@ -2,6 +2,7 @@
  * build output, but it is still checked: a corrupt build must stop here with
  * a message, not jump into garbage. */
 #include "efi/stub.h"
+#include "lib/branch_filter.h"
 #include "lib/elf64.h"
 #include "lib/lz.h"
 
@@ -40,7 +41,7 @@ uint64_t stub_load_core(struct handoff *h)
      * the stub's image becomes free memory once the core runs, and the
      * symbol table for stack traces lives in that file. */
     size_t size = (size_t)unpacked;
-    uint8_t *elf = stub_alloc_pages((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
+    uint8_t *elf = stub_alloc_pages_from((size + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE, size);
     if (!elf) {
         stub_notes_print();
         stub_print("hv: no memory to load the core\r\n");
@@ -49,8 +50,7 @@ uint64_t stub_load_core(struct handoff *h)
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
     uint64_t lo, hi;
 
-    if (lz_unpack(packed, packed_size, elf, size) != 0 ||
-        size < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
+    if (lz_unpack(packed, packed_size, elf, size) != 0 || size < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
         eh->e_ident[2] != 'L' || eh->e_ident[3] != 'F' || eh->e_ident[4] != ELFCLASS64 ||
         eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
         eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff ||
@@ -69,8 +69,13 @@ uint64_t stub_load_core(struct handoff *h)
     }
     for (uint16_t i = 0; i < eh->e_phnum; i++) {
         const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf + eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr));
-        if (ph->p_type == PT_LOAD)
-            stub_copy(image + (ph->p_vaddr - lo), elf + ph->p_offset, ph->p_filesz);
+        if (ph->p_type != PT_LOAD)
+            continue;
+        /* The calls and jumps back to displacements (lib/branch_filter.h),
+         * in the file too: the core reads its symbols, not its code, there. */
+        if (ph->p_flags & PF_X)
+            branch_filter_decode(elf + ph->p_offset, ph->p_filesz);
+        stub_copy(image + (ph->p_vaddr - lo), elf + ph->p_offset, ph->p_filesz);
     }
 
     h->core_phys = (uint64_t)image;

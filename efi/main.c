@@ -25,14 +25,14 @@ void stub_copy(void *dst, const void *src, UINTN bytes)
     __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
 }
 
-void *stub_alloc_pages(UINTN pages)
+void *stub_alloc_pages_from(UINTN pages, UINTN zero_from)
 {
     EFI_PHYSICAL_ADDRESS addr = 0;
     EFI_STATUS st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData,
                                       pages, &addr);
     if (EFI_ERROR(st))
         return NULL;
-    stub_zero((void *)addr, pages * EFI_PAGE_SIZE);
+    stub_zero((uint8_t *)addr + zero_from, pages * EFI_PAGE_SIZE - zero_from);
     return (void *)addr;
 }
 

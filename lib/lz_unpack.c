@@ -55,7 +55,8 @@ int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
  * symbols sorted by length by counting, then each code's entries filled).
  * -1 if a length is over LZ_CODE_MAX or the lengths promise more codes
  * than LZ_CODE_MAX bits have room for. */
-static int build_table(const uint8_t *nibbles, uint16_t *table, bool tokens)
+static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *nibbles, uint16_t *table,
+                                                      bool tokens)
 {
     uint8_t lengths[256], order[256];
     unsigned next[LZ_CODE_MAX + 2] = {0};
@@ -84,7 +85,13 @@ static int build_table(const uint8_t *nibbles, uint16_t *table, bool tokens)
         if (tokens && sym >> LZ_LITERAL_SHIFT != LZ_LITERAL_MORE &&
             (sym & LZ_LENGTH_MORE) != LZ_LENGTH_MORE)
             entry |= FAST_TOKEN;
-        for (uint32_t k = 0; k < span; k++)
+        /* Four entries a store where the span allows (codes of up to 9
+         * bits, most of the table). */
+        uint64_t four = entry * 0x0001000100010001ull;
+        uint32_t k = 0;
+        for (; k + 4 <= span; k += 4)
+            __builtin_memcpy(&table[pos + k], &four, 8);
+        for (; k < span; k++)
             table[pos + k] = entry;
         pos += span;
     }
@@ -179,17 +186,110 @@ static int build_table(const uint8_t *nibbles, uint16_t *table, bool tokens)
 
 /* How many sequences without extensions can follow with no check but their
  * distance's: each reads at most 6 literals and an offset byte (7 bytes),
- * as eight, and writes at most 6 + 9 bytes, as eight and sixteen (what
- * lands past the sequence's end is written again by the next); one test of
- * a count a sequence, where the ends would be two. */
+ * as eight, writes at most 6 + 9 bytes, as eight and sixteen (what lands
+ * past the sequence's end is written again by the next), and takes at most
+ * 22 bits of the bit stream (a token and a high offset byte), fewer than
+ * three bytes, with REFILL's one load of eight bytes at `bp`, which is at
+ * most eight bytes ahead of the bits taken. Counted as 8, 16 and 4 bytes a
+ * sequence: shifts, where the exact divisions cost some 20 instructions
+ * each time the checked path hands back (docs/benchmarks.md). */
 static inline size_t fast_budget(const uint8_t *in, const uint8_t *in_end, const uint8_t *o,
-                                 const uint8_t *out_end)
+                                 const uint8_t *out_end, const uint8_t *bp, const uint8_t *bp_end)
 {
     size_t in_left = (size_t)(in_end - in), out_left = (size_t)(out_end - o);
-    if (in_left < 8 || out_left < 6 + 16)
+    size_t bits_left = (size_t)(bp_end - bp);
+    if (in_left < 8 || out_left < 6 + 16 || bits_left < 16)
         return 0;
-    size_t by_in = (in_left - 8) / 7 + 1, by_out = (out_left - (6 + 16)) / 15 + 1;
-    return by_in < by_out ? by_in : by_out;
+    size_t by_in = ((in_left - 8) >> 3) + 1, by_out = ((out_left - (6 + 16)) >> 4) + 1;
+    size_t by_bits = ((bits_left - 16) >> 2) + 1;
+    size_t budget = by_in < by_out ? by_in : by_out;
+    return budget < by_bits ? budget : by_bits;
+}
+
+/* The decoder's state between the fast loop and the checked one. */
+struct lz_state {
+    const uint8_t *in, *bp;
+    uint8_t *o;
+    uint64_t bits;
+    unsigned count;
+    size_t last, last2;
+};
+
+/* Up to `budget` sequences without extensions (nine in ten), far from
+ * every end (fast_budget), each with no check but its distance's; stops
+ * before the first token with an extension or no code. A function of its
+ * own so that its dozen live values stay in registers (in one loop with
+ * the checked path, half of them were spilled and reloaded every
+ * sequence). false: a distance before the start of the output. */
+static bool fast_run(struct lz_state *st, size_t budget, const uint8_t *out,
+                     const uint16_t *tokens, const uint16_t *far)
+{
+    const uint8_t *in = st->in, *bp = st->bp;
+    uint8_t *o = st->o;
+    uint64_t bits = st->bits;
+    unsigned count = st->count;
+    size_t last = st->last, last2 = st->last2;
+    bool ok = true;
+    do {
+        if (count < 2 * LZ_CODE_MAX) {
+            uint64_t v;
+            __builtin_memcpy(&v, bp, 8);
+            bits |= __builtin_bswap64(v) >> count;
+            bp += (63 - count) >> 3;
+            count |= 56;
+        }
+        unsigned token = tokens[bits >> (64 - LZ_CODE_MAX)];
+        if (!(token & FAST_TOKEN))
+            break;
+        unsigned len = token >> 8 & 15;
+        bits <<= len;
+        count -= len;
+        COPY8(o, in);
+        size_t literals = (token & 255) >> LZ_LITERAL_SHIFT;
+        o += literals;
+        in += literals;
+        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {
+            last2 = last;
+            last = (size_t)*in++ + 1;
+            if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
+                unsigned high = far[bits >> (64 - LZ_CODE_MAX)];
+                unsigned high_len = high >> 8 & 15;
+                if (!high_len) {
+                    ok = false;
+                    break;
+                }
+                bits <<= high_len;
+                count -= high_len;
+                last += (size_t)(high & 255) << 8;
+            }
+        } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
+            size_t t = last;
+            last = last2;
+            last2 = t;
+        }
+        if (last > (size_t)(o - out)) {
+            ok = false;
+            break;
+        }
+        size_t length = (token & LZ_LENGTH_MORE) + LZ_MIN_MATCH;
+        const uint8_t *from = o - last;
+        if (last >= 8) {
+            /* Each eight bytes read are final before they are read. */
+            COPY8(o, from);
+            COPY8(o + 8, from + 8);
+            o += length;
+        } else {
+            COPY_FORWARD(o, from, length); /* a pattern repeated */
+        }
+    } while (--budget);
+    st->in = in;
+    st->bp = bp;
+    st->o = o;
+    st->bits = bits;
+    st->count = count;
+    st->last = last;
+    st->last2 = last2;
+    return ok;
 }
 
 int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
@@ -217,46 +317,33 @@ int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
      * the distance check refuses as it refuses one before the start. */
     size_t last = SIZE_MAX, last2 = SIZE_MAX;
 
-    /* Fast sequences left before the ends need checking again (0: count
-     * them again, fast_budget). */
-    size_t budget = 0;
-
     while (o != out_end) {
-        /* Room for a token and a far offset's high byte: a refill every
-         * third or fourth sequence. */
+        size_t budget = fast_budget(in, in_end, o, out_end, bp, bp_end);
+        if (budget) {
+            struct lz_state st = {in, bp, o, bits, count, last, last2};
+            if (!fast_run(&st, budget, out, tokens, far))
+                return -1;
+            in = st.in;
+            bp = st.bp;
+            o = st.o;
+            bits = st.bits;
+            count = st.count;
+            last = st.last;
+            last2 = st.last2;
+            /* The budget leaves room for 7 bytes more: o < out_end. */
+        }
+
+        /* One sequence near either end, or with extensions, or whatever
+         * the fast run stopped at: every field checked. */
         if (count < 2 * LZ_CODE_MAX) {
             REFILL();
             if (over > 8)
                 return -1;
         }
         unsigned token;
-        DECODE(token, tokens, FAST_TOKEN | 255u);
-        size_t literals = (token & 255) >> LZ_LITERAL_SHIFT;
+        DECODE(token, tokens, 255u);
+        size_t literals = token >> LZ_LITERAL_SHIFT;
         size_t length = token & LZ_LENGTH_MORE;
-        if ((token & FAST_TOKEN) && (budget || (budget = fast_budget(in, in_end, o, out_end)))) {
-            /* The common sequence (nine in ten), far from both ends. */
-            budget--;
-            COPY8(o, in);
-            o += literals;
-            in += literals;
-            READ_OFFSET();
-            if (last > (size_t)(o - out))
-                return -1;
-            length += LZ_MIN_MATCH;
-            const uint8_t *from = o - last;
-            if (last >= 8) {
-                /* Each eight bytes read are final before they are read. */
-                COPY8(o, from);
-                COPY8(o + 8, from + 8);
-                o += length;
-            } else {
-                COPY_FORWARD(o, from, length); /* a pattern repeated */
-            }
-            continue;
-        }
-
-        /* Near either end, or with extensions: every field checked. */
-        budget = 0;
         if (literals == LZ_LITERAL_MORE)
             READ_EXTENSION(literals);
         if (literals > (size_t)(in_end - in) || literals > (size_t)(out_end - o))

@@ -2,8 +2,8 @@
  * 200 KB, so it spends time for ratio: an optimal parse, a shortest path
  * over the input where every byte is a position, a literal an edge of one
  * byte (two where it makes its run need an extension byte) and each match
- * found through a hash chain an edge of its encoded size plus half a byte
- * (match_cost says why); the matches at the distances of the path's last
+ * found through a hash chain an edge of its encoded size (match_cost);
+ * the matches at the distances of the path's last
  * two matches are tried at every position too, as repeats without offset
  * bytes.
  * A position keeps only its cheapest way in, whatever run of literals and
@@ -34,17 +34,22 @@ static uint32_t hash3(const uint8_t *p)
 /* Costs are in sixteenths of a bit, from a model of what each coded
  * symbol costs (raw bytes cost 8 bits): the first parse assumes a byte for
  * every symbol, each later one the code lengths the parse before it got.
- * A sequence costs half a byte more, so that where two paths encode in
- * about the same bits the one with fewer sequences wins: the stub pays some
- * 80 instructions a sequence to unpack (the tie-break took the core's
- * sequences from 23,194 to 19,330 for 0.5 % in size when every field was a
- * byte). */
+ * A sequence may cost more than its symbols (SEQUENCE_COST, later parses
+ * only), so that where two paths encode in about the same bits the one with
+ * fewer sequences wins: the stub pays some 70 instructions a sequence to
+ * unpack. It costs nothing now: on the core (with the branch filter),
+ * 116,384 bytes at 0 against 116,652 at a bit, 117,990 at half a byte
+ * (the unpacking 2.34 M, 2.30 M, 2.22 M instructions). The first parse
+ * never adds it: its whole-byte costs tie everywhere, and any tie-break
+ * towards fewer sequences there (even 1/16 bit) leads every later parse
+ * to 119,181 bytes (docs/benchmarks.md hv_image_bytes). */
 #define BIT 16
 #ifndef SEQUENCE_COST
-#define SEQUENCE_COST (4 * BIT)
+#define SEQUENCE_COST 0
 #endif
 struct model {
     uint32_t cost[LZ_CODES][256];
+    uint32_t sequence; /* what a sequence costs on top of its symbols */
 };
 
 static void flat_model(struct model *m)
@@ -52,6 +57,7 @@ static void flat_model(struct model *m)
     for (unsigned c = 0; c < LZ_CODES; c++)
         for (unsigned s = 0; s < 256; s++)
             m->cost[c][s] = 8 * BIT;
+    m->sequence = 0;
 }
 
 /* An extension of v: 255s and the rest. */
@@ -73,7 +79,7 @@ static uint32_t match_cost(const struct model *m, uint32_t run, size_t distance,
                                      : LZ_KIND_NEAR;
     unsigned token = (run < LZ_LITERAL_MORE ? run : LZ_LITERAL_MORE) << LZ_LITERAL_SHIFT |
                      kind << LZ_KIND_SHIFT | (l < LZ_LENGTH_MORE ? l : LZ_LENGTH_MORE);
-    uint32_t c = SEQUENCE_COST + m->cost[LZ_CODE_TOKEN][token];
+    uint32_t c = m->sequence + m->cost[LZ_CODE_TOKEN][token];
     if (!repeat) {
         c += 8 * BIT;
         if (distance > 256)
@@ -427,9 +433,10 @@ out:
 
 /* The parse after the first prices each symbol at its code's length in the
  * parse before (a symbol that had no code at a code longer than any): on
- * the core the second parse is some 2 % smaller, later ones little more. */
+ * the core the second parse is some 2 % smaller, later ones little more
+ * (eight parses 44 bytes smaller than four, for half a second of build). */
 #ifndef PASSES
-#define PASSES 4
+#define PASSES 8
 #endif
 
 size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
@@ -445,6 +452,7 @@ size_t lz_pack(const uint8_t *in, size_t n, uint8_t *out)
         for (unsigned c = 0; c < LZ_CODES; c++)
             for (unsigned sym = 0; sym < 256; sym++)
                 m.cost[c][sym] = (lengths[c][sym] ? lengths[c][sym] : LZ_CODE_MAX + 1) * BIT;
+        m.sequence = SEQUENCE_COST;
         size_t next = pack_with(&m, in, n, trial, lengths);
         if (!next)
             break;

@@ -6,6 +6,12 @@
 #include "hv/mm/mm.h"
 #include "hv/time/time.h"
 
+/* The file is built -Os (the Makefile's CORE_COLD_SRCS), but a glyph's
+ * drawing stays -O2: the screen is drawn in time some guest pays for, and
+ * with all of it -Os bench-fair's shares moved (fairness_error_pct 0.58 ->
+ * 1.54; 1.12 with these two -O2; docs/benchmarks.md hv_image_bytes). */
+#define HOT_DRAW __attribute__((optimize("O2")))
+
 /* A cell is a character and the log level that picked its colour. Text
  * goes into `cells`, a ring of rows in RAM (scrolling moves the ring's
  * start, not the text); `shown` is what the screen shows. A flush draws only
@@ -73,7 +79,7 @@ static uint32_t encode(uint8_t r, uint8_t g, uint8_t b)
     }
 }
 
-static struct cell *cell_at(uint32_t row, uint32_t col)
+static HOT_DRAW struct cell *cell_at(uint32_t row, uint32_t col)
 {
     return &cells[((ring_top + row) % ring_rows) * cols + col];
 }
@@ -109,7 +115,7 @@ static void make_pixel_pairs(void)
 }
 
 /* `row` counts the screen's rows (the status line's included). */
-static void draw(uint32_t row, uint32_t col, struct cell c)
+static HOT_DRAW void draw(uint32_t row, uint32_t col, struct cell c)
 {
     const uint8_t *glyph = font_glyph(c.ch);
     const uint64_t *pair = pixel_pairs[c.level & 3];
