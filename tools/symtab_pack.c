@@ -70,7 +70,15 @@ int main(int argc, char **argv)
             continue;
         e[n].start = s->st_value;
         e[n].size = s->st_size;
-        e[n].name = (const char *)elf + strsh->sh_offset + s->st_name;
+        /* GCC's clones and split-off parts (f.cold, f.part.0, f.isra.0,
+         * f.constprop.0) go by their function's name: that is what a panic
+         * report's reader looks for, and the suffixes cost ~80 bytes of
+         * hv.efi. */
+        const char *full = (const char *)elf + strsh->sh_offset + s->st_name;
+        size_t keep = strcspn(full, ".");
+        e[n].name = keep && full[keep] ? strndup(full, keep) : full;
+        if (!e[n].name)
+            return fail(argv[1], "out of memory");
         names += strlen(e[n].name) + 1;
         n++;
     }

@@ -185,7 +185,7 @@ static void entry_counts_sum(struct entry_counts *sum)
     }
 }
 
-void entry_report(void)
+__attribute__((cold)) void entry_report(void)
 {
     struct entry_counts all;
     entry_counts_sum(&all);

@@ -221,7 +221,7 @@ static int64_t bind_peer_locked(struct vcpu *v, struct guest *peer, uint64_t pee
     return p;
 }
 
-int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port)
+__attribute__((cold)) int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port)
 {
     if (peer_port >= HV_EVTCHN_PORTS)
         return -HV_EINVAL;
@@ -378,7 +378,7 @@ static struct vcpu *ended_port_locked(struct evtchn *ch, struct guest *peer)
     return peer->vcpus[peer->evtchn[ch->peer_port].vcpu];
 }
 
-void evtchn_guest_ended(struct guest *g)
+__attribute__((cold)) void evtchn_guest_ended(struct guest *g)
 {
     /* Its end is set: no bind or close of its own comes after this. */
     uint64_t irq;
@@ -404,7 +404,7 @@ void evtchn_guest_ended(struct guest *g)
     }
 }
 
-void evtchn_guest_restarted(struct guest *g)
+__attribute__((cold)) void evtchn_guest_restarted(struct guest *g)
 {
     /* Its peers: guests with a port set aside for it, or connected to it
      * when it ended (closed since). Each learns once, on the vCPU owning

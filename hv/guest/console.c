@@ -53,7 +53,7 @@ static bool have_buffer(struct guest_console *c)
     return true;
 }
 
-void guest_console_init(struct guest *g)
+__attribute__((cold)) void guest_console_init(struct guest *g)
 {
     struct guest_console *c = &g->console;
     c->line.len = 0;

@@ -217,7 +217,7 @@ static bool vcpus_let_go(const struct guest *g)
  * more; then the owners take its vCPUs off the CPU and off their lists;
  * after the second, none is still reading one it just took off. One CPU
  * alone has nothing to wait for. */
-bool sched_guest_quiesced(struct guest *g)
+__attribute__((cold)) bool sched_guest_quiesced(struct guest *g)
 {
     if (g->quiesced)
         return true;
@@ -264,7 +264,7 @@ void sched_ap_prepare(void)
     __atomic_store_n(&sc->runs_guests, true, __ATOMIC_RELEASE);
 }
 
-void sched_ap_wait_for_start(void)
+__attribute__((cold)) void sched_ap_wait_for_start(void)
 {
     struct sched_cpu *sc = sched_this();
     /* The loader's vCPUs arrive through the wake list. */
@@ -295,7 +295,7 @@ void sched_ap_park_if_asked(void)
 
 #define PARK_WAIT_NS 100000000ULL /* 100 ms: an idle AP answers in microseconds */
 
-void sched_park_aps(void)
+__attribute__((cold)) void sched_park_aps(void)
 {
     for (uint32_t c = 1; c < percpu_count; c++) {
         struct sched_cpu *sc = &percpu_by_index[c]->sched;

@@ -82,7 +82,7 @@ static void __attribute__((noreturn)) sched_enter_first(void)
     enter_guest_frame(f);
 }
 
-void sched_vcpu_stop(struct vcpu *v)
+__attribute__((cold)) void sched_vcpu_stop(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
     v->cpu_time_ns = sched_vcpu_time(v);
@@ -100,7 +100,7 @@ void sched_vcpu_stop(struct vcpu *v)
 
 /* v's guest ended (cross_cpu.c: on v's CPU): its timers stop, it leaves
  * the CPU, and its time goes to its guest's. Once for each end. */
-void sched_stop_here(struct vcpu *v)
+__attribute__((cold)) void sched_stop_here(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;

@@ -60,7 +60,7 @@ void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
         cpu_relax();
 }
 
-bool lapic_init_ap(void)
+__attribute__((cold)) bool lapic_init_ap(void)
 {
     uint64_t base = rdmsr(MSR_APIC_BASE);
     bool ap_x2apic = (base & APIC_BASE_X2APIC) != 0;
@@ -89,7 +89,7 @@ static void mask_legacy_pic(void)
     outb(0xa1, 0xff);
 }
 
-bool lapic_init(uint64_t madt_phys)
+__attribute__((cold)) bool lapic_init(uint64_t madt_phys)
 {
     uint64_t base = rdmsr(MSR_APIC_BASE);
     mask_legacy_pic();
