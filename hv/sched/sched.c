@@ -376,7 +376,15 @@ static void reschedule(struct trap_frame *f)
     }
     struct vcpu *next = pick_next(sc, now, yielding && cur ? cur->ent : NULL);
     if (next == cur && cur) {
-        /* The only runnable vCPU: it keeps the CPU for another slice. */
+        /* The only runnable vCPU: it keeps the CPU for another slice. A
+         * yield that finds nothing else to run here is a guest waiting
+         * for something elsewhere (its other vCPU on another CPU, a
+         * device): the spin-wait hint frees the sibling hyperthread, and
+         * QEMU 7.2's -icount round robin moves on to the next CPU only at
+         * a pause or hlt (docs/design.md), so a guest's yield loop no
+         * longer keeps the CPU it waits for from running. */
+        if (yielding)
+            cpu_relax();
         vcpu_set_running(cur);
         cur->running_since = now;
         runstate_enter(cur, HV_RUNSTATE_RUNNING, now);
