@@ -242,6 +242,7 @@ void hv_main(struct handoff *h)
     power_init(h, &power);
     leak_check_debug_leak(settings.debug_leak_on_end, settings.debug_leak_frame_on_end,
                           settings.debug_leak_mid_step);
+    stats_debug_mid_step(settings.debug_leak_mid_step);
     restart_debug_corrupt_kept_image = settings.debug_corrupt_kept_image;
     restart_debug_add_gap = settings.debug_restart_add_gap;
 

@@ -1,10 +1,13 @@
-/* The longest stretch hv runs with interrupts off (irqoff.h). One CPU, so
- * one open stretch at a time: a stretch begins at an entry whose interrupted
+/* The longest stretch hv runs with interrupts off (irqoff.h). Each CPU has
+ * one open stretch at a time, and its own record of it and of its longest
+ * (no CPU writes another's: at SMP the stretches of two CPUs overlap, and
+ * one shared record mixed one CPU's begin with another's end); the report
+ * takes the longest of all. A stretch begins at an entry whose interrupted
  * context had interrupts on (a guest, or hv's idle loop between its `sti`
- * and `cli`) or where the idle loop goes on after its `cli`, and ends at the
- * return to such a context or at the idle loop's `sti`. An NMI or exception
- * taken inside a stretch (interrupts off in its frame) neither begins nor
- * ends one. */
+ * and `cli`) or where the idle loop goes on after its `cli`, and ends at
+ * the return to such a context or at the idle loop's `sti`. An NMI or
+ * exception taken inside a stretch (interrupts off in its frame) neither
+ * begins nor ends one. */
 #include "hv/debug/irqoff.h"
 
 #include "hv/console/log.h"
@@ -27,14 +30,24 @@ struct cause {
     const struct guest *guest; /* whose entry it was (NULL: hv's idle loop) */
 };
 
-static bool open;
-static uint64_t open_since;
-static struct cause open_cause;
-static uint64_t last_vector;   /* the vector that last entered hv */
+struct irqoff_cpu {
+    bool open;
+    uint64_t open_since;
+    struct cause open_cause, paused_cause;
+    uint64_t last_vector; /* the vector that last entered hv on this CPU */
+    uint64_t stretches, longest;
+    struct cause longest_cause;
+    char longest_guest[sizeof(((struct guest *)0)->name)];
+};
 
-static uint64_t stretches, longest;
-static struct cause longest_cause;
-static char longest_guest[sizeof(((struct guest *)0)->name)];
+/* By CPU index: 65 x ~100 bytes, written only by its own CPU. */
+static struct irqoff_cpu irqoff_cpus[PERCPU_MAX];
+
+static struct irqoff_cpu *mine(void)
+{
+    uint32_t i = this_cpu()->index;
+    return &irqoff_cpus[i < PERCPU_MAX ? i : 0];
+}
 
 static const struct guest *current_guest(void)
 {
@@ -44,28 +57,30 @@ static const struct guest *current_guest(void)
 
 static void begin(enum cause_kind kind, uint64_t number)
 {
-    open_cause = (struct cause){kind, number, current_guest()};
-    open = true;
-    open_since = rdtsc();
+    struct irqoff_cpu *c = mine();
+    c->open_cause = (struct cause){kind, number, current_guest()};
+    c->open = true;
+    c->open_since = rdtsc();
 }
 
 static void end(void)
 {
     uint64_t now = rdtsc();
-    if (!open)
+    struct irqoff_cpu *c = mine();
+    if (!c->open)
         return; /* the stretch before the first guest ran: the boot's */
-    open = false;
-    stretches++;
-    if (now - open_since <= longest)
+    c->open = false;
+    c->stretches++;
+    if (now - c->open_since <= c->longest)
         return;
-    longest = now - open_since;
-    longest_cause = open_cause;
-    const char *name = open_cause.guest ? open_cause.guest->name : "-";
+    c->longest = now - c->open_since;
+    c->longest_cause = c->open_cause;
+    const char *name = c->open_cause.guest ? c->open_cause.guest->name : "-";
     size_t n = strlen(name);
-    if (n >= sizeof(longest_guest))
-        n = sizeof(longest_guest) - 1;
-    memcpy(longest_guest, name, n);
-    longest_guest[n] = '\0';
+    if (n >= sizeof(c->longest_guest))
+        n = sizeof(c->longest_guest) - 1;
+    memcpy(c->longest_guest, name, n);
+    c->longest_guest[n] = '\0';
 }
 
 /* An entry whose interrupted context had interrupts on (a guest, or the
@@ -76,7 +91,7 @@ void irqoff_trap_dispatch(struct trap_frame *f)
 {
     bool from_interrupts_on = f->rflags & RFLAGS_IF;
     if (from_interrupts_on) {
-        last_vector = f->vector;
+        mine()->last_vector = f->vector;
         begin(CAUSE_TRAP, f->vector);
     }
     trap_dispatch(f);
@@ -98,18 +113,18 @@ void irqoff_arm(void)
     irqoff_measuring = true;
 }
 
-static struct cause paused_cause;
-
 void irqoff_pause_slow(void)
 {
-    paused_cause = open_cause;
+    struct irqoff_cpu *c = mine();
+    c->paused_cause = c->open_cause;
     end();
 }
 
 void irqoff_resume_slow(void)
 {
-    begin(paused_cause.kind, paused_cause.number);
-    open_cause.guest = paused_cause.guest;
+    struct irqoff_cpu *c = mine();
+    begin(c->paused_cause.kind, c->paused_cause.number);
+    c->open_cause.guest = c->paused_cause.guest;
 }
 
 void irqoff_idle_leaving_slow(void)
@@ -119,17 +134,27 @@ void irqoff_idle_leaving_slow(void)
 
 void irqoff_idle_entered_slow(void)
 {
-    begin(CAUSE_IDLE, last_vector);
+    begin(CAUSE_IDLE, mine()->last_vector);
 }
 
-/* One line for bench/run.py; keep its shape (docs/benchmarks.md). */
+/* One line for bench/run.py; keep its shape (docs/benchmarks.md): the
+ * longest of every CPU's, and every CPU's stretches. From the summary,
+ * with the other CPUs parked. */
 void irqoff_report(void)
 {
     static const char *const kinds[] = {"vector", "hypercall", "system-call-bounce",
                                         "idle-after-vector"};
     if (!irqoff_measuring)
         return;
+    const struct irqoff_cpu *top = &irqoff_cpus[0];
+    uint64_t stretches = 0;
+    for (uint32_t i = 0; i < PERCPU_MAX; i++) {
+        stretches += irqoff_cpus[i].stretches;
+        if (irqoff_cpus[i].longest > top->longest)
+            top = &irqoff_cpus[i];
+    }
     log_info("irq-off: longest %lu TSC cycles: %s %lu guest %s (%lu stretches)",
-             (unsigned long)longest, kinds[longest_cause.kind],
-             (unsigned long)longest_cause.number, longest_guest, (unsigned long)stretches);
+             (unsigned long)top->longest, kinds[top->longest_cause.kind],
+             (unsigned long)top->longest_cause.number, top->longest_guest,
+             (unsigned long)stretches);
 }

@@ -5,6 +5,7 @@
  *   hv: stats: t=60s restarts=R restarting=G free_frames=F guest_frames=C
  *       kmalloc_pages=K shm_frames=S unaccounted_frames=0 kmalloc_bytes=B
  *       unaccounted_bytes=0 events=E late_max_ns=L late_run_max_ns=M
+ *       waited_looks=W
  *
  * (one line in the log): restarts made in all and guests between an end
  * and their next life; hv's frame and kmalloc account (hv/guest/leak_check.h:
@@ -14,10 +15,13 @@
  * (hv/event/evtchn.c, a port going from clear to pending: a raise onto an
  * event already pending is not counted, as the guest sees one); the worst
  * lateness of a vCPU timer since the last line and in the whole run
- * (hv/sched/vtimer.c: when hv expired it minus its deadline). Counters are
- * per CPU (hv/debug/stats_cpu.h) and the line sums them. */
+ * (hv/sched/vtimer.c: when hv expired it minus its deadline); how many
+ * looks at the account the line waited for one that balances (stats.c: a
+ * look can catch another CPU mid-step; a difference that stays is printed).
+ * Counters are per CPU (hv/debug/stats_cpu.h) and the line sums them. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/debug/stats_cpu.h"
@@ -65,3 +69,6 @@ static inline void stats_timer_late(uint64_t late_ns)
 void stats_start(uint32_t every_s);
 /* From the timer interrupt once stats_next_due has passed: the line. */
 void stats_line(uint64_t now);
+/* hv.cfg debug_leak_on_end = mid_step: the first line's first look counts
+ * 64 bytes unlinked (tests/system/smp4_cases.py). */
+void stats_debug_mid_step(bool on);

@@ -155,6 +155,9 @@ struct guest {
      * (the boot CPU) and an abandon (hv's stop, from any CPU) take it. */
     struct spinlock restart_lock;
     enum restart_stage restart_stage;
+    /* Which end of the run's this one was (1, 2, ...: hv/guest/guest_end.c):
+     * the reaper takes ended guests in that order (sched.c reap_guests). */
+    uint64_t end_seq;
     uint32_t restarts;              /* restarts made (the start info's `restarts`) */
     struct guest_kept_image *kept;  /* made at load iff its policy can restart it */
     struct health_log *health;      /* made at its first end (NULL: no entries) */

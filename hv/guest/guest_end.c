@@ -27,6 +27,7 @@
 #define PAGE 4096ULL
 
 uint32_t guest_alive_count, guest_unreaped_count;
+static uint64_t guest_end_seq; /* ends so far (struct guest's end_seq) */
 
 uint32_t guests_alive(void)
 {
@@ -66,6 +67,7 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     if (!__atomic_compare_exchange_n(&g->end, &was, how, false, __ATOMIC_SEQ_CST,
                                      __ATOMIC_RELAXED))
         return false;
+    g->end_seq = __atomic_add_fetch(&guest_end_seq, 1, __ATOMIC_RELAXED);
     g->quiesced = false; /* the reaper waits until no CPU holds a pointer into it */
     g->exit_status = status;
     wait_for_additions(g);

@@ -159,8 +159,8 @@ void sched_guest_ended(struct guest *g)
 /* ---- the reaper's wait (boot CPU) ---- */
 
 /* The guest whose grace period runs, and each CPU's quiet count when it
- * began. The reaper takes one guest at a time (the first in the list not
- * freed yet), so one record does. */
+ * began. The reaper takes one guest at a time (the one that ended first of
+ * those not freed yet, sched.c reap_guests), so one record does. */
 static struct guest *grace_guest;
 static uint64_t grace_since[PERCPU_MAX];
 
