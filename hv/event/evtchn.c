@@ -166,7 +166,7 @@ static struct evtchn *port_of(struct vcpu *v, uint64_t *port)
     return &t[*port];
 }
 
-int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
+__attribute__((cold)) int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
 {
     if (virq >= HV_VIRQ_COUNT)
         return -HV_EINVAL;
@@ -188,7 +188,7 @@ int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq)
     return p;
 }
 
-int64_t evtchn_alloc_unbound(struct vcpu *v, struct guest *peer)
+__attribute__((cold)) int64_t evtchn_alloc_unbound(struct vcpu *v, struct guest *peer)
 {
     struct guest *g = v->guest;
     uint64_t irq;
@@ -233,7 +233,7 @@ __attribute__((cold)) int64_t evtchn_bind_peer(struct vcpu *v, struct guest *pee
     return p;
 }
 
-int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
+__attribute__((cold)) int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
 {
     struct guest *g = v->guest;
     if (target >= g->vcpu_count)
@@ -303,7 +303,7 @@ static void close_locked(struct guest *g, struct evtchn *ch, uint64_t port)
  * under them. Only the guest's own vCPUs change the entry meanwhile. */
 #define CLOSE_TRIES 4
 
-int64_t evtchn_close(struct vcpu *v, uint64_t port)
+__attribute__((cold)) int64_t evtchn_close(struct vcpu *v, uint64_t port)
 {
     struct guest *g = v->guest;
     struct evtchn *ch = port_of(v, &port);
@@ -342,7 +342,7 @@ int64_t evtchn_unmask(struct vcpu *v, uint64_t port)
     return 0;
 }
 
-int64_t evtchn_status(struct vcpu *v, uint64_t port, struct hv_evtchn_status *out)
+__attribute__((cold)) int64_t evtchn_status(struct vcpu *v, uint64_t port, struct hv_evtchn_status *out)
 {
     struct guest *g = v->guest;
     if (port >= HV_EVTCHN_PORTS)

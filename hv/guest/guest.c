@@ -48,7 +48,7 @@ uint64_t guest_memory_left(const struct guest *g)
     return frame_reservation_left(&g->mem);
 }
 
-bool guest_space_init(struct guest *g, struct pt_space *s)
+__attribute__((cold)) bool guest_space_init(struct guest *g, struct pt_space *s)
 {
     if (pt_init(s, HV_DIRECT_MAP_BASE, alloc_table, g) != PT_OK)
         return false;
@@ -139,7 +139,7 @@ static int map_zeroed_page(struct guest *g, uint64_t va, uint64_t flags)
  * maps megabytes here, with interrupts on between pages. Its vCPUs do not
  * run yet (a load, a restart's MAPPING step), so nothing else changes the
  * space in between. */
-int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
+__attribute__((cold)) int guest_map_zeroed(struct guest *g, uint64_t va, uint64_t bytes, uint64_t flags)
 {
     uint64_t pages = bytes / PAGE;
     if (bytes % PAGE || va % PAGE || va >= LOWER_HALF_END || pages > (LOWER_HALF_END - va) / PAGE)
