@@ -11,7 +11,9 @@
  * every entry's zigzag-encoded gap from the end of the entry before (from
  * `base` for the first) to its start, then every entry's size (0: size
  * unknown, the entry reaches to any address above its start); the names
- * area holds one NUL-terminated name an entry, in the same order. Gaps, not
+ * area holds one NUL-terminated name an entry, in the same order (a GCC
+ * clone or split-off part, f.cold or f.constprop.0, under its function's
+ * name f). Gaps, not
  * starts, because functions follow one another: with -falign-functions=1
  * nearly every gap is 0, and apart from the sizes the zeros are one run,
  * which packs to a few bytes (interleaved with the sizes, 500 bytes more
