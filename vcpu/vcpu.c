@@ -73,7 +73,7 @@ void vcpu_destroy(struct vcpu *v)
 static __attribute__((noinline, cold)) void save_bases(struct vcpu *v)
 {
     uint64_t fs = rdmsr(MSR_FS_BASE), gs = rdmsr(MSR_KERNEL_GS_BASE);
-    v->arch.fs_base = guest_fs_base_allowed(fs) ? fs : 0;
+    v->guest->xen->fs_base = guest_fs_base_allowed(fs) ? fs : 0;
     v->arch.gs_base = guest_gs_base_allowed(gs) ? gs : 0;
 }
 
@@ -136,8 +136,8 @@ void vcpu_set_fs_base(struct vcpu *v, uint64_t base)
 {
     if (!guest_fs_base_allowed(base))
         return; /* callers check; never a non-canonical base */
-    wrmsr(MSR_FS_BASE, base);
-    v->arch.fs_base = base;
+    wrmsr(MSR_FS_BASE, base); /* only a Xen vCPU's kernel sets one (hv/xen/xen_emul.c) */
+    v->guest->xen->fs_base = base;
 }
 
 /* Whether v is a Xen vCPU or this CPU's FS/GS bases may be one's: the
@@ -156,7 +156,7 @@ static inline bool bases_to_load(const struct vcpu *v)
 /* Out of line: only for a Xen vCPU and the first hv vCPU after one. */
 static __attribute__((noinline, cold)) void load_bases(const struct vcpu *v)
 {
-    wrmsr(MSR_FS_BASE, v->arch.fs_base);
+    wrmsr(MSR_FS_BASE, v->arch.xen ? v->guest->xen->fs_base : 0);
     wrmsr(MSR_KERNEL_GS_BASE, v->arch.gs_base);
     this_cpu()->guest_bases_set = v->arch.xen;
 }

@@ -52,10 +52,6 @@ struct arch_vcpu {
     /* Its GS base: 0 for hv's own vCPUs, whatever a Xen vCPU's kernel set
      * (hv/xen/xen_emul.c), always a lower-half address (hv/cpu/gs_base.h). */
     uint64_t gs_base;
-    /* Its FS base: 0 for hv's own vCPUs, what a Xen vCPU's kernel set
-     * (wrmsr FS_BASE, set_segment_base, wrfsbase emulated), a canonical
-     * address (hv/cpu/gs_base.h: hv never uses FS). */
-    uint64_t fs_base;
     /* The version of its guest's own GDT entries (hv/xen/xen_gdt.c): 0
      * for hv's own vCPUs and a Xen vCPU that installed none. */
     uint64_t gdt_version;

@@ -254,7 +254,7 @@ static void enforce_time_limit(uint64_t now)
         guest_stop(g, "stopped: hv.cfg time_limit_ms reached"); /* never restarted */
 }
 
-void sched_add_here(struct vcpu *v)
+__attribute__((cold)) void sched_add_here(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
     /* Every caller adds a fresh or a moving vCPU, runnable; a stopped one

@@ -80,6 +80,12 @@ struct xen_guest {
     bool cr4_de;               /* the guest's CR4.DE */
     bool cr4_fsgsbase;         /* the guest's CR4.FSGSBASE: rd/wr{fs,gs}base emulated */
     uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
+    /* Its one vCPU's FS base (hv's own vCPUs have 0; kept here, not in
+     * struct vcpu, which a field more takes past its 512-byte class):
+     * what its kernel set (wrmsr FS_BASE, set_segment_base, wrfsbase) or
+     * read back at its last switch-out, a canonical address (hv never
+     * uses FS); vcpu/vcpu.c loads and saves it. */
+    uint64_t fs_base;
     /* The last demand W^X flip (hv/xen/xen_trap.c): the instruction, the
      * page, and whether it made the page writable. */
     uint64_t flip_rip, flip_page;
