@@ -153,7 +153,8 @@ __attribute__((optimize("O2"))) void guest_unmap_leaf(void *arg, uint64_t va, ui
 
 /* One step of reaping an ended guest visits at most this many page-table
  * entries (a mapped page costs HV_MEM_UNMAP_PAGE_COST): 8 mapped pages,
- * about 3 000 instructions, a quarter of an HV_CALL_MEM_UNMAP. Reaping goes
+ * about 3 000 instructions, as much as one HV_CALL_MEM_UNMAP (or one
+ * step of HV_CALL_USER_SPACE_DESTROY, guest_space_teardown_step). Reaping goes
  * on from hv's timer between other guests' work (hv/sched/sched.c), so its
  * steps are interrupts-off stretches nobody asked for: they are kept well
  * under hv_irq_off_max's 20 000 and short beside a timer's 50 us

@@ -380,12 +380,20 @@ struct bounded_unmap {
     uint64_t stop_va; /* first address not dealt with, when stopped */
 };
 
+/* Eight entries a test: the bounded unmap's partly covered tables pay
+ * this scan with interrupts off (~850 instructions for an empty table
+ * rather than ~2 600 entry by entry: timer_late_under_attack). */
 static bool table_empty(const struct pt_space *s, uint64_t table)
 {
     const uint64_t *t = table_at(s, table);
-    for (unsigned i = 0; i < ENTRIES; i++)
-        if (t[i] & PTE_P)
+    for (unsigned i = 0; i < ENTRIES; i += 8) {
+        uint64_t any = 0;
+#pragma GCC unroll 8
+        for (unsigned j = 0; j < 8; j++)
+            any |= t[i + j];
+        if (any & PTE_P)
             return false;
+    }
     return true;
 }
 

@@ -6,9 +6,10 @@
  * the caller then gives these back). Pure bookkeeping, host-tested.
  *
  * Bounded: a MEM_UNMAP step clears at most HV_MEM_UNMAP_BUDGET /
- * HV_MEM_UNMAP_PAGE_COST leaves and frees about as many tables; the list
- * holds TLB_BATCH_MAX, and tlb_batch_nearly_full tells the unmapping walk
- * to stop early (it can add at most TLB_BATCH_SLACK more once told). */
+ * HV_MEM_UNMAP_PAGE_COST (8) leaves and frees a few tables; the list
+ * holds TLB_BATCH_MAX (room to spare since the budget was cut), and
+ * tlb_batch_nearly_full tells the unmapping walk to stop early (it can
+ * add at most TLB_BATCH_SLACK more once told). */
 #pragma once
 
 #include <stdbool.h>

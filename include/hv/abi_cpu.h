@@ -87,13 +87,16 @@ struct hv_iret_frame {
  * HV_CALL_MEM_PROTECT handles at most this many pages (never past the end
  * of a 2 MiB-aligned block), all or none, and returns how many it handled;
  * the caller calls again for the rest. Fresh pages are zeroed, so their
- * batch is smaller. */
-#define HV_MEM_BATCH_PAGES 16
-#define HV_MEM_FRESH_BATCH_PAGES 8
+ * batch is smaller. hv runs these calls with interrupts off: every size
+ * here keeps one call under about 5 000 instructions, so a guest's timer
+ * waits at most that long behind another guest's memory call
+ * (docs/benchmarks.md, timer_late_under_attack). */
+#define HV_MEM_BATCH_PAGES 4
+#define HV_MEM_FRESH_BATCH_PAGES 2
 /* One HV_CALL_MEM_UNMAP visits at most this many page-table entries (a
  * mapped page costs HV_MEM_UNMAP_PAGE_COST of them) and returns how many
  * pages of the range it dealt with, mapped or not. */
-#define HV_MEM_UNMAP_BUDGET 512
+#define HV_MEM_UNMAP_BUDGET 128
 #define HV_MEM_UNMAP_PAGE_COST 16
 /* HV_CALL_USER_SPACE_DESTROY: the space is partly torn down; call again
  * with the same handle (it can no longer be used for anything else). */

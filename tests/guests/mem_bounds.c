@@ -33,7 +33,7 @@ HV_GUEST_NOTE("mem-bounds", HVG_MIB(16), 1, HVG_KIB(64));
 #define WHOLE_RANGE (HV_GUEST_MAP_LIMIT / PAGE) /* 0x7fff00000 pages */
 #define HUGE (1ull << 34)                     /* pages */
 #define REPEATS 3
-#define MAX_SCAN_CALLS 256
+#define MAX_SCAN_CALLS 1024
 #define HAMMER_MS 1000
 
 enum kind { FRESH, ALIAS, PROTECT, UNMAP_FULL, UNMAP_HUGE, MAP_HUGE, PROTECT_HUGE, DESTROY, KINDS };

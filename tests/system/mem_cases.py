@@ -14,7 +14,11 @@ from judge import self_checked, companion, companion_within_share, exited, expec
 from registry import system_test
 
 INSN_PER_TSC = 1 / 8  # scripts/hv-qemu --icount: TSC += 8 per instruction
-IRQ_OFF_TARGET = 20000  # instructions: the bench's hv_irq_off_max target
+# One memory call, the guest's syscall and return included: hv runs it with
+# interrupts off, so another guest's timer waits behind it. 50 us (the
+# timer_late_under_attack target) is 6,250 instructions, about 1,600 of
+# them the timer's path and hand-over (docs/benchmarks.md).
+MEM_CALL_TARGET = 5100
 
 
 def balanced(problems, log):
@@ -53,15 +57,17 @@ def attack(build, guest, tag, cfg="", icount=False, mem=256, share=SHARE, extra=
 def test_mem_huge_ranges_bounded_per_call(build):
     """Attack 1: MEM_UNMAP(0, 0, 0x7fff00000) and huge MEM_MAP/MEM_PROTECT,
     raw and repeated: each call returns the documented value, and under
-    -icount no call costs more than the interrupts-off target."""
+    -icount no call costs more than MEM_CALL_TARGET instructions (one call
+    of the batch sizes and unmap budget before issue 12's cut reached
+    9,400 to 15,200)."""
     problems, r, lines = attack(build, "mem-bounds", "mem-bounds", icount=True)
     costs = {m.group(1): int(m.group(2)) for l in lines
              for m in [re.match(r"mem-bounds: longest (\S+) call (\d+) cycles", l)] if m}
     expect(problems, len(costs) == 8, f"mem-bounds reported {len(costs)} of 8 call costs")
     for kind, cycles in sorted(costs.items()):
         insns = cycles * INSN_PER_TSC
-        expect(problems, insns <= IRQ_OFF_TARGET,
-               f"a {kind} call costs {insns:.0f} instructions, more than {IRQ_OFF_TARGET}")
+        expect(problems, insns <= MEM_CALL_TARGET,
+               f"a {kind} call costs {insns:.0f} instructions, more than {MEM_CALL_TARGET}")
     return problems, r
 
 
