@@ -222,16 +222,23 @@ static void pump(size_t budget, bool wait, bool locked)
     pump_lines(budget, UINT32_MAX, wait, locked);
 }
 
-static bool pending(void)
+/* Lines wait to go out. Always inlined into log_waiting, which runs on
+ * every vCPU switch (this file is built -Os, which would leave it a call);
+ * the drain paths call it through pending(), one copy for them all. */
+static inline __attribute__((always_inline)) bool lines_waiting(void)
 {
     return log_queued_lines || tx_done < tx_len;
 }
 
-/* On every vCPU switch (sched_internal.h): pending()'s test written out,
- * since this file is built -Os, which would leave it a call. */
+static bool pending(void)
+{
+    return lines_waiting();
+}
+
+/* On every vCPU switch (sched_internal.h). */
 bool log_waiting(uint64_t now)
 {
-    return (log_queued_lines || tx_done < tx_len) && now >= line_paced_until;
+    return lines_waiting() && now >= line_paced_until;
 }
 
 static void flush_sinks(bool (*stop)(void))
