@@ -28,7 +28,6 @@ cd "$(dirname "$0")/../.."
 out=build/fuzz
 [ "$target" = elf_image ] || out=build/fuzz-$target
 CLANG=${CLANG:-clang}
-CC=${CC:-gcc}
 command -v "$CLANG" >/dev/null || { echo "run-fuzz: $CLANG not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
 # The module's sources are the unit test's, minus the test itself.
@@ -52,10 +51,9 @@ echo "run-fuzz: writing the seed corpus to $out/seeds"
 for mk in "tests/unit/$target.mk" tests/unit/"$target"_*.mk; do
     [ -e "$mk" ] || continue
     suite=$(basename "$mk" .mk)
-    read -r -a suite_srcs <<<"$(sed -n "s/^${suite}_SRCS := //p" "$mk")"
-    "$CC" -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
-        -fno-sanitize-recover=all -I. "${suite_srcs[@]}" -o "$out/test_$suite"
-    HV_ELF_CORPUS_DIR="$out/seeds" HV_XEN_ELF_CORPUS_DIR="$out/seeds" "$out/test_$suite" \
+    # The unit test as make builds it (make test has: not built twice).
+    make --no-print-directory -s "build/unit/$suite"
+    HV_ELF_CORPUS_DIR="$out/seeds" HV_XEN_ELF_CORPUS_DIR="$out/seeds" "build/unit/$suite" \
         >"$out/seed-unit-$suite.log" ||
         { cat "$out/seed-unit-$suite.log"; echo "run-fuzz: the unit test $suite failed" >&2; exit 1; }
 done

@@ -7,15 +7,33 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+class _PerThread(threading.local):
+    """A setting read and written as x[0], one value per thread: run.py's
+    workers run tests of its passes (plain, mitigated, SMP 4) side by side,
+    each thread setting its test's."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __getitem__(self, i):
+        assert i == 0
+        return self.value
+
+    def __setitem__(self, i, value):
+        assert i == 0
+        self.value = value
+
+
 # The CPUs of every boot that does not choose its own: HV_TEST_SMP=N (the
 # whole suite at SMP N: make test-smp), or run.py's --smp4 pass, which sets
 # it for the tests it runs again (issue 13).
-DEFAULT_SMP = [int(os.environ.get("HV_TEST_SMP", "1"))]
+DEFAULT_SMP = _PerThread(int(os.environ.get("HV_TEST_SMP", "1")))
 
 
 @dataclass
@@ -69,8 +87,9 @@ def build_esp(build, boot, workdir):
 
 
 # [hv] lines every boot gets (tests/system/run.py's pass with every
-# mitigation forced on); a test's own hv.cfg comes after and wins.
-EXTRA_RUNNER_CFG = []
+# mitigation forced on), EXTRA_RUNNER_CFG[0]; a test's own hv.cfg comes
+# after and wins.
+EXTRA_RUNNER_CFG = _PerThread([])
 
 
 def qemu_command(boot, esp, workdir, qmp=None):
@@ -80,7 +99,7 @@ def qemu_command(boot, esp, workdir, qmp=None):
     if boot.icount:
         cmd.append("--icount")
     cmd += ["--serial", "file:" + os.path.join(workdir, "serial.log") if boot.serial else "none"]
-    for line in EXTRA_RUNNER_CFG + boot.runner_cfg:
+    for line in list(EXTRA_RUNNER_CFG[0]) + boot.runner_cfg:
         cmd += ["--cfg", line]
     if qmp:
         cmd += ["--qmp", qmp]
