@@ -291,7 +291,7 @@ static bool emulate_msr(struct vcpu *v, struct trap_frame *f, bool write)
             else
                 x->gs_other = wanted;
         }
-        value = msr == MSR_GS_BASE ? v->arch.gs_base : x->gs_other;
+        value = msr == MSR_GS_BASE ? rdmsr(MSR_KERNEL_GS_BASE) : x->gs_other; /* the CPU's, as FS's */
         break;
     case MSR_FS_BASE:
         if (write) {
@@ -418,7 +418,11 @@ bool xen_emulate_fsgsbase(struct vcpu *v, struct trap_frame *f)
     uint64_t *r = gpr(f, (b[i + 2] & 7) | ((rex & 1) << 3));
     bool gs = op & 1;
     if (op < 2) {
-        uint64_t value = gs ? v->arch.gs_base : rdmsr(MSR_FS_BASE);
+        /* The CPU's bases (the guest's GS base is KERNEL_GS_BASE while hv
+         * runs): a selector load since hv last set or saved one counts,
+         * as for the CPU's own rdgsbase (v->arch.gs_base is only brought
+         * up to date at switch-out). */
+        uint64_t value = rdmsr(gs ? MSR_KERNEL_GS_BASE : MSR_FS_BASE);
         *r = rex & 8 ? value : (uint32_t)value;
     } else {
         uint64_t value = rex & 8 ? *r : (uint32_t)*r;

@@ -1,8 +1,9 @@
 """System tests of the Xen personality's privileged-instruction emulation
 (hv/xen/xen_emul.c, docs/xen-personality.md): the virtual debug registers,
-`mov` to CR4, the MSRs a PV kernel reads."""
+`mov` to CR4, the MSRs a PV kernel reads, a storm of the FS/GS base
+instructions."""
 
-from judge import ended_line, exited, expect
+from judge import companion_within_share, ended_line, exited, expect, guest_lines
 from registry import system_test
 from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
 
@@ -43,4 +44,37 @@ def test_xen_gs_bases_on_two_cpus(build):
     expect(problems, exited(r.log, "xen-emul"),
            f"xen-emul did not exit 0: {ended_line(r.log, 'xen-emul')}")
     no_panic_no_leak(problems, r)
+    return problems, r
+
+
+@system_test
+def test_xen_fsgsbase_storm_beside_companion(build):
+    """tests/guests/xen_fsgs_storm.c under -icount (exact) beside the
+    companion: the FS/GS base instructions hv emulates at their #UD, in
+    every form its decoder takes (4 ops x 16 registers x 32/64 bits, REX.R
+    and REX.X ignored) and refuses (other prefixes before, after or
+    instead of f3, two REX, REX first, f3 0f 0b: the guest's #UD at the
+    instruction, nothing changed), without CR4.FSGSBASE (#UD), with bases
+    the MSRs refuse (#GP(0) to the guest, the base kept), after selector
+    loads (the CPU's base is read), then a million of them; every check
+    holds, and the companion, whose progress is judged, gets its share
+    (0.5: two guests) while the storm runs."""
+    r = beside_companion(build, "xen-fsgs-storm", "xen-fsgs-storm", icount=True, timeout=300)
+    problems = []
+    oks = checks_all_ok(problems, r, "xen-fsgs-storm", "xen-fsgs-storm: all")
+    expect(problems, len(oks) >= 10, f"only {len(oks)} checks ran")
+    expect(problems, exited(r.log, "xen-fsgs-storm"),
+           f"xen-fsgs-storm did not exit 0: {ended_line(r.log, 'xen-fsgs-storm')}")
+    # The companion finished while the storm still ran: its share was
+    # judged against the storm, not an idle CPU.
+    began = r.log.find("[xen-fsgs-storm] xen-fsgs-storm: storm of")
+    done = r.log.find("[xen-fsgs-storm] xen-fsgs-storm: storm: ")
+    finished = r.log.find("[companion] companion companion: 100 ms of CPU in")
+    expect(problems, 0 <= began < finished < done,
+           "the companion did not finish while the storm ran")
+    companion_within_share(problems, r.log, 0.5, slack=1.2)
+    no_panic_no_leak(problems, r)
+    for l in guest_lines(r.log, "xen-fsgs-storm"):
+        if l.startswith(("xen-fsgs-storm: storm: ", "xen-fsgs-storm: /4-/7: ")):
+            print(f"  {l}")
     return problems, r
