@@ -37,6 +37,7 @@ import sched_cases  # noqa: E402,F401
 import mem_cases  # noqa: E402,F401
 import spec_cases  # noqa: E402,F401
 import xpti_cases  # noqa: E402,F401
+import durations  # noqa: E402
 import harness  # noqa: E402
 import irqoff_cases  # noqa: E402,F401
 import secboot_cases  # noqa: E402,F401
@@ -116,21 +117,6 @@ SMP4_SKIP = {"test_entry_nmis_while_guests_run_and_hv_logs",
              "test_review_iret_fuzz_mitigations_on"}
 
 
-# Seconds each test took in a make test on the 2-core host (2026-12-07,
-# beside other work: several times the idle machine's), for the order only:
-# the longest start first. A test not named here counts as TYPICAL_SECONDS;
-# mitigated/NAME and smp4/NAME as NAME when not named themselves.
-SECONDS = {
-}
-TYPICAL_SECONDS = 30
-
-
-def expected_seconds(name):
-    if name in SECONDS:
-        return SECONDS[name]
-    return SECONDS.get(name.split("/", 1)[-1], TYPICAL_SECONDS)
-
-
 def mitigations_were_on(problems, log):
     """A boot of the mitigated pass really ran with isolation on (hv/mm/xpti.c)."""
     if "entry paths: page-table isolation on" not in log:
@@ -180,7 +166,7 @@ def main():
     if args.smp4:
         jobs += [(t, "smp4/") for t in selected if t.__name__ not in SMP4_SKIP and
                  (t.__module__ in SMP4_SUITES or t.__name__ in SMP4_TESTS)]
-    jobs.sort(key=lambda j: -expected_seconds(j[1] + j[0].__name__.removeprefix("test_")))
+    jobs.sort(key=lambda j: -durations.expected(j[1] + j[0].__name__.removeprefix("test_")))
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
         futures = {pool.submit(one, t, mode): mode for t, mode in jobs}
         for future in concurrent.futures.as_completed(futures):

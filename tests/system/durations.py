@@ -1,0 +1,131 @@
+"""How long each system test took in a make test on the 2-core host, for
+run.py's order only (the longest start first, so that no core idles at the
+end while the other finishes a long one). Seconds as measured beside other
+work (several times the idle machine's; only their order matters). A test
+not named counts as TYPICAL; mitigated/NAME and smp4/NAME as NAME unless
+named themselves.
+
+    python3 tests/system/durations.py build/system-tests.log
+
+prints the table again from a run's log (PASS/FAIL lines with seconds)."""
+
+import re
+import sys
+
+TYPICAL = 30
+
+SECONDS = {
+    "xen_fsgsbase_storm_beside_companion": 60,
+    "soak_two_minutes": 144,
+    "console_flood_beside_companion": 115,
+    "ev_ipi_between_vcpus": 86,
+    "sched_companion_beside_spinner": 86,
+    "sched_companion_beside_16_vcpu_spinner": 84,
+    "sched_companion_beside_spin_and_poll": 84,
+    "timer_rate_under_icount": 84,
+    "ev_bad_arguments_refused": 78,
+    "ev_blocked_guest_accrues_no_cpu_time": 77,
+    "ev_virtual_time_of_two_guests_sharing_the_cpu": 75,
+    "weights_share_the_cpu": 72,
+    "irqoff_big_guest_reaped_in_bounded_steps": 70,
+    "sched_companion_beside_four_spinners_one_of_16_vcpus": 70,
+    "bench_irq_off_finds_the_longest_call": 67,
+    "ev_masked_spinner_does_not_starve_timer_guest": 66,
+    "mem_allowances_are_reservations": 66,
+    "sched_companion_beside_16_vcpu_spin_and_poll": 65,
+    "sched_companion_beside_16_vcpu_yield_storm": 65,
+    "bench_irq_off_silent_without_the_setting": 64,
+    "ev_masked_events_delivered_when_unmasked": 64,
+    "sched_shares_follow_weights_1_2_4_beside_spin_and_poll": 64,
+    "sched_companion_beside_timer_storm": 63,
+    "mem_huge_ranges_bounded_per_call": 60,
+    "partition_windows_respected": 60,
+    "ev_timer_fires_on_time": 56,
+    "entry_nmis_while_guests_run_and_hv_logs": 55,
+    "registers_preserved_and_private": 54,
+    "screen_console_without_serial": 50,
+    "examples_run_labelled": 47,
+    "output_interleaves_by_line": 45,
+    "console_charges_label_bytes": 44,
+    "every_guest_fault_ends_only_that_guest": 44,
+    "pv_fast_gate_does_not_enter_hv": 42,
+    "entry_sysenter_faults_on_intel_and_amd": 41,
+    "guest_asking_too_much_memory": 41,
+    "32_guests_in_one_boot": 40,
+    "multi_vcpu_guest": 40,
+    "hypercall_fuzzer_sacrificial_run_is_ended": 38,
+    "pv_memory_operations_refuse_and_work": 38,
+    "bad_config_line_reported": 37,
+    "code_not_writable_through_the_direct_map": 37,
+    "hypercall_fuzzer_short_run": 37,
+    "xpti_every_path_with_every_mitigation_on": 37,
+    "xpti_on_guest_tables_hold_no_hv_memory": 36,
+    "memory_zeroed_and_private": 35,
+    "pv_fast_and_bounced_syscalls_agree": 34,
+    "ev_pingpong_through_channel_and_shared_memory": 33,
+    "panic_report": 33,
+    "spinning_guest_does_not_stop_others": 33,
+    "bad_images_rejected_beside_good_ones": 32,
+    "hypercall_bad_arguments": 32,
+    "secboot_signed_hv_runs": 32,
+    "time_limit_stops_a_guest_that_only_sleeps": 32,
+    "console_flood_does_not_stop_others": 31,
+    "nonzero_exit_status_reported": 31,
+    "event_ports_not_its_own": 30,
+    "mem_wx_counters_cannot_wrap": 30,
+    "pv_hostile_rsp_and_flags_on_syscall": 30,
+    "spec_refused_force_is_logged_and_hv_runs_on": 30,
+    "spec_rsb_fill_only_when_the_guest_changes": 30,
+    "console_input_follows_the_focus": 29,
+    "impostor_gets_no_name_and_no_region": 29,
+    "ev_wallclock_matches_the_host": 28,
+    "pv_undeliverable_ends_only_that_guest": 28,
+    "stack_overflow_hits_guard_page": 28,
+    "iret_frames_and_registration_cannot_gain_privilege": 27,
+    "spec_bad_value_is_reported_naming_the_key": 27,
+    "spec_gds_model_without_its_microcode_is_reported": 27,
+    "entry_db_at_syscall_entry_and_ac_beside_companion": 26,
+    "xpti_auto_isolates_on_a_meltdown_affected_cpu": 26,
+    "xpti_off_guest_tables_hold_hv_supervisor_only": 26,
+    "pv_exceptions_reach_guest_handlers": 25,
+    "pv_tinyos_runs_its_applications": 25,
+    "spec_amd_cpu_needs_neither_xpti_nor_verw": 25,
+    "entry_attacker_without_breakpoint": 24,
+    "machine_pc": 24,
+    "spec_forced_on_and_off": 24,
+    "spec_master_off_with_one_key_back_to_auto": 24,
+    "old_cpu_without_protections": 23,
+    "pv_bad_registrations_rejected": 23,
+    "boot_banner_and_memory": 22,
+    "pv_user_mode_syscalls_and_exceptions": 22,
+    "secboot_unsigned_hv_refused_and_run_ends": 22,
+    "ev_producer_consumer_example": 21,
+    "memory_4g": 20,
+    "spec_intel_cpu_is_meltdown_and_mds_affected": 20,
+    "mem_read_only_shm_never_writable": 19,
+    "memory_128m": 19,
+}
+
+
+def expected(name):
+    if name in SECONDS:
+        return SECONDS[name]
+    return SECONDS.get(name.split("/", 1)[-1], TYPICAL)
+
+
+def from_log(path):
+    seconds = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(?:PASS|FAIL) system/(\S+) \(([0-9.]+) s\)$", line.strip())
+            if m:
+                seconds[m.group(1)] = round(float(m.group(2)))
+    return seconds
+
+
+if __name__ == "__main__":
+    table = from_log(sys.argv[1])
+    print("SECONDS = {")
+    for name, secs in sorted(table.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f'    "{name}": {secs},')
+    print("}")
