@@ -137,21 +137,9 @@ def test_smp_ap_fault_is_reported_once(build):
     return problems, r
 
 
-@system_test
-def test_smp_examples_at_smp_4(build):
-    """The examples, as `make run` boots them, with four CPUs up."""
-    names = sorted(n for n in os.listdir(EXAMPLES) if not n.startswith("."))
-    with open(os.path.join(ROOT, "guest/examples/hv.cfg")) as f:
-        cfg = f.read()
-    r = run(build, Boot(smp=4, images=[os.path.join(EXAMPLES, n) for n in names], cfg=cfg),
-            "smp-examples")
-    problems = []
-    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
-    expect(problems, "hv: smp: hv used 4 of 4 CPU(s)" in r.log, "not every CPU came up")
-    for g in names:
-        expect(problems, exited(r.log, g), f"{g} did not exit with status 0")
-    expect(problems, "[compute] compute: correct" in r.log, "compute did not check its result")
-    return problems, r
+# The examples as `make run` boots them with four CPUs up: sched_smp_
+# cases.py, test_sched_smp_examples_at_smp_4 (the same boot, judged for
+# all this one judged and the per-CPU summary).
 
 
 @system_test

@@ -18,10 +18,8 @@ work is needed and would fail if the shortcut skipped it there.
 
 Under -icount (Boot(icount=True)) the bounds hold on a loaded host."""
 
-from harness import Boot, run
-from judge import expect, test_guest
 from registry import system_test
-from ev_cases import TIME_LIMIT, judge_self_checking, lateness
+from ev_cases import ticker_beside_masked_spinner
 
 # The ticker's ticks are 5 ms apart; at weight 1 beside a spinner of weight
 # 256 its share is 1/257 of the CPU and each tick waits for the spinner's run
@@ -37,21 +35,7 @@ def test_switch_lone_spinner_cut_for_a_light_ticker(build):
     is far ahead in virtual time its wake-ups do not preempt: they cut the
     spinner's run, which had no timer while it ran alone. Every tick must
     come, none early, each well before the spinner's end."""
-    boot = Boot(images=[(test_guest(build, "ev-timer"), "ev-ticker"),
-                        test_guest(build, "ev-spin-masked")],
-                cfg="[guest ev-ticker]\nweight = 1\n", icount=True, runner_cfg=TIME_LIMIT)
-    r = run(build, boot, "switch-lone-spinner")
-    problems = []
-    lines = judge_self_checking(problems, r.log, "ev-ticker")
-    judge_self_checking(problems, r.log, "ev-spin-masked")
-    late = lateness(lines, "ev-ticker")
-    expect(problems, late is not None, "ev-ticker printed no lateness figures")
-    if late:
-        n, lo, hi, mean = late
-        print(f"  ev-ticker (weight 1): {n} ticks beside a masked spinner, lateness min {lo} ns, "
-              f"max {hi} ns, mean {mean} ns")
-        expect(problems, n == 100, f"ev-ticker measured {n} of 100 ticks")
-        expect(problems, hi < LIGHT_TICKER_BOUND_NS,
-               f"a tick came {hi} ns late (bound {LIGHT_TICKER_BOUND_NS} ns): the spinner's "
-               "run was not cut")
-    return problems, r
+    return ticker_beside_masked_spinner(build, "switch-lone-spinner", LIGHT_TICKER_BOUND_NS,
+                                        cfg="[guest ev-ticker]\nweight = 1\n",
+                                        who="ev-ticker (weight 1)",
+                                        why=": the spinner's run was not cut")
