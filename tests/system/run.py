@@ -4,9 +4,13 @@ and the exit status. Tests run in parallel (one QEMU per core by default).
 
   tests/system/run.py --build build [-j N] [-k PATTERN] [--keep] [--mitigated]
 
---smp4 runs SMP4_SUITES and SMP4_TESTS again with every boot that does not
-choose its CPUs at SMP 4, named smp4/NAME (issue 13): the subset of make
-test; make test-smp runs the whole suite at SMP 4 (HV_TEST_SMP=4).
+--smp4 runs SMP4_SUITES and SMP4_TESTS (less SMP4_SKIP) again with every
+boot that does not choose its CPUs at SMP 4, named smp4/NAME (issue 13):
+the subset of make test; make test-smp runs the whole suite at SMP 4
+(HV_TEST_SMP=4).
+
+Every pass's tests go in one queue, the longest first (durations.py), and
+are reported as they finish.
 
 --mitigated runs the adversarial and paravirtual-path tests (MITIGATED_SUITES)
 a second time with every speculative-execution mitigation forced on
