@@ -64,17 +64,27 @@ static int apply(struct trap_table *t, const struct hv_trap_info *e)
     return set_soft(t, e);
 }
 
-int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, size_t n)
+int trap_table_step(struct trap_table *next, const struct hv_trap_info *entries, size_t n,
+                    bool *nomem)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!entry_valid(&entries[i]))
             return -HV_EINVAL;
-    struct trap_table next = *t;
-    for (size_t i = 0; i < n; i++) {
-        int rc = apply(&next, &entries[i]);
-        if (rc)
-            return rc;
+        if (!*nomem && apply(next, &entries[i]) != 0)
+            *nomem = true; /* the rest is only checked: an invalid entry still wins */
     }
+    return 0;
+}
+
+int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, size_t n)
+{
+    struct trap_table next = *t;
+    bool nomem = false;
+    int rc = trap_table_step(&next, entries, n, &nomem);
+    if (rc)
+        return rc;
+    if (nomem)
+        return -HV_ENOMEM;
     *t = next;
     return 0;
 }

@@ -12,6 +12,8 @@
 _Static_assert((TRAP_EXCEPTIONS & (TRAP_EXCEPTIONS - 1)) == 0, "a mask");
 #define TRAP_SOFT_MAX 16 /* software-interrupt vectors (int n) per vCPU */
 
+struct trap_stage;
+
 struct trap_table {
     uint64_t handler[TRAP_EXCEPTIONS];
     uint8_t flags[TRAP_EXCEPTIONS];
@@ -25,12 +27,25 @@ struct trap_table {
      * bounded work with interrupts off (docs/benchmarks.md, hv_irq_off_max). */
     uint8_t soft_slot[256];
     uint64_t fast_handler; /* HV_FAST_TRAP_VECTOR's direct gate; 0: none */
+    /* A HV_CALL_SET_TRAP_TABLE that stopped part-way to let a pending
+     * interrupt in (hv/hypercall/hypercall_cpu.c): the table it builds. */
+    struct trap_stage *stage;
 };
 
 /* Applies n entries (merging: each sets or, with handler 0, removes one
  * vector) only if every entry is valid; otherwise changes nothing and
  * returns -HV_EINVAL (or -HV_ENOMEM when more soft vectors than fit). */
 int trap_table_update(struct trap_table *t, const struct hv_trap_info *entries, size_t n);
+/* trap_table_update's one pass over some of the entries, onto a copy
+ * (next): -HV_EINVAL at the first invalid entry; an entry that needs a
+ * 17th soft vector sets *nomem, and the entries after it are only checked
+ * (an invalid entry anywhere wins over -HV_ENOMEM). */
+int trap_table_step(struct trap_table *next, const struct hv_trap_info *entries, size_t n,
+                    bool *nomem);
+/* Frees a vCPU's table and the stage of a call in steps (hv side). */
+void trap_table_free(struct trap_table *t);
+/* The kmalloc bytes a stage holds (the leak check's count). */
+uint64_t trap_table_stage_bytes(void);
 /* The handler for an exception (vector < TRAP_EXCEPTIONS: hardware's
  * number, not the guest's choice), or false. Inline: every bounce asks. */
 static inline bool trap_table_exception(const struct trap_table *t, unsigned vector,

@@ -61,7 +61,7 @@ struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t 
 void vcpu_destroy(struct vcpu *v)
 {
     if (v->arch.traps)
-        kfree(v->arch.traps, sizeof(struct trap_table));
+        trap_table_free(v->arch.traps); /* with its stage, if a call in steps left one */
     kfree(v->arch.fpu, fpu_area_size());
     kfree(v, sizeof(*v));
 }

@@ -53,7 +53,8 @@ static uint64_t guest_held_bytes(const struct guest *g)
             continue;
         n += kmalloc_block_bytes(sizeof(*v)) + kmalloc_block_bytes(fpu_area_size());
         if (v->arch.traps)
-            n += kmalloc_block_bytes(sizeof(struct trap_table));
+            n += kmalloc_block_bytes(sizeof(struct trap_table)) +
+                 (v->arch.traps->stage ? trap_table_stage_bytes() : 0);
     }
     for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
         if (g->user_spaces[h])

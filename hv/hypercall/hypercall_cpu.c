@@ -7,37 +7,159 @@
 #include "hv/cpu/lock_order.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
+#include "hv/mm/kmalloc.h"
 #include "hv/mm/mm.h"
+#include "hv/time/lapic.h"
 #include "lib/nospec.h"
 #include "vcpu/deliver.h"
 #include "vcpu/trap_table.h"
 #include "vcpu/vcpu.h"
 
+/* HV_CALL_SET_TRAP_TABLE goes in pieces of TRAP_STEP_ENTRIES entries, all
+ * or nothing as its ABI says: the entries are checked and applied to a
+ * copy of the table, which replaces it once every entry has passed. After
+ * each piece hv looks for an interrupt waiting (Xen's
+ * hypercall_preempt_check); when one waits, the copy and where it stopped
+ * go into the table's stage and the call is continued the way Xen's
+ * hypercall_create_continuation does it: the guest goes back to its
+ * `syscall` (rip - 2, rax the call's number again), takes the interrupt
+ * there and, once it runs again, makes the same call, which resumes from
+ * the stage. A call with other arguments or from another place drops the
+ * stage and starts over. A 256-entry call is ~9,000 instructions in one
+ * piece; another guest's timer waits for one piece (~900), not for that
+ * (docs/benchmarks.md, timer_late_under_attack). */
+#define TRAP_STEP_ENTRIES 32
+/* The interrupt request register: vectors 0-255 in 8 registers 0x10 apart. */
+#define LAPIC_REG_IRR 0x200
+
+struct trap_stage {
+    struct trap_table next;
+    uint64_t table, rip; /* the call's pointer and its `syscall` */
+    uint32_t n, done;
+    bool nomem;
+};
+
+/* An interrupt the local APIC holds for hv (vectors 32-255): hv runs the
+ * call with interrupts off, so it waits in the IRR. */
+static bool interrupt_waiting(void)
+{
+    for (uint32_t reg = LAPIC_REG_IRR + 0x10; reg < LAPIC_REG_IRR + 0x80; reg += 0x10)
+        if (lapic_read(reg))
+            return true;
+    return false;
+}
+
+static void stage_drop(struct trap_table *t)
+{
+    if (t->stage) {
+        kfree(t->stage, sizeof(struct trap_stage));
+        t->stage = NULL;
+    }
+}
+
+uint64_t trap_table_stage_bytes(void)
+{
+    return kmalloc_block_bytes(sizeof(struct trap_stage));
+}
+
+void trap_table_free(struct trap_table *t)
+{
+    stage_drop(t);
+    kfree(t, sizeof(*t));
+}
+
+/* Stops part-way: the copy into the stage (allocated once per call in
+ * steps), the frame back to the `syscall`. False: no memory for a stage,
+ * the call goes on in one piece (bounded all the same). */
+static bool stage_continue(struct trap_table *t, struct trap_table *next, struct trap_frame *f,
+                           uint64_t n, uint32_t done, bool nomem)
+{
+    struct trap_stage *st = t->stage;
+    if (!st) {
+        st = kmalloc(sizeof(*st));
+        if (!st)
+            return false;
+        st->next = *next;
+        st->table = f->rdi;
+        st->rip = f->rip - 2;
+        st->n = (uint32_t)n;
+        t->stage = st;
+    }
+    st->done = done;
+    st->nomem = nomem;
+    f->rip = st->rip;
+    return true;
+}
+
 int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
 {
-    uint64_t n = f->rsi;
-    struct hv_trap_info entries[256];
+    uint64_t n = f->rsi, table = f->rdi;
     if (n > 256)
         return -HV_EINVAL;
-    n = array_index_nospec(n, 256 + 1); /* sizes the copy into entries[] */
-    if (n && copy_from_guest(v->guest, entries, f->rdi, n * sizeof(entries[0])) != 0)
-        return -HV_EFAULT;
-    if (!v->arch.traps) {
+    struct trap_table *t = v->arch.traps;
+    if (!t) {
         if (n == 0)
             return 0;
-        v->arch.traps = kmalloc(sizeof(struct trap_table));
-        if (!v->arch.traps)
+        t = v->arch.traps = kmalloc(sizeof(*t));
+        if (!t)
             return -HV_ENOMEM;
     }
-    if (n == 0 && f->rdi == 0) { /* (NULL, 0): forget every entry */
-        kfree(v->arch.traps, sizeof(struct trap_table));
-        v->arch.traps = NULL;
-        idt_set_fast_gate(0);
+    struct trap_stage *st = t->stage;
+    if (st && (st->table != table || st->n != n || st->rip != f->rip - 2)) {
+        stage_drop(t); /* another call: this one starts over */
+        st = NULL;
+    }
+    if (n == 0) {
+        if (table == 0) { /* (NULL, 0): forget every entry */
+            trap_table_free(t);
+            v->arch.traps = NULL;
+            idt_set_fast_gate(0);
+        }
         return 0;
     }
-    int rc = trap_table_update(v->arch.traps, entries, n);
-    if (rc == 0)
-        idt_set_fast_gate(v->arch.traps->fast_handler); /* v is the running vCPU */
+    struct hv_trap_info entries[TRAP_STEP_ENTRIES];
+    struct trap_table copy, *next = &copy;
+    uint32_t done = 0;
+    bool nomem = false;
+    if (st) {
+        next = &st->next;
+        done = st->done;
+        nomem = st->nomem;
+    } else {
+        /* The whole range readable first (its first and last entries: it
+         * spans at most two pages), as the ABI orders the errors. */
+        copy = *t;
+        if (copy_from_guest(v->guest, entries, table + (n - 1) * sizeof(entries[0]),
+                            sizeof(entries[0])) != 0)
+            return -HV_EFAULT;
+    }
+    int64_t rc;
+    for (;;) {
+        uint32_t k = n - done < TRAP_STEP_ENTRIES ? (uint32_t)(n - done) : TRAP_STEP_ENTRIES;
+        k = (uint32_t)array_index_nospec(k, TRAP_STEP_ENTRIES + 1); /* sizes the copy */
+        if (copy_from_guest(v->guest, entries, table + done * sizeof(entries[0]),
+                            k * sizeof(entries[0])) != 0) {
+            rc = -HV_EFAULT;
+            break;
+        }
+        rc = trap_table_step(next, entries, k, &nomem);
+        if (rc)
+            break;
+        done += k;
+        if (done == n) {
+            rc = nomem ? -HV_ENOMEM : 0;
+            break;
+        }
+        if (f->rip >= 2 && interrupt_waiting() && stage_continue(t, next, f, n, done, nomem))
+            return HV_CALL_SET_TRAP_TABLE; /* rax: the call again, at its `syscall` */
+    }
+    if (rc == 0) {
+        struct trap_stage *keep = t->stage;
+        *t = *next;
+        t->stage = keep;
+        idt_set_fast_gate(t->fast_handler); /* v is the running vCPU */
+    }
+    stage_drop(t);
     return rc;
 }
 

@@ -160,3 +160,48 @@ def test_time_limit_stops_a_guest_that_only_sleeps(build):
     expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (a guest was stopped)")
     companion_within_share(problems, r.log, HALF)
     return problems, r
+
+
+# --- interrupts-off budget: HV_CALL_SET_TRAP_TABLE ----------------------------------------
+
+# trap-late's worst timer (ns under -icount, 8 per instruction): about 1,600
+# instructions of the timer's path and hand-over plus one piece of the
+# storm's call (~1,000); the whole 256-entry call in one piece (~9,000
+# instructions) made it ~85 us.
+TRAP_LATE_MAX_NS = 40000
+
+
+@system_test
+def test_trap_table_storm_keeps_a_timer_on_time(build):
+    """trap-storm calls HV_CALL_SET_TRAP_TABLE with 256 entries, the bad one
+    last, back to back beside trap-late's one-shot timers (-icount): every
+    call returns -HV_EINVAL and changes nothing (int3 still reaches the
+    handler installed before), while hv cuts the call into pieces when an
+    interrupt waits (a continuation back to the `syscall`), so no timer of
+    trap-late is more than TRAP_LATE_MAX_NS late; every byte comes back."""
+    boot = Boot(images=[(test_guest(build, "trap-storm"), "trap-late"),
+                        (test_guest(build, "trap-storm"), "trap-storm")],
+                icount=True, timeout=240)
+    r = run(build, boot, "trap-storm")
+    problems = []
+    no_panic(problems, r)
+    storm = re.search(r"^\[trap-storm\] trap-storm: (\d+) calls, all -HV_EINVAL, table unchanged$",
+                      r.log, re.M)
+    expect(problems, storm is not None,
+           "trap-storm did not report its calls: " + str(guest_lines(r.log, "trap-storm")[-2:]))
+    expect(problems, storm is None or int(storm.group(1)) >= 50,
+           f"trap-storm made only {storm and storm.group(1)} calls")
+    late = re.search(r"^\[trap-late\] trap-late: max (\d+) ns median (\d+) ns over (\d+) samples$",
+                     r.log, re.M)
+    expect(problems, late is not None,
+           "trap-late did not report: " + str(guest_lines(r.log, "trap-late")[-2:]))
+    if late:
+        expect(problems, int(late.group(1)) <= TRAP_LATE_MAX_NS,
+               f"trap-late's worst timer was {late.group(1)} ns late (median {late.group(2)}), "
+               f"more than {TRAP_LATE_MAX_NS}")
+    for g in ("trap-storm", "trap-late"):
+        expect(problems, exited(r.log, g), f"{g} did not exit 0")
+    expect(problems, re.search(r"^hv: memory balance: \d+ free frames and \d+ kmalloc bytes, "
+                               r"as before the first guest$", r.log, re.M),
+           "the memory balance line is missing or not balanced")
+    return problems, r

@@ -1,0 +1,136 @@
+/* HV_CALL_SET_TRAP_TABLE storms beside a timer (tests/system/attack_cases.py,
+ * test_trap_table_storm_keeps_a_timer_on_time). One image, two names:
+ *
+ *   trap-storm  calls HV_CALL_SET_TRAP_TABLE with 256 entries back to back
+ *               until it is the only guest left: 255 valid ones (vectors
+ *               0-31 get a handler, int3's a wrong one; 32-254 are removed)
+ *               and a bad one last (a reserved field set), so every call
+ *               checks all 256 and must return -HV_EINVAL having changed
+ *               nothing; then an int3 must reach the handler installed
+ *               before the storm. Prints
+ *                   trap-storm: C calls, all -HV_EINVAL, table unchanged
+ *   trap-late   takes TIMER_SAMPLES one-shot timers 100 us + 0..63 us ahead
+ *               (as bench-timer) and prints the lateness of each upcall:
+ *                   trap-late: max X ns median M ns over N samples
+ *
+ * hv runs a hypercall with interrupts off: a call of 256 entries in one
+ * piece (~9,000 instructions) made the timer wait for all of it. */
+#include "hvg.h"
+#include "hvg_cpu.h"
+#include "hvg_event.h"
+
+HV_GUEST_NOTE("", HVG_MIB(4), 1, 0);
+
+#define TIMER_SAMPLES 400
+#define TIMER_BASE_NS 100000
+
+static bool others_running(void)
+{
+    struct hv_guest_info info;
+    return hvg_guest_info(&info) == 0 && info.guests_running > 1;
+}
+
+/* --- trap-storm ------------------------------------------------------------ */
+
+static volatile unsigned int3_seen;
+
+static void on_int3(struct hvg_trap_frame *f)
+{
+    (void)f;
+    int3_seen++;
+}
+
+/* Where the storm's table would send int3: reaching it means a failed call
+ * changed the table. */
+static void wrong_int3(void)
+{
+    hvg_printf("trap-storm: FAIL: int3 reached the handler of a call that failed\n");
+    hvg_exit(3);
+}
+
+static struct hv_trap_info table[256];
+
+static int storm(void)
+{
+    static const struct hvg_trap_spec before[] = {{3, 0, on_int3}};
+    if (hvg_traps_install(before, 1) != 0) {
+        hvg_printf("trap-storm: FAIL: installing int3's handler\n");
+        return 1;
+    }
+    for (unsigned v = 0; v < 256; v++) {
+        table[v].vector = (uint8_t)v;
+        table[v].handler = v >= 32 ? 0 : v == 3 ? (uint64_t)(uintptr_t)wrong_int3 : hvg_trap_stub(v);
+    }
+    table[255].reserved0 = 1;
+    uint64_t calls = 0;
+    while (others_running()) {
+        int64_t r = hvg_set_trap_table(table, 256);
+        calls++;
+        if (r != -HV_EINVAL) {
+            hvg_printf("trap-storm: FAIL: call %llu returned %lld, not -HV_EINVAL\n",
+                       (unsigned long long)calls, (long long)r);
+            return 1;
+        }
+    }
+    __asm__ volatile("int3" ::: "memory");
+    if (int3_seen != 1) {
+        hvg_printf("trap-storm: FAIL: int3 reached its handler %u times\n", int3_seen);
+        return 1;
+    }
+    hvg_printf("trap-storm: %llu calls, all -HV_EINVAL, table unchanged\n",
+               (unsigned long long)calls);
+    return 0;
+}
+
+/* --- trap-late --------------------------------------------------------------- */
+
+static volatile uint64_t upcalls, stamp;
+static uint64_t samples[TIMER_SAMPLES];
+
+static void on_timer(unsigned port, unsigned vcpu, void *arg)
+{
+    (void)port;
+    (void)vcpu;
+    (void)arg;
+    stamp = hvg_now();
+    upcalls++;
+}
+
+static int late(void)
+{
+    int64_t port = hvg_events_init(0) == 0 ? hvg_timer_port(0) : -1;
+    if (port < 0 || hvg_event_handler((unsigned)port, on_timer, NULL) != 0) {
+        hvg_printf("trap-late: FAIL: binding the timer\n");
+        return 1;
+    }
+    for (unsigned i = 0; i < TIMER_SAMPLES; i++) {
+        uint64_t seen = upcalls;
+        uint64_t deadline = hvg_now() + TIMER_BASE_NS + HVG_US((i * 7919u) % 64);
+        if (hvg_sleep_until(0, deadline) != 0 || upcalls != seen + 1 || stamp < deadline) {
+            hvg_printf("trap-late: FAIL: the timer's event (%llu after %llu)\n",
+                       (unsigned long long)upcalls, (unsigned long long)seen);
+            return 1;
+        }
+        samples[i] = stamp - deadline;
+    }
+    uint64_t max = 0;
+    for (unsigned i = 0; i < TIMER_SAMPLES; i++)
+        max = samples[i] > max ? samples[i] : max;
+    for (unsigned gap = TIMER_SAMPLES / 2; gap; gap /= 2) /* shell sort for the median */
+        for (unsigned i = gap; i < TIMER_SAMPLES; i++)
+            for (unsigned j = i; j >= gap && samples[j - gap] > samples[j]; j -= gap) {
+                uint64_t t = samples[j];
+                samples[j] = samples[j - gap];
+                samples[j - gap] = t;
+            }
+    hvg_printf("trap-late: max %llu ns median %llu ns over %u samples\n",
+               (unsigned long long)max, (unsigned long long)samples[TIMER_SAMPLES / 2],
+               TIMER_SAMPLES);
+    return 0;
+}
+
+int main(const struct hv_start_info *si, unsigned vcpu)
+{
+    (void)vcpu;
+    return si->name[5] == 'l' ? late() : storm(); /* "trap-late" / "trap-storm" */
+}
