@@ -28,11 +28,12 @@ def test_soak_two_minutes(build):
 
     Restart throughput is not judged where QEMU's vCPU threads outnumber
     the host's cores more than twice (SMP 8 on 2 cores): a restart waits
-    for the reaper's grace period, which every CPU must pass through hv,
-    and each starved vCPU thread holds it for host time slices (7-8 of the
-    8 restarting guests between an end and their next life at every line,
-    4-5 lives each in 2 minutes, in session 8); every guest must still
-    restart at least once, and the rest is judged as at SMP 1."""
+    for the reaper's two grace periods (one ended guest at a time), which
+    every CPU must pass through hv, and each starved vCPU thread holds them
+    for host time slices (session 9: all 8 restarting guests between an
+    end and their next life at every line, 2-3 lives each in 2 minutes);
+    every guest must still restart at least once, and the rest is judged
+    as at SMP 1."""
     import harness
     host_cores = os.cpu_count() or 1
     throughput = harness.DEFAULT_SMP[0] <= 2 * host_cores
