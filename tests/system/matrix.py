@@ -27,7 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import ROOT, Boot, run, run_watching_screen  # noqa: E402
-from secboot_cases import sign, snakeoil  # noqa: E402
+from secboot_cases import secboot_smp, sign, snakeoil  # noqa: E402
 
 MACHINES = ["q35", "pc"]
 CPUS = ["qemu64", "Nehalem", "Haswell", "Skylake-Client", "EPYC", "max"]
@@ -75,7 +75,8 @@ def run_cell(build, cell, signed):
     names, cfg = examples()
     boot = Boot(images=[os.path.join(EXAMPLES, n) for n in names], cfg=cfg, machine=machine,
                 cpu=cpu, mem=mem, serial=console == "serial", timeout=180,
-                firmware=firmware, efi=signed.path() if firmware == "secboot" else "")
+                firmware=firmware, efi=signed.path() if firmware == "secboot" else "",
+                **({"smp": secboot_smp()} if firmware == "secboot" else {}))
     tag = f"matrix-{machine}-{cpu}-{mem}-{firmware}-{console}"
     problems = []
     if console == "serial":

@@ -217,7 +217,11 @@ def quiet_figures(stats):
     return groups
 
 
-def judge(log, minutes, every, hung=None, late_bound_ns=LATE_BOUND_NS):
+def judge(log, minutes, every, hung=None, late_bound_ns=LATE_BOUND_NS, restarts_judged=True):
+    """The soak's verdict (above). restarts_judged=False leaves out what
+    depends on restart throughput in wall time (a quiet point, a beat or
+    life of each restarting guest at every line, their lives): for a host
+    whose cores QEMU's vCPU threads outnumber many times (soak_cases)."""
     problems = []
 
     def expect(ok, what):
@@ -250,7 +254,8 @@ def judge(log, minutes, every, hung=None, late_bound_ns=LATE_BOUND_NS):
     for a, b in zip(stats, stats[1:]):
         expect(b["events"] > a["events"], f"t={b['t']}s: no event delivered in the interval")
     quiet = quiet_figures(stats)
-    expect(quiet or len(stats) < 3, "no quiet point (restarting=0) after the first line")
+    expect(quiet or len(stats) < 3 or not restarts_judged,
+           "no quiet point (restarting=0) after the first line")
     expect(all(len(f) == 1 for f in quiet.values()),
            f"free frames not the same at the quiet points (by kmalloc pages): {quiet}")
 
@@ -263,7 +268,8 @@ def judge(log, minutes, every, hung=None, late_bound_ns=LATE_BOUND_NS):
         for a, b in zip(bounds, bounds[1:]):
             inside = [l for p, l in lines if a < p < b]
             if restarting:
-                expect(inside, f"{name}: nothing between two statistics lines (at {a}..{b})")
+                expect(inside or not restarts_judged,
+                       f"{name}: nothing between two statistics lines (at {a}..{b})")
                 continue
             works = [int(m.group(1)) for l in inside
                      for m in [re.match(rf"{re.escape(name)}: beat \d+: (\d+)$", l)] if m]
@@ -273,7 +279,7 @@ def judge(log, minutes, every, hung=None, late_bound_ns=LATE_BOUND_NS):
                 last_work = max(works)
     lives = {n: len([l for _, l in guest_lines(log, n) if re.match(rf"{n}: life \d+$", l)])
              for n in restarting_names()}
-    expect(all(v >= max(len(stats) - 1, 1) for v in lives.values()),
+    expect(all(v >= (max(len(stats) - 1, 1) if restarts_judged else 1) for v in lives.values()),
            f"lives of the restarting guests: {lives}")
     batches = len([l for _, l in guest_lines(log, FUZZ_NAME)
                    if re.match(rf"{FUZZ_NAME}: all \d+ checks passed", l)])

