@@ -106,8 +106,9 @@ EFI_MEMORY_DESCRIPTOR *LibMemoryMap(OUT UINTN *NoEntries, OUT UINTN *MapKey,
 /* stub_print and stub_vsprint: the conversions the stub's messages use.
  * Their formats are ASCII (CHAR8), not gnu-efi's CHAR16: the stub's messages
  * sit unpacked in hv.efi's .data, where a UTF-16 string costs twice its
- * length. %u, %x and
- * %d take 32 bits and %lu, %lx, %ld 64, as in gnu-efi; %s is a CHAR16
+ * length. %u and %x
+ * take 32 bits and %lu, %lx 64, as in gnu-efi (no %d: no message prints a
+ * signed number; it prints as it is written); %s is a CHAR16
  * string, %a a CHAR8 one, %r an EFI_STATUS (in hex: the messages are for a
  * person with the UEFI specification at hand). stub_print's output goes out in
  * chunks through the console's OutputString; stub_vsprint's into a buffer,
@@ -140,7 +141,7 @@ static void put(struct out *o, CHAR16 c)
     o->total++;
 }
 
-static void put_number(struct out *o, UINT64 v, unsigned base, bool negative)
+static void put_number(struct out *o, UINT64 v, unsigned base)
 {
     char digits[20];
     int n = 0;
@@ -148,8 +149,6 @@ static void put_number(struct out *o, UINT64 v, unsigned base, bool negative)
         digits[n++] = "0123456789abcdef"[v % base];
         v /= base;
     } while (v);
-    if (negative)
-        put(o, '-');
     while (n)
         put(o, (CHAR16)digits[--n]);
 }
@@ -168,20 +167,15 @@ static void format(struct out *o, const char *fmt, va_list ap)
         }
         switch (*++fmt) {
         case 'u':
-            put_number(o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 10, false);
+            put_number(o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 10);
             break;
-        case 'd': {
-            INT64 v = wide ? va_arg(ap, INT64) : va_arg(ap, INT32);
-            put_number(o, v < 0 ? 0 - (UINT64)v : (UINT64)v, 10, v < 0);
-            break;
-        }
         case 'x':
-            put_number(o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 16, false);
+            put_number(o, wide ? va_arg(ap, UINT64) : va_arg(ap, UINT32), 16);
             break;
         case 'r':
             put(o, '0');
             put(o, 'x');
-            put_number(o, va_arg(ap, EFI_STATUS), 16, false);
+            put_number(o, va_arg(ap, EFI_STATUS), 16);
             break;
         case 's': {
             const CHAR16 *s = va_arg(ap, const CHAR16 *);

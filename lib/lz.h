@@ -28,7 +28,8 @@
  *                offset bytes, 2 none: the previous match's distance again
  *                (a "repeat"), 3 none: the distance of the match before
  *                that (a "second repeat"; the two distances swap places),
- *                bits 2-0 match length M - 3 (7: more follows)
+ *                bits 2-0 match length M - 3, for either repeat M - 2 (7:
+ *                more follows)
  *   [extension]  for L == 7: symbols added to it, 255 meaning "and another"
  *   literals     L bytes
  *   [offset]     distance back - 1: the low byte, then for two offset bytes
@@ -64,6 +65,11 @@
 #define LZ_KIND_REPEAT 2
 #define LZ_KIND_REPEAT2 3
 #define LZ_LENGTH_MORE 7
+/* The shortest match a token's kind can have: 2 for the repeats (no offset
+ * to pay for), 3 for a new distance. */
+#define LZ_MIN_REPEAT 2
+#define LZ_MIN_LENGTH(token) \
+    (LZ_MIN_MATCH - ((token) >> LZ_KIND_SHIFT >> 1 & 1) * (LZ_MIN_MATCH - LZ_MIN_REPEAT))
 /* The Huffman-coded fields (above). */
 #define LZ_CODES 3
 #define LZ_CODE_TOKEN 0

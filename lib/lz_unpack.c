@@ -37,9 +37,10 @@
 /* One code's lookup table: indexed by the next LZ_CODE_MAX bits, each entry
  * the symbol (bits 7-0) and its code's length (bits 11-8; 0: no code
  * starts with these bits, which a well-formed stream never reads); in the
- * tokens' table bit 15 marks a token without extensions (FAST_TOKEN), which
- * saves the decoder two tests a sequence. */
-#define FAST_TOKEN 0x8000u
+ * tokens' table bits 15-12 hold the match's length (2 to 9) of a token
+ * without extensions, 0 for one with: one shift gives the fast loop both
+ * the test and the length (FAST_LENGTH_SHIFT). */
+#define FAST_LENGTH_SHIFT 12
 typedef uint16_t code_table[1u << LZ_CODE_MAX];
 
 int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
@@ -84,7 +85,7 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
         uint16_t entry = (uint16_t)(len << 8 | sym);
         if (tokens && sym >> LZ_LITERAL_SHIFT != LZ_LITERAL_MORE &&
             (sym & LZ_LENGTH_MORE) != LZ_LENGTH_MORE)
-            entry |= FAST_TOKEN;
+            entry |= (uint16_t)(((sym & LZ_LENGTH_MORE) + LZ_MIN_LENGTH(sym)) << FAST_LENGTH_SHIFT);
         /* Four entries a store where the span allows (codes of up to 9
          * bits, most of the table). */
         uint64_t four = entry * 0x0001000100010001ull;
@@ -239,7 +240,8 @@ static bool fast_run(struct lz_state *st, size_t budget, const uint8_t *out,
             count |= 56;
         }
         unsigned token = tokens[bits >> (64 - LZ_CODE_MAX)];
-        if (!(token & FAST_TOKEN))
+        size_t length = token >> FAST_LENGTH_SHIFT;
+        if (!length)
             break;
         unsigned len = token >> 8 & 15;
         bits <<= len;
@@ -271,7 +273,6 @@ static bool fast_run(struct lz_state *st, size_t budget, const uint8_t *out,
             ok = false;
             break;
         }
-        size_t length = (token & LZ_LENGTH_MORE) + LZ_MIN_MATCH;
         const uint8_t *from = o - last;
         if (last >= 8) {
             /* Each eight bytes read are final before they are read. */
@@ -357,7 +358,7 @@ int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
         READ_OFFSET();
         if (length == LZ_LENGTH_MORE)
             READ_EXTENSION(length);
-        length += LZ_MIN_MATCH;
+        length += LZ_MIN_LENGTH(token);
         if (last > (size_t)(o - out) || length > (size_t)(out_end - o))
             return -1;
         const uint8_t *from = o - last;

@@ -72,7 +72,7 @@ static uint32_t extension_cost(const struct model *m, size_t v)
 static uint32_t match_cost(const struct model *m, uint32_t run, size_t distance, unsigned repeat,
                            size_t length)
 {
-    size_t l = length - LZ_MIN_MATCH;
+    size_t l = length - (repeat ? LZ_MIN_REPEAT : LZ_MIN_MATCH);
     unsigned kind = repeat == 2 ? LZ_KIND_REPEAT2
                     : repeat  ? LZ_KIND_REPEAT
                     : distance > 256 ? LZ_KIND_FAR
@@ -141,7 +141,7 @@ static void put_extension(struct emitter *e, size_t v)
 static void put_sequence(struct emitter *e, const uint8_t *literals, size_t count, size_t distance,
                          unsigned repeat, size_t length)
 {
-    size_t m = length ? length - LZ_MIN_MATCH : 0;
+    size_t m = length ? length - (repeat ? LZ_MIN_REPEAT : LZ_MIN_MATCH) : 0;
     unsigned kind = repeat == 2 ? LZ_KIND_REPEAT2
                     : repeat  ? LZ_KIND_REPEAT
                     : distance > 256 ? LZ_KIND_FAR
@@ -341,13 +341,13 @@ static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint
         size_t last = best[i].last, last2 = best[i].last2;
         if (last2 && last2 <= i && last2 != last) {
             size_t len = match_length(in, i, n, last2);
-            if (len >= LZ_MIN_MATCH && len < NICE_LENGTH)
-                offer_match(m, best, i, last2, 2, LZ_MIN_MATCH, len);
+            if (len >= LZ_MIN_REPEAT && len < NICE_LENGTH)
+                offer_match(m, best, i, last2, 2, LZ_MIN_REPEAT, len);
         }
         if (last && last <= i) {
             size_t len = match_length(in, i, n, last);
-            if (len >= LZ_MIN_MATCH) {
-                offer_match(m, best, i, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_MATCH, len);
+            if (len >= LZ_MIN_REPEAT) {
+                offer_match(m, best, i, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_REPEAT, len);
                 if (len >= NICE_LENGTH) {
                     skip_until = i + len;
                     continue;

@@ -61,6 +61,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
     }
     if (strcmp(key, "debug_fault") == 0)
         return cfg_parse_bool(value, &s->debug_fault) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_stray_interrupt") == 0)
+        return cfg_parse_bool(value, &s->debug_stray_interrupt) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_syscall_breakpoint") == 0)
         return cfg_parse_bool(value, &s->debug_syscall_breakpoint) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_calibration_gap") == 0)

@@ -17,6 +17,7 @@ struct hv_settings {
     uint32_t timer_check_ticks;/* 0: no timer self-check at boot */
     uint64_t time_limit_ms;    /* 0: none; else guests still running then are stopped */
     bool debug_fault;          /* fault on purpose to show the panic report */
+    bool debug_stray_interrupt; /* raise two vectors nothing registers (hv/cpu/isr.S) */
     bool debug_write_code_alias; /* write hv's code through the direct map: must fault */
     bool debug_leak_on_end;    /* yes: lose 64 kmalloc bytes at a guest end: the leak check fires */
     bool debug_leak_frame_on_end; /* debug_leak_on_end = frame: lose one frame instead */

@@ -140,6 +140,24 @@ def test_panic_report(build):
 
 
 @system_test
+def test_stray_interrupt_reported_by_its_vector(build):
+    """The vectors nothing registers share one entry stub (hv/cpu/isr.S
+    `isr_numbered`), which finds the vector from the return address its
+    call pushed: the first and the last of them, raised by hv at boot, are
+    each logged with their own number and ignored, and the boot goes on."""
+    r = run(build, Boot(runner_cfg=["debug_stray_interrupt = yes"]), "stray")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    for vector in (0x31, 0xfe):
+        expect(problems, f"unexpected interrupt on vector {vector} ignored" in r.log,
+               f"no report of vector {vector}")
+    expect(problems, len(re.findall(r"unexpected interrupt on vector", r.log)) == 2,
+           "other vectors reported")
+    expect(problems, "PANIC" not in r.log, "hv panicked")
+    return problems, r
+
+
+@system_test
 def test_code_not_writable_through_the_direct_map(build):
     """hv's direct map of all memory also maps hv's own code: that alias is
     read-only (mm_protect_core_alias), so a write through it is a page

@@ -49,8 +49,9 @@ static void conversions(void)
     CHECK_EQ_U64(n, 40);
     stub_print("%u %x %lu %lx", 0xffffffffu, 0xdeadbeefu, 18446744073709551615ull, 0x123456789abcdefull);
     CHECK_STR_EQ(printed(), "4294967295 deadbeef 18446744073709551615 123456789abcdef");
-    stub_print("%d %d %ld %ld", -1, 2147483647, (INT64)-9223372036854775807ll - 1, 0ll);
-    CHECK_STR_EQ(printed(), "-1 2147483647 -9223372036854775808 0");
+    /* No signed conversion: no message of the stub's prints one. */
+    stub_print("%d", -1);
+    CHECK_STR_EQ(printed(), "%d");
     stub_print("[%s] [%a] [%s]", L"wide", (CHAR8 *)"narrow", (CHAR16 *)NULL);
     CHECK_STR_EQ(printed(), "[wide] [narrow] []");
     stub_print("failed (%r)", (EFI_STATUS)EFI_BUFFER_TOO_SMALL);

@@ -198,35 +198,62 @@ static void hand_made_stream(void)
     CHECK(memcmp(back, buf, sizeof(buf)) == 0);
 }
 
-/* The repeats by hand, what each kind copies. Step by step: literals
- * "abcde" and 3 at distance 5 ("abc"); "Q" and 3 at distance 2 ("cQc");
- * "Z" and a second repeat of 3 (distance 5, the match before last: "QcQ"),
- * which swaps the two distances; a repeat of 3 (distance 5 again: "cZQ"). */
+/* The repeats by hand, what each kind copies (their length field is M - 2,
+ * a new distance's M - 3). Step by step: literals "abcde" and 3 at
+ * distance 5 ("abc"); "Q" and 3 at distance 2 ("cQc"); "Z" and a second
+ * repeat of 3 (distance 5, the match before last: "QcQ"), which swaps the
+ * two distances; a repeat of 3 (distance 5 again: "cZQ"). */
 static void hand_made_repeats(void)
 {
     uint8_t stream[512];
     const uint8_t symbols[] = {5 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
                                1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
-                               1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 0,
-                               0 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+                               1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 1,
+                               0 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 1};
     size_t size = HAND(stream, 19, "abcde\004Q\001Z", symbols);
     uint8_t out[19];
     CHECK_EQ_U64(lz_unpack(stream, size, out, sizeof(out)), 0);
     CHECK(memcmp(out, "abcdeabcQcQcZQcQcZQ", 19) == 0);
 
     /* A repeat before any match, a second repeat before two: no distance. */
-    const uint8_t no_last[] = {1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+    const uint8_t no_last[] = {1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 1};
     size = HAND(stream, 4, "a", no_last);
     CHECK_EQ_U64(lz_unpack(stream, size, out, 4), (uint64_t)-1);
     const uint8_t no_last2[] = {1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
-                                1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 0};
+                                1 << 5 | LZ_KIND_REPEAT2 << LZ_KIND_SHIFT | 1};
     size = HAND(stream, 8, "a\000b", no_last2);
     CHECK_EQ_U64(lz_unpack(stream, size, out, 8), (uint64_t)-1);
     const uint8_t twice[] = {1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
-                             1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+                             1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 1};
     size = HAND(stream, 8, "a\000b", twice);
     CHECK_EQ_U64(lz_unpack(stream, size, out, 8), 0);
     CHECK(memcmp(out, "aaaabbbb", 8) == 0);
+    /* The shortest repeat, 2 bytes (field 0), through the checked path and
+     * through the fast one (200 of them: a bit stream long enough for its
+     * budget). */
+    const uint8_t short_repeat[] = {1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0,
+                                    1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0};
+    size = HAND(stream, 7, "a\000b", short_repeat);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, 7), 0);
+    CHECK(memcmp(out, "aaaabbb", 7) == 0);
+    uint8_t many[4 + 200 * 3], many_raw[2 + 200];
+    uint8_t many_symbols[1 + 200];
+    size_t raw_n = 0, want_n = 0, sym_n = 0;
+    many_raw[raw_n++] = 'x';
+    many_raw[raw_n++] = 0; /* "x" and 3 at distance 1 */
+    many_symbols[sym_n++] = 1 << 5 | LZ_KIND_NEAR << LZ_KIND_SHIFT | 0;
+    memcpy(many, "xxxx", 4);
+    want_n = 4;
+    for (unsigned i = 0; i < 200; i++) { /* "y" and a repeat of 2: "yy" */
+        many_raw[raw_n++] = 'y';
+        many_symbols[sym_n++] = 1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0;
+        memcpy(many + want_n, "yyy", 3);
+        want_n += 3;
+    }
+    uint8_t many_out[sizeof(many)], many_stream[1024];
+    size = hand(many_stream, (uint32_t)want_n, many_raw, raw_n, many_symbols, sym_n);
+    CHECK_EQ_U64(lz_unpack(many_stream, size, many_out, want_n), 0);
+    CHECK(memcmp(many_out, many, want_n) == 0);
 
     /* A long match: 6 literals and 10 + 30 at distance 1 fill 46 bytes;
      * announced as 40, the same stream is refused there. */
