@@ -110,6 +110,7 @@ static void detach(struct sched_cpu *sc, struct sched_entity *e, struct vcpu *v,
     /* Runnable: no poll deadline, at most its timer. */
     if (v->ev.timer_deadline)
         sc->vtimers_armed--;
+    vtimer_forget(sc, v);
     struct guest *g = v->guest;
     if (e != &v->own_ent)
         fair_set_weight(&e->fair,
@@ -213,7 +214,7 @@ void sched_move_in(struct vcpu *v)
     v->ent = e;
     if (v->ev.timer_deadline) {
         sc->vtimers_armed++;
-        vtimer_armed_at(v->ev.timer_deadline);
+        vtimer_armed_at(v, v->ev.timer_deadline);
     }
     sched_add_here(v);
     sc->idle_kick = true;

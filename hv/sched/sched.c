@@ -237,7 +237,7 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
     if (poll && poll_deadline) {
         cpu->sched.vtimers_armed++;
-        vtimer_armed_at(poll_deadline);
+        vtimer_armed_at(v, poll_deadline);
     }
     cpu->need_resched = true;
     if (poll && poll_deadline)

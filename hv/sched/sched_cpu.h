@@ -37,6 +37,7 @@ struct sched_cpu {
     uint64_t picked_run_ns;        /* how long the guest fair_pick chose may run */
     uint64_t window_boundary;      /* next window change; 0 without a plan */
     uint64_t vtimer_next;          /* no vCPU deadline is due before it; 0: none */
+    struct vcpu *vtimer_first;     /* whose deadline set vtimer_next (vtimer.c); NULL: unknown */
     /* A guest woken with the right to take the CPU at once (preempt_for):
      * the next decision runs it, although it may be a little ahead in
      * virtual time. */

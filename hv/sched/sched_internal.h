@@ -34,8 +34,15 @@ static inline unsigned sched_vtimers_armed(void)
         n += __atomic_load_n(&percpu_by_index[i]->sched.vtimers_armed, __ATOMIC_RELAXED);
     return n;
 }
-/* A vCPU deadline was armed (vtimer.c): vtimer_next comes no later. */
-void vtimer_armed_at(uint64_t deadline);
+/* v's deadline was armed (vtimer.c): vtimer_next comes no later, and v
+ * is the earliest-deadline record when it set it. */
+void vtimer_armed_at(struct vcpu *v, uint64_t deadline);
+/* v leaves this CPU or stops: the earliest-deadline record forgets it. */
+static inline void vtimer_forget(struct sched_cpu *sc, const struct vcpu *v)
+{
+    if (sc->vtimer_first == v)
+        sc->vtimer_first = NULL;
+}
 /* A partition schedule is in force (windows.c). */
 extern bool sched_partitioned;
 /* Another vCPU than the running one wants the CPU (or none runs, or a

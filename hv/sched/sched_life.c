@@ -87,6 +87,7 @@ __attribute__((cold)) void sched_vcpu_stop(struct vcpu *v)
     struct percpu *cpu = this_cpu();
     v->cpu_time_ns = sched_vcpu_time(v);
     cpu->sched.vtimers_armed -= deadlines_armed(v);
+    vtimer_forget(&cpu->sched, v);
     v->ev.timer_deadline = 0;
     v->ev.poll_deadline = 0;
     v->ev.polling = false;
@@ -109,6 +110,7 @@ __attribute__((cold)) void sched_stop_here(struct vcpu *v)
         /* vtimers_armed counts deadlines, not vCPUs: a vCPU blocked in a
          * poll with a deadline may hold a timer deadline too. */
         sc->vtimers_armed -= deadlines_armed(v);
+        vtimer_forget(sc, v);
         v->ev.timer_deadline = 0;
         v->ev.poll_deadline = 0;
         v->ev.polling = false;

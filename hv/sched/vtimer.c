@@ -23,15 +23,56 @@
  * leaves it low: the interrupt then comes early, walks, and finds the
  * next. */
 
+/* v's timer and poll deadlines that passed (v on this CPU, its guest
+ * alive): the timer's event raised, the poll ended; returns v's earliest
+ * deadline left (0: none). */
+static uint64_t expire_vcpu(struct sched_cpu *sc, struct vcpu *v, uint64_t now)
+{
+    if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
+        stats_timer_late(now - v->ev.timer_deadline);
+        v->ev.timer_deadline = 0;
+        sc->vtimers_armed--;
+        evtchn_raise_virq(v, HV_VIRQ_TIMER);
+    }
+    if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
+        v->state == VCPU_BLOCKED) {
+        v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
+        wake(v, now);
+    }
+    uint64_t next = v->ev.timer_deadline;
+    if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
+        next = v->ev.poll_deadline;
+    return next;
+}
+
 /* Expired vCPU timers and poll deadlines; returns the earliest one left.
  * Only called once vtimer_next has passed: kept out of line so that rearm,
- * on every switch, saves no registers for the walk it rarely makes. */
+ * on every switch, saves no registers for the walk it rarely makes.
+ *
+ * The earliest-deadline record (vtimer_first): the vCPU whose deadline set
+ * vtimer_next. While it holds the only deadline armed on this CPU
+ * (vtimers_armed is 1: the common case, one guest's timer on an idle CPU)
+ * that deadline is the one due and nothing else is armed, so it is
+ * expired without the walk over every guest's vCPUs. The record is
+ * cleared whenever its vCPU leaves this CPU or stops (sched_life.c,
+ * balance.c): it never points at a vCPU another CPU or the reaper owns. */
 static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
     uint32_t me = cpu->index;
+    struct vcpu *first = sc->vtimer_first;
+    if (first && sc->vtimers_armed == 1 && first->cpu == me &&
+        first->guest->end == GUEST_ALIVE &&
+        (first->ev.timer_deadline == sc->vtimer_next ||
+         (first->ev.polling && first->ev.poll_deadline == sc->vtimer_next))) {
+        uint64_t left = expire_vcpu(sc, first, now);
+        sc->vtimer_next = left;
+        sc->vtimer_first = left ? first : NULL;
+        return left;
+    }
     uint64_t next = 0;
+    first = NULL;
     for (struct guest *g = guest_list(); g; g = g->next) {
         if (g->end != GUEST_ALIVE)
             continue;
@@ -45,32 +86,25 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
             struct vcpu *v = g->vcpus[i];
             if (__atomic_load_n(&v->cpu, __ATOMIC_RELAXED) != me)
                 continue;
-            if (v->ev.timer_deadline && v->ev.timer_deadline <= now) {
-                stats_timer_late(now - v->ev.timer_deadline);
-                v->ev.timer_deadline = 0;
-                sc->vtimers_armed--;
-                evtchn_raise_virq(v, HV_VIRQ_TIMER);
+            uint64_t left = expire_vcpu(sc, v, now);
+            if (left && (!next || left < next)) {
+                next = left;
+                first = v;
             }
-            if (v->ev.polling && v->ev.poll_deadline && v->ev.poll_deadline <= now &&
-                v->state == VCPU_BLOCKED) {
-                v->arch.regs.rax = (uint64_t)-HV_ETIMEDOUT;
-                wake(v, now);
-            }
-            if (v->ev.timer_deadline && (!next || v->ev.timer_deadline < next))
-                next = v->ev.timer_deadline;
-            if (v->ev.polling && v->ev.poll_deadline && (!next || v->ev.poll_deadline < next))
-                next = v->ev.poll_deadline;
         }
     }
     sc->vtimer_next = next;
+    sc->vtimer_first = first;
     return next;
 }
 
-void vtimer_armed_at(uint64_t deadline)
+void vtimer_armed_at(struct vcpu *v, uint64_t deadline)
 {
     struct sched_cpu *sc = sched_this();
-    if (deadline && (!sc->vtimer_next || deadline < sc->vtimer_next))
+    if (deadline && (!sc->vtimer_next || deadline < sc->vtimer_next)) {
         sc->vtimer_next = deadline;
+        sc->vtimer_first = v;
+    }
 }
 
 /* One-shot to the next decision: the slice's end or a vCPU's timer,
@@ -220,6 +254,6 @@ void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
     bool was = vtimer_armed(v);
     v->ev.timer_deadline = deadline;
     sched_this()->vtimers_armed += (unsigned)vtimer_armed(v) - (unsigned)was;
-    vtimer_armed_at(deadline);
+    vtimer_armed_at(v, deadline);
     rearm(time_now_ns());
 }

@@ -321,6 +321,38 @@ def test_partition_windows_respected(build):
 
 
 @system_test
+def test_partition_window_holds_timer_wakeups_from_idle(build):
+    """pb sleeps on short timers that keep expiring in the schedule's gaps,
+    where the CPU idles: its wake-ups wait for its window. hv's direct way
+    from the idle CPU's interrupt into a woken vCPU (hv/sched/sched.c,
+    sched_idle_interrupted) must not take it there."""
+    cfg = ("[guest pa]\nname = pa\n[guest pb]\nname = pb\n"
+           "[schedule]\nmode = partitioned\nmajor_frame_ms = 50\n"
+           "window = pa 0 20\nwindow = pb 25 15\n")
+    r = run(build, Boot(images=[(test_guest(build, "partition-probe"), "pa"),
+                                (test_guest(build, "partition-sleeper"), "pb")],
+                        cfg=cfg, icount=True, runner_cfg=TIME_LIMIT), "partition-sleeper")
+    problems = []
+    m = re.search(r"schedule: partitioned, major frame 50 ms, 2 window\(s\), from system time (\d+) ns",
+                  r.log)
+    expect(problems, m, "the partition schedule was not started")
+    if m:
+        start = int(m.group(1))
+        ran = stretches(r.log, "pb")
+        expect(problems, exited(r.log, "pb"), "pb did not exit 0")
+        expect(problems, len(ran) >= 100, f"pb ran in only {len(ran)} stretches")
+        lo, hi, slack = 25_000_000, 40_000_000, 200_000
+        outside = [(a, b) for a, b in ran
+                   if not (lo - slack <= (a - start) % 50_000_000 <= hi + slack
+                           and lo - slack <= (b - start) % 50_000_000 <= hi + slack)]
+        expect(problems, not outside,
+               f"pb ran {len(outside)} stretches outside its window, e.g. "
+               + ", ".join(f"phase {((a - start) % 50_000_000) / 1e6:.2f}..{((b - start) % 50_000_000) / 1e6:.2f} ms"
+                           for a, b in outside[:3]))
+    return problems, r
+
+
+@system_test
 def test_weights_share_the_cpu(build):
     probe = test_guest(build, "partition-probe")
     cfg = "[guest heavy]\nname = heavy\nweight = 768\n[guest light]\nname = light\nweight = 256\n"
