@@ -180,8 +180,6 @@ struct trap_frame *vcpu_load(struct vcpu *v)
 {
     /* No copy: the exit leaves from v's own frame (sched.c, leave_from). */
     struct trap_frame *frame = &v->arch.regs;
-    uint64_t saved_cs = frame->cs;
-    frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     frame->ss = v->arch.mode_ss;
     /* One test for hv's own vCPUs: both 0 once a CPU holds no Xen
      * guest's entries. Before load_segments, which may load them. */
@@ -191,8 +189,10 @@ struct trap_frame *vcpu_load(struct vcpu *v)
          * selectors (preempted there, or just after hv completed its
          * lretq to one) resumes on it, as Xen's iret would: only if that
          * entry, now installed here, is still 64-bit ring-3 code. */
-        if (xen_gdt_own_code(v, saved_cs))
-            frame->cs = saved_cs;
+        if (!xen_gdt_own_code(v, frame->cs))
+            frame->cs = vcpu_mode_cs(v);
+    } else {
+        frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     }
     load_segments(&v->arch);
     if (bases_to_load(v))
