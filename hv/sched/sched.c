@@ -476,15 +476,25 @@ static void __attribute__((noreturn)) leave_from(struct trap_frame *out)
 void sched_return_with_work(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
-    struct trap_frame *out = f;
-    for (;;) {
-        struct vcpu *cur = cpu->current;
-        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
-            out = reschedule(out);
-        } else if (cpu->slice_cut) { /* a wake-up shortened the run */
+    struct vcpu *cur = cpu->current;
+    if (!cpu->need_resched && cur && cur->state == VCPU_RUNNING) {
+        /* No decision: the timer after a shortened run, an upcall. */
+        if (cpu->slice_cut) { /* a wake-up shortened the run */
             cpu->slice_cut = false;
             rearm(time_now_ns());
         }
+        if (sched_upcall_due(cur))
+            deliver_to_kernel(cur, f, cur->ev.upcall,
+                              DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
+        if (cur->state == VCPU_RUNNING)
+            return;
+    }
+    /* Decisions until a vCPU runs; out: the frame that holds its
+     * registers (f while the one that entered runs on). Only this path
+     * pays the test for a switch (leave_from). */
+    struct trap_frame *out = f;
+    for (;;) {
+        out = reschedule(out);
         cur = cpu->current;
         if (sched_upcall_due(cur))
             deliver_to_kernel(cur, out, cur->ev.upcall,
