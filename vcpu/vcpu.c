@@ -79,7 +79,8 @@ static __attribute__((noinline, cold)) void save_bases(struct vcpu *v)
 
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
 {
-    v->arch.regs = *frame;
+    if (frame != &v->arch.regs) /* it never left since its switch-in: the frame is its own */
+        v->arch.regs = *frame;
     __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
                      : "=r"(v->arch.ds), "=r"(v->arch.es), "=r"(v->arch.fs), "=r"(v->arch.gs));
     if (v->arch.xen)
@@ -175,10 +176,10 @@ __attribute__((noinline, cold)) void vcpu_load_descriptors(struct vcpu *v)
     xen_gdt_load(v, c->tables.gdt, &c->gdt_version);
 }
 
-void vcpu_load(struct vcpu *v, struct trap_frame *frame)
+struct trap_frame *vcpu_load(struct vcpu *v)
 {
-    *frame = v->arch.regs; /* rflags: sanitised by sched_return_to_guest */
-    frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
+    /* No copy: the exit leaves from v's own frame (sched.c, leave_from). */
+    struct trap_frame *frame = &v->arch.regs;
     frame->ss = v->arch.mode_ss;
     /* One test for hv's own vCPUs: both 0 once a CPU holds no Xen
      * guest's entries. Before load_segments, which may load them. */
@@ -188,12 +189,15 @@ void vcpu_load(struct vcpu *v, struct trap_frame *frame)
          * selectors (preempted there, or just after hv completed its
          * lretq to one) resumes on it, as Xen's iret would: only if that
          * entry, now installed here, is still 64-bit ring-3 code. */
-        if (xen_gdt_own_code(v, v->arch.regs.cs))
-            frame->cs = v->arch.regs.cs;
+        if (!xen_gdt_own_code(v, frame->cs))
+            frame->cs = vcpu_mode_cs(v);
+    } else {
+        frame->cs = vcpu_mode_cs(v); /* per vCPU: hv's or Xen's, no branch on the personality */
     }
     load_segments(&v->arch);
     if (bases_to_load(v))
         load_bases(v);
     fpu_restore(v->arch.fpu);
     idt_set_fast_gate(v->arch.traps ? v->arch.traps->fast_handler : 0);
+    return frame; /* rflags: sanitised by the return (sched.c) */
 }

@@ -31,8 +31,10 @@ struct last_delivery {
 struct trap_table;
 
 struct arch_vcpu {
-    /* Guest registers while the vCPU is off the CPU. While it runs they live
-     * in the trap frame on the per-CPU stack instead. */
+    /* Guest registers while the vCPU is off the CPU, and the frame the exit
+     * leaves from at its switch-in (vcpu_load). From its next entry into hv
+     * on, while it runs, they live in the trap frame on the per-CPU stack,
+     * copied back here when it is switched out (vcpu_save). */
     struct trap_frame regs;
     uint16_t ds, es, fs, gs; /* segment selectors the guest may have loaded */
     void *fpu;               /* XSAVE (or FXSAVE) area, 64-byte aligned */
@@ -109,10 +111,18 @@ uint64_t vcpu_mode_cs(const struct vcpu *v);
 void vcpu_set_gs_base(struct vcpu *v, uint64_t base);
 void vcpu_set_fs_base(struct vcpu *v, uint64_t base);
 
-/* Moving guest state between a vCPU and the CPU (frame = the trap frame on
- * the per-CPU stack that the return to ring 3 will use). */
+/* Moving guest state between a vCPU and the CPU. vcpu_save: frame is
+ * where the running vCPU's registers are (the trap frame on the per-CPU
+ * stack that its last entry built, or its own arch.regs if it has not left
+ * since its switch-in). vcpu_load: the rest of v's state onto the CPU, and
+ * v's own frame (arch.regs, selectors set) returned for the exit to leave
+ * from: no copy of the registers. */
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame);
-void vcpu_load(struct vcpu *v, struct trap_frame *frame);
+struct trap_frame *vcpu_load(struct vcpu *v);
+/* Leaves to the guest from f (vcpu/enter.S): f becomes the stack, the
+ * common exit (hv/cpu/isr.S trap_return) pops it; whatever was on the
+ * stack before is dropped. */
+void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
 /* This CPU's GDT given v's own entries (a Xen vCPU's) or none, and v's
  * saved selectors made loadable: vcpu_load's cold part. */
 void vcpu_load_descriptors(struct vcpu *v);

@@ -108,6 +108,13 @@ void irqoff_hypercall_entry(struct trap_frame *f)
     end();
 }
 
+/* A return that leaves to a guest without coming back through the
+ * wrappers above (after a switch, sched.c leave_from): the stretch ends. */
+void irqoff_leave_to_guest(void)
+{
+    end();
+}
+
 void irqoff_arm(void)
 {
     irqoff_measuring = true;

@@ -28,6 +28,9 @@ void irqoff_trap_dispatch(struct trap_frame *f);
 /* Set once, just before the scheduler starts the first guest. */
 extern bool irqoff_measuring;
 
+/* A return to a guest that skips the wrappers (after a vCPU switch). */
+void irqoff_leave_to_guest(void);
+
 void irqoff_arm(void);
 /* Logs the longest stretch (one line bench/run.py parses); nothing unless armed. */
 void irqoff_report(void);

@@ -326,7 +326,8 @@ static uint64_t slice_until(const struct sched_cpu *sc, const struct vcpu *v, ui
     return sc->window_boundary && sc->window_boundary < end ? sc->window_boundary : end;
 }
 
-static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
+/* Returns next's own frame, the one the exit leaves from (vcpu_load). */
+static struct trap_frame *switch_to(struct vcpu *next, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
@@ -336,7 +337,7 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
      * RSB fill), before next runs. Off, this costs one flag test. */
     if (mitigation_guest_switch_work && guest_switch_crosses(&sc->last_ran, next->guest->id))
         mitigations_guest_switch();
-    vcpu_load(next, f);
+    struct trap_frame *f = vcpu_load(next);
     vcpu_set_running(next);
     next->running_since = now;
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
@@ -345,10 +346,12 @@ static void switch_to(struct vcpu *next, struct trap_frame *f, uint64_t now)
     reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
     sc->slice_end = slice_until(sc, next, now);
     rearm(now);
+    return f;
 }
 
-/* Picks what runs next and loads it into f. */
-static void reschedule(struct trap_frame *f)
+/* Picks what runs next; f holds the current vCPU's registers. Returns the
+ * frame to leave from: f if the current vCPU runs on, else the next's own. */
+static struct trap_frame *reschedule(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
@@ -398,7 +401,7 @@ static void reschedule(struct trap_frame *f)
         sc->slice_end = slice_until(sc, cur, now);
         rearm(now);
         sched_quiet_point();
-        return;
+        return f;
     }
     /* A vCPU that is off the CPU keeps its registers, blocked or not. */
     if (cur && cur->state != VCPU_DEAD)
@@ -447,7 +450,24 @@ static void reschedule(struct trap_frame *f)
         sched_drain_wake_list();
         next = pick_next(sc, now, NULL);
     }
-    switch_to(next, f, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
+    return switch_to(next, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
+}
+
+/* After a switch: out (the next vCPU's own frame) is where the exit
+ * leaves from, not the entry's frame on this CPU's stack, so the return
+ * goes straight to the common exit (hv/cpu/isr.S trap_return, by iretq)
+ * with out as its stack: what the callers below would have done to the
+ * entry's frame (sched_return_inline's flag sanitising, the syscall
+ * path's sysret test) is done here or needs no doing, and nothing above
+ * is left to run but make bench's interrupts-off stretch, ended here. The
+ * C frames on this CPU's stack are dropped: the next entry starts at its
+ * top again. Interrupts stay off until the iretq. */
+static void __attribute__((noreturn)) leave_from(struct trap_frame *out)
+{
+    out->rflags = vcpu_sanitize_rflags(out->rflags);
+    if (irqoff_measuring)
+        irqoff_leave_to_guest();
+    enter_guest_frame(out);
 }
 
 /* Everything a return does that only some need: a decision, the timer
@@ -456,23 +476,36 @@ static void reschedule(struct trap_frame *f)
 void sched_return_with_work(struct trap_frame *f)
 {
     struct percpu *cpu = this_cpu();
-    for (;;) {
-        struct vcpu *cur = cpu->current;
-        if (cpu->need_resched || !cur || cur->state != VCPU_RUNNING) {
-            reschedule(f);
-        } else if (cpu->slice_cut) { /* a wake-up shortened the run */
+    struct vcpu *cur = cpu->current;
+    if (!cpu->need_resched && cur && cur->state == VCPU_RUNNING) {
+        /* No decision: the timer after a shortened run, an upcall. */
+        if (cpu->slice_cut) { /* a wake-up shortened the run */
             cpu->slice_cut = false;
             rearm(time_now_ns());
         }
-        cur = cpu->current;
         if (sched_upcall_due(cur))
             deliver_to_kernel(cur, f, cur->ev.upcall,
+                              DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
+        if (cur->state == VCPU_RUNNING)
+            return;
+    }
+    /* Decisions until a vCPU runs; out: the frame that holds its
+     * registers (f while the one that entered runs on). Only this path
+     * pays the test for a switch (leave_from). */
+    struct trap_frame *out = f;
+    for (;;) {
+        out = reschedule(out);
+        cur = cpu->current;
+        if (sched_upcall_due(cur))
+            deliver_to_kernel(cur, out, cur->ev.upcall,
                               DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
         /* An upcall that could not be delivered ended the guest: choose
          * again. (A guest the switch itself woke, entitled to the CPU at
          * once, waits for the next decision: checking need_resched here
          * too cost every timer wake-up a second decision, +2 us.) */
         if (cur->state == VCPU_RUNNING)
-            return;
+            break;
     }
+    if (out != f)
+        leave_from(out);
 }

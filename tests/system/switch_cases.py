@@ -18,8 +18,11 @@ work is needed and would fail if the shortcut skipped it there.
 
 Under -icount (Boot(icount=True)) the bounds hold on a loaded host."""
 
+from harness import Boot, run
+from judge import ended_line, exited, expect, guest_lines, test_guest
 from registry import system_test
 from ev_cases import ticker_beside_masked_spinner
+from xen_cases import checks_all_ok, no_panic_no_leak
 
 # The ticker's ticks are 5 ms apart; at weight 1 beside a spinner of weight
 # 256 its share is 1/257 of the CPU and each tick waits for the spinner's run
@@ -39,3 +42,31 @@ def test_switch_lone_spinner_cut_for_a_light_ticker(build):
                                         cfg="[guest ev-ticker]\nweight = 1\n",
                                         who="ev-ticker (weight 1)",
                                         why=": the spinner's run was not cut")
+
+
+@system_test
+def test_switch_frames_private_on_two_cpus(build):
+    """Two copies of regs-preserved (2 vCPUs each: every general register,
+    xmm0-15, MXCSR and the x87 control word loaded with values of its own,
+    checked after a preemptible spin and each yield and console write) and
+    xen-regs (a Xen vCPU doing the same for its general registers around a
+    spin and a sched_op yield), on 2 CPUs: five vCPUs switching on both,
+    by preemption and by yields, on the hypercall and the interrupt path.
+    Since session 9 the return after a switch leaves from the next vCPU's
+    own frame (hv/sched/sched.c leave_from, vcpu_load without a copy): a
+    frame left from for the wrong vCPU, or not saved first, fails here (a
+    vcpu_save that skips its copy makes regs-preserved fail)."""
+    regs = test_guest(build, "regs-preserved")
+    r = run(build, Boot(smp=2, images=[regs, (regs, "regs-preserved-2"),
+                                       test_guest(build, "xen-regs")],
+                        cfg="[guest regs-preserved-2]\nname = regs-preserved-2\n",
+                        timeout=300),  # ~480 M guest instructions of spinning
+            "switch-frames")
+    problems = []
+    for g in ["regs-preserved", "regs-preserved-2"]:
+        expect(problems, exited(r.log, g),
+               f"{g} did not exit 0: " + "; ".join(guest_lines(r.log, g)[-3:]))
+    checks_all_ok(problems, r, "xen-regs", "xen-regs: all")
+    expect(problems, exited(r.log, "xen-regs"), f"xen-regs did not power off: {ended_line(r.log, 'xen-regs')}")
+    no_panic_no_leak(problems, r, companion=False)
+    return problems, r
