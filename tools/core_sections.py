@@ -24,8 +24,13 @@ def main():
     table = open(table_path, "rb").read()
     if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
         sys.exit(f"{core}: not a little-endian ELF64 file")
+    (machine,) = struct.unpack_from("<H", elf, 0x12)
     (phoff,) = struct.unpack_from("<Q", elf, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    # The stub trusts what this writes: a wrong or truncated input stops
+    # the build here rather than packing shifted segments.
+    if machine != 62 or phentsize != 56 or phnum == 0 or phoff + phentsize * phnum > len(elf):
+        sys.exit(f"{core}: not an x86-64 ELF with program headers inside the file")
     # The segments one after the other, without the link's page padding
     # (the stub copies each to its address, and 10 KB of zeros cost one
     # unpacking instruction a byte).
@@ -37,6 +42,9 @@ def main():
             continue
         body += bytes(-len(body) % 16)
         struct.pack_into("<Q", body, at + 8, len(body))
+        if p_offset + p_filesz > len(elf):
+            sys.exit(f"{core}: segment {i} ends at {p_offset + p_filesz}, past the file's "
+                     f"{len(elf)} bytes")
         body += elf[p_offset:p_offset + p_filesz]
     table_off = len(body)
     body += table

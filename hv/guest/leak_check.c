@@ -52,9 +52,15 @@ static uint64_t guest_held_bytes(const struct guest *g)
         if (!v)
             continue;
         n += kmalloc_block_bytes(sizeof(*v)) + kmalloc_block_bytes(fpu_area_size());
-        if (v->arch.traps)
+        /* A live vCPU on another CPU may drop its table (SET_TRAP_TABLE
+         * (NULL, 0)) while this look runs: the pointer is read once, and
+         * a table freed after that read is still mapped kmalloc memory,
+         * so its stage test can only miscount (the look is retried until
+         * the counts balance), never fault. */
+        const struct trap_table *t = __atomic_load_n(&v->arch.traps, __ATOMIC_ACQUIRE);
+        if (t)
             n += kmalloc_block_bytes(sizeof(struct trap_table)) +
-                 (v->arch.traps->stage ? trap_table_stage_bytes() : 0);
+                 (__atomic_load_n(&t->stage, __ATOMIC_RELAXED) ? trap_table_stage_bytes() : 0);
     }
     for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
         if (g->user_spaces[h])

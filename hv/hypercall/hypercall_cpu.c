@@ -111,8 +111,10 @@ int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
     }
     if (n == 0) {
         if (table == 0) { /* (NULL, 0): forget every entry */
+            /* Unlinked before it is freed: the leak check reads the
+             * pointer from another CPU (hv/guest/leak_check.c). */
+            __atomic_store_n(&v->arch.traps, NULL, __ATOMIC_RELEASE);
             trap_table_free(t);
-            v->arch.traps = NULL;
             idt_set_fast_gate(0);
         }
         return 0;
