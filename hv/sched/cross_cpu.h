@@ -43,8 +43,8 @@ static inline void sched_drain_wake_list(void)
     if (__atomic_load_n(&this_cpu()->sched.wake_list, __ATOMIC_RELAXED))
         sched_drain_wake_list_slow();
 }
-/* On the owner CPU (sched.c): v becomes runnable here; v stops here
- * (its guest ended), its CPU time added to its guest's. */
+/* On the owner CPU: v becomes runnable here (sched.c); v stops here
+ * (its guest ended), its CPU time added to its guest's (sched_life.c). */
 void sched_add_here(struct vcpu *v);
 void sched_stop_here(struct vcpu *v);
 /* Whether no CPU can hold a pointer into ended guest g any more (its

@@ -1,7 +1,7 @@
 /* Whether an event raised for a vCPU placed on another CPU needs that CPU
  * (review finding 4; docs/design.md "Scheduling on several CPUs"): the
  * raiser's half of Xen's vcpu_kick, inlined into sched_event_arrived
- * (hv/sched/sched.c), the remote wake's only caller. */
+ * (hv/sched/wake.c), the remote wake's only caller. */
 #pragma once
 
 #include <stdbool.h>

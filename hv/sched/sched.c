@@ -15,7 +15,6 @@
 #include "hv/sched/cross_cpu.h"
 #include "hv/sched/fair.h"
 #include "hv/sched/guest_switch.h"
-#include "hv/sched/remote_kick.h"
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
@@ -23,8 +22,10 @@
 #include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
-/* Who runs next on this CPU: the decision, wake-ups, blocking, stops, the
- * switch and the idle loop (entry points off that path: sched_life.c).
+/* Who runs next on this CPU: the decision, the switch, the idle loop and
+ * the return to the guest that takes them (sched_return_with_work,
+ * leave_from). How a vCPU comes to want the CPU or stops wanting it
+ * (wake-ups, blocks): wake.c; entry points off those paths: sched_life.c.
  * All its state but these two is per CPU: struct sched_cpu, sched_this(). */
 uint64_t time_limit; /* hv-wide: hv.cfg's time limit */
 void (*sched_all_ended)(void); /* sched_start's: runs when no guest is left */
@@ -32,15 +33,6 @@ void (*sched_all_ended)(void); /* sched_start's: runs when no guest is left */
 static struct sched_entity *entity_of(struct fair_entity *e)
 {
     return (struct sched_entity *)((char *)e - __builtin_offsetof(struct sched_entity, fair));
-}
-
-/* v (running before, or new) wants the CPU; its guest's entity on v's CPU
- * joins the fair queue with its first such vCPU. */
-static void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
-{
-    sc->nr_wanting++;
-    if (v->ent->vcpus_wanting++ == 0)
-        fair_enqueue(&sc->fair_queue, &v->ent->fair);
 }
 
 /* Into its entity's round robin, at the back. */
@@ -53,18 +45,6 @@ static void enqueue(struct vcpu *v)
     else
         e->run_head = v;
     e->run_tail = v;
-}
-
-/* A vCPU that was woken goes first among its guest's: it waited, and
- * latency to its event is what the event is for. When its guest runs is
- * the fair queue's decision, not the wake-up's. */
-static void enqueue_front(struct vcpu *v)
-{
-    struct sched_entity *e = v->ent;
-    v->run_next = e->run_head;
-    e->run_head = v;
-    if (!e->run_tail)
-        e->run_tail = v;
 }
 
 /* The next runnable vCPU of e, taken out of its round robin. */
@@ -141,77 +121,6 @@ static bool something_runnable(void)
     return sched_this()->idle_kick;
 }
 
-/* v was woken while another vCPU may hold the CPU: it takes the CPU at
- * once only if its guest is behind the running one (or is the running one:
- * the guest's own business); otherwise the running vCPU's run is cut so it
- * ends where v's guest's turn begins. */
-static void preempt_for(struct percpu *cpu, struct vcpu *v, uint64_t now)
-{
-    struct sched_cpu *sc = &cpu->sched;
-    struct vcpu *cur = cpu->current;
-    if (!cur || cur->state != VCPU_RUNNING || sched_partitioned || cur->ent == v->ent) {
-        cpu->need_resched = true;
-        return;
-    }
-    /* cur ran alone, with no interrupt armed for its slice's end: it has
-     * one now (the return re-arms), whether or not the end moves. */
-    if (!sc->slice_armed)
-        cpu->slice_cut = true;
-    if (fair_should_preempt(&v->ent->fair, &cur->ent->fair, now - cur->running_since)) {
-        sc->woken_first = v->ent;
-        cpu->need_resched = true;
-        return;
-    }
-    uint64_t ran = now - cur->running_since;
-    uint64_t end = now + fair_run_ns(&sc->fair_queue, &cur->ent->fair, ran);
-    if (sc->slice_end && end < sc->slice_end) {
-        sc->slice_end = end;
-        cpu->slice_cut = true;
-    }
-}
-
-void wake(struct vcpu *v, uint64_t now)
-{
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    if (v->state != VCPU_BLOCKED)
-        return;
-    if (v->ev.polling) {
-        v->ev.polling = false;
-        if (v->ev.poll_deadline)
-            sc->vtimers_armed--;
-    }
-    v->state = VCPU_RUNNABLE;
-    runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
-    wants_cpu(sc, v);
-    enqueue_front(v);
-    sc->idle_kick = true;
-    sc->woken_since_decision = true;
-    preempt_for(cpu, v, now);
-}
-
-void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
-{
-    /* Another CPU's vCPU: that CPU is asked only if the event can matter
-     * to it now (cross_cpu.c: Xen's vcpu_kick). */
-    if (v->cpu != this_cpu()->index) {
-        if (sched_remote_event_matters(v, port, notified))
-            sched_remote_wake(v);
-        return;
-    }
-    if (v->state != VCPU_BLOCKED || (!v->ev.polling && !notified))
-        return;
-    if (v->ev.polling) {
-        bool watched = false;
-        for (unsigned i = 0; i < v->ev.poll_count; i++)
-            watched |= v->ev.poll_ports[i] == port;
-        if (!watched)
-            return;
-        v->arch.regs.rax = 0; /* HV_CALL_POLL returns 0: an event came */
-    }
-    wake(v, time_now_ns());
-}
-
 /* Inlined on purpose: it is on every switch (vcpu_switch, make bench). */
 static inline __attribute__((always_inline)) struct vcpu *
 pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
@@ -221,27 +130,6 @@ pick_next(struct sched_cpu *sc, uint64_t now, struct sched_entity *yielder)
     struct guest *owner = sched_window_owner(now);
     struct sched_entity *e = owner ? entity_here(owner) : NULL;
     return e ? dequeue_of(e) : NULL;
-}
-
-void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
-{
-    struct percpu *cpu = this_cpu();
-    uint64_t now = time_now_ns();
-    v->cpu_time_ns += now - v->running_since;
-    /* What it waits for is written before the state that another CPU's
-     * raiser reads first (sched_remote_event_matters). */
-    v->ev.polling = poll;
-    v->ev.poll_deadline = poll ? poll_deadline : 0;
-    __atomic_store_n(&v->state, VCPU_BLOCKED, __ATOMIC_RELEASE);
-    stops_wanting_cpu(&cpu->sched, v);
-    runstate_enter(v, HV_RUNSTATE_BLOCKED, now);
-    if (poll && poll_deadline) {
-        cpu->sched.vtimers_armed++;
-        vtimer_armed_at(v, poll_deadline);
-    }
-    cpu->need_resched = true;
-    if (poll && poll_deadline)
-        rearm(now);
 }
 
 static void enforce_time_limit(uint64_t now)

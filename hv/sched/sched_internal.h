@@ -1,7 +1,8 @@
-/* State shared by the scheduler's two files: sched.c (who runs, the
- * switch, the idle loop) and vtimer.c (vCPU timers, poll deadlines and the
- * one-shot timer that brings hv back for the next decision). Not for the
- * rest of hv: hv/sched/sched.h is the scheduler's interface. */
+/* State shared by the scheduler's files: sched.c (who runs, the switch,
+ * the idle loop), wake.c (wake-ups, blocks), sched_life.c (set-up, stops)
+ * and vtimer.c (vCPU timers, poll deadlines and the one-shot timer that
+ * brings hv back for the next decision). Not for the rest of hv:
+ * hv/sched/sched.h is the scheduler's interface. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,8 +11,6 @@
 #include "hv/console/log.h"
 #include "hv/cpu/percpu.h"
 #include "hv/guest/guest.h"
-#include "hv/sched/fair.h"
-#include "vcpu/vcpu.h"
 #include "hv/sched/fair.h"
 #include "vcpu/vcpu.h"
 
@@ -63,11 +62,22 @@ static inline bool vtimer_armed(const struct vcpu *v)
 /* v on the CPU it was placed on, with its guest's entity there
  * (sched_place.c; at sched_add). */
 void sched_bind_entity(struct vcpu *v);
-/* v's wait is over (an event, its poll deadline): it wants the CPU again. */
+/* v's wait is over (an event, its poll deadline): it wants the CPU again
+ * (wake.c). */
 void wake(struct vcpu *v, uint64_t now);
 /* Re-arms the one-shot timer for the next decision (vtimer.c). */
 void rearm(uint64_t now);
-/* Shared by sched.c (blocks) and sched_life.c (stops). */
+/* v (running before, or new) wants the CPU; its guest's entity on v's CPU
+ * joins the fair queue with its first such vCPU. Shared by wake.c
+ * (wake-ups) and sched.c (additions). */
+static inline void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
+{
+    sc->nr_wanting++;
+    if (v->ent->vcpus_wanting++ == 0)
+        fair_enqueue(&sc->fair_queue, &v->ent->fair);
+}
+
+/* Shared by wake.c (blocks) and sched_life.c (stops). */
 /* v blocked or stopped; the entity leaves the fair queue with its last. */
 static inline void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)
 {
@@ -99,8 +109,6 @@ static inline bool sched_drain_console(uint64_t now)
     /* The boot CPU's duty (the APs leave the console to it). */
     return log_waiting(now) && this_cpu()->index == 0 && sched_drain_console_piece();
 }
-/* A partition schedule is in force (windows.c). */
-extern bool sched_partitioned;
 /* With a partition schedule: whose window it is now (NULL: a gap, or no
  * such guest), setting this CPU's window_boundary (windows.c). */
 struct guest;

@@ -183,7 +183,7 @@ static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t
  * timers and poll deadlines that are due. The slice's end counts only
  * while another vCPU waits for the CPU (sched_contended): a vCPU alone
  * needs no interrupt to end its run, and the wake-up that ends its being
- * alone re-arms (sched.c, wake). */
+ * alone re-arms (wake.c, wake). */
 static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now)
 {
     struct sched_cpu *sc = sched_this();
