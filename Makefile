@@ -342,10 +342,17 @@ unit: $(UNIT_BINS)
 # make test builds on every core unless make was given -j itself (the
 # sanitized unit tests alone are ~70 s of compiling one at a time).
 TEST_BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+# OVMF's variable store after one boot (scripts/booted-vars.sh): the system
+# tests boot from copies of it and skip the firmware's first-boot writes.
+BOOTED_VARS = $(BUILD)/ovmf-vars-booted.fd
+$(BOOTED_VARS): scripts/booted-vars.sh scripts/hv-qemu | $(ESP_IMG)
+	scripts/booted-vars.sh $(ESP_IMG) $@
+
 .PHONY: test
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BUILD_JOBS) all $(BUILD)/hv-usb.img $(UNIT_BINS) $(BUILD)/screentext \
 		$(TEST_GUESTS) $(XEN_PV_TEST_GUESTS)
+	@$(MAKE) --no-print-directory $(BOOTED_VARS)
 	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
 
 # Every system test at SMP TEST_SMP (default 4; issue 13): each boot that
@@ -357,6 +364,7 @@ TEST_SMP ?= 4
 test-smp: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/hv-usb.img $(BUILD)/screentext $(TEST_GUESTS) \
 		$(XEN_PV_TEST_GUESTS)
+	@$(MAKE) --no-print-directory $(BOOTED_VARS)
 	HV_TEST_SMP=$(TEST_SMP) python3 tests/system/run.py --build $(BUILD) --mitigated \
 		$(HV_SYSTEM_ARGS)
 
@@ -379,7 +387,7 @@ fuzz: deps
 
 # The soak (tests/system/soak.py): 32 guests of several kinds for SOAK_MIN
 # minutes, hv's statistics line every SOAK_EVERY seconds, judged for leaks,
-# hangs, panics, stalled guests and timer lateness. make test runs 2 minutes
+# hangs, panics, stalled guests and timer lateness. make test runs 1 minute
 # of it (tests/system/soak_cases.py). SOAK_LOG: the serial log, kept updated.
 SOAK_MIN ?= 60
 SOAK_EVERY ?= 60

@@ -44,7 +44,7 @@ done
 # The ELF validator's fuzz target and Xen PV image detection
 # (hv/xen/xen_elf.c), briefly (tests/fuzz/run-fuzz.sh N for longer): side
 # by side, a core each.
-secs=${HV_FUZZ_SECONDS:-20}
+secs=${HV_FUZZ_SECONDS:-10}
 tests/fuzz/run-fuzz.sh "$secs" > "$build/fuzz.log" 2>&1 & elf_pid=$!
 tests/fuzz/run-fuzz.sh "$secs" xen_elf > "$build/fuzz-xen_elf.log" 2>&1 & xen_pid=$!
 fp=0; ff=0
