@@ -91,7 +91,17 @@ $(BUILD)/core/%.S.o: %.S
 # The cold objects first, then the rest: similar code (-Os with -Os, -O2
 # with -O2) close together packs smaller (187 bytes) than the sorted order.
 CORE_COLD_OBJS = $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS))
-$(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld
+# Each link's object list in a file rewritten only when the list changes:
+# a source renamed or removed relinks. Without it every object left is
+# older than the last link, and the old link, with the removed file's code
+# in it, stays.
+LINK_LIST_core = $(CORE_OBJS)
+LINK_LIST_stub = $(EFI_OBJS)
+$(BUILD)/link-%.objs: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(LINK_LIST_$*) | cmp -s - $@ || printf '%s\n' $(LINK_LIST_$*) > $@
+
+$(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld $(BUILD)/link-core.objs
 	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(filter $(CORE_COLD_OBJS),$(CORE_OBJS)) \
 		$(filter-out $(CORE_COLD_OBJS),$(CORE_OBJS)) -o $@ -lgcc
 
@@ -188,7 +198,7 @@ $(BUILD)/efi/efi/core_blob.S.o: $(BUILD)/hv-core.lz
 # that the stub has no relocations: nothing applies them (gnu-efi's crt0
 # calls efi/no_relocate.c's _relocate, libgnuefi is not linked;
 # tools/check_stub_relocs.py).
-$(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py
+$(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py $(BUILD)/link-stub.objs
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs --gc-sections --orphan-handling=error -T efi/stub.lds \
 		$(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@
 	@python3 tools/check_stub_relocs.py $@ || { rm -f $@; exit 1; }
