@@ -12,6 +12,7 @@
 #include "hv/sched/sched.h"
 #include "hv/cpu/x86.h"
 #include "hv/time/lapic.h"
+#include "hv/xen/xen.h"
 #include "vcpu/guest_trap.h"
 #include "vcpu/vcpu.h"
 
@@ -109,6 +110,8 @@ void trap_dispatch(struct trap_frame *f)
             debug_in_hv(cpu, f, dr6);
             return;
         }
+        if (cpu->current->arch.xen)
+            xen_debug_status(cpu->current, dr6);
     }
     if (f->vector == VEC_NMI) {
         if (smp_must_stop(cpu->index))

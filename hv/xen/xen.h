@@ -139,6 +139,9 @@ int64_t xen_multicall(struct vcpu *v, struct trap_frame *f, bool *again);
  * refused debug register may have become a #UD) for the guest. */
 bool xen_emulate_priv(struct vcpu *v, struct trap_frame *f);
 bool xen_emulate_fsgsbase(struct vcpu *v, struct trap_frame *f);
+/* A #DB the CPU raised in the guest: its status bits (single step,
+ * breakpoints) into the virtual DR6 the guest reads, as Xen does. */
+void xen_debug_status(struct vcpu *v, uint64_t dr6);
 int64_t xen_set_debugreg(struct vcpu *v, uint64_t reg, uint64_t value);
 int64_t xen_get_debugreg(struct vcpu *v, uint64_t reg, uint64_t *value);
 int64_t xen_set_segment_base(struct vcpu *v, uint64_t which, uint64_t base);

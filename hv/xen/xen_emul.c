@@ -37,6 +37,7 @@
 #define CR0_VIEW 0x80050033ul /* PG WP NE ET MP PE: Xen's view of CR0 (TS clear) */
 #define DR6_DEFAULT 0xffff0ff0u  /* X86_DR6_DEFAULT: reserved bits read as 1 */
 #define DR6_ZEROS 0x1000u        /* bit 12 reads 0 */
+#define DR6_STATUS 0xe00fu       /* B0-B3, BD, BS, BT: set by a #DB, cleared by the guest */
 #define DR7_DEFAULT 0x400u       /* bit 10 reads 1 */
 #define DR7_ZEROS 0xd800u        /* bits 11 (RTM: none offered), 12, 14, 15 read 0 */
 #define DR7_GD (1u << 13)        /* general detect: never the guest's */
@@ -94,6 +95,11 @@ int64_t xen_set_debugreg(struct vcpu *v, uint64_t reg, uint64_t value)
     default:
         return -XEN_ENODEV;
     }
+}
+
+void xen_debug_status(struct vcpu *v, uint64_t dr6)
+{
+    v->guest->xen->dr6 |= (uint32_t)(dr6 & DR6_STATUS);
 }
 
 /* Xen's get_debugreg (x86emul_read_dr): the value, or -ENODEV (#UD). */

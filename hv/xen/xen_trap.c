@@ -226,6 +226,23 @@ static bool demand_flip(struct vcpu *v, const struct trap_frame *f, uint64_t cr2
     return true;
 }
 
+/* An instruction hv emulated has completed: true, unless the guest's TF
+ * was set. The CPU raised no single-step trap for it (the #UD or #GP that
+ * brought it here is a fault: the instruction never finished), so hv
+ * turns the frame into the #DB the CPU would have raised after it, BS in
+ * the virtual DR6, as Xen's emulator does; without this the guest's
+ * debugger saw the step one instruction late. */
+#define DR6_BS (1ull << 14)
+static bool emulated(struct vcpu *v, struct trap_frame *f)
+{
+    if (!(f->rflags & RFLAGS_TF))
+        return true;
+    xen_debug_status(v, DR6_BS);
+    f->vector = VEC_DB;
+    f->error_code = 0;
+    return false;
+}
+
 void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
 {
     struct guest *g = v->guest;
@@ -243,14 +260,16 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
         uint8_t b[sizeof(FEP_CPUID)];
         if (copy_from_guest(g, b, f->rip, sizeof(b)) == 0 && memcmp(b, FEP_CPUID, sizeof(b)) == 0) {
             emulate_cpuid(f);
+            if (emulated(v, f))
+                return;
+        } else if (xen_emulate_fsgsbase(v, f) && emulated(v, f)) {
             return;
         }
-        if (xen_emulate_fsgsbase(v, f))
+    } else if (vector == VEC_GP) {
+        if (soft_interrupt(v, f) || (xen_emulate_priv(v, f) && emulated(v, f)))
             return;
-    } else if (vector == VEC_GP && (soft_interrupt(v, f) || xen_emulate_priv(v, f))) {
-        return;
     }
-    vector = (unsigned)f->vector; /* a refused debug register became a #UD */
+    vector = (unsigned)f->vector; /* a refused debug register became a #UD; TF a #DB */
     if (!deliver(v, f, vector))
         end_with(g, f, cr2, xen_trap_handler(g->xen, (uint8_t)array_index_nospec(vector, XEN_TRAP_VECTORS))
                                 ? " (could not deliver)" : why);

@@ -9,7 +9,8 @@
  * and the kernel's and user's GS bases (wrmsr, set_segment_base, and with
  * CR4.FSGSBASE the rd/wr{fs,gs}base instructions, #UD without it; kept
  * across switches), and a ring-3 `iretq` on Xen's selectors (the SMAP
- * quirk under QEMU). Prints "xen-emul: all N checks, M failed". */
+ * quirk under QEMU), and single steps (TF) over the CPU's own instructions
+ * and emulated ones alike. Prints "xen-emul: all N checks, M failed". */
 #include "tests/guests/xen/xen_guest.h"
 
 #define HV_ADDR 0xffff800000000000ULL
@@ -313,12 +314,44 @@ static void ring3_iretq(void)
           (unsigned long)cs, (unsigned long)ss);
 }
 
+/* Single steps: TF set by popfq; the #DB comes right after the next
+ * instruction (rip at label 2), BS set in DR6 as get_debugreg(6) reads it.
+ * `nop` is the CPU's own step; `rdmsr` (EFER) and `mov %cr0` reach hv as
+ * a #GP and are emulated: their step must look the same, with their
+ * result (a step reported after the following nop is one too late). */
+#define STEP(insn) "lea 2f(%%rip), %%rbx\n\tpushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" \
+                   insn "\n2:\tnop\n\tnop"
+static void single_step_one(const char *what, long vec, uint64_t at, int result_ok)
+{
+    uint64_t dr6 = (uint64_t)hcall(XEN_HC_get_debugreg, 6, 0, 0);
+    check(vec == 1 && trap_seen[2] == at && (dr6 & 0x4000) && result_ok, what,
+          "vec %ld rip 0x%lx (label 0x%lx) dr6 0x%lx result %d", vec, (unsigned long)trap_seen[2],
+          (unsigned long)at, (unsigned long)dr6, result_ok);
+    hcall(XEN_HC_set_debugreg, 6, 0, 0);
+}
+
+static void single_step(void)
+{
+    uint64_t at = 0, lo = 0, hi = 0, c0 = 0;
+    long vec = TRY(STEP("nop"), : "=&b"(at) : : "r8", "memory", "cc");
+    single_step_one("single step of a nop: #DB after it, DR6.BS", vec, at, 1);
+    vec = TRY(STEP("rdmsr"), : "=&b"(at), "+a"(lo), "+d"(hi) : "c"(0xc0000080) : "r8", "memory", "cc");
+    single_step_one("single step of an emulated rdmsr: #DB right after it, DR6.BS", vec, at,
+                    lo == 0xd01 && hi == 0);
+    vec = TRY(STEP("mov %%cr0, %%rax"), : "=&b"(at), "+a"(c0) : : "r8", "memory", "cc");
+    single_step_one("single step of an emulated mov from CR0: #DB right after it, DR6.BS", vec,
+                    at, c0 == 0x80050033ul);
+    check(hcall(XEN_HC_get_debugreg, 6, 0, 0) == 0xffff0ff0, "dr6 cleared after the steps",
+          "other");
+}
+
 void xen_main(const struct xen_start_info *si);
 void xen_main(const struct xen_start_info *si)
 {
     (void)si;
-    static struct xen_trap_info table[] = {TRAP_ENTRY(6, 0, trap_ud), TRAP_ENTRY(13, 0, trap_gp),
-                                           TRAP_ENTRY(14, 0, trap_pf), TRAP_END};
+    static struct xen_trap_info table[] = {TRAP_ENTRY(1, 0, trap_db), TRAP_ENTRY(6, 0, trap_ud),
+                                           TRAP_ENTRY(13, 0, trap_gp), TRAP_ENTRY(14, 0, trap_pf),
+                                           TRAP_END};
     check(hcall(XEN_HC_set_trap_table, (uint64_t)table, 0, 0) == 0, "set_trap_table", "refused");
     debug_registers();
     msrs();
@@ -326,6 +359,7 @@ void xen_main(const struct xen_start_info *si)
     cr0();
     fs_bases();
     ring3_iretq();
+    single_step();
     xprint("xen-emul: all %u checks, %u failed\n", checks_run, checks_failed);
     shutdown(XEN_SHUTDOWN_poweroff);
 }

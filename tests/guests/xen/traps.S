@@ -15,7 +15,7 @@ trap_count: .skip 8
 scratch: .skip 16
 
     .text
-.macro handler name, vector, words
+.macro handler name, vector, words, clear_tf=0
     .globl \name
 \name:
     mov %rax, scratch
@@ -35,6 +35,9 @@ scratch: .skip 16
     mov (\words - 5) * 8(%rsp), %rax   /* the rip slot */
     add $2, %rax
 2:  mov %rax, (\words - 5) * 8(%rsp)
+    .if \clear_tf
+    andq $~0x100, (\words - 3) * 8(%rsp)  /* the rflags slot: stop stepping */
+    .endif
     movq $0, trap_resume
     mov scratch + 8, %rbx
     mov scratch, %rax
@@ -47,6 +50,7 @@ scratch: .skip 16
     jmp hypercall_page + 23 * 32
 .endm
 
+    handler trap_db, 1, 7, 1
     handler trap_ud, 6, 7
     handler trap_bp, 3, 7
     handler trap_np, 11, 8
