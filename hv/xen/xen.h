@@ -80,6 +80,9 @@ struct xen_guest {
     bool cr4_de;               /* the guest's CR4.DE */
     bool cr4_fsgsbase;         /* the guest's CR4.FSGSBASE: rd/wr{fs,gs}base emulated */
     uint64_t gs_other;         /* the GS base of the mode not running (Xen's gs_base_user) */
+    /* One of its installed entries ever had a base (hv/xen/xen_gdt.c):
+     * a selector load may then have given GS a base hv did not set. */
+    bool selector_bases;
     /* Its one vCPU's FS base (hv's own vCPUs have 0; kept here, not in
      * struct vcpu, which a field more takes past its 512-byte class):
      * what its kernel set (wrmsr FS_BASE, set_segment_base, wrfsbase) or

@@ -238,13 +238,21 @@ static bool emulate_sxdt(struct vcpu *v, struct trap_frame *f)
 
 /* Xen's two GS bases: the running mode's is the CPU's (vcpu_set_gs_base),
  * the other mode's is kept here and swapped in on a mode change, as Xen's
- * toggle_guest_mode does. */
+ * toggle_guest_mode does with swapgs. The running mode's is what the CPU
+ * holds (KERNEL_GS_BASE while hv runs): after a selector load of one of
+ * its own entries with a base, not what hv last set (v->arch.gs_base is
+ * only brought up to date at switch-out). Only a guest that installed
+ * such an entry can have one: the rdmsr is for those alone. */
 void xen_gs_mode_switch(struct vcpu *v)
 {
     struct xen_guest *x = v->guest->xen;
-    if (!x->gs_other && !v->arch.gs_base)
-        return; /* both 0: nothing to swap (every guest that set none) */
     uint64_t now = v->arch.gs_base;
+    if (x->selector_bases) {
+        uint64_t live = rdmsr(MSR_KERNEL_GS_BASE);
+        now = guest_gs_base_allowed(live) ? live : 0;
+    }
+    if (!x->gs_other && !now)
+        return; /* both 0: nothing to swap (every guest that set none) */
     vcpu_set_gs_base(v, x->gs_other);
     x->gs_other = now;
 }

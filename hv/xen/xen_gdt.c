@@ -51,8 +51,18 @@ static const volatile uint64_t *frame_descs(const struct xen_guest *x, uint64_t 
  * now (the hypercall returns to the guest without a vcpu_load). Never 0,
  * even with every entry empty: its saved selectors may still name one
  * (vcpu_load nulls them only for a vCPU with a version). */
+/* A descriptor's 32-bit base (bits 16-39 and 56-63). */
+static uint64_t desc_base(uint64_t d)
+{
+    return (d >> 16 & 0xffffff) | (d >> 56) << 24;
+}
+
 static void publish(struct vcpu *v)
 {
+    struct xen_guest *x = v->guest->xen;
+    for (unsigned i = 0; i < XEN_GDT_OWN_COUNT; i++)
+        if (desc_base(x->gdt_own[i]))
+            x->selector_bases = true; /* for good: a base loaded before stays */
     v->arch.gdt_version = __atomic_add_fetch(&versions, 1, __ATOMIC_RELAXED);
     vcpu_load_descriptors(v);
 }

@@ -36,7 +36,8 @@ volatile uint64_t user_cs, user_ss, user_result, user_cs_after, user_cr3_vector,
 volatile uint64_t sys_frame[2][8], sys_rax[2], sys_rflags[2], sys_n, back_frame[7], back_rsp, fs_frame[11];
 /* What %gs:0 read in user mode, in the syscall callback, back in the kernel. */
 volatile uint64_t user_gs, sys_gs, back_gs;
-static const uint64_t kernel_pda = 0x4b45524e454c4753ULL, user_pda = 0x5553455247534753ULL;
+static const uint64_t kernel_pda = 0x4b45524e454c4753ULL, user_pda = 0x5553455247534753ULL,
+                      selector_pda = 0x53454c4543544f52ULL;
 uint64_t kernel_resume_rsp;
 static uint8_t user_stack[8192] __attribute__((aligned(16)));
 static uint8_t kernel_stack[8192] __attribute__((aligned(16)));
@@ -246,10 +247,23 @@ static void user_mode(const struct xen_start_info *si)
           (unsigned long)cs, (unsigned long)ss);
 
     check(callback(XEN_CALLBACKTYPE_syscall, 0, 0) == 0, "callback_op: unregister syscall", "refused");
+    /* A GS base loaded through a selector of its own GDT entry (the
+     * descriptor's base, below 4 GiB): the kernel's across user mode (the
+     * #UD and the int back are mode changes too), as Xen's swapgs keeps
+     * it, not the base hv last set. */
+    static uint64_t gdt[512] __attribute__((aligned(4096)));
+    uint64_t b = (uint64_t)&selector_pda, frame = (uint64_t)gdt >> 12;
+    gdt[10] = 0x00cff2000000ffffULL | (b & 0xffffff) << 16 | (b >> 24) << 56; /* DPL-3 data */
+    check(hcall(XEN_HC_set_gdt, (uint64_t)&frame, 16, 0) == 0, "set_gdt with a based entry", "refused");
+    uint64_t gs0 = 0;
+    __asm__ volatile("mov %w1, %%gs; mov %%gs:0, %0" : "=r"(gs0) : "r"(0x53) : "memory");
     enter_user((uint64_t)user_nocb, user_top());
     check(trap_vector == 6 && trap_seen[2] == (uint64_t)user_nocb_insn,
           "syscall with no callback: #UD at the syscall", "vector %lu rip 0x%lx",
           (unsigned long)trap_vector, (unsigned long)trap_seen[2]);
+    check(gs0 == selector_pda && back_gs == selector_pda,
+          "GS base from its own selector: the kernel's again after user mode", "0x%lx, back 0x%lx",
+          (unsigned long)gs0, (unsigned long)back_gs);
 }
 
 static void grants(void)
