@@ -44,6 +44,24 @@ bool lapic_is_x2apic(void)
     return x2apic;
 }
 
+/* The interrupt request register: vectors 0-255 in 8 registers 0x10 apart;
+ * the first holds only exceptions' vectors. */
+#define LAPIC_REG_IRR 0x200
+
+bool lapic_interrupt_waiting(void)
+{
+    /* All seven words read and or-ed, no loop: MEM_UNMAP asks once a page. */
+    if (x2apic) {
+        uint32_t base = X2APIC_MSR_BASE + (LAPIC_REG_IRR >> 4);
+        return ((uint32_t)rdmsr(base + 1) | (uint32_t)rdmsr(base + 2) | (uint32_t)rdmsr(base + 3) |
+                (uint32_t)rdmsr(base + 4) | (uint32_t)rdmsr(base + 5) | (uint32_t)rdmsr(base + 6) |
+                (uint32_t)rdmsr(base + 7)) != 0;
+    }
+    volatile uint32_t *irr = mmio + LAPIC_REG_IRR / 4;
+    return (irr[0x10 / 4] | irr[0x20 / 4] | irr[0x30 / 4] | irr[0x40 / 4] | irr[0x50 / 4] |
+            irr[0x60 / 4] | irr[0x70 / 4]) != 0;
+}
+
 #define ICR_SEND_PENDING (1u << 12)
 /* An xAPIC takes a few bus cycles to send an IPI: far fewer than this. */
 #define ICR_WAIT_LIMIT 100000
