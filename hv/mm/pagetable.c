@@ -383,9 +383,10 @@ struct bounded_unmap {
     uint64_t check_at;
 };
 
-/* Asked when the budget reaches check_at, every leaf_cost entries of work
- * (a page cleared costs that): whether the step should end at the next
- * point that is progress. Once it said yes (an interrupt waits, and hv
+/* Asked when the budget reaches check_at (never without step->preempt:
+ * check_at is then 0, and a budget of 0 stops the step first), every
+ * leaf_cost entries of work (a page cleared costs that): whether the step
+ * should end at the next point that is progress. Once it said yes (an interrupt waits, and hv
  * runs with interrupts off, so it keeps waiting) the answer stays. Out of
  * line: the walk's own test is one compare. */
 static __attribute__((noinline)) bool preempted(struct bounded_unmap *b)
@@ -393,7 +394,7 @@ static __attribute__((noinline)) bool preempted(struct bounded_unmap *b)
     struct pt_unmap_step *st = b->step;
     if (b->check_at == UINT64_MAX)
         return true;
-    if (st->preempt && st->preempt()) {
+    if (st->preempt()) {
         b->check_at = UINT64_MAX;
         return true;
     }
@@ -420,22 +421,23 @@ static bool table_empty(const struct pt_space *s, uint64_t table)
 
 /* How many of the entries after entry i (its first address `first`) the
  * walk may pass as a run of absent ones, checking only that they are
- * absent: none past the table (or the root's lower half), past hi, or up
+ * absent: none past the table or hi, or up
  * to where the budget stops the step or asks step->preempt. Each still
  * costs the budget one; at ~5 instructions rather than the ~25 of the
  * walk's own loop (a sparse MEM_UNMAP or a teardown step passes up to
  * 128 of them: timer_late_under_attack). */
-static unsigned absent_run(const struct bounded_unmap *b, const uint64_t *t, unsigned i, int level,
+static __attribute__((noinline)) unsigned absent_run(const struct bounded_unmap *b, const uint64_t *t, unsigned i, int level,
                            uint64_t first)
 {
     uint64_t budget = b->step->budget;
     uint64_t most = budget > b->check_at ? budget - b->check_at : 0;
+    /* The range never crosses the hole (check_range), so at the root hi
+     * keeps a lower-half run out of the upper half. */
     uint64_t to_hi = (b->hi - first) >> (12 + 9 * (level - 1));
-    unsigned end = level == 4 && i < ENTRIES / 2 ? ENTRIES / 2 : ENTRIES;
     if (to_hi < most)
         most = to_hi;
-    if (end - 1 - i < most)
-        most = end - 1 - i;
+    if (ENTRIES - 1 - i < most)
+        most = ENTRIES - 1 - i;
     unsigned n = 0;
     while (n < most && !(t[i + 1 + n] & PTE_P))
         n++;
