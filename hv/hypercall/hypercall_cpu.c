@@ -29,8 +29,6 @@
  * piece; another guest's timer waits for one piece (~900), not for that
  * (docs/benchmarks.md, timer_late_under_attack). */
 #define TRAP_STEP_ENTRIES 32
-/* The interrupt request register: vectors 0-255 in 8 registers 0x10 apart. */
-#define LAPIC_REG_IRR 0x200
 
 struct trap_stage {
     struct trap_table next;
@@ -38,16 +36,6 @@ struct trap_stage {
     uint32_t n, done;
     bool nomem;
 };
-
-/* An interrupt the local APIC holds for hv (vectors 32-255): hv runs the
- * call with interrupts off, so it waits in the IRR. */
-static bool interrupt_waiting(void)
-{
-    for (uint32_t reg = LAPIC_REG_IRR + 0x10; reg < LAPIC_REG_IRR + 0x80; reg += 0x10)
-        if (lapic_read(reg))
-            return true;
-    return false;
-}
 
 static void stage_drop(struct trap_table *t)
 {
@@ -152,7 +140,7 @@ int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
             rc = nomem ? -HV_ENOMEM : 0;
             break;
         }
-        if (f->rip >= 2 && interrupt_waiting() && stage_continue(t, next, f, n, done, nomem))
+        if (f->rip >= 2 && lapic_interrupt_waiting() && stage_continue(t, next, f, n, done, nomem))
             return HV_CALL_SET_TRAP_TABLE; /* rax: the call again, at its `syscall` */
     }
     if (rc == 0) {

@@ -6,7 +6,8 @@
  * Every call does a bounded amount of work (hv runs them with interrupts
  * off): MEM_MAP and MEM_PROTECT handle one batch of pages, all or none,
  * after checking every limit for that batch; MEM_UNMAP visits a bounded
- * number of page-table entries. Each returns how many pages it dealt with,
+ * number of page-table entries and ends after the page it is on when an
+ * interrupt waits (docs/abi.md). Each returns how many pages it dealt with,
  * and the guest calls again for the rest (the SDK does). */
 #include "hv/hypercall/hypercall_table.h"
 
@@ -21,6 +22,7 @@
 #include "hv/mm/mm.h"
 #include "hv/mm/tlb_batch.h"
 #include "hv/mm/xpti.h"
+#include "hv/time/lapic.h"
 #include "vcpu/vcpu.h"
 
 #define PAGE 4096ULL
@@ -238,7 +240,8 @@ static int64_t mem_unmap(struct guest *g, struct trap_frame *f, struct tlb_batch
     struct pt_unmap_step step = {.budget = HV_MEM_UNMAP_BUDGET,
                                  .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
                                  .leaf = defer_leaf,
-                                 .free_table = defer_table};
+                                 .free_table = defer_table,
+                                 .preempt = lapic_interrupt_waiting};
     struct unmap_ctx ctx = {.b = b, .step = &step};
     step.arg = &ctx;
     if (pt_unmap_bounded(s, va, pages * PAGE, &step, &done) != PT_OK)

@@ -130,6 +130,11 @@ struct pt_unmap_step {
      * empty once that part is done, with no PT_EMPTY_CHECK_COST check of
      * its 512 entries (~2 700 instructions each, up to 4 per step). */
     bool clear_below;
+    /* in (may be NULL): asked after each leaf_cost entries of work (a
+     * cleared page, or that many entries visited); true ends the step at
+     * the next entry, or before an emptiness check, when that is progress
+     * (Xen's hypercall_preempt_check: an interrupt waits). */
+    bool (*preempt)(void);
 };
 /* PT_OK with *done = bytes from va dealt with (>= 4 KiB, size when the
  * whole range is done; everything below va + *done is unmapped); PT_EINVAL

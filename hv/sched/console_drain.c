@@ -27,7 +27,8 @@ static bool woken(void)
  * woken vCPU waits for one line at most, not for the piece (~30 000
  * instructions of short lines). Otherwise (the vCPU just blocked or
  * stopped: a wake-up now would find it half-way off the CPU, its registers
- * not saved) one line only, with interrupts off. Returns whether it moved
+ * not saved) one line only, with interrupts off (none when it stopped for
+ * good, below). Returns whether it moved
  * anything (then it took time); while nothing waits, or the line's pace
  * lets no byte go yet, the inline test before it (sched_internal.h) costs
  * a few instructions. */
@@ -36,7 +37,14 @@ static bool woken(void)
 bool sched_drain_console_piece(void)
 {
     struct vcpu *cur = this_cpu()->current;
+    /* Not at the decision after a vCPU stopped for good (its guest's end,
+     * its HV_CALL_VCPU_EXIT): that stretch holds the end's own work (the
+     * exit's lines, the first reaping step; ~4 900 instructions more for
+     * a line here: hv_irq_off_max), and it comes once a vCPU, so the line
+     * waits only for the next decision. */
     if (cur && cur->state != VCPU_RUNNING) {
+        if (cur->state == VCPU_DEAD)
+            return false;
         log_drain_some(DRAIN_LINES_IRQ_OFF);
         return true;
     }

@@ -1,9 +1,11 @@
 #include "hv/time/lapic.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/cross_cpu.h"
 
 #define APIC_BASE_ENABLE (1u << 11)
 #define APIC_BASE_X2APIC (1u << 10)
@@ -42,6 +44,21 @@ uint32_t lapic_id(void)
 bool lapic_is_x2apic(void)
 {
     return x2apic;
+}
+
+/* The interrupt request register: vectors 0-255 in 8 words 0x10 apart.
+ * hv's own interrupts lie in two of them: the timer (word 1) and the IPIs
+ * (word 7); a stray vector elsewhere is no reason to end a call early. */
+#define LAPIC_REG_IRR 0x200
+_Static_assert(VEC_TIMER / 32 == 1 && VEC_TLB_SHOOTDOWN / 32 == 7 && VEC_RESCHEDULE / 32 == 7,
+               "lapic_interrupt_waiting reads the IRR words of hv's vectors");
+
+bool lapic_interrupt_waiting(void)
+{
+    if (x2apic)
+        return ((uint32_t)rdmsr(X2APIC_MSR_BASE + (LAPIC_REG_IRR >> 4) + 1) |
+                (uint32_t)rdmsr(X2APIC_MSR_BASE + (LAPIC_REG_IRR >> 4) + 7)) != 0;
+    return (mmio[(LAPIC_REG_IRR + 0x10) / 4] | mmio[(LAPIC_REG_IRR + 0x70) / 4]) != 0;
 }
 
 #define ICR_SEND_PENDING (1u << 12)

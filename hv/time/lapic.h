@@ -38,6 +38,10 @@ void lapic_write(uint32_t reg, uint32_t value);
 void lapic_eoi(void);
 uint32_t lapic_id(void);
 bool lapic_is_x2apic(void);
+/* Whether one of hv's interrupts (its timer, an IPI) waits in this CPU's
+ * IRR: hv runs with interrupts off, so one that arrived since the entry
+ * waits there (Xen's hypercall_preempt_check, for the long hypercalls). */
+bool lapic_interrupt_waiting(void);
 /* Sends an IPI (icr_low: mode, vector, shorthand) to the CPU with apic_id
  * and waits, boundedly, until the xAPIC has sent it. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);

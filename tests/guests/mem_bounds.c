@@ -147,14 +147,34 @@ static void measure_batches(uint64_t heap)
             cost[k] = best[k];
 }
 
+/* Per call of the scans below, by where it starts: the cheapest sample and
+ * how many scans made it. A call that an interrupt cut short (hv's
+ * preemption check, docs/abi.md) moves the starts of its scan's later
+ * calls; a start no other scan shared has no second sample to filter out
+ * the interrupt taken on its return, and is not judged. */
+static uint64_t scan_start[MAX_SCAN_CALLS], scan_best[MAX_SCAN_CALLS];
+static unsigned scan_seen[MAX_SCAN_CALLS], scan_calls;
+
+static void scan_note(uint64_t start, uint64_t c)
+{
+    for (unsigned i = 0; i < scan_calls; i++)
+        if (scan_start[i] == start) {
+            scan_seen[i]++;
+            scan_best[i] = min_u64(scan_best[i], c);
+            return;
+        }
+    if (scan_calls < MAX_SCAN_CALLS) {
+        scan_start[scan_calls] = start;
+        scan_best[scan_calls] = c;
+        scan_seen[scan_calls++] = 1;
+    }
+}
+
 /* MEM_UNMAP from 0 over the whole range, in a user space (in the kernel
  * space it would unmap this guest's own code) with a page every 2 TiB so
  * there is something to find; per call, the cheapest of REPEATS scans. */
 static void measure_whole_range(uint64_t heap)
 {
-    static uint64_t best[MAX_SCAN_CALLS];
-    for (int i = 0; i < MAX_SCAN_CALLS; i++)
-        best[i] = UINT64_MAX;
     int64_t us = hvg_user_space_create();
     expect_true("a user space for the huge ranges", us > 0);
     for (int rep = 0; rep < REPEATS; rep++) {
@@ -168,7 +188,7 @@ static void measure_whole_range(uint64_t heap)
                 expect_eq("MEM_UNMAP over the whole range returns a page count", r, 1);
                 break;
             }
-            best[calls] = min_u64(best[calls], c);
+            scan_note(done, c);
             done += (uint64_t)r;
             calls++;
         }
@@ -178,8 +198,13 @@ static void measure_whole_range(uint64_t heap)
         expect_true("MEM_UNMAP from 0 over 0x7fff00000 pages covers it in bounded steps",
                     done == WHOLE_RANGE);
     }
-    for (int i = 0; i < MAX_SCAN_CALLS && best[i] != UINT64_MAX; i++)
-        worst(UNMAP_HUGE, best[i]);
+    unsigned judged = 0;
+    for (unsigned i = 0; i < scan_calls; i++)
+        if (scan_seen[i] >= 2 && scan_best[i] != UINT64_MAX) {
+            worst(UNMAP_HUGE, scan_best[i]);
+            judged++;
+        }
+    expect_true("most of the scans' calls judged", judged * 2 > scan_calls);
     expect_eq("destroying that user space", hvg_user_space_destroy((uint64_t)us), 0);
 }
 

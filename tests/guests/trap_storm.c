@@ -1,5 +1,6 @@
-/* HV_CALL_SET_TRAP_TABLE storms beside a timer (tests/system/attack_cases.py,
- * test_trap_table_storm_keeps_a_timer_on_time). One image, two names:
+/* HV_CALL_SET_TRAP_TABLE and HV_CALL_MEM_UNMAP storms beside a timer
+ * (tests/system/attack_cases.py, test_trap_table_storm_keeps_a_timer_on_time,
+ * test_unmap_storm_keeps_a_timer_on_time). One image, three names:
  *
  *   trap-storm  calls HV_CALL_SET_TRAP_TABLE with 256 entries back to back
  *               until it is the only guest left: 255 valid ones (vectors
@@ -9,6 +10,10 @@
  *               nothing; then an int3 must reach the handler installed
  *               before the storm. Prints
  *                   trap-storm: C calls, all -HV_EINVAL, table unchanged
+ *   trap-unmap  maps 8 read-only aliases (a page a call) and unmaps them with raw
+ *               HV_CALL_MEM_UNMAPs, round after round, until it is the
+ *               only guest left; prints
+ *                   trap-unmap: R rounds, C unmap calls, S cut short
  *   trap-late   takes TIMER_SAMPLES one-shot timers 100 us + 0..63 us ahead
  *               (as bench-timer) and prints the lateness of each upcall:
  *                   trap-late: max X ns median M ns over N samples
@@ -82,6 +87,49 @@ static int storm(void)
     return 0;
 }
 
+/* --- trap-unmap ------------------------------------------------------------- */
+
+#define UNMAP_PAGES 8
+#define UNMAP_VA 0x40000000ull /* 1 GiB, tables of its own */
+static uint8_t unmap_src[(UNMAP_PAGES + 1) * 4096] __attribute__((aligned(4096)));
+
+/* Maps UNMAP_PAGES read-only aliases of its own pages, one a call, and
+ * unmaps them with raw HV_CALL_MEM_UNMAPs (a budget's worth, ~4,500
+ * instructions a call), round after round; a ninth alias stays, so no call
+ * frees the table. */
+static int unmap_storm(void)
+{
+    uint64_t rounds = 0, calls = 0, cut = 0;
+    uint64_t src = (uint64_t)(uintptr_t)unmap_src;
+    if (hvg_mem_map(0, UNMAP_VA + UNMAP_PAGES * 4096, 1, src + UNMAP_PAGES * 4096,
+                    HV_PROT_READ) != 0) {
+        hvg_printf("trap-unmap: FAIL: the ninth alias\n");
+        return 1;
+    }
+    while (others_running()) {
+        for (uint64_t i = 0; i < UNMAP_PAGES; i++) /* a page a call: short calls */
+            if (hvg_mem_map(0, UNMAP_VA + i * 4096, 1, src + i * 4096, HV_PROT_READ) != 0) {
+                hvg_printf("trap-unmap: FAIL: mapping round %llu\n", (unsigned long long)rounds);
+                return 1;
+            }
+        for (uint64_t done = 0; done < UNMAP_PAGES;) {
+            int64_t r = hvg_hypercall6(HV_CALL_MEM_UNMAP, 0, UNMAP_VA + done * 4096,
+                                       UNMAP_PAGES - done, 0, 0, 0);
+            if (r < 1 || (uint64_t)r > UNMAP_PAGES - done) {
+                hvg_printf("trap-unmap: FAIL: MEM_UNMAP returned %lld\n", (long long)r);
+                return 1;
+            }
+            calls++;
+            cut += (uint64_t)r < 7 && (uint64_t)r < UNMAP_PAGES - done; /* 7: a budget's */
+            done += (uint64_t)r;
+        }
+        rounds++;
+    }
+    hvg_printf("trap-unmap: %llu rounds, %llu unmap calls, %llu cut short\n",
+               (unsigned long long)rounds, (unsigned long long)calls, (unsigned long long)cut);
+    return 0;
+}
+
 /* --- trap-late --------------------------------------------------------------- */
 
 static volatile uint64_t upcalls, stamp;
@@ -132,5 +180,6 @@ static int late(void)
 int main(const struct hv_start_info *si, unsigned vcpu)
 {
     (void)vcpu;
-    return si->name[5] == 'l' ? late() : storm(); /* "trap-late" / "trap-storm" */
+    /* "trap-late" / "trap-unmap" / "trap-storm" */
+    return si->name[5] == 'l' ? late() : si->name[5] == 'u' ? unmap_storm() : storm();
 }

@@ -185,6 +185,110 @@ static void test_bounded_unmap_frees_a_table_emptied_by_the_step_before(void)
     CHECK_EQ_U64(raw_entry(&s, 0x400000, 4), 0);
 }
 
+/* The preemption check (MEM_UNMAP's: an interrupt waits): asked every
+ * leaf_cost entries of work; from the ask numbered preempt_from on it says
+ * yes, and the step ends at its next point of progress. */
+static unsigned preempt_asks, preempt_from;
+
+static bool preempt_answer(void)
+{
+    return ++preempt_asks >= preempt_from;
+}
+
+static struct pt_unmap_step preemptible_step(struct unmap_log *l, unsigned from)
+{
+    struct pt_unmap_step st = step_of(l, 128, 16);
+    st.preempt = preempt_answer;
+    preempt_asks = 0;
+    preempt_from = from;
+    return st;
+}
+
+/* An interrupt that waits from the start: every step ends after its first
+ * page (never before: a step always makes progress), the range is still
+ * done in full, and its tables freed. */
+static void test_bounded_unmap_ends_after_a_page_when_preempted(void)
+{
+    struct pt_space s;
+    fresh(&s);
+    CHECK(pt_map(&s, 0x400000, 0x10000000, 30 * PG, PTE_U, 0) == PT_OK);
+    struct unmap_log l = {.in_order = true};
+    struct pt_unmap_step st = preemptible_step(&l, 1);
+    uint64_t d = 0;
+    CHECK(pt_unmap_bounded(&s, 0x400000, 30 * PG, &st, &d) == PT_OK);
+    CHECK_EQ_U64(d, PG);
+    CHECK_EQ_U64(l.leaves, 1);
+    CHECK_EQ_U64(preempt_asks, 1);
+    CHECK(!pt_lookup(&s, 0x400000, NULL, NULL));
+    CHECK(pt_lookup(&s, 0x401000, NULL, NULL));
+    /* The same without the check: the budget's 8 pages. */
+    struct unmap_log plain = {.in_order = true};
+    st = step_of(&plain, 128, 16);
+    CHECK(pt_unmap_bounded(&s, 0x401000, 29 * PG, &st, &d) == PT_OK);
+    CHECK_EQ_U64(plain.leaves, 8);
+    uint64_t done = PG + d, steps = 0;
+    while (done < 30 * PG && steps++ < 64) {
+        st = preemptible_step(&l, 1);
+        CHECK(pt_unmap_bounded(&s, 0x400000 + done, 30 * PG - done, &st, &d) == PT_OK);
+        CHECK(d >= PG);
+        done += d;
+    }
+    CHECK_EQ_U64(done, 30 * PG);
+    CHECK_EQ_U64(l.leaves + plain.leaves, 30);
+    CHECK(l.in_order);
+    CHECK_EQ_U64(l.freed, 3);
+    CHECK_EQ_U64(raw_entry(&s, 0x400000, 4), 0);
+}
+
+/* A sparse range (nothing mapped): the check comes every 16 entries
+ * visited, and the step ends where it got to. */
+static void test_bounded_unmap_preempted_in_a_sparse_range(void)
+{
+    struct pt_space s;
+    fresh(&s);
+    CHECK(pt_map(&s, 0x400000, 0x10000000, PG, PTE_U, 0) == PT_OK);
+    CHECK(pt_map(&s, 0x400000 + 200 * PG, 0x10000000, PG, PTE_U, 0) == PT_OK);
+    struct unmap_log l = {.in_order = true};
+    /* One leaf (the first ask, no), then 15 empty entries (the second, yes). */
+    struct pt_unmap_step st = preemptible_step(&l, 2);
+    uint64_t d = 0;
+    CHECK(pt_unmap_bounded(&s, 0x400000, 256 * PG, &st, &d) == PT_OK);
+    CHECK_EQ_U64(preempt_asks, 2);
+    CHECK_EQ_U64(l.leaves, 1);
+    CHECK_EQ_U64(d, 17 * PG);
+    CHECK(pt_lookup(&s, 0x400000 + 200 * PG, NULL, NULL));
+}
+
+/* Preempted just as the last page of its part of a table went: the step
+ * stops before the table's emptiness check (PT_EMPTY_CHECK_COST), at that
+ * last page; the next step finds the table empty and frees it. */
+static void test_bounded_unmap_preempted_before_an_emptiness_check(void)
+{
+    struct pt_space s;
+    fresh(&s);
+    CHECK(pt_map(&s, 0x5fe000, 0x10000000, 2 * PG, PTE_U, 0) == PT_OK);
+    struct unmap_log l = {.in_order = true};
+    /* Leaf 1 (budget 108), the ask at the next entry says no; leaf 2
+     * (budget 91), the table ends: the ask before its check says yes. */
+    struct pt_unmap_step st = preemptible_step(&l, 2);
+    uint64_t d = 0;
+    CHECK(pt_unmap_bounded(&s, 0x5fe000, 2 * PG + M2, &st, &d) == PT_OK);
+    CHECK_EQ_U64(preempt_asks, 2);
+    CHECK_EQ_U64(l.leaves, 2);
+    CHECK_EQ_U64(d, PG);
+    CHECK_EQ_U64(l.freed, 0);
+    CHECK(raw_entry(&s, 0x5fe000, 2) & PTE_P); /* the table, not checked yet */
+    uint64_t done = d;
+    for (int steps = 0; done < 2 * PG + M2 && steps < 16; steps++) {
+        st = step_of(&l, 128, 16);
+        CHECK(pt_unmap_bounded(&s, 0x5fe000 + done, 2 * PG + M2 - done, &st, &d) == PT_OK);
+        done += d;
+    }
+    CHECK_EQ_U64(done, 2 * PG + M2);
+    CHECK_EQ_U64(l.freed, 3);
+    CHECK_EQ_U64(raw_entry(&s, 0x5fe000, 4), 0);
+}
+
 static void test_bounded_unmap_refuses_bad_input(void)
 {
     struct pt_space s;
@@ -229,6 +333,9 @@ int main(void)
     RUN_TEST(test_bounded_unmap_stops_on_budget_and_resumes);
     RUN_TEST(test_bounded_unmap_keeps_what_is_outside);
     RUN_TEST(test_bounded_unmap_frees_a_table_emptied_by_the_step_before);
+    RUN_TEST(test_bounded_unmap_ends_after_a_page_when_preempted);
+    RUN_TEST(test_bounded_unmap_preempted_in_a_sparse_range);
+    RUN_TEST(test_bounded_unmap_preempted_before_an_emptiness_check);
     RUN_TEST(test_bounded_unmap_refuses_bad_input);
     RUN_TEST(test_teardown_steps_skip_empty_checks);
     RUN_TEST(test_missing_tables_and_leaf_flags);
