@@ -43,11 +43,17 @@ WARN := -Wall -Wextra -Werror
 #   nothing calls or reads is left out (hv/hv.ld KEEPs the sections found
 #   only through linker symbols); -malign-data=abi: arrays aligned as the
 #   ABI says, not to 32 bytes from 32 bytes on.
+# -fno-schedule-insns2: no reordering of instructions after register
+#   allocation. It changes no instruction, only their order, so make bench's
+#   counts stay the same; GCC's order interleaves independent instructions
+#   differently at each copy of a pattern, which LZ matches cannot follow:
+#   the packed core 3,040 bytes smaller (docs/benchmarks.md, hv_image_bytes).
 CORE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-tree-loop-distribute-patterns \
 	-fno-asynchronous-unwind-tables -fno-common -falign-functions=1 -falign-jumps=1 \
-	-falign-loops=1 -falign-labels=1 -malign-data=abi -ffunction-sections -fdata-sections -I. -MMD -MP
+	-falign-loops=1 -falign-labels=1 -malign-data=abi -ffunction-sections -fdata-sections -I. -MMD -MP \
+	-fno-schedule-insns2
 CORE_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -Wl,--gc-sections -T hv/hv.ld
 CORE_SRCS := $(sort $(shell find hv vcpu guest-loader -name '*.c' 2>/dev/null)) lib/fmt.c lib/string.c \

@@ -6,9 +6,9 @@
  * the matches at the distances of the path's last
  * two matches are tried at every position too, as repeats without offset
  * bytes.
- * A position keeps only its cheapest way in, whatever run of literals and
- * previous distance that leaves, so the path is near-optimal rather than
- * optimal; the bound holds for any path (at worst 7 literals, their
+ * A position keeps its STATES cheapest ways in with different last two
+ * distances, whatever run of literals each leaves, so the path is
+ * near-optimal rather than optimal; the bound holds for any path (at worst 7 literals, their
  * extension and token, and a 3-byte match with a two-byte offset: 11 bytes
  * for 10). */
 #include "tools/lz_pack.h"
@@ -37,15 +37,17 @@ static uint32_t hash3(const uint8_t *p)
  * A sequence may cost more than its symbols (SEQUENCE_COST, later parses
  * only), so that where two paths encode in about the same bits the one with
  * fewer sequences wins: the stub pays some 70 instructions a sequence to
- * unpack. It costs nothing now: on the core (with the branch filter),
- * 116,384 bytes at 0 against 116,652 at a bit, 117,990 at half a byte
- * (the unpacking 2.34 M, 2.30 M, 2.22 M instructions). The first parse
- * never adds it: its whole-byte costs tie everywhere, and any tie-break
- * towards fewer sequences there (even 1/16 bit) leads every later parse
- * to 119,181 bytes (docs/benchmarks.md hv_image_bytes). */
+ * unpack. With STATES ways kept per position (below), half a bit a sequence
+ * packs about as small for less unpacking (docs/benchmarks.md
+ * hv_image_bytes: 16 ways at 0 and half a bit 115,004 and 115,091 bytes for
+ * 2.371 M and 2.330 M host instructions of lz_unpack, 8 ways 115,050 and
+ * 115,037 for 2.355 M and 2.343 M, one way at 0 115,627 for 2.334 M). The first parse never adds it: its whole-byte costs tie
+ * everywhere, and with one way a tie-break towards fewer sequences there
+ * (even 1/16 bit) led every later parse to 119,181 bytes where 0 led to
+ * 116,384. */
 #define BIT 16
 #ifndef SEQUENCE_COST
-#define SEQUENCE_COST 0
+#define SEQUENCE_COST 8
 #endif
 struct model {
     uint32_t cost[LZ_CODES][256];
@@ -95,6 +97,14 @@ size_t lz_pack_bound(size_t n)
     return LZ_PREFIX_BYTES + (n + n / 8 + 16) * LZ_CODE_MAX / 8 + 1;
 }
 
+/* A way into a position: the parse keeps the STATES cheapest ways in with
+ * different last distances (the repeats' state), not only the cheapest, since
+ * a dearer way in can make the repeats after it free: on the core 1 way
+ * 115,622 bytes, 4 115,094, 8 115,050, 16 115,004 (at SEQUENCE_COST 0); 16
+ * ways take twice 8's time for nothing more at half a bit a sequence. */
+#ifndef STATES
+#define STATES 8
+#endif
 struct step {
     uint32_t cost;     /* sixteenths of a bit to encode the input before this position */
     uint32_t length;   /* the edge that reached it: 1 (literal) or a match */
@@ -102,8 +112,28 @@ struct step {
     uint32_t run;      /* literals just before this position */
     uint32_t last;     /* the distance of the path's last match (0: none) */
     uint32_t last2;    /* and of the one before it */
-    uint32_t repeat;   /* the edge is a match at its start's `last` (1) or `last2` (2) */
+    uint16_t repeat;   /* the edge is a match at its start's `last` (1) or `last2` (2) */
+    uint16_t from;     /* the way into the edge's start it came from */
 };
+
+/* Offers `s` as a way into the position whose ways are `at`: it replaces
+ * the way with the same two distances if cheaper, else the dearest way if
+ * cheaper than that. */
+static void offer_step(struct step *at, const struct step *s)
+{
+    unsigned worst = 0;
+    for (unsigned k = 0; k < STATES; k++) {
+        if (at[k].cost != UINT32_MAX && at[k].last == s->last && at[k].last2 == s->last2) {
+            if (s->cost < at[k].cost)
+                at[k] = *s;
+            return;
+        }
+        if (at[k].cost > at[worst].cost)
+            worst = k;
+    }
+    if (s->cost < at[worst].cost)
+        at[worst] = *s;
+}
 
 /* What one more literal costs after a run of `run`: its byte, and where
  * the run reaches an extension, the extension's growth (approximated by
@@ -279,15 +309,16 @@ static uint8_t *put_streams(uint8_t *o, const struct emitter *e, uint8_t lengths
  * `from` to `len` at `distance`, a new distance (repeat 0) or one of the
  * last two (1, 2). The two distances after it are the decoder's: a repeat
  * keeps them, a second repeat swaps them, a new one pushes. */
-static void offer_match(const struct model *m, struct step *best, size_t i, size_t distance,
-                        unsigned repeat, size_t from, size_t len)
+static void offer_match(const struct model *m, struct step *best, size_t i, unsigned k,
+                        size_t distance, unsigned repeat, size_t from, size_t len)
 {
-    uint32_t last2 = repeat == 1 ? best[i].last2 : best[i].last;
+    const struct step *w = &best[i * STATES + k];
+    uint32_t last2 = repeat == 1 ? w->last2 : w->last;
     for (size_t l = from; l <= len; l++) {
-        uint32_t c = best[i].cost + match_cost(m, best[i].run, distance, repeat, l);
-        if (c < best[i + l].cost)
-            best[i + l] = (struct step){c, (uint32_t)l, (uint32_t)distance, 0, (uint32_t)distance,
-                                        last2, repeat};
+        struct step s = {w->cost + match_cost(m, w->run, distance, repeat, l), (uint32_t)l,
+                         (uint32_t)distance, 0, (uint32_t)distance, last2, (uint16_t)repeat,
+                         (uint16_t)k};
+        offer_step(&best[(i + l) * STATES], &s);
     }
 }
 
@@ -305,27 +336,33 @@ static size_t match_length(const uint8_t *in, size_t i, size_t n, size_t distanc
 static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint8_t *out,
                         uint8_t lengths[LZ_CODES][256])
 {
-    struct step *best = malloc((n + 1) * sizeof(*best));
+    struct step *best = malloc((n + 1) * STATES * sizeof(*best));
     int32_t *head = malloc(sizeof(int32_t) << HASH_BITS);
     int32_t *prev = malloc((n ? n : 1) * sizeof(int32_t));
-    if (!best || !head || !prev) {
-        free(best);
-        free(head);
-        free(prev);
-        return 0;
-    }
+    /* The chain's matches at one position: distance and length. */
+    size_t (*found)[2] = malloc(CHAIN_DEPTH * sizeof(*found));
+    uint32_t *edge_at = malloc((n + 1) * sizeof(uint32_t));
+    uint16_t *way_at = malloc((n + 1) * sizeof(uint16_t));
+    struct emitter e = {malloc(n ? n : 1), 0, malloc((n + 16) * 2 * sizeof(uint16_t)), 0};
+    size_t packed = 0; /* 0: out of memory */
+    if (!best || !head || !prev || !found || !edge_at || !way_at || !e.raw || !e.symbols)
+        goto out;
     for (size_t i = 0; i < (1u << HASH_BITS); i++)
         head[i] = -1;
-    best[0] = (struct step){0, 0, 0, 0, 0, 0, 0};
-    for (size_t i = 1; i <= n; i++)
-        best[i] = (struct step){UINT32_MAX, 0, 0, 0, 0, 0, 0};
+    for (size_t i = 0; i < (n + 1) * STATES; i++)
+        best[i] = (struct step){UINT32_MAX, 0, 0, 0, 0, 0, 0, 0};
+    best[0] = (struct step){0, 0, 0, 0, 0, 0, 0, 0};
 
     size_t skip_until = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t lit = best[i].cost + literal_cost(m, best[i].run);
-        if (lit < best[i + 1].cost)
-            best[i + 1] = (struct step){lit, 1, 0, best[i].run + 1, best[i].last,
-                                        best[i].last2, 0};
+        struct step *here = &best[i * STATES];
+        for (unsigned k = 0; k < STATES; k++) {
+            if (here[k].cost == UINT32_MAX)
+                continue;
+            struct step s = {here[k].cost + literal_cost(m, here[k].run), 1, 0, here[k].run + 1,
+                             here[k].last, here[k].last2, 0, (uint16_t)k};
+            offer_step(&best[(i + 1) * STATES], &s);
+        }
         if (i + LZ_MIN_MATCH > n)
             continue;
         uint32_t h = hash3(in + i);
@@ -335,31 +372,37 @@ static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint
         if (i < skip_until)
             continue;
 
-        size_t longest = LZ_MIN_MATCH - 1, limit = n - i;
         /* The repeats first: no offset bytes, so at any length they are
-         * the cheapest matches; the chain below skips their distances. */
-        size_t last = best[i].last, last2 = best[i].last2;
-        if (last2 && last2 <= i && last2 != last) {
-            size_t len = match_length(in, i, n, last2);
-            if (len >= LZ_MIN_REPEAT && len < NICE_LENGTH)
-                offer_match(m, best, i, last2, 2, LZ_MIN_REPEAT, len);
-        }
-        if (last && last <= i) {
-            size_t len = match_length(in, i, n, last);
-            if (len >= LZ_MIN_REPEAT) {
-                offer_match(m, best, i, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_REPEAT, len);
-                if (len >= NICE_LENGTH) {
-                    skip_until = i + len;
-                    continue;
+         * the cheapest matches. */
+        size_t skip = 0;
+        for (unsigned k = 0; k < STATES; k++) {
+            if (here[k].cost == UINT32_MAX)
+                continue;
+            size_t last = here[k].last, last2 = here[k].last2;
+            if (last2 && last2 <= i && last2 != last) {
+                size_t len = match_length(in, i, n, last2);
+                if (len >= LZ_MIN_REPEAT && len < NICE_LENGTH)
+                    offer_match(m, best, i, k, last2, 2, LZ_MIN_REPEAT, len);
+            }
+            if (last && last <= i) {
+                size_t len = match_length(in, i, n, last);
+                if (len >= LZ_MIN_REPEAT) {
+                    offer_match(m, best, i, k, last, 1, len >= NICE_LENGTH ? len : LZ_MIN_REPEAT,
+                                len);
+                    if (len >= NICE_LENGTH && len > skip)
+                        skip = len;
                 }
             }
         }
+        if (skip) {
+            skip_until = i + skip;
+            continue;
+        }
+        size_t longest = LZ_MIN_MATCH - 1, limit = n - i, nfound = 0;
         for (int depth = 0; candidate >= 0 && depth < CHAIN_DEPTH; depth++, candidate = prev[candidate]) {
             size_t distance = i - (size_t)candidate;
             if (distance > LZ_MAX_DISTANCE)
                 break;
-            if (distance == last || distance == last2)
-                continue;
             const uint8_t *a = in + i, *b = in + candidate;
             if (longest >= limit)
                 break; /* nothing can be longer than the rest of the input */
@@ -370,43 +413,52 @@ static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint
                 len++;
             if (len <= longest)
                 continue;
-            /* Nearer candidates came first: lengths up to `longest` have
-             * their cheapest distance already. */
-            offer_match(m, best, i, distance, 0, len >= NICE_LENGTH ? len : longest + 1, len);
+            found[nfound][0] = distance;
+            found[nfound++][1] = len;
             longest = len;
             if (len >= NICE_LENGTH) {
                 skip_until = i + len;
                 break;
             }
         }
+        /* Nearer candidates came first: lengths up to the one before
+         * have their cheapest distance already. */
+        for (unsigned k = 0; k < STATES; k++) {
+            if (here[k].cost == UINT32_MAX)
+                continue;
+            size_t from = LZ_MIN_MATCH;
+            for (size_t f = 0; f < nfound; f++) {
+                size_t len = found[f][1];
+                offer_match(m, best, i, k, found[f][0], 0, len >= NICE_LENGTH ? len : from, len);
+                from = len + 1;
+            }
+        }
     }
 
     /* Walk the cheapest path back, marking each edge at its end. */
-    uint32_t *edge_at = malloc((n + 1) * sizeof(uint32_t));
-    if (!edge_at) {
-        free(best);
-        free(head);
-        free(prev);
-        return 0;
-    }
     memset(edge_at, 0, (n + 1) * sizeof(uint32_t));
-    for (size_t p = n; p > 0; p -= best[p].length)
-        edge_at[p - best[p].length] = (uint32_t)p;
+    unsigned k = 0;
+    for (unsigned j = 1; j < STATES; j++)
+        if (best[n * STATES + j].cost < best[n * STATES + k].cost)
+            k = j;
+    for (size_t p = n; p > 0;) {
+        const struct step *w = &best[p * STATES + k];
+        edge_at[p - w->length] = (uint32_t)p;
+        way_at[p - w->length] = (uint16_t)k;
+        k = w->from;
+        p -= w->length;
+    }
 
-    struct emitter e = {malloc(n ? n : 1), 0, malloc((n + 16) * 2 * sizeof(uint16_t)), 0};
-    size_t packed = 0; /* 0: out of memory */
-    if (!e.raw || !e.symbols)
-        goto out;
     size_t literal_start = 0, p = 0;
     while (p < n) {
         size_t next = edge_at[p];
+        const struct step *w = &best[next * STATES + way_at[p]];
         size_t length = next - p;
-        if (length == 1 && best[next].distance == 0) {
+        if (length == 1 && w->distance == 0) {
             p = next;
             continue;
         }
-        put_sequence(&e, in + literal_start, p - literal_start, best[next].distance,
-                     best[next].repeat, length);
+        put_sequence(&e, in + literal_start, p - literal_start, w->distance, w->repeat, length);
         p = next;
         literal_start = p;
     }
@@ -424,7 +476,9 @@ static size_t pack_with(const struct model *m, const uint8_t *in, size_t n, uint
 out:
     free(e.raw);
     free(e.symbols);
+    free(way_at);
     free(edge_at);
+    free(found);
     free(best);
     free(head);
     free(prev);
