@@ -355,16 +355,16 @@ static struct trap_frame *reschedule(struct trap_frame *f)
     return switch_to(next, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
 }
 
-/* After a switch to another vCPU than the one whose entry this is (or
- * the CPU's first): out, the next vCPU's own frame and this CPU's entry
- * frame since switch_to, is where the exit leaves from, so the return goes
- * straight to the common exit (hv/cpu/isr.S trap_return_frame: the frame
- * as the stack, then iretq): what the callers below would have done to
- * the entry's frame (sched_return_inline's flag sanitising, the syscall
- * path's sysret test) is done here or needs no doing, and nothing above
- * is left to run but make bench's interrupts-off stretch, ended here. The
- * C frames on this CPU's stack are dropped: the next entry's C code
- * starts at its top again. Interrupts stay off until the iretq. */
+/* After a decision: out, the own frame of the vCPU that runs now (this
+ * CPU's entry frame, set by switch_to if it switched), is where the exit
+ * leaves from, so the return goes straight to the common exit
+ * (hv/cpu/isr.S trap_return_frame: the frame as the stack, then iretq):
+ * what the callers below would have done to the entry's frame
+ * (sched_return_inline's flag sanitising, the syscall path's sysret test)
+ * is done here or needs no doing, and nothing above is left to run but
+ * make bench's interrupts-off stretch, ended here. The C frames on this
+ * CPU's stack are dropped: the next entry's C code starts at its top
+ * again. Interrupts stay off until the iretq. */
 static void __attribute__((noreturn)) leave_from(struct trap_frame *out)
 {
     out->rflags = vcpu_sanitize_rflags(out->rflags);
@@ -393,11 +393,12 @@ void sched_return_with_work(struct trap_frame *f)
             return;
     }
     /* Decisions until a vCPU runs; out: the frame that holds its
-     * registers (f while the one that entered runs on). Only this path
-     * pays the test for a switch (leave_from): any switch, also back to
-     * the vCPU that entered (blocked, idle, woken: out is f again, its
-     * own frame), whose way back through the callers is longer. */
-    uint64_t switches = cpu->sched.switches;
+     * registers (f while the one that entered runs on, or runs again
+     * after a switch through idle). Every decision leaves by leave_from:
+     * out is this CPU's frame, whichever vCPU runs, and the callers' tails
+     * (the flag sanitising, the sysret decision) are done there or need no
+     * doing, so no test tells a switch from none, and none pays the C
+     * epilogues on the way back. */
     struct trap_frame *out = f;
     for (;;) {
         out = reschedule(out);
@@ -412,6 +413,5 @@ void sched_return_with_work(struct trap_frame *f)
         if (cur->state == VCPU_RUNNING)
             break;
     }
-    if (cpu->sched.switches != switches)
-        leave_from(out);
+    leave_from(out);
 }
