@@ -144,12 +144,8 @@ isr_from_hv:
     push_gprs
     cld
     mov %rsp, %rdi
-    cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
-    jne 3f
+    measure_patch irqoff_trap_dispatch
     call trap_dispatch
-    jmp trap_return
-3:
-    call irqoff_trap_dispatch
     jmp trap_return
 
 isr_from_guest_mitigated:
@@ -294,12 +290,8 @@ paranoid_from_guest:
     rep stosq
     mov %gs:PERCPU_FRAME, %rdi
     mov %gs:PERCPU_STACK_TOP, %rsp
-    cmpb $0, irqoff_measuring(%rip)
-    jne 9f
+    measure_patch irqoff_trap_dispatch
     call trap_dispatch
-    jmp trap_return_frame
-9:
-    call irqoff_trap_dispatch
     jmp trap_return_frame
 
     .section .note.GNU-stack,"",@progbits

@@ -10,7 +10,8 @@
  * anything secret, only hv's bookkeeping (pointers, counters, CR3s; a
  * guest learns from them how busy hv and the CPU are). The two slots the
  * entry paths park a guest register in (scratch, user_rsp) are zeroed as
- * soon as the value is on hv's stack. Accepted, as in Linux's entry area:
+ * soon as the value is in the vCPU's frame (or, at an exit, in the CPU's
+ * register). Accepted, as in Linux's entry area:
  * the entry stack keeps the last guest's return frame (RIP, CS, RFLAGS,
  * RSP, SS, vector, error code) until the next entry overwrites it, and an
  * IST stack what hv's C code left on it when an NMI, #DB or #MC hit hv

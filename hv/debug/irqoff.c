@@ -91,6 +91,10 @@ static void end(void)
  * off in its frame) is part of the stretch. */
 void irqoff_trap_dispatch(struct trap_frame *f)
 {
+    if (!irqoff_measuring) { /* patched in at boot, armed from the first guest on */
+        trap_dispatch(f);
+        return;
+    }
     bool from_interrupts_on = f->rflags & RFLAGS_IF;
     if (from_interrupts_on) {
         mine()->last_vector = f->vector;
@@ -104,6 +108,10 @@ void irqoff_trap_dispatch(struct trap_frame *f)
 /* A guest makes every hypercall with interrupts on. */
 void irqoff_hypercall_entry(struct trap_frame *f)
 {
+    if (!irqoff_measuring) {
+        hypercall_entry(f);
+        return;
+    }
     struct vcpu *v = this_cpu()->current;
     begin(v && v->arch.user_mode ? CAUSE_BOUNCE : CAUSE_HYPERCALL, f->rax);
     hypercall_entry(f);
