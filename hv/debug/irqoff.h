@@ -7,14 +7,13 @@
  * Off unless hv.cfg says `measure_irq_off = yes` (only bench/run.py writes
  * it). Then the boot, before the APs start, patches the entries' calls of
  * hypercall_entry, guest_exception_entry and trap_dispatch (and the jump
- * to iret_fast) into
- * calls of the measuring wrappers below (irqoff_patch_entries: the
- * measure_patch sites of vcpu/syscall_entry.S and hv/cpu/isr.S), as
- * tracing patches its points: the entries pay nothing for it. The
- * wrappers run the plain entry until irqoff_arm (the boot is not
- * measured). (Not a call through a pointer: that would be an indirect
- * branch on every entry, through a pointer in writable memory.) The idle loop's two hooks cost a
- * load and a branch each. */
+ * to iret_fast) into calls of the measuring wrappers below
+ * (irqoff_patch_entries: the measure_patch sites of vcpu/syscall_entry.S
+ * and hv/cpu/isr.S), as tracing patches its points: the entries pay
+ * nothing for it. The wrappers run the plain entry until irqoff_arm (the
+ * boot is not measured). (Not a call through a pointer: that would be an
+ * indirect branch on every entry, through a pointer in writable memory.)
+ * The idle loop's two hooks cost a load and a branch each. */
 #pragma once
 
 #include <stdbool.h>
