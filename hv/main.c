@@ -255,6 +255,8 @@ void hv_main(struct handoff *h)
     xpti_init(settings.measure_cr3_writes);
     tlb_shootdown_init();
     trace_init(settings.trace); /* patches hv's text: before the alias is made read-only */
+    if (settings.measure_irq_off)
+        irqoff_patch_entries(); /* likewise */
     mm_protect_core_alias();
     symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     setup_acpi(h);

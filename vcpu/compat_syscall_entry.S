@@ -10,7 +10,8 @@
  *
  * The entry is syscall_entry's (vcpu/syscall_entry.S) without its fast
  * path: swapgs, off the guest's stack (and tables, with isolation), a
- * struct trap_frame with its own vector, registers cleared, then C. It
+ * struct trap_frame with its own vector in the vCPU's own frame, registers
+ * cleared, then C on hv's stack. It
  * returns through trap_return (iretq) to whatever vCPU runs next. */
 #include "hv/cpu/gdt.h"
 #include "hv/cpu/frame_asm.h"
@@ -46,9 +47,10 @@ compat_syscall_entry_on_hv_stack:   /* end of the window with the guest's RSP */
     clear_gprs_if_on
     cld
     xor %ebp, %ebp
-    mov %rsp, %rdi
+    mov %rsp, %rdi                  /* the vCPU's own frame (percpu kernel_rsp) */
+    mov %gs:PERCPU_STACK_TOP, %rsp
     call compat_syscall_end_guest
-    jmp trap_return
+    jmp trap_return_frame
     .size compat_syscall_entry, . - compat_syscall_entry
 
     .section .note.GNU-stack,"",@progbits

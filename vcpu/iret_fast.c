@@ -51,6 +51,7 @@ _Static_assert(PERCPU_CURRENT == offsetof(struct percpu, current) &&
                "struct percpu");
 _Static_assert(VCPU_ID == offsetof(struct vcpu, id) && VCPU_GUEST == offsetof(struct vcpu, guest) &&
                    VCPU_STATE == offsetof(struct vcpu, state) && VCPU_RUNNING == 0 &&
+                   VCPU_REGS == offsetof(struct vcpu, arch.regs) &&
                    sizeof(enum vcpu_state) == 4 &&
                    VCPU_DELIVERY_RIP == offsetof(struct vcpu, arch.delivery.rip) &&
                    VCPU_USER_MODE == offsetof(struct vcpu, arch.user_mode) &&

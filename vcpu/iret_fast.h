@@ -30,6 +30,7 @@
 #define VCPU_ID 0
 #define VCPU_GUEST 8
 #define VCPU_STATE 4
+#define VCPU_REGS 48                 /* arch.regs: the running vCPU's frame */
 #define VCPU_DELIVERY_RIP 240
 #define VCPU_USER_MODE 288
 #define VCPU_HV_ENTRIES 296

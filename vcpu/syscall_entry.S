@@ -4,10 +4,11 @@
  * (hv/cpu/isr.S): a #DB can arrive on the very first instruction (a
  * single-step or breakpoint deferred by MOV SS), with the guest's RSP and
  * GS, and hv/cpu/trap.c drops it. The
- * guest's RSP is never used: the frame is built on this CPU's hypervisor
- * stack, in the same layout as an interrupt frame (struct trap_frame), so a
- * hypercall that switches vCPUs returns through the same path as anything
- * else.
+ * guest's RSP is never used: the frame is built in the running vCPU's own
+ * (percpu kernel_rsp: its end, as TSS.RSP0 for hv/cpu/isr.S), in the same
+ * layout as an interrupt frame (struct trap_frame), so a hypercall that
+ * switches vCPUs copies no registers and returns through the same path as
+ * anything else; C runs on this CPU's hv stack.
  *
  * The swapgs here is unconditional (syscall comes only from ring 3), so it
  * needs no fence. Page-table isolation and register clearing take a copy
@@ -54,12 +55,16 @@ syscall_entry_on_hv_stack:          /* end of the window with the guest's RSP */
 syscall_frame_built:
     xor %ebp, %ebp
     mov %rsp, %rdi
-    cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
-    jne measured_hypercall
-    cmpq $HV_CALL_IRET_NR, FRAME_RAX(%rsp)
-    je iret_fast
+    mov %gs:PERCPU_STACK_TOP, %rsp
+    cmpq $HV_CALL_IRET_NR, FRAME_RAX(%rdi)
+    /* make bench's interrupts-off timing patches both to its timed entry
+     * (hv/debug/irqoff.c, irqoff_patch_entries): no test here for it. */
+    measure_patch measured_hypercall
+    {disp32} je iret_fast
+    measure_patch irqoff_hypercall_entry
     call hypercall_entry
 hypercall_done:
+    mov %gs:PERCPU_FRAME, %rsp      /* the running vCPU's (a switch never returns here) */
     /* sysret only for a frame that is still syscall's as C left it (a
      * bounce or a switch made it another's: rcx and r11 are live) and whose
      * RIP is canonical (CVE-2012-0217); else the general iretq path. */
@@ -77,10 +82,6 @@ hypercall_done:
     swapgs
     sysretq
 
-measured_hypercall:
-    call irqoff_hypercall_entry
-    jmp hypercall_done
-
 /* HV_CALL_IRET from guest kernel mode, the return of every handler and
  * upcall: vcpu_iret's work (vcpu/deliver.c) without the C path's layers.
  * It takes only a frame vcpu_iret would take and a return with nothing
@@ -90,7 +91,9 @@ measured_hypercall:
  * decision or timer due, iret_fast_off set. The frame is read once,
  * field by field, through the exception table: a #PF on it is the C
  * path's -HV_EFAULT (iret_frame_unreadable). Every register is free (the
- * frame holds the guest's) and trap_return reloads every one. */
+ * frame holds the guest's) and trap_return reloads every one. RSP is hv's
+ * stack (a #PF pushes there, never below the vCPU's frame); the vCPU's
+ * frame is VCPU_REGS(%rbx), in v, which survives the calls. */
 iret_fast:
     mov %gs:PERCPU_CURRENT, %rbx        /* v */
     cmpw $0, VCPU_USER_MODE(%rbx)       /* user mode (a system call to bounce) or a Xen guest (its
@@ -107,7 +110,7 @@ iret_fast:
     jne iret_slow
     /* The frame in the lower half, whole (range_ok), its address clamped
      * against a mispredicted check (guest_va_nospec: 0, never hv's). */
-    mov FRAME_RSP(%rsp), %r15
+    mov VCPU_REGS+FRAME_RSP(%rbx), %r15
     movabs $IRET_FRAME_LIMIT, %rax
     cmp %rax, %r15
     jae iret_slow
@@ -171,43 +174,48 @@ iret_fast:
     shl $SHARED_VCPU_SHIFT, %rax
     add GUEST_SHARED(%r12), %rax        /* &shared->vcpu[v->id] */
     bt $RFLAGS_IF_BIT, %r10
-    setnc %dil                          /* upcall_mask: 1 without IF */
+    setnc %sil                          /* upcall_mask: 1 without IF */
     jnc 2f
     cmpb $0, SHARED_UPCALL_PENDING(%rax)
     jne iret_slow
 2:
     /* Taken: the effects, as vcpu_iret and the common return make them. */
-    mov %dil, SHARED_UPCALL_MASK(%rax)
+    mov %sil, SHARED_UPCALL_MASK(%rax)
     incq VCPU_HV_ENTRIES(%rbx)
     movq $0, VCPU_DELIVERY_RIP(%rbx)    /* the handler ran */
-    mov %rdx, FRAME_RAX(%rsp)
-    mov %rcx, FRAME_RCX(%rsp)
-    mov %r11, FRAME_R11(%rsp)
-    mov %r14, FRAME_RIP(%rsp)
-    mov %r15, FRAME_RSP(%rsp)
+    mov %rdx, VCPU_REGS+FRAME_RAX(%rbx)
+    mov %rcx, VCPU_REGS+FRAME_RCX(%rbx)
+    mov %r11, VCPU_REGS+FRAME_R11(%rbx)
+    mov %r14, VCPU_REGS+FRAME_RIP(%rbx)
+    mov %r15, VCPU_REGS+FRAME_RSP(%rbx)
     and $RFLAGS_GUEST_BITS, %r10d       /* vcpu_sanitize_rflags */
     or $RFLAGS_ALWAYS, %r10d
-    mov %r10, FRAME_RFLAGS(%rsp)
-    mov %r8, FRAME_CS(%rsp)             /* HV_KERNEL_CS or HV_USER_CS */
-    movq $HV_DATA_SS_SEL, FRAME_SS(%rsp)
-    movq $VEC_GUEST_BOUNCE_NR, FRAME_VECTOR(%rsp) /* rcx, r11 are the frame's: iretq */
+    mov %r10, VCPU_REGS+FRAME_RFLAGS(%rbx)
+    mov %r8, VCPU_REGS+FRAME_CS(%rbx)   /* HV_KERNEL_CS or HV_USER_CS */
+    movq $HV_DATA_SS_SEL, VCPU_REGS+FRAME_SS(%rbx)
+    /* rcx, r11 are the frame's: iretq */
+    movq $VEC_GUEST_BOUNCE_NR, VCPU_REGS+FRAME_VECTOR(%rbx)
     test %r13, %r13
-    jz trap_return
+    jz trap_return_frame
     mov %rbx, %rdi                      /* to user mode: its space */
     mov %r13, %rsi
     call iret_enter_user
-    jmp trap_return
+    jmp trap_return_frame
+
+measured_hypercall:                 /* every HV_CALL_IRET too, when timed */
+    call irqoff_hypercall_entry
+    jmp hypercall_done
 
 iret_slow:
     incq %gs:PERCPU_IRET_C_PATH         /* entry_report's count */
 hypercall_in_c:
-    mov %rsp, %rdi
+    mov %gs:PERCPU_FRAME, %rdi
     call hypercall_entry
     jmp hypercall_done
 
 /* A #PF on the frame (extable_fixup has cleared AC: SMAP is on again). */
 iret_frame_fault:
-    mov %rsp, %rdi
+    mov %gs:PERCPU_FRAME, %rdi
     call iret_frame_unreadable
     jmp hypercall_done
     EXTABLE_ENTRY .Liret_cs, iret_frame_fault
@@ -240,14 +248,17 @@ sysret_mitigated:
     mov 32(%rsp), %r11              /* rflags, sanitised by C */
     testb $ENTRY_XPTI, entry_flags(%rip)
     jz 2f
-    /* hv's stack goes with hv's tables: the guest's RSP waits in the
-     * per-CPU area, which stays mapped. */
-    mov %rax, %gs:PERCPU_SCRATCH
-    mov 40(%rsp), %rax
-    mov %rax, %gs:PERCPU_USER_RSP
-    xpti_load_user_cr3_rax
-    mov %gs:PERCPU_SCRATCH, %rax
-    movq $0, %gs:PERCPU_SCRATCH
+    /* The vCPU's frame goes with hv's tables: the guest's RSP waits in
+     * the per-CPU area, which stays mapped (a push and a pop move it
+     * without a register: the push lands in the frame's popped rax slot),
+     * and RSP is the free register for the CR3 (xpti_load_user_cr3_rax). */
+    pushq 40(%rsp)
+    popq %gs:PERCPU_USER_RSP
+    mov %gs:PERCPU_USER_CR3, %rsp
+    mov %rsp, %cr3
+    incq %gs:PERCPU_CR3_WRITES
+    mov %gs:PERCPU_USER_CR3_NEXT, %rsp
+    mov %rsp, %gs:PERCPU_USER_CR3
     mov %gs:PERCPU_USER_RSP, %rsp
     movq $0, %gs:PERCPU_USER_RSP
     jmp 3f

@@ -31,10 +31,11 @@ struct last_delivery {
 struct trap_table;
 
 struct arch_vcpu {
-    /* Guest registers while the vCPU is off the CPU, and the frame the exit
-     * leaves from at its switch-in (vcpu_load). From its next entry into hv
-     * on, while it runs, they live in the trap frame on the per-CPU stack,
-     * copied back here when it is switched out (vcpu_save). */
+    /* The vCPU's registers, always here: every entry from its guest
+     * pushes them here (the CPU's TSS.RSP0 and the syscall entry's stack
+     * point at this frame's end while it runs: percpu kernel_rsp, set at
+     * its switch-in), and every return to it leaves from here, so neither
+     * vcpu_save nor vcpu_load copies them. */
     struct trap_frame regs;
     uint16_t ds, es, fs, gs; /* segment selectors the guest may have loaded */
     void *fpu;               /* XSAVE (or FXSAVE) area, 64-byte aligned */
@@ -98,6 +99,12 @@ struct vcpu {
     uint64_t moved_ns; /* when load balancing last moved it (hv/sched/balance.c); 0: never */
 };
 
+/* The CPU aligns RSP down to 16 bytes before it pushes a ring-3 entry's
+ * frame: the frame's end must be 16-byte aligned (kmalloc aligns a vCPU to
+ * its 512-byte class), or the pushes would miss it. */
+_Static_assert((__builtin_offsetof(struct vcpu, arch.regs) + sizeof(struct trap_frame)) % 16 == 0,
+               "arch.regs ends 16-byte aligned");
+
 /* A vCPU that will enter the guest at `entry` with the ABI's initial state. */
 struct vcpu *vcpu_create(struct guest *g, uint32_t id, uint64_t entry, uint64_t stack_top,
                          uint64_t start_info);
@@ -112,17 +119,19 @@ void vcpu_set_gs_base(struct vcpu *v, uint64_t base);
 void vcpu_set_fs_base(struct vcpu *v, uint64_t base);
 
 /* Moving guest state between a vCPU and the CPU. vcpu_save: frame is
- * where the running vCPU's registers are (the trap frame on the per-CPU
- * stack that its last entry built, or its own arch.regs if it has not left
- * since its switch-in). vcpu_load: the rest of v's state onto the CPU, and
- * v's own frame (arch.regs, selectors set) returned for the exit to leave
- * from: no copy of the registers. */
+ * where the running vCPU's registers are: its own arch.regs, where its
+ * entries push them (copied only were it ever another). vcpu_load: the
+ * rest of v's state onto the CPU, and v's own frame (arch.regs, selectors
+ * set) returned for the exit to leave from and the entries to push to
+ * (hv/sched/sched.c switch_to): no copy of the registers. */
 void vcpu_save(struct vcpu *v, const struct trap_frame *frame);
 struct trap_frame *vcpu_load(struct vcpu *v);
 /* Leaves to the guest from f (vcpu/enter.S): f becomes the stack, the
  * common exit (hv/cpu/isr.S trap_return) pops it; whatever was on the
  * stack before is dropped. */
 void enter_guest_frame(struct trap_frame *f) __attribute__((noreturn));
+/* The same from the running vCPU's frame (percpu frame: switch_to's). */
+void trap_return_frame(void) __attribute__((noreturn));
 /* This CPU's GDT given v's own entries (a Xen vCPU's) or none, and v's
  * saved selectors made loadable: vcpu_load's cold part. */
 void vcpu_load_descriptors(struct vcpu *v);

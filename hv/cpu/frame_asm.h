@@ -42,6 +42,20 @@
     pop %rax
 .endm
 
+/* A call or a `je` (rel32: `{disp32} je`) that make bench's interrupts-off
+ * timing redirects to `target` at boot (hv/debug/irqoff.c,
+ * irqoff_patch_entries), so the straight path tests nothing for it. The
+ * entry holds the instruction's and the target's addresses, each relative
+ * to itself. */
+.macro measure_patch target
+.Lmeasure_site\@:
+    .pushsection .measure_patch, "a"
+    .balign 4
+    .long .Lmeasure_site\@ - .
+    .long \target - .
+    .popsection
+.endm
+
 /* clac where the CPU has SMAP (elsewhere the instruction is #UD): a flag
  * set once at boot (cpu_protections_enable), so a predictable branch. */
 .macro clac_if_smap

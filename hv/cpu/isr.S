@@ -13,8 +13,9 @@
  * branch, and so does the exit. This file is all in .text.guest_entry,
  * the pages page-table isolation maps into guests' tables: with it on,
  * a guest entry lands on the CPU's small entry stack (TSS.RSP0) in the
- * guest's tables, switches CR3 and moves the CPU's frame to hv's stack;
- * the exit moves the return frame back before switching CR3 again. */
+ * guest's tables, switches CR3 and moves the CPU's frame into the vCPU's
+ * own (hv's tables map it); the exit moves the return frame back before
+ * switching CR3 again. */
 #include "hv/cpu/frame_asm.h"
 #include "hv/cpu/percpu.h"
 
@@ -100,22 +101,31 @@ isr_common:
     jnz isr_from_guest_mitigated
     push_gprs
     cld
-from_guest_on_this_stack:
-    /* An exception from a guest (the IST vectors come through
-     * isr_paranoid and trap_dispatch): straight to its delivery,
-     * without trap_dispatch's triage (vcpu/guest_trap.c). */
-    cmpq $32, FRAME_VECTOR(%rsp)
-    jae dispatch_on_this_stack
-    cmpb $0, irqoff_measuring(%rip)
-    jne dispatch_on_this_stack
+/* An entry from a guest: the CPU pushed at TSS.RSP0, the end of the
+ * running vCPU's own frame (percpu kernel_rsp, set at its switch-in), so
+ * the frame RSP points at now is where its registers stay while it is
+ * off the CPU: a switch copies none. C runs on this CPU's hv stack. An
+ * exception (the IST vectors come through isr_paranoid and trap_dispatch)
+ * goes straight to its delivery, without trap_dispatch's triage
+ * (vcpu/guest_trap.c). */
+from_guest_in_frame:
     mov %rsp, %rdi
+    mov %gs:PERCPU_STACK_TOP, %rsp
+    cmpq $32, FRAME_VECTOR(%rdi)
+    jae 1f
+    /* make bench's interrupts-off timing patches both calls to its timed
+     * dispatch (hv/debug/irqoff.c, irqoff_patch_entries): no test here. */
+    measure_patch irqoff_trap_dispatch
     call guest_exception_entry
-    jmp trap_return
-dispatch_on_this_stack:
-    mov %rsp, %rdi
-    cmpb $0, irqoff_measuring(%rip)  /* make bench's timing: hv/debug/irqoff.h */
-    jne measured_dispatch
+    jmp trap_return_frame
+1:
+    measure_patch irqoff_trap_dispatch
     call trap_dispatch
+/* Back to the running vCPU's frame (a switch left from the next one's,
+ * sched.c leave_from, and never comes here). */
+    .globl trap_return_frame
+trap_return_frame:
+    mov %gs:PERCPU_FRAME, %rsp
     .globl trap_return
 trap_return:
     pop_gprs
@@ -128,23 +138,27 @@ trap_return:
     add $16, %rsp
     iretq
 
-measured_dispatch:
-    call irqoff_trap_dispatch
-    jmp trap_return
-
+/* An entry from hv itself: the frame on the stack it ran on. */
 isr_from_hv:
     swapgs_fence_if_on              /* the path that did not swapgs */
     push_gprs
     cld
-    jmp dispatch_on_this_stack
+    mov %rsp, %rdi
+    measure_patch irqoff_trap_dispatch
+    call trap_dispatch
+    jmp trap_return
 
 isr_from_guest_mitigated:
     swapgs_fence_if_on
     testb $ENTRY_XPTI, entry_flags(%rip)
     jz 1f
-    xpti_switch_to_kernel_cr3
-    /* The CPU's frame is on the entry stack: hv's own stack is mapped now. */
+    /* Onto hv's full tables (xpti_switch_to_kernel_cr3), then the CPU's
+     * frame from the entry stack into the vCPU's own frame, mapped now,
+     * with one register parked for both. */
     mov %rax, %gs:PERCPU_SCRATCH
+    mov %gs:PERCPU_KERNEL_CR3, %rax
+    mov %rax, %cr3
+    incq %gs:PERCPU_CR3_WRITES
     mov %rsp, %rax
     mov %gs:PERCPU_KERNEL_RSP, %rsp
     pushq 48(%rax)                  /* ss */
@@ -155,18 +169,19 @@ isr_from_guest_mitigated:
     pushq 8(%rax)                   /* error code */
     pushq (%rax)                    /* vector */
     mov %gs:PERCPU_SCRATCH, %rax
-    movq $0, %gs:PERCPU_SCRATCH
+    movq $0, %gs:PERCPU_SCRATCH     /* no guest value stays on a mapped page */
 1:
     push_gprs
     clear_gprs_if_on
     cld
-    jmp from_guest_on_this_stack
+    jmp from_guest_in_frame
 
-/* Every register is the guest's, RSP points at the vector on hv's stack. */
+/* Every register is the guest's, RSP points at the vector of the frame. */
 exit_to_guest_mitigated:
     testb $ENTRY_XPTI, entry_flags(%rip)
     jz exit_on_this_stack
-    /* The return frame to the entry stack, which stays mapped. */
+    /* The return frame to the entry stack, which stays mapped; one
+     * register parked for the copy and the CR3 load. */
     mov %rax, %gs:PERCPU_SCRATCH
     mov %rsp, %rax
     mov %gs:PERCPU_ENTRY_STACK_TOP, %rsp
@@ -175,8 +190,9 @@ exit_to_guest_mitigated:
     pushq 32(%rax)                  /* rflags */
     pushq 24(%rax)                  /* cs */
     pushq 16(%rax)                  /* rip */
+    xpti_load_user_cr3_rax
     mov %gs:PERCPU_SCRATCH, %rax
-    xpti_switch_to_user_cr3
+    movq $0, %gs:PERCPU_SCRATCH
     verw_if_on
     swapgs
     iretq
@@ -187,7 +203,7 @@ exit_on_this_stack:
     iretq
 
 /* Linux's "paranoid entry". From ring 3 the saved CS is the truth: take
- * hv's GS and move the frame to the hypervisor stack, so what follows
+ * hv's GS and move the frame into the running vCPU's, so what follows
  * (delivery to the guest, a vCPU switch) runs as after any other entry
  * and the IST stack is free again. From hv, the frame stays on the IST
  * stack, and GS is hv's exactly when IA32_GS_BASE holds an upper-half
@@ -259,10 +275,10 @@ paranoid_from_guest:
     push_gprs
     clear_gprs_if_on
     cld
+    /* Into the running vCPU's own frame, as any entry from its guest (it
+     * runs ring 3, so nothing of hv uses that frame now). */
     mov %rsp, %rsi
-    mov %gs:PERCPU_KERNEL_RSP, %rsp
-    sub $(TRAP_FRAME_QWORDS * 8), %rsp
-    mov %rsp, %rdi
+    mov %gs:PERCPU_FRAME, %rdi
     mov $TRAP_FRAME_QWORDS, %ecx
     rep movsq
     /* The IST stack is mapped into guests' tables: wipe the guest's
@@ -272,6 +288,10 @@ paranoid_from_guest:
     mov $TRAP_FRAME_QWORDS, %ecx
     xor %eax, %eax
     rep stosq
-    jmp dispatch_on_this_stack
+    mov %gs:PERCPU_FRAME, %rdi
+    mov %gs:PERCPU_STACK_TOP, %rsp
+    measure_patch irqoff_trap_dispatch
+    call trap_dispatch
+    jmp trap_return_frame
 
     .section .note.GNU-stack,"",@progbits

@@ -34,11 +34,12 @@ void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_i
     cpu->self = cpu;
     cpu->index = index;
     cpu->apic_id = apic_id;
-    cpu->kernel_rsp = kernel_rsp;
+    cpu->kernel_rsp = cpu->stack_top = kernel_rsp;
     cpu->timer_hw_deadline = UINT64_MAX;
     cpu->entry_stack_top = (uint64_t)(area->entry_stack + ENTRY_STACK_SIZE);
     /* With isolation a guest entry lands on the entry stack (hv/mm/xpti.c). */
     uint64_t rsp0 = entry_flags & ENTRY_XPTI ? cpu->entry_stack_top : kernel_rsp;
+    cpu->rsp0_slot = entry_flags & ENTRY_XPTI ? &cpu->kernel_rsp : percpu_tss_rsp0(cpu);
     /* hv's descriptors from the one template (hv/cpu/gdt_layout.c), this
      * CPU's own TSS; then its GDT window (Xen's selectors beside hv's),
      * mapped here while the boot CPU waits for this one alone. */
@@ -68,7 +69,8 @@ void percpu_init_boot_cpu(void)
     percpu_count = 1;
     const uint64_t ist[IST_STACKS] = {(uint64_t)__ist1_top, (uint64_t)__ist2_top,
                                       (uint64_t)__ist3_top, (uint64_t)__ist4_top};
-    cpu->kernel_rsp = (uint64_t)__kstack_top;
+    cpu->kernel_rsp = cpu->stack_top = (uint64_t)__kstack_top;
+    cpu->rsp0_slot = percpu_tss_rsp0(cpu); /* xpti_init: kernel_rsp with isolation */
     cpu->entry_stack_top = (uint64_t)(boot_area.entry_stack + ENTRY_STACK_SIZE);
     gdt_load(&cpu->tables, boot_area.gdt_page, ist, cpu->kernel_rsp);
     gs_base_set(cpu);

@@ -10,7 +10,8 @@
  * anything secret, only hv's bookkeeping (pointers, counters, CR3s; a
  * guest learns from them how busy hv and the CPU are). The two slots the
  * entry paths park a guest register in (scratch, user_rsp) are zeroed as
- * soon as the value is on hv's stack. Accepted, as in Linux's entry area:
+ * soon as the value is in the vCPU's frame (or, at an exit, in the CPU's
+ * register). Accepted, as in Linux's entry area:
  * the entry stack keeps the last guest's return frame (RIP, CS, RFLAGS,
  * RSP, SS, vector, error code) until the next entry overwrites it, and an
  * IST stack what hv's C code left on it when an NMI, #DB or #MC hit hv
@@ -29,6 +30,8 @@
 #define PERCPU_ENTRY_STACK_TOP 56
 #define PERCPU_CR3_WRITES 64
 #define PERCPU_CR3_NOFLUSH 72
+#define PERCPU_FRAME 528 /* the last two fields */
+#define PERCPU_STACK_TOP 536
 
 #define ENTRY_STACK_SIZE 4096
 
@@ -42,6 +45,8 @@
 
 struct vcpu;
 
+typedef uint64_t percpu_u64_unaligned __attribute__((aligned(1)));
+
 /* What the entry paths saw that they must not log on the spot (an NMI or
  * #DB can interrupt hv holding the log lock): counted here, reported by
  * entry_report() at the summary. */
@@ -54,9 +59,15 @@ struct entry_counts {
     uint64_t iret_c_path;         /* HV_CALL_IRETs its fast path left to C (vcpu/iret_fast.h) */
 };
 
+struct trap_frame;
+
 struct percpu {
     struct percpu *self;  /* gs:0, so this_cpu() is one load */
-    uint64_t kernel_rsp;  /* top of the stack hv uses for guest entries */
+    /* The end of the running vCPU's own frame (arch.regs, vcpu/vcpu.h):
+     * where an entry from its guest pushes its registers (TSS.RSP0 too,
+     * without isolation; with it, the entry stack's copy goes there). Set
+     * at every switch-in (percpu_frame_set). */
+    uint64_t kernel_rsp;
     uint64_t user_rsp;    /* guest RSP while the syscall entry builds its frame */
     /* Page-table isolation (hv/mm/xpti.c; unused without it): the CR3 an
      * entry from the guest loads (hv's full tables of the loaded space),
@@ -70,7 +81,7 @@ struct percpu {
     uint64_t entry_stack_top; /* TSS.RSP0 with isolation: in the entry area */
     uint64_t cr3_writes;      /* by the entry and exit paths (make bench) */
     uint64_t cr3_noflush;     /* bit 63 with PCID (a CR3 write keeping the TLB), else 0 */
-    struct vcpu *current; /* the vCPU whose state is on the kernel stack */
+    struct vcpu *current; /* the vCPU running (or whose entry hv handles) */
     uint32_t index;       /* 0 for the boot CPU */
     uint32_t apic_id;
     uint64_t ticks;       /* local APIC timer interrupts taken */
@@ -97,6 +108,14 @@ struct percpu {
     /* The version of a Xen guest's own GDT entries page 0 of this CPU's
      * GDT window holds (0: none; hv/xen/xen_gdt.c, vcpu/vcpu.c). */
     uint64_t gdt_version;
+    /* Where a switch-in writes the frame's end besides kernel_rsp: TSS.RSP0
+     * (4-byte aligned in the packed TSS), or kernel_rsp itself with
+     * isolation, whose TSS.RSP0 stays the entry stack. */
+    percpu_u64_unaligned *rsp0_slot;
+    /* Read by the entry paths (PERCPU_FRAME, PERCPU_STACK_TOP): last, so
+     * that no field before them moved (their shorter encodings kept). */
+    struct trap_frame *frame; /* the running vCPU's frame: kernel_rsp - its size */
+    uint64_t stack_top;       /* hv's stack on this CPU: C code of a guest entry starts here */
 };
 
 _Static_assert(offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
@@ -108,6 +127,8 @@ _Static_assert(offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "asm offset")
 _Static_assert(offsetof(struct percpu, entry_stack_top) == PERCPU_ENTRY_STACK_TOP, "asm offset");
 _Static_assert(offsetof(struct percpu, cr3_writes) == PERCPU_CR3_WRITES, "asm offset");
 _Static_assert(offsetof(struct percpu, cr3_noflush) == PERCPU_CR3_NOFLUSH, "asm offset");
+_Static_assert(offsetof(struct percpu, frame) == PERCPU_FRAME, "asm offset");
+_Static_assert(offsetof(struct percpu, stack_top) == PERCPU_STACK_TOP, "asm offset");
 
 /* One CPU's entry area: its per-CPU data (GDT and TSS included), the
  * small stack a guest entry lands on when isolation is on, its IDT and its
@@ -139,6 +160,12 @@ void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_i
 static inline struct cpu_entry_area *percpu_entry_area(struct percpu *cpu)
 {
     return (struct cpu_entry_area *)((uintptr_t)cpu - offsetof(struct cpu_entry_area, cpu));
+}
+
+/* TSS.RSP0, at byte 4 of the packed TSS. */
+static inline percpu_u64_unaligned *percpu_tss_rsp0(struct percpu *cpu)
+{
+    return (percpu_u64_unaligned *)((char *)&cpu->tables.tss + offsetof(struct tss, rsp));
 }
 
 /* Not volatile: a CPU's area never changes once GS_BASE is set (hv code

@@ -14,7 +14,9 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
+#include "hv/mm/mm.h"
 #include "lib/string.h"
 #include "vcpu/syscall.h"
 #include "vcpu/vcpu.h"
@@ -89,6 +91,10 @@ static void end(void)
  * off in its frame) is part of the stretch. */
 void irqoff_trap_dispatch(struct trap_frame *f)
 {
+    if (!irqoff_measuring) { /* patched in at boot, armed from the first guest on */
+        trap_dispatch(f);
+        return;
+    }
     bool from_interrupts_on = f->rflags & RFLAGS_IF;
     if (from_interrupts_on) {
         mine()->last_vector = f->vector;
@@ -102,6 +108,10 @@ void irqoff_trap_dispatch(struct trap_frame *f)
 /* A guest makes every hypercall with interrupts on. */
 void irqoff_hypercall_entry(struct trap_frame *f)
 {
+    if (!irqoff_measuring) {
+        hypercall_entry(f);
+        return;
+    }
     struct vcpu *v = this_cpu()->current;
     begin(v && v->arch.user_mode ? CAUSE_BOUNCE : CAUSE_HYPERCALL, f->rax);
     hypercall_entry(f);
@@ -113,6 +123,31 @@ void irqoff_hypercall_entry(struct trap_frame *f)
 void irqoff_leave_to_guest(void)
 {
     end();
+}
+
+/* What measure_patch (hv/cpu/frame_asm.h) records in .measure_patch. */
+struct measure_site {
+    int32_t site;   /* a call rel32 or a je rel32, relative to this field */
+    int32_t target; /* relative to this field */
+};
+
+extern const struct measure_site __measure_patch_start[], __measure_patch_end[];
+
+void irqoff_patch_entries(void)
+{
+    for (const struct measure_site *s = __measure_patch_start; s < __measure_patch_end; s++) {
+        uint64_t site = (uint64_t)&s->site + (int64_t)s->site;
+        uint64_t target = (uint64_t)&s->target + (int64_t)s->target;
+        /* hv's text is read-only where it runs; its direct-map alias is
+         * writable until mm_protect_core_alias. No guest exists yet. */
+        uint8_t *code = phys_to_virt(mm_core_phys(site));
+        unsigned op = code[0] == 0xe8 ? 1 : 2; /* call, or 0f 84: je */
+        if (op == 2 && (code[0] != 0x0f || code[1] != 0x84))
+            panic("irqoff patch: no call or je rel32 at 0x%lx", (unsigned long)site);
+        int32_t rel = (int32_t)(target - (site + op + 4));
+        memcpy(code + op, &rel, sizeof(rel));
+    }
+    cpuid(0, 0); /* cross-modified code: serialise before it runs */
 }
 
 void irqoff_arm(void)

@@ -5,12 +5,15 @@
  * stretch with the TSC and keeps the longest and what caused it.
  *
  * Off unless hv.cfg says `measure_irq_off = yes` (only bench/run.py writes
- * it). Otherwise the entry paths pay a compare and a branch not taken:
- * vcpu/syscall_entry.S and hv/cpu/isr.S test irqoff_measuring and call
- * the measuring wrappers below instead of hypercall_entry / trap_dispatch
- * when it is set. (Not a call through a pointer: that would be an indirect
- * branch on every entry, through a pointer in writable memory.) The idle
- * loop's two hooks cost a load and a branch each. */
+ * it). Then the boot, before the APs start, patches the entries' calls of
+ * hypercall_entry, guest_exception_entry and trap_dispatch (and the jump
+ * to iret_fast) into calls of the measuring wrappers below
+ * (irqoff_patch_entries: the measure_patch sites of vcpu/syscall_entry.S
+ * and hv/cpu/isr.S), as tracing patches its points: the entries pay
+ * nothing for it. The wrappers run the plain entry until irqoff_arm (the
+ * boot is not measured). (Not a call through a pointer: that would be an
+ * indirect branch on every entry, through a pointer in writable memory.)
+ * The idle loop's two hooks cost a load and a branch each. */
 #pragma once
 
 #include <stdbool.h>
@@ -32,6 +35,10 @@ extern bool irqoff_measuring;
 void irqoff_leave_to_guest(void);
 
 void irqoff_arm(void);
+/* Before hv's text is made read-only, when the timing will be armed: the
+ * guest entries' calls (vcpu/syscall_entry.S, hv/cpu/isr.S measure_patch)
+ * redirected to the timed wrappers below. */
+void irqoff_patch_entries(void);
 /* Logs the longest stretch (one line bench/run.py parses); nothing unless armed. */
 void irqoff_report(void);
 

@@ -121,6 +121,7 @@ __attribute__((cold)) void xpti_init(bool publish_cr3_writes)
         flush_global_tlb();
         /* Guest entries land on the entry stack, in the shown part. */
         cpu->tables.tss.rsp[0] = cpu->entry_stack_top;
+        cpu->rsp0_slot = &cpu->kernel_rsp; /* a switch-in leaves TSS.RSP0 alone */
         flags |= ENTRY_XPTI;
     }
     patched_sites = entry_patch_apply(flags);

@@ -214,6 +214,19 @@ static uint64_t slice_until(const struct sched_cpu *sc, const struct vcpu *v, ui
     return sc->window_boundary && sc->window_boundary < end ? sc->window_boundary : end;
 }
 
+/* f, v's own frame, is where entries from v's guest push its registers
+ * from now on (hv/cpu/isr.S, vcpu/syscall_entry.S): the CPU's TSS.RSP0
+ * (without isolation; with it, the entry stack's copy aims there) and the
+ * syscall entry's stack point at its end, and the return reloads it. Only
+ * v runs ring 3 on this CPU until the next switch-in sets them again. */
+static inline void entry_frame_set(struct percpu *cpu, struct trap_frame *f)
+{
+    uint64_t end = (uint64_t)(f + 1);
+    cpu->frame = f;
+    cpu->kernel_rsp = end;
+    *cpu->rsp0_slot = end;
+}
+
 /* Returns next's own frame, the one the exit leaves from (vcpu_load). */
 static struct trap_frame *switch_to(struct vcpu *next, uint64_t now)
 {
@@ -226,6 +239,7 @@ static struct trap_frame *switch_to(struct vcpu *next, uint64_t now)
     if (mitigation_guest_switch_work && guest_switch_crosses(&sc->last_ran, next->guest->id))
         mitigations_guest_switch();
     struct trap_frame *f = vcpu_load(next);
+    entry_frame_set(cpu, f);
     vcpu_set_running(next);
     next->running_since = now;
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);
@@ -341,21 +355,22 @@ static struct trap_frame *reschedule(struct trap_frame *f)
     return switch_to(next, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
 }
 
-/* After a switch: out (the next vCPU's own frame) is where the exit
- * leaves from, not the entry's frame on this CPU's stack, so the return
- * goes straight to the common exit (hv/cpu/isr.S trap_return, by iretq)
- * with out as its stack: what the callers below would have done to the
- * entry's frame (sched_return_inline's flag sanitising, the syscall
- * path's sysret test) is done here or needs no doing, and nothing above
- * is left to run but make bench's interrupts-off stretch, ended here. The
- * C frames on this CPU's stack are dropped: the next entry starts at its
- * top again. Interrupts stay off until the iretq. */
+/* After a decision: out, the own frame of the vCPU that runs now (this
+ * CPU's entry frame, set by switch_to if it switched), is where the exit
+ * leaves from, so the return goes straight to the common exit
+ * (hv/cpu/isr.S trap_return_frame: the frame as the stack, then iretq):
+ * what the callers below would have done to the entry's frame
+ * (sched_return_inline's flag sanitising, the syscall path's sysret test)
+ * is done here or needs no doing, and nothing above is left to run but
+ * make bench's interrupts-off stretch, ended here. The C frames on this
+ * CPU's stack are dropped: the next entry's C code starts at its top
+ * again. Interrupts stay off until the iretq. */
 static void __attribute__((noreturn)) leave_from(struct trap_frame *out)
 {
     out->rflags = vcpu_sanitize_rflags(out->rflags);
     if (irqoff_measuring)
         irqoff_leave_to_guest();
-    enter_guest_frame(out);
+    trap_return_frame(); /* out, through this CPU's percpu frame */
 }
 
 /* Everything a return does that only some need: a decision, the timer
@@ -378,8 +393,12 @@ void sched_return_with_work(struct trap_frame *f)
             return;
     }
     /* Decisions until a vCPU runs; out: the frame that holds its
-     * registers (f while the one that entered runs on). Only this path
-     * pays the test for a switch (leave_from). */
+     * registers (f while the one that entered runs on, or runs again
+     * after a switch through idle). Every decision leaves by leave_from:
+     * out is this CPU's frame, whichever vCPU runs, and the callers' tails
+     * (the flag sanitising, the sysret decision) are done there or need no
+     * doing, so no test tells a switch from none, and none pays the C
+     * epilogues on the way back. */
     struct trap_frame *out = f;
     for (;;) {
         out = reschedule(out);
@@ -394,6 +413,5 @@ void sched_return_with_work(struct trap_frame *f)
         if (cur->state == VCPU_RUNNING)
             break;
     }
-    if (out != f)
-        leave_from(out);
+    leave_from(out);
 }

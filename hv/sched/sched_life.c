@@ -75,7 +75,10 @@ void sched_ap_start(void)
 static void __attribute__((noreturn)) sched_enter_first(void)
 {
     struct percpu *cpu = this_cpu();
-    struct trap_frame *f = (struct trap_frame *)(cpu->kernel_rsp - sizeof(*f));
+    /* No vCPU's: the first decision finds none to save and leaves from
+     * the chosen one's own frame (sched.c leave_from), never from this. */
+    struct trap_frame first = {0};
+    struct trap_frame *f = &first;
     cpu->current = NULL;
     cpu->need_resched = true;
     sched_return_to_guest(f);
