@@ -204,13 +204,12 @@ void guest_vcpu_stopped(struct guest *g);
  * restarted goes on to its restart's steps, and is alive again (false
  * stays the answer until then, true once it runs). */
 bool guest_free_memory(struct guest *g);
-/* The reaper (boot CPU; others return at once): one bounded step of
- * freeing the ended guest that ended first, once no CPU can hold a pointer
- * into it, and of the grace period under way (hv/guest/guest_end.c). From
- * each switch, idle turn and hv's timer (so a teardown finishes while
- * guests keep the CPU busy and never switch), only on page tables no ended
- * guest owns; interrupts off. */
-void reap_guests(void);
+/* The reaper's step (boot CPU, while guests_to_reap(): hv/sched/sched.c
+ * reap_guests): one bounded step of freeing the ended guest that ended
+ * first, once no CPU can hold a pointer into it, and of the grace period
+ * under way (hv/guest/guest_end.c). Only on page tables no ended guest
+ * owns; interrupts off. */
+void guest_reap_step(void);
 /* The summary's line: guest ends reaped, grace periods they took. */
 void guest_reaper_report(void);
 /* After the summary: frees every guest's remaining bookkeeping. */

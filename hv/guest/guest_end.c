@@ -351,7 +351,7 @@ static void grace_step(void)
     }
 }
 
-static __attribute__((noinline)) void reap_step(void)
+void guest_reap_step(void)
 {
     /* One walk over the guests: the first of the ends not yet freed. */
     struct guest *first = NULL;
@@ -369,14 +369,6 @@ static __attribute__((noinline)) void reap_step(void)
     /* A guest that never had a vCPU has nothing any CPU could hold. */
     if ((first_seq <= grace_upto || !first->vcpus[0]) && guest_free_memory(first))
         ends_reaped++;
-}
-
-/* At each switch: the test alone, the step out of line (its registers
- * saved only when there is work). */
-void reap_guests(void)
-{
-    if (guests_to_reap() && this_cpu()->index == 0) /* the boot CPU's duty */
-        reap_step();
 }
 
 void guest_reaper_report(void)

@@ -98,6 +98,8 @@ static inline unsigned deadlines_armed(const struct vcpu *v)
 
 /* The one-shot timer's handler (vtimer.c). */
 void timer_fired(uint64_t now);
+/* One bounded step of freeing an ended guest (sched.c). */
+void reap_guests(void);
 /* Moves a piece of queued console output at the start of a decision;
  * true if it moved anything (and so took time). The test stays inline: it
  * is on every switch, and nearly always says there is nothing to move. */
