@@ -212,7 +212,7 @@ def test_restart_ends_of_a_moment_share_grace_periods(build):
     period began once that one and the next are over, and each grace
     period serves the ends of one moment together, so the summary's reaper
     line counts the 24 ends reaped after at most 24 grace periods (seen:
-    11 to 17). One ended guest per two grace periods (before batches) is
+    10 to 17). One ended guest per two grace periods (before batches) is
     48. Each end's leak check finds nothing. About 2 s of guest time."""
     names = [f"rs-together-{i}" for i in range(TOGETHER)]
     cfg = ("[shm together]\nsize = 4K\nmap = " + " ".join(f"{n}:rw" for n in names) + "\n" +
