@@ -291,5 +291,6 @@ int guest_summary(void)
             status = HV_EXIT_GUEST_FAILED;
     }
     leak_check_report();
+    guest_reaper_report();
     return status;
 }

@@ -118,10 +118,6 @@ struct guest {
     uint64_t cpus;
     uint8_t vcpu_cpu[GUEST_MAX_VCPUS];
     bool placed;
-    /* Ended, and no CPU can hold a pointer into it any more
-     * (hv/sched/cross_cpu.h): the reaper may free it; cleared at each end. */
-    bool quiesced;
-    uint8_t grace_stage;
     /* A restart is adding its vCPUs to their CPUs (hv/guest/restart.c,
      * running_again): an end waits until every addition is on its CPU's
      * wake list, so no stop can reach a vCPU before its addition
@@ -155,8 +151,10 @@ struct guest {
      * (the boot CPU) and an abandon (hv's stop, from any CPU) take it. */
     struct spinlock restart_lock;
     enum restart_stage restart_stage;
-    /* Which end of the run's this one was (1, 2, ...: hv/guest/guest_end.c):
-     * the reaper takes ended guests in that order (sched.c reap_guests). */
+    /* Which end of the run's this one was (1, 2, ...: hv/guest/guest_end.c),
+     * stored once the end is claimed; 0 while alive (a restart clears it).
+     * The reaper frees ended guests in that order, each once a grace
+     * period begun after its end is over (guest_end.c, reap_guests). */
     uint64_t end_seq;
     uint32_t restarts;              /* restarts made (the start info's `restarts`) */
     struct guest_kept_image *kept;  /* made at load iff its policy can restart it */
@@ -206,6 +204,14 @@ void guest_vcpu_stopped(struct guest *g);
  * restarted goes on to its restart's steps, and is alive again (false
  * stays the answer until then, true once it runs). */
 bool guest_free_memory(struct guest *g);
+/* The reaper's step (boot CPU, while guests_to_reap(): hv/sched/sched.c
+ * reap_guests): one bounded step of freeing the ended guest that ended
+ * first, once no CPU can hold a pointer into it, and of the grace period
+ * under way (hv/guest/guest_end.c). Only on page tables no ended guest
+ * owns; interrupts off. */
+void guest_reap_step(void);
+/* The summary's line: guest ends reaped, grace periods they took. */
+void guest_reaper_report(void);
 /* After the summary: frees every guest's remaining bookkeeping. */
 void guest_release_all(void);
 /* Fully tears a guest down that never ran (a failed load). */

@@ -28,6 +28,7 @@
 
 uint32_t guest_alive_count, guest_unreaped_count;
 static uint64_t guest_end_seq; /* ends so far (struct guest's end_seq) */
+static uint64_t ends_reaped, grace_periods; /* the summary's reaper line */
 
 uint32_t guests_alive(void)
 {
@@ -67,8 +68,10 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     if (!__atomic_compare_exchange_n(&g->end, &was, how, false, __ATOMIC_SEQ_CST,
                                      __ATOMIC_RELAXED))
         return false;
-    g->end_seq = __atomic_add_fetch(&guest_end_seq, 1, __ATOMIC_RELAXED);
-    g->quiesced = false; /* the reaper waits until no CPU holds a pointer into it */
+    /* Its number, taken before anything of the end is done: a grace
+     * period whose beginning saw the count (reap_guests) began after the
+     * claim, and waits for this CPU's next quiet point, after the end. */
+    uint64_t seq = __atomic_add_fetch(&guest_end_seq, 1, __ATOMIC_SEQ_CST);
     g->exit_status = status;
     wait_for_additions(g);
     /* Its vCPUs leave their CPUs (each CPU stops its own: this one now,
@@ -87,6 +90,7 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     if (action != HV_HEALTH_RESTART)
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&guest_unreaped_count, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g->end_seq, seq, __ATOMIC_RELEASE); /* the reaper's from here */
     if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else
@@ -266,5 +270,111 @@ bool guest_free_memory(struct guest *g)
         log_debug("guest %s: memory given back", g->name);
     }
     return true;
+}
+
+/* ---- the reaper (boot CPU) ----
+ *
+ * A guest's end is freed only once no CPU can hold a pointer into it (its
+ * vCPUs, its shared page): a grace period (hv/sched/cross_cpu.h) begun
+ * after its end, a look, and another grace period begun after the look.
+ * After the first, every CPU that saw the guest alive (an event raised
+ * from another guest's hypercall, its own end) is done, and later ones see
+ * its end and stop; the look waits until the owners have taken its vCPUs
+ * off their CPUs and wake lists; after the second, none is still reading
+ * one it just took off. The grace periods follow one another and each
+ * serves every end: it is the first for the ends counted before it began
+ * (end_seq <= grace_first) and the second for those whose look was done
+ * before (<= grace_looked), so ends of one moment share their grace
+ * periods and each batch costs about one (at SMP 8, where each waits for
+ * seven other CPUs, one ended guest per two grace periods was a restart
+ * throughput the soak could not hold). They run on while the guests
+ * already past them are torn down: a step of each per call.
+ *
+ * The guests are freed in the order of their ends, one after the other
+ * (their teardown and restart steps): a guest that ends again goes behind
+ * those that ended before it, so none that keep ending can take the reaper
+ * over. Taking them in the guest list's order starved those late in it
+ * (SMP 8: the soak's last restarting guest was not restarted once in 100
+ * s, lives by list position 11, 8, 5, 4, 2, 2, 1, 0). */
+static uint64_t grace_upto;   /* ends 1..grace_upto are past both: freed in order */
+static uint64_t grace_looked; /* ..grace_looked: looked at, the grace period under way is their second */
+static uint64_t grace_first;  /* ..grace_first: the grace period under way (or over) is their first */
+static bool grace_running, grace_looking;
+static struct guest *look_next; /* where the look goes on (guests stay listed) */
+
+/* Guests whose vCPUs the look waits for, per step: each a look at its
+ * vCPUs and at each CPU (~25 loads). */
+#define LOOK_GUESTS_PER_STEP 4
+
+/* One bounded step: a grace period's beginning or end, or the look at
+ * LOOK_GUESTS_PER_STEP guests. */
+static void grace_step(void)
+{
+    /* Read before the quiet counts (sched_grace_begin): an end it counts
+     * was claimed before, on a CPU not quiet since (the count's increment
+     * orders that CPU's last quiet point before it). */
+    uint64_t ended = __atomic_load_n(&guest_end_seq, __ATOMIC_SEQ_CST);
+    if (percpu_count == 1) { /* nothing to wait for: every end is done */
+        grace_upto = ended;
+        return;
+    }
+    if (grace_looking) {
+        for (uint32_t n = 0; look_next && n < LOOK_GUESTS_PER_STEP; look_next = look_next->next) {
+            uint64_t seq = __atomic_load_n(&look_next->end_seq, __ATOMIC_ACQUIRE);
+            if (seq <= grace_looked || seq > grace_first)
+                continue; /* not of this look (alive: 0) */
+            if (!sched_vcpus_let_go(look_next))
+                return; /* looked at again next step */
+            n++;
+        }
+        if (look_next)
+            return;
+        grace_looking = false;
+        grace_looked = grace_first;
+    }
+    if (!grace_running) {
+        if (ended == grace_upto)
+            return; /* every end freed or being freed: none waits */
+        grace_first = ended;
+        sched_grace_begin();
+        grace_periods++;
+        grace_running = true;
+        return;
+    }
+    if (!sched_grace_over())
+        return;
+    grace_running = false;
+    grace_upto = grace_looked;
+    if (grace_first > grace_looked) { /* its first: look, then the next is their second */
+        grace_looking = true;
+        look_next = guest_list();
+    }
+}
+
+void guest_reap_step(void)
+{
+    /* One walk over the guests: the first of the ends not yet freed. */
+    struct guest *first = NULL;
+    uint64_t first_seq = 0;
+    for (struct guest *g = guest_list(); g; g = g->next) {
+        uint64_t seq = __atomic_load_n(&g->end_seq, __ATOMIC_ACQUIRE);
+        if (seq && !g->memory_freed && (!first || seq < first_seq)) {
+            first = g;
+            first_seq = seq;
+        }
+    }
+    if (!first)
+        return; /* an end not yet stored (it is counted a moment before) */
+    grace_step();
+    /* A guest that never had a vCPU has nothing any CPU could hold. */
+    if ((first_seq <= grace_upto || !first->vcpus[0]) && guest_free_memory(first))
+        ends_reaped++;
+}
+
+void guest_reaper_report(void)
+{
+    if (ends_reaped)
+        log_info("reaper: %lu guest end(s) reaped after %lu grace period(s)",
+                 (unsigned long)ends_reaped, (unsigned long)grace_periods);
 }
 

@@ -237,10 +237,10 @@ static bool debug_gap_after_addition(struct guest *g, const struct vcpu *v, uint
 
 static void running_again(struct guest *g)
 {
-    /* Its last reaping left `quiesced` set: cleared before it can end
-     * again, or the reaper, seeing it ended before the end's own clearing,
-     * would start freeing it with no grace period (hv/sched/cross_cpu.c). */
-    g->quiesced = false;
+    /* Not ended any more: cleared before it can end again, or the reaper
+     * would see its last end's number, one its grace periods are past, on
+     * a guest alive again (hv/guest/guest_end.c, reap_guests). */
+    __atomic_store_n(&g->end_seq, 0, __ATOMIC_RELEASE);
     /* Its vCPUs are added below while the first may already run and end
      * it: an end waits for the last addition (hv/guest/guest_end.c). Set
      * before it is alive, so an end that sees it alive sees this too. */

@@ -7,8 +7,8 @@
  * IPI's handler and does the rest itself, as Linux's ttwu_queue.
  *
  * Also here: each AP's scheduler start and its parking at the end of the
- * run, and the reaper's wait until no CPU can still hold a pointer into an
- * ended guest (its vCPUs, its shared page): a grace period counted in
+ * run, and the reaper's grace periods (until no CPU can still hold a
+ * pointer into an ended guest: its vCPUs, its shared page), counted in
  * each CPU's quiet points, as RCU's. */
 #include "hv/sched/cross_cpu.h"
 
@@ -156,12 +156,10 @@ void sched_guest_ended(struct guest *g)
     evtchn_guest_ended(g);
 }
 
-/* ---- the reaper's wait (boot CPU) ---- */
+/* ---- the reaper's grace periods (boot CPU: hv/guest/guest_end.c) ---- */
 
-/* The guest whose grace period runs, and each CPU's quiet count when it
- * began. The reaper takes one guest at a time (the one that ended first of
- * those not freed yet, sched.c reap_guests), so one record does. */
-static struct guest *grace_guest;
+/* Each CPU's quiet count when the grace period under way began: one at a
+ * time, whatever number of ended guests it covers. */
 static uint64_t grace_since[PERCPU_MAX];
 
 /* A CPU's quiet points: those counted as such, and its switches to a vCPU
@@ -172,7 +170,7 @@ static uint64_t quiet_points(const struct sched_cpu *sc)
            __atomic_load_n(&sc->switches, __ATOMIC_ACQUIRE);
 }
 
-static void grace_begin(void)
+__attribute__((cold)) void sched_grace_begin(void)
 {
     uint32_t me = this_cpu()->index;
     for (uint32_t c = 0; c < percpu_count; c++) {
@@ -185,7 +183,7 @@ static void grace_begin(void)
     }
 }
 
-static bool grace_over(void)
+__attribute__((cold)) bool sched_grace_over(void)
 {
     uint32_t me = this_cpu()->index;
     for (uint32_t c = 0; c < percpu_count; c++) {
@@ -197,8 +195,7 @@ static bool grace_over(void)
     return true;
 }
 
-/* No CPU runs one of g's vCPUs or has one on its wake list. */
-static bool vcpus_let_go(const struct guest *g)
+__attribute__((cold)) bool sched_vcpus_let_go(const struct guest *g)
 {
     for (uint32_t i = 0; i < g->vcpu_count; i++)
         if (g->vcpus[i] && __atomic_load_n(&g->vcpus[i]->queued, __ATOMIC_ACQUIRE))
@@ -209,49 +206,6 @@ static bool vcpus_let_go(const struct guest *g)
             return false;
     }
     return true;
-}
-
-/* Two grace periods with a look between: after the first, every CPU that
- * raised an event for g, or ended it, before its end was seen has
- * finished (later ones see g->end and stop), so nothing is pushed any
- * more; then the owners take its vCPUs off the CPU and off their lists;
- * after the second, none is still reading one it just took off. One CPU
- * alone has nothing to wait for. */
-__attribute__((cold)) bool sched_guest_quiesced(struct guest *g)
-{
-    if (g->quiesced)
-        return true;
-    if (percpu_count == 1 || !g->vcpus[0]) {
-        g->quiesced = true;
-        return true;
-    }
-    if (grace_guest != g) {
-        grace_guest = g;
-        g->grace_stage = 0;
-    }
-    switch (g->grace_stage) {
-    case 0:
-        grace_begin();
-        g->grace_stage = 1;
-        return false;
-    case 1:
-        if (!grace_over())
-            return false;
-        g->grace_stage = 2;
-        return false;
-    case 2:
-        if (!vcpus_let_go(g))
-            return false;
-        grace_begin();
-        g->grace_stage = 3;
-        return false;
-    default:
-        if (!grace_over())
-            return false;
-        grace_guest = NULL;
-        g->quiesced = true;
-        return true;
-    }
 }
 
 /* ---- the APs' schedulers ---- */

@@ -47,11 +47,14 @@ static inline void sched_drain_wake_list(void)
  * (its guest ended), its CPU time added to its guest's (sched_life.c). */
 void sched_add_here(struct vcpu *v);
 void sched_stop_here(struct vcpu *v);
-/* Whether no CPU can hold a pointer into ended guest g any more (its
- * vCPUs off every CPU and wake list, every CPU past a quiet point since):
- * the reaper's condition; a bounded step of the wait on each call (boot
- * CPU). */
-bool sched_guest_quiesced(struct guest *g);
+/* The reaper's grace period (boot CPU, hv/guest/guest_end.c): begun, it
+ * is over once every other CPU running guests has passed a quiet point
+ * since (each is sent the IPI so that it passes one at once). One at a
+ * time. And whether no CPU runs one of ended guest g's vCPUs or has one on
+ * its wake list. Bounded: a look at each CPU, at g's vCPUs. */
+void sched_grace_begin(void);
+bool sched_grace_over(void);
+bool sched_vcpus_let_go(const struct guest *g);
 /* An AP: its scheduler state, then wait (interrupts on) for sched_start. */
 void sched_ap_wait_for_start(void);
 /* The boot CPU starts the APs' schedulers / parks them for the end. */
