@@ -73,6 +73,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_ap_never_starts) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_ap_fault") == 0)
         return cfg_parse_bool(value, &s->debug_ap_fault) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_ap_late") == 0)
+        return cfg_parse_bool(value, &s->debug_ap_late) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {

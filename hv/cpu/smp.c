@@ -19,6 +19,7 @@
 #include "hv/cpu/smp_trampoline.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/panic.h"
 #include "hv/debug/trace.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/pagetable.h"
@@ -34,6 +35,9 @@
 #define AP_KERNEL_STACK (32 * 1024) /* guest entries (TSS.RSP0), as the boot CPU's */
 #define AP_IST_STACK (16 * 1024)
 #define AP_CHECKIN_LIMIT_NS (500ull * 1000 * 1000)
+/* An AP that claimed its start (hv/cpu/smp_trampoline.S) runs hv's code;
+ * a starved virtual CPU may take long (Linux waits 10 s). */
+#define AP_CLAIMED_LIMIT_NS (10ull * 1000 * 1000 * 1000)
 #define SIPI_WAIT_NS (10ull * 1000)
 #define CR4_OSXSAVE (1ul << 18)
 
@@ -51,6 +55,16 @@ static uint64_t bringup_cycles;
 
 static struct boot_cpu_state boot_state;
 static struct ap_boot slot;
+/* The low pages stay (and every later start there parks) once a CPU was
+ * left out: it may still arrive (hv/cpu/smp_trampoline.S). */
+static struct low_pages {
+    uint64_t code, root;
+    uint64_t tables[3]; /* PDPT, PD, PT of the identity mapping */
+    struct trampoline_data *data;
+} lp;
+/* hv.cfg debug_ap_late: the APIC ID of the AP given up at once, which gets
+ * a second SIPI with the next AP's (UINT32_MAX: none, or sent). */
+static uint32_t late_sipi_to = UINT32_MAX;
 
 uint32_t smp_cpus_running(void)
 {
@@ -106,11 +120,6 @@ static void record_boot_cpu(void)
 /* The low pages: the trampoline's code and data, then the temporary root:
  * hv's upper half and, through three tables of its own, the trampoline's
  * page alone, identity-mapped. hv's own root never maps low memory. */
-struct low_pages {
-    uint64_t code, root;
-    uint64_t tables[3]; /* PDPT, PD, PT of the identity mapping */
-    struct trampoline_data *data;
-};
 
 static bool low_pages_prepare(struct low_pages *lp)
 {
@@ -238,8 +247,10 @@ static const char *const trampoline_stops[] = {
     [TR_STATUS_NO_NX] = "no NX (the boot CPU relies on it)",
 };
 
+enum start_mode { START, START_NEVER, START_GIVE_UP };
+
 /* Starts one AP and waits for it; true when it checked in ready. */
-static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, bool never_start)
+static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, enum start_mode mode)
 {
     struct ap_boot *b = &slot;
     *b = (struct ap_boot){.index = index, .apic_id = apic_id, .boot = &boot_state,
@@ -251,6 +262,7 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, boo
     }
     lp->data->stack = stack_top;
     lp->data->arg = (uint64_t)b;
+    lp->data->apic_id = mode == START_GIVE_UP ? TR_REVOKED : apic_id;
     lp->data->status = TR_STATUS_NONE;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
@@ -259,12 +271,31 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, boo
     lapic_send_ipi(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL);
     uint64_t deadline = time_now_ns() + AP_CHECKIN_LIMIT_NS;
     bool done = false;
-    for (int sipi = 0; sipi < 2 && !never_start && !done; sipi++) {
+    if (mode == START_GIVE_UP) { /* debug_ap_late: revoked before its SIPI */
         lapic_send_ipi(apic_id, ICR_STARTUP | vector);
+        late_sipi_to = apic_id;
+        deadline = 0;
+    }
+    for (int sipi = 0; sipi < 2 && mode == START && !done; sipi++) {
+        lapic_send_ipi(apic_id, ICR_STARTUP | vector);
+        if (late_sipi_to != UINT32_MAX && late_sipi_to != apic_id) {
+            /* The SIPI a virtual machine kept across the give-up INIT. */
+            lapic_send_ipi(late_sipi_to, ICR_STARTUP | vector);
+            late_sipi_to = UINT32_MAX;
+        }
         done = sleep_until(b, lp->data, time_now_ns() + SIPI_WAIT_NS);
     }
-    if (!done)
-        sleep_until(b, lp->data, deadline);
+    if (!done && deadline)
+        done = sleep_until(b, lp->data, deadline);
+    /* Its time is up: revoke the start, unless the AP claimed it. */
+    uint32_t want = apic_id;
+    if (!done && deadline &&
+        !__atomic_compare_exchange_n((uint32_t *)((char *)lp->data + TR_APIC_ID), &want, TR_REVOKED,
+                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        if (!sleep_until(b, lp->data, time_now_ns() + AP_CLAIMED_LIMIT_NS))
+            /* Going on would start the next AP on the data, the struct
+             * and the CPU index this one may still use. */
+            panic("smp: APIC ID %u stalled in its start", apic_id);
     uint32_t state = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
     if (state == AP_READY) {
         log_debug("smp: CPU %u (APIC ID %u) ready: CR4 0x%lx EFER 0x%lx core type 0x%x", index,
@@ -274,8 +305,9 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, boo
                      b->seen_apic_id);
         return true;
     }
-    /* Back to waiting for a SIPI: it must not run on later, in a
-     * trampoline the next AP uses or that is gone. */
+    /* Back to waiting for a SIPI. A virtual machine may still start it
+     * from a SIPI it kept across this INIT: the start is revoked (or
+     * another AP's), so the trampoline parks it (and the low pages stay). */
     lapic_send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
     lapic_send_ipi(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL);
     uint32_t stop = lp->data->status;
@@ -286,7 +318,7 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, boo
     else
         leave_out(apic_id, "did not check in within %lu ms%s",
                   (unsigned long)(AP_CHECKIN_LIMIT_NS / 1000000),
-                  never_start ? " (debug_ap_never_starts)" : "");
+                  mode == START_NEVER ? " (debug_ap_never_starts)" : "");
     /* Its memory stays: it is small, and mapped into guests' tables. */
     return false;
 }
@@ -317,19 +349,20 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     }
     record_boot_cpu();
     boot_state.boot_apic_id = boot_id;
-    boot_state.fault_index = config->debug_ap_fault ? plan.count : 0;
+    boot_state.fault_apic_id = config->debug_ap_fault ? plan.apic_ids[plan.count - 1] : UINT32_MAX;
     irq_register(VEC_AP_CHECKIN, checkin_interrupt);
     log_debug("smp: boot CPU (APIC ID %u): CR4 0x%lx EFER 0x%lx", boot_id,
               (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);
-    struct low_pages lp;
     if (!low_pages_prepare(&lp)) {
         log_warn("smp: no room for the trampoline below 1 MiB: the boot CPU runs alone");
         return;
     }
     uint64_t first_init = rdtsc(), last_ready = first_init;
     for (uint32_t i = 0; i < plan.count; i++) {
-        bool never = config->debug_ap_never_starts && i == plan.count - 1;
-        if (start_ap(&lp, running, plan.apic_ids[i], never)) {
+        enum start_mode mode = config->debug_ap_never_starts && i == plan.count - 1 ? START_NEVER
+                               : config->debug_ap_late && i == 0                   ? START_GIVE_UP
+                                                                                   : START;
+        if (start_ap(&lp, running, plan.apic_ids[i], mode)) {
             percpu_register(&slot.area->cpu);
             trace_cpu_init(running); /* its ring, from the boot CPU's memory (hv.cfg trace) */
             running++;
@@ -337,7 +370,10 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
         }
     }
     bringup_cycles = last_ready - first_init;
-    low_pages_release(&lp);
+    if (left_count)
+        lp.data->apic_id = TR_REVOKED; /* any start from now on parks */
+    else
+        low_pages_release(&lp);
     status_line_set_cpus(running, acpi->cpu_count);
     log_started(config->cpus);
     if (xpti_enabled())
@@ -350,6 +386,9 @@ void smp_report(void)
     log_info("smp: hv used %u of %u CPU(s)", running, listed);
     for (uint32_t i = 0; i < left_count; i++)
         log_info("smp:   APIC ID %u left out: %s", left[i].apic_id, left[i].why);
+    uint32_t late = left_count ? lp.data->late : 0;
+    if (late)
+        log_info("smp:   %u late start(s) parked", late);
     if (over_limit)
         log_info("smp:   %u CPU(s) not used (hv.cfg cpus)", over_limit);
 }
@@ -358,7 +397,15 @@ void smp_stop_others(void)
 {
     if (running < 2)
         return;
-    smp_stopper = this_cpu()->index + 1;
+    uint32_t self = this_cpu()->index;
+    smp_stopper = self + 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    lapic_send_ipi(0, ICR_NMI | ICR_ALL_BUT_SELF);
+    /* Each CPU hv runs, by APIC ID, not all-but-self: that reaches the
+     * CPUs hv left out too (parked in the trampoline with no IDT, or by
+     * `cpus = N` in the firmware's loop), where an NMI resets the machine
+     * before the report is out (a late start parked, then a panic). */
+    uint32_t n = __atomic_load_n(&percpu_count, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (i != self)
+            lapic_send_ipi(percpu_by_index[i]->apic_id, ICR_NMI);
 }

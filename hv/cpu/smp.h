@@ -14,6 +14,7 @@ struct smp_config {
     uint32_t cpus;            /* hv.cfg `cpus = N` (boot CPU included); 0: all */
     bool debug_ap_never_starts;
     bool debug_ap_fault;
+    bool debug_ap_late;
 };
 
 /* After the boot CPU's own set-up (protections, mitigations, syscall MSRs,

@@ -127,10 +127,10 @@ void smp_ap_main(struct ap_boot *b)
     b->efer = rdmsr(MSR_EFER);
     b->core_type = core_type();
     b->ready_tsc = rdtsc();
-    uint32_t index = b->index;
+    uint32_t apic_id = b->apic_id;
     sched_ap_prepare(); /* before it is counted: guests are placed on it from then */
     check_in(b, AP_READY);
-    if (index == boot->fault_index) /* hv.cfg debug_ap_fault: a write through a null pointer */
+    if (apic_id == boot->fault_apic_id) /* hv.cfg debug_ap_fault: a write through a null pointer */
         *(volatile uint64_t *)debug_fault_address = 0xdead;
     sched_ap_start(); /* its scheduler loop, from the boot CPU's sched_start on */
 }

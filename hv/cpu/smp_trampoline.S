@@ -12,6 +12,9 @@
 #define CR4_PAE 0x20
 #define EFER_NXE_BIT 11
 #define MSR_EFER 0xc0000080
+#define MSR_APIC_BASE 0x1b
+#define MSR_X2APIC_ID 0x802
+#define APIC_BASE_X2APIC_BIT 10
 #define DATA(off) (smp_trampoline_data - smp_trampoline_start + (off))
 
     .section .rodata.smp_trampoline, "a"
@@ -39,6 +42,28 @@ smp_trampoline_protected:
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
+    /* Only the CPU this start is for goes on: it claims the start by its
+     * APIC ID (compare-exchange to TR_CLAIMED, so the boot CPU, giving up,
+     * either revokes it first or knows the AP is on its way). Another
+     * one is a CPU hv gave up on (its time limit passed) arriving late: a
+     * virtual machine (QEMU, KVM) keeps a SIPI that came before the INIT
+     * was taken, so the CPU starts after the INIT, here, while the data is
+     * the next AP's (its stack, its struct: two CPUs on one stack
+     * triple-faulted, a machine reset in the middle of bring-up). It
+     * parks, counted, writing nothing else. */
+    mov $MSR_APIC_BASE, %ecx
+    rdmsr
+    bt $APIC_BASE_X2APIC_BIT, %eax
+    jnc 2f
+    mov $MSR_X2APIC_ID, %ecx
+    rdmsr
+    jmp 3f
+2:  and $0xfffff000, %eax           /* xAPIC: the ID register, bits 31:24 */
+    mov 0x20(%eax), %eax
+    shr $24, %eax
+3:  mov $TR_CLAIMED, %ecx
+    lock cmpxchg %ecx, DATA(TR_APIC_ID)(%edi)
+    jne late
     /* A CPU without long mode or NX (hv's tables use NX bits) stops
      * here and says why; cpuid takes %ebx, the base is in %edi. */
     mov $0x80000000, %eax
@@ -72,6 +97,9 @@ no_long_mode:
     jmp park
 no_nx:
     movl $TR_STATUS_NO_NX, DATA(TR_STATUS)(%edi)
+    jmp park
+late:
+    lock incl DATA(TR_LATE)(%edi)
 park:
     cli
     hlt

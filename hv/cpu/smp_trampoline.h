@@ -15,11 +15,16 @@
 #define TR_STACK 80     /* the AP's stack top (hv address) */
 #define TR_ENTRY 88     /* smp_ap_entry */
 #define TR_ARG 96       /* its struct ap_boot */
-#define TR_SIZE 104
+#define TR_APIC_ID 104  /* the APIC ID of the CPU this start is for; TR_CLAIMED, TR_REVOKED */
+#define TR_LATE 108     /* CPUs that came for a start not theirs: parked */
+#define TR_SIZE 112
 
 #define TR_SEL_CODE32 0x08
 #define TR_SEL_DATA32 0x10
 #define TR_SEL_CODE64 0x18
+
+#define TR_CLAIMED 0xfffffffe /* the AP took the start */
+#define TR_REVOKED 0xffffffff /* the boot CPU gave up first: no CPU takes it */
 
 #define TR_STATUS_NONE 0
 #define TR_STATUS_NO_LONG_MODE 1
@@ -47,6 +52,8 @@ struct trampoline_data {
     uint64_t stack;
     uint64_t entry;
     uint64_t arg;
+    uint32_t apic_id;
+    volatile uint32_t late;
 } __attribute__((packed));
 
 _Static_assert(__builtin_offsetof(struct trampoline_data, gdt) == TR_GDT, "asm offset");
@@ -56,6 +63,8 @@ _Static_assert(__builtin_offsetof(struct trampoline_data, low_cr3) == TR_LOW_CR3
 _Static_assert(__builtin_offsetof(struct trampoline_data, status) == TR_STATUS, "asm offset");
 _Static_assert(__builtin_offsetof(struct trampoline_data, hv_cr3) == TR_HV_CR3, "asm offset");
 _Static_assert(__builtin_offsetof(struct trampoline_data, arg) == TR_ARG, "asm offset");
+_Static_assert(__builtin_offsetof(struct trampoline_data, apic_id) == TR_APIC_ID, "asm offset");
+_Static_assert(__builtin_offsetof(struct trampoline_data, late) == TR_LATE, "asm offset");
 _Static_assert(sizeof(struct trampoline_data) == TR_SIZE, "asm size");
 
 /* The trampoline's code and data, copied to the low page. */

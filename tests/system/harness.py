@@ -127,6 +127,10 @@ def qemu_command(boot, esp, workdir, qmp=None):
         cmd += ["--cfg", line]
     if qmp:
         cmd += ["--qmp", qmp]
+    # HV_TEST_QEMU_ARGS: more QEMU arguments for every boot, split at spaces,
+    # {workdir} replaced (to debug a rare failure: "-d cpu_reset -D {workdir}/qemu.log").
+    for arg in os.environ.get("HV_TEST_QEMU_ARGS", "").split():
+        cmd += ["--qemu-arg", arg.replace("{workdir}", workdir)]
     return cmd
 
 

@@ -1,7 +1,8 @@
 """System tests of AP bring-up (hv/cpu/smp.c, docs/design.md "CPUs"): every
 enabled CPU of the MADT is started and checks in with the boot CPU's
 protections; hv.cfg `cpus = N` limits what is used; an AP that never starts
-(hv.cfg debug_ap_never_starts) is reported by APIC ID and hv goes on; an
+(hv.cfg debug_ap_never_starts) is reported by APIC ID and hv goes on; an AP
+hv gave up on that starts late (debug_ap_late) parks in the trampoline; an
 AP's fault is reported once, with the other CPUs stopped; guests still run
 (on the boot CPU) with every CPU up, with and without page-table isolation."""
 
@@ -99,22 +100,38 @@ def test_smp_cpus_limit(build):
     return problems, r
 
 
+# An AP hv gave up on (its time limit passed, then an INIT) may still start
+# later: QEMU and KVM keep a SIPI that came before the INIT was taken. In
+# session 8 such a CPU, starved by the loaded host, ran the trampoline with
+# the next AP's stack and struct: a triple fault, the machine reset during
+# bring-up (review_iret_fuzz at SMP 8, status 125, the log cut at the spec
+# lines). hv.cfg debug_ap_late makes it happen every time: the first AP's
+# start is given up at once and it gets a second SIPI with the next AP's.
+LATE = "debug_ap_late = yes\n"
+
+
 @system_test
 def test_smp_ap_that_never_starts_is_reported(build):
     """debug_ap_never_starts: the last AP gets its INIT but no SIPI. hv waits
-    its limit, names it by APIC ID, starts the others and runs the guest."""
-    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_never_starts = yes\n",
+    its limit, names it by APIC ID, starts the others and runs the guest.
+    debug_ap_late too: the first AP, given up at once, starts late and parks
+    in the trampoline (counted), touching nothing of the next AP's start."""
+    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_never_starts = yes\n" + LATE,
                         images=[os.path.join(EXAMPLES, "hello")]), "smp-never")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
-    expect(problems, re.search(r"^hv: warning: smp: CPU with APIC ID 3 left out: did not check in "
-                               r"within \d+ ms", r.log, re.M),
-           "the AP that never started is not reported by its APIC ID")
-    expect(problems, sorted(ready_aps(r.log)) == [1, 2], f"APs started: {sorted(ready_aps(r.log))}")
+    for apic in (1, 3):
+        expect(problems, re.search(rf"^hv: warning: smp: CPU with APIC ID {apic} left out: did not "
+                                   r"check in within \d+ ms", r.log, re.M),
+               f"the AP left out (APIC ID {apic}) is not reported by its APIC ID")
+        expect(problems, f"hv: smp:   APIC ID {apic} left out: did not check in" in r.log,
+               f"the summary does not name APIC ID {apic}, left out")
+    expect(problems, sorted(ready_aps(r.log)) == [2], f"APs started: {sorted(ready_aps(r.log))}")
+    expect(problems, "reports APIC ID" not in r.log, "a CPU checked in for another")
+    expect(problems, re.search(r"^hv: smp:   [1-9]\d* late start\(s\) parked$", r.log, re.M),
+           "the late start of APIC ID 1 was not parked in the trampoline")
     m = IN_USE.search(r.log)
-    expect(problems, m and m.groups() == ("3", "4", "2", "1"), f"boot line: {m and m.group(0)}")
-    expect(problems, "hv: smp:   APIC ID 3 left out: did not check in" in r.log,
-           "the summary does not name the CPU left out")
+    expect(problems, m and m.groups() == ("2", "4", "1", "2"), f"boot line: {m and m.group(0)}")
     expect(problems, exited(r.log, "hello"), "hv did not go on to run the guest")
     expect(problems, "PANIC" not in r.log, "a panic")
     return problems, r
@@ -124,8 +141,11 @@ def test_smp_ap_that_never_starts_is_reported(build):
 def test_smp_ap_fault_is_reported_once(build):
     """debug_ap_fault: the last AP writes through a null pointer once ready.
     Its panic report comes out (from that CPU: its RIP is in smp_ap_main),
-    once, and the run ends with the panic status."""
-    r = run(build, Boot(smp=4, cfg="[hv]\ndebug_ap_fault = yes\n",
+    once, and the run ends with the panic status. With a late start parked
+    in the trampoline (debug_ap_late): the panic's NMIs go to the CPUs hv
+    runs only (all-but-self reached the parked CPU, which has no IDT of
+    hv's: a triple fault, the machine reset before the report was out)."""
+    r = run(build, Boot(smp=4, cfg="[hv]\ndebug_ap_fault = yes\n" + LATE,
                         images=[os.path.join(EXAMPLES, "hello")]), "smp-fault")
     problems = []
     expect(problems, r.status == 3, f"exit status {r.status}, expected 3 (panic)")
