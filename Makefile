@@ -100,9 +100,11 @@ CORE_COLD_OBJS = $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS))
 # Each link's object list in a file rewritten only when the list changes:
 # a source renamed or removed relinks. Without it every object left is
 # older than the last link, and the old link, with the removed file's code
-# in it, stays.
-LINK_LIST_core = $(CORE_OBJS)
-LINK_LIST_stub = $(EFI_OBJS)
+# in it, stays. The list is kept relative to $(BUILD), so that the same
+# tree named another way (BUILD=build or BUILD=/abs/build, as the system
+# tests call make) is the same list and relinks nothing.
+LINK_LIST_core = $(patsubst $(BUILD)/%,%,$(CORE_OBJS))
+LINK_LIST_stub = $(patsubst $(BUILD)/%,%,$(EFI_OBJS))
 $(BUILD)/link-%.objs: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' $(LINK_LIST_$*) | cmp -s - $@ || printf '%s\n' $(LINK_LIST_$*) > $@
