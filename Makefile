@@ -383,7 +383,7 @@ test-smp: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/hv-usb.img $(BUILD)/screentext $(TEST_GUESTS) \
 		$(XEN_PV_TEST_GUESTS)
 	@$(MAKE) --no-print-directory $(BOOTED_VARS)
-	HV_TEST_SMP=$(TEST_SMP) python3 tests/system/run.py --build $(BUILD) --mitigated \
+	HV_TEST_SMP=$(TEST_SMP) python3 tests/system/run.py --build $(BUILD) --mitigated --mitigated-all \
 		$(HV_SYSTEM_ARGS)
 
 # The ELF validator's fuzz target for longer than make test's brief run, and
