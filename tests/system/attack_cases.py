@@ -171,6 +171,43 @@ def test_time_limit_stops_a_guest_that_only_sleeps(build):
 TRAP_LATE_MAX_NS = 40000
 
 
+def storm_beside_trap_late(build, attacker, report, what, bound):
+    """One -icount boot of the trap-storm image as trap-late (one-shot
+    timers) and as ATTACKER, both on CPU 0 (`cpus = 0`) whatever the
+    boot's CPUs: a stretch with interrupts off delays the timers of its
+    own CPU only, and under -icount at SMP 2 and more a timer of another,
+    halted CPU waits for QEMU's round robin to reach it (tens of ms),
+    which is not hv's lateness. ATTACKER's REPORT line (its first group
+    the count of WHAT, at least 50) and trap-late's worst timer within
+    BOUND ns are judged, both exiting 0 and every byte back."""
+    boot = Boot(images=[(test_guest(build, "trap-storm"), "trap-late"),
+                        (test_guest(build, "trap-storm"), attacker)],
+                cfg=f"[guest trap-late]\ncpus = 0\n[guest {attacker}]\ncpus = 0\n",
+                icount=True, timeout=240)
+    r = run(build, boot, attacker)
+    problems = []
+    no_panic(problems, r)
+    storm = re.search(rf"^\[{attacker}\] {attacker}: {report}$", r.log, re.M)
+    expect(problems, storm is not None,
+           f"{attacker} did not report: " + str(guest_lines(r.log, attacker)[-2:]))
+    expect(problems, storm is None or int(storm.group(1)) >= 50,
+           f"{attacker} made only {storm and storm.group(1)} {what}")
+    late = re.search(r"^\[trap-late\] trap-late: max (\d+) ns median (\d+) ns over (\d+) samples$",
+                     r.log, re.M)
+    expect(problems, late is not None,
+           "trap-late did not report: " + str(guest_lines(r.log, "trap-late")[-2:]))
+    if late:
+        expect(problems, int(late.group(1)) <= bound,
+               f"trap-late's worst timer was {late.group(1)} ns late (median {late.group(2)}), "
+               f"more than {bound}")
+    for g in (attacker, "trap-late"):
+        expect(problems, exited(r.log, g), f"{g} did not exit 0")
+    expect(problems, re.search(r"^hv: memory balance: \d+ free frames and \d+ kmalloc bytes, "
+                               r"as before the first guest$", r.log, re.M),
+           "the memory balance line is missing or not balanced")
+    return problems, r
+
+
 @system_test
 def test_trap_table_storm_keeps_a_timer_on_time(build):
     """trap-storm calls HV_CALL_SET_TRAP_TABLE with 256 entries, the bad one
@@ -178,38 +215,10 @@ def test_trap_table_storm_keeps_a_timer_on_time(build):
     call returns -HV_EINVAL and changes nothing (int3 still reaches the
     handler installed before), while hv cuts the call into pieces when an
     interrupt waits (a continuation back to the `syscall`), so no timer of
-    trap-late is more than TRAP_LATE_MAX_NS late; every byte comes back.
-    Both share CPU 0 (`cpus = 0`) whatever the boot's CPUs: a stretch with
-    interrupts off delays the timers of its own CPU only, and under -icount
-    at SMP 2 and more a timer of another, halted CPU waits for QEMU's
-    round robin to reach it (tens of ms), which is not hv's lateness."""
-    boot = Boot(images=[(test_guest(build, "trap-storm"), "trap-late"),
-                        (test_guest(build, "trap-storm"), "trap-storm")],
-                cfg="[guest trap-late]\ncpus = 0\n[guest trap-storm]\ncpus = 0\n",
-                icount=True, timeout=240)
-    r = run(build, boot, "trap-storm")
-    problems = []
-    no_panic(problems, r)
-    storm = re.search(r"^\[trap-storm\] trap-storm: (\d+) calls, all -HV_EINVAL, table unchanged$",
-                      r.log, re.M)
-    expect(problems, storm is not None,
-           "trap-storm did not report its calls: " + str(guest_lines(r.log, "trap-storm")[-2:]))
-    expect(problems, storm is None or int(storm.group(1)) >= 50,
-           f"trap-storm made only {storm and storm.group(1)} calls")
-    late = re.search(r"^\[trap-late\] trap-late: max (\d+) ns median (\d+) ns over (\d+) samples$",
-                     r.log, re.M)
-    expect(problems, late is not None,
-           "trap-late did not report: " + str(guest_lines(r.log, "trap-late")[-2:]))
-    if late:
-        expect(problems, int(late.group(1)) <= TRAP_LATE_MAX_NS,
-               f"trap-late's worst timer was {late.group(1)} ns late (median {late.group(2)}), "
-               f"more than {TRAP_LATE_MAX_NS}")
-    for g in ("trap-storm", "trap-late"):
-        expect(problems, exited(r.log, g), f"{g} did not exit 0")
-    expect(problems, re.search(r"^hv: memory balance: \d+ free frames and \d+ kmalloc bytes, "
-                               r"as before the first guest$", r.log, re.M),
-           "the memory balance line is missing or not balanced")
-    return problems, r
+    trap-late is more than TRAP_LATE_MAX_NS late; every byte comes back."""
+    return storm_beside_trap_late(build, "trap-storm",
+                                  r"(\d+) calls, all -HV_EINVAL, table unchanged", "calls",
+                                  TRAP_LATE_MAX_NS)
 
 
 # trap-late's worst timer beside trap-unmap (ns under -icount): the path and
@@ -228,30 +237,6 @@ def test_unmap_storm_keeps_a_timer_on_time(build):
     a call ends after its current page when the timer's interrupt waits,
     so no timer is more than UNMAP_LATE_MAX_NS late; every byte comes
     back. One boot, ~1 s of guest time."""
-    boot = Boot(images=[(test_guest(build, "trap-storm"), "trap-late"),
-                        (test_guest(build, "trap-storm"), "trap-unmap")],
-                cfg="[guest trap-late]\ncpus = 0\n[guest trap-unmap]\ncpus = 0\n",
-                icount=True, timeout=240)
-    r = run(build, boot, "trap-unmap")
-    problems = []
-    no_panic(problems, r)
-    storm = re.search(r"^\[trap-unmap\] trap-unmap: (\d+) rounds, (\d+) unmap calls, (\d+) cut short$",
-                      r.log, re.M)
-    expect(problems, storm is not None,
-           "trap-unmap did not report: " + str(guest_lines(r.log, "trap-unmap")[-2:]))
-    expect(problems, storm is None or int(storm.group(1)) >= 50,
-           f"trap-unmap made only {storm and storm.group(1)} rounds")
-    late = re.search(r"^\[trap-late\] trap-late: max (\d+) ns median (\d+) ns over (\d+) samples$",
-                     r.log, re.M)
-    expect(problems, late is not None,
-           "trap-late did not report: " + str(guest_lines(r.log, "trap-late")[-2:]))
-    if late:
-        expect(problems, int(late.group(1)) <= UNMAP_LATE_MAX_NS,
-               f"trap-late's worst timer was {late.group(1)} ns late (median {late.group(2)}), "
-               f"more than {UNMAP_LATE_MAX_NS}")
-    for g in ("trap-unmap", "trap-late"):
-        expect(problems, exited(r.log, g), f"{g} did not exit 0")
-    expect(problems, re.search(r"^hv: memory balance: \d+ free frames and \d+ kmalloc bytes, "
-                               r"as before the first guest$", r.log, re.M),
-           "the memory balance line is missing or not balanced")
-    return problems, r
+    return storm_beside_trap_late(build, "trap-unmap",
+                                  r"(\d+) rounds, (\d+) unmap calls, (\d+) cut short", "rounds",
+                                  UNMAP_LATE_MAX_NS)
