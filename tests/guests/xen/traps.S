@@ -56,6 +56,8 @@ scratch: .skip 16
     handler trap_np, 11, 8
     handler trap_gp, 13, 8
     handler trap_pf, 14, 8
+    handler trap_ud_step, 6, 7, 1
+    handler trap_gp_step, 13, 8, 1
 
 /* ud2 with rcx and r11 set to known values; returns them as the handler
  * left them: 1 if both came back. */

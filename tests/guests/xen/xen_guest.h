@@ -13,9 +13,11 @@ extern char __image_start[], _end[];
 /* The trap handlers of tests/guests/xen/traps.S: each copies Xen's bounce
  * frame to trap_seen (trap_seen_count words), notes the vector, counts,
  * and resumes at trap_resume if set (else after a 2-byte instruction);
- * trap_db also clears TF in the frame (one step taken, no more). */
+ * trap_db also clears TF in the frame (one step taken, no more), as do
+ * trap_ud_step and trap_gp_step (a fault taken while single-stepping). */
 extern volatile uint64_t trap_seen[8], trap_seen_count, trap_vector, trap_resume, trap_count;
 extern char trap_db[], trap_ud[], trap_bp[], trap_np[], trap_gp[], trap_pf[];
+extern char trap_ud_step[], trap_gp_step[];
 
 /* Trap-table entries as our guests register them (Xen's trap_info): on
  * Xen's flat code selector, events masked on entry (flag 4), the DPL
