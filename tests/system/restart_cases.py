@@ -95,8 +95,8 @@ def test_restart_on_fault_up_to_max_then_stop(build):
     summary shows restarts 3 and four health entries, the last the limit.
     Each restart hashes again only what it reads of the kept file, its
     segments' file bytes (21,729 of rs-fault's 98,064: the summary's count
-    is 3 times that; hashing the whole file made a restart ~3 times as
-    long, docs/benchmarks.md "Restarts")."""
+    is 3 times that, not 3 x 98,064: hashing the whole file made a
+    restart ~3.4 times as long, docs/design.md "What is kept")."""
     cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 3 within 60s\n"
     r, problems = restart_boot(build, "restart-fault", ["rs-fault"], cfg)
     loaded, whole = loaded_bytes(test_guest(build, "rs-fault"))
