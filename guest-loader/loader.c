@@ -272,11 +272,26 @@ static uint64_t count_table_pages(struct guest *g)
     return n;
 }
 
+bool loader_kept_range(const struct elf_image *img, uint64_t i, uint64_t *offset,
+                       uint64_t *bytes)
+{
+    if (i < img->segment_count) {
+        *offset = img->segments[i].offset;
+        *bytes = img->segments[i].filesz;
+        return true;
+    }
+    /* elf_image_check put the table inside the file: no wrap. */
+    *offset = img->rela_offset;
+    *bytes = img->rela_count * sizeof(Elf64_Rela);
+    return i == img->segment_count;
+}
+
 /* A guest whose policy can restart it keeps what a restart rebuilds from:
  * the image (the firmware's copy, in loader-data memory hv never reuses),
- * its hash, taken now once, and its parameters. */
-static bool keep_image(struct guest *g, const struct guest_params *p, const uint8_t *file,
-                       uint64_t size)
+ * its parse, the hash of what a restart reads of it, taken now once (the
+ * bytes the policy's whole-file hash just passed), and its parameters. */
+static bool keep_image(struct guest *g, const struct guest_params *p, const struct elf_image *img,
+                       const uint8_t *file, uint64_t size)
 {
     g->policy = p->policy;
     if (p->policy.on_exit != GUEST_ACTION_RESTART && p->policy.on_fault != GUEST_ACTION_RESTART)
@@ -287,7 +302,13 @@ static bool keep_image(struct guest *g, const struct guest_params *p, const uint
     g->kept->file = file;
     g->kept->size = size;
     g->kept->params = *p;
-    sha256(file, size, g->kept->sha256);
+    g->kept->img = *img;
+    struct sha256 h;
+    uint64_t offset, bytes;
+    sha256_init(&h);
+    for (uint64_t i = 0; loader_kept_range(img, i, &offset, &bytes); i++)
+        sha256_update(&h, file + offset, bytes);
+    sha256_final(&h, g->kept->sha256);
     return true;
 }
 
@@ -298,8 +319,6 @@ static bool keep_image(struct guest *g, const struct guest_params *p, const uint
 bool loader_rebuild_begin(struct guest *g, char *why, size_t why_len)
 {
     struct guest_kept_image *k = g->kept;
-    if (elf_image_check(k->file, k->size, &k->img, why, why_len) != 0)
-        return false;
     g->vcpu_count = 0;
     g->shared = NULL;
     g->shared_pa = 0;
@@ -406,7 +425,7 @@ static bool start_one(const struct handoff *h, const struct handoff_file *f)
         rejected++;
         return false;
     }
-    if (!keep_image(g, &p, file, f->size)) {
+    if (!keep_image(g, &p, &img, file, f->size)) {
         rejected++;
         log_error("image %s rejected: no memory to keep its image for restarts", f->name);
         guest_discard(g);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hv/handoff.h"
 
@@ -19,10 +20,19 @@ unsigned loader_rejected_images(void);
  * or the built-in policy checks (false, the default). hv.cfg
  * `log_image_hashes`: auto means on exactly when Secure Boot is. */
 void loader_log_image_hashes(bool all);
+/* The bytes of a kept image a restart reads (hv/guest/restart.c), and so
+ * all it must hash again: range i < segment_count is segment i's file
+ * bytes, range segment_count the relocation table (empty for ET_EXEC);
+ * false past the last. The headers are not among them: the restart uses
+ * the load's parse (kept->img), so section headers, debug sections and the
+ * headers themselves cannot change what a restart runs. */
+struct elf_image;
+bool loader_kept_range(const struct elf_image *img, uint64_t i, uint64_t *offset,
+                       uint64_t *bytes);
 /* A restart's build (hv/guest/restart.c), in bounded steps, once the
  * guest's memory is all back in its reservation. Each returns false with
- * the reason. begin: checks the kept image again and makes the root page
- * table; segments_step: maps, zeroes and fills a few pages of the image's
+ * the reason. begin: makes the root page table (the image as parsed at
+ * load, its bytes hashed again by then); segments_step: maps, zeroes and fills a few pages of the image's
  * segments (*done once all are); rebuild: everything else as at load,
  * from the kept parameters (its stacks and heap only noted for the
  * restart's later steps; its vCPUs made, not yet scheduled). */

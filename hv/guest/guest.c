@@ -292,5 +292,6 @@ int guest_summary(void)
     }
     leak_check_report();
     guest_reaper_report();
+    restart_report();
     return status;
 }

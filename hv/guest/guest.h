@@ -45,9 +45,10 @@ struct guest_console {
 };
 
 /* Where a restart is (hv/guest/restart.c): the ended guest's memory goes
- * back in bounded steps (REAPING, its reservation kept), its image is
- * hashed again in bounded steps and compared with the hash taken at load
- * (VERIFYING), its segments loaded in bounded steps (LOADING), the rest
+ * back in bounded steps (REAPING, its reservation kept), what it reads of
+ * its image is hashed again in bounded steps and compared with the hash
+ * taken at load (VERIFYING), its segments loaded in bounded steps
+ * (LOADING), the rest
  * built afresh (BUILDING: all but its stacks and heap, one step), those
  * mapped in bounded steps (MAPPING), and it runs again. */
 enum restart_stage {
@@ -60,19 +61,22 @@ enum restart_stage {
 };
 
 /* What a restart rebuilds from: the image file as the firmware read it
- * (loader-data memory hv never reuses), its SHA-256 taken at load, and the
- * parameters it was loaded with. Kept only for a guest whose policy can
- * restart it (hashing costs ~30 instructions a byte at load). */
+ * (loader-data memory hv never reuses, writable through the direct map),
+ * the file as the loader parsed it at load (img: the restart never parses
+ * the file again), the SHA-256 taken at load of the only bytes a restart
+ * reads of the file (guest-loader/loader.h, loader_kept_range: segments'
+ * file bytes, relocations), and the parameters it was loaded with. Kept
+ * only for a guest whose policy can restart it. */
 #define GUEST_KEPT_LATER_MAX (GUEST_MAX_VCPUS + 1) /* the stacks and the heap */
 
 struct guest_kept_image {
     const uint8_t *file;        /* NULL: nothing kept */
     uint64_t size;
-    uint8_t sha256[SHA256_BYTES];
+    uint8_t sha256[SHA256_BYTES]; /* of the ranges loader_kept_range names, in order */
     struct guest_params params;
     struct sha256 check;        /* the hash being taken again */
-    uint64_t checked;           /* bytes of it hashed so far */
-    struct elf_image img;       /* checked again at the restart's LOADING */
+    uint64_t range, checked;    /* VERIFYING: the range, bytes of it hashed so far */
+    struct elf_image img;       /* the load's parse (the file's headers are not read again) */
     uint64_t segment, segment_done; /* LOADING: where it is (bytes of img.segments[segment]) */
     bool load_begun;
     uint64_t heap_bytes;        /* the heap its first life got, and every life gets */

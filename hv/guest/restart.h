@@ -23,6 +23,10 @@ void restart_reaped(struct guest *g);
 /* One bounded step of the verify and build stages; true once the guest
  * runs again. */
 bool restart_step(struct guest *g);
+/* The summary's line: the restarts' steps after reaping, and the bytes of
+ * kept images hashed again (a count a test can hold: the hash covers only
+ * what a restart reads). */
+void restart_report(void);
 /* Gives a pending restart up (hv stops the guest, or the restart cannot be
  * made): the guest ends for good and is reaped as any other. */
 void restart_abandon(struct guest *g, const char *why);
