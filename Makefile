@@ -126,7 +126,8 @@ $(BUILD)/hv-core.sym.elf: $(BUILD)/hv-core.elf $(BUILD)/tools/symtab_pack tools/
 
 # BOOTX64.EFI carries that file packed (lib/lz.h: an LZ77 with Huffman-coded
 # tokens, the code's calls and jumps made offsets first: lib/branch_filter.h).
-$(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h lib/lz_unpack.c lib/lz.h \
+$(BUILD)/tools/lzpack: tools/lzpack.c tools/lz_pack.c tools/lz_pack.h tools/lz_parse.c \
+		tools/lz_parse.h lib/lz_unpack.c lib/lz.h \
 		lib/branch_filter.c lib/branch_filter.h lib/elf64.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -I. $(filter %.c,$^) -o $@
@@ -342,7 +343,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
 
 # Every header a unit test may include: one command compiles all of a
 # test's sources, so a header change must rebuild them (no .d files here).
-UNIT_HEADERS := $(shell find include hv vcpu guest-loader lib efi tests/unit -name '*.h' 2>/dev/null)
+UNIT_HEADERS := $(shell find include hv vcpu guest-loader lib efi tools tests/unit -name '*.h' 2>/dev/null)
 define unit_rule
 $(BUILD)/unit/$(1): $$($(1)_SRCS) $$(UNIT_HEADERS)
 	@mkdir -p $$(@D)

@@ -14,7 +14,8 @@ UINTN stub_vsprint(CHAR16 *str, UINTN str_size, const char *fmt, va_list ap);
 
 /* Loader-data pages anywhere in memory, or NULL: zeroed from byte
  * zero_from on (the caller writes every byte before it: the unpacked core,
- * 29,000 instructions of zeroing fewer), all of them by stub_alloc_pages. */
+ * 29,000 instructions of zeroing fewer; a file read from the ESP), all of
+ * them by stub_alloc_pages. */
 void *stub_alloc_pages_from(UINTN pages, UINTN zero_from);
 #define stub_alloc_pages(pages) stub_alloc_pages_from((pages), 0)
 /* gnu-efi's ZeroMem and CopyMem go a byte at a time; the stub moves

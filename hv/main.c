@@ -258,13 +258,15 @@ void hv_main(struct handoff *h)
     if (settings.measure_irq_off)
         irqoff_patch_entries(); /* likewise */
     mm_protect_core_alias();
-    symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     setup_acpi(h);
     /* The calibration's 5 ms pass while the screen is cleared and drawn
      * (~10 ms of boot under QEMU): waiting for them apart cost 0.63 M
      * instructions of boot_first_guest (docs/benchmarks.md). */
     /* hv.cfg debug_calibration_gap: 10 M TSC cycles, 10 ms at 1 GHz. */
     time_calibration_begin(&acpi, settings.debug_calibration_gap ? 10000000ULL : 0);
+    /* The symbol table's check (216,000 instructions) inside the window
+     * too: a panic before it (ACPI, the local APIC) prints addresses only. */
+    symbols_init(phys_to_virt(h->core_elf_phys), h->core_elf_size);
     /* Zeroing the counters (500 KiB, 67,000 instructions) inside the window
      * too: nothing before it counts a guest frame. */
     if (!guest_frames_init())

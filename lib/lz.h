@@ -1,5 +1,6 @@
 /* hvlz: the LZ77 format the hypervisor core travels in inside BOOTX64.EFI
- * (tools/lz_pack.c writes it at build time, the UEFI stub unpacks it).
+ * (tools/lz_pack.c writes it at build time from tools/lz_parse.c's parse,
+ * the UEFI stub unpacks it).
  * Literals and offsets' low bytes stay bytes, copied with `rep movsb` at
  * about one instruction a byte; the fields whose values are skewed (tokens,
  * extensions, offsets' high bytes) are Huffman-coded, at some ten

@@ -17,6 +17,24 @@
  *   trap-late   takes TIMER_SAMPLES one-shot timers 100 us + 0..63 us ahead
  *               (as bench-timer) and prints the lateness of each upcall:
  *                   trap-late: max X ns median M ns over N samples
+ *               (trap-late-long: as many as fit in LONG_NS, the median
+ *               of the last TIMER_SAMPLES)
+ *   trap-hammer both storms at once from four vCPUs of one guest (hv.cfg
+ *               `vcpus = 4`, tests/system/attack_cases.py
+ *               test_storms_from_four_vcpus_keep_a_timer_on_time): vCPUs 0
+ *               and 1 map their own 8 pages of one 16-page range (even
+ *               pages vCPU 0's, odd ones vCPU 1's) and unmap the whole
+ *               range, so each unmaps pages the other just mapped and the
+ *               page tables are emptied and freed under the other's calls;
+ *               vCPUs 2 and 3 run trap-storm's calls on the one table, and
+ *               vCPU 3's timer fires every ~20 us of its run, its callback
+ *               calling HV_CALL_SET_TRAP_TABLE on a second bad table in the
+ *               middle of the interrupted call, which drops the call's
+ *               stage (it starts over). vCPU 0 prints
+ *                   trap-hammer: R rounds, C unmap calls, S cut short; T
+ *                   table calls (E from events), all -HV_EINVAL, tables
+ *                   unchanged
+ *               (one line) once all four have stopped.
  *
  * hv runs a hypercall with interrupts off: a call of 256 entries in one
  * piece (~9,000 instructions) made the timer wait for all of it. */
@@ -28,6 +46,7 @@ HV_GUEST_NOTE("", HVG_MIB(4), 1, 0);
 
 #define TIMER_SAMPLES 400
 #define TIMER_BASE_NS 100000
+#define LONG_NS HVG_MS(1200) /* trap-late-long: past hv's statistics line at 1 s */
 
 static bool others_running(void)
 {
@@ -55,6 +74,16 @@ static void wrong_int3(void)
 
 static struct hv_trap_info table[256];
 
+/* 255 valid entries and a bad one at `bad`. */
+static void build_table(struct hv_trap_info *t, unsigned bad)
+{
+    for (unsigned v = 0; v < 256; v++) {
+        t[v].vector = (uint8_t)v;
+        t[v].handler = v >= 32 ? 0 : v == 3 ? (uint64_t)(uintptr_t)wrong_int3 : hvg_trap_stub(v);
+    }
+    t[bad].reserved0 = 1;
+}
+
 static int storm(void)
 {
     static const struct hvg_trap_spec before[] = {{3, 0, on_int3}};
@@ -62,11 +91,7 @@ static int storm(void)
         hvg_printf("trap-storm: FAIL: installing int3's handler\n");
         return 1;
     }
-    for (unsigned v = 0; v < 256; v++) {
-        table[v].vector = (uint8_t)v;
-        table[v].handler = v >= 32 ? 0 : v == 3 ? (uint64_t)(uintptr_t)wrong_int3 : hvg_trap_stub(v);
-    }
-    table[255].reserved0 = 1;
+    build_table(table, 255);
     uint64_t calls = 0;
     while (others_running()) {
         int64_t r = hvg_set_trap_table(table, 256);
@@ -130,6 +155,129 @@ static int unmap_storm(void)
     return 0;
 }
 
+/* --- trap-hammer ------------------------------------------------------------- */
+
+#define HAMMER_VCPUS 4
+#define HAMMER_PAGES 16
+#define HAMMER_VA 0x80000000ull /* 2 GiB, tables of their own */
+#define TICK_NS HVG_US(20)
+static uint8_t hammer_src[HAMMER_PAGES * 4096] __attribute__((aligned(4096)));
+static struct hv_trap_info table_b[256];
+static unsigned hammer_stopped;
+static volatile unsigned hammer_failed, ticking;
+static uint64_t h_rounds[2], h_calls[2], h_cut[2], h_table_calls[2];
+static volatile uint64_t h_event_calls;
+
+static void hammer_fail(unsigned vcpu, const char *what, int64_t r)
+{
+    hvg_printf("trap-hammer: FAIL: vCPU %u: %s (%lld)\n", vcpu, what, (long long)r);
+    hammer_failed = 1;
+}
+
+/* vCPU k (0 or 1): its own pages k, k + 2, ... mapped one a call, then the
+ * whole range unmapped with raw calls, the other's pages too. */
+static void hammer_unmap(unsigned k)
+{
+    uint64_t src = (uint64_t)(uintptr_t)hammer_src;
+    while (!hammer_failed && others_running()) {
+        for (uint64_t i = k; i < HAMMER_PAGES; i += 2) {
+            int64_t r = hvg_mem_map(0, HAMMER_VA + i * 4096, 1, src + i * 4096, HV_PROT_READ);
+            if (r != 0)
+                return hammer_fail(k, "MEM_MAP", r);
+        }
+        for (uint64_t done = 0; done < HAMMER_PAGES;) {
+            int64_t r = hvg_hypercall6(HV_CALL_MEM_UNMAP, 0, HAMMER_VA + done * 4096,
+                                       HAMMER_PAGES - done, 0, 0, 0);
+            if (r < 1 || (uint64_t)r > HAMMER_PAGES - done)
+                return hammer_fail(k, "MEM_UNMAP", r);
+            h_calls[k]++;
+            h_cut[k] += (uint64_t)r < 7 && (uint64_t)r < HAMMER_PAGES - done;
+            done += (uint64_t)r;
+        }
+        h_rounds[k]++;
+    }
+}
+
+/* vCPU 3's timer: a call on another table in the middle of the one the
+ * timer interrupted (its stage dropped), and the next tick. */
+static void hammer_tick(unsigned port, unsigned vcpu, void *arg)
+{
+    (void)port;
+    (void)arg;
+    int64_t r = hvg_set_trap_table(table_b, 256);
+    h_event_calls++;
+    if (r != -HV_EINVAL)
+        hammer_fail(vcpu, "SET_TRAP_TABLE from the timer's callback", r);
+    if (ticking)
+        hvg_set_timer(hvg_now() + TICK_NS);
+}
+
+static void hammer_table(unsigned vcpu)
+{
+    static const struct hvg_trap_spec before[] = {{3, 0, on_int3}};
+    int64_t r = hvg_traps_install(before, 1);
+    if (r != 0)
+        return hammer_fail(vcpu, "installing int3's handler", r);
+    if (vcpu == 3) {
+        int64_t port = hvg_events_init(vcpu) == 0 ? hvg_timer_port(vcpu) : -1;
+        if (port < 0 || hvg_event_handler((unsigned)port, hammer_tick, NULL) != 0)
+            return hammer_fail(vcpu, "binding the timer", port);
+        ticking = 1;
+        hvg_set_timer(hvg_now() + TICK_NS);
+        hvg_events_unmask(vcpu);
+    }
+    while (!hammer_failed && others_running()) {
+        r = hvg_set_trap_table(table, 256);
+        h_table_calls[vcpu - 2]++;
+        if (r != -HV_EINVAL)
+            return hammer_fail(vcpu, "SET_TRAP_TABLE", r);
+    }
+    if (vcpu == 3) {
+        hvg_events_mask(vcpu);
+        ticking = 0;
+        hvg_set_timer(0);
+    }
+    __asm__ volatile("int3" ::: "memory");
+}
+
+static int hammer(const struct hv_start_info *si, unsigned vcpu)
+{
+    if (si->vcpu_count != HAMMER_VCPUS || vcpu >= HAMMER_VCPUS) {
+        hvg_printf("trap-hammer: FAIL: %u vCPUs, %u expected\n", si->vcpu_count, HAMMER_VCPUS);
+        return 1;
+    }
+    if (vcpu == 0) { /* before the others start their calls: they yield until then */
+        build_table(table, 255);
+        build_table(table_b, 0);
+        __atomic_store_n(&hammer_stopped, 0x100, __ATOMIC_RELEASE);
+    }
+    while (__atomic_load_n(&hammer_stopped, __ATOMIC_ACQUIRE) < 0x100)
+        hvg_yield();
+    if (vcpu < 2)
+        hammer_unmap(vcpu);
+    else
+        hammer_table(vcpu);
+    __atomic_fetch_add(&hammer_stopped, 1, __ATOMIC_ACQ_REL);
+    if (vcpu != 0)
+        return 0; /* ends this vCPU only */
+    while (__atomic_load_n(&hammer_stopped, __ATOMIC_ACQUIRE) < 0x100 + HAMMER_VCPUS)
+        hvg_yield();
+    if (hammer_failed)
+        return 1;
+    if (int3_seen != 2) {
+        hvg_printf("trap-hammer: FAIL: int3 reached its handler %u times, not 2\n", int3_seen);
+        return 1;
+    }
+    hvg_printf("trap-hammer: %llu rounds, %llu unmap calls, %llu cut short; %llu table calls "
+               "(%llu from events), all -HV_EINVAL, tables unchanged\n",
+               (unsigned long long)(h_rounds[0] + h_rounds[1]),
+               (unsigned long long)(h_calls[0] + h_calls[1]),
+               (unsigned long long)(h_cut[0] + h_cut[1]),
+               (unsigned long long)(h_table_calls[0] + h_table_calls[1] + h_event_calls),
+               (unsigned long long)h_event_calls);
+    return 0;
+}
+
 /* --- trap-late --------------------------------------------------------------- */
 
 static volatile uint64_t upcalls, stamp;
@@ -144,14 +292,16 @@ static void on_timer(unsigned port, unsigned vcpu, void *arg)
     upcalls++;
 }
 
-static int late(void)
+static int late(bool long_run)
 {
     int64_t port = hvg_events_init(0) == 0 ? hvg_timer_port(0) : -1;
     if (port < 0 || hvg_event_handler((unsigned)port, on_timer, NULL) != 0) {
         hvg_printf("trap-late: FAIL: binding the timer\n");
         return 1;
     }
-    for (unsigned i = 0; i < TIMER_SAMPLES; i++) {
+    uint64_t start = hvg_now(), max = 0;
+    unsigned i = 0;
+    for (; long_run ? hvg_now() - start < LONG_NS : i < TIMER_SAMPLES; i++) {
         uint64_t seen = upcalls;
         uint64_t deadline = hvg_now() + TIMER_BASE_NS + HVG_US((i * 7919u) % 64);
         if (hvg_sleep_until(0, deadline) != 0 || upcalls != seen + 1 || stamp < deadline) {
@@ -159,27 +309,33 @@ static int late(void)
                        (unsigned long long)upcalls, (unsigned long long)seen);
             return 1;
         }
-        samples[i] = stamp - deadline;
+        samples[i % TIMER_SAMPLES] = stamp - deadline;
+        max = stamp - deadline > max ? stamp - deadline : max;
     }
-    uint64_t max = 0;
-    for (unsigned i = 0; i < TIMER_SAMPLES; i++)
-        max = samples[i] > max ? samples[i] : max;
-    for (unsigned gap = TIMER_SAMPLES / 2; gap; gap /= 2) /* shell sort for the median */
-        for (unsigned i = gap; i < TIMER_SAMPLES; i++)
-            for (unsigned j = i; j >= gap && samples[j - gap] > samples[j]; j -= gap) {
+    unsigned kept = i < TIMER_SAMPLES ? i : TIMER_SAMPLES;
+    for (unsigned gap = kept / 2; gap; gap /= 2) /* shell sort for the median */
+        for (unsigned k = gap; k < kept; k++)
+            for (unsigned j = k; j >= gap && samples[j - gap] > samples[j]; j -= gap) {
                 uint64_t t = samples[j];
                 samples[j] = samples[j - gap];
                 samples[j - gap] = t;
             }
     hvg_printf("trap-late: max %llu ns median %llu ns over %u samples\n",
-               (unsigned long long)max, (unsigned long long)samples[TIMER_SAMPLES / 2],
-               TIMER_SAMPLES);
+               (unsigned long long)max, (unsigned long long)samples[kept / 2], i);
     return 0;
 }
 
 int main(const struct hv_start_info *si, unsigned vcpu)
 {
-    (void)vcpu;
-    /* "trap-late" / "trap-unmap" / "trap-storm" */
-    return si->name[5] == 'l' ? late() : si->name[5] == 'u' ? unmap_storm() : storm();
+    /* "trap-late" / "trap-late-long" / "trap-unmap" / "trap-hammer" / "trap-storm" */
+    switch (si->name[5]) {
+    case 'l':
+        return late(si->name[9] == '-');
+    case 'u':
+        return unmap_storm();
+    case 'h':
+        return hammer(si, vcpu);
+    default:
+        return storm();
+    }
 }
