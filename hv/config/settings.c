@@ -75,6 +75,12 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_ap_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_ap_late") == 0)
         return cfg_parse_bool(value, &s->debug_ap_late) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_ap_refuse") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 4096)
+            return "must be the number of an AP from 1 (0: none)";
+        s->debug_ap_refuse = (uint32_t)n;
+        return NULL;
+    }
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {

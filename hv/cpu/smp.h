@@ -15,6 +15,7 @@ struct smp_config {
     bool debug_ap_never_starts;
     bool debug_ap_fault;
     bool debug_ap_late;
+    uint32_t debug_ap_refuse; /* N: the Nth AP started fails its checks (0: none) */
 };
 
 /* After the boot CPU's own set-up (protections, mitigations, syscall MSRs,

@@ -90,6 +90,10 @@ void smp_ap_main(struct ap_boot *b)
     mitigation_read_facts(&facts);
     if (!smp_cpu_compatible(&boot->needs, &caps, &facts, b->why, sizeof(b->why)))
         refuse(b);
+    if (b->apic_id == boot->refuse_apic_id) {
+        fmt_format(b->why, sizeof(b->why), "hv.cfg debug_ap_refuse");
+        refuse(b);
+    }
     const char *problem = mitigations_apply_ap();
     if (problem) {
         fmt_format(b->why, sizeof(b->why), "%s", problem);
@@ -119,6 +123,10 @@ void smp_ap_main(struct ap_boot *b)
         fmt_format(b->why, sizeof(b->why), "its APIC is in x2APIC mode, the boot CPU's not");
         refuse(b);
     }
+    /* Accepted: its GDT window, mapped while the boot CPU waits for this
+     * one alone (a refused AP never maps one: the next AP gets its CPU
+     * index, and mapping that window twice panicked). */
+    gdt_window_init(&b->area->cpu.tables, b->index);
 
     timer_init_this_cpu(); /* its own one-shot, for its scheduler */
 

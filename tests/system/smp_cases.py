@@ -2,7 +2,8 @@
 enabled CPU of the MADT is started and checks in with the boot CPU's
 protections; hv.cfg `cpus = N` limits what is used; an AP that never starts
 (hv.cfg debug_ap_never_starts) is reported by APIC ID and hv goes on; an AP
-hv gave up on that starts late (debug_ap_late) parks in the trampoline; an
+hv gave up on that starts late (debug_ap_late) parks in the trampoline; a
+refused AP (debug_ap_refuse) is reported and the next one comes up; an
 AP's fault is reported once, with the other CPUs stopped; guests still run
 (on the boot CPU) with every CPU up, with and without page-table isolation."""
 
@@ -154,6 +155,38 @@ def test_smp_ap_fault_is_reported_once(build):
                                r.log), "the report is not the AP's fault")
     expect(problems, "CR2 0x0000000000000010" in r.log, "the faulting address is not reported")
     expect(problems, r.log.count("the hypervisor stops here") == 1, "not exactly one stop")
+    return problems, r
+
+
+@system_test
+def test_smp_refused_ap_leaves_the_next_one_up(build):
+    """debug_ap_refuse = 2 at SMP 4: the second AP (APIC ID 2) fails its
+    checks. It is reported by APIC ID with its reason, the next AP (APIC
+    ID 3) comes up as CPU 2 (the refused one's index: its GDT window was
+    mapped before the checks, and the next AP's panicked on
+    `gdt: cannot map CPU 2's GDT window`), and guests run on all three."""
+    names = ["hello", "hello-pie", "compute"]
+    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_refuse = 2\n",
+                        images=[os.path.join(EXAMPLES, x) for x in names]), "smp-refuse")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, "PANIC" not in r.log, "a panic")
+    expect(problems, re.search(r"^hv: warning: smp: CPU with APIC ID 2 left out: refused: "
+                               r"hv.cfg debug_ap_refuse$", r.log, re.M),
+           "the refused AP is not reported by APIC ID with its reason")
+    expect(problems, "hv: smp:   APIC ID 2 left out: refused: hv.cfg debug_ap_refuse" in r.log,
+           "the summary does not name APIC ID 2 and why")
+    up = {int(m.group(1)): int(m.group(2)) for m in READY.finditer(r.log)}
+    expect(problems, up == {1: 1, 2: 3}, f"APs up (CPU: APIC ID): {up}, expected {{1: 1, 2: 3}}")
+    m = IN_USE.search(r.log)
+    expect(problems, m and m.groups() == ("3", "4", "2", "1"), f"boot line: {m and m.group(0)}")
+    for g in names:
+        expect(problems, exited(r.log, g), f"{g} did not exit with status 0")
+    ran = {int(m.group(1)): int(m.group(2)) for m in re.finditer(
+        r"^hv: sched:   CPU (\d+) \(APIC ID (\d+)\): busy .* (\d+) switch\(es\) to a vCPU",
+        r.log, re.M) if int(m.group(3)) > 0}
+    expect(problems, ran == {0: 0, 1: 1, 2: 3},
+           f"CPUs that switched to a vCPU (CPU: APIC ID): {ran}, expected {{0: 0, 1: 1, 2: 3}}")
     return problems, r
 
 
