@@ -81,6 +81,12 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         s->debug_ap_refuse = (uint32_t)n;
         return NULL;
     }
+    if (strcmp(key, "debug_ap_stall_ms") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 60000)
+            return "must be 0 to 60000";
+        s->debug_ap_stall_ms = (uint32_t)n;
+        return NULL;
+    }
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {

@@ -291,11 +291,14 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, enu
     uint32_t want = apic_id;
     if (!done && deadline &&
         !__atomic_compare_exchange_n((uint32_t *)((char *)lp->data + TR_APIC_ID), &want, TR_REVOKED,
-                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        log_warn("smp: APIC ID %u claimed its start but has not checked in: waiting up to %lu s",
+                 apic_id, (unsigned long)(AP_CLAIMED_LIMIT_NS / 1000000000));
         if (!sleep_until(b, lp->data, time_now_ns() + AP_CLAIMED_LIMIT_NS))
             /* Going on would start the next AP on the data, the struct
              * and the CPU index this one may still use. */
             panic("smp: APIC ID %u stalled in its start", apic_id);
+    }
     uint32_t state = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
     if (state == AP_READY) {
         log_debug("smp: CPU %u (APIC ID %u) ready: CR4 0x%lx EFER 0x%lx core type 0x%x", index,
@@ -352,6 +355,8 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     boot_state.fault_apic_id = config->debug_ap_fault ? plan.apic_ids[plan.count - 1] : UINT32_MAX;
     boot_state.refuse_apic_id = config->debug_ap_refuse - 1u < plan.count
                                     ? plan.apic_ids[config->debug_ap_refuse - 1] : UINT32_MAX;
+    boot_state.stall_apic_id = config->debug_ap_stall_ms ? plan.apic_ids[plan.count - 1] : UINT32_MAX;
+    boot_state.stall_ns = config->debug_ap_stall_ms * 1000000ull;
     irq_register(VEC_AP_CHECKIN, checkin_interrupt);
     log_debug("smp: boot CPU (APIC ID %u): CR4 0x%lx EFER 0x%lx", boot_id,
               (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);

@@ -164,9 +164,13 @@ def test_smp_refused_ap_leaves_the_next_one_up(build):
     checks. It is reported by APIC ID with its reason, the next AP (APIC
     ID 3) comes up as CPU 2 (the refused one's index: its GDT window was
     mapped before the checks, and the next AP's panicked on
-    `gdt: cannot map CPU 2's GDT window`), and guests run on all three."""
+    `gdt: cannot map CPU 2's GDT window` before it had its GS base and
+    IDT: a triple fault), and guests run on all three. debug_ap_stall_ms
+    too: the last AP claims its start and waits 1 s, past the 500 ms
+    limit; the boot CPU, finding the start claimed, says so and waits for
+    it (the claimed-then-late path) rather than leave it out."""
     names = ["hello", "hello-pie", "compute"]
-    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_refuse = 2\n",
+    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_refuse = 2\ndebug_ap_stall_ms = 1000\n",
                         images=[os.path.join(EXAMPLES, x) for x in names]), "smp-refuse")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
@@ -176,6 +180,9 @@ def test_smp_refused_ap_leaves_the_next_one_up(build):
            "the refused AP is not reported by APIC ID with its reason")
     expect(problems, "hv: smp:   APIC ID 2 left out: refused: hv.cfg debug_ap_refuse" in r.log,
            "the summary does not name APIC ID 2 and why")
+    expect(problems, re.search(r"^hv: warning: smp: APIC ID 3 claimed its start but has not "
+                               r"checked in: waiting up to 10 s$", r.log, re.M),
+           "the boot CPU did not find APIC ID 3's start claimed")
     up = {int(m.group(1)): int(m.group(2)) for m in READY.finditer(r.log)}
     expect(problems, up == {1: 1, 2: 3}, f"APs up (CPU: APIC ID): {up}, expected {{1: 1, 2: 3}}")
     m = IN_USE.search(r.log)
@@ -187,6 +194,27 @@ def test_smp_refused_ap_leaves_the_next_one_up(build):
         r.log, re.M) if int(m.group(3)) > 0}
     expect(problems, ran == {0: 0, 1: 1, 2: 3},
            f"CPUs that switched to a vCPU (CPU: APIC ID): {ran}, expected {{0: 0, 1: 1, 2: 3}}")
+    return problems, r
+
+
+@system_test
+def test_smp_claimed_ap_that_stalls_panics(build):
+    """debug_ap_stall_ms = 30000 at SMP 2: the AP claims its start and does
+    not check in. Past its 500 ms the boot CPU cannot revoke the start (it
+    is claimed), waits its 10 s for the check-in, then panics naming the
+    APIC ID: going on would start the next AP on the data and CPU index
+    this one may still use. (A starved virtual CPU does this for real.)"""
+    r = run(build, Boot(smp=2, cfg="[hv]\ndebug_ap_stall_ms = 30000\n",
+                        images=[os.path.join(EXAMPLES, "hello")]), "smp-stall")
+    problems = []
+    expect(problems, r.status == 3, f"exit status {r.status}, expected 3 (panic)")
+    expect(problems, re.search(r"^hv: warning: smp: APIC ID 1 claimed its start but has not "
+                               r"checked in: waiting up to 10 s$", r.log, re.M),
+           "the boot CPU did not find the start claimed")
+    expect(problems, r.log.count("PANIC") == 1, f"{r.log.count('PANIC')} panic reports, expected 1")
+    expect(problems, re.search(r"PANIC.*smp: APIC ID 1 stalled in its start", r.log),
+           "the panic does not name the stalled AP")
+    expect(problems, not exited(r.log, "hello"), "hv went on to run the guest")
     return problems, r
 
 
