@@ -87,6 +87,10 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         s->debug_ap_stall_ms = (uint32_t)n;
         return NULL;
     }
+    if (strcmp(key, "debug_ap_park") == 0) {
+        s->debug_ap_park = strcmp(value, "late") == 0 ? 1 : strcmp(value, "never") == 0 ? 2 : 0;
+        return s->debug_ap_park || strcmp(value, "no") == 0 ? NULL : "must be no, late or never";
+    }
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {

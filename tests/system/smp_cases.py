@@ -168,9 +168,14 @@ def test_smp_refused_ap_leaves_the_next_one_up(build):
     IDT: a triple fault), and guests run on all three. debug_ap_stall_ms
     too: the last AP claims its start and waits 1 s, past the 500 ms
     limit; the boot CPU, finding the start claimed, says so and waits for
-    it (the claimed-then-late path) rather than leave it out."""
+    it (the claimed-then-late path) rather than leave it out. And
+    debug_ap_park = late: that AP, asked to park at the end, spins 500 ms
+    first counting nothing, as a CPU its host does not run looks; the boot
+    CPU waits for it (the 100 ms wall-time wait reported it: session 10's
+    smp_bringup_8 under load)."""
     names = ["hello", "hello-pie", "compute"]
-    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_refuse = 2\ndebug_ap_stall_ms = 1000\n",
+    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_refuse = 2\ndebug_ap_stall_ms = 1000\n"
+                                   "debug_ap_park = late\n",
                         images=[os.path.join(EXAMPLES, x) for x in names]), "smp-refuse")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
@@ -194,6 +199,24 @@ def test_smp_refused_ap_leaves_the_next_one_up(build):
         r.log, re.M) if int(m.group(3)) > 0}
     expect(problems, ran == {0: 0, 1: 1, 2: 3},
            f"CPUs that switched to a vCPU (CPU: APIC ID): {ran}, expected {{0: 0, 1: 1, 2: 3}}")
+    expect(problems, "did not park" not in r.log, "the late-parking AP was reported")
+    return problems, r
+
+
+@system_test
+def test_smp_ap_that_never_parks_is_reported(build):
+    """debug_ap_park = never at SMP 2: the AP ignores the request to park
+    at the end but goes on through its idle loop (it runs). The boot CPU,
+    which now waits up to 10 s for an AP it has not seen run since it
+    asked, still reports this one 100 ms after it saw it run."""
+    r = run(build, Boot(smp=2, cfg="[hv]\ndebug_ap_park = never\n",
+                        images=[os.path.join(EXAMPLES, "hello")]), "smp-park")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, exited(r.log, "hello"), "hello did not exit with status 0")
+    expect(problems, re.search(r"^hv: warning: sched: CPU 1 did not park for the end of the run "
+                               r"\(it ran since it was asked, then 100 ms\)$", r.log, re.M),
+           "the AP that did not park is not reported as one that ran")
     return problems, r
 
 
