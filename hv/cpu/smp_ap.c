@@ -83,11 +83,8 @@ void smp_ap_main(struct ap_boot *b)
 {
     const struct boot_cpu_state *boot = b->boot;
     percpu_init_ap(b->area, b->index, b->apic_id, b->ist_tops, b->kernel_rsp);
-    if (b->apic_id == boot->stall_apic_id) { /* hv.cfg debug_ap_stall_ms: claimed, then slow */
-        uint64_t until = time_now_ns() + boot->stall_ns;
-        while (time_now_ns() < until)
-            cpu_relax();
-    }
+    if (b->apic_id == boot->stall_apic_id) /* hv.cfg debug_ap_stall_ms: claimed, then slow */
+        time_spin_ns(boot->stall_ns);
 
     struct smp_caps caps;
     caps_of_this_cpu(&caps);

@@ -250,9 +250,7 @@ void sched_ap_park_if_asked(void)
     if (sched_debug_park && this_cpu()->index == percpu_count - 1) {
         if (sched_debug_park == 2)
             return;
-        uint64_t until = time_now_ns() + 500000000ULL;
-        while (time_now_ns() < until)
-            cpu_relax();
+        time_spin_ns(500000000ULL);
     }
     __atomic_store_n(&sc->parked, true, __ATOMIC_RELEASE);
     halt_forever();
