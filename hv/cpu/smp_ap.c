@@ -126,8 +126,9 @@ void smp_ap_main(struct ap_boot *b)
         refuse(b);
     }
     /* Accepted: its GDT window, mapped while the boot CPU waits for this
-     * one alone (a refused AP never maps one: the next AP gets its CPU
-     * index, and mapping that window twice panicked). */
+     * one alone. Never before a refusal: the next AP gets the refused
+     * one's CPU index, and its mapping of the same window failed before
+     * it had GS and an IDT (a triple fault: the machine reset). */
     gdt_window_init(&b->area->cpu.tables, b->index);
 
     timer_init_this_cpu(); /* its own one-shot, for its scheduler */

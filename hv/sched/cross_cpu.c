@@ -269,7 +269,7 @@ void sched_ap_park_if_asked(void)
 
 __attribute__((cold)) void sched_park_aps(void)
 {
-    uint64_t asked_at[PERCPU_MAX];
+    uint64_t asked_at[PERCPU_MAX]; /* read for CPUs running guests only (set once, at bring-up) */
     for (uint32_t c = 1; c < percpu_count; c++) {
         struct sched_cpu *sc = &percpu_by_index[c]->sched;
         if (!sc->runs_guests)
