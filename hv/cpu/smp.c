@@ -291,14 +291,11 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, enu
     uint32_t want = apic_id;
     if (!done && deadline &&
         !__atomic_compare_exchange_n((uint32_t *)((char *)lp->data + TR_APIC_ID), &want, TR_REVOKED,
-                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-        log_warn("smp: APIC ID %u claimed its start but has not checked in: waiting up to %lu s",
-                 apic_id, (unsigned long)(AP_CLAIMED_LIMIT_NS / 1000000000));
+                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         if (!sleep_until(b, lp->data, time_now_ns() + AP_CLAIMED_LIMIT_NS))
             /* Going on would start the next AP on the data, the struct
              * and the CPU index this one may still use. */
             panic("smp: APIC ID %u stalled in its start", apic_id);
-    }
     uint32_t state = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
     if (state == AP_READY) {
         log_debug("smp: CPU %u (APIC ID %u) ready: CR4 0x%lx EFER 0x%lx core type 0x%x", index,

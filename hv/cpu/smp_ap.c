@@ -88,14 +88,12 @@ void smp_ap_main(struct ap_boot *b)
 
     struct smp_caps caps;
     caps_of_this_cpu(&caps);
+    if (b->apic_id == boot->refuse_apic_id) /* hv.cfg debug_ap_refuse: as a CPU without SMEP */
+        caps.smep = false;
     struct cpu_facts facts;
     mitigation_read_facts(&facts);
     if (!smp_cpu_compatible(&boot->needs, &caps, &facts, b->why, sizeof(b->why)))
         refuse(b);
-    if (b->apic_id == boot->refuse_apic_id) {
-        fmt_format(b->why, sizeof(b->why), "hv.cfg debug_ap_refuse");
-        refuse(b);
-    }
     const char *problem = mitigations_apply_ap();
     if (problem) {
         fmt_format(b->why, sizeof(b->why), "%s", problem);
