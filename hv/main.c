@@ -33,6 +33,7 @@
 #include "hv/mm/xpti.h"
 #include "hv/power/power.h"
 #include "hv/sched/partition.h"
+#include "hv/sched/cross_cpu.h"
 #include "hv/sched/sched.h"
 #include "hv/time/time.h"
 #include "hv/version.h"
@@ -308,8 +309,10 @@ void hv_main(struct handoff *h)
     /* The boot CPU is all set up; no guest space exists yet (each copies
      * the isolated tables' template, which gains the APs' entry areas). */
     smp_start(&acpi, &(struct smp_config){settings.cpus, settings.debug_ap_never_starts,
-                                        settings.debug_ap_fault, settings.debug_ap_late});
+                                        settings.debug_ap_fault, settings.debug_ap_late,
+                                        settings.debug_ap_refuse, settings.debug_ap_stall_ms});
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
+    sched_debug_park = settings.debug_ap_park;
     bool all_hashes = settings.log_image_hashes < 0 ? h->secure_boot : settings.log_image_hashes;
     loader_log_image_hashes(all_hashes);
     if (all_hashes)

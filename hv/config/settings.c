@@ -75,6 +75,22 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_ap_fault) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_ap_late") == 0)
         return cfg_parse_bool(value, &s->debug_ap_late) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_ap_refuse") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 4096)
+            return "must be the number of an AP from 1 (0: none)";
+        s->debug_ap_refuse = (uint32_t)n;
+        return NULL;
+    }
+    if (strcmp(key, "debug_ap_stall_ms") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 60000)
+            return "must be 0 to 60000";
+        s->debug_ap_stall_ms = (uint32_t)n;
+        return NULL;
+    }
+    if (strcmp(key, "debug_ap_park") == 0) {
+        s->debug_ap_park = strcmp(value, "late") == 0 ? 1 : strcmp(value, "never") == 0 ? 2 : 0;
+        return s->debug_ap_park || strcmp(value, "no") == 0 ? NULL : "must be no, late or never";
+    }
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {

@@ -30,6 +30,9 @@ struct hv_settings {
     bool debug_ap_never_starts; /* the last AP gets its INIT but no SIPI: the timeout report */
     bool debug_ap_fault;       /* the last AP faults once ready: an AP's panic is reported */
     bool debug_ap_late;        /* the first AP given up at once, then a late SIPI: it parks */
+    uint32_t debug_ap_refuse;  /* N: the Nth AP started fails its checks (0: none) */
+    uint32_t debug_ap_stall_ms; /* the last AP, once it claimed its start, waits this long first */
+    uint8_t debug_ap_park;     /* the last AP parks late (1) or never (2) at the end: park tests */
     bool debug_restart_add_gap; /* a restart pauses between its vCPUs' additions (restart.h) */
     uint32_t cpus;             /* `cpus = N`: CPUs hv uses, the boot CPU included; 0: all */
     bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */

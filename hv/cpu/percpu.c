@@ -41,10 +41,10 @@ void percpu_init_ap(struct cpu_entry_area *area, uint32_t index, uint32_t apic_i
     uint64_t rsp0 = entry_flags & ENTRY_XPTI ? cpu->entry_stack_top : kernel_rsp;
     cpu->rsp0_slot = entry_flags & ENTRY_XPTI ? &cpu->kernel_rsp : percpu_tss_rsp0(cpu);
     /* hv's descriptors from the one template (hv/cpu/gdt_layout.c), this
-     * CPU's own TSS; then its GDT window (Xen's selectors beside hv's),
-     * mapped here while the boot CPU waits for this one alone. */
+     * CPU's own TSS. Its GDT window (Xen's selectors beside hv's) comes
+     * once it passed its checks (smp_ap_main): a refused AP's window
+     * would stay mapped at the CPU index the next AP is given. */
     gdt_load(&cpu->tables, area->gdt_page, ist_tops, rsp0);
-    gdt_window_init(&cpu->tables, index);
     gs_base_set(cpu);
     cpu->kernel_cr3 = read_cr3();
     cpu->cr3_noflush = boot_area.cpu.cr3_noflush;

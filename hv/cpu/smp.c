@@ -350,6 +350,10 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     record_boot_cpu();
     boot_state.boot_apic_id = boot_id;
     boot_state.fault_apic_id = config->debug_ap_fault ? plan.apic_ids[plan.count - 1] : UINT32_MAX;
+    boot_state.refuse_apic_id = config->debug_ap_refuse - 1u < plan.count
+                                    ? plan.apic_ids[config->debug_ap_refuse - 1] : UINT32_MAX;
+    boot_state.stall_apic_id = config->debug_ap_stall_ms ? plan.apic_ids[plan.count - 1] : UINT32_MAX;
+    boot_state.stall_ns = config->debug_ap_stall_ms * 1000000ull;
     irq_register(VEC_AP_CHECKIN, checkin_interrupt);
     log_debug("smp: boot CPU (APIC ID %u): CR4 0x%lx EFER 0x%lx", boot_id,
               (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);

@@ -15,6 +15,8 @@ struct smp_config {
     bool debug_ap_never_starts;
     bool debug_ap_fault;
     bool debug_ap_late;
+    uint32_t debug_ap_refuse; /* N: the Nth AP started fails its checks (0: none) */
+    uint32_t debug_ap_stall_ms; /* the last AP stalls this long once it claimed its start */
 };
 
 /* After the boot CPU's own set-up (protections, mitigations, syscall MSRs,

@@ -83,9 +83,13 @@ void smp_ap_main(struct ap_boot *b)
 {
     const struct boot_cpu_state *boot = b->boot;
     percpu_init_ap(b->area, b->index, b->apic_id, b->ist_tops, b->kernel_rsp);
+    if (b->apic_id == boot->stall_apic_id) /* hv.cfg debug_ap_stall_ms: claimed, then slow */
+        time_spin_ns(boot->stall_ns);
 
     struct smp_caps caps;
     caps_of_this_cpu(&caps);
+    if (b->apic_id == boot->refuse_apic_id) /* hv.cfg debug_ap_refuse: as a CPU without SMEP */
+        caps.smep = false;
     struct cpu_facts facts;
     mitigation_read_facts(&facts);
     if (!smp_cpu_compatible(&boot->needs, &caps, &facts, b->why, sizeof(b->why)))
@@ -119,6 +123,11 @@ void smp_ap_main(struct ap_boot *b)
         fmt_format(b->why, sizeof(b->why), "its APIC is in x2APIC mode, the boot CPU's not");
         refuse(b);
     }
+    /* Accepted: its GDT window, mapped while the boot CPU waits for this
+     * one alone. Never before a refusal: the next AP gets the refused
+     * one's CPU index, and its mapping of the same window failed before
+     * it had GS and an IDT (a triple fault: the machine reset). */
+    gdt_window_init(&b->area->cpu.tables, b->index);
 
     timer_init_this_cpu(); /* its own one-shot, for its scheduler */
 

@@ -18,6 +18,9 @@ struct boot_cpu_state {
     struct smp_needs needs;
     uint32_t boot_apic_id; /* where an AP sends VEC_AP_CHECKIN */
     uint32_t fault_apic_id; /* hv.cfg debug_ap_fault: this AP faults once ready (UINT32_MAX: none) */
+    uint32_t refuse_apic_id; /* hv.cfg debug_ap_refuse: this AP fails its checks (UINT32_MAX: none) */
+    uint32_t stall_apic_id;  /* hv.cfg debug_ap_stall_ms: the last AP (UINT32_MAX: none) */
+    uint64_t stall_ns;       /* how long it waits once it claimed its start */
 };
 
 /* The interrupt an AP sends the boot CPU when it is ready or refused: it

@@ -62,6 +62,10 @@ void sched_aps_go(void);
 void sched_park_aps(void);
 /* An AP's idle loop: halts for good if the boot CPU asked it to. */
 void sched_ap_park_if_asked(void);
+/* hv.cfg debug_ap_park: the last AP, asked to park, first spins 500 ms
+ * counting nothing, as a virtual CPU its host starves looks (1, late), or
+ * never parks (2, never); 0: neither. */
+extern uint8_t sched_debug_park;
 /* Counted at each of this CPU's quiet points: no hypercall in flight. */
 static inline void sched_quiet_point(void)
 {

@@ -303,11 +303,11 @@ static struct trap_frame *reschedule(struct trap_frame *f)
     bool boot_cpu = cpu->index == 0;
     while (!next) {
         leave_guest_tables();
-        sched_quiet_point(); /* nothing in flight: the reaper's grace period */
-        if (!boot_cpu) {
+        if (!boot_cpu) /* before the quiet point the boot CPU watches (sched_park_aps) */
             sched_ap_park_if_asked();
+        sched_quiet_point(); /* nothing in flight: the reaper's grace period */
+        if (!boot_cpu)
             sched_drain_wake_list();
-        }
         reap_guests();
         if (boot_cpu && guests_alive() == 0)
             finish();

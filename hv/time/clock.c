@@ -51,6 +51,13 @@ uint64_t time_now_ns_general(uint64_t delta)
     return timescale_apply(&tsc_to_ns, delta);
 }
 
+__attribute__((cold)) void time_spin_ns(uint64_t ns)
+{
+    uint64_t until = time_now_ns() + ns;
+    while (time_now_ns() < until)
+        cpu_relax();
+}
+
 uint64_t time_tsc_hz(void)
 {
     return cal.tsc_hz;

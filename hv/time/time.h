@@ -44,6 +44,8 @@ static inline uint64_t time_now_ns(void)
     return time_now_ns_general(delta);
 }
 uint64_t time_tsc_hz(void);
+/* Spins ns of system time (hv.cfg's debug knobs of AP bring-up and park). */
+void time_spin_ns(uint64_t ns);
 uint64_t time_lapic_hz(void);
 
 /* One-shot timer: `fn` runs in interrupt context once time_now_ns() has

@@ -2,7 +2,8 @@
 enabled CPU of the MADT is started and checks in with the boot CPU's
 protections; hv.cfg `cpus = N` limits what is used; an AP that never starts
 (hv.cfg debug_ap_never_starts) is reported by APIC ID and hv goes on; an AP
-hv gave up on that starts late (debug_ap_late) parks in the trampoline; an
+hv gave up on that starts late (debug_ap_late) parks in the trampoline; a
+refused AP (debug_ap_refuse) is reported and the next one comes up; an
 AP's fault is reported once, with the other CPUs stopped; guests still run
 (on the boot CPU) with every CPU up, with and without page-table isolation."""
 
@@ -154,6 +155,84 @@ def test_smp_ap_fault_is_reported_once(build):
                                r.log), "the report is not the AP's fault")
     expect(problems, "CR2 0x0000000000000010" in r.log, "the faulting address is not reported")
     expect(problems, r.log.count("the hypervisor stops here") == 1, "not exactly one stop")
+    return problems, r
+
+
+@system_test
+def test_smp_refused_ap_leaves_the_next_one_up(build):
+    """debug_ap_refuse = 2 at SMP 4: the second AP (APIC ID 2) fails its
+    compatibility check (it reads its SMEP bit as clear). It is reported by APIC ID with its reason, the next AP (APIC
+    ID 3) comes up as CPU 2 (the refused one's index: its GDT window was
+    mapped before the checks, and the next AP's panicked on
+    `gdt: cannot map CPU 2's GDT window` before it had its GS base and
+    IDT: a triple fault), and guests run on all three. debug_ap_stall_ms
+    too: the last AP claims its start and waits 1 s, past the 500 ms
+    limit; the boot CPU, finding the start claimed, waits for it (the
+    claimed-then-late path: a revoked start would be left out). And
+    debug_ap_park = late: that AP, asked to park at the end, spins 500 ms
+    first counting nothing, as a CPU its host does not run looks; the boot
+    CPU waits for it (the 100 ms wall-time wait reported it: session 10's
+    smp_bringup_8 under load)."""
+    names = ["hello", "hello-pie", "compute"]
+    r = run(build, Boot(smp=4, cfg=DEBUG + "debug_ap_refuse = 2\ndebug_ap_stall_ms = 1000\n"
+                                   "debug_ap_park = late\n",
+                        images=[os.path.join(EXAMPLES, x) for x in names]), "smp-refuse")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, "PANIC" not in r.log, "a panic")
+    why = "refused: no SMEP (the boot CPU relies on it)"
+    expect(problems, re.search(rf"^hv: warning: smp: CPU with APIC ID 2 left out: {re.escape(why)}$",
+                               r.log, re.M),
+           "the refused AP is not reported by APIC ID with its reason")
+    expect(problems, f"hv: smp:   APIC ID 2 left out: {why}" in r.log,
+           "the summary does not name APIC ID 2 and why")
+    up = {int(m.group(1)): int(m.group(2)) for m in READY.finditer(r.log)}
+    expect(problems, up == {1: 1, 2: 3}, f"APs up (CPU: APIC ID): {up}, expected {{1: 1, 2: 3}}")
+    m = IN_USE.search(r.log)
+    expect(problems, m and m.groups() == ("3", "4", "2", "1"), f"boot line: {m and m.group(0)}")
+    for g in names:
+        expect(problems, exited(r.log, g), f"{g} did not exit with status 0")
+    ran = {int(m.group(1)): int(m.group(2)) for m in re.finditer(
+        r"^hv: sched:   CPU (\d+) \(APIC ID (\d+)\): busy .* (\d+) switch\(es\) to a vCPU",
+        r.log, re.M) if int(m.group(3)) > 0}
+    expect(problems, ran == {0: 0, 1: 1, 2: 3},
+           f"CPUs that switched to a vCPU (CPU: APIC ID): {ran}, expected {{0: 0, 1: 1, 2: 3}}")
+    expect(problems, "did not park" not in r.log, "the late-parking AP was reported")
+    return problems, r
+
+
+@system_test
+def test_smp_ap_that_never_parks_is_reported(build):
+    """debug_ap_park = never at SMP 2: the AP ignores the request to park
+    at the end but goes on through its idle loop (it runs). The boot CPU,
+    which now waits up to 10 s for an AP it has not seen run since it
+    asked, still reports this one 100 ms after it saw it run."""
+    r = run(build, Boot(smp=2, cfg="[hv]\ndebug_ap_park = never\n",
+                        images=[os.path.join(EXAMPLES, "hello")]), "smp-park")
+    problems = []
+    expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
+    expect(problems, exited(r.log, "hello"), "hello did not exit with status 0")
+    expect(problems, re.search(r"^hv: warning: sched: CPU 1 did not park for the end of the run "
+                               r"\(it ran since it was asked, then 100 ms\)$", r.log, re.M),
+           "the AP that did not park is not reported as one that ran")
+    return problems, r
+
+
+@system_test
+def test_smp_claimed_ap_that_stalls_panics(build):
+    """debug_ap_stall_ms = 30000 at SMP 2: the AP claims its start and does
+    not check in. Past its 500 ms the boot CPU cannot revoke the start (it
+    is claimed), waits its 10 s for the check-in, then panics naming the
+    APIC ID: going on would start the next AP on the data and CPU index
+    this one may still use. (A starved virtual CPU does this for real.)"""
+    r = run(build, Boot(smp=2, cfg="[hv]\ndebug_ap_stall_ms = 30000\n",
+                        images=[os.path.join(EXAMPLES, "hello")]), "smp-stall")
+    problems = []
+    expect(problems, r.status == 3, f"exit status {r.status}, expected 3 (panic)")
+    expect(problems, r.log.count("PANIC") == 1, f"{r.log.count('PANIC')} panic reports, expected 1")
+    expect(problems, re.search(r"PANIC.*smp: APIC ID 1 stalled in its start", r.log),
+           "the panic does not name the stalled AP")
+    expect(problems, not exited(r.log, "hello"), "hv went on to run the guest")
     return problems, r
 
 
