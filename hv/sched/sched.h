@@ -38,6 +38,13 @@ bool sched_guest_wants_cpu(const struct guest *g);
 /* time_limit_ns: 0, or when (on the monotonic clock) to stop every guest
  * still running: a safety net for unattended runs and tests. */
 void sched_init(uint64_t time_limit_ns);
+/* hv.cfg debug_idle_hold = yes (tests only): the boot CPU, once it has
+ * nothing to run, keeps interrupts off until no guest is alive (5 s at
+ * most) before it looks at the count, so a last end on another CPU finds
+ * it unable to take that end's IPI: finish's reaping must take it
+ * (hv/debug/irqoff.h, irqoff_interrupt_window). */
+extern bool sched_debug_idle_hold;
+void sched_idle_hold(void);
 /* v becomes runnable on the CPU it was placed on; a guest's vCPUs are
  * added in id order. */
 void sched_add(struct vcpu *v);

@@ -85,6 +85,18 @@ static void __attribute__((noreturn)) sched_enter_first(void)
     enter_guest_frame(f);
 }
 
+bool sched_debug_idle_hold;
+
+__attribute__((cold)) void sched_idle_hold(void)
+{
+    uint64_t until = time_now_ns() + 5000000000ULL;
+    while (guests_alive() && time_now_ns() < until)
+        cpu_relax();
+    /* What the test looks for: the race it sets up did happen. */
+    if (!guests_alive() && sched_this()->wake_list)
+        log_info("sched: debug_idle_hold: the last end queued a stop here");
+}
+
 __attribute__((cold)) void sched_vcpu_stop(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
