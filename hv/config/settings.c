@@ -77,8 +77,8 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_ap_late) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
-    if (strcmp(key, "debug_idle_hold") == 0)
-        return cfg_parse_bool(value, &s->debug_idle_hold) ? NULL : "must be yes or no";
+    if (strcmp(key, "debug_last_end_race") == 0)
+        return cfg_parse_bool(value, &s->debug_last_end_race) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {
         if (!cfg_parse_u64(value, &n) || n < 1 || n > 4096)
             return "must be a number of CPUs from 1 (the boot CPU alone)";

@@ -31,7 +31,7 @@ struct hv_settings {
     bool debug_ap_fault;       /* the last AP faults once ready: an AP's panic is reported */
     bool debug_ap_late;        /* the first AP given up at once, then a late SIPI: it parks */
     bool debug_restart_add_gap; /* a restart pauses between its vCPUs' additions (restart.h) */
-    bool debug_idle_hold;      /* the boot CPU, idle, keeps interrupts off while guests live (sched.h) */
+    bool debug_last_end_race;  /* the idle boot CPU holds interrupts off, an end pauses (sched.h) */
     uint32_t cpus;             /* `cpus = N`: CPUs hv uses, the boot CPU included; 0: all */
     bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */
     bool power_off_at_end;     /* power off at the end (default: halt, safe to power off) */

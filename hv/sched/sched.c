@@ -309,7 +309,7 @@ static struct trap_frame *reschedule(struct trap_frame *f)
             sched_drain_wake_list();
         }
         reap_guests();
-        if (boot_cpu && sched_debug_idle_hold)
+        if (boot_cpu && sched_debug_last_end_race)
             sched_idle_hold();
         if (boot_cpu && guests_alive() == 0)
             finish();

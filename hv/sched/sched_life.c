@@ -85,7 +85,7 @@ static void __attribute__((noreturn)) sched_enter_first(void)
     enter_guest_frame(f);
 }
 
-bool sched_debug_idle_hold;
+bool sched_debug_last_end_race;
 
 __attribute__((cold)) void sched_idle_hold(void)
 {
@@ -94,7 +94,14 @@ __attribute__((cold)) void sched_idle_hold(void)
         cpu_relax();
     /* What the test looks for: the race it sets up did happen. */
     if (!guests_alive() && sched_this()->wake_list)
-        log_info("sched: debug_idle_hold: the last end queued a stop here");
+        log_info("sched: debug_last_end_race: the last end queued a stop here");
+}
+
+__attribute__((cold)) void sched_end_gap(void)
+{
+    uint64_t until = time_now_ns() + 200000000ULL;
+    while (time_now_ns() < until)
+        cpu_relax();
 }
 
 __attribute__((cold)) void sched_vcpu_stop(struct vcpu *v)

@@ -1,6 +1,6 @@
 /* The run's last guest end on an AP while a vCPU of the guest is placed on
  * the boot CPU (tests/system/aprun_cases.py, at SMP 2 with hv.cfg
- * `debug_idle_hold = yes`). vCPU 0 (on the boot CPU) stops itself at once
+ * `debug_last_end_race = yes`). vCPU 0 (on the boot CPU) stops itself at once
  * (HV_CALL_VCPU_EXIT). vCPU 1 (on the AP) waits until vCPU 0 is
  * HV_VCPU_DEAD, then ends the guest: the end's stop of vCPU 0 goes
  * through the boot CPU's wake list and the reschedule IPI, which the boot
