@@ -77,8 +77,6 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_ap_late) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_restart_add_gap") == 0)
         return cfg_parse_bool(value, &s->debug_restart_add_gap) ? NULL : "must be yes or no";
-    if (strcmp(key, "debug_last_end_race") == 0)
-        return cfg_parse_bool(value, &s->debug_last_end_race) ? NULL : "must be yes or no";
     if (strcmp(key, "cpus") == 0) {
         if (!cfg_parse_u64(value, &n) || n < 1 || n > 4096)
             return "must be a number of CPUs from 1 (the boot CPU alone)";
@@ -147,6 +145,9 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         s->timer_check_ticks = (uint32_t)n;
         return NULL;
     }
+    /* Last: no boot's setting pays a look at it (boot_first_guest). */
+    if (strcmp(key, "debug_last_end_race") == 0)
+        return cfg_parse_bool(value, &s->debug_last_end_race) ? NULL : "must be yes or no";
     return "not a setting of [hv]";
 }
 

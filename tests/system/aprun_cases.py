@@ -142,7 +142,7 @@ def test_aprun_last_end_on_another_cpu_is_reaped(build):
     (CPU 1 did not park) and freed the guest while CPU 1 was in its end.
     The run ends, the guest exited 0, its end reaped."""
     r = run(build, Boot(smp=2, images=[test_guest(build, "end-elsewhere")],
-                        runner_cfg=["debug_last_end_race = yes"], timeout=60), "aprun-last-end")
+                        runner_cfg=["debug_last_end_race = yes"]), "aprun-last-end")
     problems = []
     expect(problems, "hv: sched: debug_last_end_race: the last end queued a stop here" in r.log,
            "the race was not set up: the last end left no stop on the boot CPU's wake list")
