@@ -95,7 +95,7 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
      * aprun_last_end_on_another_cpu_is_reaped). */
     __atomic_add_fetch(&guest_unreaped_count, 1, __ATOMIC_SEQ_CST);
     if (sched_debug_last_end_race)
-        sched_end_gap();
+        sched_race_gap(false);
     /* A guest being restarted still counts as alive: the run goes on. */
     if (action != HV_HEALTH_RESTART)
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);

@@ -310,7 +310,7 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         }
         reap_guests();
         if (boot_cpu && sched_debug_last_end_race)
-            sched_idle_hold();
+            sched_race_gap(true);
         if (boot_cpu && guests_alive() == 0)
             finish();
         if (sc->window_boundary && now >= sc->window_boundary)

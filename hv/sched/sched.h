@@ -46,8 +46,8 @@ void sched_init(uint64_t time_limit_ns);
  * 200 ms between its two counts (hv/guest/guest_end.c), so the boot CPU
  * sees the second before that CPU is done. */
 extern bool sched_debug_last_end_race;
-void sched_idle_hold(void);
-void sched_end_gap(void);
+/* Its two waits: idle, the boot CPU's hold; else an end's pause. */
+void sched_race_gap(bool idle);
 /* v becomes runnable on the CPU it was placed on; a guest's vCPUs are
  * added in id order. */
 void sched_add(struct vcpu *v);
