@@ -246,6 +246,7 @@ void hv_main(struct handoff *h)
     stats_debug_mid_step(settings.debug_leak_mid_step);
     restart_debug_corrupt_kept_image = settings.debug_corrupt_kept_image;
     restart_debug_add_gap = settings.debug_restart_add_gap;
+    sched_debug_last_end_race = settings.debug_last_end_race;
 
     cpu_features_detect();
     /* Decided before mm_init: XPTI shapes the page tables mm builds. */

@@ -161,6 +161,9 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         s->timer_check_ticks = (uint32_t)n;
         return NULL;
     }
+    /* Last: no boot's setting pays a look at it (boot_first_guest). */
+    if (strcmp(key, "debug_last_end_race") == 0)
+        return cfg_parse_bool(value, &s->debug_last_end_race) ? NULL : "must be yes or no";
     return "not a setting of [hv]";
 }
 

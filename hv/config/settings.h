@@ -34,6 +34,7 @@ struct hv_settings {
     uint32_t debug_ap_stall_ms; /* the last AP, once it claimed its start, waits this long first */
     uint8_t debug_ap_park;     /* the last AP parks late (1) or never (2) at the end: park tests */
     bool debug_restart_add_gap; /* a restart pauses between its vCPUs' additions (restart.h) */
+    bool debug_last_end_race;  /* the idle boot CPU holds interrupts off, an end pauses (sched.h) */
     uint32_t cpus;             /* `cpus = N`: CPUs hv uses, the boot CPU included; 0: all */
     bool halt_at_end;          /* halt even under the QEMU runner (screen tests) */
     bool power_off_at_end;     /* power off at the end (default: halt, safe to power off) */

@@ -81,10 +81,16 @@ static inline void irqoff_resume(void)
         irqoff_resume_slow();
 }
 
+/* One instruction between the sti and the cli: the CPU takes no interrupt
+ * until the instruction after an sti has run (its interrupt shadow), so a
+ * `sti; cli` pair lets none in. That was this window until session 11:
+ * finish's reaping loop (hv/sched/sched.c) never took the reschedule IPI
+ * that drains the boot CPU's wake list, and a last guest end on another
+ * CPU that queued a stop there hung the run (test
+ * aprun_last_end_on_another_cpu_is_reaped). */
 static inline void irqoff_interrupt_window(void)
 {
     irqoff_pause();
-    irq_enable();
-    irq_disable();
+    __asm__ volatile("sti; nop; cli" ::: "memory");
     irqoff_resume();
 }

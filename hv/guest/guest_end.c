@@ -86,10 +86,19 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     else
         guest_console_flush(g);
     __atomic_store_n(&g->vcpus_alive, 0, __ATOMIC_RELAXED);
+    /* To reap before no longer alive: the boot CPU that finds no guest
+     * alive reaps until nothing is left to reap (sched.c, finish), and
+     * must find this end there. Counted the other way round, it could park
+     * the CPUs and free every guest while this CPU was still in the end
+     * (on the guest's tables, with interrupts off): the park timed out and
+     * the free loop waited for the tables to be left (test
+     * aprun_last_end_on_another_cpu_is_reaped). */
+    __atomic_add_fetch(&guest_unreaped_count, 1, __ATOMIC_SEQ_CST);
+    if (sched_debug_last_end_race)
+        sched_race_gap(false);
     /* A guest being restarted still counts as alive: the run goes on. */
     if (action != HV_HEALTH_RESTART)
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&guest_unreaped_count, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g->end_seq, seq, __ATOMIC_RELEASE); /* the reaper's from here */
     if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);

@@ -309,6 +309,8 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         if (!boot_cpu)
             sched_drain_wake_list();
         reap_guests();
+        if (boot_cpu && sched_debug_last_end_race)
+            sched_race_gap(true);
         if (boot_cpu && guests_alive() == 0)
             finish();
         if (sc->window_boundary && now >= sc->window_boundary)

@@ -38,6 +38,16 @@ bool sched_guest_wants_cpu(const struct guest *g);
 /* time_limit_ns: 0, or when (on the monotonic clock) to stop every guest
  * still running: a safety net for unattended runs and tests. */
 void sched_init(uint64_t time_limit_ns);
+/* hv.cfg debug_last_end_race = yes (tests only): the boot CPU, once it has
+ * nothing to run, keeps interrupts off until no guest is alive (5 s at
+ * most) before it looks at the count, so a last end on another CPU finds
+ * it unable to take that end's IPI: finish's reaping must take it
+ * (hv/debug/irqoff.h, irqoff_interrupt_window); and a guest's end pauses
+ * 200 ms between its two counts (hv/guest/guest_end.c), so the boot CPU
+ * sees the second before that CPU is done. */
+extern bool sched_debug_last_end_race;
+/* Its two waits: idle, the boot CPU's hold; else an end's pause. */
+void sched_race_gap(bool idle);
 /* v becomes runnable on the CPU it was placed on; a guest's vCPUs are
  * added in id order. */
 void sched_add(struct vcpu *v);

@@ -129,6 +129,35 @@ def test_aprun_guest_ended_from_another_cpu_while_its_vcpus_run(build):
 
 
 @system_test
+def test_aprun_last_end_on_another_cpu_is_reaped(build):
+    """SMP 2, hv.cfg debug_last_end_race: end-elsewhere's vCPU 0 (boot CPU)
+    stops, the boot CPU idles with interrupts off until vCPU 1 (CPU 1) ends
+    the guest, the run's last end, whose stop of vCPU 0 waits on the boot
+    CPU's wake list for the reschedule IPI. The boot CPU's reaping loop
+    must take that IPI in its interrupt windows (a `sti; cli` pair took
+    none, and the run hung there with its log undrained: the SMP-2 hang of
+    pv_fast_and_bounced_syscalls_agree under host load). The end also
+    pauses 200 ms between its counts (to reap, then alive): counted the
+    other way round, the boot CPU found nothing to reap, parked the APs
+    (CPU 1 did not park) and freed the guest while CPU 1 was in its end.
+    The run ends, the guest exited 0, its end reaped."""
+    r = run(build, Boot(smp=2, images=[test_guest(build, "end-elsewhere")],
+                        runner_cfg=["debug_last_end_race = yes"]), "aprun-last-end")
+    problems = []
+    expect(problems, "hv: sched: debug_last_end_race: the last end queued a stop here" in r.log,
+           "the race was not set up: the last end left no stop on the boot CPU's wake list")
+    expect(problems, exited(r.log, "end-elsewhere"),
+           f"end-elsewhere did not exit 0: {ended_line(r.log, 'end-elsewhere')}")
+    expect(problems, re.search(r"^hv: reaper: 1 guest end\(s\) reaped", r.log, re.M),
+           "the end was not reaped (the run hung in the boot CPU's reaping loop?)")
+    expect(problems, "did not park" not in r.log,
+           "the boot CPU went on to park the APs while the end was under way on CPU 1")
+    expect(problems, r.status == 0, f"exit status {r.status}")
+    every_cpu_ran_no_panic_no_leak(problems, r, 2)
+    return problems, r
+
+
+@system_test
 def test_aprun_partition_windows_per_cpu(build):
     """SMP 2, `[schedule]` windows with `cpu=`: pa (pinned to CPU 0) owns
     0-20 ms of a 50 ms frame on CPU 0, pb (CPU 1) 10-30 ms on CPU 1: the

@@ -2,7 +2,9 @@
 (docs/benchmarks.md, hv_irq_off_max): reaping an ended guest. Under -icount,
 where the TSC counts instructions, so the bounds are exact."""
 
+import os
 import re
+import subprocess
 
 from harness import Boot, run
 from judge import companion_within_share, ended_line, exited, expect, test_guest
@@ -61,3 +63,23 @@ def test_irqoff_big_guest_reaped_in_bounded_steps(build):
            "the memory balance does not hold after reap-big was reaped")
     companion_within_share(problems, r.log, 0.5)
     return problems, r
+
+
+@system_test
+def test_irqoff_no_sti_directly_before_cli(build):
+    """No boot: hv's code (build/hv-core.elf) has no `sti` followed at once
+    by `cli`. The CPU takes no interrupt until the instruction after an
+    `sti` has run (its interrupt shadow), so such a pair is a window that
+    lets nothing in: irqoff_interrupt_window was one, and the boot CPU's
+    end-of-run reaping never took the IPI it waited for (the SMP-2 hang of
+    session 10; aprun_last_end_on_another_cpu_is_reaped). Checked: finds
+    the two of the old window (finish's loop, all_guests_ended's)."""
+    text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", os.path.join(build, "hv-core.elf")],
+                          capture_output=True, text=True, check=True).stdout
+    insns = [l.split("\t") for l in text.splitlines() if l.startswith("ffffffff") and "\t" in l]
+    bad = [a[0].strip().rstrip(":") for a, b in zip(insns, insns[1:])
+           if a[-1].strip() == "sti" and b[-1].strip() == "cli"]
+    problems = []
+    expect(problems, len(insns) > 10000, f"objdump listed {len(insns)} instructions")
+    expect(problems, not bad, f"sti directly before cli at {', '.join(bad)}")
+    return problems, None
