@@ -81,10 +81,13 @@ static inline void irqoff_resume(void)
         irqoff_resume_slow();
 }
 
+/* The `nop`: `sti` holds interrupts off until after the next instruction,
+ * so a bare `sti; cli` took none (a waiting timer stayed waiting, and the
+ * reaper's teardown, which stops at its next page while one waits, went
+ * a page a step at the end of the run). */
 static inline void irqoff_interrupt_window(void)
 {
     irqoff_pause();
-    irq_enable();
-    irq_disable();
+    __asm__ volatile("sti; nop; cli" ::: "memory");
     irqoff_resume();
 }
