@@ -20,6 +20,7 @@
 #include "hv/mm/xpti.h"
 #include "hv/sched/cross_cpu.h"
 #include "hv/sched/sched.h"
+#include "hv/time/lapic.h"
 #include "hv/xen/xen.h"
 #include "vcpu/vcpu.h"
 
@@ -182,7 +183,9 @@ static bool space_teardown_step(struct guest *g, uint64_t handle, uint64_t budge
                                      .leaf_cost = HV_MEM_UNMAP_PAGE_COST,
                                      .leaf = guest_unmap_leaf,
                                      .free_table = guest_free_table,
-                                     .arg = g};
+                                     .arg = g,
+                                     /* ends at the next page when an interrupt waits */
+                                     .preempt = lapic_interrupt_waiting};
         uint64_t done = 0;
         if (pt_unmap_bounded(s, from, LOWER_HALF_END - from, &step, &done) != PT_OK)
             panic("guest %s: cannot tear down address space %lu", g->name, (unsigned long)handle);
