@@ -15,7 +15,7 @@
  * CPU mid-hypercall: their differences are held until a look balances
  * (then they were that) or the last look in the summary, which is exact
  * and reports them (leak_check.c).
- * Always on: a walk over the guests and their vCPUs per end, ~50
+ * Always on: a walk over the guests and their vCPUs per end, ~135
  * instructions a guest, a reaper step of its own (hv/guest/guest_end.c);
  * nothing on any hot path. A new kmalloc'd
  * per-guest structure must be added to the sum (guest_held_bytes).
