@@ -287,6 +287,36 @@ bool pt_lookup(const struct pt_space *s, uint64_t va, uint64_t *pa, uint64_t *fl
     }
 }
 
+/* Depth is bounded by the four levels. */
+static void visit(const struct pt_space *s, uint64_t table, int level, uint64_t base,
+                  uint64_t lo, uint64_t hi, pt_visit_fn fn, void *arg)
+{
+    if (level > 1) {
+        const uint64_t *t = table_at(s, table);
+        uint64_t span = level_span(level);
+        for (unsigned i = 0; i < ENTRIES; i++) {
+            uint64_t e = t[i];
+            if (!(e & PTE_P) || is_leaf(e, level))
+                continue;
+            uint64_t first = base + i * span;
+            if (level == 4 && i >= ENTRIES / 2)
+                first |= 0xffff000000000000ULL; /* upper half, sign-extended */
+            if (first > hi || first + (span - 1) < lo)
+                continue;
+            visit(s, e & PTE_ADDR_MASK, level - 1, first, lo, hi, fn, arg);
+        }
+    }
+    fn(arg, table, level);
+}
+
+void pt_for_each_table(const struct pt_space *s, uint64_t va_lo, uint64_t va_hi, pt_visit_fn fn,
+                       void *arg)
+{
+    if (!s || !s->root_phys || !fn)
+        return;
+    visit(s, s->root_phys, 4, 0, va_lo, va_hi, fn, arg);
+}
+
 int pt_set_leaf_flags(struct pt_space *s, uint64_t va, uint64_t flags)
 {
     if (!s || !s->root_phys || !is_canonical(va) || (va & (PAGE_SIZE_4K - 1)) || !flags_ok(flags))
