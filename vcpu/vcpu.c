@@ -77,10 +77,8 @@ static __attribute__((noinline, cold)) void save_bases(struct vcpu *v)
     v->arch.gs_base = guest_gs_base_allowed(gs) ? gs : 0;
 }
 
-void vcpu_save(struct vcpu *v, const struct trap_frame *frame)
+void vcpu_save(struct vcpu *v)
 {
-    if (frame != &v->arch.regs) /* never: every entry from its guest pushes there */
-        v->arch.regs = *frame;
     __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
                      : "=r"(v->arch.ds), "=r"(v->arch.es), "=r"(v->arch.fs), "=r"(v->arch.gs));
     if (v->arch.xen)

@@ -118,13 +118,16 @@ uint64_t vcpu_mode_cs(const struct vcpu *v);
 void vcpu_set_gs_base(struct vcpu *v, uint64_t base);
 void vcpu_set_fs_base(struct vcpu *v, uint64_t base);
 
-/* Moving guest state between a vCPU and the CPU. vcpu_save: frame is
- * where the running vCPU's registers are: its own arch.regs, where its
- * entries push them (copied only were it ever another). vcpu_load: the
- * rest of v's state onto the CPU, and v's own frame (arch.regs, selectors
- * set) returned for the exit to leave from and the entries to push to
- * (hv/sched/sched.c switch_to): no copy of the registers. */
-void vcpu_save(struct vcpu *v, const struct trap_frame *frame);
+/* Moving guest state between a vCPU and the CPU. vcpu_save: the rest of
+ * the running vCPU's state off the CPU; its registers are in its own
+ * arch.regs already, where every entry from its guest pushes them (the
+ * CPU's frame, percpu `frame`, is set only by the switch that makes it
+ * current, to vcpu_load's answer: hv/sched/sched.c entry_frame_set; the
+ * IST entries from a guest move their frame there, hv/cpu/isr.S).
+ * vcpu_load: the rest of v's state onto the CPU, and v's own frame
+ * (arch.regs, selectors set) returned for the exit to leave from and the
+ * entries to push to (switch_to): no copy of the registers. */
+void vcpu_save(struct vcpu *v);
 struct trap_frame *vcpu_load(struct vcpu *v);
 /* Leaves to the guest from f (vcpu/enter.S): f becomes the stack, the
  * common exit (hv/cpu/isr.S trap_return) pops it; whatever was on the

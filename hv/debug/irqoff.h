@@ -87,7 +87,9 @@ static inline void irqoff_resume(void)
  * finish's reaping loop (hv/sched/sched.c) never took the reschedule IPI
  * that drains the boot CPU's wake list, and a last guest end on another
  * CPU that queued a stop there hung the run (test
- * aprun_last_end_on_another_cpu_is_reaped). */
+ * aprun_last_end_on_another_cpu_is_reaped); a waiting timer stayed
+ * waiting, and the reaper's teardown, which stops at its next page while
+ * one waits, went a page a step at the end of the run. */
 static inline void irqoff_interrupt_window(void)
 {
     irqoff_pause();

@@ -131,6 +131,7 @@ struct guest {
      * policy no longer applies, even to an end that raced the stop. */
     bool stopped_by_hv;
     bool memory_freed;
+    bool leak_check_due; /* its memory is back, the leak check is the next step */
     struct guest_console console;
     /* User address spaces (guest user mode), by handle 1..HV_MAX_USER_SPACES. */
     struct pt_space *user_spaces[HV_MAX_USER_SPACES + 1];

@@ -39,6 +39,14 @@ void leak_check_debug_leak(bool on, bool frame, bool mid_step)
     debug_mid_step = mid_step;
 }
 
+/* The blocks of a vCPU (its struct and FPU area) and of a trap table's
+ * stage: sizes known once the FPU is set up (before the first guest),
+ * taken at the first look. The other sizes are constants
+ * (kmalloc_block_bytes folds them): a look at 32 small guests is ~4,400
+ * instructions, ~135 a guest, half of it the 16 user-space slots (with a
+ * call per block it was ~9,700, ~300 a guest: make bench's boot b). */
+static uint64_t vcpu_block_bytes, stage_block_bytes;
+
 /* kmalloc bytes the guest holds, from its state. */
 static uint64_t guest_held_bytes(const struct guest *g)
 {
@@ -51,7 +59,7 @@ static uint64_t guest_held_bytes(const struct guest *g)
         const struct vcpu *v = g->vcpus[i];
         if (!v)
             continue;
-        n += kmalloc_block_bytes(sizeof(*v)) + kmalloc_block_bytes(fpu_area_size());
+        n += vcpu_block_bytes;
         /* A live vCPU on another CPU may drop its table (SET_TRAP_TABLE
          * (NULL, 0)) while this look runs: the pointer is read once, and
          * a table freed after that read is still mapped kmalloc memory,
@@ -60,7 +68,7 @@ static uint64_t guest_held_bytes(const struct guest *g)
         const struct trap_table *t = __atomic_load_n(&v->arch.traps, __ATOMIC_ACQUIRE);
         if (t)
             n += kmalloc_block_bytes(sizeof(struct trap_table)) +
-                 (__atomic_load_n(&t->stage, __ATOMIC_RELAXED) ? trap_table_stage_bytes() : 0);
+                 (__atomic_load_n(&t->stage, __ATOMIC_RELAXED) ? stage_block_bytes : 0);
     }
     for (int h = 1; h <= HV_MAX_USER_SPACES; h++)
         if (g->user_spaces[h])
@@ -73,13 +81,18 @@ static uint64_t guest_held_bytes(const struct guest *g)
 /* One walk over the guests and their vCPUs and user-space slots (not
  * their 256 ports each: that would be a stretch of tens of thousands of
  * instructions with 32 guests; evtchn_guest_ended closes the peers' ports,
- * tests/unit/test_evtchn.c), which the check after an end makes inside its
- * interrupts-off stretch (hv_irq_off_max). */
+ * tests/unit/test_evtchn.c), which the check after an end makes as a
+ * reaper step of its own, with interrupts off (hv_irq_off_max). */
 bool leak_account(struct leak_account *a)
 {
     struct mm_frame_figures f;
     if (!marked || !mm_frame_figures(&f))
         return false;
+    if (!vcpu_block_bytes) {
+        vcpu_block_bytes = kmalloc_block_bytes(sizeof(struct vcpu)) +
+                           kmalloc_block_bytes(fpu_area_size());
+        stage_block_bytes = trap_table_stage_bytes();
+    }
     *a = (struct leak_account){.free_at_mark = f.free_at_mark, .free = f.free,
                                .kmalloc_pages = f.kmalloc_class + f.kmalloc_large,
                                .shm_frames = shm_pages_held(), .kmalloc_bytes = f.kmalloc_bytes};

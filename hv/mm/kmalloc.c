@@ -22,16 +22,6 @@ static void zero(void *p, size_t n)
         q[i] = 0;
 }
 
-uint64_t kmalloc_block_bytes(size_t size)
-{
-    if (size == 0)
-        return 0;
-    int cls = class_of(size);
-    if (cls < 0)
-        return ((uint64_t)size + PAGE - 1) / PAGE * PAGE;
-    return (uint64_t)KMALLOC_MIN << cls;
-}
-
 void *kmalloc_from(struct kmalloc_heap *h, size_t size)
 {
     if (size == 0)

@@ -26,7 +26,18 @@ struct kmalloc_heap {
 /* Zeroed memory aligned to its size class (64 bytes at least), or NULL. */
 void *kmalloc_from(struct kmalloc_heap *h, size_t size);
 /* The bytes a block of `size` takes (what bytes_in_use counts for it):
- * its size class, or whole pages above KMALLOC_MAX; 0 for 0. */
-uint64_t kmalloc_block_bytes(size_t size);
+ * its size class, or whole pages above KMALLOC_MAX; 0 for 0. Inline, so a
+ * constant size folds to a constant (the leak check sums a few per guest
+ * after every guest's end: hv/guest/leak_check.c). */
+static inline uint64_t kmalloc_block_bytes(size_t size)
+{
+    if (size == 0)
+        return 0;
+    if (size > KMALLOC_MAX)
+        return ((uint64_t)size + 4095) / 4096 * 4096;
+    if (size <= KMALLOC_MIN)
+        return KMALLOC_MIN;
+    return 1ULL << (64 - __builtin_clzll((uint64_t)size - 1)); /* the next power of two */
+}
 /* `size` must be the size given to kmalloc_from. */
 void kfree_to(struct kmalloc_heap *h, void *p, size_t size);

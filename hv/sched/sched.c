@@ -295,9 +295,10 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         sched_quiet_point();
         return f;
     }
-    /* A vCPU that is off the CPU keeps its registers, blocked or not. */
+    /* A vCPU that is off the CPU keeps its registers, blocked or not:
+     * they are in its own frame, f (vcpu_save). */
     if (cur && cur->state != VCPU_DEAD)
-        vcpu_save(cur, f);
+        vcpu_save(cur);
     cpu->current = NULL;
     sc->slice_end = 0;
     bool boot_cpu = cpu->index == 0;

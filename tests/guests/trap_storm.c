@@ -1,6 +1,10 @@
-/* HV_CALL_SET_TRAP_TABLE and HV_CALL_MEM_UNMAP storms beside a timer
- * (tests/system/attack_cases.py, test_trap_table_storm_keeps_a_timer_on_time,
- * test_unmap_storm_keeps_a_timer_on_time). One image, three names:
+/* HV_CALL_SET_TRAP_TABLE, HV_CALL_MEM_UNMAP and HV_CALL_USER_SPACE_DESTROY
+ * storms beside a timer (tests/system/attack_cases.py,
+ * test_trap_table_storm_keeps_a_timer_on_time,
+ * test_unmap_storm_keeps_a_timer_on_time,
+ * test_destroy_storm_keeps_a_timer_on_time,
+ * test_storms_from_four_vcpus_end_cleanly_beside_a_timer). One image, six
+ * names:
  *
  *   trap-storm  calls HV_CALL_SET_TRAP_TABLE with 256 entries back to back
  *               until it is the only guest left: 255 valid ones (vectors
@@ -14,6 +18,11 @@
  *               HV_CALL_MEM_UNMAPs, round after round, until it is the
  *               only guest left; prints
  *                   trap-unmap: R rounds, C unmap calls, S cut short
+ *   trap-destroy maps the same 8 aliases in a user space of their own
+ *               and destroys it with raw HV_CALL_USER_SPACE_DESTROYs, round
+ *               after round, until it is the only guest left; prints
+ *                   trap-destroy: R rounds, C destroy calls, S cut short
+ *               (S: rounds that took more calls than the fewest any took)
  *   trap-late   takes TIMER_SAMPLES one-shot timers 100 us + 0..63 us ahead
  *               (as bench-timer) and prints the lateness of each upcall:
  *                   trap-late: max X ns median M ns over N samples
@@ -21,7 +30,7 @@
  *               of the last TIMER_SAMPLES)
  *   trap-hammer both storms at once from four vCPUs of one guest (hv.cfg
  *               `vcpus = 4`, tests/system/attack_cases.py
- *               test_storms_from_four_vcpus_keep_a_timer_on_time): vCPUs 0
+ *               test_storms_from_four_vcpus_end_cleanly_beside_a_timer): vCPUs 0
  *               and 1 map their own 8 pages of one 16-page range (even
  *               pages vCPU 0's, odd ones vCPU 1's) and unmap the whole
  *               range, so each unmaps pages the other just mapped and the
@@ -278,6 +287,55 @@ static int hammer(const struct hv_start_info *si, unsigned vcpu)
     return 0;
 }
 
+/* --- trap-destroy ------------------------------------------------------------ */
+
+/* A user space with the UNMAP_PAGES aliases mapped (a page a call), torn
+ * down with raw HV_CALL_USER_SPACE_DESTROYs: each call a step of a
+ * budget's worth (HV_CONTINUE until the last), which ends after its
+ * current page when an interrupt waits. The calls a round took; 0 for a
+ * failure. */
+static uint64_t space_round(uint64_t src)
+{
+    int64_t space = hvg_user_space_create();
+    if (space <= 0)
+        return 0;
+    for (uint64_t i = 0; i < UNMAP_PAGES; i++)
+        if (hvg_mem_map((uint64_t)space, UNMAP_VA + i * 4096, 1, src + i * 4096, HV_PROT_READ))
+            return 0;
+    uint64_t calls = 1;
+    int64_t r;
+    while ((r = hvg_hypercall1(HV_CALL_USER_SPACE_DESTROY, (uint64_t)space)) == HV_CONTINUE)
+        if (++calls > 8 * UNMAP_PAGES) /* a page a step at least, and the last */
+            return 0;
+    return r == 0 ? calls : 0;
+}
+
+/* Rounds of space_round until it is the only guest left. A round that
+ * took more calls than the fewest any took had a step cut short. */
+static int destroy_storm(void)
+{
+    enum { MAX_ROUNDS = 4096 };
+    static uint8_t took[MAX_ROUNDS];
+    uint64_t rounds = 0, calls = 0, fewest = UINT64_MAX;
+    uint64_t src = (uint64_t)(uintptr_t)unmap_src;
+    while (others_running() && rounds < MAX_ROUNDS) {
+        uint64_t c = space_round(src);
+        if (!c) {
+            hvg_printf("trap-destroy: FAIL: round %llu\n", (unsigned long long)rounds);
+            return 1;
+        }
+        took[rounds++] = (uint8_t)c;
+        calls += c;
+        fewest = c < fewest ? c : fewest;
+    }
+    uint64_t cut = 0;
+    for (uint64_t i = 0; i < rounds; i++)
+        cut += took[i] > fewest;
+    hvg_printf("trap-destroy: %llu rounds, %llu destroy calls, %llu cut short\n",
+               (unsigned long long)rounds, (unsigned long long)calls, (unsigned long long)cut);
+    return 0;
+}
+
 /* --- trap-late --------------------------------------------------------------- */
 
 static volatile uint64_t upcalls, stamp;
@@ -327,7 +385,8 @@ static int late(bool long_run)
 
 int main(const struct hv_start_info *si, unsigned vcpu)
 {
-    /* "trap-late" / "trap-late-long" / "trap-unmap" / "trap-hammer" / "trap-storm" */
+    /* "trap-late" / "trap-late-long" / "trap-unmap" / "trap-hammer" / "trap-destroy" /
+     * "trap-storm" */
     switch (si->name[5]) {
     case 'l':
         return late(si->name[9] == '-');
@@ -335,6 +394,8 @@ int main(const struct hv_start_info *si, unsigned vcpu)
         return unmap_storm();
     case 'h':
         return hammer(si, vcpu);
+    case 'd':
+        return destroy_storm();
     default:
         return storm();
     }

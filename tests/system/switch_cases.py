@@ -54,8 +54,10 @@ def test_switch_frames_private_on_two_cpus(build):
     by preemption and by yields, on the hypercall and the interrupt path.
     Since session 9 the return after a switch leaves from the next vCPU's
     own frame (hv/sched/sched.c leave_from, vcpu_load without a copy): a
-    frame left from for the wrong vCPU, or not saved first, fails here (a
-    vcpu_save that skips its copy makes regs-preserved fail)."""
+    frame left from for the wrong vCPU fails here; since session 11
+    vcpu_save has no copy either (every entry from a guest pushes into its
+    current vCPU's own frame), so an entry that pushed elsewhere fails
+    here too."""
     regs = test_guest(build, "regs-preserved")
     r = run(build, Boot(smp=2, images=[regs, (regs, "regs-preserved-2"),
                                        test_guest(build, "xen-regs")],

@@ -1,2 +1,2 @@
 UNIT_TESTS += pagetable
-pagetable_SRCS := tests/unit/test_pagetable.c hv/mm/pagetable.c
+pagetable_SRCS := tests/unit/test_pagetable.c hv/mm/pagetable.c hv/mm/pt_bounded.c

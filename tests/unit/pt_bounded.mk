@@ -1,2 +1,2 @@
 UNIT_TESTS += pt_bounded
-pt_bounded_SRCS := tests/unit/test_pt_bounded.c hv/mm/pagetable.c
+pt_bounded_SRCS := tests/unit/test_pt_bounded.c hv/mm/pagetable.c hv/mm/pt_bounded.c
