@@ -306,8 +306,11 @@ def test_storms_from_four_vcpus_end_cleanly_beside_a_timer(build):
 # ~2,200 instructions, and the first HV_CALL_MEM_MAP into it, which takes
 # its three tables, ~2,800): 34,991 measured (34,832 without the preemption check:
 # a destroy step visits mostly absent entries, a budget of 128 of them,
-# and is short either way; the cut-short rounds are what the check shows).
-DESTROY_LATE_MAX_NS = 45000
+# and is short either way; the cut-short rounds are what the check shows);
+# 46,879 in the mitigated pass (XPTI: a space's isolated root made and
+# switched too). The bound is issue 10's for a timer under attack
+# (timer_late_under_attack, docs/benchmarks.md).
+DESTROY_LATE_MAX_NS = 50000
 
 
 @system_test
