@@ -87,7 +87,9 @@ struct percpu {
     uint64_t ticks;       /* local APIC timer interrupts taken */
     bool need_resched;    /* pick another vCPU before returning to a guest */
     /* A wake-up moved the slice's end earlier: the return re-arms the
-     * timer (hv/sched/sched.c; the HV_CALL_IRET fast path tests it). */
+     * timer (hv/sched/sched.c; the HV_CALL_IRET fast path tests it). The
+     * one field another CPU sets: the boot CPU's, with the IPI, for its
+     * reaper (hv/sched/cross_cpu.c sched_reaper_kick). */
     bool slice_cut;
     struct entry_counts entry;
     struct cpu_tables tables;

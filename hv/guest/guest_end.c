@@ -101,6 +101,7 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     if (action != HV_HEALTH_RESTART)
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g->end_seq, seq, __ATOMIC_RELEASE); /* the reaper's from here */
+    sched_reaper_kick(); /* the boot CPU may run a vCPU alone, with no timer */
     if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else

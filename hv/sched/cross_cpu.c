@@ -135,6 +135,20 @@ static void reschedule_interrupt(struct trap_frame *f)
         sched_quiet_point();
 }
 
+__attribute__((cold)) void sched_reaper_kick(void)
+{
+    if (this_cpu()->index == 0)
+        return;
+    /* As Xen's cpu_raise_softirq: the boot CPU's flag, then the IPI. Its
+     * `slice_cut` asks its next return to a guest to re-arm (the IPI's
+     * return, if nothing comes first), which arms the reaper's deadline
+     * (vtimer.c); every path that clears it re-arms after, and the count
+     * to reap was stored before. Set here, nothing is added to the IPI's
+     * handler (ipi_event_cross_cpu). */
+    __atomic_store_n(&percpu_by_index[0]->slice_cut, true, __ATOMIC_RELEASE);
+    sched_send_reschedule(0);
+}
+
 void sched_cross_cpu_init(void)
 {
     irq_register(VEC_RESCHEDULE, reschedule_interrupt);

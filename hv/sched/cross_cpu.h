@@ -55,6 +55,12 @@ void sched_stop_here(struct vcpu *v);
 void sched_grace_begin(void);
 bool sched_grace_over(void);
 bool sched_vcpus_let_go(const struct guest *g);
+/* An end counted to reap on another CPU than the boot CPU: the boot CPU,
+ * which reaps (and restarts), is sent the IPI, whose return there arms the
+ * reaper's timer: one running a vCPU alone has no timer armed, and its
+ * reaper waited for its next interrupt (the restart of a guest that ended
+ * on an AP waited for the time limit). Interrupts off. */
+void sched_reaper_kick(void);
 /* An AP: its scheduler state, then wait (interrupts on) for sched_start. */
 void sched_ap_wait_for_start(void);
 /* The boot CPU starts the APs' schedulers / parks them for the end. */

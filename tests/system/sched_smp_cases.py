@@ -13,7 +13,7 @@ import os
 import re
 
 from harness import ROOT, Boot, run
-from judge import exited, expect
+from judge import exited, expect, test_guest
 from registry import system_test
 
 EXAMPLES = os.path.join(ROOT, "images")
@@ -106,4 +106,33 @@ def test_sched_smp_affinity_errors_are_refused(build):
     expect(problems, "[compute] compute: correct" in r.log, "compute did not check its result")
     expect(problems, not exited(r.log, "hello") and not exited(r.log, "tinyos"),
            "a refused guest ran")
+    return problems, r
+
+
+@system_test
+def test_end_on_an_ap_wakes_the_boot_cpus_reaper(build):
+    """At SMP 2 under -icount: rs-fault, pinned to CPU 1 with on_fault =
+    restart, max_restarts = 3, faults in each life while spin-pause runs
+    alone on CPU 0 (no timer armed there: nothing else wants CPU 0). Each
+    end on CPU 1 sends the boot CPU, which reaps and restarts, the IPI whose
+    return arms its reaper (hv/sched/cross_cpu.c sched_reaper_kick): all
+    four lives run well before the 2 s limit. Before, the boot CPU reaped
+    only at its next interrupt, the limit's: one life, no restart. (spin's
+    loop without pause would take every -icount turn from CPU 1 under QEMU
+    7.2: docs/design.md.)"""
+    cfg = ("[guest rs-fault]\non_fault = restart\nmax_restarts = 3\ncpus = 1\n"
+           "[guest spin-pause]\ncpus = 0\n")
+    images = [test_guest(build, "rs-fault"), test_guest(build, "spin-pause")]
+    boot = Boot(smp=2, icount=True, images=images, cfg=cfg, runner_cfg=["time_limit_ms = 2000"],
+                timeout=240)
+    r = run(build, boot, "sched-smp-reaper-kick")
+    problems = []
+    lives = re.findall(r"^\[rs-fault\] rs-fault: life with restarts = (\d+)", r.log, re.M)
+    expect(problems, lives == ["0", "1", "2", "3"], f"rs-fault's lives: {lives}")
+    expect(problems, "guest rs-fault: on_fault = restart, but max_restarts (3) is reached"
+           in r.log, "rs-fault was not left stopped at max_restarts before the limit")
+    expect(problems, re.search(r"^hv: error: guest spin-pause ended: stopped: hv.cfg "
+                               r"time_limit_ms reached", r.log, re.M),
+           "spin-pause did not run to the limit")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
     return problems, r
