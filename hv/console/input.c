@@ -125,11 +125,9 @@ void console_halt_forever(void)
     log_flush();
     for (;;) {
         fbcon_flush(); /* draws what the keys changed */
-        uint64_t until = time_now_ns() + CONSOLE_POLL_NS;
         /* Spinning, not halting: with interrupts off only a timer could
          * wake a halted CPU, and hv's timer belongs to the scheduler. */
-        while (time_now_ns() < until)
-            cpu_relax();
+        time_spin_ns(CONSOLE_POLL_NS);
         poll_keyboard(NULL);
     }
 }
