@@ -49,7 +49,22 @@ static bool __attribute__((noinline, cold)) fail(struct vcpu *v, uint32_t what, 
     return false;
 }
 
-bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, uint32_t how)
+/* The lean path's two calls into C (vcpu/deliver_fast.S): the switch to
+ * kernel mode of an entry from user mode, and the report of a frame it
+ * could not write. */
+void deliver_enter_kernel_mode(struct vcpu *v)
+{
+    enter_mode(v, false, &v->guest->space);
+}
+
+bool deliver_stack_unwritable(struct vcpu *v, uint32_t what, uint64_t sp)
+{
+    return fail(v, what, "the kernel stack is not writable at", sp);
+}
+
+/* deliver_to_kernel's general path: what the lean one does not take. */
+bool deliver_to_kernel_general(struct vcpu *v, struct trap_frame *f, uint64_t handler,
+                               uint32_t how)
 {
     TRACE_VCPU(TR_TRAP, v, how >> 8, 0);
     struct hv_vcpu_shared *shared = &v->guest->shared->vcpu[v->id];
@@ -91,7 +106,7 @@ bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, u
     uint64_t bytes = sizeof(frame) - skip * 8;
     sp = (sp & ~15ull) - bytes; /* wraps to the upper half when too low */
     if (sp >= HV_GUEST_LOWER_HALF_END || copy_to_space(&v->guest->space, sp, frame + skip, bytes) != 0)
-        return fail(v, how >> 8, "the kernel stack is not writable at", sp);
+        return deliver_stack_unwritable(v, how >> 8, sp);
 
     if (how & DELIVER_MASK_EVENTS)
         shared->upcall_mask = 1;

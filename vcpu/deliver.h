@@ -28,6 +28,15 @@ struct vcpu;
  * executable is left to the guest's own fetch: see
  * deliver_fetch_failed. */
 bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f, uint64_t handler, uint32_t how);
+/* deliver_to_kernel is vcpu/deliver_fast.S's lean path; these are its C
+ * side (vcpu/deliver.c): the general path it hands over to before any
+ * effect (a Xen vCPU, tracing, the kernel's space not loaded, no kernel
+ * stack), the switch to kernel mode of an entry from user mode, and the
+ * report of a frame it cannot write (true never: the guest ended). */
+bool deliver_to_kernel_general(struct vcpu *v, struct trap_frame *f, uint64_t handler,
+                               uint32_t how);
+void deliver_enter_kernel_mode(struct vcpu *v);
+bool deliver_stack_unwritable(struct vcpu *v, uint32_t what, uint64_t sp);
 
 /* A #PF (address cr2) in guest kernel mode on fetching the first
  * instruction of the handler the last delivery entered, before anything

@@ -107,7 +107,7 @@ isr_common:
  * off the CPU: a switch copies none. C runs on this CPU's hv stack. An
  * exception (the IST vectors come through isr_paranoid and trap_dispatch)
  * goes straight to its delivery, without trap_dispatch's triage
- * (vcpu/guest_trap.c). */
+ * (vcpu/deliver_fast.S guest_exception_lean, vcpu/guest_trap.c). */
 from_guest_in_frame:
     mov %rsp, %rdi
     mov %gs:PERCPU_STACK_TOP, %rsp
@@ -116,7 +116,7 @@ from_guest_in_frame:
     /* make bench's interrupts-off timing patches both calls to its timed
      * dispatch (hv/debug/irqoff.c, irqoff_patch_entries): no test here. */
     measure_patch irqoff_trap_dispatch
-    call guest_exception_entry
+    call guest_exception_lean
     jmp trap_return_frame
 1:
     measure_patch irqoff_trap_dispatch

@@ -143,6 +143,7 @@ SECONDS = {
     "memory_4g": 20,
     "spec_intel_cpu_is_meltdown_and_mds_affected": 20,
     "uaccess_kernel_stack_running_off_its_mapping_ends_the_guest": 20,
+    "uaccess_stack_unmapped_by_another_vcpu_ends_the_guest": 25,
     "mem_read_only_shm_never_writable": 19,
     "memory_128m": 19,
     "xen_boot_start_of_day": 19,

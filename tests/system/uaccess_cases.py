@@ -115,3 +115,31 @@ def test_uaccess_fault_outside_the_table_still_panics(build):
     expect(problems, not FIXUPS.search(r.log) or fixups(problems, r.log) == 0,
            "a fault outside the exception table was fixed up")
     return problems, r
+
+
+RACE_REPORT = (r"fault while delivering #(UD|PF): the kernel stack is not writable at "
+               r"0x520000000[0-9a-f]{3}$")
+
+
+@system_test
+def test_uaccess_stack_unmapped_by_another_vcpu_ends_the_guest(build):
+    """SMP 2, the guest's two vCPUs on two CPUs (tests/guests/stack_race.c):
+    vCPU 0 takes #UD after #UD on a stack page vCPU 1 unmaps once. Wherever
+    the unmap lands (before a delivery, between two of the lean path's
+    stores, in the handler, in its HV_CALL_IRET) the guest ends with the
+    named delivery report; hv does not panic."""
+    r = run(build, Boot(smp=2, images=[test_guest(build, "stack-race")],
+                        cfg="[guest stack-race]\ncpus = 0-1\n"), "stack-race")
+    problems = []
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (the guest failed)")
+    lines = guest_lines(r.log, "stack-race")
+    # The delivery that ends it wrote onto the unmapped page: a fixed-up
+    # fault (two when the unmap caught the handler's HV_CALL_IRET first).
+    n = fixups(problems, r.log)
+    expect(problems, n is None or n >= 1, "hv fixed up no fault on the unmapped stack page")
+    reason = ended_line(r.log, "stack-race")
+    expect(problems, reason is not None and re.search(RACE_REPORT, reason),
+           f"stack-race ended '{reason}', expected /{RACE_REPORT}/")
+    expect(problems, not any("FAILED" in l for l in lines), "stack-race survived or failed to set up")
+    return problems, r

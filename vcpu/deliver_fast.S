@@ -1,0 +1,284 @@
+/* The lean delivery to a guest kernel, written like HV_CALL_IRET's fast
+ * path (vcpu/syscall_entry.S iret_fast): the native frame stored word by
+ * word onto the guest kernel's stack, directly in the space loaded, each
+ * store in the exception table (a #PF on one ends the guest with the
+ * delivery's named report); the checks once; no C layers on the common
+ * case. What it does not take (a Xen vCPU, tracing on, the kernel's space
+ * not loaded, no kernel stack for an entry from user mode) goes to
+ * deliver_to_kernel_general (vcpu/deliver.c) before a single effect, and
+ * that C path decides. Two entries:
+ *
+ *   deliver_to_kernel      the C function of vcpu/deliver.h, called by
+ *                          every delivery: exceptions, `int n`, bounced
+ *                          system calls, upcalls
+ *   guest_exception_lean   isr.S's call for an exception from a guest: the
+ *                          common case (a kernel-mode vCPU of hv's own, a
+ *                          trap-table entry) without guest_exception_entry
+ *                          (vcpu/guest_trap.c), which takes the rest */
+#include "hv/cpu/extable.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/smap_asm.h"
+#include "vcpu/deliver_fast.h"
+
+/* A store to the guest's stack: a #PF there is the delivery's failure. */
+.macro guest_store src, dst, fault
+99:
+    mov \src, \dst
+    EXTABLE_ENTRY 99b, \fault
+.endm
+
+/* The frame below the stack's 16-byte aligned top, from the top down as
+ * the CPU pushes it: ss, rsp, rflags (r9), cs (r10), rip, and with \ec
+ * the error code; r11 is the frame's lowest address. r8 is free. */
+.macro frame_stores ec, fault
+    SMAP_STAC
+    guest_store $HV_DATA_SS_SEL, (\ec + 32)(%r11), \fault
+    mov FRAME_RSP(%rsi), %r8
+    guest_store %r8, (\ec + 24)(%r11), \fault
+    guest_store %r9, (\ec + 16)(%r11), \fault
+    guest_store %r10, (\ec + 8)(%r11), \fault
+    mov FRAME_RIP(%rsi), %r8
+    guest_store %r8, \ec(%r11), \fault
+    .if \ec
+    mov FRAME_ERROR(%rsi), %r8
+    guest_store %r8, (%r11), \fault
+    .endif
+    SMAP_CLAC
+.endm
+
+/* With tracing on (hv/debug/trace.h's 5-byte NOP, patched into a jump
+ * at boot), to \target: the C path, which records the delivery. */
+.macro if_tracing target
+98: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00
+    .pushsection .trace_patch, "a"
+    .balign 4
+    .long 98b - .
+    .long \target - .
+    .popsection
+.endm
+
+/* The delivery itself, from the checks of the frame's place to the
+ * frame rewritten and the delivery recorded. In: rdi v, rsi f (the
+ * interrupted state), rdx the handler, ecx how (kept), r9 the guest, r10
+ * the interrupted mode's CS, r11 the stack the frame goes below; the
+ * space loaded is the guest kernel's. Out: r11 the frame (the handler's
+ * rsp), rax &shared->vcpu[v->id]; r8, r9 clobbered. A frame that cannot be written goes to
+ * \fault with rdi, rsi, ecx and r11 (the frame's address) as here. */
+.macro frame_body fault
+    /* The frame's lowest address (aligned to 16, then the frame), whole
+     * in the lower half, clamped against a mispredicted check. */
+    and $-16, %r11
+    sub $40, %r11
+    test $DELIVER_ERROR_CODE_BIT, %cl
+    jz 2f
+    sub $8, %r11
+2:
+    movabs $DELIVER_FRAME_LIMIT, %rax
+    cmp %rax, %r11
+    jae \fault
+    sbb %rax, %rax
+    and %rax, %r11
+    /* rflags with the virtual IF: the event mask, inverted, read once. */
+    mov VCPU_ID(%rdi), %eax
+    shl $SHARED_VCPU_SHIFT, %rax
+    add GUEST_SHARED(%r9), %rax          /* &shared->vcpu[v->id] */
+    mov FRAME_RFLAGS(%rsi), %r9
+    btr $RFLAGS_IF_BIT, %r9
+    cmpb $0, SHARED_UPCALL_MASK(%rax)
+    jne 3f
+    bts $RFLAGS_IF_BIT, %r9
+3:
+    test $DELIVER_ERROR_CODE_BIT, %cl
+    jnz 4f
+    frame_stores 0, \fault
+    jmp 5f
+4:
+    frame_stores 8, \fault
+5:
+    /* Written: the effects, as deliver_to_kernel_general makes them. */
+    test $DELIVER_MASK_EVENTS_BIT, %cl
+    jz 6f
+    movb $1, SHARED_UPCALL_MASK(%rax)
+6:
+    mov %rdx, FRAME_RIP(%rsi)
+    mov %r11, FRAME_RSP(%rsi)
+    movq $HV_KERNEL_CS_SEL, FRAME_CS(%rsi)
+    movq $HV_DATA_SS_SEL, FRAME_SS(%rsi)
+    andq $~RFLAGS_ENTRY_CLEARS, FRAME_RFLAGS(%rsi)
+    /* rcx and r11 are live here: the return must not be a sysret. */
+    movq $VEC_GUEST_BOUNCE_NR, FRAME_VECTOR(%rsi)
+    mov %rdx, VCPU_DELIVERY_RIP(%rdi)
+    mov %r11, VCPU_DELIVERY_RSP(%rdi)
+    mov %ecx, %r8d
+    shr $8, %r8d
+    mov %r8d, VCPU_DELIVERY_WHAT(%rdi)
+.endm
+
+    .text
+
+/* bool deliver_to_kernel(struct vcpu *v, struct trap_frame *f,
+ *                        uint64_t handler, uint32_t how)
+ * rdi v, rsi f, rdx handler, ecx how; only caller-saved registers. */
+    .globl deliver_to_kernel
+    .type deliver_to_kernel, @function
+deliver_to_kernel:
+    if_tracing deliver_to_kernel_general
+    movzwl VCPU_USER_MODE(%rdi), %eax   /* user_mode and xen, one word */
+    test %eax, %eax
+    jnz .Lunusual
+    /* Kernel mode: the frame goes below the interrupted rsp, in the space
+     * loaded now, which must be the kernel's (copy_to_space's test). */
+    mov VCPU_GUEST(%rdi), %r9
+    mov %cr3, %rax
+    movabs $PTE_ADDR_BITS, %r8
+    and %r8, %rax
+    cmp GUEST_SPACE_ROOT(%r9), %rax
+    jne deliver_to_kernel_general
+    mov FRAME_RSP(%rsi), %r11
+    mov $HV_KERNEL_CS_SEL, %r10d
+.Lframe:
+    frame_body deliver_frame_fault
+    mov $1, %eax
+    ret
+
+/* User mode (a system call to bounce, an exception or upcall there) or a
+ * Xen vCPU (its own delivery: the C path). From user mode: onto the
+ * registered kernel stack, in the kernel's space, loaded first (the frame
+ * is written there), as the C path does. */
+.Lunusual:
+    test %ah, %ah
+    jnz deliver_to_kernel_general
+    mov VCPU_KERNEL_SP(%rdi), %r11
+    test %r11, %r11
+    jz deliver_to_kernel_general         /* its report: no kernel stack */
+    push %rdi
+    push %rsi
+    push %rdx
+    push %rcx
+    push %r11                            /* and RSP 16-byte aligned */
+    call deliver_enter_kernel_mode
+    pop %r11
+    pop %rcx
+    pop %rdx
+    pop %rsi
+    pop %rdi
+    mov VCPU_GUEST(%rdi), %r9
+    mov $HV_USER_CS_SEL, %r10d
+    jmp .Lframe
+    .size deliver_to_kernel, . - deliver_to_kernel
+
+/* A store faulted (extable_fixup cleared AC: SMAP is on again), or the
+ * frame would leave the lower half: the guest ends with the delivery's
+ * report, what the C path says of a stack it cannot write. rdi v, ecx how,
+ * r11 the frame's address. */
+    .type deliver_frame_fault, @function
+deliver_frame_fault:
+    mov %ecx, %esi
+    shr $8, %esi
+    mov %r11, %rdx
+    jmp deliver_stack_unwritable
+    .size deliver_frame_fault, . - deliver_frame_fault
+
+/* void guest_exception_lean(struct trap_frame *f): f is the running
+ * vCPU's frame, vector < 32 (hv/cpu/isr.S); returns to isr.S, which
+ * leaves from the vCPU's frame. The triage of exception_from_guest
+ * (vcpu/guest_trap.c) for the common case: a kernel-mode vCPU of hv's own,
+ * a vector with nothing but its delivery to do, a trap-table entry; then
+ * the delivery (frame_body: the vCPU entered from its kernel mode, so the
+ * space loaded is its kernel's) and sched_return_inline's checks. Anything
+ * else is guest_exception_entry's, before a single effect. (isr_common
+ * cleared AC a few instructions ago: guest_exception_entry's AC count has
+ * nothing to count here.) */
+    .globl guest_exception_lean
+    .type guest_exception_lean, @function
+guest_exception_lean:
+    if_tracing guest_exception_entry
+    mov %rdi, %rsi                       /* f */
+    mov %gs:PERCPU_CURRENT, %rdi         /* v */
+    cmpw $0, VCPU_USER_MODE(%rdi)
+    jne .Lexc_c
+    mov FRAME_VECTOR(%rsi), %ecx
+    mov $LEAN_VECTORS, %eax
+    bt %ecx, %eax
+    jnc .Lexc_c
+    mov VCPU_TRAPS(%rdi), %rax
+    test %rax, %rax
+    jz .Lexc_c
+    mov (%rax,%rcx,8), %rdx              /* the handler */
+    test %rdx, %rdx
+    jz .Lexc_c
+    movzbl TRAPS_FLAGS(%rax,%rcx), %eax
+    and $HV_TRAP_MASK_EVENTS_BIT, %eax   /* = DELIVER_MASK_EVENTS */
+    mov $ERROR_CODE_VECTOR_BITS, %r9d
+    bt %ecx, %r9d
+    jnc 1f
+    or $DELIVER_ERROR_CODE_BIT, %eax
+1:
+    mov VCPU_GUEST(%rdi), %r9
+    cmp $VEC_PF_NR, %ecx
+    je .Lpf
+.Ldeliver:
+    shl $8, %ecx
+    or %eax, %ecx                        /* how: DELIVER_WHAT(vector) | flags */
+    incq VCPU_HV_ENTRIES(%rdi)
+    mov FRAME_RSP(%rsi), %r11
+    mov $HV_KERNEL_CS_SEL, %r10d
+    frame_body .Lexc_fault
+.Lexc_return:
+    /* sched_return_inline: anything to do but return? v is current. */
+    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    jne .Lwork
+    cmpl $0, VCPU_STATE(%rdi)            /* VCPU_RUNNING */
+    jne .Lwork
+    cmpb $0, %gs:PERCPU_SLICE_CUT
+    jne .Lwork
+    /* An upcall due? Not when the delivery masked events (rax is still
+     * &shared->vcpu[v->id]); else perhaps: the C return decides. */
+    test $DELIVER_MASK_EVENTS_BIT, %cl
+    jnz 2f
+    cmpb $0, SHARED_UPCALL_PENDING(%rax)
+    je 2f
+    cmpb $0, SHARED_UPCALL_MASK(%rax)
+    je .Lwork
+2:
+    mov FRAME_RFLAGS(%rsi), %rax         /* vcpu_sanitize_rflags */
+    and $RFLAGS_GUEST_BITS, %eax
+    or $RFLAGS_ALWAYS, %eax
+    mov %rax, FRAME_RFLAGS(%rsi)
+    ret
+.Lwork:
+    mov %rsi, %rdi
+    jmp sched_return_to_guest
+.Lexc_c:
+    mov %rsi, %rdi
+    jmp guest_exception_entry
+
+/* The frame could not be written: the guest ends with the delivery's
+ * report (rdi v, rsi f, ecx how, r11 the frame's address), then the
+ * return, which finds it ended. */
+.Lexc_fault:
+    push %rsi                            /* and RSP 16-byte aligned */
+    mov %ecx, %esi
+    shr $8, %esi
+    mov %r11, %rdx
+    call deliver_stack_unwritable
+    pop %rdi
+    jmp sched_return_to_guest
+
+/* A guest's data access (U set, I/D clear); anything else is hv's business
+ * first (deliver_fetch_failed, the SMAP quirk): the C path. The address to
+ * the vCPU's cr2 in the shared page. */
+.Lpf:
+    mov FRAME_ERROR(%rsi), %r8
+    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r8d
+    cmp $PF_ERROR_USER, %r8d
+    jne .Lexc_c
+    mov VCPU_ID(%rdi), %r8d
+    shl $SHARED_VCPU_SHIFT, %r8
+    add GUEST_SHARED(%r9), %r8
+    mov %cr2, %r10
+    mov %r10, SHARED_CR2(%r8)
+    jmp .Ldeliver
+    .size guest_exception_lean, . - guest_exception_lean
+
+    .section .note.GNU-stack,"",@progbits
