@@ -8,6 +8,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
@@ -58,10 +59,11 @@ static void wait_for_additions(struct guest *g)
 }
 
 /* Ends the guest; `policy`: whether its on_exit/on_fault decides what
- * follows (false: hv stopped it, it stays stopped). False if it had ended
- * already (another CPU won). */
+ * follows (false: hv stopped it, it stays stopped); `line`: its line
+ * formatted already (log_format; NULL: formatted here). False if it had
+ * ended already (another CPU won). */
 static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
-                      bool policy)
+                      bool policy, const char *line, size_t line_len)
 {
     /* Two vCPUs of the guest may end it at once on two CPUs (two faults,
      * an exit beside a fault), or another CPU stop it: one of them does. */
@@ -102,7 +104,9 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g->end_seq, seq, __ATOMIC_RELEASE); /* the reaper's from here */
     sched_reaper_kick(); /* the boot CPU may run a vCPU alone, with no timer */
-    if (how == GUEST_EXITED)
+    if (line)
+        log_put(LOG_INFO, line, line_len);
+    else if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else
         log_error("guest %s ended: %s", g->name, reason);
@@ -112,7 +116,27 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
 
 void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
 {
-    end_guest(g, how, status, reason, true);
+    end_guest(g, how, status, reason, true, NULL, 0);
+}
+
+/* The exit's line is formatted before the end, with interrupts on: lib/fmt.c's
+ * ~1,600 instructions were a fifth of boot b's longest interrupts-off
+ * stretch (docs/benchmarks.md, hv_irq_off_max). The vCPU is running, in
+ * its hypercall, nothing held: an interrupt finds the state the
+ * scheduler's console drain leaves it in with interrupts on
+ * (hv/sched/console_drain.c); one that stops the vCPU (its guest ended on
+ * another CPU meanwhile) makes the end below find the guest ended, and the
+ * line is dropped with it. */
+void guest_exit(struct guest *g, int64_t status)
+{
+    char line[LOG_FORMAT_BYTES];
+    irqoff_pause();
+    irq_enable();
+    size_t n = log_format(line, LOG_INFO, "guest %s exited with status %ld", g->name,
+                          (long)status);
+    irq_disable();
+    irqoff_resume();
+    end_guest(g, GUEST_EXITED, status, "exited", true, line, n);
 }
 
 void guest_stop(struct guest *g, const char *reason)
@@ -122,7 +146,7 @@ void guest_stop(struct guest *g, const char *reason)
      * then finds it (restart_decide); one that decided before is abandoned
      * below. Either way no restart follows hv's stop. */
     __atomic_store_n(&g->stopped_by_hv, true, __ATOMIC_SEQ_CST);
-    if (g->end == GUEST_ALIVE && end_guest(g, GUEST_FAULTED, -1, reason, false))
+    if (g->end == GUEST_ALIVE && end_guest(g, GUEST_FAULTED, -1, reason, false, NULL, 0))
         return;
     restart_abandon(g, reason); /* ended already: its restart, if one is under way */
 }
