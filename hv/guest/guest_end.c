@@ -6,6 +6,7 @@
 #include "hv/guest/guest.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
 #include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/irqoff.h"
@@ -31,6 +32,12 @@
 uint32_t guest_alive_count, guest_unreaped_count;
 static uint64_t guest_end_seq; /* ends so far (struct guest's end_seq) */
 static uint64_t ends_reaped, grace_periods; /* the summary's reaper line */
+/* An end on the boot CPU since its last reaper step, which skips one step:
+ * the switch or idle loop right after the end would make it in the end's
+ * own interrupts-off stretch (a teardown step, ~3,000 instructions, on top
+ * of the end's: docs/benchmarks.md, hv_irq_off_max). The next switch, the
+ * idle loop's next pass or hv's timer makes it. The boot CPU's alone. */
+static bool reap_after_end;
 
 uint32_t guests_alive(void)
 {
@@ -103,6 +110,8 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     if (action != HV_HEALTH_RESTART)
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g->end_seq, seq, __ATOMIC_RELEASE); /* the reaper's from here */
+    if (this_cpu()->index == 0)
+        reap_after_end = true;
     sched_reaper_kick(); /* the boot CPU may run a vCPU alone, with no timer */
     if (line)
         log_put(LOG_INFO, line, line_len);
@@ -404,6 +413,10 @@ static void grace_step(void)
 
 void guest_reap_step(void)
 {
+    if (reap_after_end) {
+        reap_after_end = false;
+        return;
+    }
     /* One walk over the guests: the first of the ends not yet freed. */
     struct guest *first = NULL;
     uint64_t first_seq = 0;
