@@ -173,23 +173,29 @@ static void log_line(enum log_level level, const char *line, size_t n)
         log_drain_piece();
 }
 
+static size_t format_line(char *line, size_t size, enum log_level level, const char *prefix,
+                          const char *fmt, va_list ap)
+{
+    size_t n = fmt_format(line, size, "%s", prefix);
+    if (level == LOG_WARN)
+        n += fmt_format(line + n, size - n, "warning: ");
+    else if (level == LOG_ERROR)
+        n += fmt_format(line + n, size - n, "error: ");
+    if (n < size)
+        n += fmt_vformat(line + n, size - n, fmt, ap);
+    /* An over-long line is cut, never split: a line stays one line. */
+    if (n > size - 1)
+        n = size - 1;
+    line[n++] = '\n';
+    return n;
+}
+
 void log_vwrite(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX];
     if (level < min_level)
         return;
-    size_t n = fmt_format(line, sizeof(line), "%s", prefix);
-    if (level == LOG_WARN)
-        n += fmt_format(line + n, sizeof(line) - n, "warning: ");
-    else if (level == LOG_ERROR)
-        n += fmt_format(line + n, sizeof(line) - n, "error: ");
-    if (n < sizeof(line))
-        n += fmt_vformat(line + n, sizeof(line) - n, fmt, ap);
-    /* An over-long line is cut, never split: a line stays one line. */
-    if (n > sizeof(line) - 1)
-        n = sizeof(line) - 1;
-    line[n++] = '\n';
-    log_line(level, line, n);
+    log_line(level, line, format_line(line, sizeof(line), level, prefix, fmt, ap));
 }
 
 void log_write(enum log_level level, const char *fmt, ...)
@@ -198,4 +204,21 @@ void log_write(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     log_vwrite(level, "hv: ", fmt, ap);
     va_end(ap);
+}
+
+size_t log_format(char line[LOG_FORMAT_BYTES], enum log_level level, const char *fmt, ...)
+{
+    if (level < min_level)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format_line(line, LOG_FORMAT_BYTES, level, "hv: ", fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void log_put(enum log_level level, const char *line, size_t n)
+{
+    if (n)
+        log_line(level, line, n);
 }

@@ -57,6 +57,16 @@ void log_add_sink(const struct console_sink *sink);
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(enum log_level level, const char *prefix, const char *fmt, va_list ap);
 
+/* log_write in two halves, for a caller that formats a line with
+ * interrupts on and queues it later with them off (a guest's exit line:
+ * hv/guest/guest_end.c): log_format writes the whole line ("hv: " and the
+ * newline included) into `line` and returns its length, 0 below the log
+ * level; log_put queues it (nothing for 0). */
+#define LOG_FORMAT_BYTES LINEBUF_LINE_MAX
+size_t log_format(char line[LOG_FORMAT_BYTES], enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_put(enum log_level level, const char *line, size_t n);
+
 void log_source_add(struct log_source *s);
 /* Queues one whole line (the parts end with its newline) at LOG_INFO;
  * false, and nothing queued, if the source's queue has no room. */

@@ -196,6 +196,9 @@ void guest_free_table(void *guest, uint64_t table_phys);
 /* Ends the guest: all vCPUs stop, the line is logged, memory is freed once
  * the CPU no longer runs on its page tables. */
 void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason);
+/* HV_CALL_EXIT from a vCPU of g that runs on this CPU, in its hypercall:
+ * guest_end(GUEST_EXITED) with its line formatted with interrupts on. */
+void guest_exit(struct guest *g, int64_t status);
 /* Ends the guest for hv's own reasons (hv.cfg's time limit, another
  * guest's halt): logged, never restarted whatever its policy. */
 void guest_stop(struct guest *g, const char *reason);

@@ -6,8 +6,10 @@
 #include "hv/guest/guest.h"
 
 #include "hv/console/log.h"
+#include "hv/cpu/percpu.h"
 #include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
@@ -30,6 +32,12 @@
 uint32_t guest_alive_count, guest_unreaped_count;
 static uint64_t guest_end_seq; /* ends so far (struct guest's end_seq) */
 static uint64_t ends_reaped, grace_periods; /* the summary's reaper line */
+/* An end on the boot CPU since its last reaper step, which skips one step:
+ * the switch or idle loop right after the end would make it in the end's
+ * own interrupts-off stretch (a teardown step, ~3,000 instructions, on top
+ * of the end's: docs/benchmarks.md, hv_irq_off_max). The next switch, the
+ * idle loop's next pass or hv's timer makes it. The boot CPU's alone. */
+static bool reap_after_end;
 
 uint32_t guests_alive(void)
 {
@@ -58,10 +66,11 @@ static void wait_for_additions(struct guest *g)
 }
 
 /* Ends the guest; `policy`: whether its on_exit/on_fault decides what
- * follows (false: hv stopped it, it stays stopped). False if it had ended
- * already (another CPU won). */
+ * follows (false: hv stopped it, it stays stopped); `line`: its line
+ * formatted already (log_format; NULL: formatted here). False if it had
+ * ended already (another CPU won). */
 static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const char *reason,
-                      bool policy)
+                      bool policy, const char *line, size_t line_len)
 {
     /* Two vCPUs of the guest may end it at once on two CPUs (two faults,
      * an exit beside a fault), or another CPU stop it: one of them does. */
@@ -101,8 +110,12 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
     if (action != HV_HEALTH_RESTART)
         __atomic_sub_fetch(&guest_alive_count, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g->end_seq, seq, __ATOMIC_RELEASE); /* the reaper's from here */
+    if (this_cpu()->index == 0)
+        reap_after_end = true;
     sched_reaper_kick(); /* the boot CPU may run a vCPU alone, with no timer */
-    if (how == GUEST_EXITED)
+    if (line)
+        log_put(LOG_INFO, line, line_len);
+    else if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else
         log_error("guest %s ended: %s", g->name, reason);
@@ -112,7 +125,27 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
 
 void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *reason)
 {
-    end_guest(g, how, status, reason, true);
+    end_guest(g, how, status, reason, true, NULL, 0);
+}
+
+/* The exit's line is formatted before the end, with interrupts on: lib/fmt.c's
+ * ~1,600 instructions were a fifth of boot b's longest interrupts-off
+ * stretch (docs/benchmarks.md, hv_irq_off_max). The vCPU is running, in
+ * its hypercall, nothing held: an interrupt finds the state the
+ * scheduler's console drain leaves it in with interrupts on
+ * (hv/sched/console_drain.c); one that stops the vCPU (its guest ended on
+ * another CPU meanwhile) makes the end below find the guest ended, and the
+ * line is dropped with it. */
+void guest_exit(struct guest *g, int64_t status)
+{
+    char line[LOG_FORMAT_BYTES];
+    irqoff_pause();
+    irq_enable();
+    size_t n = log_format(line, LOG_INFO, "guest %s exited with status %ld", g->name,
+                          (long)status);
+    irq_disable();
+    irqoff_resume();
+    end_guest(g, GUEST_EXITED, status, "exited", true, line, n);
 }
 
 void guest_stop(struct guest *g, const char *reason)
@@ -122,7 +155,7 @@ void guest_stop(struct guest *g, const char *reason)
      * then finds it (restart_decide); one that decided before is abandoned
      * below. Either way no restart follows hv's stop. */
     __atomic_store_n(&g->stopped_by_hv, true, __ATOMIC_SEQ_CST);
-    if (g->end == GUEST_ALIVE && end_guest(g, GUEST_FAULTED, -1, reason, false))
+    if (g->end == GUEST_ALIVE && end_guest(g, GUEST_FAULTED, -1, reason, false, NULL, 0))
         return;
     restart_abandon(g, reason); /* ended already: its restart, if one is under way */
 }
@@ -380,6 +413,10 @@ static void grace_step(void)
 
 void guest_reap_step(void)
 {
+    if (reap_after_end) {
+        reap_after_end = false;
+        return;
+    }
     /* One walk over the guests: the first of the ends not yet freed. */
     struct guest *first = NULL;
     uint64_t first_seq = 0;

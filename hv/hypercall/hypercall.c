@@ -33,7 +33,7 @@ static int64_t hc_console_write(struct vcpu *v, struct trap_frame *f)
 
 static int64_t hc_exit(struct vcpu *v, struct trap_frame *f)
 {
-    guest_end(v->guest, GUEST_EXITED, (int64_t)f->rdi, "exited");
+    guest_exit(v->guest, (int64_t)f->rdi);
     return 0;
 }
 

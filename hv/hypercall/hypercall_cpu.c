@@ -9,7 +9,6 @@
 #include "hv/guest/uaccess.h"
 #include "hv/mm/kmalloc.h"
 #include "hv/mm/mm.h"
-#include "hv/time/lapic.h"
 #include "lib/nospec.h"
 #include "vcpu/deliver.h"
 #include "vcpu/trap_table.h"
@@ -17,17 +16,17 @@
 
 /* HV_CALL_SET_TRAP_TABLE goes in pieces of TRAP_STEP_ENTRIES entries, all
  * or nothing as its ABI says: the entries are checked and applied to a
- * copy of the table, which replaces it once every entry has passed. After
- * each piece hv looks for an interrupt waiting (Xen's
- * hypercall_preempt_check); when one waits, the copy and where it stopped
- * go into the table's stage and the call is continued the way Xen's
- * hypercall_create_continuation does it: the guest goes back to its
- * `syscall` (rip - 2, rax the call's number again), takes the interrupt
- * there and, once it runs again, makes the same call, which resumes from
- * the stage. A call with other arguments or from another place drops the
- * stage and starts over. A 256-entry call is ~9,000 instructions in one
- * piece; another guest's timer waits for one piece (~900), not for that
- * (docs/benchmarks.md, timer_late_under_attack). */
+ * copy of the table, which replaces it once every entry has passed. A
+ * call of more than one piece builds that copy in the table's stage and
+ * does one piece per entry into hv: after each piece but the last it is
+ * continued the way Xen's hypercall_create_continuation does it (as
+ * hv/xen's set_trap_table every 64 entries): the guest goes back to its
+ * `syscall` (rip - 2, rax the call's number again), interrupts are taken
+ * there and, once it runs again, it makes the same call, which resumes
+ * from the stage. A call with other arguments or from another place drops
+ * the stage and starts over. A 256-entry call was ~10,600 instructions
+ * with interrupts off in one piece (hv_irq_off_max's longest, boot e); a
+ * piece is ~1,600 (docs/benchmarks.md, hv_irq_off_max). */
 #define TRAP_STEP_ENTRIES 32
 
 struct trap_stage {
@@ -56,27 +55,26 @@ void trap_table_free(struct trap_table *t)
     kfree(t, sizeof(*t));
 }
 
-/* Stops part-way: the copy into the stage (allocated once per call in
- * steps), the frame back to the `syscall`. False: no memory for a stage,
- * the call goes on in one piece (bounded all the same). */
-static bool stage_continue(struct trap_table *t, struct trap_table *next, struct trap_frame *f,
-                           uint64_t n, uint32_t done, bool nomem)
+/* The stage of a call of more than one piece, made at its first entry
+ * into hv (after its range was checked); NULL: no memory for one, the
+ * call goes on in one piece (bounded all the same), or a `syscall` that
+ * cannot be returned to (rip < 2). */
+static struct trap_stage *stage_begin(struct trap_table *t, struct trap_frame *f, uint64_t n)
 {
-    struct trap_stage *st = t->stage;
-    if (!st) {
-        st = kmalloc(sizeof(*st));
-        if (!st)
-            return false;
-        st->next = *next;
-        st->table = f->rdi;
-        st->rip = f->rip - 2;
-        st->n = (uint32_t)n;
-        t->stage = st;
-    }
-    st->done = done;
-    st->nomem = nomem;
-    f->rip = st->rip;
-    return true;
+    if (n <= TRAP_STEP_ENTRIES || f->rip < 2)
+        return NULL;
+    struct trap_stage *st = kmalloc(sizeof(*st));
+    if (!st)
+        return NULL;
+    st->next = *t;
+    st->next.stage = NULL;
+    st->table = f->rdi;
+    st->rip = f->rip - 2;
+    st->n = (uint32_t)n;
+    st->done = 0;
+    st->nomem = false;
+    t->stage = st;
+    return st;
 }
 
 int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
@@ -111,17 +109,20 @@ int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
     struct trap_table copy, *next = &copy;
     uint32_t done = 0;
     bool nomem = false;
+    if (!st) {
+        /* The whole range readable first (its first and last entries: it
+         * spans at most two pages), as the ABI orders the errors. */
+        if (copy_from_guest(v->guest, entries, table + (n - 1) * sizeof(entries[0]),
+                            sizeof(entries[0])) != 0)
+            return -HV_EFAULT;
+        st = stage_begin(t, f, n);
+        if (!st)
+            copy = *t;
+    }
     if (st) {
         next = &st->next;
         done = st->done;
         nomem = st->nomem;
-    } else {
-        /* The whole range readable first (its first and last entries: it
-         * spans at most two pages), as the ABI orders the errors. */
-        copy = *t;
-        if (copy_from_guest(v->guest, entries, table + (n - 1) * sizeof(entries[0]),
-                            sizeof(entries[0])) != 0)
-            return -HV_EFAULT;
     }
     int64_t rc;
     for (;;) {
@@ -140,13 +141,16 @@ int64_t hc_set_trap_table(struct vcpu *v, struct trap_frame *f)
             rc = nomem ? -HV_ENOMEM : 0;
             break;
         }
-        if (f->rip >= 2 && lapic_interrupt_waiting() && stage_continue(t, next, f, n, done, nomem))
+        if (st) { /* the rest at the next entries, one piece each */
+            st->done = done;
+            st->nomem = nomem;
+            f->rip = st->rip;
             return HV_CALL_SET_TRAP_TABLE; /* rax: the call again, at its `syscall` */
+        }
     }
     if (rc == 0) {
-        struct trap_stage *keep = t->stage;
         *t = *next;
-        t->stage = keep;
+        t->stage = st;
         idt_set_fast_gate(t->fast_handler); /* v is the running vCPU */
     }
     stage_drop(t);

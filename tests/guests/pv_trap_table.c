@@ -4,7 +4,8 @@
  * or non-canonical, non-zero reserved fields, unknown flags, HV_TRAP_FAST
  * on any vector but 0x80 or without a handler (-HV_EINVAL), more software
  * vectors than hv keeps (-HV_ENOMEM); a refused table changes nothing, an
- * accepted one merges with what was there. HV_CALL_SET_SYSCALL and
+ * accepted one merges with what was there; one of 256 entries goes into hv
+ * once a piece of 32, all of it or nothing. HV_CALL_SET_SYSCALL and
  * HV_CALL_SET_KERNEL_STACK refuse upper-half and non-canonical addresses
  * and unknown flags; HV_CALL_IRET refuses a frame it cannot read
  * (-HV_EFAULT) or one with a bad cs, ss, flags, rip or rsp, or a return to
@@ -134,6 +135,40 @@ static void check_atomic(void)
     expect_true("... both #BP and #UD are handled (tables merge)", bp_seen == 1 && ud_by_sdk == 2);
 }
 
+/* A call of 256 entries goes in pieces of 32, one per entry into hv,
+ * continued at its `syscall` between them (docs/abi.md): the guest sees
+ * one call whose result holds every piece, or none of them. */
+static volatile unsigned big_bp_ran;
+extern char big_bp_handler[];
+__asm__(".pushsection .text\n"
+        "big_bp_handler:\n"
+        "    incl big_bp_ran(%rip)\n"
+        "    iretq\n"
+        ".popsection\n");
+
+static void check_pieces(void)
+{
+    for (unsigned i = 0; i < 256; i++)
+        big_table[i] = one(0x90, 0, 0); /* removes a vector that has no entry */
+    big_table[255] = one(HVG_BP, 0, (uint64_t)(uintptr_t)big_bp_handler);
+    uint64_t before = pv_hv_entries(0);
+    int64_t rc = hvg_set_trap_table(big_table, 256);
+    uint64_t entries = pv_hv_entries(0) - before; /* nothing printed between */
+    expect_eq("256 entries, #BP's in the last piece", rc, 0);
+    expect_eq("... entered hv once a piece (8, and 1 to count them)", (int64_t)entries, 9);
+    __asm__ volatile("int3" ::: "memory");
+    expect_true("... #BP reaches the last piece's handler", big_bp_ran == 1 && bp_seen == 1);
+    big_table[0] = one(HVG_UD, 0, (uint64_t)(uintptr_t)wrong_handler);
+    big_table[255].reserved0 = 1;
+    expect_eq("256 entries, the first piece good, the last entry bad",
+              hvg_set_trap_table(big_table, 256), -HV_EINVAL);
+    ud_by_sdk = wrong_handler_ran = 0;
+    __asm__ volatile("ud2" ::: "memory");
+    expect_true("... left #UD with its old handler", ud_by_sdk == 1 && wrong_handler_ran == 0);
+    struct hvg_trap_spec bp = { HVG_BP, 0, on_bp };
+    expect_eq("#BP back to its handler", hvg_traps_install(&bp, 1), 0);
+}
+
 /* --- HV_CALL_IRET with bad frames ------------------------------------------------
  * iret_try copies *fr onto the stack, fills a zero rip/rsp with "come back
  * here" values and makes the call: it returns hv's error, or the frame's
@@ -222,6 +257,7 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     expect_eq("registering #UD", hvg_traps_install(&ud, 1), 0);
     check_rejects(si);
     check_atomic();
+    check_pieces();
     check_iret();
     return pv_finish();
 }

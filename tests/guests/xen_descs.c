@@ -55,16 +55,12 @@ static long update_descriptor(uint64_t maddr, uint64_t desc)
 
 static uint16_t ds(void)
 {
-    uint16_t v;
-    __asm__ volatile("mov %%ds, %0" : "=r"(v));
-    return v;
+    return SEG_SELECTOR(ds);
 }
 
 static uint16_t es(void)
 {
-    uint16_t v;
-    __asm__ volatile("mov %%es, %0" : "=r"(v));
-    return v;
+    return SEG_SELECTOR(es);
 }
 
 static long load_ds(uint16_t sel)
@@ -291,13 +287,6 @@ static void no_ldt(void)
 }
 
 static volatile uint64_t based_word = 0x0b5eba5eULL;
-
-static uint64_t fs_word(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
-    return v;
-}
 
 /* FS on its own data entry with a base (a descriptor's base is 32 bits:
  * its image is below 4 GiB) and no FS base set: the descriptor's base

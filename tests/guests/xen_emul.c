@@ -41,19 +41,6 @@ static uint64_t read_dr(int n, long *vec)
     return v;
 }
 
-static long rdmsr(uint32_t msr, uint64_t *v)
-{
-    uint32_t lo = 0xbad, hi = 0xbad;
-    long vec = TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr) : "r8", "memory");
-    *v = (uint64_t)hi << 32 | lo;
-    return vec;
-}
-
-static long wrmsr(uint32_t msr, uint64_t v)
-{
-    return TRY("wrmsr", : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "r8", "memory");
-}
-
 static uint64_t cr4(void)
 {
     uint64_t v = 0;
@@ -132,24 +119,18 @@ static void debug_registers(void)
 
 static const uint64_t pda_a = 0x1111111111111111ULL, pda_b = 0x2222222222222222ULL;
 
-static uint64_t gs_word(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
-    return v;
-}
-
 /* The kernel's GS base by wrmsr and set_segment_base (Mini-OS keeps its
  * per-CPU data there), kept across switches to the companion; user mode's
  * by SHADOW_GS_BASE; hostile bases refused. */
 static void gs_bases(void)
 {
     uint64_t v = 0;
-    check(wrmsr(0xc0000101, (uint64_t)&pda_a) == -1 && rdmsr(0xc0000101, &v) == -1 &&
+    check(try_wrmsr(MSR_GS_BASE, (uint64_t)&pda_a) == -1 && try_rdmsr(MSR_GS_BASE, &v) == -1 &&
               v == (uint64_t)&pda_a && gs_word() == pda_a,
           "wrmsr GS_BASE: %gs:0 reads there", "0x%lx", (unsigned long)v);
-    check(wrmsr(0xc0000102, (uint64_t)&pda_b) == -1 && rdmsr(0xc0000102, &v) == -1 &&
-              v == (uint64_t)&pda_b && gs_word() == pda_a,
+    check(try_wrmsr(MSR_SHADOW_GS_BASE, (uint64_t)&pda_b) == -1 &&
+              try_rdmsr(MSR_SHADOW_GS_BASE, &v) == -1 && v == (uint64_t)&pda_b &&
+              gs_word() == pda_a,
           "wrmsr SHADOW_GS_BASE: user mode's, kernel's unchanged", "0x%lx", (unsigned long)v);
     for (int i = 0; i < 30; i++)
         hcall(XEN_HC_sched_op, XEN_SCHEDOP_yield, 0, 0); /* the companion runs between */
@@ -158,7 +139,7 @@ static void gs_bases(void)
     check(hcall(XEN_HC_set_segment_base, 2, (uint64_t)&pda_b, 0) == 0 && gs_word() == pda_b,
           "set_segment_base(GS_KERNEL)", "0x%lx", (unsigned long)gs_word());
     check(hcall(XEN_HC_set_segment_base, 1, (uint64_t)&pda_a, 0) == 0 &&
-              rdmsr(0xc0000102, &v) == -1 && v == (uint64_t)&pda_a,
+              try_rdmsr(MSR_SHADOW_GS_BASE, &v) == -1 && v == (uint64_t)&pda_a,
           "set_segment_base(GS_USER)", "0x%lx", (unsigned long)v);
     check(hcall(XEN_HC_set_segment_base, 2, HV_ADDR, 0) == -XEN_EINVAL && gs_word() == pda_b,
           "set_segment_base: a GS base on hv's half -EINVAL", "other");
@@ -168,38 +149,32 @@ static void gs_bases(void)
           "set_segment_base(GS_USER_SEL) -ENOSYS", "other");
     check(hcall(XEN_HC_set_segment_base, 7, 0, 0) == -XEN_EINVAL, "set_segment_base(7) -EINVAL",
           "other");
-    check(wrmsr(0xc0000102, HV_ADDR) == 13, "wrmsr SHADOW_GS_BASE on hv's half: #GP", "other");
-    check(wrmsr(0xc0000101, 0) == -1 && wrmsr(0xc0000102, 0) == -1 && rdmsr(0xc0000101, &v) == -1 &&
-              v == 0,
+    check(try_wrmsr(MSR_SHADOW_GS_BASE, HV_ADDR) == 13, "wrmsr SHADOW_GS_BASE on hv's half: #GP",
+          "other");
+    check(try_wrmsr(MSR_GS_BASE, 0) == -1 && try_wrmsr(MSR_SHADOW_GS_BASE, 0) == -1 &&
+              try_rdmsr(MSR_GS_BASE, &v) == -1 && v == 0,
           "both GS bases back to 0", "0x%lx", (unsigned long)v);
 }
 
 static void msrs(void)
 {
     uint64_t v = 0;
-    check(rdmsr(0xc0000100, &v) == -1 && v == 0, "rdmsr FS_BASE 0", "0x%lx", (unsigned long)v);
-    check(rdmsr(0xc0000101, &v) == -1 && v == 0, "rdmsr GS_BASE 0", "0x%lx", (unsigned long)v);
-    check(rdmsr(0xc0000102, &v) == -1 && v == 0, "rdmsr SHADOW_GS_BASE 0", "0x%lx",
+    check(try_rdmsr(MSR_FS_BASE, &v) == -1 && v == 0, "rdmsr FS_BASE 0", "0x%lx", (unsigned long)v);
+    check(try_rdmsr(MSR_GS_BASE, &v) == -1 && v == 0, "rdmsr GS_BASE 0", "0x%lx", (unsigned long)v);
+    check(try_rdmsr(MSR_SHADOW_GS_BASE, &v) == -1 && v == 0, "rdmsr SHADOW_GS_BASE 0", "0x%lx",
           (unsigned long)v);
-    check(rdmsr(0xc0000080, &v) == -1 && v == 0xd01, "rdmsr EFER: SCE LME LMA NXE", "0x%lx",
+    check(try_rdmsr(0xc0000080, &v) == -1 && v == 0xd01, "rdmsr EFER: SCE LME LMA NXE", "0x%lx",
           (unsigned long)v);
-    check(rdmsr(0x1d9, &v) == -1 && v == 0, "rdmsr DEBUGCTL 0", "0x%lx", (unsigned long)v);
-    check(wrmsr(0x1d9, 0) == -1, "wrmsr DEBUGCTL 0", "refused");
-    check(wrmsr(0xc0000100, 0) == -1, "wrmsr FS_BASE 0 (what it holds)", "refused");
-    check(wrmsr(0xc0000101, 0x8000000000000000ULL) == 13, "wrmsr GS_BASE non-canonical: #GP",
+    check(try_rdmsr(0x1d9, &v) == -1 && v == 0, "rdmsr DEBUGCTL 0", "0x%lx", (unsigned long)v);
+    check(try_wrmsr(0x1d9, 0) == -1, "wrmsr DEBUGCTL 0", "refused");
+    check(try_wrmsr(MSR_FS_BASE, 0) == -1, "wrmsr FS_BASE 0 (what it holds)", "refused");
+    check(try_wrmsr(MSR_GS_BASE, 0x8000000000000000ULL) == 13, "wrmsr GS_BASE non-canonical: #GP",
           "other");
-    check(wrmsr(0xc0000101, HV_ADDR) == 13, "wrmsr GS_BASE on hv's half: #GP", "other");
-    check(wrmsr(0xc0000080, 0) == 13, "wrmsr EFER (a change): #GP", "other");
-    check(rdmsr(0x10, &v) == 13, "rdmsr TSC: #GP", "other");
-    check(rdmsr(0x1a0, &v) == 13, "rdmsr MISC_ENABLE: #GP", "other");
-    check(rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
-}
-
-static uint64_t fs_word(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
-    return v;
+    check(try_wrmsr(MSR_GS_BASE, HV_ADDR) == 13, "wrmsr GS_BASE on hv's half: #GP", "other");
+    check(try_wrmsr(0xc0000080, 0) == 13, "wrmsr EFER (a change): #GP", "other");
+    check(try_rdmsr(0x10, &v) == 13, "rdmsr TSC: #GP", "other");
+    check(try_rdmsr(0x1a0, &v) == 13, "rdmsr MISC_ENABLE: #GP", "other");
+    check(try_rdmsr(0xffffffff, &v) == 13, "rdmsr 0xffffffff: #GP", "other");
 }
 
 /* CR0 as Xen's write_cr takes it (Unikraft's start writes it): only TS
@@ -227,7 +202,7 @@ static long wrfsbase(uint64_t v) { return TRY("wrfsbase %%rax", : : "a"(v) : "r8
 static void fs_bases(void)
 {
     uint64_t v = 0, c4 = cr4();
-    check(wrmsr(0xc0000100, (uint64_t)&pda_a) == -1 && rdmsr(0xc0000100, &v) == -1 &&
+    check(try_wrmsr(MSR_FS_BASE, (uint64_t)&pda_a) == -1 && try_rdmsr(MSR_FS_BASE, &v) == -1 &&
               v == (uint64_t)&pda_a && fs_word() == pda_a,
           "wrmsr FS_BASE: %fs:0 reads there", "0x%lx", (unsigned long)v);
     for (int i = 0; i < 30; i++)
@@ -239,12 +214,12 @@ static void fs_bases(void)
     check(hcall(XEN_HC_set_segment_base, 0, 0x8000000000000000ULL, 0) == -XEN_EINVAL &&
               fs_word() == pda_b,
           "set_segment_base: a non-canonical FS base -EINVAL", "other");
-    check(wrmsr(0xc0000100, 0x8000000000000000ULL) == 13 && fs_word() == pda_b,
+    check(try_wrmsr(MSR_FS_BASE, 0x8000000000000000ULL) == 13 && fs_word() == pda_b,
           "wrmsr FS_BASE non-canonical: #GP", "other");
     /* hv never uses FS: an FS base in hv's half only aims the guest's own
      * ring-3 accesses (Xen takes any canonical base). */
     const uint64_t direct_map = 0xffff888000000000ULL; /* hv's own pages (the M2P is at HV_ADDR) */
-    long rc = hcall(XEN_HC_set_segment_base, 0, direct_map, 0), rd = rdmsr(0xc0000100, &v);
+    long rc = hcall(XEN_HC_set_segment_base, 0, direct_map, 0), rd = try_rdmsr(MSR_FS_BASE, &v);
     long pf = TRY("mov %%fs:0, %%rax", : : : "rax", "r8", "memory");
     check(rc == 0 && rd == -1 && v == direct_map && pf == 14,
           "an FS base on hv's direct map: taken, %fs:0 a #PF", "%ld %ld 0x%lx %ld", rc, rd,
@@ -268,7 +243,7 @@ static void fs_bases(void)
               v == (uint32_t)(uint64_t)&pda_b,
           "rdfsbase of 32 bits zero-extends", "0x%lx", (unsigned long)v);
     check(TRY("wrgsbase %%rax", : : "a"((uint64_t)&pda_a) : "r8", "memory") == -1 &&
-              gs_word() == pda_a && rdmsr(0xc0000101, &v) == -1 && v == (uint64_t)&pda_a,
+              gs_word() == pda_a && try_rdmsr(MSR_GS_BASE, &v) == -1 && v == (uint64_t)&pda_a,
           "wrgsbase: the kernel's GS base", "0x%lx", (unsigned long)v);
     v = 0;
     check(TRY("rdgsbase %%rax", : "+a"(v) : : "r8", "memory") == -1 && v == (uint64_t)&pda_a,
@@ -279,7 +254,7 @@ static void fs_bases(void)
           "wrgsbase on hv's half: #GP (the GS-base invariant)", "other");
     check(write_cr4(c4) == -1 && wrfsbase(0) == 6, "CR4.FSGSBASE cleared: wrfsbase #UD again",
           "other");
-    check(wrmsr(0xc0000100, 0) == -1 && wrmsr(0xc0000101, 0) == -1 && rdmsr(0xc0000100, &v) == -1 &&
+    check(try_wrmsr(MSR_FS_BASE, 0) == -1 && try_wrmsr(MSR_GS_BASE, 0) == -1 && try_rdmsr(MSR_FS_BASE, &v) == -1 &&
               v == 0,
           "FS and GS bases back to 0", "0x%lx", (unsigned long)v);
 }

@@ -32,13 +32,6 @@ static uint64_t gdt[512] __attribute__((aligned(4096)));
 #define FS_MARK 0x5eed0000u
 static uint64_t fs_slot[FS_SLOTS];
 
-static uint64_t fs_word(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
-    return v;
-}
-
 static uint64_t data_with_limit(uint32_t limit) /* limit: 20 bits, byte-granular */
 {
     return 0x0040f20000000000ULL | (limit & 0xffff) | ((uint64_t)(limit >> 16 & 0xf) << 48);
@@ -53,9 +46,7 @@ static uint32_t cpu_limit(void)
 
 static uint16_t es(void)
 {
-    uint16_t v;
-    __asm__ volatile("mov %%es, %0" : "=r"(v));
-    return v;
+    return SEG_SELECTOR(es);
 }
 
 void xen_main(const struct xen_start_info *si);

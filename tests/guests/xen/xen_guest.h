@@ -39,6 +39,64 @@ extern char trap_ud_step[], trap_gp_step[];
         trap_count != before_ ? (long)trap_vector : -1L;                                   \
     })
 
+/* The segment state the guests look at: FS and GS bases, selectors. */
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define MSR_SHADOW_GS_BASE 0xc0000102u
+
+/* `mov %seg, r` (never traps) and the 8 bytes at %seg:0, where the base
+ * points: seg is ds, es, fs or gs. */
+#define SEG_SELECTOR(seg)                                                      \
+    ({                                                                         \
+        uint16_t v_;                                                           \
+        __asm__ volatile("mov %%" #seg ", %0" : "=r"(v_));                     \
+        v_;                                                                    \
+    })
+#define SEG_WORD(seg)                                                          \
+    ({                                                                         \
+        uint64_t v_;                                                           \
+        __asm__ volatile("mov %%" #seg ":0, %0" : "=r"(v_));                   \
+        v_;                                                                    \
+    })
+
+static inline uint64_t fs_word(void)
+{
+    return SEG_WORD(fs);
+}
+
+static inline uint64_t gs_word(void)
+{
+    return SEG_WORD(gs);
+}
+
+/* rdmsr and wrmsr as they are (hv emulates a PV kernel's FS/GS base ones
+ * at their #GP); try_rdmsr and try_wrmsr (TRY) for one that may trap. */
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo = 0, hi = 0;
+    __asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/* The same, run with TRY: the trap's vector, or -1 (then *v, the MSR). */
+static inline long try_rdmsr(uint32_t msr, uint64_t *v)
+{
+    uint32_t lo = 0xbad, hi = 0xbad;
+    long vec = TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr) : "r8", "memory");
+    *v = (uint64_t)hi << 32 | lo;
+    return vec;
+}
+
+static inline long try_wrmsr(uint32_t msr, uint64_t v)
+{
+    return TRY("wrmsr", : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "r8", "memory");
+}
+
 int stub_keeps_rcx_r11(void);
 long raw_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3);
 
