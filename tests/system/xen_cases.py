@@ -295,19 +295,6 @@ def traps_boot(build, tag, runner_cfg=()):
 
 
 @system_test
-def test_xen_traps_under_xpti(build):
-    """The same guest with page-table isolation on: the M2P is mapped in
-    the isolated root the guest runs on too, and every check holds."""
-    r = traps_boot(build, "xen-traps-xpti", ["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
-    expect(problems, exited(r.log, "xen-traps"), f"xen-traps did not exit 0: {ended_line(r.log, 'xen-traps')}")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    return problems, r
-
-
-@system_test
 def test_xen_traps_memory_console(build):
     """Our own Xen-ABI guest exercises what a PV kernel's start of day uses
     (XTF's boot path among them): the trap table and Xen's bounce frame

@@ -36,15 +36,3 @@ def test_xen_own_descriptors(build):
     problems = []
     _judge(r, problems)
     return problems, r
-
-
-@system_test
-def test_xen_own_descriptors_under_xpti(build):
-    """The same with page-table isolation on: the guest runs on its
-    isolated tables, which show each CPU's GDT page too, so the entries hv
-    writes there are the ones the CPU uses while the guest runs."""
-    r = beside_companion(build, "xen-descs", "xen-descs-xpti", runner_cfg=["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    _judge(r, problems)
-    return problems, r

@@ -51,17 +51,6 @@ def test_xen_mm_tables_and_ram_past_the_region(build):
 
 
 @system_test
-def test_xen_mm_under_xpti(build):
-    """The same guest with page-table isolation on: the leaves its tables
-    drive appear (and go) in the isolated root it runs on too."""
-    r = mm_boot(build, "xen-mm-xpti", ["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    mm_checks(problems, r)
-    return problems, r
-
-
-@system_test
 def test_xen_mm_hostile_beside_companion(build):
     """A hostile Xen guest against its own page-table calls, beside the
     companion: a request list running into unmapped memory (-EFAULT after

@@ -49,17 +49,6 @@ def test_xen_user_mode_callbacks_grants(build):
 
 
 @system_test
-def test_xen_user_mode_under_xpti(build):
-    """The same with page-table isolation on (user mode's entries and the
-    iretq to Xen's selectors go through the isolated root)."""
-    r = user_boot(build, "xen-user-xpti", ["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    user_checks(problems, r)
-    return problems, r
-
-
-@system_test
 def test_xen_bookkeeping_charged_not_hv_heap(build):
     """A Xen image whose start-of-day region is near the most hv builds
     (60 MiB of bss: ~16,000 pages, a 128 KiB p2m) costs hv's own heap only
