@@ -7,6 +7,7 @@ import os
 import re
 import struct
 import subprocess
+import threading
 
 from harness import ROOT, Boot, run
 from judge import exited, expect, guest_lines, ended_line, test_guest
@@ -184,6 +185,32 @@ def test_xen_images_recognised_built_and_run(build):
     return problems, r
 
 
+# One boot, several tests (xen_xpti_cases.py's test_xen_guests_in_one_boot):
+# these Xen guests, each judged by its own module's function as if booted
+# alone beside the companion, share a boot of the firmware (~4.5 s each).
+# Every one checks itself or ends on its own fault; none counts the guests
+# beside it. The functions that judge them (test_* names kept, not
+# registered) call xen_shared_boot, which boots once per run of the group.
+XEN_SHARED = ("xen-boot", "xen-traps", "xen-pt-write", "xen-user", "xen-mm", "xen-descs",
+              "xen-emul", "xen-review-vamap")
+XEN_SHARED_CFG = "[guest xen-mm]\nmemory = 16M\n"
+_shared = threading.local()
+
+
+def xen_shared_boot(build, name=None, tag=None):
+    """The group's boot (booted on the first call of a run of the group)."""
+    if getattr(_shared, "result", None) is None:
+        _shared.result = run(build, Boot(images=[test_guest(build, g) for g in XEN_SHARED] +
+                                         [test_guest(build, "companion")], cfg=XEN_SHARED_CFG),
+                             "xen-shared")
+    assert name is None or name in XEN_SHARED, name
+    return _shared.result
+
+
+def xen_shared_boot_forget():
+    _shared.result = None
+
+
 def beside_companion(build, name, tag, runner_cfg=(), smp=1, cfg="", **boot):
     """Boots our Xen-ABI test guest `name` beside hv's own companion (hv.cfg
     text `cfg`; other Boot fields, e.g. timeout, as keywords)."""
@@ -201,8 +228,7 @@ def checks_all_ok(problems, r, name, done_line):
     return oks
 
 
-@system_test
-def test_xen_boot_start_of_day(build):
+def test_xen_boot_start_of_day(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest checks from inside what Xen promises at start
     of day: start_info's fields, the registers at entry, the layout
     (P2M list, start_info, xenstore and console pages, page tables at
@@ -211,7 +237,7 @@ def test_xen_boot_start_of_day(build):
     hypercall page's 64-bit stubs keeping rcx/r11, xen_version, -ENOSYS for
     unknown hypercalls; it prints through the hypercall page's console_io
     and ends with sched_op(shutdown, poweroff): a clean exit."""
-    r = beside_companion(build, "xen-boot", "xen-boot")
+    r = xen_shared_boot(build, "xen-boot")
     problems = []
     oks = checks_all_ok(problems, r, "xen-boot", "xen-boot: all")
     expect(problems, len(oks) >= 40, f"only {len(oks)} checks ran")
@@ -271,12 +297,11 @@ def test_xen_hostile_arguments_and_crash(build):
     return problems, r
 
 
-@system_test
-def test_xen_page_tables_read_only(build):
+def test_xen_page_tables_read_only(build):  # in test_xen_guests_in_one_boot
     """A Xen guest's initial page tables are read-only to it (as Xen maps
     them): its write to pt_base faults and ends it alone, before its next
     line."""
-    r = beside_companion(build, "xen-pt-write", "xen-pt-write")
+    r = xen_shared_boot(build, "xen-pt-write")
     problems = []
     lines = guest_lines(r.log, "xen-pt-write")
     expect(problems, any(l.startswith("xen-pt-write: writing L4 at 0x") for l in lines),
@@ -290,12 +315,7 @@ def test_xen_page_tables_read_only(build):
     return problems, r
 
 
-def traps_boot(build, tag, runner_cfg=()):
-    return beside_companion(build, "xen-traps", tag, runner_cfg)
-
-
-@system_test
-def test_xen_traps_memory_console(build):
+def test_xen_traps_memory_console(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest exercises what a PV kernel's start of day uses
     (XTF's boot path among them): the trap table and Xen's bounce frame
     with HYPERVISOR_iret back (rcx/r11, the upcall mask in the CS slot, a
@@ -304,7 +324,7 @@ def test_xen_traps_memory_console(build):
     unmap/remap keeping the frame, read-only, refusals), the read-only M2P,
     a continued mmuext_op batch, the PV console ring printed once even when
     console_io printed the same line."""
-    r = traps_boot(build, "xen-traps")
+    r = xen_shared_boot(build, "xen-traps")
     problems = []
     oks = checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
     expect(problems, len(oks) >= 35, f"only {len(oks)} checks ran")

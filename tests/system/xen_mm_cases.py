@@ -5,13 +5,9 @@ through tables the guest made, all beside hv's own companion."""
 
 from judge import ended_line, expect, guest_lines
 from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
+from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak, xen_shared_boot
 
 MM_CFG = "[guest xen-mm]\nmemory = 16M\n"
-
-
-def mm_boot(build, tag, runner_cfg=(), smp=1):
-    return beside_companion(build, "xen-mm", tag, runner_cfg, smp, cfg=MM_CFG)
 
 
 def mm_checks(problems, r):
@@ -28,8 +24,7 @@ def mm_checks(problems, r):
     no_panic_no_leak(problems, r)
 
 
-@system_test
-def test_xen_mm_tables_and_ram_past_the_region(build):
+def test_xen_mm_tables_and_ram_past_the_region(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest with 16 MiB gets pfns past its start-of-day
     region (nr_pages, P2M list and M2P cover them, unmapped), makes a page
     its own L1 table as Mini-OS does (read-only first; refused while
@@ -44,7 +39,7 @@ def test_xen_mm_tables_and_ram_past_the_region(build):
     requests at hv or across the half's end, pdone in its own table. Its
     last write into its new table faults and ends it; the companion exits
     0, nothing leaks."""
-    r = mm_boot(build, "xen-mm")
+    r = xen_shared_boot(build, "xen-mm")
     problems = []
     mm_checks(problems, r)
     return problems, r

@@ -5,11 +5,7 @@ Xen's selectors after a hypercall, `int n` from user mode, grant tables."""
 from harness import Boot, run
 from judge import ended_line, expect, guest_lines, test_guest
 from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
-
-
-def user_boot(build, tag, runner_cfg=()):
-    return beside_companion(build, "xen-user", tag, runner_cfg)
+from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak, xen_shared_boot
 
 
 def user_checks(problems, r):
@@ -23,8 +19,7 @@ def user_checks(problems, r):
     no_panic_no_leak(problems, r)
 
 
-@system_test
-def test_xen_user_mode_callbacks_grants(build):
+def test_xen_user_mode_callbacks_grants(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest runs on Xen's selectors from its first
     instruction and after 50 yields that switch it out and in (vcpu_load
     gave it hv's 0x23/0x1b before), and runs user mode as a PV kernel does: iret to
@@ -42,7 +37,7 @@ def test_xen_user_mode_callbacks_grants(build):
     port, close and reuse, refusals, init_control -EINVAL/-ENOSYS); an iret
     with CS 0x30 enters the failsafe callback; and an iret to user mode
     after NEW_USER_BASEPTR 0 ends the guest, while a companion runs on."""
-    r = user_boot(build, "xen-user")
+    r = xen_shared_boot(build, "xen-user")
     problems = []
     user_checks(problems, r)
     return problems, r

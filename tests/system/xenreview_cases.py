@@ -8,7 +8,7 @@ import struct
 from harness import Boot, run
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
-from xen_cases import XEN_ELFNOTE, beside_companion, no_panic_no_leak, xen_note
+from xen_cases import XEN_ELFNOTE, beside_companion, no_panic_no_leak, xen_note, xen_shared_boot
 
 PAGE = 0x1000
 
@@ -47,15 +47,14 @@ def test_xenreview_store_straddling_into_next_page(build):
     return own_page_store(build, "xen-review-straddle", "xenreview-straddle")
 
 
-@system_test
-def test_xenreview_update_va_mapping_churn_then_crash(build):
+def test_xenreview_update_va_mapping_churn_then_crash(build):  # in test_xen_guests_in_one_boot
     """update_va_mapping driven hard (aliases at every free page, shared
     info at many, every refusal, its tables' mappings unmapped and back,
     one va remapped 1000 times), then a fetch from an executable alias of a
     frame writable elsewhere, with it all mapped: every answer is Xen's, the
     fetch faults (W^X holds) and ends the guest, and the reaping finds every
     count and charge at zero."""
-    r = beside_companion(build, "xen-review-vamap", "xenreview-vamap")
+    r = xen_shared_boot(build, "xen-review-vamap")
     problems = []
     lines = guest_lines(r.log, "xen-review-vamap")
     fails = [l for l in lines if l.startswith("FAIL")]
