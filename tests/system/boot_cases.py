@@ -7,7 +7,7 @@ budget."""
 import re
 
 from bench_cases import irq_off_silent_without_the_setting
-from harness import Boot, run
+from harness import Boot, run, run_shared
 from judge import expect, test_guest
 from registry import system_test
 
@@ -25,15 +25,14 @@ def line_at(log, pattern):
     return m.start() if m else None
 
 
-@system_test
-def test_boot_stub_notes_logged_by_hv_after_its_banner(build):
+def test_boot_stub_notes_logged_by_hv_after_its_banner(build):  # shared_cases.py
     """The stub prints nothing through the firmware when all goes well
     (its two signs of life, 'UEFI stub starting' and 'exiting boot
     services', cost 0.54 M instructions of boot_first_guest: gone in issue
     12's eighth round); what it found comes after hv's banner, in the
     stub's order, from hv's own log."""
-    r = run(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
-            "boot-notes")
+    r = run_shared(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
+                   "lines-pair")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
     banner = BANNER.search(r.log)

@@ -5,7 +5,7 @@ import os
 import re
 import struct
 
-from harness import ROOT, Boot, run
+from harness import ROOT, Boot, run, run_shared
 from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
 
@@ -45,10 +45,9 @@ def test_examples_run_labelled(build):
     return problems, r
 
 
-@system_test
-def test_output_interleaves_by_line(build):
-    r = run(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
-            "lines")
+def test_output_interleaves_by_line(build):  # shared_cases.py
+    r = run_shared(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
+                   "lines-pair")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}")
     for g, tag in [("lines-a", "A"), ("lines-b", "B")]:

@@ -61,6 +61,7 @@ import xen_mm_cases  # noqa: E402,F401
 import xenev_cases  # noqa: E402,F401
 import xen_desc_cases  # noqa: E402,F401
 import xen_shared_cases  # noqa: E402,F401
+import shared_cases  # noqa: E402,F401
 import xen4_cases  # noqa: E402,F401
 import restart_cases  # noqa: E402,F401
 import fast_cases  # noqa: E402,F401

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import ROOT, Boot, run
+from harness import ROOT, Boot, run, run_shared
 from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
 
@@ -130,11 +130,10 @@ def test_secboot_hv_signed_by_unknown_key_refused(build):
     return problems, r
 
 
-@system_test
-def test_secboot_plain_firmware_says_secure_boot_off(build):
+def test_secboot_plain_firmware_says_secure_boot_off(build):  # shared_cases.py
     """The same unsigned hv on the plain firmware: it runs, and the log does
     not claim a signature check that never happened."""
-    r = run(build, Boot(images=two_guests(build)), "secboot-plain")
+    r = run_shared(build, Boot(images=two_guests(build)), "lines-pair")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
     expect(problems, "hv: Secure Boot: off" in r.log, "hv did not report Secure Boot off")

@@ -192,8 +192,9 @@ def test_xen_images_recognised_built_and_run(build):
 # beside it. The functions that judge them (test_* names kept, not
 # registered) call xen_shared_boot, which boots once per run of the group.
 XEN_SHARED = ("xen-boot", "xen-traps", "xen-pt-write", "xen-user", "xen-mm", "xen-descs",
-              "xen-emul", "xen-review-vamap")
-XEN_SHARED_CFG = "[guest xen-mm]\nmemory = 16M\n"
+              "xen-emul", "xen-review-vamap", "xen-review-self-store", "xen-review-straddle",
+              "xen-user-hostile", "xen-mm-hostile")
+XEN_SHARED_CFG = "[guest xen-mm]\nmemory = 16M\n[guest xen-mm-hostile]\nmemory = 16M\n"
 _shared = threading.local()
 
 
@@ -201,7 +202,8 @@ def xen_shared_boot(build, name=None, tag=None):
     """The group's boot (booted on the first call of a run of the group)."""
     if getattr(_shared, "result", None) is None:
         _shared.result = run(build, Boot(images=[test_guest(build, g) for g in XEN_SHARED] +
-                                         [test_guest(build, "companion")], cfg=XEN_SHARED_CFG),
+                                         [test_guest(build, "companion")], cfg=XEN_SHARED_CFG,
+                                         timeout=240),
                              "xen-shared")
     assert name is None or name in XEN_SHARED, name
     return _shared.result

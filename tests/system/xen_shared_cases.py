@@ -4,7 +4,9 @@ booted alone beside the companion (it still does: the companion runs in
 every one of these boots); none counts the guests beside it.
 
   - test_xen_guests_in_one_boot: xen-boot, xen-traps, xen-pt-write,
-    xen-user, xen-mm, xen-descs, xen-emul and xen-review-vamap, judged by
+    xen-user, xen-mm, xen-descs, xen-emul, xen-review-vamap,
+    xen-review-self-store, xen-review-straddle, xen-user-hostile and
+    xen-mm-hostile, judged by
     their modules' own test functions (xen_cases.py, xen_user_cases.py,
     xen_mm_cases.py, xen_desc_cases.py, xenev_cases.py,
     xenreview_cases.py: not registered one by one, each reads the shared
@@ -24,14 +26,20 @@ from registry import system_test
 from xen_cases import checks_all_ok
 from xen_desc_cases import _judge as descs_checks
 from xen_desc_cases import test_xen_own_descriptors
-from xen_mm_cases import MM_CFG, mm_checks, test_xen_mm_tables_and_ram_past_the_region
-from xen_user_cases import test_xen_user_mode_callbacks_grants, user_checks
+from xen_mm_cases import (MM_CFG, mm_checks, test_xen_mm_hostile_beside_companion,
+                          test_xen_mm_tables_and_ram_past_the_region)
+from xen_user_cases import (test_xen_user_hostile_round_trips_then_no_kernel_stack,
+                            test_xen_user_mode_callbacks_grants, user_checks)
 
 SHARED_JUDGES = (xen_cases.test_xen_boot_start_of_day, xen_cases.test_xen_traps_memory_console,
                  xen_cases.test_xen_page_tables_read_only, test_xen_user_mode_callbacks_grants,
                  test_xen_mm_tables_and_ram_past_the_region, test_xen_own_descriptors,
                  xenev_cases.test_xen_debug_registers_cr4_msrs,
-                 xenreview_cases.test_xenreview_update_va_mapping_churn_then_crash)
+                 xenreview_cases.test_xenreview_update_va_mapping_churn_then_crash,
+                 xenreview_cases.test_xenreview_store_into_own_code_page,
+                 xenreview_cases.test_xenreview_store_straddling_into_next_page,
+                 test_xen_user_hostile_round_trips_then_no_kernel_stack,
+                 test_xen_mm_hostile_beside_companion)
 
 
 @system_test
@@ -40,8 +48,10 @@ def test_xen_guests_in_one_boot(build):
     after it: xen_boot_start_of_day, xen_traps_memory_console,
     xen_page_tables_read_only, xen_user_mode_callbacks_grants,
     xen_mm_tables_and_ram_past_the_region, xen_own_descriptors,
-    xen_debug_registers_cr4_msrs, xenreview_update_va_mapping_churn_then_crash
-    (their docstrings say what each checks)."""
+    xen_debug_registers_cr4_msrs, xenreview_update_va_mapping_churn_then_crash,
+    xenreview_store_into_own_code_page, xenreview_store_straddling_into_next_page,
+    xen_user_hostile_round_trips_then_no_kernel_stack,
+    xen_mm_hostile_beside_companion (their docstrings say what each checks)."""
     xen_cases.xen_shared_boot_forget()
     problems, r = [], None
     try:

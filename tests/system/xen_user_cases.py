@@ -5,7 +5,7 @@ Xen's selectors after a hypercall, `int n` from user mode, grant tables."""
 from harness import Boot, run
 from judge import ended_line, expect, guest_lines, test_guest
 from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak, xen_shared_boot
+from xen_cases import checks_all_ok, no_panic_no_leak, xen_shared_boot
 
 
 def user_checks(problems, r):
@@ -69,8 +69,7 @@ def test_xen_bookkeeping_charged_not_hv_heap(build):
     return problems, r
 
 
-@system_test
-def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
+def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):  # in test_xen_guests_in_one_boot
     """A hostile Xen guest against M2's calls, beside a companion: 3000
     user-mode round trips (iret to user, syscall to its callback and back,
     int $0x20 home), int from user mode on 13 vectors without a DPL-3
@@ -82,7 +81,7 @@ def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
     then its stack_switch stack in its own read-only page tables and a
     syscall from user mode: it ends with the reason, alone, and hv's leak
     check finds every frame back."""
-    r = beside_companion(build, "xen-user-hostile", "xen-user-hostile", timeout=240)
+    r = xen_shared_boot(build, "xen-user-hostile")
     problems = []
     checks_all_ok(problems, r, "xen-user-hostile", "xen-user-hostile: all")
     expect(problems, "xen-user-hostile: still running" not in guest_lines(r.log, "xen-user-hostile"),

@@ -14,7 +14,7 @@ PAGE = 0x1000
 
 
 def own_page_store(build, name, tag):
-    r = beside_companion(build, name, tag, timeout=90)
+    r = xen_shared_boot(build, name)  # test_xen_guests_in_one_boot's
     problems = []
     lines = guest_lines(r.log, name)
     expect(problems, lines and not lines[0].startswith("FAIL"), f"the guest did not start: {lines}")
@@ -28,8 +28,7 @@ def own_page_store(build, name, tag):
     return problems, r
 
 
-@system_test
-def test_xenreview_store_into_own_code_page(build):
+def test_xenreview_store_into_own_code_page(build):  # in test_xen_guests_in_one_boot
     """A Xen guest's instruction that stores into its own page (one RWX
     segment, as Xen's builder maps it) must not flip that page between
     writable and executable forever (each flip restarts the instruction,
@@ -39,8 +38,7 @@ def test_xenreview_store_into_own_code_page(build):
     return own_page_store(build, "xen-review-self-store", "xenreview-self-store")
 
 
-@system_test
-def test_xenreview_store_straddling_into_next_page(build):
+def test_xenreview_store_straddling_into_next_page(build):  # in test_xen_guests_in_one_boot
     """The same with an instruction straddling two pages that stores into
     the second: the fault's rip is on the first page, the flipping page is
     the second. Before the fix it spun until the timeout."""
