@@ -315,9 +315,8 @@ def test_registers_preserved_and_private(build):
     return problems, r
 
 
-@system_test
-def test_multi_vcpu_guest(build):
-    r = run(build, Boot(images=[test_guest(build, "multi-vcpu")]), "multivcpu")
+def test_multi_vcpu_guest(build):  # shared_cases.py
+    r = run_shared(build, Boot(images=[test_guest(build, "multi-vcpu")]), "multi-vcpu")
     problems = []
     expect(problems, exited(r.log, "multi-vcpu"),
            "multi-vcpu did not exit 0: " + "; ".join(guest_lines(r.log, "multi-vcpu")[-3:]))

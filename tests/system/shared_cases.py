@@ -9,7 +9,10 @@ xen_shared_cases.py.)
     lines each) at SMP 1, nothing set: boot_cases.py's stub notes after
     hv's banner, guest_cases.py's output interleaved by whole lines,
     secboot_cases.py's plain firmware saying Secure Boot off, spec_cases.py's
-    AMD CPU needing neither isolation nor VERW."""
+    AMD CPU needing neither isolation nor VERW.
+  - test_multi_vcpu_guest_judged_twice: multi-vcpu alone at SMP 1:
+    guest_cases.py's multi-vCPU guest, spec_cases.py's RSB fill only when
+    the guest changes."""
 
 import boot_cases
 import guest_cases
@@ -40,3 +43,11 @@ def test_two_line_guests_in_one_boot(build):
                                    guest_cases.test_output_interleaves_by_line,
                                    secboot_cases.test_secboot_plain_firmware_says_secure_boot_off,
                                    spec_cases.test_spec_amd_cpu_needs_neither_xpti_nor_verw))
+
+
+@system_test
+def test_multi_vcpu_guest_judged_twice(build):
+    """multi_vcpu_guest, spec_rsb_fill_only_when_the_guest_changes (their
+    docstrings say what each checks)."""
+    return judged_together(build, (guest_cases.test_multi_vcpu_guest,
+                                   spec_cases.test_spec_rsb_fill_only_when_the_guest_changes))

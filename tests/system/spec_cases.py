@@ -139,12 +139,11 @@ def test_spec_amd_cpu_needs_neither_xpti_nor_verw(build):  # shared_cases.py
     return problems, r
 
 
-@system_test
-def test_spec_rsb_fill_only_when_the_guest_changes(build):
+def test_spec_rsb_fill_only_when_the_guest_changes(build):  # shared_cases.py
     """One guest with 4 vCPUs: its vCPUs switch among themselves and through
     idle, never to another guest, so the only fill is each CPU's first entry
     (from hv's boot into a guest): one per CPU that ran a vCPU."""
-    r = run(build, Boot(images=[test_guest(build, "multi-vcpu")]), "spec-one-guest")
+    r = run_shared(build, Boot(images=[test_guest(build, "multi-vcpu")]), "multi-vcpu")
     problems = []
     ran_clean(problems, r, ["multi-vcpu"], "one guest")
     expect(problems, "4 vCPU(s)" in r.log, "one guest: multi-vcpu did not get 4 vCPUs")

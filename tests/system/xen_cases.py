@@ -193,7 +193,7 @@ def test_xen_images_recognised_built_and_run(build):
 # registered) call xen_shared_boot, which boots once per run of the group.
 XEN_SHARED = ("xen-boot", "xen-traps", "xen-pt-write", "xen-user", "xen-mm", "xen-descs",
               "xen-emul", "xen-review-vamap", "xen-review-self-store", "xen-review-straddle",
-              "xen-user-hostile", "xen-mm-hostile")
+              "xen-user-hostile", "xen-mm-hostile", "xen-bad-iret", "xen-bad-stack")
 XEN_SHARED_CFG = "[guest xen-mm]\nmemory = 16M\n[guest xen-mm-hostile]\nmemory = 16M\n"
 _shared = threading.local()
 
@@ -341,14 +341,12 @@ def test_xen_traps_memory_console(build):  # in test_xen_guests_in_one_boot
     return problems, r
 
 
-@system_test
-def test_xen_bad_iret_and_bad_stack_end_only_that_guest(build):
+def test_xen_bad_iret_and_bad_stack_end_only_that_guest(build):  # in test_xen_guests_in_one_boot
     """HYPERVISOR_iret to an upper-half rip, and an exception whose bounce
     frame would land in the guest's read-only page tables: each ends its
     guest alone, before its next line, with the reason; a companion runs
     on."""
-    r = run(build, Boot(images=[test_guest(build, "xen-bad-iret"), test_guest(build, "xen-bad-stack"),
-                                test_guest(build, "companion")]), "xen-bad-iret")
+    r = xen_shared_boot(build, "xen-bad-iret")
     problems = []
     iret = guest_lines(r.log, "xen-bad-iret")
     expect(problems, "xen-bad-iret: iret to 0xffff888000000000" in iret and
