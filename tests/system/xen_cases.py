@@ -9,7 +9,7 @@ import struct
 import subprocess
 import threading
 
-from harness import ROOT, Boot, run
+from harness import ROOT, Boot, run, run_shared
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
 
@@ -41,11 +41,24 @@ def core_symbol(build, name):
     raise AssertionError(f"{name} not in hv-core.elf")
 
 
-def probe_boot(build, tag, runner_cfg=()):
+def xen_debug_boot(build):
+    """xen-gdt-probe and xr-big (xen_user_cases.py's bookkeeping image) beside
+    the companion with log_level = debug: the boot of
+    test_xen_gdt_window_flat_selectors and test_xen_bookkeeping_charged_not_hv_heap,
+    judged together by xen_shared_cases.py's test_xen_debug_log_guests_in_one_boot."""
+    from xenreview_cases import elf, notes
+    big = elf([(7, 0x1000, 0x100000, 0x100000, 0x1000, 0x3c00000)], 0x2000, notes())
+    return run_shared(build, Boot(images=[test_guest(build, "xen-gdt-probe"), (None, "xr-big", big),
+                                          test_guest(build, "companion")],
+                                  runner_cfg=["log_level = debug"]), "xen-debug")
+
+
+def probe_boot(build, tag, runner_cfg=(), r=None):
     # log_level = debug: the window, CSTAR and Xen-slot lines are debug lines.
-    boot = Boot(images=[test_guest(build, "xen-gdt-probe"), test_guest(build, "companion")],
-                runner_cfg=["log_level = debug"] + list(runner_cfg))
-    r = run(build, boot, tag)
+    if r is None:
+        boot = Boot(images=[test_guest(build, "xen-gdt-probe"), test_guest(build, "companion")],
+                    runner_cfg=["log_level = debug"] + list(runner_cfg))
+        r = run(build, boot, tag)
     problems = []
     lines = guest_lines(r.log, "xen-gdt-probe")
     seen = {}
@@ -74,11 +87,10 @@ def probe_boot(build, tag, runner_cfg=()):
     return problems, r
 
 
-@system_test
-def test_xen_gdt_window_flat_selectors(build):
+def test_xen_gdt_window_flat_selectors(build):  # xen_shared_cases.py
     """The GDT reaches Xen's 0xe02b/0xe033 beside hv's selectors; 0xe023
     and anything past 0xe037 fault; the window's cost is logged."""
-    problems, r = probe_boot(build, "xen-gdt")
+    problems, r = probe_boot(build, "xen-gdt", r=xen_debug_boot(build))
     expect(problems, re.search(r"^hv: gdt: window at 0x[0-9a-f]+, limit 0xe037 .*1 own page per CPU",
                                r.log, re.M), "hv did not log the GDT window")
     expect(problems, DIRECT_MAP_LINE in r.log, "hv did not check PML4 slots 256-272 empty")

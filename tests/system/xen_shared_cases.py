@@ -15,8 +15,12 @@ every one of these boots); none counts the guests beside it.
     with page-table isolation on (`xpti = on`). What isolation changes for
     each (the M2P and the leaves its tables drive in the isolated root,
     user mode's entries and the iretq to Xen's selectors through it, the
-    GDT page each CPU shows there) is its own, whatever runs beside it."""
+    GDT page each CPU shows there) is its own, whatever runs beside it.
+  - test_xen_debug_log_guests_in_one_boot: xen-gdt-probe and xr-big with
+    log_level = debug (xen_cases.xen_debug_boot): the GDT window's flat
+    selectors, the Xen bookkeeping charged to the guest."""
 
+import harness
 import xen_cases
 import xenev_cases
 import xenreview_cases
@@ -28,7 +32,8 @@ from xen_desc_cases import _judge as descs_checks
 from xen_desc_cases import test_xen_own_descriptors
 from xen_mm_cases import (MM_CFG, mm_checks, test_xen_mm_hostile_beside_companion,
                           test_xen_mm_tables_and_ram_past_the_region)
-from xen_user_cases import (test_xen_user_hostile_round_trips_then_no_kernel_stack,
+from xen_user_cases import (test_xen_bookkeeping_charged_not_hv_heap,
+                            test_xen_user_hostile_round_trips_then_no_kernel_stack,
                             test_xen_user_mode_callbacks_grants, user_checks)
 
 SHARED_JUDGES = (xen_cases.test_xen_boot_start_of_day, xen_cases.test_xen_traps_memory_console,
@@ -84,4 +89,20 @@ def test_xen_guests_under_xpti(build):
     user_checks(problems, r)   # and the companion, no panic, no leak
     mm_checks(problems, r)
     descs_checks(r, problems)
+    return problems, r
+
+
+@system_test
+def test_xen_debug_log_guests_in_one_boot(build):
+    """xen_gdt_window_flat_selectors, xen_bookkeeping_charged_not_hv_heap
+    (their docstrings say what each checks)."""
+    harness.shared_forget()
+    problems, r = [], None
+    try:
+        for judge_one in (xen_cases.test_xen_gdt_window_flat_selectors,
+                          test_xen_bookkeeping_charged_not_hv_heap):
+            found, r = judge_one(build)
+            problems += [f"{judge_one.__name__.removeprefix('test_')}: {p}" for p in found]
+    finally:
+        harness.shared_forget()
     return problems, r

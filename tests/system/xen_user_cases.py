@@ -2,10 +2,8 @@
 guest user mode, the syscall and failsafe callbacks, Xen's #PF error code,
 Xen's selectors after a hypercall, `int n` from user mode, grant tables."""
 
-from harness import Boot, run
-from judge import ended_line, expect, guest_lines, test_guest
-from registry import system_test
-from xen_cases import checks_all_ok, no_panic_no_leak, xen_shared_boot
+from judge import ended_line, expect, guest_lines
+from xen_cases import checks_all_ok, no_panic_no_leak, xen_debug_boot, xen_shared_boot
 
 
 def user_checks(problems, r):
@@ -43,18 +41,14 @@ def test_xen_user_mode_callbacks_grants(build):  # in test_xen_guests_in_one_boo
     return problems, r
 
 
-@system_test
-def test_xen_bookkeeping_charged_not_hv_heap(build):
+def test_xen_bookkeeping_charged_not_hv_heap(build):  # xen_shared_cases.py
     """A Xen image whose start-of-day region is near the most hv builds
     (60 MiB of bss: ~16,000 pages, a 128 KiB p2m) costs hv's own heap only
     its vCPU: the p2m and the Xen bookkeeping are frames charged to the
     guest's allowance (review finding 3; before, ~132 KiB came from hv's
     heap per such guest, where many could exhaust it). It runs to its ud2,
     the companion runs, nothing leaks."""
-    from xenreview_cases import elf, notes
-    big = elf([(7, 0x1000, 0x100000, 0x100000, 0x1000, 0x3c00000)], 0x2000, notes())
-    r = run(build, Boot(images=[(None, "xr-big", big), test_guest(build, "companion")],
-                        runner_cfg=["log_level = debug"]), "xen-charged")
+    r = xen_debug_boot(build)
     problems = []
     built = [l for l in r.log.splitlines() if "guest xr-big: built:" in l]
     expect(problems, built, "no build line for xr-big")
