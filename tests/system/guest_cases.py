@@ -5,6 +5,7 @@ import os
 import re
 import struct
 
+from ev_cases import producer_consumer_judged
 from harness import ROOT, Boot, run, run_shared
 from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
@@ -42,6 +43,7 @@ def test_examples_run_labelled(build):
     for g in names:
         expect(problems, re.search(rf"hv:   {re.escape(g)} +exited with status 0 +cpu \d+\.\d{{6}} s", r.log),
                f"summary row for {g} missing")
+    producer_consumer_judged(problems, r)  # ev_cases.py's, on this boot
     return problems, r
 
 

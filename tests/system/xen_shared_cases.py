@@ -6,7 +6,8 @@ every one of these boots); none counts the guests beside it.
   - test_xen_guests_in_one_boot: xen-boot, xen-traps, xen-pt-write,
     xen-user, xen-mm, xen-descs, xen-emul, xen-review-vamap,
     xen-review-self-store, xen-review-straddle, xen-user-hostile,
-    xen-mm-hostile, xen-bad-iret and xen-bad-stack, judged by
+    xen-mm-hostile, xen-bad-iret, xen-bad-stack and the three images
+    xen_cases.py makes (xen-seg, xen-sect, xen-oldver), judged by
     their modules' own test functions (xen_cases.py, xen_user_cases.py,
     xen_mm_cases.py, xen_desc_cases.py, xenev_cases.py,
     xenreview_cases.py: not registered one by one, each reads the shared
@@ -45,7 +46,8 @@ SHARED_JUDGES = (xen_cases.test_xen_boot_start_of_day, xen_cases.test_xen_traps_
                  xenreview_cases.test_xenreview_store_straddling_into_next_page,
                  test_xen_user_hostile_round_trips_then_no_kernel_stack,
                  test_xen_mm_hostile_beside_companion,
-                 xen_cases.test_xen_bad_iret_and_bad_stack_end_only_that_guest)
+                 xen_cases.test_xen_bad_iret_and_bad_stack_end_only_that_guest,
+                 xen_cases.test_xen_images_recognised_built_and_run)
 
 
 @system_test
@@ -57,8 +59,8 @@ def test_xen_guests_in_one_boot(build):
     xen_debug_registers_cr4_msrs, xenreview_update_va_mapping_churn_then_crash,
     xenreview_store_into_own_code_page, xenreview_store_straddling_into_next_page,
     xen_user_hostile_round_trips_then_no_kernel_stack,
-    xen_mm_hostile_beside_companion, xen_bad_iret_and_bad_stack_end_only_that_guest
-    (their docstrings say what each checks)."""
+    xen_mm_hostile_beside_companion, xen_bad_iret_and_bad_stack_end_only_that_guest,
+    xen_images_recognised_built_and_run (their docstrings say what each checks)."""
     xen_cases.xen_shared_boot_forget()
     problems, r = [], None
     try:
