@@ -161,7 +161,6 @@ SECONDS = {
     "xen_hostile_arguments_and_crash": 5.7,
     "32_guests_in_one_boot": 5.6,
     "aprun_event_pingpong_between_guests_pinned_to_two_cpus": 5.6,
-    "boot_banner_and_memory": 5.6,
     "lean_handler_unusable_after_registration": 5.6,
     "mm_smp_stale_translations_never_survive_a_change": 5.6,
     "sched_smp_examples_at_smp_2": 5.6,

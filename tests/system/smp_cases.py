@@ -10,7 +10,7 @@ AP's fault is reported once, with the other CPUs stopped; guests still run
 import os
 import re
 
-from cases import CPUS, check_clean_boot
+from cases import CPUS, banner_and_memory_judged, check_clean_boot
 from harness import ROOT, Boot, run
 from judge import exited, expect, test_guest
 from registry import system_test
@@ -68,7 +68,9 @@ def bringup(build, n):
 
 @system_test
 def test_smp_bringup_1(build):
-    return bringup(build, 1)
+    problems, r = bringup(build, 1)
+    banner_and_memory_judged(problems, r)  # cases.py's, on this boot
+    return problems, r
 
 
 @system_test
