@@ -91,12 +91,14 @@ PF_ADDRESS = {"pf-null": "reading 0x0 ", "pf-read": "0x1000 ", "hv-memory": "0xf
 @system_test
 def test_every_guest_fault_ends_only_that_guest(build):
     images = [test_guest(build, f"fault-{k}") for k in FAULTS] + [example("compute")]
-    images += [test_guest(build, n) for n in ("stack-overflow", "bigmem", "exit-status")]
-    images.append(example("hello"))
-    r = run(build, Boot(images=images, mem=512, timeout=240), "faults")
+    images += [test_guest(build, n) for n in ("stack-overflow", "bigmem", "exit-status",
+                                              "hypercall-abuse")]
+    images += [example("hello")] + MEMCHECK_IMAGES(build)
+    r = run(build, Boot(images=images, cfg=MEMCHECK_CFG, mem=512, timeout=240), "faults")
     problems = []
     for judged in (stack_overflow_hits_guard_page, guest_asking_too_much_memory,
-                   nonzero_exit_status_reported):
+                   nonzero_exit_status_reported, hypercall_bad_arguments,
+                   memory_zeroed_and_private):
         found = []
         judged(found, r)
         problems += [f"{judged.__name__}: {p}" for p in found]
@@ -121,7 +123,9 @@ def test_every_guest_fault_ends_only_that_guest(build):
 
 # These three are judged on test_every_guest_fault_ends_only_that_guest's boot
 # (their guests and hello beside the faulting ones; every one of those boots
-# ended with status 1): three boots, ~15 s of make test, fewer.
+# ended with status 1), as are hypercall_bad_arguments and
+# memory_zeroed_and_private (their guests check themselves and exit 0): five
+# boots, ~25 s of make test, fewer.
 
 def stack_overflow_hits_guard_page(problems, r):
     m = re.search(r"^hv: error: guest stack-overflow ended: (.*)$", r.log, re.M)
@@ -297,14 +301,11 @@ def test_console_flood_does_not_stop_others(build):
 
 # --- hypercalls and state ---------------------------------------------------------------
 
-@system_test
-def test_hypercall_bad_arguments(build):
-    r = run(build, Boot(images=[test_guest(build, "hypercall-abuse")]), "abuse")
-    problems = []
+def hypercall_bad_arguments(problems, r):
+    """Judged on the faults boot (below)."""
     expect(problems, exited(r.log, "hypercall-abuse"),
            "hypercall-abuse did not exit 0: " + "; ".join(guest_lines(r.log, "hypercall-abuse")[-3:]))
     expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    return problems, r
 
 
 @system_test
@@ -334,14 +335,14 @@ def nonzero_exit_status_reported(problems, r):
     expect(problems, r.status == 1, f"exit status {r.status}, expected 1")
 
 
-@system_test
-def test_memory_zeroed_and_private(build):
-    images = [test_guest(build, "memory-check")] + [
+# memory_zeroed_and_private's guests (judged on the faults boot below).
+def MEMCHECK_IMAGES(build):  # noqa: N802
+    return [test_guest(build, "memory-check")] + [
         (test_guest(build, "memory-check"), f"memory-check-{i}") for i in range(2, 5)]
-    cfg = "".join(f"[guest memory-check-{i}]\nname = memory-check-{i}\n" for i in range(2, 5))
-    r = run(build, Boot(images=images, cfg=cfg), "memcheck")
-    problems = []
+MEMCHECK_CFG = "".join(f"[guest memory-check-{i}]\nname = memory-check-{i}\n" for i in range(2, 5))
+
+
+def memory_zeroed_and_private(problems, r):
     for g in ["memory-check"] + [f"memory-check-{i}" for i in range(2, 5)]:
         expect(problems, exited(r.log, g), f"{g} failed: " + "; ".join(guest_lines(r.log, g)[-2:]))
         expect(problems, f"[{g}] memory-check: my memory stayed mine" in r.log, f"{g} did not finish its check")
-    return problems, r
