@@ -203,7 +203,6 @@ SECONDS = {
     "mitigated/uaccess_kernel_stack_running_off_its_mapping_ends_the_guest": 5.2,
     "real_pc_powers_off_when_asked": 5.2,
     "uaccess_bad_buffers_are_efault_beside_companion": 5.2,
-    "xpti_on_guest_tables_hold_no_hv_memory": 5.2,
     "examples_run_labelled": 5.1,
     "mem_wx_counters_cannot_wrap": 5.1,
     "xen_image_disabled_is_not_a_failure": 5.1,

@@ -29,6 +29,7 @@ from harness import Boot, run
 from judge import ended_line, exited, expect, test_guest
 from registry import system_test
 from xen_cases import checks_all_ok
+from xpti_cases import xpti_on_guest_tables_hold_no_hv_memory
 from xen_desc_cases import _judge as descs_checks
 from xen_desc_cases import test_xen_own_descriptors
 from xen_mm_cases import (MM_CFG, mm_checks, test_xen_mm_hostile_beside_companion,
@@ -78,8 +79,9 @@ def test_xen_guests_under_xpti(build):
     xen_own_descriptors_under_xpti in one boot: isolation was on, and each
     guest passed every check its test asks (xen-traps ran all its checks and
     exited 0; xen-user and xen-mm ended where they must, alone; xen-descs
-    exited 0), the companion exited 0, no panic, no leak."""
-    guests = ("xen-traps", "xen-user", "xen-mm", "xen-descs")
+    exited 0), the companion exited 0, no panic, no leak; and xpti_cases.py's
+    probe beside them (xpti_on_guest_tables_hold_no_hv_memory)."""
+    guests = ("xen-traps", "xen-user", "xen-mm", "xen-descs", "xpti-probe")
     r = run(build, Boot(images=[test_guest(build, g) for g in guests] +
                         [test_guest(build, "companion")],
                         cfg=MM_CFG, runner_cfg=["xpti = on"]), "xen-xpti")
@@ -91,6 +93,8 @@ def test_xen_guests_under_xpti(build):
     user_checks(problems, r)   # and the companion, no panic, no leak
     mm_checks(problems, r)
     descs_checks(r, problems)
+    problems += [f"xpti_on_guest_tables_hold_no_hv_memory: {p}"
+                 for p in xpti_on_guest_tables_hold_no_hv_memory(r)[0]]
     return problems, r
 
 
