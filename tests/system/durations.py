@@ -175,7 +175,6 @@ SECONDS = {
     "smp_bringup_4": 5.5,
     "smp_cpus_limit": 5.5,
     "trace_off_by_default": 5.5,
-    "ev_wallclock_matches_the_host": 5.4,
     "health_read_with_monitor_privilege": 5.4,
     "matrix_q35_skylake_client_1024_plain_screen": 5.4,
     "mitigated/entry_attacker_without_breakpoint": 5.4,

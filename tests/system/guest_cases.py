@@ -4,8 +4,9 @@ console, lifecycle, scheduling. Each returns (problems, result)."""
 import os
 import re
 import struct
+import time
 
-from ev_cases import producer_consumer_judged
+from ev_cases import ev_wallclock_matches_the_host, producer_consumer_judged
 from harness import ROOT, Boot, run, run_shared
 from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
@@ -92,10 +93,15 @@ PF_ADDRESS = {"pf-null": "reading 0x0 ", "pf-read": "0x1000 ", "hv-memory": "0xf
 def test_every_guest_fault_ends_only_that_guest(build):
     images = [test_guest(build, f"fault-{k}") for k in FAULTS] + [example("compute")]
     images += [test_guest(build, n) for n in ("stack-overflow", "bigmem", "exit-status",
-                                              "hypercall-abuse")]
+                                              "hypercall-abuse", "ev-wallclock")]
     images += [example("hello")] + MEMCHECK_IMAGES(build)
+    start = time.time()
     r = run(build, Boot(images=images, cfg=MEMCHECK_CFG, mem=512, timeout=240), "faults")
+    end = time.time()
     problems = []
+    found = []
+    ev_wallclock_matches_the_host(found, r, start, end)
+    problems += [f"ev_wallclock_matches_the_host: {p}" for p in found]
     for judged in (stack_overflow_hits_guard_page, guest_asking_too_much_memory,
                    nonzero_exit_status_reported, hypercall_bad_arguments,
                    memory_zeroed_and_private):
@@ -124,8 +130,9 @@ def test_every_guest_fault_ends_only_that_guest(build):
 # These three are judged on test_every_guest_fault_ends_only_that_guest's boot
 # (their guests and hello beside the faulting ones; every one of those boots
 # ended with status 1), as are hypercall_bad_arguments and
-# memory_zeroed_and_private (their guests check themselves and exit 0): five
-# boots, ~25 s of make test, fewer.
+# memory_zeroed_and_private (their guests check themselves and exit 0), and
+# ev_cases.py's ev_wallclock_matches_the_host: six boots, ~31 s of make test,
+# fewer.
 
 def stack_overflow_hits_guard_page(problems, r):
     m = re.search(r"^hv: error: guest stack-overflow ended: (.*)$", r.log, re.M)
