@@ -172,7 +172,6 @@ SECONDS = {
     "mitigated/entry_db_at_syscall_entry_and_ac_beside_companion": 5.5,
     "pv_exceptions_reach_guest_handlers": 5.5,
     "smp4/pv_undeliverable_ends_only_that_guest": 5.5,
-    "smp_bringup_4": 5.5,
     "smp_cpus_limit": 5.5,
     "trace_off_by_default": 5.5,
     "health_read_with_monitor_privilege": 5.4,
