@@ -213,7 +213,6 @@ SECONDS = {
     "spec_refused_force_is_logged_and_hv_runs_on": 5,
     "stray_interrupt_reported_by_its_vector": 5,
     "xenreview_hostile_images_refused": 5,
-    "xpti_off_guest_tables_hold_hv_supervisor_only": 5,
     "code_not_writable_through_the_direct_map": 4.9,
     "firmware_dma_left_running_when_hv_cfg_asks": 4.9,
     "mitigated/pv_fast_and_bounced_syscalls_agree": 4.9,

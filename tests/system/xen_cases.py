@@ -218,7 +218,8 @@ def xen_shared_boot(build, name=None, tag=None):
     if getattr(_shared, "result", None) is None:
         _shared.result = run(build, Boot(images=[test_guest(build, g) for g in XEN_SHARED] +
                                          generated_images() +
-                                         [test_guest(build, "companion")], cfg=XEN_SHARED_CFG,
+                                         [test_guest(build, "companion"), test_guest(build, "xpti-probe")],
+                                         cfg=XEN_SHARED_CFG, runner_cfg=["xpti = off"],
                                          timeout=240),
                              "xen-shared")
     assert name is None or name in XEN_SHARED or name == "xen-seg", name

@@ -29,7 +29,8 @@ from harness import Boot, run
 from judge import ended_line, exited, expect, test_guest
 from registry import system_test
 from xen_cases import checks_all_ok
-from xpti_cases import xpti_on_guest_tables_hold_no_hv_memory
+from xpti_cases import (xpti_off_guest_tables_hold_hv_supervisor_only,
+                        xpti_on_guest_tables_hold_no_hv_memory)
 from xen_desc_cases import _judge as descs_checks
 from xen_desc_cases import test_xen_own_descriptors
 from xen_mm_cases import (MM_CFG, mm_checks, test_xen_mm_hostile_beside_companion,
@@ -61,13 +62,17 @@ def test_xen_guests_in_one_boot(build):
     xenreview_store_into_own_code_page, xenreview_store_straddling_into_next_page,
     xen_user_hostile_round_trips_then_no_kernel_stack,
     xen_mm_hostile_beside_companion, xen_bad_iret_and_bad_stack_end_only_that_guest,
-    xen_images_recognised_built_and_run (their docstrings say what each checks)."""
+    xen_images_recognised_built_and_run (their docstrings say what each checks);
+    and, with `xpti = off` set (what auto gives this AMD CPU model),
+    xpti_cases.py's probe beside them: xpti_off_guest_tables_hold_hv_supervisor_only."""
     xen_cases.xen_shared_boot_forget()
     problems, r = [], None
     try:
         for judge_one in SHARED_JUDGES:
             found, r = judge_one(build)
             problems += [f"{judge_one.__name__.removeprefix('test_')}: {p}" for p in found]
+        problems += [f"xpti_off_guest_tables_hold_hv_supervisor_only: {p}"
+                     for p in xpti_off_guest_tables_hold_hv_supervisor_only(r)[0]]
     finally:
         xen_cases.xen_shared_boot_forget()
     return problems, r
