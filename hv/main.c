@@ -311,7 +311,8 @@ void hv_main(struct handoff *h)
      * the isolated tables' template, which gains the APs' entry areas). */
     smp_start(&acpi, &(struct smp_config){settings.cpus, settings.debug_ap_never_starts,
                                         settings.debug_ap_fault, settings.debug_ap_late,
-                                        settings.debug_ap_refuse, settings.debug_ap_stall_ms});
+                                        settings.debug_ap_refuse, settings.debug_ap_stall_ms,
+                                        settings.debug_ap_claim_wait_ms});
     sched_init(settings.time_limit_ms ? time_now_ns() + settings.time_limit_ms * 1000000ULL : 0);
     sched_debug_park = settings.debug_ap_park;
     bool all_hashes = settings.log_image_hashes < 0 ? h->secure_boot : settings.log_image_hashes;

@@ -87,6 +87,12 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         s->debug_ap_stall_ms = (uint32_t)n;
         return NULL;
     }
+    if (strcmp(key, "debug_ap_claim_wait_ms") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 60000)
+            return "must be 0 to 60000";
+        s->debug_ap_claim_wait_ms = (uint32_t)n;
+        return NULL;
+    }
     if (strcmp(key, "debug_ap_park") == 0) {
         s->debug_ap_park = strcmp(value, "late") == 0 ? 1 : strcmp(value, "never") == 0 ? 2 : 0;
         return s->debug_ap_park || strcmp(value, "no") == 0 ? NULL : "must be no, late or never";

@@ -32,6 +32,7 @@ struct hv_settings {
     bool debug_ap_late;        /* the first AP given up at once, then a late SIPI: it parks */
     uint32_t debug_ap_refuse;  /* N: the Nth AP started fails its checks (0: none) */
     uint32_t debug_ap_stall_ms; /* the last AP, once it claimed its start, waits this long first */
+    uint32_t debug_ap_claim_wait_ms; /* the boot CPU's wait for a claimed AP (0: 10 s) */
     uint8_t debug_ap_park;     /* the last AP parks late (1) or never (2) at the end: park tests */
     bool debug_restart_add_gap; /* a restart pauses between its vCPUs' additions (restart.h) */
     bool debug_last_end_race;  /* the idle boot CPU holds interrupts off, an end pauses (sched.h) */

@@ -38,6 +38,8 @@
 /* An AP that claimed its start (hv/cpu/smp_trampoline.S) runs hv's code;
  * a starved virtual CPU may take long (Linux waits 10 s). */
 #define AP_CLAIMED_LIMIT_NS (10ull * 1000 * 1000 * 1000)
+/* hv.cfg debug_ap_claim_wait_ms: the stalled-AP test waits less. */
+static uint64_t claimed_limit_ns = AP_CLAIMED_LIMIT_NS;
 #define SIPI_WAIT_NS (10ull * 1000)
 #define CR4_OSXSAVE (1ul << 18)
 
@@ -292,7 +294,7 @@ static bool start_ap(struct low_pages *lp, uint32_t index, uint32_t apic_id, enu
     if (!done && deadline &&
         !__atomic_compare_exchange_n((uint32_t *)((char *)lp->data + TR_APIC_ID), &want, TR_REVOKED,
                                      false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-        if (!sleep_until(b, lp->data, time_now_ns() + AP_CLAIMED_LIMIT_NS))
+        if (!sleep_until(b, lp->data, time_now_ns() + claimed_limit_ns))
             /* Going on would start the next AP on the data, the struct
              * and the CPU index this one may still use. */
             panic("smp: APIC ID %u stalled in its start", apic_id);
@@ -354,6 +356,8 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
                                     ? plan.apic_ids[config->debug_ap_refuse - 1] : UINT32_MAX;
     boot_state.stall_apic_id = config->debug_ap_stall_ms ? plan.apic_ids[plan.count - 1] : UINT32_MAX;
     boot_state.stall_ns = config->debug_ap_stall_ms * 1000000ull;
+    if (config->debug_ap_claim_wait_ms)
+        claimed_limit_ns = config->debug_ap_claim_wait_ms * 1000000ull;
     irq_register(VEC_AP_CHECKIN, checkin_interrupt);
     log_debug("smp: boot CPU (APIC ID %u): CR4 0x%lx EFER 0x%lx", boot_id,
               (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);

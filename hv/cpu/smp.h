@@ -17,6 +17,7 @@ struct smp_config {
     bool debug_ap_late;
     uint32_t debug_ap_refuse; /* N: the Nth AP started fails its checks (0: none) */
     uint32_t debug_ap_stall_ms; /* the last AP stalls this long once it claimed its start */
+    uint32_t debug_ap_claim_wait_ms; /* the wait for a claimed AP's check-in (0: 10 s) */
 };
 
 /* After the boot CPU's own set-up (protections, mitigations, syscall MSRs,

@@ -6,7 +6,8 @@ budget."""
 
 import re
 
-from harness import Boot, run
+from bench_cases import irq_off_silent_without_the_setting
+from harness import Boot, run, run_shared
 from judge import expect, test_guest
 from registry import system_test
 
@@ -24,15 +25,14 @@ def line_at(log, pattern):
     return m.start() if m else None
 
 
-@system_test
-def test_boot_stub_notes_logged_by_hv_after_its_banner(build):
+def test_boot_stub_notes_logged_by_hv_after_its_banner(build):  # shared_cases.py
     """The stub prints nothing through the firmware when all goes well
     (its two signs of life, 'UEFI stub starting' and 'exiting boot
     services', cost 0.54 M instructions of boot_first_guest: gone in issue
     12's eighth round); what it found comes after hv's banner, in the
     stub's order, from hv's own log."""
-    r = run(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
-            "boot-notes")
+    r = run_shared(build, Boot(images=[test_guest(build, "lines-a"), test_guest(build, "lines-b")]),
+                   "lines-pair")
     problems = []
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
     banner = BANNER.search(r.log)
@@ -70,7 +70,9 @@ def test_boot_hv_part_within_budget_under_icount(build):
     under -icount: from ExitBootServices (hv logs the TSC the stub read
     there) to the guest's first statement is at most HV_PART_BUDGET
     instructions (TSC / 8). Exact from run to run: no firmware disk reads
-    after that point."""
+    after that point. The same boot is the HPET calibration's (below: on
+    q35 at SMP 1 under -icount, as calibration_on boots; a boot of its own
+    was ~12 s of make test)."""
     # At SMP 1, as bench-boot: at SMP N the APs' bring-up comes on top
     # (bench ap_bringup measures it, at SMP 8).
     r = run(build, Boot(images=[test_guest(build, "boot-tsc")], icount=True, smp=1),
@@ -85,6 +87,7 @@ def test_boot_hv_part_within_budget_under_icount(build):
         expect(problems, 0 < instructions <= HV_PART_BUDGET,
                f"hv's part of the boot took {instructions:,} instructions "
                f"(budget {HV_PART_BUDGET:,})")
+    calibration_judged(problems, r, "HPET")  # boot_calibration_on_the_hpet's check
     return problems, r
 
 
@@ -92,7 +95,7 @@ CALIBRATED = re.compile(r"^hv: time: TSC (\d+)\.(\d+) MHz \(from ([^)]+)\).*APIC
                         r"(\d+)\.(\d+) MHz \(from ([^)]+)\)$", re.M)
 
 
-def calibration_on(build, machine, name, reference, cfg=()):
+def calibration_on(build, machine, name, reference, cfg=(), images=()):
     """Under -icount QEMU runs the TSC and the APIC timer at exactly 1 GHz of
     virtual time: the calibration, whose window overlaps the screen set-up,
     must find both within 0.1 % on the given reference clock. At one CPU
@@ -101,8 +104,14 @@ def calibration_on(build, machine, name, reference, cfg=()):
     QEMU runs every CPU in one host thread, round robin, and OVMF's APs spin
     in it for the whole firmware run: at SMP 8 one such boot took 8 minutes
     on the 2-core host (the 120 s limit ran out in the firmware)."""
-    r = run(build, Boot(machine=machine, icount=True, runner_cfg=list(cfg), smp=1), name)
+    r = run(build, Boot(machine=machine, icount=True, runner_cfg=list(cfg), smp=1,
+                        images=list(images), timeout=240), name)
     problems = []
+    calibration_judged(problems, r, reference)
+    return problems, r
+
+
+def calibration_judged(problems, r, reference):
     expect(problems, r.status == 0, f"exit status {r.status}, expected 0")
     m = CALIBRATED.search(r.log)
     expect(problems, m, "no calibration line")
@@ -114,12 +123,10 @@ def calibration_on(build, machine, name, reference, cfg=()):
         expect(problems, abs(tsc - 1000) <= 1, f"TSC calibrated at {tsc} MHz, QEMU runs it at 1000")
         expect(problems, abs(apic - 1000) <= 1,
                f"APIC timer calibrated at {apic} MHz, QEMU runs it at 1000")
-    return problems, r
 
 
-@system_test
-def test_boot_calibration_on_the_hpet(build):
-    return calibration_on(build, "q35", "cal-hpet", "HPET")
+# The HPET's calibration (q35, SMP 1, -icount, nothing else set) is judged on
+# test_boot_hv_part_within_budget_under_icount's boot, the same machine.
 
 
 @system_test
@@ -135,5 +142,11 @@ def test_boot_calibration_survives_a_pause_mid_reading(build):
     descheduling QEMU) cuts into the window's closing reading between the
     reference clock's read and the TSC's. hv reads each end eight times and
     keeps the tightest, so the rates stay within 0.1 %; one read would put
-    the pause into the TSC's count alone (+100 % over a ~10 ms window)."""
-    return calibration_on(build, "q35", "cal-gap", "HPET", ["debug_calibration_gap = yes"])
+    the pause into the TSC's count alone (+100 % over a ~10 ms window).
+    The boot runs bench_cases.py's irqoff-probe without measure_irq_off
+    too: hv measures nothing and says nothing (the probe runs after the
+    calibration; the gap only touches the calibration's readings)."""
+    problems, r = calibration_on(build, "q35", "cal-gap", "HPET", ["debug_calibration_gap = yes"],
+                                 [test_guest(build, "irqoff-probe")])
+    irq_off_silent_without_the_setting(problems, r)
+    return problems, r

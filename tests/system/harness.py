@@ -148,6 +148,23 @@ def run(build, boot, name):
                   workdir=workdir)
 
 
+# One boot judged by several test functions (shared_cases.py): each calls
+# run_shared with the same Boot; the first boots, the others read its result.
+# The group's registered test forgets it before and after (its functions run
+# one after the other in its thread, so nothing waits on another worker).
+_SHARED = threading.local()
+
+
+def run_shared(build, boot, name):
+    if getattr(_SHARED, "result", None) is None:
+        _SHARED.result = run(build, boot, name)
+    return _SHARED.result
+
+
+def shared_forget():
+    _SHARED.result = None
+
+
 class Qmp:
     def __init__(self, path, deadline):
         while True:

@@ -9,7 +9,7 @@ the family/model and their absence can be seen here; docs/design.md
 
 import re
 
-from harness import Boot, run
+from harness import Boot, run, run_shared
 from judge import exited, expect, guest_lines, test_guest
 from registry import system_test
 
@@ -116,11 +116,10 @@ def test_spec_intel_cpu_is_meltdown_and_mds_affected(build):
     return problems, r
 
 
-@system_test
-def test_spec_amd_cpu_needs_neither_xpti_nor_verw(build):
+def test_spec_amd_cpu_needs_neither_xpti_nor_verw(build):  # shared_cases.py
     """QEMU's default CPU (max, AuthenticAMD): not affected by Meltdown or MDS;
     SMAP is there, so no swapgs fence; no warning."""
-    r = run(build, Boot(images=two_guests(build)), "spec-amd")
+    r = run_shared(build, Boot(images=two_guests(build)), "lines-pair")
     problems = []
     ran_clean(problems, r, ["lines-a", "lines-b"], "amd")
     expect_decisions(problems, r.log, {
@@ -140,12 +139,11 @@ def test_spec_amd_cpu_needs_neither_xpti_nor_verw(build):
     return problems, r
 
 
-@system_test
-def test_spec_rsb_fill_only_when_the_guest_changes(build):
+def test_spec_rsb_fill_only_when_the_guest_changes(build):  # shared_cases.py
     """One guest with 4 vCPUs: its vCPUs switch among themselves and through
     idle, never to another guest, so the only fill is each CPU's first entry
     (from hv's boot into a guest): one per CPU that ran a vCPU."""
-    r = run(build, Boot(images=[test_guest(build, "multi-vcpu")]), "spec-one-guest")
+    r = run_shared(build, Boot(images=[test_guest(build, "multi-vcpu")]), "multi-vcpu")
     problems = []
     ran_clean(problems, r, ["multi-vcpu"], "one guest")
     expect(problems, "4 vCPU(s)" in r.log, "one guest: multi-vcpu did not get 4 vCPUs")

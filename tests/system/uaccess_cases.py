@@ -12,6 +12,7 @@ report no fixups, and a fault that was not fixed up would be a panic."""
 
 import re
 
+from cases import panic_report_judged
 from harness import Boot, run
 from judge import companion, ended_line, exited, expect, guest_lines, self_checked, test_guest
 from registry import system_test
@@ -114,6 +115,7 @@ def test_uaccess_fault_outside_the_table_still_panics(build):
         expect(problems, needle in r.log, f"panic report lacks '{needle}'")
     expect(problems, not FIXUPS.search(r.log) or fixups(problems, r.log) == 0,
            "a fault outside the exception table was fixed up")
+    panic_report_judged(problems, r)  # cases.py's panic report, on this boot
     return problems, r
 
 

@@ -7,8 +7,9 @@ import os
 import re
 import struct
 import subprocess
+import threading
 
-from harness import ROOT, Boot, run
+from harness import ROOT, Boot, run, run_shared
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
 
@@ -40,11 +41,24 @@ def core_symbol(build, name):
     raise AssertionError(f"{name} not in hv-core.elf")
 
 
-def probe_boot(build, tag, runner_cfg=()):
+def xen_debug_boot(build):
+    """xen-gdt-probe and xr-big (xen_user_cases.py's bookkeeping image) beside
+    the companion with log_level = debug: the boot of
+    test_xen_gdt_window_flat_selectors and test_xen_bookkeeping_charged_not_hv_heap,
+    judged together by xen_shared_cases.py's test_xen_debug_log_guests_in_one_boot."""
+    from xenreview_cases import elf, notes
+    big = elf([(7, 0x1000, 0x100000, 0x100000, 0x1000, 0x3c00000)], 0x2000, notes())
+    return run_shared(build, Boot(images=[test_guest(build, "xen-gdt-probe"), (None, "xr-big", big),
+                                          test_guest(build, "companion")],
+                                  runner_cfg=["log_level = debug"]), "xen-debug")
+
+
+def probe_boot(build, tag, runner_cfg=(), r=None):
     # log_level = debug: the window, CSTAR and Xen-slot lines are debug lines.
-    boot = Boot(images=[test_guest(build, "xen-gdt-probe"), test_guest(build, "companion")],
-                runner_cfg=["log_level = debug"] + list(runner_cfg))
-    r = run(build, boot, tag)
+    if r is None:
+        boot = Boot(images=[test_guest(build, "xen-gdt-probe"), test_guest(build, "companion")],
+                    runner_cfg=["log_level = debug"] + list(runner_cfg))
+        r = run(build, boot, tag)
     problems = []
     lines = guest_lines(r.log, "xen-gdt-probe")
     seen = {}
@@ -73,11 +87,10 @@ def probe_boot(build, tag, runner_cfg=()):
     return problems, r
 
 
-@system_test
-def test_xen_gdt_window_flat_selectors(build):
+def test_xen_gdt_window_flat_selectors(build):  # xen_shared_cases.py
     """The GDT reaches Xen's 0xe02b/0xe033 beside hv's selectors; 0xe023
     and anything past 0xe037 fault; the window's cost is logged."""
-    problems, r = probe_boot(build, "xen-gdt")
+    problems, r = probe_boot(build, "xen-gdt", r=xen_debug_boot(build))
     expect(problems, re.search(r"^hv: gdt: window at 0x[0-9a-f]+, limit 0xe037 .*1 own page per CPU",
                                r.log, re.M), "hv did not log the GDT window")
     expect(problems, DIRECT_MAP_LINE in r.log, "hv did not check PML4 slots 256-272 empty")
@@ -144,16 +157,19 @@ def xen_image(in_segment=True, base=0x100000, version=b"xen-3.0"):
     return bytes(body)
 
 
-@system_test
-def test_xen_images_recognised_built_and_run(build):
+def generated_images():
+    """test_xen_images_recognised_built_and_run's images, made here."""
+    return [(None, "xen-seg", xen_image()), (None, "xen-sect", xen_image(False, 0)),
+            (None, "xen-oldver", xen_image(version=b"xen-2.0"))]
+
+
+def test_xen_images_recognised_built_and_run(build):  # in test_xen_guests_in_one_boot
     """Images with Xen's notes (in a note segment, or only in a note section
     with the image at address 0) are recognised as Xen PV, validated, built
     with Xen's start-of-day layout and run: their page of ud2 faults and
     ends each alone (no trap table), reported as a fault; a Xen image with
     a bad note is refused naming the note; native guests run as before."""
-    images = [(None, "xen-seg", xen_image()), (None, "xen-sect", xen_image(False, 0)),
-              (None, "xen-oldver", xen_image(version=b"xen-2.0")), test_guest(build, "companion")]
-    r = run(build, Boot(images=images), "xen-images")
+    r = xen_shared_boot(build, "xen-seg")  # with generated_images()
     problems = []
     expect(problems, 'hv: image xen-seg: Xen PV image (notes in a note segment): GUEST_OS "hv-test", '
            'LOADER "generic", XEN_VERSION "xen-3.0", image 0x100000-0x111000, entry 0x100000, '
@@ -184,6 +200,36 @@ def test_xen_images_recognised_built_and_run(build):
     return problems, r
 
 
+# One boot, several tests (xen_xpti_cases.py's test_xen_guests_in_one_boot):
+# these Xen guests, each judged by its own module's function as if booted
+# alone beside the companion, share a boot of the firmware (~4.5 s each).
+# Every one checks itself or ends on its own fault; none counts the guests
+# beside it. The functions that judge them (test_* names kept, not
+# registered) call xen_shared_boot, which boots once per run of the group.
+XEN_SHARED = ("xen-boot", "xen-traps", "xen-pt-write", "xen-user", "xen-mm", "xen-descs",
+              "xen-emul", "xen-review-vamap", "xen-review-self-store", "xen-review-straddle",
+              "xen-user-hostile", "xen-mm-hostile", "xen-bad-iret", "xen-bad-stack")
+XEN_SHARED_CFG = "[guest xen-mm]\nmemory = 16M\n[guest xen-mm-hostile]\nmemory = 16M\n"
+_shared = threading.local()
+
+
+def xen_shared_boot(build, name=None, tag=None):
+    """The group's boot (booted on the first call of a run of the group)."""
+    if getattr(_shared, "result", None) is None:
+        _shared.result = run(build, Boot(images=[test_guest(build, g) for g in XEN_SHARED] +
+                                         generated_images() +
+                                         [test_guest(build, "companion"), test_guest(build, "xpti-probe")],
+                                         cfg=XEN_SHARED_CFG, runner_cfg=["xpti = off"],
+                                         timeout=240),
+                             "xen-shared")
+    assert name is None or name in XEN_SHARED or name == "xen-seg", name
+    return _shared.result
+
+
+def xen_shared_boot_forget():
+    _shared.result = None
+
+
 def beside_companion(build, name, tag, runner_cfg=(), smp=1, cfg="", **boot):
     """Boots our Xen-ABI test guest `name` beside hv's own companion (hv.cfg
     text `cfg`; other Boot fields, e.g. timeout, as keywords)."""
@@ -201,8 +247,7 @@ def checks_all_ok(problems, r, name, done_line):
     return oks
 
 
-@system_test
-def test_xen_boot_start_of_day(build):
+def test_xen_boot_start_of_day(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest checks from inside what Xen promises at start
     of day: start_info's fields, the registers at entry, the layout
     (P2M list, start_info, xenstore and console pages, page tables at
@@ -211,7 +256,7 @@ def test_xen_boot_start_of_day(build):
     hypercall page's 64-bit stubs keeping rcx/r11, xen_version, -ENOSYS for
     unknown hypercalls; it prints through the hypercall page's console_io
     and ends with sched_op(shutdown, poweroff): a clean exit."""
-    r = beside_companion(build, "xen-boot", "xen-boot")
+    r = xen_shared_boot(build, "xen-boot")
     problems = []
     oks = checks_all_ok(problems, r, "xen-boot", "xen-boot: all")
     expect(problems, len(oks) >= 40, f"only {len(oks)} checks ran")
@@ -271,12 +316,11 @@ def test_xen_hostile_arguments_and_crash(build):
     return problems, r
 
 
-@system_test
-def test_xen_page_tables_read_only(build):
+def test_xen_page_tables_read_only(build):  # in test_xen_guests_in_one_boot
     """A Xen guest's initial page tables are read-only to it (as Xen maps
     them): its write to pt_base faults and ends it alone, before its next
     line."""
-    r = beside_companion(build, "xen-pt-write", "xen-pt-write")
+    r = xen_shared_boot(build, "xen-pt-write")
     problems = []
     lines = guest_lines(r.log, "xen-pt-write")
     expect(problems, any(l.startswith("xen-pt-write: writing L4 at 0x") for l in lines),
@@ -290,25 +334,7 @@ def test_xen_page_tables_read_only(build):
     return problems, r
 
 
-def traps_boot(build, tag, runner_cfg=()):
-    return beside_companion(build, "xen-traps", tag, runner_cfg)
-
-
-@system_test
-def test_xen_traps_under_xpti(build):
-    """The same guest with page-table isolation on: the M2P is mapped in
-    the isolated root the guest runs on too, and every check holds."""
-    r = traps_boot(build, "xen-traps-xpti", ["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
-    expect(problems, exited(r.log, "xen-traps"), f"xen-traps did not exit 0: {ended_line(r.log, 'xen-traps')}")
-    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
-    return problems, r
-
-
-@system_test
-def test_xen_traps_memory_console(build):
+def test_xen_traps_memory_console(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest exercises what a PV kernel's start of day uses
     (XTF's boot path among them): the trap table and Xen's bounce frame
     with HYPERVISOR_iret back (rcx/r11, the upcall mask in the CS slot, a
@@ -317,7 +343,7 @@ def test_xen_traps_memory_console(build):
     unmap/remap keeping the frame, read-only, refusals), the read-only M2P,
     a continued mmuext_op batch, the PV console ring printed once even when
     console_io printed the same line."""
-    r = traps_boot(build, "xen-traps")
+    r = xen_shared_boot(build, "xen-traps")
     problems = []
     oks = checks_all_ok(problems, r, "xen-traps", "xen-traps: all")
     expect(problems, len(oks) >= 35, f"only {len(oks)} checks ran")
@@ -332,14 +358,12 @@ def test_xen_traps_memory_console(build):
     return problems, r
 
 
-@system_test
-def test_xen_bad_iret_and_bad_stack_end_only_that_guest(build):
+def test_xen_bad_iret_and_bad_stack_end_only_that_guest(build):  # in test_xen_guests_in_one_boot
     """HYPERVISOR_iret to an upper-half rip, and an exception whose bounce
     frame would land in the guest's read-only page tables: each ends its
     guest alone, before its next line, with the reason; a companion runs
     on."""
-    r = run(build, Boot(images=[test_guest(build, "xen-bad-iret"), test_guest(build, "xen-bad-stack"),
-                                test_guest(build, "companion")]), "xen-bad-iret")
+    r = xen_shared_boot(build, "xen-bad-iret")
     problems = []
     iret = guest_lines(r.log, "xen-bad-iret")
     expect(problems, "xen-bad-iret: iret to 0xffff888000000000" in iret and

@@ -3,8 +3,7 @@ update_descriptor: hv/xen/xen_desc.h, hv/xen/xen_gdt.c,
 docs/xen-personality.md)."""
 
 from judge import ended_line, exited, expect
-from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
+from xen_cases import checks_all_ok, no_panic_no_leak, xen_shared_boot
 
 
 def _judge(r, problems):
@@ -15,8 +14,7 @@ def _judge(r, problems):
     no_panic_no_leak(problems, r)
 
 
-@system_test
-def test_xen_own_descriptors(build):
+def test_xen_own_descriptors(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest installs GDT entries of its own: set_gdt's
     table (a ring-0 code segment made ring 3: a far jump to it lands at
     ring 3; a data segment that loads; a call gate that always faults
@@ -32,19 +30,7 @@ def test_xen_own_descriptors(build):
     yield to the companion: hv's vcpu_load must null DS rather than fault
     on it (without that check hv panics there), and set_gdt with 0
     entries leaves no entry loadable."""
-    r = beside_companion(build, "xen-descs", "xen-descs")
+    r = xen_shared_boot(build, "xen-descs")
     problems = []
-    _judge(r, problems)
-    return problems, r
-
-
-@system_test
-def test_xen_own_descriptors_under_xpti(build):
-    """The same with page-table isolation on: the guest runs on its
-    isolated tables, which show each CPU's GDT page too, so the entries hv
-    writes there are the ones the CPU uses while the guest runs."""
-    r = beside_companion(build, "xen-descs", "xen-descs-xpti", runner_cfg=["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
     _judge(r, problems)
     return problems, r

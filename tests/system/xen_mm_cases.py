@@ -4,14 +4,9 @@ M2P), mmuext_op (pin/unpin, base pointers, flushes), update_va_mapping
 through tables the guest made, all beside hv's own companion."""
 
 from judge import ended_line, expect, guest_lines
-from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
+from xen_cases import checks_all_ok, no_panic_no_leak, xen_shared_boot
 
 MM_CFG = "[guest xen-mm]\nmemory = 16M\n"
-
-
-def mm_boot(build, tag, runner_cfg=(), smp=1):
-    return beside_companion(build, "xen-mm", tag, runner_cfg, smp, cfg=MM_CFG)
 
 
 def mm_checks(problems, r):
@@ -28,8 +23,7 @@ def mm_checks(problems, r):
     no_panic_no_leak(problems, r)
 
 
-@system_test
-def test_xen_mm_tables_and_ram_past_the_region(build):
+def test_xen_mm_tables_and_ram_past_the_region(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest with 16 MiB gets pfns past its start-of-day
     region (nr_pages, P2M list and M2P cover them, unmapped), makes a page
     its own L1 table as Mini-OS does (read-only first; refused while
@@ -44,25 +38,13 @@ def test_xen_mm_tables_and_ram_past_the_region(build):
     requests at hv or across the half's end, pdone in its own table. Its
     last write into its new table faults and ends it; the companion exits
     0, nothing leaks."""
-    r = mm_boot(build, "xen-mm")
+    r = xen_shared_boot(build, "xen-mm")
     problems = []
     mm_checks(problems, r)
     return problems, r
 
 
-@system_test
-def test_xen_mm_under_xpti(build):
-    """The same guest with page-table isolation on: the leaves its tables
-    drive appear (and go) in the isolated root it runs on too."""
-    r = mm_boot(build, "xen-mm-xpti", ["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    mm_checks(problems, r)
-    return problems, r
-
-
-@system_test
-def test_xen_mm_hostile_beside_companion(build):
+def test_xen_mm_hostile_beside_companion(build):  # in test_xen_guests_in_one_boot
     """A hostile Xen guest against its own page-table calls, beside the
     companion: a request list running into unmapped memory (-EFAULT after
     40, pdone 40), a forged preempted bit, counts over 32 bits, pdone in hv
@@ -72,7 +54,7 @@ def test_xen_mm_hostile_beside_companion(build):
     times; a multicall of mmu_updates. Last it unlinks the L1 of its own
     code and must end on that, not run on; the companion exits 0, hv does
     not panic and its leak check is clean."""
-    r = beside_companion(build, "xen-mm-hostile", "xen-mm-hostile", cfg="[guest xen-mm-hostile]\nmemory = 16M\n")
+    r = xen_shared_boot(build, "xen-mm-hostile")
     problems = []
     oks = checks_all_ok(problems, r, "xen-mm-hostile", "xen-mm-hostile: all")
     expect(problems, len(oks) >= 25, f"only {len(oks)} checks ran")

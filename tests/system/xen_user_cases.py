@@ -2,14 +2,8 @@
 guest user mode, the syscall and failsafe callbacks, Xen's #PF error code,
 Xen's selectors after a hypercall, `int n` from user mode, grant tables."""
 
-from harness import Boot, run
-from judge import ended_line, expect, guest_lines, test_guest
-from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
-
-
-def user_boot(build, tag, runner_cfg=()):
-    return beside_companion(build, "xen-user", tag, runner_cfg)
+from judge import ended_line, expect, guest_lines
+from xen_cases import checks_all_ok, no_panic_no_leak, xen_debug_boot, xen_shared_boot
 
 
 def user_checks(problems, r):
@@ -23,8 +17,7 @@ def user_checks(problems, r):
     no_panic_no_leak(problems, r)
 
 
-@system_test
-def test_xen_user_mode_callbacks_grants(build):
+def test_xen_user_mode_callbacks_grants(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest runs on Xen's selectors from its first
     instruction and after 50 yields that switch it out and in (vcpu_load
     gave it hv's 0x23/0x1b before), and runs user mode as a PV kernel does: iret to
@@ -42,35 +35,20 @@ def test_xen_user_mode_callbacks_grants(build):
     port, close and reuse, refusals, init_control -EINVAL/-ENOSYS); an iret
     with CS 0x30 enters the failsafe callback; and an iret to user mode
     after NEW_USER_BASEPTR 0 ends the guest, while a companion runs on."""
-    r = user_boot(build, "xen-user")
+    r = xen_shared_boot(build, "xen-user")
     problems = []
     user_checks(problems, r)
     return problems, r
 
 
-@system_test
-def test_xen_user_mode_under_xpti(build):
-    """The same with page-table isolation on (user mode's entries and the
-    iretq to Xen's selectors go through the isolated root)."""
-    r = user_boot(build, "xen-user-xpti", ["xpti = on"])
-    problems = []
-    expect(problems, "hv: entry paths: page-table isolation on" in r.log, "isolation was not on")
-    user_checks(problems, r)
-    return problems, r
-
-
-@system_test
-def test_xen_bookkeeping_charged_not_hv_heap(build):
+def test_xen_bookkeeping_charged_not_hv_heap(build):  # xen_shared_cases.py
     """A Xen image whose start-of-day region is near the most hv builds
     (60 MiB of bss: ~16,000 pages, a 128 KiB p2m) costs hv's own heap only
     its vCPU: the p2m and the Xen bookkeeping are frames charged to the
     guest's allowance (review finding 3; before, ~132 KiB came from hv's
     heap per such guest, where many could exhaust it). It runs to its ud2,
     the companion runs, nothing leaks."""
-    from xenreview_cases import elf, notes
-    big = elf([(7, 0x1000, 0x100000, 0x100000, 0x1000, 0x3c00000)], 0x2000, notes())
-    r = run(build, Boot(images=[(None, "xr-big", big), test_guest(build, "companion")],
-                        runner_cfg=["log_level = debug"]), "xen-charged")
+    r = xen_debug_boot(build)
     problems = []
     built = [l for l in r.log.splitlines() if "guest xr-big: built:" in l]
     expect(problems, built, "no build line for xr-big")
@@ -85,8 +63,7 @@ def test_xen_bookkeeping_charged_not_hv_heap(build):
     return problems, r
 
 
-@system_test
-def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
+def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):  # in test_xen_guests_in_one_boot
     """A hostile Xen guest against M2's calls, beside a companion: 3000
     user-mode round trips (iret to user, syscall to its callback and back,
     int $0x20 home), int from user mode on 13 vectors without a DPL-3
@@ -98,7 +75,7 @@ def test_xen_user_hostile_round_trips_then_no_kernel_stack(build):
     then its stack_switch stack in its own read-only page tables and a
     syscall from user mode: it ends with the reason, alone, and hv's leak
     check finds every frame back."""
-    r = beside_companion(build, "xen-user-hostile", "xen-user-hostile", timeout=240)
+    r = xen_shared_boot(build, "xen-user-hostile")
     problems = []
     checks_all_ok(problems, r, "xen-user-hostile", "xen-user-hostile: all")
     expect(problems, "xen-user-hostile: still running" not in guest_lines(r.log, "xen-user-hostile"),

@@ -5,11 +5,10 @@ instructions."""
 
 from judge import companion_within_share, ended_line, exited, expect, guest_lines
 from registry import system_test
-from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak
+from xen_cases import beside_companion, checks_all_ok, no_panic_no_leak, xen_shared_boot
 
 
-@system_test
-def test_xen_debug_registers_cr4_msrs(build):
+def test_xen_debug_registers_cr4_msrs(build):  # in test_xen_guests_in_one_boot
     """Our own Xen-ABI guest at ring 3 uses what Xen emulates for a PV
     kernel: `mov` to and from %dr0-7 on virtual registers (start values
     0 / 0xffff0ff0 / 0x400, Xen's reserved bits, a breakpoint address in
@@ -21,7 +20,7 @@ def test_xen_debug_registers_cr4_msrs(build):
     what it reads (TS, EM or WP changed #GP), `rdmsr` of the FS/GS bases, EFER and DEBUGCTL and
     `wrmsr` of what they hold; other MSRs and values #GP (a non-canonical
     or upper-half GS base among them). Beside it hv's companion runs."""
-    r = beside_companion(build, "xen-emul", "xen-emul")
+    r = xen_shared_boot(build, "xen-emul")
     problems = []
     oks = checks_all_ok(problems, r, "xen-emul", "xen-emul: all")
     expect(problems, len(oks) >= 40, f"only {len(oks)} checks ran")

@@ -8,13 +8,13 @@ import struct
 from harness import Boot, run
 from judge import exited, expect, guest_lines, ended_line, test_guest
 from registry import system_test
-from xen_cases import XEN_ELFNOTE, beside_companion, no_panic_no_leak, xen_note
+from xen_cases import XEN_ELFNOTE, beside_companion, no_panic_no_leak, xen_note, xen_shared_boot
 
 PAGE = 0x1000
 
 
 def own_page_store(build, name, tag):
-    r = beside_companion(build, name, tag, timeout=90)
+    r = xen_shared_boot(build, name)  # test_xen_guests_in_one_boot's
     problems = []
     lines = guest_lines(r.log, name)
     expect(problems, lines and not lines[0].startswith("FAIL"), f"the guest did not start: {lines}")
@@ -28,8 +28,7 @@ def own_page_store(build, name, tag):
     return problems, r
 
 
-@system_test
-def test_xenreview_store_into_own_code_page(build):
+def test_xenreview_store_into_own_code_page(build):  # in test_xen_guests_in_one_boot
     """A Xen guest's instruction that stores into its own page (one RWX
     segment, as Xen's builder maps it) must not flip that page between
     writable and executable forever (each flip restarts the instruction,
@@ -39,23 +38,21 @@ def test_xenreview_store_into_own_code_page(build):
     return own_page_store(build, "xen-review-self-store", "xenreview-self-store")
 
 
-@system_test
-def test_xenreview_store_straddling_into_next_page(build):
+def test_xenreview_store_straddling_into_next_page(build):  # in test_xen_guests_in_one_boot
     """The same with an instruction straddling two pages that stores into
     the second: the fault's rip is on the first page, the flipping page is
     the second. Before the fix it spun until the timeout."""
     return own_page_store(build, "xen-review-straddle", "xenreview-straddle")
 
 
-@system_test
-def test_xenreview_update_va_mapping_churn_then_crash(build):
+def test_xenreview_update_va_mapping_churn_then_crash(build):  # in test_xen_guests_in_one_boot
     """update_va_mapping driven hard (aliases at every free page, shared
     info at many, every refusal, its tables' mappings unmapped and back,
     one va remapped 1000 times), then a fetch from an executable alias of a
     frame writable elsewhere, with it all mapped: every answer is Xen's, the
     fetch faults (W^X holds) and ends the guest, and the reaping finds every
     count and charge at zero."""
-    r = beside_companion(build, "xen-review-vamap", "xenreview-vamap")
+    r = xen_shared_boot(build, "xen-review-vamap")
     problems = []
     lines = guest_lines(r.log, "xen-review-vamap")
     fails = [l for l in lines if l.startswith("FAIL")]

@@ -16,10 +16,11 @@ EXAMPLES = os.path.join(ROOT, "images")
 PROBES = 5  # tests/guests/xpti_probe.c's addresses; the first is hv's entry code
 
 
-def probe(build, tag, runner_cfg=(), cpu="max"):
-    boot = Boot(images=[test_guest(build, "xpti-probe"), test_guest(build, "companion")],
-                runner_cfg=list(runner_cfg), cpu=cpu)
-    r = run(build, boot, tag)
+def probe(build, tag, runner_cfg=(), cpu="max", r=None):
+    if r is None:
+        boot = Boot(images=[test_guest(build, "xpti-probe"), test_guest(build, "companion")],
+                    runner_cfg=list(runner_cfg), cpu=cpu)
+        r = run(build, boot, tag)
     problems = []
     lines = guest_lines(r.log, "xpti-probe")
     seen = [m.group(1) for l in lines
@@ -35,11 +36,13 @@ def probe(build, tag, runner_cfg=(), cpu="max"):
     return problems, r, seen
 
 
-@system_test
-def test_xpti_on_guest_tables_hold_no_hv_memory(build):
+def xpti_on_guest_tables_hold_no_hv_memory(r):
     """xpti = on: hv's core, direct map and device window are not present in
-    the guest's tables (a fault says so), and hv logs what it maps."""
-    problems, r, seen = probe(build, "xpti-on", ["xpti = on"])
+    the guest's tables (a fault says so), and hv logs what it maps. Judged
+    on xen_shared_cases.py's test_xen_guests_under_xpti boot (xpti = on,
+    the probe and the companion among its guests; a boot of its own was
+    ~5.2 s of make test)."""
+    problems, r, seen = probe(None, "xpti-on", r=r)
     expect(problems, seen and all(s == "not present" for s in seen),
            f"with isolation a read of hv's half faulted as {seen}")
     expect(problems, re.search(r"^hv: xpti: guests' tables map \d+ pages of hv", r.log, re.M),
@@ -49,10 +52,12 @@ def test_xpti_on_guest_tables_hold_no_hv_memory(build):
     return problems, r
 
 
-@system_test
-def test_xpti_off_guest_tables_hold_hv_supervisor_only(build):
-    """xpti = off (the control): the same reads fault on present pages."""
-    problems, r, seen = probe(build, "xpti-off", ["xpti = off"])
+def xpti_off_guest_tables_hold_hv_supervisor_only(r):
+    """xpti = off (the control): the same reads fault on present pages.
+    Judged on xen_shared_cases.py's test_xen_guests_in_one_boot boot (xpti
+    = off set there; the probe and the companion among its guests; a boot
+    of its own was ~5 s of make test)."""
+    problems, r, seen = probe(None, "xpti-off", r=r)
     expect(problems, seen and all(s == "present" for s in seen),
            f"without isolation a read of hv's half faulted as {seen}")
     expect(problems, "hv: entry paths: page-table isolation off" in r.log,
