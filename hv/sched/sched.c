@@ -448,7 +448,11 @@ void sched_handoff_leave(void)
     cur->state = VCPU_RUNNABLE;
     runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
     enqueue(cur);
-    sc->picked_run_ns = fair_run_ns(&sc->fair_queue, &next->ent->fair, 0);
+    /* fair_run_ns(q, next's, 0), whose common case, two guests wanting
+     * the CPU, is here without the call: the other is cur's. */
+    struct fair_queue *q = &sc->fair_queue;
+    sc->picked_run_ns = q->count == 2 ? fair_run_before(&next->ent->fair, &cur->ent->fair, 0)
+                                      : fair_run_ns(q, &next->ent->fair, 0);
     vcpu_save(cur);
     struct trap_frame *out = switch_to(next, now);
     if (sched_upcall_due(next))
