@@ -74,8 +74,8 @@ static __attribute__((noinline)) void preempt_for_off_path(struct percpu *cpu, s
  * guest takes the CPU at once: fair_should_preempt), v is the send's
  * hand-off (sched.c, sched_handoff_leave): not put in its round robin,
  * and no runnable record, since the switch takes it straight from blocked
- * to running. Otherwise the wake-up is wake's. Out of line: wake's other
- * callers pay one test for it. */
+ * to running. Otherwise the wake-up is wake's. Inlined into wake, whose
+ * other callers pay one test for it. */
 static inline __attribute__((always_inline)) void wake_in_send(struct percpu *cpu, struct vcpu *v,
                                                    uint64_t now)
 {
@@ -107,7 +107,11 @@ void sched_handoff_abandon(void)
     sc->handoff = NULL;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, woke);
     enqueue_front(v);
-    preempt_for_off_path(cpu, v, woke); /* nothing it reads changed since: it preempts */
+    /* What it reads is as at the wake-up (interrupts off, this CPU's
+     * own), so it preempts as it would have then; only a partition plan
+     * may have come into force meanwhile (another CPU's hypercall), and
+     * then it asks for the decision alone, which runs the plan's owner. */
+    preempt_for_off_path(cpu, v, woke);
 }
 
 void wake(struct vcpu *v, uint64_t now)
