@@ -226,7 +226,9 @@ static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct
     TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
     space_load(vcpu_space(next));
     /* Another guest's code ran last: its branch predictions go (IBPB, the
-     * RSB fill), before next runs. Off, this costs one flag test. */
+     * RSB fill), before next runs. Off, this costs one flag test.
+     * (Expected taken: the block layout vcpu_switch had before the
+     * hand-off inlined this a second time.) */
     if (__builtin_expect(mitigation_guest_switch_work &&
                              guest_switch_crosses(&sc->last_ran, next->guest->id), 1))
         mitigations_guest_switch();
@@ -413,7 +415,7 @@ void sched_return_with_work(struct trap_frame *f)
 
 /* The send's direct hand-off (docs/design.md, "The direct hand-off";
  * hv/sched/handoff.h): next, woken by the send and entitled to the CPU at
- * once (wake.c, handoff_chosen), runs now. What the general path would do
+ * once (wake.c, wake_in_send), runs now. What the general path would do
  * from here (reschedule, then the upcall) with nothing else to do: the
  * sender charged and runnable, the pick that runs next (woken_first, the
  * front of its round robin) and its run, the switch, the upcall. Anything
