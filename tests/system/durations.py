@@ -48,6 +48,7 @@ SECONDS = {
     "sched_shares_follow_weights_1_2_4_beside_spin_and_poll": 64,
     "timer_edges_never_early_never_lost": 64,
     "sched_companion_beside_timer_storm": 63,
+    "sched_companion_beside_event_pingpong_handoffs": 60,
     "mem_huge_ranges_bounded_per_call": 60,
     "partition_windows_respected": 60,
     "ev_timer_fires_on_time": 56,
