@@ -108,9 +108,9 @@ def test_sched_companion_beside_event_pingpong_handoffs(build):
     (docs/design.md). Its sender must be charged for the run the hand-off
     ends, or both guests' spins cost them nothing, they always come first,
     and the companion waits (a hand-off without the charge: the companion
-    did not finish in 0.8 s; with it, 100 ms of CPU in 299 ms). One boot,
-    0.6 s of guest time under -icount (the companion's 100 ms at a third
-    of the CPU, with the judge's slack, need 360 ms)."""
+    did not finish in 0.6 s, nor in 0.8 s; with it, 100 ms of CPU in 299
+    ms). One boot, 0.6 s of guest time under -icount (the companion's 100
+    ms at a third of the CPU, with the judge's slack, need 360 ms)."""
     image = test_guest(build, "sched-handoff-storm")
     cfg = "[shm storm]\nsize = 4K\nmap = storm-a:rw storm-b:rw\n"
     problems, r = beside_companion(build, [(image, "storm-a"), (image, "storm-b")], 1 / 3,
