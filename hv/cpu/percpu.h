@@ -30,8 +30,8 @@
 #define PERCPU_ENTRY_STACK_TOP 56
 #define PERCPU_CR3_WRITES 64
 #define PERCPU_CR3_NOFLUSH 72
-#define PERCPU_FRAME 528 /* the last two fields */
-#define PERCPU_STACK_TOP 536
+#define PERCPU_FRAME 552 /* the last two fields */
+#define PERCPU_STACK_TOP 560
 
 #define ENTRY_STACK_SIZE 4096
 

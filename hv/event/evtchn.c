@@ -7,6 +7,7 @@
 #include "hv/debug/stats.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/handoff.h"
 #include "hv/sched/sched.h"
 #include "lib/nospec.h"
 #include "vcpu/vcpu.h"
@@ -263,7 +264,11 @@ int64_t evtchn_send(struct vcpu *v, uint64_t port)
         struct guest *peer = __atomic_load_n(&ch->peer, __ATOMIC_RELAXED);
         if (!peer)
             return -HV_EINVAL; /* closed since */
+        /* One raise, one wake-up at most: it may choose the direct
+         * hand-off, which the send then takes on its way out. */
+        sched_handoff_arm();
         evtchn_raise(peer, __atomic_load_n(&ch->peer_port, __ATOMIC_RELAXED));
+        sched_handoff_done(); /* returns 0 to the sender, now or later */
         return 0;
     }
     case HV_EVTCHN_IPI:

@@ -218,15 +218,19 @@ static inline void entry_frame_set(struct percpu *cpu, struct trap_frame *f)
 }
 
 /* Returns next's own frame, the one the exit leaves from (vcpu_load). */
-static struct trap_frame *switch_to(struct vcpu *next, uint64_t now)
+static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct vcpu *next,
+                                                                       uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
     TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
     space_load(vcpu_space(next));
     /* Another guest's code ran last: its branch predictions go (IBPB, the
-     * RSB fill), before next runs. Off, this costs one flag test. */
-    if (mitigation_guest_switch_work && guest_switch_crosses(&sc->last_ran, next->guest->id))
+     * RSB fill), before next runs. Off, this costs one flag test.
+     * (Expected taken: the block layout vcpu_switch had before the
+     * hand-off inlined this a second time.) */
+    if (__builtin_expect(mitigation_guest_switch_work &&
+                             guest_switch_crosses(&sc->last_ran, next->guest->id), 1))
         mitigations_guest_switch();
     struct trap_frame *f = vcpu_load(next);
     entry_frame_set(cpu, f);
@@ -358,7 +362,7 @@ static struct trap_frame *reschedule(struct trap_frame *f)
  * make bench's interrupts-off stretch, ended here. The C frames on this
  * CPU's stack are dropped: the next entry's C code starts at its top
  * again. Interrupts stay off until the iretq. */
-static void __attribute__((noreturn)) leave_from(struct trap_frame *out)
+static inline __attribute__((always_inline, noreturn)) void leave_from(struct trap_frame *out)
 {
     out->rflags = vcpu_sanitize_rflags(out->rflags);
     if (irqoff_measuring)
@@ -407,4 +411,60 @@ void sched_return_with_work(struct trap_frame *f)
             break;
     }
     leave_from(out);
+}
+
+/* The send's direct hand-off (docs/design.md, "The direct hand-off";
+ * hv/sched/handoff.h): next, woken by the send and entitled to the CPU at
+ * once (wake.c, wake_in_send), runs now. What the general path would do
+ * from here (reschedule, then the upcall) with nothing else to do: the
+ * sender charged and runnable, the pick that runs next (woken_first, the
+ * front of its round robin) and its run, the switch, the upcall. Anything
+ * else that decision would do first takes the general path: this CPU's
+ * wake list (another CPU's requests), the console's drain (boot CPU),
+ * balancing, the time limit, a partition plan since the wake-up. */
+void sched_handoff_leave(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    /* The sender's registers: its own frame, this CPU's entry frame
+     * (entry_frame_set), where its hypercall's entry pushed them. */
+    cpu->frame->rax = 0; /* HV_CALL_EVTCHN_SEND's result */
+    uint64_t now = time_now_ns();
+    if (__atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sched_partitioned ||
+        (time_limit && now >= time_limit) ||
+        (sc->nr_wanting >= 2 && percpu_count > 1 && now >= sc->balance_next_ns) ||
+        (cpu->index == 0 && log_waiting(now))) {
+        sched_handoff_abandon();
+        return;
+    }
+    struct vcpu *next = sc->handoff, *cur = cpu->current;
+    sc->handoff = NULL;
+    sc->woken_first = NULL;
+    sc->woken_since_decision = false;
+    cpu->need_resched = false;
+    cpu->slice_cut = false;
+    /* As reschedule: cur was running (handoff_chosen) and still is. */
+    uint64_t ran = now - cur->running_since;
+    fair_charge_run(&cur->ent->fair, ran);
+    cur->cpu_time_ns += ran;
+    cur->state = VCPU_RUNNABLE;
+    runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
+    enqueue(cur);
+    /* fair_run_ns(q, next's, 0), whose common case, two guests wanting
+     * the CPU, is here without the call: the other is cur's. */
+    struct fair_queue *q = &sc->fair_queue;
+    sc->picked_run_ns = q->count == 2 ? fair_run_before(&next->ent->fair, &cur->ent->fair, 0)
+                                      : fair_run_ns(q, &next->ent->fair, 0);
+    vcpu_save(cur);
+    struct trap_frame *out = switch_to(next, now);
+    if (sched_upcall_due(next))
+        deliver_to_kernel(next, out, next->ev.upcall,
+                          DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
+    if (next->state == VCPU_RUNNING)
+        leave_from(out);
+    /* The upcall could not be delivered and ended next's guest: a
+     * decision, as sched_return_with_work's loop makes (it leaves). */
+    cpu->need_resched = true;
+    sched_return_with_work(out);
+    __builtin_unreachable();
 }

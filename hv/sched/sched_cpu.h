@@ -42,6 +42,12 @@ struct sched_cpu {
      * the next decision runs it, although it may be a little ahead in
      * virtual time. */
     struct sched_entity *woken_first;
+    /* The direct hand-off (handoff.c): the native event send that is in
+     * progress on this CPU allows one (handoff_armed), and the vCPU its
+     * wake-up chose to switch to on the send's way out (NULL: none), woken
+     * at handoff_woke_ns, not yet in its guest's round robin. */
+    struct vcpu *handoff;
+    uint64_t handoff_woke_ns;
     unsigned vtimers_armed;        /* timer and poll deadlines armed, this CPU's vCPUs */
     bool yield_pending;            /* the current vCPU called HV_CALL_YIELD */
     /* The timer was last armed to come by slice_end (vtimer.c,
@@ -54,6 +60,7 @@ struct sched_cpu {
     /* A vCPU woke since the scheduler last decided (set by wake, cleared
      * at each decision): the console drain gives way to it. */
     volatile bool woken_since_decision;
+    bool handoff_armed;            /* see handoff above */
     struct guest_switch last_ran;  /* whose code the CPU ran last */
     uint32_t vcpus_placed;         /* vCPUs of guests not yet freed placed here */
     bool runs_guests;              /* its scheduler has started */

@@ -65,6 +65,9 @@ void sched_bind_entity(struct vcpu *v);
 /* v's wait is over (an event, its poll deadline): it wants the CPU again
  * (wake.c). */
 void wake(struct vcpu *v, uint64_t now);
+/* The send's hand-off is not taken: its vCPU's wake-up completes as the
+ * general path's (wake.c). */
+void sched_handoff_abandon(void);
 /* Re-arms the one-shot timer for the next decision (vtimer.c). */
 void rearm(uint64_t now);
 /* v (running before, or new) wants the CPU; its guest's entity on v's CPU

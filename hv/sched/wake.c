@@ -34,7 +34,8 @@ static void enqueue_front(struct vcpu *v)
  * once only if its guest is behind the running one (or is the running one:
  * the guest's own business); otherwise the running vCPU's run is cut so it
  * ends where v's guest's turn begins. */
-static void preempt_for(struct percpu *cpu, struct vcpu *v, uint64_t now)
+static inline __attribute__((always_inline)) void preempt_for(struct percpu *cpu,
+                                                                struct vcpu *v, uint64_t now)
 {
     struct sched_cpu *sc = &cpu->sched;
     struct vcpu *cur = cpu->current;
@@ -59,6 +60,60 @@ static void preempt_for(struct percpu *cpu, struct vcpu *v, uint64_t now)
     }
 }
 
+/* preempt_for for the hand-off's paths below, off wake's. */
+static __attribute__((noinline)) void preempt_for_off_path(struct percpu *cpu, struct vcpu *v,
+                                                           uint64_t now)
+{
+    preempt_for(cpu, v, now);
+}
+
+/* The direct hand-off (docs/design.md, "The direct hand-off"): a native
+ * send to another guest (handoff_armed: evtchn_send) woke v. If this
+ * wake-up is one preempt_for answers with an immediate decision, and that
+ * decision would run v (another guest's vCPU runs, no partition plan, v's
+ * guest takes the CPU at once: fair_should_preempt), v is the send's
+ * hand-off (sched.c, sched_handoff_leave): not put in its round robin,
+ * and no runnable record, since the switch takes it straight from blocked
+ * to running. Otherwise the wake-up is wake's. Inlined into wake, whose
+ * other callers pay one test for it. */
+static inline __attribute__((always_inline)) void wake_in_send(struct percpu *cpu, struct vcpu *v,
+                                                   uint64_t now)
+{
+    struct sched_cpu *sc = &cpu->sched;
+    struct vcpu *cur = cpu->current;
+    sc->handoff_armed = false; /* one wake-up per send: this one */
+    wants_cpu(sc, v);
+    sc->idle_kick = true;
+    sc->woken_since_decision = true;
+    if (cur && cur->state == VCPU_RUNNING && !sched_partitioned && cur->ent != v->ent &&
+        fair_should_preempt(&v->ent->fair, &cur->ent->fair, now - cur->running_since)) {
+        sc->handoff = v;
+        sc->handoff_woke_ns = now;
+        return;
+    }
+    runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
+    enqueue_front(v);
+    preempt_for_off_path(cpu, v, now);
+}
+
+/* The send's exit found something only the general path handles: v's
+ * wake-up completes as wake would have done it. */
+void sched_handoff_abandon(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    struct vcpu *v = sc->handoff;
+    uint64_t woke = sc->handoff_woke_ns;
+    sc->handoff = NULL;
+    runstate_enter(v, HV_RUNSTATE_RUNNABLE, woke);
+    enqueue_front(v);
+    /* What it reads is as at the wake-up (interrupts off, this CPU's
+     * own), so it preempts as it would have then; only a partition plan
+     * may have come into force meanwhile (another CPU's hypercall), and
+     * then it asks for the decision alone, which runs the plan's owner. */
+    preempt_for_off_path(cpu, v, woke);
+}
+
 void wake(struct vcpu *v, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
@@ -71,6 +126,10 @@ void wake(struct vcpu *v, uint64_t now)
             sc->vtimers_armed--;
     }
     v->state = VCPU_RUNNABLE;
+    if (sc->handoff_armed) {
+        wake_in_send(cpu, v, now);
+        return;
+    }
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
     wants_cpu(sc, v);
     enqueue_front(v);

@@ -17,6 +17,7 @@ TYPICAL = 6
 
 SECONDS = {
     "soak_one_minute": 66.2,
+    "sched_companion_beside_event_pingpong_handoffs": 25,
     "balance_yielding_guests_on_one_cpu_spread_without_slice_ends": 27.8,
     "balance_four_spinners_placed_on_one_cpu_spread_to_four": 23.4,
     "console_flood_beside_companion": 22.2,

@@ -32,12 +32,30 @@ void lock_order_violation(unsigned level, unsigned held_level)
     abort();
 }
 
-/* Stubs of what evtchn.c calls outside itself. */
+/* Stubs of what evtchn.c calls outside itself. The hand-off
+ * (hv/sched/handoff.h): whether it is armed, each thread its own (a CPU's
+ * in hv), and how many wake-ups came while it was; the sends that armed
+ * it, and those that ended without disarming it (none may). */
+static __thread bool handoff_armed;
+static unsigned handoff_arms, handoff_wakes, handoff_left_armed;
+void sched_handoff_arm(void)
+{
+    if (handoff_armed)
+        handoff_left_armed++;
+    handoff_armed = true;
+    __atomic_fetch_add(&handoff_arms, 1, __ATOMIC_RELAXED);
+}
+void sched_handoff_done(void)
+{
+    handoff_armed = false;
+}
 static unsigned woken_port, wakes, masked_wakes;
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
 {
     (void)v;
     woken_port = port;
+    if (handoff_armed)
+        __atomic_fetch_add(&handoff_wakes, 1, __ATOMIC_RELAXED);
     if (notified)
         wakes++;
     else

@@ -239,6 +239,41 @@ static void out_of_range_never_reaches_index_zero(void)
     done(&b);
 }
 
+/* Only a send to another guest arms the direct hand-off, around its one
+ * raise (and disarms it); an IPI send, a refused one and a raise from hv
+ * never do. */
+static void handoff_armed_only_around_an_interguest_raise(void)
+{
+    struct fake a, b;
+    make(&a, "a");
+    make(&b, "b");
+    int64_t offered = evtchn_alloc_unbound(&a.v[0], &b.g);
+    int64_t local = evtchn_bind_peer(&b.v[0], &a.g, (uint64_t)offered);
+    int64_t ipi = evtchn_bind_ipi(&a.v[0], 1);
+    CHECK(offered >= 0 && local >= 0 && ipi >= 0);
+    unsigned arms = handoff_arms, armed_wakes = handoff_wakes, all = wakes;
+    CHECK_EQ_U64(evtchn_send(&b.v[0], (uint64_t)local), 0);
+    CHECK_EQ_U64(wakes, all + 1);
+    CHECK_EQ_U64(handoff_arms, arms + 1);
+    CHECK_EQ_U64(handoff_wakes, armed_wakes + 1); /* the raise's wake-up was armed */
+    CHECK(!handoff_armed);
+    CHECK_EQ_U64(evtchn_send(&a.v[0], (uint64_t)ipi), 0);
+    CHECK_EQ_U64(wakes, all + 2);
+    CHECK_EQ_U64(handoff_arms, arms + 1);
+    CHECK_EQ_U64(handoff_wakes, armed_wakes + 1);
+    CHECK_EQ_U64(evtchn_send(&a.v[0], HV_EVTCHN_PORTS + 5), (uint64_t)-HV_EINVAL);
+    CHECK(evtchn_raise(&a.g, (unsigned)offered)); /* already pending: no wake-up */
+    a.shared.evtchn_pending[offered / 64] = 0;
+    CHECK(evtchn_raise(&a.g, (unsigned)offered));
+    CHECK_EQ_U64(wakes, all + 3);
+    CHECK_EQ_U64(handoff_arms, arms + 1);
+    CHECK_EQ_U64(handoff_wakes, armed_wakes + 1);
+    CHECK_EQ_U64(handoff_left_armed, 0);
+    CHECK(!handoff_armed);
+    done(&a);
+    done(&b);
+}
+
 int main(void)
 {
     check_suite = "evtchn";
@@ -250,5 +285,6 @@ int main(void)
     RUN_TEST(bad_ports_and_exhaustion);
     RUN_TEST(restart_notifies_peers_once);
     RUN_TEST(out_of_range_never_reaches_index_zero);
+    RUN_TEST(handoff_armed_only_around_an_interguest_raise);
     return check_finish();
 }

@@ -1,0 +1,68 @@
+/* The event ping-pong attacker of the direct hand-off (docs/design.md,
+ * "The direct hand-off"; tests/system/sched_cases.py): one image booted
+ * as two guests, "storm-a" and "storm-b", with hv.cfg
+ *     [shm storm]
+ *     size = 4K
+ *     map = storm-a:rw storm-b:rw
+ * storm-a allocates a port for storm-b and publishes it; storm-b binds
+ * and sends once. Then, for ever, each spins SPIN_US, sends to the other,
+ * blocks until the other's event comes, and yields: the send wakes the
+ * other, blocked on the same CPU and entitled to it at once, so it is a
+ * hand-off, which leaves the sender runnable; the yield lets that sender
+ * run on to its block, so the next send, the other way, is a hand-off
+ * too. The sender's run (the spin) is charged only if the hand-off
+ * charges it. hv stops both at the time limit. Each prints one line as it
+ * starts its loop. */
+#include "ev_common.h"
+
+#define SPIN_US 1000
+#define MAGIC 0x6d726f7473666668ull /* "hffstorm" */
+
+HV_GUEST_NOTE("", 0, 0, 0);
+
+struct storm_shm {
+    uint64_t magic;
+    uint32_t port;
+};
+
+static volatile uint64_t events;
+
+static void storm(unsigned vcpu, uint64_t port)
+{
+    hvg_printf("%s: spin %u us, send, block, for ever\n", pv_name, SPIN_US);
+    for (uint64_t seen = events;; seen++) {
+        ev_spin_until(hvg_now() + HVG_US(SPIN_US));
+        EV_MUST(hvg_evtchn_send(port));
+        struct ev_count_target t = {&events, seen + 1};
+        EV_MUST(hvg_wait(vcpu, ev_count_reached, &t, 0));
+        /* The other one, runnable since its send handed the CPU here, now
+         * runs to its block, so that this one's next send wakes it too. */
+        hvg_yield();
+    }
+}
+
+int main(const struct hv_start_info *si, unsigned vcpu)
+{
+    pv_name = si->name;
+    volatile struct storm_shm *sh = ev_shm("storm", sizeof(struct storm_shm), true);
+    EV_MUST(hvg_events_init(vcpu));
+    if (strcmp(si->name, "storm-a") == 0) {
+        int64_t port = hvg_evtchn_alloc_unbound("storm-b");
+        EV_MUST(port);
+        EV_MUST(hvg_event_handler((unsigned)port, ev_count, (void *)&events));
+        sh->port = (uint32_t)port;
+        __atomic_store_n(&sh->magic, MAGIC, __ATOMIC_RELEASE);
+        EV_MUST(ev_wait_count(vcpu, &events, 1, EV_TIMEOUT_NS)); /* storm-b's hello */
+        storm(vcpu, (uint64_t)port);
+    }
+    while (__atomic_load_n(&sh->magic, __ATOMIC_ACQUIRE) != MAGIC)
+        EV_MUST(hvg_sleep_until(vcpu, hvg_now() + HVG_MS(1)));
+    int64_t port = hvg_evtchn_bind_peer("storm-a", sh->port);
+    EV_MUST(port);
+    EV_MUST(hvg_event_handler((unsigned)port, ev_count, (void *)&events));
+    EV_MUST(hvg_evtchn_send((uint64_t)port)); /* hello */
+    struct ev_count_target t = {&events, 1};
+    EV_MUST(hvg_wait(vcpu, ev_count_reached, &t, 0)); /* storm-a's first */
+    storm(vcpu, (uint64_t)port);
+    return 0;
+}
