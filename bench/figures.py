@@ -32,7 +32,8 @@ FIGURES = [
     ("cpu_overhead_pct", "percent", 0.5),
     ("hv_image_bytes", "bytes", 131072),
     ("guest_overhead_bytes", "bytes", 32768),
-    ("hv_irq_off_max", "instructions", 20000),
+    # 20,000 until session 12 (10,612 then); 5,507 after its irqoff stream.
+    ("hv_irq_off_max", "instructions", 8000),
     ("timer_late_under_attack", "ns", 50000),
     ("fairness_error_pct", "percent", 2),
     # Issue 13 names the figure but gives no target: 50,000 instructions

@@ -205,7 +205,7 @@ __attribute__((optimize("O2"))) void guest_unmap_leaf(void *arg, uint64_t va, ui
  * step of HV_CALL_USER_SPACE_DESTROY, guest_space_teardown_step). Reaping goes
  * on from hv's timer between other guests' work (hv/sched/sched.c), so its
  * steps are interrupts-off stretches nobody asked for: they are kept well
- * under hv_irq_off_max's 20 000 and short beside a timer's 50 us
+ * under hv_irq_off_max's 8 000 and short beside a timer's 50 us
  * (docs/benchmarks.md). */
 #define REAP_STEP_BUDGET (8 * HV_MEM_UNMAP_PAGE_COST)
 

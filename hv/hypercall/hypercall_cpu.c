@@ -26,7 +26,8 @@
  * from the stage. A call with other arguments or from another place drops
  * the stage and starts over. A 256-entry call was ~10,600 instructions
  * with interrupts off in one piece (hv_irq_off_max's longest, boot e); a
- * piece is ~1,600 (docs/benchmarks.md, hv_irq_off_max). */
+ * piece is shorter than a memory call's ~4,800 (tests/system/bench_cases.py,
+ * docs/benchmarks.md hv_irq_off_max). */
 #define TRAP_STEP_ENTRIES 32
 
 struct trap_stage {

@@ -35,7 +35,9 @@
  *               pages vCPU 0's, odd ones vCPU 1's) and unmap the whole
  *               range, so each unmaps pages the other just mapped and the
  *               page tables are emptied and freed under the other's calls;
- *               vCPUs 2 and 3 run trap-storm's calls on the one table, and
+ *               vCPUs 2 and 3 run trap-storm's calls on the one table (vCPU
+ *               2 setting and removing one valid entry of it between its
+ *               calls, under vCPU 3's calls in pieces), and
  *               vCPU 3's timer fires every ~20 us of its run, its callback
  *               calling HV_CALL_SET_TRAP_TABLE on a second bad table in the
  *               middle of the interrupted call, which drops the call's
@@ -221,6 +223,10 @@ static void hammer_tick(unsigned port, unsigned vcpu, void *arg)
         hvg_set_timer(hvg_now() + TICK_NS);
 }
 
+/* A software-interrupt vector of the storm's table that vCPU 2 sets and
+ * removes in turn (either is a valid entry: the bad last one still wins). */
+#define HAMMER_FLIP 100
+
 static void hammer_table(unsigned vcpu)
 {
     static const struct hvg_trap_spec before[] = {{3, 0, on_int3}};
@@ -236,6 +242,12 @@ static void hammer_table(unsigned vcpu)
         hvg_events_unmask(vcpu);
     }
     while (!hammer_failed && others_running()) {
+        /* vCPU 2 changes one valid entry of the buffer between its calls,
+         * so it changes under vCPU 3's calls, between their pieces. */
+        if (vcpu == 2)
+            __atomic_store_n(&table[HAMMER_FLIP].handler,
+                             table[HAMMER_FLIP].handler ? 0 : hvg_trap_stub(HAMMER_FLIP),
+                             __ATOMIC_RELAXED);
         r = hvg_set_trap_table(table, 256);
         h_table_calls[vcpu - 2]++;
         if (r != -HV_EINVAL)

@@ -249,7 +249,9 @@ def test_storms_from_four_vcpus_end_cleanly_beside_a_timer(build):
     raw HV_CALL_MEM_UNMAPs (each unmaps the other's fresh pages, tables
     emptied and freed under the other's calls; a call ends early when an
     interrupt waits), vCPUs 2 and 3 call HV_CALL_SET_TRAP_TABLE with a bad
-    256th entry back to back, vCPU 3's timer callback calling it on another
+    256th entry back to back on one buffer (vCPU 2 sets and removes one valid
+    entry of it between its calls: it changes under vCPU 3's call, which
+    goes a piece of 32 per entry into hv), vCPU 3's timer callback calling it on another
     table in the middle of the interrupted call (its staged copy dropped,
     the call starts over). Every unmap deals with 1..rest pages, every table
     call is -HV_EINVAL, int3 still reaches the handler of before on both

@@ -21,8 +21,9 @@ OUTSIDE_STRETCH_TSC = 1500 * 8
 # The longest stretch of the probe's boot, in instructions: its longest
 # HV_CALL_MEM_MAP, ~4,800 (a call's budget: include/hv/abi_cpu.h). Its
 # HV_CALL_SET_TRAP_TABLE of 256 entries was ~10,600 in one piece and its
-# HV_CALL_EXIT ~6,500 (the line formatted, a reaping step); each piece of
-# the first is ~1,600 now, and the second ~2,000 (docs/benchmarks.md,
+# HV_CALL_EXIT 8,190 (its line formatted, a reaping step); the first goes
+# a piece of 32 entries per entry into hv now, and the second formats its
+# line with interrupts on and makes no reaping step (docs/benchmarks.md,
 # hv_irq_off_max).
 PROBE_BOUND = 5500
 

@@ -12,8 +12,10 @@ from registry import system_test
 
 IRQ_OFF_LINE = re.compile(r"^hv: irq-off: longest (\d+) TSC cycles: (\S+) (\d+) guest (\S+) "
                           r"\((\d+) stretches\)$", re.M)
-# hv_irq_off_max's target (docs/benchmarks.md), in instructions.
-IRQ_OFF_TARGET = 20000
+# hv_irq_off_max's target (docs/benchmarks.md), in instructions: 20,000
+# until session 12; this boot's longest, a reaping step from hv's timer,
+# read 6,763 then.
+IRQ_OFF_TARGET = 8000
 
 
 @system_test
@@ -22,7 +24,7 @@ def test_irqoff_big_guest_reaped_in_bounded_steps(build):
     memory back in bounded steps while the companion is still running (from
     its timer: the companion never leaves the CPU to an idle loop), no stretch
     of hv with interrupts off -- the reaping steps included, and the end of
-    the run -- reaches 20 000 instructions, the companion finishes within its
+    the run -- reaches 8 000 instructions, the companion finishes within its
     share and the memory balance holds. At one CPU (smp=1): under -icount
     at SMP > 1 QEMU runs the CPUs round robin on one clock, so a stretch
     timed in it holds the other CPUs' turns (the companion's HV_CALL_YIELD,
