@@ -378,7 +378,7 @@ static struct trap_frame *reschedule(struct trap_frame *f)
  * make bench's interrupts-off stretch, ended here. The C frames on this
  * CPU's stack are dropped: the next entry's C code starts at its top
  * again. Interrupts stay off until the iretq. */
-static void __attribute__((noreturn)) leave_from(struct trap_frame *out)
+static inline __attribute__((always_inline, noreturn)) void leave_from(struct trap_frame *out)
 {
     out->rflags = vcpu_sanitize_rflags(out->rflags);
     if (irqoff_measuring)
