@@ -136,6 +136,8 @@ void trap_dispatch(struct trap_frame *f)
             panic_trap(f);
         }
         interrupt(f);
+        if (cpu->sched.idle_halted) /* it woke the idle loop: a vCPU to enter at once? */
+            sched_idle_interrupted();
         return;
     }
     if (f->vector < 32)

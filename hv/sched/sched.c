@@ -217,6 +217,19 @@ static inline void entry_frame_set(struct percpu *cpu, struct trap_frame *f)
     *cpu->rsp0_slot = end;
 }
 
+/* The idle loop's pick after its sleep (interrupts off since the `cli`)
+ * saw every wake-up of the sleep: it is the decision they asked for
+ * (preempt_for's need_resched, woken_since_decision), as a decision's
+ * start clears them in reschedule. Left set, they cost the woken vCPU's
+ * next return (its upcall's HV_CALL_IRET) a second decision that kept it:
+ * ~450 instructions on every wake-up from idle. A wake-up after this (the
+ * switch's own timer expiry) sets them again. */
+static inline void idle_decided(struct percpu *cpu)
+{
+    cpu->need_resched = false;
+    cpu->sched.woken_since_decision = false;
+}
+
 /* Returns next's own frame, the one the exit leaves from (vcpu_load). */
 static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct vcpu *next,
                                                                        uint64_t now)
@@ -338,16 +351,22 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         /* Its sleep counts as idle time: the start taken off now, the end
          * added after (one add on the way out, a timer's path). */
         sc->idle_ns -= time_now_ns();
-        if (!sc->idle_kick && !(boot_cpu && guests_to_reap())) /* reaping goes on in idle time */
+        if (!sc->idle_kick && !(boot_cpu && guests_to_reap())) { /* reaping goes on in idle time */
+            /* An interrupt in the `hlt` that woke a lone vCPU enters it
+             * from there (sched_idle_interrupted) and never comes back. */
+            sc->idle_halted = true;
             __asm__ volatile("sti; hlt; cli" ::: "memory");
-        else
+            sc->idle_halted = false; /* an NMI ends the hlt too */
+        } else {
             cpu_relax(); /* the reaper may wait for other CPUs (its grace period) */
+        }
         irqoff_idle_entered();
         now = time_now_ns();
         sc->idle_ns += now;
         enforce_time_limit(now);
         sched_drain_wake_list();
         next = pick_next(sc, now, NULL);
+        idle_decided(cpu);
     }
     return switch_to(next, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
 }
@@ -466,5 +485,61 @@ void sched_handoff_leave(void)
      * decision, as sched_return_with_work's loop makes (it leaves). */
     cpu->need_resched = true;
     sched_return_with_work(out);
+    __builtin_unreachable();
+}
+
+/* The direct way in from the idle loop's sleep (docs/design.md, "The idle
+ * loop's direct entry"): trap_dispatch calls this after the handler of an
+ * interrupt that came in the idle loop's `hlt` (idle_halted). If the
+ * interrupt left exactly one vCPU wanting this CPU, runnable at the head
+ * of the one entity queued, the pick the idle loop would make after its
+ * `iretq` is that vCPU, and it is made here: the idle loop's steps after
+ * its `hlt` (the clock, the idle time, the time limit's check, the wake
+ * list's, the pick: dequeue's with one entity and no vCPU woken first),
+ * then its switch and the return every decision ends with, from the
+ * interrupt itself. The idle loop's stack under the interrupt's frame is
+ * given up, as every exit to a guest gives up hv's stack. Anything else
+ * (no vCPU or several, a partition plan, the wake list or another CPU's
+ * request waiting, hv.cfg's time limit passed) returns, and the idle
+ * loop decides as ever. Interrupts are off. The make bench figure's
+ * interrupts-off stretch (irqoff.c) runs from the interrupt's entry to
+ * the exit here, one stretch, as the idle loop's is from its `cli`. */
+void sched_idle_interrupted(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    sc->idle_halted = false;
+    struct fair_queue *q = &sc->fair_queue;
+    if (sc->nr_wanting != 1 || q->count != 1 || sched_partitioned || sc->woken_first ||
+        __atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sc->park)
+        return;
+    struct sched_entity *e = entity_of(q->head);
+    struct vcpu *v = e->run_head;
+    if (!v || v->state != VCPU_RUNNABLE)
+        return;
+    uint64_t now = time_now_ns();
+    if (time_limit && now >= time_limit)
+        return; /* enforce_time_limit's: the idle loop's */
+    sc->idle_ns += now;
+    /* dequeue's pick with one entity queued: fair_pick's floor and run
+     * (alone: a slice), dequeue_of's round robin. */
+    e->run_head = v->run_next;
+    if (!e->run_head)
+        e->run_tail = NULL;
+    if (fair_before(q->floor, e->fair.vtime))
+        q->floor = e->fair.vtime;
+    sc->picked_run_ns = fair_run_before(&e->fair, NULL, 0);
+    idle_decided(cpu);
+    struct trap_frame *out = switch_to(v, now);
+    if (sched_upcall_due(v))
+        deliver_to_kernel(v, out, v->ev.upcall, DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
+    if (v->state == VCPU_RUNNING)
+        leave_from(out);
+    /* The upcall could not be delivered and the guest ended: decide again,
+     * as sched_return_with_work's loop would, on a fresh stack (this one
+     * holds the idle loop it left). */
+    __asm__ volatile("mov %%gs:%c[top], %%rsp\n\t"
+                     "call sched_return_with_work\n\t"
+                     "ud2" ::"D"(out), [top] "i"(PERCPU_STACK_TOP) : "memory");
     __builtin_unreachable();
 }

@@ -64,6 +64,10 @@ void sched_ap_start(void) __attribute__((noreturn));
  * current vCPU stopped or yielded; idle if nothing is runnable; finish when
  * no guest is left. Leaves `f` ready for the return to the guest. */
 void sched_return_to_guest(struct trap_frame *f);
+/* After an interrupt's handler, when the interrupt came in the idle loop's
+ * `hlt` (hv/cpu/trap.c): a lone vCPU it woke here is entered at once, and
+ * this does not return; otherwise it returns to the idle loop. */
+void sched_idle_interrupted(void);
 void sched_yield(void);
 /* The calling vCPU sleeps (HV_CALL_BLOCK), or polls ports with an optional
  * deadline (HV_CALL_POLL, ports in v->ev): it leaves the CPU on the way out. */

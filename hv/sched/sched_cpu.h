@@ -64,6 +64,9 @@ struct sched_cpu {
     struct guest_switch last_ran;  /* whose code the CPU ran last */
     uint32_t vcpus_placed;         /* vCPUs of guests not yet freed placed here */
     bool runs_guests;              /* its scheduler has started */
+    /* In the idle loop's `sti; hlt` (sched.c): an interrupt there may enter
+     * a vCPU directly (sched_idle_interrupted). */
+    bool idle_halted;
     uint64_t started_ns;           /* when it started */
     uint64_t idle_ns;              /* time asleep in its idle loop since */
     uint64_t switches;             /* vCPUs switched in (the summary's line) */

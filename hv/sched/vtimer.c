@@ -56,23 +56,13 @@ static uint64_t expire_vcpu(struct sched_cpu *sc, struct vcpu *v, uint64_t now)
  * expired without the walk over every guest's vCPUs. The record is
  * cleared whenever its vCPU leaves this CPU or stops (sched_life.c,
  * balance.c): it never points at a vCPU another CPU or the reaper owns. */
-static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
+static __attribute__((noinline)) uint64_t walk_vtimers(uint64_t now)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
     uint32_t me = cpu->index;
-    struct vcpu *first = sc->vtimer_first;
-    if (first && sc->vtimers_armed == 1 && first->cpu == me &&
-        first->guest->end == GUEST_ALIVE &&
-        (first->ev.timer_deadline == sc->vtimer_next ||
-         (first->ev.polling && first->ev.poll_deadline == sc->vtimer_next))) {
-        uint64_t left = expire_vcpu(sc, first, now);
-        sc->vtimer_next = left;
-        sc->vtimer_first = left ? first : NULL;
-        return left;
-    }
     uint64_t next = 0;
-    first = NULL;
+    struct vcpu *first = NULL;
     for (struct guest *g = guest_list(); g; g = g->next) {
         if (g->end != GUEST_ALIVE)
             continue;
@@ -96,6 +86,25 @@ static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
     sc->vtimer_next = next;
     sc->vtimer_first = first;
     return next;
+}
+
+/* The record's case apart from the walk, which needs registers it would
+ * save on every timer (the timer's upcall: ~10 instructions). */
+static __attribute__((noinline)) uint64_t run_vtimers(uint64_t now)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    struct vcpu *first = sc->vtimer_first;
+    if (first && sc->vtimers_armed == 1 && first->cpu == cpu->index &&
+        first->guest->end == GUEST_ALIVE &&
+        (first->ev.timer_deadline == sc->vtimer_next ||
+         (first->ev.polling && first->ev.poll_deadline == sc->vtimer_next))) {
+        uint64_t left = expire_vcpu(sc, first, now);
+        sc->vtimer_next = left;
+        sc->vtimer_first = left ? first : NULL;
+        return left;
+    }
+    return walk_vtimers(now);
 }
 
 void vtimer_armed_at(struct vcpu *v, uint64_t deadline)
@@ -184,10 +193,17 @@ static __attribute__((noinline)) uint64_t other_deadlines(uint64_t now, uint64_t
  * while another vCPU waits for the CPU (sched_contended): a vCPU alone
  * needs no interrupt to end its run, and the wake-up that ends its being
  * alone re-arms (wake.c, wake). */
-static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now)
+static inline __attribute__((always_inline)) uint64_t vtimers_due(struct sched_cpu *sc,
+                                                                uint64_t now)
+{
+    return sc->vtimer_next && now >= sc->vtimer_next ? run_vtimers(now) : sc->vtimer_next;
+}
+
+/* next_decision's rest, `when` the vCPU deadline vtimers_due left. */
+static inline __attribute__((always_inline)) uint64_t next_decision_after(uint64_t now,
+                                                                        uint64_t when)
 {
     struct sched_cpu *sc = sched_this();
-    uint64_t when = sc->vtimer_next && now >= sc->vtimer_next ? run_vtimers(now) : sc->vtimer_next;
     sc->slice_armed = sc->slice_end && sched_contended();
     if (sc->slice_armed && (!when || sc->slice_end < when))
         when = sc->slice_end;
@@ -195,6 +211,11 @@ static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now
         sc->window_boundary || time_limit)
         when = other_deadlines(now, when);
     return when;
+}
+
+static inline __attribute__((always_inline)) uint64_t next_decision(uint64_t now)
+{
+    return next_decision_after(now, vtimers_due(sched_this(), now));
 }
 
 void rearm(uint64_t now)
@@ -237,16 +258,19 @@ void timer_fired(uint64_t now)
     }
     if (stats_next_due && now >= stats_next_due && cpu->index == 0)
         stats_line(now);
-    uint64_t when = next_decision(now);
+    uint64_t when = vtimers_due(sc, now);
     /* A decision follows that re-arms on every path (the switch, the idle
      * loop, the same vCPU going on), and nothing waits with interrupts on
      * before it: the CPU is idle (the idle loop sees idle_kick), or a vCPU
      * woke (the decision's console drain gives way to it). Programming the
      * timer here would be undone a few hundred instructions later: that is
-     * ~50 instructions off every timer upcall. */
+     * ~50 instructions off every timer upcall; the other deadlines and
+     * slice_armed are that decision's to look at too (a wake-up before it
+     * that reads slice_armed, preempt_for's, at most asks a re-arm the
+     * decision makes anyway). */
     if (cpu->need_resched && (!cur || sc->woken_since_decision))
         return;
-    timer_arm_irqs_off(when);
+    timer_arm_irqs_off(next_decision_after(now, when));
 }
 
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)

@@ -52,6 +52,7 @@ import stumbles_cases  # noqa: E402,F401
 import boot_cases  # noqa: E402,F401
 import uaccess_cases  # noqa: E402,F401
 import lean_cases  # noqa: E402,F401
+import idle_cases  # noqa: E402,F401
 import timer_cases  # noqa: E402,F401
 import xen_cases  # noqa: E402,F401
 import xenreview_cases  # noqa: E402,F401

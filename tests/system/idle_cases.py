@@ -1,0 +1,47 @@
+"""A vCPU woken while hv sleeps in its idle loop (issue 12's idle stream;
+docs/design.md, "The idle loop's direct entry"): hv enters a lone woken
+vCPU straight from the interrupt (hv/sched/sched.c sched_idle_interrupted),
+and that decision is the one the wake-up asked for, so the vCPU's next
+return (its upcall's HV_CALL_IRET) takes no second one."""
+
+import re
+
+from harness import Boot, run
+from judge import ended_line, expect, self_checked, test_guest
+from registry import system_test
+
+C_PATH = re.compile(r"^hv: iret: (\d+) HV_CALL_IRET\(s\) left to the C path by the fast path$",
+                    re.M)
+SLEEPS = 50  # tests/guests/idle_entry.c
+
+
+@system_test
+def test_sched_idle_wakeups_enter_directly(build):
+    """idle-entry-stack: woken alone by its timer while hv idles, its upcall
+    frame on an unmapped stack: the guest ends with the delivery's report
+    and hv goes on (the direct entry's fall back to a new decision).
+    idle-entry-sleeper: 50 timers, each waking it from hv's idle loop, each
+    upcall returning with HV_CALL_IRET: hv's fast path takes them (a wake-up
+    from idle left need_resched set, and every such return was a decision
+    in C: at least 50 of them). One boot, ~0.3 s of guest time."""
+    image = test_guest(build, "idle-entry")
+    r = run(build, Boot(images=[(image, "idle-entry-stack"), (image, "idle-entry-sleeper")],
+                        icount=True), "idle-entry")
+    problems = []
+    expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (a guest failed)")
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    reason = ended_line(r.log, "idle-entry-stack")
+    want = r"fault while delivering an event upcall: the kernel stack is not writable at 0x"
+    expect(problems, reason is not None and re.search(want, reason),
+           f"idle-entry-stack: end line {reason!r}, expected /{want}/")
+    expect(problems, "FAILED: survived" not in r.log, "idle-entry-stack's block returned")
+    self_checked(problems, r.log, "idle-entry-sleeper")
+    m = C_PATH.search(r.log)
+    expect(problems, m is not None, "hv did not report its HV_CALL_IRET count (hv: iret: ...)")
+    if m:
+        n = int(m.group(1))
+        print(f"  idle-entry: {n} HV_CALL_IRET(s) left to the C path")
+        expect(problems, n < SLEEPS // 2,
+               f"{n} HV_CALL_IRETs left to the C path: the upcalls' returns after a wake-up "
+               f"from idle took a second decision")
+    return problems, r
