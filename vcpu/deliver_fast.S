@@ -20,10 +20,11 @@
 #include "hv/cpu/smap_asm.h"
 #include "vcpu/deliver_fast.h"
 
-/* A store to the guest's stack: a #PF there is the delivery's failure. */
+/* A store of 8 bytes to the guest's stack (movq: with an immediate
+ * source a plain mov stores 4): a #PF there is the delivery's failure. */
 .macro guest_store src, dst, fault
 99:
-    mov \src, \dst
+    movq \src, \dst
     EXTABLE_ENTRY 99b, \fault
 .endm
 

@@ -21,7 +21,9 @@
  *                     with IF (unmasks), IOPL 3 and NT in its frame: the
  *                     upcall is entered on that return, and its frame's
  *                     rflags must already be what the guest may have (IOPL
- *                     0, NT clear, IF set as the virtual IF); prints "all N
+ *                     0, NT clear, IF set as the virtual IF); then a #UD
+ *                     onto stack words of all ones: every word of its
+ *                     frame whole (ss and cs 8 bytes, not 4); prints "all N
  *                     checks passed" and exits 0
  * A guest that survives what should have ended it prints "FAILED: survived"
  * and exits 1. */
@@ -170,6 +172,77 @@ __asm__(".pushsection .text\n"
         "    ret\n"
         ".popsection\n");
 
+/* --- lean-upcall-flags, second part: the frame's words -------------------------------- */
+
+/* frame_probe(): ud2 with rsp 16-byte aligned and the 64 bytes below it
+ * all ones; the #UD handler keeps the native frame's five words, moves rip
+ * past the ud2 and returns. Returns the rsp the ud2 ran with. Each word
+ * must be whole: a selector stored as 4 bytes would leave ones above it
+ * (the lean delivery's first version stored ss so, and HV_CALL_IRET then
+ * refused the frame whenever the stack held something there before). */
+volatile uint64_t frame_seen[5];
+extern char frame_ud_handler[], frame_probe_ud[];
+uint64_t frame_probe(void);
+__asm__(".pushsection .text\n"
+        "frame_ud_handler:\n"
+        "    push %rax\n"
+        "    mov 8(%rsp), %rax\n"
+        "    mov %rax, frame_seen(%rip)\n"       /* rip */
+        "    mov 16(%rsp), %rax\n"
+        "    mov %rax, frame_seen+8(%rip)\n"     /* cs */
+        "    mov 24(%rsp), %rax\n"
+        "    mov %rax, frame_seen+16(%rip)\n"    /* rflags */
+        "    mov 32(%rsp), %rax\n"
+        "    mov %rax, frame_seen+24(%rip)\n"    /* rsp */
+        "    mov 40(%rsp), %rax\n"
+        "    mov %rax, frame_seen+32(%rip)\n"    /* ss */
+        "    pop %rax\n"
+        "    addq $2, (%rsp)\n"
+        "    pushq $0\n"
+        "    push %r11\n"
+        "    push %rcx\n"
+        "    push %rax\n"
+        "    mov $10, %eax\n"
+        "    syscall\n"
+        "    ud2\n"
+        "frame_probe:\n"
+        "    push %rbx\n"
+        "    mov %rsp, %rbx\n"
+        "    and $-16, %rsp\n"
+        "    sub $128, %rsp\n"
+        "    mov $-1, %rax\n"
+        "    mov %rax, -8(%rsp)\n"
+        "    mov %rax, -16(%rsp)\n"
+        "    mov %rax, -24(%rsp)\n"
+        "    mov %rax, -32(%rsp)\n"
+        "    mov %rax, -40(%rsp)\n"
+        "    mov %rax, -48(%rsp)\n"
+        "    mov %rax, -56(%rsp)\n"
+        "    mov %rax, -64(%rsp)\n"
+        "frame_probe_ud:\n"
+        "    ud2\n"
+        "    mov %rsp, %rax\n"
+        "    mov %rbx, %rsp\n"
+        "    pop %rbx\n"
+        "    ret\n"
+        ".popsection\n");
+
+static void frame_words(void)
+{
+    struct hv_trap_info e = { .vector = HVG_UD, .handler = (uint64_t)(uintptr_t)frame_ud_handler };
+    expect_eq("a #UD handler for the frame probe", hvg_set_trap_table(&e, 1), 0);
+    uint64_t sp = frame_probe();
+    hvg_printf("%s: #UD frame on a stack of ones: rip 0x%llx cs 0x%llx rflags 0x%llx rsp 0x%llx "
+               "ss 0x%llx\n", name, (unsigned long long)frame_seen[0],
+               (unsigned long long)frame_seen[1], (unsigned long long)frame_seen[2],
+               (unsigned long long)frame_seen[3], (unsigned long long)frame_seen[4]);
+    expect_eq("frame rip: the ud2", (int64_t)frame_seen[0], (int64_t)(uintptr_t)frame_probe_ud);
+    expect_eq("frame cs: HV_KERNEL_CS, the whole word", (int64_t)frame_seen[1], HV_KERNEL_CS);
+    expect_eq("frame rflags: no bit above 31", (int64_t)(frame_seen[2] >> 32), 0);
+    expect_eq("frame rsp: the ud2's", (int64_t)frame_seen[3], (int64_t)sp);
+    expect_eq("frame ss: HV_DATA_SS, the whole word", (int64_t)frame_seen[4], HV_DATA_SS);
+}
+
 static int upcall_flags(void)
 {
     volatile struct hv_vcpu_shared *vs = &hvg_shared()->vcpu[0];
@@ -194,6 +267,7 @@ static int upcall_flags(void)
     expect_eq("events unmasked after the upcall's return", vs->upcall_mask, 0);
     hvg_evtchn_close((uint64_t)port);
     hvg_set_upcall(0);
+    frame_words();
     return pv_finish();
 }
 
