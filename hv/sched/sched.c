@@ -18,25 +18,22 @@
 #include "hv/sched/runstate.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_internal.h"
+#include "hv/sched/sched_switch.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
 /* Who runs next on this CPU: the decision, the switch, the idle loop and
  * the return to the guest that takes them (sched_return_with_work,
- * leave_from). How a vCPU comes to want the CPU or stops wanting it
+ * leave_from; the switch itself inline in sched_switch.h, which the two
+ * direct paths of sched_direct.c share). How a vCPU comes to want the CPU or stops wanting it
  * (wake-ups, blocks): wake.c; entry points off those paths: sched_life.c.
  * All its state but these two is per CPU: struct sched_cpu, sched_this(). */
 uint64_t time_limit; /* hv-wide: hv.cfg's time limit */
 void (*sched_all_ended)(void); /* sched_start's: runs when no guest is left */
 
-static struct sched_entity *entity_of(struct fair_entity *e)
-{
-    return (struct sched_entity *)((char *)e - __builtin_offsetof(struct sched_entity, fair));
-}
-
 /* Into its entity's round robin, at the back. */
-static void enqueue(struct vcpu *v)
+void sched_enqueue(struct vcpu *v)
 {
     struct sched_entity *e = v->ent;
     v->run_next = NULL;
@@ -111,11 +108,6 @@ static struct sched_entity *entity_here(struct guest *g)
  * RUNNABLE asked nothing of this CPU (sched_remote_event_matters), so one
  * of the two must see the other's write. Costs no instruction over a
  * plain store. */
-static inline void vcpu_set_running(struct vcpu *v)
-{
-    __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_SEQ_CST);
-}
-
 static bool something_runnable(void)
 {
     return sched_this()->idle_kick;
@@ -153,7 +145,7 @@ __attribute__((cold)) void sched_add_here(struct vcpu *v)
     v->state = VCPU_RUNNABLE;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, time_now_ns());
     wants_cpu(&cpu->sched, v);
-    enqueue(v);
+    sched_enqueue(v);
     /* A restart adds vCPUs while another may run alone, with no interrupt
      * for its slice's end: the return re-arms for it. */
     if (!cpu->sched.slice_armed)
@@ -194,70 +186,6 @@ static void __attribute__((noreturn)) finish(void)
     halt_forever(); /* all_ended must not return; stop here if it does */
 }
 
-/* Its guest's fair run (fair_pick's answer); in a partition window, the
- * guest's slice cut at the window's end. */
-static uint64_t slice_until(const struct sched_cpu *sc, const struct vcpu *v, uint64_t now)
-{
-    if (!sched_partitioned)
-        return now + sc->picked_run_ns; /* from the pick that chose v */
-    uint64_t end = now + v->guest->slice_ns;
-    return sc->window_boundary && sc->window_boundary < end ? sc->window_boundary : end;
-}
-
-/* f, v's own frame, is where entries from v's guest push its registers
- * from now on (hv/cpu/isr.S, vcpu/syscall_entry.S): the CPU's TSS.RSP0
- * (without isolation; with it, the entry stack's copy aims there) and the
- * syscall entry's stack point at its end, and the return reloads it. Only
- * v runs ring 3 on this CPU until the next switch-in sets them again. */
-static inline void entry_frame_set(struct percpu *cpu, struct trap_frame *f)
-{
-    uint64_t end = (uint64_t)(f + 1);
-    cpu->frame = f;
-    cpu->kernel_rsp = end;
-    *cpu->rsp0_slot = end;
-}
-
-/* The idle loop's pick after its sleep (interrupts off since the `cli`)
- * saw every wake-up of the sleep: it is the decision they asked for
- * (preempt_for's need_resched, woken_since_decision), as a decision's
- * start clears them in reschedule. Left set, they cost the woken vCPU's
- * next return (its upcall's HV_CALL_IRET) a second decision that kept it:
- * ~450 instructions on every wake-up from idle. A wake-up after this (the
- * switch's own timer expiry) sets them again. */
-static inline void idle_decided(struct percpu *cpu)
-{
-    cpu->need_resched = false;
-    cpu->sched.woken_since_decision = false;
-}
-
-/* Returns next's own frame, the one the exit leaves from (vcpu_load). */
-static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct vcpu *next,
-                                                                       uint64_t now)
-{
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
-    space_load(vcpu_space(next));
-    /* Another guest's code ran last: its branch predictions go (IBPB, the
-     * RSB fill), before next runs. Off, this costs one flag test.
-     * (Expected taken: the block layout vcpu_switch had before the
-     * hand-off inlined this a second time.) */
-    if (__builtin_expect(mitigation_guest_switch_work &&
-                             guest_switch_crosses(&sc->last_ran, next->guest->id), 1))
-        mitigations_guest_switch();
-    struct trap_frame *f = vcpu_load(next);
-    entry_frame_set(cpu, f);
-    vcpu_set_running(next);
-    next->running_since = now;
-    runstate_enter(next, HV_RUNSTATE_RUNNING, now);
-    cpu->current = next;
-    sc->switches++;
-    reap_guests(); /* the CPU is on next's tables now, never a dead guest's */
-    sc->slice_end = slice_until(sc, next, now);
-    rearm(now);
-    return f;
-}
-
 /* Picks what runs next; f holds the current vCPU's registers. Returns the
  * frame to leave from: f if the current vCPU runs on, else the next's own. */
 static struct trap_frame *reschedule(struct trap_frame *f)
@@ -291,7 +219,7 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         cur->cpu_time_ns += now - cur->running_since;
         cur->state = VCPU_RUNNABLE;
         runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
-        enqueue(cur);
+        sched_enqueue(cur);
     }
     struct vcpu *next = pick_next(sc, now, yielding && cur ? cur->ent : NULL);
     if (next == cur && cur) {
@@ -381,14 +309,6 @@ static struct trap_frame *reschedule(struct trap_frame *f)
  * make bench's interrupts-off stretch, ended here. The C frames on this
  * CPU's stack are dropped: the next entry's C code starts at its top
  * again. Interrupts stay off until the iretq. */
-static inline __attribute__((always_inline, noreturn)) void leave_from(struct trap_frame *out)
-{
-    out->rflags = vcpu_sanitize_rflags(out->rflags);
-    if (irqoff_measuring)
-        irqoff_leave_to_guest();
-    trap_return_frame(); /* out, through this CPU's percpu frame */
-}
-
 /* Everything a return does that only some need: a decision, the timer
  * after a shortened run, an upcall. Out of line, so the common return
  * saves no registers for it. */
@@ -430,116 +350,4 @@ void sched_return_with_work(struct trap_frame *f)
             break;
     }
     leave_from(out);
-}
-
-/* The send's direct hand-off (docs/design.md, "The direct hand-off";
- * hv/sched/handoff.h): next, woken by the send and entitled to the CPU at
- * once (wake.c, wake_in_send), runs now. What the general path would do
- * from here (reschedule, then the upcall) with nothing else to do: the
- * sender charged and runnable, the pick that runs next (woken_first, the
- * front of its round robin) and its run, the switch, the upcall. Anything
- * else that decision would do first takes the general path: this CPU's
- * wake list (another CPU's requests), the console's drain (boot CPU),
- * balancing, the time limit, a partition plan since the wake-up. */
-void sched_handoff_leave(void)
-{
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    /* The sender's registers: its own frame, this CPU's entry frame
-     * (entry_frame_set), where its hypercall's entry pushed them. */
-    cpu->frame->rax = 0; /* HV_CALL_EVTCHN_SEND's result */
-    uint64_t now = time_now_ns();
-    if (__atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sched_partitioned ||
-        (time_limit && now >= time_limit) ||
-        (sc->nr_wanting >= 2 && percpu_count > 1 && now >= sc->balance_next_ns) ||
-        (cpu->index == 0 && log_waiting(now))) {
-        sched_handoff_abandon();
-        return;
-    }
-    struct vcpu *next = sc->handoff, *cur = cpu->current;
-    sc->handoff = NULL;
-    sc->woken_first = NULL;
-    sc->woken_since_decision = false;
-    cpu->need_resched = false;
-    cpu->slice_cut = false;
-    /* As reschedule: cur was running (handoff_chosen) and still is. */
-    uint64_t ran = now - cur->running_since;
-    fair_charge_run(&cur->ent->fair, ran);
-    cur->cpu_time_ns += ran;
-    cur->state = VCPU_RUNNABLE;
-    runstate_enter(cur, HV_RUNSTATE_RUNNABLE, now);
-    enqueue(cur);
-    /* fair_run_ns(q, next's, 0), whose common case, two guests wanting
-     * the CPU, is here without the call: the other is cur's. */
-    struct fair_queue *q = &sc->fair_queue;
-    sc->picked_run_ns = q->count == 2 ? fair_run_before(&next->ent->fair, &cur->ent->fair, 0)
-                                      : fair_run_ns(q, &next->ent->fair, 0);
-    vcpu_save(cur);
-    struct trap_frame *out = switch_to(next, now);
-    if (sched_upcall_due(next))
-        deliver_to_kernel(next, out, next->ev.upcall,
-                          DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
-    if (next->state == VCPU_RUNNING)
-        leave_from(out);
-    /* The upcall could not be delivered and ended next's guest: a
-     * decision, as sched_return_with_work's loop makes (it leaves). */
-    cpu->need_resched = true;
-    sched_return_with_work(out);
-    __builtin_unreachable();
-}
-
-/* The direct way in from the idle loop's sleep (docs/design.md, "The idle
- * loop's direct entry"): trap_dispatch calls this after the handler of an
- * interrupt that came in the idle loop's `hlt` (idle_halted). If the
- * interrupt left exactly one vCPU wanting this CPU, runnable at the head
- * of the one entity queued, the pick the idle loop would make after its
- * `iretq` is that vCPU, and it is made here: the idle loop's steps after
- * its `hlt` (the clock, the idle time, the time limit's check, the wake
- * list's, the pick: dequeue's with one entity and no vCPU woken first),
- * then its switch and the return every decision ends with, from the
- * interrupt itself. The idle loop's stack under the interrupt's frame is
- * given up, as every exit to a guest gives up hv's stack. Anything else
- * (no vCPU or several, a partition plan, the wake list or another CPU's
- * request waiting, hv.cfg's time limit passed) returns, and the idle
- * loop decides as ever. Interrupts are off. The make bench figure's
- * interrupts-off stretch (irqoff.c) runs from the interrupt's entry to
- * the exit here, one stretch, as the idle loop's is from its `cli`. */
-void sched_idle_interrupted(void)
-{
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    sc->idle_halted = false;
-    struct fair_queue *q = &sc->fair_queue;
-    if (sc->nr_wanting != 1 || q->count != 1 || sched_partitioned || sc->woken_first ||
-        __atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sc->park)
-        return;
-    struct sched_entity *e = entity_of(q->head);
-    struct vcpu *v = e->run_head;
-    if (!v || v->state != VCPU_RUNNABLE)
-        return;
-    uint64_t now = time_now_ns();
-    if (time_limit && now >= time_limit)
-        return; /* enforce_time_limit's: the idle loop's */
-    sc->idle_ns += now;
-    /* dequeue's pick with one entity queued: fair_pick's floor and run
-     * (alone: a slice), dequeue_of's round robin. */
-    e->run_head = v->run_next;
-    if (!e->run_head)
-        e->run_tail = NULL;
-    if (fair_before(q->floor, e->fair.vtime))
-        q->floor = e->fair.vtime;
-    sc->picked_run_ns = fair_run_before(&e->fair, NULL, 0);
-    idle_decided(cpu);
-    struct trap_frame *out = switch_to(v, now);
-    if (sched_upcall_due(v))
-        deliver_to_kernel(v, out, v->ev.upcall, DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
-    if (v->state == VCPU_RUNNING)
-        leave_from(out);
-    /* The upcall could not be delivered and the guest ended: decide again,
-     * as sched_return_with_work's loop would, on a fresh stack (this one
-     * holds the idle loop it left). */
-    __asm__ volatile("mov %%gs:%c[top], %%rsp\n\t"
-                     "call sched_return_with_work\n\t"
-                     "ud2" ::"D"(out), [top] "i"(PERCPU_STACK_TOP) : "memory");
-    __builtin_unreachable();
 }
