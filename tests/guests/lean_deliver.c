@@ -61,13 +61,7 @@ __asm__(".pushsection .text.lean_page, \"ax\", @progbits\n"
         "    mov lean_upcall_pending(%rip), %rax\n"
         "    movb $0, (%rax)\n"
         "    pop %rax\n"
-        "1:  pushq $0\n"
-        "    push %r11\n"
-        "    push %rcx\n"
-        "    push %rax\n"
-        "    mov $10, %eax\n"
-        "    syscall\n"
-        "    ud2\n"
+        "1:\n" PV_IRET_TAIL_ASM
         ".balign 4096\n"
         ".popsection\n");
 
@@ -133,13 +127,7 @@ __asm__(".pushsection .text\n"
         "    mov lean_upcall_pending(%rip), %rax\n"
         "    movb $0, (%rax)\n"
         "    pop %rax\n"
-        "    pushq $0\n"
-        "    push %r11\n"
-        "    push %rcx\n"
-        "    push %rax\n"
-        "    mov $10, %eax\n"
-        "    syscall\n"
-        "    ud2\n"
+        PV_IRET_TAIL_ASM
         ".popsection\n");
 
 /* iret_with_flags(rflags): HV_CALL_IRET in kernel mode to the instruction
@@ -198,13 +186,7 @@ __asm__(".pushsection .text\n"
         "    mov %rax, frame_seen+32(%rip)\n"    /* ss */
         "    pop %rax\n"
         "    addq $2, (%rsp)\n"
-        "    pushq $0\n"
-        "    push %r11\n"
-        "    push %rcx\n"
-        "    push %rax\n"
-        "    mov $10, %eax\n"
-        "    syscall\n"
-        "    ud2\n"
+        PV_IRET_TAIL_ASM
         "frame_probe:\n"
         "    push %rbx\n"
         "    mov %rsp, %rbx\n"

@@ -10,6 +10,19 @@
 
 #define PAGE 4096ull
 
+/* The end of a test guest's asm exception or upcall handler: HV_CALL_IRET
+ * (docs/abi.md) with its frame's four words (flags 0, r11, rcx, rax)
+ * pushed onto the native frame the handler was entered with; ud2 if the
+ * call ever returns. */
+#define PV_IRET_TAIL_ASM                                                                  \
+    "    pushq $0\n"                                                                      \
+    "    push %r11\n"                                                                     \
+    "    push %rcx\n"                                                                     \
+    "    push %rax\n"                                                                     \
+    "    mov $10, %eax\n"                                                                 \
+    "    syscall\n"                                                                       \
+    "    ud2\n"
+
 /* Not every guest uses every helper. */
 #define PV_HELPER static __attribute__((unused))
 

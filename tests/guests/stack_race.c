@@ -31,13 +31,7 @@ extern char race_ud_handler[], race_pf_handler[];
 __asm__(".pushsection .text\n"
         "race_ud_handler:\n"
         "    addq $2, (%rsp)\n"
-        "    pushq $0\n"
-        "    push %r11\n"
-        "    push %rcx\n"
-        "    push %rax\n"
-        "    mov $10, %eax\n"
-        "    syscall\n"
-        "    ud2\n"
+        PV_IRET_TAIL_ASM
         "race_pf_handler:\n"
         "    ud2\n"
         ".popsection\n");
