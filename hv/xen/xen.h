@@ -102,13 +102,25 @@ struct xen_guest {
 };
 
 #define XEN_TRAP_FLAGS_SHIFT 56
-static inline uint64_t xen_trap_handler(const struct xen_guest *x, uint8_t vector)
+/* One vector's entry, read once: set_trap_table rewrites entries while the
+ * guest's other vCPUs deliver through them, so a reader takes the handler
+ * and the flags from one load (never one entry's handler with another's
+ * flags) and the writer stores each entry whole (xen_trap_set). */
+static inline uint64_t xen_trap_entry(const struct xen_guest *x, uint8_t vector)
 {
-    return x->trap[vector] & ((1ULL << XEN_TRAP_FLAGS_SHIFT) - 1);
+    return __atomic_load_n(&x->trap[vector], __ATOMIC_RELAXED);
 }
-static inline unsigned xen_trap_flags(const struct xen_guest *x, uint8_t vector)
+static inline void xen_trap_set(struct xen_guest *x, uint8_t vector, uint64_t entry)
 {
-    return (unsigned)(x->trap[vector] >> XEN_TRAP_FLAGS_SHIFT);
+    __atomic_store_n(&x->trap[vector], entry, __ATOMIC_RELAXED);
+}
+static inline uint64_t xen_trap_handler(uint64_t entry)
+{
+    return entry & ((1ULL << XEN_TRAP_FLAGS_SHIFT) - 1);
+}
+static inline unsigned xen_trap_flags(uint64_t entry)
+{
+    return (unsigned)(entry >> XEN_TRAP_FLAGS_SHIFT);
 }
 
 /* The struct lives in a frame charged to the guest (review finding 3:

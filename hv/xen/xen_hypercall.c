@@ -203,7 +203,8 @@ static int64_t set_trap_table(struct vcpu *v, struct trap_frame *f, bool *again)
     struct xen_guest *x = v->guest->xen;
     uint64_t p = f->rdi;
     if (p == 0) {
-        memset(x->trap, 0, sizeof(x->trap));
+        for (unsigned i = 0; i < XEN_TRAP_VECTORS; i++)
+            xen_trap_set(x, (uint8_t)i, 0);
         return 0;
     }
     for (unsigned i = 0; i < TRAP_PIECE; i++, p += sizeof(struct xen_trap_info)) {
@@ -215,7 +216,7 @@ static int64_t set_trap_table(struct vcpu *v, struct trap_frame *f, bool *again)
         if (t.address >= HV_GUEST_LOWER_HALF_END)
             return xerr(XEN_EINVAL);
         /* A u8 vector: always in the table; the address below 2^47. */
-        x->trap[t.vector] = t.address | (uint64_t)(t.flags & 7) << XEN_TRAP_FLAGS_SHIFT;
+        xen_trap_set(x, t.vector, t.address | (uint64_t)(t.flags & 7) << XEN_TRAP_FLAGS_SHIFT);
     }
     f->rdi = p;
     *again = true;

@@ -125,11 +125,12 @@ static bool deliver(struct vcpu *v, struct trap_frame *f, unsigned vector)
     struct xen_guest *x = v->guest->xen;
     bool ec = vector < 32 && (ERROR_CODE_VECTORS & (1u << vector));
     vector = array_index_nospec(vector, XEN_TRAP_VECTORS);
-    uint64_t handler = xen_trap_handler(x, (uint8_t)vector);
+    uint64_t entry = xen_trap_entry(x, (uint8_t)vector);
+    uint64_t handler = xen_trap_handler(entry);
     if (!handler)
         return false;
     return xen_bounce(v, f, handler, (ec ? XB_ERROR_CODE : 0) |
-                                         ((xen_trap_flags(x, (uint8_t)vector) & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0));
+                                         ((xen_trap_flags(entry) & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0));
 }
 
 /* `int n` on a gate hv keeps at DPL 0 arrives as #GP naming the gate (bit
@@ -149,12 +150,12 @@ static bool soft_interrupt(struct vcpu *v, struct trap_frame *f)
     if (index != (uint64_t)insn[1] << 3 && index != (uint64_t)insn[1] << 4)
         return false;
     f->error_code = ((uint64_t)insn[1] << 3) | GP_ERROR_IDT;
-    unsigned flags = xen_trap_flags(x, insn[1]); /* a u8: always in the table */
-    if (!xen_trap_handler(x, insn[1]) || (flags & 3) < (v->arch.user_mode ? 3u : 1u))
+    uint64_t entry = xen_trap_entry(x, insn[1]); /* a u8: always in the table */
+    unsigned flags = xen_trap_flags(entry);
+    if (!xen_trap_handler(entry) || (flags & 3) < (v->arch.user_mode ? 3u : 1u))
         return false;
     f->rip += 2;
-    return xen_bounce(v, f, xen_trap_handler(x, insn[1]),
-                      (flags & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0);
+    return xen_bounce(v, f, xen_trap_handler(entry), (flags & TRAP_MASK_EVENTS) ? XB_MASK_EVENTS : 0);
 }
 
 /* `syscall` in the guest's user mode: its kernel's syscall callback (Xen's
@@ -271,7 +272,7 @@ void xen_exception(struct vcpu *v, struct trap_frame *f, uint64_t cr2)
     }
     vector = (unsigned)f->vector; /* a refused debug register became a #UD; TF a #DB */
     if (!deliver(v, f, vector))
-        end_with(g, f, cr2, xen_trap_handler(g->xen, (uint8_t)array_index_nospec(vector, XEN_TRAP_VECTORS))
+        end_with(g, f, cr2, xen_trap_handler(xen_trap_entry(g->xen, (uint8_t)array_index_nospec(vector, XEN_TRAP_VECTORS)))
                                 ? " (could not deliver)" : why);
 }
 
