@@ -19,6 +19,7 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smap_asm.h"
 #include "vcpu/deliver_fast.h"
+#include "vcpu/space_asm.h"
 
 /* A store of 8 bytes to the guest's stack (movq: with an immediate
  * source a plain mov stores 4): a #PF there is the delivery's failure. */
@@ -58,31 +59,38 @@
     .popsection
 .endm
 
+/* rax = &shared->vcpu[v->id], v in \v, its guest in \g. */
+.macro shared_vcpu v, g
+    mov VCPU_ID(\v), %eax
+    shl $SHARED_VCPU_SHIFT, %rax
+    add GUEST_SHARED(\g), %rax
+.endm
+
 /* The delivery itself, from the checks of the frame's place to the
  * frame rewritten and the delivery recorded. In: rdi v, rsi f (the
- * interrupted state), rdx the handler, ecx how (kept), r9 the guest, r10
- * the interrupted mode's CS, r11 the stack the frame goes below; the
- * space loaded is the guest kernel's. Out: r11 the frame (the handler's
- * rsp), rax &shared->vcpu[v->id]; r8, r9 clobbered. A frame that cannot be written goes to
- * \fault with rdi, rsi, ecx and r11 (the frame's address) as here. */
+ * interrupted state), rdx the handler, ecx how (kept), rax
+ * &shared->vcpu[v->id] (kept), r10 the interrupted mode's CS, r11 the
+ * stack the frame goes below; the space loaded is the guest kernel's.
+ * Out: r11 the frame (the handler's rsp); r8, r9 clobbered. A frame that
+ * cannot be written goes to \fault with rdi, rsi, ecx and r11 (the
+ * frame's address) as here. */
 .macro frame_body fault
     /* The frame's lowest address (aligned to 16, then the frame), whole
-     * in the lower half, clamped against a mispredicted check. */
+     * in the lower half (each size against its own limit, as the C path's
+     * copy checks it), clamped against a mispredicted check. */
     and $-16, %r11
     sub $40, %r11
+    movabs $DELIVER_FRAME_LIMIT, %r9
     test $DELIVER_ERROR_CODE_BIT, %cl
     jz 2f
     sub $8, %r11
+    sub $(48 - 40), %r9                  /* deliver_frame_fits */
 2:
-    movabs $DELIVER_FRAME_LIMIT, %rax
-    cmp %rax, %r11
+    cmp %r9, %r11
     jae \fault
-    sbb %rax, %rax
-    and %rax, %r11
+    sbb %r9, %r9
+    and %r9, %r11
     /* rflags with the virtual IF: the event mask, inverted, read once. */
-    mov VCPU_ID(%rdi), %eax
-    shl $SHARED_VCPU_SHIFT, %rax
-    add GUEST_SHARED(%r9), %rax          /* &shared->vcpu[v->id] */
     mov FRAME_RFLAGS(%rsi), %r9
     btr $RFLAGS_IF_BIT, %r9
     cmpb $0, SHARED_UPCALL_MASK(%rax)
@@ -130,14 +138,12 @@ deliver_to_kernel:
     /* Kernel mode: the frame goes below the interrupted rsp, in the space
      * loaded now, which must be the kernel's (copy_to_space's test). */
     mov VCPU_GUEST(%rdi), %r9
-    mov %cr3, %rax
-    movabs $PTE_ADDR_BITS, %r8
-    and %r8, %rax
-    cmp GUEST_SPACE_ROOT(%r9), %rax
+    space_loaded_test GUEST_SPACE_ROOT(%r9), %rax, %r8
     jne deliver_to_kernel_general
     mov FRAME_RSP(%rsi), %r11
     mov $HV_KERNEL_CS_SEL, %r10d
 .Lframe:
+    shared_vcpu %rdi, %r9
     frame_body deliver_frame_fault
     mov $1, %eax
     ret
@@ -208,19 +214,20 @@ guest_exception_lean:
     mov (%rax,%rcx,8), %rdx              /* the handler */
     test %rdx, %rdx
     jz .Lexc_c
-    movzbl TRAPS_FLAGS(%rax,%rcx), %eax
-    and $HV_TRAP_MASK_EVENTS_BIT, %eax   /* = DELIVER_MASK_EVENTS */
+    movzbl TRAPS_FLAGS(%rax,%rcx), %r8d
+    and $HV_TRAP_MASK_EVENTS_BIT, %r8d   /* = DELIVER_MASK_EVENTS */
     mov $ERROR_CODE_VECTOR_BITS, %r9d
     bt %ecx, %r9d
     jnc 1f
-    or $DELIVER_ERROR_CODE_BIT, %eax
+    or $DELIVER_ERROR_CODE_BIT, %r8d
 1:
     mov VCPU_GUEST(%rdi), %r9
+    shared_vcpu %rdi, %r9
     cmp $VEC_PF_NR, %ecx
     je .Lpf
 .Ldeliver:
     shl $8, %ecx
-    or %eax, %ecx                        /* how: DELIVER_WHAT(vector) | flags */
+    or %r8d, %ecx                        /* how: DELIVER_WHAT(vector) | flags */
     incq VCPU_HV_ENTRIES(%rdi)
     mov FRAME_RSP(%rsi), %r11
     mov $HV_KERNEL_CS_SEL, %r10d
@@ -270,16 +277,94 @@ guest_exception_lean:
  * first (deliver_fetch_failed, the SMAP quirk): the C path. The address to
  * the vCPU's cr2 in the shared page. */
 .Lpf:
-    mov FRAME_ERROR(%rsi), %r8
-    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r8d
-    cmp $PF_ERROR_USER, %r8d
+    mov FRAME_ERROR(%rsi), %r10
+    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r10d
+    cmp $PF_ERROR_USER, %r10d
     jne .Lexc_c
-    mov VCPU_ID(%rdi), %r8d
-    shl $SHARED_VCPU_SHIFT, %r8
-    add GUEST_SHARED(%r9), %r8
     mov %cr2, %r10
-    mov %r10, SHARED_CR2(%r8)
+    mov %r10, SHARED_CR2(%rax)
     jmp .Ldeliver
     .size guest_exception_lean, . - guest_exception_lean
+
+/* syscall_bounce: a guest user-mode `syscall` of one of hv's own vCPUs,
+ * bounced to the handler HV_CALL_SET_SYSCALL registered (entered by a
+ * jump from syscall_entry, vcpu/syscall_entry.S: rbx v, rdi f, the
+ * vCPU's frame, RSP this CPU's hv stack top). hypercall_entry,
+ * bounce_to_guest_kernel (vcpu/syscall.c), deliver_to_kernel's user-mode
+ * branch and sched_return_inline without their C layers. What it does not
+ * take (tracing on, no handler or no kernel stack registered: their
+ * reports) is hypercall_entry's, before a single effect. Every register
+ * is free (the frame holds the guest's; trap_return reloads every one);
+ * the checked values wait in callee-saved ones across the space load. */
+    .globl syscall_bounce
+    .type syscall_bounce, @function
+syscall_bounce:
+    if_tracing syscall_bounce_c
+    mov VCPU_SYSCALL_HANDLER(%rbx), %r13
+    test %r13, %r13
+    jz syscall_bounce_c
+    mov VCPU_KERNEL_SP(%rbx), %r14
+    test %r14, %r14
+    jz syscall_bounce_c
+    /* Taken: the effects, as the C path makes them: the entry counted,
+     * kernel mode (its space, then its records), the frame. */
+    incq VCPU_HV_ENTRIES(%rbx)
+    mov %rdi, %r12                       /* f */
+    mov VCPU_GUEST(%rbx), %r15
+    lea GUEST_SPACE(%r15), %rdi
+    space_load_rdi
+    movb $0, VCPU_USER_MODE(%rbx)
+    shared_vcpu %rbx, %r15
+    movb $0, SHARED_IN_USER_MODE(%rax)
+    movzbl VCPU_SYSCALL_FLAGS(%rbx), %ecx
+    and $HV_SYSCALL_MASK_EVENTS_BIT, %ecx /* = DELIVER_MASK_EVENTS */
+    or $(DELIVERY_SYSCALL_NR << 8), %ecx  /* how */
+    mov %rbx, %rdi
+    mov %r12, %rsi
+    mov %r13, %rdx
+    mov %r14, %r11
+    mov $HV_USER_CS_SEL, %r10d
+    frame_body syscall_bounce_fault
+    /* sched_return_inline, as guest_exception_lean's return. */
+    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    jne 7f
+    cmpl $0, VCPU_STATE(%rbx)            /* VCPU_RUNNING */
+    jne 7f
+    cmpb $0, %gs:PERCPU_SLICE_CUT
+    jne 7f
+    test $DELIVER_MASK_EVENTS_BIT, %cl
+    jnz 8f
+    cmpb $0, SHARED_UPCALL_PENDING(%rax)
+    je 8f
+    cmpb $0, SHARED_UPCALL_MASK(%rax)
+    jne 8f
+7:
+    mov %r12, %rdi
+    call sched_return_to_guest
+    jmp trap_return_frame
+8:
+    mov FRAME_RFLAGS(%r12), %rax         /* vcpu_sanitize_rflags */
+    and $RFLAGS_GUEST_BITS, %eax
+    or $RFLAGS_ALWAYS, %eax
+    mov %rax, FRAME_RFLAGS(%r12)
+    jmp trap_return_frame
+
+/* Tracing on, or a check failed: the C path, from the start. */
+syscall_bounce_c:
+    call hypercall_entry
+    jmp hypercall_done
+
+/* The frame could not be written: the guest ends with the delivery's
+ * report (rdi v, ecx how, r11 the frame's address), then the return,
+ * which finds it ended, as the C path's. */
+syscall_bounce_fault:
+    mov %ecx, %esi
+    shr $8, %esi
+    mov %r11, %rdx
+    call deliver_stack_unwritable
+    mov %r12, %rdi
+    call sched_return_to_guest
+    jmp hypercall_done
+    .size syscall_bounce, . - syscall_bounce
 
     .section .note.GNU-stack,"",@progbits
