@@ -6,6 +6,7 @@
 #include "hv/cpu/x86.h"
 #include "hv/hypercall/hypercall.h"
 #include "hv/guest/guest.h"
+#include "hv/sched/sched.h"
 #include "hv/sched/sched_return.h"
 #include "hv/xen/xen.h"
 #include "vcpu/deliver.h"
@@ -94,5 +95,5 @@ void hypercall_entry(struct trap_frame *f)
         xen_syscall_from_user(v, f);
     else
         xen_hypercall(v, f); /* its own hypercall table */
-    sched_return_inline(f);
+    sched_return_to_guest(f); /* sched_return_inline, out of line: not the hot path */
 }

@@ -209,8 +209,7 @@ iret_fast:
     /* To user mode (iret_enter_user): its records, its space. */
     movb $1, VCPU_USER_MODE(%rbx)
     movb $1, SHARED_IN_USER_MODE(%rax)  /* rax: &shared->vcpu[v->id] */
-    mov %r13, %rdi
-    space_load_rdi
+    space_load %r13
     jmp trap_return_frame
 
 measured_hypercall:                 /* every HV_CALL_IRET too, when timed */
