@@ -9,6 +9,7 @@
 #include "hv/mm/xpti.h"
 #include "hv/xen/xen.h"
 #include "lib/fmt.h"
+#include "vcpu/deliver_fast.h"
 #include "vcpu/vcpu.h"
 
 _Static_assert(SEL_USER_CODE == HV_KERNEL_CS, "guest kernel-mode CS is the ABI's");
@@ -49,9 +50,10 @@ static bool __attribute__((noinline, cold)) fail(struct vcpu *v, uint32_t what, 
     return false;
 }
 
-/* The lean path's two calls into C (vcpu/deliver_fast.S): the switch to
- * kernel mode of an entry from user mode, and the report of a frame it
- * could not write. */
+/* The lean paths' calls into C (vcpu/deliver_fast.S): the switch to
+ * kernel mode of an entry from user mode (deliver_to_kernel's; the
+ * bounced system call's is inline), and the report of a frame they could
+ * not write. */
 void deliver_enter_kernel_mode(struct vcpu *v)
 {
     enter_mode(v, false, &v->guest->space);
@@ -105,7 +107,7 @@ bool deliver_to_kernel_general(struct vcpu *v, struct trap_frame *f, uint64_t ha
     unsigned skip = (how & DELIVER_ERROR_CODE) ? 0 : 1;
     uint64_t bytes = sizeof(frame) - skip * 8;
     sp = (sp & ~15ull) - bytes; /* wraps to the upper half when too low */
-    if (sp >= HV_GUEST_LOWER_HALF_END || copy_to_space(&v->guest->space, sp, frame + skip, bytes) != 0)
+    if (!deliver_frame_fits(sp, bytes) || copy_to_space(&v->guest->space, sp, frame + skip, bytes) != 0)
         return deliver_stack_unwritable(v, how >> 8, sp);
 
     if (how & DELIVER_MASK_EVENTS)
@@ -135,14 +137,18 @@ bool deliver_fetch_failed(struct vcpu *v, const struct trap_frame *f, uint64_t c
     return true;
 }
 
-const struct pt_space *iret_user_space(struct vcpu *v)
+/* HV_CALL_IRET's two steps to guest user mode (its fast path in
+ * vcpu/syscall_entry.S does both inline): the user space the return goes
+ * to (none chosen, or gone: NULL, the frame is refused), a look-up without
+ * effects; and the switch into it, once the return is certain. */
+static const struct pt_space *iret_user_space(struct vcpu *v)
 {
     if (v->arch.user_space == HV_SPACE_KERNEL)
         return NULL;
     return guest_space(v->guest, v->arch.user_space);
 }
 
-void iret_enter_user(struct vcpu *v, const struct pt_space *user_space)
+static void iret_enter_user(struct vcpu *v, const struct pt_space *user_space)
 {
     enter_mode(v, true, user_space);
 }

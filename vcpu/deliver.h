@@ -50,10 +50,3 @@ bool deliver_fetch_failed(struct vcpu *v, const struct trap_frame *f, uint64_t c
  * Returns the rax to put in f, or a negative error with f unchanged. */
 int64_t vcpu_iret(struct vcpu *v, struct trap_frame *f);
 
-/* HV_CALL_IRET's two steps to guest user mode, shared with its fast path
- * (vcpu/syscall_entry.S): the user space the return goes to (none chosen,
- * or gone: NULL, the frame is refused), a look-up without effects; and the
- * switch into it, once the return is certain. */
-struct pt_space;
-const struct pt_space *iret_user_space(struct vcpu *v);
-void iret_enter_user(struct vcpu *v, const struct pt_space *user_space);

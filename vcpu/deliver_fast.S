@@ -19,6 +19,7 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smap_asm.h"
 #include "vcpu/deliver_fast.h"
+#include "vcpu/space_asm.h"
 
 /* A store of 8 bytes to the guest's stack (movq: with an immediate
  * source a plain mov stores 4): a #PF there is the delivery's failure. */
@@ -30,18 +31,19 @@
 
 /* The frame below the stack's 16-byte aligned top, from the top down as
  * the CPU pushes it: ss, rsp, rflags (r9), cs (r10), rip, and with \ec
- * the error code; r11 is the frame's lowest address. r8 is free. */
-.macro frame_stores ec, fault
+ * the error code; r11 is the frame's lowest address, \f the interrupted
+ * state. r8 is free. */
+.macro frame_stores ec, fault, f
     SMAP_STAC
     guest_store $HV_DATA_SS_SEL, (\ec + 32)(%r11), \fault
-    mov FRAME_RSP(%rsi), %r8
+    mov FRAME_RSP(\f), %r8
     guest_store %r8, (\ec + 24)(%r11), \fault
     guest_store %r9, (\ec + 16)(%r11), \fault
     guest_store %r10, (\ec + 8)(%r11), \fault
-    mov FRAME_RIP(%rsi), %r8
+    mov FRAME_RIP(\f), %r8
     guest_store %r8, \ec(%r11), \fault
     .if \ec
-    mov FRAME_ERROR(%rsi), %r8
+    mov FRAME_ERROR(\f), %r8
     guest_store %r8, (%r11), \fault
     .endif
     SMAP_CLAC
@@ -58,61 +60,80 @@
     .popsection
 .endm
 
+/* rax = &shared->vcpu[v->id], v in \v, its guest in \g. */
+.macro shared_vcpu v, g
+    mov VCPU_ID(\v), %eax
+    shl $SHARED_VCPU_SHIFT, %rax
+    add GUEST_SHARED(\g), %rax
+.endm
+
 /* The delivery itself, from the checks of the frame's place to the
- * frame rewritten and the delivery recorded. In: rdi v, rsi f (the
- * interrupted state), rdx the handler, ecx how (kept), r9 the guest, r10
- * the interrupted mode's CS, r11 the stack the frame goes below; the
- * space loaded is the guest kernel's. Out: r11 the frame (the handler's
- * rsp), rax &shared->vcpu[v->id]; r8, r9 clobbered. A frame that cannot be written goes to
- * \fault with rdi, rsi, ecx and r11 (the frame's address) as here. */
-.macro frame_body fault
+ * frame rewritten and the delivery recorded. In: \v (rdi) v, \f (rsi) f
+ * (the interrupted state), rdx the handler, ecx how (kept; with \what,
+ * only its events bit counts: the record is \what), rax
+ * &shared->vcpu[v->id] (kept), r10 the interrupted mode's CS, r11 the
+ * stack the frame goes below; the space loaded is the guest kernel's.
+ * Out: r11 the frame (the handler's rsp); r8, r9 clobbered. A frame that
+ * cannot be written goes to \fault with \v, \f, ecx and r11 (the
+ * frame's address) as here. */
+.macro frame_body fault, no_error_code=0, v=%rdi, f=%rsi, what=0
     /* The frame's lowest address (aligned to 16, then the frame), whole
-     * in the lower half, clamped against a mispredicted check. */
+     * in the lower half (each size against its own limit, as the C path's
+     * copy checks it), clamped against a mispredicted check. With
+     * no_error_code (a system call's), the 40-byte frame only. */
     and $-16, %r11
     sub $40, %r11
+    movabs $DELIVER_FRAME_LIMIT, %r9
+    .if !\no_error_code
     test $DELIVER_ERROR_CODE_BIT, %cl
     jz 2f
     sub $8, %r11
+    sub $(48 - 40), %r9                  /* deliver_frame_fits */
 2:
-    movabs $DELIVER_FRAME_LIMIT, %rax
-    cmp %rax, %r11
+    .endif
+    cmp %r9, %r11
     jae \fault
-    sbb %rax, %rax
-    and %rax, %r11
+    sbb %r9, %r9
+    and %r9, %r11
     /* rflags with the virtual IF: the event mask, inverted, read once. */
-    mov VCPU_ID(%rdi), %eax
-    shl $SHARED_VCPU_SHIFT, %rax
-    add GUEST_SHARED(%r9), %rax          /* &shared->vcpu[v->id] */
-    mov FRAME_RFLAGS(%rsi), %r9
+    mov FRAME_RFLAGS(\f), %r9
     btr $RFLAGS_IF_BIT, %r9
     cmpb $0, SHARED_UPCALL_MASK(%rax)
     jne 3f
     bts $RFLAGS_IF_BIT, %r9
 3:
+    .if \no_error_code
+    frame_stores 0, \fault, \f
+    .else
     test $DELIVER_ERROR_CODE_BIT, %cl
     jnz 4f
-    frame_stores 0, \fault
+    frame_stores 0, \fault, \f
     jmp 5f
 4:
-    frame_stores 8, \fault
+    frame_stores 8, \fault, \f
 5:
+    .endif
     /* Written: the effects, as deliver_to_kernel_general makes them. */
     test $DELIVER_MASK_EVENTS_BIT, %cl
     jz 6f
     movb $1, SHARED_UPCALL_MASK(%rax)
 6:
-    mov %rdx, FRAME_RIP(%rsi)
-    mov %r11, FRAME_RSP(%rsi)
-    movq $HV_KERNEL_CS_SEL, FRAME_CS(%rsi)
-    movq $HV_DATA_SS_SEL, FRAME_SS(%rsi)
-    andq $~RFLAGS_ENTRY_CLEARS, FRAME_RFLAGS(%rsi)
+    mov %rdx, FRAME_RIP(\f)
+    mov %r11, FRAME_RSP(\f)
+    movq $HV_KERNEL_CS_SEL, FRAME_CS(\f)
+    movq $HV_DATA_SS_SEL, FRAME_SS(\f)
+    andq $~RFLAGS_ENTRY_CLEARS, FRAME_RFLAGS(\f)
     /* rcx and r11 are live here: the return must not be a sysret. */
-    movq $VEC_GUEST_BOUNCE_NR, FRAME_VECTOR(%rsi)
-    mov %rdx, VCPU_DELIVERY_RIP(%rdi)
-    mov %r11, VCPU_DELIVERY_RSP(%rdi)
+    movq $VEC_GUEST_BOUNCE_NR, FRAME_VECTOR(\f)
+    mov %rdx, VCPU_DELIVERY_RIP(\v)
+    mov %r11, VCPU_DELIVERY_RSP(\v)
+    .if \what
+    movl $\what, VCPU_DELIVERY_WHAT(\v)
+    .else
     mov %ecx, %r8d
     shr $8, %r8d
-    mov %r8d, VCPU_DELIVERY_WHAT(%rdi)
+    mov %r8d, VCPU_DELIVERY_WHAT(\v)
+    .endif
 .endm
 
     .text
@@ -130,14 +151,12 @@ deliver_to_kernel:
     /* Kernel mode: the frame goes below the interrupted rsp, in the space
      * loaded now, which must be the kernel's (copy_to_space's test). */
     mov VCPU_GUEST(%rdi), %r9
-    mov %cr3, %rax
-    movabs $PTE_ADDR_BITS, %r8
-    and %r8, %rax
-    cmp GUEST_SPACE_ROOT(%r9), %rax
+    space_loaded_test GUEST_SPACE_ROOT(%r9), %rax, %r8
     jne deliver_to_kernel_general
     mov FRAME_RSP(%rsi), %r11
     mov $HV_KERNEL_CS_SEL, %r10d
 .Lframe:
+    shared_vcpu %rdi, %r9
     frame_body deliver_frame_fault
     mov $1, %eax
     ret
@@ -208,19 +227,20 @@ guest_exception_lean:
     mov (%rax,%rcx,8), %rdx              /* the handler */
     test %rdx, %rdx
     jz .Lexc_c
-    movzbl TRAPS_FLAGS(%rax,%rcx), %eax
-    and $HV_TRAP_MASK_EVENTS_BIT, %eax   /* = DELIVER_MASK_EVENTS */
+    movzbl TRAPS_FLAGS(%rax,%rcx), %r8d
+    and $HV_TRAP_MASK_EVENTS_BIT, %r8d   /* = DELIVER_MASK_EVENTS */
     mov $ERROR_CODE_VECTOR_BITS, %r9d
     bt %ecx, %r9d
     jnc 1f
-    or $DELIVER_ERROR_CODE_BIT, %eax
+    or $DELIVER_ERROR_CODE_BIT, %r8d
 1:
     mov VCPU_GUEST(%rdi), %r9
+    shared_vcpu %rdi, %r9
     cmp $VEC_PF_NR, %ecx
     je .Lpf
 .Ldeliver:
     shl $8, %ecx
-    or %eax, %ecx                        /* how: DELIVER_WHAT(vector) | flags */
+    or %r8d, %ecx                        /* how: DELIVER_WHAT(vector) | flags */
     incq VCPU_HV_ENTRIES(%rdi)
     mov FRAME_RSP(%rsi), %r11
     mov $HV_KERNEL_CS_SEL, %r10d
@@ -270,16 +290,88 @@ guest_exception_lean:
  * first (deliver_fetch_failed, the SMAP quirk): the C path. The address to
  * the vCPU's cr2 in the shared page. */
 .Lpf:
-    mov FRAME_ERROR(%rsi), %r8
-    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r8d
-    cmp $PF_ERROR_USER, %r8d
+    mov FRAME_ERROR(%rsi), %r10
+    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r10d
+    cmp $PF_ERROR_USER, %r10d
     jne .Lexc_c
-    mov VCPU_ID(%rdi), %r8d
-    shl $SHARED_VCPU_SHIFT, %r8
-    add GUEST_SHARED(%r9), %r8
     mov %cr2, %r10
-    mov %r10, SHARED_CR2(%r8)
+    mov %r10, SHARED_CR2(%rax)
     jmp .Ldeliver
     .size guest_exception_lean, . - guest_exception_lean
+
+/* syscall_bounce: a guest user-mode `syscall` of one of hv's own vCPUs,
+ * bounced to the handler HV_CALL_SET_SYSCALL registered (entered by a
+ * jump from syscall_entry, vcpu/syscall_entry.S: rbx v, rdi f, the
+ * vCPU's frame, RSP this CPU's hv stack top). hypercall_entry,
+ * bounce_to_guest_kernel (vcpu/syscall.c), deliver_to_kernel's user-mode
+ * branch and sched_return_inline without their C layers. What it does not
+ * take (tracing on, no handler or no kernel stack registered: their
+ * reports) is hypercall_entry's, before a single effect. Every register
+ * is free (the frame holds the guest's; trap_return reloads every one). */
+    .globl syscall_bounce
+    .type syscall_bounce, @function
+syscall_bounce:
+    if_tracing syscall_bounce_c
+    mov VCPU_SYSCALL_HANDLER(%rbx), %rdx
+    test %rdx, %rdx
+    jz syscall_bounce_c
+    mov VCPU_KERNEL_SP(%rbx), %r11
+    test %r11, %r11
+    jz syscall_bounce_c
+    /* Taken: the effects, as the C path makes them: the entry counted,
+     * kernel mode (its space, then its records), the frame. */
+    incq VCPU_HV_ENTRIES(%rbx)
+    mov VCPU_GUEST(%rbx), %r9
+    lea GUEST_SPACE(%r9), %r8
+    space_load %r8, keep=1
+    movb $0, VCPU_USER_MODE(%rbx)
+    shared_vcpu %rbx, %r9
+    movb $0, SHARED_IN_USER_MODE(%rax)
+    /* how: only the events bit counts (HV_CALL_SET_SYSCALL refuses any
+     * other; the record is DELIVERY_SYSCALL, the frame has no error code) */
+    movzbl VCPU_SYSCALL_FLAGS(%rbx), %ecx
+    mov $HV_USER_CS_SEL, %r10d
+    frame_body syscall_bounce_fault, no_error_code=1, v=%rbx, f=%rdi, what=DELIVERY_SYSCALL_NR
+    /* sched_return_inline, as guest_exception_lean's return. */
+    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    jne 7f
+    cmpl $0, VCPU_STATE(%rbx)            /* VCPU_RUNNING */
+    jne 7f
+    cmpb $0, %gs:PERCPU_SLICE_CUT
+    jne 7f
+    test $DELIVER_MASK_EVENTS_BIT, %cl
+    jnz 8f
+    cmpb $0, SHARED_UPCALL_PENDING(%rax)
+    je 8f
+    cmpb $0, SHARED_UPCALL_MASK(%rax)
+    jne 8f
+7:
+    call sched_return_to_guest           /* rdi: f */
+    jmp trap_return_frame
+8:
+    mov FRAME_RFLAGS(%rdi), %rax         /* vcpu_sanitize_rflags */
+    and $RFLAGS_GUEST_BITS, %eax
+    or $RFLAGS_ALWAYS, %eax
+    mov %rax, FRAME_RFLAGS(%rdi)
+    jmp trap_return_frame
+
+/* Tracing on, or a check failed: the C path, from the start. */
+syscall_bounce_c:
+    call hypercall_entry
+    jmp hypercall_done
+
+/* The frame could not be written: the guest ends with the delivery's
+ * report (rbx v, rdi f, r11 the frame's address), then the return, which
+ * finds it ended, as the C path's. */
+syscall_bounce_fault:
+    mov %rdi, %r12                       /* f, kept across the call */
+    mov %rbx, %rdi
+    mov $DELIVERY_SYSCALL_NR, %esi
+    mov %r11, %rdx
+    call deliver_stack_unwritable
+    mov %r12, %rdi
+    call sched_return_to_guest
+    jmp hypercall_done
+    .size syscall_bounce, . - syscall_bounce
 
     .section .note.GNU-stack,"",@progbits

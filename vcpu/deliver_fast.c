@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
@@ -23,6 +24,29 @@ _Static_assert(VCPU_DELIVERY_RSP == offsetof(struct vcpu, arch.delivery.rsp) &&
                    VCPU_KERNEL_SP == offsetof(struct vcpu, arch.kernel_sp) &&
                    VCPU_EV_UPCALL == offsetof(struct vcpu, ev.upcall),
                "struct vcpu");
+/* syscall_bounce (vcpu/deliver_fast.S) and iret_fast's return to user
+ * mode (vcpu/syscall_entry.S): the fields they read, their widths (cmpb,
+ * movzbl, a 32-bit handle, the dying flags as bytes), the space inline. */
+_Static_assert(VCPU_SYSCALL_HANDLER == offsetof(struct vcpu, arch.syscall_handler) &&
+                   VCPU_XEN == offsetof(struct vcpu, arch.xen) &&
+                   VCPU_SYSCALL_FLAGS == offsetof(struct vcpu, arch.syscall_flags) &&
+                   sizeof(((struct vcpu *)0)->arch.syscall_flags) == 1 &&
+                   VCPU_USER_SPACE == offsetof(struct vcpu, arch.user_space) &&
+                   sizeof(((struct vcpu *)0)->arch.user_space) == 4 &&
+                   GUEST_SPACE == offsetof(struct guest, space) &&
+                   GUEST_USER_SPACES == offsetof(struct guest, user_spaces) &&
+                   GUEST_SPACE_DYING == offsetof(struct guest, space_dying) &&
+                   sizeof(((struct guest *)0)->space_dying[0]) == 1 &&
+                   MAX_USER_SPACES == HV_MAX_USER_SPACES && HV_SPACE_KERNEL == 0 &&
+                   SPACE_ROOT == offsetof(struct pt_space, root_phys) &&
+                   SPACE_CPUS_LOADED == offsetof(struct pt_space, cpus_loaded) &&
+                   PERCPU_INDEX == offsetof(struct percpu, index) &&
+                   sizeof(((struct percpu *)0)->index) == 4 &&
+                   SHARED_IN_USER_MODE == offsetof(struct hv_vcpu_shared, in_user_mode) &&
+                   HV_SYSCALL_MASK_EVENTS_BIT == HV_SYSCALL_MASK_EVENTS &&
+                   HV_SYSCALL_MASK_EVENTS == DELIVER_MASK_EVENTS &&
+                   DELIVERY_SYSCALL_NR == DELIVERY_SYSCALL,
+               "the bounce's fields");
 _Static_assert(offsetof(struct trap_table, handler) == 0 &&
                    TRAPS_FLAGS == offsetof(struct trap_table, flags) &&
                    sizeof(((struct trap_table *)0)->handler[0]) == 8 &&
@@ -30,7 +54,7 @@ _Static_assert(offsetof(struct trap_table, handler) == 0 &&
                "struct trap_table");
 _Static_assert(SHARED_CR2 == offsetof(struct hv_vcpu_shared, cr2), "struct hv_vcpu_shared");
 _Static_assert(FRAME_ERROR == offsetof(struct trap_frame, error_code), "struct trap_frame");
-_Static_assert(DELIVER_FRAME_LIMIT == HV_GUEST_LOWER_HALF_END - 6 * 8 + 1, "DELIVER_FRAME_LIMIT");
+_Static_assert(DELIVER_FRAME_LIMIT == HV_GUEST_LOWER_HALF_END - 5 * 8 + 1, "DELIVER_FRAME_LIMIT");
 _Static_assert(LEAN_VECTORS == (0xffffffffu & ~((1u << VEC_DB) | (1u << VEC_NMI) | (1u << VEC_DF) |
                                                 (1u << VEC_GP) | (1u << VEC_MC))) &&
                    ERROR_CODE_VECTOR_BITS ==

@@ -6,6 +6,7 @@
 #include "hv/cpu/x86.h"
 #include "hv/hypercall/hypercall.h"
 #include "hv/guest/guest.h"
+#include "hv/sched/sched.h"
 #include "hv/sched/sched_return.h"
 #include "hv/xen/xen.h"
 #include "vcpu/deliver.h"
@@ -39,7 +40,9 @@ void syscall_init(void)
 }
 
 /* `syscall` in guest user mode is the application's system call, for the
- * guest kernel: applications never reach hv's hypercalls. */
+ * guest kernel: applications never reach hv's hypercalls. The C path of
+ * vcpu/deliver_fast.S syscall_bounce (tracing, a handler or kernel stack
+ * not registered, make bench's timed entry). */
 static void bounce_to_guest_kernel(struct vcpu *v, struct trap_frame *f)
 {
     if (!v->arch.syscall_handler) {
@@ -66,24 +69,31 @@ void compat_syscall_end_guest(struct trap_frame *f)
 
 /* How the return leaves (sysret or iretq) is the entry's decision, from
  * the frame as C leaves it (vcpu/syscall_entry.S). */
-void hypercall_entry(struct trap_frame *f)
+/* noinline: hypercall_entry's kernel-mode case is a jump here, not a copy. */
+__attribute__((noinline)) void hypercall_kernel(struct trap_frame *f)
 {
     struct vcpu *v = this_cpu()->current;
     v->arch.hv_entries++;
-    /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it):
-     * hv's own guests in kernel mode pay one test for both, in user mode
-     * one byte test more (`unusual` is read once, so the compiler keeps the
-     * test on memory: using it twice cost a load on every hypercall). */
+    hypercall_dispatch(v, f);
+    sched_return_inline(f);
+}
+
+void hypercall_entry(struct trap_frame *f)
+{
+    struct vcpu *v = this_cpu()->current;
+    /* user_mode and xen are adjacent bytes (vcpu/iret_fast.c asserts it). */
     uint16_t unusual;
     __builtin_memcpy(&unusual, &v->arch.user_mode, sizeof(unusual));
-    if (__builtin_expect(unusual, 0)) {
-        if (!v->arch.xen) /* user mode of one of hv's own guests: one byte test, as before */
-            bounce_to_guest_kernel(v, f);
-        else if (v->arch.user_mode) /* Xen personality hooks: its syscall callback, */
-            xen_syscall_from_user(v, f);
-        else
-            xen_hypercall(v, f); /* its own hypercall table */
-    } else
-        hypercall_dispatch(v, f);
-    sched_return_inline(f);
+    if (!unusual) {
+        hypercall_kernel(f);
+        return;
+    }
+    v->arch.hv_entries++;
+    if (!v->arch.xen) /* user mode of one of hv's own guests (syscall_bounce's C path) */
+        bounce_to_guest_kernel(v, f);
+    else if (v->arch.user_mode) /* Xen personality hooks: its syscall callback, */
+        xen_syscall_from_user(v, f);
+    else
+        xen_hypercall(v, f); /* its own hypercall table */
+    sched_return_to_guest(f); /* sched_return_inline, out of line: not the hot path */
 }

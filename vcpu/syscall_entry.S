@@ -19,7 +19,8 @@
 #include "hv/cpu/frame_asm.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smap_asm.h"
-#include "vcpu/iret_fast.h"
+#include "vcpu/deliver_fast.h"
+#include "vcpu/space_asm.h"
 
 #define VEC_SYSCALL 0x100
 /* Highest RIP sysret may return to: below the last page of the lower half,
@@ -40,7 +41,7 @@
 .endm
 
     .section .text.guest_entry, "ax", @progbits
-    .globl syscall_entry
+    .globl syscall_entry, hypercall_done
     .type syscall_entry, @function
 syscall_entry:
     swapgs
@@ -56,13 +57,19 @@ syscall_frame_built:
     xor %ebp, %ebp
     mov %rsp, %rdi
     mov %gs:PERCPU_STACK_TOP, %rsp
+    /* hv's own guests in kernel mode, the hypercalls: one word test (the
+     * user_mode and xen bytes); the rest below, at syscall_unusual. rbx
+     * keeps v for iret_fast and syscall_bounce (C saves it). */
+    mov %gs:PERCPU_CURRENT, %rbx
+    cmpw $0, VCPU_USER_MODE(%rbx)
+    jne syscall_unusual
     cmpq $HV_CALL_IRET_NR, FRAME_RAX(%rdi)
     /* make bench's interrupts-off timing patches both to its timed entry
      * (hv/debug/irqoff.c, irqoff_patch_entries): no test here for it. */
     measure_patch measured_hypercall
     {disp32} je iret_fast
     measure_patch irqoff_hypercall_entry
-    call hypercall_entry
+    call hypercall_kernel
 hypercall_done:
     mov %gs:PERCPU_FRAME, %rsp      /* the running vCPU's (a switch never returns here) */
     /* sysret only for a frame that is still syscall's as C left it (a
@@ -95,10 +102,6 @@ hypercall_done:
  * stack (a #PF pushes there, never below the vCPU's frame); the vCPU's
  * frame is VCPU_REGS(%rbx), in v, which survives the calls. */
 iret_fast:
-    mov %gs:PERCPU_CURRENT, %rbx        /* v */
-    cmpw $0, VCPU_USER_MODE(%rbx)       /* user mode (a system call to bounce) or a Xen guest (its
-                                         * own number 10): the word covers both bytes */
-    jne hypercall_in_c
     cmpb $0, iret_fast_off(%rip)
     jne iret_slow
     /* sched_return_inline's "anything to do?" but the upcall (below). */
@@ -118,13 +121,12 @@ iret_fast:
     and %rax, %r15
     /* ...in the space loaded now, the guest kernel's (copy_from_space). */
     mov VCPU_GUEST(%rbx), %r12
-    mov %cr3, %rax
-    movabs $PTE_ADDR_BITS, %rcx
-    and %rcx, %rax
-    cmp GUEST_SPACE_ROOT(%r12), %rax
+    space_loaded_test GUEST_SPACE_ROOT(%r12), %rax, %rcx
     jne iret_slow
     /* CS first: to user mode, the user space chosen must exist
-     * (iret_user_space, a look-up without effects; r13 keeps it). */
+     * (iret_user_space and guest_space, a look-up without effects: a
+     * handle 1..MAX_USER_SPACES, clamped against a mispredicted check,
+     * not dying, its space made; r13 keeps it). */
     xor %r13d, %r13d
     SMAP_STAC
 .Liret_cs:
@@ -134,11 +136,18 @@ iret_fast:
     je 1f
     cmp $HV_USER_CS_SEL, %r8
     jne iret_slow
-    mov %rbx, %rdi
-    call iret_user_space
-    test %rax, %rax
+    mov VCPU_USER_SPACE(%rbx), %eax
+    lea -1(%rax), %ecx
+    cmp $(MAX_USER_SPACES - 1), %ecx
+    ja iret_slow                        /* HV_SPACE_KERNEL (0) or past the last */
+    cmp $(MAX_USER_SPACES + 1), %rax
+    sbb %rcx, %rcx
+    and %rcx, %rax
+    cmpb $0, GUEST_SPACE_DYING(%r12,%rax)
+    jne iret_slow
+    mov GUEST_USER_SPACES(%r12,%rax,8), %r13
+    test %r13, %r13
     jz iret_slow
-    mov %rax, %r13
 1:
     SMAP_STAC
 .Liret_ss:
@@ -197,9 +206,10 @@ iret_fast:
     movq $VEC_GUEST_BOUNCE_NR, VCPU_REGS+FRAME_VECTOR(%rbx)
     test %r13, %r13
     jz trap_return_frame
-    mov %rbx, %rdi                      /* to user mode: its space */
-    mov %r13, %rsi
-    call iret_enter_user
+    /* To user mode (iret_enter_user): its records, its space. */
+    movb $1, VCPU_USER_MODE(%rbx)
+    movb $1, SHARED_IN_USER_MODE(%rax)  /* rax: &shared->vcpu[v->id] */
+    space_load %r13
     jmp trap_return_frame
 
 measured_hypercall:                 /* every HV_CALL_IRET too, when timed */
@@ -208,8 +218,19 @@ measured_hypercall:                 /* every HV_CALL_IRET too, when timed */
 
 iret_slow:
     incq %gs:PERCPU_IRET_C_PATH         /* entry_report's count */
-hypercall_in_c:
     mov %gs:PERCPU_FRAME, %rdi
+    call hypercall_kernel
+    jmp hypercall_done
+
+/* User mode (rbx v, rdi f): a system call of one of hv's own guests, to
+ * bounce in assembly (vcpu/deliver_fast.S syscall_bounce); or a Xen
+ * vCPU, whose calls, in either mode, are hypercall_entry's. The timed
+ * entry of make bench takes both (the je is patched to it). */
+syscall_unusual:
+    cmpb $0, VCPU_XEN(%rbx)
+    measure_patch measured_hypercall
+    {disp32} je syscall_bounce
+    measure_patch irqoff_hypercall_entry
     call hypercall_entry
     jmp hypercall_done
 
