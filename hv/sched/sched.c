@@ -299,16 +299,6 @@ static struct trap_frame *reschedule(struct trap_frame *f)
     return switch_to(next, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
 }
 
-/* After a decision: out, the own frame of the vCPU that runs now (this
- * CPU's entry frame, set by switch_to if it switched), is where the exit
- * leaves from, so the return goes straight to the common exit
- * (hv/cpu/isr.S trap_return_frame: the frame as the stack, then iretq):
- * what the callers below would have done to the entry's frame
- * (sched_return_inline's flag sanitising, the syscall path's sysret test)
- * is done here or needs no doing, and nothing above is left to run but
- * make bench's interrupts-off stretch, ended here. The C frames on this
- * CPU's stack are dropped: the next entry's C code starts at its top
- * again. Interrupts stay off until the iretq. */
 /* sched_return_with_work's no-decision branch for a send's own upcall,
  * less the tests the send answers: v is this CPU's current vCPU, in its
  * kernel mode (a hypercall's), and runs (a stop sets need_resched, and
@@ -339,6 +329,16 @@ int64_t sched_upcall_after_send(struct vcpu *v, const struct hv_vcpu_shared *vs)
     leave_from(f);
 }
 
+/* After a decision: out, the own frame of the vCPU that runs now (this
+ * CPU's entry frame, set by switch_to if it switched), is where the exit
+ * leaves from, so the return goes straight to the common exit
+ * (hv/cpu/isr.S trap_return_frame: the frame as the stack, then iretq):
+ * what the callers below would have done to the entry's frame
+ * (sched_return_inline's flag sanitising, the syscall path's sysret test)
+ * is done here or needs no doing, and nothing above is left to run but
+ * make bench's interrupts-off stretch, ended here. The C frames on this
+ * CPU's stack are dropped: the next entry's C code starts at its top
+ * again. Interrupts stay off until the iretq. */
 /* Everything a return does that only some need: a decision, the timer
  * after a shortened run, an upcall. Out of line, so the common return
  * saves no registers for it. */
