@@ -38,6 +38,9 @@ int64_t evtchn_bind_virq(struct vcpu *v, uint64_t virq);
 int64_t evtchn_alloc_unbound(struct vcpu *v, struct guest *peer);
 int64_t evtchn_bind_peer(struct vcpu *v, struct guest *peer, uint64_t peer_port);
 int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target_vcpu);
+/* HV_CALL_EVTCHN_SEND: 0 or a negative error. A send that notifies the
+ * sending vCPU itself may enter its upcall and leave to it from here
+ * (sched_upcall_after_send): then it does not return. */
 int64_t evtchn_send(struct vcpu *v, uint64_t port);
 int64_t evtchn_close(struct vcpu *v, uint64_t port);
 int64_t evtchn_unmask(struct vcpu *v, uint64_t port);

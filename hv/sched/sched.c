@@ -299,6 +299,36 @@ static struct trap_frame *reschedule(struct trap_frame *f)
     return switch_to(next, now); /* counts a quiet point too (`switches`, cross_cpu.c) */
 }
 
+/* sched_return_with_work's no-decision branch for a send's own upcall,
+ * less the tests the send answers: v is this CPU's current vCPU, in its
+ * kernel mode (a hypercall's), and runs (a stop sets need_resched, and
+ * none comes with interrupts off); upcall_pending was set just now.
+ * Anything else due (a decision, the timer after a shortened run) leaves
+ * the upcall to the general return. Its frame is this CPU's (a hypercall
+ * builds it there): out through leave_from, past the hypercall's C return,
+ * which has nothing left to do. */
+int64_t sched_upcall_after_send(struct vcpu *v, const struct hv_vcpu_shared *vs)
+{
+    struct percpu *cpu = this_cpu();
+    uint16_t work; /* need_resched and slice_cut, one test */
+    _Static_assert(__builtin_offsetof(struct percpu, slice_cut) ==
+                       __builtin_offsetof(struct percpu, need_resched) + 1,
+                   "adjacent");
+    __builtin_memcpy(&work, &cpu->need_resched, sizeof(work));
+    /* upcall_mask is the guest's to write: read once. */
+    if (work || __atomic_load_n(&vs->upcall_mask, __ATOMIC_RELAXED) || !v->ev.upcall)
+        return 0;
+    cpu->frame->rax = 0;
+    if (!deliver_to_kernel(v, cpu->frame, v->ev.upcall,
+                           DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS))
+        return 0; /* the guest ended: the return's decision */
+    /* The frame read again rather than kept across the call: no register
+     * to save on the way in. */
+    struct trap_frame *f;
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(f) : "i"(__builtin_offsetof(struct percpu, frame)));
+    leave_from(f);
+}
+
 /* After a decision: out, the own frame of the vCPU that runs now (this
  * CPU's entry frame, set by switch_to if it switched), is where the exit
  * leaves from, so the return goes straight to the common exit

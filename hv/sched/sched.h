@@ -74,6 +74,12 @@ void sched_yield(void);
 void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline);
 /* An event was raised for v on `port` (wakes it if it waits for that). */
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified);
+/* HV_CALL_EVTCHN_SEND notified the sending vCPU v itself (evtchn.c; vs
+ * its shared vCPU area): when its upcall is the return's only work,
+ * enters it and leaves to it (the send's result, 0, in its frame); else
+ * returns the send's 0 and the return takes it as any other. */
+struct hv_vcpu_shared;
+int64_t sched_upcall_after_send(struct vcpu *v, const struct hv_vcpu_shared *vs);
 /* HV_CALL_SET_TIMER: 0 cancels. */
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline);
 struct partition_plan;

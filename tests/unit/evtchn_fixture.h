@@ -61,6 +61,18 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     else
         masked_wakes++;
 }
+/* The send's own upcall (hv/sched/sched.c): hv may enter it and never
+ * return; here it is counted, and the send returns as when hv does not. */
+static unsigned self_upcalls;
+static struct vcpu *self_upcall_vcpu;
+static const struct hv_vcpu_shared *self_upcall_vs;
+int64_t sched_upcall_after_send(struct vcpu *v, const struct hv_vcpu_shared *vs)
+{
+    self_upcall_vs = vs;
+    self_upcalls++;
+    self_upcall_vcpu = v;
+    return 0;
+}
 /* The trace's recorder (hv/debug/trace.h): its trace point in evtchn.c is
  * an unpatched NOP here, never taken. */
 void trace_record(uint64_t how, const void *subject, uint64_t a, uint64_t b)
@@ -104,7 +116,7 @@ FIXTURE void make(struct fake *f, const char *name)
             f->v[i].ev.virq_port[q] = NO_PORT;
         f->g.vcpus[i] = &f->v[i];
     }
-    wakes = masked_wakes = 0;
+    wakes = masked_wakes = self_upcalls = 0;
 }
 
 FIXTURE void done(struct fake *f)

@@ -35,7 +35,7 @@ static void masked_port_waits_for_unmask(void)
     make(&a, "a");
     int64_t p = evtchn_bind_ipi(&a.v[0], 0);
     a.shared.evtchn_mask[p / 64] |= 1ull << (p % 64);
-    evtchn_send(&a.v[0], (uint64_t)p);
+    evtchn_send(&a.v[1], (uint64_t)p); /* from the other vCPU: vCPU 0 may wait */
     CHECK(pending(&a, (unsigned)p));
     CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 0);
     CHECK_EQ_U64(wakes, 0);
@@ -44,6 +44,65 @@ static void masked_port_waits_for_unmask(void)
     CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 1);
     CHECK_EQ_U64(wakes, 1);
     CHECK_EQ_U64(a.shared.evtchn_mask[p / 64], 0);
+    done(&a);
+}
+
+/* A send on a port bound to the sender's own vCPU (the lean path): the
+ * same bits as any raise, no wake-up (it runs), and when notified the
+ * scheduler is offered its upcall; masked, already pending, sent by
+ * another vCPU, or in a guest that ended, it is not. */
+static void self_send_marks_and_offers_the_upcall(void)
+{
+    struct fake a;
+    make(&a, "a");
+    int64_t q = evtchn_bind_ipi(&a.v[0], 0);
+    int64_t p = evtchn_bind_ipi(&a.v[1], 1);
+    CHECK(q == 0 && p == 1);
+    uint64_t events = stats_host.events;
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)p), 0);
+    CHECK(pending(&a, (unsigned)p));
+    CHECK_EQ_U64(a.shared.vcpu[1].pending_sel, 1);
+    CHECK_EQ_U64(a.shared.vcpu[1].upcall_pending, 1);
+    CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 0);
+    CHECK_EQ_U64(stats_host.events, events + 1);
+    CHECK_EQ_U64(wakes + masked_wakes, 0);
+    CHECK_EQ_U64(self_upcalls, 1);
+    CHECK(self_upcall_vcpu == &a.v[1] && self_upcall_vs == &a.shared.vcpu[1]);
+    /* Already pending: nothing more. */
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)p), 0);
+    CHECK_EQ_U64(self_upcalls, 1);
+    CHECK_EQ_U64(stats_host.events, events + 1);
+    /* Masked: pending, no selector bit, no upcall offered, no wake-up. */
+    a.shared.evtchn_pending[0] = 0;
+    a.shared.vcpu[1].pending_sel = 0;
+    a.shared.vcpu[1].upcall_pending = 0;
+    a.shared.evtchn_mask[0] = 1ull << p;
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)p), 0);
+    CHECK(pending(&a, (unsigned)p));
+    CHECK_EQ_U64(a.shared.vcpu[1].pending_sel, 0);
+    CHECK_EQ_U64(a.shared.vcpu[1].upcall_pending, 0);
+    CHECK_EQ_U64(self_upcalls + wakes + masked_wakes, 1);
+    CHECK_EQ_U64(stats_host.events, events + 2);
+    /* Unmasked: delivered as if raised now (a notify, as before). */
+    CHECK_EQ_U64(evtchn_unmask(&a.v[1], (uint64_t)p), 0);
+    CHECK_EQ_U64(a.shared.vcpu[1].upcall_pending, 1);
+    CHECK_EQ_U64(wakes, 1);
+    /* The other vCPU's send on vCPU 0's port: a raise, its wake-up, no
+     * upcall offered to the sender. */
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)q), 0);
+    CHECK_EQ_U64(a.shared.vcpu[0].upcall_pending, 1);
+    CHECK_EQ_U64(wakes, 2);
+    CHECK_EQ_U64(self_upcalls, 1);
+    /* Closed (by the other vCPU, say): refused. */
+    CHECK_EQ_U64(evtchn_close(&a.v[0], (uint64_t)p), 0);
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)p), (uint64_t)-HV_EINVAL);
+    /* A guest that ended raises nothing. */
+    p = evtchn_bind_ipi(&a.v[1], 1);
+    a.g.end = GUEST_EXITED;
+    CHECK_EQ_U64(evtchn_send(&a.v[1], (uint64_t)p), 0);
+    CHECK(!pending(&a, (unsigned)p));
+    CHECK_EQ_U64(self_upcalls, 1);
+    a.g.end = GUEST_ALIVE;
     done(&a);
 }
 
@@ -279,6 +338,7 @@ int main(void)
     check_suite = "evtchn";
     RUN_TEST(ipi_sets_pending_selector_and_upcall);
     RUN_TEST(masked_port_waits_for_unmask);
+    RUN_TEST(self_send_marks_and_offers_the_upcall);
     RUN_TEST(virq_binds_once_per_vcpu);
     RUN_TEST(peers_connect_only_as_offered);
     RUN_TEST(close_and_end_disconnect);
