@@ -316,7 +316,11 @@ int64_t sched_upcall_after_send(struct vcpu *v, const struct hv_vcpu_shared *vs)
                    "adjacent");
     __builtin_memcpy(&work, &cpu->need_resched, sizeof(work));
     /* upcall_mask is the guest's to write: read once. */
-    if (work || __atomic_load_n(&vs->upcall_mask, __ATOMIC_RELAXED) || !v->ev.upcall)
+    /* v is this CPU's running vCPU in kernel mode (the native send's only
+     * caller); its state tested anyway, as sched_return_with_work does, so
+     * a stop that left need_resched clear never enters a stopped vCPU. */
+    if (work || v->state != VCPU_RUNNING || __atomic_load_n(&vs->upcall_mask, __ATOMIC_RELAXED) ||
+        !v->ev.upcall)
         return 0;
     cpu->frame->rax = 0;
     if (!deliver_to_kernel(v, cpu->frame, v->ev.upcall,
