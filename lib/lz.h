@@ -82,7 +82,7 @@
 #define LZ_CODE_TOKEN 0
 #define LZ_CODE_EXTENSION 1
 #define LZ_CODE_OFFSET_HIGH 2
-#define LZ_CODE_MAX 11
+#define LZ_CODE_MAX 12
 #define LZ_CODE_TABLE_BYTES 128
 /* Everything before the raw stream. */
 #define LZ_PREFIX_BYTES (LZ_HEADER_BYTES + 4 + LZ_CODES * LZ_CODE_TABLE_BYTES)

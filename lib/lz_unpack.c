@@ -107,7 +107,7 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
  * a struct: the copies' `rep movsb` clobbers memory, and a struct whose
  * address is taken would be reloaded and stored around every one.
  *
- * REFILL tops `bits` up to at least 56 bits (room for the five longest
+ * REFILL tops `bits` up to at least 56 bits (room for four of the longest
  * codes). Eight bytes or more from the end, one load: the eight bytes
  * shifted under the unread bits (what lands below bit 0 is lost, what
  * lands on bits already there is the same stream bits again), `bp` moved
@@ -137,7 +137,7 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
 
 /* The next symbol of `table` into `sym` (the entry's bits in `keep`: the
  * symbol's, and for a token its flag); a refused stream where no code
- * starts. At most five since the last REFILL. */
+ * starts. At most four since the last REFILL. */
 #define DECODE(sym, table, keep)                                             \
     do {                                                                 \
         unsigned entry_ = (table)[bits >> (64 - LZ_CODE_MAX)];           \
@@ -195,9 +195,8 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
  * distance's: each reads at most 6 literals and two offset bytes (the low
  * one and a high one's escape: 8 bytes), writes at most 6 + 9 bytes, as
  * eight and sixteen (what lands past the sequence's end is written again
- * by the next), and takes at most
- * 22 bits of the bit stream (a token and a high offset byte), fewer than
- * three bytes, with REFILL's one load of eight bytes at `bp`, which is at
+ * by the next), and takes at most 24 bits of the bit stream (a token and a
+ * high offset byte), three bytes, with REFILL's one load of eight bytes at `bp`, which is at
  * most eight bytes ahead of the bits taken. Counted as 8, 16 and 4 bytes a
  * sequence: shifts, where the exact divisions cost some 20 instructions
  * each time the checked path hands back (docs/benchmarks.md). */

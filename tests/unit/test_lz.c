@@ -353,7 +353,7 @@ static void bad_codes_refused(void)
     CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
     stream[12] = 0x01;
     stream[13] = 0;
-    stream[12 + (1 << 5) / 2] = 0x0c; /* 12 bits */
+    stream[12 + (1 << 5) / 2] = 0x0d; /* 13 bits */
     CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
     /* Token 0x20 coded as the one-bit 1 beside the token 0 as 0. */
     stream[12 + (1 << 5) / 2] = 0x01;
