@@ -86,16 +86,20 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	hv/console/log_drain.c hv/console/log.c hv/console/console_text.c hv/console/linebuf.c hv/console/serial.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
 # Of those, the code that runs only while hv boots and loads its guests, or
-# on paths no measured figure takes (a Xen PV guest, a restart, a panic):
-# without GCC's inlining of small functions and shrink-wrapping, smaller
-# still, and no figure but boot_first_guest and boot_32_guests can move.
+# on paths no measured figure takes (a Xen PV guest, a panic), not the
+# files with hooks on measured paths (xen_gdt.c's switch, xen_build.c's
+# and shm.c's guest end, restart*.c): without GCC's inlining of small
+# functions, shrink-wrapping, partial redundancy elimination, code hoisting
+# and IPA-SRA, which each make its code bigger or less repetitive (the
+# packed core 191 bytes smaller; docs/benchmarks.md hv_image_bytes), and no
+# figure but boot_first_guest and boot_32_guests can move.
 CORE_BOOT_SRCS := $(filter-out hv/xen/xen_gdt.c hv/xen/xen_build.c guest-loader/shm.c, \
 	$(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*.c)) \
 	hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c hv/power/power.c \
 	hv/cpu/mitigation_rules.c hv/mm/memmap.c lib/pci_class.c hv/debug/panic.c \
 	hv/debug/symbols.c hv/debug/symtab.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_BOOT_SRCS)): CORE_CFLAGS += -fno-inline-small-functions \
-	-fno-shrink-wrap
+	-fno-shrink-wrap -fno-tree-pre -fno-code-hoisting -fno-ipa-sra
 
 $(BUILD)/core/%.S.o: %.S
 	@mkdir -p $(@D)
