@@ -37,7 +37,7 @@
  *                the high byte; a high byte's symbol 255 (LZ_FAR_ESCAPE)
  *                is followed by a byte in the raw stream added to it, so
  *                that a match reaches 130,816 bytes back (the core's code
- *                is some 170 KB: 633 packed bytes fewer than a 64 KiB
+ *                is some 170 KB: 506 packed bytes fewer than a 64 KiB
  *                window)
  *   [extension]  for M - 3 == 7, as for L
  *
