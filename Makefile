@@ -85,6 +85,21 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	vcpu/smap_quirk.c vcpu/trap_table.c hv/time/refclock.c hv/sched/windows.c \
 	hv/console/log_drain.c hv/console/log.c hv/console/console_text.c hv/console/linebuf.c hv/console/serial.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
+# Of those, the code that runs only while hv boots and loads its guests, or
+# on paths no measured figure takes (a Xen PV guest, a panic), not the
+# files with hooks on measured paths (xen_gdt.c's switch, xen_build.c's
+# and shm.c's guest end, restart*.c): without GCC's inlining of small
+# functions, shrink-wrapping, partial redundancy elimination, code hoisting
+# and IPA-SRA, which each make its code bigger or less repetitive (the
+# packed core 191 bytes smaller; docs/benchmarks.md hv_image_bytes), and no
+# figure but boot_first_guest and boot_32_guests can move.
+CORE_BOOT_SRCS := $(filter-out hv/xen/xen_gdt.c hv/xen/xen_build.c guest-loader/shm.c, \
+	$(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*.c)) \
+	hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c hv/power/power.c \
+	hv/cpu/mitigation_rules.c hv/mm/memmap.c lib/pci_class.c hv/debug/panic.c \
+	hv/debug/symbols.c hv/debug/symtab.c
+$(patsubst %,$(BUILD)/core/%.o,$(CORE_BOOT_SRCS)): CORE_CFLAGS += -fno-inline-small-functions \
+	-fno-shrink-wrap -fno-tree-pre -fno-code-hoisting -fno-ipa-sra
 
 $(BUILD)/core/%.S.o: %.S
 	@mkdir -p $(@D)
@@ -109,9 +124,11 @@ $(BUILD)/link-%.objs: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' $(LINK_LIST_$*) | cmp -s - $@ || printf '%s\n' $(LINK_LIST_$*) > $@
 
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+CORE_LINK_ORDER = $(call reverse,$(filter $(CORE_COLD_OBJS),$(CORE_OBJS)) \
+	$(filter-out $(CORE_COLD_OBJS),$(CORE_OBJS)))
 $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld $(BUILD)/link-core.objs
-	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(filter $(CORE_COLD_OBJS),$(CORE_OBJS)) \
-		$(filter-out $(CORE_COLD_OBJS),$(CORE_OBJS)) -o $@ -lgcc
+	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(CORE_LINK_ORDER) -o $@ -lgcc
 
 $(BUILD)/tools/symtab_pack: tools/symtab_pack.c tools/symtab_enc.c tools/symtab_enc.h \
 		hv/debug/symtab.c hv/debug/symtab.h lib/elf64.h

@@ -62,7 +62,7 @@ static void collect_time(EFI_SYSTEM_TABLE *st, struct handoff *h)
 {
     EFI_TIME t;
     if (EFI_ERROR(uefi_call_wrapper(st->RuntimeServices->GetTime, 2, &t, NULL))) {
-        stub_note("firmware clock unreadable: wall clock unknown");
+        stub_note("firmware clock unreadable");
         return;
     }
     h->boot_time.valid = true;

@@ -158,6 +158,5 @@ void stub_stop_firmware_dma(struct handoff *h)
     FreePool(handles);
     /* hv reports the rest once it runs (hv/firmware_dma.c). */
     if (pci->still_mastering)
-        stub_note("%u function(s) kept bus mastering after it was cleared",
-              pci->still_mastering);
+        stub_note("%u function(s) still bus mastering", pci->still_mastering);
 }

@@ -34,7 +34,11 @@
  *   [extension]  for L == 7: symbols added to it, 255 meaning "and another"
  *   literals     L bytes
  *   [offset]     distance back - 1: the low byte, then for two offset bytes
- *                the high byte
+ *                the high byte; a high byte's symbol 255 (LZ_FAR_ESCAPE)
+ *                is followed by a byte in the raw stream added to it, so
+ *                that a match reaches 130,816 bytes back (the core's code
+ *                is some 170 KB: 506 packed bytes fewer than a 64 KiB
+ *                window)
  *   [extension]  for M - 3 == 7, as for L
  *
  * The repeat is what code is full of: an instruction sequence copied from
@@ -55,7 +59,9 @@
 
 #define LZ_HEADER_BYTES 8
 #define LZ_MIN_MATCH 3
-#define LZ_MAX_DISTANCE 65536
+/* The high byte's escape (above): high bytes 255 to 510. */
+#define LZ_FAR_ESCAPE 255
+#define LZ_MAX_DISTANCE (((LZ_FAR_ESCAPE + 255) << 8) + 256)
 /* The token's fields (above). */
 #define LZ_LITERAL_SHIFT 5
 #define LZ_LITERAL_MORE 7
@@ -76,7 +82,7 @@
 #define LZ_CODE_TOKEN 0
 #define LZ_CODE_EXTENSION 1
 #define LZ_CODE_OFFSET_HIGH 2
-#define LZ_CODE_MAX 11
+#define LZ_CODE_MAX 12
 #define LZ_CODE_TABLE_BYTES 128
 /* Everything before the raw stream. */
 #define LZ_PREFIX_BYTES (LZ_HEADER_BYTES + 4 + LZ_CODES * LZ_CODE_TABLE_BYTES)

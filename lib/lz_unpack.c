@@ -107,7 +107,7 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
  * a struct: the copies' `rep movsb` clobbers memory, and a struct whose
  * address is taken would be reloaded and stored around every one.
  *
- * REFILL tops `bits` up to at least 56 bits (room for the five longest
+ * REFILL tops `bits` up to at least 56 bits (room for four of the longest
  * codes). Eight bytes or more from the end, one load: the eight bytes
  * shifted under the unread bits (what lands below bit 0 is lost, what
  * lands on bits already there is the same stream bits again), `bp` moved
@@ -137,7 +137,7 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
 
 /* The next symbol of `table` into `sym` (the entry's bits in `keep`: the
  * symbol's, and for a token its flag); a refused stream where no code
- * starts. At most five since the last REFILL. */
+ * starts. At most four since the last REFILL. */
 #define DECODE(sym, table, keep)                                             \
     do {                                                                 \
         unsigned entry_ = (table)[bits >> (64 - LZ_CODE_MAX)];           \
@@ -165,7 +165,8 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
     } while (0)
 
 /* The match's distance into `last`: a new one (its low byte from the raw
- * stream, plus its high byte's symbol for a far one) or one of the last two
+ * stream, plus its high byte's symbol for a far one, and after an escape
+ * the raw byte added to it) or one of the last two
  * (LZ_KIND_REPEAT keeps `last`, LZ_KIND_REPEAT2 swaps it with `last2`). The
  * caller has checked the raw stream holds the low byte. */
 #define READ_OFFSET()                                                    \
@@ -176,6 +177,11 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
             if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {                  \
                 unsigned high_;                                          \
                 DECODE(high_, far, 255u);                                \
+                if (high_ == LZ_FAR_ESCAPE) {                            \
+                    if (in == in_end)                                    \
+                        return -1;                                       \
+                    high_ += *in++;                                      \
+                }                                                        \
                 last += (size_t)high_ << 8;                              \
             }                                                            \
         } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {               \
@@ -186,11 +192,11 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
     } while (0)
 
 /* How many sequences without extensions can follow with no check but their
- * distance's: each reads at most 6 literals and an offset byte (7 bytes),
- * as eight, writes at most 6 + 9 bytes, as eight and sixteen (what lands
- * past the sequence's end is written again by the next), and takes at most
- * 22 bits of the bit stream (a token and a high offset byte), fewer than
- * three bytes, with REFILL's one load of eight bytes at `bp`, which is at
+ * distance's: each reads at most 6 literals and two offset bytes (the low
+ * one and a high one's escape: 8 bytes), writes at most 6 + 9 bytes, as
+ * eight and sixteen (what lands past the sequence's end is written again
+ * by the next), and takes at most 24 bits of the bit stream (a token and a
+ * high offset byte), three bytes, with REFILL's one load of eight bytes at `bp`, which is at
  * most eight bytes ahead of the bits taken. Counted as 8, 16 and 4 bytes a
  * sequence: shifts, where the exact divisions cost some 20 instructions
  * each time the checked path hands back (docs/benchmarks.md). */
@@ -262,7 +268,10 @@ static bool fast_run(struct lz_state *st, size_t budget, const uint8_t *out,
                 }
                 bits <<= high_len;
                 count -= high_len;
-                last += (size_t)(high & 255) << 8;
+                high &= 255;
+                if (high == LZ_FAR_ESCAPE)
+                    high += *in++;
+                last += (size_t)high << 8;
             }
         } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
             size_t t = last;

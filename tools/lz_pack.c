@@ -60,8 +60,12 @@ void lz_put_sequence(struct lz_emitter *e, const uint8_t *literals, size_t count
         return;
     if (!repeat) {
         e->raw[e->raw_n++] = (uint8_t)(distance - 1);
-        if (distance > 256)
-            put_symbol(e, LZ_CODE_OFFSET_HIGH, (unsigned)((distance - 1) >> 8));
+        if (distance > 256) {
+            unsigned high = (unsigned)((distance - 1) >> 8);
+            put_symbol(e, LZ_CODE_OFFSET_HIGH, high < LZ_FAR_ESCAPE ? high : LZ_FAR_ESCAPE);
+            if (high >= LZ_FAR_ESCAPE)
+                e->raw[e->raw_n++] = (uint8_t)(high - LZ_FAR_ESCAPE);
+        }
     }
     if (m >= LZ_LENGTH_MORE)
         put_extension(e, m - LZ_LENGTH_MORE);

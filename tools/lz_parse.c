@@ -9,7 +9,8 @@
  * different last two distances, whatever run of literals each leaves, so
  * the path is near-optimal rather than optimal; the bound (lz_pack_bound)
  * holds for any path (at worst 7 literals, their extension and token, and a
- * 3-byte match with a two-byte offset: 11 bytes for 10). */
+ * 3-byte match with a two-byte offset: 11 bytes for 10; an escaped
+ * distance only from 4 bytes: 12 for 11). */
 #include "tools/lz_parse.h"
 
 #include <stdlib.h>
@@ -21,6 +22,8 @@
  * it are tried, no matches are searched inside it (runs of zeros would
  * otherwise make the search quadratic). */
 #define NICE_LENGTH 256
+/* Distances above this one take the high byte's escape (lib/lz.h). */
+#define ESCAPED_FROM ((size_t)LZ_FAR_ESCAPE << 8)
 
 static uint32_t hash3(const uint8_t *p)
 {
@@ -50,8 +53,10 @@ static uint32_t match_cost(const struct lz_model *m, uint32_t run, size_t distan
     uint32_t c = m->sequence + m->cost[LZ_CODE_TOKEN][token];
     if (!repeat) {
         c += 8 * BIT;
-        if (distance > 256)
+        if (distance > 256 && (distance - 1) >> 8 < LZ_FAR_ESCAPE)
             c += m->cost[LZ_CODE_OFFSET_HIGH][(distance - 1) >> 8];
+        else if (distance > 256)
+            c += m->cost[LZ_CODE_OFFSET_HIGH][LZ_FAR_ESCAPE] + 8 * BIT;
     }
     if (l >= LZ_LENGTH_MORE)
         c += extension_cost(m, l - LZ_LENGTH_MORE);
@@ -230,7 +235,13 @@ int lz_parse(const struct lz_model *m, const uint8_t *in, size_t n, struct lz_em
             size_t from = LZ_MIN_MATCH;
             for (size_t f = 0; f < nfound; f++) {
                 size_t len = found[f][1];
-                offer_match(m, best, i, k, found[f][0], 0, len >= NICE_LENGTH ? len : from, len);
+                /* An escaped distance (three offset bytes) from 4 bytes
+                 * on: a 3-byte match could then cost more than its
+                 * bytes' share of lz_pack_bound. */
+                size_t min = found[f][0] > ESCAPED_FROM && from < LZ_MIN_MATCH + 1 ? LZ_MIN_MATCH + 1
+                                                                                : from;
+                if (len >= min)
+                    offer_match(m, best, i, k, found[f][0], 0, len >= NICE_LENGTH ? len : min, len);
                 from = len + 1;
             }
         }

@@ -67,15 +67,17 @@ static void random_data_grows_by_little(void)
 }
 
 /* Random bytes with a mix of repeats at every distance, some beyond the
- * window; and the window's edge: a repeat at 65,536 is found, one at
- * 65,537 cannot be. */
+ * window; and the window's edge: a repeat at LZ_MAX_DISTANCE (130,816,
+ * through the high byte's escape) is found, one a byte further cannot be. */
 static void mixed_far_and_near(void)
 {
     size_t n = 300000;
     uint8_t *buf = malloc(n);
     for (size_t i = 0; i < n; i++) {
         uint8_t r = next_byte();
-        if (i > 70000 && r < 40)
+        if (i > 100000 && r < 20)
+            buf[i] = buf[i - 100000];
+        else if (i > 70000 && r < 40)
             buf[i] = buf[i - 70000];
         else if (i > 65536 && r < 80)
             buf[i] = buf[i - 65536];
@@ -198,6 +200,74 @@ static void hand_made_stream(void)
     CHECK(memcmp(back, buf, sizeof(buf)) == 0);
 }
 
+/* The high byte's escape by hand: 70,000 literals, then a match of 5 at
+ * distance 70,000 (70,000 - 1 = 273 << 8 | 111: the high byte's symbol
+ * LZ_FAR_ESCAPE, the raw byte 273 - 255 = 18 after the low byte), through
+ * the checked path (the literals' extension); a second such match after
+ * one literal, and 24 repeats of 2 after one literal each, through the
+ * fast one. Without its raw byte the escape is refused. And the packer
+ * takes such a match. */
+static void hand_made_escape(void)
+{
+    const size_t n = 70000, d = 70000;
+    size_t total = n + 5 + 1 + 5 + 24 * 3;
+    uint8_t *want = malloc(total), *out = malloc(n + 200);
+    uint8_t *raw = malloc(n + 64), *stream = malloc(LZ_PREFIX_BYTES + n + 1024);
+    uint8_t *packed = malloc(lz_pack_bound(n + 200));
+    uint8_t symbols[600];
+    size_t raw_n = 0, sym_n = 0, p = 0;
+    for (; p < n; p++)
+        want[p] = raw[raw_n++] = next_byte();
+    symbols[sym_n++] = 7 << 5 | LZ_KIND_FAR << LZ_KIND_SHIFT | (5 - 3);
+    for (size_t v = n - 7;; v -= 255) { /* the extension: 255s, then the rest */
+        symbols[sym_n++] = (uint8_t)(v >= 255 ? 255 : v);
+        if (v < 255)
+            break;
+    }
+    raw[raw_n++] = (d - 1) & 255;
+    symbols[sym_n++] = LZ_FAR_ESCAPE;
+    raw[raw_n++] = (d - 1) / 256 - LZ_FAR_ESCAPE;
+    size_t first_raw = raw_n, first_sym = sym_n;
+    for (size_t i = 0; i < 5; i++, p++)
+        want[p] = want[p - d];
+    want[p++] = raw[raw_n++] = 0x5a;
+    symbols[sym_n++] = 1 << 5 | LZ_KIND_FAR << LZ_KIND_SHIFT | (5 - 3);
+    raw[raw_n++] = (d - 1) & 255;
+    symbols[sym_n++] = LZ_FAR_ESCAPE;
+    raw[raw_n++] = (d - 1) / 256 - LZ_FAR_ESCAPE;
+    for (size_t i = 0; i < 5; i++, p++)
+        want[p] = want[p - d];
+    for (unsigned r = 0; r < 24; r++) {
+        want[p++] = raw[raw_n++] = (uint8_t)r;
+        symbols[sym_n++] = 1 << 5 | LZ_KIND_REPEAT << LZ_KIND_SHIFT | 0;
+        for (size_t i = 0; i < 2; i++, p++)
+            want[p] = want[p - d];
+    }
+    CHECK_EQ_U64(p, total);
+    size_t size = hand(stream, (uint32_t)total, raw, raw_n, symbols, sym_n);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, total), 0);
+    CHECK(memcmp(out, want, total) == 0);
+    size = hand(stream, (uint32_t)(n + 5), raw, first_raw, symbols, first_sym);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, n + 5), 0);
+    size = hand(stream, (uint32_t)(n + 5), raw, first_raw - 1, symbols, first_sym);
+    CHECK_EQ_U64(lz_unpack(stream, size, out, n + 5), (uint64_t)-1);
+
+    /* The packer: 200 bytes copied from 70,000 back cost a few bytes. */
+    uint8_t *copy = malloc(n + 200);
+    memcpy(copy, want, n);
+    memcpy(copy + n, copy + n - d, 200);
+    size = lz_pack(copy, n + 200, packed);
+    CHECK(size > 0 && size < LZ_PREFIX_BYTES + n + 64);
+    CHECK_EQ_U64(lz_unpack(packed, size, out, n + 200), 0);
+    CHECK(memcmp(out, copy, n + 200) == 0);
+    free(copy);
+    free(want);
+    free(out);
+    free(raw);
+    free(stream);
+    free(packed);
+}
+
 /* The repeats by hand, what each kind copies (their length field is M - 2,
  * a new distance's M - 3). Step by step: literals "abcde" and 3 at
  * distance 5 ("abc"); "Q" and 3 at distance 2 ("cQc"); "Z" and a second
@@ -283,7 +353,7 @@ static void bad_codes_refused(void)
     CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
     stream[12] = 0x01;
     stream[13] = 0;
-    stream[12 + (1 << 5) / 2] = 0x0c; /* 12 bits */
+    stream[12 + (1 << 5) / 2] = 0x0d; /* 13 bits */
     CHECK_EQ_U64(lz_unpack(stream, size, out, 1), (uint64_t)-1);
     /* Token 0x20 coded as the one-bit 1 beside the token 0 as 0. */
     stream[12 + (1 << 5) / 2] = 0x01;
@@ -425,6 +495,7 @@ int main(void)
     RUN_TEST(field_limits);
     RUN_TEST(hand_made_stream);
     RUN_TEST(hand_made_repeats);
+    RUN_TEST(hand_made_escape);
     RUN_TEST(bad_codes_refused);
     RUN_TEST(repeats_pack_copies_with_changes);
     RUN_TEST(real_code_round_trips);
