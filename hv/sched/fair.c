@@ -29,28 +29,9 @@ void fair_entity_init(struct fair_entity *e, uint32_t weight)
     e->prev = e->next = NULL;
 }
 
-/* The most virtual time e may be behind: one quantum of its own time. */
-static uint64_t lag_allowed(const struct fair_entity *e)
-{
-    return e->lag;
-}
-
 void fair_enqueue(struct fair_queue *q, struct fair_entity *e)
 {
-    if (e->queued)
-        return;
-    uint64_t lowest = q->floor - lag_allowed(e);
-    if (fair_before(e->vtime, lowest))
-        e->vtime = lowest;
-    e->next = NULL;
-    e->prev = q->tail;
-    if (q->tail)
-        q->tail->next = e;
-    else
-        q->head = e;
-    q->tail = e;
-    e->queued = true;
-    q->count++;
+    fair_enqueue_inline(q, e);
 }
 
 void fair_dequeue(struct fair_queue *q, struct fair_entity *e)
@@ -86,13 +67,5 @@ uint64_t fair_run_ns(const struct fair_queue *q, const struct fair_entity *e, ui
 bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
                          uint64_t ran_ns)
 {
-    if (woken == cur)
-        return false;
-    /* Up to a slice (of the heavier one's time) ahead still preempts: an
-     * occasional waker answers its events at once although it used a bit
-     * more than the running guest lately; a frequent one soon runs out of
-     * that lead, and every run is charged, so the shares hold. */
-    const struct fair_entity *heavier = woken->weight > cur->weight ? woken : cur;
-    return fair_before(woken->vtime,
-                  cur->vtime + fair_scale(cur, ran_ns) + fair_scale(heavier, FAIR_SLICE_NS));
+    return fair_should_preempt_inline(woken, cur, ran_ns);
 }

@@ -57,7 +57,9 @@ void fair_entity_init(struct fair_entity *e, uint32_t weight);
  * moved between CPUs changes its guest's share on both: load balancing). */
 void fair_set_weight(struct fair_entity *e, uint32_t weight);
 /* e has a runnable vCPU again (or for the first time): its virtual time is
- * clamped to no less than the floor minus one quantum of its own time. */
+ * clamped to no less than the floor minus one quantum of its own time.
+ * fair_enqueue_inline below is the same, for the send's hand-off and the
+ * idle loop's direct entry (a call each there, make bench). */
 void fair_enqueue(struct fair_queue *q, struct fair_entity *e);
 /* e has no runnable vCPU left (all blocked, stopped, or the guest ended). */
 void fair_dequeue(struct fair_queue *q, struct fair_entity *e);
@@ -120,6 +122,44 @@ static inline void fair_yielded(struct fair_entity *yielder, const struct fair_e
  * less than a slice (of the heavier one's time) ahead. */
 bool fair_should_preempt(const struct fair_entity *woken, const struct fair_entity *cur,
                          uint64_t ran_ns);
+
+/* --- inline: the send's hand-off and the idle loop's direct entry ------------- */
+
+/* fair_enqueue's body (fair.c's is this). */
+static inline __attribute__((always_inline)) void fair_enqueue_inline(struct fair_queue *q,
+                                                                   struct fair_entity *e)
+{
+    if (e->queued)
+        return;
+    uint64_t lowest = q->floor - e->lag; /* the most it may be behind: a quantum of its time */
+    if ((int64_t)(e->vtime - lowest) < 0)
+        e->vtime = lowest;
+    e->next = NULL;
+    e->prev = q->tail;
+    if (q->tail)
+        q->tail->next = e;
+    else
+        q->head = e;
+    q->tail = e;
+    e->queued = true;
+    q->count++;
+}
+
+/* fair_should_preempt's body (fair.c's is this). */
+static inline __attribute__((always_inline)) bool
+fair_should_preempt_inline(const struct fair_entity *woken, const struct fair_entity *cur,
+                           uint64_t ran_ns)
+{
+    if (woken == cur)
+        return false;
+    /* Up to a slice (of the heavier one's time) ahead still preempts: an
+     * occasional waker answers its events at once although it used a bit
+     * more than the running guest lately; a frequent one soon runs out of
+     * that lead, and every run is charged, so the shares hold. */
+    const struct fair_entity *heavier = woken->weight > cur->weight ? woken : cur;
+    return (int64_t)(woken->vtime - (cur->vtime + fair_scale(cur, ran_ns) +
+                                     fair_scale(heavier, FAIR_SLICE_NS))) < 0;
+}
 
 /* --- inline: each scheduling decision runs these ------------------------------ */
 

@@ -42,10 +42,12 @@ struct sched_cpu {
      * the next decision runs it, although it may be a little ahead in
      * virtual time. */
     struct sched_entity *woken_first;
-    /* The direct hand-off (handoff.c): the native event send that is in
-     * progress on this CPU allows one (handoff_armed), and the vCPU its
-     * wake-up chose to switch to on the send's way out (NULL: none), woken
-     * at handoff_woke_ns, not yet in its guest's round robin. */
+    /* The two direct paths (sched_direct.c): the native event send in
+     * progress on this CPU allows a hand-off (handoff_armed), an interrupt
+     * in the idle loop's `hlt` a direct entry (idle_halted); the vCPU the
+     * wake-up chose to switch to (NULL: none), woken at handoff_woke_ns,
+     * its guest in the fair queue, not yet in its round robin, its run
+     * state still blocked (wake.c). */
     struct vcpu *handoff;
     uint64_t handoff_woke_ns;
     unsigned vtimers_armed;        /* timer and poll deadlines armed, this CPU's vCPUs */
@@ -60,13 +62,18 @@ struct sched_cpu {
     /* A vCPU woke since the scheduler last decided (set by wake, cleared
      * at each decision): the console drain gives way to it. */
     volatile bool woken_since_decision;
-    bool handoff_armed;            /* see handoff above */
+    union { /* wake tests both at once: direct_armed */
+        struct {
+            bool handoff_armed; /* see handoff above */
+            /* In the idle loop's `sti; hlt` (sched.c): an interrupt there
+             * may enter a vCPU directly (sched_idle_interrupted). */
+            bool idle_halted;
+        };
+        uint16_t direct_armed;
+    };
     struct guest_switch last_ran;  /* whose code the CPU ran last */
     uint32_t vcpus_placed;         /* vCPUs of guests not yet freed placed here */
     bool runs_guests;              /* its scheduler has started */
-    /* In the idle loop's `sti; hlt` (sched.c): an interrupt there may enter
-     * a vCPU directly (sched_idle_interrupted). */
-    bool idle_halted;
     uint64_t started_ns;           /* when it started */
     uint64_t idle_ns;              /* time asleep in its idle loop since */
     uint64_t switches;             /* vCPUs switched in (the summary's line) */

@@ -33,7 +33,10 @@ void sched_handoff_leave(void)
     /* The sender's registers: its own frame, this CPU's entry frame
      * (entry_frame_set), where its hypercall's entry pushed them. */
     cpu->frame->rax = 0; /* HV_CALL_EVTCHN_SEND's result */
-    uint64_t now = time_now_ns();
+    /* The wake-up's reading, a few hundred instructions old: the sender
+     * is charged up to it, the receiver from it (the send's tail is hv's
+     * time on the receiver's behalf), one reading for both records. */
+    uint64_t now = sc->handoff_woke_ns;
     if (__atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sched_partitioned ||
         (time_limit && now >= time_limit) ||
         (sc->nr_wanting >= 2 && percpu_count > 1 && now >= sc->balance_next_ns) ||
@@ -76,44 +79,49 @@ void sched_handoff_leave(void)
 /* The direct way in from the idle loop's sleep (docs/design.md, "The idle
  * loop's direct entry"): trap_dispatch calls this after the handler of an
  * interrupt that came in the idle loop's `hlt` (idle_halted). If the
- * interrupt left exactly one vCPU wanting this CPU, runnable at the head
- * of the one entity queued, the pick the idle loop would make after its
- * `iretq` is that vCPU, and it is made here: the idle loop's steps after
- * its `hlt` (the clock, the idle time, the time limit's check, the wake
+ * handler's wake-up recorded the vCPU it woke (wake.c, wake_in_idle: no
+ * vCPU wanted this CPU before) and it is still the one vCPU wanting this
+ * CPU, its guest the one entity queued, the pick the idle loop would make
+ * after its `iretq` is that vCPU, and it is made here: the idle loop's
+ * steps after its `hlt` (the idle time, the time limit's check, the wake
  * list's, the pick: dequeue's with one entity and no vCPU woken first),
  * then its switch and the return every decision ends with, from the
- * interrupt itself. The idle loop's stack under the interrupt's frame is
- * given up, as every exit to a guest gives up hv's stack. Anything else
- * (no vCPU or several, a partition plan, the wake list or another CPU's
- * request waiting, hv.cfg's time limit passed) returns, and the idle
- * loop decides as ever. Interrupts are off. The make bench figure's
- * interrupts-off stretch (irqoff.c) runs from the interrupt's entry to
- * the exit here, one stretch, as the idle loop's is from its `cli`. */
+ * interrupt itself, at the wake-up's clock reading. The idle loop's stack
+ * under the interrupt's frame is given up, as every exit to a guest gives
+ * up hv's stack. Anything else (several vCPUs, a partition plan, the wake
+ * list or another CPU's request waiting, hv.cfg's time limit passed)
+ * completes the wake-up as wake's and returns, and the idle loop decides
+ * as ever. Interrupts are off. The make bench figure's interrupts-off
+ * stretch (irqoff.c) runs from the interrupt's entry to the exit here,
+ * one stretch, as the idle loop's is from its `cli`. */
 void sched_idle_interrupted(void)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
     sc->idle_halted = false;
+    struct vcpu *v = sc->handoff;
+    if (!v)
+        return;
+    /* The CPU's idle time ends and v's run begins at the wake-up (hv's
+     * time since on v's behalf, as in every run). */
+    uint64_t now = sc->handoff_woke_ns;
     struct fair_queue *q = &sc->fair_queue;
-    if (sc->nr_wanting != 1 || q->count != 1 || sched_partitioned || sc->woken_first ||
-        __atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sc->park)
+    if (sc->nr_wanting != 1 || q->count != 1 || v->state != VCPU_RUNNABLE || sched_partitioned ||
+        __atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sc->park ||
+        (time_limit && now >= time_limit)) {
+        sched_handoff_abandon();
         return;
-    struct sched_entity *e = entity_of(q->head);
-    struct vcpu *v = e->run_head;
-    if (!v || v->state != VCPU_RUNNABLE)
-        return;
-    uint64_t now = time_now_ns();
-    if (time_limit && now >= time_limit)
-        return; /* enforce_time_limit's: the idle loop's */
+    }
+    sc->handoff = NULL;
+    sc->woken_first = NULL; /* dequeue's */
     sc->idle_ns += now;
-    /* dequeue's pick with one entity queued: fair_pick's floor and run
-     * (alone: a slice), dequeue_of's round robin. */
-    e->run_head = v->run_next;
-    if (!e->run_head)
-        e->run_tail = NULL;
-    if (fair_before(q->floor, e->fair.vtime))
-        q->floor = e->fair.vtime;
-    sc->picked_run_ns = fair_run_before(&e->fair, NULL, 0);
+    /* dequeue's pick with one entity queued, v's guest's: fair_pick's
+     * floor and run (alone: a slice); v is what dequeue_of would take
+     * from the front of its round robin (wake's enqueue_front). */
+    struct fair_entity *e = &v->ent->fair;
+    if (fair_before(q->floor, e->vtime))
+        q->floor = e->vtime;
+    sc->picked_run_ns = fair_run_before(e, NULL, 0);
     idle_decided(cpu);
     struct trap_frame *out = switch_to(v, now);
     if (sched_upcall_due(v))

@@ -80,6 +80,16 @@ static inline void wants_cpu(struct sched_cpu *sc, struct vcpu *v)
         fair_enqueue(&sc->fair_queue, &v->ent->fair);
 }
 
+/* wants_cpu with fair_enqueue inline: the send's hand-off and the idle
+ * loop's direct entry (wake.c). */
+static inline __attribute__((always_inline)) void wants_cpu_inline(struct sched_cpu *sc,
+                                                                 struct vcpu *v)
+{
+    sc->nr_wanting++;
+    if (v->ent->vcpus_wanting++ == 0)
+        fair_enqueue_inline(&sc->fair_queue, &v->ent->fair);
+}
+
 /* Shared by wake.c (blocks) and sched_life.c (stops). */
 /* v blocked or stopped; the entity leaves the fair queue with its last. */
 static inline void stops_wanting_cpu(struct sched_cpu *sc, struct vcpu *v)

@@ -72,32 +72,60 @@ static __attribute__((noinline)) void preempt_for_off_path(struct percpu *cpu, s
  * wake-up is one preempt_for answers with an immediate decision, and that
  * decision would run v (another guest's vCPU runs, no partition plan, v's
  * guest takes the CPU at once: fair_should_preempt), v is the send's
- * hand-off (sched.c, sched_handoff_leave): not put in its round robin,
- * and no runnable record, since the switch takes it straight from blocked
- * to running. Otherwise the wake-up is wake's. Inlined into wake, whose
- * other callers pay one test for it. */
+ * hand-off (sched_direct.c, sched_handoff_leave): its guest in the fair
+ * queue, but v not in its round robin and no runnable record, since the
+ * switch takes it straight from blocked to running. Otherwise the
+ * wake-up is wake's. Inlined into wake, whose other callers pay one test
+ * for it and the idle loop's below. */
 static inline __attribute__((always_inline)) void wake_in_send(struct percpu *cpu, struct vcpu *v,
                                                    uint64_t now)
 {
     struct sched_cpu *sc = &cpu->sched;
     struct vcpu *cur = cpu->current;
     sc->handoff_armed = false; /* one wake-up per send: this one */
-    wants_cpu(sc, v);
-    sc->idle_kick = true;
-    sc->woken_since_decision = true;
+    wants_cpu_inline(sc, v);
     if (cur && cur->state == VCPU_RUNNING && !sched_partitioned && cur->ent != v->ent &&
-        fair_should_preempt(&v->ent->fair, &cur->ent->fair, now - cur->running_since)) {
+        fair_should_preempt_inline(&v->ent->fair, &cur->ent->fair, now - cur->running_since)) {
         sc->handoff = v;
         sc->handoff_woke_ns = now;
         return;
     }
+    sc->idle_kick = true;
+    sc->woken_since_decision = true;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
     enqueue_front(v);
     preempt_for_off_path(cpu, v, now);
 }
 
-/* The send's exit found something only the general path handles: v's
- * wake-up completes as wake would have done it. */
+/* The idle loop's direct entry (docs/design.md, "The idle loop's direct
+ * entry"): an interrupt taken in the idle loop's `hlt` (idle_halted) woke
+ * v. If no vCPU wanted this CPU before (the idle loop's pick after its
+ * `hlt` will be v unless something else comes up) and no partition plan
+ * is in force, v is recorded for sched_idle_interrupted as the hand-off
+ * is: its guest in the fair queue (other CPUs' balancing reads the load),
+ * need_resched set (timer_fired leaves the timer to the decision), but v
+ * not in its round robin and no runnable record. A second wake-up in the
+ * same interrupt completes the first as wake's (the idle loop decides). */
+static inline __attribute__((always_inline)) bool wake_in_idle(struct percpu *cpu, struct vcpu *v,
+                                                   uint64_t now)
+{
+    struct sched_cpu *sc = &cpu->sched;
+    if (sc->handoff) {
+        sched_handoff_abandon();
+        return false;
+    }
+    if (sc->nr_wanting || sched_partitioned)
+        return false;
+    wants_cpu(sc, v);
+    sc->handoff = v;
+    sc->handoff_woke_ns = now;
+    cpu->need_resched = true;
+    return true;
+}
+
+/* The direct path (the send's exit, the idle loop's entry) found something
+ * only the general path handles: v's wake-up completes as wake would have
+ * done it. */
 void sched_handoff_abandon(void)
 {
     struct percpu *cpu = this_cpu();
@@ -105,6 +133,12 @@ void sched_handoff_abandon(void)
     struct vcpu *v = sc->handoff;
     uint64_t woke = sc->handoff_woke_ns;
     sc->handoff = NULL;
+    /* Stopped meanwhile (the idle loop's interrupt drained a stop): the
+     * stop took it out of the fair queue and wrote its records. */
+    if (v->state != VCPU_RUNNABLE)
+        return;
+    sc->idle_kick = true;
+    sc->woken_since_decision = true;
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, woke);
     enqueue_front(v);
     /* What it reads is as at the wake-up (interrupts off, this CPU's
@@ -126,9 +160,13 @@ void wake(struct vcpu *v, uint64_t now)
             sc->vtimers_armed--;
     }
     v->state = VCPU_RUNNABLE;
-    if (sc->handoff_armed) {
-        wake_in_send(cpu, v, now);
-        return;
+    if (sc->direct_armed) { /* handoff_armed or idle_halted: one test */
+        if (sc->handoff_armed) {
+            wake_in_send(cpu, v, now);
+            return;
+        }
+        if (wake_in_idle(cpu, v, now))
+            return;
     }
     runstate_enter(v, HV_RUNSTATE_RUNNABLE, now);
     wants_cpu(sc, v);

@@ -13,6 +13,9 @@ from registry import system_test
 C_PATH = re.compile(r"^hv: iret: (\d+) HV_CALL_IRET\(s\) left to the C path by the fast path$",
                     re.M)
 SLEEPS = 50  # tests/guests/idle_entry.c
+WAITED = re.compile(r"^\[idle-entry-sleeper\] idle-entry-sleeper: (\d+) of \d+ wake-ups from idle "
+                    r"had a runnable interval$", re.M)
+TWINS = ("idle-entry-twin-a", "idle-entry-twin-b")
 
 
 @system_test
@@ -23,10 +26,19 @@ def test_sched_idle_wakeups_enter_directly(build):
     idle-entry-sleeper: 50 timers, each waking it from hv's idle loop, each
     upcall returning with HV_CALL_IRET: hv's fast path takes them (a wake-up
     from idle left need_resched set, and every such return was a decision
-    in C: at least 50 of them). One boot, ~0.3 s of guest time."""
+    in C: at least 50 of them); the direct entry takes it from blocked to
+    running at its wake-up, so fewer than half of those wake-ups leave a
+    runnable interval in its run-state record (every one did while the
+    wake-up queued it first: 50).
+    idle-entry-twin-a and -b, on one CPU, woken 20 times by the same timer
+    interrupt: the first wake-up, recorded for the direct entry, is
+    completed as the general path's by the second; both wake every time,
+    each with a runnable interval. One boot, ~0.65 s of guest time, mostly
+    idle."""
     image = test_guest(build, "idle-entry")
-    r = run(build, Boot(images=[(image, "idle-entry-stack"), (image, "idle-entry-sleeper")],
-                        icount=True), "idle-entry")
+    cfg = "".join(f"[guest {t}]\ncpus = 0\n" for t in TWINS)
+    r = run(build, Boot(images=[(image, "idle-entry-stack"), (image, "idle-entry-sleeper")] +
+                        [(image, t) for t in TWINS], cfg=cfg, icount=True), "idle-entry")
     problems = []
     expect(problems, r.status == 1, f"exit status {r.status}, expected 1 (a guest failed)")
     expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
@@ -36,6 +48,14 @@ def test_sched_idle_wakeups_enter_directly(build):
            f"idle-entry-stack: end line {reason!r}, expected /{want}/")
     expect(problems, "FAILED: survived" not in r.log, "idle-entry-stack's block returned")
     self_checked(problems, r.log, "idle-entry-sleeper")
+    for t in TWINS:
+        self_checked(problems, r.log, t)
+    w = WAITED.search(r.log)
+    expect(problems, w is not None, "idle-entry-sleeper did not report its runnable intervals")
+    if w:
+        print(f"  idle-entry: {w.group(1)} of {SLEEPS} wake-ups with a runnable interval")
+        expect(problems, int(w.group(1)) < SLEEPS // 2,
+               f"{w.group(1)} of {SLEEPS} wake-ups from idle queued the vCPU before entering it")
     m = C_PATH.search(r.log)
     expect(problems, m is not None, "hv did not report its HV_CALL_IRET count (hv: iret: ...)")
     if m:
