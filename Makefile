@@ -378,16 +378,31 @@ unit: $(UNIT_BINS)
 # make test builds on every core unless make was given -j itself (the
 # sanitized unit tests alone are ~70 s of compiling one at a time).
 TEST_BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+# OVMF's code images without the TPM probe's ~1.5 s wait in every boot
+# (tests/tools/ovmf_no_tpm_wait.py says why and how); the system tests boot
+# them. When the tool refuses an image (another OVMF than it knows), it says
+# so and the tests boot Debian's.
+OVMF_DIR = /usr/share/OVMF
+TEST_FIRMWARE_PLAIN = $(BUILD)/ovmf-code-no-tpm-wait.fd
+TEST_FIRMWARE = $(TEST_FIRMWARE_PLAIN) $(BUILD)/ovmf-code-secboot-no-tpm-wait.fd
+$(BUILD)/ovmf-code-no-tpm-wait.fd: $(OVMF_DIR)/OVMF_CODE_4M.fd tests/tools/ovmf_no_tpm_wait.py
+	@mkdir -p $(@D)
+	-tests/tools/ovmf_no_tpm_wait.py $< $@
+$(BUILD)/ovmf-code-secboot-no-tpm-wait.fd: $(OVMF_DIR)/OVMF_CODE_4M.secboot.fd \
+		tests/tools/ovmf_no_tpm_wait.py
+	@mkdir -p $(@D)
+	-tests/tools/ovmf_no_tpm_wait.py $< $@
 # OVMF's variable store after one boot (scripts/booted-vars.sh): the system
 # tests boot from copies of it and skip the firmware's first-boot writes.
+# Made on the code image above when there is one (a boot without the wait).
 BOOTED_VARS = $(BUILD)/ovmf-vars-booted.fd
-$(BOOTED_VARS): scripts/booted-vars.sh scripts/hv-qemu | $(ESP_IMG)
-	scripts/booted-vars.sh $(ESP_IMG) $@
+$(BOOTED_VARS): scripts/booted-vars.sh scripts/hv-qemu | $(ESP_IMG) $(TEST_FIRMWARE)
+	scripts/booted-vars.sh $(ESP_IMG) $@ $(wildcard $(TEST_FIRMWARE_PLAIN))
 
 .PHONY: test
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BUILD_JOBS) all $(BUILD)/hv-usb.img $(UNIT_BINS) $(BUILD)/screentext \
-		$(TEST_GUESTS) $(XEN_PV_TEST_GUESTS)
+		$(TEST_GUESTS) $(XEN_PV_TEST_GUESTS) $(TEST_FIRMWARE)
 	@$(MAKE) --no-print-directory $(BOOTED_VARS)
 	@tests/run-all.sh $(BUILD) $(UNIT_BINS)
 
@@ -399,7 +414,7 @@ TEST_SMP ?= 4
 .PHONY: test-smp
 test-smp: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/hv-usb.img $(BUILD)/screentext $(TEST_GUESTS) \
-		$(XEN_PV_TEST_GUESTS)
+		$(XEN_PV_TEST_GUESTS) $(TEST_FIRMWARE)
 	@$(MAKE) --no-print-directory $(BOOTED_VARS)
 	HV_TEST_SMP=$(TEST_SMP) python3 tests/system/run.py --build $(BUILD) --mitigated --mitigated-all \
 		$(HV_SYSTEM_ARGS)

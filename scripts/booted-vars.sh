@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: scripts/booted-vars.sh ESP OUT
+# usage: scripts/booted-vars.sh ESP OUT [CODE]
 #
 # Writes OUT: OVMF's variable store as it stands after one boot of ESP on
 # hv-qemu's default machine (q35). The first boot from the blank template
@@ -14,14 +14,14 @@
 # what it writes (hv itself writes no variable). OUT is written only when
 # the store changed and names a boot order.
 set -euo pipefail
-[ $# = 2 ] || { echo "usage: $0 ESP OUT" >&2; exit 2; }
-esp=$1 out=$2
+[ $# = 2 ] || [ $# = 3 ] || { echo "usage: $0 ESP OUT [CODE]" >&2; exit 2; }
+esp=$1 out=$2 firmware=plain${3:+,code=$3}
 template=/usr/share/OVMF/OVMF_VARS_4M.fd
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$(dirname "$0")/hv-qemu" --esp "$esp" --workdir "$work" --serial "file:$work/serial.log" \
-    --timeout 120 > "$work/runner.out" 2>&1 &
+    --firmware "$firmware" --timeout 120 > "$work/runner.out" 2>&1 &
 runner=$!
 for _ in $(seq 1200); do
     grep -qa '^hv: ' "$work/serial.log" 2>/dev/null && break

@@ -159,6 +159,11 @@ SMP4_SKIP = {"test_entry_nmis_while_guests_run_and_hv_logs",
              "test_storms_from_four_vcpus_end_cleanly_beside_a_timer"}
 
 
+# OVMF's code images without the TPM probe's ~1.5 s wait
+# (tests/tools/ovmf_no_tpm_wait.py, made by make test), by --firmware kind.
+FIRMWARE_CODE = {"plain": "ovmf-code-no-tpm-wait.fd", "secboot": "ovmf-code-secboot-no-tpm-wait.fd"}
+
+
 def mitigations_were_on(problems, log):
     """A boot of the mitigated pass really ran with isolation on (hv/mm/xpti.c)."""
     if "entry paths: page-table isolation on" not in log:
@@ -178,6 +183,8 @@ def main():
                     help="with --mitigated, MITIGATED_EXTRA too")
     ap.add_argument("--smp4", action="store_true",
                     help="then run SMP4_SUITES and SMP4_TESTS again at SMP 4")
+    ap.add_argument("--list", action="store_true",
+                    help="print the tests the other options select, in the order they start, and stop")
     args = ap.parse_args()
 
     build = os.path.abspath(args.build)
@@ -189,6 +196,15 @@ def main():
     else:
         print(f"firmware variables: OVMF's blank template ({booted_vars} not made: "
               f"make {os.path.relpath(booted_vars)} saves ~0.7 s a boot)", flush=True)
+    notes = []
+    for kind, name in FIRMWARE_CODE.items():
+        path = os.path.join(build, name)
+        if os.path.exists(path):
+            harness.FIRMWARE_CODE[kind] = path
+            notes.append(f"{kind} {path}")
+        else:
+            notes.append(f"{kind} Debian's ({name} not made: ~1.5 s more a boot)")
+    print(f"firmware code without the TPM probe's wait: {'; '.join(notes)}", flush=True)
     selected = [t for t in TESTS if not args.k or any(k in t.__name__ for k in args.k)]
     passed = failed = 0
     start = time.monotonic()
@@ -220,6 +236,13 @@ def main():
         jobs += [(t, "smp4/") for t in selected if t.__name__ not in SMP4_SKIP and
                  (t.__module__ in SMP4_SUITES or t.__name__ in SMP4_TESTS)]
     jobs.sort(key=lambda j: -durations.expected(j[1] + j[0].__name__.removeprefix("test_")))
+    if args.list:
+        for test, mode in jobs:
+            name = mode + test.__name__.removeprefix("test_")
+            print(f"{name} ({durations.expected(name):g} s expected)")
+        total = sum(durations.expected(m + t.__name__.removeprefix("test_")) for t, m in jobs)
+        print(f"system: {len(jobs)} tests, {total:.0f} s expected in all")
+        return 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
         futures = {pool.submit(one, t, mode): mode for t, mode in jobs}
         for future in concurrent.futures.as_completed(futures):
