@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "hv/cpu/percpu.h"
+#include "hv/cpu/tlb_shootdown.h"
 #include "hv/cpu/trap.h"
 #include "hv/cpu/x86.h"
 #include "hv/guest/guest.h"
@@ -47,6 +48,13 @@ _Static_assert(VCPU_SYSCALL_HANDLER == offsetof(struct vcpu, arch.syscall_handle
                    HV_SYSCALL_MASK_EVENTS == DELIVER_MASK_EVENTS &&
                    DELIVERY_SYSCALL_NR == DELIVERY_SYSCALL,
                "the bounce's fields");
+/* The words the assembly loads and stores as 8 bytes (mov, bt on a
+ * register): a narrower field would be read with its neighbour. */
+_Static_assert(sizeof(((struct pt_space *)0)->cpus_loaded) == 8 && sizeof(tlb_loaded_on[0]) == 8 &&
+                   sizeof(((struct guest *)0)->user_spaces[0]) == 8 &&
+                   sizeof(((struct vcpu *)0)->arch.syscall_handler) == 8 &&
+                   sizeof(((struct vcpu *)0)->arch.kernel_sp) == 8,
+               "the bounce's 8-byte words");
 _Static_assert(offsetof(struct trap_table, handler) == 0 &&
                    TRAPS_FLAGS == offsetof(struct trap_table, flags) &&
                    sizeof(((struct trap_table *)0)->handler[0]) == 8 &&
