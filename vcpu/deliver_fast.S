@@ -30,16 +30,16 @@
 .endm
 
 /* The frame below the stack's 16-byte aligned top, from the top down as
- * the CPU pushes it: ss, rsp, rflags (r9), cs (r10), rip, and with \ec
+ * the CPU pushes it: ss, rsp, rflags (r9), cs (\cs), rip, and with \ec
  * the error code; r11 is the frame's lowest address, \f the interrupted
  * state. r8 is free. */
-.macro frame_stores ec, fault, f
+.macro frame_stores ec, fault, f, cs
     SMAP_STAC
     guest_store $HV_DATA_SS_SEL, (\ec + 32)(%r11), \fault
     mov FRAME_RSP(\f), %r8
     guest_store %r8, (\ec + 24)(%r11), \fault
     guest_store %r9, (\ec + 16)(%r11), \fault
-    guest_store %r10, (\ec + 8)(%r11), \fault
+    guest_store \cs, (\ec + 8)(%r11), \fault
     mov FRAME_RIP(\f), %r8
     guest_store %r8, \ec(%r11), \fault
     .if \ec
@@ -69,22 +69,32 @@
 
 /* The delivery itself, from the checks of the frame's place to the
  * frame rewritten and the delivery recorded. In: \v (rdi) v, \f (rsi) f
- * (the interrupted state), rdx the handler, ecx how (kept; with \what,
- * only its events bit counts: the record is \what), rax
- * &shared->vcpu[v->id] (kept), r10 the interrupted mode's CS, r11 the
- * stack the frame goes below; the space loaded is the guest kernel's.
+ * (the interrupted state), rdx the handler, ecx how (kept; with \what or
+ * \what_reg, only its events bit counts: the record is \what, or the
+ * 32-bit register \what_reg), rax &shared->vcpu[v->id] (kept), \cs the
+ * interrupted mode's CS (r10 or an immediate), r11 the stack the frame
+ * goes below; the space loaded is the guest kernel's. \ec: the frame's
+ * error code, 0 none (40 bytes), 8 one (48 bytes), 2 as how's bit says.
+ * With \lean (guest_exception_lean: the frame's vector is an exception's,
+ * never syscall_entry's, so no sysret can take it and it stays), the
+ * return's rflags sanitised here (vcpu_sanitize_rflags, from the rflags
+ * already loaded): sched_return_inline does it again only on its C path.
  * Out: r11 the frame (the handler's rsp); r8, r9 clobbered. A frame that
  * cannot be written goes to \fault with \v, \f, ecx and r11 (the
  * frame's address) as here. */
-.macro frame_body fault, no_error_code=0, v=%rdi, f=%rsi, what=0
+.macro frame_body fault, ec=2, v=%rdi, f=%rsi, what=0, what_reg=, cs=%r10, lean=0
     /* The frame's lowest address (aligned to 16, then the frame), whole
      * in the lower half (each size against its own limit, as the C path's
-     * copy checks it), clamped against a mispredicted check. With
-     * no_error_code (a system call's), the 40-byte frame only. */
+     * copy checks it), clamped against a mispredicted check. */
     and $-16, %r11
+    .if \ec == 8
+    sub $48, %r11
+    movabs $(DELIVER_FRAME_LIMIT - 8), %r9 /* deliver_frame_fits */
+    .else
     sub $40, %r11
     movabs $DELIVER_FRAME_LIMIT, %r9
-    .if !\no_error_code
+    .endif
+    .if \ec == 2
     test $DELIVER_ERROR_CODE_BIT, %cl
     jz 2f
     sub $8, %r11
@@ -102,16 +112,16 @@
     jne 3f
     bts $RFLAGS_IF_BIT, %r9
 3:
-    .if \no_error_code
-    frame_stores 0, \fault, \f
-    .else
+    .if \ec == 2
     test $DELIVER_ERROR_CODE_BIT, %cl
     jnz 4f
-    frame_stores 0, \fault, \f
+    frame_stores 0, \fault, \f, \cs
     jmp 5f
 4:
-    frame_stores 8, \fault, \f
+    frame_stores 8, \fault, \f, \cs
 5:
+    .else
+    frame_stores \ec, \fault, \f, \cs
     .endif
     /* Written: the effects, as deliver_to_kernel_general makes them. */
     test $DELIVER_MASK_EVENTS_BIT, %cl
@@ -122,12 +132,22 @@
     mov %r11, FRAME_RSP(\f)
     movq $HV_KERNEL_CS_SEL, FRAME_CS(\f)
     movq $HV_DATA_SS_SEL, FRAME_SS(\f)
+    .if \lean
+    /* The handler's rflags: the interrupted ones (r9 differs in IF only,
+     * which RFLAGS_ALWAYS sets) without TF, NT and RF, sanitised. */
+    and $(RFLAGS_GUEST_BITS & ~RFLAGS_ENTRY_CLEARS), %r9d
+    or $RFLAGS_ALWAYS, %r9d
+    mov %r9, FRAME_RFLAGS(\f)
+    .else
     andq $~RFLAGS_ENTRY_CLEARS, FRAME_RFLAGS(\f)
     /* rcx and r11 are live here: the return must not be a sysret. */
     movq $VEC_GUEST_BOUNCE_NR, FRAME_VECTOR(\f)
+    .endif
     mov %rdx, VCPU_DELIVERY_RIP(\v)
     mov %r11, VCPU_DELIVERY_RSP(\v)
-    .if \what
+    .ifnb \what_reg
+    mov \what_reg, VCPU_DELIVERY_WHAT(\v)
+    .elseif \what
     movl $\what, VCPU_DELIVERY_WHAT(\v)
     .else
     mov %ecx, %r8d
@@ -217,44 +237,39 @@ guest_exception_lean:
     mov %gs:PERCPU_CURRENT, %rdi         /* v */
     cmpw $0, VCPU_USER_MODE(%rdi)
     jne .Lexc_c
-    mov FRAME_VECTOR(%rsi), %ecx
-    mov $LEAN_VECTORS, %eax
-    bt %ecx, %eax
-    jnc .Lexc_c
+    /* r10 the vector, < 32: the trap table's index, the record's what
+     * (frame_body's CS is the immediate: r10 is kept). */
+    mov FRAME_VECTOR(%rsi), %r10d
     mov VCPU_TRAPS(%rdi), %rax
     test %rax, %rax
     jz .Lexc_c
-    mov (%rax,%rcx,8), %rdx              /* the handler */
+    mov (%rax,%r10,8), %rdx              /* the handler */
     test %rdx, %rdx
     jz .Lexc_c
-    movzbl TRAPS_FLAGS(%rax,%rcx), %r8d
-    and $HV_TRAP_MASK_EVENTS_BIT, %r8d   /* = DELIVER_MASK_EVENTS */
-    mov $ERROR_CODE_VECTOR_BITS, %r9d
-    bt %ecx, %r9d
-    jnc 1f
-    or $DELIVER_ERROR_CODE_BIT, %r8d
-1:
+    movzbl TRAPS_FLAGS(%rax,%r10), %ecx
+    and $HV_TRAP_MASK_EVENTS_BIT, %ecx   /* how: = DELIVER_MASK_EVENTS */
     mov VCPU_GUEST(%rdi), %r9
     shared_vcpu %rdi, %r9
-    cmp $VEC_PF_NR, %ecx
-    je .Lpf
-.Ldeliver:
-    shl $8, %ecx
-    or %r8d, %ecx                        /* how: DELIVER_WHAT(vector) | flags */
+    /* A lean vector without an error code, or .Lexc_ec's (with one). */
+    mov $(LEAN_VECTORS & ~ERROR_CODE_VECTOR_BITS), %r8d
+    bt %r10d, %r8d
+    jnc .Lexc_ec
     incq VCPU_HV_ENTRIES(%rdi)
     mov FRAME_RSP(%rsi), %r11
-    mov $HV_KERNEL_CS_SEL, %r10d
-    frame_body .Lexc_fault
+    frame_body .Lexc_fault, ec=0, what_reg=%r10d, cs=$HV_KERNEL_CS_SEL, lean=1
 .Lexc_return:
-    /* sched_return_inline: anything to do but return? v is current. */
-    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    /* sched_return_inline: anything to do but return? v is current.
+     * need_resched and slice_cut, adjacent bytes, in one word. */
+    .if PERCPU_SLICE_CUT != PERCPU_NEED_RESCHED + 1
+    .error "need_resched and slice_cut are not one word"
+    .endif
+    cmpw $0, %gs:PERCPU_NEED_RESCHED
     jne .Lwork
     cmpl $0, VCPU_STATE(%rdi)            /* VCPU_RUNNING */
     jne .Lwork
-    cmpb $0, %gs:PERCPU_SLICE_CUT
-    jne .Lwork
     /* An upcall due? Not when the delivery masked events (rax is still
-     * &shared->vcpu[v->id]); else perhaps: the C return decides. */
+     * &shared->vcpu[v->id]); else perhaps: the C return decides. The
+     * frame's rflags are sanitised (frame_body). */
     test $DELIVER_MASK_EVENTS_BIT, %cl
     jnz 2f
     cmpb $0, SHARED_UPCALL_PENDING(%rax)
@@ -262,10 +277,6 @@ guest_exception_lean:
     cmpb $0, SHARED_UPCALL_MASK(%rax)
     je .Lwork
 2:
-    mov FRAME_RFLAGS(%rsi), %rax         /* vcpu_sanitize_rflags */
-    and $RFLAGS_GUEST_BITS, %eax
-    or $RFLAGS_ALWAYS, %eax
-    mov %rax, FRAME_RFLAGS(%rsi)
     ret
 .Lwork:
     mov %rsi, %rdi
@@ -274,29 +285,38 @@ guest_exception_lean:
     mov %rsi, %rdi
     jmp guest_exception_entry
 
+/* A lean vector with an error code (the 48-byte frame); #PF only for a
+ * guest's data access (U set, I/D clear); anything else is hv's business
+ * first (deliver_fetch_failed, the SMAP quirk): the C path. The address to
+ * the vCPU's cr2 in the shared page. */
+.Lexc_ec:
+    mov $(LEAN_VECTORS & ERROR_CODE_VECTOR_BITS), %r8d
+    bt %r10d, %r8d
+    jnc .Lexc_c
+    cmp $VEC_PF_NR, %r10d
+    jne 1f
+    mov FRAME_ERROR(%rsi), %r8
+    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r8d
+    cmp $PF_ERROR_USER, %r8d
+    jne .Lexc_c
+    mov %cr2, %r8
+    mov %r8, SHARED_CR2(%rax)
+1:
+    incq VCPU_HV_ENTRIES(%rdi)
+    mov FRAME_RSP(%rsi), %r11
+    frame_body .Lexc_fault, ec=8, what_reg=%r10d, cs=$HV_KERNEL_CS_SEL, lean=1
+    jmp .Lexc_return
+
 /* The frame could not be written: the guest ends with the delivery's
- * report (rdi v, rsi f, ecx how, r11 the frame's address), then the
+ * report (rdi v, rsi f, r10d the vector, r11 the frame's address), then the
  * return, which finds it ended. */
 .Lexc_fault:
     push %rsi                            /* and RSP 16-byte aligned */
-    mov %ecx, %esi
-    shr $8, %esi
+    mov %r10d, %esi
     mov %r11, %rdx
     call deliver_stack_unwritable
     pop %rdi
     jmp sched_return_to_guest
-
-/* A guest's data access (U set, I/D clear); anything else is hv's business
- * first (deliver_fetch_failed, the SMAP quirk): the C path. The address to
- * the vCPU's cr2 in the shared page. */
-.Lpf:
-    mov FRAME_ERROR(%rsi), %r10
-    and $(PF_ERROR_USER | PF_ERROR_FETCH), %r10d
-    cmp $PF_ERROR_USER, %r10d
-    jne .Lexc_c
-    mov %cr2, %r10
-    mov %r10, SHARED_CR2(%rax)
-    jmp .Ldeliver
     .size guest_exception_lean, . - guest_exception_lean
 
 /* syscall_bounce: a guest user-mode `syscall` of one of hv's own vCPUs,
@@ -331,13 +351,11 @@ syscall_bounce:
      * other; the record is DELIVERY_SYSCALL, the frame has no error code) */
     movzbl VCPU_SYSCALL_FLAGS(%rbx), %ecx
     mov $HV_USER_CS_SEL, %r10d
-    frame_body syscall_bounce_fault, no_error_code=1, v=%rbx, f=%rdi, what=DELIVERY_SYSCALL_NR
+    frame_body syscall_bounce_fault, ec=0, v=%rbx, f=%rdi, what=DELIVERY_SYSCALL_NR
     /* sched_return_inline, as guest_exception_lean's return. */
-    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    cmpw $0, %gs:PERCPU_NEED_RESCHED     /* and PERCPU_SLICE_CUT */
     jne 7f
     cmpl $0, VCPU_STATE(%rbx)            /* VCPU_RUNNING */
-    jne 7f
-    cmpb $0, %gs:PERCPU_SLICE_CUT
     jne 7f
     test $DELIVER_MASK_EVENTS_BIT, %cl
     jnz 8f

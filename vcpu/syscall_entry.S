@@ -105,11 +105,12 @@ iret_fast:
     cmpb $0, iret_fast_off(%rip)
     jne iret_slow
     /* sched_return_inline's "anything to do?" but the upcall (below). */
-    cmpb $0, %gs:PERCPU_NEED_RESCHED
+    .if PERCPU_SLICE_CUT != PERCPU_NEED_RESCHED + 1
+    .error "need_resched and slice_cut are not one word"
+    .endif
+    cmpw $0, %gs:PERCPU_NEED_RESCHED    /* and PERCPU_SLICE_CUT, the next byte */
     jne iret_slow
     cmpl $0, VCPU_STATE(%rbx)           /* VCPU_RUNNING */
-    jne iret_slow
-    cmpb $0, %gs:PERCPU_SLICE_CUT
     jne iret_slow
     /* The frame in the lower half, whole (range_ok), its address clamped
      * against a mispredicted check (guest_va_nospec: 0, never hv's). */
@@ -123,33 +124,10 @@ iret_fast:
     mov VCPU_GUEST(%rbx), %r12
     space_loaded_test GUEST_SPACE_ROOT(%r12), %rax, %rcx
     jne iret_slow
-    /* CS first: to user mode, the user space chosen must exist
-     * (iret_user_space and guest_space, a look-up without effects: a
-     * handle 1..MAX_USER_SPACES, clamped against a mispredicted check,
-     * not dying, its space made; r13 keeps it). */
-    xor %r13d, %r13d
+    /* The frame read whole, as vcpu_iret's copy, in one stac window. */
     SMAP_STAC
 .Liret_cs:
     mov IRET_CS(%r15), %r8
-    SMAP_CLAC
-    cmp $HV_KERNEL_CS_SEL, %r8
-    je 1f
-    cmp $HV_USER_CS_SEL, %r8
-    jne iret_slow
-    mov VCPU_USER_SPACE(%rbx), %eax
-    lea -1(%rax), %ecx
-    cmp $(MAX_USER_SPACES - 1), %ecx
-    ja iret_slow                        /* HV_SPACE_KERNEL (0) or past the last */
-    cmp $(MAX_USER_SPACES + 1), %rax
-    sbb %rcx, %rcx
-    and %rcx, %rax
-    cmpb $0, GUEST_SPACE_DYING(%r12,%rax)
-    jne iret_slow
-    mov GUEST_USER_SPACES(%r12,%rax,8), %r13
-    test %r13, %r13
-    jz iret_slow
-1:
-    SMAP_STAC
 .Liret_ss:
     mov IRET_SS(%r15), %r9
 .Liret_flags:
@@ -167,6 +145,28 @@ iret_fast:
 .Liret_rsp:
     mov IRET_RSP(%r15), %r15            /* the frame's address no longer needed */
     SMAP_CLAC
+    /* The CS: to user mode, the user space chosen must exist
+     * (iret_user_space and guest_space, a look-up without effects: a
+     * handle 1..MAX_USER_SPACES, clamped against a mispredicted check,
+     * not dying, its space made; r13 keeps it, used only when the CS is
+     * HV_USER_CS). */
+    cmp $HV_KERNEL_CS_SEL, %r8
+    je 1f
+    cmp $HV_USER_CS_SEL, %r8
+    jne iret_slow
+    mov VCPU_USER_SPACE(%rbx), %eax
+    lea -1(%rax), %edi
+    cmp $(MAX_USER_SPACES - 1), %edi
+    ja iret_slow                        /* HV_SPACE_KERNEL (0) or past the last */
+    cmp $(MAX_USER_SPACES + 1), %rax
+    sbb %rdi, %rdi
+    and %rdi, %rax
+    cmpb $0, GUEST_SPACE_DYING(%r12,%rax)
+    jne iret_slow
+    mov GUEST_USER_SPACES(%r12,%rax,8), %r13
+    test %r13, %r13
+    jz iret_slow
+1:
     /* The rest of vcpu_iret's checks, on the values read once: the data
      * SS, flags 0, rip and rsp in the lower half. */
     cmp $HV_DATA_SS_SEL, %r9
@@ -204,8 +204,8 @@ iret_fast:
     movq $HV_DATA_SS_SEL, VCPU_REGS+FRAME_SS(%rbx)
     /* rcx, r11 are the frame's: iretq */
     movq $VEC_GUEST_BOUNCE_NR, VCPU_REGS+FRAME_VECTOR(%rbx)
-    test %r13, %r13
-    jz trap_return_frame
+    cmp $HV_KERNEL_CS_SEL, %r8
+    je trap_return_frame
     /* To user mode (iret_enter_user): its records, its space. */
     movb $1, VCPU_USER_MODE(%rbx)
     movb $1, SHARED_IN_USER_MODE(%rax)  /* rax: &shared->vcpu[v->id] */
