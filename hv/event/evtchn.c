@@ -252,7 +252,10 @@ __attribute__((cold)) int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
 
 /* Bit nr of the bitmap at map, nr < 64 * its words (bt and bts address
  * the bitmap as one string of bits): set atomically, whether it was; and
- * read. One instruction each. */
+ * read. One instruction each. The memory operand names word 0 only; the
+ * word bts and bt really touch (nr / 64) is covered by the "memory"
+ * clobber, which is why it stays (naming map[nr / 64] costs the shift and
+ * the mask on event_self's path). */
 static inline bool bitmap_test_and_set(uint64_t *map, uint64_t nr)
 {
     bool was;
