@@ -80,8 +80,8 @@
  * return's rflags sanitised here (vcpu_sanitize_rflags, from the rflags
  * already loaded): sched_return_inline does it again only on its C path.
  * Out: r11 the frame (the handler's rsp); r8, r9 clobbered. A frame that
- * cannot be written goes to \fault with \v, \f, ecx and r11 (the
- * frame's address) as here. */
+ * cannot be written goes to \fault with \v, \f, ecx (or \what_reg: the
+ * record) and r11 (the frame's address) as here. */
 .macro frame_body fault, ec=2, v=%rdi, f=%rsi, what=0, what_reg=, cs=%r10, lean=0
     /* The frame's lowest address (aligned to 16, then the frame), whole
      * in the lower half (each size against its own limit, as the C path's
@@ -238,8 +238,12 @@ guest_exception_lean:
     cmpw $0, VCPU_USER_MODE(%rdi)
     jne .Lexc_c
     /* r10 the vector, < 32: the trap table's index, the record's what
-     * (frame_body's CS is the immediate: r10 is kept). */
+     * (frame_body's CS is the immediate: r10 is kept). Masked to 0..31
+     * as trap_table_exception masks it: isr.S's "< 32" branch can be
+     * mispredicted for a guest's `int n`, and the table's reads below
+     * must not then reach past its 32 entries. */
     mov FRAME_VECTOR(%rsi), %r10d
+    and $31, %r10d
     mov VCPU_TRAPS(%rdi), %rax
     test %rax, %rax
     jz .Lexc_c

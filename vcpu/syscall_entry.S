@@ -149,7 +149,10 @@ iret_fast:
      * (iret_user_space and guest_space, a look-up without effects: a
      * handle 1..MAX_USER_SPACES, clamped against a mispredicted check,
      * not dying, its space made; r13 keeps it, used only when the CS is
-     * HV_USER_CS). */
+     * HV_USER_CS). r13 zeroed first: on the way to kernel mode it still
+     * holds the guest's r13 (with clear_regs off), and the last test's
+     * branch, mispredicted, would run space_load on it speculatively. */
+    xor %r13d, %r13d
     cmp $HV_KERNEL_CS_SEL, %r8
     je 1f
     cmp $HV_USER_CS_SEL, %r8
