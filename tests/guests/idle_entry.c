@@ -78,21 +78,32 @@ static unsigned waited_since(unsigned vcpu, const struct hv_runstate *r0)
 #define TWIN_ROUNDS 20
 #define TWIN_START_NS HVG_MS(600) /* system time: the sleeper has ended */
 
+/* n sleeps, each to start + i * 2 ms (the twins' shared deadlines) or,
+ * with start 0, to 1 ms from now; what they saw, counted. */
+struct sleeps {
+    unsigned failed, early, waited;
+};
+static struct sleeps sleep_rounds(unsigned vcpu, unsigned n, uint64_t start)
+{
+    struct sleeps c = {0, 0, 0};
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t deadline = start ? start + i * HVG_MS(2) : hvg_now() + HVG_MS(1);
+        struct hv_runstate r0 = hvg_runstate(vcpu);
+        c.failed += hvg_sleep_until(vcpu, deadline) != 0;
+        c.early += hvg_now() < deadline;
+        c.waited += waited_since(vcpu, &r0);
+    }
+    return c;
+}
+
 static int twin(unsigned vcpu)
 {
     EV_MUST(hvg_events_init(vcpu));
     expect_eq("the twins' first deadline still ahead", hvg_now() < TWIN_START_NS, 1);
-    unsigned failed = 0, early = 0, waited = 0;
-    for (unsigned i = 0; i < TWIN_ROUNDS; i++) {
-        uint64_t deadline = TWIN_START_NS + i * HVG_MS(2);
-        struct hv_runstate r0 = hvg_runstate(vcpu);
-        failed += hvg_sleep_until(vcpu, deadline) != 0;
-        early += hvg_now() < deadline;
-        waited += waited_since(vcpu, &r0);
-    }
-    expect_eq("sleeps to the shared deadlines that failed", failed, 0);
-    expect_eq("timers that woke it early", early, 0);
-    expect_eq("wake-ups with a runnable interval", waited, TWIN_ROUNDS);
+    struct sleeps c = sleep_rounds(vcpu, TWIN_ROUNDS, TWIN_START_NS);
+    expect_eq("sleeps to the shared deadlines that failed", c.failed, 0);
+    expect_eq("timers that woke it early", c.early, 0);
+    expect_eq("wake-ups with a runnable interval", c.waited, TWIN_ROUNDS);
     return pv_finish();
 }
 
@@ -108,18 +119,11 @@ int main(const struct hv_start_info *si, unsigned vcpu)
      * on the screen in its idle time with interrupts on (~40 ms at this
      * screen's size), and a timer that comes then is the idle loop's. */
     int64_t first = hvg_sleep_until(vcpu, hvg_now() + HVG_MS(400));
-    unsigned failed = 0, early = 0, waited = 0;
-    for (unsigned i = 0; i < SLEEPS; i++) {
-        uint64_t deadline = hvg_now() + HVG_MS(1);
-        struct hv_runstate r0 = hvg_runstate(vcpu);
-        failed += hvg_sleep_until(vcpu, deadline) != 0;
-        early += hvg_now() < deadline;
-        waited += waited_since(vcpu, &r0);
-    }
+    struct sleeps c = sleep_rounds(vcpu, SLEEPS, 0);
     expect_eq("a first sleep of 400 ms", first, 0);
-    expect_eq("sleeps of 1 ms that failed", failed, 0);
-    expect_eq("timers that woke it early", early, 0);
-    hvg_printf("%s: %u of %u wake-ups from idle had a runnable interval\n", pv_name, waited,
+    expect_eq("sleeps of 1 ms that failed", c.failed, 0);
+    expect_eq("timers that woke it early", c.early, 0);
+    hvg_printf("%s: %u of %u wake-ups from idle had a runnable interval\n", pv_name, c.waited,
                SLEEPS);
     return pv_finish();
 }
