@@ -79,30 +79,6 @@ EFI_FILE_INFO *LibFileInfo(IN EFI_FILE_HANDLE FHand)
     return NULL;
 }
 
-EFI_MEMORY_DESCRIPTOR *LibMemoryMap(OUT UINTN *NoEntries, OUT UINTN *MapKey,
-                                    OUT UINTN *DescriptorSize, OUT UINT32 *DescriptorVersion)
-{
-    UINTN size = 0;
-    *NoEntries = 0;
-    for (int attempt = 0; attempt < 4; attempt++) {
-        /* Room for a few more descriptors: allocating may split a range. */
-        size += 8 * sizeof(EFI_MEMORY_DESCRIPTOR);
-        EFI_MEMORY_DESCRIPTOR *map = AllocatePool(size);
-        if (!map)
-            return NULL;
-        EFI_STATUS st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, map, MapKey, DescriptorSize,
-                                          DescriptorVersion);
-        if (!EFI_ERROR(st) && *DescriptorSize) {
-            *NoEntries = size / *DescriptorSize;
-            return map;
-        }
-        FreePool(map);
-        if (st != EFI_BUFFER_TOO_SMALL)
-            return NULL;
-    }
-    return NULL;
-}
-
 /* stub_print and stub_vsprint: the conversions the stub's messages use.
  * Their formats are ASCII (CHAR8), not gnu-efi's CHAR16: the stub's messages
  * sit unpacked in hv.efi's .data, where a UTF-16 string costs twice its

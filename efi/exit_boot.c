@@ -3,7 +3,14 @@
  * buffer is allocated first, with room to spare for the entries that very
  * allocation adds, and a stale key (EFI_INVALID_PARAMETER) is answered by
  * reading the map again into the same buffer: after a failed exit only
- * GetMemoryMap and ExitBootServices may be called. */
+ * GetMemoryMap and ExitBootServices may be called.
+ *
+ * The boot tables' page pool is sized from the same map: it is allocated
+ * first for a top of memory at 4 GiB (what a PC with less RAM needs), and
+ * only when the map reaches higher is it allocated again for that and the
+ * map read once more. The map is read in full once per boot, not twice
+ * (OVMF's GetMemoryMap of some 127 ranges costs ~120,000 instructions of
+ * boot_first_guest). */
 #include "efi/memmap_convert.h"
 #include "efi/stub.h"
 
@@ -16,7 +23,7 @@ static void halt_forever(void)
         __asm__ volatile("cli; hlt");
 }
 
-void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h)
+void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h, struct page_pool *pool)
 {
     UINTN map_size = 0, key = 0, desc_size = 0;
     UINT32 desc_version = 0;
@@ -29,24 +36,33 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h)
     }
     UINTN capacity = map_size + SPARE_DESCRIPTORS * desc_size;
     void *map = stub_alloc_pages((capacity + EFI_PAGE_SIZE - 1) / EFI_PAGE_SIZE);
-    if (!map) {
-        stub_notes_print();
-        stub_print("hv: no memory for the memory map; giving up\r\n");
-        halt_forever();
-    }
-
-    bool exited = false;
-    for (int attempt = 0; attempt < EXIT_ATTEMPTS && !exited; attempt++) {
+    UINTN pages = EFI_BOOT_TABLE_PAGES_MIN;
+    bool sized = false, exited = false;
+    st = EFI_OUT_OF_RESOURCES;
+    for (int attempt = 0; map && attempt < EXIT_ATTEMPTS && !exited; attempt++) {
+        if (!sized && !stub_reserve_page_pool(pool, pages))
+            break;
         map_size = capacity;
         st = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size, map, &key, &desc_size, &desc_version);
         if (EFI_ERROR(st))
             break;
+        if (!sized) {
+            /* Reserved before this read of the map: if it is enough, the
+             * key just read is the latest. */
+            pages = efi_memmap_table_pages(map, map_size, desc_size);
+            sized = pages <= pool->pages;
+            if (!sized) {
+                uefi_call_wrapper(BS->FreePages, 2, pool->base, pool->pages);
+                continue;
+            }
+        }
         st = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
         exited = !EFI_ERROR(st);
     }
     if (!exited) {
         /* Console output may already be gone if an attempt half-succeeded,
-         * but it is the only channel left to say why we stop. */
+         * but it is the only channel left to say why we stop. Out of
+         * resources: no memory for the map or the boot page tables. */
         stub_notes_print();
         stub_print("hv: ExitBootServices failed (%r); giving up\r\n", st);
         halt_forever();

@@ -36,34 +36,6 @@ void *stub_alloc_pages_from(UINTN pages, UINTN zero_from)
     return (void *)addr;
 }
 
-/* Enough table pages for the identity and direct maps of [0, top of the
- * memory map) in 2 MiB pages (one page directory per GiB, for each map, plus
- * the directory-pointer pages) and the core in 4 KiB pages (a few tables),
- * with a margin. Computed from the map as it is now; the map after exit
- * covers the same physical memory. */
-static UINTN boot_table_pages_needed(void)
-{
-    UINTN entries = 0, key = 0, desc_size = 0;
-    UINT32 desc_version = 0;
-    EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &desc_size, &desc_version);
-    uint64_t top = 0x100000000ULL;
-    if (map) {
-        for (UINTN i = 0; i < entries; i++) {
-            EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((UINT8 *)map + i * desc_size);
-            uint64_t end = d->PhysicalStart + (d->NumberOfPages << 12);
-            /* Device ranges only the OS uses are not mapped at boot (see
-             * stub_build_boot_tables); runtime ones are. */
-            bool device_only = (d->Type == EfiMemoryMappedIO || d->Type == EfiMemoryMappedIOPortSpace) &&
-                               !(d->Attribute & EFI_MEMORY_RUNTIME);
-            if (end > top && !device_only)
-                top = end;
-        }
-        FreePool(map);
-    }
-    uint64_t gib = (top + (1ULL << 30) - 1) >> 30;
-    return (UINTN)(2 * gib + 2 * (gib / 512 + 1) + 32);
-}
-
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
     uint64_t entry_tsc = read_tsc();
@@ -101,17 +73,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     if (!entry)
         return EFI_LOAD_ERROR;
 
-    struct page_pool pool;
-    if (!stub_reserve_page_pool(&pool, boot_table_pages_needed())) {
-        stub_notes_print();
-        stub_print("hv: no memory for boot page tables; giving up\r\n");
-        return EFI_OUT_OF_RESOURCES;
-    }
-
     /* Last before exiting: disconnected drivers take their consoles and
      * disks with them. */
     stub_stop_firmware_dma(h);
-    stub_exit_boot_services(image, h);
+    struct page_pool pool;
+    stub_exit_boot_services(image, h, &pool);
     h->exit_boot_tsc = read_tsc();
 
     /* From here on no firmware service may be called and nothing printed. */

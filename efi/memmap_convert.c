@@ -66,3 +66,24 @@ size_t efi_memmap_convert(const void *map, size_t map_size, size_t desc_size,
     }
     return n;
 }
+
+size_t efi_memmap_table_pages(const void *map, size_t map_size, size_t desc_size)
+{
+    uint64_t top = 1ULL << 32;
+    for (size_t off = 0; desc_size >= sizeof(struct efi_mem_desc) && off <= map_size &&
+                         map_size - off >= desc_size;
+         off += desc_size) {
+        const struct efi_mem_desc *d = (const struct efi_mem_desc *)((const uint8_t *)map + off);
+        /* Device ranges only the OS uses are not mapped at boot
+         * (stub_build_boot_tables); runtime ones are. */
+        bool device_only = (d->type == EFI_TYPE_MMIO || d->type == EFI_TYPE_MMIO_PORT) &&
+                           !(d->attribute & EFI_MEMORY_RUNTIME_ATTR);
+        uint64_t end = d->phys_start + (d->pages << 12);
+        if ((d->pages << 12 >> 12) != d->pages || end < d->phys_start)
+            end = ~0ULL; /* past the address space: as far as it goes */
+        if (end > top && !device_only)
+            top = end;
+    }
+    uint64_t gib = (top >> 30) + ((top & ((1ULL << 30) - 1)) != 0);
+    return (size_t)EFI_BOOT_TABLE_PAGES(gib);
+}

@@ -48,3 +48,13 @@ uint32_t efi_type_to_mem_kind(uint32_t efi_type, uint64_t attribute);
  * ever loses memory hv could have used: see the caller). */
 size_t efi_memmap_convert(const void *map, size_t map_size, size_t desc_size,
                           struct mem_range *out, size_t cap, bool *truncated);
+
+/* Page-table pages the stub's boot tables need for this map (efi/boot_paging.c):
+ * the identity and direct maps of [0, top) in 2 MiB pages, top the end of
+ * the highest range that is not device memory only an OS uses, at least
+ * 4 GiB (one page directory per GiB for each map, plus the directory-pointer
+ * pages), and 32 for the root and the core's 4 KiB tables, with a margin.
+ * EFI_BOOT_TABLE_PAGES_MIN is the figure for a top of 4 GiB or less. */
+size_t efi_memmap_table_pages(const void *map, size_t map_size, size_t desc_size);
+#define EFI_BOOT_TABLE_PAGES(gib) (2 * (gib) + 2 * ((gib) / 512 + 1) + 32)
+#define EFI_BOOT_TABLE_PAGES_MIN EFI_BOOT_TABLE_PAGES(4)

@@ -39,7 +39,8 @@ void stub_read_esp(EFI_HANDLE image, struct handoff *h);
 uint64_t stub_load_core(struct handoff *h);
 
 /* Boot page tables are built after ExitBootServices from a pool reserved
- * before it, because nothing can be allocated any more by then. */
+ * before it, because nothing can be allocated any more by then; its pages
+ * are zeroed as they are used (after the exit). */
 struct page_pool {
     uint64_t base;
     uint64_t pages;
@@ -52,8 +53,10 @@ uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
  * and clears their bus mastering (efi/pci_quiesce.c); records it in h->pci. */
 void stub_stop_firmware_dma(struct handoff *h);
 
-/* Exits boot services and fills h->mem; never returns on failure. */
-void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h);
+/* Reserves the boot tables' page pool (sized from the memory map it reads
+ * for the exit), exits boot services and fills h->mem; never returns on
+ * failure. */
+void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h, struct page_pool *pool);
 
 /* efi/enter_core.S */
 void stub_enter_core(uint64_t pml4_phys, uint64_t entry, uint64_t arg) __attribute__((noreturn));

@@ -35,13 +35,24 @@
     } while (0)
 
 /* One code's lookup table: indexed by the next LZ_CODE_MAX bits, each entry
- * the symbol (bits 7-0) and its code's length (bits 11-8; 0: no code
- * starts with these bits, which a well-formed stream never reads); in the
- * tokens' table bits 15-12 hold the match's length (2 to 9) of a token
- * without extensions, 0 for one with: one shift gives the fast loop both
- * the test and the length (FAST_LENGTH_SHIFT). */
-#define FAST_LENGTH_SHIFT 12
-typedef uint16_t code_table[1u << LZ_CODE_MAX];
+ *   bits 7-0    the code's length (0: no code starts with these bits,
+ *               which a well-formed stream never reads)
+ *   bits 23-16  the symbol
+ * and in the tokens' table, for a token without extensions (0 for one with)
+ *   bits 15-8   its literal count (0 to 6)
+ *   bits 31-24  its match's length (2 to 9)
+ * so that the fast loop takes each field with one shift or byte move; in
+ * the high offset bytes' table an entry with no code has the escape's
+ * symbol, so that only the escape's rare path tests for it. The length is
+ * the low byte: a shift by the whole entry shifts by it (x86 takes the
+ * count mod 64), and `count` is subtracted the whole entry, only its low
+ * byte kept (ENTRY_BITS) where it matters, as libdeflate does. */
+#define ENTRY_SYMBOL_SHIFT 16
+#define ENTRY_SYMBOL(e) ((e) >> ENTRY_SYMBOL_SHIFT & 255)
+#define ENTRY_LITERALS(e) ((e) >> 8 & 255)
+#define ENTRY_LENGTH(e) ((e) >> 24)
+#define ENTRY_BITS(count) ((count) & 255)
+typedef uint32_t code_table[1u << LZ_CODE_MAX];
 
 int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
 {
@@ -51,13 +62,29 @@ int64_t lz_unpacked_size(const uint8_t *buf, size_t size)
                      (uint32_t)buf[7] << 24);
 }
 
+/* n copies of entry, two a store: `rep stosq` counts one per two entries
+ * where a loop of stores took four instructions per store. */
+static void fill_entries(uint32_t *table, uint32_t entry, uint32_t n)
+{
+    uint64_t two = entry * 0x0000000100000001ull;
+    size_t pairs = n / 2;
+#if defined(__x86_64__) && !defined(LZ_PORTABLE_COPY)
+    __asm__ volatile("rep stosq" : "+D"(table), "+c"(pairs) : "a"(two) : "memory");
+#else
+    for (; pairs; pairs--, table += 2)
+        __builtin_memcpy(table, &two, 8);
+#endif
+    if (n & 1)
+        *table = entry;
+}
+
 /* Canonical codes from the lengths (two a byte, the even symbol's in the
  * low nibble): shorter codes first, equal lengths in symbol order (the
  * symbols sorted by length by counting, then each code's entries filled).
  * -1 if a length is over LZ_CODE_MAX or the lengths promise more codes
  * than LZ_CODE_MAX bits have room for. */
-static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *nibbles, uint16_t *table,
-                                                      bool tokens)
+static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *nibbles, uint32_t *table,
+                                                      bool tokens, bool far)
 {
     uint8_t lengths[256], order[256];
     unsigned next[LZ_CODE_MAX + 2] = {0};
@@ -82,22 +109,17 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
         uint32_t span = 1u << (LZ_CODE_MAX - len);
         if (pos + span > 1u << LZ_CODE_MAX)
             return -1;
-        uint16_t entry = (uint16_t)(len << 8 | sym);
+        uint32_t entry = len | sym << ENTRY_SYMBOL_SHIFT;
         if (tokens && sym >> LZ_LITERAL_SHIFT != LZ_LITERAL_MORE &&
             (sym & LZ_LENGTH_MORE) != LZ_LENGTH_MORE)
-            entry |= (uint16_t)(((sym & LZ_LENGTH_MORE) + LZ_MIN_LENGTH(sym)) << FAST_LENGTH_SHIFT);
-        /* Four entries a store where the span allows (codes of up to 9
-         * bits, most of the table). */
-        uint64_t four = entry * 0x0001000100010001ull;
-        uint32_t k = 0;
-        for (; k + 4 <= span; k += 4)
-            __builtin_memcpy(&table[pos + k], &four, 8);
-        for (; k < span; k++)
-            table[pos + k] = entry;
+            entry |= (uint32_t)(sym >> LZ_LITERAL_SHIFT) << 8 |
+                     (uint32_t)((sym & LZ_LENGTH_MORE) + LZ_MIN_LENGTH(sym)) << 24;
+        fill_entries(&table[pos], entry, span);
         pos += span;
     }
-    for (; pos < 1u << LZ_CODE_MAX; pos++)
-        table[pos] = 0;
+    /* No code: for the high offset bytes the escape's symbol (above). */
+    fill_entries(&table[pos], far ? (uint32_t)LZ_FAR_ESCAPE << ENTRY_SYMBOL_SHIFT : 0,
+                 (1u << LZ_CODE_MAX) - pos);
     return 0;
 }
 
@@ -140,13 +162,13 @@ static int __attribute__((noinline, optimize("Os"))) build_table(const uint8_t *
  * starts. At most four since the last REFILL. */
 #define DECODE(sym, table, keep)                                             \
     do {                                                                 \
-        unsigned entry_ = (table)[bits >> (64 - LZ_CODE_MAX)];           \
-        unsigned len_ = entry_ >> 8 & 15;                                \
+        uint32_t entry_ = (table)[bits >> (64 - LZ_CODE_MAX)];           \
+        unsigned len_ = entry_ & 255;                                    \
         if (!len_)                                                       \
             return -1;                                                   \
         bits <<= len_;                                                   \
         count -= len_;                                                   \
-        (sym) = entry_ & (keep);                                         \
+        (sym) = ENTRY_SYMBOL(entry_) & (keep);                           \
     } while (0)
 
 /* An extended count: symbols added to `value` while they are 255. Reading
@@ -229,51 +251,50 @@ struct lz_state {
  * the checked path, half of them were spilled and reloaded every
  * sequence). false: a distance before the start of the output. */
 static bool fast_run(struct lz_state *st, size_t budget, const uint8_t *out,
-                     const uint16_t *tokens, const uint16_t *far)
+                     const uint32_t *tokens, const uint32_t *far)
 {
     const uint8_t *in = st->in, *bp = st->bp;
     uint8_t *o = st->o;
     uint64_t bits = st->bits;
-    unsigned count = st->count;
+    unsigned count = st->count; /* only its low byte counts (ENTRY_BITS) */
     size_t last = st->last, last2 = st->last2;
     bool ok = true;
     do {
-        if (count < 2 * LZ_CODE_MAX) {
+        if (ENTRY_BITS(count) < 2 * LZ_CODE_MAX) {
             uint64_t v;
             __builtin_memcpy(&v, bp, 8);
-            bits |= __builtin_bswap64(v) >> count;
-            bp += (63 - count) >> 3;
+            bits |= __builtin_bswap64(v) >> ENTRY_BITS(count);
+            bp += (63 - ENTRY_BITS(count)) >> 3;
             count |= 56;
         }
-        unsigned token = tokens[bits >> (64 - LZ_CODE_MAX)];
-        size_t length = token >> FAST_LENGTH_SHIFT;
+        uint32_t token = tokens[bits >> (64 - LZ_CODE_MAX)];
+        size_t length = ENTRY_LENGTH(token);
         if (!length)
             break;
-        unsigned len = token >> 8 & 15;
-        bits <<= len;
-        count -= len;
+        bits <<= token & 63;
+        count -= token;
         COPY8(o, in);
-        size_t literals = (token & 255) >> LZ_LITERAL_SHIFT;
+        size_t literals = ENTRY_LITERALS(token);
         o += literals;
         in += literals;
-        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT)) {
+        if (!(token & LZ_KIND_REPEAT << LZ_KIND_SHIFT << ENTRY_SYMBOL_SHIFT)) {
             last2 = last;
             last = (size_t)*in++ + 1;
-            if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
-                unsigned high = far[bits >> (64 - LZ_CODE_MAX)];
-                unsigned high_len = high >> 8 & 15;
-                if (!high_len) {
-                    ok = false;
-                    break;
+            if (token & LZ_KIND_FAR << LZ_KIND_SHIFT << ENTRY_SYMBOL_SHIFT) {
+                uint32_t high = far[bits >> (64 - LZ_CODE_MAX)];
+                bits <<= high & 63;
+                count -= high;
+                size_t add = high >> 8; /* the symbol times 256 */
+                if (ENTRY_SYMBOL(high) == LZ_FAR_ESCAPE) {
+                    if (!(high & 255)) { /* no code starts here */
+                        ok = false;
+                        break;
+                    }
+                    add += (size_t)*in++ << 8;
                 }
-                bits <<= high_len;
-                count -= high_len;
-                high &= 255;
-                if (high == LZ_FAR_ESCAPE)
-                    high += *in++;
-                last += (size_t)high << 8;
+                last += add;
             }
-        } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT) {
+        } else if (token & LZ_KIND_FAR << LZ_KIND_SHIFT << ENTRY_SYMBOL_SHIFT) {
             size_t t = last;
             last = last2;
             last2 = t;
@@ -296,7 +317,7 @@ static bool fast_run(struct lz_state *st, size_t budget, const uint8_t *out,
     st->bp = bp;
     st->o = o;
     st->bits = bits;
-    st->count = count;
+    st->count = ENTRY_BITS(count);
     st->last = last;
     st->last2 = last2;
     return ok;
@@ -313,9 +334,10 @@ int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size)
         return -1;
     code_table tables[LZ_CODES];
     for (unsigned c = 0; c < LZ_CODES; c++)
-        if (build_table(buf + 12 + c * LZ_CODE_TABLE_BYTES, tables[c], c == LZ_CODE_TOKEN))
+        if (build_table(buf + 12 + c * LZ_CODE_TABLE_BYTES, tables[c], c == LZ_CODE_TOKEN,
+                        c == LZ_CODE_OFFSET_HIGH))
             return -1;
-    const uint16_t *tokens = tables[LZ_CODE_TOKEN], *extensions = tables[LZ_CODE_EXTENSION],
+    const uint32_t *tokens = tables[LZ_CODE_TOKEN], *extensions = tables[LZ_CODE_EXTENSION],
                    *far = tables[LZ_CODE_OFFSET_HIGH];
     const uint8_t *in = buf + LZ_PREFIX_BYTES, *in_end = in + raw;
     const uint8_t *bp = in_end, *bp_end = buf + size;
