@@ -61,10 +61,11 @@ void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h, struct page_po
     }
     if (!exited) {
         /* Console output may already be gone if an attempt half-succeeded,
-         * but it is the only channel left to say why we stop. Out of
-         * resources: no memory for the map or the boot page tables. */
+         * but it is the only channel left to say why we stop. */
         stub_notes_print();
-        stub_print("hv: ExitBootServices failed (%r); giving up\r\n", st);
+        stub_print("hv: %a (%r); giving up\r\n",
+                   sized ? "ExitBootServices failed"
+                         : "no memory map, or no memory for it or the boot page tables", st);
         halt_forever();
     }
     h->mem_count = (uint32_t)efi_memmap_convert(map, map_size, desc_size, h->mem,
