@@ -13,9 +13,11 @@
  *                       an event upcall: the kernel stack is not writable
  *                       at ...") and go on with the other guest. A block
  *                       that returns prints "FAILED: survived".
- *   idle-entry-sleeper  sleeps 400 ms (past the other's end), then 50 times
- *                       1 ms on its timer: each timer wakes it from hv's
- *                       idle loop, and each upcall returns with
+ *   idle-entry-sleeper  sleeps to system time 700 ms (past the others'
+ *                       ends), then 50 times 1 ms on its timer, the only
+ *                       vCPU timer armed: each wakes it from hv's idle
+ *                       loop (its timer path, hv/sched/idle_timer.c),
+ *                       and each upcall returns with
  *                       HV_CALL_IRET (the SDK's dispatcher). Prints "all N
  *                       checks passed" and exits 0; the test reads how
  *                       many of those returns hv left to its C path (a
@@ -76,7 +78,9 @@ static unsigned waited_since(unsigned vcpu, const struct hv_runstate *r0)
 }
 
 #define TWIN_ROUNDS 20
-#define TWIN_START_NS HVG_MS(600) /* system time: the sleeper has ended */
+#define TWIN_START_NS HVG_MS(600) /* system time: the stack guest has ended */
+/* System time: the twins have ended (600 ms + 20 x 2 ms) and been reaped. */
+#define SLEEPER_START_NS HVG_MS(700)
 
 /* n sleeps, each to start + i * 2 ms (the twins' shared deadlines) or,
  * with start 0, to 1 ms from now; what they saw, counted. */
@@ -118,9 +122,9 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     /* Nothing printed from here to the end of the sleeps: hv draws a line
      * on the screen in its idle time with interrupts on (~40 ms at this
      * screen's size), and a timer that comes then is the idle loop's. */
-    int64_t first = hvg_sleep_until(vcpu, hvg_now() + HVG_MS(400));
+    int64_t first = hvg_sleep_until(vcpu, SLEEPER_START_NS);
     struct sleeps c = sleep_rounds(vcpu, SLEEPS, 0);
-    expect_eq("a first sleep of 400 ms", first, 0);
+    expect_eq("a first sleep to 700 ms", first, 0);
     expect_eq("sleeps of 1 ms that failed", c.failed, 0);
     expect_eq("timers that woke it early", c.early, 0);
     hvg_printf("%s: %u of %u wake-ups from idle had a runnable interval\n", pv_name, c.waited,
