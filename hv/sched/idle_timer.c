@@ -8,9 +8,9 @@
  * sched_idle_interrupted) would do then, and only that: the EOI and the
  * clock, the timer expired, its VIRQ_TIMER port marked (virq_mark.h), the
  * vCPU woken into the fair queue, the switch and its upcall
- * (sched_idle_enter), the timer armed for hv's own deadlines only
- * (rearm_alone). Anything else is tested before any effect and takes the
- * general path. */
+ * (sched_idle_enter; the switch's rearm finds no vCPU deadline left and
+ * programs hv's own). Anything else is tested before any effect and takes
+ * the general path. */
 #include "hv/sched/sched.h"
 
 #include "hv/debug/stats.h"
