@@ -135,9 +135,16 @@ void trap_dispatch(struct trap_frame *f)
                 return;
             panic_trap(f);
         }
-        interrupt(f);
-        if (cpu->sched.idle_halted) /* it woke the idle loop: a vCPU to enter at once? */
+        if (cpu->sched.idle_halted) { /* it woke the idle loop: a vCPU to enter at once? */
+            if (f->vector == VEC_TIMER) {
+                sched_idle_timer();
+                return;
+            }
+            interrupt(f);
             sched_idle_interrupted();
+            return;
+        }
+        interrupt(f);
         return;
     }
     if (f->vector < 32)

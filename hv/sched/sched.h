@@ -68,6 +68,10 @@ void sched_return_to_guest(struct trap_frame *f);
  * `hlt` (hv/cpu/trap.c): a lone vCPU it woke here is entered at once, and
  * this does not return; otherwise it returns to the idle loop. */
 void sched_idle_interrupted(void);
+/* The APIC timer's interrupt in the idle loop's `hlt` (hv/cpu/trap.c): its
+ * handler and sched_idle_interrupted, or the vCPU whose timer it was
+ * entered directly (hv/sched/idle_timer.c). */
+void sched_idle_timer(void);
 void sched_yield(void);
 /* The calling vCPU sleeps (HV_CALL_BLOCK), or polls ports with an optional
  * deadline (HV_CALL_POLL, ports in v->ev): it leaves the CPU on the way out. */

@@ -98,5 +98,8 @@ struct sched_cpu {
      * vcpus_wanting): its load, which other CPUs' balancing reads; and when
      * a decision may next look at balancing (balance.c). */
     uint32_t nr_wanting;
+    /* Switches by the idle loop's timer path (idle_timer.c; the summary),
+     * in what was padding. */
+    uint32_t idle_timer_entries;
     uint64_t balance_next_ns;
 };

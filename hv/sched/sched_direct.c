@@ -112,6 +112,18 @@ void sched_idle_interrupted(void)
         sched_handoff_abandon();
         return;
     }
+    sched_idle_enter(v, now);
+}
+
+/* The direct entry's run, shared by sched_idle_interrupted and the idle
+ * loop's timer path (idle_timer.c, which woke v itself): v, its guest the
+ * one entity queued, not in its round robin, its run state still blocked,
+ * runs from now. */
+void sched_idle_enter(struct vcpu *v, uint64_t now)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    struct fair_queue *q = &sc->fair_queue;
     sc->handoff = NULL;
     sc->woken_first = NULL; /* dequeue's */
     sc->idle_ns += now;

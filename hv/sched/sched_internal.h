@@ -70,6 +70,10 @@ void wake(struct vcpu *v, uint64_t now);
 void sched_handoff_abandon(void);
 /* Re-arms the one-shot timer for the next decision (vtimer.c). */
 void rearm(uint64_t now);
+/* The reaper's next step from hv's timer (vtimer.c; 0: none). */
+extern uint64_t next_reap;
+/* The direct entry's run from the idle loop (sched_direct.c). */
+__attribute__((noreturn, noinline)) void sched_idle_enter(struct vcpu *v, uint64_t now);
 /* v (running before, or new) wants the CPU; its guest's entity on v's CPU
  * joins the fair queue with its first such vCPU. Shared by wake.c
  * (wake-ups) and sched.c (additions). */

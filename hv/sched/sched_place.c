@@ -103,12 +103,15 @@ void sched_report(void)
     uint32_t moves = 0;
     for (uint32_t i = 0; i < percpu_count; i++)
         moves += percpu_by_index[i]->sched.moves_in;
-    uint64_t ipis = 0;
-    for (uint32_t i = 0; i < percpu_count; i++)
+    uint64_t ipis = 0, idle_timer = 0;
+    for (uint32_t i = 0; i < percpu_count; i++) {
         ipis += percpu_by_index[i]->sched.ipis_sent;
+        idle_timer += percpu_by_index[i]->sched.idle_timer_entries;
+    }
     log_info("sched: guests ran on %u of %u CPU(s), %u vCPU move(s) between them", used,
              percpu_count, moves);
     log_info("sched: %lu reschedule IPI(s) sent", (unsigned long)ipis);
+    log_info("sched: %lu vCPU(s) entered by the idle loop's timer path", (unsigned long)idle_timer);
     for (uint32_t i = 0; i < percpu_count; i++) {
         const struct percpu *cpu = percpu_by_index[i];
         const struct sched_cpu *sc = &cpu->sched;

@@ -140,7 +140,7 @@ static __attribute__((noinline)) uint64_t poll_console(uint64_t now)
  * timer waits for one step, never for the whole teardown (64 MiB: 2048
  * steps, ~0.1 s, while the guests left get at least half the CPU). */
 #define REAP_INTERVAL_NS 50000ULL
-static uint64_t next_reap; /* 0: nothing to reap */
+uint64_t next_reap; /* 0: nothing to reap */
 
 static uint64_t reap_deadline(uint64_t now)
 {

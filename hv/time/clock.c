@@ -149,9 +149,8 @@ void timer_arm_no_later(uint64_t deadline_ns)
     irq_restore(flags);
 }
 
-static void timer_interrupt(struct trap_frame *f)
+uint64_t timer_interrupt_due(void)
 {
-    (void)f;
     this_cpu()->ticks++;
     lapic_eoi();
     this_cpu()->timer_hw_deadline = UINT64_MAX; /* one-shot: it is spent */
@@ -159,13 +158,20 @@ static void timer_interrupt(struct trap_frame *f)
     uint64_t now = time_now_ns();
     uint64_t deadline = this_cpu()->timer_deadline;
     if (!deadline)
-        return;
+        return 0;
     if (now < deadline) {
         program();
-        return;
+        return 0;
     }
     this_cpu()->timer_deadline = 0;
-    if (handler)
+    return now;
+}
+
+static void timer_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    uint64_t now = timer_interrupt_due();
+    if (now && handler)
         handler(now);
 }
 

@@ -57,6 +57,12 @@ void timer_arm(uint64_t deadline_ns);
  * does the boot CPU's; an AP calls it at bring-up). Each CPU keeps its own
  * deadline (struct percpu). */
 void timer_init_this_cpu(void);
+/* The timer interrupt's own part (spent, EOI, the clock): the reading if
+ * the deadline armed has passed (it is cleared; the caller runs the
+ * handler's work), else 0 (none armed, or the rest programmed). The
+ * idle loop's timer path (hv/sched/idle_timer.c) calls it for the
+ * interrupt's handler. */
+uint64_t timer_interrupt_due(void);
 /* timer_arm for a caller that runs with interrupts off (the scheduler). */
 void timer_arm_irqs_off(uint64_t deadline_ns);
 /* Moves the deadline earlier to deadline_ns, never later (the idle loop's

@@ -13,9 +13,14 @@
  *                       an event upcall: the kernel stack is not writable
  *                       at ...") and go on with the other guest. A block
  *                       that returns prints "FAILED: survived".
- *   idle-entry-sleeper  sleeps 400 ms (past the other's end), then 50 times
- *                       1 ms on its timer: each timer wakes it from hv's
- *                       idle loop, and each upcall returns with
+ *   idle-entry-sleeper  sleeps to system time 700 ms (past the others'
+ *                       ends), then 50 times 1 ms on its timer, the only
+ *                       vCPU timer armed: each wakes it from hv's idle
+ *                       loop (its timer path, hv/sched/idle_timer.c),
+ *                       then polls its timer port 3 times with events
+ *                       masked and 3 times unmasked (the timer path's
+ *                       fallback: a polling vCPU is wake's), and each
+ *                       upcall returns with
  *                       HV_CALL_IRET (the SDK's dispatcher). Prints "all N
  *                       checks passed" and exits 0; the test reads how
  *                       many of those returns hv left to its C path (a
@@ -76,7 +81,9 @@ static unsigned waited_since(unsigned vcpu, const struct hv_runstate *r0)
 }
 
 #define TWIN_ROUNDS 20
-#define TWIN_START_NS HVG_MS(600) /* system time: the sleeper has ended */
+#define TWIN_START_NS HVG_MS(600) /* system time: the stack guest has ended */
+/* System time: the twins have ended (600 ms + 20 x 2 ms) and been reaped. */
+#define SLEEPER_START_NS HVG_MS(700)
 
 /* n sleeps, each to start + i * 2 ms (the twins' shared deadlines) or,
  * with start 0, to 1 ms from now; what they saw, counted. */
@@ -94,6 +101,41 @@ static struct sleeps sleep_rounds(unsigned vcpu, unsigned n, uint64_t start)
         c.waited += waited_since(vcpu, &r0);
     }
     return c;
+}
+
+/* n polls (HV_CALL_POLL) on its own timer port, the timer 1 ms ahead,
+ * the only vCPU deadline armed: the idle loop's timer path leaves a
+ * polling vCPU to the general path (the poll's result, 0, and its end are
+ * wake's), and with events masked there is no upcall either. Returns the
+ * polls that did not end as the general path ends them: 0 from the poll,
+ * not early, the port pending, the SDK's timer count up by one exactly
+ * when events were unmasked (its upcall ran). */
+static unsigned poll_rounds(unsigned vcpu, unsigned n, bool unmasked)
+{
+    uint32_t port = (uint32_t)hvg_timer_port(vcpu);
+    volatile struct hv_vcpu_shared *vs = hvg_vcpu_shared(vcpu);
+    unsigned bad = 0;
+    for (unsigned i = 0; i < n; i++) {
+        hvg_events_mask(vcpu);
+        hvg_evtchn_clear(port);
+        vs->pending_sel = 0;
+        vs->upcall_pending = 0;
+        uint64_t seen = hvg_timer_events(vcpu);
+        uint64_t deadline = hvg_now() + HVG_MS(1);
+        EV_MUST(hvg_set_timer(deadline));
+        if (unmasked)
+            vs->upcall_mask = 0; /* nothing pending: no upcall before the poll */
+        int64_t r = hvg_poll(&port, 1, 0);
+        bool pending = hvg_evtchn_is_pending(port);
+        hvg_events_mask(vcpu);
+        bad += r != 0 || hvg_now() < deadline ||
+               hvg_timer_events(vcpu) != seen + (unmasked ? 1 : 0) || (!unmasked && !pending);
+    }
+    hvg_evtchn_clear(port);
+    vs->pending_sel = 0;
+    vs->upcall_pending = 0;
+    hvg_events_unmask(vcpu);
+    return bad;
 }
 
 static int twin(unsigned vcpu)
@@ -118,11 +160,17 @@ int main(const struct hv_start_info *si, unsigned vcpu)
     /* Nothing printed from here to the end of the sleeps: hv draws a line
      * on the screen in its idle time with interrupts on (~40 ms at this
      * screen's size), and a timer that comes then is the idle loop's. */
-    int64_t first = hvg_sleep_until(vcpu, hvg_now() + HVG_MS(400));
+    int64_t first = hvg_sleep_until(vcpu, SLEEPER_START_NS);
     struct sleeps c = sleep_rounds(vcpu, SLEEPS, 0);
-    expect_eq("a first sleep of 400 ms", first, 0);
+    /* Before any line is printed (the screen's drawing would take the
+     * timers in the idle loop's interrupts-on stretch). */
+    unsigned polls_masked = poll_rounds(vcpu, 3, false);
+    unsigned polls_unmasked = poll_rounds(vcpu, 3, true);
+    expect_eq("a first sleep to 700 ms", first, 0);
     expect_eq("sleeps of 1 ms that failed", c.failed, 0);
     expect_eq("timers that woke it early", c.early, 0);
+    expect_eq("polls on its timer port, events masked, that went wrong", polls_masked, 0);
+    expect_eq("polls on its timer port, events unmasked, that went wrong", polls_unmasked, 0);
     hvg_printf("%s: %u of %u wake-ups from idle had a runnable interval\n", pv_name, c.waited,
                SLEEPS);
     return pv_finish();
