@@ -6,32 +6,13 @@
 #include "hv/event/evtchn.h"
 
 #include "hv/debug/stats.h"
+#include "hv/event/bitmap.h"
 #include "hv/debug/trace.h"
 #include "hv/guest/guest.h"
 #include "hv/sched/handoff.h"
 #include "hv/sched/sched.h"
 #include "lib/nospec.h"
 #include "vcpu/vcpu.h"
-
-/* Bit nr of the bitmap at map, nr < 64 * its words (bt and bts address
- * the bitmap as one string of bits): set atomically, whether it was; and
- * read. One instruction each. The memory operand names word 0 only; the
- * word bts and bt really touch (nr / 64) is covered by the "memory"
- * clobber, which is why it stays (naming map[nr / 64] costs the shift and
- * the mask on event_self's path). */
-static inline bool bitmap_test_and_set(uint64_t *map, uint64_t nr)
-{
-    bool was;
-    __asm__ volatile("lock btsq %2, %0" : "+m"(*map), "=@ccc"(was) : "r"(nr) : "memory");
-    return was;
-}
-
-static inline bool bitmap_test(const uint64_t *map, uint64_t nr)
-{
-    bool set;
-    __asm__ volatile("btq %2, %1" : "=@ccc"(set) : "m"(*map), "r"(nr) : "memory");
-    return set;
-}
 
 /* SEND on an IPI port bound to the sender's own vCPU, untraced:
  * evtchn_raise's work less what the sender knows. Its guest's table is
@@ -44,10 +25,10 @@ static int64_t send_self(struct vcpu *v, struct guest *g, uint64_t port)
     struct hv_shared_info *sh = g->shared;
     if (g->end != GUEST_ALIVE) /* another vCPU ended it: raised nothing, as evtchn_raise */
         return 0;
-    if (bitmap_test_and_set(sh->evtchn_pending, port))
+    if (bitmap_test_and_set(&sh->evtchn_pending, port))
         return 0; /* already pending: told then, or on unmask */
     stats_event_pending();
-    if (bitmap_test(sh->evtchn_mask, port))
+    if (bitmap_test(&sh->evtchn_mask, port))
         return 0; /* masked: told on unmask */
     struct hv_vcpu_shared *vs = &sh->vcpu[v->id];
     bitmap_test_and_set(&vs->pending_sel, port / 64);
