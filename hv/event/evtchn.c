@@ -5,6 +5,7 @@
 #include "hv/cpu/lock_order.h"
 #include "hv/debug/trace.h"
 #include "hv/debug/stats.h"
+#include "hv/event/bitmap.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
@@ -95,11 +96,14 @@ static void notify(struct guest *g, const struct evtchn *ch, unsigned port)
 {
     struct vcpu *v = g->vcpus[ch->vcpu];
     struct hv_vcpu_shared *vs = &g->shared->vcpu[ch->vcpu];
-    __atomic_or_fetch(&vs->pending_sel, 1ull << (port / 64), __ATOMIC_SEQ_CST);
+    bitmap_test_and_set(&vs->pending_sel, port / 64);
     vs->upcall_pending = 1;
     sched_event_arrived(v, port, true);
 }
 
+/* Marked as evtchn_send's send_self marks (bts and bt on the bitmaps): a
+ * connection's send (the peer's port) comes here on every
+ * event_cross_guest sample (make bench). */
 bool evtchn_raise(struct guest *g, unsigned port)
 {
     /* The table read once: the reaper may take it away (evtchn_free_table). */
@@ -107,20 +111,27 @@ bool evtchn_raise(struct guest *g, unsigned port)
     if (g->end != GUEST_ALIVE || !t || port >= HV_EVTCHN_PORTS)
         return false;
     port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
-    if (t[port].state == HV_EVTCHN_FREE)
+    /* The entry's state and vCPU read once each: its guest may close or
+     * rebind it meanwhile (a zeroed entry is free, its vCPU 0). */
+    if (__atomic_load_n(&t[port].state, __ATOMIC_RELAXED) == HV_EVTCHN_FREE)
         return false;
-    uint64_t was = __atomic_fetch_or(&g->shared->evtchn_pending[port / 64], bit(port),
-                                     __ATOMIC_SEQ_CST);
+    unsigned id = __atomic_load_n(&t[port].vcpu, __ATOMIC_RELAXED);
+    struct hv_shared_info *sh = g->shared;
     /* Already pending: the vCPU was told then (or is masked and will be
      * told on unmask). */
-    if (was & bit(port))
+    if (bitmap_test_and_set(&sh->evtchn_pending, port))
         return true;
-    TRACE_VCPU(TR_EVTCHN_DELIVER, g->vcpus[t[port].vcpu], port, 0);
+    struct vcpu *v = g->vcpus[id];
+    TRACE_VCPU(TR_EVTCHN_DELIVER, v, port, 0);
     stats_event_pending();
-    if (!(g->shared->evtchn_mask[port / 64] & bit(port)))
-        notify(g, &t[port], port);
-    else /* masked: no upcall, but a vCPU polling this very port wakes */
-        sched_event_arrived(g->vcpus[t[port].vcpu], port, false);
+    /* Masked: no upcall, but a vCPU polling this very port wakes. */
+    bool notified = !bitmap_test(&sh->evtchn_mask, port);
+    if (notified) {
+        struct hv_vcpu_shared *vs = &sh->vcpu[id];
+        bitmap_test_and_set(&vs->pending_sel, port / 64);
+        vs->upcall_pending = 1;
+    }
+    sched_event_arrived(v, port, notified);
     return true;
 }
 
