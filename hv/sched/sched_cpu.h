@@ -98,5 +98,8 @@ struct sched_cpu {
      * vcpus_wanting): its load, which other CPUs' balancing reads; and when
      * a decision may next look at balancing (balance.c). */
     uint32_t nr_wanting;
+    /* Blocks that switched straight back (sched_handback.c; the summary):
+     * in the hole before balance_next_ns, so nothing after moves. */
+    uint32_t handbacks;
     uint64_t balance_next_ns;
 };

@@ -109,6 +109,10 @@ void sched_report(void)
     log_info("sched: guests ran on %u of %u CPU(s), %u vCPU move(s) between them", used,
              percpu_count, moves);
     log_info("sched: %lu reschedule IPI(s) sent", (unsigned long)ipis);
+    uint64_t backs = 0;
+    for (uint32_t i = 0; i < percpu_count; i++)
+        backs += percpu_by_index[i]->sched.handbacks;
+    log_info("sched: %lu block(s) handed the CPU straight back", (unsigned long)backs);
     for (uint32_t i = 0; i < percpu_count; i++) {
         const struct percpu *cpu = percpu_by_index[i];
         const struct sched_cpu *sc = &cpu->sched;
