@@ -96,7 +96,7 @@ static void notify(struct guest *g, const struct evtchn *ch, unsigned port)
 {
     struct vcpu *v = g->vcpus[ch->vcpu];
     struct hv_vcpu_shared *vs = &g->shared->vcpu[ch->vcpu];
-    bitmap_test_and_set(&vs->pending_sel, port / 64);
+    word_test_and_set(&vs->pending_sel, port / 64);
     vs->upcall_pending = 1;
     sched_event_arrived(v, port, true);
 }
@@ -128,7 +128,7 @@ bool evtchn_raise(struct guest *g, unsigned port)
     bool notified = !bitmap_test(&sh->evtchn_mask, port);
     if (notified) {
         struct hv_vcpu_shared *vs = &sh->vcpu[id];
-        bitmap_test_and_set(&vs->pending_sel, port / 64);
+        word_test_and_set(&vs->pending_sel, port / 64);
         vs->upcall_pending = 1;
     }
     sched_event_arrived(v, port, notified);

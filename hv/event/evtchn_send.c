@@ -31,7 +31,7 @@ static int64_t send_self(struct vcpu *v, struct guest *g, uint64_t port)
     if (bitmap_test(&sh->evtchn_mask, port))
         return 0; /* masked: told on unmask */
     struct hv_vcpu_shared *vs = &sh->vcpu[v->id];
-    bitmap_test_and_set(&vs->pending_sel, port / 64);
+    word_test_and_set(&vs->pending_sel, port / 64);
     vs->upcall_pending = 1;
     return sched_upcall_after_send(v, vs);
 }
