@@ -25,6 +25,7 @@
 
 #define SPIN_US 1000
 #define QUIT_ROUNDS 40
+#define PROGRESS_ROUNDS 10 /* a line then: the ping-pong went round */
 #define MAGIC 0x6d726f7473666668ull /* "hffstorm" */
 
 HV_GUEST_NOTE("", 0, 0, 0);
@@ -52,6 +53,8 @@ static void storm(unsigned vcpu, uint64_t port, bool quits)
             hvg_wait(vcpu, ev_count_reached, &never, 0); /* until the time limit */
         }
         EV_MUST(r);
+        if (rounds + 1 == PROGRESS_ROUNDS)
+            hvg_printf("%s: %u rounds\n", pv_name, PROGRESS_ROUNDS);
         if (quits && rounds + 1 == QUIT_ROUNDS) {
             hvg_printf("%s: %u rounds, ends\n", pv_name, QUIT_ROUNDS);
             hvg_exit(0);

@@ -161,6 +161,38 @@ def test_sched_block_hands_the_cpu_back(build):
     return problems, r
 
 
+@system_test
+def test_sched_block_beside_a_spinner_takes_the_decision(build):
+    """The way back's fall-back for a third guest wanting the CPU: storm-a
+    and storm-b (tests/guests/sched_handoff_storm.c) ping-pong beside spin,
+    all three on CPU 0. The spinner always wants the CPU, so a block after
+    the other's yield leaves two guests wanting it, and the decision
+    (fair_pick) must choose between them: hv hands nothing back once the
+    ping-pong runs (a few set-up blocks may leave one guest alone: at most
+    5), while storm-a goes round 10 times. The way back without its
+    one-guest test handed the CPU to the fair queue's first guest at every
+    such block. One boot, 0.3 s of guest time under -icount."""
+    image = test_guest(build, "sched-handoff-storm")
+    cfg = ("[shm storm]\nsize = 4K\nmap = storm-a:rw storm-b:rw\n" +
+           "".join(f"[guest {g}]\ncpus = 0\n" for g in ("storm-a", "storm-b", "spin")))
+    r = run(build, Boot(images=[(image, "storm-a"), (image, "storm-b"),
+                                (test_guest(build, "spin"), "spin")], cfg=cfg, icount=True,
+                        runner_cfg=["time_limit_ms = 300"]), "sched-handback-spinner")
+    problems = []
+    no_panic(problems, r)
+    for guest in ("storm-a", "storm-b", "spin"):
+        stopped_at_limit(problems, r.log, guest)
+    expect(problems, "storm-a: 10 rounds" in guest_lines(r.log, "storm-a"),
+           f"storm-a did not go round 10 times: {guest_lines(r.log, 'storm-a')[-2:]}")
+    m = HANDBACKS.search(r.log)
+    expect(problems, m is not None, "hv did not report its hand-backs (hv: sched: N block(s) ...)")
+    if m:
+        print(f"  sched-handback-spinner: {m.group(1)} block(s) handed the CPU straight back")
+        expect(problems, int(m.group(1)) <= 5,
+               f"{m.group(1)} hand-back(s) beside a spinner that always wants the CPU")
+    return problems, r
+
+
 # --- shares by weight -------------------------------------------------------------------
 
 WEIGHTS = {"share-1": 256, "share-2": 512, "share-4": 1024}
