@@ -18,9 +18,10 @@
  * pair for the block's way back (sched_handback.c): each block after the
  * other's yield leaves the other alone wanting the CPU, so it is handed
  * straight back. back-b ends (exit 0) after QUIT_ROUNDS rounds, right
- * after its send; back-a's next send finds the connection closed, and it
- * then blocks with nothing left to run (the way back's fall-back: the CPU
- * idles) until the time limit stops it. */
+ * after its send; back-a's next send finds the connection closed, it
+ * sleeps 50 ms (hv's console lines written out, a fall-back of their own)
+ * and then blocks with nothing left to run (the way back's fall-back: the
+ * CPU idles) until the time limit stops it. */
 #include "ev_common.h"
 
 #define SPIN_US 1000
@@ -47,8 +48,10 @@ static void storm(unsigned vcpu, uint64_t port, bool quits)
         ev_spin_until(hvg_now() + HVG_US(SPIN_US));
         int64_t r = hvg_evtchn_send(port);
         if (back && !quits && r == -HV_EINVAL) {
-            hvg_printf("%s: the peer's end closed the connection after %llu rounds\n", pv_name,
-                       (unsigned long long)rounds);
+            /* hv's idle loop writes the lines out meanwhile (they are
+             * paced): the block below finds no console work, a fall-back
+             * of its own. */
+            EV_MUST(hvg_sleep_until(vcpu, hvg_now() + HVG_MS(50)));
             struct ev_count_target never = {&events, ~0ull};
             hvg_wait(vcpu, ev_count_reached, &never, 0); /* until the time limit */
         }

@@ -134,9 +134,11 @@ def test_sched_block_hands_the_cpu_back(build):
     other's yield leaves the other alone wanting the CPU, and hv switches
     to it from the block (main before it: no such line, every block took
     the return's decision; at least 20 of back-b's 40 rounds must). back-b
-    ends right after its 40th send; back-a's next block leaves nothing to
-    run, so the CPU idles (the fall-back: no pick from an empty queue)
-    until the time limit stops back-a. The third-vCPU fall-back is
+    ends right after its 40th send; back-a's next send fails, it sleeps
+    50 ms (the console's lines out) and blocks with nothing left to run, so
+    the CPU idles (the fall-back: no pick from an empty queue; without the
+    test, hv's page fault on the empty queue's head) until the time limit
+    stops back-a. The third-vCPU fall-back is
     test_sched_companion_beside_event_pingpong_handoffs's (the companion
     wants the CPU). One boot, 0.3 s of guest time under -icount."""
     image = test_guest(build, "sched-handoff-storm")
