@@ -5,9 +5,9 @@
 #include "hv/cpu/lock_order.h"
 #include "hv/debug/trace.h"
 #include "hv/debug/stats.h"
+#include "hv/event/bitmap.h"
 #include "hv/guest/guest.h"
 #include "hv/mm/mm.h"
-#include "hv/sched/handoff.h"
 #include "hv/sched/sched.h"
 #include "lib/nospec.h"
 #include "vcpu/vcpu.h"
@@ -96,11 +96,14 @@ static void notify(struct guest *g, const struct evtchn *ch, unsigned port)
 {
     struct vcpu *v = g->vcpus[ch->vcpu];
     struct hv_vcpu_shared *vs = &g->shared->vcpu[ch->vcpu];
-    __atomic_or_fetch(&vs->pending_sel, 1ull << (port / 64), __ATOMIC_SEQ_CST);
+    word_test_and_set(&vs->pending_sel, port / 64);
     vs->upcall_pending = 1;
     sched_event_arrived(v, port, true);
 }
 
+/* Marked as evtchn_send's send_self marks (bts and bt on the bitmaps): a
+ * connection's send (the peer's port) comes here on every
+ * event_cross_guest sample (make bench). */
 bool evtchn_raise(struct guest *g, unsigned port)
 {
     /* The table read once: the reaper may take it away (evtchn_free_table). */
@@ -108,20 +111,27 @@ bool evtchn_raise(struct guest *g, unsigned port)
     if (g->end != GUEST_ALIVE || !t || port >= HV_EVTCHN_PORTS)
         return false;
     port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
-    if (t[port].state == HV_EVTCHN_FREE)
+    /* The entry's state and vCPU read once each: its guest may close or
+     * rebind it meanwhile (a zeroed entry is free, its vCPU 0). */
+    if (__atomic_load_n(&t[port].state, __ATOMIC_RELAXED) == HV_EVTCHN_FREE)
         return false;
-    uint64_t was = __atomic_fetch_or(&g->shared->evtchn_pending[port / 64], bit(port),
-                                     __ATOMIC_SEQ_CST);
+    unsigned id = __atomic_load_n(&t[port].vcpu, __ATOMIC_RELAXED);
+    struct hv_shared_info *sh = g->shared;
     /* Already pending: the vCPU was told then (or is masked and will be
      * told on unmask). */
-    if (was & bit(port))
+    if (bitmap_test_and_set(&sh->evtchn_pending, port))
         return true;
-    TRACE_VCPU(TR_EVTCHN_DELIVER, g->vcpus[t[port].vcpu], port, 0);
+    struct vcpu *v = g->vcpus[id];
+    TRACE_VCPU(TR_EVTCHN_DELIVER, v, port, 0);
     stats_event_pending();
-    if (!(g->shared->evtchn_mask[port / 64] & bit(port)))
-        notify(g, &t[port], port);
-    else /* masked: no upcall, but a vCPU polling this very port wakes */
-        sched_event_arrived(g->vcpus[t[port].vcpu], port, false);
+    /* Masked: no upcall, but a vCPU polling this very port wakes. */
+    bool notified = !bitmap_test(&sh->evtchn_mask, port);
+    if (notified) {
+        struct hv_vcpu_shared *vs = &sh->vcpu[id];
+        word_test_and_set(&vs->pending_sel, port / 64);
+        vs->upcall_pending = 1;
+    }
+    sched_event_arrived(v, port, notified);
     return true;
 }
 
@@ -248,86 +258,6 @@ __attribute__((cold)) int64_t evtchn_bind_ipi(struct vcpu *v, uint64_t target)
         g->evtchn[p] = (struct evtchn){.state = HV_EVTCHN_IPI, .vcpu = (uint8_t)target};
     unlock_pair(g, NULL, irq);
     return p;
-}
-
-/* Bit nr of the bitmap at map, nr < 64 * its words (bt and bts address
- * the bitmap as one string of bits): set atomically, whether it was; and
- * read. One instruction each. The memory operand names word 0 only; the
- * word bts and bt really touch (nr / 64) is covered by the "memory"
- * clobber, which is why it stays (naming map[nr / 64] costs the shift and
- * the mask on event_self's path). */
-static inline bool bitmap_test_and_set(uint64_t *map, uint64_t nr)
-{
-    bool was;
-    __asm__ volatile("lock btsq %2, %0" : "+m"(*map), "=@ccc"(was) : "r"(nr) : "memory");
-    return was;
-}
-
-static inline bool bitmap_test(const uint64_t *map, uint64_t nr)
-{
-    bool set;
-    __asm__ volatile("btq %2, %1" : "=@ccc"(set) : "m"(*map), "r"(nr) : "memory");
-    return set;
-}
-
-/* SEND on an IPI port bound to the sender's own vCPU, untraced:
- * evtchn_raise's work less what the sender knows. Its guest's table is
- * the one read, so the table and the guest are there; its vCPU runs on
- * this CPU, so nothing is to be woken (sched_event_arrived would return at
- * once); notified, its upcall may be entered at once, by the send's
- * return (sched_upcall_after_send). port is clamped. */
-static int64_t send_self(struct vcpu *v, struct guest *g, uint64_t port)
-{
-    struct hv_shared_info *sh = g->shared;
-    if (g->end != GUEST_ALIVE) /* another vCPU ended it: raised nothing, as evtchn_raise */
-        return 0;
-    if (bitmap_test_and_set(sh->evtchn_pending, port))
-        return 0; /* already pending: told then, or on unmask */
-    stats_event_pending();
-    if (bitmap_test(sh->evtchn_mask, port))
-        return 0; /* masked: told on unmask */
-    struct hv_vcpu_shared *vs = &sh->vcpu[v->id];
-    bitmap_test_and_set(&vs->pending_sel, port / 64);
-    vs->upcall_pending = 1;
-    return sched_upcall_after_send(v, vs);
-}
-
-/* No lock: another vCPU of the guest may close the port meanwhile, so its
- * state is read once, and each other field once (a zeroed entry's peer is
- * NULL, its vCPU 0, in range). A send that raced a close may still raise
- * the port or the old peer's port: a spurious event, which the ABI allows
- * (docs/abi.md); the peer guest's struct outlives the run. */
-int64_t evtchn_send(struct vcpu *v, uint64_t port)
-{
-    struct guest *g = v->guest;
-    struct evtchn *t = __atomic_load_n(&g->evtchn, __ATOMIC_ACQUIRE);
-    if (!t || port >= HV_EVTCHN_PORTS)
-        return -HV_EINVAL;
-    port = array_index_nospec(port, HV_EVTCHN_PORTS);
-    struct evtchn *ch = &t[port];
-    uint8_t state = __atomic_load_n(&ch->state, __ATOMIC_ACQUIRE);
-    if (__builtin_expect(state == HV_EVTCHN_IPI, 1)) {
-        /* Tracing records the event: evtchn_raise's. */
-        if (__atomic_load_n(&ch->vcpu, __ATOMIC_RELAXED) == v->id && !trace_on())
-            return send_self(v, g, port);
-        evtchn_raise(g, (unsigned)port);
-        return 0;
-    }
-    switch (state) {
-    case HV_EVTCHN_INTERGUEST: {
-        struct guest *peer = __atomic_load_n(&ch->peer, __ATOMIC_RELAXED);
-        if (!peer)
-            return -HV_EINVAL; /* closed since */
-        /* One raise, one wake-up at most: it may choose the direct
-         * hand-off, which the send then takes on its way out. */
-        sched_handoff_arm();
-        evtchn_raise(peer, __atomic_load_n(&ch->peer_port, __ATOMIC_RELAXED));
-        sched_handoff_done(); /* returns 0 to the sender, now or later */
-        return 0;
-    }
-    default:
-        return -HV_EINVAL; /* free, not connected (yet, or any more), or a VIRQ */
-    }
 }
 
 /* Under both guests' locks. */

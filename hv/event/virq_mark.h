@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/event/bitmap.h"
 #include "hv/event/evtchn.h"
 #include "hv/guest/guest.h"
 #include "lib/nospec.h"
@@ -35,22 +36,18 @@ static inline __attribute__((always_inline)) unsigned virq_port_plain(const stru
     return port;
 }
 
-/* Sets port's pending bit (lock bts): false, with nothing changed, if it
- * was set already (the guest's doing, or an earlier raise: evtchn_raise
- * then tells no one). The same memory-clobber rule as evtchn.c's
- * bitmap_test_and_set. */
-static inline __attribute__((always_inline)) bool virq_pend(uint64_t *map, uint64_t nr)
+/* Sets port's pending bit (lock bts, bitmap.h): false, with nothing
+ * changed, if it was set already (the guest's doing, or an earlier raise:
+ * evtchn_raise then tells no one). */
+static inline __attribute__((always_inline)) bool virq_pend(struct hv_shared_info *sh, uint64_t nr)
 {
-    bool was;
-    __asm__ volatile("lock btsq %2, %0" : "+m"(*map), "=@ccc"(was) : "r"(nr) : "memory");
-    return !was;
+    return !bitmap_test_and_set(&sh->evtchn_pending, nr);
 }
 
 /* After virq_pend: v is told (notify's selector bit and upcall flag). */
 static inline __attribute__((always_inline)) void virq_notify(struct hv_vcpu_shared *vs,
                                                               unsigned port)
 {
-    uint64_t word = port / 64;
-    __asm__ volatile("lock btsq %1, %0" : "+m"(vs->pending_sel) : "r"(word) : "memory", "cc");
+    word_test_and_set(&vs->pending_sel, port / 64);
     vs->upcall_pending = 1;
 }

@@ -91,14 +91,16 @@ int64_t hc_evtchn_status(struct vcpu *v, struct trap_frame *f)
 }
 
 /* Unmasking and going to sleep are one step: an event that arrives in
- * between cannot be lost, because the check below sees its upcall flag. */
+ * between cannot be lost, because the check below sees its upcall flag.
+ * A block that leaves one guest wanting the CPU may switch to it from
+ * here (sched_handback: the way back of the direct hand-off). */
 int64_t hc_block(struct vcpu *v, struct trap_frame *f)
 {
     (void)f;
     struct hv_vcpu_shared *vs = &v->guest->shared->vcpu[v->id];
     vs->upcall_mask = 0;
     if (!vs->upcall_pending)
-        sched_block(v, false, 0);
+        sched_handback(v, sched_block(v, false, 0));
     return 0;
 }
 

@@ -52,7 +52,7 @@ static inline __attribute__((always_inline)) void idle_timer_fast(uint64_t now)
     if (__atomic_load_n(&vs->upcall_mask, __ATOMIC_RELAXED) || !v->ev.upcall)
         return;
     unsigned port = virq_port_plain(v, HV_VIRQ_TIMER);
-    if (port >= HV_EVTCHN_PORTS || !virq_pend(v->guest->shared->evtchn_pending, port))
+    if (port >= HV_EVTCHN_PORTS || !virq_pend(v->guest->shared, port))
         return;
     /* From here on, the general path's effects. expire_vcpu's: */
     sc->idle_timer_entries++;

@@ -74,8 +74,14 @@ void sched_idle_interrupted(void);
 void sched_idle_timer(void);
 void sched_yield(void);
 /* The calling vCPU sleeps (HV_CALL_BLOCK), or polls ports with an optional
- * deadline (HV_CALL_POLL, ports in v->ev): it leaves the CPU on the way out. */
-void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline);
+ * deadline (HV_CALL_POLL, ports in v->ev): it leaves the CPU on the way out.
+ * Returns the clock's reading it blocked at. */
+uint64_t sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline);
+/* HV_CALL_BLOCK's way back (sched_handback.c): v, this CPU's vCPU,
+ * blocked at now; when the return's decision would run the front of the
+ * one guest left wanting the CPU, switches to it from here and does not
+ * return (HV_CALL_BLOCK's 0 in v's frame); else returns. */
+void sched_handback(struct vcpu *v, uint64_t now);
 /* An event was raised for v on `port` (wakes it if it waits for that). */
 void sched_event_arrived(struct vcpu *v, unsigned port, bool notified);
 /* HV_CALL_EVTCHN_SEND notified the sending vCPU v itself (evtchn.c; vs

@@ -73,7 +73,9 @@ struct sched_cpu {
     };
     struct guest_switch last_ran;  /* whose code the CPU ran last */
     uint32_t vcpus_placed;         /* vCPUs of guests not yet freed placed here */
-    bool runs_guests;              /* its scheduler has started */
+    /* Switches by the idle loop's timer path (idle_timer.c; the summary),
+     * where runs_guests and its padding were: nothing after moves. */
+    uint32_t idle_timer_entries;
     uint64_t started_ns;           /* when it started */
     uint64_t idle_ns;              /* time asleep in its idle loop since */
     uint64_t switches;             /* vCPUs switched in (the summary's line) */
@@ -89,6 +91,7 @@ struct sched_cpu {
     uint64_t quiet_count;
     volatile bool park;
     volatile bool parked;
+    bool runs_guests; /* its scheduler has started (here: in park's padding) */
     /* Load balancing (hv/sched/balance.c): a busy CPU claimed this idle
      * one for a vCPU it is moving here (set by that CPU, cleared by this
      * one when the vCPU arrives); how many it took in (the summary). */
@@ -98,8 +101,8 @@ struct sched_cpu {
      * vcpus_wanting): its load, which other CPUs' balancing reads; and when
      * a decision may next look at balancing (balance.c). */
     uint32_t nr_wanting;
-    /* Switches by the idle loop's timer path (idle_timer.c; the summary),
-     * in what was padding. */
-    uint32_t idle_timer_entries;
+    /* Blocks that switched straight back (sched_handback.c; the summary):
+     * in the hole before balance_next_ns, so nothing after moves. */
+    uint32_t handbacks;
     uint64_t balance_next_ns;
 };

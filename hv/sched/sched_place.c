@@ -112,6 +112,10 @@ void sched_report(void)
              percpu_count, moves);
     log_info("sched: %lu reschedule IPI(s) sent", (unsigned long)ipis);
     log_info("sched: %lu vCPU(s) entered by the idle loop's timer path", (unsigned long)idle_timer);
+    uint64_t backs = 0;
+    for (uint32_t i = 0; i < percpu_count; i++)
+        backs += percpu_by_index[i]->sched.handbacks;
+    log_info("sched: %lu block(s) handed the CPU straight back", (unsigned long)backs);
     for (uint32_t i = 0; i < percpu_count; i++) {
         const struct percpu *cpu = percpu_by_index[i];
         const struct sched_cpu *sc = &cpu->sched;

@@ -198,7 +198,7 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     wake(v, time_now_ns());
 }
 
-void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
+uint64_t sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
 {
     struct percpu *cpu = this_cpu();
     uint64_t now = time_now_ns();
@@ -217,4 +217,5 @@ void sched_block(struct vcpu *v, bool poll, uint64_t poll_deadline)
     cpu->need_resched = true;
     if (poll && poll_deadline)
         rearm(now);
+    return now;
 }

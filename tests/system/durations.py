@@ -118,6 +118,8 @@ SECONDS = {
     "real_pc_failure_says_one_end": 5,
     "real_pc_halts_with_summary_on_screen": 5,
     "restart_on_fault_up_to_max_then_stop": 5,
+    "sched_block_beside_a_spinner_takes_the_decision": 5,
+    "sched_block_hands_the_cpu_back": 5,
     "sched_smp_examples_at_smp_8": 5,
     "secboot_unsigned_hv_refused_and_run_ends": 5,
     "smp4/iret_frames_and_registration_cannot_gain_privilege": 5,

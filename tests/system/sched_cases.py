@@ -13,7 +13,7 @@ companion needed 12x to 42x its share of wall time)."""
 import re
 
 from harness import Boot, run
-from judge import companion_within_share, ended_line, expect, guest_lines, test_guest
+from judge import companion_within_share, ended_line, exited, expect, guest_lines, test_guest
 from registry import system_test
 
 # The attackers never stop by themselves: hv stops them (and names them).
@@ -120,6 +120,78 @@ def test_sched_companion_beside_event_pingpong_handoffs(build):
                              for l in guest_lines(r.log, guest)), f"{guest} did not start its loop")
         expect(problems, "FAILED" not in "\n".join(guest_lines(r.log, guest)),
                f"{guest}: a call failed: {guest_lines(r.log, guest)[-2:]}")
+    return problems, r
+
+
+HANDBACKS = re.compile(r"^hv: sched: (\d+) block\(s\) handed the CPU straight back$", re.M)
+
+
+@system_test
+def test_sched_block_hands_the_cpu_back(build):
+    """The way back of the direct hand-off (hv/sched/sched_handback.c):
+    back-a and back-b (tests/guests/sched_handoff_storm.c), both on CPU 0,
+    spin 1 ms, send to each other, block and yield; each block after the
+    other's yield leaves the other alone wanting the CPU, and hv switches
+    to it from the block (main before it: no such line, every block took
+    the return's decision; at least 20 of back-b's 40 rounds must). back-b
+    ends right after its 40th send; back-a's next send fails, it sleeps
+    50 ms (the console's lines out) and blocks with nothing left to run, so
+    the CPU idles (the fall-back: no pick from an empty queue; without the
+    test, hv's page fault on the empty queue's head) until the time limit
+    stops back-a. The third-vCPU fall-back is
+    test_sched_companion_beside_event_pingpong_handoffs's (the companion
+    wants the CPU). One boot, 0.3 s of guest time under -icount."""
+    image = test_guest(build, "sched-handoff-storm")
+    cfg = ("[shm back]\nsize = 4K\nmap = back-a:rw back-b:rw\n"
+           "[guest back-a]\ncpus = 0\n[guest back-b]\ncpus = 0\n")
+    r = run(build, Boot(images=[(image, "back-a"), (image, "back-b")], cfg=cfg, icount=True,
+                        runner_cfg=["time_limit_ms = 300"]), "sched-handback")
+    problems = []
+    no_panic(problems, r)
+    expect(problems, exited(r.log, "back-b"),
+           f"back-b did not exit 0: {guest_lines(r.log, 'back-b')[-2:]}")
+    stopped_at_limit(problems, r.log, "back-a")
+    for guest in ("back-a", "back-b"):
+        expect(problems, "FAILED" not in "\n".join(guest_lines(r.log, guest)),
+               f"{guest}: a call failed: {guest_lines(r.log, guest)[-2:]}")
+    m = HANDBACKS.search(r.log)
+    expect(problems, m is not None, "hv did not report its hand-backs (hv: sched: N block(s) ...)")
+    if m:
+        print(f"  sched-handback: {m.group(1)} block(s) handed the CPU straight back")
+        expect(problems, int(m.group(1)) >= 20,
+               f"{m.group(1)} hand-back(s) in back-b's 40 rounds: the blocks took the decision")
+    return problems, r
+
+
+@system_test
+def test_sched_block_beside_a_spinner_takes_the_decision(build):
+    """The way back's fall-back for a third guest wanting the CPU: storm-a
+    and storm-b (tests/guests/sched_handoff_storm.c) ping-pong beside spin,
+    all three on CPU 0. The spinner always wants the CPU, so a block after
+    the other's yield leaves two guests wanting it, and the decision
+    (fair_pick) must choose between them: hv hands nothing back once the
+    ping-pong runs (a few set-up blocks may leave one guest alone: at most
+    5), while storm-a goes round 10 times. The way back without its
+    one-guest test handed the CPU to the fair queue's first guest at every
+    such block. One boot, 0.3 s of guest time under -icount."""
+    image = test_guest(build, "sched-handoff-storm")
+    cfg = ("[shm storm]\nsize = 4K\nmap = storm-a:rw storm-b:rw\n" +
+           "".join(f"[guest {g}]\ncpus = 0\n" for g in ("storm-a", "storm-b", "spin")))
+    r = run(build, Boot(images=[(image, "storm-a"), (image, "storm-b"),
+                                (test_guest(build, "spin"), "spin")], cfg=cfg, icount=True,
+                        runner_cfg=["time_limit_ms = 300"]), "sched-handback-spinner")
+    problems = []
+    no_panic(problems, r)
+    for guest in ("storm-a", "storm-b", "spin"):
+        stopped_at_limit(problems, r.log, guest)
+    expect(problems, "storm-a: 10 rounds" in guest_lines(r.log, "storm-a"),
+           f"storm-a did not go round 10 times: {guest_lines(r.log, 'storm-a')[-2:]}")
+    m = HANDBACKS.search(r.log)
+    expect(problems, m is not None, "hv did not report its hand-backs (hv: sched: N block(s) ...)")
+    if m:
+        print(f"  sched-handback-spinner: {m.group(1)} block(s) handed the CPU straight back")
+        expect(problems, int(m.group(1)) <= 5,
+               f"{m.group(1)} hand-back(s) beside a spinner that always wants the CPU")
     return problems, r
 
 
