@@ -136,6 +136,8 @@ def parse_boot_d(log, rep):
             rep.values["syscall_fast"]["note"] += f"; {fmt(per_call)} hv entries per call"
     else:
         rep.problems.append("syscall_fast_hv_entries: no result from bench-main in boot d")
+    if not re.search(RESTARTED_LINE, log, re.M):
+        rep.problems.append("hv_irq_off_max: bench-main was not restarted in boot d")
 
 
 def boot_tscs(log):

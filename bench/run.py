@@ -21,7 +21,9 @@ figure needs an ESP of its own shape and nothing extra before its guests:
   d  bench-main alone on -cpu max,smap=off: syscall_fast and
      syscall_fast_hv_entries (under QEMU TCG with SMAP, hv completes every
      ring-3 iretq and fast-gate delivery: vcpu/smap_quirk.c); bench-main
-     sees no SMAP in CPUID and measures only those
+     sees no SMAP in CPUID and measures only those; then it is restarted
+     once (on_exit = restart, its second life exits at once), so that
+     hv_irq_off_max covers a restart's steps
   x  boot a's guests with `xpti = on` (page-table isolation forced, what a
      Meltdown-affected CPU gets): every figure of bench-main as NAME_xpti
   t  boot a's guests with `trace = yes` (hv's event trace, docs/trace.md):
@@ -134,7 +136,7 @@ def main():
         "b": ([(os.path.join(guests, "bench-boot"), f"boot-{i:02d}") for i in range(BOOT_GUESTS)],
               IRQ_OFF_CFG, "max"),
         "c": ([(os.path.join(guests, "bench-boot"), "boot-00")], IRQ_OFF_CFG, "max"),
-        "d": ([(os.path.join(guests, "bench-main"), "bench-main")], IRQ_OFF_CFG, NO_SMAP_CPU),
+        "d": ([(os.path.join(guests, "bench-main"), "bench-main")], RESTART_CFG, NO_SMAP_CPU),
         "e": ([(os.path.join(guests, ATTACK_NAME), ATTACK_NAME),
                (os.path.join(guests, TIMER_NAME), TIMER_NAME)], IRQ_OFF_CFG, "max"),
         "f": ([(os.path.join(guests, "bench-spinpoll" if n == FAIR_ATTACKER else "bench-fair"), n)

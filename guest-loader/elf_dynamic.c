@@ -97,7 +97,7 @@ static int check_rela(struct elf_check *c, const struct dyn_tags *t)
                              "inside the file-backed part of one loadable segment", addr, bytes);
     c->out->rela_offset = off;
     c->out->rela_count = bytes / sizeof(Elf64_Rela);
-    return elf_walk_relocations(c->out, f, NULL, NULL);
+    return elf_walk_relocations(c->out, f, 0, c->out->rela_count, NULL, NULL);
 }
 
 int elf_check_dynamic(struct elf_check *c, unsigned index, const Elf64_Phdr *ph)

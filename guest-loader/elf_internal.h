@@ -103,7 +103,10 @@ bool elf_note_owner_is(const struct elf_file *f, const struct elf_note *note, co
 int elf_check_notes(struct elf_check *c, unsigned index, const Elf64_Phdr *ph,
                     unsigned *hv_note_phdr);
 
-/* The relocation walk (elf_relocate.c); write64 NULL only validates. */
-int elf_walk_relocations(const struct elf_image *img, const struct elf_file *f,
-                         int (*write64)(void *arg, uint64_t guest_va, uint64_t value),
+/* The relocation walk (elf_relocate.c) of entries [first, first + n), a
+ * range of the table (the caller's to keep inside it: a restart makes
+ * them a bounded piece at a time, guest-loader/loader_build.c); write64
+ * NULL only validates. */
+int elf_walk_relocations(const struct elf_image *img, const struct elf_file *f, uint64_t first,
+                         uint64_t n, int (*write64)(void *arg, uint64_t guest_va, uint64_t value),
                          void *arg);

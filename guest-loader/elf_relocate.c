@@ -30,19 +30,19 @@ static bool target_in_segment(const struct elf_image *img, uint64_t va)
     return false;
 }
 
-int elf_walk_relocations(const struct elf_image *img, const struct elf_file *f,
-                         int (*write64)(void *arg, uint64_t guest_va, uint64_t value),
+int elf_walk_relocations(const struct elf_image *img, const struct elf_file *f, uint64_t first,
+                         uint64_t n, int (*write64)(void *arg, uint64_t guest_va, uint64_t value),
                          void *arg)
 {
     uint64_t count = img->rela_count, base = img->rela_offset;
-    if (count == 0)
+    if (n == 0)
         return 0;
     if (count > f->size / sizeof(Elf64_Rela) ||
         !elf_in_file(f, base, count * sizeof(Elf64_Rela)))
         return elf_reject(f, "the relocation table at file offset 0x%lx (%lu entries) runs past "
                              "the end of the file (0x%zx bytes)", base, count, f->size);
     uint64_t bias = img->load_bias;
-    for (uint64_t i = 0; i < count; i++) {
+    for (uint64_t i = first; i < first + n; i++) {
         uint64_t off = base + i * sizeof(Elf64_Rela);
         uint64_t where = elf_read64(f, off), info = elf_read64(f, off + 8);
         uint64_t addend = elf_read64(f, off + 16);
@@ -82,5 +82,5 @@ int elf_image_relocate(const struct elf_image *img, const void *file, size_t siz
         why[0] = 0;
     if (!img || !write64)
         return elf_reject(&f, "elf_image_relocate: no image or no write function");
-    return elf_walk_relocations(img, &f, write64, arg);
+    return elf_walk_relocations(img, &f, 0, img->rela_count, write64, arg);
 }

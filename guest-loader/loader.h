@@ -30,12 +30,13 @@ struct elf_image;
 bool loader_kept_range(const struct elf_image *img, uint64_t i, uint64_t *offset,
                        uint64_t *bytes);
 /* A restart's build (hv/guest/restart.c), in bounded steps, once the
- * guest's memory is all back in its reservation. Each returns false with
- * the reason. begin: makes the root page table (the image as parsed at
- * load, its bytes hashed again by then); segments_step: maps, zeroes and fills a few pages of the image's
- * segments (*done once all are); rebuild: everything else as at load,
- * from the kept parameters (its stacks and heap only noted for the
- * restart's later steps; its vCPUs made, not yet scheduled). */
+ * guest's memory is all back in its reservation (guest-loader/
+ * loader_build.c). Each returns false with the reason. begin: makes the
+ * root page table (the image as parsed at load, its bytes hashed again by
+ * then); rebuild_step: a bounded piece of the build as at load, from the
+ * kept parameters (a segment page loaded, 16 relocations, 6 pages'
+ * permissions, the fixed pages, the heap and [shm] regions, or one vCPU;
+ * the stacks and heap only noted for the restart's later steps; the vCPUs
+ * made, not yet scheduled; *done once all is). */
 bool loader_rebuild_begin(struct guest *g, char *why, size_t why_len);
-bool loader_rebuild_segments_step(struct guest *g, bool *done, char *why, size_t why_len);
-bool loader_rebuild(struct guest *g, char *why, size_t why_len);
+bool loader_rebuild_step(struct guest *g, bool *done, char *why, size_t why_len);

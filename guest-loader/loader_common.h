@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "guest-loader/guest_params.h"
 #include "hv/handoff.h"
@@ -24,3 +25,11 @@ bool loader_affinity_ok(const char *file, uint64_t cpus);
 struct guest;
 /* guest_create with the reason logged when it fails. */
 struct guest *loader_create_guest(const struct handoff_file *f, const struct guest_params *p);
+
+struct elf_image;
+/* Builds the guest from its parsed image (guest-loader/loader_build.c):
+ * its segments, relocations, permissions, stacks, start-info, shared and
+ * heap pages, [shm] regions and vCPUs (not scheduled); false with the
+ * reason. */
+bool loader_build(struct guest *g, const struct guest_params *p, const struct elf_image *img,
+                  const uint8_t *file, size_t size, char *why, size_t why_len);

@@ -56,9 +56,7 @@ size_t fpu_area_size(void)
 
 void fpu_area_reset(void *area)
 {
-    uint8_t *a = area;
-    for (size_t i = 0; i < area_size; i++)
-        a[i] = 0;
+    uint8_t *a = area; /* zeroed: fresh from kmalloc (fpu.h) */
     /* For XSAVE, an all-zero header means every component in its initial
      * state, except MXCSR, which XRSTOR loads whenever SSE is requested. */
     *(uint16_t *)a = FCW_DEFAULT;

@@ -7,6 +7,8 @@
 
 void fpu_init(void);          /* turns on FXSR/XSAVE, AVX where present */
 size_t fpu_area_size(void);   /* bytes per vCPU area */
-void fpu_area_reset(void *area); /* the state of a CPU after reset */
+/* The state of a CPU after reset, in an area of fpu_area_size() bytes
+ * that is all zero (fresh from kmalloc, which zeroes: vcpu_create). */
+void fpu_area_reset(void *area);
 void fpu_save(void *area);
 void fpu_restore(const void *area);

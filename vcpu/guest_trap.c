@@ -3,6 +3,7 @@
 #include "hv/console/log.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
+#include "hv/debug/irqoff.h"
 #include "hv/debug/panic.h"
 #include "hv/guest/guest.h"
 #include "hv/guest/uaccess.h"
@@ -72,7 +73,16 @@ static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct tra
         xen_exception(v, f, cr2);
         return;
     }
-    char reason[112];
+    /* Formatted with interrupts on, as an exit's line (hv/guest/guest_end.c
+     * guest_exit: the vCPU still runs, in its entry, nothing held): ~3,000
+     * instructions a restarting guest's every fault would add to its end's
+     * stretch (hv_irq_off_max, docs/benchmarks.md). Not on #DB's IST stack. */
+    char reason[112], line[LOG_FORMAT_BYTES];
+    bool window = f->vector != VEC_DB;
+    if (window) {
+        irqoff_pause();
+        irq_enable();
+    }
     if (f->vector == VEC_PF)
         fmt_format(reason, sizeof(reason), "#PF (page fault) %s 0x%lx (%s), RIP 0x%lx",
                    (f->error_code & PF_FETCH) ? "executing" :
@@ -88,7 +98,12 @@ static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct tra
     else
         fmt_format(reason, sizeof(reason), "%s (%s), RIP 0x%lx", exception_mnemonic(f->vector),
                    exception_name(f->vector), (unsigned long)f->rip);
-    guest_end(v->guest, GUEST_FAULTED, -1, reason);
+    size_t n = log_format(line, LOG_ERROR, "guest %s ended: %s", v->guest->name, reason);
+    if (window) {
+        irq_disable();
+        irqoff_resume();
+    }
+    guest_end_formatted(v->guest, GUEST_FAULTED, -1, reason, line, n);
 }
 
 /* f->vector < 32. Inline in both of its entries. */

@@ -47,16 +47,16 @@ struct guest_console {
 /* Where a restart is (hv/guest/restart.c): the ended guest's memory goes
  * back in bounded steps (REAPING, its reservation kept), what it reads of
  * its image is hashed again in bounded steps and compared with the hash
- * taken at load (VERIFYING), its segments loaded in bounded steps
- * (LOADING), the rest
- * built afresh (BUILDING: all but its stacks and heap, one step), those
- * mapped in bounded steps (MAPPING), and it runs again. */
+ * taken at load (VERIFYING), a root page table made (LOADING), the rest
+ * built afresh in bounded steps (BUILDING: all but its stacks and heap,
+ * guest-loader/loader_build.c), those mapped in bounded steps (MAPPING),
+ * and it runs again. */
 enum restart_stage {
     RESTART_NONE,
     RESTART_REAPING,
     RESTART_VERIFYING,
-    RESTART_LOADING,  /* the image's segments, a few pages per step */
-    RESTART_BUILDING,
+    RESTART_LOADING,  /* the root page table */
+    RESTART_BUILDING, /* segments, relocations, permissions, fixed pages, vCPUs: a piece a step */
     RESTART_MAPPING, /* the stacks and the heap, a few pages per step */
 };
 
@@ -77,8 +77,9 @@ struct guest_kept_image {
     struct sha256 check;        /* the hash being taken again */
     uint64_t range, checked;    /* VERIFYING: the range, bytes of it hashed so far */
     struct elf_image img;       /* the load's parse (the file's headers are not read again) */
-    uint64_t segment, segment_done; /* LOADING: where it is (bytes of img.segments[segment]) */
-    bool load_begun;
+    bool announce_due;          /* the restart's line is still to be logged */
+    uint32_t build_part;        /* BUILDING: the part (guest-loader/loader_build.c), */
+    uint64_t build_pos;         /* and how far it is */
     uint64_t heap_bytes;        /* the heap its first life got, and every life gets */
     uint64_t built_frames;      /* frames charged once its first life was built */
     /* A restart's fresh mappings (stacks, heap), made in MAPPING's steps. */
@@ -199,6 +200,11 @@ void guest_end(struct guest *g, enum guest_end how, int64_t status, const char *
 /* HV_CALL_EXIT from a vCPU of g that runs on this CPU, in its hypercall:
  * guest_end(GUEST_EXITED) with its line formatted with interrupts on. */
 void guest_exit(struct guest *g, int64_t status);
+/* guest_end with its line ("guest N ended: reason", log_format) formatted
+ * by the caller, with interrupts on as guest_exit does (vcpu/guest_trap.c:
+ * a fault's end). */
+void guest_end_formatted(struct guest *g, enum guest_end how, int64_t status,
+                         const char *reason, const char *line, size_t line_len);
 /* Ends the guest for hv's own reasons (hv.cfg's time limit, another
  * guest's halt): logged, never restarted whatever its policy. */
 void guest_stop(struct guest *g, const char *reason);

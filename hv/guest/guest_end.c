@@ -114,7 +114,7 @@ static bool end_guest(struct guest *g, enum guest_end how, int64_t status, const
         reap_after_end = true;
     sched_reaper_kick(); /* the boot CPU may run a vCPU alone, with no timer */
     if (line)
-        log_put(LOG_INFO, line, line_len);
+        log_put(how == GUEST_EXITED ? LOG_INFO : LOG_ERROR, line, line_len);
     else if (how == GUEST_EXITED)
         log_info("guest %s exited with status %ld", g->name, (long)status);
     else
@@ -146,6 +146,12 @@ void guest_exit(struct guest *g, int64_t status)
     irq_disable();
     irqoff_resume();
     end_guest(g, GUEST_EXITED, status, "exited", true, line, n);
+}
+
+void guest_end_formatted(struct guest *g, enum guest_end how, int64_t status,
+                         const char *reason, const char *line, size_t line_len)
+{
+    end_guest(g, how, status, reason, true, line, line_len);
 }
 
 void guest_stop(struct guest *g, const char *reason)

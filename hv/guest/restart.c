@@ -16,17 +16,11 @@
 #include "lib/string.h"
 #include "vcpu/vcpu.h"
 
-/* Bytes of the kept image hashed per step: ~70 instructions a byte as
- * measured, so a step stays near 9 000 instructions, well inside
- * hv_irq_off_max's 20 000 (docs/benchmarks.md); 64 KiB of segments take
- * 512 steps. */
-#define VERIFY_STEP_BYTES 128
-/* Stack and heap pages mapped per step: each is zeroed and mapped (~700
- * instructions). 8, what HV_CALL_MEM_MAP's fresh batch was until issue
- * 12 cut it to 2 (include/hv/abi_cpu.h): at 2, restart_steps_keep_
- * interrupts_off_under_target's longest stretch (the companion's EXIT)
- * grew from 19,239 to 22,528 instructions, not yet understood. */
-#define HEAP_STEP_PAGES 8
+/* Stack and heap pages mapped per step: each is zeroed and mapped (~1,100
+ * instructions as measured under -icount), so a step stays near 5,000
+ * within hv_irq_off_max's 8,000 (docs/benchmarks.md; 8 a step were
+ * 8,907). */
+#define HEAP_STEP_PAGES 4
 
 bool restart_debug_corrupt_kept_image;
 bool restart_debug_add_gap;
@@ -110,13 +104,10 @@ void restart_announce(struct guest *g, uint32_t action)
     const char *key = g->end == GUEST_EXITED ? "on_exit" : "on_fault";
     switch (action) {
     case HV_HEALTH_RESTART:
-        if (g->policy.window_ms)
-            log_info("guest %s: %s = restart: restart %u (at most %u within %lu ms)", g->name,
-                     key, g->restarts, g->policy.max_restarts,
-                     (unsigned long)g->policy.window_ms);
-        else
-            log_info("guest %s: %s = restart: restart %u (at most %u)", g->name, key,
-                     g->restarts, g->policy.max_restarts);
+        /* Said by the restart's first step (restart_step), a stretch of
+         * its own: formatting it here made a restarting guest's end ~2,000
+         * instructions longer (hv_irq_off_max, docs/benchmarks.md). */
+        g->kept->announce_due = true;
         break;
     case HV_HEALTH_LIMIT_STOP:
         log_error("guest %s: %s = restart, but max_restarts (%u%s) is reached: it stays "
@@ -172,56 +163,58 @@ void restart_abandon(struct guest *g, const char *why)
     spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
 }
 
-/* Hashes the next VERIFY_STEP_BYTES of what the restart reads of the kept
- * file (loader_kept_range: its segments' file bytes, its relocations; the
- * headers it does not read again), then compares. */
-static bool verify_step(struct guest *g)
+uint64_t restart_hash_step(struct guest_kept_image *k, uint8_t digest[SHA256_BYTES])
 {
-    struct guest_kept_image *k = g->kept;
-    uint64_t offset, bytes, left = VERIFY_STEP_BYTES;
+    static const uint8_t zeros[SHA256_BLOCK_BYTES];
+    uint64_t offset, bytes, left = SHA256_BLOCK_BYTES - k->check.used, file_bytes = 0;
+    if (!loader_kept_range(&k->img, k->range, &offset, &bytes) && !k->check.used) {
+        sha256_final(&k->check, digest);
+        return RESTART_HASH_DONE;
+    }
     while (left && loader_kept_range(&k->img, k->range, &offset, &bytes)) {
         uint64_t n = bytes - k->checked < left ? bytes - k->checked : left;
         sha256_update(&k->check, k->file + offset + k->checked, n);
         k->checked += n;
         left -= n;
-        bytes_hashed += n;
+        file_bytes += n;
         if (k->checked == bytes) {
             k->range++;
             k->checked = 0;
         }
     }
-    if (loader_kept_range(&k->img, k->range, &offset, &bytes))
-        return false;
+    sha256_update(&k->check, zeros, left); /* the ranges are done: the block's zeros */
+    return file_bytes;
+}
+
+/* One step of hashing again what the restart reads, then the compare. */
+static bool verify_step(struct guest *g)
+{
     uint8_t digest[SHA256_BYTES];
-    sha256_final(&k->check, digest);
-    if (memcmp(digest, k->sha256, SHA256_BYTES) != 0) {
+    uint64_t hashed = restart_hash_step(g->kept, digest);
+    if (hashed != RESTART_HASH_DONE) {
+        bytes_hashed += hashed;
+        return false;
+    }
+    if (memcmp(digest, g->kept->sha256, SHA256_BYTES) != 0) {
         abandon_locked(g, "restart refused: its image changed since it was loaded "
                            "(SHA-256 differs)");
         return false;
     }
-    g->kept->load_begun = false;
     g->restart_stage = RESTART_LOADING;
     return false;
 }
 
+/* The new root page table (~2,200 instructions: the upper half's 256
+ * entries copied); the image's segments are BUILDING's first part. */
 static bool load_step(struct guest *g)
 {
     char why[160], reason[112];
-    bool done = false;
-    bool ok;
-    if (!g->kept->load_begun) {
-        g->kept->load_begun = true;
-        ok = loader_rebuild_begin(g, why, sizeof(why));
-    } else {
-        ok = loader_rebuild_segments_step(g, &done, why, sizeof(why));
-    }
-    if (!ok) {
-        fmt_format(reason, sizeof(reason), "restart failed: %s", why);
-        abandon_locked(g, reason);
+    if (loader_rebuild_begin(g, why, sizeof(why))) {
+        g->restart_stage = RESTART_BUILDING;
         return false;
     }
-    if (done)
-        g->restart_stage = RESTART_BUILDING;
+    fmt_format(reason, sizeof(reason), "restart failed: %s", why);
+    abandon_locked(g, reason);
     return false;
 }
 
@@ -326,21 +319,36 @@ static bool step_locked(struct guest *g)
     if (g->restart_stage == RESTART_MAPPING)
         return map_step(g);
     char why[160];
-    g->kept->later_count = g->kept->later_next = 0;
-    g->kept->later_pages = g->kept->later_done = 0;
-    if (!loader_rebuild(g, why, sizeof(why))) {
+    bool done = false;
+    if (!loader_rebuild_step(g, &done, why, sizeof(why))) {
         char reason[112];
         fmt_format(reason, sizeof(reason), "restart failed: %s", why);
         abandon_locked(g, reason);
         return false;
     }
-    g->restart_stage = RESTART_MAPPING;
+    if (done)
+        g->restart_stage = RESTART_MAPPING;
     return false;
+}
+
+/* The end's announcement of the restart (restart_announce). */
+static void announce(struct guest *g)
+{
+    const char *key = g->end == GUEST_EXITED ? "on_exit" : "on_fault";
+    g->kept->announce_due = false;
+    log_info(g->policy.window_ms ? "guest %s: %s = restart: restart %u (at most %u within %lu ms)"
+                                 : "guest %s: %s = restart: restart %u (at most %u)",
+             g->name, key, g->restarts, g->policy.max_restarts,
+             (unsigned long)g->policy.window_ms);
 }
 
 bool restart_step(struct guest *g)
 {
     steps_made++;
+    if (g->kept->announce_due) {
+        announce(g);
+        return false;
+    }
     uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
     bool running = step_locked(g);
     spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);

@@ -20,6 +20,14 @@ void restart_announce(struct guest *g, uint32_t action);
 /* Its memory is back but for the reservation: checks the reservation is
  * whole (an error line otherwise) and starts hashing the image again. */
 void restart_reaped(struct guest *g);
+/* The hash of what a restart reads of its kept file (loader_kept_range's
+ * ranges, then zeros up to a whole 64-byte block), one SHA-256 block a
+ * call (~4,500 instructions: a step of VERIFYING, docs/benchmarks.md
+ * hv_irq_off_max), from k->check (sha256_init'ed, range and checked 0):
+ * the file bytes it hashed, or RESTART_HASH_DONE once digest is made (a
+ * call of its own: the padding's block). The load takes the same hash. */
+#define RESTART_HASH_DONE UINT64_MAX
+uint64_t restart_hash_step(struct guest_kept_image *k, uint8_t digest[SHA256_BYTES]);
 /* One bounded step of the verify and build stages; true once the guest
  * runs again. */
 bool restart_step(struct guest *g);
