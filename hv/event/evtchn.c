@@ -101,26 +101,14 @@ static void notify(struct guest *g, const struct evtchn *ch, unsigned port)
     sched_event_arrived(v, port, true);
 }
 
-/* Marked as evtchn_send's send_self marks (bts and bt on the bitmaps): a
- * connection's send (the peer's port) comes here on every
- * event_cross_guest sample (make bench). */
-bool evtchn_raise(struct guest *g, unsigned port)
+/* The rest of a raise once its bts set port's pending bit: the vCPU the
+ * entry names now is told (read after the bts: the entry may have been
+ * closed and bound anew before it, and the bit is the new binding's). */
+static inline __attribute__((always_inline)) void raised(struct guest *g,
+                                                         const struct evtchn *t, unsigned port)
 {
-    /* The table read once: the reaper may take it away (evtchn_free_table). */
-    struct evtchn *t = __atomic_load_n(&g->evtchn, __ATOMIC_ACQUIRE);
-    if (g->end != GUEST_ALIVE || !t || port >= HV_EVTCHN_PORTS)
-        return false;
-    port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
-    /* The entry's state and vCPU read once each: its guest may close or
-     * rebind it meanwhile (a zeroed entry is free, its vCPU 0). */
-    if (__atomic_load_n(&t[port].state, __ATOMIC_RELAXED) == HV_EVTCHN_FREE)
-        return false;
-    unsigned id = __atomic_load_n(&t[port].vcpu, __ATOMIC_RELAXED);
     struct hv_shared_info *sh = g->shared;
-    /* Already pending: the vCPU was told then (or is masked and will be
-     * told on unmask). */
-    if (bitmap_test_and_set(&sh->evtchn_pending, port))
-        return true;
+    unsigned id = __atomic_load_n(&t[port].vcpu, __ATOMIC_RELAXED);
     struct vcpu *v = g->vcpus[id];
     TRACE_VCPU(TR_EVTCHN_DELIVER, v, port, 0);
     stats_event_pending();
@@ -132,7 +120,34 @@ bool evtchn_raise(struct guest *g, unsigned port)
         vs->upcall_pending = 1;
     }
     sched_event_arrived(v, port, notified);
+}
+
+/* Marked as evtchn_send's send_self marks (bts and bt on the bitmaps): a
+ * connection's send (the peer's port) comes here on every
+ * event_cross_guest sample (make bench). */
+bool evtchn_raise(struct guest *g, unsigned port)
+{
+    /* The table read once: the reaper may take it away (evtchn_free_table). */
+    struct evtchn *t = __atomic_load_n(&g->evtchn, __ATOMIC_ACQUIRE);
+    if (g->end != GUEST_ALIVE || !t || port >= HV_EVTCHN_PORTS)
+        return false;
+    port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
+    /* A free entry takes no event (a zeroed entry is free, its vCPU 0). */
+    if (__atomic_load_n(&t[port].state, __ATOMIC_RELAXED) == HV_EVTCHN_FREE)
+        return false;
+    /* Already pending: the vCPU was told then (or is masked and will be
+     * told on unmask). */
+    if (bitmap_test_and_set(&g->shared->evtchn_pending, port))
+        return true;
+    raised(g, t, port);
     return true;
+}
+
+void evtchn_pended(struct guest *g, unsigned port)
+{
+    const struct evtchn *t = __atomic_load_n(&g->evtchn, __ATOMIC_ACQUIRE);
+    if (t && port < HV_EVTCHN_PORTS)
+        raised(g, t, (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS));
 }
 
 void evtchn_raise_virq(struct vcpu *v, unsigned virq)

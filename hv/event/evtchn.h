@@ -27,6 +27,9 @@ void evtchn_free_table(struct guest *g);
 /* Marks the port pending and, unless masked, notifies its vCPU (wakes it
  * if it sleeps). Returns false for a port that is not bound. */
 bool evtchn_raise(struct guest *g, unsigned port);
+/* A raise's rest after another path's bts set port's pending bit
+ * (hv/sched/idle_timer.c): the vCPU its entry names now is told. */
+void evtchn_pended(struct guest *g, unsigned port);
 /* Raises the vCPU's virtual interrupt source if it is bound. */
 void evtchn_raise_virq(struct vcpu *v, unsigned virq);
 /* A guest ended: its peers' ports close and they get a notice. */

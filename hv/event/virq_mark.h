@@ -16,24 +16,42 @@
 #include "lib/nospec.h"
 #include "vcpu/vcpu.h"
 
-/* v's port for virq if marking it needs nothing but the marks: bound,
- * its table there, the entry a VIRQ notifying v, the port unmasked.
- * HV_EVTCHN_PORTS otherwise (evtchn_raise's case). Reads only. */
-static inline __attribute__((always_inline)) unsigned virq_port_plain(const struct vcpu *v,
-                                                                      unsigned virq)
+/* The entry of port (< HV_EVTCHN_PORTS) is a VIRQ notifying v. */
+static inline __attribute__((always_inline)) bool virq_entry_is(const struct evtchn *t,
+                                                               unsigned port,
+                                                               const struct vcpu *v)
+{
+    return __atomic_load_n(&t[port].state, __ATOMIC_RELAXED) == HV_EVTCHN_VIRQ &&
+           __atomic_load_n(&t[port].vcpu, __ATOMIC_RELAXED) == v->id;
+}
+
+/* Whether marking v's port for virq needs nothing but the marks: bound,
+ * its table there, the entry a VIRQ notifying v, the port unmasked (else
+ * evtchn_raise's case). *portp is the port clamped even when false, so a
+ * mispredicted test reaches no bit outside the bitmaps. Reads only. */
+static inline __attribute__((always_inline)) bool virq_port_plain(const struct vcpu *v,
+                                                                  unsigned virq, unsigned *portp)
 {
     const struct guest *g = v->guest;
     unsigned port = v->ev.virq_port[virq];
     /* The table read once: the reaper may take it away (evtchn_free_table). */
     const struct evtchn *t = __atomic_load_n(&g->evtchn, __ATOMIC_ACQUIRE);
-    if (!t || port >= HV_EVTCHN_PORTS) /* NO_PORT too */
-        return HV_EVTCHN_PORTS;
+    bool in = port < HV_EVTCHN_PORTS; /* NO_PORT is not */
     port = (unsigned)array_index_nospec(port, HV_EVTCHN_PORTS);
-    if (__atomic_load_n(&t[port].state, __ATOMIC_RELAXED) != HV_EVTCHN_VIRQ ||
-        __atomic_load_n(&t[port].vcpu, __ATOMIC_RELAXED) != v->id ||
-        (__atomic_load_n(&g->shared->evtchn_mask[port / 64], __ATOMIC_RELAXED) >> (port % 64)) & 1)
-        return HV_EVTCHN_PORTS;
-    return port;
+    *portp = port;
+    return t && in && virq_entry_is(t, port, v) &&
+           !bitmap_test((const uint64_t (*)[HV_EVTCHN_WORDS]) & g->shared->evtchn_mask, port);
+}
+
+/* After virq_pend: the entry still v's VIRQ. Another vCPU of the guest
+ * may have closed the port and bound it anew between virq_port_plain's
+ * reads and the mark (evtchn_raise reads the vCPU after its bts for the
+ * same reason): then the bit set is the new binding's. */
+static inline __attribute__((always_inline)) bool virq_port_still(const struct vcpu *v,
+                                                                  unsigned port)
+{
+    const struct evtchn *t = __atomic_load_n(&v->guest->evtchn, __ATOMIC_ACQUIRE);
+    return t && virq_entry_is(t, port, v);
 }
 
 /* Sets port's pending bit (lock bts, bitmap.h): false, with nothing

@@ -39,7 +39,8 @@ static inline __attribute__((always_inline)) void idle_timer_fast(uint64_t now)
      * (a window, the time limit, the reaper's step, the statistics line:
      * the boot CPU's). */
     if (v->state != VCPU_BLOCKED || v->ev.polling || v->cpu != cpu->index || v->arch.xen ||
-        v->guest->end != GUEST_ALIVE || sc->nr_wanting || sched_partitioned ||
+        v->guest->end != GUEST_ALIVE || sc->nr_wanting || sc->fair_queue.count ||
+        sched_partitioned ||
         sc->window_boundary || v->ent->run_head ||
         __atomic_load_n(&sc->wake_list, __ATOMIC_RELAXED) || sc->park ||
         (time_limit && now >= time_limit) ||
@@ -51,9 +52,17 @@ static inline __attribute__((always_inline)) void idle_timer_fast(uint64_t now)
     struct hv_vcpu_shared *vs = &v->guest->shared->vcpu[v->id];
     if (__atomic_load_n(&vs->upcall_mask, __ATOMIC_RELAXED) || !v->ev.upcall)
         return;
-    unsigned port = virq_port_plain(v, HV_VIRQ_TIMER);
-    if (port >= HV_EVTCHN_PORTS || !virq_pend(v->guest->shared, port))
+    unsigned port;
+    if (!virq_port_plain(v, HV_VIRQ_TIMER, &port) || !virq_pend(v->guest->shared, port))
         return;
+    /* The port closed and bound anew meanwhile (virq_port_still): its new
+     * vCPU is told of the bit set, as evtchn_raise would tell it, and v's
+     * timer takes the general path (timer_fired: its VIRQ where it is
+     * bound now, if anywhere). */
+    if (!virq_port_still(v, port)) {
+        evtchn_pended(v->guest, port);
+        return;
+    }
     /* From here on, the general path's effects. expire_vcpu's: */
     sc->idle_timer_entries++;
     stats_timer_late(now - due);

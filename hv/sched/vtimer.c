@@ -208,7 +208,7 @@ static inline __attribute__((always_inline)) uint64_t next_decision_after(uint64
     if (sc->slice_armed && (!when || sc->slice_end < when))
         when = sc->slice_end;
     if (console_listeners || guests_to_reap() || next_reap || next_console_poll ||
-        sc->window_boundary || time_limit)
+        sc->window_boundary || time_limit || stats_next_due)
         when = other_deadlines(now, when);
     return when;
 }

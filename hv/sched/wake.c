@@ -181,6 +181,11 @@ void sched_event_arrived(struct vcpu *v, unsigned port, bool notified)
     /* Another CPU's vCPU: that CPU is asked only if the event can matter
      * to it now (cross_cpu.c: Xen's vcpu_kick). */
     if (v->cpu != this_cpu()->index) {
+        /* The caller's upcall_pending store is a plain one after its last
+         * locked bts: without a full barrier here, the state read below
+         * could pass it (store-load reordering) while the owner, setting
+         * RUNNING, reads upcall_pending still 0: no IPI and no upcall. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (sched_remote_event_matters(v, port, notified))
             sched_remote_wake(v);
         return;
