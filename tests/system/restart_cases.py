@@ -38,6 +38,12 @@ def summary_line(log, name):
     return m.group(1) if m else None
 
 
+def expect_restarts(problems, log, name, n):
+    """The summary's line of guest `name` counts n restarts."""
+    s = summary_line(log, name)
+    expect(problems, s is not None and f"restarts {n}" in s, f"summary line: {s}")
+
+
 def health_lines(log, name):
     """The summary's health lines under the guest's line."""
     lines = log.splitlines()
@@ -111,8 +117,7 @@ def test_restart_on_fault_up_to_max_then_stop(build):
                                     re.M)) == 3, "hv did not say it restarted rs-fault 3 times")
     expect(problems, "guest rs-fault: on_fault = restart, but max_restarts (3 within the window) "
            "is reached" in r.log, "the limit line is missing")
-    s = summary_line(r.log, "rs-fault")
-    expect(problems, s is not None and "restarts 3" in s, f"summary line: {s}")
+    expect_restarts(problems, r.log, "rs-fault", 3)
     h = health_lines(r.log, "rs-fault")
     expect(problems, len(h) == 4, f"health lines: {h}")
     expect(problems, all(" fault (" in l for l in h), f"health events: {h}")
@@ -162,8 +167,7 @@ def test_restart_on_exit_fresh_memory_shared_region_kept(build):
     expect(problems, len(passes) == 3, f"rs-fresh finished {len(passes)} lives of 3")
     self_checked(problems, r.log, "rs-keeper")
     expect(problems, exited(r.log, "rs-fresh"), "rs-fresh's last life did not exit 0")
-    s = summary_line(r.log, "rs-fresh")
-    expect(problems, s is not None and "restarts 2" in s, f"summary line: {s}")
+    expect_restarts(problems, r.log, "rs-fresh", 2)
     h = health_lines(r.log, "rs-fresh")
     expect(problems, len(h) == 3 and all(" exit (exited) -> " in l for l in h), f"health: {h}")
     expect(problems, r.status == 0, f"exit status {r.status}")
@@ -206,8 +210,7 @@ def test_peer_rebinds_after_partner_restarts(build):
     rounds = [l for l in lines if re.match(r"rs-peer: round \d: rs-partner said hello", l)]
     expect(problems, len(rounds) == 3, f"rounds: {rounds}")
     self_checked(problems, r.log, "rs-partner")
-    s = summary_line(r.log, "rs-partner")
-    expect(problems, s is not None and "restarts 2" in s, f"summary line: {s}")
+    expect_restarts(problems, r.log, "rs-partner", 2)
     expect(problems, r.status == 0, f"exit status {r.status}")
     no_leaks(problems, r.log, 4)
     return problems, r

@@ -8,7 +8,7 @@ import re
 
 from judge import expect, guest_lines
 from registry import TESTS, system_test
-from restart_cases import health_lines, lives, no_leaks, restart_boot, summary_line
+from restart_cases import expect_restarts, health_lines, lives, no_leaks, restart_boot, summary_line
 import soak
 
 SOAK_TEST_MIN = 1
@@ -126,8 +126,7 @@ def test_multi_vcpu_guest_restarted(build):
         expect(problems, f"rs-multi: life {life}: vCPUs 0 1 2 all saw restarts = {life}" in lines,
                f"life {life} did not finish")
     expect(problems, "hv: guest rs-multi exited with status 0" in r.log, "the last life did not exit 0")
-    s = summary_line(r.log, "rs-multi")
-    expect(problems, s is not None and "restarts 2" in s, f"summary line: {s}")
+    expect_restarts(problems, r.log, "rs-multi", 2)
     expect(problems, r.status == 0, f"exit status {r.status}")
     no_leaks(problems, r.log, 3)
     return problems, r
@@ -142,8 +141,7 @@ def test_image_note_asks_restart(build):
     expect(problems, lives(r.log, "rs-note") == [0, 1, 2], f"lives: {lives(r.log, 'rs-note')}")
     expect(problems, "guest rs-note: on_fault = restart, but max_restarts (2 within the window) "
            "is reached" in r.log, "the limit line is missing")
-    s = summary_line(r.log, "rs-note")
-    expect(problems, s is not None and "restarts 2" in s, f"summary line: {s}")
+    expect_restarts(problems, r.log, "rs-note", 2)
     no_leaks(problems, r.log, 3)
     return problems, r
 
