@@ -117,6 +117,7 @@ SECONDS = {
     "restart_ends_of_a_moment_share_grace_periods": 5,
     "sched_block_beside_a_spinner_takes_the_decision": 5,
     "sched_block_hands_the_cpu_back": 5,
+    "stats_lines_come_while_a_lone_guest_spins": 6,
     "sched_smp_examples_at_smp_4": 5,
     "sched_smp_examples_at_smp_8": 5,
     "smp4/hypercall_fuzzer_short_run": 5,

@@ -233,3 +233,30 @@ def test_sched_shares_follow_weights_1_2_4_beside_spin_and_poll(build):
     no_panic(problems, r)
     print("  sched-shares: " + ", ".join(report))
     return problems, r
+
+
+@system_test
+def test_stats_lines_come_while_a_lone_guest_spins(build):
+    """hv's statistics line (stats_every_s) is a deadline of its own: one
+    guest spinning alone holds no slice, and with no time limit, reaping or
+    console listener nothing else arms the timer, yet a line must come every
+    second. Session 14's attack review found the line's deadline programmed
+    only beside one of those sources (hv/sched/vtimer.c,
+    next_decision_after): no line came until the guest ended. The guest
+    spins to 3 s of system time (-icount: exact)."""
+    boot = Boot(images=[(test_guest(build, "sched-share"), "lone")], icount=True,
+                runner_cfg=["stats_every_s = 1"])
+    r = run(build, boot, "stats-lone")
+    problems = []
+    no_panic(problems, r)
+    expect(problems, exited(r.log, "lone", 0), "lone did not exit 0")
+    lines = r.log.splitlines()
+    done = next((i for i, l in enumerate(lines) if l.startswith("[lone] ") and "share over" in l),
+                None)
+    expect(problems, done is not None, "lone never reported its share")
+    if done is not None:
+        seen = [int(m.group(1)) for l in lines[:done]
+                if (m := re.match(r"^hv: stats: t=(\d+)s ", l))]
+        expect(problems, 1 in seen and 2 in seen,
+               f"statistics lines before lone's end: t={seen} (want t=1s and t=2s)")
+    return problems, r
