@@ -89,12 +89,12 @@ static int check_rela(struct elf_check *c, const struct dyn_tags *t)
     if (bytes == 0)
         return 0;
     if (c->eh.e_type == ET_EXEC)
-        return elf_reject(f, "a fixed-address executable (ET_EXEC) with dynamic relocations "
-                             "(DT_RELA); hv relocates only static-pie (ET_DYN) images");
+        return elf_reject(f, "an ET_EXEC image with dynamic relocations (DT_RELA); hv relocates "
+                             "only static-pie (ET_DYN) ones");
     uint64_t off;
     if (!elf_vaddr_to_offset(c, addr, bytes, &off))
-        return elf_reject(f, "the relocation table 0x%lx+0x%lx (DT_RELA, DT_RELASZ) is not "
-                             "inside the file-backed part of one loadable segment", addr, bytes);
+        return elf_reject(f, "the relocation table 0x%lx+0x%lx (DT_RELA, DT_RELASZ) is not in "
+                             "one segment's file data", addr, bytes);
     c->out->rela_offset = off;
     c->out->rela_count = bytes / sizeof(Elf64_Rela);
     return elf_walk_relocations(c->out, f, 0, c->out->rela_count, NULL, NULL);

@@ -47,8 +47,7 @@ static int check_ident(const struct elf_file *f)
         return elf_reject(f, "the file is empty");
     for (size_t i = 0; i < 4 && i < f->size; i++)
         if (f->data[i] != magic[i])
-            return elf_reject(f, "not an ELF file: it does not start with the ELF magic "
-                                 "bytes 7f 45 4c 46");
+            return elf_reject(f, "not an ELF file (no magic bytes 7f 45 4c 46)");
     if (f->size < EI_NIDENT)
         return elf_reject(f, "the file is only %zu bytes, shorter than an ELF header (64 bytes)",
                           f->size);
@@ -125,13 +124,12 @@ int elf_check_header(struct elf_check *c)
     if (eh->e_version != EV_CURRENT)
         return elf_reject(f, "ELF version %u (e_version); the only one is 1", eh->e_version);
     if (eh->e_ehsize < sizeof(Elf64_Ehdr))
-        return elf_reject(f, "the ELF header says it is %u bytes (e_ehsize), less than the 64 "
-                             "of an ELF64 header", eh->e_ehsize);
+        return elf_reject(f, "the ELF header says it is %u bytes (e_ehsize), under 64", eh->e_ehsize);
     if (eh->e_phnum == 0)
         return elf_reject(f, "no program headers (e_phnum is 0), so nothing to load");
     if (eh->e_phnum == PN_XNUM)
-        return elf_reject(f, "uses extended program header numbering (e_phnum 0xffff), which "
-                             "hv does not support");
+        return elf_reject(f, "uses extended program header numbering (e_phnum 0xffff): not "
+                             "supported");
     if (eh->e_phnum > ELF_IMAGE_MAX_PHDRS)
         return elf_reject(f, "%u program headers; hv accepts at most %u", eh->e_phnum,
                           ELF_IMAGE_MAX_PHDRS);

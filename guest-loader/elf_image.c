@@ -79,8 +79,7 @@ static int scan_program_headers(struct elf_check *c)
         case PT_GNU_STACK:
             if (ph.p_flags & PF_X)
                 return elf_reject(&c->f, "program header %u: PT_GNU_STACK asks for an "
-                                         "executable stack; hv guest stacks are never "
-                                         "executable", i);
+                                         "executable stack, which hv never gives", i);
             break;
         case PT_DYNAMIC:
             if (have_dynamic)
@@ -172,8 +171,8 @@ static int place_segments(struct elf_check *c)
         total += end - start; /* no wrap: disjoint pages below HV_GUEST_IMAGE_MAX */
     }
     if (total > ELF_IMAGE_MAX_MEMORY)
-        return elf_reject(f, "the loadable segments need 0x%lx bytes (%lu MiB) of memory; hv "
-                             "allows at most 1 GiB per image", total, (total + 0xfffff) >> 20);
+        return elf_reject(f, "the loadable segments need 0x%lx bytes (%lu MiB); hv allows at "
+                             "most 1 GiB", total, (total + 0xfffff) >> 20);
 
     /* Modulo 2^64 on purpose: for a static-pie linked above the base the
      * bias is "negative", and adding it still lands every address right. */

@@ -311,7 +311,7 @@ static const char *apply_cfg(void *arg, const char *section, const char *section
     if (!cfg_parse_u64(value, &v)) {
         refuse(r, FROM_CFG, key, echo,
                s == &r->vcpus ? "must be a number" :
-                                "must be a byte count like 64K, 16M or 0x10000 (below 2^64)");
+                                "must be a byte count like 64K, 16M or 0x10000");
         return refused;
     }
     s->source = FROM_CFG;

@@ -210,7 +210,7 @@ unsigned loader_start_guests(const struct handoff *h)
                                           report_unknown_section, NULL);
             kfree(names, bytes);
         } else {
-            log_warn("hv.cfg: no memory to check [guest] sections against the files");
+            log_warn("hv.cfg: no memory to check its [guest] sections");
         }
     } else if (cfg) {
         guest_params_unknown_sections(cfg, cfg_len, NULL, 0, report_unknown_section, NULL);

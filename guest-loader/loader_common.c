@@ -32,8 +32,7 @@ bool loader_name_and_memory_ok(const struct handoff_file *f, const struct guest_
     uint64_t free_bytes = mm_free_bytes();
     uint64_t available = free_bytes > HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : 0;
     if (p->memory_bytes > available) {
-        log_error("image %s rejected: guest %s asks for %lu KiB of memory, %lu KiB are free "
-                  "and not reserved for other guests",
+        log_error("image %s rejected: guest %s asks for %lu KiB of memory, %lu KiB are free",
                   f->name, p->name, (unsigned long)(p->memory_bytes >> 10),
                   (unsigned long)(available >> 10));
         return false;
@@ -48,8 +47,8 @@ struct guest *loader_create_guest(const struct handoff_file *f, const struct gue
     if (g)
         return g;
     if (no_room)
-        log_error("image %s rejected: the %lu KiB allowance of guest %s could not be set "
-                  "aside (%lu KiB free and not reserved)",
+        log_error("image %s rejected: %lu KiB for guest %s could not be set aside (%lu KiB "
+                  "free)",
                   f->name, (unsigned long)(p->memory_bytes >> 10), p->name,
                   (unsigned long)(mm_free_bytes() >> 10));
     else

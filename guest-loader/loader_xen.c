@@ -45,8 +45,8 @@ enum loader_xen_outcome loader_start_xen(const struct handoff_file *f, const uin
         return LOADER_XEN_DISABLED;
     }
     if (p.vcpus != 1) {
-        log_error("image %s rejected: Xen PV image: %u vCPUs: Xen guests get one (no "
-                  "VCPUOP_up yet)", f->name, p.vcpus);
+        log_error("image %s rejected: Xen PV image: %u vCPUs: Xen guests get one", f->name,
+                  p.vcpus);
         return LOADER_XEN_REJECTED;
     }
     if (!loader_affinity_ok(f->name, p.cpus) || !loader_name_and_memory_ok(f, &p))
@@ -57,8 +57,7 @@ enum loader_xen_outcome loader_start_xen(const struct handoff_file *f, const uin
     g->policy = p.policy;
     if (p.policy.on_exit == GUEST_ACTION_RESTART || p.policy.on_fault == GUEST_ACTION_RESTART) {
         /* A restart rebuilds from the kept image through hv's own loader. */
-        log_warn("image %s: Xen PV guests are not restarted yet: on_exit/on_fault restart "
-                 "becomes stop", f->name);
+        log_warn("image %s: Xen PV guests are not restarted: restart becomes stop", f->name);
         if (g->policy.on_exit == GUEST_ACTION_RESTART)
             g->policy.on_exit = GUEST_ACTION_STOP;
         if (g->policy.on_fault == GUEST_ACTION_RESTART)

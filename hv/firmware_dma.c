@@ -14,8 +14,8 @@ void firmware_dma_report(const struct handoff *h)
 {
     const struct handoff_pci *pci = &h->pci;
     if (pci->left_running) {
-        log_warn("dma: firmware devices left running as hv.cfg asks (stop_firmware_dma = no): "
-                 "their DMA may reach guest memory");
+        log_warn("dma: firmware devices left running (stop_firmware_dma = no): their DMA may "
+                 "reach guests");
         return;
     }
     if (!pci->enumerated) {
@@ -36,6 +36,6 @@ void firmware_dma_report(const struct handoff *h)
                   f->bus_master_was_on ? "on" : "off", f->bus_master_on ? "on" : "off");
     }
     if (pci->still_mastering)
-        log_warn("dma: %u function(s) kept bus mastering after it was cleared: their DMA "
-                 "may reach guest memory", pci->still_mastering);
+        log_warn("dma: %u function(s) still bus masters after a clear: their DMA may reach "
+                 "guests", pci->still_mastering);
 }

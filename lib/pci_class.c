@@ -28,14 +28,14 @@ enum pci_dma_action pci_dma_action(uint32_t class_code)
  * the function, so exact (programming interface) entries come before their
  * subclass, and subclasses before their class. */
 struct class_name {
-    uint32_t mask;
-    uint32_t value;
-    const char *name;
+    uint32_t ignored : 8; /* low bytes of the class code that do not count */
+    uint32_t value : 24;
+    char name[18];        /* characters, not pointers: they pack smaller */
 };
 
-#define PROG_IF 0xffffff
-#define SUBCLASS 0xffff00
-#define CLASS 0xff0000
+#define PROG_IF 0
+#define SUBCLASS 1
+#define CLASS 2
 
 static const struct class_name names[] = {
     {PROG_IF, 0x0c0330, "USB xHCI"},
@@ -79,7 +79,7 @@ static const struct class_name names[] = {
 const char *pci_class_name(uint32_t class_code)
 {
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((class_code & names[i].mask) == names[i].value)
+        if ((class_code & (0xffffffu << 8 * names[i].ignored) & 0xffffff) == names[i].value)
             return names[i].name;
     return "other";
 }

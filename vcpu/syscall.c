@@ -63,7 +63,7 @@ void compat_syscall_end_guest(struct trap_frame *f)
 {
     struct vcpu *v = this_cpu()->current;
     guest_end(v->guest, GUEST_FAULTED, -1,
-              "system call from compatibility mode (MSR_CSTAR): 32-bit code is not supported");
+              "32-bit system call (MSR_CSTAR): not supported");
     sched_return_inline(f);
 }
 

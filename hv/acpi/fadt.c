@@ -152,7 +152,7 @@ static void parse_pm1_control(const struct acpi_ctx *ctx, const struct acpi_tabl
         return;
     /* SLP_TYP/SLP_EN live in the low 16 bits: a shorter block is bogus. */
     if (field8(t, FADT_PM1_CNT_LEN) < PM1_CNT_LEN_MIN) {
-        acpi_warn(ctx, "FADT", "PM1_CNT_LEN is below 2, PM1 control blocks ignored");
+        acpi_warn(ctx, "FADT", "PM1_CNT_LEN below 2, PM1 control ignored");
         return;
     }
     out->pm1a_cnt_port = a;
@@ -166,7 +166,7 @@ static void parse_reset_register(const struct acpi_ctx *ctx, const struct acpi_t
     if (!(flags & FLAG_RESET_REG_SUP))
         return;
     if (!acpi_table_has(t, FADT_RESET_VALUE, 1)) {
-        acpi_warn(ctx, "FADT", "claims a reset register but is too short to hold it");
+        acpi_warn(ctx, "FADT", "too short for its reset register");
         return;
     }
     struct acpi_gas reg = field_gas(t, FADT_RESET_REG);

@@ -77,7 +77,7 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         return cfg_parse_bool(value, &s->debug_ap_late) ? NULL : "must be yes or no";
     if (strcmp(key, "debug_ap_refuse") == 0) {
         if (!cfg_parse_u64(value, &n) || n > 4096)
-            return "must be the number of an AP from 1 (0: none)";
+            return "must be an AP number from 1 (0: none)";
         s->debug_ap_refuse = (uint32_t)n;
         return NULL;
     }
@@ -157,7 +157,7 @@ static const char *apply(void *arg, const char *section, const char *section_arg
     }
     if (strcmp(key, "time_limit_ms") == 0) {
         if (!cfg_parse_u64(value, &n) || n > 365ULL * 24 * 3600 * 1000)
-            return "must be a number of milliseconds (0: no limit)";
+            return "must be milliseconds (0: no limit)";
         s->time_limit_ms = n;
         return NULL;
     }

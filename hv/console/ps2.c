@@ -102,11 +102,11 @@ bool ps2_init(const struct acpi_info *acpi)
         if (!command(CMD_WRITE_CONFIG) || !wait_status(STATUS_INPUT_FULL, 0))
             return absent("the i8042 takes no configuration");
         outb(PS2_DATA, want);
-        log_info("keyboard: i8042 configuration 0x%02x -> 0x%02x (translation on, keyboard enabled)",
+        log_info("keyboard: i8042 configuration 0x%02x -> 0x%02x",
                  (unsigned)config, (unsigned)want);
     }
     present = true;
-    log_info("keyboard: PS/2 (i8042), polled while a guest reads the console");
+    log_info("keyboard: PS/2 (i8042), polled for console reads");
     return true;
 }
 
@@ -137,6 +137,6 @@ void ps2_poll_saturated(bool saturated)
     }
     if (++saturated_polls >= SATURATED_POLLS_MAX && present) {
         present = false;
-        log_warn("keyboard: the i8042 never stops sending; ignoring it from now on");
+        log_warn("keyboard: the i8042 never stops sending; now ignored");
     }
 }

@@ -97,8 +97,8 @@ void gdt_window_init(struct cpu_tables *t, unsigned cpu_index)
     __asm__ volatile("lgdt %0" : : "m"(gdtr) : "memory");
     t->gdt = (uint64_t *)window_va(cpu_index);
     if (cpu_index == 0)
-        log_debug("gdt: window at 0x%lx, limit 0x%x (Xen's 0xe02b/0xe033 beside hv's): 1 own page "
-                 "per CPU and 2 shared frames (a flat GDT would be %u KiB per CPU)",
+        log_debug("gdt: window at 0x%lx, limit 0x%x: 1 own page per CPU, 2 shared frames (flat: "
+                 "%u KiB per CPU)",
                  (unsigned long)window_va(0), GDT_LIMIT, (unsigned)((GDT_LIMIT + 1 + 1023) / 1024));
 }
 

@@ -168,7 +168,7 @@ __attribute__((cold)) static void apply_gds(void)
     if (v & MCU_OPT_CTRL_GDS_MITG_LOCKED) {
         if (v & MCU_OPT_CTRL_GDS_MITG_DIS) {
             decided[MIT_GDS].on = false;
-            log_warn("spec: gds: the firmware locked the mitigation off (MCU_OPT_CTRL 0x%lx)",
+            log_warn("spec: gds: locked off by the firmware (MCU_OPT_CTRL 0x%lx)",
                      (unsigned long)v);
         }
         return;

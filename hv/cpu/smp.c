@@ -362,7 +362,7 @@ void smp_start(const struct acpi_info *acpi, const struct smp_config *config)
     log_debug("smp: boot CPU (APIC ID %u): CR4 0x%lx EFER 0x%lx", boot_id,
               (unsigned long)boot_state.cr4, (unsigned long)boot_state.efer);
     if (!low_pages_prepare(&lp)) {
-        log_warn("smp: no room for the trampoline below 1 MiB: the boot CPU runs alone");
+        log_warn("smp: no room below 1 MiB for the trampoline: the boot CPU alone");
         return;
     }
     uint64_t first_init = rdtsc(), last_ready = first_init;

@@ -37,15 +37,15 @@ static const struct {
     {"#DF", "double fault"},        {"#CSO", "coprocessor segment overrun"},
     {"#TS", "invalid TSS"},         {"#NP", "segment not present"},
     {"#SS", "stack-segment fault"}, {"#GP", "general protection"},
-    {"#PF", "page fault"},          {"#15", "reserved vector 15"},
+    {"#PF", "page fault"},          {"#15", "reserved"},
     {"#MF", "x87 floating-point error"}, {"#AC", "alignment check"},
     {"#MC", "machine check"},       {"#XM", "SIMD floating-point exception"},
     {"#VE", "virtualization exception"}, {"#CP", "control protection"},
-    {"#22", "reserved vector 22"},  {"#23", "reserved vector 23"},
-    {"#24", "reserved vector 24"},  {"#25", "reserved vector 25"},
-    {"#26", "reserved vector 26"},  {"#27", "reserved vector 27"},
+    {"#22", "reserved"},           {"#23", "reserved"},
+    {"#24", "reserved"},           {"#25", "reserved"},
+    {"#26", "reserved"},           {"#27", "reserved"},
     {"#HV", "hypervisor injection"}, {"#VC", "VMM communication"},
-    {"#SX", "security exception"},  {"#31", "reserved vector 31"},
+    {"#SX", "security exception"},  {"#31", "reserved"},
 };
 
 const char *exception_mnemonic(uint64_t vector)
@@ -166,7 +166,7 @@ void debug_syscall_breakpoint(void)
 {
     syscall_breakpoint_on = true;
     debug_registers_this_cpu();
-    log_info("debug: instruction breakpoint on the syscall entry (debug_syscall_breakpoint)");
+    log_info("debug: breakpoint on the syscall entry (debug_syscall_breakpoint)");
 }
 
 /* Debug registers are per CPU: each AP sets its own at bring-up (after the
@@ -212,6 +212,6 @@ __attribute__((cold)) void entry_report(void)
     log_info("iret: %lu HV_CALL_IRET(s) left to the C path by the fast path",
              (unsigned long)c->iret_c_path);
     if (c->ac_on_entry)
-        log_error("entry: hv ran %lu trap paths with RFLAGS.AC set (SMAP off): an entry lacks clac",
+        log_error("entry: %lu trap path(s) ran with RFLAGS.AC set: an entry lacks clac",
                   (unsigned long)c->ac_on_entry);
 }

@@ -85,8 +85,8 @@ static void commit_line(void *arg, const char *text, size_t len)
     uint64_t now = time_now_ns();
     if (!c->dropped_noticed_at || now - c->dropped_noticed_at >= DROP_NOTICE_NS) {
         c->dropped_noticed_at = now ? now : 1;
-        log_warn("guest %s: console output dropped: it writes faster than the serial line "
-                 "carries its share (the summary counts the bytes)", g->name);
+        log_warn("guest %s: console output dropped: faster than its share of the serial line",
+                 g->name);
     }
 }
 

@@ -331,7 +331,7 @@ bool guest_free_memory(struct guest *g)
     }
     uint64_t still = mm_reservation_end(&g->mem);
     if (still)
-        log_error("guest %s: %lu frame(s) still charged after its memory was freed", g->name,
+        log_error("guest %s: %lu frame(s) still charged after the free", g->name,
                   (unsigned long)still);
     sched_guest_unplace(g);
     g->leak_check_due = true; /* the next step */

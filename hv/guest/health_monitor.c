@@ -13,7 +13,7 @@ void health_log_add(struct guest *g, uint64_t now_ns, uint32_t event, int64_t st
         __atomic_store_n(&g->health, kmalloc(sizeof(*g->health)), __ATOMIC_RELEASE);
     struct health_log *l = g->health;
     if (!l) {
-        log_warn("guest %s: no memory for its health log; this end is not logged", g->name);
+        log_warn("guest %s: no memory for its health log; end not logged", g->name);
         return;
     }
     __atomic_store_n(&l->seq, l->seq + 1, __ATOMIC_RELAXED); /* odd: being written */

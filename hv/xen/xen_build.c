@@ -245,20 +245,20 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
         return false;
     grow_ram(g, img, x);
     if (x->nr_pages > XEN_MAX_PAGES) {
-        fmt_format(why, why_len, "its start-of-day region needs %lu pages, more than the %u "
-                   "hv builds yet", (unsigned long)x->nr_pages, XEN_MAX_PAGES);
+        fmt_format(why, why_len, "its start-of-day region needs %lu pages, hv builds at most %u",
+                   (unsigned long)x->nr_pages, XEN_MAX_PAGES);
         x->nr_pages = 0;
         return false;
     }
     const struct xen_layout *l = &x->layout;
     if (l->virt_base != 0)
-        return refuse(why, why_len, "XEN_ELFNOTE_VIRT_BASE is not 0: not supported yet");
+        return refuse(why, why_len, "XEN_ELFNOTE_VIRT_BASE is not 0: not supported");
     /* Its start-of-day region, zeroed, writable while hv fills it (the
      * RAM past it is made with the p2m, unmapped, as Xen's builder leaves it). */
     if (guest_map_zeroed(g, l->virt_base, l->v_end - l->virt_base,
                          PTE_W | cpu_nx_mask() | PTE_SW_MAX) != 0) {
         fmt_format(why, why_len, "its %lu KiB allowance cannot hold the %lu KiB start-of-day "
-                   "region and hv's tables", (unsigned long)(g->memory_bytes >> 10),
+                   "region and tables", (unsigned long)(g->memory_bytes >> 10),
                    (unsigned long)(x->nr_pages * PAGE >> 10));
         return false;
     }
@@ -280,10 +280,9 @@ bool xen_build(struct guest *g, const struct xen_image *img, const uint8_t *file
         if (!set_flags(g, va, initial_flags(img, l, va)))
             return refuse(why, why_len, "the region's permissions could not be set");
     if (!make_shared_pages(g, x))
-        return refuse(why, why_len, "no memory left in its allowance for the shared-info page");
+        return refuse(why, why_len, "no memory left for the shared-info page");
     if (!make_p2m(g, x) || !make_m2p(g, x) || !xen_mmu_init(g))
-        return refuse(why, why_len, "no memory left for its P2M array, M2P table or "
-                                    "page-table records");
+        return refuse(why, why_len, "no memory left for its P2M, M2P or page-table records");
 
     /* Registers as Xen's builder leaves them: rip the entry, rsp the boot
      * stack's top, rsi start_info, the rest 0; events masked. */

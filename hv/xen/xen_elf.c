@@ -68,8 +68,7 @@ static int take_value(struct walk *w, unsigned use, const struct elf_note *n)
         for (uint32_t i = 0; i < size; i++)
             v |= (uint64_t)d[i] << (8 * i);
         if (n->type == XEN_ELFNOTE_INIT_P2M)
-            return elf_reject(w->f, "XEN_ELFNOTE_INIT_P2M (0x%lx) asks for a P2M list mapped where "
-                                    "the image says; hv builds the start-of-day P2M list only",
+            return elf_reject(w->f, "XEN_ELFNOTE_INIT_P2M 0x%lx: hv places the P2M list itself",
                               (unsigned long)v);
         memcpy(dst, &v, sizeof(v));
         return 0;
@@ -242,7 +241,7 @@ static int take_segments(struct elf_check *c, struct xen_image *o, uint64_t virt
     o->kstart = o->segments[0].vaddr & ~(PAGE - 1);
     uint64_t end = last->vaddr + last->memsz;
     if (end > UINT64_MAX - (PAGE - 1))
-        return elf_reject(f, "the image ends at 0x%lx, at the top of the address space",
+        return elf_reject(f, "the image ends at the address space's top, 0x%lx",
                           (unsigned long)end);
     o->kend = (end + PAGE - 1) & ~(PAGE - 1);
     return 0;
@@ -262,7 +261,7 @@ int xen_image_check(const void *file, size_t size, uint64_t image_max, struct xe
         return rc;
     const struct elf_file *f = &c.f;
     if (c.eh.e_type != ET_EXEC)
-        return elf_reject(f, "a Xen PV image must be ET_EXEC (e_type 2); this one has type %u",
+        return elf_reject(f, "a Xen PV image must be ET_EXEC (e_type 2), not type %u",
                           c.eh.e_type);
     struct walk w = {f, XEN_IMAGE_MAX_NOTES, 0, out, 0};
     rc = find_notes(&w, &c);
@@ -272,9 +271,8 @@ int xen_image_check(const void *file, size_t size, uint64_t image_max, struct xe
         return elf_reject(f, "no note of owner \"Xen\" in a note segment or section");
     /* What Xen's loader requires of the notes (libelf's note check). */
     if (!starts_with(out->loader, "generic") && !starts_with(out->guest_os, "linux"))
-        return elf_reject(f, "XEN_ELFNOTE_LOADER is \"%s\" and XEN_ELFNOTE_GUEST_OS \"%s\": Xen "
-                             "loads only images for the \"generic\" loader or Linux",
-                          out->loader, out->guest_os);
+        return elf_reject(f, "XEN_ELFNOTE_LOADER is \"%s\", GUEST_OS \"%s\": neither the "
+                             "\"generic\" loader nor Linux", out->loader, out->guest_os);
     if (!starts_with(out->xen_version, "xen-3.0"))
         return elf_reject(f, "XEN_ELFNOTE_XEN_VERSION is \"%s\"; the x86-64 PV interface is "
                              "\"xen-3.0\"", out->xen_version);
@@ -282,16 +280,15 @@ int xen_image_check(const void *file, size_t size, uint64_t image_max, struct xe
     if (!(w.seen & (1u << XEN_ELFNOTE_PADDR_OFFSET)))
         out->paddr_offset = out->virt_base;
     if (out->virt_base >= image_max)
-        return elf_reject(f, "XEN_ELFNOTE_VIRT_BASE 0x%lx is not below 0x%lx: hv places Xen PV "
-                             "guests in the lower half only (a kernel linked in the upper half, "
-                             "as Linux's, is not supported)",
+        return elf_reject(f, "XEN_ELFNOTE_VIRT_BASE 0x%lx is not below 0x%lx: Xen PV guests run "
+                             "in the lower half only",
                           (unsigned long)out->virt_base, (unsigned long)image_max);
     rc = take_segments(&c, out, out->virt_base - out->paddr_offset);
     if (rc)
         return rc;
     if (out->kend > image_max || out->kstart < out->virt_base)
-        return elf_reject(f, "the image spans 0x%lx-0x%lx; it must lie within 0x%lx-0x%lx "
-                             "(from VIRT_BASE to the end of the guest image area)",
+        return elf_reject(f, "the image spans 0x%lx-0x%lx, outside 0x%lx-0x%lx (VIRT_BASE to the "
+                             "image area's end)",
                           (unsigned long)out->kstart, (unsigned long)out->kend,
                           (unsigned long)out->virt_base, (unsigned long)image_max);
     if (out->kend - out->kstart > MAX_IMAGE_SPAN)

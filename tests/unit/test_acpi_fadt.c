@@ -50,7 +50,7 @@ static void fadt_v1_short(void)
     CHECK(!info.have_boot_arch);
     CHECK(!info.no_8042);
     CHECK(!info.have_reset_reg);
-    CHECK(warned("FADT claims a reset register but is too short"));
+    CHECK(warned("FADT too short for its reset register"));
 }
 
 static void fadt_v1_ignores_bytes_past_length(void)
@@ -75,7 +75,7 @@ static void fadt_v1_ignores_bytes_past_length(void)
     CHECK_EQ_U64(info.pm1a_cnt_port, 0x604);
     CHECK_EQ_U64(info.dsdt_phys, 0x7fe00000);
     CHECK(!info.have_reset_reg);
-    CHECK(warned("FADT claims a reset register but is too short"));
+    CHECK(warned("FADT too short for its reset register"));
 }
 
 static void fadt_shorter_than_v1(void)
@@ -241,7 +241,7 @@ static void fadt_pm1_control_checks(void)
     CHECK_EQ_U64(parse_fadt(fadt), ACPI_OK);
     CHECK_EQ_U64(info.pm1a_cnt_port, 0);
     CHECK_EQ_U64(info.pm1b_cnt_port, 0);
-    CHECK(warned("PM1_CNT_LEN is below 2"));
+    CHECK(warned("PM1_CNT_LEN below 2"));
 
     put8(fadt, 89, 2);
     put_gas(fadt, 172, 0, 16, 0xfed80000); /* memory space: legacy used */

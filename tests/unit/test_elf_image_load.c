@@ -162,13 +162,13 @@ static void load_memory_limit(void)
 {
     make_exec(&B);
     B.ph[EX_DATA].p_memsz = ELF_IMAGE_MAX_MEMORY - 3 * 0x1000 + 1;
-    EXPECT_REJECT(&B, "the loadable segments need 0x40001000 bytes (1025 MiB) of memory; hv "
-                      "allows at most 1 GiB per image");
+    EXPECT_REJECT(&B, "the loadable segments need 0x40001000 bytes (1025 MiB); hv allows at "
+                      "most 1 GiB");
     /* Many big ones, so a sum that wrapped would go unnoticed. */
     make_exec(&B);
     for (unsigned i = 0; i < 12; i++)
         add_ph(&B, PT_LOAD, PF_R, 0, 0x10000000000ull * (i + 1), 0, 0xfffffff000ull, 0x1000);
-    EXPECT_REJECT(&B, "hv allows at most 1 GiB per image");
+    EXPECT_REJECT(&B, "hv allows at most 1 GiB");
 }
 
 /* ---- entry point ---- */
@@ -281,14 +281,14 @@ static void dyn_rela_location(void)
 {
     make_pie(&B);
     set_dyn(&B, 0, DT_RELA, 0x2800); /* bss */
-    EXPECT_REJECT(&B, "the relocation table 0x2800+0x48 (DT_RELA, DT_RELASZ) is not inside the "
-                      "file-backed part of one loadable segment");
+    EXPECT_REJECT(&B, "the relocation table 0x2800+0x48 (DT_RELA, DT_RELASZ) is not in one "
+                      "segment's file data");
     set_dyn(&B, 0, DT_RELA, 0x3c0); /* straddles the end of the R segment's file bytes */
     EXPECT_REJECT(&B, "the relocation table 0x3c0+0x48");
     set_dyn(&B, 0, DT_RELA, 0x9000); /* nowhere */
-    EXPECT_REJECT(&B, "is not inside the file-backed part");
+    EXPECT_REJECT(&B, "is not in one segment's file data");
     set_dyn(&B, 0, DT_RELA, UINT64_MAX - 8);
-    EXPECT_REJECT(&B, "is not inside the file-backed part");
+    EXPECT_REJECT(&B, "is not in one segment's file data");
     set_dyn(&B, 0, DT_RELA, 0x3b8); /* exactly up to the end: fine */
     set_rela(&B, 0, 0, R_X86_64_NONE, 0, 0);
     set_rela(&B, 1, 0, R_X86_64_NONE, 0, 0);
@@ -325,7 +325,7 @@ static void dyn_exec_with_relocations(void)
     put64(&B, 0x3020, DT_NULL);
     put64(&B, 0x3028, 0);
     add_ph(&B, PT_DYNAMIC, PF_R | PF_W, 0x3000, 0x403000, 0x30, 0x30, 8);
-    EXPECT_REJECT(&B, "a fixed-address executable (ET_EXEC) with dynamic relocations (DT_RELA)");
+    EXPECT_REJECT(&B, "an ET_EXEC image with dynamic relocations (DT_RELA)");
 }
 
 /* ---- relocations ---- */
