@@ -80,26 +80,29 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	hv/guest/restart.c hv/guest/restart_policy.c hv/guest/health_monitor.c hv/guest/leak_check.c \
 	hv/sched/partition.c hv/sched/placement.c hv/sched/sched_place.c hv/sched/balance.c hv/console/ps2.c hv/console/status_line.c \
 	hv/mm/mm.c hv/mm/mm_alloc.c hv/mm/frame_alloc.c hv/hypercall/hypercall_mem.c hv/mm/tlb_batch.c hv/cpu/tlb_shootdown.c \
+	hv/mm/pt_bounded.c hv/mm/guest_frames.c \
 	hv/debug/irqoff.c lib/sha256.c lib/fmt.c hv/console/input.c hv/time/timescale.c \
 	hv/guest/guest_end.c hv/hypercall/hypercall_cpu.c hv/console/fbcon.c \
 	vcpu/smap_quirk.c vcpu/trap_table.c hv/time/refclock.c hv/sched/windows.c \
 	hv/console/log_drain.c hv/console/log.c hv/console/console_text.c hv/console/linebuf.c hv/console/serial.c
-$(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os
+# Without GCC's inlining of small functions and shrink-wrapping, which
+# make cold code bigger or less repetitive (session 14: -114 packed bytes
+# over the boot-only files' -283; their figures, hv_irq_off_max,
+# tlb_shootdown and ap_bringup, keep their targets).
+$(patsubst %,$(BUILD)/core/%.o,$(CORE_COLD_SRCS)): CORE_CFLAGS += -Os -fno-inline-small-functions -fno-shrink-wrap
 # Of those, the code that runs only while hv boots and loads its guests, or
 # on paths no measured figure takes (a Xen PV guest, a panic), not the
 # files with hooks on measured paths (xen_gdt.c's switch, xen_build.c's
-# and shm.c's guest end, restart*.c): without GCC's inlining of small
-# functions, shrink-wrapping, partial redundancy elimination, code hoisting
-# and IPA-SRA, which each make its code bigger or less repetitive (the
-# packed core 191 bytes smaller; docs/benchmarks.md hv_image_bytes), and no
-# figure but boot_first_guest and boot_32_guests can move.
+# and shm.c's guest end, restart*.c): also without partial redundancy
+# elimination, code hoisting and IPA-SRA (docs/benchmarks.md
+# hv_image_bytes), and no figure but boot_first_guest and boot_32_guests
+# can move.
 CORE_BOOT_SRCS := $(filter-out hv/xen/xen_gdt.c hv/xen/xen_build.c guest-loader/shm.c, \
 	$(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*.c)) \
 	hv/main.c hv/firmware_dma.c hv/firmware_dma_text.c hv/power/power.c \
 	hv/cpu/mitigation_rules.c hv/mm/memmap.c lib/pci_class.c hv/debug/panic.c \
 	hv/debug/symbols.c hv/debug/symtab.c
-$(patsubst %,$(BUILD)/core/%.o,$(CORE_BOOT_SRCS)): CORE_CFLAGS += -fno-inline-small-functions \
-	-fno-shrink-wrap -fno-tree-pre -fno-code-hoisting -fno-ipa-sra
+$(patsubst %,$(BUILD)/core/%.o,$(CORE_BOOT_SRCS)): CORE_CFLAGS += -fno-tree-pre -fno-code-hoisting -fno-ipa-sra
 
 $(BUILD)/core/%.S.o: %.S
 	@mkdir -p $(@D)
