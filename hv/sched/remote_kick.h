@@ -23,7 +23,9 @@
  * Inline: it is on every cross-CPU event (ipi_event_cross_cpu).
  *
  * Racy reads of the owner's fields, made safe by order: the caller set
- * the pending bits with a full barrier before; the owner writes what a
+ * the pending bits and upcall_pending, then a full fence (wake.c,
+ * sched_event_arrived: upcall_pending's store is a plain one, which this
+ * read could otherwise pass); the owner writes what a
  * vCPU waits for before its BLOCKED (release), and every later check of
  * pending bits by v comes after a full barrier that follows v's RUNNING.
  * So a stale state here (v blocked again since, or about to run) means
