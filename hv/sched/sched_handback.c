@@ -13,6 +13,7 @@
 #include "hv/sched/sched_internal.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_switch.h"
+#include "hv/sched/switch_enter.h"
 #include "vcpu/deliver.h"
 #include "vcpu/vcpu.h"
 
@@ -63,18 +64,8 @@ void sched_handback(struct vcpu *cur, uint64_t now)
         e->run_tail = NULL;
     sc->handbacks++;
     vcpu_save(cur);
-    /* The switch inline, as in the other two direct paths (sched_direct.c):
-     * one out-of-line copy shared with the send's hand-off was measured
-     * against it (docs/benchmarks.md, event_cross_guest). */
-    struct trap_frame *out = switch_to(next, now);
-    if (sched_upcall_due(next))
-        deliver_to_kernel(next, out, next->ev.upcall,
-                          DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
-    if (next->state == VCPU_RUNNING)
-        leave_from(out);
-    /* The upcall could not be delivered and ended next's guest: a
-     * decision, as sched_return_with_work's loop makes (it leaves). */
-    cpu->need_resched = true;
-    sched_return_with_work(out);
-    __builtin_unreachable();
+    /* The switch inline, as in every direct path: one out-of-line copy
+     * shared by the two was measured against it (docs/benchmarks.md,
+     * event_cross_guest). */
+    switch_and_enter(cpu, next, now);
 }
