@@ -15,7 +15,8 @@
  * displacements of a segment under 16 MiB), into another value in the same
  * range: v plus the offset just after them, wrapped modulo 2^25 into that
  * range, which the stub subtracts again. Any input comes back exactly
- * (tests/unit/test_lz.c tries every kind). Little endian: x86 only. */
+ * (tests/unit/test_branch_filter.c tries every kind). Little endian: x86
+ * only. */
 #pragma once
 
 #include <stddef.h>
