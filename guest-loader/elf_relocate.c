@@ -50,6 +50,9 @@ int elf_walk_relocations(const struct elf_image *img, const struct elf_file *f, 
         !elf_in_file(f, base, count * sizeof(Elf64_Rela)))
         return elf_reject(f, "the relocation table at file offset 0x%lx (%lu entries) runs past "
                              "the end of the file (0x%zx bytes)", base, count, f->size);
+    if (first > count || n > count - first)
+        return elf_reject(f, "relocations %lu to %lu asked for: the table has %lu", first,
+                          first + n - 1, count);
     uint64_t bias = img->load_bias;
     for (uint64_t i = first; i < first + n; i++) {
         uint64_t off = base + i * sizeof(Elf64_Rela);

@@ -337,7 +337,11 @@ bool loader_rebuild_begin(struct guest *g, char *why, size_t why_len)
 bool loader_rebuild_step(struct guest *g, bool *done, char *why, size_t why_len)
 {
     struct guest_kept_image *k = g->kept;
-    uint32_t part = k->build_part < PART_DONE ? k->build_part : PART_VCPUS;
+    if (k->build_part >= PART_DONE) { /* built: no piece is left to make again */
+        *done = true;
+        return true;
+    }
+    uint32_t part = k->build_part;
     bool ok = build_piece(g, &k->params, &k->img, k->file, k->size, &k->build_part,
                           &k->build_pos, step_budget[part], why, why_len);
     *done = k->build_part == PART_DONE;

@@ -72,7 +72,9 @@ enum restart_stage {
 struct guest_kept_image {
     const uint8_t *file;        /* NULL: nothing kept */
     uint64_t size;
-    uint8_t sha256[SHA256_BYTES]; /* of the ranges loader_kept_range names, in order */
+    /* Of the ranges loader_kept_range names, in order, and zeros to a
+     * whole 64-byte block (restart_hash_step: one block a step). */
+    uint8_t sha256[SHA256_BYTES];
     struct guest_params params;
     struct sha256 check;        /* the hash being taken again */
     uint64_t range, checked;    /* VERIFYING: the range, bytes of it hashed so far */

@@ -318,6 +318,12 @@ static bool step_locked(struct guest *g)
         return load_step(g);
     if (g->restart_stage == RESTART_MAPPING)
         return map_step(g);
+    /* Given up meanwhile (restart_abandon on another CPU, between the
+     * reaper's unlocked read of the stage and this lock): nothing to build.
+     * A build piece now would make vCPUs or map pages for a guest that is
+     * being torn down (the attack review of session 14's restart steps). */
+    if (g->restart_stage != RESTART_BUILDING)
+        return false;
     char why[160];
     bool done = false;
     if (!loader_rebuild_step(g, &done, why, sizeof(why))) {
