@@ -80,7 +80,7 @@ CORE_COLD_SRCS := $(wildcard guest-loader/*.c hv/acpi/*.c hv/config/*.c hv/xen/*
 	hv/guest/restart.c hv/guest/restart_policy.c hv/guest/health_monitor.c hv/guest/leak_check.c \
 	hv/sched/partition.c hv/sched/placement.c hv/sched/sched_place.c hv/sched/balance.c hv/console/ps2.c hv/console/status_line.c \
 	hv/mm/mm.c hv/mm/mm_alloc.c hv/mm/frame_alloc.c hv/hypercall/hypercall_mem.c hv/mm/tlb_batch.c hv/cpu/tlb_shootdown.c \
-	hv/mm/pt_bounded.c hv/mm/guest_frames.c \
+	hv/mm/pt_bounded.c \
 	hv/debug/irqoff.c lib/sha256.c lib/fmt.c hv/console/input.c hv/time/timescale.c \
 	hv/guest/guest_end.c hv/hypercall/hypercall_cpu.c hv/console/fbcon.c \
 	vcpu/smap_quirk.c vcpu/trap_table.c hv/time/refclock.c hv/sched/windows.c \

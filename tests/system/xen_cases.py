@@ -91,7 +91,7 @@ def test_xen_gdt_window_flat_selectors(build):  # xen_shared_cases.py
     """The GDT reaches Xen's 0xe02b/0xe033 beside hv's selectors; 0xe023
     and anything past 0xe037 fault; the window's cost is logged."""
     problems, r = probe_boot(build, "xen-gdt", r=xen_debug_boot(build))
-    expect(problems, re.search(r"^hv: gdt: window at 0x[0-9a-f]+, limit 0xe037 .*1 own page per CPU",
+    expect(problems, re.search(r"^hv: gdt: window at 0x[0-9a-f]+, limit 0xe037\b.*1 own page per CPU",
                                r.log, re.M), "hv did not log the GDT window")
     expect(problems, DIRECT_MAP_LINE in r.log, "hv did not check PML4 slots 256-272 empty")
     cstar = core_symbol(build, "compat_syscall_entry")
