@@ -7,12 +7,10 @@
 #include "tools/lz_pack.h"
 
 #include "tests/unit/check.h"
+#include "tests/unit/xorshift.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint8_t next_byte(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint8_t)rng;
+    return (uint8_t)xorshift64(&rng);
 }

@@ -9,14 +9,12 @@
 #include <stdbool.h>
 
 #include "tests/unit/check.h"
+#include "tests/unit/xorshift.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint8_t next_byte(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint8_t)rng;
+    return (uint8_t)xorshift64(&rng);
 }
 
 /* A stream under construction: its three codes' lengths, the raw stream,
