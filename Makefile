@@ -234,10 +234,13 @@ $(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py $(BUILD)/lin
 
 # Only what runs goes into the PE file: no COFF symbol table (gdb reads
 # hv.efi.debug), no .dynsym and no .dynamic (only a self-relocation would
-# read them, and the stub has nothing to relocate).
-$(BUILD)/hv.efi: $(BUILD)/hv.so
+# read them, and the stub has nothing to relocate), no base relocations
+# (no .reloc section, an empty directory: tools/pe_relocs.py clears the
+# RELOCS_STRIPPED flag objcopy sets for that and checks the form).
+$(BUILD)/hv.efi: $(BUILD)/hv.so tools/pe_relocs.py
 	$(OBJCOPY) -j .text -j .sdata -j .data -j .rel -j .rela \
-		-j '.rel.*' -j '.rela.*' -j .reloc --strip-all --target efi-app-x86_64 --subsystem=10 $< $@
+		-j '.rel.*' -j '.rela.*' --strip-all --target efi-app-x86_64 --subsystem=10 $< $@
+	@python3 tools/pe_relocs.py --fix $@ || { rm -f $@; exit 1; }
 	$(OBJCOPY) --only-keep-debug $< $(BUILD)/hv.efi.debug
 
 # --- guests: the SDK, example images (into images/) and test guests ---------
