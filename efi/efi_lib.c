@@ -3,7 +3,7 @@
  * comparison), with gnu-efi's names and prototypes from <efilib.h>, so that
  * the library itself is not linked: its print, device-path and handle code
  * was 20 KB of BOOTX64.EFI's 40 KB of code, nearly all of it unused.
- * Of gnu-efi only crt0 is linked (its self-relocation: efi/no_relocate.c). */
+ * Nothing of gnu-efi is linked, not even crt0: efi_main is the entry point. */
 #include "efi/stub.h"
 
 EFI_SYSTEM_TABLE *ST;

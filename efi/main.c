@@ -36,7 +36,10 @@ void *stub_alloc_pages_from(UINTN pages, UINTN zero_from)
     return (void *)addr;
 }
 
-EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+/* The PE entry point (efi/stub.lds): the firmware calls it directly, with
+ * its calling convention (EFIAPI; the whole stub is built -mabi=ms). */
+EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st);
+EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
     uint64_t entry_tsc = read_tsc();
     InitializeLib(image, st);

@@ -87,11 +87,20 @@
 /* Everything before the raw stream. */
 #define LZ_PREFIX_BYTES (LZ_HEADER_BYTES + 4 + LZ_CODES * LZ_CODE_TABLE_BYTES)
 
+/* System V calls even from the UEFI stub, which is built -mabi=ms: the
+ * decoder (built -mabi=sysv there) keeps rsi and rdi as scratch registers
+ * in its loops (~2,000 instructions fewer a boot). */
+#if defined(__x86_64__)
+#define LZ_ABI __attribute__((sysv_abi))
+#else
+#define LZ_ABI
+#endif
+
 /* The unpacked size a header announces, or -1 if buf is no hvlz buffer. */
-int64_t lz_unpacked_size(const uint8_t *buf, size_t size);
+LZ_ABI int64_t lz_unpacked_size(const uint8_t *buf, size_t size);
 
 /* Unpacks buf (header included) into out, which holds out_size bytes, the
  * header's size exactly. 0 on success; -1 if buf is malformed (truncated,
  * a distance before the start, output past out_size, bytes left over):
  * nothing is read or written outside the two buffers whatever buf holds. */
-int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size);
+LZ_ABI int lz_unpack(const uint8_t *buf, size_t size, uint8_t *out, size_t out_size);

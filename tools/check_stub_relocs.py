@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checks the UEFI stub's link (build/hv.so, before objcopy makes hv.efi of
 it): the stub must have no relocation at all. The firmware loads hv.efi
-wherever it likes, and nothing adjusts the stub there: gnu-efi's crt0 calls
-efi/no_relocate.c's _relocate, which does nothing, and hv.efi carries
-neither `.rela` nor `.dynamic`. A relocation (a pointer stored in data, a
+wherever it likes, and nothing adjusts the stub there: the stub links no
+gnu-efi crt0 or self-relocation (efi_main is the PE entry point), and
+hv.efi carries neither `.rela` nor `.dynamic` nor base relocations
+(tools/pe_relocs.py). A relocation (a pointer stored in data, a
 GOT entry) would be left unapplied and fail only where that pointer is
 read, so the build fails on it instead.
 
@@ -34,7 +35,7 @@ def main(path):
     stray = [f"{s[0]} ({s[4]} bytes)" for s in secs if s[1] in (SHT_RELA, SHT_REL) and s[4] > 0]
     if stray:
         return (f"relocations in {', '.join(stray)}: nothing applies them "
-                "(efi/no_relocate.c); a pointer stored in the stub's data is the usual cause")
+                "(the stub has no self-relocation); a pointer stored in the stub's data is the usual cause")
     for s in secs:
         if s[1] != SHT_DYNAMIC:
             continue
