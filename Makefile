@@ -199,9 +199,12 @@ $(BUILD)/efi/%.c.o: %.c
 # runs once per packed sequence, some 30,000 times, and the branch filter's,
 # once per 8 bytes of the core's code (their boot cost: docs/benchmarks.md
 # boot_first_guest; the rest of the stub measured the same -Os as -O2, 4.3 M
-# to ExitBootServices, within the firmware's own spread).
+# to ExitBootServices, within the firmware's own spread). -Oz and no
+# inlining of functions called once, jump tables or shrink-wrapping:
+# -320 bytes of .text (docs/benchmarks.md, hv_image_bytes).
 STUB_HOT_SRCS := lib/lz_unpack.c lib/branch_filter.c
-$(patsubst %,$(BUILD)/efi/%.o,$(filter-out $(STUB_HOT_SRCS),$(EFI_SRCS))): EFI_CFLAGS += -Os
+$(patsubst %,$(BUILD)/efi/%.o,$(filter-out $(STUB_HOT_SRCS),$(EFI_SRCS))): EFI_CFLAGS += -Oz \
+	-fno-inline-functions-called-once -fno-jump-tables -fno-shrink-wrap
 # Those -O2 without -O2's padding of jump targets and loops (as the core):
 # the same instructions, 64 bytes of padding NOPs fewer.
 $(patsubst %,$(BUILD)/efi/%.o,$(STUB_HOT_SRCS)): EFI_CFLAGS += -falign-functions=1 \
