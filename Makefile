@@ -185,7 +185,10 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fpic -fshort-wchar -mabi
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-strict-aliasing \
 	-fno-asynchronous-unwind-tables -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -MMD -MP \
-	-ffunction-sections -fdata-sections -fvisibility=hidden -DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"'
+	-ffunction-sections -fdata-sections -fvisibility=hidden -DHV_CORE_PACKED_PATH='"$(BUILD)/hv-core.lz"' \
+	-Wframe-larger-than=4096
+# (No stack frame over 4 KiB: a chain-loaded hv.efi runs on its loader's
+# stack, and nothing probes it; the largest is build_table's, ~630 bytes.)
 EFI_SRCS := $(sort $(wildcard efi/*.c)) lib/pci_class.c hv/config/config.c \
 	lib/lz_unpack.c lib/branch_filter.c
 EFI_ASMS := $(sort $(wildcard efi/*.S))
@@ -211,7 +214,9 @@ $(patsubst %,$(BUILD)/efi/%.o,$(STUB_HOT_SRCS)): EFI_CFLAGS += -falign-functions
 	-falign-jumps=1 -falign-loops=1 -falign-labels=1
 # The decoder keeps System V's calling convention (lib/lz.h's LZ_ABI):
 # -mabi=ms leaves it two scratch registers fewer (+2,000 instructions).
-$(BUILD)/efi/lib/lz_unpack.c.o: EFI_CFLAGS += -mabi=sysv
+# Its frame (48 KiB of tables) is on a stack of its own, 13 pages
+# (efi/core_load.c, STUB_UNPACK_STACK_PAGES): bounded here to fit.
+$(BUILD)/efi/lib/lz_unpack.c.o: EFI_CFLAGS += -mabi=sysv -Wframe-larger-than=50000
 # The branch filter scans the core's code with SSE2 (lib/branch_filter.c
 # says why the stub may).
 $(BUILD)/efi/lib/branch_filter.c.o: EFI_CFLAGS += -msse2

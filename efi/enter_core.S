@@ -15,4 +15,17 @@ stub_enter_core:
     xor %ebp, %ebp
     jmp *%rdx
 
+/* int stub_unpack_on_stack(buf, size, out, out_size, stack_top): System V
+ * (efi/stub.h), so the arguments are lz_unpack's already, stack_top in %r8;
+ * the C caller saves what the firmware's convention keeps. */
+    .globl stub_unpack_on_stack
+    .type stub_unpack_on_stack, @function
+stub_unpack_on_stack:
+    push %rbp
+    mov %rsp, %rbp
+    mov %r8, %rsp
+    call lz_unpack
+    leave
+    ret
+
     .section .note.GNU-stack,"",@progbits

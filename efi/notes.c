@@ -58,3 +58,10 @@ void stub_notes_print(void)
         start = i + 1;
     }
 }
+
+uint64_t stub_fail(const char *line)
+{
+    stub_notes_print();
+    stub_print("hv: %a\r\n", line);
+    return 0;
+}

@@ -29,6 +29,8 @@ void stub_copy(void *dst, const void *src, UINTN bytes);
 void stub_notes_to(struct handoff *h);
 void stub_note(const char *fmt, ...);
 void stub_notes_print(void);
+/* A failure: the notes, then "hv: LINE"; returns 0 for the caller to pass on. */
+uint64_t stub_fail(const char *line);
 
 void stub_collect_firmware_info(EFI_SYSTEM_TABLE *st, struct handoff *h);
 /* One line: whether the firmware enforced Secure Boot (efi/secure_boot.c). */
@@ -57,6 +59,13 @@ void stub_stop_firmware_dma(struct handoff *h);
  * for the exit), exits boot services and fills h->mem; never returns on
  * failure. */
 void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h, struct page_pool *pool);
+
+/* efi/enter_core.S: lz_unpack with %rsp at stack_top (16-byte aligned),
+ * back on the caller's stack after. The stack's size: lz_unpack.c's frames
+ * are at most 50,000 bytes (the Makefile's -Wframe-larger-than for it). */
+#define STUB_UNPACK_STACK_PAGES 13
+__attribute__((sysv_abi)) int stub_unpack_on_stack(const uint8_t *buf, size_t size, uint8_t *out,
+                                                   size_t out_size, void *stack_top);
 
 /* efi/enter_core.S */
 void stub_enter_core(uint64_t pml4_phys, uint64_t entry, uint64_t arg) __attribute__((noreturn));
