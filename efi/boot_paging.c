@@ -5,6 +5,7 @@
  *   - the core at HV_CORE_BASE.
  * They are short-lived: the core builds its final, W^X tables at once and
  * keeps these only for calling the firmware at power-off. */
+#include "efi/memmap_convert.h"
 #include "efi/stub.h"
 #include "hv/mm/pagetable.h"
 
@@ -116,8 +117,8 @@ uint64_t stub_build_boot_tables(struct page_pool *pool, const struct handoff *h)
          * use is MEM_RUNTIME and is covered. */
         if (h->mem[i].kind == MEM_MMIO)
             continue;
-        uint64_t end = h->mem[i].base + h->mem[i].size;
-        if (end > top && end > h->mem[i].base)
+        uint64_t end = efi_mapped_end(h->mem[i].base, h->mem[i].size);
+        if (end > top)
             top = end;
     }
     top = (top + MIB2 - 1) & ~(MIB2 - 1);

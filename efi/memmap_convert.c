@@ -78,9 +78,8 @@ size_t efi_memmap_table_pages(const void *map, size_t map_size, size_t desc_size
          * (stub_build_boot_tables); runtime ones are. */
         bool device_only = (d->type == EFI_TYPE_MMIO || d->type == EFI_TYPE_MMIO_PORT) &&
                            !(d->attribute & EFI_MEMORY_RUNTIME_ATTR);
-        uint64_t end = d->phys_start + (d->pages << 12);
-        if ((d->pages << 12 >> 12) != d->pages || end < d->phys_start)
-            end = ~0ULL; /* past the address space: as far as it goes */
+        uint64_t end = efi_mapped_end(d->phys_start,
+                                      d->pages > EFI_PHYS_LIMIT >> 12 ? ~0ULL : d->pages << 12);
         if (end > top && !device_only)
             top = end;
     }

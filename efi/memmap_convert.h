@@ -49,9 +49,22 @@ uint32_t efi_type_to_mem_kind(uint32_t efi_type, uint64_t attribute);
 size_t efi_memmap_convert(const void *map, size_t map_size, size_t desc_size,
                           struct mem_range *out, size_t cap, bool *truncated);
 
+/* Where a range ends for the boot tables (the pool's size here, the
+ * identity and direct maps' top in efi/boot_paging.c: the two agree
+ * through this): base + size, or 0, not mapped and not counted, when that
+ * passes 2^52, the largest physical address x86-64 has, or wraps past
+ * 2^64 (firmware garbage; counted as reaching the top, it asked for a pool
+ * of 2^35 pages and failed the boot, while the builder skipped it). */
+#define EFI_PHYS_LIMIT (1ULL << 52)
+static inline uint64_t efi_mapped_end(uint64_t base, uint64_t size)
+{
+    return base <= EFI_PHYS_LIMIT && size <= EFI_PHYS_LIMIT - base ? base + size : 0;
+}
+
 /* Page-table pages the stub's boot tables need for this map (efi/boot_paging.c):
  * the identity and direct maps of [0, top) in 2 MiB pages, top the end of
- * the highest range that is not device memory only an OS uses, at least
+ * the highest range that is not device memory only an OS uses
+ * (efi_mapped_end), at least
  * 4 GiB (one page directory per GiB for each map, plus the directory-pointer
  * pages), and 32 for the root and the core's 4 KiB tables, with a margin.
  * EFI_BOOT_TABLE_PAGES_MIN is the figure for a top of 4 GiB or less. */

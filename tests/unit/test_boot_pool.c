@@ -79,20 +79,48 @@ static void stride_and_partial_descriptors(void)
                  EFI_BOOT_TABLE_PAGES_MIN);
 }
 
-static void ends_past_the_address_space_do_not_wrap(void)
+/* A range past the largest physical address, or whose end wraps past
+ * 2^64, is firmware garbage: neither counted nor mapped (efi_mapped_end,
+ * which efi/boot_paging.c's top uses too). Counted as reaching the top, it
+ * asked for a pool of some 2^35 pages and failed the boot. */
+static void ends_past_the_address_space_do_not_count(void)
 {
     struct efi_mem_desc map[] = {
         range(EFI_TYPE_CONVENTIONAL, 0, 1 * GIB, 0),
         range(EFI_TYPE_CONVENTIONAL, ~0ULL - 4095, 2 * 4096, 0), /* end wraps to 4096 */
     };
-    uint64_t all_gib = 1ULL << 34;
     CHECK_EQ_U64(efi_memmap_table_pages(map, sizeof(map), sizeof(map[0])),
-                 EFI_BOOT_TABLE_PAGES(all_gib));
+                 EFI_BOOT_TABLE_PAGES_MIN);
     /* More pages than the address space has. */
     map[1] = range(EFI_TYPE_CONVENTIONAL, 1 * GIB, 0, 0);
     map[1].pages = 1ULL << 60;
     CHECK_EQ_U64(efi_memmap_table_pages(map, sizeof(map), sizeof(map[0])),
-                 EFI_BOOT_TABLE_PAGES(all_gib));
+                 EFI_BOOT_TABLE_PAGES_MIN);
+    /* Up to 2^52 exactly counts; a page more does not. */
+    map[1] = range(EFI_TYPE_CONVENTIONAL, EFI_PHYS_LIMIT - GIB, 1 * GIB, 0);
+    CHECK_EQ_U64(efi_memmap_table_pages(map, sizeof(map), sizeof(map[0])),
+                 EFI_BOOT_TABLE_PAGES(EFI_PHYS_LIMIT / GIB));
+    map[1].pages++;
+    CHECK_EQ_U64(efi_memmap_table_pages(map, sizeof(map), sizeof(map[0])),
+                 EFI_BOOT_TABLE_PAGES_MIN);
+}
+
+/* The helper itself, as the builder calls it with a converted range
+ * (efi_memmap_convert gives a range of too many pages the size ~0 - base). */
+static void mapped_end_of_converted_ranges(void)
+{
+    CHECK_EQ_U64(efi_mapped_end(4 * GIB, 12 * GIB), 16 * GIB);
+    CHECK_EQ_U64(efi_mapped_end(0, EFI_PHYS_LIMIT), EFI_PHYS_LIMIT);
+    CHECK_EQ_U64(efi_mapped_end(0, EFI_PHYS_LIMIT + 1), 0);
+    CHECK_EQ_U64(efi_mapped_end(EFI_PHYS_LIMIT + 4096, 4096), 0);
+    CHECK_EQ_U64(efi_mapped_end(~0ULL - 4095, 2 * 4096), 0);  /* wraps */
+    CHECK_EQ_U64(efi_mapped_end(1 * GIB, ~0ULL - 1 * GIB), 0); /* to the end of it all */
+    struct efi_mem_desc huge = range(EFI_TYPE_CONVENTIONAL, 1 * GIB, 0, 0);
+    huge.pages = 1ULL << 60;
+    struct mem_range r;
+    bool cut;
+    CHECK_EQ_U64(efi_memmap_convert(&huge, sizeof(huge), sizeof(huge), &r, 1, &cut), 1);
+    CHECK_EQ_U64(efi_mapped_end(r.base, r.size), 0);
 }
 
 int main(void)
@@ -102,6 +130,7 @@ int main(void)
     RUN_TEST(ram_above_4g_needs_more);
     RUN_TEST(os_only_device_ranges_do_not_count);
     RUN_TEST(stride_and_partial_descriptors);
-    RUN_TEST(ends_past_the_address_space_do_not_wrap);
+    RUN_TEST(ends_past_the_address_space_do_not_count);
+    RUN_TEST(mapped_end_of_converted_ranges);
     return check_finish();
 }
