@@ -103,6 +103,20 @@ CORE_BOOT_SRCS := $(filter-out hv/xen/xen_gdt.c hv/xen/xen_build.c guest-loader/
 	hv/cpu/mitigation_rules.c hv/mm/memmap.c lib/pci_class.c hv/debug/panic.c \
 	hv/debug/symbols.c hv/debug/symtab.c
 $(patsubst %,$(BUILD)/core/%.o,$(CORE_BOOT_SRCS)): CORE_CFLAGS += -fno-tree-pre -fno-code-hoisting -fno-ipa-sra
+# The cold files optimized together at the link (GCC's LTO, one partition:
+# each function keeps its file's flags, but a function one file alone
+# calls is inlined or dropped, and constants and unused results cross
+# files): the packed core 2,516 bytes smaller. Not the cold files whose
+# code runs where a changed instruction would move a figure: the clock's
+# calibration (every figure converted from time), the log and console
+# paths, a guest's end, the irq-off probe, the event trace (the _traced
+# figures), the schedule's windows, placement and balance (fairness).
+CORE_LTO_SRCS := $(filter-out hv/time/refclock.c hv/time/calibrate.c hv/time/timescale.c \
+	lib/fmt.c hv/console/%.c hv/debug/irqoff.c hv/guest/guest_end.c \
+	hv/hypercall/hypercall_cpu.c hv/debug/trace.c hv/debug/trace_rec.c hv/sched/%.c, \
+	$(CORE_COLD_SRCS))
+$(patsubst %,$(BUILD)/core/%.o,$(CORE_LTO_SRCS)): CORE_CFLAGS += -flto
+CORE_LTO_LDFLAGS := -flto=1 -flto-partition=one
 
 $(BUILD)/core/%.S.o: %.S
 	@mkdir -p $(@D)
@@ -131,7 +145,7 @@ reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword
 CORE_LINK_ORDER = $(call reverse,$(filter $(CORE_COLD_OBJS),$(CORE_OBJS)) \
 	$(filter-out $(CORE_COLD_OBJS),$(CORE_OBJS)))
 $(BUILD)/hv-core.elf: $(CORE_OBJS) hv/hv.ld $(BUILD)/link-core.objs
-	$(CC) $(CORE_CFLAGS) $(CORE_LDFLAGS) $(CORE_LINK_ORDER) -o $@ -lgcc
+	$(CC) $(CORE_CFLAGS) $(CORE_LTO_LDFLAGS) $(CORE_LDFLAGS) $(CORE_LINK_ORDER) -o $@ -lgcc
 
 $(BUILD)/tools/symtab_pack: tools/symtab_pack.c tools/symtab_enc.c tools/symtab_enc.h \
 		hv/debug/symtab.c hv/debug/symtab.h lib/elf64.h

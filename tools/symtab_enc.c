@@ -32,8 +32,8 @@ size_t symtab_encode(struct symtab_entry *e, size_t n, uint8_t *out, size_t cap)
         return 0;
     qsort(e, n, sizeof(*e), by_start);
     h.base = n ? e[0].start : 0;
-    /* Numbers first, straight after the header: the gaps, then the sizes;
-     * names go to a last pass. */
+    /* Numbers first, straight after the header: the gaps, then the sizes'
+     * low bytes and their high parts; names go to a last pass. */
     size_t at = sizeof(h);
     uint64_t end = h.base;
     for (size_t i = 0; i < n; i++) {
@@ -43,8 +43,12 @@ size_t symtab_encode(struct symtab_entry *e, size_t n, uint8_t *out, size_t cap)
             return 0;
         end = e[i].start + e[i].size;
     }
+    if (n > cap - at)
+        return 0;
     for (size_t i = 0; i < n; i++)
-        if (!(at = put_uleb(out, at, cap, e[i].size)))
+        out[at++] = (uint8_t)e[i].size;
+    for (size_t i = 0; i < n; i++)
+        if (!(at = put_uleb(out, at, cap, e[i].size >> 8)))
             return 0;
     h.nums_size = (uint32_t)(at - sizeof(h));
     size_t names_from = at;

@@ -40,22 +40,23 @@ struct entry {
 /* Where the next entry's numbers and name are, and the previous entry's
  * end. */
 struct cursor {
-    size_t gap_at, size_at, name_at;
+    size_t gap_at, low_at, high_at, name_at;
     uint64_t end;
 };
 
 static struct cursor first_entry(const struct symtab *t)
 {
-    return (struct cursor){ .gap_at = 0, .size_at = t->sizes_at, .name_at = 0, .end = t->base };
+    return (struct cursor){ .low_at = t->low_at, .high_at = t->high_at, .end = t->base };
 }
 
 /* Decodes the entry at c and moves c past it. */
 static bool next_entry(const struct symtab *t, struct cursor *c, struct entry *e)
 {
-    uint64_t gap;
-    if (!read_uleb(t, &c->gap_at, t->sizes_at, &gap) ||
-        !read_uleb(t, &c->size_at, t->nums_size, &e->size))
+    uint64_t gap, high;
+    if (c->low_at >= t->high_at || !read_uleb(t, &c->gap_at, t->low_at, &gap) ||
+        !read_uleb(t, &c->high_at, t->nums_size, &high))
         return false;
+    e->size = high << 8 | t->nums[c->low_at++];
     e->name = next_name(t, &c->name_at);
     if (!e->name)
         return false;
@@ -85,12 +86,16 @@ bool symtab_open(struct symtab *t, const void *blob, size_t size)
         .count = h.count,
         .base = h.base,
     };
-    /* The sizes follow the gaps: skip count numbers to find them. */
+    /* The sizes' low bytes follow the gaps: skip count numbers to find
+     * them; their high parts follow count bytes later. */
     for (uint32_t i = 0; i < c.count; i++) {
         uint64_t skipped;
-        if (!read_uleb(&c, &c.sizes_at, c.nums_size, &skipped))
+        if (!read_uleb(&c, &c.low_at, c.nums_size, &skipped))
             return false;
     }
+    if (c.count > c.nums_size - c.low_at)
+        return false;
+    c.high_at = c.low_at + c.count;
     struct cursor at = first_entry(&c);
     uint64_t last_start = 0;
     for (uint32_t i = 0; i < c.count; i++) {
@@ -99,7 +104,7 @@ bool symtab_open(struct symtab *t, const void *blob, size_t size)
             return false;
         last_start = e.start;
     }
-    if (at.gap_at != c.sizes_at || at.size_at != c.nums_size || at.name_at != c.names_size)
+    if (at.gap_at != c.low_at || at.high_at != c.nums_size || at.name_at != c.names_size)
         return false;
     *t = c;
     return true;

@@ -1,7 +1,8 @@
 /* hv/debug/symtab.c, the function table panic reports read names from:
  * lookups against a table written by tools/symtab_enc.c (inside, between,
  * past and before functions, aliases, overlaps, zero sizes, full 64-bit
- * addresses), and tables that are truncated, cut inside a number or a
+ * addresses, sizes across their low byte's edge, a 1,000-character name),
+ * and tables that are truncated, cut inside a number or a
  * name, out of order, with lying sizes or counts, or random bytes: each is
  * refused by symtab_open, and no read leaves the buffer (ASan sees the
  * buffers sized exactly). */
@@ -140,14 +141,24 @@ static void bad_bodies_refused(void)
 
     /* Two entries, the second starting before the first: "a" at base, 16
      * bytes; "b" at a gap of zigzag 0x41 = -33, 17 bytes below "a". The
-     * gaps come first (0, 0x41), then the sizes (0x10, 0). */
+     * gaps come first (0, 0x41), then the sizes' low bytes (0x10, 0), then
+     * their high parts (0, 0). */
     struct {
         struct symtab_header h;
-        uint8_t body[8];
+        uint8_t body[10];
     } __attribute__((packed)) order = {
-        { SYMTAB_MAGIC, 2, K, 4, 4 }, { 0x00, 0x41, 0x10, 0x00, 'a', 0, 'b', 0 }
+        { SYMTAB_MAGIC, 2, K, 6, 4 }, { 0x00, 0x41, 0x10, 0x00, 0x00, 0x00, 'a', 0, 'b', 0 }
     };
     CHECK(!symtab_open(&t, &order, sizeof(order)));
+
+    /* The gaps' run cut short of the low bytes' count: nums_size 3 holds
+     * the two gaps and one low byte only. */
+    struct symtab_header short_lows = { SYMTAB_MAGIC, 2, K, 3, 0 };
+    uint8_t *sl = malloc(sizeof(short_lows) + 3);
+    memcpy(sl, &short_lows, sizeof(short_lows));
+    memcpy(sl + sizeof(short_lows), (uint8_t[]){ 0, 0, 1 }, 3);
+    CHECK(!symtab_open(&t, sl, sizeof(short_lows) + 3));
+    free(sl);
 
     /* A number whose last byte still says "more", at the very end of the
      * buffer (no names follow): the reader must stop at the buffer's end. */
@@ -191,6 +202,41 @@ static void random_tables(void)
     }
 }
 
+/* Sizes across the low byte's edge and far above it (high parts of one
+ * to four ULEB128 bytes), and a name longer than any of hv's, read back
+ * whole; the table cut anywhere is refused. */
+static void sizes_and_long_names(void)
+{
+    static char long_name[1001];
+    memset(long_name, 'n', sizeof(long_name) - 1);
+    struct symtab_entry e[] = {
+        { K, 0xff, "ff" },
+        { K + 0xff, 0x100, "one_hundred" },
+        { K + 0x1ff, 0x7fff, "seven_fff" },
+        { K + 0x81fe, 0x12345678, long_name },
+        { K + 0x1234d876, 0x100, "last" },
+    };
+    size_t n = sizeof(e) / sizeof(e[0]);
+    uint8_t buf[2048];
+    size_t len = symtab_encode(e, n, buf, sizeof(buf));
+    CHECK(len > 0);
+    uint8_t *exact = malloc(len);
+    memcpy(exact, buf, len);
+    struct symtab t;
+    CHECK(symtab_open(&t, exact, len));
+    expect(&t, K + 0xfe, "ff", 0xfe);
+    expect(&t, K + 0xff, "one_hundred", 0);
+    expect(&t, K + 0x1fe, "one_hundred", 0xff);
+    expect(&t, K + 0x81fd, "seven_fff", 0x7ffe);
+    expect(&t, K + 0x81fe, long_name, 0);
+    expect(&t, K + 0x1234d875, long_name, 0x12345677);
+    expect(&t, K + 0x1234d975, "last", 0xff);
+    expect(&t, K + 0x1234d976, NULL, 0);
+    for (size_t cut = 0; cut < len; cut++)
+        CHECK(!symtab_open(&t, exact, cut));
+    free(exact);
+}
+
 static void empty_and_full_buffer(void)
 {
     struct symtab_entry none[1];
@@ -215,6 +261,7 @@ int main(void)
     RUN_TEST(lying_headers_refused);
     RUN_TEST(bad_bodies_refused);
     RUN_TEST(random_tables);
+    RUN_TEST(sizes_and_long_names);
     RUN_TEST(empty_and_full_buffer);
     return check_finish();
 }
