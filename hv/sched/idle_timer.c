@@ -63,7 +63,7 @@ static __attribute__((noinline, cold)) void idle_timer_undo(struct vcpu *v, uint
     sc->vtimers_armed = 1;
     sc->vtimer_next = due;
     sc->vtimer_first = v;
-    cpu->timer_deadline = 0; /* taken, as timer_interrupt_due takes it */
+    cpu->timer_deadline = 0; /* taken, as timer_take_due takes it */
     sc->idle_halted = true;
 }
 
@@ -143,8 +143,6 @@ static inline __attribute__((always_inline)) uint64_t idle_timer_fast(uint64_t n
             took = IDLE_TIMER_ADVANCE_MAX;
         cpu->timer_advance += (int32_t)(took - cpu->timer_advance) / 8;
     }
-    if (idle_timer_advance_fixed)
-        cpu->timer_advance = idle_timer_advance_fixed;
     while (t < due) {
         cpu_relax();
         t = time_now_ns();
@@ -216,6 +214,10 @@ void sched_idle_timer_arm(void)
 {
     struct percpu *cpu = this_cpu();
     struct sched_cpu *sc = &cpu->sched;
+    /* hv.cfg's fixed advance from the first arming on (the estimate is
+     * made all the same, and set back here). */
+    if (idle_timer_advance_fixed)
+        cpu->timer_advance = idle_timer_advance_fixed;
     if (sc->vtimer_first && sc->vtimers_armed == 1 && cpu->timer_deadline == sc->vtimer_next)
         timer_arm_early(cpu->timer_advance);
 }

@@ -93,3 +93,31 @@ def test_sched_idle_wakeups_enter_directly(build):
                f"{n} HV_CALL_IRETs left to the C path: the upcalls' returns after a wake-up "
                f"from idle took a second decision")
     return problems, r
+
+
+@system_test
+def test_idle_timer_spin_sees_the_guests_mask_and_bit(build):
+    """idle-spin-mask (SMP 2, -icount, the advance fixed at 20 us): vCPU 0
+    masks its sleeping vCPU 1's timer port, or sets its pending bit, 5 us
+    before each of 20 deadlines, while hv's idle loop on vCPU 1's CPU
+    spins to the deadline with the vCPU's state already loaded
+    (hv/sched/idle_timer.c). The general path would leave vCPU 1 blocked
+    (a masked port notifies no one; a bit already set tells no one), so
+    the path must take back what it did before the spin (idle_timer_undo)
+    and the sleeper wakes only when vCPU 0 unmasks the port or sends on an
+    IPI port: the guest checks it, and that every wake-up came. Without
+    the mask's read after the mark, the masked rounds woke at the
+    deadline. One boot, ~30 ms of guest time."""
+    name = "idle-spin-mask"
+    r = run(build, Boot(smp=2, images=[test_guest(build, name)],
+                        cfg=f"[hv]\ndebug_timer_advance_ns = 20000\n[guest {name}]\ncpus = 0-1\n",
+                        icount=True), "spin-mask")
+    problems = []
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    self_checked(problems, r.log, name)
+    expect(problems, re.search(r"^hv: sched: guests ran on 2 of 2 CPU\(s\)", r.log, re.M),
+           "the vCPUs did not run on two CPUs")
+    m = re.search(r"idle-spin-mask: (\d+) of (\d+) rounds judged", r.log)
+    if m:
+        print(f"  spin-mask: {m.group(1)} of {m.group(2)} rounds judged")
+    return problems, r
