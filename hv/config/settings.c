@@ -2,6 +2,7 @@
 
 #include "hv/config/config.h"
 #include "hv/mm/mm.h"
+#include "hv/sched/sched.h"
 #include "lib/string.h"
 
 static const char *apply(void *arg, const char *section, const char *section_arg, const char *key,
@@ -85,6 +86,12 @@ static const char *apply(void *arg, const char *section, const char *section_arg
         if (!cfg_parse_u64(value, &n) || n > 60000)
             return "must be 0 to 60000";
         s->debug_ap_stall_ms = (uint32_t)n;
+        return NULL;
+    }
+    if (strcmp(key, "debug_timer_advance_ns") == 0) {
+        if (!cfg_parse_u64(value, &n) || n > 50000)
+            return "must be 0 to 50000";
+        idle_timer_advance_fixed = (uint32_t)n;
         return NULL;
     }
     if (strcmp(key, "debug_ap_claim_wait_ms") == 0) {

@@ -100,6 +100,10 @@ struct percpu {
      * the deadline could matter), whether it has an interrupt programmed. */
     uint64_t timer_deadline, timer_hw_deadline;
     bool timer_hw_armed;
+    /* The idle loop's timer path's advance (hv/sched/idle_timer.c), in ns:
+     * a running estimate of its entry's and tests' time, at most a few us;
+     * its idle loop arms a vCPU's deadline that much early. */
+    uint32_t timer_advance;
     struct sched_cpu sched; /* hv/sched/sched_cpu.h */
     struct cpu_stats stats; /* the statistics line's counters (hv/debug/stats_cpu.h) */
     uint32_t locks_held;    /* lock levels this CPU holds (hv/cpu/lock_order.h) */

@@ -54,6 +54,22 @@ static inline __attribute__((always_inline)) bool virq_port_still(const struct v
     return t && virq_entry_is(t, port, v);
 }
 
+/* Whether port's pending bit is set (a read: the idle timer path's test
+ * before its spin; the mark, virq_pend, comes after it). */
+static inline __attribute__((always_inline)) bool virq_pending(const struct hv_shared_info *sh,
+                                                              uint64_t nr)
+{
+    return bitmap_test(&sh->evtchn_pending, nr);
+}
+
+/* Whether port is masked (the guest's mask bitmap): after the mark, as
+ * evtchn_raise reads it. */
+static inline __attribute__((always_inline)) bool virq_masked(const struct hv_shared_info *sh,
+                                                             uint64_t nr)
+{
+    return bitmap_test(&sh->evtchn_mask, nr);
+}
+
 /* Sets port's pending bit (lock bts, bitmap.h): false, with nothing
  * changed, if it was set already (the guest's doing, or an earlier raise:
  * evtchn_raise then tells no one). */

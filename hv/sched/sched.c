@@ -282,6 +282,7 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         if (!sc->idle_kick && !(boot_cpu && guests_to_reap())) { /* reaping goes on in idle time */
             /* An interrupt in the `hlt` that woke a lone vCPU enters it
              * from there (sched_idle_interrupted) and never comes back. */
+            sched_idle_timer_arm();
             sc->idle_halted = true;
             __asm__ volatile("sti; hlt; cli" ::: "memory");
             sc->idle_halted = false; /* an NMI ends the hlt too */

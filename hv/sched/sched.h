@@ -72,6 +72,12 @@ void sched_idle_interrupted(void);
  * handler and sched_idle_interrupted, or the vCPU whose timer it was
  * entered directly (hv/sched/idle_timer.c). */
 void sched_idle_timer(void);
+/* The idle loop's before its `hlt`: the timer armed early for a vCPU's
+ * deadline (idle_timer.c). */
+void sched_idle_timer_arm(void);
+/* hv.cfg's debug_timer_advance_ns: the advance fixed (tests: a long one
+ * shows the spin keeps every effect after the deadline); 0: adaptive. */
+extern uint32_t idle_timer_advance_fixed;
 void sched_yield(void);
 /* The calling vCPU sleeps (HV_CALL_BLOCK), or polls ports with an optional
  * deadline (HV_CALL_POLL, ports in v->ev): it leaves the CPU on the way out.

@@ -72,6 +72,8 @@ void sched_handoff_abandon(void);
 void rearm(uint64_t now);
 /* The reaper's next step from hv's timer (vtimer.c; 0: none). */
 extern uint64_t next_reap;
+/* The console poll's next reading (vtimer.c; 0: none, or due at once). */
+extern uint64_t next_console_poll;
 /* The direct entry's run from the idle loop (sched_direct.c). */
 __attribute__((noreturn, noinline)) void sched_idle_enter(struct vcpu *v, uint64_t now);
 /* v (running before, or new) wants the CPU; its guest's entity on v's CPU

@@ -65,13 +65,14 @@ static inline void idle_decided(struct percpu *cpu)
     cpu->sched.woken_since_decision = false;
 }
 
-/* Returns next's own frame, the one the exit leaves from (vcpu_load). */
-static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct vcpu *next,
-                                                                       uint64_t now)
+/* The switch's first half, what no guest can see: next's space, the
+ * barriers between guests, next's state onto the CPU and its frame as the
+ * entries'. Returns that frame, the one the exit leaves from (vcpu_load).
+ * The idle loop's timer path (idle_timer.c) makes it before its spin to
+ * the deadline; switch_to makes it and the rest at once. */
+static inline __attribute__((always_inline)) struct trap_frame *
+switch_load(struct percpu *cpu, struct sched_cpu *sc, struct vcpu *next)
 {
-    struct percpu *cpu = this_cpu();
-    struct sched_cpu *sc = &cpu->sched;
-    TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
     space_load(vcpu_space(next));
     /* Another guest's code ran last: its branch predictions go (IBPB, the
      * RSB fill), before next runs. Off, this costs one flag test.
@@ -82,6 +83,17 @@ static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct
         mitigations_guest_switch();
     struct trap_frame *f = vcpu_load(next);
     entry_frame_set(cpu, f);
+    return f;
+}
+
+/* Returns next's own frame, the one the exit leaves from (vcpu_load). */
+static inline __attribute__((always_inline)) struct trap_frame *switch_to(struct vcpu *next,
+                                                                       uint64_t now)
+{
+    struct percpu *cpu = this_cpu();
+    struct sched_cpu *sc = &cpu->sched;
+    TRACE_VCPU_AT(TR_SWITCH_INFNEXT, next, 0, now);
+    struct trap_frame *f = switch_load(cpu, sc, next);
     vcpu_set_running(next);
     next->running_since = now;
     runstate_enter(next, HV_RUNSTATE_RUNNING, now);

@@ -118,7 +118,7 @@ void vtimer_armed_at(struct vcpu *v, uint64_t deadline)
 
 /* One-shot to the next decision: the slice's end or a vCPU's timer,
  * whichever comes first; nothing at all when neither is due (no tick). */
-static uint64_t next_console_poll;
+uint64_t next_console_poll; /* sched_internal.h */
 
 /* Console input has no interrupt here: look at the UART every 20 ms, and
  * only while a guest listens for it (rearm checks console_listeners; out

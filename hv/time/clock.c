@@ -85,9 +85,8 @@ void timer_set_handler(timer_fn fn)
  * before the deadline would find nothing due and cost a whole second
  * round. The APIC's 32-bit count may not reach a far deadline; the
  * interrupt then comes early and timer_interrupt programs the rest. */
-static void program(void)
+static void program_at(uint64_t deadline)
 {
-    uint64_t deadline = this_cpu()->timer_deadline;
     this_cpu()->timer_hw_deadline = UINT64_MAX;
     this_cpu()->timer_hw_armed = deadline != 0;
     if (!deadline) {
@@ -115,6 +114,18 @@ static void program(void)
     uint64_t passed = timescale_apply_short(&tsc_to_lapic, rdtsc() - tsc);
     count = count > passed ? count - passed : 1; /* 0 would stop the timer */
     lapic_write(LAPIC_REG_TIMER_INIT, (uint32_t)count);
+}
+
+static void program(void)
+{
+    program_at(this_cpu()->timer_deadline);
+}
+
+void timer_arm_early(uint64_t advance)
+{
+    uint64_t deadline = this_cpu()->timer_deadline;
+    if (deadline > advance && deadline - advance < this_cpu()->timer_hw_deadline)
+        program_at(deadline - advance);
 }
 
 void timer_arm_irqs_off(uint64_t deadline_ns)
@@ -149,7 +160,7 @@ void timer_arm_no_later(uint64_t deadline_ns)
     irq_restore(flags);
 }
 
-uint64_t timer_interrupt_due(void)
+uint64_t timer_interrupt_near(uint64_t early)
 {
     this_cpu()->ticks++;
     lapic_eoi();
@@ -159,7 +170,16 @@ uint64_t timer_interrupt_due(void)
     uint64_t deadline = this_cpu()->timer_deadline;
     if (!deadline)
         return 0;
-    if (now < deadline) {
+    if (now + early < deadline) {
+        program();
+        return 0;
+    }
+    return now;
+}
+
+uint64_t timer_take_due(uint64_t now)
+{
+    if (now < this_cpu()->timer_deadline) {
         program();
         return 0;
     }
@@ -170,9 +190,9 @@ uint64_t timer_interrupt_due(void)
 static void timer_interrupt(struct trap_frame *f)
 {
     (void)f;
-    uint64_t now = timer_interrupt_due();
+    uint64_t now = timer_interrupt_near(0);
     if (now && handler)
-        handler(now);
+        handler(timer_take_due(now));
 }
 
 static bool wall_valid;

@@ -58,11 +58,17 @@ void timer_arm(uint64_t deadline_ns);
  * deadline (struct percpu). */
 void timer_init_this_cpu(void);
 /* The timer interrupt's own part (spent, EOI, the clock): the reading if
- * the deadline armed has passed (it is cleared; the caller runs the
- * handler's work), else 0 (none armed, or the rest programmed). The
- * idle loop's timer path (hv/sched/idle_timer.c) calls it for the
- * interrupt's handler. */
-uint64_t timer_interrupt_due(void);
+ * the deadline armed has passed or is at most `early` ns away (it stays
+ * armed: timer_take_due takes it), else 0 (none armed, or the rest
+ * programmed). The idle loop's timer path (hv/sched/idle_timer.c) calls
+ * it with its advance. */
+uint64_t timer_interrupt_near(uint64_t early);
+/* The deadline taken (cleared) and now returned if it has passed; else it
+ * is programmed again (an early interrupt) and 0 returned. */
+uint64_t timer_take_due(uint64_t now);
+/* The idle loop's, before its `hlt` (idle_timer.c): the hardware armed
+ * `advance` ns before the deadline, if it would come later. */
+void timer_arm_early(uint64_t advance);
 /* timer_arm for a caller that runs with interrupts off (the scheduler). */
 void timer_arm_irqs_off(uint64_t deadline_ns);
 /* Moves the deadline earlier to deadline_ns, never later (the idle loop's

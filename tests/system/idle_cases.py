@@ -40,10 +40,23 @@ def test_sched_idle_wakeups_enter_directly(build):
     hv's summary counts 50 such entries, or 51 with its first sleep; its 6
     polls on its timer port (events masked, then unmasked), the twins'
     shared deadlines (two vCPU timers due in one interrupt) are that path's
-    fallbacks, which the count and the guests' checks see. One boot, ~0.76 s of guest
-    time, mostly idle."""
+    fallbacks, which the count and the guests' checks see. idle-entry-stack
+    shares CPU 0 with the twins at any SMP: alone on a CPU of its own (at
+    SMP 2 and up it was placed on one), its 150 ms sleep and its last timer
+    were that path's too (53 entries at SMP 4).
+    The path's advance (KVM's lapic_timer_advance_ns) is fixed at 20 us
+    (hv.cfg `debug_timer_advance_ns`): the APIC fires 20 us before each
+    lone vCPU deadline, far more than the path takes up to its spin under
+    -icount (~3 us), so only the spin to the deadline keeps the mark, the
+    run-state record and the upcall after it: a wake-up delivered early is
+    one more entry (the SDK's sleep blocks again until its deadline; with
+    the spin removed this read 101), and the polls' early interrupt (a
+    polling vCPU is the general path's) must program the exact deadline
+    again (the polls check they did not end early). One boot, ~0.76 s of
+    guest time, mostly idle."""
     image = test_guest(build, "idle-entry")
-    cfg = "".join(f"[guest {t}]\ncpus = 0\n" for t in TWINS)
+    cfg = "[hv]\ndebug_timer_advance_ns = 20000\n" + "".join(
+        f"[guest {t}]\ncpus = 0\n" for t in ("idle-entry-stack",) + TWINS)
     r = run(build, Boot(images=[(image, "idle-entry-stack"), (image, "idle-entry-sleeper")] +
                         [(image, t) for t in TWINS], cfg=cfg, icount=True), "idle-entry")
     problems = []
@@ -79,4 +92,32 @@ def test_sched_idle_wakeups_enter_directly(build):
         expect(problems, n < SLEEPS // 2,
                f"{n} HV_CALL_IRETs left to the C path: the upcalls' returns after a wake-up "
                f"from idle took a second decision")
+    return problems, r
+
+
+@system_test
+def test_idle_timer_spin_sees_the_guests_mask_and_bit(build):
+    """idle-spin-mask (SMP 2, -icount, the advance fixed at 20 us): vCPU 0
+    masks its sleeping vCPU 1's timer port, or sets its pending bit, 5 us
+    before each of 20 deadlines, while hv's idle loop on vCPU 1's CPU
+    spins to the deadline with the vCPU's state already loaded
+    (hv/sched/idle_timer.c). The general path would leave vCPU 1 blocked
+    (a masked port notifies no one; a bit already set tells no one), so
+    the path must take back what it did before the spin (idle_timer_undo)
+    and the sleeper wakes only when vCPU 0 unmasks the port or sends on an
+    IPI port: the guest checks it, and that every wake-up came. Without
+    the mask's read after the mark, the masked rounds woke at the
+    deadline. One boot, ~30 ms of guest time."""
+    name = "idle-spin-mask"
+    r = run(build, Boot(smp=2, images=[test_guest(build, name)],
+                        cfg=f"[hv]\ndebug_timer_advance_ns = 20000\n[guest {name}]\ncpus = 0-1\n",
+                        icount=True), "spin-mask")
+    problems = []
+    expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
+    self_checked(problems, r.log, name)
+    expect(problems, re.search(r"^hv: sched: guests ran on 2 of 2 CPU\(s\)", r.log, re.M),
+           "the vCPUs did not run on two CPUs")
+    m = re.search(r"idle-spin-mask: (\d+) of (\d+) rounds judged", r.log)
+    if m:
+        print(f"  spin-mask: {m.group(1)} of {m.group(2)} rounds judged")
     return problems, r
