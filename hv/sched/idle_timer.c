@@ -31,6 +31,7 @@
 #include "hv/sched/sched_internal.h"
 #include "hv/sched/sched_return.h"
 #include "hv/sched/sched_switch.h"
+#include "hv/sched/switch_enter.h"
 #include "hv/time/time.h"
 #include "vcpu/deliver.h"
 
@@ -178,16 +179,7 @@ static inline __attribute__((always_inline)) uint64_t idle_timer_fast(uint64_t n
     runstate_enter(v, HV_RUNSTATE_RUNNING, t);
     sc->switches++;
     sc->slice_end = slice_until(sc, v, t);
-    if (sched_upcall_due(v))
-        deliver_to_kernel(v, out, v->ev.upcall, DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
-    if (v->state == VCPU_RUNNING)
-        leave_from(out);
-    /* The upcall could not be delivered and the guest ended: decide again
-     * on a fresh stack, as sched_idle_enter does. */
-    __asm__ volatile("mov %%gs:%c[top], %%rsp\n\t"
-                     "call sched_return_with_work\n\t"
-                     "ud2" ::"D"(out), [top] "i"(PERCPU_STACK_TOP) : "memory");
-    __builtin_unreachable();
+    enter_from_idle(v, out);
 }
 
 void sched_idle_timer(void)

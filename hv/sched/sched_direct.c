@@ -129,16 +129,5 @@ void sched_idle_enter(struct vcpu *v, uint64_t now)
         q->floor = e->vtime;
     sc->picked_run_ns = fair_run_before(e, NULL, 0);
     idle_decided(cpu);
-    struct trap_frame *out = switch_to(v, now);
-    if (sched_upcall_due(v))
-        deliver_to_kernel(v, out, v->ev.upcall, DELIVER_WHAT(DELIVERY_UPCALL) | DELIVER_MASK_EVENTS);
-    if (v->state == VCPU_RUNNING)
-        leave_from(out);
-    /* The upcall could not be delivered and the guest ended: decide again,
-     * as sched_return_with_work's loop would, on a fresh stack (this one
-     * holds the idle loop it left). */
-    __asm__ volatile("mov %%gs:%c[top], %%rsp\n\t"
-                     "call sched_return_with_work\n\t"
-                     "ud2" ::"D"(out), [top] "i"(PERCPU_STACK_TOP) : "memory");
-    __builtin_unreachable();
+    enter_from_idle(v, switch_to(v, now));
 }
