@@ -149,12 +149,16 @@ static inline __attribute__((always_inline)) uint64_t idle_timer_fast(uint64_t n
         t = time_now_ns();
     }
     /* The deadline has passed: what a guest can see, from t. The mark
-     * (lock bts) as evtchn_raise makes it, its guest alive first, and
-     * after it the port still v's VIRQ (virq_port_still) and not masked:
-     * otherwise idle_timer_undo and the general path. */
+     * (lock bts) as evtchn_raise makes it: its guest alive and the port
+     * still v's VIRQ first (found before the spin: another vCPU of the
+     * guest may have closed it and bound the number anew meanwhile, and
+     * the window is then the raise's few instructions, not the advance),
+     * then after the mark the port still v's (virq_port_still) and not
+     * masked: otherwise idle_timer_undo and the general path. */
     bool fresh = false;
-    if (__builtin_expect(v->guest->end != GUEST_ALIVE || !(fresh = virq_pend(sh, port)) ||
-                             !virq_port_still(v, port) || virq_masked(sh, port),
+    if (__builtin_expect(v->guest->end != GUEST_ALIVE || !virq_port_still(v, port) ||
+                             !(fresh = virq_pend(sh, port)) || !virq_port_still(v, port) ||
+                             virq_masked(sh, port),
                          0)) {
         idle_timer_undo(v, due, vtime);
         if (fresh)
@@ -199,9 +203,14 @@ void sched_idle_timer(void)
 
 /* The idle loop's, before its `hlt`: a vCPU's deadline the next one, the
  * timer armed the advance before it (only here: a guest never has it armed
- * early by a switch). An interrupt that comes early in any other case (a
- * guest woken meanwhile runs, the path's tests fail) programs the deadline
- * again (timer_take_due) and nothing else. */
+ * early by a switch), for a vCPU the path could take (not a Xen vCPU's
+ * timer, not a poll's deadline: those are the general path's always). An
+ * interrupt that comes early in any other case (a guest woken meanwhile
+ * runs, the path's other tests fail) programs the deadline again
+ * (timer_take_due) and nothing else; the idle loop's next arming then
+ * finds the early time passed and leaves the exact one (timer_arm_early),
+ * so a refused early interrupt is not taken again and again up to the
+ * deadline. */
 void sched_idle_timer_arm(void)
 {
     struct percpu *cpu = this_cpu();
@@ -210,6 +219,8 @@ void sched_idle_timer_arm(void)
      * made all the same, and set back here). */
     if (idle_timer_advance_fixed)
         cpu->timer_advance = idle_timer_advance_fixed;
-    if (sc->vtimer_first && sc->vtimers_armed == 1 && cpu->timer_deadline == sc->vtimer_next)
+    struct vcpu *v = sc->vtimer_first;
+    if (v && sc->vtimers_armed == 1 && cpu->timer_deadline == sc->vtimer_next &&
+        v->ev.timer_deadline == sc->vtimer_next && !v->ev.polling && !v->arch.xen)
         timer_arm_early(cpu->timer_advance);
 }

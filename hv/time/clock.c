@@ -123,8 +123,11 @@ static void program(void)
 
 void timer_arm_early(uint64_t advance)
 {
+    /* Not when the early time has passed: the hardware keeps the exact
+     * deadline (an early interrupt refused meanwhile programmed it). */
     uint64_t deadline = this_cpu()->timer_deadline;
-    if (deadline > advance && deadline - advance < this_cpu()->timer_hw_deadline)
+    if (deadline > advance && deadline - advance < this_cpu()->timer_hw_deadline &&
+        deadline - advance > time_now_ns())
         program_at(deadline - advance);
 }
 

@@ -43,7 +43,8 @@ def test_sched_idle_wakeups_enter_directly(build):
     fallbacks, which the count and the guests' checks see. idle-entry-stack
     shares CPU 0 with the twins at any SMP: alone on a CPU of its own (at
     SMP 2 and up it was placed on one), its 150 ms sleep and its last timer
-    were that path's too (53 entries at SMP 4).
+    were that path's too (53 entries at SMP 4 before it was pinned; 51 now
+    at SMP 1 and 4).
     The path's advance (KVM's lapic_timer_advance_ns) is fixed at 20 us
     (hv.cfg `debug_timer_advance_ns`): the APIC fires 20 us before each
     lone vCPU deadline, far more than the path takes up to its spin under
@@ -97,9 +98,10 @@ def test_sched_idle_wakeups_enter_directly(build):
 
 @system_test
 def test_idle_timer_spin_sees_the_guests_mask_and_bit(build):
-    """idle-spin-mask (SMP 2, -icount, the advance fixed at 20 us): vCPU 0
+    """idle-spin-mask (SMP 2, -icount, the advance fixed at 50 us): vCPU 0
     masks its sleeping vCPU 1's timer port, or sets its pending bit, 5 us
-    before each of 20 deadlines, while hv's idle loop on vCPU 1's CPU
+    before each of 19 deadlines (the 20th: closes it and binds the number
+    anew as an IPI port to vCPU 1, 40 us before), while hv's idle loop on vCPU 1's CPU
     spins to the deadline with the vCPU's state already loaded
     (hv/sched/idle_timer.c). The general path would leave vCPU 1 blocked
     (a masked port notifies no one; a bit already set tells no one), so
@@ -107,10 +109,12 @@ def test_idle_timer_spin_sees_the_guests_mask_and_bit(build):
     and the sleeper wakes only when vCPU 0 unmasks the port or sends on an
     IPI port: the guest checks it, and that every wake-up came. Without
     the mask's read after the mark, the masked rounds woke at the
-    deadline. One boot, ~30 ms of guest time."""
+    deadline; without the port's check before the mark, the rebound
+    round's sleeper woke at the deadline (the IPI port marked). One boot,
+    ~30 ms of guest time."""
     name = "idle-spin-mask"
     r = run(build, Boot(smp=2, images=[test_guest(build, name)],
-                        cfg=f"[hv]\ndebug_timer_advance_ns = 20000\n[guest {name}]\ncpus = 0-1\n",
+                        cfg=f"[hv]\ndebug_timer_advance_ns = 50000\n[guest {name}]\ncpus = 0-1\n",
                         icount=True), "spin-mask")
     problems = []
     expect(problems, "PANIC" not in r.log, "the hypervisor panicked")
