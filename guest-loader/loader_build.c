@@ -2,9 +2,9 @@
  * load (guest-loader/loader.c), and for a restart (hv/guest/restart.c) in
  * bounded steps, each a stretch with interrupts off: the segments a few
  * pages a step, then the build's parts (relocations, permissions, the
- * fixed pages, the vCPUs) a bounded piece a step, the stacks and heap only
- * noted for the restart's MAPPING steps. The same code in the same order
- * either way. */
+ * fixed pages, the [shm] pages, the vCPUs) a bounded piece a step, the
+ * stacks and heap only noted for the restart's MAPPING steps. The same
+ * code in the same order either way. */
 #include "guest-loader/elf_internal.h"
 #include "guest-loader/loader.h"
 #include "guest-loader/loader_common.h"
@@ -195,8 +195,8 @@ static bool build_pages(struct guest *g, const struct guest_params *p, uint64_t 
     return true;
 }
 
-/* The heap (noted for a restart), the [shm] regions, the start info
- * written. */
+/* The heap (noted for a restart), the start info written with its [shm]
+ * slots (mapped by the next part, build_shm). */
 static bool build_heap(struct guest *g, const struct guest_params *p,
                        const struct elf_image *img, uint64_t stack, char *why, size_t why_len)
 {
@@ -235,28 +235,43 @@ static bool build_heap(struct guest *g, const struct guest_params *p,
     si.image_start = img->lowest;
     si.image_end = img->highest;
     si.shared_va = SHARED_VA;
-    if (!shm_attach(g, &si, why, why_len))
+    uint64_t pos = 0;
+    bool done;
+    if (!shm_attach(g, &si, &pos, 0, &done, why, why_len))
         return false;
     write_guest(g, START_INFO_VA, (const uint8_t *)&si, sizeof(si));
+    return true;
+}
+
+/* The [shm] regions' pages (hv.cfg's, up to 4 x 64 MiB: a bounded piece a
+ * step), then the start info made read-only. */
+static bool build_shm(struct guest *g, uint64_t *pos, uint64_t budget, bool *done, char *why,
+                      size_t why_len)
+{
+    if (!shm_attach(g, NULL, pos, budget, done, why, why_len))
+        return false;
+    if (!*done)
+        return true;
     if (!set_final_flags(g, START_INFO_VA, START_INFO_VA + PAGE, PTE_P | PTE_U | cpu_nx_mask())) {
         fmt_format(why, why_len, "could not protect the start-info page");
         return false;
     }
     g->start_info_va = START_INFO_VA;
-
     return true;
 }
 
 /* The build's parts, in order. */
-enum { PART_LOAD, PART_RELOCATE, PART_PROTECT, PART_PAGES, PART_HEAP, PART_VCPUS, PART_DONE };
+enum {
+    PART_LOAD, PART_RELOCATE, PART_PROTECT, PART_PAGES, PART_HEAP, PART_SHM, PART_VCPUS, PART_DONE
+};
 
 /* The most a restart's step does of each part (segment pages,
- * relocations, segment pages, -, -, vCPUs), so that no step is a long
- * stretch with interrupts off (hv_irq_off_max's 8,000 instructions,
+ * relocations, segment pages, -, -, [shm] pages, vCPUs), so that no step
+ * is a long stretch with interrupts off (hv_irq_off_max's 8,000 instructions,
  * docs/benchmarks.md; rs-fault's steps under -icount: a page loaded
  * ~3,800, 6 pages' permissions ~4,000, the fixed pages ~4,600, the heap
  * and start info ~1,700, a vCPU ~1,200). */
-static const uint8_t step_budget[PART_DONE] = {1, 16, 6, 1, 1, 1};
+static const uint8_t step_budget[PART_DONE] = {1, 16, 6, 1, 1, 8, 1};
 
 /* A piece of at most `budget` of the part *part is at (*pos: how far it
  * is), moving to the next part once it is done. */
@@ -286,6 +301,9 @@ static bool build_piece(struct guest *g, const struct guest_params *p,
         if (!build_heap(g, p, img, stack, why, why_len))
             return false;
         done = true;
+    } else if (*part == PART_SHM) {
+        if (!build_shm(g, pos, budget, &done, why, why_len))
+            return false;
     } else {
         for (; budget && *pos < p->vcpus; budget--, ++*pos) {
             uint32_t i = (uint32_t)*pos;

@@ -130,10 +130,12 @@ void shm_configure(const char *cfg, size_t len)
     }
 }
 
-/* Maps region r at va for g with leaf flags, hv's reference kept. */
-static bool map_region(struct guest *g, const struct region *r, uint64_t va, uint64_t flags)
+/* Maps pages [first, first + n) of region r at va (its page `first`) for
+ * g with leaf flags, hv's reference kept. */
+static bool map_region(struct guest *g, const struct region *r, uint64_t va, uint64_t first,
+                       uint64_t n, uint64_t flags)
 {
-    for (uint64_t off = 0; off < r->bytes; off += PAGE) {
+    for (uint64_t off = first * PAGE; off < (first + n) * PAGE; off += PAGE) {
         uint64_t pa = r->phys + off;
         if (guest_frame_add_mapping(pa, flags) != 0)
             return false;
@@ -150,11 +152,13 @@ static bool map_region(struct guest *g, const struct region *r, uint64_t va, uin
     return true;
 }
 
-bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why_len)
+bool shm_attach(struct guest *g, struct hv_start_info *si, uint64_t *pos, uint64_t budget,
+                bool *done, char *why, size_t why_len)
 {
+    uint64_t skip = *pos;
     unsigned slot = 0;
     for (unsigned i = 0; i < region_count; i++) {
-        struct region *r = &regions[i];
+        const struct region *r = &regions[i];
         if (r->bad)
             continue;
         for (unsigned m = 0; m < r->maps; m++) {
@@ -164,22 +168,40 @@ bool shm_attach(struct guest *g, struct hv_start_info *si, char *why, size_t why
                 fmt_format(why, why_len, "more than %u shared regions name it", HV_MAX_SHM);
                 return false;
             }
-            uint64_t va = SHM_BASE + slot * SHM_STRIDE;
+            uint64_t va = SHM_BASE + slot * SHM_STRIDE, pages = r->bytes / PAGE;
             /* What hv.cfg granted is also the most the mapping, and every
              * alias of it, may ever be: "ro" is never writable. */
             uint64_t flags = PTE_P | PTE_U | cpu_nx_mask() |
                              (r->map[m].writable ? PTE_W | PTE_SW_MAY_WRITE : 0);
-            if (!map_region(g, r, va, flags)) {
+            if (si) {
+                struct hv_shm_info *e = &si->shm[slot];
+                memcpy(e->name, r->name, sizeof(r->name));
+                e->va = va;
+                e->bytes = r->bytes;
+                e->writable = r->map[m].writable;
+            }
+            slot++;
+            if (si)
+                continue;
+            if (skip >= pages) {
+                skip -= pages;
+                continue;
+            }
+            if (!budget)
+                return true;
+            uint64_t n = pages - skip < budget ? pages - skip : budget;
+            if (!map_region(g, r, va, skip, n, flags)) {
                 fmt_format(why, why_len, "cannot map shared region %s", r->name);
                 return false;
             }
-            memcpy(si->shm[slot].name, r->name, sizeof(r->name));
-            si->shm[slot].va = va;
-            si->shm[slot].bytes = r->bytes;
-            si->shm[slot].writable = r->map[m].writable;
-            slot++;
+            *pos += n;
+            budget -= n;
+            if (skip + n < pages)
+                return true;
+            skip = 0;
         }
     }
+    *done = true;
     return true;
 }
 

@@ -76,13 +76,16 @@ static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct tra
     /* Formatted with interrupts on, as an exit's line (hv/guest/guest_end.c
      * guest_exit: the vCPU still runs, in its entry, nothing held): ~3,000
      * instructions a restarting guest's every fault would add to its end's
-     * stretch (hv_irq_off_max, docs/benchmarks.md). Not on #DB's IST stack. */
+     * stretch (hv_irq_off_max, docs/benchmarks.md). #DB too: from ring 3
+     * it left its IST stack before trap_dispatch (hv/cpu/isr.S
+     * paranoid_from_guest: the frame moved into the vCPU's, on the CPU's
+     * stack), and no #DB can come from hv in the window (hv sets no TF; the
+     * debug registers are hv's, a guest's are never loaded, and hv's only
+     * breakpoint, debug_syscall_breakpoint, is the syscall entry's); one
+     * would take the free IST stack and be dropped (trap.c debug_in_hv). */
     char reason[112], line[LOG_FORMAT_BYTES];
-    bool window = f->vector != VEC_DB;
-    if (window) {
-        irqoff_pause();
-        irq_enable();
-    }
+    irqoff_pause();
+    irq_enable();
     if (f->vector == VEC_PF)
         fmt_format(reason, sizeof(reason), "#PF (page fault) %s 0x%lx (%s), RIP 0x%lx",
                    (f->error_code & PF_FETCH) ? "executing" :
@@ -99,10 +102,8 @@ static void __attribute__((noinline, cold)) unhandled(struct vcpu *v, struct tra
         fmt_format(reason, sizeof(reason), "%s (%s), RIP 0x%lx", exception_mnemonic(f->vector),
                    exception_name(f->vector), (unsigned long)f->rip);
     size_t n = log_format(line, LOG_ERROR, "guest %s ended: %s", v->guest->name, reason);
-    if (window) {
-        irq_disable();
-        irqoff_resume();
-    }
+    irq_disable();
+    irqoff_resume();
     guest_end_formatted(v->guest, GUEST_FAULTED, -1, reason, line, n);
 }
 

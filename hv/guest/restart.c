@@ -3,6 +3,7 @@
 #include "guest-loader/loader.h"
 #include "hv/console/log.h"
 #include "hv/cpu/lock_order.h"
+#include "hv/cpu/percpu.h"
 #include "hv/cpu/x86.h"
 #include "hv/debug/trace.h"
 #include "hv/event/evtchn.h"
@@ -64,6 +65,12 @@ static uint32_t decide_locked(struct guest *g, enum guest_end how, bool policy)
         guest_restart_record(&g->kept->history, now);
         g->restarts = g->kept->history.count;
         g->restart_stage = RESTART_REAPING;
+        /* Said by the restart's first step (restart_step), a stretch of
+         * its own: formatting it at the end made a restarting guest's end
+         * ~2,000 instructions longer (hv_irq_off_max, docs/benchmarks.md).
+         * Noted here, under the lock, so that an abandonment on another
+         * CPU right after this decision says it too (abandon_locked). */
+        g->kept->announce_due = true;
         /* The kept copy is the firmware's loader-data memory, writable
          * through the direct map: what a stray write could do to it. */
         if (restart_debug_corrupt_kept_image)
@@ -102,13 +109,7 @@ static void halt_everything(struct guest *g)
 void restart_announce(struct guest *g, uint32_t action)
 {
     const char *key = g->end == GUEST_EXITED ? "on_exit" : "on_fault";
-    switch (action) {
-    case HV_HEALTH_RESTART:
-        /* Said by the restart's first step (restart_step), a stretch of
-         * its own: formatting it here made a restarting guest's end ~2,000
-         * instructions longer (hv_irq_off_max, docs/benchmarks.md). */
-        g->kept->announce_due = true;
-        break;
+    switch (action) { /* a restart is said by its first step (decide_locked) */
     case HV_HEALTH_LIMIT_STOP:
         log_error("guest %s: %s = restart, but max_restarts (%u%s) is reached: it stays "
                   "stopped", g->name, key, g->policy.max_restarts,
@@ -142,10 +143,26 @@ void restart_reaped(struct guest *g)
     spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
 }
 
+/* The end's announcement of the restart (restart_announce), under
+ * restart_lock: made by the restart's first step, or by its abandonment
+ * if that comes first (hv's stop on another CPU, a halt), so that it is
+ * never lost and always comes before "not restarted". */
+static void announce_locked(struct guest *g)
+{
+    const char *key = g->end == GUEST_EXITED ? "on_exit" : "on_fault";
+    g->kept->announce_due = false;
+    log_info(g->policy.window_ms ? "guest %s: %s = restart: restart %u (at most %u within %lu ms)"
+                                 : "guest %s: %s = restart: restart %u (at most %u)",
+             g->name, key, g->restarts, g->policy.max_restarts,
+             (unsigned long)g->policy.window_ms);
+}
+
 static void abandon_locked(struct guest *g, const char *why)
 {
     if (g->restart_stage == RESTART_NONE)
         return;
+    if (g->kept->announce_due)
+        announce_locked(g);
     g->restart_stage = RESTART_NONE;
     guest_restart_gave_up();
     guest_console_flush(g);
@@ -337,31 +354,24 @@ static bool step_locked(struct guest *g)
     return false;
 }
 
-/* The end's announcement of the restart (restart_announce). */
-static void announce(struct guest *g)
-{
-    const char *key = g->end == GUEST_EXITED ? "on_exit" : "on_fault";
-    g->kept->announce_due = false;
-    log_info(g->policy.window_ms ? "guest %s: %s = restart: restart %u (at most %u within %lu ms)"
-                                 : "guest %s: %s = restart: restart %u (at most %u)",
-             g->name, key, g->restarts, g->policy.max_restarts,
-             (unsigned long)g->policy.window_ms);
-}
-
 bool restart_step(struct guest *g)
 {
     steps_made++;
-    if (g->kept->announce_due) {
-        announce(g);
-        return false;
-    }
+    bool running = false;
     uint64_t irq = spin_lock_irqsave_at(&g->restart_lock, LOCK_RESTART);
-    bool running = step_locked(g);
+    if (g->kept->announce_due) /* a step of its own */
+        announce_locked(g);
+    else
+        running = step_locked(g);
     spin_unlock_irqrestore_at(&g->restart_lock, LOCK_RESTART, irq);
     /* Its peers hear of it once the lock is given back: that takes each
-     * peer's event-channel lock in turn. */
-    if (running)
+     * peer's event-channel lock in turn. The idle loop that made this step
+     * must not sleep past the vCPUs it added here (sched_add_here tells it
+     * nothing): until the next interrupt, the screen's, up to 0.5 s. */
+    if (running) {
+        this_cpu()->sched.idle_kick = true;
         evtchn_guest_restarted(g);
+    }
     return running;
 }
 

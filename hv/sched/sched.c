@@ -254,6 +254,9 @@ static struct trap_frame *reschedule(struct trap_frame *f)
         sched_quiet_point(); /* nothing in flight: the reaper's grace period */
         if (!boot_cpu)
             sched_drain_wake_list();
+        /* Cleared before the reaper, whose restart may add vCPUs here and
+         * kick (hv/guest/restart.c): after it, the loop slept past them. */
+        sc->idle_kick = false;
         reap_guests();
         if (boot_cpu && sched_debug_last_end_race)
             sched_race_gap(true);
@@ -263,7 +266,6 @@ static struct trap_frame *reschedule(struct trap_frame *f)
             next = pick_next(sc, now, NULL); /* the window changed while idle */
         if (next)
             break;
-        sc->idle_kick = false;
         rearm(now);
         /* Nothing can run (nothing runnable, or not in its partition's
          * window): the screen catches up, with interrupts on so a timer cuts

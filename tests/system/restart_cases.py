@@ -303,19 +303,23 @@ def test_restart_ends_of_a_moment_share_grace_periods(build):
 INSN_PER_TSC = 1 / 8  # scripts/hv-qemu --icount: TSC += 8 per instruction
 IRQ_OFF_TARGET = 8000  # instructions: hv_irq_off_max's target (docs/benchmarks.md); main before
 # session 14 read 16,737 here (the building step in one), now ~5,800 (a fault's end)
+BIG_SHM = "4M"  # mapped a few pages a step (was one step: ~1,000 pages, far over the target)
 
 
 @system_test
 def test_restart_steps_keep_interrupts_off_under_target(build):
     """A restart is made in bounded steps (reaping, re-hashing one SHA-256
     block, loading a segment page, building a bounded piece, mapping 4
-    stack or heap pages) from the scheduler's places, never as one long
-    stretch, and a restarting guest's fault formats its lines with
-    interrupts on: under -icount, rs-fault restarted three times beside
-    companion, hv's longest interrupts-off stretch stays within
-    hv_irq_off_max's 8,000 instructions (one stretch for the whole rebuild
-    was ~680 000; the building step in one 16,600)."""
-    cfg = "[guest rs-fault]\non_fault = restart\nmax_restarts = 3 within 60s\n"
+    stack or heap pages, 8 pages of a [shm] region) from the scheduler's
+    places, never as one long stretch, and a restarting guest's fault
+    formats its lines with interrupts on: under -icount, rs-fault (given a
+    4 MiB [shm] region) restarted three times beside companion, hv's
+    longest interrupts-off stretch stays within hv_irq_off_max's 8,000
+    instructions (one stretch for the whole rebuild was ~680 000; the
+    building step in one 16,600; the region mapped in one step 489,600,
+    its end-of-run free 64 pages a stretch 13,900)."""
+    cfg = ("[guest rs-fault]\non_fault = restart\nmax_restarts = 3 within 60s\n"
+           f"[shm big]\nsize = {BIG_SHM}\nmap = rs-fault:rw companion:ro\n")
     r, problems = restart_boot(build, "restart-irqoff", ["rs-fault", "companion"],
                                cfg, extra=["measure_irq_off = yes"], icount=True, timeout=300)
     expect(problems, len(re.findall(r"^hv: guest rs-fault: restarted from its image", r.log,
