@@ -228,8 +228,12 @@ $(patsubst %,$(BUILD)/efi/%.o,$(STUB_HOT_SRCS)): EFI_CFLAGS += -falign-functions
 	-falign-jumps=1 -falign-loops=1 -falign-labels=1
 # The decoder keeps System V's calling convention (lib/lz.h's LZ_ABI):
 # -mabi=ms leaves it two scratch registers fewer (+2,000 instructions).
-# Its frame (48 KiB of tables) is on a stack of its own, 13 pages
-# (efi/core_load.c, STUB_UNPACK_STACK_PAGES): bounded here to fit.
+# Its frame (48 KiB of tables) is on a stack of its own, 128 KiB
+# (efi/core_load.c, efi/stub.h STUB_UNPACK_STACK_PAGES): each of its frames
+# bounded here (their nesting and the firmware's interrupts are the
+# stack's margin). It must stay general registers only (the stub's
+# -mgeneral-regs-only): its -mabi=ms callers save no xmm6-15 around a
+# System V call, which may use them all.
 $(BUILD)/efi/lib/lz_unpack.c.o: EFI_CFLAGS += -mabi=sysv -Wframe-larger-than=50000
 # The branch filter scans the core's code with SSE2 (lib/branch_filter.c
 # says why the stub may).

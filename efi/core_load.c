@@ -43,8 +43,8 @@ uint64_t stub_load_core(struct handoff *h)
         return stub_fail("no memory to load the core");
     /* The decoder's frame (its tables: 48 KiB) on a stack of its own, not
      * on the firmware's: a chain-loaded hv.efi runs on its loader's stack,
-     * and the stub has no stack probes (the Makefile bounds lz_unpack.c's
-     * frames to fit STUB_UNPACK_STACK_PAGES; the decoder's code is the
+     * and the stub has no stack probes (efi/stub.h says what
+     * STUB_UNPACK_STACK_PAGES leaves room for; the decoder's code is the
      * host's, byte for byte). Boot-services data, left to the firmware's
      * exit (then free memory for hv, like the rest of it): OVMF's FreePages
      * cost the boot ~200,000 instructions. Not zeroed: the decoder writes
@@ -52,7 +52,7 @@ uint64_t stub_load_core(struct handoff *h)
     EFI_PHYSICAL_ADDRESS stack = 0;
     if (EFI_ERROR(uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiBootServicesData,
                                    STUB_UNPACK_STACK_PAGES, &stack)))
-        return stub_fail("no memory for the unpacker's stack (52 KiB)");
+        return stub_fail("no memory for the unpacker's stack (128 KiB)");
     int bad = stub_unpack_on_stack(packed, packed_size, elf, size,
                                    (void *)(UINTN)(stack + STUB_UNPACK_STACK_PAGES * EFI_PAGE_SIZE));
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;

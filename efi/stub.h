@@ -61,9 +61,15 @@ void stub_stop_firmware_dma(struct handoff *h);
 void stub_exit_boot_services(EFI_HANDLE image, struct handoff *h, struct page_pool *pool);
 
 /* efi/enter_core.S: lz_unpack with %rsp at stack_top (16-byte aligned),
- * back on the caller's stack after. The stack's size: lz_unpack.c's frames
- * are at most 50,000 bytes (the Makefile's -Wframe-larger-than for it). */
-#define STUB_UNPACK_STACK_PAGES 13
+ * back on the caller's stack after. The stack's size: the UEFI
+ * specification's 128 KiB an image may count on. lz_unpack and
+ * build_table nested take ~49,900 bytes (each frame bounded by the
+ * Makefile's -Wframe-larger-than=50000 for lz_unpack.c, not their sum);
+ * the rest is for what the firmware runs on whatever stack is current: its
+ * timer interrupt's saved state and the event notifications it dispatches
+ * from there (USB, network, console polling), and nothing guards the
+ * pages' end. */
+#define STUB_UNPACK_STACK_PAGES 32
 __attribute__((sysv_abi)) int stub_unpack_on_stack(const uint8_t *buf, size_t size, uint8_t *out,
                                                    size_t out_size, void *stack_top);
 

@@ -89,7 +89,9 @@
 
 /* System V calls even from the UEFI stub, which is built -mabi=ms: the
  * decoder (built -mabi=sysv there) keeps rsi and rdi as scratch registers
- * in its loops (~2,000 instructions fewer a boot). */
+ * in its loops (~2,000 instructions fewer a boot). The stub's MS-ABI
+ * callers then save rsi and rdi but no xmm6-15 (the stub is built
+ * -mgeneral-regs-only): the decoder must use no SSE register. */
 #if defined(__x86_64__)
 #define LZ_ABI __attribute__((sysv_abi))
 #else

@@ -69,7 +69,9 @@ static uint32_t decide_locked(struct guest *g, enum guest_end how, bool policy)
          * its own: formatting it at the end made a restarting guest's end
          * ~2,000 instructions longer (hv_irq_off_max, docs/benchmarks.md).
          * Noted here, under the lock, so that an abandonment on another
-         * CPU right after this decision says it too (abandon_locked). */
+         * CPU right after this decision says it too, before its "not
+         * restarted" (abandon_locked); both may then come before the
+         * end's own line (end_guest logs it after this decision). */
         g->kept->announce_due = true;
         /* The kept copy is the firmware's loader-data memory, writable
          * through the direct map: what a stray write could do to it. */
