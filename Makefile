@@ -233,7 +233,7 @@ $(patsubst %,$(BUILD)/efi/%.o,$(STUB_HOT_SRCS)): EFI_CFLAGS += -falign-functions
 # bounded here (their nesting and the firmware's interrupts are the
 # stack's margin). It must stay general registers only (the stub's
 # -mgeneral-regs-only): its -mabi=ms callers save no xmm6-15 around a
-# System V call, which may use them all.
+# System V call, which may use them all (the hv.so rule checks its object).
 $(BUILD)/efi/lib/lz_unpack.c.o: EFI_CFLAGS += -mabi=sysv -Wframe-larger-than=50000
 # The branch filter scans the core's code with SSE2 (lib/branch_filter.c
 # says why the stub may).
@@ -261,6 +261,9 @@ $(BUILD)/hv.so: $(EFI_OBJS) efi/stub.lds tools/check_stub_relocs.py $(BUILD)/lin
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z defs --gc-sections --orphan-handling=error -T efi/stub.lds \
 		$(EFI_OBJS) -o $@
 	@python3 tools/check_stub_relocs.py $@ || { rm -f $@; exit 1; }
+	@if objdump -d $(BUILD)/efi/lib/lz_unpack.c.o | grep -q '%[xyz]mm'; then \
+		echo "hv.so: lz_unpack.c uses SSE registers: its -mabi=ms callers save no xmm6-15 (lib/lz.h)" >&2; \
+		rm -f $@; exit 1; fi
 
 # Only what runs goes into the PE file: no COFF symbol table (gdb reads
 # hv.efi.debug), no .dynsym and no .dynamic (only a self-relocation would
